@@ -1,0 +1,1 @@
+//! The audit layer (in progress).

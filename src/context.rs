@@ -1,0 +1,351 @@
+//! The verification context shared by every layer of one request.
+//!
+//! The first layer that sees a request puts a [`WebhookContext`] into its
+//! extensions; every later layer records what it decided into the same
+//! handle: the client IP, the tenant, how the sender authenticated and with
+//! which key, the verified timestamp, the idempotency key, or the reason the
+//! request was refused. Because it is one shared handle, a layer *outside*
+//! the others (the audit layer) keeps a clone and reads, after the response,
+//! what the inner layers decided, including rejections.
+//!
+//! Handlers read a [`Verification`] snapshot; with the `axum` feature both
+//! types are extractors.
+//!
+//! ```
+//! use tower_webhook::{AuthMethod, Authentication, WebhookContext};
+//!
+//! let mut request = http::Request::new(());
+//! let context = WebhookContext::of(&mut request);
+//! context.set_authentication(Authentication::new(AuthMethod::Signature).with_key_id("2024-rotation"));
+//!
+//! // Any other layer of the same request sees the same state.
+//! let seen = WebhookContext::of(&mut request).snapshot();
+//! assert_eq!(seen.authentication.unwrap().key_id.as_deref(), Some("2024-rotation"));
+//! ```
+
+use std::fmt;
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use bytes::Bytes;
+use http::{Extensions, Request};
+
+use crate::rejection::Reason;
+
+/// How the sender proved who it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum AuthMethod {
+    /// A signature over the request (HMAC, Ed25519, ECDSA).
+    Signature,
+    /// A static token in a header.
+    Token,
+    /// A static token accepted in place of a signature while the sender migrates.
+    LegacyToken,
+    /// `Authorization: Basic`.
+    Basic,
+    /// `Authorization: Bearer`.
+    Bearer,
+    /// A token in the URL (query parameter or path segment).
+    UrlToken,
+    /// No credential was checked (an explicit "no verification" choice).
+    Anonymous,
+}
+
+impl AuthMethod {
+    /// The stable name used in audit records: `signature`, `token`,
+    /// `token (legacy)`, `basic`, `bearer`, `url_token`, `anonymous`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            AuthMethod::Signature => "signature",
+            AuthMethod::Token => "token",
+            AuthMethod::LegacyToken => "token (legacy)",
+            AuthMethod::Basic => "basic",
+            AuthMethod::Bearer => "bearer",
+            AuthMethod::UrlToken => "url_token",
+            AuthMethod::Anonymous => "anonymous",
+        }
+    }
+}
+
+impl fmt::Display for AuthMethod {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A successful authentication: the method, the id of the key or token that
+/// matched, and the scheme (provider preset) that checked it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Authentication {
+    /// How the sender authenticated.
+    pub method: AuthMethod,
+    /// The id of the matching key or token, when it has one.
+    pub key_id: Option<Arc<str>>,
+    /// The scheme or preset name (`github`, `stripe`, ...), when one applies.
+    pub scheme: Option<Arc<str>>,
+}
+
+impl Authentication {
+    /// An authentication by `method`, without key id or scheme.
+    pub fn new(method: AuthMethod) -> Self {
+        Self {
+            method,
+            key_id: None,
+            scheme: None,
+        }
+    }
+
+    /// Record which key or token matched.
+    pub fn with_key_id(mut self, key_id: impl Into<Arc<str>>) -> Self {
+        self.key_id = Some(key_id.into());
+        self
+    }
+
+    /// Record which scheme checked the credential.
+    pub fn with_scheme(mut self, scheme: impl Into<Arc<str>>) -> Self {
+        self.scheme = Some(scheme.into());
+        self
+    }
+}
+
+/// The delivery's timestamp as a layer accepted it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Timestamp {
+    /// Milliseconds since the Unix epoch.
+    pub unix_millis: i64,
+    /// Whether a verified signature covers this value. An unsigned timestamp
+    /// can be rewritten by anyone who replays the request.
+    pub signed: bool,
+    /// Whether the replay layer has checked it against its window.
+    pub window_checked: bool,
+}
+
+impl Timestamp {
+    /// A timestamp that a verified signature covers.
+    pub fn signed(unix_millis: i64) -> Self {
+        Self {
+            unix_millis,
+            signed: true,
+            window_checked: false,
+        }
+    }
+
+    /// A timestamp taken from an unsigned header or body field.
+    pub fn unsigned(unix_millis: i64) -> Self {
+        Self {
+            unix_millis,
+            signed: false,
+            window_checked: false,
+        }
+    }
+}
+
+/// What the layers decided about one request: a plain snapshot.
+///
+/// Never contains a secret or token. `signature` holds the signature bytes
+/// that matched (public data, useful as an idempotency key of last resort);
+/// it is deliberately left out of `Debug` so it does not end up in logs.
+#[derive(Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Verification {
+    /// The client address the IP layer resolved.
+    pub client_ip: Option<IpAddr>,
+    /// The tenant the request belongs to.
+    pub tenant: Option<Arc<str>>,
+    /// How the sender authenticated.
+    pub authentication: Option<Authentication>,
+    /// The delivery timestamp.
+    pub timestamp: Option<Timestamp>,
+    /// The idempotency key of the delivery.
+    pub idempotency_key: Option<Arc<str>>,
+    /// The signature that matched (not logged).
+    pub signature: Option<Bytes>,
+    /// Why the request was refused, if it was.
+    pub rejection: Option<Reason>,
+}
+
+impl fmt::Debug for Verification {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Verification")
+            .field("client_ip", &self.client_ip)
+            .field("tenant", &self.tenant)
+            .field("authentication", &self.authentication)
+            .field("timestamp", &self.timestamp)
+            .field("idempotency_key", &self.idempotency_key)
+            .field("signature", &self.signature.as_ref().map(|_| "<redacted>"))
+            .field("rejection", &self.rejection)
+            .finish()
+    }
+}
+
+/// A shared, cheaply cloned handle on the [`Verification`] of one request.
+///
+/// Every clone sees the same state. It lives in the request extensions; use
+/// [`WebhookContext::of`] to get it (creating it if no outer layer did).
+#[derive(Clone, Default)]
+pub struct WebhookContext {
+    state: Arc<Mutex<Verification>>,
+}
+
+impl fmt::Debug for WebhookContext {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("WebhookContext")
+            .field(&*self.lock())
+            .finish()
+    }
+}
+
+impl WebhookContext {
+    /// A fresh, empty context.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The request's context, inserted if no layer has created one yet.
+    pub fn of<B>(request: &mut Request<B>) -> Self {
+        Self::of_extensions(request.extensions_mut())
+    }
+
+    /// Like [`WebhookContext::of`], on bare extensions (e.g. request `Parts`).
+    pub fn of_extensions(extensions: &mut Extensions) -> Self {
+        extensions.get_or_insert_with(WebhookContext::new).clone()
+    }
+
+    /// The context, if a layer has put one into these extensions.
+    pub fn get(extensions: &Extensions) -> Option<&Self> {
+        extensions.get::<WebhookContext>()
+    }
+
+    /// A copy of the current state.
+    pub fn snapshot(&self) -> Verification {
+        self.lock().clone()
+    }
+
+    /// Change the state under the lock. Keep `f` short: no I/O, no awaits.
+    pub fn update<R>(&self, f: impl FnOnce(&mut Verification) -> R) -> R {
+        f(&mut self.lock())
+    }
+
+    /// Record the resolved client address.
+    pub fn set_client_ip(&self, ip: IpAddr) {
+        self.lock().client_ip = Some(ip);
+    }
+
+    /// Record the tenant.
+    pub fn set_tenant(&self, tenant: impl Into<Arc<str>>) {
+        self.lock().tenant = Some(tenant.into());
+    }
+
+    /// Record a successful authentication.
+    pub fn set_authentication(&self, authentication: Authentication) {
+        self.lock().authentication = Some(authentication);
+    }
+
+    /// Record the delivery timestamp.
+    pub fn set_timestamp(&self, timestamp: Timestamp) {
+        self.lock().timestamp = Some(timestamp);
+    }
+
+    /// Record the idempotency key.
+    pub fn set_idempotency_key(&self, key: impl Into<Arc<str>>) {
+        self.lock().idempotency_key = Some(key.into());
+    }
+
+    /// Record the signature bytes that matched.
+    pub fn set_signature(&self, signature: Bytes) {
+        self.lock().signature = Some(signature);
+    }
+
+    /// Record why the request was refused.
+    pub fn reject(&self, reason: Reason) {
+        self.lock().rejection = Some(reason);
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Verification> {
+        // A panic while holding this lock cannot leave the plain data
+        // half-written in a way that matters; keep serving.
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+#[cfg(feature = "axum")]
+mod axum_extract {
+    use super::{Verification, WebhookContext};
+    use axum_core::extract::FromRequestParts;
+    use axum_core::response::{IntoResponse, Response};
+    use http::request::Parts;
+    use http::StatusCode;
+
+    /// The handler asked for the verification context but no webhook layer
+    /// ran in front of it: a server misconfiguration, answered with 500.
+    #[derive(Debug, Clone, Copy)]
+    pub struct MissingWebhookContext;
+
+    impl std::fmt::Display for MissingWebhookContext {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("no tower-webhook layer ran before this handler")
+        }
+    }
+
+    impl std::error::Error for MissingWebhookContext {}
+
+    impl IntoResponse for MissingWebhookContext {
+        fn into_response(self) -> Response {
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "webhook layers not configured",
+            )
+                .into_response()
+        }
+    }
+
+    impl<S: Send + Sync> FromRequestParts<S> for WebhookContext {
+        type Rejection = MissingWebhookContext;
+
+        async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+            WebhookContext::get(&parts.extensions)
+                .cloned()
+                .ok_or(MissingWebhookContext)
+        }
+    }
+
+    impl<S: Send + Sync> FromRequestParts<S> for Verification {
+        type Rejection = MissingWebhookContext;
+
+        async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+            WebhookContext::get(&parts.extensions)
+                .map(WebhookContext::snapshot)
+                .ok_or(MissingWebhookContext)
+        }
+    }
+}
+
+#[cfg(feature = "axum")]
+pub use axum_extract::MissingWebhookContext;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clones_share_state() {
+        let mut request = Request::new(());
+        let outer = WebhookContext::of(&mut request);
+        WebhookContext::of(&mut request).reject(Reason::TokenInvalid);
+        assert_eq!(outer.snapshot().rejection, Some(Reason::TokenInvalid));
+    }
+
+    #[test]
+    fn debug_hides_signature() {
+        let context = WebhookContext::new();
+        context.set_signature(Bytes::from_static(b"sig-bytes"));
+        let printed = format!("{context:?}");
+        assert!(!printed.contains("sig-bytes"), "{printed}");
+        assert!(printed.contains("<redacted>"));
+    }
+}

@@ -1,0 +1,1 @@
+//! The idempotency layer (in progress).

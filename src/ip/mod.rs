@@ -1,0 +1,1 @@
+//! The ip layer (in progress).

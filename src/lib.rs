@@ -1,0 +1,45 @@
+//! Composable [`tower`] layers that make a webhook endpoint safe.
+//!
+//! Each protection is its own layer; stack the ones a sender calls for:
+//!
+//! | layer | refuses with | checks |
+//! |---|---|---|
+//! | [`ip::IpFilterLayer`] | 403 | client address against an allowlist, proxies handled |
+//! | [`token::TokenLayer`] | 401 | static header token, Bearer, Basic, URL token |
+//! | [`signature::SignatureLayer`] | 401 | HMAC / Ed25519 / ECDSA signature, provider presets |
+//! | [`replay::ReplayLayer`] | 401 | timestamp inside a window |
+//! | [`idempotency::IdempotencyLayer`] | 200 ack / 409 / 503 | each delivery handled once |
+//! | [`audit::AuditLayer`] | never | one record per request, accepted or rejected |
+//!
+//! They share three pieces of machinery:
+//!
+//! * the body is read once ([`body::buffer`]), under a limit, and every layer
+//!   reuses the bytes;
+//! * one [`WebhookContext`] per request records what each layer decided, so
+//!   handlers and the audit layer can read it;
+//! * one [`Rejection`] model: a stable [`Reason`] and a status, with
+//!   responses that say no more than the status line.
+//!
+//! Recommended order, outermost first: audit, IP filter, replay (header
+//! timestamp), token / signature, replay (body timestamp), idempotency,
+//! handler.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_auto_cfg))]
+
+pub mod body;
+pub mod context;
+pub mod guard;
+pub mod rejection;
+pub mod secret;
+
+pub mod audit;
+pub mod idempotency;
+pub mod ip;
+pub mod replay;
+pub mod signature;
+pub mod token;
+
+pub use context::{AuthMethod, Authentication, Timestamp, Verification, WebhookContext};
+pub use rejection::{Reason, Rejection};
+pub use secret::Secret;

@@ -1,0 +1,1 @@
+//! The replay layer (in progress).

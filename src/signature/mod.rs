@@ -1,0 +1,1 @@
+//! The signature layer (in progress).

@@ -1,0 +1,1 @@
+//! The token layer (in progress).

@@ -1,0 +1,89 @@
+//! Shared helpers for the black-box tests: a real axum server on loopback
+//! (with connect info) and real clients (hyper's, and raw TCP for requests a
+//! well-behaved client refuses to send).
+#![allow(dead_code)]
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{HeaderMap, Request, StatusCode};
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+/// Serve `router` on 127.0.0.1 (a free port) with `ConnectInfo<SocketAddr>`.
+pub async fn serve(router: axum::Router) -> SocketAddr {
+    serve_on(IpAddr::V4(Ipv4Addr::LOCALHOST), router).await
+}
+
+/// Serve `router` on `ip` (e.g. `::1`) with `ConnectInfo<SocketAddr>`.
+pub async fn serve_on(ip: IpAddr, router: axum::Router) -> SocketAddr {
+    let listener = TcpListener::bind(SocketAddr::new(ip, 0)).await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await
+        .unwrap();
+    });
+    addr
+}
+
+/// A response, fully read.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+impl Reply {
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+/// Send `request` with hyper's client (HTTP/1.1) and read the whole reply.
+pub async fn send(request: Request<Full<Bytes>>) -> Reply {
+    let client = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
+    let response = tokio::time::timeout(Duration::from_secs(20), client.request(request))
+        .await
+        .expect("request timed out")
+        .expect("request failed");
+    let (parts, body) = response.into_parts();
+    let body = body.collect().await.expect("reading reply").to_bytes();
+    Reply {
+        status: parts.status,
+        headers: parts.headers,
+        body,
+    }
+}
+
+/// A `POST` to `path` on `addr`.
+pub fn post(addr: SocketAddr, path: &str) -> http::request::Builder {
+    Request::post(format!("http://{addr}{path}"))
+}
+
+/// Write raw bytes to the server and read what it answers until it closes
+/// the connection or `wait` passes. For malformed or endless requests.
+pub async fn raw_exchange(addr: SocketAddr, request: &[u8], wait: Duration) -> String {
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    stream.write_all(request).await.unwrap();
+    let mut reply = Vec::new();
+    let _ = tokio::time::timeout(wait, stream.read_to_end(&mut reply)).await;
+    String::from_utf8_lossy(&reply).into_owned()
+}
+
+/// The status code of a raw HTTP/1.1 reply.
+pub fn raw_status(reply: &str) -> u16 {
+    reply
+        .split_whitespace()
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or_else(|| panic!("no status line in {reply:?}"))
+}
