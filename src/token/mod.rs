@@ -1,1 +1,4 @@
 //! The token layer (in progress).
+
+mod set;
+pub use set::TokenSet;
