@@ -28,6 +28,7 @@
 #![cfg_attr(docsrs, feature(doc_auto_cfg))]
 
 pub mod body;
+pub mod chain;
 pub mod context;
 pub mod guard;
 pub mod rejection;
