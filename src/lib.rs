@@ -39,6 +39,7 @@ pub mod idempotency;
 pub mod ip;
 pub mod replay;
 pub mod signature;
+pub mod tenant;
 pub mod token;
 
 pub use context::{AuthMethod, Authentication, Timestamp, Verification, WebhookContext};
