@@ -30,6 +30,8 @@
 pub mod body;
 pub mod chain;
 pub mod context;
+#[cfg(feature = "axum")]
+pub mod extract;
 pub mod guard;
 pub mod rejection;
 pub mod secret;
