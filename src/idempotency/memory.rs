@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use moka::future::Cache;
 use moka::ops::compute::{CompResult, Op};
+use moka::policy::EvictionPolicy;
 use moka::Expiry;
 
 use super::store::{IdempotencyStore, Reservation, StoreFuture, StoredOutcome, Token};
@@ -23,7 +24,9 @@ pub const DEFAULT_CAPACITY: u64 = 100_000;
 ///
 /// Right for a receiver running as one process. The cache is bounded (least
 /// recently used keys are evicted first once full, so a flood of unique keys
-/// cannot exhaust memory) and every entry carries its own expiry: the lock
+/// cannot exhaust memory; the price is that a flood can push out the keys of
+/// genuine deliveries, so size the capacity above the deliveries of one TTL)
+/// and every entry carries its own expiry: the lock
 /// TTL while started, the completion TTL once completed. Reservation,
 /// completion and release each run under moka's per-key lock, never across
 /// an `await` of the caller's.
@@ -78,6 +81,12 @@ impl MemoryStore {
             cache: Cache::builder()
                 .name("tower-webhook idempotency")
                 .max_capacity(capacity)
+                // Not TinyLFU, moka's default: under a flood it may refuse to
+                // admit a new key at all, and a reservation that is dropped
+                // on arrival lets a concurrent duplicate reserve it again.
+                // Plain LRU always admits the newest key and evicts the
+                // oldest, which for deliveries is the right victim.
+                .eviction_policy(EvictionPolicy::lru())
                 .expire_after(PerEntryTtl)
                 .build(),
             next_token: Arc::new(AtomicU64::new(0)),
