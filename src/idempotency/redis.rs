@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use http::StatusCode;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use redis::{Client, Script};
+use redis::Client;
 
 use super::store::{IdempotencyStore, Reservation, StoreError, StoreFuture, StoredOutcome, Token};
 
@@ -22,6 +22,9 @@ const COMPLETED: &str = "C:";
 
 // Both scripts act only while the key still holds this request's
 // reservation: a request whose lock expired cannot clobber its successor.
+// They are sent with EVAL, not EVALSHA: a few hundred bytes more, but no
+// NOSCRIPT round trip after a Redis restart, and a release queued behind a
+// stalled reservation (see `reserve`) runs as sent.
 const COMPLETE: &str = r"
 if redis.call('GET', KEYS[1]) == ARGV[1] then
   redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
@@ -51,8 +54,11 @@ return 0
 ///   answers with `503 store_unavailable` (or runs the handler unprotected
 ///   with [`fail_open`](super::IdempotencyLayer::fail_open)).
 ///
-/// A reservation whose reply was lost to a timeout may still have been
-/// made; the key then answers `409` until the lock TTL ends.
+/// A reservation that timed out may still be carried out once Redis
+/// answers again; the store then queues a release behind it on the same
+/// connection, so a request during a stalled Redis waits up to twice the
+/// timeout for its `503`. If even that is lost (the connection dropped), the
+/// key answers `409` until the lock TTL ends: never a second run.
 ///
 /// ```no_run
 /// use tower_webhook::idempotency::{IdempotencyLayer, RedisStore};
@@ -69,8 +75,6 @@ pub struct RedisStore {
     connection: ConnectionManager,
     prefix: Arc<str>,
     timeout: Duration,
-    complete: Arc<Script>,
-    release: Arc<Script>,
 }
 
 impl RedisStore {
@@ -106,8 +110,6 @@ impl RedisStore {
             connection,
             prefix: DEFAULT_PREFIX.into(),
             timeout: DEFAULT_OPERATION_TIMEOUT,
-            complete: Arc::new(Script::new(COMPLETE)),
-            release: Arc::new(Script::new(RELEASE)),
         }
     }
 
@@ -179,7 +181,7 @@ impl IdempotencyStore for RedisStore {
         Box::pin(async move {
             let token = Token::generate()?;
             let mut connection = self.connection.clone();
-            let previous: Option<String> = self
+            let reserved = self
                 .bounded(
                     redis::cmd("SET")
                         .arg(self.key(key))
@@ -188,9 +190,22 @@ impl IdempotencyStore for RedisStore {
                         .arg("PX")
                         .arg(millis(lock_ttl))
                         .arg("GET")
-                        .query_async(&mut connection),
+                        .query_async::<Option<String>>(&mut connection),
                 )
-                .await?;
+                .await;
+            let previous = match reserved {
+                Ok(previous) => previous,
+                Err(error) => {
+                    // A SET that timed out may still be queued on the
+                    // connection and run once Redis answers again. The
+                    // release queues behind it, so it undoes exactly that
+                    // reservation instead of leaving the key blocked for the
+                    // lock TTL. (Harmless if the SET never ran: the token
+                    // matches nothing.)
+                    let _ = self.release(key, &token).await;
+                    return Err(error);
+                }
+            };
             match previous {
                 None => Ok(Reservation::Acquired(token)),
                 Some(value) => parse(&value),
@@ -209,12 +224,14 @@ impl IdempotencyStore for RedisStore {
             let mut connection = self.connection.clone();
             let done: i64 = self
                 .bounded(
-                    self.complete
-                        .key(self.key(key))
+                    redis::cmd("EVAL")
+                        .arg(COMPLETE)
+                        .arg(1)
+                        .arg(self.key(key))
                         .arg(format!("{STARTED}{}", token.as_str()))
                         .arg(format!("{COMPLETED}{}", outcome.status().as_u16()))
                         .arg(millis(ttl))
-                        .invoke_async(&mut connection),
+                        .query_async(&mut connection),
                 )
                 .await?;
             Ok(done == 1)
@@ -226,10 +243,12 @@ impl IdempotencyStore for RedisStore {
             let mut connection = self.connection.clone();
             let done: i64 = self
                 .bounded(
-                    self.release
-                        .key(self.key(key))
+                    redis::cmd("EVAL")
+                        .arg(RELEASE)
+                        .arg(1)
+                        .arg(self.key(key))
                         .arg(format!("{STARTED}{}", token.as_str()))
-                        .invoke_async(&mut connection),
+                        .query_async(&mut connection),
                 )
                 .await?;
             Ok(done == 1)
