@@ -10,13 +10,6 @@ use redis::Client;
 
 use super::store::{IdempotencyStore, Reservation, StoreError, StoreFuture, StoredOutcome, Token};
 
-/// The prefix of every key [`RedisStore`] writes unless told otherwise.
-pub const DEFAULT_PREFIX: &str = "tower-webhook:idempotency:";
-
-/// How long one Redis operation may take before the store gives up:
-/// 1 s. A dead Redis then costs a request one second and a `503`, not a hang.
-pub const DEFAULT_OPERATION_TIMEOUT: Duration = Duration::from_secs(1);
-
 const STARTED: &str = "S:";
 const COMPLETED: &str = "C:";
 
@@ -78,6 +71,14 @@ pub struct RedisStore {
 }
 
 impl RedisStore {
+    /// The prefix of every key the store writes unless told otherwise.
+    pub const DEFAULT_PREFIX: &'static str = "tower-webhook:idempotency:";
+
+    /// How long one Redis operation may take before the store gives up: 1 s.
+    /// A dead or stalled Redis then costs a request a second or two and a
+    /// `503`, not a hang.
+    pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(1);
+
     /// Connect to the Redis at `url` (`redis://host:port/db`) now; fails if
     /// it cannot be reached.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
@@ -98,7 +99,7 @@ impl RedisStore {
     /// until it is up).
     pub fn open(url: &str) -> Result<Self, StoreError> {
         let client = Client::open(url).map_err(StoreError::backend)?;
-        let timeout = DEFAULT_OPERATION_TIMEOUT;
+        let timeout = Self::DEFAULT_TIMEOUT;
         let connection = ConnectionManager::new_lazy_with_config(client, manager_config(timeout))
             .map_err(StoreError::backend)?;
         Ok(Self::from_connection(connection).with_timeout(timeout))
@@ -108,12 +109,12 @@ impl RedisStore {
     pub fn from_connection(connection: ConnectionManager) -> Self {
         Self {
             connection,
-            prefix: DEFAULT_PREFIX.into(),
-            timeout: DEFAULT_OPERATION_TIMEOUT,
+            prefix: Self::DEFAULT_PREFIX.into(),
+            timeout: Self::DEFAULT_TIMEOUT,
         }
     }
 
-    /// Prefix every key with `prefix` (default [`DEFAULT_PREFIX`]), e.g. to
+    /// Prefix every key with `prefix` (default [`DEFAULT_PREFIX`](Self::DEFAULT_PREFIX)), e.g. to
     /// keep two services on one Redis apart.
     pub fn with_prefix(mut self, prefix: &str) -> Self {
         self.prefix = prefix.into();
