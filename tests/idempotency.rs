@@ -21,8 +21,8 @@ use tokio::task::JoinSet;
 use tower_service::Service;
 use tower_webhook::body::BufferedBody;
 use tower_webhook::idempotency::{
-    IdempotencyLayer, IdempotencyStore, MemoryStore, Reservation, StoreError, StoreFuture,
-    StoredOutcome, Token, REPLAYED_HEADER,
+    IdempotencyLayer, IdempotencyStore, KeySource, MemoryStore, Reservation, StoreError,
+    StoreFuture, StoredOutcome, Token, REPLAYED_HEADER,
 };
 use tower_webhook::{Reason, WebhookContext};
 
@@ -368,6 +368,15 @@ async fn header_falls_back_to_body_then_signature() {
     let layer = IdempotencyLayer::from_header(HeaderName::from_static("x-github-delivery"))
         .or_json_field("delivery_id")
         .or_signature();
+    assert_eq!(
+        layer.key_sources(),
+        IdempotencyLayer::from_sources([
+            KeySource::Header(HeaderName::from_static("x-github-delivery")),
+            KeySource::json_field("/delivery_id"),
+            KeySource::Signature,
+        ])
+        .key_sources()
+    );
     let addr = serve(layer, &handler).await;
     let reply = send(
         post_to(addr, "/hook")

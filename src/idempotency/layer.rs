@@ -107,6 +107,11 @@ impl IdempotencyLayer {
         Self::with_sources(vec![KeySource::Signature])
     }
 
+    /// Keys from `sources`, tried in order.
+    pub fn from_sources(sources: impl IntoIterator<Item = KeySource>) -> Self {
+        Self::with_sources(sources.into_iter().collect())
+    }
+
     fn with_sources(sources: Vec<KeySource>) -> Self {
         Self {
             config: Arc::new(Config {
@@ -220,6 +225,11 @@ impl IdempotencyLayer {
     /// How long completed deliveries are remembered.
     pub fn ttl(&self) -> Duration {
         self.config.ttl
+    }
+
+    /// Where keys come from, in the order they are tried.
+    pub fn key_sources(&self) -> &[KeySource] {
+        &self.config.sources
     }
 
     /// Whether this configuration is safe next to a replay window of
