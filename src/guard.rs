@@ -13,7 +13,7 @@
 //!   [`BodyCheck::check_body`] on the bytes.
 //!
 //! Both record their decision in the request's
-//! [`WebhookContext`](crate::WebhookContext), and both answer gRPC requests
+//! [`WebhookContext`], and both answer gRPC requests
 //! in gRPC's terms. Implement the traits to write a protection of your own:
 //!
 //! ```
