@@ -81,7 +81,10 @@ impl Server {
 }
 
 fn reason(reply: &Reply) -> Option<&str> {
-    reply.headers.get("x-test-reason").and_then(|v| v.to_str().ok())
+    reply
+        .headers
+        .get("x-test-reason")
+        .and_then(|v| v.to_str().ok())
 }
 
 #[track_caller]
@@ -136,7 +139,9 @@ async fn ipv6_client() {
     let allowed = Server::start_on(loopback, IpFilterLayer::new().allow("::1/128").unwrap()).await;
     assert_accepted(&allowed.post(&[]).await, "::1");
 
-    let denied = IpFilterLayer::new().allow("2001:db8::/32, 127.0.0.1").unwrap();
+    let denied = IpFilterLayer::new()
+        .allow("2001:db8::/32, 127.0.0.1")
+        .unwrap();
     let denied = Server::start_on(loopback, denied).await;
     assert_refused(&denied.post(&[]).await, Reason::IpNotAllowed);
     assert_eq!(denied.calls(), 0);
@@ -252,7 +257,10 @@ async fn trusted_proxy_forwarded() {
         // Obfuscated hop right of a listed one: the walk stops there.
         ("for=203.0.113.9, for=_proxy7", Err(Reason::ClientIpUnknown)),
         (r#"for="[fe80::1%25eth0]""#, Err(Reason::ClientIpUnknown)),
-        (r#"for="203.0.113.9, for=10.0.0.1"#, Err(Reason::ClientIpUnknown)),
+        (
+            r#"for="203.0.113.9, for=10.0.0.1"#,
+            Err(Reason::ClientIpUnknown),
+        ),
     ];
     for (forwarded, expected) in cases {
         let reply = server.post(&[("forwarded", forwarded)]).await;
