@@ -167,11 +167,11 @@ impl fmt::Display for ParseAllowlistError {
         match self {
             Self::InvalidEntry { entry } => write!(
                 f,
-                "invalid IP allowlist entry {entry:?}: expected an address or a network in CIDR notation"
+                "invalid IP list entry {entry:?}: expected an address or a network in CIDR notation"
             ),
             Self::HostBitsSet { entry, network } => write!(
                 f,
-                "invalid IP allowlist entry {entry:?}: host bits set; write the network {network} or a single address"
+                "invalid IP list entry {entry:?}: host bits set; write the network {network} or a single address"
             ),
         }
     }
