@@ -1,0 +1,263 @@
+//! The IP filter as a tower layer.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use http::request::Parts;
+use ipnet::IpNet;
+use tower_layer::Layer;
+
+use super::allowlist::{Allowlist, ParseAllowlistError};
+use super::client::ClientIp;
+use crate::context::WebhookContext;
+use crate::guard::{Guard, RequestCheck};
+use crate::rejection::{Reason, Rejection};
+
+/// The check behind [`IpFilterLayer`]: resolve the client address, record it,
+/// and refuse it unless the allowlist permits it.
+///
+/// Usable on its own (e.g. inside a per-tenant policy) through
+/// [`RequestCheck`] or [`IpPolicy::evaluate`].
+#[derive(Debug, Clone, Default)]
+pub struct IpPolicy {
+    allowlist: Allowlist,
+    client_ip: ClientIp,
+}
+
+impl IpPolicy {
+    /// A policy from its parts. An empty allowlist permits any source.
+    pub fn new(allowlist: Allowlist, client_ip: ClientIp) -> Self {
+        Self {
+            allowlist,
+            client_ip,
+        }
+    }
+
+    /// The allowed sources.
+    pub fn allowlist(&self) -> &Allowlist {
+        &self.allowlist
+    }
+
+    /// How the client address is found.
+    pub fn client_ip(&self) -> &ClientIp {
+        &self.client_ip
+    }
+
+    /// The client address if it is permitted; otherwise the rejection
+    /// ([`Reason::ClientIpUnknown`] or [`Reason::IpNotAllowed`]).
+    pub fn evaluate(&self, parts: &Parts) -> Result<IpAddr, Rejection> {
+        let ip = self.client_ip.resolve(parts)?;
+        self.admit(ip)
+    }
+
+    fn admit(&self, ip: IpAddr) -> Result<IpAddr, Rejection> {
+        if self.allowlist.permits(ip) {
+            Ok(ip)
+        } else {
+            Err(Rejection::new(Reason::IpNotAllowed))
+        }
+    }
+}
+
+impl RequestCheck for IpPolicy {
+    fn check(&self, parts: &mut Parts, context: &WebhookContext) -> Result<(), Rejection> {
+        let ip = self.client_ip.resolve(parts)?;
+        // Recorded before the verdict, so the audit trail names refused
+        // sources too.
+        context.set_client_ip(ip);
+        self.admit(ip).map(drop)
+    }
+}
+
+/// Refuses requests whose client address is not on an allowlist, with
+/// `403 Forbidden`, before anything else runs and before the body is read.
+///
+/// See the [module docs](super) for an example.
+#[derive(Debug, Clone, Default)]
+pub struct IpFilterLayer {
+    policy: Arc<IpPolicy>,
+}
+
+impl IpFilterLayer {
+    /// Any source allowed, client address from the TCP peer. Add sources
+    /// with [`allow`](Self::allow).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A layer applying `policy`.
+    pub fn with_policy(policy: IpPolicy) -> Self {
+        Self {
+            policy: Arc::new(policy),
+        }
+    }
+
+    /// Allow the networks and addresses of a comma-separated list, e.g.
+    /// `"10.0.0.0/8, 192.168.1.42, 2001:db8:abcd::/48"` (see
+    /// [`Allowlist::parse`]). A blank list adds nothing.
+    pub fn allow(mut self, list: &str) -> Result<Self, ParseAllowlistError> {
+        self.policy_mut().allowlist.extend_from_str(list)?;
+        Ok(self)
+    }
+
+    /// Allow a network.
+    pub fn allow_net(mut self, net: impl Into<IpNet>) -> Self {
+        self.policy_mut().allowlist.push(net);
+        self
+    }
+
+    /// Allow a single address.
+    pub fn allow_ip(mut self, ip: IpAddr) -> Self {
+        self.policy_mut().allowlist.push_ip(ip);
+        self
+    }
+
+    /// Allow every entry of `allowlist`.
+    pub fn allow_list(mut self, allowlist: &Allowlist) -> Self {
+        let nets = allowlist.nets().iter().copied();
+        self.policy_mut().allowlist.extend(nets);
+        self
+    }
+
+    /// Find the client address with `client_ip`, replacing what was
+    /// configured so far.
+    pub fn client_ip(mut self, client_ip: ClientIp) -> Self {
+        self.policy_mut().client_ip = client_ip;
+        self
+    }
+
+    /// Trust the proxies of a comma-separated list; see
+    /// [`ClientIp::trust_proxies`]. The client is then read from
+    /// `X-Forwarded-For` unless [`client_ip_from_forwarded`](Self::client_ip_from_forwarded)
+    /// is chosen.
+    pub fn trust_proxies(self, list: &str) -> Result<Self, ParseAllowlistError> {
+        let client_ip = self.policy.client_ip.clone().trust_proxies(list)?;
+        Ok(self.client_ip(client_ip))
+    }
+
+    /// Trust the proxies in `net`.
+    pub fn trust_proxy_net(self, net: impl Into<IpNet>) -> Self {
+        let client_ip = self.policy.client_ip.clone().trust_proxy_net(net);
+        self.client_ip(client_ip)
+    }
+
+    /// Behind trusted proxies, read the client from `X-Forwarded-For`; see
+    /// [`ClientIp::use_x_forwarded_for`].
+    pub fn client_ip_from_x_forwarded_for(self) -> Self {
+        let client_ip = self.policy.client_ip.clone().use_x_forwarded_for();
+        self.client_ip(client_ip)
+    }
+
+    /// Behind trusted proxies, read the client from RFC 7239 `Forwarded`;
+    /// see [`ClientIp::use_forwarded`].
+    pub fn client_ip_from_forwarded(self) -> Self {
+        let client_ip = self.policy.client_ip.clone().use_forwarded();
+        self.client_ip(client_ip)
+    }
+
+    /// Take the client a fixed number of entries from the right of the
+    /// forwarding header; see [`ClientIp::forwarded_hops`].
+    pub fn forwarded_hops(self, hops: usize) -> Self {
+        let client_ip = self.policy.client_ip.clone().forwarded_hops(hops);
+        self.client_ip(client_ip)
+    }
+
+    /// Find the peer address with a closure; see [`ClientIp::peer_ip_with`].
+    pub fn peer_ip_with<F>(self, peer: F) -> Self
+    where
+        F: Fn(&Parts) -> Option<IpAddr> + Send + Sync + 'static,
+    {
+        let client_ip = self.policy.client_ip.clone().peer_ip_with(peer);
+        self.client_ip(client_ip)
+    }
+
+    /// The policy this layer applies.
+    pub fn policy(&self) -> &IpPolicy {
+        &self.policy
+    }
+
+    fn policy_mut(&mut self) -> &mut IpPolicy {
+        Arc::make_mut(&mut self.policy)
+    }
+}
+
+impl<S> Layer<S> for IpFilterLayer {
+    type Service = IpFilter<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        Guard::new(Arc::clone(&self.policy), inner)
+    }
+}
+
+/// The service of [`IpFilterLayer`].
+pub type IpFilter<S> = Guard<IpPolicy, S>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::SocketAddr;
+
+    fn parts(peer: &str) -> Parts {
+        let (mut parts, ()) = http::Request::new(()).into_parts();
+        parts.extensions.insert(peer.parse::<SocketAddr>().unwrap());
+        parts
+    }
+
+    #[test]
+    fn records_the_client_ip_whatever_the_verdict() {
+        let layer = IpFilterLayer::new().allow("10.0.0.0/8").unwrap();
+        for (peer, reason) in [
+            ("10.1.1.1:1", None),
+            ("192.0.2.1:1", Some(Reason::IpNotAllowed)),
+        ] {
+            let context = WebhookContext::new();
+            let mut parts = parts(peer);
+            let result = layer.policy().check(&mut parts, &context);
+            assert_eq!(result.err().map(|r| r.reason()), reason);
+            let expected = peer.parse::<SocketAddr>().unwrap().ip();
+            assert_eq!(context.snapshot().client_ip, Some(expected));
+        }
+    }
+
+    #[test]
+    fn blank_allowlist_admits_and_records() {
+        let layer = IpFilterLayer::new().allow(" ").unwrap();
+        let context = WebhookContext::new();
+        assert!(layer
+            .policy()
+            .check(&mut parts("[2001:db8::5]:1"), &context)
+            .is_ok());
+        assert_eq!(
+            context.snapshot().client_ip,
+            Some("2001:db8::5".parse().unwrap())
+        );
+    }
+
+    #[test]
+    fn builder_keeps_earlier_settings() {
+        let layer = IpFilterLayer::new()
+            .allow("192.0.2.0/24")
+            .unwrap()
+            .trust_proxies("10.0.0.0/8")
+            .unwrap()
+            .client_ip_from_forwarded()
+            .allow_ip("::1".parse().unwrap());
+        assert_eq!(layer.policy().allowlist().to_string(), "192.0.2.0/24, ::1");
+        assert_eq!(
+            layer.policy().client_ip().trusted_proxies().to_string(),
+            "10.0.0.0/8"
+        );
+        let (mut parts, ()) = http::Request::builder()
+            .header("forwarded", "for=192.0.2.7")
+            .body(())
+            .unwrap()
+            .into_parts();
+        parts
+            .extensions
+            .insert(SocketAddr::from(([10, 0, 0, 1], 1)));
+        assert_eq!(
+            layer.policy().evaluate(&parts).unwrap(),
+            "192.0.2.7".parse::<IpAddr>().unwrap()
+        );
+    }
+}
