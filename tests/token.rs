@@ -44,7 +44,9 @@ impl App {
             let counter = Arc::clone(&counter);
             async move {
                 counter.fetch_add(1, Ordering::SeqCst);
-                let auth = verification.authentication.expect("authentication recorded");
+                let auth = verification
+                    .authentication
+                    .expect("authentication recorded");
                 format!("{} {}", auth.method, auth.key_id.as_deref().unwrap_or("-"))
             }
         };
@@ -70,10 +72,9 @@ impl App {
 /// Expose the rejection reason the layer put in the response extensions.
 async fn reason_header(mut response: Response) -> Response {
     if let Some(reason) = response.extensions().get::<Reason>().copied() {
-        response.headers_mut().insert(
-            "x-reason",
-            HeaderValue::from_static(reason.as_str()),
-        );
+        response
+            .headers_mut()
+            .insert("x-reason", HeaderValue::from_static(reason.as_str()));
     }
     response
 }
@@ -125,7 +126,10 @@ async fn header_token_accepted_wrong_and_missing() {
 
     let wrong = send_empty(app.request("/hooks").header("X-Gitlab-Token", ROTATED)).await;
     assert_refused(&wrong, Reason::TokenInvalid);
-    assert!(challenges(&wrong).is_empty(), "no HTTP scheme for a custom header");
+    assert!(
+        challenges(&wrong).is_empty(),
+        "no HTTP scheme for a custom header"
+    );
 
     let missing = send_empty(app.request("/hooks")).await;
     assert_refused(&missing, Reason::TokenMissing);
@@ -170,14 +174,19 @@ async fn bearer_accepted_wrong_and_missing_with_challenges() {
     let app = App::start("/hooks", layer).await;
 
     for (token, id) in [(GITLAB, "old"), (ROTATED, "new")] {
-        let ok =
-            send_empty(app.request("/hooks").header(AUTHORIZATION, format!("Bearer {token}")))
-                .await;
+        let ok = send_empty(
+            app.request("/hooks")
+                .header(AUTHORIZATION, format!("Bearer {token}")),
+        )
+        .await;
         assert_accepted(&ok, &format!("bearer {id}"));
     }
     // The scheme is case-insensitive.
-    let lower =
-        send_empty(app.request("/hooks").header(AUTHORIZATION, format!("bearer {GITLAB}"))).await;
+    let lower = send_empty(
+        app.request("/hooks")
+            .header(AUTHORIZATION, format!("bearer {GITLAB}")),
+    )
+    .await;
     assert_accepted(&lower, "bearer old");
 
     let wrong = send_empty(app.request("/hooks").header(AUTHORIZATION, "Bearer guess")).await;
@@ -192,7 +201,11 @@ async fn bearer_accepted_wrong_and_missing_with_challenges() {
     assert_eq!(challenges(&missing), ["Bearer realm=\"webhook\""]);
 
     // A credential in a scheme this layer does not take is not "missing".
-    let other = send_empty(app.request("/hooks").header(AUTHORIZATION, basic(b"u:guess"))).await;
+    let other = send_empty(
+        app.request("/hooks")
+            .header(AUTHORIZATION, basic(b"u:guess")),
+    )
+    .await;
     assert_refused(&other, Reason::TokenInvalid);
     assert_eq!(challenges(&other), ["Bearer realm=\"webhook\""]);
 
@@ -317,8 +330,11 @@ async fn several_sources_first_present_decides() {
         .accept("main", secret(GITLAB));
     let app = App::start("/hooks", layer).await;
 
-    let bearer =
-        send_empty(app.request("/hooks").header(AUTHORIZATION, format!("Bearer {GITLAB}"))).await;
+    let bearer = send_empty(
+        app.request("/hooks")
+            .header(AUTHORIZATION, format!("Bearer {GITLAB}")),
+    )
+    .await;
     assert_accepted(&bearer, "bearer main");
     let header = send_empty(app.request("/hooks").header("X-Webhook-Token", GITLAB)).await;
     assert_accepted(&header, "token main");
@@ -434,7 +450,12 @@ async fn non_utf8_header_over_raw_tcp() {
     request.extend_from_slice(b"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
     let reply = raw_exchange(app.addr, &request, Duration::from_secs(5)).await;
     assert_eq!(raw_status(&reply), 401, "{reply}");
-    assert!(reply.to_ascii_lowercase().contains("x-reason: token_invalid"), "{reply}");
+    assert!(
+        reply
+            .to_ascii_lowercase()
+            .contains("x-reason: token_invalid"),
+        "{reply}"
+    );
     assert_eq!(app.calls(), 0);
 }
 
@@ -467,8 +488,14 @@ fn debug_never_shows_tokens() {
         .accept("2025", secret(ROTATED))
         .or(TokenSource::basic().user("hooks"));
     let printed = format!("{layer:?}");
-    assert!(!printed.contains(GITLAB) && !printed.contains(ROTATED), "{printed}");
-    assert!(printed.contains("2024") && printed.contains("x-gitlab-token"), "{printed}");
+    assert!(
+        !printed.contains(GITLAB) && !printed.contains(ROTATED),
+        "{printed}"
+    );
+    assert!(
+        printed.contains("2024") && printed.contains("x-gitlab-token"),
+        "{printed}"
+    );
 }
 
 /// A log sink the test can read back.

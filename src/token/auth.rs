@@ -262,16 +262,94 @@ impl Challenges {
         let printable = realm
             .bytes()
             .all(|b| (b' '..=b'~').contains(&b) && b != b'"' && b != b'\\');
-        assert!(printable, "realm must be printable ASCII without '\"' or '\\'");
+        assert!(
+            printable,
+            "realm must be printable ASCII without '\"' or '\\'"
+        );
         let value = |text: String| {
             HeaderValue::try_from(text).unwrap_or_else(|_| unreachable!("checked above"))
         };
         Self {
             bearer: value(format!("Bearer realm=\"{realm}\"")),
-            bearer_invalid: value(format!(
-                "Bearer realm=\"{realm}\", error=\"invalid_token\""
-            )),
+            bearer_invalid: value(format!("Bearer realm=\"{realm}\", error=\"invalid_token\"")),
             basic: value(format!("Basic realm=\"{realm}\"")),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn every_source() -> TokenAuth {
+        TokenAuth::new(TokenSource::header("x-token"))
+            .or(TokenSource::bearer())
+            .or(TokenSource::basic().user("hooks"))
+            .or(TokenSource::query("token").user_param("user", "hooks"))
+            .or(TokenSource::path_after("hooks").user_segment(0, "api"))
+            .accept("main", Secret::new("right-token").unwrap())
+    }
+
+    #[test]
+    fn anonymous_accepts_without_reading() {
+        let (parts, ()) = http::Request::new(()).into_parts();
+        let auth = TokenAuth::without_verification().authenticate(&parts);
+        assert_eq!(auth.unwrap().method, AuthMethod::Anonymous);
+    }
+
+    #[test]
+    #[should_panic(expected = "without_verification")]
+    fn anonymous_takes_no_tokens() {
+        let _ = TokenAuth::without_verification().accept("id", Secret::new("x").unwrap());
+    }
+
+    #[test]
+    fn rejections_carry_every_challenge() {
+        let (parts, ()) = http::Request::new(()).into_parts();
+        let rejection = every_source().authenticate(&parts).unwrap_err();
+        assert_eq!(rejection.reason(), Reason::TokenMissing);
+        let challenges: Vec<_> = rejection
+            .headers()
+            .get_all(WWW_AUTHENTICATE)
+            .iter()
+            .collect();
+        assert_eq!(
+            challenges,
+            ["Bearer realm=\"webhook\"", "Basic realm=\"webhook\""]
+        );
+    }
+
+    #[test]
+    #[should_panic(expected = "realm")]
+    fn realm_cannot_break_the_header() {
+        let _ = every_source().realm("a\"b");
+    }
+
+    proptest! {
+        #[test]
+        fn arbitrary_requests_never_panic(
+            header in proptest::collection::vec(any::<u8>(), 0..64),
+            authorization in proptest::collection::vec(any::<u8>(), 0..64),
+            path in "(/[a-zA-Z0-9%+=&._~-]{0,8}){0,5}",
+            query in "[a-z0-9%+=&]{0,40}",
+        ) {
+            let mut request = http::Request::builder();
+            if let Ok(uri) = format!("{path}?{query}").parse::<http::Uri>() {
+                request = request.uri(uri);
+            }
+            if let Ok(value) = HeaderValue::from_bytes(&header) {
+                request = request.header("x-token", value);
+            }
+            if let Ok(value) = HeaderValue::from_bytes(&authorization) {
+                request = request.header(AUTHORIZATION, value);
+            }
+            if let Ok(request) = request.body(()) {
+                let (parts, ()) = request.into_parts();
+                let verdict = every_source().authenticate(&parts);
+                // Arbitrary input never carries the right token.
+                prop_assert!(verdict.is_err());
+            }
         }
     }
 }

@@ -298,11 +298,17 @@ fn url_token(parts: &Parts, token: &UrlPart, user: Option<&(UrlPart, Arc<str>)>)
             Ok(None) | Err(_) => false,
         },
     };
-    Ok(Some(Credential { token, user_matches }))
+    Ok(Some(Credential {
+        token,
+        user_matches,
+    }))
 }
 
+/// The scheme and the credentials after it.
+type SchemeAndCredentials<'a> = (&'a [u8], &'a [u8]);
+
 /// The scheme and credentials of the single `Authorization` header.
-fn authorization(headers: &HeaderMap) -> Result<Option<(&[u8], &[u8])>, CredentialError> {
+fn authorization(headers: &HeaderMap) -> Result<Option<SchemeAndCredentials<'_>>, CredentialError> {
     let mut values = headers.get_all(AUTHORIZATION).iter();
     let Some(value) = values.next() else {
         return Ok(None);
@@ -326,7 +332,10 @@ fn text(value: &[u8]) -> Result<&[u8], CredentialError> {
         Err(CredentialError::TooLong)
     } else if value.is_empty() {
         Err(CredentialError::Empty)
-    } else if !value.iter().all(|&b| b == b'\t' || (b' '..=b'~').contains(&b)) {
+    } else if !value
+        .iter()
+        .all(|&b| b == b'\t' || (b' '..=b'~').contains(&b))
+    {
         Err(CredentialError::NotVisibleAscii)
     } else {
         Ok(value)
@@ -337,4 +346,92 @@ fn text(value: &[u8]) -> Result<&[u8], CredentialError> {
 /// nothing and keeps every credential comparison alike.
 fn same(expected: &[u8], presented: &[u8]) -> bool {
     bool::from(expected.ct_eq(presented))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parts(headers: &[(&str, &[u8])]) -> Parts {
+        let mut request = http::Request::post("/hooks");
+        for (name, value) in headers {
+            request = request.header(*name, http::HeaderValue::from_bytes(value).unwrap());
+        }
+        request.body(()).unwrap().into_parts().0
+    }
+
+    type Outcome = Result<Vec<u8>, Option<CredentialError>>;
+    type Headers<'a> = &'a [(&'a str, &'a [u8])];
+
+    fn outcome(source: &TokenSource, headers: &[(&str, &[u8])]) -> Outcome {
+        match source.read(&parts(headers)) {
+            Presented::Absent => Err(None),
+            Presented::Unusable(error) => Err(Some(error)),
+            Presented::Credential(credential) => Ok(credential.token.to_vec()),
+        }
+    }
+
+    #[test]
+    fn header_values_are_vetted_before_comparison() {
+        let source = TokenSource::header("x-token");
+        let long = vec![b'a'; MAX_CREDENTIAL_LEN + 1];
+        let cases: [(Headers<'_>, Outcome); 6] = [
+            (&[("x-token", b"abc")], Ok(b"abc".to_vec())),
+            (&[], Err(None)),
+            (&[("x-token", b"")], Err(Some(CredentialError::Empty))),
+            (
+                &[("x-token", b"ab\xff")],
+                Err(Some(CredentialError::NotVisibleAscii)),
+            ),
+            (&[("x-token", &long)], Err(Some(CredentialError::TooLong))),
+            (
+                &[("x-token", b"a"), ("x-token", b"b")],
+                Err(Some(CredentialError::Ambiguous)),
+            ),
+        ];
+        for (headers, expected) in cases {
+            assert_eq!(outcome(&source, headers), expected, "{headers:?}");
+        }
+    }
+
+    #[test]
+    fn authorization_schemes() {
+        let bearer = TokenSource::bearer();
+        let basic = TokenSource::basic();
+        let auth = |value: &'static [u8]| [("authorization", value)];
+        assert_eq!(outcome(&bearer, &auth(b"Bearer  tok")), Ok(b"tok".to_vec()));
+        assert_eq!(outcome(&bearer, &auth(b"Basic dTpw")), Err(None));
+        assert_eq!(outcome(&basic, &auth(b"Basic dTpw")), Ok(b"p".to_vec()));
+        assert_eq!(outcome(&basic, &auth(b"Bearer tok")), Err(None));
+        assert_eq!(
+            outcome(&bearer, &auth(b"Bearer")),
+            Err(Some(CredentialError::Empty))
+        );
+        assert_eq!(
+            outcome(&bearer, &auth(b"Bearer a b")),
+            Err(Some(CredentialError::Malformed))
+        );
+        assert_eq!(
+            outcome(&basic, &auth(b"Basic \xff")),
+            Err(Some(CredentialError::NotVisibleAscii))
+        );
+        let twice = [
+            ("authorization", &b"Bearer tok"[..]),
+            ("authorization", b"Bearer tok"),
+        ];
+        assert_eq!(
+            outcome(&bearer, &twice),
+            Err(Some(CredentialError::Ambiguous))
+        );
+        assert_eq!(
+            outcome(&basic, &twice),
+            Err(Some(CredentialError::Ambiguous))
+        );
+    }
+
+    #[test]
+    #[should_panic(expected = "applies to Basic")]
+    fn user_is_for_basic_only() {
+        let _ = TokenSource::bearer().user("hooks");
+    }
 }
