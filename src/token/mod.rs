@@ -48,6 +48,8 @@
 //!     .body(axum::body::Body::empty())?;
 //! let response = app.clone().oneshot(request).await?;
 //! assert_eq!(response.status(), 200);
+//! let body = axum::body::to_bytes(response.into_body(), 1024).await?;
+//! assert_eq!(body, "delivered with token 2025");
 //!
 //! let request = http::Request::post("/hooks/gitlab")
 //!     .header("X-Gitlab-Token", "a guess")
