@@ -1,0 +1,182 @@
+//! The token check as a tower layer.
+
+use std::sync::Arc;
+
+use tower_layer::Layer;
+
+use super::auth::TokenAuth;
+use super::set::TokenSet;
+use super::source::TokenSource;
+use crate::guard::Guard;
+use crate::secret::Secret;
+
+/// Refuses requests without an accepted token, with `401 Unauthorized`,
+/// before the body is read.
+///
+/// Start from where the token is read, then say which tokens are accepted:
+///
+/// ```
+/// use tower_webhook::token::{TokenLayer, TokenSource};
+/// use tower_webhook::Secret;
+///
+/// # fn main() -> Result<(), tower_webhook::secret::SecretError> {
+/// let gitlab = TokenLayer::header("X-Gitlab-Token").accept("2024", Secret::new("glpat-2024-token-value")?);
+/// let bearer = TokenLayer::bearer()
+///     .accept("old", Secret::new("bearer-token-being-retired")?)
+///     .accept("new", Secret::new("bearer-token-replacing-it")?);
+/// let basic = TokenLayer::basic().user("hooks").accept("basic", Secret::new("basic-password-value")?);
+/// let url = TokenLayer::query("token").user_param("user", "hooks").accept("url", Secret::new("url-token-value")?);
+/// let either = TokenLayer::bearer()
+///     .or(TokenSource::header("X-Webhook-Token"))
+///     .accept("shared", Secret::new("shared-token-value")?);
+/// # let _ = (gitlab, bearer, basic, url, either);
+/// # Ok(())
+/// # }
+/// ```
+///
+/// See [`TokenAuth::authenticate`] for how several sources combine and which
+/// [`Reason`](crate::Reason) each refusal carries, and the
+/// [module docs](super) for a complete server.
+#[derive(Debug, Clone)]
+pub struct TokenLayer {
+    auth: Arc<TokenAuth>,
+}
+
+impl TokenLayer {
+    /// Read the token from `source`.
+    pub fn new(source: TokenSource) -> Self {
+        Self::with_auth(TokenAuth::new(source))
+    }
+
+    /// A layer applying `auth`.
+    pub fn with_auth(auth: TokenAuth) -> Self {
+        Self {
+            auth: Arc::new(auth),
+        }
+    }
+
+    /// Read the token from header `name`; see [`TokenSource::header`].
+    ///
+    /// # Panics
+    ///
+    /// If `name` is not a valid header name.
+    pub fn header<N>(name: N) -> Self
+    where
+        N: TryInto<http::HeaderName>,
+        N::Error: std::fmt::Debug,
+    {
+        Self::new(TokenSource::header(name))
+    }
+
+    /// Read `Authorization: Bearer`; see [`TokenSource::bearer`].
+    pub fn bearer() -> Self {
+        Self::new(TokenSource::bearer())
+    }
+
+    /// Read `Authorization: Basic`; see [`TokenSource::basic`].
+    pub fn basic() -> Self {
+        Self::new(TokenSource::basic())
+    }
+
+    /// Read query parameter `name`; see [`TokenSource::query`].
+    pub fn query(name: impl Into<Arc<str>>) -> Self {
+        Self::new(TokenSource::query(name))
+    }
+
+    /// Read the path segment at `index`; see [`TokenSource::path_segment`].
+    pub fn path_segment(index: usize) -> Self {
+        Self::new(TokenSource::path_segment(index))
+    }
+
+    /// Read the path segment after `prefix`; see [`TokenSource::path_after`].
+    pub fn path_after(prefix: impl Into<Arc<str>>) -> Self {
+        Self::new(TokenSource::path_after(prefix))
+    }
+
+    /// Let every request through unverified, recorded as
+    /// [`AuthMethod::Anonymous`](crate::AuthMethod::Anonymous); see
+    /// [`TokenAuth::without_verification`]. Logs a warning when built.
+    pub fn without_verification() -> Self {
+        Self::with_auth(TokenAuth::without_verification())
+    }
+
+    /// Also read a token from `source`; see [`TokenAuth::or`].
+    pub fn or(self, source: TokenSource) -> Self {
+        self.map(|auth| auth.or(source))
+    }
+
+    /// Require this Basic user name; see [`TokenSource::user`]. Applies to
+    /// the source added last.
+    ///
+    /// # Panics
+    ///
+    /// If the source added last is not [`basic`](Self::basic).
+    pub fn user(self, name: impl Into<Arc<str>>) -> Self {
+        self.map(|auth| auth.map_last_source(|source| source.user(name)))
+    }
+
+    /// Require the user name `name` in query parameter `param`; see
+    /// [`TokenSource::user_param`]. Applies to the source added last.
+    ///
+    /// # Panics
+    ///
+    /// If the source added last is not a URL source.
+    pub fn user_param(self, param: impl Into<Arc<str>>, name: impl Into<Arc<str>>) -> Self {
+        self.map(|auth| auth.map_last_source(|source| source.user_param(param, name)))
+    }
+
+    /// Require the user name `name` in path segment `index`; see
+    /// [`TokenSource::user_segment`]. Applies to the source added last.
+    ///
+    /// # Panics
+    ///
+    /// If the source added last is not a URL source.
+    pub fn user_segment(self, index: usize, name: impl Into<Arc<str>>) -> Self {
+        self.map(|auth| auth.map_last_source(|source| source.user_segment(index, name)))
+    }
+
+    /// Accept `token`, recorded as key id `id`; see [`TokenAuth::accept`].
+    pub fn accept(self, id: impl Into<Arc<str>>, token: Secret) -> Self {
+        self.map(|auth| auth.accept(id, token))
+    }
+
+    /// Accept exactly `tokens`; see [`TokenAuth::with_tokens`].
+    pub fn with_tokens(self, tokens: TokenSet) -> Self {
+        self.map(|auth| auth.with_tokens(tokens))
+    }
+
+    /// Name `realm` in challenges; see [`TokenAuth::realm`].
+    pub fn realm(self, realm: &str) -> Self {
+        self.map(|auth| auth.realm(realm))
+    }
+
+    /// The check this layer applies.
+    pub fn auth(&self) -> &TokenAuth {
+        &self.auth
+    }
+
+    fn map(self, f: impl FnOnce(TokenAuth) -> TokenAuth) -> Self {
+        let auth = Arc::unwrap_or_clone(self.auth);
+        Self::with_auth(f(auth))
+    }
+}
+
+impl From<TokenAuth> for TokenLayer {
+    fn from(auth: TokenAuth) -> Self {
+        Self::with_auth(auth)
+    }
+}
+
+impl<S> Layer<S> for TokenLayer {
+    type Service = RequireToken<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        if self.auth.verifies() && self.auth.tokens().is_empty() {
+            tracing::warn!("TokenLayer accepts no token: every request will be refused");
+        }
+        Guard::new(Arc::clone(&self.auth), inner)
+    }
+}
+
+/// The service of [`TokenLayer`].
+pub type RequireToken<S> = Guard<TokenAuth, S>;
