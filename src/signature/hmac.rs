@@ -24,14 +24,14 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use hmac::Mac;
 use http::request::Parts;
-use http::{HeaderMap, HeaderName, HeaderValue};
+use http::{HeaderName, HeaderValue};
 use subtle::ConstantTimeEq;
 
 use crate::rejection::{Reason, Rejection};
 use crate::secret::{Secret, SecretError};
 use crate::signature::keyring::{KeyMaterial, SharedSecret};
 use crate::signature::scheme::{
-    Delivery, Outgoing, Scheme, SignError, Signatures, SignedHeaders, Stamp, MAX_HEADER_LEN,
+    one_header, Delivery, Outgoing, Scheme, SignError, Signatures, SignedHeaders, Stamp,
 };
 use crate::signature::time::TimestampFormat;
 
@@ -394,28 +394,10 @@ struct MessageFields<'a> {
     path_and_query: &'a [u8],
 }
 
-/// The one value of header `name`: absent is `None`; several different
-/// values, or one longer than [`MAX_HEADER_LEN`], is `signature_malformed`.
-pub(crate) fn single_value<'h>(
-    headers: &'h HeaderMap,
-    name: &HeaderName,
-    malformed: Reason,
-) -> Result<Option<&'h [u8]>, Rejection> {
-    let mut values = headers.get_all(name).iter();
-    let Some(first) = values.next() else {
-        return Ok(None);
-    };
-    // Identical repeats (a proxy duplicating a header) are harmless; any
-    // other value makes the request ambiguous. Bounded: the header map
-    // itself is bounded by the server's header limits.
-    if values.any(|other| other != first) {
-        return Err(Rejection::new(malformed));
-    }
-    let bytes = first.as_bytes();
-    if bytes.len() > MAX_HEADER_LEN {
-        return Err(Rejection::new(malformed));
-    }
-    Ok(Some(bytes))
+fn split_once(bytes: &[u8], separator: u8) -> Option<(&[u8], &[u8])> {
+    let at = bytes.iter().position(|&b| b == separator)?;
+    let (before, after) = bytes.split_at(at);
+    Some((before, after.get(1..).unwrap_or_default()))
 }
 
 fn trim(bytes: &[u8]) -> &[u8] {
@@ -444,7 +426,7 @@ impl Scheme for HmacScheme {
         let mut found = None;
         for (kind, header) in self.headers.iter().enumerate() {
             if let Some(value) =
-                single_value(&parts.headers, &header.name, Reason::SignatureMalformed)?
+                one_header(&parts.headers, &header.name, Reason::SignatureMalformed)?
             {
                 found = Some((kind, header, value));
                 break;
@@ -466,8 +448,12 @@ impl Scheme for HmacScheme {
             }
             Syntax::List { separator, prefix } => {
                 for entry in value.split(|b| b == separator).map(trim) {
-                    if let Some(encoded) = entry.strip_prefix(prefix.as_bytes()) {
-                        let bytes = header.encoding.decode(encoded).ok_or_else(malformed)?;
+                    // An undecodable entry is skipped, not fatal: rotation
+                    // placeholders exist in the wild (Paddle's `h1=dummy`).
+                    let decoded = entry
+                        .strip_prefix(prefix.as_bytes())
+                        .and_then(|encoded| header.encoding.decode(encoded));
+                    if let Some(bytes) = decoded {
                         signatures.push(kind, bytes)?;
                     }
                 }
@@ -478,30 +464,34 @@ impl Scheme for HmacScheme {
                 timestamp_key,
             } => {
                 for field in value.split(|b| b == separator).map(trim) {
-                    let Some(at) = field.iter().position(|&b| b == b'=') else {
-                        return Err(malformed());
+                    // A field without `=` says nothing we use; skip it like
+                    // the providers' SDKs do.
+                    let Some((key, encoded)) = split_once(field, b'=') else {
+                        continue;
                     };
-                    let (key, encoded) = (trim(&field[..at]), trim(&field[at + 1..]));
+                    let (key, encoded) = (trim(key), trim(encoded));
                     if key == signature_key.as_bytes() {
-                        let bytes = header.encoding.decode(encoded).ok_or_else(malformed)?;
-                        signatures.push(kind, bytes)?;
-                    } else if timestamp_key.as_ref().is_some_and(|t| key == t.as_bytes()) {
-                        if field_timestamp.replace(encoded).is_some() {
-                            return Err(malformed());
+                        if let Some(bytes) = header.encoding.decode(encoded) {
+                            signatures.push(kind, bytes)?;
                         }
+                    } else if timestamp_key.as_ref().is_some_and(|t| key == t.as_bytes())
+                        && field_timestamp.replace(encoded).is_some()
+                    {
+                        return Err(malformed());
                     }
                 }
             }
         }
         if signatures.candidates().is_empty() {
-            // The header is there but holds no signature of a version we
-            // accept (`v0=` only, a wrong prefix): a downgrade is not a pass.
+            // The header is there but holds no decodable signature of a
+            // version we accept (`v0=` only, `v1=` empty or not hex): a
+            // downgrade is not a pass.
             return Err(malformed());
         }
         if let Some((source, format)) = &self.timestamp {
             let text = match source {
                 TimestampSource::Header(name) => {
-                    single_value(&parts.headers, name, Reason::TimestampMalformed)?
+                    one_header(&parts.headers, name, Reason::TimestampMalformed)?
                 }
                 TimestampSource::Field(_) => field_timestamp,
             };
@@ -518,7 +508,7 @@ impl Scheme for HmacScheme {
         }
         if let Some(name) = &self.id {
             if self.signs(&Part::Id) {
-                let id = single_value(&parts.headers, name, Reason::SignatureMalformed)?
+                let id = one_header(&parts.headers, name, Reason::SignatureMalformed)?
                     .ok_or_else(|| Rejection::new(Reason::SignatureMissing))?;
                 signatures.set_id(id.to_vec());
             }

@@ -84,8 +84,8 @@ impl fmt::Debug for SharedSecret {
 #[derive(Clone)]
 #[non_exhaustive]
 pub enum KeyMaterial {
-    /// A shared secret.
-    Shared(SharedSecret),
+    /// A shared secret (boxed: the prepared HMAC states are large).
+    Shared(Arc<SharedSecret>),
     /// An Ed25519 public key: verifies only.
     #[cfg(feature = "ed25519")]
     Ed25519(ed25519_dalek::VerifyingKey),
@@ -103,7 +103,7 @@ pub enum KeyMaterial {
 impl KeyMaterial {
     /// A shared secret, HMAC states prepared.
     pub fn shared(secret: Secret) -> Self {
-        KeyMaterial::Shared(SharedSecret::new(secret))
+        KeyMaterial::Shared(Arc::new(SharedSecret::new(secret)))
     }
 
     /// Which kind of key this is.

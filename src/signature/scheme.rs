@@ -19,7 +19,7 @@
 use std::fmt;
 
 use http::request::Parts;
-use http::{HeaderName, HeaderValue, Method};
+use http::{HeaderMap, HeaderName, HeaderValue, Method};
 
 use crate::rejection::{Reason, Rejection};
 use crate::secret::{Secret, SecretError};
@@ -88,6 +88,31 @@ pub trait Scheme: fmt::Debug + Send + Sync + 'static {
     fn sign(&self, key: &KeyMaterial, outgoing: &Outgoing<'_>) -> Result<SignedHeaders, SignError>;
 }
 
+/// The one value of header `name`, for [`Scheme::parse_head`]: absent is
+/// `None`; several different values, or one longer than [`MAX_HEADER_LEN`],
+/// is refused with `malformed` (usually `signature_malformed`).
+pub fn one_header<'h>(
+    headers: &'h HeaderMap,
+    name: &HeaderName,
+    malformed: Reason,
+) -> Result<Option<&'h [u8]>, Rejection> {
+    let mut values = headers.get_all(name).iter();
+    let Some(first) = values.next() else {
+        return Ok(None);
+    };
+    // Identical repeats (a proxy duplicating a header) are harmless; any
+    // other value makes the request ambiguous. Bounded: the header map
+    // itself is bounded by the server's header limits.
+    if values.any(|other| other != first) {
+        return Err(Rejection::new(malformed));
+    }
+    let bytes = first.as_bytes();
+    if bytes.len() > MAX_HEADER_LEN {
+        return Err(Rejection::new(malformed));
+    }
+    Ok(Some(bytes))
+}
+
 /// The headers a scheme produces when signing, in order.
 pub type SignedHeaders = Vec<(HeaderName, HeaderValue)>;
 
@@ -129,6 +154,7 @@ pub struct Signatures {
     candidates: Vec<Candidate>,
     timestamp: Option<Stamp>,
     id: Option<Vec<u8>>,
+    variant: u8,
 }
 
 impl Signatures {
@@ -171,6 +197,17 @@ impl Signatures {
     /// The signed delivery id, if the scheme signs one.
     pub fn id(&self) -> Option<&[u8]> {
         self.id.as_deref()
+    }
+
+    /// Record which of its variants the scheme found (e.g. which family of
+    /// header names), so [`Scheme::verify`] builds the matching message.
+    pub fn set_variant(&mut self, variant: u8) {
+        self.variant = variant;
+    }
+
+    /// The variant recorded by [`set_variant`](Self::set_variant) (default 0).
+    pub fn variant(&self) -> u8 {
+        self.variant
     }
 }
 
