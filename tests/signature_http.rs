@@ -23,6 +23,9 @@ use tower_webhook::{AuthMethod, Reason, Secret, Timestamp, Verification, Webhook
 
 type Seen = Arc<Mutex<Vec<Verification>>>;
 
+/// A named request (its headers) and the rejection it must get, if any.
+type Case = (&'static str, Vec<(&'static str, HeaderValue)>, Option<Reason>);
+
 /// Outermost layer: owns the request's context and keeps what every layer
 /// recorded, including rejections invisible over HTTP.
 async fn capture(State(seen): State<Seen>, mut request: Request, next: Next) -> Response {
@@ -140,7 +143,7 @@ async fn each_rejection_reason_is_a_401_with_its_reason_recorded() {
     let server = Server::start(layer).await;
     let body = b"{\"zen\":\"Keep it logically awesome.\"}";
 
-    let cases: Vec<(&str, Vec<(&str, HeaderValue)>, Option<Reason>)> = vec![
+    let cases: Vec<Case> = vec![
         ("no signature", vec![], Some(Reason::SignatureMissing)),
         (
             "invalid hex",
@@ -263,7 +266,7 @@ async fn hostile_signature_headers_are_refused_cleanly() {
     let v1 = good_text.split(",v1=").nth(1).unwrap().to_owned();
     let malformed = Some(Reason::SignatureMalformed);
 
-    let cases: Vec<(&str, Vec<(&str, HeaderValue)>, Option<Reason>)> = vec![
+    let cases: Vec<Case> = vec![
         (
             "two different values",
             vec![

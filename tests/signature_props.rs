@@ -19,14 +19,29 @@ fn presets() -> Vec<Arc<dyn Scheme>> {
     all
 }
 
-fn verify(scheme: &dyn Scheme, keyring: &Keyring, headers: HeaderMap, body: &[u8]) -> Result<(), Reason> {
+fn verify(
+    scheme: &dyn Scheme,
+    keyring: &Keyring,
+    headers: HeaderMap,
+    body: &[u8],
+) -> Result<(), Reason> {
     let mut request = Request::post("/hook?a=1").body(()).unwrap();
     *request.headers_mut() = headers;
     let parts = request.into_parts().0;
     let signatures = scheme.parse_head(&parts).map_err(|r| r.reason())?;
-    let signatures = scheme.parse_body(signatures, &parts, body).map_err(|r| r.reason())?;
+    let signatures = scheme
+        .parse_body(signatures, &parts, body)
+        .map_err(|r| r.reason())?;
     keyring
-        .verify(scheme, &signatures, &Delivery { parts: &parts, body }, SystemTime::now())
+        .verify(
+            scheme,
+            &signatures,
+            &Delivery {
+                parts: &parts,
+                body,
+            },
+            SystemTime::now(),
+        )
         .map(drop)
 }
 
