@@ -24,7 +24,11 @@ use tower_webhook::{AuthMethod, Reason, Secret, Timestamp, Verification, Webhook
 type Seen = Arc<Mutex<Vec<Verification>>>;
 
 /// A named request (its headers) and the rejection it must get, if any.
-type Case = (&'static str, Vec<(&'static str, HeaderValue)>, Option<Reason>);
+type Case = (
+    &'static str,
+    Vec<(&'static str, HeaderValue)>,
+    Option<Reason>,
+);
 
 /// Outermost layer: owns the request's context and keeps what every layer
 /// recorded, including rejections invisible over HTTP.

@@ -41,6 +41,7 @@ struct Vector {
     headers: HeaderMap,
     body: Vec<u8>,
     verify_at: SystemTime,
+    tolerance: Option<Duration>,
     extra: Value,
 }
 
@@ -81,6 +82,7 @@ fn vectors() -> Vec<Vector> {
                 headers,
                 body,
                 verify_at: UNIX_EPOCH + Duration::from_secs(v["verify_at"].as_u64().unwrap_or(0)),
+                tolerance: v["tolerance_seconds"].as_u64().map(Duration::from_secs),
                 extra: v["extra"].clone(),
             }
         })
@@ -172,6 +174,14 @@ fn every_owned_vector_verifies_or_fails_as_published() {
                 v.secret_bytes,
                 "{}: key bytes",
                 v.id
+            );
+            // The documented window the replay layer defaults to.
+            assert_eq!(
+                scheme.tolerance().and_then(|t| t.past),
+                v.tolerance,
+                "{}: tolerance of {}",
+                v.id,
+                scheme.name()
             );
             let keyring = Keyring::new().with(Key::new("k", key));
             let result = verify(scheme.as_ref(), &keyring, &v.headers, &v.body, v.verify_at);

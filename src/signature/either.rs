@@ -9,7 +9,9 @@ use http::request::Parts;
 use crate::rejection::{Reason, Rejection};
 use crate::secret::SecretError;
 use crate::signature::keyring::{KeyKind, KeyMaterial};
-use crate::signature::scheme::{Delivery, Outgoing, Scheme, SignError, Signatures, SignedHeaders};
+use crate::signature::scheme::{
+    Delivery, Outgoing, Scheme, SignError, Signatures, SignedHeaders, Tolerance,
+};
 
 /// The first of several schemes whose signature is present.
 ///
@@ -52,6 +54,10 @@ impl Scheme for FirstPresent {
             Some(scheme) => scheme.parse_key(shown),
             None => Err(SecretError::Empty),
         }
+    }
+
+    fn tolerance(&self) -> Option<Tolerance> {
+        self.schemes.first().and_then(|scheme| scheme.tolerance())
     }
 
     fn parse_head(&self, parts: &Parts) -> Result<Signatures, Rejection> {

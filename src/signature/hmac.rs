@@ -31,7 +31,7 @@ use crate::rejection::{Reason, Rejection};
 use crate::secret::{Secret, SecretError};
 use crate::signature::keyring::{KeyMaterial, SharedSecret};
 use crate::signature::scheme::{
-    one_header, Delivery, Outgoing, Scheme, SignError, Signatures, SignedHeaders, Stamp,
+    one_header, Delivery, Outgoing, Scheme, SignError, Signatures, SignedHeaders, Stamp, Tolerance,
 };
 use crate::signature::time::TimestampFormat;
 
@@ -243,6 +243,7 @@ pub struct HmacScheme {
     id: Option<HeaderName>,
     message: Vec<Part>,
     key_encoding: KeyEncoding,
+    tolerance: Option<Tolerance>,
 }
 
 impl HmacScheme {
@@ -256,6 +257,7 @@ impl HmacScheme {
             id: None,
             message: vec![Part::Body],
             key_encoding: KeyEncoding::Verbatim,
+            tolerance: None,
         }
     }
 
@@ -303,6 +305,12 @@ impl HmacScheme {
     /// How the dashboard shows the key (default: verbatim).
     pub fn key_encoding(mut self, encoding: KeyEncoding) -> Self {
         self.key_encoding = encoding;
+        self
+    }
+
+    /// The provider's documented timestamp window (see [`Scheme::tolerance`]).
+    pub fn tolerance(mut self, tolerance: Tolerance) -> Self {
+        self.tolerance = Some(tolerance);
         self
     }
 
@@ -420,6 +428,10 @@ impl Scheme for HmacScheme {
             KeyEncoding::Base64 => Secret::from_base64(shown)?,
         };
         Ok(KeyMaterial::shared(secret))
+    }
+
+    fn tolerance(&self) -> Option<Tolerance> {
+        self.tolerance
     }
 
     fn parse_head(&self, parts: &Parts) -> Result<Signatures, Rejection> {

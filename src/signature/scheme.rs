@@ -17,6 +17,7 @@
 //! timestamp it verified ([`Signatures::set_timestamp`]).
 
 use std::fmt;
+use std::time::Duration;
 
 use http::request::Parts;
 use http::{HeaderMap, HeaderName, HeaderValue, Method};
@@ -83,6 +84,13 @@ pub trait Scheme: fmt::Debug + Send + Sync + 'static {
         delivery: &Delivery<'_>,
     ) -> Option<usize>;
 
+    /// The timestamp window the provider documents, as a default for the
+    /// [`replay`](crate::replay) layer. Never checked by the signature layer.
+    /// Default: none documented.
+    fn tolerance(&self) -> Option<Tolerance> {
+        None
+    }
+
     /// The headers the provider would send with `outgoing`, signed with
     /// `key`, in the order the provider documents them.
     fn sign(&self, key: &KeyMaterial, outgoing: &Outgoing<'_>) -> Result<SignedHeaders, SignError>;
@@ -111,6 +119,34 @@ pub fn one_header<'h>(
         return Err(Rejection::new(malformed));
     }
     Ok(Some(bytes))
+}
+
+/// How far a signed timestamp may be from now, as a provider documents it
+/// (`None` on a side: unbounded on that side).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Tolerance {
+    /// How old a timestamp may be.
+    pub past: Option<Duration>,
+    /// How far in the future a timestamp may be.
+    pub future: Option<Duration>,
+}
+
+impl Tolerance {
+    /// `window` either side of now (Standard Webhooks, Slack).
+    pub const fn symmetric(window: Duration) -> Self {
+        Self {
+            past: Some(window),
+            future: Some(window),
+        }
+    }
+
+    /// At most `window` old, any amount ahead (Stripe, Paddle, Twitch).
+    pub const fn past_only(window: Duration) -> Self {
+        Self {
+            past: Some(window),
+            future: None,
+        }
+    }
 }
 
 /// The headers a scheme produces when signing, in order.

@@ -1,8 +1,11 @@
 //! The two generic patterns many smaller providers use.
 
+use std::time::Duration;
+
 use http::HeaderName;
 
 use crate::signature::hmac::{Encoding, HmacScheme, Part, SignatureHeader};
+use crate::signature::scheme::Tolerance;
 use crate::signature::TimestampFormat;
 
 /// `X-Timestamp: <unix s>` and
@@ -17,6 +20,7 @@ pub fn timestamped() -> HmacScheme {
             TimestampFormat::Seconds,
         )
         .message([Part::Timestamp, Part::literal("."), Part::Body])
+        .tolerance(Tolerance::symmetric(Duration::from_secs(300)))
 }
 
 /// `{header}: <base64 of HMAC-SHA256(secret, body)>` (e.g. `X-Synaps-Signature`).

@@ -3,9 +3,12 @@
 //! keeps only the last), unknown keys are ignored, the key is the
 //! `pdl_ntfset_…` string verbatim.
 
+use std::time::Duration;
+
 use http::HeaderName;
 
 use crate::signature::hmac::{HmacScheme, Part, SignatureHeader};
+use crate::signature::scheme::Tolerance;
 use crate::signature::TimestampFormat;
 
 /// Paddle: HMAC-SHA256 of `{ts}:{body}`, hex.
@@ -16,4 +19,5 @@ pub fn paddle() -> HmacScheme {
         )
         .timestamp_field("ts", TimestampFormat::Seconds)
         .message([Part::Timestamp, Part::literal(":"), Part::Body])
+        .tolerance(Tolerance::past_only(Duration::from_secs(5)))
 }

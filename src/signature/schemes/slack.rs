@@ -2,9 +2,12 @@
 //! `v0:{X-Slack-Request-Timestamp}:{body}`. The signing secret looks like hex
 //! but is used as text.
 
+use std::time::Duration;
+
 use http::HeaderName;
 
 use crate::signature::hmac::{HmacScheme, Part, SignatureHeader};
+use crate::signature::scheme::Tolerance;
 use crate::signature::TimestampFormat;
 
 /// Slack: HMAC-SHA256 of `v0:{timestamp}:{body}`, hex, `v0=` prefix.
@@ -21,4 +24,5 @@ pub fn slack() -> HmacScheme {
             Part::literal(":"),
             Part::Body,
         ])
+        .tolerance(Tolerance::symmetric(Duration::from_secs(300)))
 }

@@ -3,13 +3,15 @@
 //! bytes after `whsec_`. GitLab's signing tokens are exactly this scheme.
 //! Entries of other versions (`v1a`, `v2`) are skipped.
 
+use std::time::Duration;
+
 use http::HeaderName;
 
 use crate::signature::hmac::{Encoding, HmacScheme, KeyEncoding, Part, SignatureHeader};
+use crate::signature::scheme::Tolerance;
 use crate::signature::TimestampFormat;
 
-/// Standard Webhooks `v1` with header names `{prefix}-id`,
-/// `{prefix}-timestamp` and `{prefix}-signature`.
+/// Standard Webhooks `v1` under the given scheme and header names.
 pub(crate) fn with_names(
     name: &'static str,
     id: &'static str,
@@ -32,6 +34,7 @@ pub(crate) fn with_names(
             Part::Body,
         ])
         .key_encoding(KeyEncoding::Whsec)
+        .tolerance(Tolerance::symmetric(Duration::from_secs(300)))
 }
 
 /// Standard Webhooks v1: `webhook-id`, `webhook-timestamp`, `webhook-signature`.

@@ -3,9 +3,12 @@
 //! roll); `v0` (a test-mode decoy) and unknown keys are ignored. The key is
 //! the whole `whsec_…` string, not base64-decoded.
 
+use std::time::Duration;
+
 use http::HeaderName;
 
 use crate::signature::hmac::{HmacScheme, Part, SignatureHeader};
+use crate::signature::scheme::Tolerance;
 use crate::signature::TimestampFormat;
 
 /// Stripe: HMAC-SHA256 of `{t}.{body}`, hex.
@@ -16,4 +19,5 @@ pub fn stripe() -> HmacScheme {
         )
         .timestamp_field("t", TimestampFormat::Seconds)
         .message([Part::Timestamp, Part::literal("."), Part::Body])
+        .tolerance(Tolerance::past_only(Duration::from_secs(300)))
 }

@@ -2,9 +2,12 @@
 //! `{Message-Id}{Message-Timestamp}{body}` with no separators; the timestamp
 //! is RFC 3339 with up to nanoseconds, signed exactly as sent.
 
+use std::time::Duration;
+
 use http::HeaderName;
 
 use crate::signature::hmac::{HmacScheme, Part, SignatureHeader};
+use crate::signature::scheme::Tolerance;
 use crate::signature::TimestampFormat;
 
 /// Twitch EventSub: HMAC-SHA256 of `{id}{timestamp}{body}`, hex, `sha256=`.
@@ -20,4 +23,5 @@ pub fn twitch() -> HmacScheme {
             TimestampFormat::Rfc3339,
         )
         .message([Part::Id, Part::Timestamp, Part::Body])
+        .tolerance(Tolerance::past_only(Duration::from_secs(600)))
 }
