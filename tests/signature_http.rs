@@ -343,6 +343,14 @@ async fn hostile_signature_headers_are_refused_cleanly() {
             Some(Reason::TimestampMalformed),
         ),
         (
+            "two timestamps",
+            vec![(
+                "stripe-signature",
+                value(&format!("t=1700000000,t=1700000001,v1={v1}")),
+            )],
+            Some(Reason::TimestampMalformed),
+        ),
+        (
             "no timestamp",
             vec![("stripe-signature", value(&format!("v1={v1}")))],
             Some(Reason::TimestampMissing),

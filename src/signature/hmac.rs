@@ -178,7 +178,10 @@ impl SignatureHeader {
     }
 
     /// Several entries split by `separator`; those starting with `prefix`
-    /// (`v1,`) are signatures, others are skipped (Standard Webhooks).
+    /// (`v1,`) are signatures, others are skipped (Standard Webhooks). An
+    /// entry that does not decode is skipped too; a header with no usable
+    /// entry is `signature_malformed`. `separator` must be ASCII (anything
+    /// else is read as `,`).
     pub fn list(mut self, separator: char, prefix: impl Into<Cow<'static, str>>) -> Self {
         self.syntax = Syntax::List {
             separator: ascii(separator),
@@ -188,7 +191,10 @@ impl SignatureHeader {
     }
 
     /// `key=value` fields split by `separator`; every `signature_key` is a
-    /// signature, other keys are skipped (Stripe's `v1` among `t`, `v0`).
+    /// signature, other keys are skipped (Stripe's `v1` among `t`, `v0`),
+    /// as are values that do not decode (Paddle's `h1=dummy`). A header with
+    /// no usable signature is `signature_malformed`. `separator` must be
+    /// ASCII (anything else is read as `,`).
     pub fn fields(mut self, separator: char, signature_key: impl Into<Cow<'static, str>>) -> Self {
         self.syntax = Syntax::Fields {
             separator: ascii(separator),
@@ -199,8 +205,8 @@ impl SignatureHeader {
     }
 
     /// With [`fields`](Self::fields): the timestamp is the field `key`
-    /// (Stripe's `t`, Paddle's `ts`), in `format`. Set the scheme's timestamp
-    /// format with [`HmacScheme::timestamp_field`].
+    /// (Stripe's `t`, Paddle's `ts`); set through
+    /// [`HmacScheme::timestamp_field`].
     fn with_timestamp_key(mut self, key: Cow<'static, str>) -> Self {
         if let Syntax::Fields { timestamp_key, .. } = &mut self.syntax {
             *timestamp_key = Some(key);
@@ -267,14 +273,19 @@ impl HmacScheme {
         self
     }
 
-    /// The timestamp is in the header `name`.
+    /// The timestamp is in the header `name`: a missing header is
+    /// `timestamp_missing`, an unreadable one `timestamp_malformed`. Only a
+    /// timestamp the [`message`](Self::message) includes is handed to the
+    /// context (as signed).
     pub fn timestamp_header(mut self, name: HeaderName, format: TimestampFormat) -> Self {
         self.timestamp = Some((TimestampSource::Header(name), format));
         self
     }
 
-    /// The timestamp is the field `key` of the (first)
-    /// [`fields`](SignatureHeader::fields) signature header.
+    /// The timestamp is the field `key` of the
+    /// [`fields`](SignatureHeader::fields) signature header(s) added so far
+    /// (call after [`signature`](Self::signature)). A missing field is
+    /// `timestamp_missing`, a repeated or unreadable one `timestamp_malformed`.
     pub fn timestamp_field(
         mut self,
         key: impl Into<Cow<'static, str>>,
@@ -349,8 +360,7 @@ impl HmacScheme {
         }
     }
 
-    /// HMAC of the message with `key`, then compare with every candidate of
-    /// `kind` in constant time.
+    /// The HMAC of the message with `key`'s prepared state for `algorithm`.
     fn tag(&self, algorithm: Algorithm, key: &SharedSecret, fields: &MessageFields<'_>) -> Tag {
         match algorithm {
             Algorithm::Sha1 => {
@@ -489,7 +499,7 @@ impl Scheme for HmacScheme {
                     } else if timestamp_key.as_ref().is_some_and(|t| key == t.as_bytes())
                         && field_timestamp.replace(encoded).is_some()
                     {
-                        return Err(malformed());
+                        return Err(Rejection::new(Reason::TimestampMalformed));
                     }
                 }
             }
