@@ -592,3 +592,52 @@ fn a_public_key_cannot_back_an_hmac_scheme() {
         "{error}"
     );
 }
+
+#[tokio::test]
+async fn a_custom_scheme_can_sign_method_path_and_use_sha512() {
+    use tower_webhook::signature::hmac::{Algorithm, Encoding, Part, SignatureHeader};
+    let scheme = HmacScheme::new("custom")
+        .signature(
+            SignatureHeader::new(HeaderName::from_static("x-custom-signature"))
+                .algorithm(Algorithm::Sha512)
+                .encoding(Encoding::Base64)
+                .prefix("v9 "),
+        )
+        .id_header(HeaderName::from_static("x-delivery"))
+        .message([
+            Part::Method,
+            Part::literal("\n"),
+            Part::PathAndQuery,
+            Part::literal("\n"),
+            Part::Id,
+            Part::literal("\n"),
+            Part::Body,
+        ]);
+    let secret = Secret::new("custom-scheme-secret").unwrap();
+    let signer = Signer::new(Arc::new(scheme.clone()), secret.clone().into());
+    let server = Server::start(SignatureLayer::new(scheme, Keyring::single(secret)).unwrap()).await;
+
+    let send = |path: &'static str, signed_path: &'static str| {
+        let signer = signer.clone();
+        let addr = server.addr;
+        async move {
+            // Sign for `signed_path`, send to `path`.
+            let mut signed = Request::post(format!("http://{addr}{signed_path}"))
+                .body(Bytes::from_static(b"\x00\x01 body"))
+                .unwrap();
+            signer
+                .sign_request(&mut signed, 1_700_000_000, "d-1")
+                .unwrap();
+            let mut request = support::post(addr, path)
+                .body(Full::new(signed.body().clone()))
+                .unwrap();
+            request.headers_mut().extend(signed.headers().clone());
+            support::send(request).await
+        }
+    };
+    let reply = send("/hook?x=1", "/hook?x=1").await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+    let reply = send("/hook?x=2", "/hook?x=1").await;
+    assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(server.last_rejection(), Some(Reason::SignatureMismatch));
+}
