@@ -238,8 +238,6 @@ impl<C, S> BodyGuard<C, S> {
     }
 }
 
-type Prepare = Pin<Box<dyn Future<Output = Result<Request<BufferedBody>, Rejection>> + Send>>;
-
 impl<C, S, ReqBody, ResBody> Service<Request<ReqBody>> for BodyGuard<C, S>
 where
     C: BodyCheck,
@@ -262,49 +260,48 @@ where
         let (mut parts, body) = request.into_parts();
         let pending = match self.check.check_head(&mut parts, &context) {
             Ok(pending) => pending,
-            Err(rejection) => return BodyGuardFuture::done(refuse(rejection, grpc, &context)),
+            Err(rejection) => return AsyncGuardFuture::done(refuse(rejection, grpc, &context)),
         };
         let check = Arc::clone(&self.check);
         let checked_context = context.clone();
-        let prepare: Prepare = Box::pin(async move {
+        let prepare: Preparation<_> = Box::pin(async move {
             let limit = check.body_limit();
             let (mut parts, bytes) = buffer_parts(Request::from_parts(parts, body), limit).await?;
             check.check_body(pending, &mut parts, &bytes, &checked_context)?;
             Ok(Request::from_parts(parts, BufferedBody::new(bytes)))
         });
-        // The clone may not be ready; keep the one that is (tower's usual swap).
-        let inner = self.inner.clone();
-        let inner = std::mem::replace(&mut self.inner, inner);
-        BodyGuardFuture {
-            state: BodyState::Preparing {
-                prepare,
-                inner: Some(inner),
-                grpc,
-                context,
-            },
-        }
+        AsyncGuardFuture::new(prepare, take_ready(&mut self.inner), grpc, context)
     }
 }
 
+/// Response future of [`BodyGuard`].
+pub type BodyGuardFuture<S, B> = AsyncGuardFuture<S, Request<BufferedBody>, B>;
+
+/// A boxed, sendable preparation step: the request (or its refusal) an
+/// asynchronous guard hands to the inner service.
+pub(crate) type Preparation<R> = Pin<Box<dyn Future<Output = Result<R, Rejection>> + Send>>;
+
 pin_project! {
-    /// Response future of [`BodyGuard`].
-    pub struct BodyGuardFuture<S, B>
+    /// Response future of guards that must await something (the body, a
+    /// tenant's policy) before deciding: prepares the request, then calls the
+    /// inner service with it, or answers with the rejection.
+    pub struct AsyncGuardFuture<S, R, B>
     where
-        S: Service<Request<BufferedBody>>,
+        S: Service<R>,
     {
         #[pin]
-        state: BodyState<S, B>,
+        state: AsyncState<S, R, B>,
     }
 }
 
 pin_project! {
-    #[project = BodyStateProj]
-    enum BodyState<S, B>
+    #[project = AsyncStateProj]
+    enum AsyncState<S, R, B>
     where
-        S: Service<Request<BufferedBody>>,
+        S: Service<R>,
     {
         Preparing {
-            prepare: Prepare,
+            prepare: Preparation<R>,
             inner: Option<S>,
             grpc: bool,
             context: WebhookContext,
@@ -314,22 +311,41 @@ pin_project! {
     }
 }
 
-impl<S, B> BodyGuardFuture<S, B>
+impl<S, R, B> AsyncGuardFuture<S, R, B>
 where
-    S: Service<Request<BufferedBody>>,
+    S: Service<R>,
 {
-    fn done(response: Response<ResponseBody<B>>) -> Self {
+    /// Run `prepare`, then call `inner` (a service that is ready) with its
+    /// request.
+    pub(crate) fn new(
+        prepare: Preparation<R>,
+        inner: S,
+        grpc: bool,
+        context: WebhookContext,
+    ) -> Self {
         Self {
-            state: BodyState::Done {
+            state: AsyncState::Preparing {
+                prepare,
+                inner: Some(inner),
+                grpc,
+                context,
+            },
+        }
+    }
+
+    /// Answer with `response` without calling the inner service.
+    pub(crate) fn done(response: Response<ResponseBody<B>>) -> Self {
+        Self {
+            state: AsyncState::Done {
                 response: Some(response),
             },
         }
     }
 }
 
-impl<S, B> Future for BodyGuardFuture<S, B>
+impl<S, R, B> Future for AsyncGuardFuture<S, R, B>
 where
-    S: Service<Request<BufferedBody>, Response = Response<B>>,
+    S: Service<R, Response = Response<B>>,
 {
     type Output = Result<Response<ResponseBody<B>>, S::Error>;
 
@@ -337,7 +353,7 @@ where
         let mut this = self.project();
         loop {
             match this.state.as_mut().project() {
-                BodyStateProj::Preparing {
+                AsyncStateProj::Preparing {
                     prepare,
                     inner,
                     grpc,
@@ -346,15 +362,15 @@ where
                     Ok(request) => {
                         let mut inner = inner.take().expect("future polled after completion");
                         let future = inner.call(request);
-                        this.state.set(BodyState::Calling { future });
+                        this.state.set(AsyncState::Calling { future });
                     }
                     Err(rejection) => return Poll::Ready(Ok(refuse(rejection, *grpc, context))),
                 },
-                BodyStateProj::Calling { future } => {
+                AsyncStateProj::Calling { future } => {
                     let response = ready!(future.poll(cx))?;
                     return Poll::Ready(Ok(response.map(ResponseBody::new)));
                 }
-                BodyStateProj::Done { response } => {
+                AsyncStateProj::Done { response } => {
                     return Poll::Ready(Ok(response
                         .take()
                         .expect("future polled after completion")))
@@ -362,6 +378,13 @@ where
             }
         }
     }
+}
+
+/// Take the ready service out of `slot`, leaving a fresh clone behind
+/// (tower's usual swap: the clone may not be ready yet).
+pub(crate) fn take_ready<S: Clone>(slot: &mut S) -> S {
+    let clone = slot.clone();
+    std::mem::replace(slot, clone)
 }
 
 /// A [`BodyCheck`] that only buffers the body under a limit.

@@ -28,7 +28,10 @@
 #![cfg_attr(docsrs, feature(doc_auto_cfg))]
 
 pub mod body;
+pub mod chain;
 pub mod context;
+#[cfg(feature = "axum")]
+pub mod extract;
 pub mod guard;
 pub mod rejection;
 pub mod secret;
@@ -38,6 +41,7 @@ pub mod idempotency;
 pub mod ip;
 pub mod replay;
 pub mod signature;
+pub mod tenant;
 pub mod token;
 
 pub use context::{AuthMethod, Authentication, Timestamp, Verification, WebhookContext};

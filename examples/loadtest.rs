@@ -1,0 +1,177 @@
+//! HTTP load test: the same axum route served bare and behind the webhook
+//! stack, driven over loopback by the same client, in one run.
+//!
+//! ```text
+//! cargo run --release --example loadtest -- [requests] [concurrency] [body_bytes]
+//! ```
+//!
+//! Defaults: 20,000 requests per route, 16 connections, 1 KiB bodies. Each
+//! route gets the same warm-up, then the timed run; the output has
+//! requests/s for both, their ratio, p50/p99 latency, and the process's peak
+//! RSS. The run is bounded by the request count (and a 120 s cap per route).
+#[path = "support/demo_stack.rs"]
+mod demo_stack;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::routing::post;
+use axum::Router;
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+use tokio::net::TcpListener;
+
+async fn handler(body: Bytes) -> String {
+    body.len().to_string()
+}
+
+async fn serve(router: Router) -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await
+        .expect("serve");
+    });
+    addr
+}
+
+struct Run {
+    requests_per_second: f64,
+    p50: Duration,
+    p99: Duration,
+    failures: usize,
+}
+
+async fn drive(
+    addr: SocketAddr,
+    requests: usize,
+    concurrency: usize,
+    make: Arc<dyn Fn(usize) -> http::Request<Full<Bytes>> + Send + Sync>,
+) -> Run {
+    let client = Client::builder(TokioExecutor::new())
+        .pool_max_idle_per_host(concurrency)
+        .build_http::<Full<Bytes>>();
+    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let started = Instant::now();
+    let mut workers = Vec::new();
+    for _ in 0..concurrency {
+        let client = client.clone();
+        let next = Arc::clone(&next);
+        let make = Arc::clone(&make);
+        workers.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            let mut failures = 0;
+            loop {
+                let n = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                if n >= requests || Instant::now() > deadline {
+                    break;
+                }
+                let mut request = make(n);
+                *request.uri_mut() = format!("http://{addr}{}", request.uri().path())
+                    .parse()
+                    .expect("uri");
+                let start = Instant::now();
+                match client.request(request).await {
+                    Ok(response) => {
+                        let ok = response.status().is_success();
+                        let _ = response.into_body().collect().await;
+                        if !ok {
+                            failures += 1;
+                        }
+                    }
+                    Err(_) => failures += 1,
+                }
+                latencies.push(start.elapsed());
+            }
+            (latencies, failures)
+        }));
+    }
+    let mut latencies = Vec::with_capacity(requests);
+    let mut failures = 0;
+    for worker in workers {
+        let (mut l, f) = worker.await.expect("worker");
+        latencies.append(&mut l);
+        failures += f;
+    }
+    let elapsed = started.elapsed();
+    latencies.sort();
+    let pick = |q: f64| latencies[((latencies.len() as f64 * q) as usize).min(latencies.len() - 1)];
+    Run {
+        requests_per_second: latencies.len() as f64 / elapsed.as_secs_f64(),
+        p50: pick(0.50),
+        p99: pick(0.99),
+        failures,
+    }
+}
+
+fn peak_rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+#[tokio::main]
+async fn main() {
+    let mut args = std::env::args().skip(1).map(|a| a.parse::<usize>());
+    let mut arg = |default: usize| match args.next() {
+        None => default,
+        Some(Ok(value)) if value > 0 => value,
+        Some(_) => {
+            eprintln!("usage: loadtest [requests] [concurrency] [body_bytes] (positive integers)");
+            std::process::exit(2);
+        }
+    };
+    let requests = arg(20_000);
+    let concurrency = arg(16);
+    let body_bytes = arg(1024);
+
+    let bare = serve(Router::new().route("/hook", post(handler))).await;
+    let (stack_router, sign) = demo_stack::router(body_bytes);
+    let stacked = serve(stack_router).await;
+    let body = Bytes::from(vec![b'x'; body_bytes]);
+
+    let bare_make: Arc<dyn Fn(usize) -> http::Request<Full<Bytes>> + Send + Sync> = {
+        let body = body.clone();
+        Arc::new(move |_| {
+            http::Request::post("/hook")
+                .body(Full::new(body.clone()))
+                .expect("request")
+        })
+    };
+    let stack_make: Arc<dyn Fn(usize) -> http::Request<Full<Bytes>> + Send + Sync> = {
+        let body = body.clone();
+        Arc::new(move |n| sign(n, body.clone()))
+    };
+
+    println!("{requests} requests per route, {concurrency} connections, {body_bytes}-byte bodies");
+    // Same warm-up for both: connections opened, caches and allocator warm.
+    for (addr, make) in [(bare, &bare_make), (stacked, &stack_make)] {
+        drive(addr, requests / 10, concurrency, Arc::clone(make)).await;
+    }
+    let bare_run = drive(bare, requests, concurrency, bare_make).await;
+    let stack_run = drive(stacked, requests, concurrency, stack_make).await;
+    for (name, run) in [("bare", &bare_run), ("stack", &stack_run)] {
+        println!(
+            "{name:>5}: {:>9.0} req/s  p50 {:>7.1} µs  p99 {:>7.1} µs  failures {}",
+            run.requests_per_second,
+            run.p50.as_secs_f64() * 1e6,
+            run.p99.as_secs_f64() * 1e6,
+            run.failures
+        );
+    }
+    println!(
+        "ratio stack/bare throughput: {:.3}",
+        stack_run.requests_per_second / bare_run.requests_per_second
+    );
+    if let Some(kib) = peak_rss_kib() {
+        println!("peak RSS: {:.1} MiB", kib as f64 / 1024.0);
+    }
+}

@@ -1,0 +1,304 @@
+//! Several checks behind one guard.
+//!
+//! Stacking one layer per protection gives each its own service and future.
+//! A [`CheckChain`] runs any number of [`RequestCheck`]s and [`BodyCheck`]s
+//! in the order given — every head check first, so nothing is read before
+//! they all pass, then the body is buffered once and every body check runs
+//! on the same bytes. It is a [`BodyCheck`] itself, so it goes behind a
+//! [`BodyGuard`](crate::guard::BodyGuard). The stack builder and per-tenant
+//! policies are built on it.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use http::request::Parts;
+//! use tower::ServiceBuilder;
+//! use tower_webhook::chain::CheckChain;
+//! use tower_webhook::guard::{BodyGuard, RequestCheck};
+//! use tower_webhook::{Reason, Rejection, WebhookContext};
+//!
+//! struct PostOnly;
+//! impl RequestCheck for PostOnly {
+//!     fn check(&self, parts: &mut Parts, _: &WebhookContext) -> Result<(), Rejection> {
+//!         (parts.method == http::Method::POST)
+//!             .then_some(())
+//!             .ok_or(Rejection::new(Reason::TokenMissing))
+//!     }
+//! }
+//!
+//! let chain = Arc::new(CheckChain::new().with_head_check(PostOnly).with_body_limit(64 * 1024));
+//! let service = ServiceBuilder::new()
+//!     .layer_fn(move |inner| BodyGuard::new(Arc::clone(&chain), inner))
+//!     .service_fn(|_req: http::Request<tower_webhook::body::BufferedBody>| async {
+//!         Ok::<_, std::convert::Infallible>(http::Response::new(String::new()))
+//!     });
+//! # let _ = service;
+//! ```
+
+use std::any::Any;
+use std::fmt;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::request::Parts;
+
+use crate::body::DEFAULT_BODY_LIMIT;
+use crate::context::WebhookContext;
+use crate::guard::{BodyCheck, RequestCheck};
+use crate::rejection::Rejection;
+
+type Pending = Option<Box<dyn Any + Send>>;
+
+/// A check of either kind with its `Pending` type erased, so different
+/// checks can sit in one list.
+trait AnyCheck: Send + Sync + 'static {
+    fn head(&self, parts: &mut Parts, context: &WebhookContext) -> Result<Pending, Rejection>;
+    fn body(
+        &self,
+        pending: Pending,
+        parts: &mut Parts,
+        body: &Bytes,
+        context: &WebhookContext,
+    ) -> Result<(), Rejection>;
+    fn body_limit(&self) -> Option<usize>;
+}
+
+struct Head<C>(Arc<C>);
+struct Body<C>(Arc<C>);
+
+impl<C: RequestCheck> AnyCheck for Head<C> {
+    fn head(&self, parts: &mut Parts, context: &WebhookContext) -> Result<Pending, Rejection> {
+        self.0.check(parts, context).map(|()| None)
+    }
+
+    fn body(
+        &self,
+        _: Pending,
+        _: &mut Parts,
+        _: &Bytes,
+        _: &WebhookContext,
+    ) -> Result<(), Rejection> {
+        Ok(())
+    }
+
+    fn body_limit(&self) -> Option<usize> {
+        None
+    }
+}
+
+impl<C: BodyCheck> AnyCheck for Body<C> {
+    fn head(&self, parts: &mut Parts, context: &WebhookContext) -> Result<Pending, Rejection> {
+        let pending = self.0.check_head(parts, context)?;
+        Ok(Some(Box::new(pending)))
+    }
+
+    fn body(
+        &self,
+        pending: Pending,
+        parts: &mut Parts,
+        body: &Bytes,
+        context: &WebhookContext,
+    ) -> Result<(), Rejection> {
+        // The chain hands each check back exactly what its own head check
+        // returned, so the type always matches.
+        let pending = pending
+            .and_then(|p| p.downcast::<C::Pending>().ok())
+            .expect("chain pending value of another check");
+        self.0.check_body(*pending, parts, body, context)
+    }
+
+    fn body_limit(&self) -> Option<usize> {
+        Some(self.0.body_limit())
+    }
+}
+
+/// An ordered list of checks that runs as one [`BodyCheck`].
+#[derive(Clone)]
+pub struct CheckChain {
+    checks: Vec<Arc<dyn AnyCheck>>,
+    body_limit: Option<usize>,
+}
+
+impl Default for CheckChain {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl fmt::Debug for CheckChain {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CheckChain")
+            .field("checks", &self.checks.len())
+            .field("body_limit", &self.body_limit())
+            .finish()
+    }
+}
+
+impl CheckChain {
+    /// An empty chain: accepts everything, buffering up to 1 MiB.
+    pub fn new() -> Self {
+        Self {
+            checks: Vec::new(),
+            body_limit: None,
+        }
+    }
+
+    /// Append a head-only check.
+    pub fn with_head_check<C: RequestCheck>(self, check: C) -> Self {
+        self.with_shared_head_check(Arc::new(check))
+    }
+
+    /// Append a head-only check that is shared with other services.
+    pub fn with_shared_head_check<C: RequestCheck>(mut self, check: Arc<C>) -> Self {
+        self.checks.push(Arc::new(Head(check)));
+        self
+    }
+
+    /// Append a check that reads the body.
+    pub fn with_body_check<C: BodyCheck>(self, check: C) -> Self {
+        self.with_shared_body_check(Arc::new(check))
+    }
+
+    /// Append a body check that is shared with other services.
+    pub fn with_shared_body_check<C: BodyCheck>(mut self, check: Arc<C>) -> Self {
+        self.checks.push(Arc::new(Body(check)));
+        self
+    }
+
+    /// Read at most `limit` body bytes (413 beyond). Without it, the smallest
+    /// limit of the body checks applies, or 1 MiB.
+    pub fn with_body_limit(mut self, limit: usize) -> Self {
+        self.body_limit = Some(limit);
+        self
+    }
+
+    /// How many checks the chain holds.
+    pub fn len(&self) -> usize {
+        self.checks.len()
+    }
+
+    /// Whether the chain holds no check.
+    pub fn is_empty(&self) -> bool {
+        self.checks.is_empty()
+    }
+}
+
+impl BodyCheck for CheckChain {
+    type Pending = Vec<Pending>;
+
+    fn body_limit(&self) -> usize {
+        self.body_limit.unwrap_or_else(|| {
+            self.checks
+                .iter()
+                .filter_map(|check| check.body_limit())
+                .min()
+                .unwrap_or(DEFAULT_BODY_LIMIT)
+        })
+    }
+
+    fn check_head(
+        &self,
+        parts: &mut Parts,
+        context: &WebhookContext,
+    ) -> Result<Vec<Pending>, Rejection> {
+        self.checks
+            .iter()
+            .map(|check| check.head(parts, context))
+            .collect()
+    }
+
+    fn check_body(
+        &self,
+        pending: Vec<Pending>,
+        parts: &mut Parts,
+        body: &Bytes,
+        context: &WebhookContext,
+    ) -> Result<(), Rejection> {
+        self.checks
+            .iter()
+            .zip(pending)
+            .try_for_each(|(check, pending)| check.body(pending, parts, body, context))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rejection::Reason;
+    use std::sync::Mutex;
+
+    /// Records the order in which its phases run.
+    struct Probe {
+        name: &'static str,
+        log: Arc<Mutex<Vec<String>>>,
+        fail_head: bool,
+    }
+
+    impl BodyCheck for Probe {
+        type Pending = &'static str;
+
+        fn check_head(&self, _: &mut Parts, _: &WebhookContext) -> Result<&'static str, Rejection> {
+            self.log.lock().unwrap().push(format!("head {}", self.name));
+            if self.fail_head {
+                return Err(Rejection::new(Reason::SignatureMissing));
+            }
+            Ok(self.name)
+        }
+
+        fn check_body(
+            &self,
+            pending: &'static str,
+            _: &mut Parts,
+            _: &Bytes,
+            _: &WebhookContext,
+        ) -> Result<(), Rejection> {
+            assert_eq!(pending, self.name, "each check gets its own pending value");
+            self.log.lock().unwrap().push(format!("body {}", self.name));
+            Ok(())
+        }
+
+        fn body_limit(&self) -> usize {
+            100
+        }
+    }
+
+    fn probe(name: &'static str, log: &Arc<Mutex<Vec<String>>>, fail_head: bool) -> Probe {
+        Probe {
+            name,
+            log: Arc::clone(log),
+            fail_head,
+        }
+    }
+
+    #[test]
+    fn heads_all_run_before_bodies_in_order() {
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let chain = CheckChain::new()
+            .with_body_check(probe("a", &log, false))
+            .with_body_check(probe("b", &log, false));
+        let (mut parts, ()) = http::Request::new(()).into_parts();
+        let context = WebhookContext::new();
+        let pending = chain.check_head(&mut parts, &context).unwrap();
+        chain
+            .check_body(pending, &mut parts, &Bytes::new(), &context)
+            .unwrap();
+        assert_eq!(
+            *log.lock().unwrap(),
+            ["head a", "head b", "body a", "body b"]
+        );
+        assert_eq!(chain.body_limit(), 100);
+    }
+
+    #[test]
+    fn a_failing_head_stops_the_chain() {
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let chain = CheckChain::new()
+            .with_body_check(probe("a", &log, true))
+            .with_body_check(probe("b", &log, false));
+        let (mut parts, ()) = http::Request::new(()).into_parts();
+        let rejection = chain
+            .check_head(&mut parts, &WebhookContext::new())
+            .unwrap_err();
+        assert_eq!(rejection.reason(), Reason::SignatureMissing);
+        assert_eq!(*log.lock().unwrap(), ["head a"]);
+    }
+}

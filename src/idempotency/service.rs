@@ -1,0 +1,180 @@
+//! The service: reserve, run, complete or release.
+
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use http::{HeaderName, HeaderValue, Request, Response, StatusCode};
+use http_body::Body;
+use tower_service::Service;
+
+use super::future::{Decision, Hold, ResponseFuture};
+use super::key::{extract, store_key};
+use super::layer::{Config, DuplicateAck, MissingKey, Scope};
+use super::store::Reservation;
+use crate::body::{buffer_parts, BoxError, BufferedBody, ResponseBody};
+use crate::context::WebhookContext;
+use crate::rejection::{is_grpc, Reason, Rejection};
+
+/// The header that marks an answer given without running the handler:
+/// `Idempotent-Replayed: true`.
+pub const REPLAYED_HEADER: HeaderName = HeaderName::from_static("idempotent-replayed");
+
+/// The service of [`IdempotencyLayer`](super::IdempotencyLayer). The inner
+/// service receives the request with a [`BufferedBody`].
+pub struct Idempotency<S> {
+    config: Arc<Config>,
+    inner: S,
+}
+
+impl<S: Clone> Clone for Idempotency<S> {
+    fn clone(&self) -> Self {
+        Self {
+            config: Arc::clone(&self.config),
+            inner: self.inner.clone(),
+        }
+    }
+}
+
+impl<S: std::fmt::Debug> std::fmt::Debug for Idempotency<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Idempotency")
+            .field("inner", &self.inner)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S> Idempotency<S> {
+    pub(crate) fn new(config: Arc<Config>, inner: S) -> Self {
+        Self { config, inner }
+    }
+}
+
+impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for Idempotency<S>
+where
+    S: Service<Request<BufferedBody>, Response = Response<ResBody>> + Clone,
+    ReqBody: Body + Send + 'static,
+    ReqBody::Data: Send,
+    ReqBody::Error: Into<BoxError>,
+{
+    type Response = Response<ResponseBody<ResBody>>;
+    type Error = S::Error;
+    type Future = ResponseFuture<S, ResBody>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut request: Request<ReqBody>) -> Self::Future {
+        let context = WebhookContext::of(&mut request);
+        let grpc = is_grpc(request.headers());
+        let prepare = Box::pin(decide(
+            Arc::clone(&self.config),
+            request,
+            context.clone(),
+            grpc,
+        ));
+        // The clone may not be ready; keep the one that is (tower's usual swap).
+        let inner = self.inner.clone();
+        let inner = std::mem::replace(&mut self.inner, inner);
+        ResponseFuture::new(prepare, inner, Arc::clone(&self.config), grpc, context)
+    }
+}
+
+/// Buffer the body, find the key, and reserve it.
+async fn decide<B>(
+    config: Arc<Config>,
+    request: Request<B>,
+    context: WebhookContext,
+    grpc: bool,
+) -> Decision
+where
+    B: Body + Send,
+    B::Error: Into<BoxError>,
+{
+    let (parts, bytes) = match buffer_parts(request, config.body_limit).await {
+        Ok(buffered) => buffered,
+        Err(rejection) => return Decision::Answer(rejection),
+    };
+    let key = extract(&config.sources, &parts.headers, &bytes, &context);
+    let scope = match &config.scope {
+        Scope::Route => parts.uri.path().to_owned(),
+        Scope::Named(name) => name.to_string(),
+    };
+    let request = Request::from_parts(parts, BufferedBody::new(bytes));
+
+    let Some(key) = key else {
+        return match config.missing {
+            MissingKey::Reject => Decision::Answer(Rejection::new(Reason::PayloadIncomplete)),
+            MissingKey::PassThrough => Decision::Run {
+                request,
+                hold: None,
+            },
+        };
+    };
+    let tenant = context.update(|v| v.tenant.clone());
+    let stored_as = store_key(tenant.as_deref(), &scope, &key);
+    context.set_idempotency_key(key);
+
+    match config.store.reserve(&stored_as, config.lock_ttl).await {
+        Ok(Reservation::Acquired(token)) => Decision::Run {
+            request,
+            hold: Some(Hold {
+                key: stored_as,
+                token,
+            }),
+        },
+        Ok(Reservation::InFlight) => {
+            tracing::debug!("idempotency: delivery in flight, answering 409");
+            Decision::Answer(
+                Rejection::new(Reason::InFlight)
+                    .with_header(http::header::RETRY_AFTER, retry_after(config.retry_after)),
+            )
+        }
+        Ok(Reservation::Completed(outcome)) => {
+            tracing::debug!("idempotency: duplicate delivery acknowledged");
+            let status = match (grpc, config.ack) {
+                // gRPC callers read grpc-status, and a duplicate is a success.
+                (true, _) => StatusCode::OK,
+                (false, DuplicateAck::Fixed(status)) => status,
+                (false, DuplicateAck::StoredStatus) => outcome.status(),
+            };
+            Decision::Answer(
+                Rejection::new(Reason::Duplicate)
+                    .with_status(status)
+                    .with_header(REPLAYED_HEADER, HeaderValue::from_static("true")),
+            )
+        }
+        Err(error) if config.fail_open => {
+            tracing::warn!(%error, "idempotency store failed; running the handler unprotected (fail-open)");
+            Decision::Run {
+                request,
+                hold: None,
+            }
+        }
+        Err(error) => {
+            tracing::warn!(%error, "idempotency store failed; refusing with 503");
+            Decision::Answer(
+                Rejection::new(Reason::StoreUnavailable)
+                    .with_header(http::header::RETRY_AFTER, retry_after(config.retry_after)),
+            )
+        }
+    }
+}
+
+fn retry_after(after: Duration) -> HeaderValue {
+    let seconds = after.as_secs() + u64::from(after.subsec_nanos() > 0);
+    HeaderValue::from(seconds.max(1))
+}
+
+/// What a handler's status means for the key: `true` completes it.
+pub(crate) fn completes(config: &Config, status: StatusCode) -> bool {
+    if status.is_server_error() {
+        return false;
+    }
+    if status.is_client_error() {
+        let transient = matches!(status.as_u16(), 408 | 409 | 425 | 429);
+        return config.complete_client_errors && !transient;
+    }
+    true
+}

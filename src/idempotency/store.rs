@@ -1,0 +1,153 @@
+//! The storage contract behind the idempotency layer.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::time::Duration;
+
+use http::StatusCode;
+
+use crate::body::BoxError;
+
+/// The future every [`IdempotencyStore`] method returns: boxed, so the trait
+/// stays object safe and the layer can hold an `Arc<dyn IdempotencyStore>`.
+pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'a>>;
+
+/// Where the idempotency layer remembers deliveries.
+///
+/// A key is in one of three states:
+///
+/// * **absent**: never seen, expired, or released after a failure;
+/// * **started**: reserved by a request whose handler is running, for at most
+///   the lock TTL (so a replica that crashed mid-request does not block the
+///   key forever);
+/// * **completed**: the handler finished; remembered for the completion TTL
+///   with the [`StoredOutcome`].
+///
+/// Implementations must make [`reserve`](Self::reserve) atomic (two
+/// concurrent reservations of an absent key: exactly one gets
+/// [`Reservation::Acquired`]), and [`complete`](Self::complete) /
+/// [`release`](Self::release) must act only while the key is still started
+/// with the caller's [`Token`], so a request whose lock expired cannot
+/// clobber the reservation of the request that took over.
+pub trait IdempotencyStore: Send + Sync + 'static {
+    /// Reserve `key` if it is absent, for `lock_ttl`; otherwise report its
+    /// state.
+    fn reserve<'a>(&'a self, key: &'a str, lock_ttl: Duration) -> StoreFuture<'a, Reservation>;
+
+    /// Mark the reservation held with `token` completed with `outcome`,
+    /// remembered for `ttl`. Returns `false` (and changes nothing) if the key
+    /// is no longer reserved with `token`.
+    fn complete<'a>(
+        &'a self,
+        key: &'a str,
+        token: &'a Token,
+        outcome: StoredOutcome,
+        ttl: Duration,
+    ) -> StoreFuture<'a, bool>;
+
+    /// Drop the reservation held with `token`, so a retry can run. Returns
+    /// `false` (and changes nothing) if the key is no longer reserved with
+    /// `token`.
+    fn release<'a>(&'a self, key: &'a str, token: &'a Token) -> StoreFuture<'a, bool>;
+}
+
+/// The state of a key as [`IdempotencyStore::reserve`] found it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reservation {
+    /// The key was absent and is now reserved by the caller.
+    Acquired(Token),
+    /// Another request holds the key right now.
+    InFlight,
+    /// The delivery was already handled.
+    Completed(StoredOutcome),
+}
+
+/// Proof of holding a reservation: unique per reservation, unguessable
+/// across replicas.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct Token(Box<str>);
+
+impl Token {
+    /// A fresh random token (128 bits from the OS, hex).
+    pub fn generate() -> Result<Self, StoreError> {
+        let mut bytes = [0u8; 16];
+        getrandom::fill(&mut bytes).map_err(|e| StoreError::backend(e.to_string()))?;
+        Ok(Self(hex::encode(bytes).into_boxed_str()))
+    }
+
+    /// A token from a store's own representation.
+    pub fn new(token: impl Into<Box<str>>) -> Self {
+        Self(token.into())
+    }
+
+    /// The token as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Token {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Not a secret, but no reason to spread it around logs either.
+        f.write_str("Token(..)")
+    }
+}
+
+/// What is remembered about a completed delivery.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StoredOutcome {
+    status: StatusCode,
+}
+
+impl StoredOutcome {
+    /// The handler answered with `status`.
+    pub fn new(status: StatusCode) -> Self {
+        Self { status }
+    }
+
+    /// The status the handler answered with.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+}
+
+/// The store could not answer.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The backend failed (connection refused, protocol error, ...).
+    Backend(BoxError),
+    /// The backend did not answer within the store's operation timeout.
+    Timeout(Duration),
+    /// The backend held a value this store did not write.
+    Corrupt,
+}
+
+impl StoreError {
+    /// Wrap a backend error.
+    pub fn backend(error: impl Into<BoxError>) -> Self {
+        StoreError::Backend(error.into())
+    }
+}
+
+impl fmt::Display for StoreError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StoreError::Backend(error) => write!(f, "idempotency store failed: {error}"),
+            StoreError::Timeout(after) => {
+                write!(f, "idempotency store did not answer within {after:?}")
+            }
+            StoreError::Corrupt => f.write_str("idempotency store holds an unexpected value"),
+        }
+    }
+}
+
+impl std::error::Error for StoreError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            StoreError::Backend(error) => Some(&**error),
+            _ => None,
+        }
+    }
+}

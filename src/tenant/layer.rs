@@ -1,0 +1,218 @@
+//! The tenant layer: resolve the tenant's policy, then run its checks.
+
+use std::fmt;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::request::Parts;
+use http::{Request, Response, StatusCode};
+use moka::future::Cache;
+use tower_layer::Layer;
+use tower_service::Service;
+
+use super::key::TenantKey;
+use super::policy::{TenantLookup, TenantPolicy, TenantResolver};
+use crate::body::{ResponseBody, DEFAULT_BODY_LIMIT};
+use crate::chain::CheckChain;
+use crate::context::WebhookContext;
+use crate::guard::{refuse, take_ready, AsyncGuardFuture, BodyCheck, BodyGuard};
+use crate::rejection::{is_grpc, Reason, Rejection};
+
+/// Resolves each request's tenant and holds it to that tenant's policy.
+///
+/// See the [module docs](crate::tenant) for an example.
+#[derive(Clone)]
+pub struct TenantLayer {
+    key: TenantKey,
+    resolver: Arc<dyn TenantResolver>,
+    cache: Cache<String, TenantLookup>,
+    legacy: Option<Arc<TenantPolicy>>,
+    unknown_status: StatusCode,
+    body_limit: usize,
+}
+
+impl fmt::Debug for TenantLayer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TenantLayer")
+            .field("key", &self.key)
+            .field("legacy", &self.legacy.is_some())
+            .field("unknown_status", &self.unknown_status)
+            .field("body_limit", &self.body_limit)
+            .finish_non_exhaustive()
+    }
+}
+
+/// How long resolved policies are cached unless told otherwise.
+pub const DEFAULT_CACHE_TTL: Duration = Duration::from_secs(30);
+
+impl TenantLayer {
+    /// Tenants named by `key`, policies from `resolver`.
+    ///
+    /// Defaults: policies cached for 30 s (at most 10,000 tenants), unknown
+    /// tenants answered `401` (like a failed credential, so the answer does
+    /// not tell whether the tenant exists), tenants without a policy
+    /// refused until [`TenantLayer::legacy_policy`] says what they keep.
+    pub fn new(key: TenantKey, resolver: impl TenantResolver) -> Self {
+        Self {
+            key,
+            resolver: Arc::new(resolver),
+            cache: Self::cache(DEFAULT_CACHE_TTL),
+            legacy: None,
+            unknown_status: StatusCode::UNAUTHORIZED,
+            body_limit: DEFAULT_BODY_LIMIT,
+        }
+    }
+
+    fn cache(ttl: Duration) -> Cache<String, TenantLookup> {
+        Cache::builder()
+            .max_capacity(10_000)
+            .time_to_live(ttl)
+            .build()
+    }
+
+    /// Keep resolved policies for `ttl`; a rotated secret takes effect
+    /// within that time, or at once with [`TenantLayer::invalidate`].
+    pub fn cache_for(mut self, ttl: Duration) -> Self {
+        self.cache = Self::cache(ttl);
+        self
+    }
+
+    /// What tenants without a policy of their own keep (typically their
+    /// static token).
+    pub fn legacy_policy(mut self, policy: TenantPolicy) -> Self {
+        self.legacy = Some(Arc::new(policy));
+        self
+    }
+
+    /// Answer unknown tenants with `status` (e.g. `404`) instead of `401`.
+    pub fn unknown_tenant_status(mut self, status: StatusCode) -> Self {
+        self.unknown_status = status;
+        self
+    }
+
+    /// Read at most `limit` body bytes (413 beyond).
+    pub fn body_limit(mut self, limit: usize) -> Self {
+        self.body_limit = limit;
+        self
+    }
+
+    /// Forget the cached policy of `tenant`, so the next request resolves it
+    /// afresh (e.g. right after rotating its secret).
+    pub async fn invalidate(&self, tenant: &str) {
+        self.cache.invalidate(tenant).await;
+    }
+}
+
+impl<S> Layer<S> for TenantLayer {
+    type Service = Tenant<BodyGuard<TenantChecks, S>>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        Tenant {
+            layer: self.clone(),
+            inner: BodyGuard::new(
+                Arc::new(TenantChecks {
+                    body_limit: self.body_limit,
+                }),
+                inner,
+            ),
+        }
+    }
+}
+
+/// The policy resolved for this request, for [`TenantChecks`].
+#[derive(Clone, Debug)]
+struct ResolvedPolicy(Arc<TenantPolicy>);
+
+/// The service of [`TenantLayer`]: resolves the tenant, then hands the
+/// request to the guard that runs its policy.
+#[derive(Clone, Debug)]
+pub struct Tenant<S> {
+    layer: TenantLayer,
+    inner: S,
+}
+
+impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for Tenant<S>
+where
+    S: Service<Request<ReqBody>, Response = Response<ResBody>> + Clone + Send + 'static,
+    ReqBody: Send + 'static,
+{
+    type Response = Response<ResponseBody<ResBody>>;
+    type Error = S::Error;
+    type Future = AsyncGuardFuture<S, Request<ReqBody>, ResBody>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut request: Request<ReqBody>) -> Self::Future {
+        let context = WebhookContext::of(&mut request);
+        let grpc = is_grpc(request.headers());
+        let unknown = Rejection::new(Reason::TenantUnknown).with_status(self.layer.unknown_status);
+        let (parts, body) = request.into_parts();
+        let Some(name) = self.layer.key.extract(&parts) else {
+            return AsyncGuardFuture::done(refuse(unknown, grpc, &context));
+        };
+        context.set_tenant(name.as_str());
+        let layer = self.layer.clone();
+        let prepare = Box::pin(async move {
+            let resolver = Arc::clone(&layer.resolver);
+            let lookup = layer
+                .cache
+                .try_get_with(name.clone(), resolver.resolve(name))
+                .await
+                .map_err(|error| {
+                    tracing::warn!(%error, "tenant resolver failed");
+                    Rejection::new(Reason::TenantUnavailable)
+                })?;
+            let policy = match lookup {
+                TenantLookup::Policy(policy) => policy,
+                TenantLookup::Legacy => layer.legacy.clone().ok_or(unknown)?,
+                TenantLookup::Unknown => return Err(unknown),
+            };
+            let mut request = Request::from_parts(parts, body);
+            request.extensions_mut().insert(ResolvedPolicy(policy));
+            Ok(request)
+        });
+        AsyncGuardFuture::new(prepare, take_ready(&mut self.inner), grpc, context)
+    }
+}
+
+/// Runs the checks of the policy [`Tenant`] resolved for the request.
+#[derive(Debug, Clone)]
+pub struct TenantChecks {
+    body_limit: usize,
+}
+
+impl BodyCheck for TenantChecks {
+    type Pending = (Arc<TenantPolicy>, <CheckChain as BodyCheck>::Pending);
+
+    fn body_limit(&self) -> usize {
+        self.body_limit
+    }
+
+    fn check_head(
+        &self,
+        parts: &mut Parts,
+        context: &WebhookContext,
+    ) -> Result<Self::Pending, Rejection> {
+        let policy = parts
+            .extensions
+            .remove::<ResolvedPolicy>()
+            .ok_or(Rejection::new(Reason::TenantUnavailable))?
+            .0;
+        let pending = policy.checks.check_head(parts, context)?;
+        Ok((policy, pending))
+    }
+
+    fn check_body(
+        &self,
+        (policy, pending): Self::Pending,
+        parts: &mut Parts,
+        body: &Bytes,
+        context: &WebhookContext,
+    ) -> Result<(), Rejection> {
+        policy.checks.check_body(pending, parts, body, context)
+    }
+}

@@ -1,0 +1,51 @@
+//! Per-tenant policies, resolved per request.
+//!
+//! A service that receives webhooks for many accounts (a ticket system, a CI
+//! server) holds each account to its own secret, allowlist and rules. The
+//! [`TenantLayer`] reads the tenant's name from the request ([`TenantKey`]),
+//! asks an async [`TenantResolver`] for its [`TenantPolicy`] (cached
+//! briefly, so it may come from a database), and runs that policy's checks.
+//!
+//! * A tenant with no policy attached ([`TenantLookup::Legacy`]) keeps the
+//!   layer's legacy policy, e.g. its old static token, so hardening rolls out
+//!   tenant by tenant; giving it a policy of its own switches the legacy path
+//!   off for that tenant.
+//! * An unknown tenant is refused with `401` by default — the same answer as
+//!   a bad credential, so it does not reveal which tenants exist — or `404`.
+//! * A rotated secret takes effect when the cache entry expires, or at once
+//!   with [`TenantLayer::invalidate`]. No restart.
+//!
+//! ```
+//! use axum::{routing::post, Router};
+//! use tower_webhook::tenant::{StaticTenants, TenantKey, TenantLayer, TenantPolicy};
+//! use tower_webhook::guard::RequestCheck;
+//! use tower_webhook::{Rejection, Reason, WebhookContext};
+//!
+//! /// Stands in for a real check (token, signature...).
+//! struct RequireHeader(&'static str);
+//! impl RequestCheck for RequireHeader {
+//!     fn check(&self, parts: &mut http::request::Parts, _: &WebhookContext) -> Result<(), Rejection> {
+//!         parts.headers.contains_key(self.0).then_some(()).ok_or(Rejection::new(Reason::TokenMissing))
+//!     }
+//! }
+//!
+//! let tenants = StaticTenants::new()
+//!     .with_policy("acme", TenantPolicy::new().with_head_check(RequireHeader("x-acme")))
+//!     .with_legacy("globex");
+//!
+//! let app: Router = Router::new()
+//!     .route("/tenants/{tenant}", post(|| async { "ok" }))
+//!     .layer(
+//!         TenantLayer::new(TenantKey::PathAfter("/tenants".into()), tenants)
+//!             .legacy_policy(TenantPolicy::new().with_head_check(RequireHeader("x-legacy"))),
+//!     );
+//! # let _ = app;
+//! ```
+
+mod key;
+mod layer;
+mod policy;
+
+pub use key::{TenantKey, MAX_TENANT_LEN};
+pub use layer::{Tenant, TenantChecks, TenantLayer, DEFAULT_CACHE_TTL};
+pub use policy::{ResolveFuture, StaticTenants, TenantLookup, TenantPolicy, TenantResolver};
