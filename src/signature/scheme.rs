@@ -1,0 +1,329 @@
+//! The [`Scheme`] trait: where a provider puts its signatures, which bytes
+//! it signs, and how it signs them.
+//!
+//! A scheme is consulted in two phases, matching
+//! [`BodyCheck`](crate::guard::BodyCheck):
+//!
+//! 1. [`Scheme::parse_head`] runs before a byte of the body is read. It finds
+//!    the candidate signatures (and the timestamp / delivery id the scheme
+//!    signs) in the headers, refusing a missing or ambiguous header there.
+//! 2. [`Scheme::parse_body`] (default: nothing to do) may add candidates
+//!    found in the body, for providers such as Mailgun that sign inside it.
+//!    Then [`Scheme::verify`] is called once per usable key.
+//!
+//! Schemes never check a timestamp's age: that is the
+//! [`replay`](crate::replay) layer's business, so a user can verify re-sent
+//! historic events by simply not adding it. A scheme only reports the
+//! timestamp it verified ([`Signatures::set_timestamp`]).
+
+use std::fmt;
+use std::time::Duration;
+
+use http::request::Parts;
+use http::{HeaderMap, HeaderName, HeaderValue, Method};
+
+use crate::rejection::{Reason, Rejection};
+use crate::secret::{Secret, SecretError};
+use crate::signature::keyring::{KeyKind, KeyMaterial};
+
+/// The most candidate signatures one request may carry. More is refused as
+/// `signature_malformed`, which bounds the work a hostile header can cause.
+pub const MAX_CANDIDATES: usize = 16;
+
+/// The longest signature-bearing header value read, in bytes. Longer is
+/// refused as `signature_malformed` before it is split or decoded.
+pub const MAX_HEADER_LEN: usize = 8 * 1024;
+
+/// A webhook signature scheme (a provider preset or a custom scheme).
+///
+/// Object safe: layers hold an `Arc<dyn Scheme>`.
+pub trait Scheme: fmt::Debug + Send + Sync + 'static {
+    /// The scheme's stable name (`github`, `stripe`, …), recorded in the
+    /// context as the authentication's scheme.
+    fn name(&self) -> &str;
+
+    /// Which kind of key this scheme verifies with. The layer refuses to be
+    /// built with a keyring holding another kind.
+    fn key_kind(&self) -> KeyKind {
+        KeyKind::Shared
+    }
+
+    /// The key as the provider shows it in its dashboard (`whsec_…` for
+    /// Standard Webhooks, the string verbatim for GitHub and Stripe, a hex
+    /// public key for Discord). Default: the text's bytes verbatim.
+    fn parse_key(&self, shown: &str) -> Result<KeyMaterial, SecretError> {
+        Secret::new(shown).map(KeyMaterial::shared)
+    }
+
+    /// Find the candidate signatures in the request head, before the body is
+    /// read. A scheme that finds its signatures in the body returns an empty
+    /// [`Signatures`] here and fills it in [`Scheme::parse_body`].
+    ///
+    /// Refuse with `signature_missing` when a required header is absent and
+    /// `signature_malformed` when it is ambiguous (two different values),
+    /// too long ([`MAX_HEADER_LEN`]), undecodable or holds too many
+    /// candidates ([`MAX_CANDIDATES`]).
+    fn parse_head(&self, parts: &Parts) -> Result<Signatures, Rejection>;
+
+    /// Add what only the body reveals. Default: nothing.
+    fn parse_body(
+        &self,
+        signatures: Signatures,
+        _parts: &Parts,
+        _body: &[u8],
+    ) -> Result<Signatures, Rejection> {
+        Ok(signatures)
+    }
+
+    /// The index of the first candidate in `signatures` made with `key` over
+    /// this delivery, if any. Every candidate is compared in constant time.
+    fn verify(
+        &self,
+        key: &KeyMaterial,
+        signatures: &Signatures,
+        delivery: &Delivery<'_>,
+    ) -> Option<usize>;
+
+    /// The timestamp window the provider documents, as a default for the
+    /// [`replay`](crate::replay) layer. Never checked by the signature layer.
+    /// Default: none documented.
+    fn tolerance(&self) -> Option<Tolerance> {
+        None
+    }
+
+    /// The headers the provider would send with `outgoing`, signed with
+    /// `key`, in the order the provider documents them.
+    fn sign(&self, key: &KeyMaterial, outgoing: &Outgoing<'_>) -> Result<SignedHeaders, SignError>;
+}
+
+/// The one value of header `name`, for [`Scheme::parse_head`]: absent is
+/// `None`; several different values, or one longer than [`MAX_HEADER_LEN`],
+/// is refused with `malformed` (usually `signature_malformed`).
+pub fn one_header<'h>(
+    headers: &'h HeaderMap,
+    name: &HeaderName,
+    malformed: Reason,
+) -> Result<Option<&'h [u8]>, Rejection> {
+    let mut values = headers.get_all(name).iter();
+    let Some(first) = values.next() else {
+        return Ok(None);
+    };
+    // Identical repeats (a proxy duplicating a header) are harmless; any
+    // other value makes the request ambiguous. Bounded: the header map
+    // itself is bounded by the server's header limits.
+    if values.any(|other| other != first) {
+        return Err(Rejection::new(malformed));
+    }
+    let bytes = first.as_bytes();
+    if bytes.len() > MAX_HEADER_LEN {
+        return Err(Rejection::new(malformed));
+    }
+    Ok(Some(bytes))
+}
+
+/// How far a signed timestamp may be from now, as a provider documents it
+/// (`None` on a side: unbounded on that side).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Tolerance {
+    /// How old a timestamp may be.
+    pub past: Option<Duration>,
+    /// How far in the future a timestamp may be.
+    pub future: Option<Duration>,
+}
+
+impl Tolerance {
+    /// `window` either side of now (Standard Webhooks, Slack).
+    pub const fn symmetric(window: Duration) -> Self {
+        Self {
+            past: Some(window),
+            future: Some(window),
+        }
+    }
+
+    /// At most `window` old, any amount ahead (Stripe, Paddle, Twitch).
+    pub const fn past_only(window: Duration) -> Self {
+        Self {
+            past: Some(window),
+            future: None,
+        }
+    }
+}
+
+/// The headers a scheme produces when signing, in order.
+pub type SignedHeaders = Vec<(HeaderName, HeaderValue)>;
+
+/// One signature found in a request, decoded to raw bytes.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Candidate {
+    /// A scheme-defined tag telling how it was made (e.g. GitHub's `sha256`
+    /// header = 0 and legacy `sha1` header = 1).
+    pub kind: u8,
+    /// The decoded signature (MAC tag or public-key signature).
+    pub bytes: Vec<u8>,
+}
+
+impl fmt::Debug for Candidate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // A signature value is not logged: a partial match leaks nothing, but
+        // audit and debug output should not become an oracle either.
+        f.debug_struct("Candidate")
+            .field("kind", &self.kind)
+            .field("len", &self.bytes.len())
+            .finish()
+    }
+}
+
+/// A timestamp as it appeared in the request: the exact text (which is what
+/// gets signed) and its value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stamp {
+    /// The bytes as sent.
+    pub text: Vec<u8>,
+    /// The instant, in milliseconds since the Unix epoch.
+    pub unix_millis: i64,
+}
+
+/// What a scheme found in a request: the candidate signatures and the
+/// signed timestamp and delivery id.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Signatures {
+    candidates: Vec<Candidate>,
+    timestamp: Option<Stamp>,
+    id: Option<Vec<u8>>,
+    variant: u8,
+}
+
+impl Signatures {
+    /// Nothing found yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Add a candidate; more than [`MAX_CANDIDATES`] is `signature_malformed`.
+    pub fn push(&mut self, kind: u8, bytes: Vec<u8>) -> Result<(), Rejection> {
+        if self.candidates.len() >= MAX_CANDIDATES {
+            return Err(Rejection::new(Reason::SignatureMalformed));
+        }
+        self.candidates.push(Candidate { kind, bytes });
+        Ok(())
+    }
+
+    /// The candidates, in the order found.
+    pub fn candidates(&self) -> &[Candidate] {
+        &self.candidates
+    }
+
+    /// Record the timestamp the signature covers. The layer hands it to the
+    /// context as signed only once a signature verified; set it only when the
+    /// scheme's signed bytes include it.
+    pub fn set_timestamp(&mut self, stamp: Stamp) {
+        self.timestamp = Some(stamp);
+    }
+
+    /// The signed timestamp, if the scheme signs one.
+    pub fn timestamp(&self) -> Option<&Stamp> {
+        self.timestamp.as_ref()
+    }
+
+    /// Record the delivery id the signature covers, as sent.
+    pub fn set_id(&mut self, id: Vec<u8>) {
+        self.id = Some(id);
+    }
+
+    /// The signed delivery id, if the scheme signs one.
+    pub fn id(&self) -> Option<&[u8]> {
+        self.id.as_deref()
+    }
+
+    /// Record which of its variants the scheme found (e.g. which family of
+    /// header names), so [`Scheme::verify`] builds the matching message.
+    pub fn set_variant(&mut self, variant: u8) {
+        self.variant = variant;
+    }
+
+    /// The variant recorded by [`set_variant`](Self::set_variant) (default 0).
+    pub fn variant(&self) -> u8 {
+        self.variant
+    }
+}
+
+/// The received request a signature is checked against.
+#[derive(Debug, Clone, Copy)]
+pub struct Delivery<'a> {
+    /// Method, URI and headers.
+    pub parts: &'a Parts,
+    /// The raw body, exactly as received.
+    pub body: &'a [u8],
+}
+
+/// A request to sign: what the sender knows when it sends a delivery.
+#[derive(Debug, Clone, Copy)]
+pub struct Outgoing<'a> {
+    /// The raw body.
+    pub body: &'a [u8],
+    /// Seconds since the Unix epoch.
+    pub timestamp: i64,
+    /// The delivery id (`msg_…`, an event id).
+    pub id: &'a str,
+    /// The full URL the sender calls (Twilio, Square, HubSpot).
+    pub url: Option<&'a str>,
+    /// The request method.
+    pub method: &'a Method,
+}
+
+impl<'a> Outgoing<'a> {
+    /// A `POST` of `body` at `timestamp` (Unix seconds) with delivery `id`.
+    pub fn new(body: &'a [u8], timestamp: i64, id: &'a str) -> Self {
+        Self {
+            body,
+            timestamp,
+            id,
+            url: None,
+            method: &Method::POST,
+        }
+    }
+
+    /// The URL the request is sent to.
+    pub fn to_url(mut self, url: &'a str) -> Self {
+        self.url = Some(url);
+        self
+    }
+
+    /// Another method than `POST`.
+    pub fn with_method(mut self, method: &'a Method) -> Self {
+        self.method = method;
+        self
+    }
+}
+
+/// Why a delivery could not be signed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SignError {
+    /// The key is not the kind this scheme signs with.
+    WrongKeyKind,
+    /// This scheme only verifies (its provider keeps the private key).
+    VerifyOnly,
+    /// This scheme signs the URL and none was given.
+    MissingUrl,
+    /// A value cannot be sent in a header (e.g. an id with a newline).
+    InvalidHeaderValue,
+    /// The timestamp cannot be represented in the scheme's format.
+    InvalidTimestamp,
+}
+
+impl fmt::Display for SignError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            SignError::WrongKeyKind => "the key is not the kind this scheme signs with",
+            SignError::VerifyOnly => {
+                "this scheme only verifies; the provider keeps the private key"
+            }
+            SignError::MissingUrl => "this scheme signs the request URL and none was given",
+            SignError::InvalidHeaderValue => "a value cannot be sent in an HTTP header",
+            SignError::InvalidTimestamp => "the timestamp cannot be represented in this scheme",
+        })
+    }
+}
+
+impl std::error::Error for SignError {}

@@ -1,0 +1,13 @@
+//! Dropbox: `X-Dropbox-Signature: <hex>` over the raw body, keyed with the
+//! app secret.
+
+use http::HeaderName;
+
+use crate::signature::hmac::{HmacScheme, SignatureHeader};
+
+/// Dropbox: HMAC-SHA256 of the raw body, hex, no prefix.
+pub fn dropbox() -> HmacScheme {
+    HmacScheme::new("dropbox").signature(SignatureHeader::new(HeaderName::from_static(
+        "x-dropbox-signature",
+    )))
+}

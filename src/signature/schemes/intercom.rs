@@ -1,0 +1,14 @@
+//! Intercom: `X-Hub-Signature: sha1=<hex>` over the raw body (HMAC-SHA1).
+
+use http::HeaderName;
+
+use crate::signature::hmac::{Algorithm, HmacScheme, SignatureHeader};
+
+/// Intercom: HMAC-SHA1 of the raw body, hex, `sha1=` prefix.
+pub fn intercom() -> HmacScheme {
+    HmacScheme::new("intercom").signature(
+        SignatureHeader::new(HeaderName::from_static("x-hub-signature"))
+            .prefix("sha1=")
+            .algorithm(Algorithm::Sha1),
+    )
+}

@@ -1,0 +1,14 @@
+//! Linear: `Linear-Signature: <hex>` over the raw body. Its timestamp
+//! (`webhookTimestamp`, milliseconds) is inside the signed JSON body, so it
+//! cannot be tampered with; checking its age is the replay layer's job.
+
+use http::HeaderName;
+
+use crate::signature::hmac::{HmacScheme, SignatureHeader};
+
+/// Linear: HMAC-SHA256 of the raw body, hex, no prefix.
+pub fn linear() -> HmacScheme {
+    HmacScheme::new("linear").signature(SignatureHeader::new(HeaderName::from_static(
+        "linear-signature",
+    )))
+}

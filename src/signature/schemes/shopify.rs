@@ -1,0 +1,14 @@
+//! Shopify: `X-Shopify-Hmac-Sha256: <base64>` over the raw body, keyed with
+//! the app's client secret.
+
+use http::HeaderName;
+
+use crate::signature::hmac::{Encoding, HmacScheme, SignatureHeader};
+
+/// Shopify: HMAC-SHA256 of the raw body, base64, no prefix.
+pub fn shopify() -> HmacScheme {
+    HmacScheme::new("shopify").signature(
+        SignatureHeader::new(HeaderName::from_static("x-shopify-hmac-sha256"))
+            .encoding(Encoding::Base64),
+    )
+}

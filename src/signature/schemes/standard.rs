@@ -1,0 +1,56 @@
+//! Standard Webhooks v1 (HMAC): `webhook-signature: v1,<b64> [v1,<b64> …]`
+//! over `{webhook-id}.{webhook-timestamp}.{body}`, keyed with the base64
+//! bytes after `whsec_`. GitLab's signing tokens are exactly this scheme.
+//! Entries of other versions (`v1a`, `v2`) are skipped.
+
+use std::time::Duration;
+
+use http::HeaderName;
+
+use crate::signature::hmac::{Encoding, HmacScheme, KeyEncoding, Part, SignatureHeader};
+use crate::signature::scheme::Tolerance;
+use crate::signature::TimestampFormat;
+
+/// Standard Webhooks `v1` under the given scheme and header names.
+pub(crate) fn with_names(
+    name: &'static str,
+    id: &'static str,
+    timestamp: &'static str,
+    signature: &'static str,
+) -> HmacScheme {
+    HmacScheme::new(name)
+        .signature(
+            SignatureHeader::new(HeaderName::from_static(signature))
+                .encoding(Encoding::Base64)
+                .list(' ', "v1,"),
+        )
+        .id_header(HeaderName::from_static(id))
+        .timestamp_header(HeaderName::from_static(timestamp), TimestampFormat::Seconds)
+        .message([
+            Part::Id,
+            Part::literal("."),
+            Part::Timestamp,
+            Part::literal("."),
+            Part::Body,
+        ])
+        .key_encoding(KeyEncoding::Whsec)
+        .tolerance(Tolerance::symmetric(Duration::from_secs(300)))
+}
+
+/// Standard Webhooks v1: `webhook-id`, `webhook-timestamp`, `webhook-signature`.
+pub fn standard_webhooks() -> HmacScheme {
+    with_names(
+        "standard",
+        "webhook-id",
+        "webhook-timestamp",
+        "webhook-signature",
+    )
+}
+
+/// GitLab signing tokens (Standard Webhooks v1 under GitLab's name). GitLab's
+/// legacy `X-Gitlab-Token` is a plain token: use the token layer, or
+/// [`SignatureLayer::accept_legacy_token`](crate::signature::SignatureLayer::accept_legacy_token)
+/// while migrating.
+pub fn gitlab() -> HmacScheme {
+    standard_webhooks().named("gitlab")
+}

@@ -1,0 +1,221 @@
+//! Timestamp formats used by signature schemes, parsed from bytes without
+//! allocation and bounded in length.
+
+use std::fmt::Write;
+
+/// How a scheme writes its timestamp.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TimestampFormat {
+    /// Decimal Unix seconds (`1700000000`).
+    Seconds,
+    /// Decimal Unix milliseconds (`1700000000000`, HubSpot).
+    Millis,
+    /// RFC 3339 in UTC, fractional seconds allowed (`2023-01-01T00:00:00.123456789Z`, Twitch).
+    Rfc3339,
+}
+
+impl TimestampFormat {
+    /// Milliseconds since the Unix epoch, or `None` if `text` is not in this
+    /// format.
+    pub fn parse(self, text: &[u8]) -> Option<i64> {
+        match self {
+            TimestampFormat::Seconds => decimal(text)?.checked_mul(1000),
+            TimestampFormat::Millis => decimal(text),
+            TimestampFormat::Rfc3339 => rfc3339(text),
+        }
+    }
+
+    /// `unix_seconds` written in this format.
+    pub fn format(self, unix_seconds: i64) -> Option<String> {
+        match self {
+            TimestampFormat::Seconds => Some(unix_seconds.to_string()),
+            TimestampFormat::Millis => unix_seconds.checked_mul(1000).map(|ms| ms.to_string()),
+            TimestampFormat::Rfc3339 => format_rfc3339(unix_seconds),
+        }
+    }
+}
+
+/// A non-negative decimal of at most 18 digits (no sign, no spaces).
+fn decimal(text: &[u8]) -> Option<i64> {
+    if text.is_empty() || text.len() > 18 {
+        return None;
+    }
+    text.iter().try_fold(0i64, |acc, &b| {
+        b.is_ascii_digit().then(|| acc * 10 + i64::from(b - b'0'))
+    })
+}
+
+fn digits(text: &[u8], from: usize, len: usize) -> Option<i64> {
+    decimal(text.get(from..from + len)?)
+}
+
+/// `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`.
+fn rfc3339(text: &[u8]) -> Option<i64> {
+    if text.len() > 64 {
+        return None;
+    }
+    let year = digits(text, 0, 4)?;
+    let month = digits(text, 5, 2)?;
+    let day = digits(text, 8, 2)?;
+    let hour = digits(text, 11, 2)?;
+    let minute = digits(text, 14, 2)?;
+    let second = digits(text, 17, 2)?;
+    let separators_ok = text.get(4) == Some(&b'-')
+        && text.get(7) == Some(&b'-')
+        && matches!(text.get(10), Some(b'T' | b't'))
+        && text.get(13) == Some(&b':')
+        && text.get(16) == Some(&b':');
+    if !separators_ok
+        || !(1..=12).contains(&month)
+        || day < 1
+        || day > days_in_month(year, month)
+        || hour > 23
+        || minute > 59
+        || second > 60
+    {
+        return None;
+    }
+    let mut rest = text.get(19..)?;
+    let mut millis = 0;
+    if let Some((b'.', fraction)) = rest.split_first() {
+        let len = fraction.iter().take_while(|b| b.is_ascii_digit()).count();
+        if len == 0 {
+            return None;
+        }
+        let (fraction, after) = fraction.split_at(len);
+        millis = fraction
+            .iter()
+            .take(3)
+            .chain(std::iter::repeat(&b'0'))
+            .take(3)
+            .fold(0, |acc, &b| acc * 10 + i64::from(b - b'0'));
+        rest = after;
+    }
+    let offset_minutes = match rest {
+        [b'Z' | b'z'] => 0,
+        [sign @ (b'+' | b'-'), h1, h2, b':', m1, m2] => {
+            let hours = decimal(&[*h1, *h2])?;
+            let minutes = decimal(&[*m1, *m2])?;
+            if hours > 23 || minutes > 59 {
+                return None;
+            }
+            let offset = hours * 60 + minutes;
+            if *sign == b'-' {
+                -offset
+            } else {
+                offset
+            }
+        }
+        _ => return None,
+    };
+    let days = days_from_civil(year, month, day);
+    let seconds = days * 86_400 + hour * 3600 + minute * 60 + second - offset_minutes * 60;
+    Some(seconds * 1000 + millis)
+}
+
+fn is_leap(year: i64) -> bool {
+    (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
+}
+
+fn days_in_month(year: i64, month: i64) -> i64 {
+    match month {
+        2 if is_leap(year) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
+fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+    let year = if month <= 2 { year - 1 } else { year };
+    let era = year.div_euclid(400);
+    let year_of_era = year - era * 400;
+    let day_of_year = (153 * ((month + 9) % 12) + 2) / 5 + day - 1;
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    era * 146_097 + day_of_era - 719_468
+}
+
+fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let day_of_era = z - era * 146_097;
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let mp = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+/// `unix_seconds` as `YYYY-MM-DDTHH:MM:SS.000000000Z` (the nanosecond form
+/// Twitch sends), for years 0 through 9999.
+fn format_rfc3339(unix_seconds: i64) -> Option<String> {
+    let days = unix_seconds.div_euclid(86_400);
+    let in_day = unix_seconds.rem_euclid(86_400);
+    let (year, month, day) = civil_from_days(days);
+    if !(0..=9999).contains(&year) {
+        return None;
+    }
+    let mut out = String::with_capacity(30);
+    write!(
+        out,
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.000000000Z",
+        in_day / 3600,
+        in_day % 3600 / 60,
+        in_day % 60
+    )
+    .ok()?;
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::TimestampFormat::*;
+
+    #[test]
+    fn seconds_and_millis() {
+        assert_eq!(Seconds.parse(b"1700000000"), Some(1_700_000_000_000));
+        assert_eq!(Millis.parse(b"1700000000123"), Some(1_700_000_000_123));
+        for bad in [
+            &b""[..],
+            b"-1",
+            b"+1",
+            b" 1",
+            b"1e3",
+            b"1234567890123456789",
+        ] {
+            assert_eq!(Seconds.parse(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn rfc3339_round_trip() {
+        for seconds in [0, 1_700_000_000, 951_782_400, 4_102_444_800, -86_400] {
+            let text = Rfc3339.format(seconds).unwrap();
+            assert_eq!(
+                Rfc3339.parse(text.as_bytes()),
+                Some(seconds * 1000),
+                "{text}"
+            );
+        }
+        assert_eq!(
+            Rfc3339.parse(b"2019-11-16T10:11:12.634234626Z"),
+            Some(1_573_899_072_634)
+        );
+        assert_eq!(
+            Rfc3339.parse(b"2019-11-16T12:11:12+02:00"),
+            Some(1_573_899_072_000)
+        );
+        for bad in [
+            &b"2019-02-29T00:00:00Z"[..],
+            b"2019-11-16T10:11:12",
+            b"2019-11-16T10:11:12.Z",
+        ] {
+            assert_eq!(Rfc3339.parse(bad), None);
+        }
+    }
+}
