@@ -30,7 +30,6 @@
 //! ```
 
 use hmac::Mac;
-use http::header::CONTENT_TYPE;
 use http::request::Parts;
 use serde::Deserialize;
 use subtle::ConstantTimeEq;
@@ -42,6 +41,7 @@ use crate::signature::keyring::{KeyMaterial, SharedSecret};
 use crate::signature::scheme::{
     Delivery, Outgoing, Scheme, SignError, Signatures, SignedHeaders, Stamp,
 };
+use crate::signature::schemes::twilio::is_form;
 use crate::signature::TimestampFormat;
 
 /// The longest token accepted (Mailgun's are 50 characters); longer is
@@ -93,6 +93,18 @@ struct Block {
     timestamp: Timestamp,
     token: String,
     signature: String,
+    /// Events of a subaccount are also signed with the parent account's
+    /// key, over the same bytes.
+    #[serde(rename = "parent-signature", default)]
+    parent_signature: Option<String>,
+}
+
+/// What a body says about its signature.
+struct Fields {
+    timestamp: String,
+    token: String,
+    signature: String,
+    parent_signature: Option<String>,
 }
 
 /// Mailgun sends the timestamp as a string; a number is accepted too.
@@ -112,21 +124,9 @@ impl Timestamp {
     }
 }
 
-fn is_form(parts: &Parts) -> bool {
-    parts
-        .headers
-        .get(CONTENT_TYPE)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.split(';').next())
-        .is_some_and(|mime| {
-            mime.trim()
-                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
-        })
-}
-
 /// `timestamp`, `token`, `signature` from a form body; `Err` when one is
 /// given twice (ambiguous).
-fn form_fields(body: &[u8]) -> Result<Option<(String, String, String)>, Rejection> {
+fn form_fields(body: &[u8]) -> Result<Option<Fields>, Rejection> {
     let (mut timestamp, mut token, mut signature) = (None, None, None);
     for (name, value) in form_urlencoded::parse(body) {
         let slot = match name.as_ref() {
@@ -140,13 +140,18 @@ fn form_fields(body: &[u8]) -> Result<Option<(String, String, String)>, Rejectio
         }
     }
     Ok(match (timestamp, token, signature) {
-        (Some(timestamp), Some(token), Some(signature)) => Some((timestamp, token, signature)),
+        (Some(timestamp), Some(token), Some(signature)) => Some(Fields {
+            timestamp,
+            token,
+            signature,
+            parent_signature: None,
+        }),
         (None, None, None) => None,
         _ => return Err(Rejection::new(Reason::SignatureMalformed)),
     })
 }
 
-fn json_fields(body: &[u8]) -> Result<Option<(String, String, String)>, Rejection> {
+fn json_fields(body: &[u8]) -> Result<Option<Fields>, Rejection> {
     // Only the signature block is read; event data is skipped unparsed.
     // A body that is not JSON carries no signature.
     let Ok(envelope) = serde_json::from_slice::<Envelope>(body) else {
@@ -155,9 +160,12 @@ fn json_fields(body: &[u8]) -> Result<Option<(String, String, String)>, Rejectio
             Err(_) => Ok(None),
         };
     };
-    Ok(envelope
-        .signature
-        .map(|block| (block.timestamp.into_text(), block.token, block.signature)))
+    Ok(envelope.signature.map(|block| Fields {
+        timestamp: block.timestamp.into_text(),
+        token: block.token,
+        signature: block.signature,
+        parent_signature: block.parent_signature,
+    }))
 }
 
 impl Scheme for Mailgun {
@@ -181,7 +189,13 @@ impl Scheme for Mailgun {
         } else {
             json_fields(body)?
         };
-        let Some((timestamp, token, signature)) = fields else {
+        let Some(Fields {
+            timestamp,
+            token,
+            signature,
+            parent_signature,
+        }) = fields
+        else {
             return Err(Rejection::new(Reason::SignatureMissing));
         };
         if token.is_empty() || token.len() > MAX_TOKEN_LEN {
@@ -195,6 +209,12 @@ impl Scheme for Mailgun {
             .parse(timestamp.as_bytes())
             .ok_or_else(|| Rejection::new(Reason::TimestampMalformed))?;
         signatures.push(0, bytes)?;
+        // An undecodable parent signature only loses the parent key's chance.
+        if let Some(parent) =
+            parent_signature.and_then(|hex_text| hex::decode(hex_text.trim()).ok())
+        {
+            signatures.push(1, parent)?;
+        }
         signatures.set_timestamp(Stamp {
             text: timestamp.into_bytes(),
             unix_millis,

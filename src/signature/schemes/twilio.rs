@@ -136,7 +136,8 @@ pub fn verify(
     bool::from(direct | other)
 }
 
-fn is_form(parts: &Parts) -> bool {
+/// Whether the body is `application/x-www-form-urlencoded`.
+pub(crate) fn is_form(parts: &Parts) -> bool {
     parts
         .headers
         .get(CONTENT_TYPE)
