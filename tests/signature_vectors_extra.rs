@@ -636,7 +636,10 @@ fn v1a_entries_verify_among_v1_entries_in_one_header() {
         &vector.body,
     )
     .unwrap();
-    assert_eq!(ed.candidate, 0, "only the decodable v1a entry is a candidate");
+    assert_eq!(
+        ed.candidate, 0,
+        "only the decodable v1a entry is a candidate"
+    );
     let hmac = judge(
         &schemes::standard_webhooks(),
         &Keyring::single(Secret::from_whsec("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").unwrap()),

@@ -403,4 +403,15 @@ mod tests {
         assert!(matches!(decode_v3_uri(URI), Cow::Borrowed(_)));
         assert_eq!(decode_v3_uri("%E2%82%AC%40"), "%E2%82%AC@");
     }
+
+    proptest::proptest! {
+        #[test]
+        fn decoding_never_panics_and_only_shrinks(uri in "[a-z%0-9A-F/:?]{0,40}") {
+            let decoded = decode_v3_uri(&uri);
+            proptest::prop_assert!(decoded.len() <= uri.len());
+            if !uri.contains('%') {
+                proptest::prop_assert_eq!(decoded.as_ref(), uri.as_str());
+            }
+        }
+    }
 }

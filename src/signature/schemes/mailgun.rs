@@ -30,6 +30,7 @@
 //! ```
 
 use hmac::Mac;
+use http::header::CONTENT_TYPE;
 use http::request::Parts;
 use serde::Deserialize;
 use subtle::ConstantTimeEq;
@@ -41,7 +42,6 @@ use crate::signature::keyring::{KeyMaterial, SharedSecret};
 use crate::signature::scheme::{
     Delivery, Outgoing, Scheme, SignError, Signatures, SignedHeaders, Stamp,
 };
-use crate::signature::schemes::twilio::is_form;
 use crate::signature::TimestampFormat;
 
 /// The longest token accepted (Mailgun's are 50 characters); longer is
@@ -122,6 +122,19 @@ impl Timestamp {
             Timestamp::Number(number) => number.to_string(),
         }
     }
+}
+
+/// Whether the body is `application/x-www-form-urlencoded`.
+fn is_form(parts: &Parts) -> bool {
+    parts
+        .headers
+        .get(CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split(';').next())
+        .is_some_and(|mime| {
+            mime.trim()
+                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+        })
 }
 
 /// `timestamp`, `token`, `signature` from a form body; `Err` when one is

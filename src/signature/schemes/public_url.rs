@@ -154,9 +154,8 @@ pub(crate) fn other_port_spelling(url: &str) -> Option<String> {
     } else {
         return None;
     };
-    let rest = uri.path_and_query().map_or("", |pq| pq.as_str());
-    // `Uri` drops an empty path of `https://host?x=1`; keep the original
-    // tail so only the port differs between the two spellings.
+    // The tail is taken from the text, not from `Uri` (which turns an empty
+    // path into `/`), so only the port differs between the two spellings.
     let tail = url
         .find("://")
         .and_then(|start| {
@@ -164,7 +163,7 @@ pub(crate) fn other_port_spelling(url: &str) -> Option<String> {
             url.get(after..)?.find(['/', '?']).map(|i| after + i)
         })
         .and_then(|i| url.get(i..))
-        .unwrap_or(rest);
+        .unwrap_or("");
     match authority.port_u16() {
         Some(port) if port == default => {
             let host = authority.as_str().strip_suffix(&format!(":{port}"))?;
@@ -262,6 +261,38 @@ mod tests {
         ];
         for (url, other) in cases {
             assert_eq!(other_port_spelling(url).as_deref(), other, "{url}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn never_panics_on_any_input(
+            text in "\\PC{0,60}",
+            host in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..40),
+        ) {
+            let _ = other_port_spelling(&text);
+            let _ = PublicUrl::base(&text);
+            let _ = PublicUrl::exact(&text);
+            let mut p = parts("/x?y=1", None);
+            if let Ok(value) = http::HeaderValue::from_bytes(&host) {
+                p.headers.insert("host", value);
+            }
+            if let Some(url) = PublicUrl::from_request().resolve(&p) {
+                // Whatever the Host header says, the URL keeps the path.
+                proptest::prop_assert!(url.starts_with("https://") && url.ends_with("/x?y=1"));
+            }
+        }
+
+        #[test]
+        fn the_other_spelling_of_the_other_spelling_is_the_url(
+            https in proptest::prelude::any::<bool>(),
+            host in "[a-z]{1,10}\\.example",
+            tail in "(/[a-z0-9]{0,6})?(\\?[a-z]=[0-9]{0,3})?",
+        ) {
+            let url = format!("{}://{host}{tail}", if https { "https" } else { "http" });
+            let other = other_port_spelling(&url).unwrap();
+            proptest::prop_assert_ne!(&other, &url);
+            proptest::prop_assert_eq!(other_port_spelling(&other), Some(url));
         }
     }
 }

@@ -4,7 +4,10 @@
 //!
 //! * **Form** (`application/x-www-form-urlencoded`): the URL (scheme, host,
 //!   path, query) followed by each parameter as `name` + `value`, decoded,
-//!   sorted by name then value, repeated pairs once, no separators.
+//!   sorted by name then value, repeated pairs once, no separators. A body
+//!   is read as form parameters whenever the URL has no `bodySHA256`, as
+//!   the signing side does (the Content-Type is not consulted; an empty
+//!   body, as with a GET, has none).
 //! * **JSON body**: Twilio appends `bodySHA256=<hex SHA-256 of the body>` to
 //!   the URL's query and signs the URL alone; the body must hash to it.
 //! * Twilio's back end signs the URL with or without the default port
@@ -43,7 +46,6 @@ use std::borrow::Cow;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use hmac::Mac;
-use http::header::CONTENT_TYPE;
 use http::request::Parts;
 use http::{HeaderName, HeaderValue};
 use sha2::{Digest, Sha256};
@@ -136,19 +138,6 @@ pub fn verify(
     bool::from(direct | other)
 }
 
-/// Whether the body is `application/x-www-form-urlencoded`.
-pub(crate) fn is_form(parts: &Parts) -> bool {
-    parts
-        .headers
-        .get(CONTENT_TYPE)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.split(';').next())
-        .is_some_and(|mime| {
-            mime.trim()
-                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
-        })
-}
-
 /// `url` with `bodySHA256=<hex SHA-256 of body>` appended to its query: the
 /// URL Twilio calls (and signs) for a JSON body.
 pub fn json_url(url: &str, body: &[u8]) -> String {
@@ -213,10 +202,13 @@ impl Scheme for Twilio {
         let key = key.as_shared()?;
         let url = self.url.resolve(delivery.parts)?;
         let json = matches!(body_sha256(&url), Ok(Some(_)));
-        let params = if !json && is_form(delivery.parts) {
-            sorted_params(delivery.body)
-        } else {
+        // Without `bodySHA256` the body is form parameters, whatever the
+        // Content-Type says: that is what the signing side does, and Twilio
+        // sends no other body without the hash (a GET has none).
+        let params = if json {
             Vec::new()
+        } else {
+            sorted_params(delivery.body)
         };
         signatures
             .candidates()
