@@ -13,6 +13,11 @@
 //! * Twilio's back end signs the URL with or without the default port
 //!   (`:443`, `:80`), so both spellings are accepted, as in its SDKs.
 //!
+//! Only the *decoded* parameters are covered, not the body's bytes: pairs
+//! may be reordered, and spellings that decode alike (`+` and `%20`, two
+//! invalid UTF-8 sequences that both decode to U+FFFD) are interchangeable.
+//! Read the body as form parameters (as Twilio's SDKs do), never as bytes.
+//!
 //! The URL is the *public* one Twilio called: configure it with
 //! [`Twilio::public_url`] when a proxy rewrites scheme, host, port or path.
 //! There is no timestamp: replay protection comes only from idempotency
