@@ -49,6 +49,7 @@ pub use zoom::zoom;
 pub mod discord;
 pub mod hubspot;
 pub mod mailgun;
+pub mod public_url;
 #[cfg(feature = "ecdsa")]
 pub mod sendgrid;
 pub mod square;
@@ -102,6 +103,18 @@ pub fn by_name(name: &str) -> Result<Arc<dyn Scheme>, UnknownScheme> {
         "timestamped" => Arc::new(timestamped()),
         "body-hmac-base64" => Arc::new(body_hmac_base64(DEFAULT_HEADER)),
         "body-hmac-hex" => Arc::new(body_hmac_hex(DEFAULT_HEADER)),
+        "twilio" => Arc::new(twilio::twilio()),
+        "square" => Arc::new(square::square()),
+        "hubspot-v3" => Arc::new(hubspot::hubspot_v3()),
+        "hubspot-v1" => Arc::new(hubspot::hubspot_v1()),
+        "hubspot-v2" => Arc::new(hubspot::hubspot_v2()),
+        "mailgun" => Arc::new(mailgun::mailgun()),
+        #[cfg(feature = "ed25519")]
+        "discord" => Arc::new(discord::discord()),
+        #[cfg(feature = "ed25519")]
+        "standard-ed25519" => Arc::new(standard_ed25519::standard_ed25519()),
+        #[cfg(feature = "ecdsa")]
+        "sendgrid" => Arc::new(sendgrid::sendgrid()),
         _ => return Err(UnknownScheme(name.to_owned())),
     };
     Ok(scheme)

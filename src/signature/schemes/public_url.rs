@@ -1,0 +1,298 @@
+//! [`PublicUrl`]: the URL a provider signed, for the schemes that sign it
+//! (Twilio, Square, HubSpot v2/v3).
+//!
+//! The provider signs the URL *it* called, e.g.
+//! `https://hooks.example.com/twilio/sms?tenant=7`. Behind a TLS-terminating
+//! proxy or load balancer the request reaching the service says
+//! `http://10.0.0.5:8080/sms?tenant=7`: scheme, host, port and sometimes a
+//! path prefix were rewritten. Forwarded headers (`X-Forwarded-Proto`,
+//! `X-Forwarded-Host`) are sent by whoever connects, so they are not trusted
+//! here; configure the public URL instead.
+//!
+//! ```
+//! use tower_webhook::signature::schemes::public_url::PublicUrl;
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! // The proxy serves `https://hooks.example.com/twilio/...` and forwards
+//! // `/...` to this service: the prefix belongs in the base.
+//! let url = PublicUrl::base("https://hooks.example.com/twilio")?;
+//! # let _ = url;
+//! // Square signs the notification URL exactly as configured in the
+//! // subscription, whatever path the request arrives on.
+//! let url = PublicUrl::exact("https://hooks.example.com/square")?;
+//! # let _ = url;
+//! # Ok(())
+//! # }
+//! ```
+
+use std::fmt;
+
+use http::request::Parts;
+use http::uri::{Scheme as UriScheme, Uri};
+
+/// Where the URL a provider signed comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct PublicUrl(Source);
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+enum Source {
+    #[default]
+    FromRequest,
+    Base(String),
+    Exact(String),
+}
+
+/// A configured public URL is not an absolute `http`/`https` URL of the
+/// expected shape.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PublicUrlError {
+    /// Not a URL, or not absolute (`https://host/...`).
+    NotAbsolute,
+    /// The scheme is neither `http` nor `https`.
+    UnsupportedScheme,
+    /// A base URL carries a query or fragment; the request's path and
+    /// query are appended to it, so it may hold only scheme, host, port and
+    /// a path prefix.
+    BaseWithQuery,
+}
+
+impl fmt::Display for PublicUrlError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            PublicUrlError::NotAbsolute => "the public URL must be absolute (https://host/...)",
+            PublicUrlError::UnsupportedScheme => "the public URL must be http or https",
+            PublicUrlError::BaseWithQuery => {
+                "a public base URL cannot have a query or fragment (the request's are appended)"
+            }
+        })
+    }
+}
+
+impl std::error::Error for PublicUrlError {}
+
+impl PublicUrl {
+    /// Rebuild the URL from the request (the default): its absolute URI if
+    /// it has one (HTTP/2, absolute-form), else `https://` + the `Host`
+    /// header + the path and query as received. Right only when nothing
+    /// between the provider and this service rewrites the URL and the
+    /// provider calls `https`.
+    pub fn from_request() -> Self {
+        Self(Source::FromRequest)
+    }
+
+    /// `base` (`https://host[:port][/prefix]`) followed by the request's
+    /// path and query as received. For a proxy that rewrites scheme, host,
+    /// port or strips a path prefix.
+    pub fn base(base: &str) -> Result<Self, PublicUrlError> {
+        let uri = absolute(base)?;
+        if uri.query().is_some() || base.contains('#') {
+            return Err(PublicUrlError::BaseWithQuery);
+        }
+        Ok(Self(Source::Base(base.trim_end_matches('/').to_owned())))
+    }
+
+    /// Exactly `url`, whatever the request's path (Square signs the
+    /// notification URL as configured in the subscription).
+    pub fn exact(url: &str) -> Result<Self, PublicUrlError> {
+        absolute(url)?;
+        Ok(Self(Source::Exact(url.to_owned())))
+    }
+
+    /// The URL the provider signed for the request `parts`, or `None` when
+    /// it cannot be known (no or several `Host` headers, an invalid `Host`).
+    pub fn resolve(&self, parts: &Parts) -> Option<String> {
+        let path_and_query = parts.uri.path_and_query().map_or("/", |pq| pq.as_str());
+        match &self.0 {
+            Source::Exact(url) => Some(url.clone()),
+            Source::Base(base) => Some(format!("{base}{path_and_query}")),
+            Source::FromRequest => {
+                if let (Some(scheme), Some(authority)) = (parts.uri.scheme(), parts.uri.authority())
+                {
+                    return Some(format!("{scheme}://{authority}{path_and_query}"));
+                }
+                let mut hosts = parts.headers.get_all(http::header::HOST).iter();
+                let host = hosts.next()?;
+                if hosts.next().is_some() {
+                    return None;
+                }
+                // Parsing as an authority rejects anything that could smuggle
+                // a path or userinfo into the signed URL.
+                let host = host.to_str().ok()?.parse::<http::uri::Authority>().ok()?;
+                Some(format!("https://{host}{path_and_query}"))
+            }
+        }
+    }
+}
+
+fn absolute(url: &str) -> Result<Uri, PublicUrlError> {
+    let uri = url
+        .parse::<Uri>()
+        .map_err(|_| PublicUrlError::NotAbsolute)?;
+    if uri.authority().is_none() {
+        return Err(PublicUrlError::NotAbsolute);
+    }
+    match uri.scheme() {
+        Some(scheme) if *scheme == UriScheme::HTTPS || *scheme == UriScheme::HTTP => Ok(uri),
+        Some(_) => Err(PublicUrlError::UnsupportedScheme),
+        None => Err(PublicUrlError::NotAbsolute),
+    }
+}
+
+/// `url` with its default port made explicit when absent, or removed when
+/// present and default — the other spelling of the same URL. Twilio's
+/// back end signs either, so its SDKs try both. `None` when `url` has no
+/// other spelling (a non-default port, an unknown scheme, not a URL).
+pub(crate) fn other_port_spelling(url: &str) -> Option<String> {
+    let uri = url.parse::<Uri>().ok()?;
+    let scheme = uri.scheme()?;
+    let authority = uri.authority()?;
+    let default = if *scheme == UriScheme::HTTPS {
+        443
+    } else if *scheme == UriScheme::HTTP {
+        80
+    } else {
+        return None;
+    };
+    // The tail is taken from the text, not from `Uri` (which turns an empty
+    // path into `/`), so only the port differs between the two spellings.
+    let tail = url
+        .find("://")
+        .and_then(|start| {
+            let after = start + 3;
+            url.get(after..)?.find(['/', '?']).map(|i| after + i)
+        })
+        .and_then(|i| url.get(i..))
+        .unwrap_or("");
+    match authority.port_u16() {
+        Some(port) if port == default => {
+            let host = authority.as_str().strip_suffix(&format!(":{port}"))?;
+            Some(format!("{scheme}://{host}{tail}"))
+        }
+        Some(_) => None,
+        None => Some(format!("{scheme}://{}:{default}{tail}", authority.as_str())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parts(uri: &str, host: Option<&str>) -> Parts {
+        let mut builder = http::Request::builder().uri(uri);
+        if let Some(host) = host {
+            builder = builder.header("host", host);
+        }
+        builder.body(()).unwrap().into_parts().0
+    }
+
+    #[test]
+    fn resolves_each_source() {
+        let p = parts("/sms?x=1", Some("10.0.0.5:8080"));
+        assert_eq!(
+            PublicUrl::from_request().resolve(&p).as_deref(),
+            Some("https://10.0.0.5:8080/sms?x=1")
+        );
+        assert_eq!(
+            PublicUrl::base("https://hooks.example.com/twilio/")
+                .unwrap()
+                .resolve(&p)
+                .as_deref(),
+            Some("https://hooks.example.com/twilio/sms?x=1")
+        );
+        assert_eq!(
+            PublicUrl::exact("https://a.example/b")
+                .unwrap()
+                .resolve(&p)
+                .as_deref(),
+            Some("https://a.example/b")
+        );
+        let absolute = parts("http://a.example:81/p?q", None);
+        assert_eq!(
+            PublicUrl::from_request().resolve(&absolute).as_deref(),
+            Some("http://a.example:81/p?q")
+        );
+    }
+
+    #[test]
+    fn an_unknown_host_resolves_to_nothing() {
+        assert_eq!(PublicUrl::from_request().resolve(&parts("/", None)), None);
+        assert_eq!(
+            PublicUrl::from_request().resolve(&parts("/", Some("a/b@c"))),
+            None
+        );
+        let mut two = parts("/", Some("a.example"));
+        two.headers
+            .append("host", http::HeaderValue::from_static("b.example"));
+        assert_eq!(PublicUrl::from_request().resolve(&two), None);
+    }
+
+    #[test]
+    fn refuses_bad_configuration() {
+        assert_eq!(
+            PublicUrl::base("/relative"),
+            Err(PublicUrlError::NotAbsolute)
+        );
+        assert_eq!(
+            PublicUrl::base("ftp://x.example"),
+            Err(PublicUrlError::UnsupportedScheme)
+        );
+        assert_eq!(
+            PublicUrl::base("https://x.example/?a=1"),
+            Err(PublicUrlError::BaseWithQuery)
+        );
+        assert!(PublicUrl::exact("https://x.example/?a=1").is_ok());
+    }
+
+    #[test]
+    fn other_port_spellings() {
+        let cases = [
+            (
+                "https://a.example/p?q=1",
+                Some("https://a.example:443/p?q=1"),
+            ),
+            ("https://a.example:443/p", Some("https://a.example/p")),
+            ("http://a.example/p", Some("http://a.example:80/p")),
+            ("http://a.example:80/p", Some("http://a.example/p")),
+            ("http://a.example:1234/p", None),
+            ("https://a.example?x=1", Some("https://a.example:443?x=1")),
+            ("https://[::1]:443/p", Some("https://[::1]/p")),
+            ("not a url", None),
+        ];
+        for (url, other) in cases {
+            assert_eq!(other_port_spelling(url).as_deref(), other, "{url}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn never_panics_on_any_input(
+            text in "\\PC{0,60}",
+            host in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..40),
+        ) {
+            let _ = other_port_spelling(&text);
+            let _ = PublicUrl::base(&text);
+            let _ = PublicUrl::exact(&text);
+            let mut p = parts("/x?y=1", None);
+            if let Ok(value) = http::HeaderValue::from_bytes(&host) {
+                p.headers.insert("host", value);
+            }
+            if let Some(url) = PublicUrl::from_request().resolve(&p) {
+                // Whatever the Host header says, the URL keeps the path.
+                proptest::prop_assert!(url.starts_with("https://") && url.ends_with("/x?y=1"));
+            }
+        }
+
+        #[test]
+        fn the_other_spelling_of_the_other_spelling_is_the_url(
+            https in proptest::prelude::any::<bool>(),
+            host in "[a-z]{1,10}\\.example",
+            tail in "(/[a-z0-9]{0,6})?(\\?[a-z]=[0-9]{0,3})?",
+        ) {
+            let url = format!("{}://{host}{tail}", if https { "https" } else { "http" });
+            let other = other_port_spelling(&url).unwrap();
+            proptest::prop_assert_ne!(&other, &url);
+            proptest::prop_assert_eq!(other_port_spelling(&other), Some(url));
+        }
+    }
+}
