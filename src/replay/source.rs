@@ -109,10 +109,17 @@ mod tests {
     #[test]
     fn body_outcomes() {
         let at = |body: &'static str| {
-            json_field(&Bytes::from_static(body.as_bytes()), "/ts", TimestampFormat::Seconds)
-                .map_err(|rejection| rejection.reason())
+            json_field(
+                &Bytes::from_static(body.as_bytes()),
+                "/ts",
+                TimestampFormat::Seconds,
+            )
+            .map_err(|rejection| rejection.reason())
         };
-        assert_eq!(at(r#"{"ts":1700000000,"other":[1,2]}"#), Ok(1_700_000_000_000));
+        assert_eq!(
+            at(r#"{"ts":1700000000,"other":[1,2]}"#),
+            Ok(1_700_000_000_000)
+        );
         assert_eq!(at(r#"{"other":1}"#), Err(Reason::PayloadIncomplete));
         assert_eq!(at("ts=1700000000"), Err(Reason::PayloadIncomplete));
         assert_eq!(at(""), Err(Reason::PayloadIncomplete));

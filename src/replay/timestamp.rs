@@ -183,8 +183,16 @@ mod tests {
             (Seconds, "1700000000.5", TimestampError::Malformed),
             (Seconds, "１７００００００００", TimestampError::Malformed),
             (Seconds, "9223372036854775807", TimestampError::OutOfRange),
-            (Milliseconds, "9223372036854775807", TimestampError::OutOfRange),
-            (Milliseconds, "99999999999999999999", TimestampError::OutOfRange),
+            (
+                Milliseconds,
+                "9223372036854775807",
+                TimestampError::OutOfRange,
+            ),
+            (
+                Milliseconds,
+                "99999999999999999999",
+                TimestampError::OutOfRange,
+            ),
             (Seconds, "253402300800", TimestampError::OutOfRange),
             (RFC3339, "10000-01-01T00:00:00Z", TimestampError::Malformed),
             (RFC3339, "1969-12-31T23:59:59Z", TimestampError::OutOfRange),
@@ -223,7 +231,10 @@ mod tests {
     #[test]
     fn json_values() {
         use serde_json::json;
-        assert_eq!(Seconds.parse_json(&json!(1_700_000_000)), Ok(1_700_000_000_000));
+        assert_eq!(
+            Seconds.parse_json(&json!(1_700_000_000)),
+            Ok(1_700_000_000_000)
+        );
         assert_eq!(Auto.parse_json(&json!("1700000000")), Ok(1_700_000_000_000));
         for value in [
             json!(-1),
@@ -235,7 +246,10 @@ mod tests {
         ] {
             assert_eq!(Seconds.parse_json(&value), Err(TimestampError::Malformed));
         }
-        assert_eq!(RFC3339.parse_json(&json!(1)), Err(TimestampError::Malformed));
+        assert_eq!(
+            RFC3339.parse_json(&json!(1)),
+            Err(TimestampError::Malformed)
+        );
         assert_eq!(
             Seconds.parse_json(&json!(u64::MAX)),
             Err(TimestampError::OutOfRange)
