@@ -1,0 +1,245 @@
+//! The replay check and its layer.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::request::Parts;
+use http::HeaderName;
+use tower_layer::Layer;
+
+use super::clock::{Clock, SharedClock};
+use super::source::{self, Source};
+use super::timestamp::TimestampFormat;
+use super::window::Window;
+use crate::body::DEFAULT_BODY_LIMIT;
+use crate::context::{Timestamp, WebhookContext};
+use crate::guard::{BodyCheck, BodyGuard};
+use crate::rejection::{Reason, Rejection};
+
+/// The replay check: a [`BodyCheck`], for use in a
+/// [`CheckChain`](crate::chain::CheckChain) or a tenant policy. Built with
+/// [`ReplayLayer`]'s methods and taken out with [`ReplayLayer::into_check`].
+#[derive(Debug, Clone)]
+pub struct ReplayCheck {
+    source: Source,
+    format: TimestampFormat,
+    window: Window,
+    clock: SharedClock,
+    body_limit: usize,
+}
+
+impl ReplayCheck {
+    fn new(source: Source) -> Self {
+        Self {
+            source,
+            format: TimestampFormat::Auto,
+            window: Window::DEFAULT,
+            clock: SharedClock::default(),
+            body_limit: DEFAULT_BODY_LIMIT,
+        }
+    }
+
+    /// Record `unix_millis` in the context and refuse it when it is
+    /// outside the window.
+    fn admit(
+        &self,
+        unix_millis: i64,
+        signed: bool,
+        context: &WebhookContext,
+    ) -> Result<(), Rejection> {
+        let inside = self.window.contains(self.clock.now_millis(), unix_millis);
+        context.update(|verification| {
+            verification.timestamp = Some(Timestamp {
+                unix_millis,
+                signed,
+                window_checked: inside,
+            });
+        });
+        if inside {
+            Ok(())
+        } else {
+            Err(Rejection::new(Reason::TimestampOutsideWindow))
+        }
+    }
+}
+
+impl BodyCheck for ReplayCheck {
+    /// Whether the timestamp still has to be read from the body.
+    type Pending = bool;
+
+    fn body_limit(&self) -> usize {
+        self.body_limit
+    }
+
+    fn check_head(&self, parts: &mut Parts, context: &WebhookContext) -> Result<bool, Rejection> {
+        if let Some(unix_millis) = source::signed(context) {
+            return self.admit(unix_millis, true, context).map(|()| false);
+        }
+        match &self.source {
+            Source::Signed => Err(Rejection::new(Reason::TimestampMissing)),
+            Source::Header(name) => {
+                let unix_millis = source::header(&parts.headers, name, self.format)?;
+                self.admit(unix_millis, false, context).map(|()| false)
+            }
+            Source::JsonField(_) => Ok(true),
+        }
+    }
+
+    fn check_body(
+        &self,
+        body_pending: bool,
+        _: &mut Parts,
+        body: &Bytes,
+        context: &WebhookContext,
+    ) -> Result<(), Rejection> {
+        match &self.source {
+            Source::JsonField(pointer) if body_pending => {
+                let unix_millis = source::json_field(body, pointer, self.format)?;
+                self.admit(unix_millis, false, context)
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Refuses deliveries whose timestamp is missing, unreadable or outside a
+/// window around now (401): see the [module docs](super) for sources,
+/// formats and where to place it.
+///
+/// ```
+/// use std::time::Duration;
+/// use tower_webhook::replay::ReplayLayer;
+///
+/// let from_header = ReplayLayer::header("X-Timestamp")
+///     .seconds()
+///     .window(Duration::from_secs(300));
+/// let from_body = ReplayLayer::json_field("/created_at").rfc3339().past_only();
+/// let from_signature = ReplayLayer::signed_timestamp().window(Duration::from_millis(90_000));
+/// # let _ = (from_header, from_body, from_signature);
+/// ```
+#[derive(Clone)]
+pub struct ReplayLayer {
+    check: Arc<ReplayCheck>,
+}
+
+impl fmt::Debug for ReplayLayer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.check.fmt(f)
+    }
+}
+
+impl ReplayLayer {
+    fn from_source(source: Source) -> Self {
+        Self {
+            check: Arc::new(ReplayCheck::new(source)),
+        }
+    }
+
+    fn edit(mut self, f: impl FnOnce(&mut ReplayCheck)) -> Self {
+        f(Arc::make_mut(&mut self.check));
+        self
+    }
+
+    /// Read the timestamp from header `name`, before the body is read
+    /// (unless an outer signature layer already verified one).
+    ///
+    /// # Panics
+    ///
+    /// If `name` is not a valid header name: a configuration mistake.
+    pub fn header<N>(name: N) -> Self
+    where
+        HeaderName: TryFrom<N>,
+        <HeaderName as TryFrom<N>>::Error: fmt::Debug,
+    {
+        match HeaderName::try_from(name) {
+            Ok(name) => Self::from_source(Source::Header(name)),
+            Err(error) => panic!("ReplayLayer::header: invalid header name: {error:?}"),
+        }
+    }
+
+    /// Read the timestamp from a field of the JSON body: a JSON pointer
+    /// (`/data/created_at`) or a top-level field name (`created_at`).
+    pub fn json_field(field: impl AsRef<str>) -> Self {
+        Self::from_source(Source::JsonField(source::pointer(field.as_ref())))
+    }
+
+    /// Check only the timestamp an outer signature layer verified; a
+    /// request without one is refused with `timestamp_missing`.
+    pub fn signed_timestamp() -> Self {
+        Self::from_source(Source::Signed)
+    }
+
+    /// The timestamp is unix seconds.
+    pub fn seconds(self) -> Self {
+        self.format(TimestampFormat::Seconds)
+    }
+
+    /// The timestamp is unix milliseconds.
+    pub fn milliseconds(self) -> Self {
+        self.format(TimestampFormat::Milliseconds)
+    }
+
+    /// The timestamp is RFC 3339.
+    pub fn rfc3339(self) -> Self {
+        self.format(TimestampFormat::Rfc3339)
+    }
+
+    /// The timestamp is written in `format` (default:
+    /// [`TimestampFormat::Auto`]).
+    pub fn format(self, format: TimestampFormat) -> Self {
+        self.edit(|check| check.format = format)
+    }
+
+    /// Accept timestamps at most `window` before or after now (default
+    /// 300 s); millisecond precision.
+    pub fn window(self, window: Duration) -> Self {
+        self.edit(|check| {
+            check.window = Window {
+                past: window,
+                future: Some(window),
+            }
+        })
+    }
+
+    /// Bound only the age of a delivery; a timestamp in the future is
+    /// accepted, as Stripe, Paddle, HubSpot and Twitch do.
+    pub fn past_only(self) -> Self {
+        self.edit(|check| check.window.future = None)
+    }
+
+    /// Accept timestamps at most `window` ahead of now, independently of
+    /// the past bound (for senders whose clocks run fast).
+    pub fn future_window(self, window: Duration) -> Self {
+        self.edit(|check| check.window.future = Some(window))
+    }
+
+    /// Read "now" from `clock` instead of the system clock.
+    pub fn clock(self, clock: impl Clock) -> Self {
+        let clock = SharedClock::new(clock);
+        self.edit(|check| check.clock = clock)
+    }
+
+    /// Read at most `limit` bytes of body (default 1 MiB; 413 beyond).
+    pub fn body_limit(self, limit: usize) -> Self {
+        self.edit(|check| check.body_limit = limit)
+    }
+
+    /// The configured check, to put into a
+    /// [`CheckChain`](crate::chain::CheckChain) or a tenant policy.
+    pub fn into_check(self) -> ReplayCheck {
+        Arc::unwrap_or_clone(self.check)
+    }
+}
+
+impl<S> Layer<S> for ReplayLayer {
+    type Service = Replay<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        BodyGuard::new(Arc::clone(&self.check), inner)
+    }
+}
+
+/// The service of [`ReplayLayer`].
+pub type Replay<S> = BodyGuard<ReplayCheck, S>;
