@@ -70,9 +70,6 @@ pub fn self_signed(names: &[String]) -> Result<SelfSigned, Box<dyn Error + Send 
 /// `Idempotency-Key`, `webhook-id` or `svix-id`). The handler answers
 /// `202 Accepted` with the peer address it saw, which proves
 /// `ConnectInfo` reaches the route through TLS.
-//
-// TODO(signature): put the GitHub preset of the signature layer in front
-// once it is on main.
 pub fn receiver() -> Router {
     Router::new()
         .route("/hook", post(accept))
