@@ -195,7 +195,16 @@ impl BodyCheck for SignatureCheck {
             context.set_signature(Bytes::copy_from_slice(&candidate.bytes));
         }
         if let Some(stamp) = signatures.timestamp() {
-            context.set_timestamp(Timestamp::signed(stamp.unix_millis));
+            // A replay layer outside this one may already have checked the
+            // same value from the header; signing it must not undo that.
+            context.update(|verification| {
+                let checked = verification
+                    .timestamp
+                    .is_some_and(|t| t.window_checked && t.unix_millis == stamp.unix_millis);
+                let mut signed = Timestamp::signed(stamp.unix_millis);
+                signed.window_checked = checked;
+                verification.timestamp = Some(signed);
+            });
         }
         Ok(())
     }
