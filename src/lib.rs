@@ -30,6 +30,7 @@
 pub mod body;
 pub mod chain;
 pub mod context;
+mod ext;
 #[cfg(feature = "axum")]
 pub mod extract;
 pub mod guard;
@@ -41,9 +42,12 @@ pub mod idempotency;
 pub mod ip;
 pub mod replay;
 pub mod signature;
+pub mod stack;
 pub mod tenant;
 pub mod token;
 
 pub use context::{AuthMethod, Authentication, Timestamp, Verification, WebhookContext};
+pub use ext::ServiceBuilderExt;
 pub use rejection::{Reason, Rejection};
 pub use secret::Secret;
+pub use stack::{StackError, WebhookLayer, WebhookStack};

@@ -124,7 +124,9 @@ fn presets_for(v: &Vector) -> Option<Vec<Arc<dyn Scheme>>> {
 }
 
 fn parts(headers: &HeaderMap) -> http::request::Parts {
-    let mut request = Request::post("https://example.com/hook?x=1").body(()).unwrap();
+    let mut request = Request::post("https://example.com/hook?x=1")
+        .body(())
+        .unwrap();
     *request.headers_mut() = headers.clone();
     request.into_parts().0
 }

@@ -176,6 +176,10 @@ impl IpFilterLayer {
         &self.policy
     }
 
+    pub(crate) fn shared_policy(&self) -> Arc<IpPolicy> {
+        Arc::clone(&self.policy)
+    }
+
     fn policy_mut(&mut self) -> &mut IpPolicy {
         Arc::make_mut(&mut self.policy)
     }

@@ -31,6 +31,23 @@ pub struct ReplayCheck {
 }
 
 impl ReplayCheck {
+    /// How long one delivery stays acceptable: from the earliest moment its
+    /// timestamp is inside the window (`future` before it) to the last
+    /// (`past` after it). A replay can only use this span, so an
+    /// idempotency key must be kept at least this long. A past-only window
+    /// counts its past bound: a future timestamp is the sender's own doing.
+    pub fn replay_span(&self) -> Duration {
+        self.window
+            .past
+            .saturating_add(self.window.future.unwrap_or(Duration::ZERO))
+    }
+
+    /// Whether the check reads only a timestamp that a signature layer
+    /// verified (see [`ReplayLayer::signed_timestamp`]).
+    pub fn needs_signed_timestamp(&self) -> bool {
+        matches!(self.source, Source::Signed)
+    }
+
     fn new(source: Source) -> Self {
         Self {
             source,
@@ -66,7 +83,8 @@ impl ReplayCheck {
 }
 
 impl BodyCheck for ReplayCheck {
-    /// Whether the timestamp still has to be read from the body.
+    /// Whether the timestamp is still to be found once the body is read (a
+    /// JSON field, or the signed timestamp a chained signature check records).
     type Pending = bool;
 
     fn body_limit(&self) -> usize {
@@ -78,7 +96,9 @@ impl BodyCheck for ReplayCheck {
             return self.admit(unix_millis, true, context).map(|()| false);
         }
         match &self.source {
-            Source::Signed => Err(Rejection::new(Reason::TimestampMissing)),
+            // In a chain the signature is verified only once the body is
+            // read: look again then.
+            Source::Signed => Ok(true),
             Source::Header(name) => {
                 let unix_millis = source::header(&parts.headers, name, self.format)?;
                 self.admit(unix_millis, false, context).map(|()| false)
@@ -94,12 +114,19 @@ impl BodyCheck for ReplayCheck {
         body: &Bytes,
         context: &WebhookContext,
     ) -> Result<(), Rejection> {
+        if !body_pending {
+            return Ok(());
+        }
         match &self.source {
-            Source::JsonField(pointer) if body_pending => {
+            Source::Signed => match source::signed(context) {
+                Some(unix_millis) => self.admit(unix_millis, true, context),
+                None => Err(Rejection::new(Reason::TimestampMissing)),
+            },
+            Source::JsonField(pointer) => {
                 let unix_millis = source::json_field(body, pointer, self.format)?;
                 self.admit(unix_millis, false, context)
             }
-            _ => Ok(()),
+            Source::Header(_) => Ok(()),
         }
     }
 }
@@ -230,6 +257,15 @@ impl ReplayLayer {
     /// [`CheckChain`](crate::chain::CheckChain) or a tenant policy.
     pub fn into_check(self) -> ReplayCheck {
         Arc::unwrap_or_clone(self.check)
+    }
+
+    /// The check this layer installs.
+    pub fn check(&self) -> &ReplayCheck {
+        &self.check
+    }
+
+    pub(crate) fn shared_check(&self) -> Arc<ReplayCheck> {
+        Arc::clone(&self.check)
     }
 }
 

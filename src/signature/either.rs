@@ -60,6 +60,10 @@ impl Scheme for FirstPresent {
         self.schemes.first().and_then(|scheme| scheme.tolerance())
     }
 
+    fn signs_timestamp(&self) -> bool {
+        self.schemes.iter().all(|scheme| scheme.signs_timestamp())
+    }
+
     fn parse_head(&self, parts: &Parts) -> Result<Signatures, Rejection> {
         for (index, scheme) in self.schemes.iter().enumerate().take(256) {
             match scheme.parse_head(parts) {

@@ -444,6 +444,10 @@ impl Scheme for HmacScheme {
         self.tolerance
     }
 
+    fn signs_timestamp(&self) -> bool {
+        self.timestamp.is_some()
+    }
+
     fn parse_head(&self, parts: &Parts) -> Result<Signatures, Rejection> {
         let mut found = None;
         for (kind, header) in self.headers.iter().enumerate() {

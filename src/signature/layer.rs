@@ -116,6 +116,15 @@ enum Pending {
 }
 
 impl SignatureCheck {
+    /// The scheme verified, or `None` for
+    /// [`SignatureLayer::insecure_no_verification`].
+    pub fn scheme(&self) -> Option<&dyn Scheme> {
+        match &self.mode {
+            Mode::Verify { scheme, .. } => Some(scheme.as_ref()),
+            Mode::Unverified => None,
+        }
+    }
+
     fn legacy_token(
         &self,
         parts: &Parts,
@@ -377,6 +386,10 @@ impl SignatureLayer {
     /// The check this layer installs.
     pub fn check(&self) -> &SignatureCheck {
         &self.check
+    }
+
+    pub(crate) fn shared_check(&self) -> Arc<SignatureCheck> {
+        Arc::clone(&self.check)
     }
 }
 

@@ -91,6 +91,13 @@ pub trait Scheme: fmt::Debug + Send + Sync + 'static {
         None
     }
 
+    /// Whether a verified signature covers a timestamp, which the scheme
+    /// then hands to the context for the [`replay`](crate::replay) layer.
+    /// Default: whether the provider documents a window.
+    fn signs_timestamp(&self) -> bool {
+        self.tolerance().is_some()
+    }
+
     /// The headers the provider would send with `outgoing`, signed with
     /// `key`, in the order the provider documents them.
     fn sign(&self, key: &KeyMaterial, outgoing: &Outgoing<'_>) -> Result<SignedHeaders, SignError>;

@@ -155,6 +155,10 @@ impl TokenLayer {
         &self.auth
     }
 
+    pub(crate) fn shared_auth(&self) -> Arc<TokenAuth> {
+        Arc::clone(&self.auth)
+    }
+
     fn map(self, f: impl FnOnce(TokenAuth) -> TokenAuth) -> Self {
         let auth = Arc::unwrap_or_clone(self.auth);
         Self::with_auth(f(auth))

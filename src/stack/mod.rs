@@ -1,0 +1,242 @@
+//! Every protection in the right order, as one layer.
+//!
+//! [`WebhookStack`] takes the layers a sender calls for — IP filter, token,
+//! signature, replay window, idempotency — in any order and any subset,
+//! checks that they make sense together, and returns one [`WebhookLayer`]
+//! that runs them in the order that costs least and lets nothing through:
+//!
+//! 1. every check that needs no body: the client address, the token, the
+//!    signature headers being present and well formed, a timestamp header
+//!    inside the window;
+//! 2. the body, read once under the smallest limit any of them asks for;
+//! 3. the checks on the body: the signature, then the window on the
+//!    timestamp it signed;
+//! 4. idempotency, around the handler.
+//!
+//! A GitHub receiver: the hook addresses, the GitHub signature, each
+//! delivery handled once.
+//!
+//! ```
+//! use axum::{routing::post, Router};
+//! use http::HeaderName;
+//! use tower_webhook::idempotency::IdempotencyLayer;
+//! use tower_webhook::ip::IpFilterLayer;
+//! use tower_webhook::signature::SignatureLayer;
+//! use tower_webhook::stack::WebhookStack;
+//! use tower_webhook::Secret;
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let github = WebhookStack::new()
+//!     .ip_filter(IpFilterLayer::new().allow("192.30.252.0/22, 185.199.108.0/22, 140.82.112.0/20")?)
+//!     .signature(SignatureLayer::github(Secret::new("It's a Secret to Everybody")?))
+//!     .idempotency(IdempotencyLayer::from_header(HeaderName::from_static("x-github-delivery")))
+//!     .build()?;
+//!
+//! let app: Router = Router::new().route("/github", post(|| async { "thanks" }).layer(github));
+//! # let _ = app;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! Configurations that would let forged or replayed deliveries through are
+//! refused by [`build`](WebhookStack::build) with a [`StackError`]:
+//!
+//! ```
+//! use std::time::Duration;
+//! use tower_webhook::idempotency::IdempotencyLayer;
+//! use tower_webhook::replay::ReplayLayer;
+//! use tower_webhook::signature::SignatureLayer;
+//! use tower_webhook::stack::{StackError, WebhookStack};
+//! use tower_webhook::Secret;
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let secret = Secret::from_whsec("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")?;
+//! let refused = WebhookStack::new()
+//!     .signature(SignatureLayer::standard_webhooks(secret))
+//!     .replay(ReplayLayer::signed_timestamp().window(Duration::from_secs(3600)))
+//!     .idempotency(IdempotencyLayer::new().with_ttl(Duration::from_secs(60)))
+//!     .build();
+//! assert!(matches!(refused, Err(StackError::Idempotency(_))));
+//! # Ok(())
+//! # }
+//! ```
+
+mod service;
+
+use std::fmt;
+
+use crate::chain::CheckChain;
+use crate::idempotency::{ConfigError, IdempotencyLayer};
+use crate::ip::IpFilterLayer;
+use crate::replay::ReplayLayer;
+use crate::signature::SignatureLayer;
+use crate::token::TokenLayer;
+
+pub use service::{MaybeIdempotent, MaybeIdempotentFuture, WebhookLayer, WebhookService};
+
+/// A builder for a [`WebhookLayer`]; see the [module docs](self).
+#[derive(Debug, Default, Clone)]
+#[must_use]
+pub struct WebhookStack {
+    ip_filter: Option<IpFilterLayer>,
+    token: Option<TokenLayer>,
+    signature: Option<SignatureLayer>,
+    replay: Option<ReplayLayer>,
+    idempotency: Option<IdempotencyLayer>,
+    body_limit: Option<usize>,
+    unauthenticated: bool,
+}
+
+impl WebhookStack {
+    /// An empty stack; add the protections the sender calls for.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Refuse clients outside an allowlist (403).
+    pub fn ip_filter(mut self, layer: IpFilterLayer) -> Self {
+        self.ip_filter = Some(layer);
+        self
+    }
+
+    /// Require a static token, Bearer or Basic credential, or URL token
+    /// (401).
+    pub fn token(mut self, layer: TokenLayer) -> Self {
+        self.token = Some(layer);
+        self
+    }
+
+    /// Require a signature (401).
+    pub fn signature(mut self, layer: SignatureLayer) -> Self {
+        self.signature = Some(layer);
+        self
+    }
+
+    /// Refuse timestamps outside a window (401). With
+    /// [`ReplayLayer::signed_timestamp`] the stack needs a signature scheme
+    /// that signs one.
+    pub fn replay(mut self, layer: ReplayLayer) -> Self {
+        self.replay = Some(layer);
+        self
+    }
+
+    /// Handle each delivery once. Its TTL must cover the replay window.
+    pub fn idempotency(mut self, layer: IdempotencyLayer) -> Self {
+        self.idempotency = Some(layer);
+        self
+    }
+
+    /// Read at most `limit` body bytes (413 beyond). Default: the smallest
+    /// limit of the layers given, 1 MiB unless changed.
+    pub fn body_limit(mut self, limit: usize) -> Self {
+        self.body_limit = Some(limit);
+        self
+    }
+
+    /// Build a stack that authenticates nobody: no token, no signature and
+    /// no IP allowlist. For endpoints protected by other means; logged as
+    /// a warning when built.
+    pub fn insecure_no_authentication(mut self) -> Self {
+        self.unauthenticated = true;
+        self
+    }
+
+    /// Check the configuration and compose the layer.
+    pub fn build(self) -> Result<WebhookLayer, StackError> {
+        self.check_consistency()?;
+        let mut checks = CheckChain::new();
+        if let Some(layer) = &self.ip_filter {
+            checks = checks.with_shared_head_check(layer.shared_policy());
+        }
+        if let Some(layer) = &self.token {
+            checks = checks.with_shared_head_check(layer.shared_auth());
+        }
+        if let Some(layer) = &self.signature {
+            checks = checks.with_shared_body_check(layer.shared_check());
+        }
+        // Last: its head phase still runs before the body is read, and its
+        // body phase must follow the signature that records the timestamp.
+        if let Some(layer) = &self.replay {
+            checks = checks.with_shared_body_check(layer.shared_check());
+        }
+        if let Some(limit) = self.body_limit {
+            checks = checks.with_body_limit(limit);
+        }
+        Ok(WebhookLayer {
+            checks: std::sync::Arc::new(checks),
+            idempotency: self.idempotency,
+        })
+    }
+
+    fn check_consistency(&self) -> Result<(), StackError> {
+        let allowlisted = self
+            .ip_filter
+            .as_ref()
+            .is_some_and(|layer| !layer.policy().allowlist().is_empty());
+        if self.token.is_none() && self.signature.is_none() && !allowlisted {
+            if !self.unauthenticated {
+                return Err(StackError::NoAuthentication);
+            }
+            tracing::warn!("webhook stack built without authentication: every sender is accepted");
+        }
+        let Some(replay) = self.replay.as_ref().map(ReplayLayer::check) else {
+            return Ok(());
+        };
+        if replay.needs_signed_timestamp() {
+            let signs_timestamp = self
+                .signature
+                .as_ref()
+                .and_then(|layer| layer.check().scheme())
+                .is_some_and(|scheme| scheme.signs_timestamp());
+            if !signs_timestamp {
+                return Err(StackError::NoTimestampSource);
+            }
+        }
+        if let Some(idempotency) = &self.idempotency {
+            idempotency
+                .check_against_replay_window(replay.replay_span())
+                .map_err(StackError::Idempotency)?;
+        }
+        Ok(())
+    }
+}
+
+/// A [`WebhookStack`] that would let forged or replayed deliveries through.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum StackError {
+    /// Neither a token, a signature nor an IP allowlist: anyone could
+    /// call. Opt in with [`WebhookStack::insecure_no_authentication`].
+    NoAuthentication,
+    /// The replay window reads the signed timestamp, but no signature
+    /// scheme in the stack signs one. Read the timestamp from a header or
+    /// the body, or use a scheme with a timestamp.
+    NoTimestampSource,
+    /// The idempotency settings do not cover the replay window.
+    Idempotency(ConfigError),
+}
+
+impl fmt::Display for StackError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StackError::NoAuthentication => f.write_str(
+                "the webhook stack authenticates nobody: add a token, a signature or an IP \
+                 allowlist, or call insecure_no_authentication()",
+            ),
+            StackError::NoTimestampSource => f.write_str(
+                "the replay window checks the signed timestamp, but no signature scheme in the \
+                 stack signs one",
+            ),
+            StackError::Idempotency(error) => error.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for StackError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            StackError::Idempotency(error) => Some(error),
+            _ => None,
+        }
+    }
+}
