@@ -10,6 +10,7 @@
 //! | [`replay::ReplayLayer`] | 401 | timestamp inside a window |
 //! | [`idempotency::IdempotencyLayer`] | 200 ack / 409 / 503 | each delivery handled once |
 //! | [`audit::AuditLayer`] | never | one record per request, accepted or rejected |
+//! | [`tenant::TenantLayer`] | per policy | each tenant's own secrets and rules |
 //!
 //! They share three pieces of machinery:
 //!
@@ -22,7 +23,31 @@
 //!
 //! Recommended order, outermost first: audit, IP filter, replay (header
 //! timestamp), token / signature, replay (body timestamp), idempotency,
-//! handler.
+//! handler. [`WebhookStack`] composes any subset in that order and refuses
+//! combinations that would let something through:
+//!
+//! ```
+//! use std::time::Duration;
+//! use axum::{routing::post, Router};
+//! use tower_webhook::idempotency::IdempotencyLayer;
+//! use tower_webhook::ip::IpFilterLayer;
+//! use tower_webhook::replay::ReplayLayer;
+//! use tower_webhook::signature::SignatureLayer;
+//! use tower_webhook::{Secret, WebhookStack};
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let secret = Secret::from_whsec("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")?;
+//! let stack = WebhookStack::new()
+//!     .ip_filter(IpFilterLayer::new().allow("10.0.0.0/8, 2001:db8::/32")?)
+//!     .signature(SignatureLayer::standard_webhooks(secret))
+//!     .replay(ReplayLayer::signed_timestamp().window(Duration::from_secs(300)))
+//!     .idempotency(IdempotencyLayer::from_header(http::HeaderName::from_static("webhook-id")))
+//!     .build()?;
+//! let app: Router = Router::new().route("/hooks", post(|| async { "ok" }).layer(stack));
+//! # let _ = app;
+//! # Ok(())
+//! # }
+//! ```
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_auto_cfg))]
