@@ -120,8 +120,11 @@ pub fn by_name(name: &str) -> Result<Arc<dyn Scheme>, UnknownScheme> {
     Ok(scheme)
 }
 
-/// Every name [`by_name`] may know; those whose code is not in this build
-/// yet (or whose cargo feature is off) return [`UnknownScheme`].
+/// The presets keyed by one shared secret that sign with headers alone:
+/// what `examples/sign.rs` and the round-trip tests cover. [`by_name`]
+/// also knows `hubspot-v1`, `hubspot-v2`, `mailgun` (signature in the
+/// body) and, behind their features, the asymmetric `discord`,
+/// `standard-ed25519` (`ed25519`) and `sendgrid` (`ecdsa`).
 pub const NAMES: &[&str] = &[
     "github",
     "github-sha1",
