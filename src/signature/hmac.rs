@@ -522,14 +522,9 @@ impl Scheme for HmacScheme {
                 TimestampSource::Field(_) => field_timestamp,
             };
             let text = trim(text.ok_or_else(|| Rejection::new(Reason::TimestampMissing))?);
-            let unix_millis = format
-                .parse(text)
-                .ok_or_else(|| Rejection::new(Reason::TimestampMalformed))?;
+            let stamp = Stamp::parse(text, *format)?;
             if self.signs(&Part::Timestamp) {
-                signatures.set_timestamp(Stamp {
-                    text: text.to_vec(),
-                    unix_millis,
-                });
+                signatures.set_timestamp(stamp);
             }
         }
         if let Some(name) = &self.id {

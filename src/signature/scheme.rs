@@ -25,6 +25,7 @@ use http::{HeaderMap, HeaderName, HeaderValue, Method};
 use crate::rejection::{Reason, Rejection};
 use crate::secret::{Secret, SecretError};
 use crate::signature::keyring::{KeyKind, KeyMaterial};
+use crate::signature::time::TimestampFormat;
 
 /// The most candidate signatures one request may carry. More is refused as
 /// `signature_malformed`, which bounds the work a hostile header can cause.
@@ -188,6 +189,34 @@ pub struct Stamp {
     pub text: Vec<u8>,
     /// The instant, in milliseconds since the Unix epoch.
     pub unix_millis: i64,
+}
+
+impl Stamp {
+    /// Read `text` as a `format` timestamp (`timestamp_malformed` if it is
+    /// not one), keeping the bytes as sent for the signed message.
+    pub fn parse(text: &[u8], format: TimestampFormat) -> Result<Self, Rejection> {
+        let text = text.trim_ascii();
+        let unix_millis = format
+            .parse(text)
+            .ok_or_else(|| Rejection::new(Reason::TimestampMalformed))?;
+        Ok(Self {
+            text: text.to_vec(),
+            unix_millis,
+        })
+    }
+
+    /// The timestamp in header `name`: `timestamp_missing` when absent,
+    /// `timestamp_malformed` when repeated with different values or not a
+    /// `format` timestamp.
+    pub fn from_header(
+        headers: &HeaderMap,
+        name: &HeaderName,
+        format: TimestampFormat,
+    ) -> Result<Self, Rejection> {
+        let text = one_header(headers, name, Reason::TimestampMalformed)?
+            .ok_or_else(|| Rejection::new(Reason::TimestampMissing))?;
+        Self::parse(text, format)
+    }
 }
 
 /// What a scheme found in a request: the candidate signatures and the

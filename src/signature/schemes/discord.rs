@@ -116,19 +116,12 @@ impl Scheme for Discord {
             .ok()
             .filter(|bytes| bytes.len() == Signature::BYTE_SIZE)
             .ok_or_else(|| Rejection::new(Reason::SignatureMalformed))?;
-        let text = one_header(&parts.headers, &TIMESTAMP, Reason::TimestampMalformed)?
-            .ok_or_else(|| Rejection::new(Reason::TimestampMissing))?;
         // The text is signed as sent; it must still be a timestamp to be
         // handed to the replay layer.
-        let unix_millis = TimestampFormat::Seconds
-            .parse(text)
-            .ok_or_else(|| Rejection::new(Reason::TimestampMalformed))?;
+        let stamp = Stamp::from_header(&parts.headers, &TIMESTAMP, TimestampFormat::Seconds)?;
         let mut signatures = Signatures::new();
         signatures.push(0, bytes)?;
-        signatures.set_timestamp(Stamp {
-            text: text.to_vec(),
-            unix_millis,
-        });
+        signatures.set_timestamp(stamp);
         Ok(signatures)
     }
 

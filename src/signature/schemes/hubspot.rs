@@ -213,18 +213,10 @@ impl HubSpot {
         let bytes = STANDARD
             .decode(value.trim_ascii())
             .map_err(|_| Rejection::new(Reason::SignatureMalformed))?;
-        let text = one_header(&parts.headers, &TIMESTAMP, Reason::TimestampMalformed)?
-            .ok_or_else(|| Rejection::new(Reason::TimestampMissing))?
-            .trim_ascii();
-        let unix_millis = TimestampFormat::Millis
-            .parse(text)
-            .ok_or_else(|| Rejection::new(Reason::TimestampMalformed))?;
+        let stamp = Stamp::from_header(&parts.headers, &TIMESTAMP, TimestampFormat::Millis)?;
         let mut signatures = Signatures::new();
         signatures.push(0, bytes)?;
-        signatures.set_timestamp(Stamp {
-            text: text.to_vec(),
-            unix_millis,
-        });
+        signatures.set_timestamp(stamp);
         Ok(signatures)
     }
 

@@ -124,17 +124,10 @@ impl Scheme for SendGrid {
             .ok()
             .filter(|der| !der.is_empty() && der.len() <= MAX_DER_LEN)
             .ok_or_else(|| Rejection::new(Reason::SignatureMalformed))?;
-        let text = one_header(&parts.headers, &TIMESTAMP, Reason::TimestampMalformed)?
-            .ok_or_else(|| Rejection::new(Reason::TimestampMissing))?;
-        let unix_millis = TimestampFormat::Seconds
-            .parse(text)
-            .ok_or_else(|| Rejection::new(Reason::TimestampMalformed))?;
+        let stamp = Stamp::from_header(&parts.headers, &TIMESTAMP, TimestampFormat::Seconds)?;
         let mut signatures = Signatures::new();
         signatures.push(0, bytes)?;
-        signatures.set_timestamp(Stamp {
-            text: text.to_vec(),
-            unix_millis,
-        });
+        signatures.set_timestamp(stamp);
         Ok(signatures)
     }
 

@@ -148,16 +148,9 @@ impl Scheme for StandardEd25519 {
         }
         let id = one_header(&parts.headers, &ID, Reason::SignatureMalformed)?
             .ok_or_else(|| Rejection::new(Reason::SignatureMissing))?;
-        let text = one_header(&parts.headers, &TIMESTAMP, Reason::TimestampMalformed)?
-            .ok_or_else(|| Rejection::new(Reason::TimestampMissing))?;
-        let unix_millis = TimestampFormat::Seconds
-            .parse(text)
-            .ok_or_else(|| Rejection::new(Reason::TimestampMalformed))?;
+        let stamp = Stamp::from_header(&parts.headers, &TIMESTAMP, TimestampFormat::Seconds)?;
         signatures.set_id(id.to_vec());
-        signatures.set_timestamp(Stamp {
-            text: text.to_vec(),
-            unix_millis,
-        });
+        signatures.set_timestamp(stamp);
         Ok(signatures)
     }
 
