@@ -24,6 +24,7 @@
 use tower::layer::util::Stack;
 use tower::ServiceBuilder;
 
+use crate::audit::AuditLayer;
 use crate::idempotency::IdempotencyLayer;
 use crate::ip::IpFilterLayer;
 use crate::replay::ReplayLayer;
@@ -36,6 +37,9 @@ use crate::token::TokenLayer;
 /// `ServiceBuilderExt` does for its own. Outermost first, as always with
 /// a `ServiceBuilder`.
 pub trait ServiceBuilderExt<L>: sealed::Sealed {
+    /// [`AuditLayer`]: one event per request; put it first (outermost).
+    fn webhook_audit(self, layer: AuditLayer) -> ServiceBuilder<Stack<AuditLayer, L>>;
+
     /// [`IpFilterLayer`]: refuse clients outside an allowlist.
     fn webhook_ip_filter(self, layer: IpFilterLayer) -> ServiceBuilder<Stack<IpFilterLayer, L>>;
 
@@ -62,6 +66,10 @@ pub trait ServiceBuilderExt<L>: sealed::Sealed {
 }
 
 impl<L> ServiceBuilderExt<L> for ServiceBuilder<L> {
+    fn webhook_audit(self, layer: AuditLayer) -> ServiceBuilder<Stack<AuditLayer, L>> {
+        self.layer(layer)
+    }
+
     fn webhook_ip_filter(self, layer: IpFilterLayer) -> ServiceBuilder<Stack<IpFilterLayer, L>> {
         self.layer(layer)
     }

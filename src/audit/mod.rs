@@ -1,1 +1,72 @@
-//! The audit layer (in progress).
+//! An audit trail: one event per request, accepted or rejected, and why.
+//!
+//! [`AuditLayer`] goes outermost. It creates the request's
+//! [`WebhookContext`](crate::WebhookContext), lets the inner layers fill
+//! it, and when the response comes back records an [`AuditEvent`]:
+//! `webhook.accepted` when the handler ran, `webhook.rejected` when a layer
+//! answered instead (a duplicate acknowledged with `200` included), with the
+//! reason's stable name, the status, the authentication method, key id and
+//! scheme, the tenant, client IP, idempotency key, method, path (never the
+//! query) and latency. Events never hold a secret, token or signature.
+//!
+//! Events go to sinks: [`tracing`] by default ([`TracingSink`]), closures,
+//! a bounded channel ([`ChannelSink`]) or JSON lines on any writer
+//! ([`JsonLinesSink`]). The channel-backed sinks never make a request wait:
+//! when the consumer falls behind, events are dropped and counted.
+//! [`AuditCounters`] keep totals per outcome, reason, and tenant ×
+//! authentication method.
+//!
+//! ```
+//! use std::sync::atomic::{AtomicUsize, Ordering};
+//! use std::sync::Arc;
+//! use axum::{routing::post, Router};
+//! use tower::ServiceBuilder;
+//! use tower_webhook::audit::{AuditLayer, JsonLinesSink};
+//! use tower_webhook::signature::SignatureLayer;
+//! use tower_webhook::Secret;
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let refused = Arc::new(AtomicUsize::new(0));
+//! let audit = AuditLayer::new()
+//!     .sink(JsonLinesSink::new(std::io::stdout())?)
+//!     .on_reject({
+//!         let refused = Arc::clone(&refused);
+//!         move |event| {
+//!             refused.fetch_add(1, Ordering::Relaxed);
+//!             eprintln!("refused: {:?}", event.reason);
+//!         }
+//!     });
+//! let counters = audit.counters();
+//!
+//! let app: Router = Router::new().route(
+//!     "/github",
+//!     post(|| async { "thanks" }).layer(
+//!         ServiceBuilder::new()
+//!             .layer(audit)
+//!             .layer(SignatureLayer::github(Secret::new("It's a Secret to Everybody")?)),
+//!     ),
+//! );
+//! # let _ = app;
+//! // Later, for a dashboard:
+//! let counts = counters.snapshot();
+//! println!("{} accepted, {} legacy", counts.accepted, counts.tenant_method("", "token (legacy)"));
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! The audit layer only sees what reaches it: put tower-http's
+//! `TraceLayer` inside [`sensitive_headers_layer`] so the credential headers
+//! of every preset ([`SENSITIVE_HEADERS`]) print as `Sensitive`.
+
+mod counters;
+mod event;
+mod layer;
+mod sensitive;
+mod sink;
+
+pub use counters::{AuditCounters, AuditCounts};
+pub use event::{AuditEvent, Outcome};
+pub(crate) use layer::AuditConfig;
+pub use layer::{Audit, AuditLayer, ResponseFuture};
+pub use sensitive::{sensitive_headers_layer, SENSITIVE_HEADERS};
+pub use sink::{AuditSink, ChannelSink, JsonLinesSink, TracingSink};

@@ -11,7 +11,9 @@
 //! 2. the body, read once under the smallest limit any of them asks for;
 //! 3. the checks on the body: the signature, then the window on the
 //!    timestamp it signed;
-//! 4. idempotency, around the handler.
+//! 4. idempotency, around the handler;
+//!
+//! and, around all of them, the audit trail.
 //!
 //! A GitHub receiver: the hook addresses, the GitHub signature, each
 //! delivery handled once.
@@ -19,6 +21,7 @@
 //! ```
 //! use axum::{routing::post, Router};
 //! use http::HeaderName;
+//! use tower_webhook::audit::AuditLayer;
 //! use tower_webhook::idempotency::IdempotencyLayer;
 //! use tower_webhook::ip::IpFilterLayer;
 //! use tower_webhook::signature::SignatureLayer;
@@ -30,6 +33,7 @@
 //!     .ip_filter(IpFilterLayer::new().allow("192.30.252.0/22, 185.199.108.0/22, 140.82.112.0/20")?)
 //!     .signature(SignatureLayer::github(Secret::new("It's a Secret to Everybody")?))
 //!     .idempotency(IdempotencyLayer::from_header(HeaderName::from_static("x-github-delivery")))
+//!     .audit(AuditLayer::new())
 //!     .build()?;
 //!
 //! let app: Router = Router::new().route("/github", post(|| async { "thanks" }).layer(github));
@@ -65,6 +69,7 @@ mod service;
 
 use std::fmt;
 
+use crate::audit::AuditLayer;
 use crate::chain::CheckChain;
 use crate::idempotency::{ConfigError, IdempotencyLayer};
 use crate::ip::IpFilterLayer;
@@ -83,6 +88,7 @@ pub struct WebhookStack {
     signature: Option<SignatureLayer>,
     replay: Option<ReplayLayer>,
     idempotency: Option<IdempotencyLayer>,
+    audit: Option<AuditLayer>,
     body_limit: Option<usize>,
     unauthenticated: bool,
 }
@@ -126,6 +132,12 @@ impl WebhookStack {
         self
     }
 
+    /// Record every request, accepted or rejected, outermost.
+    pub fn audit(mut self, layer: AuditLayer) -> Self {
+        self.audit = Some(layer);
+        self
+    }
+
     /// Read at most `limit` body bytes (413 beyond). Default: the smallest
     /// limit of the layers given, 1 MiB unless changed.
     pub fn body_limit(mut self, limit: usize) -> Self {
@@ -163,6 +175,7 @@ impl WebhookStack {
             checks = checks.with_body_limit(limit);
         }
         Ok(WebhookLayer {
+            audit: self.audit.as_ref().map(AuditLayer::shared_config),
             checks: std::sync::Arc::new(checks),
             idempotency: self.idempotency,
         })

@@ -12,17 +12,29 @@ use pin_project_lite::pin_project;
 use tower_layer::Layer;
 use tower_service::Service;
 
+use crate::audit::{Audit, AuditConfig};
 use crate::body::{BoxError, BufferedBody, ResponseBody};
 use crate::chain::CheckChain;
 use crate::guard::BodyGuard;
 use crate::idempotency::{self, Idempotency, IdempotencyLayer};
 
 /// Every protection of a [`WebhookStack`](super::WebhookStack) as one
-/// [`Layer`]: the checks behind one body buffer, then idempotency.
-#[derive(Clone, Debug)]
+/// [`Layer`]: audit, the checks behind one body buffer, then idempotency.
+#[derive(Clone)]
 pub struct WebhookLayer {
+    pub(super) audit: Option<Arc<AuditConfig>>,
     pub(super) checks: Arc<CheckChain>,
     pub(super) idempotency: Option<IdempotencyLayer>,
+}
+
+impl std::fmt::Debug for WebhookLayer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebhookLayer")
+            .field("audit", &self.audit.is_some())
+            .field("checks", &self.checks)
+            .field("idempotency", &self.idempotency)
+            .finish()
+    }
 }
 
 impl<S> Layer<S> for WebhookLayer {
@@ -35,8 +47,9 @@ impl<S> Layer<S> for WebhookLayer {
             },
             None => MaybeIdempotent::Off { service: inner },
         };
+        let guard = BodyGuard::new(Arc::clone(&self.checks), inner);
         WebhookService {
-            guard: BodyGuard::new(Arc::clone(&self.checks), inner),
+            audit: Audit::new(self.audit.clone(), guard),
         }
     }
 }
@@ -45,7 +58,7 @@ impl<S> Layer<S> for WebhookLayer {
 /// with a [`BufferedBody`] once every check has passed.
 #[derive(Clone, Debug)]
 pub struct WebhookService<S> {
-    guard: BodyGuard<CheckChain, MaybeIdempotent<S>>,
+    audit: Audit<BodyGuard<CheckChain, MaybeIdempotent<S>>>,
 }
 
 impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for WebhookService<S>
@@ -57,14 +70,15 @@ where
 {
     type Response = Response<ResponseBody<ResponseBody<ResBody>>>;
     type Error = S::Error;
-    type Future = <BodyGuard<CheckChain, MaybeIdempotent<S>> as Service<Request<ReqBody>>>::Future;
+    type Future =
+        <Audit<BodyGuard<CheckChain, MaybeIdempotent<S>>> as Service<Request<ReqBody>>>::Future;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        Service::<Request<ReqBody>>::poll_ready(&mut self.guard, cx)
+        Service::<Request<ReqBody>>::poll_ready(&mut self.audit, cx)
     }
 
     fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
-        self.guard.call(request)
+        self.audit.call(request)
     }
 }
 

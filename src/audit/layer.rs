@@ -1,0 +1,225 @@
+//! [`AuditLayer`] and its service.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+use http::{Method, Request, Response};
+use pin_project_lite::pin_project;
+use tower_layer::Layer;
+use tower_service::Service;
+
+use super::counters::AuditCounters;
+use super::event::{AuditEvent, Outcome};
+use super::sink::{AuditSink, OnOutcome, TracingSink};
+use crate::context::WebhookContext;
+use crate::rejection::Reason;
+
+/// Records one [`AuditEvent`] per request, accepted or rejected, with what
+/// every inner layer decided. Place it outermost; see the
+/// [module docs](super).
+#[derive(Clone)]
+#[must_use]
+pub struct AuditLayer {
+    config: Arc<AuditConfig>,
+}
+
+#[derive(Clone)]
+pub(crate) struct AuditConfig {
+    sinks: Vec<Arc<dyn AuditSink>>,
+    counters: AuditCounters,
+}
+
+impl AuditConfig {
+    fn emit(&self, event: &AuditEvent) {
+        self.counters.record(event);
+        for sink in &self.sinks {
+            sink.record(event);
+        }
+    }
+}
+
+impl fmt::Debug for AuditLayer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AuditLayer")
+            .field("sinks", &self.config.sinks.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for AuditLayer {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl AuditLayer {
+    /// Events to [`tracing`] ([`TracingSink`]), and counters.
+    pub fn new() -> Self {
+        Self::without_sinks().sink(TracingSink)
+    }
+
+    /// Only the counters; add sinks with [`sink`](Self::sink).
+    pub fn without_sinks() -> Self {
+        Self {
+            config: Arc::new(AuditConfig {
+                sinks: Vec::new(),
+                counters: AuditCounters::new(),
+            }),
+        }
+    }
+
+    /// Also send every event to `sink`.
+    pub fn sink(self, sink: impl AuditSink) -> Self {
+        self.edit(|config| config.sinks.push(Arc::new(sink)))
+    }
+
+    /// Call `callback` for each accepted request.
+    pub fn on_accept(self, callback: impl Fn(&AuditEvent) + Send + Sync + 'static) -> Self {
+        self.sink(OnOutcome {
+            outcome: Outcome::Accepted,
+            callback,
+        })
+    }
+
+    /// Call `callback` for each rejected request.
+    pub fn on_reject(self, callback: impl Fn(&AuditEvent) + Send + Sync + 'static) -> Self {
+        self.sink(OnOutcome {
+            outcome: Outcome::Rejected,
+            callback,
+        })
+    }
+
+    /// The running totals of this layer's events (shared, live).
+    pub fn counters(&self) -> AuditCounters {
+        self.config.counters.clone()
+    }
+
+    fn edit(mut self, f: impl FnOnce(&mut AuditConfig)) -> Self {
+        f(Arc::make_mut(&mut self.config));
+        self
+    }
+
+    pub(crate) fn shared_config(&self) -> Arc<AuditConfig> {
+        Arc::clone(&self.config)
+    }
+}
+
+impl<S> Layer<S> for AuditLayer {
+    type Service = Audit<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        Audit::new(Some(self.shared_config()), inner)
+    }
+}
+
+/// The service of [`AuditLayer`].
+#[derive(Clone)]
+pub struct Audit<S> {
+    config: Option<Arc<AuditConfig>>,
+    inner: S,
+}
+
+impl<S: fmt::Debug> fmt::Debug for Audit<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Audit")
+            .field("enabled", &self.config.is_some())
+            .field("inner", &self.inner)
+            .finish()
+    }
+}
+
+impl<S> Audit<S> {
+    /// `None`: pass straight through (a stack built without audit).
+    pub(crate) fn new(config: Option<Arc<AuditConfig>>, inner: S) -> Self {
+        Self { config, inner }
+    }
+}
+
+impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for Audit<S>
+where
+    S: Service<Request<ReqBody>, Response = Response<ResBody>>,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = ResponseFuture<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut request: Request<ReqBody>) -> Self::Future {
+        let record = self.config.as_ref().map(|config| Record {
+            config: Arc::clone(config),
+            context: WebhookContext::of(&mut request),
+            method: request.method().clone(),
+            path: request.uri().path().to_owned(),
+            start: Instant::now(),
+        });
+        ResponseFuture {
+            inner: self.inner.call(request),
+            record,
+        }
+    }
+}
+
+/// What the future needs to write the event.
+struct Record {
+    config: Arc<AuditConfig>,
+    context: WebhookContext,
+    method: Method,
+    path: String,
+    start: Instant,
+}
+
+impl Record {
+    fn emit(self, status: u16, reason: Option<Reason>, service_error: bool) {
+        let mut verification = self.context.snapshot();
+        // A layer that answered without the context still tags its answer.
+        verification.rejection = verification.rejection.or(reason);
+        let event = AuditEvent::new(
+            verification,
+            status,
+            &self.method,
+            &self.path,
+            self.start.elapsed(),
+            service_error,
+        );
+        self.config.emit(&event);
+    }
+}
+
+pin_project! {
+    /// Response future of [`Audit`].
+    pub struct ResponseFuture<F> {
+        #[pin]
+        inner: F,
+        record: Option<Record>,
+    }
+}
+
+impl<F, B, E> Future for ResponseFuture<F>
+where
+    F: Future<Output = Result<Response<B>, E>>,
+{
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let output = std::task::ready!(this.inner.poll(cx));
+        if let Some(record) = this.record.take() {
+            match &output {
+                Ok(response) => record.emit(
+                    response.status().as_u16(),
+                    response.extensions().get::<Reason>().copied(),
+                    false,
+                ),
+                Err(_) => record.emit(500, None, true),
+            }
+        }
+        Poll::Ready(output)
+    }
+}

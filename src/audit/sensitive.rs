@@ -1,0 +1,48 @@
+//! The headers that carry credentials, for `TraceLayer` and friends.
+
+use http::HeaderName;
+use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
+
+/// The (lowercase) name of every request header a preset or token source reads a secret, token or
+/// signature from. Marked sensitive, tower-http's `TraceLayer` (and any
+/// `Debug` of the headers) prints `Sensitive` instead of the value.
+pub const SENSITIVE_HEADERS: &[&str] = &[
+    "authorization",
+    "proxy-authorization",
+    "cookie",
+    "x-hub-signature",
+    "x-hub-signature-256",
+    "x-gitlab-token",
+    "x-webhook-token",
+    "x-token",
+    "stripe-signature",
+    "x-slack-signature",
+    "webhook-signature",
+    "svix-signature",
+    "x-shopify-hmac-sha256",
+    "paddle-signature",
+    "x-twilio-signature",
+    "x-twilio-email-event-webhook-signature",
+    "x-square-hmacsha256-signature",
+    "x-square-signature",
+    "linear-signature",
+    "x-zm-signature",
+    "twitch-eventsub-message-signature",
+    "x-signature-ed25519",
+    "typeform-signature",
+    "x-hubspot-signature",
+    "x-hubspot-signature-v3",
+    "x-dropbox-signature",
+    "x-signature",
+    "x-signature-sha256",
+];
+
+/// tower-http's layer marking [`SENSITIVE_HEADERS`] sensitive. Put it
+/// outside any `TraceLayer`.
+pub fn sensitive_headers_layer() -> SetSensitiveRequestHeadersLayer {
+    SetSensitiveRequestHeadersLayer::new(
+        SENSITIVE_HEADERS
+            .iter()
+            .map(|name| HeaderName::from_static(name)),
+    )
+}

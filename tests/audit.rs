@@ -1,0 +1,642 @@
+//! The audit layer through a real HTTP server: one event per request with
+//! the reason and status each layer decided, never a secret, token or
+//! signature; sinks that never hold a request; counters per tenant and
+//! authentication method.
+
+mod support;
+
+use std::io::Write;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Barrier, Mutex};
+use std::time::{Duration, UNIX_EPOCH};
+
+use axum::routing::post;
+use axum::Router;
+use bytes::Bytes;
+use http::{HeaderName, HeaderValue, StatusCode};
+use http_body_util::Full;
+use tower_webhook::audit::{AuditEvent, AuditLayer, ChannelSink, JsonLinesSink, Outcome};
+use tower_webhook::idempotency::{
+    IdempotencyLayer, IdempotencyStore, Reservation, StoreError, StoreFuture, StoredOutcome, Token,
+};
+use tower_webhook::ip::IpFilterLayer;
+use tower_webhook::replay::ReplayLayer;
+use tower_webhook::signature::{schemes, unix_now, Key, Keyring, Outgoing, SignatureLayer, Signer};
+use tower_webhook::token::{TokenLayer, TokenSet};
+use tower_webhook::{Reason, Secret, WebhookStack};
+
+const GITHUB_SECRET: &str = "github-current-secret-4f9a";
+const RETIRED_SECRET: &str = "github-retired-secret-77c1";
+const STANDARD_SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+const TOKEN: &str = "glpat-audit-token-0a1b2c";
+const LEGACY_TOKEN: &str = "legacy-static-token-9z8y";
+
+type Events = Arc<Mutex<Vec<AuditEvent>>>;
+
+/// Route, headers, body, the reason expected (none: accepted), the status.
+type Case = (
+    &'static str,
+    Vec<(HeaderName, HeaderValue)>,
+    Vec<u8>,
+    Option<Reason>,
+    u16,
+);
+
+fn recording_audit(events: &Events) -> AuditLayer {
+    let events = Arc::clone(events);
+    AuditLayer::without_sinks().sink(move |event: &AuditEvent| {
+        events.lock().unwrap().push(event.clone());
+    })
+}
+
+fn handler() -> axum::routing::MethodRouter {
+    post(|body: Bytes| async move { format!("{} bytes", body.len()) })
+}
+
+fn header(name: &'static str, value: &str) -> (HeaderName, HeaderValue) {
+    (
+        HeaderName::from_static(name),
+        HeaderValue::from_str(value).unwrap(),
+    )
+}
+
+fn sign(
+    scheme: &str,
+    secret: &str,
+    body: &[u8],
+    timestamp: i64,
+    id: &str,
+) -> Vec<(HeaderName, HeaderValue)> {
+    Signer::preset(scheme, secret)
+        .unwrap()
+        .sign(&Outgoing::new(body, timestamp, id))
+        .unwrap()
+        .into_iter()
+        .collect()
+}
+
+async fn post_to(
+    addr: std::net::SocketAddr,
+    path: &str,
+    headers: &[(HeaderName, HeaderValue)],
+    body: &[u8],
+) -> support::Reply {
+    let mut request = support::post(addr, path)
+        .body(Full::new(Bytes::copy_from_slice(body)))
+        .unwrap();
+    for (name, value) in headers {
+        request.headers_mut().append(name.clone(), value.clone());
+    }
+    support::send(request).await
+}
+
+/// Fails every call, like a Redis that went away.
+struct BrokenStore;
+
+impl IdempotencyStore for BrokenStore {
+    fn reserve<'a>(&'a self, _: &'a str, _: Duration) -> StoreFuture<'a, Reservation> {
+        Box::pin(async { Err(StoreError::backend("connection refused")) })
+    }
+    fn complete<'a>(
+        &'a self,
+        _: &'a str,
+        _: &'a Token,
+        _: StoredOutcome,
+        _: Duration,
+    ) -> StoreFuture<'a, bool> {
+        Box::pin(async { Err(StoreError::backend("connection refused")) })
+    }
+    fn release<'a>(&'a self, _: &'a str, _: &'a Token) -> StoreFuture<'a, bool> {
+        Box::pin(async { Err(StoreError::backend("connection refused")) })
+    }
+}
+
+/// One router, one audit layer, a route per layer under test.
+async fn server(events: &Events) -> std::net::SocketAddr {
+    let audit = recording_audit(events);
+    let retired_until = UNIX_EPOCH + Duration::from_secs(1_000);
+    let github_keys = Keyring::new()
+        .with(Key::new("current", Secret::new(GITHUB_SECRET).unwrap()))
+        .with(Key::new("retired", Secret::new(RETIRED_SECRET).unwrap()).valid_until(retired_until));
+    let stack = |stack: WebhookStack| stack.audit(audit.clone()).build().unwrap();
+    let loopback = || IpFilterLayer::new().allow("127.0.0.1, ::1").unwrap();
+
+    let github = stack(
+        WebhookStack::new()
+            .ip_filter(loopback())
+            .signature(SignatureLayer::new(schemes::github(), github_keys).unwrap())
+            .idempotency(IdempotencyLayer::from_header(HeaderName::from_static(
+                "x-github-delivery",
+            )))
+            .body_limit(4096),
+    );
+    let standard = stack(
+        WebhookStack::new()
+            .signature(SignatureLayer::standard_webhooks(
+                Secret::from_whsec(STANDARD_SECRET).unwrap(),
+            ))
+            .replay(ReplayLayer::signed_timestamp())
+            .idempotency(IdempotencyLayer::from_header(HeaderName::from_static(
+                "webhook-id",
+            ))),
+    );
+    let token = stack(
+        WebhookStack::new()
+            .token(
+                TokenLayer::header(HeaderName::from_static("x-gitlab-token"))
+                    .accept("ci", Secret::new(TOKEN).unwrap()),
+            )
+            .replay(ReplayLayer::json_field("/created_at").seconds()),
+    );
+    let elsewhere =
+        stack(WebhookStack::new().ip_filter(IpFilterLayer::new().allow("10.0.0.0/8").unwrap()));
+    let unknown_peer = stack(WebhookStack::new().ip_filter(loopback().peer_ip_with(|_| None)));
+    let broken_store = stack(
+        WebhookStack::new()
+            .token(
+                TokenLayer::header(HeaderName::from_static("x-gitlab-token"))
+                    .accept("ci", Secret::new(TOKEN).unwrap()),
+            )
+            .idempotency(
+                IdempotencyLayer::from_header(HeaderName::from_static("webhook-id"))
+                    .with_store(BrokenStore),
+            ),
+    );
+    let legacy_tokens = TokenSet::new().with("legacy", Secret::new(LEGACY_TOKEN).unwrap());
+    let migrating = stack(
+        WebhookStack::new().signature(
+            SignatureLayer::github(Secret::new(GITHUB_SECRET).unwrap())
+                .accept_legacy_token(HeaderName::from_static("x-legacy-token"), legacy_tokens),
+        ),
+    );
+    let router = Router::new()
+        .route("/github", handler().layer(github))
+        .route("/standard", handler().layer(standard))
+        .route("/token", handler().layer(token))
+        .route("/elsewhere", handler().layer(elsewhere))
+        .route("/unknown-peer", handler().layer(unknown_peer))
+        .route("/broken-store", handler().layer(broken_store))
+        .route("/migrating", handler().layer(migrating));
+    support::serve(router).await
+}
+
+#[tokio::test]
+async fn every_rejection_reason_gets_an_event_with_its_status_and_no_secret() {
+    let events = Events::default();
+    let addr = server(&events).await;
+    let body = br#"{"action":"opened"}"#;
+    let github = |body: &[u8], secret: &str, delivery: &str| {
+        let mut headers = sign("github", secret, body, 0, "");
+        headers.push(header("x-github-delivery", delivery));
+        headers
+    };
+    let now = unix_now();
+    let standard_sig = sign("standard", STANDARD_SECRET, body, now, "msg_ok");
+    let stale = sign("standard", STANDARD_SECRET, body, now - 3600, "msg_stale");
+    let token = header("x-gitlab-token", TOKEN);
+    let fresh_body = format!(r#"{{"created_at":{now}}}"#);
+
+    let cases: Vec<Case> = vec![
+        (
+            "/github",
+            github(body, GITHUB_SECRET, "d1"),
+            body.to_vec(),
+            None,
+            200,
+        ),
+        (
+            "/github",
+            github(body, GITHUB_SECRET, "d1"),
+            body.to_vec(),
+            Some(Reason::Duplicate),
+            200,
+        ),
+        (
+            "/github",
+            vec![header("x-github-delivery", "d2")],
+            body.to_vec(),
+            Some(Reason::SignatureMissing),
+            401,
+        ),
+        (
+            "/github",
+            vec![header("x-hub-signature-256", "sha256=zz")],
+            body.to_vec(),
+            Some(Reason::SignatureMalformed),
+            401,
+        ),
+        (
+            "/github",
+            github(b"other", GITHUB_SECRET, "d3"),
+            body.to_vec(),
+            Some(Reason::SignatureMismatch),
+            401,
+        ),
+        (
+            "/github",
+            github(body, RETIRED_SECRET, "d4"),
+            body.to_vec(),
+            Some(Reason::KeyExpired),
+            401,
+        ),
+        (
+            "/github",
+            github(&[b'a'; 5000], GITHUB_SECRET, "d5"),
+            vec![b'a'; 5000],
+            Some(Reason::PayloadTooLarge),
+            413,
+        ),
+        ("/standard", standard_sig.clone(), body.to_vec(), None, 200),
+        (
+            "/standard",
+            stale,
+            body.to_vec(),
+            Some(Reason::TimestampOutsideWindow),
+            401,
+        ),
+        (
+            "/token",
+            vec![],
+            fresh_body.clone().into_bytes(),
+            Some(Reason::TokenMissing),
+            401,
+        ),
+        (
+            "/token",
+            vec![header("x-gitlab-token", "not-the-token")],
+            fresh_body.clone().into_bytes(),
+            Some(Reason::TokenInvalid),
+            401,
+        ),
+        (
+            "/token",
+            vec![token.clone()],
+            br#"{"other":1}"#.to_vec(),
+            Some(Reason::PayloadIncomplete),
+            400,
+        ),
+        (
+            "/token",
+            vec![token.clone()],
+            br#"{"created_at":"soon"}"#.to_vec(),
+            Some(Reason::TimestampMalformed),
+            401,
+        ),
+        (
+            "/token",
+            vec![token.clone()],
+            br#"{"created_at":1000000000}"#.to_vec(),
+            Some(Reason::TimestampOutsideWindow),
+            401,
+        ),
+        (
+            "/token",
+            vec![token.clone()],
+            fresh_body.clone().into_bytes(),
+            None,
+            200,
+        ),
+        (
+            "/elsewhere",
+            vec![],
+            body.to_vec(),
+            Some(Reason::IpNotAllowed),
+            403,
+        ),
+        (
+            "/unknown-peer",
+            vec![],
+            body.to_vec(),
+            Some(Reason::ClientIpUnknown),
+            403,
+        ),
+        (
+            "/broken-store",
+            vec![token.clone(), header("webhook-id", "m1")],
+            body.to_vec(),
+            Some(Reason::StoreUnavailable),
+            503,
+        ),
+        (
+            "/migrating",
+            vec![header("x-legacy-token", LEGACY_TOKEN)],
+            body.to_vec(),
+            None,
+            200,
+        ),
+    ];
+    for (index, (route, headers, body, reason, status)) in cases.iter().enumerate() {
+        let reply = post_to(addr, route, headers, body).await;
+        assert_eq!(
+            reply.status.as_u16(),
+            *status,
+            "case {index} {route}: {}",
+            reply.text()
+        );
+        let event = events.lock().unwrap().last().cloned().expect("an event");
+        assert_eq!(
+            events.lock().unwrap().len(),
+            index + 1,
+            "one event per request"
+        );
+        assert_eq!(event.reason, *reason, "case {index} {route}");
+        assert_eq!(event.status, *status, "case {index} {route}");
+        assert_eq!(event.path, *route);
+        assert_eq!(event.method, "POST");
+        let outcome = if reason.is_some() {
+            Outcome::Rejected
+        } else {
+            Outcome::Accepted
+        };
+        assert_eq!(event.outcome, outcome, "case {index} {route}");
+        assert_eq!(event.event, outcome.event_name());
+    }
+
+    let events = events.lock().unwrap();
+    // What the accepted events say about who sent them.
+    let github_ok = &events[0];
+    assert_eq!(github_ok.auth_method, Some("signature"));
+    assert_eq!(github_ok.key_id.as_deref(), Some("current"));
+    assert_eq!(github_ok.scheme.as_deref(), Some("github"));
+    assert_eq!(github_ok.client_ip, Some("127.0.0.1".parse().unwrap()));
+    assert!(github_ok
+        .idempotency_key
+        .as_deref()
+        .is_some_and(|k| k.contains("d1")));
+    assert_eq!(events[14].auth_method, Some("token"));
+    assert_eq!(events[14].key_id.as_deref(), Some("ci"));
+    assert_eq!(events[18].auth_method, Some("token (legacy)"));
+
+    // Nothing secret in any serialized event.
+    let mut forbidden: Vec<String> = vec![
+        GITHUB_SECRET.into(),
+        RETIRED_SECRET.into(),
+        STANDARD_SECRET.into(),
+        STANDARD_SECRET.trim_start_matches("whsec_").into(),
+        TOKEN.into(),
+        LEGACY_TOKEN.into(),
+        "not-the-token".into(),
+    ];
+    for (_, headers, ..) in &cases {
+        for (name, value) in headers {
+            if name.as_str().contains("signature") {
+                let value = value.to_str().unwrap();
+                forbidden.push(value.to_owned());
+                // The bare MAC, without `sha256=` / `v1,` prefixes.
+                forbidden.extend(
+                    value
+                        .split([',', '=', ' '])
+                        .filter(|p| p.len() > 16)
+                        .map(str::to_owned),
+                );
+            }
+        }
+    }
+    for event in events.iter() {
+        let json = event.to_json();
+        for secret in &forbidden {
+            assert!(!json.contains(secret.as_str()), "{json} contains {secret}");
+        }
+        let parsed: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert!(parsed["event"].as_str().unwrap().starts_with("webhook."));
+    }
+}
+
+#[tokio::test]
+async fn an_in_flight_duplicate_is_audited_as_such() {
+    let events = Events::default();
+    let release = Arc::new(tokio::sync::Notify::new());
+    let entered = Arc::new(tokio::sync::Notify::new());
+    let layer = WebhookStack::new()
+        .insecure_no_authentication()
+        .idempotency(IdempotencyLayer::from_header(HeaderName::from_static(
+            "webhook-id",
+        )))
+        .audit(recording_audit(&events))
+        .build()
+        .unwrap();
+    let router = Router::new().route(
+        "/slow",
+        post({
+            let (release, entered) = (Arc::clone(&release), Arc::clone(&entered));
+            move || async move {
+                entered.notify_one();
+                release.notified().await;
+                "done"
+            }
+        })
+        .layer(layer),
+    );
+    let addr = support::serve(router).await;
+    let id = [header("webhook-id", "m-slow")];
+    let first = tokio::spawn(async move { post_to(addr, "/slow", &id, b"{}").await });
+    entered.notified().await;
+    let second = post_to(addr, "/slow", &[header("webhook-id", "m-slow")], b"{}").await;
+    assert_eq!(second.status, StatusCode::CONFLICT);
+    release.notify_one();
+    assert_eq!(first.await.unwrap().status, StatusCode::OK);
+    let events = events.lock().unwrap();
+    let reasons: Vec<_> = events.iter().map(|e| (e.reason, e.status)).collect();
+    assert_eq!(reasons, [(Some(Reason::InFlight), 409), (None, 200)]);
+    assert_eq!(events[1].idempotency_key, events[0].idempotency_key);
+}
+
+#[tokio::test]
+async fn a_full_channel_drops_and_counts_without_blocking() {
+    let (sink, receiver) = ChannelSink::bounded(2);
+    let handle = sink.clone();
+    let layer = AuditLayer::without_sinks().sink(sink);
+    let counters = layer.counters();
+    let router = Router::new().route("/hook", handler().layer(layer));
+    let addr = support::serve(router).await;
+    // Nobody reads the channel: the third request onwards cannot be queued.
+    for _ in 0..5 {
+        let reply = post_to(addr, "/hook", &[], b"{}").await;
+        assert_eq!(reply.status, StatusCode::OK);
+    }
+    assert_eq!(handle.dropped(), 3);
+    assert_eq!(receiver.try_iter().count(), 2);
+    assert_eq!(counters.snapshot().accepted, 5, "counters see every event");
+}
+
+/// A writer that blocks until released, like a stalled pipe.
+struct StuckWriter(Arc<Barrier>);
+
+impl Write for StuckWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.wait();
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_stuck_json_lines_writer_never_holds_a_request() {
+    let barrier = Arc::new(Barrier::new(2));
+    let sink = JsonLinesSink::with_capacity(StuckWriter(Arc::clone(&barrier)), 1).unwrap();
+    let handle = sink.clone();
+    let router = Router::new().route(
+        "/hook",
+        handler().layer(AuditLayer::without_sinks().sink(sink)),
+    );
+    let addr = support::serve(router).await;
+    // The writer thread takes the first line and blocks on it; one more
+    // fits in the channel; the rest are dropped. Every request completes.
+    for _ in 0..6 {
+        let reply = post_to(addr, "/hook", &[], b"{}").await;
+        assert_eq!(reply.status, StatusCode::OK);
+    }
+    assert!(handle.dropped() >= 4, "dropped {}", handle.dropped());
+    barrier.wait();
+}
+
+#[tokio::test]
+async fn json_lines_are_written_one_per_event() {
+    #[derive(Clone, Default)]
+    struct Shared(Arc<Mutex<Vec<u8>>>);
+    impl Write for Shared {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let out = Shared::default();
+    let layer = WebhookStack::new()
+        .token(TokenLayer::bearer().accept("ops", Secret::new(TOKEN).unwrap()))
+        .audit(AuditLayer::without_sinks().sink(JsonLinesSink::new(out.clone()).unwrap()))
+        .build()
+        .unwrap();
+    let addr = support::serve(Router::new().route("/hook", handler().layer(layer))).await;
+    let bearer = [header("authorization", &format!("Bearer {TOKEN}"))];
+    assert_eq!(
+        post_to(addr, "/hook?token=x", &bearer, b"{}").await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        post_to(addr, "/hook", &[], b"{}").await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    // The writer thread is asynchronous; wait for both lines (bounded).
+    let mut text = String::new();
+    for _ in 0..200 {
+        text = String::from_utf8(out.0.lock().unwrap().clone()).unwrap();
+        if text.lines().count() == 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    assert_eq!(lines[0]["event"], "webhook.accepted");
+    assert_eq!(lines[0]["auth_method"], "bearer");
+    assert_eq!(lines[0]["path"], "/hook", "the query is never recorded");
+    assert_eq!(lines[1]["event"], "webhook.rejected");
+    assert_eq!(lines[1]["reason"], "token_missing");
+    assert_eq!(lines[1]["status"], 401);
+    assert!(!text.contains(TOKEN));
+}
+
+#[tokio::test]
+async fn counters_show_each_tenants_migration_and_callbacks_fire() {
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let rejected = Arc::new(Mutex::new(Vec::new()));
+    let audit = AuditLayer::without_sinks()
+        .on_accept({
+            let accepted = Arc::clone(&accepted);
+            move |_| {
+                accepted.fetch_add(1, Ordering::SeqCst);
+            }
+        })
+        .on_reject({
+            let rejected = Arc::clone(&rejected);
+            move |event| rejected.lock().unwrap().push(event.reason)
+        });
+    let counters = audit.counters();
+    let legacy = TokenSet::new().with("legacy", Secret::new(LEGACY_TOKEN).unwrap());
+    let layer = |tenant: &'static str| {
+        let signature = SignatureLayer::github(Secret::new(GITHUB_SECRET).unwrap())
+            .accept_legacy_token(HeaderName::from_static("x-legacy-token"), legacy.clone());
+        tower::ServiceBuilder::new()
+            .layer(audit.clone())
+            .map_request(move |mut request: http::Request<axum::body::Body>| {
+                tower_webhook::WebhookContext::of(&mut request).set_tenant(tenant);
+                request
+            })
+            .layer(signature)
+    };
+    let router = Router::new()
+        .route("/acme", handler().layer(layer("acme")))
+        .route("/globex", handler().layer(layer("globex")));
+    let addr = support::serve(router).await;
+    let body = b"{}";
+    let signed = sign("github", GITHUB_SECRET, body, 0, "");
+    let legacy_header = [header("x-legacy-token", LEGACY_TOKEN)];
+    for _ in 0..3 {
+        post_to(addr, "/acme", &signed, body).await;
+    }
+    post_to(addr, "/acme", &legacy_header, body).await;
+    for _ in 0..2 {
+        post_to(addr, "/globex", &legacy_header, body).await;
+    }
+    post_to(addr, "/globex", &[], body).await;
+
+    let counts = counters.snapshot();
+    assert_eq!((counts.accepted, counts.rejected), (6, 1));
+    assert_eq!(counts.tenant_method("acme", "signature"), 3);
+    assert_eq!(counts.tenant_method("acme", "token (legacy)"), 1);
+    assert_eq!(counts.tenant_method("globex", "token (legacy)"), 2);
+    assert_eq!(counts.tenant_method("globex", "signature"), 0);
+    assert_eq!(counts.tenant_method("globex", "none"), 1);
+    assert_eq!(counts.by_reason.get("signature_missing"), Some(&1));
+    assert_eq!(accepted.load(Ordering::SeqCst), 6);
+    assert_eq!(*rejected.lock().unwrap(), [Some(Reason::SignatureMissing)]);
+}
+
+#[test]
+fn sensitive_headers_cover_the_credentials_of_every_preset() {
+    use tower_webhook::audit::SENSITIVE_HEADERS;
+    let body = b"{}";
+    let secret = "a-provider-secret-0123456789";
+    for name in schemes::NAMES {
+        let secret = if matches!(*name, "standard" | "svix" | "gitlab") {
+            STANDARD_SECRET
+        } else {
+            secret
+        };
+        let Ok(signer) = Signer::preset(name, secret) else {
+            continue;
+        };
+        let headers = signer
+            .sign(&Outgoing::new(body, 1_700_000_000, "msg_1").to_url("https://example.com/h"))
+            .unwrap();
+        // The header carrying the signature (or token) is the one whose
+        // value changes with the secret.
+        let other = Signer::preset(
+            name,
+            if secret == STANDARD_SECRET {
+                "whsec_dGhpcyBpcyBhbm90aGVyIHNlY3JldCBrZXkh"
+            } else {
+                "another-secret-9876543210"
+            },
+        )
+        .unwrap()
+        .sign(&Outgoing::new(body, 1_700_000_000, "msg_1").to_url("https://example.com/h"))
+        .unwrap();
+        for ((header, value), (_, other_value)) in headers.iter().zip(other.iter()) {
+            if value != other_value {
+                assert!(
+                    SENSITIVE_HEADERS.contains(&header.as_str()),
+                    "{name}: {header} carries a credential but is not marked sensitive"
+                );
+            }
+        }
+    }
+}
