@@ -66,6 +66,15 @@ impl AuthMethod {
             AuthMethod::Anonymous => "anonymous",
         }
     }
+
+    /// Whether the sender showed a static credential (a token in a header,
+    /// Bearer, Basic or the URL) rather than a signature.
+    pub const fn is_static_credential(self) -> bool {
+        matches!(
+            self,
+            AuthMethod::Token | AuthMethod::Basic | AuthMethod::Bearer | AuthMethod::UrlToken
+        )
+    }
 }
 
 impl fmt::Display for AuthMethod {

@@ -75,6 +75,7 @@ use crate::idempotency::{ConfigError, IdempotencyLayer};
 use crate::ip::IpFilterLayer;
 use crate::replay::ReplayLayer;
 use crate::signature::SignatureLayer;
+use crate::tenant::TenantPolicy;
 use crate::token::TokenLayer;
 
 pub use service::{MaybeIdempotent, MaybeIdempotentFuture, WebhookLayer, WebhookService};
@@ -156,6 +157,28 @@ impl WebhookStack {
     /// Check the configuration and compose the layer.
     pub fn build(self) -> Result<WebhookLayer, StackError> {
         self.check_consistency()?;
+        Ok(WebhookLayer {
+            audit: self.audit.as_ref().map(AuditLayer::shared_config),
+            checks: std::sync::Arc::new(self.checks()),
+            idempotency: self.idempotency,
+        })
+    }
+
+    /// Check the configuration and make it one tenant's policy for a
+    /// [`TenantLayer`](crate::tenant::TenantLayer). Idempotency and audit
+    /// wrap the handler, not a tenant's checks: put them around the tenant
+    /// layer; here they are refused ([`StackError::NotPerTenant`]).
+    pub fn into_tenant_policy(self) -> Result<TenantPolicy, StackError> {
+        if self.idempotency.is_some() || self.audit.is_some() {
+            return Err(StackError::NotPerTenant);
+        }
+        self.check_consistency()?;
+        Ok(TenantPolicy::from_chain(self.checks()))
+    }
+
+    /// The checks, in the order that reads nothing before the header checks
+    /// pass.
+    fn checks(&self) -> CheckChain {
         let mut checks = CheckChain::new();
         if let Some(layer) = &self.ip_filter {
             checks = checks.with_shared_head_check(layer.shared_policy());
@@ -174,11 +197,7 @@ impl WebhookStack {
         if let Some(limit) = self.body_limit {
             checks = checks.with_body_limit(limit);
         }
-        Ok(WebhookLayer {
-            audit: self.audit.as_ref().map(AuditLayer::shared_config),
-            checks: std::sync::Arc::new(checks),
-            idempotency: self.idempotency,
-        })
+        checks
     }
 
     fn check_consistency(&self) -> Result<(), StackError> {
@@ -227,6 +246,9 @@ pub enum StackError {
     NoTimestampSource,
     /// The idempotency settings do not cover the replay window.
     Idempotency(ConfigError),
+    /// Idempotency or audit in a tenant policy: they belong around the
+    /// [`TenantLayer`](crate::tenant::TenantLayer).
+    NotPerTenant,
 }
 
 impl fmt::Display for StackError {
@@ -241,6 +263,10 @@ impl fmt::Display for StackError {
                  stack signs one",
             ),
             StackError::Idempotency(error) => error.fmt(f),
+            StackError::NotPerTenant => f.write_str(
+                "idempotency and audit wrap the tenant layer; they cannot be part of a tenant's \
+                 policy",
+            ),
         }
     }
 }

@@ -16,7 +16,7 @@ use super::key::TenantKey;
 use super::policy::{TenantLookup, TenantPolicy, TenantResolver};
 use crate::body::{ResponseBody, DEFAULT_BODY_LIMIT};
 use crate::chain::CheckChain;
-use crate::context::WebhookContext;
+use crate::context::{AuthMethod, WebhookContext};
 use crate::guard::{refuse, take_ready, AsyncGuardFuture, BodyCheck, BodyGuard};
 use crate::rejection::{is_grpc, Reason, Rejection};
 
@@ -121,9 +121,13 @@ impl<S> Layer<S> for TenantLayer {
     }
 }
 
-/// The policy resolved for this request, for [`TenantChecks`].
+/// The policy [`Tenant`] resolved for a request, handed to
+/// [`TenantChecks`].
 #[derive(Clone, Debug)]
-struct ResolvedPolicy(Arc<TenantPolicy>);
+pub struct ResolvedPolicy {
+    policy: Arc<TenantPolicy>,
+    legacy: bool,
+}
 
 /// The service of [`TenantLayer`]: resolves the tenant, then hands the
 /// request to the guard that runs its policy.
@@ -166,13 +170,19 @@ where
                     tracing::warn!(%error, "tenant resolver failed");
                     Rejection::new(Reason::TenantUnavailable)
                 })?;
-            let policy = match lookup {
-                TenantLookup::Policy(policy) => policy,
-                TenantLookup::Legacy => layer.legacy.clone().ok_or(unknown)?,
+            let resolved = match lookup {
+                TenantLookup::Policy(policy) => ResolvedPolicy {
+                    policy,
+                    legacy: false,
+                },
+                TenantLookup::Legacy => ResolvedPolicy {
+                    policy: layer.legacy.clone().ok_or(unknown)?,
+                    legacy: true,
+                },
                 TenantLookup::Unknown => return Err(unknown),
             };
             let mut request = Request::from_parts(parts, body);
-            request.extensions_mut().insert(ResolvedPolicy(policy));
+            request.extensions_mut().insert(resolved);
             Ok(request)
         });
         AsyncGuardFuture::new(prepare, take_ready(&mut self.inner), grpc, context)
@@ -186,7 +196,7 @@ pub struct TenantChecks {
 }
 
 impl BodyCheck for TenantChecks {
-    type Pending = (Arc<TenantPolicy>, <CheckChain as BodyCheck>::Pending);
+    type Pending = (ResolvedPolicy, <CheckChain as BodyCheck>::Pending);
 
     fn body_limit(&self) -> usize {
         self.body_limit
@@ -197,22 +207,36 @@ impl BodyCheck for TenantChecks {
         parts: &mut Parts,
         context: &WebhookContext,
     ) -> Result<Self::Pending, Rejection> {
-        let policy = parts
+        let resolved = parts
             .extensions
             .remove::<ResolvedPolicy>()
-            .ok_or(Rejection::new(Reason::TenantUnavailable))?
-            .0;
-        let pending = policy.checks.check_head(parts, context)?;
-        Ok((policy, pending))
+            .ok_or(Rejection::new(Reason::TenantUnavailable))?;
+        let pending = resolved.policy.checks.check_head(parts, context)?;
+        Ok((resolved, pending))
     }
 
     fn check_body(
         &self,
-        (policy, pending): Self::Pending,
+        (resolved, pending): Self::Pending,
         parts: &mut Parts,
         body: &Bytes,
         context: &WebhookContext,
     ) -> Result<(), Rejection> {
-        policy.checks.check_body(pending, parts, body, context)
+        resolved
+            .policy
+            .checks
+            .check_body(pending, parts, body, context)?;
+        if resolved.legacy {
+            // A token accepted on the legacy path is what operators watch
+            // disappear as tenants migrate.
+            context.update(|verification| {
+                if let Some(auth) = &mut verification.authentication {
+                    if auth.method.is_static_credential() {
+                        auth.method = AuthMethod::LegacyToken;
+                    }
+                }
+            });
+        }
+        Ok(())
     }
 }

@@ -15,6 +15,56 @@
 //! * A rotated secret takes effect when the cache entry expires, or at once
 //!   with [`TenantLayer::invalidate`]. No restart.
 //!
+//! A policy is a [`WebhookStack`](crate::WebhookStack) without the
+//! per-request layers (idempotency and audit go around the tenant layer):
+//!
+//! ```
+//! use axum::{routing::post, Router};
+//! use http::HeaderName;
+//! use tower_webhook::ip::IpFilterLayer;
+//! use tower_webhook::signature::SignatureLayer;
+//! use tower_webhook::tenant::{TenantKey, TenantLayer, TenantLookup};
+//! use tower_webhook::token::TokenLayer;
+//! use tower_webhook::{Secret, WebhookStack};
+//!
+//! /// Stands in for a database query.
+//! async fn find_secret(tenant: &str) -> Option<Option<String>> {
+//!     match tenant {
+//!         "acme" => Some(Some("acme-secret-from-the-database".into())),
+//!         "globex" => Some(None), // exists, not migrated yet
+//!         _ => None,
+//!     }
+//! }
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let resolver = |tenant: String| async move {
+//!     Ok::<_, std::io::Error>(match find_secret(&tenant).await {
+//!         Some(Some(secret)) => TenantLookup::policy(
+//!             WebhookStack::new()
+//!                 .ip_filter(IpFilterLayer::new().allow("10.0.0.0/8").expect("valid list"))
+//!                 .signature(SignatureLayer::github(Secret::new(secret).expect("not empty")))
+//!                 .into_tenant_policy()
+//!                 .expect("consistent"),
+//!         ),
+//!         Some(None) => TenantLookup::Legacy,
+//!         None => TenantLookup::Unknown,
+//!     })
+//! };
+//! let legacy = WebhookStack::new()
+//!     .token(TokenLayer::header(HeaderName::from_static("x-webhook-token"))
+//!         .accept("shared", Secret::new("the-old-shared-token")?))
+//!     .into_tenant_policy()?;
+//! let tenants = TenantLayer::new(TenantKey::PathAfter("/hooks".into()), resolver)
+//!     .legacy_policy(legacy);
+//! let app: Router = Router::new().route("/hooks/{tenant}", post(|| async { "ok" }).layer(tenants));
+//! # let _ = app;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! Any [`RequestCheck`](crate::guard::RequestCheck) or
+//! [`BodyCheck`](crate::guard::BodyCheck) can be part of a policy:
+//!
 //! ```
 //! use axum::{routing::post, Router};
 //! use tower_webhook::tenant::{StaticTenants, TenantKey, TenantLayer, TenantPolicy};
@@ -47,5 +97,5 @@ mod layer;
 mod policy;
 
 pub use key::{TenantKey, MAX_TENANT_LEN};
-pub use layer::{Tenant, TenantChecks, TenantLayer, DEFAULT_CACHE_TTL};
+pub use layer::{ResolvedPolicy, Tenant, TenantChecks, TenantLayer, DEFAULT_CACHE_TTL};
 pub use policy::{ResolveFuture, StaticTenants, TenantLookup, TenantPolicy, TenantResolver};
