@@ -166,8 +166,9 @@ impl WebhookStack {
 
     /// Check the configuration and make it one tenant's policy for a
     /// [`TenantLayer`](crate::tenant::TenantLayer). Idempotency and audit
-    /// wrap the handler, not a tenant's checks: put them around the tenant
-    /// layer; here they are refused ([`StackError::NotPerTenant`]).
+    /// are not checks: put the audit layer outside the tenant layer and the
+    /// idempotency layer inside it (so only a verified delivery can claim
+    /// its id); here they are refused ([`StackError::NotPerTenant`]).
     pub fn into_tenant_policy(self) -> Result<TenantPolicy, StackError> {
         if self.idempotency.is_some() || self.audit.is_some() {
             return Err(StackError::NotPerTenant);
@@ -246,8 +247,8 @@ pub enum StackError {
     NoTimestampSource,
     /// The idempotency settings do not cover the replay window.
     Idempotency(ConfigError),
-    /// Idempotency or audit in a tenant policy: they belong around the
-    /// [`TenantLayer`](crate::tenant::TenantLayer).
+    /// Idempotency or audit in a tenant policy: audit belongs outside the
+    /// [`TenantLayer`](crate::tenant::TenantLayer), idempotency inside it.
     NotPerTenant,
 }
 
@@ -264,8 +265,8 @@ impl fmt::Display for StackError {
             ),
             StackError::Idempotency(error) => error.fmt(f),
             StackError::NotPerTenant => f.write_str(
-                "idempotency and audit wrap the tenant layer; they cannot be part of a tenant's \
-                 policy",
+                "idempotency and audit cannot be part of a tenant's policy: put the audit layer \
+                 outside the tenant layer and the idempotency layer inside it",
             ),
         }
     }

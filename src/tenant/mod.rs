@@ -16,7 +16,8 @@
 //!   with [`TenantLayer::invalidate`]. No restart.
 //!
 //! A policy is a [`WebhookStack`](crate::WebhookStack) without the
-//! per-request layers (idempotency and audit go around the tenant layer):
+//! per-request layers (audit goes outside the tenant layer, idempotency
+//! inside it so only a verified delivery can claim its id):
 //!
 //! ```
 //! use axum::{routing::post, Router};

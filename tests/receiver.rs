@@ -1,0 +1,401 @@
+//! End to end: start the demo receiver binary (`examples/receiver.rs`, built
+//! by `cargo test`), send each route a delivery signed by the crate's
+//! signing side and a tampered one, and read its audit lines. Then run the
+//! `curl` lines it prints, as a newcomer would.
+//!
+//! `cargo test` builds the examples before the tests; after changing the
+//! receiver, run this file alone with `cargo build --examples` first.
+
+mod support;
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{HeaderName, HeaderValue, StatusCode};
+use http_body_util::Full;
+use tower_webhook::idempotency::REPLAYED_HEADER;
+use tower_webhook::signature::{unix_now, Outgoing, Signer};
+
+const ENV: &[(&str, &str)] = &[
+    ("GITHUB_SECRET", "e2e-github-secret-2b7c1d"),
+    ("GITLAB_TOKEN", "e2e-gitlab-token-9f8e7d"),
+    ("STRIPE_SECRET", "whsec_e2eStripeSigningSecret01"),
+    ("SLACK_SECRET", "e2e-slack-signing-secret-4a5b"),
+    ("STANDARD_SECRET", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"),
+    ("SHOPIFY_SECRET", "e2e-shopify-client-secret-6c"),
+    ("TIMESTAMPED_SECRET", "e2e-timestamped-secret-1a2b"),
+    ("TENANT_ACME_SECRET", "e2e-acme-tenant-secret-3c4d"),
+    ("TENANT_LEGACY_TOKEN", "e2e-legacy-tenant-token-5e6f"),
+];
+
+fn env(name: &str) -> &'static str {
+    ENV.iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, v)| *v)
+        .unwrap()
+}
+
+/// `target/debug/examples/<name>`, next to this test's own binary.
+fn example(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let debug = exe.parent().and_then(|deps| deps.parent()).unwrap();
+    debug.join("examples").join(name)
+}
+
+/// The running receiver; killed when dropped.
+struct Receiver {
+    child: Child,
+    addr: SocketAddr,
+    stdout: Arc<Mutex<Vec<String>>>,
+}
+
+impl Drop for Receiver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Receiver {
+    /// Start the binary with the test's secrets (or none, so it generates
+    /// them) and the default allowlist unless `allow_ips` is given.
+    fn start(with_secrets: bool, allow_ips: Option<&str>) -> Self {
+        let mut command = Command::new(example("receiver"));
+        command
+            .env("RECEIVER_ADDR", "127.0.0.1:0")
+            .env_remove("ALLOW_IPS")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null());
+        if let Some(list) = allow_ips {
+            command.env("ALLOW_IPS", list);
+        }
+        for (name, value) in ENV {
+            if with_secrets {
+                command.env(name, value);
+            } else {
+                command.env_remove(name);
+            }
+        }
+        let mut child = command
+            .spawn()
+            .expect("the receiver example is built by `cargo test`");
+        let stdout = child.stdout.take().unwrap();
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        let (addr_tx, addr_rx) = std::sync::mpsc::channel();
+        let collected = Arc::clone(&lines);
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if let Some(addr) = line.strip_prefix("listening on http://") {
+                    let _ = addr_tx.send(addr.parse::<SocketAddr>().unwrap());
+                }
+                collected.lock().unwrap().push(line);
+            }
+        });
+        let addr = addr_rx
+            .recv_timeout(Duration::from_secs(30))
+            .expect("the receiver prints its address");
+        Self {
+            child,
+            addr,
+            stdout: lines,
+        }
+    }
+
+    fn lines(&self) -> Vec<String> {
+        self.stdout.lock().unwrap().clone()
+    }
+
+    /// Wait (bounded) until `count` audit lines have been written.
+    async fn audit_lines(&self, count: usize) -> Vec<serde_json::Value> {
+        for _ in 0..200 {
+            let audit: Vec<serde_json::Value> = self
+                .lines()
+                .iter()
+                .filter(|line| line.starts_with('{'))
+                .map(|line| serde_json::from_str(line).expect("audit lines are JSON"))
+                .collect();
+            if audit.len() >= count {
+                return audit;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        panic!("fewer than {count} audit lines: {:#?}", self.lines());
+    }
+
+    async fn post(
+        &self,
+        path: &str,
+        headers: &[(HeaderName, HeaderValue)],
+        body: &[u8],
+    ) -> support::Reply {
+        let mut request = support::post(self.addr, path)
+            .body(Full::new(Bytes::copy_from_slice(body)))
+            .unwrap();
+        for (name, value) in headers {
+            request.headers_mut().append(name.clone(), value.clone());
+        }
+        support::send(request).await
+    }
+}
+
+fn header(name: &str, value: &str) -> (HeaderName, HeaderValue) {
+    (
+        HeaderName::from_bytes(name.as_bytes()).unwrap(),
+        HeaderValue::from_str(value).unwrap(),
+    )
+}
+
+fn signed(scheme: &str, secret: &str, body: &[u8], id: &str) -> Vec<(HeaderName, HeaderValue)> {
+    Signer::preset(scheme, secret)
+        .unwrap()
+        .sign(&Outgoing::new(body, unix_now(), id))
+        .unwrap()
+        .into_iter()
+        .collect()
+}
+
+/// A route, the headers for `body`, and the body.
+struct Delivery {
+    path: &'static str,
+    headers: Vec<(HeaderName, HeaderValue)>,
+    body: Vec<u8>,
+}
+
+fn deliveries() -> Vec<Delivery> {
+    let sig = |path, scheme, secret_env, body: &str, extra: Option<(&str, &str)>| {
+        let mut headers = signed(scheme, env(secret_env), body.as_bytes(), "msg_e2e_1");
+        headers.extend(extra.map(|(n, v)| header(n, v)));
+        Delivery {
+            path,
+            headers,
+            body: body.as_bytes().to_vec(),
+        }
+    };
+    let token = |path, name, secret_env, id_header| Delivery {
+        path,
+        headers: vec![header(name, env(secret_env)), header(id_header, "e2e-1")],
+        body: br#"{"object_kind":"push"}"#.to_vec(),
+    };
+    vec![
+        sig(
+            "/github",
+            "github",
+            "GITHUB_SECRET",
+            r#"{"zen":"e2e"}"#,
+            Some(("x-github-delivery", "e2e-1")),
+        ),
+        token(
+            "/gitlab",
+            "x-gitlab-token",
+            "GITLAB_TOKEN",
+            "idempotency-key",
+        ),
+        sig(
+            "/stripe",
+            "stripe",
+            "STRIPE_SECRET",
+            r#"{"id":"evt_e2e_1"}"#,
+            None,
+        ),
+        sig(
+            "/slack",
+            "slack",
+            "SLACK_SECRET",
+            r#"{"event_id":"Ev_e2e_1"}"#,
+            None,
+        ),
+        sig(
+            "/standard",
+            "standard",
+            "STANDARD_SECRET",
+            r#"{"type":"e2e"}"#,
+            None,
+        ),
+        sig(
+            "/shopify",
+            "shopify",
+            "SHOPIFY_SECRET",
+            r#"{"id":1}"#,
+            Some(("x-shopify-webhook-id", "e2e-1")),
+        ),
+        sig(
+            "/timestamped",
+            "timestamped",
+            "TIMESTAMPED_SECRET",
+            r#"{"event":"e2e"}"#,
+            None,
+        ),
+        sig(
+            "/tenants/acme",
+            "github",
+            "TENANT_ACME_SECRET",
+            r#"{"ticket":1}"#,
+            Some(("x-delivery-id", "e2e-1")),
+        ),
+        token(
+            "/tenants/legacy-co",
+            "x-webhook-token",
+            "TENANT_LEGACY_TOKEN",
+            "x-delivery-id",
+        ),
+    ]
+}
+
+#[tokio::test]
+async fn every_route_accepts_a_signed_delivery_once_and_refuses_a_tampered_one() {
+    let receiver = Receiver::start(true, None);
+    let all = deliveries();
+    for delivery in &all {
+        let reply = receiver
+            .post(delivery.path, &delivery.headers, &delivery.body)
+            .await;
+        assert_eq!(
+            reply.status,
+            StatusCode::OK,
+            "{}: {}",
+            delivery.path,
+            reply.text()
+        );
+        assert!(reply.headers.get(REPLAYED_HEADER).is_none());
+
+        let again = receiver
+            .post(delivery.path, &delivery.headers, &delivery.body)
+            .await;
+        assert_eq!(again.status, StatusCode::OK, "{}", delivery.path);
+        assert_eq!(
+            again.headers.get(REPLAYED_HEADER).map(|v| v.as_bytes()),
+            Some(&b"true"[..]),
+            "{}: a duplicate is acknowledged, not handled",
+            delivery.path
+        );
+
+        let mut tampered = delivery.body.clone();
+        tampered.extend_from_slice(b" ");
+        let mut headers = delivery.headers.clone();
+        if !delivery.path.contains("gitlab") && !delivery.path.contains("legacy") {
+            let forged = receiver.post(delivery.path, &headers, &tampered).await;
+            assert_eq!(
+                forged.status,
+                StatusCode::UNAUTHORIZED,
+                "{}: tampered body",
+                delivery.path
+            );
+        }
+        // Wrong credential (token routes) or missing signature.
+        headers.retain(|(name, _)| {
+            !name.as_str().contains("signature")
+                && !name.as_str().contains("token")
+                && !name.as_str().contains("hmac")
+        });
+        let missing = receiver.post(delivery.path, &headers, &delivery.body).await;
+        assert_eq!(
+            missing.status,
+            StatusCode::UNAUTHORIZED,
+            "{}: no credential",
+            delivery.path
+        );
+    }
+
+    let deliveries_printed = receiver
+        .lines()
+        .iter()
+        .filter(|line| line.starts_with("delivery:"))
+        .count();
+    let audit = receiver.audit_lines(all.len() * 4 - 2).await;
+    assert_eq!(deliveries_printed, all.len(), "each handler ran once");
+    let accepted = audit
+        .iter()
+        .filter(|e| e["event"] == "webhook.accepted")
+        .count();
+    assert_eq!(accepted, all.len());
+    let duplicates = audit.iter().filter(|e| e["reason"] == "duplicate").count();
+    assert_eq!(duplicates, all.len());
+    let legacy = audit
+        .iter()
+        .find(|e| e["path"] == "/tenants/legacy-co" && e["event"] == "webhook.accepted")
+        .unwrap();
+    assert_eq!(legacy["auth_method"], "token (legacy)");
+    assert_eq!(legacy["tenant"], "legacy-co");
+
+    // No secret, token or signature in anything the receiver printed.
+    let printed = receiver.lines().join("\n");
+    for (_, secret) in ENV {
+        assert!(!printed.contains(secret), "stdout shows {secret}");
+    }
+    for delivery in &all {
+        for (name, value) in &delivery.headers {
+            if name.as_str().contains("signature") || name.as_str().contains("hmac") {
+                assert!(
+                    !printed.contains(value.to_str().unwrap()),
+                    "stdout shows a signature"
+                );
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn clients_outside_the_allowlist_are_refused() {
+    let receiver = Receiver::start(true, Some("10.0.0.0/8"));
+    let delivery = &deliveries()[0];
+    let reply = receiver
+        .post(delivery.path, &delivery.headers, &delivery.body)
+        .await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN);
+    let audit = receiver.audit_lines(1).await;
+    assert_eq!(audit[0]["reason"], "ip_not_allowed");
+}
+
+#[tokio::test]
+async fn the_printed_curl_lines_work() {
+    if Command::new("curl").arg("--version").output().is_err() {
+        eprintln!("curl is not installed: skipping the quick-start check");
+        return;
+    }
+    let receiver = Receiver::start(false, None);
+    // The banner is printed before serving; wait for its last line.
+    for _ in 0..200 {
+        if receiver
+            .lines()
+            .iter()
+            .any(|l| l.starts_with("audit (JSON lines)"))
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    let lines = receiver.lines();
+    let generated = lines.iter().filter(|l| l.contains("(generated)")).count();
+    assert_eq!(
+        generated,
+        ENV.len(),
+        "every unset secret is generated and shown"
+    );
+    let sign = example("sign");
+    let commands: Vec<String> = lines
+        .iter()
+        .skip_while(|l| !l.starts_with("send a signed delivery"))
+        .filter(|l| l.starts_with("BODY=") || l.starts_with("curl "))
+        .map(|l| l.replace("cargo run -q --example sign --", sign.to_str().unwrap()))
+        .collect();
+    assert_eq!(commands.len(), 9, "{lines:#?}");
+    for command in commands {
+        let output = tokio::task::spawn_blocking(move || {
+            Command::new("bash")
+                .arg("-c")
+                .arg(&command)
+                .output()
+                .unwrap()
+        })
+        .await
+        .unwrap();
+        let text = String::from_utf8_lossy(&output.stdout);
+        assert!(text.starts_with("HTTP/1.1 200"), "{text}");
+    }
+}
