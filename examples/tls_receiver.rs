@@ -25,6 +25,7 @@ use std::error::Error;
 use std::net::{IpAddr, SocketAddr};
 
 use tokio::net::TcpListener;
+use tower_webhook::Secret;
 
 const DEFAULT_ADDR: &str = "127.0.0.1:3443";
 
@@ -52,17 +53,35 @@ async fn main() -> Result<(), Box<dyn Error + Send + Sync>> {
         IpAddr::V4(ip) => ip.to_string(),
         IpAddr::V6(ip) => format!("[{ip}]"),
     };
-    println!("serving https://{local}/hook");
+    let (secret, shown) = match std::env::var("GITHUB_SECRET") {
+        Ok(secret) if !secret.is_empty() => (secret, "\"$GITHUB_SECRET\"".to_owned()),
+        _ => {
+            let secret = Secret::generate()
+                .expose_str()
+                .unwrap_or_default()
+                .to_owned();
+            println!("GITHUB_SECRET (generated): {secret}");
+            let shown = format!("'{secret}'");
+            (secret, shown)
+        }
+    };
+    println!("serving https://{local}/hook (GitHub signatures, loopback clients)");
     println!("certificate (PEM): {}", pem_path.display());
     println!(
-        "curl --cacert {pem} https://{host}:{port}/hook \
-         -H 'Content-Type: application/json' \
-         -H \"X-GitHub-Delivery: $(date +%s%N)\" \
-         -d '{{\"zen\":\"Keep it logically awesome.\"}}'",
+        "BODY='{{\"zen\":\"Keep it logically awesome.\"}}'; printf %s \"$BODY\" | \
+         cargo run -q --example sign -- --scheme github --secret {shown} | \
+         curl -sS -i --cacert {pem} https://{host}:{port}/hook -H @- \
+         -H 'Content-Type: application/json' -H \"X-GitHub-Delivery: $(date +%s%N)\" \
+         --data-binary \"$BODY\"",
         pem = pem_path.display(),
         port = local.port(),
     );
 
-    tls::serve(listener, certificate.config, tls::receiver()).await;
+    tls::serve(
+        listener,
+        certificate.config,
+        tls::receiver(Secret::new(secret)?),
+    )
+    .await;
     Ok(())
 }

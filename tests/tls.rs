@@ -26,7 +26,12 @@ async fn start() -> (SocketAddr, CertificateDer<'static>) {
         .expect("self-signed certificate");
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("local addr");
-    tokio::spawn(tls::serve(listener, certificate.config, tls::receiver()));
+    let secret = tower_webhook::Secret::new(SECRET).expect("secret");
+    tokio::spawn(tls::serve(
+        listener,
+        certificate.config,
+        tls::receiver(secret),
+    ));
     (addr, certificate.cert_der)
 }
 
@@ -72,15 +77,27 @@ where
     Ok(Response::from_parts(parts, body))
 }
 
-fn delivery(addr: SocketAddr, id: &str) -> Request<Full<Bytes>> {
-    Request::post("/hook")
+const SECRET: &str = "tls-github-secret-8d7c6b";
+const BODY: &[u8] = br#"{"zen":"Design for failure."}"#;
+
+/// A GitHub delivery signed with `secret`.
+fn signed_delivery(addr: SocketAddr, id: &str, secret: &str) -> Request<Full<Bytes>> {
+    let signer = tower_webhook::signature::Signer::preset("github", secret).expect("preset");
+    let headers = signer
+        .sign(&tower_webhook::signature::Outgoing::new(BODY, 0, id))
+        .expect("signed");
+    let mut request = Request::post("/hook")
         .header(http::header::HOST, addr.to_string())
         .header(http::header::CONTENT_TYPE, "application/json")
         .header("x-github-delivery", id)
-        .body(Full::new(Bytes::from_static(
-            br#"{"zen":"Design for failure."}"#,
-        )))
-        .expect("request")
+        .body(Full::new(Bytes::from_static(BODY)))
+        .expect("request");
+    request.headers_mut().extend(headers);
+    request
+}
+
+fn delivery(addr: SocketAddr, id: &str) -> Request<Full<Bytes>> {
+    signed_delivery(addr, id, SECRET)
 }
 
 /// The kind of certificate error a failed handshake carries, if any.
@@ -126,6 +143,16 @@ async fn a_delivery_over_https_reaches_the_handler_through_the_layers() {
         retry.headers()[tower_webhook::idempotency::REPLAYED_HEADER],
         "true"
     );
+
+    // The signature layer is there too: a delivery signed with another
+    // secret is refused over TLS as over plain HTTP.
+    let stream = connect(&connector, addr, "127.0.0.1")
+        .await
+        .expect("handshake");
+    let forged = exchange(stream, signed_delivery(addr, "tls-2", "not-the-secret-000"))
+        .await
+        .expect("response over TLS");
+    assert_eq!(forged.status(), StatusCode::UNAUTHORIZED);
 }
 
 #[tokio::test]

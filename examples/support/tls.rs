@@ -14,15 +14,19 @@ use axum::http::StatusCode;
 use axum::routing::post;
 use axum::Router;
 use bytes::Bytes;
+use http::HeaderName;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::ServerConfig;
+use std::net::{Ipv4Addr, Ipv6Addr};
 use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 use tower::{Service, ServiceExt};
-use tower_webhook::body::BufferBodyLayer;
 use tower_webhook::idempotency::IdempotencyLayer;
+use tower_webhook::ip::IpFilterLayer;
+use tower_webhook::signature::SignatureLayer;
+use tower_webhook::{Secret, WebhookStack};
 
 /// A client that opens a connection and never finishes the handshake must
 /// not hold a task forever.
@@ -65,16 +69,25 @@ pub fn self_signed(names: &[String]) -> Result<SelfSigned, Box<dyn Error + Send 
     })
 }
 
-/// The receiver: `POST /hook` behind the crate's body limit and
-/// idempotency layers (delivery key from `X-GitHub-Delivery`,
-/// `Idempotency-Key`, `webhook-id` or `svix-id`). The handler answers
-/// `202 Accepted` with the peer address it saw, which proves
-/// `ConnectInfo` reaches the route through TLS.
-pub fn receiver() -> Router {
-    Router::new()
-        .route("/hook", post(accept))
-        .layer(IdempotencyLayer::new())
-        .layer(BufferBodyLayer::new(BODY_LIMIT))
+/// The receiver: `POST /hook` for GitHub deliveries signed with `secret`,
+/// from loopback clients only, each `X-GitHub-Delivery` handled once. The
+/// handler answers `202 Accepted` with the peer address it saw, which
+/// proves `ConnectInfo` reaches the route (and the IP filter) through TLS.
+pub fn receiver(secret: Secret) -> Router {
+    let stack = WebhookStack::new()
+        .ip_filter(
+            IpFilterLayer::new()
+                .allow_ip(Ipv4Addr::LOCALHOST.into())
+                .allow_ip(Ipv6Addr::LOCALHOST.into()),
+        )
+        .signature(SignatureLayer::github(secret))
+        .idempotency(IdempotencyLayer::from_header(HeaderName::from_static(
+            "x-github-delivery",
+        )))
+        .body_limit(BODY_LIMIT)
+        .build()
+        .expect("a consistent stack");
+    Router::new().route("/hook", post(accept).layer(stack))
 }
 
 async fn accept(ConnectInfo(peer): ConnectInfo<SocketAddr>, body: Bytes) -> (StatusCode, String) {
