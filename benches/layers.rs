@@ -1,1 +1,230 @@
-fn main() {}
+//! Per-request cost of each layer alone and of the full stack, through
+//! `tower::ServiceExt::oneshot`, against a bare service in the same run.
+//!
+//! ```text
+//! cargo bench --bench layers
+//! ```
+//!
+//! Every service, bare or layered, ends in the same handler that takes the
+//! whole body; the bare one collects the body itself. Requests (and their
+//! signatures) are built outside the timed part with `iter_batched`, so the
+//! figures are the server side only. Each delivery has a fresh id, so the
+//! idempotency layer reserves and completes a key every time.
+#[path = "../examples/support/demo_stack.rs"]
+mod demo_stack;
+
+use std::convert::Infallible;
+use std::hint::black_box;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use bytes::Bytes;
+use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion, Throughput};
+use http::{HeaderMap, HeaderName, HeaderValue, Request, Response};
+use http_body::Body;
+use http_body_util::{BodyExt, Full};
+use tower::util::BoxCloneService;
+use tower::{Layer, ServiceExt};
+use tower_webhook::audit::AuditLayer;
+use tower_webhook::body::BufferedBody;
+use tower_webhook::idempotency::IdempotencyLayer;
+use tower_webhook::ip::IpFilterLayer;
+use tower_webhook::replay::ReplayLayer;
+use tower_webhook::signature::{unix_now, Outgoing, SignatureLayer, Signer};
+use tower_webhook::token::TokenLayer;
+use tower_webhook::Secret;
+
+const SIZES: [usize; 4] = [0, 1024, 64 * 1024, 1024 * 1024];
+const GITHUB_SECRET: &str = "It's a Secret to Everybody";
+const TOKEN: &str = "a-static-webhook-token-0123456789";
+
+type Service = BoxCloneService<Request<Full<Bytes>>, Response<Bytes>, Infallible>;
+
+/// The handler at the end of every service: takes the whole body.
+async fn handler<B: Body<Data = Bytes>>(
+    request: Request<B>,
+) -> Result<Response<Full<Bytes>>, Infallible> {
+    let length = match request.into_body().collect().await {
+        Ok(collected) => collected.to_bytes().len(),
+        Err(_) => 0,
+    };
+    Ok(Response::new(Full::new(Bytes::from(length.to_string()))))
+}
+
+/// What a server does with any response: send its body.
+async fn collect<B: Body<Data = Bytes>>(
+    response: Response<B>,
+) -> Result<Response<Bytes>, Infallible> {
+    let (parts, body) = response.into_parts();
+    let bytes = body
+        .collect()
+        .await
+        .map(|c| c.to_bytes())
+        .unwrap_or_default();
+    Ok(Response::from_parts(parts, bytes))
+}
+
+/// `$layer` in front of the handler, which receives a `$body` request.
+macro_rules! layered {
+    ($layer:expr, $body:ty) => {{
+        let service = $layer.layer(tower::service_fn(handler::<$body>));
+        Service::new(ServiceExt::<Request<Full<Bytes>>>::and_then(
+            service, collect,
+        ))
+    }};
+}
+
+fn bare() -> Service {
+    tower::service_fn(handler::<Full<Bytes>>)
+        .and_then(collect)
+        .boxed_clone()
+}
+
+/// A request carrying `headers`, from a client the allowlists accept.
+fn request(body: &Bytes, headers: HeaderMap) -> Request<Full<Bytes>> {
+    let mut request = Request::post("/hook")
+        .body(Full::new(body.clone()))
+        .unwrap();
+    *request.headers_mut() = headers;
+    request
+        .extensions_mut()
+        .insert(SocketAddr::from(([10, 1, 2, 3], 40000)));
+    request
+}
+
+fn header(name: &'static str, value: &str) -> (HeaderName, HeaderValue) {
+    (
+        HeaderName::from_static(name),
+        HeaderValue::from_str(value).unwrap(),
+    )
+}
+
+fn unique_id() -> String {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    format!("d-{}", NEXT.fetch_add(1, Ordering::Relaxed))
+}
+
+/// A service and how to make one request it accepts.
+struct Case {
+    name: &'static str,
+    service: Service,
+    headers: Box<dyn Fn(&Bytes) -> HeaderMap>,
+}
+
+fn cases(size: usize) -> Vec<Case> {
+    let limit = size.max(1024);
+    let github_signature = |body: &Bytes| -> HeaderMap {
+        Signer::preset("github", GITHUB_SECRET)
+            .unwrap()
+            .sign(&Outgoing::new(body, 0, ""))
+            .unwrap()
+            .into_iter()
+            .collect()
+    };
+    vec![
+        Case {
+            name: "bare",
+            service: bare(),
+            headers: Box::new(|_| HeaderMap::new()),
+        },
+        Case {
+            name: "ip_filter",
+            service: layered!(
+                IpFilterLayer::new().allow("10.0.0.0/8").unwrap(),
+                Full<Bytes>
+            ),
+            headers: Box::new(|_| HeaderMap::new()),
+        },
+        Case {
+            name: "token",
+            service: layered!(
+                TokenLayer::header(HeaderName::from_static("x-webhook-token"))
+                    .accept("ops", Secret::new(TOKEN).unwrap()),
+                Full<Bytes>
+            ),
+            headers: Box::new(|_| HeaderMap::from_iter([header("x-webhook-token", TOKEN)])),
+        },
+        Case {
+            name: "signature_github",
+            service: layered!(
+                SignatureLayer::github(Secret::new(GITHUB_SECRET).unwrap()).body_limit(limit),
+                BufferedBody
+            ),
+            headers: Box::new(github_signature),
+        },
+        Case {
+            name: "replay_header",
+            service: layered!(
+                ReplayLayer::header(HeaderName::from_static("x-timestamp"))
+                    .seconds()
+                    .body_limit(limit),
+                BufferedBody
+            ),
+            headers: Box::new(|_| {
+                HeaderMap::from_iter([header("x-timestamp", &unix_now().to_string())])
+            }),
+        },
+        Case {
+            name: "idempotency",
+            service: layered!(
+                IdempotencyLayer::from_header(HeaderName::from_static("x-delivery-id"))
+                    .with_body_limit(limit),
+                BufferedBody
+            ),
+            headers: Box::new(|_| HeaderMap::from_iter([header("x-delivery-id", &unique_id())])),
+        },
+        Case {
+            name: "audit",
+            service: layered!(AuditLayer::new(), Full<Bytes>),
+            headers: Box::new(|_| HeaderMap::new()),
+        },
+        Case {
+            name: "full_stack",
+            service: layered!(demo_stack::stack(limit), BufferedBody),
+            headers: Box::new(|body| demo_stack::signed_headers(body)),
+        },
+    ]
+}
+
+fn bench(c: &mut Criterion) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let mut group = c.benchmark_group("layers");
+    group.warm_up_time(Duration::from_secs(1));
+    group.measurement_time(Duration::from_secs(3));
+    for size in SIZES {
+        let body = Bytes::from(vec![b'x'; size]);
+        group.throughput(Throughput::Bytes(size as u64));
+        for case in cases(size) {
+            // Each service must accept what it is given, or the figure
+            // would be the cost of a rejection.
+            let check = runtime
+                .block_on(
+                    case.service
+                        .clone()
+                        .oneshot(request(&body, (case.headers)(&body))),
+                )
+                .unwrap();
+            assert_eq!(check.status(), 200, "{} at {size} bytes", case.name);
+            group.bench_function(BenchmarkId::new(case.name, size), |b| {
+                b.iter_batched(
+                    || request(&body, (case.headers)(&body)),
+                    |request| {
+                        black_box(
+                            runtime
+                                .block_on(case.service.clone().oneshot(request))
+                                .unwrap(),
+                        )
+                    },
+                    BatchSize::SmallInput,
+                )
+            });
+        }
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

@@ -16,17 +16,13 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::routing::post;
 use axum::Router;
 use bytes::Bytes;
+use http::HeaderMap;
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use tokio::net::TcpListener;
-
-async fn handler(body: Bytes) -> String {
-    body.len().to_string()
-}
 
 async fn serve(router: Router) -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
@@ -53,7 +49,8 @@ async fn drive(
     addr: SocketAddr,
     requests: usize,
     concurrency: usize,
-    make: Arc<dyn Fn(usize) -> http::Request<Full<Bytes>> + Send + Sync>,
+    headers: Arc<Vec<HeaderMap>>,
+    body: Bytes,
 ) -> Run {
     let client = Client::builder(TokioExecutor::new())
         .pool_max_idle_per_host(concurrency)
@@ -65,7 +62,8 @@ async fn drive(
     for _ in 0..concurrency {
         let client = client.clone();
         let next = Arc::clone(&next);
-        let make = Arc::clone(&make);
+        let headers = Arc::clone(&headers);
+        let body = body.clone();
         workers.push(tokio::spawn(async move {
             let mut latencies = Vec::new();
             let mut failures = 0;
@@ -74,10 +72,14 @@ async fn drive(
                 if n >= requests || Instant::now() > deadline {
                     break;
                 }
-                let mut request = make(n);
-                *request.uri_mut() = format!("http://{addr}{}", request.uri().path())
-                    .parse()
-                    .expect("uri");
+                // Built the same way for both routes; only the headers
+                // differ (signed ahead of time for the stacked route).
+                let mut request = http::Request::post(format!("http://{addr}/hook"))
+                    .body(Full::new(body.clone()))
+                    .expect("request");
+                if let Some(signed) = headers.get(n) {
+                    request.headers_mut().extend(signed.clone());
+                }
                 let start = Instant::now();
                 match client.request(request).await {
                     Ok(response) => {
@@ -133,31 +135,35 @@ async fn main() {
     let concurrency = arg(16);
     let body_bytes = arg(1024);
 
-    let bare = serve(Router::new().route("/hook", post(handler))).await;
-    let (stack_router, sign) = demo_stack::router(body_bytes);
-    let stacked = serve(stack_router).await;
+    let bare = serve(demo_stack::bare_router()).await;
+    let stacked = serve(demo_stack::router(body_bytes)).await;
     let body = Bytes::from(vec![b'x'; body_bytes]);
-
-    let bare_make: Arc<dyn Fn(usize) -> http::Request<Full<Bytes>> + Send + Sync> = {
-        let body = body.clone();
-        Arc::new(move |_| {
-            http::Request::post("/hook")
-                .body(Full::new(body.clone()))
-                .expect("request")
-        })
+    // Signed before the clock starts, so the client's HMAC is not timed;
+    // fresh ids for the warm-up and the run, so every request is handled.
+    let sign = |count: usize| {
+        Arc::new(
+            (0..count)
+                .map(|_| demo_stack::signed_headers(&body))
+                .collect::<Vec<_>>(),
+        )
     };
-    let stack_make: Arc<dyn Fn(usize) -> http::Request<Full<Bytes>> + Send + Sync> = {
-        let body = body.clone();
-        Arc::new(move |n| sign(n, body.clone()))
-    };
+    let unsigned = Arc::new(Vec::new());
 
     println!("{requests} requests per route, {concurrency} connections, {body_bytes}-byte bodies");
     // Same warm-up for both: connections opened, caches and allocator warm.
-    for (addr, make) in [(bare, &bare_make), (stacked, &stack_make)] {
-        drive(addr, requests / 10, concurrency, Arc::clone(make)).await;
-    }
-    let bare_run = drive(bare, requests, concurrency, bare_make).await;
-    let stack_run = drive(stacked, requests, concurrency, stack_make).await;
+    let warm_up = requests / 10;
+    drive(
+        bare,
+        warm_up,
+        concurrency,
+        Arc::clone(&unsigned),
+        body.clone(),
+    )
+    .await;
+    drive(stacked, warm_up, concurrency, sign(warm_up), body.clone()).await;
+    let stack_headers = sign(requests);
+    let bare_run = drive(bare, requests, concurrency, unsigned, body.clone()).await;
+    let stack_run = drive(stacked, requests, concurrency, stack_headers, body.clone()).await;
     for (name, run) in [("bare", &bare_run), ("stack", &stack_run)] {
         println!(
             "{name:>5}: {:>9.0} req/s  p50 {:>7.1} µs  p99 {:>7.1} µs  failures {}",
