@@ -63,7 +63,12 @@ impl Encoding {
             return None;
         }
         match self {
-            Encoding::Hex => hex::decode(text).ok(),
+            // Sized up front: `hex::decode` grows its vector as it goes.
+            Encoding::Hex => {
+                let mut bytes = vec![0; text.len() / 2];
+                hex::decode_to_slice(text, &mut bytes).ok()?;
+                Some(bytes)
+            }
             Encoding::Base64 => STANDARD.decode(text).ok(),
         }
     }
