@@ -14,11 +14,8 @@ use axum::routing::post;
 use axum::Router;
 use bytes::Bytes;
 use http::{HeaderName, HeaderValue, StatusCode};
-use http_body_util::Full;
 use tower_webhook::audit::{AuditEvent, AuditLayer, ChannelSink, JsonLinesSink, Outcome};
-use tower_webhook::idempotency::{
-    IdempotencyLayer, IdempotencyStore, Reservation, StoreError, StoreFuture, StoredOutcome, Token,
-};
+use tower_webhook::idempotency::IdempotencyLayer;
 use tower_webhook::ip::IpFilterLayer;
 use tower_webhook::replay::ReplayLayer;
 use tower_webhook::signature::{schemes, unix_now, Key, Keyring, Outgoing, SignatureLayer, Signer};
@@ -58,57 +55,6 @@ fn header(name: &'static str, value: &str) -> (HeaderName, HeaderValue) {
         HeaderName::from_static(name),
         HeaderValue::from_str(value).unwrap(),
     )
-}
-
-fn sign(
-    scheme: &str,
-    secret: &str,
-    body: &[u8],
-    timestamp: i64,
-    id: &str,
-) -> Vec<(HeaderName, HeaderValue)> {
-    Signer::preset(scheme, secret)
-        .unwrap()
-        .sign(&Outgoing::new(body, timestamp, id))
-        .unwrap()
-        .into_iter()
-        .collect()
-}
-
-async fn post_to(
-    addr: std::net::SocketAddr,
-    path: &str,
-    headers: &[(HeaderName, HeaderValue)],
-    body: &[u8],
-) -> support::Reply {
-    let mut request = support::post(addr, path)
-        .body(Full::new(Bytes::copy_from_slice(body)))
-        .unwrap();
-    for (name, value) in headers {
-        request.headers_mut().append(name.clone(), value.clone());
-    }
-    support::send(request).await
-}
-
-/// Fails every call, like a Redis that went away.
-struct BrokenStore;
-
-impl IdempotencyStore for BrokenStore {
-    fn reserve<'a>(&'a self, _: &'a str, _: Duration) -> StoreFuture<'a, Reservation> {
-        Box::pin(async { Err(StoreError::backend("connection refused")) })
-    }
-    fn complete<'a>(
-        &'a self,
-        _: &'a str,
-        _: &'a Token,
-        _: StoredOutcome,
-        _: Duration,
-    ) -> StoreFuture<'a, bool> {
-        Box::pin(async { Err(StoreError::backend("connection refused")) })
-    }
-    fn release<'a>(&'a self, _: &'a str, _: &'a Token) -> StoreFuture<'a, bool> {
-        Box::pin(async { Err(StoreError::backend("connection refused")) })
-    }
 }
 
 /// One router, one audit layer, a route per layer under test.
@@ -159,7 +105,7 @@ async fn server(events: &Events) -> std::net::SocketAddr {
             )
             .idempotency(
                 IdempotencyLayer::from_header(HeaderName::from_static("webhook-id"))
-                    .with_store(BrokenStore),
+                    .with_store(support::BrokenStore),
             ),
     );
     let legacy_tokens = TokenSet::new().with("legacy", Secret::new(LEGACY_TOKEN).unwrap());
@@ -186,13 +132,13 @@ async fn every_rejection_reason_gets_an_event_with_its_status_and_no_secret() {
     let addr = server(&events).await;
     let body = br#"{"action":"opened"}"#;
     let github = |body: &[u8], secret: &str, delivery: &str| {
-        let mut headers = sign("github", secret, body, 0, "");
+        let mut headers = support::signed_headers("github", secret, body, 0, "");
         headers.push(header("x-github-delivery", delivery));
         headers
     };
     let now = unix_now();
-    let standard_sig = sign("standard", STANDARD_SECRET, body, now, "msg_ok");
-    let stale = sign("standard", STANDARD_SECRET, body, now - 3600, "msg_stale");
+    let standard_sig = support::signed_headers("standard", STANDARD_SECRET, body, now, "msg_ok");
+    let stale = support::signed_headers("standard", STANDARD_SECRET, body, now - 3600, "msg_stale");
     let token = header("x-gitlab-token", TOKEN);
     let fresh_body = format!(r#"{{"created_at":{now}}}"#);
 
@@ -326,7 +272,7 @@ async fn every_rejection_reason_gets_an_event_with_its_status_and_no_secret() {
         ),
     ];
     for (index, (route, headers, body, reason, status)) in cases.iter().enumerate() {
-        let reply = post_to(addr, route, headers, body).await;
+        let reply = support::post_with(addr, route, headers, body).await;
         assert_eq!(
             reply.status.as_u16(),
             *status,
@@ -429,9 +375,9 @@ async fn an_in_flight_duplicate_is_audited_as_such() {
     );
     let addr = support::serve(router).await;
     let id = [header("webhook-id", "m-slow")];
-    let first = tokio::spawn(async move { post_to(addr, "/slow", &id, b"{}").await });
+    let first = tokio::spawn(async move { support::post_with(addr, "/slow", &id, b"{}").await });
     entered.notified().await;
-    let second = post_to(addr, "/slow", &[header("webhook-id", "m-slow")], b"{}").await;
+    let second = support::post_with(addr, "/slow", &[header("webhook-id", "m-slow")], b"{}").await;
     assert_eq!(second.status, StatusCode::CONFLICT);
     release.notify_one();
     assert_eq!(first.await.unwrap().status, StatusCode::OK);
@@ -451,7 +397,7 @@ async fn a_full_channel_drops_and_counts_without_blocking() {
     let addr = support::serve(router).await;
     // Nobody reads the channel: the third request onwards cannot be queued.
     for _ in 0..5 {
-        let reply = post_to(addr, "/hook", &[], b"{}").await;
+        let reply = support::post_with(addr, "/hook", &[], b"{}").await;
         assert_eq!(reply.status, StatusCode::OK);
     }
     assert_eq!(handle.dropped(), 3);
@@ -485,7 +431,7 @@ async fn a_stuck_json_lines_writer_never_holds_a_request() {
     // The writer thread takes the first line and blocks on it; one more
     // fits in the channel; the rest are dropped. Every request completes.
     for _ in 0..6 {
-        let reply = post_to(addr, "/hook", &[], b"{}").await;
+        let reply = support::post_with(addr, "/hook", &[], b"{}").await;
         assert_eq!(reply.status, StatusCode::OK);
     }
     assert!(handle.dropped() >= 4, "dropped {}", handle.dropped());
@@ -514,11 +460,13 @@ async fn json_lines_are_written_one_per_event() {
     let addr = support::serve(Router::new().route("/hook", handler().layer(layer))).await;
     let bearer = [header("authorization", &format!("Bearer {TOKEN}"))];
     assert_eq!(
-        post_to(addr, "/hook?token=x", &bearer, b"{}").await.status,
+        support::post_with(addr, "/hook?token=x", &bearer, b"{}")
+            .await
+            .status,
         StatusCode::OK
     );
     assert_eq!(
-        post_to(addr, "/hook", &[], b"{}").await.status,
+        support::post_with(addr, "/hook", &[], b"{}").await.status,
         StatusCode::UNAUTHORIZED
     );
     // The writer thread is asynchronous; wait for both lines (bounded).
@@ -577,16 +525,16 @@ async fn counters_show_each_tenants_migration_and_callbacks_fire() {
         .route("/globex", handler().layer(layer("globex")));
     let addr = support::serve(router).await;
     let body = b"{}";
-    let signed = sign("github", GITHUB_SECRET, body, 0, "");
+    let signed = support::signed_headers("github", GITHUB_SECRET, body, 0, "");
     let legacy_header = [header("x-legacy-token", LEGACY_TOKEN)];
     for _ in 0..3 {
-        post_to(addr, "/acme", &signed, body).await;
+        support::post_with(addr, "/acme", &signed, body).await;
     }
-    post_to(addr, "/acme", &legacy_header, body).await;
+    support::post_with(addr, "/acme", &legacy_header, body).await;
     for _ in 0..2 {
-        post_to(addr, "/globex", &legacy_header, body).await;
+        support::post_with(addr, "/globex", &legacy_header, body).await;
     }
-    post_to(addr, "/globex", &[], body).await;
+    support::post_with(addr, "/globex", &[], body).await;
 
     let counts = counters.snapshot();
     assert_eq!((counts.accepted, counts.rejected), (6, 1));

@@ -21,8 +21,8 @@ use tokio::task::JoinSet;
 use tower_service::Service;
 use tower_webhook::body::BufferedBody;
 use tower_webhook::idempotency::{
-    IdempotencyLayer, IdempotencyStore, KeySource, MemoryStore, Reservation, StoreError,
-    StoreFuture, StoredOutcome, Token, REPLAYED_HEADER,
+    IdempotencyLayer, IdempotencyStore, KeySource, MemoryStore, Reservation, StoredOutcome,
+    REPLAYED_HEADER,
 };
 use tower_webhook::{Reason, WebhookContext};
 
@@ -486,33 +486,14 @@ async fn overlong_keys_are_hashed() {
     assert_eq!(handler.runs(), 2);
 }
 
-/// A store whose backend is always down.
-struct BrokenStore;
-
-impl IdempotencyStore for BrokenStore {
-    fn reserve<'a>(&'a self, _: &'a str, _: Duration) -> StoreFuture<'a, Reservation> {
-        Box::pin(async { Err(StoreError::backend("connection refused")) })
-    }
-
-    fn complete<'a>(
-        &'a self,
-        _: &'a str,
-        _: &'a Token,
-        _: StoredOutcome,
-        _: Duration,
-    ) -> StoreFuture<'a, bool> {
-        Box::pin(async { Err(StoreError::backend("connection refused")) })
-    }
-
-    fn release<'a>(&'a self, _: &'a str, _: &'a Token) -> StoreFuture<'a, bool> {
-        Box::pin(async { Err(StoreError::backend("connection refused")) })
-    }
-}
-
 #[tokio::test]
 async fn a_failing_store_fails_closed_unless_told_to_fail_open() {
     let handler = Handler::new();
-    let addr = serve(IdempotencyLayer::new().with_store(BrokenStore), &handler).await;
+    let addr = serve(
+        IdempotencyLayer::new().with_store(support::BrokenStore),
+        &handler,
+    )
+    .await;
     let reply = send(delivery(addr, "msg_store")).await;
     assert_eq!(reply.status, StatusCode::SERVICE_UNAVAILABLE);
     assert!(reply.headers.contains_key(http::header::RETRY_AFTER));
@@ -522,7 +503,9 @@ async fn a_failing_store_fails_closed_unless_told_to_fail_open() {
     );
     assert_eq!(handler.runs(), 0);
 
-    let layer = IdempotencyLayer::new().with_store(BrokenStore).fail_open();
+    let layer = IdempotencyLayer::new()
+        .with_store(support::BrokenStore)
+        .fail_open();
     let addr = serve(layer, &handler).await;
     assert_eq!(
         send(delivery(addr, "msg_store")).await.status,

@@ -15,11 +15,9 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use bytes::Bytes;
 use http::{HeaderName, HeaderValue, StatusCode};
-use http_body_util::Full;
 use tower_webhook::idempotency::REPLAYED_HEADER;
-use tower_webhook::signature::{unix_now, Outgoing, Signer};
+use tower_webhook::signature::unix_now;
 
 const ENV: &[(&str, &str)] = &[
     ("GITHUB_SECRET", "e2e-github-secret-2b7c1d"),
@@ -134,13 +132,7 @@ impl Receiver {
         headers: &[(HeaderName, HeaderValue)],
         body: &[u8],
     ) -> support::Reply {
-        let mut request = support::post(self.addr, path)
-            .body(Full::new(Bytes::copy_from_slice(body)))
-            .unwrap();
-        for (name, value) in headers {
-            request.headers_mut().append(name.clone(), value.clone());
-        }
-        support::send(request).await
+        support::post_with(self.addr, path, headers, body).await
     }
 }
 
@@ -152,12 +144,7 @@ fn header(name: &str, value: &str) -> (HeaderName, HeaderValue) {
 }
 
 fn signed(scheme: &str, secret: &str, body: &[u8], id: &str) -> Vec<(HeaderName, HeaderValue)> {
-    Signer::preset(scheme, secret)
-        .unwrap()
-        .sign(&Outgoing::new(body, unix_now(), id))
-        .unwrap()
-        .into_iter()
-        .collect()
+    support::signed_headers(scheme, secret, body, unix_now(), id)
 }
 
 /// A route, the headers for `body`, and the body.

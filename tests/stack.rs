@@ -18,7 +18,7 @@ use http_body_util::Full;
 use tower_webhook::idempotency::{IdempotencyLayer, REPLAYED_HEADER};
 use tower_webhook::ip::IpFilterLayer;
 use tower_webhook::replay::ReplayLayer;
-use tower_webhook::signature::{unix_now, Outgoing, SignatureLayer, Signer};
+use tower_webhook::signature::{unix_now, SignatureLayer};
 use tower_webhook::token::TokenLayer;
 use tower_webhook::{
     AuthMethod, Reason, Secret, ServiceBuilderExt, StackError, Verification, WebhookContext,
@@ -68,13 +68,7 @@ impl Server {
     }
 
     async fn post(&self, headers: &[(HeaderName, HeaderValue)], body: &[u8]) -> support::Reply {
-        let mut request = support::post(self.addr, "/hook")
-            .body(Full::new(Bytes::copy_from_slice(body)))
-            .unwrap();
-        for (name, value) in headers {
-            request.headers_mut().append(name.clone(), value.clone());
-        }
-        support::send(request).await
+        support::post_with(self.addr, "/hook", headers, body).await
     }
 
     fn last(&self) -> Verification {
@@ -91,23 +85,8 @@ impl Server {
     }
 }
 
-fn sign(
-    scheme: &str,
-    secret: &str,
-    body: &[u8],
-    timestamp: i64,
-    id: &str,
-) -> Vec<(HeaderName, HeaderValue)> {
-    Signer::preset(scheme, secret)
-        .unwrap()
-        .sign(&Outgoing::new(body, timestamp, id))
-        .unwrap()
-        .into_iter()
-        .collect()
-}
-
 fn github_delivery(body: &[u8], delivery: &str) -> Vec<(HeaderName, HeaderValue)> {
-    let mut headers = sign("github", GITHUB_SECRET, body, 0, "");
+    let mut headers = support::signed_headers("github", GITHUB_SECRET, body, 0, "");
     headers.push((
         HeaderName::from_static("x-github-delivery"),
         HeaderValue::from_str(delivery).unwrap(),
@@ -215,14 +194,14 @@ async fn the_replay_window_checks_the_signed_timestamp() {
     let server = Server::start(stack).await;
     let body = br#"{"type":"invoice.paid"}"#;
 
-    let fresh = sign("standard", STANDARD_SECRET, body, unix_now(), "msg_fresh");
+    let fresh = support::signed_headers("standard", STANDARD_SECRET, body, unix_now(), "msg_fresh");
     let reply = server.post(&fresh, body).await;
     assert_eq!(reply.status, StatusCode::OK, "{:?}", server.last());
     let timestamp = server.last().timestamp.expect("a timestamp");
     assert!(timestamp.signed && timestamp.window_checked);
 
     // Correctly signed an hour ago: a replay.
-    let stale = sign(
+    let stale = support::signed_headers(
         "standard",
         STANDARD_SECRET,
         body,

@@ -12,11 +12,9 @@ use std::time::Duration;
 
 use axum::routing::post;
 use axum::Router;
-use bytes::Bytes;
 use http::{HeaderName, HeaderValue, StatusCode};
-use http_body_util::Full;
 use tower_webhook::ip::IpFilterLayer;
-use tower_webhook::signature::{Outgoing, SignatureLayer, Signer};
+use tower_webhook::signature::SignatureLayer;
 use tower_webhook::tenant::{StaticTenants, TenantKey, TenantLayer, TenantLookup, TenantPolicy};
 use tower_webhook::token::TokenLayer;
 use tower_webhook::{Secret, Verification, WebhookStack};
@@ -58,12 +56,7 @@ async fn serve(layer: TenantLayer) -> std::net::SocketAddr {
 }
 
 fn signed(secret: &str, body: &[u8]) -> Vec<(HeaderName, HeaderValue)> {
-    Signer::preset("github", secret)
-        .unwrap()
-        .sign(&Outgoing::new(body, 0, ""))
-        .unwrap()
-        .into_iter()
-        .collect()
+    support::signed_headers("github", secret, body, 0, "")
 }
 
 fn token(value: &str) -> Vec<(HeaderName, HeaderValue)> {
@@ -78,13 +71,7 @@ async fn post_to(
     path: &str,
     headers: &[(HeaderName, HeaderValue)],
 ) -> support::Reply {
-    let mut request = support::post(addr, path)
-        .body(Full::new(Bytes::from_static(BODY)))
-        .unwrap();
-    for (name, value) in headers {
-        request.headers_mut().append(name.clone(), value.clone());
-    }
-    support::send(request).await
+    support::post_with(addr, path, headers, BODY).await
 }
 
 const BODY: &[u8] = br#"{"ticket":42}"#;

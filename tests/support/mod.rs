@@ -87,3 +87,84 @@ pub fn raw_status(reply: &str) -> u16 {
         .and_then(|code| code.parse().ok())
         .unwrap_or_else(|| panic!("no status line in {reply:?}"))
 }
+
+/// The headers the `scheme` preset sends with `body`, signed with `secret`
+/// as the provider shows it, at `timestamp` (unix seconds) with delivery
+/// `id`: the crate's own signing side.
+pub fn signed_headers(
+    scheme: &str,
+    secret: &str,
+    body: &[u8],
+    timestamp: i64,
+    id: &str,
+) -> Vec<(http::HeaderName, http::HeaderValue)> {
+    tower_webhook::signature::Signer::preset(scheme, secret)
+        .expect("a preset and a valid secret")
+        .sign(&tower_webhook::signature::Outgoing::new(
+            body, timestamp, id,
+        ))
+        .expect("signed")
+        .into_iter()
+        .collect()
+}
+
+/// `POST` `body` to `path` on `addr` with `headers` appended (repeated
+/// names kept).
+pub async fn post_with(
+    addr: SocketAddr,
+    path: &str,
+    headers: &[(http::HeaderName, http::HeaderValue)],
+    body: &[u8],
+) -> Reply {
+    let mut request = post(addr, path)
+        .body(Full::new(Bytes::copy_from_slice(body)))
+        .expect("request");
+    for (name, value) in headers {
+        request.headers_mut().append(name.clone(), value.clone());
+    }
+    send(request).await
+}
+
+/// An idempotency store whose backend is always down, like a Redis that
+/// went away.
+pub struct BrokenStore;
+
+impl tower_webhook::idempotency::IdempotencyStore for BrokenStore {
+    fn reserve<'a>(
+        &'a self,
+        _: &'a str,
+        _: Duration,
+    ) -> tower_webhook::idempotency::StoreFuture<'a, tower_webhook::idempotency::Reservation> {
+        Box::pin(async {
+            Err(tower_webhook::idempotency::StoreError::backend(
+                "connection refused",
+            ))
+        })
+    }
+
+    fn complete<'a>(
+        &'a self,
+        _: &'a str,
+        _: &'a tower_webhook::idempotency::Token,
+        _: tower_webhook::idempotency::StoredOutcome,
+        _: Duration,
+    ) -> tower_webhook::idempotency::StoreFuture<'a, bool> {
+        Box::pin(async {
+            Err(tower_webhook::idempotency::StoreError::backend(
+                "connection refused",
+            ))
+        })
+    }
+
+    fn release<'a>(
+        &'a self,
+        _: &'a str,
+        _: &'a tower_webhook::idempotency::Token,
+    ) -> tower_webhook::idempotency::StoreFuture<'a, bool> {
+        Box::pin(async {
+            Err(tower_webhook::idempotency::StoreError::backend(
+                "connection refused",
+            ))
+        })
+    }
+}
