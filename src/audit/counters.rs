@@ -5,6 +5,13 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use super::event::{AuditEvent, Outcome};
 
+/// The most (tenant, method) pairs counted one by one; past it, further
+/// tenants are counted together under [`OTHER_TENANTS`].
+pub const MAX_TENANT_ENTRIES: usize = 10_000;
+
+/// The tenant name the counts of tenants past [`MAX_TENANT_ENTRIES`] share.
+pub const OTHER_TENANTS: &str = "(other)";
+
 /// Running totals of the audit events, shared by every clone: per outcome,
 /// per rejection reason, and per tenant × authentication method, which is
 /// the migration status of a rollout (how many requests per tenant arrived
@@ -64,9 +71,50 @@ impl AuditCounters {
         if let Some(reason) = event.reason {
             *counts.by_reason.entry(reason.as_str()).or_default() += 1;
         }
-        *counts
-            .by_tenant_and_method
-            .entry((tenant, method))
-            .or_default() += 1;
+        // Tenant names come from requests, unknown tenants included: past
+        // the bound, new ones share one bucket instead of growing the map.
+        let key = (tenant, method);
+        let key = if counts.by_tenant_and_method.len() < MAX_TENANT_ENTRIES
+            || counts.by_tenant_and_method.contains_key(&key)
+        {
+            key
+        } else {
+            (Arc::from(OTHER_TENANTS), method)
+        };
+        *counts.by_tenant_and_method.entry(key).or_default() += 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::context::Verification;
+
+    fn event(tenant: &str) -> AuditEvent {
+        let verification = Verification {
+            tenant: Some(Arc::from(tenant)),
+            ..Verification::default()
+        };
+        AuditEvent::new(
+            verification,
+            401,
+            &http::Method::POST,
+            "/",
+            std::time::Duration::ZERO,
+            false,
+        )
+    }
+
+    #[test]
+    fn a_flood_of_tenant_names_stays_bounded() {
+        let counters = AuditCounters::new();
+        for n in 0..MAX_TENANT_ENTRIES + 500 {
+            counters.record(&event(&format!("tenant-{n}")));
+        }
+        counters.record(&event("tenant-0"));
+        let counts = counters.snapshot();
+        assert_eq!(counts.by_tenant_and_method.len(), MAX_TENANT_ENTRIES + 1);
+        assert_eq!(counts.tenant_method(OTHER_TENANTS, "none"), 500);
+        assert_eq!(counts.tenant_method("tenant-0", "none"), 2);
     }
 }

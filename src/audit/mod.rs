@@ -64,7 +64,7 @@ mod layer;
 mod sensitive;
 mod sink;
 
-pub use counters::{AuditCounters, AuditCounts};
+pub use counters::{AuditCounters, AuditCounts, MAX_TENANT_ENTRIES, OTHER_TENANTS};
 pub use event::{AuditEvent, Outcome};
 pub(crate) use layer::AuditConfig;
 pub use layer::{Audit, AuditLayer, ResponseFuture};
