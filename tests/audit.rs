@@ -588,3 +588,33 @@ fn sensitive_headers_cover_the_credentials_of_every_preset() {
         }
     }
 }
+
+#[tokio::test]
+async fn a_request_dropped_before_its_answer_still_gets_an_event() {
+    use tower::{Layer, Service, ServiceExt};
+    let events = Events::default();
+    let mut service =
+        recording_audit(&events).layer(tower::service_fn(|_: http::Request<String>| async {
+            std::future::pending::<()>().await;
+            Ok::<_, std::convert::Infallible>(http::Response::new(String::new()))
+        }));
+    let future = service.ready().await.unwrap().call(
+        http::Request::post("/hook?token=secret")
+            .body(String::new())
+            .unwrap(),
+    );
+    // The client goes away: hyper drops the future.
+    let timed_out = tokio::time::timeout(Duration::from_millis(20), future).await;
+    assert!(timed_out.is_err());
+    let events = events.lock().unwrap();
+    assert_eq!(events.len(), 1);
+    assert!(events[0].cancelled);
+    assert!(!events[0].service_error);
+    assert_eq!(events[0].status, tower_webhook::audit::CANCELLED_STATUS);
+    assert_eq!(events[0].path, "/hook");
+    assert_eq!(
+        events[0].outcome,
+        Outcome::Accepted,
+        "it reached the handler"
+    );
+}

@@ -102,6 +102,7 @@ mod tests {
             "/",
             std::time::Duration::ZERO,
             false,
+            false,
         )
     }
 

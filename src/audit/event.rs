@@ -72,8 +72,13 @@ pub struct AuditEvent {
     /// Time from the request reaching the audit layer to the response head.
     pub latency_us: u64,
     /// The inner service failed instead of answering (its error is not
-    /// recorded; it may quote the request).
+    /// recorded; it may quote the request). The status is then 500.
     pub service_error: bool,
+    /// The request was dropped before it was answered, e.g. the client
+    /// disconnected. The status is then
+    /// [`CANCELLED_STATUS`](super::CANCELLED_STATUS) (499), and the outcome
+    /// says whether a layer had refused it or it had reached the handler.
+    pub cancelled: bool,
 }
 
 fn reason_name<S: serde::Serializer>(reason: &Option<Reason>, s: S) -> Result<S::Ok, S::Error> {
@@ -92,6 +97,7 @@ impl AuditEvent {
         path: &str,
         latency: Duration,
         service_error: bool,
+        cancelled: bool,
     ) -> Self {
         let outcome = if verification.rejection.is_some() {
             Outcome::Rejected
@@ -117,6 +123,7 @@ impl AuditEvent {
             path: path.to_owned(),
             latency_us: u64::try_from(latency.as_micros()).unwrap_or(u64::MAX),
             service_error,
+            cancelled,
         }
     }
 

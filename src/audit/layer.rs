@@ -175,8 +175,16 @@ struct Record {
     start: Instant,
 }
 
+/// What became of the request, for the event.
+#[derive(Clone, Copy)]
+enum Ending {
+    Answered,
+    Failed,
+    Cancelled,
+}
+
 impl Record {
-    fn emit(self, status: u16, reason: Option<Reason>, service_error: bool) {
+    fn emit(self, status: u16, reason: Option<Reason>, ending: Ending) {
         let mut verification = self.context.snapshot();
         // A layer that answered without the context still tags its answer.
         verification.rejection = verification.rejection.or(reason);
@@ -186,7 +194,8 @@ impl Record {
             &self.method,
             &self.path,
             self.start.elapsed(),
-            service_error,
+            matches!(ending, Ending::Failed),
+            matches!(ending, Ending::Cancelled),
         );
         self.config.emit(&event);
     }
@@ -199,7 +208,21 @@ pin_project! {
         inner: F,
         record: Option<Record>,
     }
+
+    impl<F> PinnedDrop for ResponseFuture<F> {
+        fn drop(this: Pin<&mut Self>) {
+            // Dropped before the response: the client went away (or a
+            // timeout fired). The request still gets its event.
+            if let Some(record) = this.project().record.take() {
+                record.emit(CANCELLED_STATUS, None, Ending::Cancelled);
+            }
+        }
+    }
 }
+
+/// The status recorded for a request dropped before it was answered
+/// (nginx's "client closed request"); no response was sent.
+pub const CANCELLED_STATUS: u16 = 499;
 
 impl<F, B, E> Future for ResponseFuture<F>
 where
@@ -215,9 +238,9 @@ where
                 Ok(response) => record.emit(
                     response.status().as_u16(),
                     response.extensions().get::<Reason>().copied(),
-                    false,
+                    Ending::Answered,
                 ),
-                Err(_) => record.emit(500, None, true),
+                Err(_) => record.emit(500, None, Ending::Failed),
             }
         }
         Poll::Ready(output)

@@ -67,6 +67,6 @@ mod sink;
 pub use counters::{AuditCounters, AuditCounts, MAX_TENANT_ENTRIES, OTHER_TENANTS};
 pub use event::{AuditEvent, Outcome};
 pub(crate) use layer::AuditConfig;
-pub use layer::{Audit, AuditLayer, ResponseFuture};
+pub use layer::{Audit, AuditLayer, ResponseFuture, CANCELLED_STATUS};
 pub use sensitive::{sensitive_headers_layer, SENSITIVE_HEADERS};
 pub use sink::{AuditSink, ChannelSink, JsonLinesSink, TracingSink};

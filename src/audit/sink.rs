@@ -49,6 +49,7 @@ impl AuditSink for TracingSink {
                     path = %e.path,
                     latency_us = e.latency_us,
                     service_error = e.service_error,
+                    cancelled = e.cancelled,
                     "{}",
                     e.event
                 )
