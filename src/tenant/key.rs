@@ -23,7 +23,9 @@ pub enum TenantKey {
 
 impl TenantKey {
     /// The tenant named by the request, if it names one cleanly: present,
-    /// non-empty, at most [`MAX_TENANT_LEN`] bytes of visible ASCII.
+    /// non-empty, at most [`MAX_TENANT_LEN`] bytes of visible ASCII. Path
+    /// segments are percent-decoded first, as a router decodes them for its
+    /// handler (`/hooks/ac%6De` names `acme`; `/hooks/%FF` names no one).
     pub fn extract(&self, parts: &Parts) -> Option<String> {
         let path = parts.uri.path();
         let raw = match self {
@@ -43,11 +45,45 @@ impl TenantKey {
                 value.to_str().ok()?.trim()
             }
         };
-        let valid = !raw.is_empty()
-            && raw.len() <= MAX_TENANT_LEN
-            && raw.bytes().all(|b| b.is_ascii_graphic());
-        valid.then(|| raw.to_owned())
+        let name = if matches!(self, TenantKey::Header(_)) {
+            raw.to_owned()
+        } else {
+            // Routers hand handlers the decoded segment (axum's `Path`), so
+            // the layer judges the same name the handler will act on.
+            percent_decode(raw)?
+        };
+        let valid = !name.is_empty()
+            && name.len() <= MAX_TENANT_LEN
+            && name.bytes().all(|b| b.is_ascii_graphic());
+        valid.then_some(name)
     }
+}
+
+/// `raw` with its `%XX` escapes decoded; `None` when an escape is broken or
+/// the segment is too long to name a tenant (checked before any work, so a
+/// huge path costs nothing).
+fn percent_decode(raw: &str) -> Option<String> {
+    if raw.len() > MAX_TENANT_LEN * 3 {
+        return None;
+    }
+    let mut out = Vec::with_capacity(raw.len());
+    let mut bytes = raw.bytes();
+    while let Some(byte) = bytes.next() {
+        if byte == b'%' {
+            let high = hex_value(bytes.next()?)?;
+            let low = hex_value(bytes.next()?)?;
+            out.push(high << 4 | low);
+        } else {
+            out.push(byte);
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+fn hex_value(digit: u8) -> Option<u8> {
+    char::from(digit)
+        .to_digit(16)
+        .and_then(|v| u8::try_from(v).ok())
 }
 
 #[cfg(test)]
@@ -98,6 +134,26 @@ mod tests {
         );
         let long = format!("/t/{}", "a".repeat(MAX_TENANT_LEN + 1));
         assert_eq!(TenantKey::PathSegment(1).extract(&parts(&long, None)), None);
+        for broken in [
+            "/t/%",
+            "/t/a%4",
+            "/t/%zz",
+            "/t/%FF",
+            "/t/%20",
+            "/t/a%2Fb%00",
+        ] {
+            assert_eq!(
+                TenantKey::PathSegment(1).extract(&parts(broken, None)),
+                None,
+                "{broken}"
+            );
+        }
+        assert_eq!(
+            TenantKey::PathSegment(1)
+                .extract(&parts("/t/ac%6De", None))
+                .as_deref(),
+            Some("acme")
+        );
         let header = TenantKey::Header(HeaderName::from_static("x-tenant"));
         assert_eq!(header.extract(&parts("/", Some(b"caf\xe9"))), None);
         assert_eq!(header.extract(&parts("/", None)), None);
