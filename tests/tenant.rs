@@ -10,14 +10,18 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
+use axum::extract::Path;
 use axum::routing::post;
 use axum::Router;
 use http::{HeaderName, HeaderValue, StatusCode};
+use proptest::prelude::*;
 use tower_webhook::ip::IpFilterLayer;
 use tower_webhook::signature::SignatureLayer;
-use tower_webhook::tenant::{StaticTenants, TenantKey, TenantLayer, TenantLookup, TenantPolicy};
-use tower_webhook::token::TokenLayer;
-use tower_webhook::{Secret, Verification, WebhookStack};
+use tower_webhook::tenant::{
+    StaticTenants, TenantKey, TenantLayer, TenantLookup, TenantPolicy, MAX_TENANT_LEN,
+};
+use tower_webhook::token::{TokenLayer, TokenSet};
+use tower_webhook::{Reason, Secret, Verification, WebhookStack};
 
 const ACME_SECRET: &str = "acme-webhook-secret-1f2e3d";
 const GLOBEX_SECRET: &str = "globex-webhook-secret-9a8b";
@@ -356,4 +360,209 @@ fn per_request_layers_are_refused_in_a_policy() {
         WebhookStack::new().into_tenant_policy().unwrap_err(),
         StackError::NoAuthentication
     );
+}
+
+/// Puts the refusal's reason in `x-reason`, so a test can tell refusals
+/// with the same status apart.
+async fn reason_header(mut response: axum::response::Response) -> axum::response::Response {
+    if let Some(reason) = response.extensions().get::<Reason>().copied() {
+        response
+            .headers_mut()
+            .insert("x-reason", HeaderValue::from_static(reason.as_str()));
+    }
+    response
+}
+
+fn reason(reply: &support::Reply) -> &str {
+    reply
+        .headers
+        .get("x-reason")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("-")
+}
+
+#[tokio::test]
+async fn the_layer_and_the_handler_agree_on_the_tenant() {
+    // The handler reads the tenant from the route, decoded by axum; the layer
+    // must have verified that same tenant, not the raw escaped text.
+    let handler = |Path(tenant): Path<String>, v: Verification| async move {
+        format!("{tenant}|{}", v.tenant.as_deref().unwrap_or("-"))
+    };
+    let router = Router::new().route("/hooks/{tenant}", post(handler).layer(static_layer()));
+    let addr = support::serve(router).await;
+    let reply = post_to(addr, "/hooks/ac%6De", &signed(ACME_SECRET, BODY)).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_eq!(reply.text(), "acme|acme");
+    // Escaped or not, acme's secret is still the only one that opens acme.
+    let reply = post_to(addr, "/hooks/ac%6De", &signed(GLOBEX_SECRET, BODY)).await;
+    assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn concurrent_requests_share_one_lookup() {
+    let table = Table::default();
+    table.set("acme", Some(ACME_SECRET));
+    table.set("globex", Some(GLOBEX_SECRET));
+    let addr = serve(table.layer(Duration::from_secs(3600))).await;
+    let acme = signed(ACME_SECRET, BODY);
+    let globex = signed(GLOBEX_SECRET, BODY);
+    let mut requests = tokio::task::JoinSet::new();
+    for i in 0..16 {
+        let (path, headers) = if i % 2 == 0 {
+            ("/hooks/acme", acme.clone())
+        } else {
+            ("/hooks/globex", globex.clone())
+        };
+        requests.spawn(async move { post_to(addr, path, &headers).await.status });
+    }
+    while let Some(status) = requests.join_next().await {
+        assert_eq!(status.unwrap(), StatusCode::OK);
+    }
+    // One lookup per tenant, however many requests raced for it.
+    assert_eq!(table.lookups.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test]
+async fn a_failing_resolver_answers_tenant_unavailable_every_time() {
+    let table = Table::default();
+    table.set("acme", Some(ACME_SECRET));
+    table.down.store(true, Ordering::SeqCst);
+    let router = Router::new()
+        .route(
+            "/hooks/{tenant}",
+            post(whoami).layer(table.layer(Duration::from_secs(3600))),
+        )
+        .layer(axum::middleware::map_response(reason_header));
+    let addr = support::serve(router).await;
+    for _ in 0..2 {
+        let reply = post_to(addr, "/hooks/acme", &signed(ACME_SECRET, BODY)).await;
+        assert_eq!(reply.status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(reason(&reply), "tenant_unavailable");
+    }
+    // Each request asked again: a failure is never cached as an answer.
+    assert_eq!(table.lookups.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test]
+async fn an_unknown_tenant_answers_exactly_like_a_bad_token() {
+    let router = Router::new()
+        .route("/hooks/{tenant}", post(whoami).layer(static_layer()))
+        .layer(axum::middleware::map_response(reason_header));
+    let addr = support::serve(router).await;
+    let unknown = post_to(addr, "/hooks/nobody", &token(LEGACY_TOKEN)).await;
+    let bad_token = post_to(addr, "/hooks/initech", &token("not-the-token")).await;
+    // The reasons differ (for logs and audits)...
+    assert_eq!(reason(&unknown), "tenant_unknown");
+    assert_eq!(reason(&bad_token), "token_invalid");
+    // ...but the sender sees the same answer, headers included.
+    assert_eq!(unknown.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(unknown.status, bad_token.status);
+    assert_eq!(unknown.body, bad_token.body);
+    let visible = |reply: &support::Reply| {
+        let mut headers: Vec<_> = reply
+            .headers
+            .iter()
+            .filter(|(name, _)| !matches!(name.as_str(), "date" | "x-reason"))
+            .map(|(name, value)| format!("{name}: {value:?}"))
+            .collect();
+        headers.sort();
+        headers
+    };
+    assert_eq!(visible(&unknown), visible(&bad_token));
+}
+
+#[tokio::test]
+async fn a_policy_keeps_the_legacy_token_until_it_switches_it_off() {
+    let header = HeaderName::from_static("x-webhook-token");
+    let migrating = WebhookStack::new()
+        .signature(
+            SignatureLayer::github(Secret::new(ACME_SECRET).unwrap()).accept_legacy_token(
+                header.clone(),
+                TokenSet::new().with("acme-old", Secret::new(LEGACY_TOKEN).unwrap()),
+            ),
+        )
+        .into_tenant_policy()
+        .unwrap();
+    let tenants = StaticTenants::new()
+        .with_policy("migrating", migrating)
+        .with_policy("done", github_policy(ACME_SECRET));
+    let addr = serve(TenantLayer::new(
+        TenantKey::PathAfter("/hooks".into()),
+        tenants,
+    ))
+    .await;
+    let reply = post_to(addr, "/hooks/migrating", &token(LEGACY_TOKEN)).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_eq!(reply.text(), "migrating|token (legacy)");
+    let reply = post_to(addr, "/hooks/migrating", &signed(ACME_SECRET, BODY)).await;
+    assert_eq!(reply.text(), "migrating|signature");
+    // Same secret, legacy token switched off: the token no longer passes.
+    let reply = post_to(addr, "/hooks/done", &token(LEGACY_TOKEN)).await;
+    assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+    let reply = post_to(addr, "/hooks/done", &signed(ACME_SECRET, BODY)).await;
+    assert_eq!(reply.text(), "done|signature");
+}
+
+/// Every byte of `name` as a `%XX` escape.
+fn escaped(name: &str) -> String {
+    name.bytes().map(|b| format!("%{b:02X}")).collect()
+}
+
+fn request_parts(path: &str, header: Option<&[u8]>) -> Option<http::request::Parts> {
+    let mut builder = http::Request::builder().uri(http::Uri::try_from(path).ok()?);
+    if let Some(value) = header {
+        builder = builder.header("x-tenant", HeaderValue::from_bytes(value).ok()?);
+    }
+    Some(builder.body(()).ok()?.into_parts().0)
+}
+
+fn keys() -> [TenantKey; 4] {
+    [
+        TenantKey::PathAfter("/hooks".into()),
+        TenantKey::PathSegment(1),
+        TenantKey::PathSegment(0),
+        TenantKey::Header(HeaderName::from_static("x-tenant")),
+    ]
+}
+
+proptest! {
+    /// Whatever the path and header hold, a key is either refused or a short
+    /// name of visible ASCII.
+    #[test]
+    fn extracted_names_are_always_clean(
+        segment in proptest::collection::vec(
+            prop_oneof![Just("%".to_owned()), "%[0-9A-Fa-f]{2}", "[!-~]{1,8}", "%[0-9a-zA-Z]{0,1}"],
+            0..400,
+        ),
+        header in proptest::collection::vec(any::<u8>(), 0..400),
+    ) {
+        let path = format!("/hooks/{}/push", segment.concat());
+        if let Some(parts) = request_parts(&path, Some(&header)) {
+            for key in keys() {
+                if let Some(name) = key.extract(&parts) {
+                    prop_assert!(!name.is_empty() && name.len() <= MAX_TENANT_LEN);
+                    prop_assert!(name.bytes().all(|b| b.is_ascii_graphic()));
+                }
+            }
+        }
+    }
+
+    /// A name the router would decode to `name` is read as `name`, escaped
+    /// or not; one byte too long is refused either way.
+    #[test]
+    fn escaped_names_decode_to_the_same_tenant(name in "[!-.0-~]{1,128}") {
+        // Unescaped, `#` `?` `%` would end the path or start an escape, and
+        // some characters are no valid URI; escaped, every name is valid.
+        let plain = format!("/hooks/{name}");
+        let plain = request_parts(&plain, None).filter(|_| !name.contains(['#', '?', '%']));
+        let encoded = request_parts(&format!("/hooks/{}", escaped(&name)), None);
+        prop_assert!(encoded.is_some());
+        for parts in [plain, encoded].into_iter().flatten() {
+            let read = TenantKey::PathAfter("/hooks".into()).extract(&parts);
+            prop_assert_eq!(read.as_deref(), Some(name.as_str()));
+        }
+        let long = format!("/hooks/{}", escaped(&format!("{name}{}", "x".repeat(MAX_TENANT_LEN))));
+        let parts = request_parts(&long, None).expect("escapes are a valid path");
+        prop_assert_eq!(TenantKey::PathAfter("/hooks".into()).extract(&parts), None);
+    }
 }
