@@ -92,6 +92,62 @@
 //!     );
 //! # let _ = app;
 //! ```
+//!
+//! # Rotating a secret without restart
+//!
+//! The resolver reads a table that changes at runtime (here a map; in
+//! production a database). After a tenant's secret changes,
+//! [`TenantLayer::invalidate`] makes the next request see it:
+//!
+//! ```
+//! use std::collections::HashMap;
+//! use std::sync::{Arc, RwLock};
+//! use axum::{body::Body, routing::post, Router};
+//! use http::{HeaderName, Request, StatusCode};
+//! use tower::ServiceExt;
+//! use tower_webhook::tenant::{TenantKey, TenantLayer, TenantLookup};
+//! use tower_webhook::token::TokenLayer;
+//! use tower_webhook::{Secret, WebhookStack};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let table: Arc<RwLock<HashMap<String, String>>> = Arc::default();
+//! table.write().unwrap().insert("acme".into(), "token-one-8f3a2c".into());
+//!
+//! let rows = Arc::clone(&table);
+//! let resolver = move |tenant: String| {
+//!     let token = rows
+//!         .read()
+//!         .map(|rows| rows.get(&tenant).cloned())
+//!         .map_err(|_| "table poisoned");
+//!     async move {
+//!         let Some(token) = token? else {
+//!             return Ok::<_, Box<dyn std::error::Error + Send + Sync>>(TenantLookup::Unknown);
+//!         };
+//!         let token = TokenLayer::header(HeaderName::from_static("x-token"))
+//!             .accept("current", Secret::new(token)?);
+//!         let policy = WebhookStack::new().token(token).into_tenant_policy()?;
+//!         Ok(TenantLookup::policy(policy))
+//!     }
+//! };
+//! let tenants = TenantLayer::new(TenantKey::PathAfter("/hooks".into()), resolver);
+//! let route = post(|| async { "ok" }).layer(tenants.clone());
+//! let app = Router::new().route("/hooks/{tenant}", route);
+//! let deliver = |token: &str| {
+//!     let request = Request::post("/hooks/acme").header("x-token", token);
+//!     request.body(Body::empty()).unwrap()
+//! };
+//!
+//! let status = |token| app.clone().oneshot(deliver(token));
+//! assert_eq!(status("token-one-8f3a2c").await?.status(), StatusCode::OK);
+//!
+//! table.write().unwrap().insert("acme".into(), "token-two-61d0e7".into());
+//! tenants.invalidate("acme").await;
+//! assert_eq!(status("token-two-61d0e7").await?.status(), StatusCode::OK);
+//! assert_eq!(status("token-one-8f3a2c").await?.status(), StatusCode::UNAUTHORIZED);
+//! # Ok(())
+//! # }
+//! ```
 
 mod key;
 mod layer;
