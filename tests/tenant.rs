@@ -566,3 +566,51 @@ proptest! {
         prop_assert_eq!(TenantKey::PathAfter("/hooks".into()).extract(&parts), None);
     }
 }
+
+#[tokio::test]
+async fn hostile_header_keys_are_refused_cleanly() {
+    let calls = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&calls);
+    let tenants = StaticTenants::new().with_policy("acme", github_policy(ACME_SECRET));
+    let layer = TenantLayer::new(
+        TenantKey::Header(HeaderName::from_static("x-tenant")),
+        tenants,
+    );
+    let handler = move || {
+        counter.fetch_add(1, Ordering::SeqCst);
+        async { "ok" }
+    };
+    let router = Router::new().route("/hook", post(handler).layer(layer));
+    let addr = support::serve(router).await;
+    let long = "a".repeat(MAX_TENANT_LEN + 1);
+    let values: [&[u8]; 6] = [
+        b"",
+        b"   ",
+        long.as_bytes(),
+        b"caf\xe9",
+        b"ac me",
+        b"acme\xff",
+    ];
+    for value in values {
+        let mut headers = signed(ACME_SECRET, BODY);
+        headers.push((
+            HeaderName::from_static("x-tenant"),
+            HeaderValue::from_bytes(value).unwrap(),
+        ));
+        let reply = post_to(addr, "/hook", &headers).await;
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{value:?}");
+    }
+    assert_eq!(calls.load(Ordering::SeqCst), 0);
+    // The same delivery naming acme cleanly passes: the refusals above were
+    // about the name alone.
+    let mut headers = signed(ACME_SECRET, BODY);
+    headers.push((
+        HeaderName::from_static("x-tenant"),
+        HeaderValue::from_static("acme"),
+    ));
+    assert_eq!(
+        post_to(addr, "/hook", &headers).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
+}
