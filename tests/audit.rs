@@ -618,3 +618,51 @@ async fn a_request_dropped_before_its_answer_still_gets_an_event() {
         "it reached the handler"
     );
 }
+
+#[tokio::test]
+async fn a_failing_inner_service_is_audited_as_a_rejected_service_error() {
+    use axum::error_handling::HandleErrorLayer;
+    use tower::ServiceBuilder;
+    let events = Events::default();
+    let audit = recording_audit(&events);
+    let counters = audit.counters();
+    let failing = tower::service_fn(|_: http::Request<axum::body::Body>| async {
+        // An error quoting the request must not reach the audit trail.
+        Err::<http::Response<axum::body::Body>, _>(std::io::Error::other(format!(
+            "store down while handling token={TOKEN}"
+        )))
+    });
+    let service = ServiceBuilder::new()
+        .layer(HandleErrorLayer::new(|_: tower::BoxError| async {
+            StatusCode::INTERNAL_SERVER_ERROR
+        }))
+        .layer(audit)
+        .service(failing);
+    let addr = support::serve(Router::new().route_service("/hook", service)).await;
+    let reply = support::send(
+        http::Request::post(format!("http://{addr}/hook?token={TOKEN}"))
+            .body(http_body_util::Full::new(Bytes::from_static(b"{}")))
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::INTERNAL_SERVER_ERROR);
+
+    let events = events.lock().unwrap();
+    assert_eq!(events.len(), 1);
+    let event = &events[0];
+    assert!(event.service_error);
+    assert!(!event.cancelled);
+    assert_eq!(event.outcome, Outcome::Rejected);
+    assert_eq!(event.event, "webhook.rejected");
+    assert_eq!(event.reason, None);
+    assert_eq!(event.status, 500);
+    assert_eq!(event.path, "/hook");
+    let json = event.to_json();
+    assert!(!json.contains(TOKEN), "{json}");
+    assert!(!json.contains("store down"), "{json}");
+
+    let counts = counters.snapshot();
+    assert_eq!((counts.accepted, counts.rejected), (0, 1));
+    assert_eq!(counts.service_errors, 1);
+    assert!(counts.by_reason.is_empty());
+}

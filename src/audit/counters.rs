@@ -25,8 +25,11 @@ pub struct AuditCounters(Arc<Mutex<AuditCounts>>);
 pub struct AuditCounts {
     /// Requests the handler ran for.
     pub accepted: u64,
-    /// Requests a layer answered.
+    /// Requests a layer answered, or the inner service failed (those are
+    /// also in [`service_errors`](Self::service_errors)).
     pub rejected: u64,
+    /// Requests the inner service answered with `Err` instead of a response.
+    pub service_errors: u64,
     /// Rejections by reason name.
     pub by_reason: BTreeMap<&'static str, u64>,
     /// Requests by (tenant, authentication method); `""` when there is no
@@ -67,6 +70,9 @@ impl AuditCounters {
         match event.outcome {
             Outcome::Accepted => counts.accepted += 1,
             Outcome::Rejected => counts.rejected += 1,
+        }
+        if event.service_error {
+            counts.service_errors += 1;
         }
         if let Some(reason) = event.reason {
             *counts.by_reason.entry(reason.as_str()).or_default() += 1;

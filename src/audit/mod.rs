@@ -8,6 +8,9 @@
 //! reason's stable name, the status, the authentication method, key id and
 //! scheme, the tenant, client IP, idempotency key, method, path (never the
 //! query) and latency. Events never hold a secret, token or signature.
+//! When the inner service fails with `Err` instead of answering, the event
+//! is `webhook.rejected` with [`service_error`](AuditEvent::service_error)
+//! set and status 500; the error itself is not recorded.
 //!
 //! Events go to sinks: [`tracing`] by default ([`TracingSink`]), closures,
 //! a bounded channel ([`ChannelSink`]) or JSON lines on any writer
