@@ -666,3 +666,103 @@ async fn a_failing_inner_service_is_audited_as_a_rejected_service_error() {
     assert_eq!(counts.service_errors, 1);
     assert!(counts.by_reason.is_empty());
 }
+
+#[tokio::test]
+async fn timestamp_missing_url_tokens_and_anonymous_senders_are_audited() {
+    use tower::ServiceBuilder;
+    const URL_TOKEN: &str = "url-token-in-the-query-5d6e7f";
+    let events = Events::default();
+    let audit = recording_audit(&events);
+    let counters = audit.counters();
+    let stamped = ServiceBuilder::new()
+        .layer(audit.clone())
+        .layer(
+            TokenLayer::header(HeaderName::from_static("x-gitlab-token"))
+                .accept("ci", Secret::new(TOKEN).unwrap()),
+        )
+        .layer(ReplayLayer::header("x-timestamp"));
+    let url = ServiceBuilder::new()
+        .layer(audit.clone())
+        .layer(TokenLayer::query("token").accept("url", Secret::new(URL_TOKEN).unwrap()));
+    let open = ServiceBuilder::new()
+        .layer(audit.clone())
+        .layer(TokenLayer::without_verification());
+    let addr = support::serve(
+        Router::new()
+            .route("/stamped", handler().layer(stamped))
+            .route("/url", handler().layer(url))
+            .route("/open", handler().layer(open)),
+    )
+    .await;
+
+    let reply =
+        support::post_with(addr, "/stamped", &[header("x-gitlab-token", TOKEN)], b"{}").await;
+    assert_eq!(reply.status, Reason::TimestampMissing.default_status());
+    let reply = support::post_with(addr, &format!("/url?token={URL_TOKEN}&x=1"), &[], b"{}").await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+    let reply = support::post_with(addr, "/url?token=wrong-url-token", &[], b"{}").await;
+    assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+    let reply = support::post_with(addr, "/open", &[], b"{}").await;
+    assert_eq!(reply.status, StatusCode::OK);
+
+    let events = events.lock().unwrap();
+    let summary: Vec<_> = events
+        .iter()
+        .map(|e| (e.path.as_str(), e.reason, e.status, e.auth_method))
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            (
+                "/stamped",
+                Some(Reason::TimestampMissing),
+                401,
+                Some("token")
+            ),
+            ("/url", None, 200, Some("url_token")),
+            ("/url", Some(Reason::TokenInvalid), 401, None),
+            ("/open", None, 200, Some("anonymous")),
+        ]
+    );
+    assert_eq!(events[1].key_id.as_deref(), Some("url"));
+    for event in events.iter() {
+        let json = event.to_json();
+        assert!(!json.contains(URL_TOKEN), "{json}");
+        assert!(!json.contains("wrong-url-token"), "{json}");
+        assert!(!json.contains('?'), "the query stays out: {json}");
+        assert!(!json.contains(TOKEN), "{json}");
+    }
+    let counts = counters.snapshot();
+    assert_eq!(counts.tenant_method("", "url_token"), 1);
+    assert_eq!(counts.tenant_method("", "anonymous"), 1);
+    assert_eq!(counts.by_reason.get("timestamp_missing"), Some(&1));
+}
+
+#[tokio::test]
+async fn the_sensitive_headers_layer_marks_every_credential_header() {
+    use tower::{Layer, ServiceExt};
+    use tower_webhook::audit::{sensitive_headers_layer_with, SENSITIVE_HEADERS};
+    let service = sensitive_headers_layer_with([HeaderName::from_static("x-acme-token")]).layer(
+        tower::service_fn(|request: http::Request<()>| async move {
+            let marked: Vec<(String, bool)> = request
+                .headers()
+                .iter()
+                .map(|(name, value)| (name.to_string(), value.is_sensitive()))
+                .collect();
+            Ok::<_, std::convert::Infallible>(marked)
+        }),
+    );
+    let mut request = http::Request::post("/hook");
+    for name in SENSITIVE_HEADERS.iter().copied().chain(["x-acme-token"]) {
+        request = request.header(name, "credential");
+    }
+    let request = request
+        .header("content-type", "application/json")
+        .body(())
+        .unwrap();
+    let marked = service.oneshot(request).await.unwrap();
+    assert_eq!(marked.len(), SENSITIVE_HEADERS.len() + 2);
+    for (name, sensitive) in marked {
+        assert_eq!(sensitive, name != "content-type", "{name}");
+    }
+}
