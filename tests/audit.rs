@@ -633,7 +633,7 @@ async fn a_failing_inner_service_is_audited_as_a_rejected_service_error() {
         )))
     });
     let service = ServiceBuilder::new()
-        .layer(HandleErrorLayer::new(|_: tower::BoxError| async {
+        .layer(HandleErrorLayer::new(|_: std::io::Error| async {
             StatusCode::INTERNAL_SERVER_ERROR
         }))
         .layer(audit)
@@ -749,7 +749,7 @@ async fn the_sensitive_headers_layer_marks_every_credential_header() {
                 .iter()
                 .map(|(name, value)| (name.to_string(), value.is_sensitive()))
                 .collect();
-            Ok::<_, std::convert::Infallible>(marked)
+            Ok::<_, std::convert::Infallible>(http::Response::new(marked))
         }),
     );
     let mut request = http::Request::post("/hook");
@@ -760,9 +760,57 @@ async fn the_sensitive_headers_layer_marks_every_credential_header() {
         .header("content-type", "application/json")
         .body(())
         .unwrap();
-    let marked = service.oneshot(request).await.unwrap();
+    let marked = service.oneshot(request).await.unwrap().into_body();
     assert_eq!(marked.len(), SENSITIVE_HEADERS.len() + 2);
     for (name, sensitive) in marked {
         assert_eq!(sensitive, name != "content-type", "{name}");
     }
+}
+
+#[tokio::test]
+async fn the_default_sink_logs_structured_fields_through_tracing() {
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+    impl Write for Captured {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let captured = Captured::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer({
+            let captured = captured.clone();
+            move || captured.clone()
+        })
+        .finish();
+    // A current-thread runtime: the server's tasks run on this thread and
+    // see this subscriber.
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let layer = AuditLayer::new().on_reject(|_: &AuditEvent| {});
+    let token = TokenLayer::query("token").accept("url", Secret::new(TOKEN).unwrap());
+    let service = tower::ServiceBuilder::new().layer(layer).layer(token);
+    let addr = support::serve(Router::new().route("/hook", handler().layer(service))).await;
+    let ok = support::post_with(addr, &format!("/hook?token={TOKEN}"), &[], b"{}").await;
+    assert_eq!(ok.status, StatusCode::OK);
+    let refused = support::post_with(addr, "/hook?token=guess", &[], b"{}").await;
+    assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
+
+    let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let lines: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("tower_webhook::audit"))
+        .collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    assert!(lines[0].contains("INFO"), "{}", lines[0]);
+    assert!(lines[0].contains("webhook.accepted"), "{}", lines[0]);
+    assert!(lines[0].contains("url_token"), "{}", lines[0]);
+    assert!(lines[1].contains("WARN"), "{}", lines[1]);
+    assert!(lines[1].contains("webhook.rejected"), "{}", lines[1]);
+    assert!(lines[1].contains("token_invalid"), "{}", lines[1]);
+    assert!(!text.contains(TOKEN), "{text}");
+    assert!(!text.contains("guess"), "{text}");
 }
