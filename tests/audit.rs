@@ -814,3 +814,23 @@ async fn the_default_sink_logs_structured_fields_through_tracing() {
     assert!(!text.contains(TOKEN), "{text}");
     assert!(!text.contains("guess"), "{text}");
 }
+
+#[tokio::test]
+async fn a_panicking_sink_loses_its_event_not_the_request() {
+    let events = Events::default();
+    let audit = AuditLayer::without_sinks()
+        .on_accept(|_: &AuditEvent| panic!("a broken audit callback"))
+        .sink({
+            let events = Arc::clone(&events);
+            move |event: &AuditEvent| events.lock().unwrap().push(event.clone())
+        });
+    let counters = audit.counters();
+    let addr = support::serve(Router::new().route("/hook", handler().layer(audit))).await;
+    for _ in 0..2 {
+        let reply = support::post_with(addr, "/hook", &[], b"{}").await;
+        assert_eq!(reply.status, StatusCode::OK);
+    }
+    assert_eq!(events.lock().unwrap().len(), 2, "the next sink still runs");
+    let counts = counters.snapshot();
+    assert_eq!((counts.accepted, counts.sink_panics), (2, 2));
+}

@@ -30,6 +30,9 @@ pub struct AuditCounts {
     pub rejected: u64,
     /// Requests the inner service answered with `Err` instead of a response.
     pub service_errors: u64,
+    /// Events a sink panicked on (the request and the other sinks were not
+    /// affected).
+    pub sink_panics: u64,
     /// Rejections by reason name.
     pub by_reason: BTreeMap<&'static str, u64>,
     /// Requests by (tenant, authentication method); `""` when there is no
@@ -61,6 +64,13 @@ impl AuditCounters {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .clone()
+    }
+
+    pub(crate) fn record_sink_panic(&self) {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .sink_panics += 1;
     }
 
     pub(crate) fn record(&self, event: &AuditEvent) {
