@@ -618,3 +618,219 @@ async fn a_request_dropped_before_its_answer_still_gets_an_event() {
         "it reached the handler"
     );
 }
+
+#[tokio::test]
+async fn a_failing_inner_service_is_audited_as_a_rejected_service_error() {
+    use axum::error_handling::HandleErrorLayer;
+    use tower::ServiceBuilder;
+    let events = Events::default();
+    let audit = recording_audit(&events);
+    let counters = audit.counters();
+    let failing = tower::service_fn(|_: http::Request<axum::body::Body>| async {
+        // An error quoting the request must not reach the audit trail.
+        Err::<http::Response<axum::body::Body>, _>(std::io::Error::other(format!(
+            "store down while handling token={TOKEN}"
+        )))
+    });
+    let service = ServiceBuilder::new()
+        .layer(HandleErrorLayer::new(|_: std::io::Error| async {
+            StatusCode::INTERNAL_SERVER_ERROR
+        }))
+        .layer(audit)
+        .service(failing);
+    let addr = support::serve(Router::new().route_service("/hook", service)).await;
+    let reply = support::send(
+        http::Request::post(format!("http://{addr}/hook?token={TOKEN}"))
+            .body(http_body_util::Full::new(Bytes::from_static(b"{}")))
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::INTERNAL_SERVER_ERROR);
+
+    let events = events.lock().unwrap();
+    assert_eq!(events.len(), 1);
+    let event = &events[0];
+    assert!(event.service_error);
+    assert!(!event.cancelled);
+    assert_eq!(event.outcome, Outcome::Rejected);
+    assert_eq!(event.event, "webhook.rejected");
+    assert_eq!(event.reason, None);
+    assert_eq!(event.status, 500);
+    assert_eq!(event.path, "/hook");
+    let json = event.to_json();
+    assert!(!json.contains(TOKEN), "{json}");
+    assert!(!json.contains("store down"), "{json}");
+
+    let counts = counters.snapshot();
+    assert_eq!((counts.accepted, counts.rejected), (0, 1));
+    assert_eq!(counts.service_errors, 1);
+    assert!(counts.by_reason.is_empty());
+}
+
+#[tokio::test]
+async fn timestamp_missing_url_tokens_and_anonymous_senders_are_audited() {
+    use tower::ServiceBuilder;
+    const URL_TOKEN: &str = "url-token-in-the-query-5d6e7f";
+    let events = Events::default();
+    let audit = recording_audit(&events);
+    let counters = audit.counters();
+    let stamped = ServiceBuilder::new()
+        .layer(audit.clone())
+        .layer(
+            TokenLayer::header(HeaderName::from_static("x-gitlab-token"))
+                .accept("ci", Secret::new(TOKEN).unwrap()),
+        )
+        .layer(ReplayLayer::header("x-timestamp"));
+    let url = ServiceBuilder::new()
+        .layer(audit.clone())
+        .layer(TokenLayer::query("token").accept("url", Secret::new(URL_TOKEN).unwrap()));
+    let open = ServiceBuilder::new()
+        .layer(audit.clone())
+        .layer(TokenLayer::without_verification());
+    let addr = support::serve(
+        Router::new()
+            .route("/stamped", handler().layer(stamped))
+            .route("/url", handler().layer(url))
+            .route("/open", handler().layer(open)),
+    )
+    .await;
+
+    let reply =
+        support::post_with(addr, "/stamped", &[header("x-gitlab-token", TOKEN)], b"{}").await;
+    assert_eq!(reply.status, Reason::TimestampMissing.default_status());
+    let reply = support::post_with(addr, &format!("/url?token={URL_TOKEN}&x=1"), &[], b"{}").await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+    let reply = support::post_with(addr, "/url?token=wrong-url-token", &[], b"{}").await;
+    assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+    let reply = support::post_with(addr, "/open", &[], b"{}").await;
+    assert_eq!(reply.status, StatusCode::OK);
+
+    let events = events.lock().unwrap();
+    let summary: Vec<_> = events
+        .iter()
+        .map(|e| (e.path.as_str(), e.reason, e.status, e.auth_method))
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            (
+                "/stamped",
+                Some(Reason::TimestampMissing),
+                401,
+                Some("token")
+            ),
+            ("/url", None, 200, Some("url_token")),
+            ("/url", Some(Reason::TokenInvalid), 401, None),
+            ("/open", None, 200, Some("anonymous")),
+        ]
+    );
+    assert_eq!(events[1].key_id.as_deref(), Some("url"));
+    for event in events.iter() {
+        let json = event.to_json();
+        assert!(!json.contains(URL_TOKEN), "{json}");
+        assert!(!json.contains("wrong-url-token"), "{json}");
+        assert!(!json.contains('?'), "the query stays out: {json}");
+        assert!(!json.contains(TOKEN), "{json}");
+    }
+    let counts = counters.snapshot();
+    assert_eq!(counts.tenant_method("", "url_token"), 1);
+    assert_eq!(counts.tenant_method("", "anonymous"), 1);
+    assert_eq!(counts.by_reason.get("timestamp_missing"), Some(&1));
+}
+
+#[tokio::test]
+async fn the_sensitive_headers_layer_marks_every_credential_header() {
+    use tower::{Layer, ServiceExt};
+    use tower_webhook::audit::{sensitive_headers_layer_with, SENSITIVE_HEADERS};
+    let service = sensitive_headers_layer_with([HeaderName::from_static("x-acme-token")]).layer(
+        tower::service_fn(|request: http::Request<()>| async move {
+            let marked: Vec<(String, bool)> = request
+                .headers()
+                .iter()
+                .map(|(name, value)| (name.to_string(), value.is_sensitive()))
+                .collect();
+            Ok::<_, std::convert::Infallible>(http::Response::new(marked))
+        }),
+    );
+    let mut request = http::Request::post("/hook");
+    for name in SENSITIVE_HEADERS.iter().copied().chain(["x-acme-token"]) {
+        request = request.header(name, "credential");
+    }
+    let request = request
+        .header("content-type", "application/json")
+        .body(())
+        .unwrap();
+    let marked = service.oneshot(request).await.unwrap().into_body();
+    assert_eq!(marked.len(), SENSITIVE_HEADERS.len() + 2);
+    for (name, sensitive) in marked {
+        assert_eq!(sensitive, name != "content-type", "{name}");
+    }
+}
+
+#[tokio::test]
+async fn the_default_sink_logs_structured_fields_through_tracing() {
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+    impl Write for Captured {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let captured = Captured::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer({
+            let captured = captured.clone();
+            move || captured.clone()
+        })
+        .finish();
+    // A current-thread runtime: the server's tasks run on this thread and
+    // see this subscriber.
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let layer = AuditLayer::new().on_reject(|_: &AuditEvent| {});
+    let token = TokenLayer::query("token").accept("url", Secret::new(TOKEN).unwrap());
+    let service = tower::ServiceBuilder::new().layer(layer).layer(token);
+    let addr = support::serve(Router::new().route("/hook", handler().layer(service))).await;
+    let ok = support::post_with(addr, &format!("/hook?token={TOKEN}"), &[], b"{}").await;
+    assert_eq!(ok.status, StatusCode::OK);
+    let refused = support::post_with(addr, "/hook?token=guess", &[], b"{}").await;
+    assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
+
+    let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let lines: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("tower_webhook::audit"))
+        .collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    assert!(lines[0].contains("INFO"), "{}", lines[0]);
+    assert!(lines[0].contains("webhook.accepted"), "{}", lines[0]);
+    assert!(lines[0].contains("url_token"), "{}", lines[0]);
+    assert!(lines[1].contains("WARN"), "{}", lines[1]);
+    assert!(lines[1].contains("webhook.rejected"), "{}", lines[1]);
+    assert!(lines[1].contains("token_invalid"), "{}", lines[1]);
+    assert!(!text.contains(TOKEN), "{text}");
+    assert!(!text.contains("guess"), "{text}");
+}
+
+#[tokio::test]
+async fn a_panicking_sink_loses_its_event_not_the_request() {
+    let events = Events::default();
+    let audit = AuditLayer::without_sinks()
+        .on_accept(|_: &AuditEvent| panic!("a broken audit callback"))
+        .sink({
+            let events = Arc::clone(&events);
+            move |event: &AuditEvent| events.lock().unwrap().push(event.clone())
+        });
+    let counters = audit.counters();
+    let addr = support::serve(Router::new().route("/hook", handler().layer(audit))).await;
+    for _ in 0..2 {
+        let reply = support::post_with(addr, "/hook", &[], b"{}").await;
+        assert_eq!(reply.status, StatusCode::OK);
+    }
+    assert_eq!(events.lock().unwrap().len(), 2, "the next sink still runs");
+    let counts = counters.snapshot();
+    assert_eq!((counts.accepted, counts.sink_panics), (2, 2));
+}

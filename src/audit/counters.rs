@@ -25,8 +25,14 @@ pub struct AuditCounters(Arc<Mutex<AuditCounts>>);
 pub struct AuditCounts {
     /// Requests the handler ran for.
     pub accepted: u64,
-    /// Requests a layer answered.
+    /// Requests a layer answered, or the inner service failed (those are
+    /// also in [`service_errors`](Self::service_errors)).
     pub rejected: u64,
+    /// Requests the inner service answered with `Err` instead of a response.
+    pub service_errors: u64,
+    /// Events a sink panicked on (the request and the other sinks were not
+    /// affected).
+    pub sink_panics: u64,
     /// Rejections by reason name.
     pub by_reason: BTreeMap<&'static str, u64>,
     /// Requests by (tenant, authentication method); `""` when there is no
@@ -60,6 +66,13 @@ impl AuditCounters {
             .clone()
     }
 
+    pub(crate) fn record_sink_panic(&self) {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .sink_panics += 1;
+    }
+
     pub(crate) fn record(&self, event: &AuditEvent) {
         let tenant = event.tenant.clone().unwrap_or_else(|| Arc::from(""));
         let method = event.auth_method.unwrap_or("none");
@@ -67,6 +80,9 @@ impl AuditCounters {
         match event.outcome {
             Outcome::Accepted => counts.accepted += 1,
             Outcome::Rejected => counts.rejected += 1,
+        }
+        if event.service_error {
+            counts.service_errors += 1;
         }
         if let Some(reason) = event.reason {
             *counts.by_reason.entry(reason.as_str()).or_default() += 1;

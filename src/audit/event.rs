@@ -17,7 +17,9 @@ pub enum Outcome {
     /// (`webhook.accepted`).
     Accepted,
     /// A layer answered instead of the handler (`webhook.rejected`),
-    /// including a duplicate acknowledged with `200`.
+    /// including a duplicate acknowledged with `200`, or the inner service
+    /// failed with an error instead of answering
+    /// ([`AuditEvent::service_error`]).
     Rejected,
 }
 
@@ -71,8 +73,11 @@ pub struct AuditEvent {
     pub path: String,
     /// Time from the request reaching the audit layer to the response head.
     pub latency_us: u64,
-    /// The inner service failed instead of answering (its error is not
-    /// recorded; it may quote the request). The status is then 500.
+    /// The inner service returned `Err` instead of a response. The event is
+    /// then `webhook.rejected` (no answer of the handler reached the sender,
+    /// who will retry), its status 500 (what a server answers for it), its
+    /// reason `None` unless a layer had refused first. The error itself is
+    /// not recorded: it may quote the request.
     pub service_error: bool,
     /// The request was dropped before it was answered, e.g. the client
     /// disconnected. The status is then
@@ -99,7 +104,7 @@ impl AuditEvent {
         service_error: bool,
         cancelled: bool,
     ) -> Self {
-        let outcome = if verification.rejection.is_some() {
+        let outcome = if verification.rejection.is_some() || service_error {
             Outcome::Rejected
         } else {
             Outcome::Accepted

@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::future::Future;
+use std::panic::{self, AssertUnwindSafe};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -37,7 +38,13 @@ impl AuditConfig {
     fn emit(&self, event: &AuditEvent) {
         self.counters.record(event);
         for sink in &self.sinks {
-            sink.record(event);
+            // A failing sink loses its event, never the request, the other
+            // sinks, or the process: events are also emitted from `Drop`,
+            // where a second panic during unwinding would abort.
+            let recorded = panic::catch_unwind(AssertUnwindSafe(|| sink.record(event)));
+            if recorded.is_err() {
+                self.counters.record_sink_panic();
+            }
         }
     }
 }

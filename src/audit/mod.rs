@@ -8,6 +8,9 @@
 //! reason's stable name, the status, the authentication method, key id and
 //! scheme, the tenant, client IP, idempotency key, method, path (never the
 //! query) and latency. Events never hold a secret, token or signature.
+//! When the inner service fails with `Err` instead of answering, the event
+//! is `webhook.rejected` with [`service_error`](AuditEvent::service_error)
+//! set and status 500; the error itself is not recorded.
 //!
 //! Events go to sinks: [`tracing`] by default ([`TracingSink`]), closures,
 //! a bounded channel ([`ChannelSink`]) or JSON lines on any writer
@@ -68,5 +71,5 @@ pub use counters::{AuditCounters, AuditCounts, MAX_TENANT_ENTRIES, OTHER_TENANTS
 pub use event::{AuditEvent, Outcome};
 pub(crate) use layer::AuditConfig;
 pub use layer::{Audit, AuditLayer, ResponseFuture, CANCELLED_STATUS};
-pub use sensitive::{sensitive_headers_layer, SENSITIVE_HEADERS};
+pub use sensitive::{sensitive_headers_layer, sensitive_headers_layer_with, SENSITIVE_HEADERS};
 pub use sink::{AuditSink, ChannelSink, JsonLinesSink, TracingSink};

@@ -46,3 +46,25 @@ pub fn sensitive_headers_layer() -> SetSensitiveRequestHeadersLayer {
             .map(|name| HeaderName::from_static(name)),
     )
 }
+
+/// [`sensitive_headers_layer`] plus the headers of your own token sources
+/// (e.g. the `x-acme-token` of `TokenLayer::header("x-acme-token")`), which
+/// [`SENSITIVE_HEADERS`] cannot know.
+///
+/// ```
+/// use http::HeaderName;
+/// use tower_webhook::audit::sensitive_headers_layer_with;
+///
+/// let layer = sensitive_headers_layer_with([HeaderName::from_static("x-acme-token")]);
+/// # let _ = layer;
+/// ```
+pub fn sensitive_headers_layer_with(
+    extra: impl IntoIterator<Item = HeaderName>,
+) -> SetSensitiveRequestHeadersLayer {
+    SetSensitiveRequestHeadersLayer::new(
+        SENSITIVE_HEADERS
+            .iter()
+            .map(|name| HeaderName::from_static(name))
+            .chain(extra),
+    )
+}

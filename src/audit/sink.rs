@@ -8,6 +8,9 @@ use std::sync::Arc;
 use super::event::{AuditEvent, Outcome};
 
 /// Receives every audit event, on the request's task: it must not block.
+/// A sink that panics loses that event and is counted in
+/// [`AuditCounts::sink_panics`](super::AuditCounts::sink_panics); the
+/// request is not affected.
 /// Closures `Fn(&AuditEvent)` are sinks; for slow work hand the event to a
 /// [`ChannelSink`] or [`JsonLinesSink`], whose cost per request is bounded.
 pub trait AuditSink: Send + Sync + 'static {
