@@ -198,6 +198,22 @@ impl IdempotencyStore for MemoryStore {
     fn release<'a>(&'a self, key: &'a str, token: &'a Token) -> StoreFuture<'a, bool> {
         Box::pin(async move { Ok(self.finish(key, token, None).await) })
     }
+
+    fn renew<'a>(
+        &'a self,
+        key: &'a str,
+        token: &'a Token,
+        lock_ttl: Duration,
+    ) -> StoreFuture<'a, bool> {
+        Box::pin(async move {
+            // The same entry written again: its expiry restarts at `lock_ttl`.
+            let renewed = Entry {
+                state: State::Started(token.clone()),
+                ttl: lock_ttl,
+            };
+            Ok(self.finish(key, token, Some(renewed)).await)
+        })
+    }
 }
 
 #[cfg(test)]
@@ -282,6 +298,27 @@ mod tests {
                 Reservation::InFlight
             );
             assert!(store.complete("k", &second, ok, TTL).await.unwrap());
+        });
+    }
+
+    #[test]
+    fn renewal_extends_only_the_holders_lease() {
+        block_on(async {
+            let store = MemoryStore::new();
+            let short = Duration::from_millis(40);
+            let Reservation::Acquired(token) = store.reserve("k", short).await.unwrap() else {
+                panic!("first reservation must acquire");
+            };
+            assert!(!store.renew("k", &Token::new("stranger"), LOCK).await.unwrap());
+            assert!(store.renew("k", &token, LOCK).await.unwrap());
+            tokio::time::sleep(Duration::from_millis(80)).await;
+            // Past the first lease: still held, thanks to the renewal.
+            assert_eq!(
+                store.reserve("k", LOCK).await.unwrap(),
+                Reservation::InFlight
+            );
+            assert!(store.release("k", &token).await.unwrap());
+            assert!(!store.renew("k", &token, LOCK).await.unwrap());
         });
     }
 
