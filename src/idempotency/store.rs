@@ -18,18 +18,21 @@ pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>>
 /// A key is in one of three states:
 ///
 /// * **absent**: never seen, expired, or released after a failure;
-/// * **started**: reserved by a request whose handler is running, for at most
-///   the lock TTL (so a replica that crashed mid-request does not block the
-///   key forever);
+/// * **started**: reserved by a request whose handler is running. The
+///   reservation is a lease of the lock TTL that the layer
+///   [renews](Self::renew) while the handler runs, so a replica that crashed
+///   mid-request blocks the key at most one lock TTL, while a long handler
+///   keeps it;
 /// * **completed**: the handler finished; remembered for the completion TTL
 ///   with the [`StoredOutcome`].
 ///
 /// Implementations must make [`reserve`](Self::reserve) atomic (two
 /// concurrent reservations of an absent key: exactly one gets
 /// [`Reservation::Acquired`]), and [`complete`](Self::complete) /
-/// [`release`](Self::release) must act only while the key is still started
-/// with the caller's [`Token`], so a request whose lock expired cannot
-/// clobber the reservation of the request that took over.
+/// [`release`](Self::release) and [`renew`](Self::renew) must act only while
+/// the key is still started with the caller's [`Token`] (fencing), so a
+/// request whose lease expired cannot clobber the reservation of the request
+/// that took over.
 pub trait IdempotencyStore: Send + Sync + 'static {
     /// Reserve `key` if it is absent, for `lock_ttl`; otherwise report its
     /// state.
@@ -37,7 +40,13 @@ pub trait IdempotencyStore: Send + Sync + 'static {
 
     /// Mark the reservation held with `token` completed with `outcome`,
     /// remembered for `ttl`. Returns `false` (and changes nothing) if the key
-    /// is no longer reserved with `token`.
+    /// is reserved with another token or already completed.
+    ///
+    /// A store may also complete a key that is *absent* (the lease lapsed,
+    /// e.g. while the store was stalled, and nobody took over): the handler
+    /// did run, and writing the completion keeps a late copy from running it
+    /// again. The Redis store does; the in-memory store cannot lapse while
+    /// its process is alive.
     fn complete<'a>(
         &'a self,
         key: &'a str,
@@ -50,6 +59,16 @@ pub trait IdempotencyStore: Send + Sync + 'static {
     /// `false` (and changes nothing) if the key is no longer reserved with
     /// `token`.
     fn release<'a>(&'a self, key: &'a str, token: &'a Token) -> StoreFuture<'a, bool>;
+
+    /// Extend the reservation held with `token` to `lock_ttl` from now.
+    /// Returns `false` (and changes nothing) if the key is no longer reserved
+    /// with `token`: the lease is gone, and a copy may be running.
+    fn renew<'a>(
+        &'a self,
+        key: &'a str,
+        token: &'a Token,
+        lock_ttl: Duration,
+    ) -> StoreFuture<'a, bool>;
 }
 
 /// The state of a key as [`IdempotencyStore::reserve`] found it.
