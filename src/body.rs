@@ -40,7 +40,7 @@
 
 use std::convert::Infallible;
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::task::{ready, Context, Poll};
 
 use bytes::Bytes;
 use http::{header, HeaderMap, Request};
@@ -48,6 +48,7 @@ use http_body::{Body, Frame, SizeHint};
 use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
 use pin_project_lite::pin_project;
 
+use crate::idempotency::PendingOutcome;
 use crate::rejection::{Reason, Rejection};
 
 /// The body limit every body-reading layer uses unless told otherwise: 1 MiB.
@@ -125,6 +126,15 @@ pin_project! {
         Inner { #[pin] body: B },
         /// A body the layer wrote.
         Full { body: Full<Bytes> },
+        /// The inner service's body, whose end (for gRPC, its trailers)
+        /// settles an idempotency reservation.
+        Settling {
+            #[pin] body: B,
+            outcome: PendingOutcome,
+            // The last frame (trailers) or the end (`Some(None)`), held
+            // back until the outcome is recorded.
+            end: Option<Option<Frame<Bytes>>>,
+        },
     }
 }
 
@@ -132,6 +142,15 @@ impl<B> ResponseBody<B> {
     /// Wrap the inner service's body.
     pub fn new(body: B) -> Self {
         ResponseBody::Inner { body }
+    }
+
+    /// The inner service's body; the reservation is settled when it ends.
+    pub(crate) fn settling(body: B, outcome: PendingOutcome) -> Self {
+        ResponseBody::Settling {
+            body,
+            outcome,
+            end: None,
+        }
     }
 
     /// A body the layer writes itself.
@@ -163,6 +182,29 @@ where
             ResponseBodyProj::Full { body } => Pin::new(body)
                 .poll_frame(cx)
                 .map_err(|never: Infallible| match never {}),
+            ResponseBodyProj::Settling {
+                mut body,
+                outcome,
+                end,
+            } => loop {
+                if let Some(last) = end {
+                    let trailers = last.as_ref().and_then(Frame::trailers_ref);
+                    ready!(outcome.poll_settle(trailers, cx));
+                    return Poll::Ready(end.take().flatten().map(Ok));
+                }
+                if outcome.is_settled() {
+                    return body.poll_frame(cx);
+                }
+                match ready!(body.as_mut().poll_frame(cx)) {
+                    Some(Ok(frame)) if frame.is_trailers() => *end = Some(Some(frame)),
+                    Some(Ok(frame)) => return Poll::Ready(Some(Ok(frame))),
+                    Some(Err(error)) => {
+                        outcome.fail();
+                        return Poll::Ready(Some(Err(error)));
+                    }
+                    None => *end = Some(None),
+                }
+            },
         }
     }
 
@@ -170,6 +212,11 @@ where
         match self {
             ResponseBody::Inner { body } => body.is_end_stream(),
             ResponseBody::Full { body } => body.is_end_stream(),
+            // Never end before the outcome is recorded, or the trailers
+            // would not be polled.
+            ResponseBody::Settling { body, outcome, end } => {
+                outcome.is_settled() && end.is_none() && body.is_end_stream()
+            }
         }
     }
 
@@ -177,6 +224,7 @@ where
         match self {
             ResponseBody::Inner { body } => body.size_hint(),
             ResponseBody::Full { body } => body.size_hint(),
+            ResponseBody::Settling { body, .. } => body.size_hint(),
         }
     }
 }

@@ -104,6 +104,13 @@ reasons! {
     TenantUnknown => "tenant_unknown", NOT_FOUND;
     /// The tenant's policy could not be resolved (the resolver failed).
     TenantUnavailable => "tenant_unavailable", SERVICE_UNAVAILABLE;
+    /// The request was dropped before it was answered (the client went
+    /// away, a timeout fired); its idempotency reservation was released. No
+    /// response was sent: the audit trail records status 499.
+    Cancelled => "cancelled", INTERNAL_SERVER_ERROR;
+    /// The handler panicked; its idempotency reservation was released so
+    /// the sender's retry runs.
+    Panicked => "panicked", INTERNAL_SERVER_ERROR;
 }
 
 impl fmt::Display for Reason {

@@ -612,11 +612,10 @@ async fn a_request_dropped_before_its_answer_still_gets_an_event() {
     assert!(!events[0].service_error);
     assert_eq!(events[0].status, tower_webhook::audit::CANCELLED_STATUS);
     assert_eq!(events[0].path, "/hook");
-    assert_eq!(
-        events[0].outcome,
-        Outcome::Accepted,
-        "it reached the handler"
-    );
+    // No answer reached the sender, who will retry: not `webhook.accepted`.
+    assert_eq!(events[0].outcome, Outcome::Rejected);
+    assert_eq!(events[0].event, "webhook.rejected");
+    assert_eq!(events[0].reason, Some(tower_webhook::Reason::Cancelled));
 }
 
 #[tokio::test]

@@ -195,6 +195,11 @@ impl Record {
         let mut verification = self.context.snapshot();
         // A layer that answered without the context still tags its answer.
         verification.rejection = verification.rejection.or(reason);
+        if matches!(ending, Ending::Cancelled) {
+            // Never `webhook.accepted`: no answer reached the sender, who
+            // will retry. A panicking handler was already tagged `panicked`.
+            verification.rejection = verification.rejection.or(Some(Reason::Cancelled));
+        }
         let event = AuditEvent::new(
             verification,
             status,

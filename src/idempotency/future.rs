@@ -1,6 +1,7 @@
 //! The response future: decide, run the handler, then record the outcome.
 
 use std::future::Future;
+use std::panic::{self, AssertUnwindSafe};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{ready, Context, Poll};
@@ -10,12 +11,13 @@ use pin_project_lite::pin_project;
 use tower_service::Service;
 
 use super::layer::Config;
+use super::lease::{detach, grpc_ok, Lease, PendingOutcome};
 use super::service::completes;
-use super::store::{StoredOutcome, Token};
+use super::store::Token;
 use crate::body::{BufferedBody, ResponseBody};
 use crate::context::WebhookContext;
 use crate::guard::refuse;
-use crate::rejection::Rejection;
+use crate::rejection::{Reason, Rejection};
 
 pub(crate) type Prepare = Pin<Box<dyn Future<Output = Decision> + Send>>;
 type Finish = Pin<Box<dyn Future<Output = ()> + Send>>;
@@ -41,9 +43,10 @@ pub(crate) struct Hold {
 pin_project! {
     /// Response future of [`Idempotency`](super::Idempotency).
     ///
-    /// If it is dropped while the handler runs (the client hung up), the
-    /// reservation is left to expire after the lock TTL: a retry before then
-    /// gets `409`.
+    /// While the handler runs, the reservation is a lease renewed in the
+    /// background. If this future is dropped first (the client hung up, a
+    /// timeout fired) or the handler panics, the reservation is released at
+    /// once, so the sender's retry runs the handler.
     pub struct ResponseFuture<S, B>
     where
         S: Service<Request<BufferedBody>>,
@@ -53,6 +56,21 @@ pin_project! {
         config: Arc<Config>,
         grpc: bool,
         context: WebhookContext,
+    }
+
+    impl<S, B> PinnedDrop for ResponseFuture<S, B>
+    where
+        S: Service<Request<BufferedBody>>,
+    {
+        fn drop(this: Pin<&mut Self>) {
+            // Dropped while the outcome was being written: finish the write
+            // on the runtime rather than leave the key reserved.
+            if let StateProj::Recording { finish, .. } = this.project().state.project() {
+                if let Some(finish) = finish.take() {
+                    detach(finish);
+                }
+            }
+        }
     }
 }
 
@@ -69,10 +87,10 @@ pin_project! {
         Calling {
             #[pin]
             future: S::Future,
-            hold: Option<Hold>,
+            lease: Option<Lease>,
         },
         Recording {
-            finish: Finish,
+            finish: Option<Finish>,
             result: Option<Result<Response<B>, S::Error>>,
         },
     }
@@ -114,32 +132,62 @@ where
                 StateProj::Deciding { prepare, inner } => match ready!(prepare.as_mut().poll(cx)) {
                     Decision::Run { request, hold } => {
                         let mut inner = inner.take().expect("future polled after completion");
+                        let lease = hold.map(|hold| {
+                            Lease::start(
+                                Arc::clone(&this.config.store),
+                                hold.key,
+                                hold.token,
+                                this.config.lock_ttl,
+                                this.config.counters.clone(),
+                            )
+                        });
                         let future = inner.call(request);
-                        this.state.set(State::Calling { future, hold });
+                        this.state.set(State::Calling { future, lease });
                     }
                     Decision::Answer(rejection) => {
                         return Poll::Ready(Ok(refuse(rejection, *this.grpc, this.context)))
                     }
                 },
-                StateProj::Calling { future, hold } => {
-                    let result = ready!(future.poll(cx));
-                    let Some(hold) = hold.take() else {
+                StateProj::Calling { future, lease } => {
+                    // A panic unwinds on, but first marks the lease so its
+                    // release (from Drop, once the runtime drops this future)
+                    // and the audit event say what happened.
+                    let polled = panic::catch_unwind(AssertUnwindSafe(|| future.poll(cx)));
+                    let result = match polled {
+                        Ok(poll) => ready!(poll),
+                        Err(payload) => {
+                            if let Some(lease) = lease.as_mut() {
+                                lease.mark_panicked();
+                            }
+                            this.context.reject(Reason::Panicked);
+                            panic::resume_unwind(payload);
+                        }
+                    };
+                    let Some(lease) = lease.take() else {
                         return Poll::Ready(result.map(|r| r.map(ResponseBody::new)));
                     };
-                    let outcome = match &result {
-                        Ok(response) if completes(this.config, response.status()) => {
-                            Some(response.status())
+                    match verdict(this.config, *this.grpc, &result) {
+                        Verdict::Trailers => {
+                            // gRPC: the status comes after the body.
+                            let pending = PendingOutcome::new(lease, this.config.ttl);
+                            return Poll::Ready(result.map(|response| {
+                                response.map(|body| ResponseBody::settling(body, pending))
+                            }));
                         }
-                        _ => None,
-                    };
-                    let finish = record(this.config, hold, outcome);
-                    this.state.set(State::Recording {
-                        finish,
-                        result: Some(result),
-                    });
+                        Verdict::Now(outcome) => {
+                            let finish: Finish = Box::pin(lease.settle(outcome, this.config.ttl));
+                            this.state.set(State::Recording {
+                                finish: Some(finish),
+                                result: Some(result),
+                            });
+                        }
+                    }
                 }
                 StateProj::Recording { finish, result } => {
-                    ready!(finish.as_mut().poll(cx));
+                    if let Some(pending) = finish.as_mut() {
+                        ready!(pending.as_mut().poll(cx));
+                        *finish = None;
+                    }
                     let result = result.take().expect("future polled after completion");
                     return Poll::Ready(result.map(|r| r.map(ResponseBody::new)));
                 }
@@ -148,29 +196,29 @@ where
     }
 }
 
-/// Complete the key with `outcome`, or release it when there is none. Runs
-/// before the response leaves, so the sender's next retry sees the result.
-fn record(config: &Arc<Config>, hold: Hold, outcome: Option<StatusCode>) -> Finish {
-    let store = Arc::clone(&config.store);
-    let ttl = config.ttl;
-    Box::pin(async move {
-        let recorded = match outcome {
-            Some(status) => {
-                store
-                    .complete(&hold.key, &hold.token, StoredOutcome::new(status), ttl)
-                    .await
-            }
-            None => store.release(&hold.key, &hold.token).await,
-        };
-        match recorded {
-            Ok(true) => {}
-            Ok(false) => tracing::warn!(
-                "idempotency: the reservation expired while the handler ran \
-                 (lock TTL shorter than the handler?); outcome not recorded"
-            ),
-            // The handler already ran: its response still goes out. The
-            // reservation expires after the lock TTL.
-            Err(error) => tracing::warn!(%error, "idempotency: could not record the outcome"),
+/// When and how the handler's answer settles the reservation.
+enum Verdict {
+    /// Now: complete with this status, or release (`None`).
+    Now(Option<StatusCode>),
+    /// When the body ends: a gRPC answer whose `grpc-status` is in the
+    /// trailers.
+    Trailers,
+}
+
+fn verdict<B, E>(config: &Config, grpc: bool, result: &Result<Response<B>, E>) -> Verdict {
+    let Ok(response) = result else {
+        return Verdict::Now(None);
+    };
+    let status = response.status();
+    if grpc && status == StatusCode::OK {
+        // gRPC answers every call with HTTP 200; a handler error is a
+        // non-zero grpc-status, in the headers of a trailers-only answer or
+        // in the trailers. It must release like a 5xx, or the sender's
+        // retry is acknowledged and the delivery lost.
+        if response.headers().contains_key("grpc-status") {
+            return Verdict::Now(grpc_ok(Some(response.headers())).then_some(status));
         }
-    })
+        return Verdict::Trailers;
+    }
+    Verdict::Now(completes(config, status).then_some(status))
 }

@@ -8,6 +8,7 @@ use http::{HeaderName, StatusCode};
 use tower_layer::Layer;
 
 use super::key::{KeySource, DEFAULT_KEY_HEADERS};
+use super::lease::IdempotencyCounters;
 use super::memory::MemoryStore;
 use super::service::Idempotency;
 use super::store::IdempotencyStore;
@@ -50,6 +51,7 @@ pub(crate) struct Config {
     pub(crate) fail_open: bool,
     pub(crate) complete_client_errors: bool,
     pub(crate) body_limit: usize,
+    pub(crate) counters: IdempotencyCounters,
 }
 
 #[derive(Debug, Clone)]
@@ -126,6 +128,7 @@ impl IdempotencyLayer {
                 fail_open: false,
                 complete_client_errors: true,
                 body_limit: DEFAULT_BODY_LIMIT,
+                counters: IdempotencyCounters::default(),
             }),
         }
     }
@@ -220,6 +223,14 @@ impl IdempotencyLayer {
     /// Read at most `limit` body bytes (default 1 MiB; `413` beyond).
     pub fn with_body_limit(self, limit: usize) -> Self {
         self.edit(|c| c.body_limit = limit)
+    }
+
+    /// What became of this layer's reservations so far: completed,
+    /// released, released because the request was dropped or panicked, and
+    /// the faults to alert on (leases lost, completions lost). Shared by
+    /// every clone of the layer.
+    pub fn counters(&self) -> IdempotencyCounters {
+        self.config.counters.clone()
     }
 
     /// How long completed deliveries are remembered.

@@ -158,6 +158,7 @@
 mod future;
 mod key;
 mod layer;
+mod lease;
 mod memory;
 #[cfg(feature = "redis")]
 mod redis;
@@ -167,6 +168,8 @@ mod store;
 #[cfg(feature = "redis")]
 pub use self::redis::RedisStore;
 pub use future::ResponseFuture;
+pub(crate) use lease::PendingOutcome;
+pub use lease::{IdempotencyCounters, IdempotencyCounts};
 pub use key::{KeySource, DEFAULT_KEY_HEADERS, MAX_KEY_LEN};
 pub use layer::{
     ConfigError, DuplicateAck, IdempotencyLayer, DEFAULT_LOCK_TTL, DEFAULT_RETRY_AFTER, DEFAULT_TTL,

@@ -1,0 +1,416 @@
+//! The reservation a request holds while its handler runs: a lease renewed in
+//! the background, settled exactly once (completed or released), and
+//! released promptly if the request is dropped or its handler panics.
+//!
+//! Why a spawned task for the release from `Drop`: `Drop` cannot await, and
+//! the store call is async (a Redis round trip). hyper, axum and tonic run on
+//! tokio, so the release is spawned on the runtime the request ran on
+//! ([`Handle::try_current`]); outside a tokio runtime nothing is spawned and
+//! the reservation lapses after the lock TTL, as before leases existed.
+
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use http::StatusCode;
+use tokio::runtime::Handle;
+use tokio::task::JoinHandle;
+use tokio::time::{sleep, Instant};
+
+use super::store::{IdempotencyStore, StoredOutcome, Token};
+
+/// How often the lease is renewed: three times per lock TTL, so two renewals
+/// in a row may fail (a store hiccup) before it lapses.
+const RENEWALS_PER_TTL: u32 = 3;
+
+/// First pause between two attempts of a failed completion or release,
+/// doubled after each failure up to [`MAX_BACKOFF`].
+const FIRST_BACKOFF: Duration = Duration::from_millis(25);
+const MAX_BACKOFF: Duration = Duration::from_secs(1);
+
+/// How many times a failed release is tried. A release that never lands
+/// costs only time (the retry gets `409` until the lease lapses), never a
+/// second run, so it is not worth holding the response longer.
+const RELEASE_ATTEMPTS: u32 = 4;
+
+/// Why a reservation was given up without the handler's answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Abandon {
+    /// The request was dropped (client gone, a timeout fired).
+    Cancelled,
+    /// The handler panicked.
+    Panicked,
+}
+
+/// Running totals of what happened to reservations. Shared by the clones of
+/// one [`IdempotencyLayer`](super::IdempotencyLayer); read them with
+/// [`IdempotencyLayer::counters`](super::IdempotencyLayer::counters).
+#[derive(Clone, Default)]
+pub struct IdempotencyCounters {
+    inner: Arc<Totals>,
+}
+
+#[derive(Default)]
+struct Totals {
+    completed: AtomicU64,
+    released: AtomicU64,
+    cancelled: AtomicU64,
+    panicked: AtomicU64,
+    renewals: AtomicU64,
+    renewal_failures: AtomicU64,
+    leases_lost: AtomicU64,
+    completion_retries: AtomicU64,
+    completions_lost: AtomicU64,
+}
+
+/// A snapshot of [`IdempotencyCounters`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct IdempotencyCounts {
+    /// Deliveries whose completion was recorded.
+    pub completed: u64,
+    /// Reservations released after a failed handler (`5xx`, a non-OK
+    /// `grpc-status`, a service error), so the sender's retry runs.
+    pub released: u64,
+    /// Reservations released because the request was dropped mid-handler.
+    pub cancelled: u64,
+    /// Reservations released because the handler panicked.
+    pub panicked: u64,
+    /// Lease renewals that landed.
+    pub renewals: u64,
+    /// Lease renewals the store did not answer (retried).
+    pub renewal_failures: u64,
+    /// Leases the store reported gone while the handler still ran: a copy
+    /// may have run at the same time. Alert on it: the lock TTL is shorter
+    /// than a store outage, or the store lost the key (restart without
+    /// persistence, failover to a replica that had not received it).
+    pub leases_lost: u64,
+    /// Completion writes that failed and were tried again.
+    pub completion_retries: u64,
+    /// Completions that could not be recorded: the key was taken over by
+    /// another request, or the store stayed down for a whole lock TTL. The
+    /// handler ran; a later copy of that delivery may run it again. Alert on
+    /// it.
+    pub completions_lost: u64,
+}
+
+impl IdempotencyCounters {
+    /// The totals so far.
+    pub fn snapshot(&self) -> IdempotencyCounts {
+        let t = &self.inner;
+        let get = |counter: &AtomicU64| counter.load(Ordering::Relaxed);
+        IdempotencyCounts {
+            completed: get(&t.completed),
+            released: get(&t.released),
+            cancelled: get(&t.cancelled),
+            panicked: get(&t.panicked),
+            renewals: get(&t.renewals),
+            renewal_failures: get(&t.renewal_failures),
+            leases_lost: get(&t.leases_lost),
+            completion_retries: get(&t.completion_retries),
+            completions_lost: get(&t.completions_lost),
+        }
+    }
+}
+
+impl fmt::Debug for IdempotencyCounters {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.snapshot(), f)
+    }
+}
+
+fn bump(counter: &AtomicU64) {
+    counter.fetch_add(1, Ordering::Relaxed);
+}
+
+/// Everything a lease needs, shared with its renewal task.
+struct Held {
+    store: Arc<dyn IdempotencyStore>,
+    key: String,
+    token: Token,
+    lock_ttl: Duration,
+    counters: IdempotencyCounters,
+}
+
+/// A reservation held by one request. Settle it with [`Lease::complete`] or
+/// [`Lease::release`]; dropped unsettled, it releases itself.
+pub(crate) struct Lease {
+    held: Option<Arc<Held>>,
+    keeper: Option<JoinHandle<()>>,
+    abandon: Abandon,
+}
+
+impl Lease {
+    /// Start renewing the reservation of `key` held with `token`.
+    pub(crate) fn start(
+        store: Arc<dyn IdempotencyStore>,
+        key: String,
+        token: Token,
+        lock_ttl: Duration,
+        counters: IdempotencyCounters,
+    ) -> Self {
+        let held = Arc::new(Held {
+            store,
+            key,
+            token,
+            lock_ttl,
+            counters,
+        });
+        let keeper = Handle::try_current()
+            .ok()
+            .map(|runtime| runtime.spawn(keep(Arc::clone(&held))));
+        Self {
+            held: Some(held),
+            keeper,
+            abandon: Abandon::Cancelled,
+        }
+    }
+
+    /// The handler panicked: a release from `Drop` says so.
+    pub(crate) fn mark_panicked(&mut self) {
+        self.abandon = Abandon::Panicked;
+    }
+
+    fn take(&mut self) -> Option<Arc<Held>> {
+        if let Some(keeper) = self.keeper.take() {
+            // A renewal in flight may still land after the completion; it
+            // is token-checked, so it then changes nothing.
+            keeper.abort();
+        }
+        self.held.take()
+    }
+
+    /// Record the handler's answer: complete with `status`, or release when
+    /// there is none. The returned future owns everything it needs.
+    pub(crate) fn settle(
+        mut self,
+        status: Option<StatusCode>,
+        ttl: Duration,
+    ) -> impl std::future::Future<Output = ()> + Send + 'static {
+        let held = self.take();
+        async move {
+            let Some(held) = held else { return };
+            match status {
+                Some(status) => complete(&held, StoredOutcome::new(status), ttl).await,
+                None => release(&held, None).await,
+            }
+        }
+    }
+}
+
+impl Drop for Lease {
+    fn drop(&mut self) {
+        let abandon = self.abandon;
+        let Some(held) = self.take() else { return };
+        match Handle::try_current() {
+            Ok(runtime) => {
+                runtime.spawn(async move { release(&held, Some(abandon)).await });
+            }
+            Err(_) => tracing::warn!(
+                ?abandon,
+                "idempotency: request abandoned outside a tokio runtime; \
+                 its reservation lapses after the lock TTL"
+            ),
+        }
+    }
+}
+
+/// Renew the lease every third of the lock TTL until aborted or gone.
+async fn keep(held: Arc<Held>) {
+    let period = (held.lock_ttl / RENEWALS_PER_TTL).max(Duration::from_millis(1));
+    let mut pause = period;
+    loop {
+        sleep(pause).await;
+        let sent = Instant::now();
+        match held.store.renew(&held.key, &held.token, held.lock_ttl).await {
+            Ok(true) => {
+                bump(&held.counters.inner.renewals);
+                // The next renewal is due a period after this one was sent,
+                // whatever the round trip took.
+                pause = period.saturating_sub(sent.elapsed());
+            }
+            Ok(false) => {
+                bump(&held.counters.inner.leases_lost);
+                tracing::error!(
+                    target: "tower_webhook::audit",
+                    event = "idempotency.lease_lost",
+                    "idempotency: the store no longer holds this request's reservation while \
+                     its handler runs; a copy of the delivery may run concurrently"
+                );
+                return;
+            }
+            Err(error) => {
+                bump(&held.counters.inner.renewal_failures);
+                tracing::warn!(%error, "idempotency: lease renewal failed; retrying");
+                // Retry sooner: the lease is still valid for a while, and
+                // the store may answer again before it ends.
+                pause = (period / 4).max(Duration::from_millis(1));
+            }
+        }
+    }
+}
+
+/// Write the completion, retrying with a bounded backoff until it lands,
+/// the store proves the lease gone, or a whole lock TTL has passed.
+async fn complete(held: &Held, outcome: StoredOutcome, ttl: Duration) {
+    let counters = &held.counters.inner;
+    let deadline = Instant::now() + held.lock_ttl;
+    let mut backoff = FIRST_BACKOFF;
+    loop {
+        match held
+            .store
+            .complete(&held.key, &held.token, outcome, ttl)
+            .await
+        {
+            Ok(true) => {
+                bump(&counters.completed);
+                return;
+            }
+            Ok(false) => {
+                bump(&counters.completions_lost);
+                tracing::error!(
+                    target: "tower_webhook::audit",
+                    event = "idempotency.completion_lost",
+                    cause = "lease_gone",
+                    "idempotency: the handler ran but another request holds or finished the \
+                     delivery; the completion was not recorded"
+                );
+                return;
+            }
+            Err(error) if Instant::now() + backoff < deadline => {
+                bump(&counters.completion_retries);
+                tracing::warn!(%error, ?backoff, "idempotency: completion write failed; retrying");
+                sleep(backoff).await;
+                backoff = (backoff * 2).min(MAX_BACKOFF);
+            }
+            Err(error) => {
+                bump(&counters.completions_lost);
+                tracing::error!(
+                    target: "tower_webhook::audit",
+                    event = "idempotency.completion_lost",
+                    cause = "store_unavailable",
+                    %error,
+                    "idempotency: the handler ran but the store did not take the completion \
+                     within the lock TTL; a later copy of the delivery may run again"
+                );
+                return;
+            }
+        }
+    }
+}
+
+/// Drop the reservation so the sender's retry runs; a few attempts.
+async fn release(held: &Held, abandon: Option<Abandon>) {
+    let counters = &held.counters.inner;
+    match abandon {
+        None => bump(&counters.released),
+        Some(Abandon::Cancelled) => bump(&counters.cancelled),
+        Some(Abandon::Panicked) => bump(&counters.panicked),
+    }
+    let mut backoff = FIRST_BACKOFF;
+    for attempt in 1..=RELEASE_ATTEMPTS {
+        match held.store.release(&held.key, &held.token).await {
+            Ok(_) => return,
+            Err(error) if attempt < RELEASE_ATTEMPTS => {
+                tracing::debug!(%error, "idempotency: release failed; retrying");
+                sleep(backoff).await;
+                backoff = (backoff * 2).min(MAX_BACKOFF);
+            }
+            Err(error) => tracing::warn!(
+                %error,
+                "idempotency: could not release the reservation; it lapses after the lock TTL"
+            ),
+        }
+    }
+}
+
+/// Run a settle that can no longer be awaited by its request (the request
+/// was dropped mid-write) to its end on the runtime.
+pub(crate) fn detach(finish: impl std::future::Future<Output = ()> + Send + 'static) {
+    match Handle::try_current() {
+        Ok(runtime) => {
+            runtime.spawn(finish);
+        }
+        Err(_) => tracing::warn!(
+            "idempotency: outcome write abandoned outside a tokio runtime; \
+             the reservation lapses after the lock TTL"
+        ),
+    }
+}
+
+type Finish = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
+
+/// The reservation of a gRPC delivery whose status comes in the trailers:
+/// settled when the response body ends (`grpc-status: 0` completes, any
+/// other status or none releases), released if the body is dropped first.
+pub struct PendingOutcome {
+    lease: Option<Lease>,
+    ttl: Duration,
+    finish: Option<Finish>,
+}
+
+impl PendingOutcome {
+    pub(crate) fn new(lease: Lease, ttl: Duration) -> Self {
+        Self {
+            lease: Some(lease),
+            ttl,
+            finish: None,
+        }
+    }
+
+    /// The body ended with `trailers` (or without any): record the outcome.
+    pub(crate) fn poll_settle(
+        &mut self,
+        trailers: Option<&http::HeaderMap>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<()> {
+        if let Some(lease) = self.lease.take() {
+            let status = grpc_ok(trailers).then_some(StatusCode::OK);
+            self.finish = Some(Box::pin(lease.settle(status, self.ttl)));
+        }
+        if let Some(finish) = self.finish.as_mut() {
+            std::task::ready!(finish.as_mut().poll(cx));
+            self.finish = None;
+        }
+        std::task::Poll::Ready(())
+    }
+
+    /// The body failed: release, as for a handler error.
+    pub(crate) fn fail(&mut self) {
+        if let Some(lease) = self.lease.take() {
+            detach(lease.settle(None, self.ttl));
+        }
+    }
+
+    /// Whether the outcome was recorded (or given up).
+    pub(crate) fn is_settled(&self) -> bool {
+        self.lease.is_none() && self.finish.is_none()
+    }
+}
+
+impl Drop for PendingOutcome {
+    fn drop(&mut self) {
+        // A lease still held releases itself (cancelled); a write under way
+        // is finished on the runtime.
+        if let Some(finish) = self.finish.take() {
+            detach(finish);
+        }
+    }
+}
+
+impl fmt::Debug for PendingOutcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PendingOutcome")
+            .field("settled", &self.is_settled())
+            .finish()
+    }
+}
+
+/// Whether gRPC status headers (a trailers-only response's headers, or the
+/// trailers) say OK. No `grpc-status` at all is a failed call.
+pub(crate) fn grpc_ok(headers: Option<&http::HeaderMap>) -> bool {
+    headers
+        .and_then(|headers| headers.get("grpc-status"))
+        .is_some_and(|status| status.as_bytes().trim_ascii() == b"0")
+}
