@@ -162,11 +162,15 @@ mod lease;
 mod memory;
 #[cfg(feature = "redis")]
 mod redis;
+#[cfg(feature = "redis")]
+mod redis_backend;
 mod service;
 mod store;
 
 #[cfg(feature = "redis")]
-pub use self::redis::RedisStore;
+pub use self::redis::{Persistence, RedisStore};
+#[cfg(feature = "redis")]
+pub use self::redis_backend::RedisOptions;
 pub use future::ResponseFuture;
 pub(crate) use lease::PendingOutcome;
 pub use lease::{IdempotencyCounters, IdempotencyCounts};

@@ -1,25 +1,32 @@
 //! A store shared by replicas, in Redis.
 
 use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use http::StatusCode;
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use redis::Client;
+use redis::aio::ConnectionManager;
+use redis::{Client, Cmd, FromRedisValue};
 
+use super::redis_backend::{Backend, RedisOptions};
 use super::store::{IdempotencyStore, Reservation, StoreError, StoreFuture, StoredOutcome, Token};
 
 const STARTED: &str = "S:";
 const COMPLETED: &str = "C:";
 
-// Both scripts act only while the key still holds this request's
-// reservation: a request whose lock expired cannot clobber its successor.
-// They are sent with EVAL, not EVALSHA: a few hundred bytes more, but no
-// NOSCRIPT round trip after a Redis restart, and a release queued behind a
-// stalled reservation (see `reserve`) runs as sent.
+// Every script acts only while the key still holds this request's
+// reservation (fencing): a request whose lease expired cannot clobber its
+// successor. They are sent with EVAL, not EVALSHA: a few hundred bytes more,
+// but no NOSCRIPT round trip after a Redis restart or failover, and a
+// release queued behind a stalled reservation (see `reserve`) runs as sent.
+//
+// Completion also writes over an *absent* key: the lease lapsed (Redis
+// stalled longer than the lock TTL, or restarted and lost it) and nobody
+// took over, yet the handler ran; recording it keeps a late copy out.
 const COMPLETE: &str = r"
-if redis.call('GET', KEYS[1]) == ARGV[1] then
+local held = redis.call('GET', KEYS[1])
+if held == ARGV[1] or held == false then
   redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
   return 1
 end
@@ -41,18 +48,28 @@ return 0
 ";
 
 /// An [`IdempotencyStore`] in Redis (7.0 or later), for receivers running
-/// as several replicas.
+/// as several replicas: one server, a Redis Cluster (feature
+/// `redis-cluster`), or a Sentinel-managed primary (feature
+/// `redis-sentinel`), over TLS with feature `redis-tls` (`rediss://`).
+/// Settings: [`RedisOptions`].
 ///
 /// * Reservation is one atomic `SET key "S:<token>" NX PX <lock ttl> GET`:
-///   it either creates the key or returns what is there.
+///   it either creates the key or returns what is there. The layer renews
+///   it (a token-checked `PEXPIRE`) while the handler runs.
 /// * Completion and release are Lua scripts that act only if the key still
-///   holds the caller's token; completion stores `C:<status>` for the TTL.
-/// * The connection is a [`ConnectionManager`], which reconnects when Redis
-///   comes back; every operation is bounded by a timeout (default 1 s), so
+///   holds the caller's token; completion stores `C:<status>` for the TTL
+///   (and also fills a key whose lease lapsed with nobody taking over).
+/// * Keys are `<prefix>{<delivery key>}`: the braces are a Cluster hash
+///   tag, so everything about one delivery lives in one slot.
+/// * Every operation is bounded by the response timeout (default 1 s), so
 ///   while Redis is down requests fail quickly with
 ///   [`StoreError::Timeout`] or [`StoreError::Backend`], which the layer
 ///   answers with `503 store_unavailable` (or runs the handler unprotected
 ///   with [`fail_open`](super::IdempotencyLayer::fail_open)).
+/// * At start ([`connect`](Self::connect), or the first operation of a
+///   store made with [`open`](Self::open)) the store reads the server's
+///   persistence settings and logs an error, once, if completed deliveries
+///   would not survive a restart (see [`persistence`](Self::persistence)).
 ///
 /// A reservation that timed out may still be carried out once Redis
 /// answers again; the store then queues a release behind it on the same
@@ -72,9 +89,34 @@ return 0
 /// ```
 #[derive(Clone)]
 pub struct RedisStore {
-    connection: ConnectionManager,
-    prefix: Arc<str>,
+    backend: Backend,
+    options: RedisOptions,
     timeout: Duration,
+    /// The client a URL-opened store was built from, so a new timeout can
+    /// rebuild its connection manager.
+    pub(super) url_client: Option<Client>,
+    persistence_checked: Arc<AtomicBool>,
+}
+
+/// What the server does to keep data across a restart, as read by
+/// [`RedisStore::persistence`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Persistence {
+    /// `appendonly yes`: every write is logged before it is acknowledged
+    /// (a killed process loses nothing; an OS crash loses up to a second
+    /// with `appendfsync everysec`).
+    pub append_only: bool,
+    /// RDB snapshots configured (`save` not empty), or `None` if the server
+    /// would not say. Alone, they lose everything since the last snapshot.
+    pub snapshots: Option<bool>,
+}
+
+impl Persistence {
+    /// Whether completed deliveries survive a restart of the server.
+    pub fn survives_restart(&self) -> bool {
+        self.append_only
+    }
 }
 
 impl RedisStore {
@@ -86,77 +128,174 @@ impl RedisStore {
     /// `503`, not a hang.
     pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(1);
 
-    /// Connect to the Redis at `url` (`redis://host:port/db`) now; fails if
-    /// it cannot be reached.
+    /// Connect to the Redis at `url` (`redis://host:port/db`) now with the
+    /// default [`RedisOptions`]; fails if it cannot be reached.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
-        let store = Self::open(url)?;
-        let mut connection = store.connection.clone();
-        store
-            .bounded(async move {
-                redis::cmd("PING")
-                    .query_async::<String>(&mut connection)
-                    .await
-            })
-            .await?;
-        Ok(store)
+        RedisOptions::new().connect(url).await
     }
 
     /// A store for the Redis at `url` that connects on first use, so a
     /// service can start while Redis is still down (requests get `503`
     /// until it is up).
     pub fn open(url: &str) -> Result<Self, StoreError> {
-        let client = Client::open(url).map_err(StoreError::backend)?;
-        let timeout = Self::DEFAULT_TIMEOUT;
-        let connection = ConnectionManager::new_lazy_with_config(client, manager_config(timeout))
-            .map_err(StoreError::backend)?;
-        Ok(Self::from_connection(connection).with_timeout(timeout))
+        RedisOptions::new().open(url)
     }
 
-    /// A store over a connection manager configured by the caller.
+    /// Every setting: timeouts, retries, credentials, database, TLS roots,
+    /// key prefix, replica acknowledgement; Cluster and Sentinel.
+    pub fn options() -> RedisOptions {
+        RedisOptions::new()
+    }
+
+    /// A store over a connection manager configured by the caller (its own
+    /// response timeout applies as well as the store's).
     pub fn from_connection(connection: ConnectionManager) -> Self {
+        Self::from_backend(Backend::Single(connection), RedisOptions::new())
+    }
+
+    pub(super) fn from_backend(backend: Backend, options: RedisOptions) -> Self {
         Self {
-            connection,
-            prefix: Self::DEFAULT_PREFIX.into(),
-            timeout: Self::DEFAULT_TIMEOUT,
+            backend,
+            timeout: options.response_timeout,
+            persistence_checked: Arc::new(AtomicBool::new(!options.check_persistence)),
+            options,
+            url_client: None,
         }
     }
 
     /// Prefix every key with `prefix` (default [`DEFAULT_PREFIX`](Self::DEFAULT_PREFIX)), e.g. to
     /// keep two services on one Redis apart.
     pub fn with_prefix(mut self, prefix: &str) -> Self {
-        self.prefix = prefix.into();
+        self.options = self.options.key_prefix(prefix);
         self
     }
 
-    /// Give up on an operation after `timeout` (default 1 s).
+    /// Give up on an operation after `timeout` (default 1 s). For a store
+    /// made from a URL this is also the connection's response timeout, so a
+    /// timeout above 1 s takes effect (it used to be capped by it).
     pub fn with_timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
+        self.options = self.options.response_timeout(timeout);
+        if let Some(client) = &self.url_client {
+            if let Some(manager) = self.options.reopen(client) {
+                self.backend = Backend::Single(manager);
+            }
+        }
         self
     }
 
+    /// The Redis key of a delivery key: prefix, then the key as a hash tag.
     fn key(&self, key: &str) -> String {
-        format!("{}{key}", self.prefix)
+        format!("{}{{{key}}}", self.options.prefix)
     }
 
-    async fn bounded<T>(
-        &self,
-        operation: impl std::future::Future<Output = redis::RedisResult<T>>,
-    ) -> Result<T, StoreError> {
-        match tokio::time::timeout(self.timeout, operation).await {
+    async fn bounded<T: FromRedisValue>(&self, cmd: &Cmd) -> Result<T, StoreError> {
+        match tokio::time::timeout(self.timeout, self.backend.query(cmd)).await {
             Ok(result) => result.map_err(StoreError::backend),
             Err(_) => Err(StoreError::Timeout(self.timeout)),
         }
     }
-}
 
-fn manager_config(timeout: Duration) -> ConnectionManagerConfig {
-    // Few, quick reconnection attempts: the per-operation timeout bounds a
-    // request anyway, and the next request starts a fresh attempt.
-    ConnectionManagerConfig::new()
-        .set_connection_timeout(Some(timeout))
-        .set_response_timeout(Some(timeout))
-        .set_number_of_retries(2)
-        .set_max_delay(Duration::from_millis(500))
+    pub(super) async fn ping(&self) -> Result<(), StoreError> {
+        self.bounded::<String>(&redis::cmd("PING")).await.map(drop)
+    }
+
+    /// Read the server's persistence settings (`CONFIG GET appendonly` and
+    /// `save`, else `INFO persistence`).
+    pub async fn persistence(&self) -> Result<Persistence, StoreError> {
+        let config = |name: &'static str| {
+            let mut cmd = redis::cmd("CONFIG");
+            cmd.arg("GET").arg(name);
+            cmd
+        };
+        let append_only = self
+            .bounded::<Vec<String>>(&config("appendonly"))
+            .await
+            .ok()
+            .and_then(|pair| pair.get(1).map(|value| value == "yes"));
+        let snapshots = self
+            .bounded::<Vec<String>>(&config("save"))
+            .await
+            .ok()
+            .and_then(|pair| pair.get(1).map(|value| !value.trim().is_empty()));
+        let append_only = match append_only {
+            Some(append_only) => append_only,
+            // CONFIG is often disabled on managed Redis; INFO still says.
+            None => {
+                let mut info = redis::cmd("INFO");
+                info.arg("persistence");
+                let text: String = self.bounded(&info).await?;
+                text.lines()
+                    .find_map(|line| line.strip_prefix("aof_enabled:"))
+                    .map(|value| value.trim() == "1")
+                    .ok_or(StoreError::Corrupt)?
+            }
+        };
+        Ok(Persistence {
+            append_only,
+            snapshots,
+        })
+    }
+
+    /// Log, once per store, when completed deliveries would not survive a
+    /// restart of the server.
+    pub(super) async fn warn_unless_persistent(&self) {
+        if self.persistence_checked.swap(true, Ordering::Relaxed) {
+            return;
+        }
+        match self.persistence().await {
+            Ok(persistence) if persistence.survives_restart() => {}
+            Ok(Persistence {
+                snapshots: Some(true),
+                ..
+            }) => tracing::error!(
+                backend = self.backend.kind(),
+                "idempotency: Redis keeps only RDB snapshots (appendonly no): a restart forgets \
+                 every delivery completed since the last snapshot, and late copies of them run \
+                 the handler again. Set `appendonly yes` for exactly-once across restarts."
+            ),
+            Ok(_) => tracing::error!(
+                backend = self.backend.kind(),
+                "idempotency: Redis has no persistence (appendonly no, no snapshots): a restart \
+                 forgets every completed delivery, and late copies run the handler again. Set \
+                 `appendonly yes` for exactly-once across restarts."
+            ),
+            Err(error) => tracing::warn!(
+                %error,
+                "idempotency: could not read Redis persistence settings; if Redis runs without \
+                 `appendonly yes`, a restart forgets completed deliveries"
+            ),
+        }
+    }
+
+    /// Wait for replicas to acknowledge the completion just written, if
+    /// configured.
+    async fn replicate(&self) {
+        let Some(ack) = self.options.replica_ack else {
+            return;
+        };
+        let mut wait = redis::cmd("WAIT");
+        wait.arg(ack.replicas).arg(millis(ack.timeout));
+        let acknowledged: Result<i64, _> = match tokio::time::timeout(
+            ack.timeout + self.timeout,
+            self.backend.query(&wait),
+        )
+        .await
+        {
+            Ok(result) => result.map_err(StoreError::backend),
+            Err(_) => Err(StoreError::Timeout(ack.timeout + self.timeout)),
+        };
+        match acknowledged {
+            Ok(n) if n >= i64::from(ack.replicas) => {}
+            Ok(n) => tracing::warn!(
+                acknowledged = n,
+                wanted = ack.replicas,
+                "idempotency: completion recorded on the primary but not yet on enough replicas; \
+                 a failover now could forget it"
+            ),
+            Err(error) => tracing::warn!(%error, "idempotency: WAIT for replicas failed"),
+        }
+    }
 }
 
 fn millis(ttl: Duration) -> u64 {
@@ -175,10 +314,21 @@ fn parse(value: &str) -> Result<Reservation, StoreError> {
         .ok_or(StoreError::Corrupt)
 }
 
+fn script(source: &str, key: String, args: &[String]) -> Cmd {
+    let mut cmd = redis::cmd("EVAL");
+    cmd.arg(source).arg(1).arg(key).arg(args);
+    cmd
+}
+
+fn started(token: &Token) -> String {
+    format!("{STARTED}{}", token.as_str())
+}
+
 impl fmt::Debug for RedisStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RedisStore")
-            .field("prefix", &self.prefix)
+            .field("backend", &self.backend.kind())
+            .field("options", &self.options)
             .field("timeout", &self.timeout)
             .finish_non_exhaustive()
     }
@@ -188,20 +338,14 @@ impl IdempotencyStore for RedisStore {
     fn reserve<'a>(&'a self, key: &'a str, lock_ttl: Duration) -> StoreFuture<'a, Reservation> {
         Box::pin(async move {
             let token = Token::generate()?;
-            let mut connection = self.connection.clone();
-            let reserved = self
-                .bounded(
-                    redis::cmd("SET")
-                        .arg(self.key(key))
-                        .arg(format!("{STARTED}{}", token.as_str()))
-                        .arg("NX")
-                        .arg("PX")
-                        .arg(millis(lock_ttl))
-                        .arg("GET")
-                        .query_async::<Option<String>>(&mut connection),
-                )
-                .await;
-            let previous = match reserved {
+            let mut set = redis::cmd("SET");
+            set.arg(self.key(key))
+                .arg(started(&token))
+                .arg("NX")
+                .arg("PX")
+                .arg(millis(lock_ttl))
+                .arg("GET");
+            let previous = match self.bounded::<Option<String>>(&set).await {
                 Ok(previous) => previous,
                 Err(error) => {
                     // A SET that timed out may still be queued on the
@@ -214,6 +358,11 @@ impl IdempotencyStore for RedisStore {
                     return Err(error);
                 }
             };
+            if !self.persistence_checked.load(Ordering::Relaxed) {
+                // A store opened lazily checks once Redis first answers.
+                let store = self.clone();
+                tokio::spawn(async move { store.warn_unless_persistent().await });
+            }
             match previous {
                 None => Ok(Reservation::Acquired(token)),
                 Some(value) => parse(&value),
@@ -229,19 +378,24 @@ impl IdempotencyStore for RedisStore {
         ttl: Duration,
     ) -> StoreFuture<'a, bool> {
         Box::pin(async move {
-            let mut connection = self.connection.clone();
-            let done: i64 = self
-                .bounded(
-                    redis::cmd("EVAL")
-                        .arg(COMPLETE)
-                        .arg(1)
-                        .arg(self.key(key))
-                        .arg(format!("{STARTED}{}", token.as_str()))
-                        .arg(format!("{COMPLETED}{}", outcome.status().as_u16()))
-                        .arg(millis(ttl))
-                        .query_async(&mut connection),
-                )
-                .await?;
+            let completed = format!("{COMPLETED}{}", outcome.status().as_u16());
+            let cmd = script(
+                COMPLETE,
+                self.key(key),
+                &[started(token), completed, millis(ttl).to_string()],
+            );
+            let done: i64 = self.bounded(&cmd).await?;
+            if done == 1 {
+                self.replicate().await;
+            }
+            Ok(done == 1)
+        })
+    }
+
+    fn release<'a>(&'a self, key: &'a str, token: &'a Token) -> StoreFuture<'a, bool> {
+        Box::pin(async move {
+            let cmd = script(RELEASE, self.key(key), &[started(token)]);
+            let done: i64 = self.bounded(&cmd).await?;
             Ok(done == 1)
         })
     }
@@ -253,35 +407,8 @@ impl IdempotencyStore for RedisStore {
         lock_ttl: Duration,
     ) -> StoreFuture<'a, bool> {
         Box::pin(async move {
-            let mut connection = self.connection.clone();
-            let done: i64 = self
-                .bounded(
-                    redis::cmd("EVAL")
-                        .arg(RENEW)
-                        .arg(1)
-                        .arg(self.key(key))
-                        .arg(format!("{STARTED}{}", token.as_str()))
-                        .arg(millis(lock_ttl))
-                        .query_async(&mut connection),
-                )
-                .await?;
-            Ok(done == 1)
-        })
-    }
-
-    fn release<'a>(&'a self, key: &'a str, token: &'a Token) -> StoreFuture<'a, bool> {
-        Box::pin(async move {
-            let mut connection = self.connection.clone();
-            let done: i64 = self
-                .bounded(
-                    redis::cmd("EVAL")
-                        .arg(RELEASE)
-                        .arg(1)
-                        .arg(self.key(key))
-                        .arg(format!("{STARTED}{}", token.as_str()))
-                        .query_async(&mut connection),
-                )
-                .await?;
+            let cmd = script(RENEW, self.key(key), &[started(token), millis(lock_ttl).to_string()]);
+            let done: i64 = self.bounded(&cmd).await?;
             Ok(done == 1)
         })
     }
