@@ -89,7 +89,7 @@ pub struct IdempotencyCounts {
     /// Completion writes that failed and were tried again.
     pub completion_retries: u64,
     /// Completions that could not be recorded: the key was taken over by
-    /// another request, or the store stayed down for a whole lock TTL. The
+    /// another request, or the store stayed down for an hour. The
     /// handler ran; a later copy of that delivery may run it again. Alert on
     /// it.
     pub completions_lost: u64,
@@ -192,7 +192,7 @@ impl Lease {
         async move {
             let Some(held) = held else { return };
             match status {
-                Some(status) => complete(&held, StoredOutcome::new(status), ttl).await,
+                Some(status) => complete(held, StoredOutcome::new(status), ttl).await,
                 None => release(&held, None).await,
             }
         }
@@ -251,11 +251,47 @@ async fn keep(held: Arc<Held>) {
     }
 }
 
-/// Write the completion, retrying with a bounded backoff until it lands,
-/// the store proves the lease gone, or a whole lock TTL has passed.
-async fn complete(held: &Held, outcome: StoredOutcome, ttl: Duration) {
+/// How long a completion keeps being retried in the background once the
+/// response has gone out (capped by the completion TTL).
+const BACKGROUND_RETRY_LIMIT: Duration = Duration::from_secs(3600);
+
+/// Write the completion, retrying with a bounded backoff until it lands or
+/// the store proves the lease gone. The response waits for it up to one
+/// lock TTL (so the sender's next copy normally sees the completion); after
+/// that the response goes out and the retries go on in the background, up
+/// to an hour: a completion queued while Redis is stalled still lands when
+/// it answers.
+async fn complete(held: Arc<Held>, outcome: StoredOutcome, ttl: Duration) {
+    let inline_until = Instant::now() + held.lock_ttl;
+    if !complete_until(&held, outcome, ttl, inline_until).await {
+        tracing::warn!(
+            "idempotency: the store has not taken the completion within the lock TTL; \
+             answering now and retrying in the background"
+        );
+        detach(async move {
+            let until = Instant::now() + ttl.min(BACKGROUND_RETRY_LIMIT);
+            if !complete_until(&held, outcome, ttl, until).await {
+                bump(&held.counters.inner.completions_lost);
+                tracing::error!(
+                    target: "tower_webhook::audit",
+                    event = "idempotency.completion_lost",
+                    cause = "store_unavailable",
+                    "idempotency: the handler ran but the store never took the completion; \
+                     a later copy of the delivery may run again"
+                );
+            }
+        });
+    }
+}
+
+/// Try the completion until `until`; `false` if the store never answered.
+async fn complete_until(
+    held: &Held,
+    outcome: StoredOutcome,
+    ttl: Duration,
+    until: Instant,
+) -> bool {
     let counters = &held.counters.inner;
-    let deadline = Instant::now() + held.lock_ttl;
     let mut backoff = FIRST_BACKOFF;
     loop {
         match held
@@ -265,7 +301,7 @@ async fn complete(held: &Held, outcome: StoredOutcome, ttl: Duration) {
         {
             Ok(true) => {
                 bump(&counters.completed);
-                return;
+                return true;
             }
             Ok(false) => {
                 bump(&counters.completions_lost);
@@ -276,25 +312,17 @@ async fn complete(held: &Held, outcome: StoredOutcome, ttl: Duration) {
                     "idempotency: the handler ran but another request holds or finished the \
                      delivery; the completion was not recorded"
                 );
-                return;
+                return true;
             }
-            Err(error) if Instant::now() + backoff < deadline => {
+            Err(error) if Instant::now() + backoff < until => {
                 bump(&counters.completion_retries);
                 tracing::warn!(%error, ?backoff, "idempotency: completion write failed; retrying");
                 sleep(backoff).await;
                 backoff = (backoff * 2).min(MAX_BACKOFF);
             }
             Err(error) => {
-                bump(&counters.completions_lost);
-                tracing::error!(
-                    target: "tower_webhook::audit",
-                    event = "idempotency.completion_lost",
-                    cause = "store_unavailable",
-                    %error,
-                    "idempotency: the handler ran but the store did not take the completion \
-                     within the lock TTL; a later copy of the delivery may run again"
-                );
-                return;
+                tracing::warn!(%error, "idempotency: completion write failed");
+                return false;
             }
         }
     }

@@ -24,8 +24,15 @@ const COMPLETED: &str = "C:";
 // Completion also writes over an *absent* key: the lease lapsed (Redis
 // stalled longer than the lock TTL, or restarted and lost it) and nobody
 // took over, yet the handler ran; recording it keeps a late copy out.
+//
+// The completion carries the token too (`C:<status>:<token>`), so a retry
+// whose first attempt landed unseen (the reply was lost, or queued behind a
+// stall) recognises its own completion instead of reporting it lost.
 const COMPLETE: &str = r"
 local held = redis.call('GET', KEYS[1])
+if held == ARGV[2] then
+  return 1
+end
 if held == ARGV[1] or held == false then
   redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
   return 1
@@ -57,7 +64,7 @@ return 0
 ///   it either creates the key or returns what is there. The layer renews
 ///   it (a token-checked `PEXPIRE`) while the handler runs.
 /// * Completion and release are Lua scripts that act only if the key still
-///   holds the caller's token; completion stores `C:<status>` for the TTL
+///   holds the caller's token; completion stores `C:<status>:<token>` for the TTL
 ///   (and also fills a key whose lease lapsed with nobody taking over).
 /// * Keys are `<prefix>{<delivery key>}`: the braces are a Cluster hash
 ///   tag, so everything about one delivery lives in one slot.
@@ -306,8 +313,10 @@ fn parse(value: &str) -> Result<Reservation, StoreError> {
     if value.starts_with(STARTED) {
         return Ok(Reservation::InFlight);
     }
+    // `C:<status>:<token>`, or `C:<status>` as earlier versions wrote it.
     value
         .strip_prefix(COMPLETED)
+        .map(|rest| rest.split_once(':').map_or(rest, |(code, _token)| code))
         .and_then(|code| code.parse::<u16>().ok())
         .and_then(|code| StatusCode::from_u16(code).ok())
         .map(|status| Reservation::Completed(StoredOutcome::new(status)))
@@ -378,7 +387,11 @@ impl IdempotencyStore for RedisStore {
         ttl: Duration,
     ) -> StoreFuture<'a, bool> {
         Box::pin(async move {
-            let completed = format!("{COMPLETED}{}", outcome.status().as_u16());
+            let completed = format!(
+                "{COMPLETED}{}:{}",
+                outcome.status().as_u16(),
+                token.as_str()
+            );
             let cmd = script(
                 COMPLETE,
                 self.key(key),
@@ -425,6 +438,11 @@ mod tests {
             parse("C:201").unwrap(),
             Reservation::Completed(StoredOutcome::new(StatusCode::CREATED))
         );
+        assert_eq!(
+            parse("C:201:0123abcd").unwrap(),
+            Reservation::Completed(StoredOutcome::new(StatusCode::CREATED))
+        );
+        assert!(matches!(parse("C::abc"), Err(StoreError::Corrupt)));
         assert!(matches!(parse("C:abc"), Err(StoreError::Corrupt)));
         assert!(matches!(parse("C:99999"), Err(StoreError::Corrupt)));
         assert!(matches!(parse("other"), Err(StoreError::Corrupt)));
