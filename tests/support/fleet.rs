@@ -79,8 +79,8 @@ pub struct Report {
     /// Latency of every attempt, in microseconds.
     pub latencies_us: Vec<u64>,
     /// When each id was first acknowledged by a first-time (not replayed)
-    /// `200`, relative to the start.
-    pub handled_at: HashMap<String, Duration>,
+    /// `200`.
+    pub handled_at: HashMap<String, Instant>,
     pub elapsed: Duration,
 }
 
@@ -153,7 +153,7 @@ pub async fn deliver(
                             report
                                 .handled_at
                                 .entry(id.clone())
-                                .or_insert(start.elapsed());
+                                .or_insert_with(Instant::now);
                         }
                         answer
                     };

@@ -71,7 +71,17 @@ impl RedisProcess {
     /// `config` (written by the caller, inside [`Self::dir_for`]).
     pub fn start_with_config(config: Option<(PathBuf, String)>, args: &[&str]) -> Self {
         let port = free_port();
-        let dir = Self::dir_for(port);
+        Self::start_on(port, Self::dir_for(port), config, args)
+    }
+
+    /// A process listening on `port` (given with `--tls-port` for TLS), in
+    /// `dir`.
+    pub fn start_on(
+        port: u16,
+        dir: PathBuf,
+        config: Option<(PathBuf, String)>,
+        args: &[&str],
+    ) -> Self {
         let config = config.map(|(name, text)| {
             let path = dir.join(name);
             std::fs::write(&path, text).unwrap();
