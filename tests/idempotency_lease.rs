@@ -9,8 +9,8 @@ mod support;
 use std::collections::VecDeque;
 use std::convert::Infallible;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -162,7 +162,10 @@ async fn a_client_that_hangs_up_mid_handler_releases_its_reservation_at_once() {
 
     assert_eq!(idempotency.counters().snapshot().cancelled, 1);
     let events = events.lock().unwrap();
-    let first = events.iter().find(|e| e.cancelled).expect("a cancelled event");
+    let first = events
+        .iter()
+        .find(|e| e.cancelled)
+        .expect("a cancelled event");
     assert_eq!(first.reason, Some(Reason::Cancelled));
     assert_eq!(first.outcome, Outcome::Rejected);
 }
@@ -251,13 +254,20 @@ async fn a_grpc_error_in_the_trailers_releases_the_key() {
     // The handler fails with UNAVAILABLE (14) twice, then succeeds.
     let runs = Arc::new(AtomicUsize::new(0));
     let counted = Arc::clone(&runs);
-    let service = tower::Layer::layer(&layer(), tower::service_fn(move |_: Request<BufferedBody>| {
-        let run = counted.fetch_add(1, Ordering::SeqCst);
-        async move { Ok::<_, Infallible>(grpc_answer(if run < 2 { "14" } else { "0" })) }
-    }));
+    let service = tower::Layer::layer(
+        &layer(),
+        tower::service_fn(move |_: Request<BufferedBody>| {
+            let run = counted.fetch_add(1, Ordering::SeqCst);
+            async move { Ok::<_, Infallible>(grpc_answer(if run < 2 { "14" } else { "0" })) }
+        }),
+    );
 
     for expected_runs in 1..=3 {
-        let response = service.clone().oneshot(grpc_request("msg_grpc")).await.unwrap();
+        let response = service
+            .clone()
+            .oneshot(grpc_request("msg_grpc"))
+            .await
+            .unwrap();
         assert_eq!(response.status(), StatusCode::OK);
         // The trailers reach the client unchanged, after the outcome is
         // recorded.
@@ -267,7 +277,11 @@ async fn a_grpc_error_in_the_trailers_releases_the_key() {
         assert_eq!(runs.load(Ordering::SeqCst), expected_runs);
     }
     // Completed by the OK answer: the next copy is acknowledged.
-    let duplicate = service.clone().oneshot(grpc_request("msg_grpc")).await.unwrap();
+    let duplicate = service
+        .clone()
+        .oneshot(grpc_request("msg_grpc"))
+        .await
+        .unwrap();
     assert_eq!(duplicate.headers()[REPLAYED_HEADER], "true");
     assert_eq!(duplicate.headers()["grpc-status"], "0");
     assert_eq!(runs.load(Ordering::SeqCst), 3);
@@ -277,25 +291,44 @@ async fn a_grpc_error_in_the_trailers_releases_the_key() {
 async fn a_grpc_body_dropped_before_its_trailers_releases_the_key() {
     let runs = Arc::new(AtomicUsize::new(0));
     let counted = Arc::clone(&runs);
-    let service = tower::Layer::layer(&layer(), tower::service_fn(move |_: Request<BufferedBody>| {
-        counted.fetch_add(1, Ordering::SeqCst);
-        async move { Ok::<_, Infallible>(grpc_answer("0")) }
-    }));
-    let response = service.clone().oneshot(grpc_request("msg_cut")).await.unwrap();
+    let service = tower::Layer::layer(
+        &layer(),
+        tower::service_fn(move |_: Request<BufferedBody>| {
+            counted.fetch_add(1, Ordering::SeqCst);
+            async move { Ok::<_, Infallible>(grpc_answer("0")) }
+        }),
+    );
+    let response = service
+        .clone()
+        .oneshot(grpc_request("msg_cut"))
+        .await
+        .unwrap();
     drop(response);
     // The release runs on the runtime; the retry finds the key free.
-    let mut retry = service.clone().oneshot(grpc_request("msg_cut")).await.unwrap();
+    let mut retry = service
+        .clone()
+        .oneshot(grpc_request("msg_cut"))
+        .await
+        .unwrap();
     for _ in 0..10 {
         if !retry.headers().contains_key("grpc-status") {
             break;
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
-        retry = service.clone().oneshot(grpc_request("msg_cut")).await.unwrap();
+        retry = service
+            .clone()
+            .oneshot(grpc_request("msg_cut"))
+            .await
+            .unwrap();
     }
     assert!(!retry.headers().contains_key(REPLAYED_HEADER));
     assert_eq!(runs.load(Ordering::SeqCst), 2);
     retry.into_body().collect().await.unwrap();
-    let duplicate = service.clone().oneshot(grpc_request("msg_cut")).await.unwrap();
+    let duplicate = service
+        .clone()
+        .oneshot(grpc_request("msg_cut"))
+        .await
+        .unwrap();
     assert_eq!(duplicate.headers()[REPLAYED_HEADER], "true");
 }
 

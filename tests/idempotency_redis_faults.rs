@@ -4,11 +4,11 @@
 //! tests start themselves (`.ci/run` installs them).
 #![cfg(feature = "redis")]
 
-mod support;
 #[path = "support/fleet.rs"]
 mod fleet;
 #[path = "support/redis_server.rs"]
 mod redis_server;
+mod support;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -192,9 +192,11 @@ async fn with_redis_a_panic_or_a_hang_up_releases_the_delivery_at_once() {
     assert_eq!(status, StatusCode::OK, "after {attempts} attempt(s)");
     assert_eq!(runs.load(Ordering::SeqCst), 2);
 
-    let hung_up =
-        tokio::time::timeout(Duration::from_millis(300), client.request(request("msg_hang_up")))
-            .await;
+    let hung_up = tokio::time::timeout(
+        Duration::from_millis(300),
+        client.request(request("msg_hang_up")),
+    )
+    .await;
     assert!(hung_up.is_err());
     drop(client);
     let (status, attempts) = retry_within_a_second(addr, "msg_hang_up").await;
@@ -202,5 +204,8 @@ async fn with_redis_a_panic_or_a_hang_up_releases_the_delivery_at_once() {
     assert_eq!(runs.load(Ordering::SeqCst), 4);
 
     let counts = layer.counters().snapshot();
-    assert_eq!((counts.panicked, counts.cancelled, counts.completed), (1, 1, 2));
+    assert_eq!(
+        (counts.panicked, counts.cancelled, counts.completed),
+        (1, 1, 2)
+    );
 }

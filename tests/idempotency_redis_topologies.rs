@@ -3,11 +3,11 @@
 //! `redis-server` processes (and `redis-cli` to create the cluster) that
 //! the tests start themselves; `.ci/run` installs them.
 
-mod support;
 #[path = "support/fleet.rs"]
 mod fleet;
 #[path = "support/redis_server.rs"]
 mod redis_server;
+mod support;
 
 use std::time::{Duration, Instant};
 
@@ -106,20 +106,22 @@ async fn a_sentinel_failover_mid_run_loses_nothing_and_reruns_no_acknowledged_de
          sentinel failover-timeout webhooks 10000\n",
         primary.port
     );
-    let sentinel = RedisProcess::start_with_config(
-        Some(("sentinel.conf".into(), monitor)),
-        &["--sentinel"],
-    );
+    let sentinel =
+        RedisProcess::start_with_config(Some(("sentinel.conf".into(), monitor)), &["--sentinel"]);
     eventually(Duration::from_secs(20), "the replica in sync", || {
         replica
             .cli(&["INFO", "replication"])
             .contains("master_link_status:up")
     });
-    eventually(Duration::from_secs(20), "the sentinel to see the replica", || {
-        sentinel
-            .cli(&["SENTINEL", "replicas", "webhooks"])
-            .contains(&replica.port.to_string())
-    });
+    eventually(
+        Duration::from_secs(20),
+        "the sentinel to see the replica",
+        || {
+            sentinel
+                .cli(&["SENTINEL", "replicas", "webhooks"])
+                .contains(&replica.port.to_string())
+        },
+    );
 
     let sentinels = [sentinel.url()];
     let sentinels: Vec<&str> = sentinels.iter().map(String::as_str).collect();
@@ -211,20 +213,25 @@ async fn tls_to_redis_with_a_self_signed_certificate_is_verified() {
     std::fs::write(&cert, certified.cert.pem()).unwrap();
     std::fs::write(&key, certified.signing_key.serialize_pem()).unwrap();
     let port_text = port.to_string();
-    let redis = RedisProcess::start_on(port, dir.clone(), None, &[
-        "--port",
-        "0",
-        "--tls-port",
-        &port_text,
-        "--tls-cert-file",
-        cert.to_str().unwrap(),
-        "--tls-key-file",
-        key.to_str().unwrap(),
-        "--tls-ca-cert-file",
-        cert.to_str().unwrap(),
-        "--tls-auth-clients",
-        "no",
-    ]);
+    let redis = RedisProcess::start_on(
+        port,
+        dir.clone(),
+        None,
+        &[
+            "--port",
+            "0",
+            "--tls-port",
+            &port_text,
+            "--tls-cert-file",
+            cert.to_str().unwrap(),
+            "--tls-key-file",
+            key.to_str().unwrap(),
+            "--tls-ca-cert-file",
+            cert.to_str().unwrap(),
+            "--tls-auth-clients",
+            "no",
+        ],
+    );
     let url = format!("rediss://127.0.0.1:{port}/");
 
     let store = RedisOptions::new()

@@ -223,7 +223,11 @@ async fn keep(held: Arc<Held>) {
     loop {
         sleep(pause).await;
         let sent = Instant::now();
-        match held.store.renew(&held.key, &held.token, held.lock_ttl).await {
+        match held
+            .store
+            .renew(&held.key, &held.token, held.lock_ttl)
+            .await
+        {
             Ok(true) => {
                 bump(&held.counters.inner.renewals);
                 // The next renewal is due a period after this one was sent,

@@ -309,7 +309,10 @@ mod tests {
             let Reservation::Acquired(token) = store.reserve("k", short).await.unwrap() else {
                 panic!("first reservation must acquire");
             };
-            assert!(!store.renew("k", &Token::new("stranger"), LOCK).await.unwrap());
+            assert!(!store
+                .renew("k", &Token::new("stranger"), LOCK)
+                .await
+                .unwrap());
             assert!(store.renew("k", &token, LOCK).await.unwrap());
             tokio::time::sleep(Duration::from_millis(80)).await;
             // Past the first lease: still held, thanks to the renewal.

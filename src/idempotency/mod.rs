@@ -124,11 +124,33 @@
 //!   `4xx`.
 //! * `5xx` or a service error: released, so the sender's retry runs the
 //!   handler again.
+//! * gRPC (HTTP `200` whatever happened): `grpc-status: 0` completes, any
+//!   other status releases, whether it comes in the headers (a trailers-only
+//!   answer, as tonic sends errors) or in the trailers (then the outcome is
+//!   recorded when the body ends, before the trailers are passed on).
 //!
 //! The outcome is recorded before the response leaves, so the sender's next
-//! retry already sees it. If the client hangs up while the handler runs, the
-//! response future is dropped and the reservation lapses after the lock TTL
-//! (default 60 s); until then copies get `409`.
+//! retry already sees it. A completion the store does not take is retried
+//! (backoff up to 1 s) for up to the lock TTL before the response leaves,
+//! then in the background; one that can never land is counted in
+//! [`IdempotencyCounts::completions_lost`] and logged as an error.
+//!
+//! # The reservation is a lease
+//!
+//! While the handler runs, the layer renews the reservation every third of
+//! the lock TTL, so a handler slower than the lock TTL keeps it and a copy
+//! gets `409` rather than a second run. If the store says the lease is gone
+//! (it restarted without persistence, or stalled past the lock TTL and a
+//! copy took over) the handler is not interrupted — stopping it halfway is
+//! worse — but the layer counts it in [`IdempotencyCounts::leases_lost`] and
+//! logs an error (`idempotency.lease_lost`): alert on it.
+//!
+//! If the request is dropped while the handler runs (the client hung up, a
+//! `TimeoutLayer` fired) or the handler panics, the reservation is released
+//! at once — a task spawned on the tokio runtime, since `Drop` cannot
+//! await — so the sender's retry runs the handler; the audit layer records
+//! the request as `webhook.rejected` with reason `cancelled` or `panicked`.
+//! Outside a tokio runtime the reservation lapses after the lock TTL.
 //!
 //! Duplicates of a completed delivery are answered `200` by default;
 //! [`acknowledge_duplicates_with`](IdempotencyLayer::acknowledge_duplicates_with)
@@ -156,7 +178,10 @@
 //!   per-entry expiry. For one process.
 //! * `RedisStore` (feature `redis`): shared by every replica; atomic
 //!   `SET NX PX`, token-checked Lua scripts, a reconnecting connection with
-//!   a per-operation timeout.
+//!   a per-operation timeout; Redis Cluster (`redis-cluster`), Sentinel
+//!   (`redis-sentinel`) and TLS (`redis-tls`); settings in `RedisOptions`.
+//!   The README's "Exactly once, and when it is not" says what survives
+//!   which Redis fault.
 //!
 //! When the store fails the layer fails closed (`503`); choose
 //! [`fail_open`](IdempotencyLayer::fail_open) only for handlers that are
@@ -199,12 +224,12 @@ pub use self::redis::{Persistence, RedisStore};
 #[cfg(feature = "redis")]
 pub use self::redis_backend::RedisOptions;
 pub use future::ResponseFuture;
-pub(crate) use lease::PendingOutcome;
-pub use lease::{IdempotencyCounters, IdempotencyCounts};
 pub use key::{KeySource, DEFAULT_KEY_HEADERS, MAX_KEY_LEN};
 pub use layer::{
     ConfigError, DuplicateAck, IdempotencyLayer, DEFAULT_LOCK_TTL, DEFAULT_RETRY_AFTER, DEFAULT_TTL,
 };
+pub(crate) use lease::PendingOutcome;
+pub use lease::{IdempotencyCounters, IdempotencyCounts};
 pub use memory::{MemoryStore, DEFAULT_CAPACITY};
 pub use service::{Idempotency, REPLAYED_HEADER};
 pub use store::{IdempotencyStore, Reservation, StoreError, StoreFuture, StoredOutcome, Token};

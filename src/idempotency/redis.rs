@@ -283,15 +283,12 @@ impl RedisStore {
         };
         let mut wait = redis::cmd("WAIT");
         wait.arg(ack.replicas).arg(millis(ack.timeout));
-        let acknowledged: Result<i64, _> = match tokio::time::timeout(
-            ack.timeout + self.timeout,
-            self.backend.query(&wait),
-        )
-        .await
-        {
-            Ok(result) => result.map_err(StoreError::backend),
-            Err(_) => Err(StoreError::Timeout(ack.timeout + self.timeout)),
-        };
+        let acknowledged: Result<i64, _> =
+            match tokio::time::timeout(ack.timeout + self.timeout, self.backend.query(&wait)).await
+            {
+                Ok(result) => result.map_err(StoreError::backend),
+                Err(_) => Err(StoreError::Timeout(ack.timeout + self.timeout)),
+            };
         match acknowledged {
             Ok(n) if n >= i64::from(ack.replicas) => {}
             Ok(n) => tracing::warn!(
@@ -420,7 +417,11 @@ impl IdempotencyStore for RedisStore {
         lock_ttl: Duration,
     ) -> StoreFuture<'a, bool> {
         Box::pin(async move {
-            let cmd = script(RENEW, self.key(key), &[started(token), millis(lock_ttl).to_string()]);
+            let cmd = script(
+                RENEW,
+                self.key(key),
+                &[started(token), millis(lock_ttl).to_string()],
+            );
             let done: i64 = self.bounded(&cmd).await?;
             Ok(done == 1)
         })

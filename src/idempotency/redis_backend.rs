@@ -268,8 +268,7 @@ impl RedisOptions {
         }
         let client = builder.build().map_err(StoreError::backend)?;
         let timeout = self.connect_timeout + self.response_timeout;
-        let connection = match tokio::time::timeout(timeout, client.get_async_connection()).await
-        {
+        let connection = match tokio::time::timeout(timeout, client.get_async_connection()).await {
             Ok(connection) => connection.map_err(StoreError::backend)?,
             Err(_) => return Err(StoreError::Timeout(timeout)),
         };

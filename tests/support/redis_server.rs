@@ -100,10 +100,8 @@ impl RedisProcess {
 
     /// A fresh, unique directory for the process on `port`.
     pub fn dir_for(port: u16) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!(
-            "tower-webhook-redis-{}-{port}",
-            std::process::id()
-        ));
+        let dir =
+            std::env::temp_dir().join(format!("tower-webhook-redis-{}-{port}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         dir
