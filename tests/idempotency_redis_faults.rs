@@ -209,3 +209,44 @@ async fn with_redis_a_panic_or_a_hang_up_releases_the_delivery_at_once() {
         (1, 1, 2)
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_timeout_above_one_second_is_honoured() {
+    use tower_webhook::idempotency::{IdempotencyStore, Reservation};
+
+    let redis = RedisProcess::start(&[]);
+    let store = RedisStore::open(&redis.url())
+        .unwrap()
+        .with_timeout(Duration::from_secs(4));
+    assert!(matches!(
+        store.reserve("warm-up", Duration::from_secs(5)).await,
+        Ok(Reservation::Acquired(_))
+    ));
+    // A stall of 1.5 s: longer than the connection's old fixed response
+    // timeout (1 s), well inside the store's 4 s.
+    redis.signal("STOP");
+    let reserve = tokio::spawn({
+        let store = store.clone();
+        async move { store.reserve("slow", Duration::from_secs(5)).await }
+    });
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    redis.signal("CONT");
+    let reserved = reserve.await.unwrap();
+    assert!(
+        matches!(reserved, Ok(Reservation::Acquired(_))),
+        "{reserved:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_store_reads_whether_redis_persists_completions() {
+    let volatile = RedisProcess::start(&[]);
+    let store = RedisStore::connect(&volatile.url()).await.unwrap();
+    let persistence = store.persistence().await.unwrap();
+    assert!(!persistence.survives_restart());
+    assert_eq!(persistence.snapshots, Some(false));
+
+    let durable = RedisProcess::start(&["--appendonly", "yes"]);
+    let store = RedisStore::connect(&durable.url()).await.unwrap();
+    assert!(store.persistence().await.unwrap().survives_restart());
+}
