@@ -301,6 +301,9 @@ impl RedisOptions {
             settings = settings.set_db(database);
         }
         let node = SentinelNodeConnectionInfo::default().set_redis_connection_info(settings);
+        // `build` takes a `String` without the redis crate's TLS feature and
+        // any `AsRef<str>` with it; a `String` suits both.
+        #[allow(clippy::unnecessary_to_owned)]
         let client = SentinelClient::build(
             sentinels.to_vec(),
             service.to_owned(),

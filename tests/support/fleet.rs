@@ -167,11 +167,7 @@ pub async fn deliver(
         }
     }
     while tasks.join_next().await.is_some() {}
-    let mut report = Arc::try_unwrap(report)
-        .ok()
-        .expect("every sender finished")
-        .into_inner()
-        .unwrap();
+    let mut report = std::mem::take(&mut *report.lock().unwrap());
     report.elapsed = start.elapsed();
     report
 }
