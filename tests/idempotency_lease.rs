@@ -412,3 +412,52 @@ mod tonic_server {
         assert_eq!(runs.load(Ordering::SeqCst), 3);
     }
 }
+
+#[tokio::test]
+async fn a_timeout_around_the_service_releases_the_key_like_a_hang_up() {
+    // What `TimeoutLayer` does: drop the response future when time is up.
+    let runs = Arc::new(AtomicUsize::new(0));
+    let counted = Arc::clone(&runs);
+    let idempotency = layer();
+    let service = tower::Layer::layer(
+        &idempotency,
+        tower::service_fn(move |_: Request<BufferedBody>| {
+            let run = counted.fetch_add(1, Ordering::SeqCst);
+            async move {
+                if run == 0 {
+                    std::future::pending::<()>().await;
+                }
+                Ok::<_, Infallible>(Response::new(Full::new(Bytes::new())))
+            }
+        }),
+    );
+    let request = || {
+        Request::post("/hook")
+            .header("webhook-id", "msg_timeout")
+            .body(Full::new(Bytes::from_static(b"{}")))
+            .unwrap()
+    };
+    let timed_out = tokio::time::timeout(
+        Duration::from_millis(50),
+        service.clone().oneshot(request()),
+    )
+    .await;
+    assert!(timed_out.is_err());
+
+    let mut attempts = 0;
+    let retry = loop {
+        attempts += 1;
+        let response = service.clone().oneshot(request()).await.unwrap();
+        if response.status() != StatusCode::CONFLICT || attempts == 10 {
+            break response;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(
+        retry.status(),
+        StatusCode::OK,
+        "after {attempts} attempt(s)"
+    );
+    assert_eq!(runs.load(Ordering::SeqCst), 2);
+    assert_eq!(idempotency.counters().snapshot().cancelled, 1);
+}
