@@ -18,6 +18,34 @@ use tokio::runtime::Handle;
 use tokio::task::JoinHandle;
 use tokio::time::{sleep, Instant};
 
+thread_local! {
+    /// This thread's runtime was found without timers: do not probe again
+    /// (each probe is a caught panic).
+    static NO_TIMERS: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Sleep for `duration`; `false` at once if the runtime has no timers. A
+/// runtime built without `enable_time` panics on `sleep`, and servers
+/// (`#[tokio::main]`, hyper, axum, tonic) always have them, but a benchmark
+/// or test runtime may not: a missing timer must not take a request down.
+async fn pause_for(duration: Duration) -> bool {
+    if NO_TIMERS.with(std::cell::Cell::get) {
+        tokio::task::yield_now().await;
+        return false;
+    }
+    match std::panic::catch_unwind(|| sleep(duration)) {
+        Ok(timer) => {
+            timer.await;
+            true
+        }
+        Err(_) => {
+            NO_TIMERS.with(|flag| flag.set(true));
+            tokio::task::yield_now().await;
+            false
+        }
+    }
+}
+
 use super::store::{IdempotencyStore, StoredOutcome, Token};
 
 /// How often the lease is renewed: three times per lock TTL, so two renewals
@@ -221,7 +249,13 @@ async fn keep(held: Arc<Held>) {
     let period = (held.lock_ttl / RENEWALS_PER_TTL).max(Duration::from_millis(1));
     let mut pause = period;
     loop {
-        sleep(pause).await;
+        if !pause_for(pause).await {
+            tracing::warn!(
+                "idempotency: the tokio runtime has no timers (`enable_time`); \
+                 reservations are not renewed and lapse after the lock TTL"
+            );
+            return;
+        }
         let sent = Instant::now();
         match held
             .store
@@ -321,7 +355,7 @@ async fn complete_until(
             Err(error) if Instant::now() + backoff < until => {
                 bump(&counters.completion_retries);
                 tracing::warn!(%error, ?backoff, "idempotency: completion write failed; retrying");
-                sleep(backoff).await;
+                pause_for(backoff).await;
                 backoff = (backoff * 2).min(MAX_BACKOFF);
             }
             Err(error) => {
@@ -346,7 +380,7 @@ async fn release(held: &Held, abandon: Option<Abandon>) {
             Ok(_) => return,
             Err(error) if attempt < RELEASE_ATTEMPTS => {
                 tracing::debug!(%error, "idempotency: release failed; retrying");
-                sleep(backoff).await;
+                pause_for(backoff).await;
                 backoff = (backoff * 2).min(MAX_BACKOFF);
             }
             Err(error) => tracing::warn!(
@@ -445,4 +479,103 @@ pub(crate) fn grpc_ok(headers: Option<&http::HeaderMap>) -> bool {
     headers
         .and_then(|headers| headers.get("grpc-status"))
         .is_some_and(|status| status.as_bytes().trim_ascii() == b"0")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::idempotency::{MemoryStore, Reservation, StoreError, StoreFuture};
+    use std::sync::atomic::AtomicBool;
+
+    /// A memory store whose first completion fails, as a Redis blip would.
+    struct Flaky {
+        inner: MemoryStore,
+        failed: AtomicBool,
+    }
+
+    impl IdempotencyStore for Flaky {
+        fn reserve<'a>(&'a self, key: &'a str, ttl: Duration) -> StoreFuture<'a, Reservation> {
+            self.inner.reserve(key, ttl)
+        }
+        fn complete<'a>(
+            &'a self,
+            key: &'a str,
+            token: &'a Token,
+            outcome: StoredOutcome,
+            ttl: Duration,
+        ) -> StoreFuture<'a, bool> {
+            if !self.failed.swap(true, Ordering::SeqCst) {
+                return Box::pin(async { Err(StoreError::backend("blip")) });
+            }
+            self.inner.complete(key, token, outcome, ttl)
+        }
+        fn release<'a>(&'a self, key: &'a str, token: &'a Token) -> StoreFuture<'a, bool> {
+            self.inner.release(key, token)
+        }
+        fn renew<'a>(
+            &'a self,
+            key: &'a str,
+            token: &'a Token,
+            ttl: Duration,
+        ) -> StoreFuture<'a, bool> {
+            self.inner.renew(key, token, ttl)
+        }
+    }
+
+    #[test]
+    fn a_runtime_without_timers_still_settles_the_lease() {
+        // No `enable_time`: `tokio::time::sleep` would panic, in the renewal
+        // task and in the completion's retry backoff. The lease must still
+        // complete (after a failed attempt), and a dropped one release.
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let store = Arc::new(Flaky {
+                inner: MemoryStore::new(),
+                failed: AtomicBool::new(false),
+            });
+            let counters = IdempotencyCounters::default();
+            let lock_ttl = Duration::from_secs(10);
+            for key in ["completed", "dropped"] {
+                let Reservation::Acquired(token) = store.reserve(key, lock_ttl).await.unwrap()
+                else {
+                    panic!("fresh key");
+                };
+                let lease =
+                    Lease::start(store.clone(), key.into(), token, lock_ttl, counters.clone());
+                // Let the renewal task find out there are no timers.
+                for _ in 0..10 {
+                    tokio::task::yield_now().await;
+                }
+                if key == "completed" {
+                    lease
+                        .settle(Some(StatusCode::OK), Duration::from_secs(60))
+                        .await;
+                } else {
+                    drop(lease);
+                    for _ in 0..10 {
+                        tokio::task::yield_now().await;
+                    }
+                }
+            }
+            assert!(matches!(
+                store.reserve("completed", lock_ttl).await.unwrap(),
+                Reservation::Completed(_)
+            ));
+            assert!(matches!(
+                store.reserve("dropped", lock_ttl).await.unwrap(),
+                Reservation::Acquired(_)
+            ));
+            let counts = counters.snapshot();
+            assert_eq!(
+                (
+                    counts.completed,
+                    counts.completion_retries,
+                    counts.cancelled
+                ),
+                (1, 1, 1)
+            );
+        });
+    }
 }
