@@ -345,6 +345,38 @@ impl HmacScheme {
         self.message.contains(part)
     }
 
+    /// The neighbours of every occurrence of `part` in the message (`None`
+    /// at either end).
+    fn neighbours<'a>(&'a self, part: &'a Part) -> impl Iterator<Item = &'a Part> + 'a {
+        self.message
+            .iter()
+            .enumerate()
+            .filter(move |(_, p)| *p == part)
+            .flat_map(move |(i, _)| {
+                let before = i.checked_sub(1).and_then(|j| self.message.get(j));
+                [before, self.message.get(i + 1)].into_iter().flatten()
+            })
+    }
+
+    /// Whether the timestamp touches a field of variable content with no
+    /// separator between them (HubSpot's `{body}{timestamp}`): it must then
+    /// have its format's fixed width, or digits could move across.
+    fn timestamp_is_glued(&self) -> bool {
+        self.neighbours(&Part::Timestamp)
+            .any(|part| !matches!(part, Part::Literal(_)))
+    }
+
+    /// Whether `id` contains a separator written next to it in the message
+    /// (Standard Webhooks' `.`), which would let the id's boundary move.
+    fn id_holds_separator(&self, id: &[u8]) -> bool {
+        self.neighbours(&Part::Id).any(|part| match part {
+            Part::Literal(separator) => {
+                !separator.is_empty() && id.windows(separator.len()).any(|w| w == &**separator)
+            }
+            _ => false,
+        })
+    }
+
     fn timestamp_format(&self) -> TimestampFormat {
         self.timestamp
             .as_ref()
@@ -527,7 +559,11 @@ impl Scheme for HmacScheme {
                 TimestampSource::Field(_) => field_timestamp,
             };
             let text = trim(text.ok_or_else(|| Rejection::new(Reason::TimestampMissing))?);
-            let stamp = Stamp::parse(text, *format)?;
+            let stamp = if self.timestamp_is_glued() {
+                Stamp::parse_fixed_width(text, *format)?
+            } else {
+                Stamp::parse(text, *format)?
+            };
             if self.signs(&Part::Timestamp) {
                 signatures.set_timestamp(stamp);
             }
@@ -536,6 +572,11 @@ impl Scheme for HmacScheme {
             if self.signs(&Part::Id) {
                 let id = one_header(&parts.headers, name, Reason::SignatureMalformed)?
                     .ok_or_else(|| Rejection::new(Reason::SignatureMissing))?;
+                // An id holding its own separator (`msg.1` in `{id}.{ts}.`)
+                // could be cut elsewhere: Standard Webhooks forbids it.
+                if self.id_holds_separator(id) {
+                    return Err(malformed());
+                }
                 signatures.set_id(id.to_vec());
             }
         }
@@ -583,9 +624,15 @@ impl Scheme for HmacScheme {
         let key = key.as_shared().ok_or(SignError::WrongKeyKind)?;
         let header = self.headers.first().ok_or(SignError::VerifyOnly)?;
         let format = self.timestamp_format();
-        let timestamp = format
-            .format(outgoing.timestamp)
-            .ok_or(SignError::InvalidTimestamp)?;
+        let timestamp = if self.timestamp_is_glued() {
+            format.format_fixed_width(outgoing.timestamp)
+        } else {
+            format.format(outgoing.timestamp)
+        }
+        .ok_or(SignError::InvalidTimestamp)?;
+        if self.signs(&Part::Id) && self.id_holds_separator(outgoing.id.as_bytes()) {
+            return Err(SignError::InvalidHeaderValue);
+        }
         let path_and_query = match outgoing.url {
             Some(url) => url
                 .parse::<http::Uri>()

@@ -192,13 +192,30 @@ pub struct Stamp {
 }
 
 impl Stamp {
-    /// Read `text` as a `format` timestamp (`timestamp_malformed` if it is
-    /// not one), keeping the bytes as sent for the signed message.
+    /// Read `text` as a `format` timestamp in its canonical spelling (see
+    /// [`TimestampFormat::parse`]; `timestamp_malformed` otherwise), keeping
+    /// the bytes as sent for the signed message. Surrounding whitespace (a
+    /// header's optional white space) is not part of the value.
+    ///
+    /// For a timestamp the provider signs next to a separator (`{t}.{body}`).
+    /// Next to another field with no separator, use
+    /// [`parse_fixed_width`](Self::parse_fixed_width).
     pub fn parse(text: &[u8], format: TimestampFormat) -> Result<Self, Rejection> {
+        Self::parse_with(text, |text| format.parse(text))
+    }
+
+    /// Like [`parse`](Self::parse), also requiring the format's
+    /// [fixed width](TimestampFormat::fixed_width) (10 digits of seconds, 13
+    /// of milliseconds): for a timestamp signed right next to another field
+    /// (`{timestamp}{body}`, `{body}{timestamp}`), so that no byte of the
+    /// neighbour can pass for a digit of the timestamp or the other way round.
+    pub fn parse_fixed_width(text: &[u8], format: TimestampFormat) -> Result<Self, Rejection> {
+        Self::parse_with(text, |text| format.parse_fixed_width(text))
+    }
+
+    fn parse_with(text: &[u8], parse: impl FnOnce(&[u8]) -> Option<i64>) -> Result<Self, Rejection> {
         let text = text.trim_ascii();
-        let unix_millis = format
-            .parse(text)
-            .ok_or_else(|| Rejection::new(Reason::TimestampMalformed))?;
+        let unix_millis = parse(text).ok_or_else(|| Rejection::new(Reason::TimestampMalformed))?;
         Ok(Self {
             text: text.to_vec(),
             unix_millis,
@@ -216,6 +233,18 @@ impl Stamp {
         let text = one_header(headers, name, Reason::TimestampMalformed)?
             .ok_or_else(|| Rejection::new(Reason::TimestampMissing))?;
         Self::parse(text, format)
+    }
+
+    /// [`from_header`](Self::from_header) with
+    /// [`parse_fixed_width`](Self::parse_fixed_width).
+    pub fn from_header_fixed_width(
+        headers: &HeaderMap,
+        name: &HeaderName,
+        format: TimestampFormat,
+    ) -> Result<Self, Rejection> {
+        let text = one_header(headers, name, Reason::TimestampMalformed)?
+            .ok_or_else(|| Rejection::new(Reason::TimestampMissing))?;
+        Self::parse_fixed_width(text, format)
     }
 }
 

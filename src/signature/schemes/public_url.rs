@@ -174,6 +174,25 @@ pub(crate) fn other_port_spelling(url: &str) -> Option<String> {
     }
 }
 
+/// Whether `byte` can appear in the path or query of a URL as HubSpot
+/// and Square sign it (RFC 3986 `pchar`, `/`, `?`, and `%` of an escape).
+fn in_url(byte: u8) -> bool {
+    byte.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@/?%".contains(&byte)
+}
+
+/// Whether `{url}{body}` has only one reading: the path and query hold only
+/// URL bytes and the body is empty or starts with a byte no URL holds (`{`
+/// or `[` of JSON, which is what HubSpot and Square send). Otherwise the end of the
+/// URL and the start of the body could trade bytes (`?userId=100` + `` read
+/// as `?userId=10` + `0`) under the same signature.
+pub(crate) fn url_and_body_split_once(url: &str, body: &[u8]) -> bool {
+    let after_scheme = url.find("://").map_or(0, |at| at + 3);
+    let path_and_query = url[after_scheme..]
+        .find('/')
+        .map_or("", |at| &url[after_scheme + at..]);
+    path_and_query.bytes().all(in_url) && body.first().is_none_or(|&first| !in_url(first))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,7 +8,9 @@
 //! base64 DER SubjectPublicKeyInfo; a PEM-armoured key is accepted too.
 //! SendGrid keeps the private key, so this scheme signs only with a private
 //! key of your own ([`KeyMaterial::EcdsaP256Signing`]), for tests. No
-//! timestamp window is documented.
+//! timestamp window is documented; the signed timestamp is handed to the
+//! [`replay`](crate::replay) layer. It must be exactly 10 digits, as the
+//! body follows it with no separator.
 //!
 //! ```
 //! use tower_webhook::signature::schemes::sendgrid::sendgrid;
@@ -116,6 +118,12 @@ impl Scheme for SendGrid {
         public_key(shown)
     }
 
+    /// The timestamp is signed (glued to the body), and handed to the
+    /// context as signed.
+    fn signs_timestamp(&self) -> bool {
+        true
+    }
+
     fn parse_head(&self, parts: &Parts) -> Result<Signatures, Rejection> {
         let value = one_header(&parts.headers, &SIGNATURE, Reason::SignatureMalformed)?
             .ok_or_else(|| Rejection::new(Reason::SignatureMissing))?;
@@ -124,7 +132,7 @@ impl Scheme for SendGrid {
             .ok()
             .filter(|der| !der.is_empty() && der.len() <= MAX_DER_LEN)
             .ok_or_else(|| Rejection::new(Reason::SignatureMalformed))?;
-        let stamp = Stamp::from_header(&parts.headers, &TIMESTAMP, TimestampFormat::Seconds)?;
+        let stamp = Stamp::from_header_fixed_width(&parts.headers, &TIMESTAMP, TimestampFormat::Seconds)?;
         let mut signatures = Signatures::new();
         signatures.push(0, bytes)?;
         signatures.set_timestamp(stamp);
@@ -155,8 +163,7 @@ impl Scheme for SendGrid {
             _ => return Err(SignError::WrongKeyKind),
         };
         let timestamp = TimestampFormat::Seconds
-            .format(outgoing.timestamp)
-            .filter(|_| outgoing.timestamp >= 0)
+            .format_fixed_width(outgoing.timestamp)
             .ok_or(SignError::InvalidTimestamp)?;
         let signature = STANDARD.encode(sign(key, timestamp.as_bytes(), outgoing.body));
         let value =
