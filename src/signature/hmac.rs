@@ -255,6 +255,7 @@ pub struct HmacScheme {
     message: Vec<Part>,
     key_encoding: KeyEncoding,
     tolerance: Option<Tolerance>,
+    verbatim_whsec: bool,
 }
 
 impl HmacScheme {
@@ -269,6 +270,7 @@ impl HmacScheme {
             message: vec![Part::Body],
             key_encoding: KeyEncoding::Verbatim,
             tolerance: None,
+            verbatim_whsec: false,
         }
     }
 
@@ -321,6 +323,14 @@ impl HmacScheme {
     /// How the dashboard shows the key (default: verbatim).
     pub fn key_encoding(mut self, encoding: KeyEncoding) -> Self {
         self.key_encoding = encoding;
+        self
+    }
+
+    /// The provider shows a `whsec_…` secret and keys with that text
+    /// verbatim (Stripe): a key read with
+    /// [`Secret::from_whsec`](crate::Secret::from_whsec) is refused.
+    pub fn verbatim_whsec(mut self) -> Self {
+        self.verbatim_whsec = true;
         self
     }
 
@@ -479,6 +489,20 @@ impl Scheme for HmacScheme {
 
     fn tolerance(&self) -> Option<Tolerance> {
         self.tolerance
+    }
+
+    fn check_key(&self, key: &KeyMaterial) -> Result<(), SecretError> {
+        let Some(shared) = key.as_shared() else {
+            return Ok(());
+        };
+        let secret = shared.secret();
+        match self.key_encoding {
+            KeyEncoding::Whsec if secret.is_whsec_text() => Err(SecretError::WhsecNotDecoded),
+            KeyEncoding::Verbatim if self.verbatim_whsec && secret.is_decoded_whsec() => {
+                Err(SecretError::WhsecDecoded)
+            }
+            _ => Ok(()),
+        }
     }
 
     fn signs_timestamp(&self) -> bool {

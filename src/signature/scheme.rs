@@ -102,6 +102,14 @@ pub trait Scheme: fmt::Debug + Send + Sync + 'static {
     /// The headers the provider would send with `outgoing`, signed with
     /// `key`, in the order the provider documents them.
     fn sign(&self, key: &KeyMaterial, outgoing: &Outgoing<'_>) -> Result<SignedHeaders, SignError>;
+
+    /// Refuse a key that is certainly in the wrong form for this provider
+    /// (a Standard Webhooks key that is still the `whsec_…` text, a Stripe
+    /// secret that was base64-decoded), so the mistake is a configuration
+    /// error instead of every delivery failing. Default: any key.
+    fn check_key(&self, _key: &KeyMaterial) -> Result<(), SecretError> {
+        Ok(())
+    }
 }
 
 /// The one value of header `name`, for [`Scheme::parse_head`]: absent is

@@ -149,6 +149,15 @@ impl TokenAuth {
         self.verify
     }
 
+    /// Whether this check can authenticate someone: it verifies, reads at
+    /// least one source and accepts at least one token. A check with no
+    /// token refuses every request (a stack should refuse to be built with
+    /// it), one [`without_verification`](Self::without_verification)
+    /// accepts every request as anonymous.
+    pub fn has_credentials(&self) -> bool {
+        self.verify && !self.sources.is_empty() && !self.tokens.is_empty()
+    }
+
     /// Authenticate the request head.
     ///
     /// The sources are tried in order and the **first one present decides**:
