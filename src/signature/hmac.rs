@@ -594,8 +594,11 @@ impl Scheme for HmacScheme {
         }
         if let Some(name) = &self.id {
             if self.signs(&Part::Id) {
+                // A signature is present, so the request is judged by it: a
+                // missing id is a broken signature (`signature_malformed`),
+                // never an absent one that could fall back to a legacy token.
                 let id = one_header(&parts.headers, name, Reason::SignatureMalformed)?
-                    .ok_or_else(|| Rejection::new(Reason::SignatureMissing))?;
+                    .ok_or_else(malformed)?;
                 // An id holding its own separator (`msg.1` in `{id}.{ts}.`)
                 // could be cut elsewhere: Standard Webhooks forbids it.
                 if self.id_holds_separator(id) {

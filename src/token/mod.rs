@@ -98,6 +98,7 @@
 
 mod auth;
 mod basic;
+mod digest;
 mod error;
 mod layer;
 mod set;

@@ -6,10 +6,10 @@ use std::sync::Arc;
 use http::header::AUTHORIZATION;
 use http::request::Parts;
 use http::{HeaderMap, HeaderName};
-use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
 use super::basic::BasicCredentials;
+use super::digest::Digest;
 use super::error::{CredentialError, MAX_CREDENTIAL_LEN};
 use super::url::UrlPart;
 use crate::context::AuthMethod;
@@ -345,7 +345,7 @@ fn text(value: &[u8]) -> Result<&[u8], CredentialError> {
 /// User names are not secret, but comparing them in constant time costs
 /// nothing and keeps every credential comparison alike.
 fn same(expected: &[u8], presented: &[u8]) -> bool {
-    bool::from(expected.ct_eq(presented))
+    Digest::of(expected).matches(&Digest::of(presented))
 }
 
 #[cfg(test)]
