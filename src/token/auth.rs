@@ -8,6 +8,7 @@ use http::HeaderValue;
 
 use super::set::TokenSet;
 use super::source::{Presented, Scheme, TokenSource};
+use crate::audit::PathSecrets;
 use crate::context::{AuthMethod, Authentication, WebhookContext};
 use crate::guard::RequestCheck;
 use crate::rejection::{Reason, Rejection};
@@ -184,6 +185,13 @@ impl TokenAuth {
     pub fn authenticate(&self, parts: &Parts) -> Result<Authentication, Rejection> {
         if !self.verify {
             return Ok(Authentication::new(AuthMethod::Anonymous));
+        }
+        // Every path segment a source would read is a credential, or a guess
+        // at one: the audit trail must not record it, whatever the verdict.
+        for source in &self.sources {
+            if let Some(index) = source.token_segment(parts.uri.path()) {
+                PathSecrets::mark(&parts.extensions, index);
+            }
         }
         for source in &self.sources {
             let credential = match source.read(parts) {

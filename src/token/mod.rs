@@ -109,3 +109,4 @@ pub use auth::TokenAuth;
 pub use layer::{RequireToken, TokenLayer};
 pub use set::TokenSet;
 pub use source::TokenSource;
+pub(crate) use url::segments;

@@ -58,6 +58,15 @@ enum Kind {
 }
 
 impl TokenSource {
+    /// The position of the path segment this source reads its token from
+    /// in `path`, if it reads one there (see the audit layer's redaction).
+    pub(crate) fn token_segment(&self, path: &str) -> Option<usize> {
+        match &self.kind {
+            Kind::Url { token, .. } => token.segment_index(path),
+            _ => None,
+        }
+    }
+
     /// The token is the whole value of header `name`, e.g. `X-Gitlab-Token`
     /// or `X-Webhook-Token`.
     ///
