@@ -264,6 +264,7 @@ pub struct Signatures {
     timestamp: Option<Stamp>,
     id: Option<Vec<u8>>,
     variant: u8,
+    prepared: Vec<u8>,
 }
 
 impl Signatures {
@@ -317,6 +318,20 @@ impl Signatures {
     /// The variant recorded by [`set_variant`](Self::set_variant) (default 0).
     pub fn variant(&self) -> u8 {
         self.variant
+    }
+
+    /// Keep bytes the scheme derived from the request once, in
+    /// [`Scheme::parse_body`], for [`Scheme::verify`] to use with every key
+    /// (Twilio's sorted form parameters): pre-authentication work is then
+    /// done once per request, not once per key.
+    pub fn set_prepared(&mut self, prepared: Vec<u8>) {
+        self.prepared = prepared;
+    }
+
+    /// The bytes kept by [`set_prepared`](Self::set_prepared) (default
+    /// empty).
+    pub fn prepared(&self) -> &[u8] {
+        &self.prepared
     }
 }
 
