@@ -322,7 +322,11 @@ mod tests {
     #[test]
     fn blank_is_refused() {
         for blank in [" ", "\t", " \n \r\n "] {
-            assert_eq!(Secret::new(blank).unwrap_err(), SecretError::Blank, "{blank:?}");
+            assert_eq!(
+                Secret::new(blank).unwrap_err(),
+                SecretError::Blank,
+                "{blank:?}"
+            );
         }
         assert!(Secret::new(" x ").is_ok());
     }

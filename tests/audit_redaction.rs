@@ -43,7 +43,10 @@ async fn deliver(addr: std::net::SocketAddr, path: &str) -> StatusCode {
 /// the token segment redacted, and no event holds any of them.
 async fn check(addr: std::net::SocketAddr, events: &Events) {
     let guesses = [TOKEN, "a-wrong-guess-123", "s3cret-url-token-9d8c7"];
-    assert_eq!(deliver(addr, &format!("/hooks/{TOKEN}")).await, StatusCode::OK);
+    assert_eq!(
+        deliver(addr, &format!("/hooks/{TOKEN}")).await,
+        StatusCode::OK
+    );
     for guess in &guesses[1..] {
         assert_eq!(
             deliver(addr, &format!("/hooks/{guess}")).await,
@@ -102,6 +105,10 @@ async fn a_request_refused_before_the_token_layer_is_redacted_when_configured() 
     );
     let events = events.lock().unwrap();
     assert_eq!(events.len(), 1);
-    assert!(events[0].contains(r#""path":"/hooks/<redacted>""#), "{}", events[0]);
+    assert!(
+        events[0].contains(r#""path":"/hooks/<redacted>""#),
+        "{}",
+        events[0]
+    );
     assert!(!events[0].contains(TOKEN));
 }

@@ -18,7 +18,10 @@ fn a_blank_allowlist_is_not_any_source() {
     // Admitting every source is said out loud, and counts as no protection.
     assert!(!IpFilterLayer::new().allow_any().restricts());
     assert!(!IpFilterLayer::new().restricts());
-    assert!(IpFilterLayer::new().allow("10.0.0.0/8").unwrap().restricts());
+    assert!(IpFilterLayer::new()
+        .allow("10.0.0.0/8")
+        .unwrap()
+        .restricts());
     assert!(!IpFilterLayer::new()
         .allow("10.0.0.0/8")
         .unwrap()
@@ -28,17 +31,26 @@ fn a_blank_allowlist_is_not_any_source() {
 
 #[test]
 fn a_space_separated_allowlist_is_told_to_use_commas() {
-    for list in ["10.0.0.0/8 192.168.0.0/16", "10.0.0.1  ::1", "10.0.0.0/8, 1.2.3.4 5.6.7.8"] {
+    for list in [
+        "10.0.0.0/8 192.168.0.0/16",
+        "10.0.0.1  ::1",
+        "10.0.0.0/8, 1.2.3.4 5.6.7.8",
+    ] {
         let error = IpFilterLayer::new().allow(list).unwrap_err();
         assert!(
             matches!(error, ParseAllowlistError::NotCommaSeparated { .. }),
             "{list}: {error:?}"
         );
-        assert!(error.to_string().contains("separate them with commas"), "{error}");
+        assert!(
+            error.to_string().contains("separate them with commas"),
+            "{error}"
+        );
     }
     // A plain typo is still just invalid.
     assert!(matches!(
-        IpFilterLayer::new().allow("10.0.0.0/8 nonsense").unwrap_err(),
+        IpFilterLayer::new()
+            .allow("10.0.0.0/8 nonsense")
+            .unwrap_err(),
         ParseAllowlistError::InvalidEntry { .. }
     ));
 }
@@ -47,7 +59,10 @@ fn a_space_separated_allowlist_is_told_to_use_commas() {
 fn a_whitespace_secret_is_refused_for_every_preset() {
     for blank in [" ", "\t", "  \n"] {
         assert_eq!(Secret::new(blank).unwrap_err(), SecretError::Blank);
-        for name in schemes::NAMES.iter().chain(&["mailgun", "hubspot-v1", "hubspot-v2"]) {
+        for name in schemes::NAMES
+            .iter()
+            .chain(&["mailgun", "hubspot-v1", "hubspot-v2"])
+        {
             let scheme = schemes::by_name(name).unwrap();
             assert!(scheme.parse_key(blank).is_err(), "{name} took {blank:?}");
             assert!(
@@ -67,11 +82,8 @@ fn whsec_secrets_in_the_wrong_form_are_named() {
         schemes::by_name("svix").unwrap(),
         schemes::by_name("gitlab").unwrap(),
     ] {
-        let error = SignatureLayer::from_arc(
-            scheme,
-            Keyring::single(Secret::new(shown).unwrap()),
-        )
-        .unwrap_err();
+        let error = SignatureLayer::from_arc(scheme, Keyring::single(Secret::new(shown).unwrap()))
+            .unwrap_err();
         assert_eq!(
             error,
             SignatureConfigError::InvalidSecret(SecretError::WhsecNotDecoded)
@@ -84,7 +96,10 @@ fn whsec_secrets_in_the_wrong_form_are_named() {
         Keyring::single(Secret::from_whsec(shown).unwrap()),
     )
     .unwrap_err();
-    assert_eq!(error, SignatureConfigError::InvalidSecret(SecretError::WhsecDecoded));
+    assert_eq!(
+        error,
+        SignatureConfigError::InvalidSecret(SecretError::WhsecDecoded)
+    );
     assert!(error.to_string().contains("Secret::new"), "{error}");
     // The right forms build.
     assert!(SignatureLayer::new(

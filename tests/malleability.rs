@@ -37,7 +37,10 @@ async fn high_s_and_low_s_signatures_are_one_signature() {
         let context = WebhookContext::new();
         let mut request = Request::post("/sendgrid")
             .header(sendgrid::TIMESTAMP, timestamp)
-            .header(sendgrid::SIGNATURE, STANDARD.encode(signature.to_der().as_bytes()))
+            .header(
+                sendgrid::SIGNATURE,
+                STANDARD.encode(signature.to_der().as_bytes()),
+            )
             .body(Full::new(Bytes::from_static(body)))
             .unwrap();
         request.extensions_mut().insert(context.clone());
@@ -54,5 +57,8 @@ async fn high_s_and_low_s_signatures_are_one_signature() {
         assert!(*ran.lock().unwrap());
         seen.push(context.snapshot().signature.expect("the matched signature"));
     }
-    assert_eq!(seen[0], seen[1], "both spellings are recorded as one signature");
+    assert_eq!(
+        seen[0], seen[1],
+        "both spellings are recorded as one signature"
+    );
 }

@@ -17,13 +17,17 @@ use tower_webhook::signature::{Keyring, Outgoing, Scheme, SignatureLayer, Signer
 use tower_webhook::Secret;
 
 fn form(params: usize) -> String {
-    (0..params).map(|i| format!("P{i}=v")).collect::<Vec<_>>().join("&")
+    (0..params)
+        .map(|i| format!("P{i}=v"))
+        .collect::<Vec<_>>()
+        .join("&")
 }
 
 #[tokio::test]
 async fn twilio_refuses_forms_beyond_the_parameter_limit_even_signed() {
     let token = "twilio-auth-token-0123";
-    let scheme = || twilio::twilio().public_url(PublicUrl::base("https://hooks.example.com").unwrap());
+    let scheme =
+        || twilio::twilio().public_url(PublicUrl::base("https://hooks.example.com").unwrap());
     let layer = SignatureLayer::new(scheme(), Keyring::single(Secret::new(token).unwrap()))
         .unwrap()
         .body_limit(4 << 20);

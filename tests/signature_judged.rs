@@ -42,10 +42,22 @@ async fn judge(
 async fn a_signature_without_its_id_is_malformed_not_a_legacy_token() {
     let tokens = TokenSet::new().with("legacy", Secret::new("the-legacy-token-123").unwrap());
     let cases = [
-        ("standard", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "webhook-id"),
-        ("gitlab", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "webhook-id"),
+        (
+            "standard",
+            "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+            "webhook-id",
+        ),
+        (
+            "gitlab",
+            "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+            "webhook-id",
+        ),
         ("svix", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "svix-id"),
-        ("twitch", "twitch-subscription-secret", "twitch-eventsub-message-id"),
+        (
+            "twitch",
+            "twitch-subscription-secret",
+            "twitch-eventsub-message-id",
+        ),
     ];
     for (preset, secret, id) in cases {
         let layer = SignatureLayer::preset(preset, secret)
@@ -57,7 +69,11 @@ async fn a_signature_without_its_id_is_malformed_not_a_legacy_token() {
             .unwrap();
         // Signature as signed plus the legacy token: judged by the signature
         // (it is not fresh, but no replay layer is in this test).
-        assert_eq!(judge(&layer, &signed).await, (StatusCode::OK, None), "{preset}");
+        assert_eq!(
+            judge(&layer, &signed).await,
+            (StatusCode::OK, None),
+            "{preset}"
+        );
         let without_id: Vec<_> = signed.iter().filter(|(n, _)| n != id).cloned().collect();
         assert_eq!(
             judge(&layer, &without_id).await,

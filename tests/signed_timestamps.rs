@@ -31,7 +31,9 @@ async fn send(
     headers: Vec<(HeaderName, HeaderValue)>,
     body: Vec<u8>,
 ) -> StatusCode {
-    support::post_with(addr, "/hook", &headers, &body).await.status
+    support::post_with(addr, "/hook", &headers, &body)
+        .await
+        .status
 }
 
 #[test]
@@ -53,7 +55,10 @@ async fn discord_and_sendgrid_deliveries_are_held_to_the_window() {
                 Keyring::new().with(Key::new("app", discord::public_key(public).unwrap())),
             )
             .unwrap(),
-            Signer::new(Arc::new(discord::discord()), discord::signing_key(seed).unwrap()),
+            Signer::new(
+                Arc::new(discord::discord()),
+                discord::signing_key(seed).unwrap(),
+            ),
         ),
         (
             SignatureLayer::new(
@@ -61,7 +66,10 @@ async fn discord_and_sendgrid_deliveries_are_held_to_the_window() {
                 Keyring::new().with(Key::new("sg", KeyMaterial::EcdsaP256(*ec.verifying_key()))),
             )
             .unwrap(),
-            Signer::new(Arc::new(sendgrid::sendgrid()), KeyMaterial::EcdsaP256Signing(ec)),
+            Signer::new(
+                Arc::new(sendgrid::sendgrid()),
+                KeyMaterial::EcdsaP256Signing(ec),
+            ),
         ),
     ];
     for (layer, signer) in setups {
@@ -69,7 +77,9 @@ async fn discord_and_sendgrid_deliveries_are_held_to_the_window() {
         let body = b"{\"type\":1}".to_vec();
         let fresh = signer.sign(&Outgoing::new(&body, unix_now(), "")).unwrap();
         assert_eq!(send(addr, fresh, body.clone()).await, StatusCode::OK);
-        let stale = signer.sign(&Outgoing::new(&body, unix_now() - 3600, "")).unwrap();
+        let stale = signer
+            .sign(&Outgoing::new(&body, unix_now() - 3600, ""))
+            .unwrap();
         assert_eq!(send(addr, stale, body).await, StatusCode::UNAUTHORIZED);
     }
 }
@@ -91,8 +101,14 @@ async fn mailgun_deliveries_are_held_to_the_window() {
         HeaderName::from_static("content-type"),
         HeaderValue::from_static("application/json"),
     )];
-    let fresh = body(unix_now(), "a8ce0edb2dd8301dee6c2405235584e45aa91d1e9f979f3de0");
+    let fresh = body(
+        unix_now(),
+        "a8ce0edb2dd8301dee6c2405235584e45aa91d1e9f979f3de0",
+    );
     assert_eq!(send(addr, json.clone(), fresh).await, StatusCode::OK);
-    let stale = body(unix_now() - 3600, "b8ce0edb2dd8301dee6c2405235584e45aa91d1e9f979f3de0");
+    let stale = body(
+        unix_now() - 3600,
+        "b8ce0edb2dd8301dee6c2405235584e45aa91d1e9f979f3de0",
+    );
     assert_eq!(send(addr, json, stale).await, StatusCode::UNAUTHORIZED);
 }

@@ -19,7 +19,10 @@ use tower_webhook::{Reason, Secret};
 const NOW: i64 = 1_700_000_000;
 
 /// The status and rejection reason `layer` gives `request`.
-async fn judge(layer: &SignatureLayer, request: Request<Full<Bytes>>) -> (StatusCode, Option<Reason>) {
+async fn judge(
+    layer: &SignatureLayer,
+    request: Request<Full<Bytes>>,
+) -> (StatusCode, Option<Reason>) {
     let handler = service_fn(|_: Request<_>| async {
         Ok::<_, Infallible>(Response::new(Full::new(Bytes::from_static(b"ran"))))
     });
@@ -30,11 +33,7 @@ async fn judge(layer: &SignatureLayer, request: Request<Full<Bytes>>) -> (Status
     )
 }
 
-fn request(
-    uri: &str,
-    headers: &[(HeaderName, HeaderValue)],
-    body: &[u8],
-) -> Request<Full<Bytes>> {
+fn request(uri: &str, headers: &[(HeaderName, HeaderValue)], body: &[u8]) -> Request<Full<Bytes>> {
     let mut request = Request::post(uri)
         .header("host", "hooks.example.com")
         .body(Full::new(Bytes::copy_from_slice(body)))
@@ -80,10 +79,7 @@ async fn hubspot_v3_query_digits_cannot_move_into_the_timestamp() {
     let signer = Signer::preset("hubspot-v3", secret).unwrap();
     // A body-less delivery for `?userId=100`.
     let signed = signer
-        .sign(
-            &Outgoing::new(b"", NOW, "")
-                .to_url("https://hooks.example.com/hook?userId=100"),
-        )
+        .sign(&Outgoing::new(b"", NOW, "").to_url("https://hooks.example.com/hook?userId=100"))
         .unwrap();
     let ts = value(&signed, &hubspot::TIMESTAMP).to_owned();
     assert_eq!(
@@ -95,7 +91,10 @@ async fn hubspot_v3_query_digits_cannot_move_into_the_timestamp() {
     // `?userId=100` + `ts` read as `?userId=1` + `00ts`: the same bytes.
     let spliced = with(&signed, &hubspot::TIMESTAMP, &format!("00{ts}"));
     let verdict = judge(&layer, request("/hook?userId=1", &spliced, b"")).await;
-    assert_eq!(verdict, (StatusCode::UNAUTHORIZED, Some(Reason::TimestampMalformed)));
+    assert_eq!(
+        verdict,
+        (StatusCode::UNAUTHORIZED, Some(Reason::TimestampMalformed))
+    );
 
     // The timestamp's first digit moved into the URI.
     let spliced = with(&signed, &hubspot::TIMESTAMP, &ts[1..]);
@@ -104,7 +103,10 @@ async fn hubspot_v3_query_digits_cannot_move_into_the_timestamp() {
 
     // The URI's last digit moved into the body.
     let verdict = judge(&layer, request("/hook?userId=10", &signed, b"0")).await;
-    assert_eq!(verdict, (StatusCode::UNAUTHORIZED, Some(Reason::SignatureMalformed)));
+    assert_eq!(
+        verdict,
+        (StatusCode::UNAUTHORIZED, Some(Reason::SignatureMalformed))
+    );
 }
 
 #[tokio::test]
@@ -129,7 +131,9 @@ async fn hubspot_v3_body_digits_cannot_move_into_the_timestamp() {
     let mut longer = body.to_vec();
     longer.push(ts.as_bytes()[0]);
     let spliced = with(&signed, &hubspot::TIMESTAMP, &ts[1..]);
-    assert!(refused(judge(&layer, request("/hook", &spliced, &longer)).await));
+    assert!(refused(
+        judge(&layer, request("/hook", &spliced, &longer)).await
+    ));
 }
 
 #[tokio::test]
@@ -227,22 +231,35 @@ async fn sendgrid_body_digits_cannot_move_into_the_timestamp() {
 #[tokio::test]
 async fn twitch_id_and_timestamp_keep_their_boundary() {
     let secret = "twitch-subscription-secret";
-    let layer = SignatureLayer::new(schemes::twitch(), Keyring::single(Secret::new(secret).unwrap()))
-        .unwrap();
+    let layer = SignatureLayer::new(
+        schemes::twitch(),
+        Keyring::single(Secret::new(secret).unwrap()),
+    )
+    .unwrap();
     let signed = Signer::preset("twitch", secret)
         .unwrap()
         .sign(&Outgoing::new(b"{}", NOW, "msg-2"))
         .unwrap();
-    assert_eq!(judge(&layer, request("/t", &signed, b"{}")).await.0, StatusCode::OK);
+    assert_eq!(
+        judge(&layer, request("/t", &signed, b"{}")).await.0,
+        StatusCode::OK
+    );
     let id = HeaderName::from_static("twitch-eventsub-message-id");
     let ts = HeaderName::from_static("twitch-eventsub-message-timestamp");
     let stamp = value(&signed, &ts).to_owned();
     // The id's last byte into the timestamp, the timestamp's first into the id,
     // the timestamp's last into the body.
     let cases = [
-        (with(&with(&signed, &id, "msg-"), &ts, &format!("2{stamp}")), &b"{}"[..]),
         (
-            with(&with(&signed, &id, &format!("msg-2{}", &stamp[..1])), &ts, &stamp[1..]),
+            with(&with(&signed, &id, "msg-"), &ts, &format!("2{stamp}")),
+            &b"{}"[..],
+        ),
+        (
+            with(
+                &with(&signed, &id, &format!("msg-2{}", &stamp[..1])),
+                &ts,
+                &stamp[1..],
+            ),
             b"{}",
         ),
         (with(&signed, &ts, &stamp[..stamp.len() - 1]), b"Z{}"),
@@ -265,8 +282,8 @@ async fn standard_webhooks_ids_never_hold_the_separator() {
         .unwrap()
         .sign(&Outgoing::new(b"{}", NOW, "msg.123"));
     assert!(error.is_err(), "the signing side refuses such an id");
-    let layer = SignatureLayer::new(scheme, Keyring::single(Secret::from_whsec(secret).unwrap()))
-        .unwrap();
+    let layer =
+        SignatureLayer::new(scheme, Keyring::single(Secret::from_whsec(secret).unwrap())).unwrap();
     let signed = Signer::preset("standard", secret)
         .unwrap()
         .sign(&Outgoing::new(b"{}", NOW, "msg_123"))
@@ -284,12 +301,24 @@ async fn standard_webhooks_ids_never_hold_the_separator() {
 async fn timestamps_have_one_spelling_in_every_preset() {
     let presets = [
         ("stripe", "whsec_test_secret", "stripe-signature"),
-        ("slack", "8f742231b10e8888abcd99yyyzzz85a5", "x-slack-request-timestamp"),
-        ("standard", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "webhook-timestamp"),
+        (
+            "slack",
+            "8f742231b10e8888abcd99yyyzzz85a5",
+            "x-slack-request-timestamp",
+        ),
+        (
+            "standard",
+            "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+            "webhook-timestamp",
+        ),
         ("zoom", "zoom-secret-token", "x-zm-request-timestamp"),
         ("paddle", "pdl_ntfset_secret", "paddle-signature"),
         ("timestamped", "generic-secret", "x-timestamp"),
-        ("hubspot-v3", "yyyyyyyy-yyyy-yyyy-yyyy-yyyyyyyyyyyy", "x-hubspot-request-timestamp"),
+        (
+            "hubspot-v3",
+            "yyyyyyyy-yyyy-yyyy-yyyy-yyyyyyyyyyyy",
+            "x-hubspot-request-timestamp",
+        ),
     ];
     for (preset, secret, header) in presets {
         let scheme = schemes::by_name(preset).unwrap();

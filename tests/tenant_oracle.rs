@@ -17,7 +17,10 @@ use tower_webhook::token::TokenLayer;
 use tower_webhook::{Secret, WebhookStack};
 
 fn token_policy(layer: TokenLayer) -> tower_webhook::tenant::TenantPolicy {
-    WebhookStack::new().token(layer).into_tenant_policy().unwrap()
+    WebhookStack::new()
+        .token(layer)
+        .into_tenant_policy()
+        .unwrap()
 }
 
 async fn ask(addr: std::net::SocketAddr, path: &str) -> support::Reply {
@@ -43,8 +46,14 @@ fn answer(reply: &support::Reply) -> (StatusCode, Vec<(String, Vec<u8>)>, Bytes)
 async fn known_and_unknown_tenants_answer_alike() {
     let secret = || Secret::new("tenant-token-4b1d9e").unwrap();
     let tenants = StaticTenants::new()
-        .with_policy("bearer", token_policy(TokenLayer::bearer().accept("k", secret())))
-        .with_policy("basic", token_policy(TokenLayer::basic().accept("k", secret())))
+        .with_policy(
+            "bearer",
+            token_policy(TokenLayer::bearer().accept("k", secret())),
+        )
+        .with_policy(
+            "basic",
+            token_policy(TokenLayer::basic().accept("k", secret())),
+        )
         .with_policy(
             "header",
             token_policy(
@@ -59,12 +68,18 @@ async fn known_and_unknown_tenants_answer_alike() {
     assert_eq!(unknown.0, StatusCode::UNAUTHORIZED);
     for known in ["bearer", "basic", "header"] {
         let reply = ask(addr, &format!("/hooks/{known}")).await;
-        assert_eq!(answer(&reply), unknown, "{known} answers like an unknown tenant");
+        assert_eq!(
+            answer(&reply),
+            unknown,
+            "{known} answers like an unknown tenant"
+        );
     }
 
     // One challenge for everyone, when the operator wants one.
-    let tenants = StaticTenants::new()
-        .with_policy("bearer", token_policy(TokenLayer::bearer().accept("k", secret())));
+    let tenants = StaticTenants::new().with_policy(
+        "bearer",
+        token_policy(TokenLayer::bearer().accept("k", secret())),
+    );
     let layer = TenantLayer::new(TenantKey::PathAfter("/hooks".into()), tenants)
         .challenge(HeaderValue::from_static("Bearer realm=\"hooks\""));
     let app = Router::new().route("/hooks/{tenant}", post(|| async { "ok" }).layer(layer));
@@ -85,7 +100,11 @@ async fn invalidate_forgets_every_spelling_of_a_case_insensitive_name() {
     let rows = Arc::clone(&table);
     // Looks names up case-insensitively, as a SQL collation would.
     let resolver = move |tenant: String| {
-        let token = rows.read().unwrap().get(&tenant.to_ascii_lowercase()).cloned();
+        let token = rows
+            .read()
+            .unwrap()
+            .get(&tenant.to_ascii_lowercase())
+            .cloned();
         async move {
             let Some(token) = token else {
                 return Ok::<_, std::io::Error>(TenantLookup::Unknown);
@@ -109,7 +128,11 @@ async fn invalidate_forgets_every_spelling_of_a_case_insensitive_name() {
         support::send(request).await.status
     };
     for path in ["/hooks/acme", "/hooks/ACME", "/hooks/Acme"] {
-        assert_eq!(deliver(path, "token-one-8f3a2c").await, StatusCode::OK, "{path}");
+        assert_eq!(
+            deliver(path, "token-one-8f3a2c").await,
+            StatusCode::OK,
+            "{path}"
+        );
     }
     table
         .write()
@@ -122,6 +145,10 @@ async fn invalidate_forgets_every_spelling_of_a_case_insensitive_name() {
             StatusCode::UNAUTHORIZED,
             "{path}: the old token is gone"
         );
-        assert_eq!(deliver(path, "token-two-61d0e7").await, StatusCode::OK, "{path}");
+        assert_eq!(
+            deliver(path, "token-two-61d0e7").await,
+            StatusCode::OK,
+            "{path}"
+        );
     }
 }

@@ -221,7 +221,10 @@ impl Stamp {
         Self::parse_with(text, |text| format.parse_fixed_width(text))
     }
 
-    fn parse_with(text: &[u8], parse: impl FnOnce(&[u8]) -> Option<i64>) -> Result<Self, Rejection> {
+    fn parse_with(
+        text: &[u8],
+        parse: impl FnOnce(&[u8]) -> Option<i64>,
+    ) -> Result<Self, Rejection> {
         let text = text.trim_ascii();
         let unix_millis = parse(text).ok_or_else(|| Rejection::new(Reason::TimestampMalformed))?;
         Ok(Self {

@@ -6,8 +6,8 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::request::Parts;
 use http::header::WWW_AUTHENTICATE;
+use http::request::Parts;
 use http::{HeaderValue, Request, Response, StatusCode};
 use moka::future::Cache;
 use tower_layer::Layer;

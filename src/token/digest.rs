@@ -59,7 +59,14 @@ mod tests {
     #[test]
     fn equal_inputs_match_and_lengths_do_not_matter() {
         assert!(Digest::of(b"token").matches(&Digest::of(b"token")));
-        for other in [&b""[..], b"t", b"toke", b"tokenn", b"token\0", &[b'x'; 4096]] {
+        for other in [
+            &b""[..],
+            b"t",
+            b"toke",
+            b"tokenn",
+            b"token\0",
+            &[b'x'; 4096],
+        ] {
             assert!(!Digest::of(b"token").matches(&Digest::of(other)));
         }
     }

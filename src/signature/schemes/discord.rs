@@ -125,7 +125,8 @@ impl Scheme for Discord {
             .ok_or_else(|| Rejection::new(Reason::SignatureMalformed))?;
         // The text is signed as sent; it must still be a timestamp to be
         // handed to the replay layer.
-        let stamp = Stamp::from_header_fixed_width(&parts.headers, &TIMESTAMP, TimestampFormat::Seconds)?;
+        let stamp =
+            Stamp::from_header_fixed_width(&parts.headers, &TIMESTAMP, TimestampFormat::Seconds)?;
         let mut signatures = Signatures::new();
         signatures.push(0, bytes)?;
         signatures.set_timestamp(stamp);

@@ -220,7 +220,8 @@ impl HubSpot {
         let bytes = STANDARD
             .decode(value.trim_ascii())
             .map_err(|_| Rejection::new(Reason::SignatureMalformed))?;
-        let stamp = Stamp::from_header_fixed_width(&parts.headers, &TIMESTAMP, TimestampFormat::Millis)?;
+        let stamp =
+            Stamp::from_header_fixed_width(&parts.headers, &TIMESTAMP, TimestampFormat::Millis)?;
         let mut signatures = Signatures::new();
         signatures.push(0, bytes)?;
         signatures.set_timestamp(stamp);

@@ -145,7 +145,8 @@ impl Scheme for SendGrid {
             .filter(|der| !der.is_empty() && der.len() <= MAX_DER_LEN)
             .and_then(|der| normalized(&der))
             .ok_or_else(|| Rejection::new(Reason::SignatureMalformed))?;
-        let stamp = Stamp::from_header_fixed_width(&parts.headers, &TIMESTAMP, TimestampFormat::Seconds)?;
+        let stamp =
+            Stamp::from_header_fixed_width(&parts.headers, &TIMESTAMP, TimestampFormat::Seconds)?;
         let mut signatures = Signatures::new();
         signatures.push(0, bytes.to_vec())?;
         signatures.set_timestamp(stamp);
@@ -162,8 +163,10 @@ impl Scheme for SendGrid {
         let timestamp = &signatures.timestamp()?.text;
         // Candidates are normalised `r ‖ s` (see [`normalized`]).
         signatures.candidates().iter().position(|candidate| {
-            Signature::from_slice(&candidate.bytes)
-                .is_ok_and(|signature| key.multipart_verify(&[timestamp, delivery.body], &signature).is_ok())
+            Signature::from_slice(&candidate.bytes).is_ok_and(|signature| {
+                key.multipart_verify(&[timestamp, delivery.body], &signature)
+                    .is_ok()
+            })
         })
     }
 
@@ -221,7 +224,12 @@ mod tests {
         assert_ne!(high.to_bytes(), low.to_bytes());
         let high_der = high.to_der();
         let public = *private.verifying_key();
-        assert!(verify(&public, b"1600112502", b"[]\r\n", high_der.as_bytes()));
+        assert!(verify(
+            &public,
+            b"1600112502",
+            b"[]\r\n",
+            high_der.as_bytes()
+        ));
         assert_eq!(
             normalized(high_der.as_bytes()),
             normalized(low.to_der().as_bytes())
