@@ -107,7 +107,7 @@ mod tests {
             let path = format!("/{}", segs.join("/"));
             let redacted = redact(&path, &[index]);
             if let Some(secret) = segs.get(index).filter(|s| !s.is_empty()) {
-                let kept: Vec<&str> = redacted.trim_start_matches('/').split('/').collect();
+                let kept: Vec<&str> = redacted.strip_prefix('/').unwrap_or(&redacted).split('/').collect();
                 proptest::prop_assert_ne!(kept[index], secret.as_str());
                 proptest::prop_assert_eq!(kept.len(), segs.len());
             } else {
