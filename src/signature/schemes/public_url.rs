@@ -284,6 +284,23 @@ mod tests {
     }
 
     proptest::proptest! {
+        /// `{URL}{body}` accepted at one boundary is refused at every other:
+        /// the signed bytes have one reading.
+        #[test]
+        fn url_and_body_have_one_split(
+            tail in "[a-z0-9/?=&%{}\\[\\]\" ]{0,12}",
+            body in "[a-z0-9/?=&%{}\\[\\]\" ]{0,12}",
+        ) {
+            let url = format!("https://h.example/p{tail}");
+            let joined = format!("{url}{body}");
+            let fixed = "https://h.example/p".len();
+            let accepted: Vec<usize> = (fixed..=joined.len())
+                .filter(|&cut| joined.is_char_boundary(cut))
+                .filter(|&cut| url_and_body_split_once(&joined[..cut], joined[cut..].as_bytes()))
+                .collect();
+            proptest::prop_assert!(accepted.len() <= 1, "{joined:?} splits at {accepted:?}");
+        }
+
         #[test]
         fn never_panics_on_any_input(
             text in "\\PC{0,60}",
