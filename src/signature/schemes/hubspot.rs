@@ -243,11 +243,10 @@ impl HubSpot {
             Reason::SignatureMalformed,
         )? {
             Some(version) if version.trim_ascii() == self.version.label().as_bytes() => {}
-            // Another version's signature: not ours to judge (lets a
-            // `FirstPresent` of v2 and v1 dispatch on the version header).
-            Some(version) if matches!(version.trim_ascii(), b"v1" | b"v2") => {
-                return Err(Rejection::new(Reason::SignatureMissing))
-            }
+            // Another version's signature (or none named) is still a
+            // signature this request carries: it is judged by it and
+            // refused, never passed on to a legacy token, as a signature of
+            // a version we do not accept is in every scheme.
             _ => return Err(Rejection::new(Reason::SignatureMalformed)),
         }
         let bytes = hex::decode(value.trim_ascii())
