@@ -94,6 +94,18 @@ async fn a_signature_without_its_id_is_malformed_not_a_legacy_token() {
         judge(&layer, &v1).await,
         (StatusCode::UNAUTHORIZED, Some(Reason::SignatureMalformed))
     );
+    // Square without its deprecated SHA-1 signature enabled, receiving one.
+    let layer = SignatureLayer::preset("square", "Ibxx_5AKakO-3qeNVR61Dw")
+        .unwrap()
+        .accept_legacy_token(LEGACY, tokens.clone());
+    let sha1 = [(
+        HeaderName::from_static("x-square-signature"),
+        HeaderValue::from_static("c2lnbmF0dXJl"),
+    )];
+    assert_eq!(
+        judge(&layer, &sha1).await,
+        (StatusCode::UNAUTHORIZED, Some(Reason::SignatureMalformed))
+    );
     // No signature header at all: the legacy token still works.
     let layer = SignatureLayer::preset("standard", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
         .unwrap()

@@ -117,6 +117,11 @@ impl Scheme for Square {
             .flatten()
         {
             signatures.push(SHA1, decode(value)?)?;
+        } else if parts.headers.contains_key(LEGACY_SIGNATURE) {
+            // Square's own (deprecated) signature, not accepted here: the
+            // request is judged by it and refused, never passed on to a
+            // legacy token.
+            return Err(Rejection::new(Reason::SignatureMalformed));
         } else {
             return Err(Rejection::new(Reason::SignatureMissing));
         }
