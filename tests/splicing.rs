@@ -346,3 +346,25 @@ async fn timestamps_have_one_spelling_in_every_preset() {
         );
     }
 }
+
+#[tokio::test]
+async fn square_url_digits_cannot_move_into_the_body() {
+    let secret = "Ibxx_5AKakO-3qeNVR61Dw";
+    let layer = SignatureLayer::preset("square", secret).unwrap();
+    let body = br#"{"event_id":"e1"}"#;
+    let signed = Signer::preset("square", secret)
+        .unwrap()
+        .sign(&Outgoing::new(body, NOW, "").to_url("https://hooks.example.com/sq?merchant=100"))
+        .unwrap();
+    assert_eq!(
+        judge(&layer, request("/sq?merchant=100", &signed, body)).await,
+        (StatusCode::OK, None)
+    );
+    // `?merchant=100` + `{…}` read as `?merchant=10` + `0{…}`.
+    let mut longer = b"0".to_vec();
+    longer.extend_from_slice(body);
+    assert_eq!(
+        judge(&layer, request("/sq?merchant=10", &signed, &longer)).await,
+        (StatusCode::UNAUTHORIZED, Some(Reason::SignatureMalformed))
+    );
+}
