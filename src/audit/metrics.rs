@@ -8,7 +8,7 @@
 //!
 //! | name | labels | counts |
 //! |---|---|---|
-//! | `webhook_requests_total` | `outcome`: `accepted`, `rejected` | requests |
+//! | `webhook_requests_total` | `outcome`: an [`Outcome`](super::Outcome) name (`accepted`, `rejected`) | requests |
 //! | `webhook_rejections_total` | `reason`: a [`Reason`](crate::Reason) name | rejections, by reason |
 //! | `webhook_service_errors_total` | | requests the inner service answered with `Err` |
 //! | `webhook_requests_by_tenant_total` | `tenant`, `method` | requests per tenant and authentication method |
@@ -35,7 +35,7 @@ use std::sync::Arc;
 
 use ::metrics::{counter, SharedString};
 
-use super::event::{AuditEvent, Outcome};
+use super::event::AuditEvent;
 
 /// Requests, labelled `outcome`.
 pub const REQUESTS: &str = "webhook_requests_total";
@@ -51,11 +51,7 @@ pub const SINK_PANICS: &str = "webhook_audit_sink_panics_total";
 /// Count `event`; `tenant` is the label [`AuditCounters`](super::AuditCounters)
 /// counted it under (already bounded).
 pub(crate) fn record(event: &AuditEvent, tenant: Arc<str>, method: &'static str) {
-    let outcome = match event.outcome {
-        Outcome::Accepted => "accepted",
-        Outcome::Rejected => "rejected",
-    };
-    counter!(REQUESTS, "outcome" => outcome).increment(1);
+    counter!(REQUESTS, "outcome" => event.outcome.as_str()).increment(1);
     if let Some(reason) = event.reason {
         counter!(REJECTIONS, "reason" => reason.as_str()).increment(1);
     }
