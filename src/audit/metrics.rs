@@ -1,4 +1,4 @@
-//! The audit counters through the [`metrics`](::metrics) facade (feature
+//! The audit counters through the [`metrics`] facade (feature
 //! `metrics`): the exporter the application installs (Prometheus,
 //! OpenTelemetry, StatsD, ...) publishes them; without one they cost a
 //! lookup that finds nothing.
