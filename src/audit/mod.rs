@@ -18,7 +18,8 @@
 //! ([`JsonLinesSink`]). The channel-backed sinks never make a request wait:
 //! when the consumer falls behind, events are dropped and counted.
 //! [`AuditCounters`] keep totals per outcome, reason, and tenant ×
-//! authentication method.
+//! authentication method; with the `metrics` feature they are also
+//! exported through the `metrics` facade (`audit::metrics`).
 //!
 //! ```
 //! use std::sync::atomic::{AtomicUsize, Ordering};
@@ -65,6 +66,8 @@
 mod counters;
 mod event;
 mod layer;
+#[cfg(feature = "metrics")]
+pub mod metrics;
 mod redact;
 mod sensitive;
 mod sink;
