@@ -256,6 +256,7 @@ pub struct HmacScheme {
     key_encoding: KeyEncoding,
     tolerance: Option<Tolerance>,
     verbatim_whsec: bool,
+    delivery_id_field: Option<Cow<'static, str>>,
 }
 
 impl HmacScheme {
@@ -269,6 +270,7 @@ impl HmacScheme {
             id: None,
             message: vec![Part::Body],
             key_encoding: KeyEncoding::Verbatim,
+            delivery_id_field: None,
             tolerance: None,
             verbatim_whsec: false,
         }
@@ -337,6 +339,15 @@ impl HmacScheme {
     /// The provider's documented timestamp window (see [`Scheme::tolerance`]).
     pub fn tolerance(mut self, tolerance: Tolerance) -> Self {
         self.tolerance = Some(tolerance);
+        self
+    }
+
+    /// The provider's delivery id is the field at JSON `pointer` of the
+    /// signed body (`/id` for Stripe), for the idempotency layer (see
+    /// [`Scheme::delivery_id_field`]). Ignored unless the message includes
+    /// the body.
+    pub fn delivery_id_field(mut self, pointer: impl Into<Cow<'static, str>>) -> Self {
+        self.delivery_id_field = Some(pointer.into());
         self
     }
 
@@ -485,6 +496,20 @@ impl Scheme for HmacScheme {
             KeyEncoding::Base64 => Secret::from_base64(shown)?,
         };
         Ok(KeyMaterial::shared(secret))
+    }
+
+    fn covers_body(&self) -> bool {
+        self.signs(&Part::Body)
+    }
+
+    fn covers_url(&self) -> bool {
+        self.signs(&Part::Method) || self.signs(&Part::PathAndQuery)
+    }
+
+    fn delivery_id_field(&self) -> Option<&str> {
+        self.delivery_id_field
+            .as_deref()
+            .filter(|_| self.covers_body())
     }
 
     fn tolerance(&self) -> Option<Tolerance> {
