@@ -226,7 +226,7 @@ impl WebhookStack {
             .as_ref()
             .is_some_and(|layer| layer.auth().verifies());
         if let Some(token) = &self.token {
-            if token.auth().verifies() && token.auth().tokens().is_empty() {
+            if token.auth().verifies() && !token.has_credentials() {
                 return Err(StackError::NoTokens);
             }
         }
