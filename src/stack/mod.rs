@@ -226,14 +226,14 @@ impl WebhookStack {
             .as_ref()
             .is_some_and(|layer| layer.auth().verifies());
         if let Some(token) = &self.token {
-            if token.auth().verifies() && token.auth().tokens().is_empty() {
+            if token.auth().verifies() && !token.has_credentials() {
                 return Err(StackError::NoTokens);
             }
         }
         let allowlisted = self
             .ip_filter
             .as_ref()
-            .is_some_and(|layer| !layer.policy().allowlist().is_empty());
+            .is_some_and(IpFilterLayer::restricts);
         if !token_verifies && scheme.is_none() && !allowlisted {
             if !self.unauthenticated {
                 return Err(StackError::NoAuthentication);
