@@ -269,3 +269,51 @@ async fn tls_to_redis_with_a_self_signed_certificate_is_verified() {
     assert!(refused.is_err(), "an unverified server was accepted");
     drop(redis);
 }
+
+#[cfg(feature = "redis")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn acl_user_database_and_prefix_are_applied() {
+    use tower_webhook::idempotency::{IdempotencyStore, RedisOptions, Reservation};
+
+    let redis = RedisProcess::start(&[]);
+    assert_eq!(
+        redis
+            .cli(&[
+                "ACL",
+                "SETUSER",
+                "webhooks",
+                "on",
+                ">s3cret-pass",
+                "~*",
+                "+@all"
+            ])
+            .trim(),
+        "OK"
+    );
+    let options = || {
+        RedisOptions::new()
+            .username("webhooks")
+            .database(3)
+            .key_prefix("billing:")
+    };
+    let refused = options().password("wrong").connect(&redis.url()).await;
+    assert!(refused.is_err(), "a wrong password was accepted");
+
+    let store = options()
+        .password("s3cret-pass")
+        .connect(&redis.url())
+        .await
+        .expect("the ACL user");
+    assert!(matches!(
+        store
+            .reserve("tenant/route/msg_1", Duration::from_secs(5))
+            .await,
+        Ok(Reservation::Acquired(_))
+    ));
+    // In database 3, under the prefix, the delivery key as a hash tag.
+    assert_eq!(redis.cli(&["-n", "0", "DBSIZE"]).trim(), "0");
+    assert_eq!(
+        redis.cli(&["-n", "3", "KEYS", "*"]).trim(),
+        "billing:{tenant/route/msg_1}"
+    );
+}
