@@ -6,18 +6,18 @@ use std::panic::{self, AssertUnwindSafe};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::Instant;
+use std::time::{Instant, SystemTime};
 
-use http::{Method, Request, Response};
+use http::{HeaderName, Method, Request, Response};
 use pin_project_lite::pin_project;
 use tower_layer::Layer;
 use tower_service::Service;
 
 use super::counters::AuditCounters;
-use super::event::{AuditEvent, Outcome};
+use super::event::{rfc3339, sanitise_request_id, AuditEvent, EventNames, Outcome};
 use super::sink::{AuditSink, OnOutcome, TracingSink};
 use crate::context::WebhookContext;
-use crate::rejection::Reason;
+use crate::rejection::{Reason, Rejection};
 
 /// Records one [`AuditEvent`] per request, accepted or rejected, with what
 /// every inner layer decided. Place it outermost; see the
@@ -32,6 +32,7 @@ pub struct AuditLayer {
 pub(crate) struct AuditConfig {
     sinks: Vec<Arc<dyn AuditSink>>,
     counters: AuditCounters,
+    names: EventNames,
 }
 
 impl AuditConfig {
@@ -75,6 +76,7 @@ impl AuditLayer {
             config: Arc::new(AuditConfig {
                 sinks: Vec::new(),
                 counters: AuditCounters::new(),
+                names: EventNames::Current,
             }),
         }
     }
@@ -98,6 +100,20 @@ impl AuditLayer {
             outcome: Outcome::Rejected,
             callback,
         })
+    }
+
+    /// Name events and fields in `names`' spelling: [`EventNames::Seed`]
+    /// gives `webhook.triggered` / `webhook.rejected` with `auth` and
+    /// `reason`, for dashboards built on the receiver this crate grew from.
+    ///
+    /// ```
+    /// use tower_webhook::audit::{AuditLayer, EventNames};
+    ///
+    /// let audit = AuditLayer::new().event_names(EventNames::Seed);
+    /// # let _ = audit;
+    /// ```
+    pub fn event_names(self, names: EventNames) -> Self {
+        self.edit(|config| config.names = names)
     }
 
     /// The running totals of this layer's events (shared, live).
@@ -164,6 +180,11 @@ where
             context: WebhookContext::of(&mut request),
             method: request.method().clone(),
             path: request.uri().path().to_owned(),
+            request_id: request
+                .headers()
+                .get(X_REQUEST_ID)
+                .and_then(|id| sanitise_request_id(id.as_bytes())),
+            at: SystemTime::now(),
             start: Instant::now(),
         });
         ResponseFuture {
@@ -179,7 +200,34 @@ struct Record {
     context: WebhookContext,
     method: Method,
     path: String,
+    request_id: Option<Arc<str>>,
+    at: SystemTime,
     start: Instant,
+}
+
+/// The header tower-http's `SetRequestIdLayer` writes.
+const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// What the response head says beyond its status.
+#[derive(Default)]
+struct Answer {
+    reason: Option<Reason>,
+    detail: Option<Arc<str>>,
+    grpc_status: Option<u16>,
+}
+
+impl Answer {
+    fn of<B>(response: &Response<B>) -> Self {
+        let rejection = Rejection::of(response);
+        Self {
+            reason: response.extensions().get::<Reason>().copied(),
+            detail: rejection.and_then(|r| r.detail()).map(Arc::from),
+            grpc_status: response
+                .headers()
+                .get("grpc-status")
+                .and_then(|code| code.to_str().ok()?.parse().ok()),
+        }
+    }
 }
 
 /// What became of the request, for the event.
@@ -191,11 +239,11 @@ enum Ending {
 }
 
 impl Record {
-    fn emit(self, status: u16, reason: Option<Reason>, ending: Ending) {
+    fn emit(self, status: u16, answer: Answer, ending: Ending) {
         let mut verification = self.context.snapshot();
         // A layer that answered without the context still tags its answer.
-        verification.rejection = verification.rejection.or(reason);
-        let event = AuditEvent::new(
+        verification.rejection = verification.rejection.or(answer.reason);
+        let mut event = AuditEvent::new(
             verification,
             status,
             &self.method,
@@ -204,6 +252,12 @@ impl Record {
             matches!(ending, Ending::Failed),
             matches!(ending, Ending::Cancelled),
         );
+        event.names = self.config.names;
+        event.event = self.config.names.name(event.outcome);
+        event.timestamp = rfc3339(self.at);
+        event.request_id = self.request_id;
+        event.detail = answer.detail;
+        event.grpc_status = answer.grpc_status;
         self.config.emit(&event);
     }
 }
@@ -221,7 +275,7 @@ pin_project! {
             // Dropped before the response: the client went away (or a
             // timeout fired). The request still gets its event.
             if let Some(record) = this.project().record.take() {
-                record.emit(CANCELLED_STATUS, None, Ending::Cancelled);
+                record.emit(CANCELLED_STATUS, Answer::default(), Ending::Cancelled);
             }
         }
     }
@@ -244,10 +298,10 @@ where
             match &output {
                 Ok(response) => record.emit(
                     response.status().as_u16(),
-                    response.extensions().get::<Reason>().copied(),
+                    Answer::of(response),
                     Ending::Answered,
                 ),
-                Err(_) => record.emit(500, None, Ending::Failed),
+                Err(_) => record.emit(500, Answer::default(), Ending::Failed),
             }
         }
         Poll::Ready(output)

@@ -91,6 +91,10 @@ impl BodyCheck for ReplayCheck {
         self.body_limit
     }
 
+    fn body_limit_origin(&self) -> &'static str {
+        "ReplayLayer::body_limit"
+    }
+
     fn check_head(&self, parts: &mut Parts, context: &WebhookContext) -> Result<bool, Rejection> {
         if let Some(unix_millis) = source::signed(context) {
             return self.admit(unix_millis, true, context).map(|()| false);
