@@ -230,7 +230,8 @@ where
     let bytes = match parts.extensions.get::<RawBody>() {
         Some(raw) => raw.0.clone(),
         None => {
-            if let Some(declared) = declared_length(&parts.headers).filter(|&len| len > limit as u64)
+            if let Some(declared) =
+                declared_length(&parts.headers).filter(|&len| len > limit as u64)
             {
                 return Err(too_large(
                     format_args!("Content-Length {declared}"),
@@ -280,17 +281,17 @@ where
     B: Body,
     B::Error: Into<BoxError>,
 {
+    // The body's own errors are wrapped, so a `LengthLimitError` at the top
+    // is our `Limited`'s, and one inside is a limit further out.
+    let body = body.map_err(|error| Inner(error.into()));
     match Limited::new(body, limit).collect().await {
         Ok(collected) => Ok(collected.to_bytes()),
-        // Our own `Limited` fired.
-        Err(error) if error.downcast_ref::<LengthLimitError>().is_some() => Err(too_large(
-            format_args!("streamed body"),
-            limit,
-            origin,
-        )),
+        Err(error) if error.is::<LengthLimitError>() => {
+            Err(too_large(format_args!("streamed body"), limit, origin))
+        }
         // A limit further out fired (tower-http's `RequestBodyLimitLayer`,
         // axum's `DefaultBodyLimit`): the body we read was cut off by a
-        // `Limited` of its own, and axum wraps that error in its own type.
+        // `Limited` of its own, which axum wraps in its own error type.
         Err(error) if caused_by_length_limit(&*error) => {
             Err(Rejection::new(Reason::PayloadTooLarge).with_detail(
                 "body over the limit of an outer layer (http_body_util::LengthLimitError, \
@@ -298,6 +299,22 @@ where
             ))
         }
         Err(_) => Err(Rejection::new(Reason::BodyReadFailed)),
+    }
+}
+
+/// An error of the body being read, as opposed to our own limit's.
+#[derive(Debug)]
+struct Inner(BoxError);
+
+impl fmt::Display for Inner {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for Inner {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&*self.0)
     }
 }
 

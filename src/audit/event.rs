@@ -171,9 +171,7 @@ pub(crate) fn sanitise_request_id(value: &[u8]) -> Option<Arc<str>> {
 /// `at` as RFC 3339 in UTC, to the millisecond.
 pub(crate) fn rfc3339(at: SystemTime) -> String {
     let at = OffsetDateTime::from(at);
-    let at = at
-        .replace_millisecond(at.millisecond())
-        .unwrap_or(at);
+    let at = at.replace_millisecond(at.millisecond()).unwrap_or(at);
     at.format(&Rfc3339).unwrap_or_default()
 }
 
@@ -252,5 +250,39 @@ impl AuditEvent {
     pub fn to_json(&self) -> String {
         // Only strings, numbers and options of them: serialisation cannot fail.
         serde_json::to_string(self).unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn a_request_id_is_bounded_visible_ascii(value in proptest::collection::vec(any::<u8>(), 0..400)) {
+            match sanitise_request_id(&value) {
+                None => prop_assert!(value.is_empty()),
+                Some(id) => {
+                    prop_assert_eq!(id.len(), value.len().min(MAX_REQUEST_ID_LEN));
+                    prop_assert!(id.bytes().all(|b| b.is_ascii_graphic()));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_clean_request_id_is_kept_verbatim() {
+        assert_eq!(sanitise_request_id(b"7f1c-42").as_deref(), Some("7f1c-42"));
+    }
+
+    #[test]
+    fn timestamps_are_rfc3339_utc_to_the_millisecond() {
+        let at = epoch_plus_millis(1_764_596_055_123);
+        assert_eq!(rfc3339(at), "2025-12-01T13:34:15.123Z");
+    }
+
+    fn epoch_plus_millis(millis: u64) -> SystemTime {
+        std::time::UNIX_EPOCH + Duration::from_millis(millis) + Duration::from_nanos(456)
     }
 }
