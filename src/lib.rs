@@ -54,6 +54,7 @@
 
 pub mod body;
 pub mod chain;
+mod config_error;
 pub mod context;
 mod ext;
 #[cfg(feature = "axum")]
@@ -71,6 +72,7 @@ pub mod stack;
 pub mod tenant;
 pub mod token;
 
+pub use config_error::{header_name, ConfigError};
 pub use context::{AuthMethod, Authentication, Timestamp, Verification, WebhookContext};
 pub use ext::ServiceBuilderExt;
 pub use rejection::{Reason, Rejection};

@@ -460,3 +460,52 @@ fn unused_epoch_import_guard() {
     // Keeps UNIX_EPOCH in use for the timestamp assertions' clarity.
     assert!(SystemTime::now() > UNIX_EPOCH);
 }
+
+#[tokio::test]
+async fn names_from_configuration_are_refused_with_an_error_not_a_panic() {
+    use tower_webhook::replay::ReplayLayer;
+    use tower_webhook::tenant::TenantKey;
+    use tower_webhook::ConfigError;
+
+    let bad = "X Bad Header";
+    let header_error = |result: Result<(), ConfigError>, role: &str| {
+        let error = result.unwrap_err();
+        assert!(matches!(error, ConfigError::HeaderName { .. }), "{error}");
+        assert!(error.to_string().contains(role), "{error}");
+        assert!(error.to_string().contains(bad), "{error}");
+    };
+    header_error(TokenLayer::try_header(bad).map(drop), "token");
+    header_error(ReplayLayer::try_header(bad).map(drop), "replay");
+    header_error(
+        IdempotencyLayer::try_from_header(bad).map(drop),
+        "idempotency",
+    );
+    header_error(TenantKey::try_header(bad).map(drop), "tenant");
+    for bad_realm in ["say \"hi\"", "back\\slash", "tab\there", "é"] {
+        let error = TokenLayer::try_header("x-token")
+            .unwrap()
+            .try_realm(bad_realm)
+            .unwrap_err();
+        assert!(matches!(error, ConfigError::Realm { .. }), "{error}");
+    }
+    // The infallible twins, for literals, panic as documented.
+    assert!(std::panic::catch_unwind(|| TokenLayer::header(bad)).is_err());
+    assert!(std::panic::catch_unwind(|| ReplayLayer::header(bad)).is_err());
+    assert!(std::panic::catch_unwind(|| TokenLayer::bearer().realm("\"")).is_err());
+
+    // A good name from configuration, in any case, works end to end.
+    let layer = TokenLayer::try_header("X-Acme-Token")
+        .unwrap()
+        .try_realm("acme hooks")
+        .unwrap()
+        .accept("ci", Secret::new("acme-token-0123456789").unwrap());
+    let addr = support::serve(Router::new().route("/acme", handler().layer(layer))).await;
+    let token = (
+        HeaderName::from_static("x-acme-token"),
+        HeaderValue::from_static("acme-token-0123456789"),
+    );
+    let ok = support::post_with(addr, "/acme", &[token], b"{}").await;
+    assert_eq!(ok.status, StatusCode::OK);
+    let refused = support::post_with(addr, "/acme", &[], b"{}").await;
+    assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
+}

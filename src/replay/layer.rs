@@ -178,7 +178,8 @@ impl ReplayLayer {
     ///
     /// # Panics
     ///
-    /// If `name` is not a valid header name: a configuration mistake.
+    /// If `name` is not a valid header name: a configuration mistake. For a
+    /// name from configuration use [`try_header`](Self::try_header).
     pub fn header<N>(name: N) -> Self
     where
         HeaderName: TryFrom<N>,
@@ -188,6 +189,14 @@ impl ReplayLayer {
             Ok(name) => Self::from_source(Source::Header(name)),
             Err(error) => panic!("ReplayLayer::header: invalid header name: {error:?}"),
         }
+    }
+
+    /// [`header`](Self::header) with a name from configuration (any case),
+    /// refused with a [`ConfigError`](crate::ConfigError) when it is not a
+    /// header name.
+    pub fn try_header(name: &str) -> Result<Self, crate::ConfigError> {
+        let name = crate::header_name("replay timestamp", name)?;
+        Ok(Self::from_source(Source::Header(name)))
     }
 
     /// Read the timestamp from a field of the JSON body: a JSON pointer

@@ -127,10 +127,18 @@ impl TokenAuth {
     /// # Panics
     ///
     /// If `realm` holds a `"`, a `\` or a byte that is not printable ASCII
-    /// (a configuration error).
+    /// (a configuration error); [`try_realm`](Self::try_realm) answers an
+    /// error instead.
     pub fn realm(mut self, realm: &str) -> Self {
         self.challenges = Challenges::new(realm);
         self
+    }
+
+    /// [`realm`](Self::realm) with a value from configuration, refused with
+    /// a [`ConfigError`](crate::ConfigError) instead of a panic.
+    pub fn try_realm(self, realm: &str) -> Result<Self, crate::ConfigError> {
+        crate::config_error::check_realm(realm)?;
+        Ok(self.realm(realm))
     }
 
     /// Where tokens are read, in the order they are tried.
@@ -259,13 +267,9 @@ struct Challenges {
 
 impl Challenges {
     fn new(realm: &str) -> Self {
-        let printable = realm
-            .bytes()
-            .all(|b| (b' '..=b'~').contains(&b) && b != b'"' && b != b'\\');
-        assert!(
-            printable,
-            "realm must be printable ASCII without '\"' or '\\'"
-        );
+        if let Err(error) = crate::config_error::check_realm(realm) {
+            panic!("{error}");
+        }
         let value = |text: String| {
             HeaderValue::try_from(text).unwrap_or_else(|_| unreachable!("checked above"))
         };
