@@ -62,6 +62,8 @@ pub mod extract;
 pub mod guard;
 pub mod rejection;
 pub mod secret;
+#[cfg(feature = "test-util")]
+pub mod test_util;
 
 pub mod audit;
 pub mod idempotency;

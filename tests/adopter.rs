@@ -509,3 +509,26 @@ async fn names_from_configuration_are_refused_with_an_error_not_a_panic() {
     let refused = support::post_with(addr, "/acme", &[], b"{}").await;
     assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
 }
+
+#[test]
+fn sign_request_emits_every_header_github_sends() {
+    use tower_webhook::signature::Signer;
+    let signer = Signer::preset("github", SECRET).unwrap();
+    let mut request = Request::post("https://hooks.example.com/github")
+        .header("x-github-event", "push")
+        .body(b"{}".to_vec())
+        .unwrap();
+    signer
+        .sign_request(&mut request, 0, "72d3162e-cc78")
+        .unwrap();
+    let headers = request.headers();
+    assert_eq!(headers["x-github-delivery"], "72d3162e-cc78");
+    assert_eq!(
+        headers["x-github-event"], "push",
+        "the caller's event is kept"
+    );
+    assert!(headers["x-hub-signature-256"]
+        .to_str()
+        .unwrap()
+        .starts_with("sha256="));
+}
