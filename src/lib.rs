@@ -54,12 +54,12 @@
 
 pub mod body;
 pub mod chain;
-mod config_error;
 pub mod context;
 mod ext;
 #[cfg(feature = "axum")]
 pub mod extract;
 pub mod guard;
+mod invalid_setting;
 pub mod rejection;
 pub mod secret;
 #[cfg(feature = "test-util")]
@@ -74,9 +74,9 @@ pub mod stack;
 pub mod tenant;
 pub mod token;
 
-pub use config_error::{header_name, ConfigError};
 pub use context::{AuthMethod, Authentication, Timestamp, Verification, WebhookContext};
 pub use ext::ServiceBuilderExt;
+pub use invalid_setting::{header_name, InvalidSetting};
 pub use rejection::{Reason, Rejection};
 pub use secret::Secret;
 pub use stack::{StackError, WebhookLayer, WebhookStack};

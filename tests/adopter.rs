@@ -465,12 +465,15 @@ fn unused_epoch_import_guard() {
 async fn names_from_configuration_are_refused_with_an_error_not_a_panic() {
     use tower_webhook::replay::ReplayLayer;
     use tower_webhook::tenant::TenantKey;
-    use tower_webhook::ConfigError;
+    use tower_webhook::InvalidSetting;
 
     let bad = "X Bad Header";
-    let header_error = |result: Result<(), ConfigError>, role: &str| {
+    let header_error = |result: Result<(), InvalidSetting>, role: &str| {
         let error = result.unwrap_err();
-        assert!(matches!(error, ConfigError::HeaderName { .. }), "{error}");
+        assert!(
+            matches!(error, InvalidSetting::HeaderName { .. }),
+            "{error}"
+        );
         assert!(error.to_string().contains(role), "{error}");
         assert!(error.to_string().contains(bad), "{error}");
     };
@@ -486,7 +489,7 @@ async fn names_from_configuration_are_refused_with_an_error_not_a_panic() {
             .unwrap()
             .try_realm(bad_realm)
             .unwrap_err();
-        assert!(matches!(error, ConfigError::Realm { .. }), "{error}");
+        assert!(matches!(error, InvalidSetting::Realm { .. }), "{error}");
     }
     // The infallible twins, for literals, panic as documented.
     assert!(std::panic::catch_unwind(|| TokenLayer::header(bad)).is_err());

@@ -192,9 +192,9 @@ impl ReplayLayer {
     }
 
     /// [`header`](Self::header) with a name from configuration (any case),
-    /// refused with a [`ConfigError`](crate::ConfigError) when it is not a
+    /// refused with an [`InvalidSetting`](crate::InvalidSetting) when it is not a
     /// header name.
-    pub fn try_header(name: &str) -> Result<Self, crate::ConfigError> {
+    pub fn try_header(name: &str) -> Result<Self, crate::InvalidSetting> {
         let name = crate::header_name("replay timestamp", name)?;
         Ok(Self::from_source(Source::Header(name)))
     }

@@ -23,9 +23,9 @@ pub enum TenantKey {
 
 impl TenantKey {
     /// [`Header`](Self::Header) with a name from configuration (any case),
-    /// refused with a [`ConfigError`](crate::ConfigError) when it is not a
+    /// refused with an [`InvalidSetting`](crate::InvalidSetting) when it is not a
     /// header name.
-    pub fn try_header(name: &str) -> Result<Self, crate::ConfigError> {
+    pub fn try_header(name: &str) -> Result<Self, crate::InvalidSetting> {
         Ok(TenantKey::Header(crate::header_name("tenant", name)?))
     }
 

@@ -135,9 +135,9 @@ impl TokenAuth {
     }
 
     /// [`realm`](Self::realm) with a value from configuration, refused with
-    /// a [`ConfigError`](crate::ConfigError) instead of a panic.
-    pub fn try_realm(self, realm: &str) -> Result<Self, crate::ConfigError> {
-        crate::config_error::check_realm(realm)?;
+    /// an [`InvalidSetting`](crate::InvalidSetting) instead of a panic.
+    pub fn try_realm(self, realm: &str) -> Result<Self, crate::InvalidSetting> {
+        crate::invalid_setting::check_realm(realm)?;
         Ok(self.realm(realm))
     }
 
@@ -267,7 +267,7 @@ struct Challenges {
 
 impl Challenges {
     fn new(realm: &str) -> Self {
-        if let Err(error) = crate::config_error::check_realm(realm) {
+        if let Err(error) = crate::invalid_setting::check_realm(realm) {
             panic!("{error}");
         }
         let value = |text: String| {

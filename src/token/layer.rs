@@ -70,9 +70,9 @@ impl TokenLayer {
     }
 
     /// Read the token from header `name`, a value from configuration (any
-    /// case): refused with a [`ConfigError`](crate::ConfigError) when it is
+    /// case): refused with an [`InvalidSetting`](crate::InvalidSetting) when it is
     /// not a header name.
-    pub fn try_header(name: &str) -> Result<Self, crate::ConfigError> {
+    pub fn try_header(name: &str) -> Result<Self, crate::InvalidSetting> {
         Ok(Self::new(TokenSource::try_header(name)?))
     }
 
@@ -164,9 +164,9 @@ impl TokenLayer {
     }
 
     /// [`realm`](Self::realm) with a value from configuration, refused with
-    /// a [`ConfigError`](crate::ConfigError) instead of a panic.
-    pub fn try_realm(self, realm: &str) -> Result<Self, crate::ConfigError> {
-        crate::config_error::check_realm(realm)?;
+    /// an [`InvalidSetting`](crate::InvalidSetting) instead of a panic.
+    pub fn try_realm(self, realm: &str) -> Result<Self, crate::InvalidSetting> {
+        crate::invalid_setting::check_realm(realm)?;
         Ok(self.realm(realm))
     }
 

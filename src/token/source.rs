@@ -1,6 +1,6 @@
 //! Where a token is read from.
 
-use crate::config_error::{header_name, ConfigError};
+use crate::invalid_setting::{header_name, InvalidSetting};
 use std::fmt;
 use std::sync::Arc;
 
@@ -78,8 +78,8 @@ impl TokenSource {
     }
 
     /// [`header`](Self::header) with a name from configuration (any case),
-    /// refused with a [`ConfigError`] when it is not a header name.
-    pub fn try_header(name: &str) -> Result<Self, ConfigError> {
+    /// refused with an [`InvalidSetting`] when it is not a header name.
+    pub fn try_header(name: &str) -> Result<Self, InvalidSetting> {
         Ok(Self::of(Kind::Header(header_name("token", name)?)))
     }
 

@@ -5,15 +5,15 @@
 //! panic on a value that is not valid, as `HeaderName::from_static` does: a
 //! typo in code is a bug to find at start-up. Values read from a file, the
 //! environment or a database go through the `try_` constructors instead,
-//! which answer a [`ConfigError`]:
+//! which answer an [`InvalidSetting`]:
 //!
 //! ```
 //! use tower_webhook::token::TokenLayer;
-//! use tower_webhook::ConfigError;
+//! use tower_webhook::InvalidSetting;
 //!
 //! let configured = "X Bad Header"; // e.g. read from a policy file
 //! let error = TokenLayer::try_header(configured).unwrap_err();
-//! assert!(matches!(error, ConfigError::HeaderName { .. }));
+//! assert!(matches!(error, InvalidSetting::HeaderName { .. }));
 //! assert_eq!(
 //!     error.to_string(),
 //!     "invalid token header name \"X Bad Header\": not an HTTP header name"
@@ -30,7 +30,7 @@ use crate::idempotency::IdempotencyLayer;
 /// A configuration value that cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
-pub enum ConfigError {
+pub enum InvalidSetting {
     /// Not an HTTP header name (a space, a colon, empty, ...).
     HeaderName {
         /// What the header was for (`token`, `replay timestamp`, ...).
@@ -46,16 +46,16 @@ pub enum ConfigError {
     },
 }
 
-impl fmt::Display for ConfigError {
+impl fmt::Display for InvalidSetting {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            ConfigError::HeaderName { role, name } => {
+            InvalidSetting::HeaderName { role, name } => {
                 write!(
                     f,
                     "invalid {role} header name {name:?}: not an HTTP header name"
                 )
             }
-            ConfigError::Realm { realm } => write!(
+            InvalidSetting::Realm { realm } => write!(
                 f,
                 "invalid realm {realm:?}: must be printable ASCII without '\"' or '\\'"
             ),
@@ -63,9 +63,9 @@ impl fmt::Display for ConfigError {
     }
 }
 
-impl std::error::Error for ConfigError {}
+impl std::error::Error for InvalidSetting {}
 
-/// The longest piece of a refused value quoted in a [`ConfigError`].
+/// The longest piece of a refused value quoted in an [`InvalidSetting`].
 const QUOTED: usize = 64;
 
 fn quote(value: &str) -> String {
@@ -81,22 +81,22 @@ fn quote(value: &str) -> String {
 /// assert_eq!(name, "x-github-delivery");
 /// assert!(tower_webhook::header_name("idempotency", "").is_err());
 /// ```
-pub fn header_name(role: &'static str, name: &str) -> Result<HeaderName, ConfigError> {
-    HeaderName::from_bytes(name.as_bytes()).map_err(|_| ConfigError::HeaderName {
+pub fn header_name(role: &'static str, name: &str) -> Result<HeaderName, InvalidSetting> {
+    HeaderName::from_bytes(name.as_bytes()).map_err(|_| InvalidSetting::HeaderName {
         role,
         name: quote(name),
     })
 }
 
 /// Check a realm for a `WWW-Authenticate` challenge.
-pub(crate) fn check_realm(realm: &str) -> Result<(), ConfigError> {
+pub(crate) fn check_realm(realm: &str) -> Result<(), InvalidSetting> {
     let printable = realm
         .bytes()
         .all(|b| (b' '..=b'~').contains(&b) && b != b'"' && b != b'\\');
     if printable {
         Ok(())
     } else {
-        Err(ConfigError::Realm {
+        Err(InvalidSetting::Realm {
             realm: quote(realm),
         })
     }
@@ -106,7 +106,7 @@ pub(crate) fn check_realm(realm: &str) -> Result<(), ConfigError> {
 // `from_header`, for names that come from configuration.
 impl IdempotencyLayer {
     /// [`from_header`](Self::from_header) with a name from configuration
-    /// (any case), refused with a [`ConfigError`] when it is not a header
+    /// (any case), refused with an [`InvalidSetting`] when it is not a header
     /// name.
     ///
     /// ```
@@ -115,7 +115,7 @@ impl IdempotencyLayer {
     /// assert!(IdempotencyLayer::try_from_header("X-GitHub-Delivery").is_ok());
     /// assert!(IdempotencyLayer::try_from_header("X GitHub Delivery").is_err());
     /// ```
-    pub fn try_from_header(name: &str) -> Result<Self, ConfigError> {
+    pub fn try_from_header(name: &str) -> Result<Self, InvalidSetting> {
         Ok(Self::from_header(header_name("idempotency", name)?))
     }
 }
@@ -130,7 +130,7 @@ mod tests {
         fn header_names_never_panic(name in ".{0,100}") {
             match header_name("token", &name) {
                 Ok(parsed) => prop_assert_eq!(parsed.as_str(), name.to_ascii_lowercase()),
-                Err(ConfigError::HeaderName { name: quoted, .. }) => {
+                Err(InvalidSetting::HeaderName { name: quoted, .. }) => {
                     prop_assert!(quoted.chars().count() <= QUOTED)
                 }
                 Err(other) => prop_assert!(false, "{other}"),
