@@ -60,6 +60,7 @@ mod ext;
 pub mod extract;
 pub mod guard;
 mod invalid_setting;
+pub mod policy;
 pub mod rejection;
 pub mod secret;
 #[cfg(feature = "test-util")]
