@@ -48,6 +48,22 @@
 //! # Ok(())
 //! # }
 //! ```
+//!
+//! # gRPC and streaming RPCs
+//!
+//! The layers work in front of a tonic server (`Server::builder().layer(...)`;
+//! `examples/tonic_receiver.rs`), and refuse gRPC calls with a gRPC status
+//! (`UNAUTHENTICATED`, `PERMISSION_DENIED`, ...). Which layers suit which
+//! RPCs follows from what they read:
+//!
+//! * the IP filter and the token layer read only the request head: any RPC,
+//!   streaming ones included;
+//! * the signature layer, a replay layer reading a body field,
+//!   [`body::BufferBodyLayer`], the idempotency layer keyed on the body, and a
+//!   [`WebhookStack`] holding any of them buffer the *whole* request stream,
+//!   under the body limit, before the service sees a message: unary and
+//!   server-streaming calls only; a client-streaming or bidirectional call
+//!   would stall until the client closes its stream.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_auto_cfg))]
