@@ -97,3 +97,8 @@ pub use invalid_setting::{header_name, InvalidSetting};
 pub use rejection::{Reason, Rejection};
 pub use secret::Secret;
 pub use stack::{StackError, WebhookLayer, WebhookStack};
+
+// Every Rust snippet of the README compiles and runs as a doc test.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

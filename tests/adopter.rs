@@ -535,3 +535,42 @@ fn sign_request_emits_every_header_github_sends() {
         .unwrap()
         .starts_with("sha256="));
 }
+
+#[tokio::test]
+async fn handlers_read_the_verification_with_the_bare_extractor_not_extension() {
+    use tower_webhook::Verification;
+    let layer = || SignatureLayer::github(Secret::new(SECRET).unwrap());
+    let app = Router::new()
+        .route(
+            "/bare",
+            post(|verification: Verification| async move {
+                format!("{:?}", verification.authentication.map(|auth| auth.method))
+            })
+            .layer(layer()),
+        )
+        .route(
+            "/extension",
+            post(
+                |axum::Extension(v): axum::Extension<Verification>| async move {
+                    format!("{:?}", v.client_ip)
+                },
+            )
+            .layer(layer()),
+        );
+    let addr = support::serve(app).await;
+    let body = b"{}";
+    let headers = github_headers(body, "d");
+    let bare = support::post_with(addr, "/bare", &headers, body).await;
+    assert_eq!(
+        (bare.status, bare.text().as_str()),
+        (StatusCode::OK, "Some(Signature)")
+    );
+    // What the README used to show: the context is not a plain extension.
+    let extension = support::post_with(addr, "/extension", &headers, body).await;
+    assert_eq!(extension.status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(
+        extension.text().contains("Missing request extension"),
+        "{}",
+        extension.text()
+    );
+}
