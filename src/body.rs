@@ -197,7 +197,7 @@ where
     B: Body,
     B::Error: Into<BoxError>,
 {
-    let (parts, bytes) = buffer_parts(request, limit).await?;
+    let (parts, bytes) = buffer_parts_for(request, limit, "body::buffer").await?;
     Ok(Request::from_parts(parts, BufferedBody::new(bytes)))
 }
 
@@ -211,7 +211,8 @@ where
     B: Body,
     B::Error: Into<BoxError>,
 {
-    buffer_parts_for(request, limit, "a body-reading layer").await
+    // Its one caller outside this module is the idempotency layer.
+    buffer_parts_for(request, limit, "IdempotencyLayer::with_body_limit").await
 }
 
 /// [`buffer_parts`], naming in a refusal's detail what set `limit`

@@ -83,7 +83,9 @@ pub trait BodyCheck: Send + Sync + 'static {
     /// change. Default: the check's type name.
     fn body_limit_origin(&self) -> &'static str {
         let name = std::any::type_name::<Self>();
-        name.rsplit("::").next().unwrap_or(name)
+        // `path::to::Check<path::to::Param>` reads as `Check`.
+        let base = name.split('<').next().unwrap_or(name);
+        base.rsplit("::").next().unwrap_or(base)
     }
 
     /// Checks that need no body; they run before the body is read.

@@ -353,6 +353,27 @@ async fn events_carry_an_rfc3339_timestamp_and_the_request_id_bounded_and_saniti
 }
 
 #[tokio::test]
+async fn a_request_id_set_inside_the_audit_layer_is_read_from_the_response() {
+    use tower_http::request_id::PropagateRequestIdLayer;
+    let events = Events::default();
+    let app = Router::new().route(
+        "/github",
+        handler().layer(
+            ServiceBuilder::new()
+                .layer(recording(&events))
+                .layer(SetRequestIdLayer::x_request_id(Counter::default()))
+                .layer(PropagateRequestIdLayer::x_request_id())
+                .layer(SignatureLayer::github(Secret::new(SECRET).unwrap())),
+        ),
+    );
+    let addr = support::serve(app).await;
+    let reply = support::post_with(addr, "/github", &[], b"{}").await;
+    assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(reply.headers["x-request-id"], "1");
+    assert_eq!(last(&events).request_id.as_deref(), Some("1"));
+}
+
+#[tokio::test]
 async fn the_seed_event_names_are_an_option() {
     let events = Events::default();
     let lines = Arc::new(Mutex::new(Vec::<String>::new()));

@@ -102,7 +102,9 @@ pub struct AuditEvent {
     /// (`2026-12-01T13:34:15.123Z`).
     pub timestamp: String,
     /// The request id from the `x-request-id` header (as tower-http's
-    /// `SetRequestIdLayer` sets it) when present: at most
+    /// `SetRequestIdLayer` sets it) when present — on the request, or else
+    /// on the response (`PropagateRequestIdLayer`, when the id is set
+    /// inside the audit layer): at most
     /// [`MAX_REQUEST_ID_LEN`] bytes, anything but visible ASCII replaced
     /// by `_`.
     pub request_id: Option<Arc<str>>,

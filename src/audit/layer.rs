@@ -214,6 +214,7 @@ struct Answer {
     reason: Option<Reason>,
     detail: Option<Arc<str>>,
     grpc_status: Option<u16>,
+    request_id: Option<Arc<str>>,
 }
 
 impl Answer {
@@ -226,6 +227,12 @@ impl Answer {
                 .headers()
                 .get("grpc-status")
                 .and_then(|code| code.to_str().ok()?.parse().ok()),
+            // A `SetRequestIdLayer` inside this one numbered the request
+            // after we saw it; `PropagateRequestIdLayer` returns the id.
+            request_id: response
+                .headers()
+                .get(X_REQUEST_ID)
+                .and_then(|id| sanitise_request_id(id.as_bytes())),
         }
     }
 }
@@ -255,7 +262,7 @@ impl Record {
         event.names = self.config.names;
         event.event = self.config.names.name(event.outcome);
         event.timestamp = rfc3339(self.at);
-        event.request_id = self.request_id;
+        event.request_id = self.request_id.or(answer.request_id);
         event.detail = answer.detail;
         event.grpc_status = answer.grpc_status;
         self.config.emit(&event);
