@@ -291,12 +291,13 @@ where
             Err(too_large(format_args!("streamed body"), limit, origin))
         }
         // A limit further out fired (tower-http's `RequestBodyLimitLayer`,
-        // axum's `DefaultBodyLimit`): the body we read was cut off by a
-        // `Limited` of its own, which axum wraps in its own error type.
+        // any `http_body_util::Limited`): the body we read was cut off by a
+        // `Limited` of its own, which axum's router wraps in its own error
+        // type.
         Err(error) if caused_by_length_limit(&*error) => {
             Err(Rejection::new(Reason::PayloadTooLarge).with_detail(
                 "body over the limit of an outer layer (http_body_util::LengthLimitError, \
-                 e.g. tower-http RequestBodyLimitLayer or axum DefaultBodyLimit)",
+                 e.g. tower-http RequestBodyLimitLayer)",
             ))
         }
         Err(_) => Err(Rejection::new(Reason::BodyReadFailed)),
