@@ -293,6 +293,32 @@ async fn the_tracing_sink_logs_a_duplicate_at_info_and_a_rejection_at_warn() {
     assert!(!log.contains("webhook.rejected status=200"), "{log}");
 }
 
+#[tokio::test(flavor = "current_thread")]
+async fn the_tracing_sink_speaks_the_seed_names_when_asked() {
+    let captured = Captured::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer({
+            let captured = captured.clone();
+            move || captured.clone()
+        })
+        .with_ansi(false)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let addr = idempotent_server(AuditLayer::new().event_names(EventNames::Seed)).await;
+    let body = br#"{"action":"reopened"}"#;
+    let reply = support::post_with(addr, "/github", &github_headers(body, "d-s"), body).await;
+    assert_eq!(reply.status, StatusCode::OK);
+
+    let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let line = log
+        .lines()
+        .find(|line| line.contains("webhook.triggered"))
+        .unwrap_or_else(|| panic!("no webhook.triggered in {log}"));
+    assert!(line.contains("auth=\"signature\""), "{line}");
+    assert!(!line.contains("auth_method"), "{line}");
+}
+
 /// Numbers requests 1, 2, 3, ... like an application's own id scheme.
 #[derive(Clone, Default)]
 struct Counter(Arc<Mutex<u64>>);
