@@ -103,20 +103,23 @@ pub(crate) fn check_realm(realm: &str) -> Result<(), InvalidSetting> {
 }
 
 // Kept here rather than in `idempotency/`: the fallible twin of
-// `from_header`, for names that come from configuration.
+// `from_unsigned_header`, for names that come from configuration.
 impl IdempotencyLayer {
-    /// [`from_header`](Self::from_header) with a name from configuration
+    /// [`from_unsigned_header`](Self::from_unsigned_header) with a name from configuration
     /// (any case), refused with an [`InvalidSetting`] when it is not a header
     /// name.
     ///
     /// ```
     /// use tower_webhook::idempotency::IdempotencyLayer;
     ///
-    /// assert!(IdempotencyLayer::try_from_header("X-GitHub-Delivery").is_ok());
-    /// assert!(IdempotencyLayer::try_from_header("X GitHub Delivery").is_err());
+    /// assert!(IdempotencyLayer::try_from_unsigned_header("X-Request-Id").is_ok());
+    /// assert!(IdempotencyLayer::try_from_unsigned_header("X Request Id").is_err());
     /// ```
-    pub fn try_from_header(name: &str) -> Result<Self, InvalidSetting> {
-        Ok(Self::from_header(header_name("idempotency", name)?))
+    pub fn try_from_unsigned_header(name: &str) -> Result<Self, InvalidSetting> {
+        Ok(Self::from_unsigned_header(header_name(
+            "idempotency",
+            name,
+        )?))
     }
 }
 

@@ -41,7 +41,7 @@
 //!     .ip_filter(IpFilterLayer::new().allow("10.0.0.0/8, 2001:db8::/32")?)
 //!     .signature(SignatureLayer::standard_webhooks(secret))
 //!     .replay(ReplayLayer::signed_timestamp().window(Duration::from_secs(300)))
-//!     .idempotency(IdempotencyLayer::from_header(http::HeaderName::from_static("webhook-id")))
+//!     .idempotency(IdempotencyLayer::new())
 //!     .build()?;
 //! let app: Router = Router::new().route("/hooks", post(|| async { "ok" }).layer(stack));
 //! # let _ = app;
@@ -76,6 +76,7 @@ mod ext;
 pub mod extract;
 pub mod guard;
 mod invalid_setting;
+mod path;
 pub mod policy;
 pub mod rejection;
 pub mod secret;
@@ -91,7 +92,9 @@ pub mod stack;
 pub mod tenant;
 pub mod token;
 
-pub use context::{AuthMethod, Authentication, Timestamp, Verification, WebhookContext};
+pub use context::{
+    AuthMethod, Authentication, SignedDelivery, Timestamp, Verification, WebhookContext,
+};
 pub use ext::ServiceBuilderExt;
 pub use invalid_setting::{header_name, InvalidSetting};
 pub use rejection::{Reason, Rejection};

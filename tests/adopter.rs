@@ -193,9 +193,7 @@ async fn a_body_limit_refusal_names_the_limit_and_who_set_it_and_tells_the_clien
 async fn idempotent_server(audit: AuditLayer) -> SocketAddr {
     let stack = WebhookStack::new()
         .signature(SignatureLayer::github(Secret::new(SECRET).unwrap()))
-        .idempotency(IdempotencyLayer::from_header(HeaderName::from_static(
-            "x-github-delivery",
-        )))
+        .idempotency(IdempotencyLayer::new())
         .audit(audit)
         .build()
         .unwrap();
@@ -527,7 +525,7 @@ async fn names_from_configuration_are_refused_with_an_error_not_a_panic() {
     header_error(TokenLayer::try_header(bad).map(drop), "token");
     header_error(ReplayLayer::try_header(bad).map(drop), "replay");
     header_error(
-        IdempotencyLayer::try_from_header(bad).map(drop),
+        IdempotencyLayer::try_from_unsigned_header(bad).map(drop),
         "idempotency",
     );
     header_error(TenantKey::try_header(bad).map(drop), "tenant");

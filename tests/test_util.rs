@@ -8,7 +8,7 @@ mod support;
 use axum::routing::post;
 use axum::Router;
 use bytes::Bytes;
-use http::{HeaderMap, HeaderName, StatusCode};
+use http::{HeaderMap, StatusCode};
 use tower::ServiceBuilder;
 use tower_webhook::idempotency::IdempotencyLayer;
 use tower_webhook::signature::{schemes, Key, Keyring, SignatureLayer};
@@ -164,9 +164,7 @@ async fn the_handler_sees_every_header_the_provider_sends() {
 async fn a_signed_request_with_the_same_id_is_a_duplicate_and_the_test_can_read_it() {
     let stack = WebhookStack::new()
         .signature(SignatureLayer::github(Secret::new(SECRET).unwrap()))
-        .idempotency(IdempotencyLayer::from_header(HeaderName::from_static(
-            "x-github-delivery",
-        )))
+        .idempotency(IdempotencyLayer::new())
         .build()
         .unwrap();
     let app = Router::new().route(

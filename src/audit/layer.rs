@@ -15,6 +15,7 @@ use tower_service::Service;
 
 use super::counters::AuditCounters;
 use super::event::{rfc3339, sanitise_request_id, AuditEvent, EventNames, Outcome};
+use super::redact::{redact, PathSecrets, SecretSegment};
 use super::sink::{AuditSink, OnOutcome, TracingSink};
 use crate::context::WebhookContext;
 use crate::rejection::{Reason, Rejection};
@@ -33,6 +34,7 @@ pub(crate) struct AuditConfig {
     sinks: Vec<Arc<dyn AuditSink>>,
     counters: AuditCounters,
     names: EventNames,
+    secret_segments: Vec<SecretSegment>,
 }
 
 impl AuditConfig {
@@ -77,6 +79,7 @@ impl AuditLayer {
                 sinks: Vec::new(),
                 counters: AuditCounters::new(),
                 names: EventNames::Current,
+                secret_segments: Vec::new(),
             }),
         }
     }
@@ -114,6 +117,23 @@ impl AuditLayer {
     /// ```
     pub fn event_names(self, names: EventNames) -> Self {
         self.edit(|config| config.names = names)
+    }
+
+    /// Record path segment `index` (0-based: in `/hooks/<token>`, 1) as
+    /// `<redacted>`, for every request. Token layers inside this one
+    /// already mark the segments they read; this covers requests refused
+    /// before a token layer ran (by an IP filter, an unknown tenant).
+    pub fn redact_path_segment(self, index: usize) -> Self {
+        self.edit(|config| config.secret_segments.push(SecretSegment::At(index)))
+    }
+
+    /// Record the path segment right after the first segment equal to
+    /// `prefix` as `<redacted>` (`redact_path_after("hooks")` hides
+    /// `/hooks/<token>`), for every request; see
+    /// [`redact_path_segment`](Self::redact_path_segment).
+    pub fn redact_path_after(self, prefix: impl Into<Arc<str>>) -> Self {
+        let prefix = prefix.into();
+        self.edit(|config| config.secret_segments.push(SecretSegment::After(prefix)))
     }
 
     /// The running totals of this layer's events (shared, live).
@@ -175,17 +195,22 @@ where
     }
 
     fn call(&mut self, mut request: Request<ReqBody>) -> Self::Future {
-        let record = self.config.as_ref().map(|config| Record {
-            config: Arc::clone(config),
-            context: WebhookContext::of(&mut request),
-            method: request.method().clone(),
-            path: request.uri().path().to_owned(),
-            request_id: request
-                .headers()
-                .get(X_REQUEST_ID)
-                .and_then(|id| sanitise_request_id(id.as_bytes())),
-            at: SystemTime::now(),
-            start: Instant::now(),
+        let record = self.config.as_ref().map(|config| {
+            let secrets = PathSecrets::default();
+            request.extensions_mut().insert(secrets.clone());
+            Record {
+                config: Arc::clone(config),
+                context: WebhookContext::of(&mut request),
+                method: request.method().clone(),
+                path: request.uri().path().to_owned(),
+                request_id: request
+                    .headers()
+                    .get(X_REQUEST_ID)
+                    .and_then(|id| sanitise_request_id(id.as_bytes())),
+                secrets,
+                at: SystemTime::now(),
+                start: Instant::now(),
+            }
         });
         ResponseFuture {
             inner: self.inner.call(request),
@@ -201,6 +226,7 @@ struct Record {
     method: Method,
     path: String,
     request_id: Option<Arc<str>>,
+    secrets: PathSecrets,
     at: SystemTime,
     start: Instant,
 }
@@ -250,11 +276,19 @@ impl Record {
         let mut verification = self.context.snapshot();
         // A layer that answered without the context still tags its answer.
         verification.rejection = verification.rejection.or(answer.reason);
+        let mut secret = self.secrets.marked();
+        secret.extend(
+            self.config
+                .secret_segments
+                .iter()
+                .filter_map(|segment| segment.index(&self.path)),
+        );
+        let path = redact(&self.path, &secret);
         let mut event = AuditEvent::new(
             verification,
             status,
             &self.method,
-            &self.path,
+            &path,
             self.start.elapsed(),
             matches!(ending, Ending::Failed),
             matches!(ending, Ending::Cancelled),

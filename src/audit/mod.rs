@@ -10,9 +10,10 @@
 //! its detail (e.g. which body limit fired), the status (and the
 //! `grpc-status` of a refused gRPC call, answered with HTTP 200), the
 //! authentication method, key id and scheme, the tenant, client IP,
-//! idempotency key, method, path (never the query) and latency. Events never
-//! hold a secret, token or signature. [`EventNames::Seed`] names them
-//! `webhook.triggered` / `webhook.rejected` with `auth` and `reason` instead.
+//! idempotency key, method, path (never the query; a path segment holding a
+//! token reads `<redacted>`) and latency. Events never hold a secret, token
+//! or signature. [`EventNames::Seed`] names them `webhook.triggered` /
+//! `webhook.rejected` with `auth` and `reason` instead.
 //! When the inner service fails with `Err` instead of answering, the event
 //! is `webhook.rejected` with [`service_error`](AuditEvent::service_error)
 //! set and status 500; the error itself is not recorded.
@@ -69,6 +70,7 @@
 mod counters;
 mod event;
 mod layer;
+mod redact;
 mod sensitive;
 mod sink;
 
@@ -76,5 +78,6 @@ pub use counters::{AuditCounters, AuditCounts, MAX_TENANT_ENTRIES, OTHER_TENANTS
 pub use event::{AuditEvent, EventNames, Outcome, MAX_REQUEST_ID_LEN};
 pub(crate) use layer::AuditConfig;
 pub use layer::{Audit, AuditLayer, ResponseFuture, CANCELLED_STATUS};
+pub use redact::{PathSecrets, REDACTED_SEGMENT};
 pub use sensitive::{sensitive_headers_layer, sensitive_headers_layer_with, SENSITIVE_HEADERS};
 pub use sink::{AuditSink, ChannelSink, JsonLinesSink, TracingSink};

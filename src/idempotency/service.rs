@@ -14,6 +14,7 @@ use super::layer::{Config, DuplicateAck, MissingKey, Scope};
 use super::store::Reservation;
 use crate::body::{buffer_parts, BoxError, BufferedBody, ResponseBody};
 use crate::context::WebhookContext;
+use crate::path::percent_decoded;
 use crate::rejection::{is_grpc, Reason, Rejection};
 
 /// The header that marks an answer given without running the handler:
@@ -96,9 +97,15 @@ where
         Ok(buffered) => buffered,
         Err(rejection) => return Decision::Answer(rejection),
     };
-    let key = extract(&config.sources, &parts.headers, &bytes, &context);
+    let key = extract(
+        &config.sources,
+        config.unsigned_accepted,
+        &parts,
+        &bytes,
+        &context,
+    );
     let scope = match &config.scope {
-        Scope::Route => parts.uri.path().to_owned(),
+        Scope::Route => route_scope(&parts),
         Scope::Named(name) => name.to_string(),
     };
     let request = Request::from_parts(parts, BufferedBody::new(bytes));
@@ -114,7 +121,7 @@ where
     };
     let tenant = context.update(|v| v.tenant.clone());
     let stored_as = store_key(tenant.as_deref(), &scope, &key);
-    context.set_idempotency_key(key);
+    context.set_idempotency_key(key.text);
 
     match config.store.reserve(&stored_as, config.lock_ttl).await {
         Ok(Reservation::Acquired(token)) => Decision::Run {
@@ -160,6 +167,18 @@ where
             )
         }
     }
+}
+
+/// The route a request reached, as the idempotency scope. No signature
+/// covers the path, so the scope must not change with how it is spelled or
+/// with what a route parameter matched: axum's route pattern
+/// (`/hooks/{tenant}`) where there is one, else the percent-decoded path.
+fn route_scope(parts: &http::request::Parts) -> String {
+    #[cfg(feature = "axum")]
+    if let Some(route) = parts.extensions.get::<axum::extract::MatchedPath>() {
+        return route.as_str().to_owned();
+    }
+    String::from_utf8_lossy(&percent_decoded(parts.uri.path())).into_owned()
 }
 
 fn retry_after(after: Duration) -> HeaderValue {

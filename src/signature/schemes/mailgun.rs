@@ -2,13 +2,18 @@
 //! `{"signature": {"timestamp": "…", "token": "…", "signature": "<hex>"},
 //! "event-data": {…}}` (legacy form-encoded webhooks send `timestamp`,
 //! `token` and `signature` as form fields). The signature is HMAC-SHA256
-//! (the HTTP webhook signing key) of `{timestamp}{token}`, hex.
+//! (the HTTP webhook signing key) of `{timestamp}{token}`, hex. With no
+//! separator between them, the timestamp must be exactly 10 digits.
 //!
 //! **The event data is not signed**: whoever captures one valid signature
-//! block can attach any event data to it until the token is refused. The
-//! token is therefore the delivery's idempotency key; this scheme records it
-//! in the [`WebhookContext`] (and as the signed id), so the idempotency layer
-//! refuses a second use, and the signed timestamp goes to the replay layer.
+//! block can attach any event data to it. The signed token is therefore the
+//! delivery's id ([`Signatures::set_id`]): the idempotency layer's default
+//! key, so a captured block runs the handler at most once whatever event
+//! data or headers come with it, and the scheme reports
+//! [`Scheme::covers_body`] `false`, so no body field can be used as a key.
+//! The signed timestamp goes to the replay layer. Treat the event data as
+//! untrusted input; fetch the event from Mailgun's API by its id where it
+//! matters.
 //!
 //! Signing returns [`SignError::VerifyOnly`]: the signature cannot be sent in
 //! headers. Build a signed body with [`signature_block`] instead.
@@ -35,7 +40,6 @@ use http::request::Parts;
 use serde::Deserialize;
 use subtle::ConstantTimeEq;
 
-use crate::context::WebhookContext;
 use crate::rejection::{Reason, Rejection};
 use crate::secret::Secret;
 use crate::signature::keyring::{KeyMaterial, SharedSecret};
@@ -182,8 +186,20 @@ fn json_fields(body: &[u8]) -> Result<Option<Fields>, Rejection> {
 }
 
 impl Scheme for Mailgun {
+    /// The event data next to the signature block is not signed: only
+    /// the timestamp and the token are.
+    fn covers_body(&self) -> bool {
+        false
+    }
+
     fn name(&self) -> &str {
         "mailgun"
+    }
+
+    /// The timestamp is signed (with the token, not the event data) and
+    /// handed to the context as signed.
+    fn signs_timestamp(&self) -> bool {
+        true
     }
 
     /// Nothing in the head: the signature is in the body.
@@ -218,8 +234,10 @@ impl Scheme for Mailgun {
             .then(|| hex::decode(signature.trim()).ok())
             .flatten()
             .ok_or_else(|| Rejection::new(Reason::SignatureMalformed))?;
+        // `{timestamp}{token}` has no separator: a fixed-width timestamp
+        // keeps the token's first bytes from passing for digits of it.
         let unix_millis = TimestampFormat::Seconds
-            .parse(timestamp.as_bytes())
+            .parse_fixed_width(timestamp.as_bytes())
             .ok_or_else(|| Rejection::new(Reason::TimestampMalformed))?;
         signatures.push(0, bytes)?;
         // An undecodable parent signature only loses the parent key's chance.
@@ -232,12 +250,6 @@ impl Scheme for Mailgun {
             text: timestamp.into_bytes(),
             unix_millis,
         });
-        // The scheme has no access to the context after verification, so the
-        // claimed token is recorded here; a delivery whose signature then
-        // fails is refused before any inner layer sees the key.
-        if let Some(context) = WebhookContext::get(&parts.extensions) {
-            context.set_idempotency_key(token.as_str());
-        }
         signatures.set_id(token.into_bytes());
         Ok(signatures)
     }
