@@ -203,7 +203,16 @@ async fn idempotent_server(audit: AuditLayer) -> SocketAddr {
 #[tokio::test]
 async fn a_duplicate_is_its_own_outcome_not_a_rejection() {
     let events = Events::default();
-    let audit = recording(&events);
+    let (duplicates, rejections) = (Events::default(), Events::default());
+    let audit = recording(&events)
+        .on_duplicate({
+            let duplicates = Arc::clone(&duplicates);
+            move |event: &AuditEvent| duplicates.lock().unwrap().push(event.clone())
+        })
+        .on_reject({
+            let rejections = Arc::clone(&rejections);
+            move |event: &AuditEvent| rejections.lock().unwrap().push(event.clone())
+        });
     let counters = audit.counters();
     let addr = idempotent_server(audit).await;
     let body = br#"{"action":"opened"}"#;
@@ -226,6 +235,8 @@ async fn a_duplicate_is_its_own_outcome_not_a_rejection() {
         (counts.accepted, counts.rejected, counts.duplicates),
         (1, 0, 1)
     );
+    assert_eq!(duplicates.lock().unwrap().len(), 1);
+    assert!(rejections.lock().unwrap().is_empty());
 }
 
 /// Captures what the `tracing` subscriber writes.

@@ -97,10 +97,20 @@ impl AuditLayer {
         })
     }
 
-    /// Call `callback` for each rejected request.
+    /// Call `callback` for each rejected request (not for duplicates: see
+    /// [`on_duplicate`](Self::on_duplicate)).
     pub fn on_reject(self, callback: impl Fn(&AuditEvent) + Send + Sync + 'static) -> Self {
         self.sink(OnOutcome {
             outcome: Outcome::Rejected,
+            callback,
+        })
+    }
+
+    /// Call `callback` for each delivery acknowledged as a duplicate
+    /// without running the handler.
+    pub fn on_duplicate(self, callback: impl Fn(&AuditEvent) + Send + Sync + 'static) -> Self {
+        self.sink(OnOutcome {
+            outcome: Outcome::Duplicate,
             callback,
         })
     }
