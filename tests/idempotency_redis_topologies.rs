@@ -79,8 +79,16 @@ async fn three_replicas_on_a_three_master_cluster_run_each_delivery_once() {
     assert_eq!(report.unacknowledged, 0);
     assert!(doubled.is_empty(), "ran twice: {doubled:?}");
     assert!(lost.is_empty(), "never ran: {lost:?}");
-    // No MOVED refusals: every copy was handled or acknowledged.
-    assert_eq!(report.statuses.len(), 2, "{:?}", report.statuses);
+    // No MOVED refusals (they would be 503 store_unavailable): every copy
+    // was handled, acknowledged, or found its twin in flight.
+    assert!(
+        report
+            .statuses
+            .keys()
+            .all(|status| ["200", "200r", "409"].contains(&status.as_str())),
+        "{:?}",
+        report.statuses
+    );
 
     // The deliveries are spread over every master, one key each.
     let mut total = 0;
