@@ -1,7 +1,11 @@
 //! The Redis store on a 3-master Redis Cluster, behind Sentinel through a
 //! primary failover, and over TLS with certificate verification. Real
 //! `redis-server` processes (and `redis-cli` to create the cluster) that
-//! the tests start themselves; `.ci/run` installs them.
+//! the tests start themselves; `scripts/test` installs them.
+#![cfg(feature = "redis")]
+// The helpers serve tests behind different features (`redis-cluster`,
+// `redis-sentinel`, `redis-tls`); with only some enabled, some go unused.
+#![allow(unused_imports, dead_code)]
 
 #[path = "support/fleet.rs"]
 mod fleet;
@@ -278,7 +282,6 @@ async fn tls_to_redis_with_a_self_signed_certificate_is_verified() {
     drop(redis);
 }
 
-#[cfg(feature = "redis")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn acl_user_database_and_prefix_are_applied() {
     use tower_webhook::idempotency::{IdempotencyStore, RedisOptions, Reservation};
