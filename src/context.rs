@@ -174,6 +174,10 @@ pub struct Verification {
     pub signature: Option<Bytes>,
     /// Why the request was refused, if it was.
     pub rejection: Option<Reason>,
+    /// The provider handshake this request was (`slack.url_verification`,
+    /// `meta.verification`, ...), answered by a
+    /// [`handshake`](crate::handshake) check or forwarded on request.
+    pub handshake: Option<&'static str>,
 }
 
 impl fmt::Debug for Verification {
@@ -186,6 +190,7 @@ impl fmt::Debug for Verification {
             .field("idempotency_key", &self.idempotency_key)
             .field("signature", &self.signature.as_ref().map(|_| "<redacted>"))
             .field("rejection", &self.rejection)
+            .field("handshake", &self.handshake)
             .finish()
     }
 }
@@ -266,6 +271,11 @@ impl WebhookContext {
     /// Record the signature bytes that matched.
     pub fn set_signature(&self, signature: Bytes) {
         self.lock().signature = Some(signature);
+    }
+
+    /// Record that the request is the provider handshake `name`.
+    pub fn set_handshake(&self, name: &'static str) {
+        self.lock().handshake = Some(name);
     }
 
     /// Record why the request was refused.

@@ -63,6 +63,7 @@ pub mod rejection;
 pub mod secret;
 
 pub mod audit;
+pub mod handshake;
 pub mod idempotency;
 pub mod ip;
 pub mod replay;

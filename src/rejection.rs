@@ -104,6 +104,10 @@ reasons! {
     TenantUnknown => "tenant_unknown", NOT_FOUND;
     /// The tenant's policy could not be resolved (the resolver failed).
     TenantUnavailable => "tenant_unavailable", SERVICE_UNAVAILABLE;
+    /// A provider's handshake (URL verification, challenge, ping), answered
+    /// by a [`handshake`](crate::handshake) check without running the
+    /// handler.
+    Handshake => "handshake", OK;
 }
 
 impl fmt::Display for Reason {
@@ -119,6 +123,7 @@ pub struct Rejection {
     reason: Reason,
     status: StatusCode,
     headers: HeaderMap,
+    body: Option<(HeaderValue, Bytes)>,
 }
 
 impl Rejection {
@@ -128,6 +133,7 @@ impl Rejection {
             reason,
             status: reason.default_status(),
             headers: HeaderMap::new(),
+            body: None,
         }
     }
 
@@ -141,6 +147,19 @@ impl Rejection {
     pub fn with_header(mut self, name: HeaderName, value: HeaderValue) -> Self {
         self.headers.append(name, value);
         self
+    }
+
+    /// Answer with `body` of `content_type` instead of the status line. For
+    /// answers that must carry content, such as a handshake's challenge; a
+    /// refusal should say no more than its status line.
+    pub fn with_body(mut self, content_type: HeaderValue, body: Bytes) -> Self {
+        self.body = Some((content_type, body));
+        self
+    }
+
+    /// The content this answer carries, if any (see [`with_body`](Self::with_body)).
+    pub fn body(&self) -> Option<&Bytes> {
+        self.body.as_ref().map(|(_, body)| body)
     }
 
     /// The machine reason.
@@ -181,13 +200,17 @@ impl Rejection {
             );
             response
         } else {
-            let mut response =
-                Response::new(ResponseBody::full(Bytes::from_static(text.as_bytes())));
+            let (content_type, body) = self.body.unwrap_or_else(|| {
+                (
+                    HeaderValue::from_static("text/plain; charset=utf-8"),
+                    Bytes::from_static(text.as_bytes()),
+                )
+            });
+            let mut response = Response::new(ResponseBody::full(body));
             *response.status_mut() = self.status;
-            response.headers_mut().insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("text/plain; charset=utf-8"),
-            );
+            response
+                .headers_mut()
+                .insert(header::CONTENT_TYPE, content_type);
             response
         };
         response.headers_mut().extend(self.headers);

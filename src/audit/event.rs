@@ -21,6 +21,9 @@ pub enum Outcome {
     /// failed with an error instead of answering
     /// ([`AuditEvent::service_error`]).
     Rejected,
+    /// A provider handshake (URL verification, challenge, ping) answered by
+    /// a [`handshake`](crate::handshake) check (`webhook.handshake`).
+    Handshake,
 }
 
 impl Outcome {
@@ -29,6 +32,7 @@ impl Outcome {
         match self {
             Outcome::Accepted => "webhook.accepted",
             Outcome::Rejected => "webhook.rejected",
+            Outcome::Handshake => "webhook.handshake",
         }
     }
 
@@ -37,6 +41,7 @@ impl Outcome {
         match self {
             Outcome::Accepted => "accepted",
             Outcome::Rejected => "rejected",
+            Outcome::Handshake => "handshake",
         }
     }
 }
@@ -84,6 +89,9 @@ pub struct AuditEvent {
     /// [`CANCELLED_STATUS`](super::CANCELLED_STATUS) (499), and the outcome
     /// says whether a layer had refused it or it had reached the handler.
     pub cancelled: bool,
+    /// The provider handshake the request was (`slack.url_verification`,
+    /// `twitch.revocation`, ...), answered or forwarded.
+    pub handshake: Option<&'static str>,
 }
 
 fn reason_name<S: serde::Serializer>(reason: &Option<Reason>, s: S) -> Result<S::Ok, S::Error> {
@@ -104,7 +112,12 @@ impl AuditEvent {
         service_error: bool,
         cancelled: bool,
     ) -> Self {
-        let outcome = if verification.rejection.is_some() || service_error {
+        let answered_handshake = verification.handshake.is_some()
+            && verification.rejection == Some(Reason::Handshake)
+            && !service_error;
+        let outcome = if answered_handshake {
+            Outcome::Handshake
+        } else if verification.rejection.is_some() || service_error {
             Outcome::Rejected
         } else {
             Outcome::Accepted
@@ -129,6 +142,7 @@ impl AuditEvent {
             latency_us: u64::try_from(latency.as_micros()).unwrap_or(u64::MAX),
             service_error,
             cancelled,
+            handshake: verification.handshake,
         }
     }
 

@@ -53,13 +53,14 @@ impl AuditSink for TracingSink {
                     latency_us = e.latency_us,
                     service_error = e.service_error,
                     cancelled = e.cancelled,
+                    handshake = e.handshake,
                     "{}",
                     e.event
                 )
             };
         }
         match e.outcome {
-            Outcome::Accepted => emit!(info),
+            Outcome::Accepted | Outcome::Handshake => emit!(info),
             Outcome::Rejected => emit!(warn),
         }
     }

@@ -71,6 +71,7 @@ use std::fmt;
 
 use crate::audit::AuditLayer;
 use crate::chain::CheckChain;
+use crate::handshake::{Handshake, SignedHandshakes, UnsignedHandshakes};
 use crate::idempotency::{ConfigError, IdempotencyLayer};
 use crate::ip::IpFilterLayer;
 use crate::replay::ReplayLayer;
@@ -90,6 +91,7 @@ pub struct WebhookStack {
     replay: Option<ReplayLayer>,
     idempotency: Option<IdempotencyLayer>,
     audit: Option<AuditLayer>,
+    handshakes: Vec<Handshake>,
     body_limit: Option<usize>,
     unauthenticated: bool,
 }
@@ -130,6 +132,15 @@ impl WebhookStack {
     /// Handle each delivery once. Its TTL must cover the replay window.
     pub fn idempotency(mut self, layer: IdempotencyLayer) -> Self {
         self.idempotency = Some(layer);
+        self
+    }
+
+    /// Answer the provider's `handshake` (see [`handshake`](crate::handshake)):
+    /// an unsigned one right after the IP filter, a signed one after the
+    /// signature and replay window, so it never reaches idempotency or the
+    /// handler. Several may be added.
+    pub fn handshake(mut self, handshake: Handshake) -> Self {
+        self.handshakes.push(handshake);
         self
     }
 
@@ -184,6 +195,10 @@ impl WebhookStack {
         if let Some(layer) = &self.ip_filter {
             checks = checks.with_shared_head_check(layer.shared_policy());
         }
+        let unsigned = UnsignedHandshakes::new(&self.handshakes);
+        if !unsigned.is_empty() {
+            checks = checks.with_head_check(unsigned);
+        }
         if let Some(layer) = &self.token {
             checks = checks.with_shared_head_check(layer.shared_auth());
         }
@@ -194,6 +209,10 @@ impl WebhookStack {
         // body phase must follow the signature that records the timestamp.
         if let Some(layer) = &self.replay {
             checks = checks.with_shared_body_check(layer.shared_check());
+        }
+        let signed = SignedHandshakes::new(&self.handshakes);
+        if !signed.is_empty() {
+            checks = checks.with_body_check(signed);
         }
         if let Some(limit) = self.body_limit {
             checks = checks.with_body_limit(limit);
