@@ -328,6 +328,24 @@ async fn every_route_accepts_a_signed_delivery_once_and_refuses_a_tampered_one()
 }
 
 #[tokio::test]
+async fn slack_url_verification_is_answered_so_a_real_app_can_be_set_up() {
+    let receiver = Receiver::start(true, None);
+    let body = br#"{"token":"Jhj5dZrVaK7ZwHHjRyZWjbDl","challenge":"3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P","type":"url_verification"}"#;
+    let headers = signed("slack", env("SLACK_SECRET"), body, "unused");
+    let reply = receiver.post("/slack", &headers, body).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+    assert_eq!(reply.headers["content-type"], "text/plain");
+    assert_eq!(
+        reply.text(),
+        "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"
+    );
+    let audit = receiver.audit_lines(1).await;
+    assert_eq!(audit[0]["event"], "webhook.handshake");
+    assert_eq!(audit[0]["handshake"], "slack.url_verification");
+    assert!(!receiver.lines().iter().any(|l| l.starts_with("delivery:")));
+}
+
+#[tokio::test]
 async fn clients_outside_the_allowlist_are_refused() {
     let receiver = Receiver::start(true, Some("10.0.0.0/8"));
     let delivery = &deliveries()[0];

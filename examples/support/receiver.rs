@@ -13,6 +13,7 @@ use bytes::Bytes;
 use http::HeaderName;
 use tower_webhook::audit::AuditLayer;
 use tower_webhook::extract::Verified;
+use tower_webhook::handshake::Handshake;
 use tower_webhook::idempotency::IdempotencyLayer;
 use tower_webhook::ip::IpFilterLayer;
 use tower_webhook::replay::ReplayLayer;
@@ -182,6 +183,9 @@ pub fn app(config: &Config, audit: AuditLayer) -> Result<Router, BoxError> {
         WebhookStack::new()
             .signature(SignatureLayer::slack(secret(&config.slack)?))
             .replay(signed_window())
+            // Slack's first request, when the Request URL is saved: signed,
+            // no `event_id`; answered before idempotency would refuse it.
+            .handshake(Handshake::slack())
             .idempotency(IdempotencyLayer::from_json_field("/event_id")),
     )?;
     let standard = route(
