@@ -54,6 +54,7 @@
 
 pub mod body;
 pub mod chain;
+pub mod client;
 pub mod context;
 mod ext;
 #[cfg(feature = "axum")]
