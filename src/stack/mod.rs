@@ -65,6 +65,8 @@
 //! # }
 //! ```
 
+mod bundles;
+mod providers;
 mod service;
 
 use std::fmt;
@@ -79,6 +81,8 @@ use crate::signature::SignatureLayer;
 use crate::tenant::TenantPolicy;
 use crate::token::TokenLayer;
 
+pub use bundles::{UnauthenticatedHeaders, UNDOCUMENTED_WINDOW};
+pub use providers::{profile, Profile, PROFILES};
 pub use service::{MaybeIdempotent, MaybeIdempotentFuture, WebhookLayer, WebhookService};
 
 /// A builder for a [`WebhookLayer`]; see the [module docs](self).
@@ -92,6 +96,7 @@ pub struct WebhookStack {
     idempotency: Option<IdempotencyLayer>,
     audit: Option<AuditLayer>,
     handshakes: Vec<Handshake>,
+    unsigned_headers: Vec<http::HeaderName>,
     body_limit: Option<usize>,
     unauthenticated: bool,
 }
@@ -194,6 +199,9 @@ impl WebhookStack {
         let mut checks = CheckChain::new();
         if let Some(layer) = &self.ip_filter {
             checks = checks.with_shared_head_check(layer.shared_policy());
+        }
+        if !self.unsigned_headers.is_empty() {
+            checks = checks.with_head_check(bundles::ExposeUnsigned(self.unsigned_headers.clone()));
         }
         let unsigned = UnsignedHandshakes::new(&self.handshakes);
         if !unsigned.is_empty() {

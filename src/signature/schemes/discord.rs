@@ -100,6 +100,12 @@ impl Scheme for Discord {
         "discord"
     }
 
+    /// The timestamp is signed, though no window is documented: a stack
+    /// may still check one.
+    fn signs_timestamp(&self) -> bool {
+        true
+    }
+
     fn key_kind(&self) -> KeyKind {
         KeyKind::Ed25519
     }

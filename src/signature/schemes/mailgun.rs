@@ -186,6 +186,12 @@ impl Scheme for Mailgun {
         "mailgun"
     }
 
+    /// The timestamp is signed, though no window is documented: a stack
+    /// may still check one.
+    fn signs_timestamp(&self) -> bool {
+        true
+    }
+
     /// Nothing in the head: the signature is in the body.
     fn parse_head(&self, _parts: &Parts) -> Result<Signatures, Rejection> {
         Ok(Signatures::new())

@@ -107,6 +107,12 @@ impl Scheme for SendGrid {
         "sendgrid"
     }
 
+    /// The timestamp is signed, though no window is documented: a stack
+    /// may still check one.
+    fn signs_timestamp(&self) -> bool {
+        true
+    }
+
     fn key_kind(&self) -> KeyKind {
         KeyKind::EcdsaP256
     }
