@@ -166,10 +166,6 @@ fn secret(setting: &Setting) -> Result<Secret, BoxError> {
     Ok(Secret::new(&setting.value)?)
 }
 
-fn delivery_id(name: &'static str) -> IdempotencyLayer {
-    IdempotencyLayer::from_header(HeaderName::from_static(name))
-}
-
 /// Prints the delivery a layer verified; the handler of every route.
 async fn handle(
     Verified {
@@ -217,8 +213,8 @@ pub fn app(config: &Config, audit: AuditLayer) -> Result<Router, BoxError> {
                     .accept("gitlab", secret(&config.gitlab)?),
             )
             .idempotency(remember(
-                delivery_id("idempotency-key")
-                    .or_header(HeaderName::from_static("x-gitlab-event-uuid")),
+                IdempotencyLayer::from_unsigned_header(HeaderName::from_static("idempotency-key"))
+                    .or_unsigned_header(HeaderName::from_static("x-gitlab-event-uuid")),
             )),
     )?;
     let stripe = bundle(WebhookStack::stripe(secret(&config.stripe)?))?;
@@ -244,9 +240,9 @@ pub fn app(config: &Config, audit: AuditLayer) -> Result<Router, BoxError> {
                 &config.timestamped.value,
             )?)
             .replay(ReplayLayer::signed_timestamp())
-            // No delivery id in this scheme: the signature covers a fresh
-            // timestamp, so each delivery's signature is its id.
-            .idempotency(remember(IdempotencyLayer::from_signature())),
+            // No delivery id in this scheme: the key is a digest of the
+            // signed message, timestamp included.
+            .idempotency(remember(IdempotencyLayer::new())),
     )?;
 
     // Tenants: `acme` signs like GitHub with its own secret; `legacy-co`
@@ -277,7 +273,12 @@ pub fn app(config: &Config, audit: AuditLayer) -> Result<Router, BoxError> {
         tower::ServiceBuilder::new()
             .layer(outer)
             .layer(tenant_layer)
-            .layer(remember(delivery_id("x-delivery-id"))),
+            // Signed deliveries (acme) are keyed on what the signature
+            // covers; token senders (legacy-co) on their delivery header.
+            .layer(remember(
+                IdempotencyLayer::new()
+                    .or_unsigned_header(HeaderName::from_static("x-delivery-id")),
+            )),
     );
 
     Ok(Router::new()
