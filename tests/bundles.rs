@@ -267,3 +267,53 @@ fn every_profile_names_a_preset_and_documents_its_cap() {
         }
     }
 }
+
+/// (bundle, preset, secret, url for URL-signing presets)
+fn keyed_bundles() -> Vec<(WebhookStack, &'static str, &'static str)> {
+    vec![
+        (WebhookStack::stripe(Secret::new("whsec_k").unwrap()), "stripe", "whsec_k"),
+        (WebhookStack::slack(Secret::new("slack-k").unwrap()), "slack", "slack-k"),
+        (WebhookStack::paddle(Secret::new("pdl-k").unwrap()), "paddle", "pdl-k"),
+        (WebhookStack::intercom(Secret::new("icm-k").unwrap()), "intercom", "icm-k"),
+        (WebhookStack::typeform(Secret::new("tf-k").unwrap()), "typeform", "tf-k"),
+    ]
+}
+
+#[tokio::test]
+async fn a_retry_is_recognised_by_the_providers_id_in_the_signed_body() {
+    for (stack, preset, secret) in keyed_bundles() {
+        let server = Server::start(stack).await;
+        // The same event re-sent: other bytes, a new signature and
+        // timestamp, the same id field.
+        let first = br#"{"id":"evt_1","event_id":"evt_1","attempt":1}"#;
+        let retry = br#"{"id":"evt_1","event_id":"evt_1","attempt":2}"#;
+        let other = br#"{"id":"evt_2","event_id":"evt_2","attempt":1}"#;
+        let now = unix_now();
+        for (body, at, replayed) in [(&first[..], now - 2, false), (&retry[..], now, true), (&other[..], now, false)] {
+            let headers = support::signed_headers(preset, secret, body, at, "m");
+            let reply = server.post("/hook", None, &headers, body).await;
+            assert_eq!(reply.status, StatusCode::OK, "{preset}: {}", reply.text());
+            assert_eq!(reply.headers.get(REPLAYED_HEADER).is_some(), replayed, "{preset}: {}", String::from_utf8_lossy(body));
+        }
+        assert_eq!(server.runs(), 2, "{preset}");
+    }
+}
+
+#[tokio::test]
+async fn without_a_signed_id_the_signed_bytes_decide_not_the_unsigned_header() {
+    let secret = "gh-k";
+    let server = Server::start(WebhookStack::github(Secret::new(secret).unwrap())).await;
+    let body = br#"{"zen":"same"}"#;
+    let mut headers = support::signed_headers("github", secret, body, 0, "x");
+    headers.push((HeaderName::from_static("x-github-delivery"), HeaderValue::from_static("d-1")));
+    assert!(server.post("/hook", None, &headers, body).await.headers.get(REPLAYED_HEADER).is_none());
+    // A captured delivery re-sent under a new X-GitHub-Delivery: still a
+    // duplicate, since the header is not signed.
+    headers.pop();
+    headers.push((HeaderName::from_static("x-github-delivery"), HeaderValue::from_static("d-2")));
+    assert!(server.post("/hook", None, &headers, body).await.headers.get(REPLAYED_HEADER).is_some());
+    let other = br#"{"zen":"other"}"#;
+    let headers = support::signed_headers("github", secret, other, 0, "x");
+    assert!(server.post("/hook", None, &headers, other).await.headers.get(REPLAYED_HEADER).is_none());
+    assert_eq!(server.runs(), 2);
+}

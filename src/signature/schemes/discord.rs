@@ -100,6 +100,11 @@ impl Scheme for Discord {
         "discord"
     }
 
+    /// The interaction's id.
+    fn delivery_id_field(&self) -> Option<&str> {
+        Some("/id")
+    }
+
     /// The timestamp is signed, though no window is documented: a stack
     /// may still check one.
     fn signs_timestamp(&self) -> bool {

@@ -11,4 +11,6 @@ pub fn intercom() -> HmacScheme {
             .prefix("sha1=")
             .algorithm(Algorithm::Sha1),
     )
+    // The notification's id (`notif_…`), the same on every retry.
+    .delivery_id_field("/id")
 }

@@ -12,4 +12,5 @@ pub fn typeform() -> HmacScheme {
             .prefix("sha256=")
             .encoding(Encoding::Base64),
     )
+    .delivery_id_field("/event_id")
 }
