@@ -363,3 +363,105 @@ pub(crate) fn query_param<'q>(query: &'q str, name: &str) -> Param<'q> {
     }
     found
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn parts(method: Method, uri: &str, headers: &[(&str, &str)]) -> Parts {
+        let mut builder = http::Request::builder().method(method).uri(uri);
+        for (name, value) in headers {
+            builder = builder.header(*name, *value);
+        }
+        builder.body(()).unwrap().into_parts().0
+    }
+
+    fn all() -> Vec<Handshake> {
+        vec![
+            Handshake::slack(),
+            Handshake::twitch(),
+            Handshake::zoom(Secret::new("zoom").unwrap()),
+            Handshake::discord(),
+            Handshake::dropbox(),
+            Handshake::meta(Secret::new("token").unwrap()),
+            Handshake::microsoft_graph(),
+        ]
+    }
+
+    #[test]
+    fn query_params_are_decoded_and_repeats_must_agree() {
+        assert!(matches!(query_param("a=1&b=x%20y", "b"), Param::One(v) if v == "x y"));
+        assert!(matches!(query_param("b=1&b=1", "b"), Param::One(v) if v == "1"));
+        assert!(matches!(query_param("b=1&b=2", "b"), Param::Ambiguous));
+        assert!(matches!(query_param("a=1", "b"), Param::Absent));
+        assert!(matches!(query_param("", "b"), Param::Absent));
+    }
+
+    #[test]
+    fn a_challenge_without_a_value_is_incomplete() {
+        let slack = Handshake::slack();
+        let head = parts(Method::POST, "/", &[]);
+        let Found::Answer(name, Err(refusal)) =
+            slack.find_in_body(&head, br#"{"type":"url_verification"}"#)
+        else {
+            panic!("a url_verification without challenge is this handshake, refused");
+        };
+        assert_eq!(name, "slack.url_verification");
+        assert_eq!(refusal.reason(), Reason::PayloadIncomplete);
+    }
+
+    #[test]
+    fn the_secret_and_token_stay_out_of_debug() {
+        let printed = format!(
+            "{:?} {:?}",
+            Handshake::zoom(Secret::new("zoom-secret-value").unwrap()),
+            Handshake::meta(Secret::new("meta-verify-value").unwrap())
+        );
+        assert!(!printed.contains("secret-value") && !printed.contains("verify-value"));
+    }
+
+    proptest! {
+        #[test]
+        fn no_input_panics(
+            query in "\\PC{0,80}",
+            body in proptest::collection::vec(any::<u8>(), 0..200),
+            json_ish in "\\{\"(type|challenge|event|payload|plainToken)\":(1|\"[a-z.]{0,20}\"|\\{\\})\\}",
+            message_type in "(webhook_callback_verification|revocation|notification|x)",
+        ) {
+            let uri = format!("/hook?{}", percent_encoding::utf8_percent_encode(&query, percent_encoding::CONTROLS));
+            for method in [Method::GET, Method::POST] {
+                let head = match http::Request::builder()
+                    .method(method)
+                    .uri(&uri)
+                    .header("twitch-eventsub-message-type", message_type.as_str())
+                    .body(())
+                {
+                    Ok(request) => request.into_parts().0,
+                    Err(_) => continue,
+                };
+                for handshake in all() {
+                    let _ = handshake.find_in_head(&head);
+                    let _ = handshake.find_in_body(&head, &body);
+                    let _ = handshake.find_in_body(&head, json_ish.as_bytes());
+                }
+            }
+        }
+
+        #[test]
+        fn any_challenge_is_echoed_exactly(challenge in "\\PC{1,64}") {
+            let encoded: String = form_urlencoded::byte_serialize(challenge.as_bytes()).collect();
+            let head = parts(Method::GET, &format!("/h?challenge={encoded}"), &[]);
+            let Found::Answer(_, Ok(answer)) = Handshake::dropbox().find_in_head(&head) else {
+                panic!("a dropbox challenge");
+            };
+            prop_assert_eq!(answer.body().unwrap().as_ref(), challenge.as_bytes());
+
+            let body = serde_json::json!({"type": "url_verification", "challenge": challenge}).to_string();
+            let Found::Answer(_, Ok(answer)) = Handshake::slack().find_in_body(&head, body.as_bytes()) else {
+                panic!("a slack challenge");
+            };
+            prop_assert_eq!(answer.body().unwrap().as_ref(), challenge.as_bytes());
+        }
+    }
+}
