@@ -53,7 +53,11 @@ async fn main() -> Result<(), Box<dyn Error + Send + Sync>> {
         println!("trusted proxies (X-Forwarded-For): {proxies}");
     }
     // The URL may hold a password: named, not printed.
-    let store = if config.redis_url.is_some() { "Redis (REDIS_URL)" } else { "memory" };
+    let store = if config.redis_url.is_some() {
+        "Redis (REDIS_URL)"
+    } else {
+        "memory"
+    };
     println!("idempotency store: {store}");
     for setting in config.settings() {
         if setting.generated {

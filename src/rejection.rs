@@ -123,7 +123,8 @@ pub struct Rejection {
     reason: Reason,
     status: StatusCode,
     headers: HeaderMap,
-    body: Option<(HeaderValue, Bytes)>,
+    // Boxed: rare, and a `Rejection` travels in every check's `Result`.
+    body: Option<Box<(HeaderValue, Bytes)>>,
 }
 
 impl Rejection {
@@ -153,13 +154,13 @@ impl Rejection {
     /// answers that must carry content, such as a handshake's challenge; a
     /// refusal should say no more than its status line.
     pub fn with_body(mut self, content_type: HeaderValue, body: Bytes) -> Self {
-        self.body = Some((content_type, body));
+        self.body = Some(Box::new((content_type, body)));
         self
     }
 
     /// The content this answer carries, if any (see [`with_body`](Self::with_body)).
     pub fn body(&self) -> Option<&Bytes> {
-        self.body.as_ref().map(|(_, body)| body)
+        self.body.as_deref().map(|(_, body)| body)
     }
 
     /// The machine reason.
@@ -200,12 +201,15 @@ impl Rejection {
             );
             response
         } else {
-            let (content_type, body) = self.body.unwrap_or_else(|| {
-                (
-                    HeaderValue::from_static("text/plain; charset=utf-8"),
-                    Bytes::from_static(text.as_bytes()),
-                )
-            });
+            let (content_type, body) = self.body.map_or_else(
+                || {
+                    (
+                        HeaderValue::from_static("text/plain; charset=utf-8"),
+                        Bytes::from_static(text.as_bytes()),
+                    )
+                },
+                |body| *body,
+            );
             let mut response = Response::new(ResponseBody::full(body));
             *response.status_mut() = self.status;
             response

@@ -43,17 +43,27 @@ impl Server {
                 format!("handled {event}")
             }
         });
-        let router = Router::new().route("/{*path}", handler.clone()).route("/", handler);
+        let router = Router::new()
+            .route("/{*path}", handler.clone())
+            .route("/", handler);
         let addr = support::serve(router.layer(layer)).await;
         Self { addr, runs }
     }
 
-    async fn post(&self, path: &str, host: Option<&str>, headers: &[(HeaderName, HeaderValue)], body: &[u8]) -> support::Reply {
+    async fn post(
+        &self,
+        path: &str,
+        host: Option<&str>,
+        headers: &[(HeaderName, HeaderValue)],
+        body: &[u8],
+    ) -> support::Reply {
         let mut request = Request::post(format!("http://{}{path}", self.addr))
             .body(Full::new(Bytes::copy_from_slice(body)))
             .unwrap();
         if let Some(host) = host {
-            request.headers_mut().insert(http::header::HOST, HeaderValue::from_str(host).unwrap());
+            request
+                .headers_mut()
+                .insert(http::header::HOST, HeaderValue::from_str(host).unwrap());
         }
         for (name, value) in headers {
             request.headers_mut().append(name.clone(), value.clone());
@@ -79,16 +89,22 @@ fn bundle_for(v: &Value) -> Option<WebhookStack> {
     let secret = v["secret"].as_str().unwrap();
     let shared = || Secret::new(secret).unwrap();
     let whsec = || Secret::from_whsec(secret).unwrap();
-    let stack = match (v["provider"].as_str().unwrap(), v["scheme"].as_str().unwrap()) {
+    let stack = match (
+        v["provider"].as_str().unwrap(),
+        v["scheme"].as_str().unwrap(),
+    ) {
         ("github", "github-sha256") => WebhookStack::github(shared()),
         ("standard-webhooks", "standard-webhooks-v1") => WebhookStack::standard_webhooks(whsec()),
         ("svix", _) if !v["body"].is_null() => WebhookStack::svix(whsec()),
         ("slack", _) => WebhookStack::slack(shared()),
         ("shopify", _) => WebhookStack::shopify(shared()),
         ("paddle", _) => WebhookStack::paddle(shared()),
-        ("twilio", "twilio-form") if v["extra"]["signed_url"].is_null() => WebhookStack::twilio(shared()),
+        ("twilio", "twilio-form") if v["extra"]["signed_url"].is_null() => {
+            WebhookStack::twilio(shared())
+        }
         ("square", _) => {
-            WebhookStack::square(shared(), v["extra"]["notification_url"].as_str().unwrap()).unwrap()
+            WebhookStack::square(shared(), v["extra"]["notification_url"].as_str().unwrap())
+                .unwrap()
         }
         ("hubspot", "hubspot-v3") => WebhookStack::hubspot(shared()),
         #[cfg(feature = "ecdsa")]
@@ -148,33 +164,66 @@ async fn each_bundle_accepts_its_published_sample_once_and_refuses_it_tampered()
 
         let reply = server.post(&path, host.as_deref(), &headers, &body).await;
         assert_eq!(reply.status, StatusCode::OK, "{id}: {}", reply.text());
-        assert!(reply.text().starts_with("handled"), "{id}: {}", reply.text());
+        assert!(
+            reply.text().starts_with("handled"),
+            "{id}: {}",
+            reply.text()
+        );
         let again = server.post(&path, host.as_deref(), &headers, &body).await;
         assert_eq!(again.status, StatusCode::OK, "{id}");
-        assert_eq!(again.headers.get(REPLAYED_HEADER).map(|v| v.as_bytes()), Some(&b"true"[..]), "{id}");
+        assert_eq!(
+            again.headers.get(REPLAYED_HEADER).map(|v| v.as_bytes()),
+            Some(&b"true"[..]),
+            "{id}"
+        );
         assert_eq!(server.runs(), 1, "{id}: handled once");
 
         let mut tampered = body.clone();
         tampered.push(b' ');
-        let reply = server.post(&path, host.as_deref(), &headers, &tampered).await;
+        let reply = server
+            .post(&path, host.as_deref(), &headers, &tampered)
+            .await;
         assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{id}: tampered");
         checked.push(id.to_owned());
     }
-    let providers: std::collections::BTreeSet<_> = checked.iter().map(|id| id.split('-').next().unwrap().to_owned()).collect();
-    let mut expected = vec!["github", "hubspot", "paddle", "shopify", "slack", "square", "standardwebhooks", "svix", "twilio"];
+    let providers: std::collections::BTreeSet<_> = checked
+        .iter()
+        .map(|id| id.split('-').next().unwrap().to_owned())
+        .collect();
+    let mut expected = vec![
+        "github",
+        "hubspot",
+        "paddle",
+        "shopify",
+        "slack",
+        "square",
+        "standardwebhooks",
+        "svix",
+        "twilio",
+    ];
     if cfg!(feature = "ecdsa") {
         expected.push("sendgrid");
         expected.sort();
     }
-    assert_eq!(providers.into_iter().collect::<Vec<_>>(), expected, "{checked:?}");
+    assert_eq!(
+        providers.into_iter().collect::<Vec<_>>(),
+        expected,
+        "{checked:?}"
+    );
 }
 
 #[tokio::test]
 async fn github_hands_its_unsigned_headers_to_the_handler_as_unauthenticated() {
-    let server = Server::start(WebhookStack::github(Secret::new("It's a Secret to Everybody").unwrap())).await;
+    let server = Server::start(WebhookStack::github(
+        Secret::new("It's a Secret to Everybody").unwrap(),
+    ))
+    .await;
     let body = b"Hello, World!";
     let mut headers = support::signed_headers("github", "It's a Secret to Everybody", body, 0, "x");
-    headers.push((HeaderName::from_static("x-github-event"), HeaderValue::from_static("ping")));
+    headers.push((
+        HeaderName::from_static("x-github-event"),
+        HeaderValue::from_static("ping"),
+    ));
     let reply = server.post("/hook", None, &headers, body).await;
     assert_eq!(reply.text(), "handled ping");
 }
@@ -186,7 +235,11 @@ async fn the_payload_cap_is_the_providers() {
     let server = Server::start(WebhookStack::github(Secret::new(secret).unwrap())).await;
     let headers = support::signed_headers("github", secret, &big, 0, "x");
     let reply = server.post("/hook", None, &headers, &big).await;
-    assert_eq!(reply.status, StatusCode::OK, "2 MiB is under GitHub's 25 MB cap");
+    assert_eq!(
+        reply.status,
+        StatusCode::OK,
+        "2 MiB is under GitHub's 25 MB cap"
+    );
     assert_eq!(profile("github").unwrap().body_limit, 25 * 1024 * 1024);
 
     let server = Server::start(WebhookStack::bitbucket(Secret::new(secret).unwrap())).await;
@@ -202,21 +255,78 @@ async fn the_window_is_the_providers_tolerance() {
     let body = br#"{"id":"evt_1","event_id":"Ev1"}"#;
     // (bundle, preset, secret, age in seconds (negative: ahead), accepted)
     let cases: Vec<(WebhookStack, &str, &str, i64, bool)> = vec![
-        (WebhookStack::stripe(Secret::new("whsec_x").unwrap()), "stripe", "whsec_x", 290, true),
-        (WebhookStack::stripe(Secret::new("whsec_x").unwrap()), "stripe", "whsec_x", 310, false),
-        (WebhookStack::stripe(Secret::new("whsec_x").unwrap()), "stripe", "whsec_x", -3600, true),
-        (WebhookStack::slack(Secret::new("slack-s").unwrap()), "slack", "slack-s", -310, false),
-        (WebhookStack::paddle(Secret::new("pdl").unwrap()), "paddle", "pdl", 30, false),
-        (WebhookStack::twitch(Secret::new("twitch-s").unwrap()), "twitch", "twitch-s", 590, true),
-        (WebhookStack::twitch(Secret::new("twitch-s").unwrap()), "twitch", "twitch-s", 610, false),
-        (WebhookStack::zoom(Secret::new("zoom-s").unwrap()), "zoom", "zoom-s", 310, false),
+        (
+            WebhookStack::stripe(Secret::new("whsec_x").unwrap()),
+            "stripe",
+            "whsec_x",
+            290,
+            true,
+        ),
+        (
+            WebhookStack::stripe(Secret::new("whsec_x").unwrap()),
+            "stripe",
+            "whsec_x",
+            310,
+            false,
+        ),
+        (
+            WebhookStack::stripe(Secret::new("whsec_x").unwrap()),
+            "stripe",
+            "whsec_x",
+            -3600,
+            true,
+        ),
+        (
+            WebhookStack::slack(Secret::new("slack-s").unwrap()),
+            "slack",
+            "slack-s",
+            -310,
+            false,
+        ),
+        (
+            WebhookStack::paddle(Secret::new("pdl").unwrap()),
+            "paddle",
+            "pdl",
+            30,
+            false,
+        ),
+        (
+            WebhookStack::twitch(Secret::new("twitch-s").unwrap()),
+            "twitch",
+            "twitch-s",
+            590,
+            true,
+        ),
+        (
+            WebhookStack::twitch(Secret::new("twitch-s").unwrap()),
+            "twitch",
+            "twitch-s",
+            610,
+            false,
+        ),
+        (
+            WebhookStack::zoom(Secret::new("zoom-s").unwrap()),
+            "zoom",
+            "zoom-s",
+            310,
+            false,
+        ),
     ];
     for (stack, preset, secret, age, accepted) in cases {
         let server = Server::start(stack).await;
         let headers = support::signed_headers(preset, secret, body, now - age, &format!("m{age}"));
         let reply = server.post("/hook", None, &headers, body).await;
-        let expected = if accepted { StatusCode::OK } else { StatusCode::UNAUTHORIZED };
-        assert_eq!(reply.status, expected, "{preset} {age} s old: {}", reply.text());
+        let expected = if accepted {
+            StatusCode::OK
+        } else {
+            StatusCode::UNAUTHORIZED
+        };
+        assert_eq!(
+            reply.status,
+            expected,
+            "{preset} {age} s old: {}",
+            reply.text()
+        );
     }
 }
 
@@ -225,12 +335,22 @@ async fn the_bundles_answer_their_handshakes() {
     let slack = Server::start(WebhookStack::slack(Secret::new("slack-s").unwrap())).await;
     let body = br#"{"type":"url_verification","challenge":"c-1"}"#;
     let headers = support::signed_headers("slack", "slack-s", body, unix_now(), "x");
-    assert_eq!(slack.post("/hook", None, &headers, body).await.text(), "c-1");
+    assert_eq!(
+        slack.post("/hook", None, &headers, body).await.text(),
+        "c-1"
+    );
 
-    let meta = Server::start(WebhookStack::meta(Secret::new("app").unwrap(), Secret::new("vt").unwrap())).await;
-    let request = Request::get(format!("http://{}/hook?hub.mode=subscribe&hub.verify_token=vt&hub.challenge=42", meta.addr))
-        .body(Full::new(Bytes::new()))
-        .unwrap();
+    let meta = Server::start(WebhookStack::meta(
+        Secret::new("app").unwrap(),
+        Secret::new("vt").unwrap(),
+    ))
+    .await;
+    let request = Request::get(format!(
+        "http://{}/hook?hub.mode=subscribe&hub.verify_token=vt&hub.challenge=42",
+        meta.addr
+    ))
+    .body(Full::new(Bytes::new()))
+    .unwrap();
     assert_eq!(support::send(request).await.text(), "42");
 
     let dropbox = Server::start(WebhookStack::dropbox(Secret::new("dbx").unwrap())).await;
@@ -263,7 +383,10 @@ fn every_profile_names_a_preset_and_documents_its_cap() {
         assert!(!profile.body_limit_source.is_empty());
         assert!(!profile.delivery_id.is_empty());
         for header in profile.unsigned_headers {
-            assert!(HeaderName::from_bytes(header.as_bytes()).is_ok(), "{header}");
+            assert!(
+                HeaderName::from_bytes(header.as_bytes()).is_ok(),
+                "{header}"
+            );
         }
     }
 }
@@ -271,11 +394,31 @@ fn every_profile_names_a_preset_and_documents_its_cap() {
 /// (bundle, preset, secret, url for URL-signing presets)
 fn keyed_bundles() -> Vec<(WebhookStack, &'static str, &'static str)> {
     vec![
-        (WebhookStack::stripe(Secret::new("whsec_k").unwrap()), "stripe", "whsec_k"),
-        (WebhookStack::slack(Secret::new("slack-k").unwrap()), "slack", "slack-k"),
-        (WebhookStack::paddle(Secret::new("pdl-k").unwrap()), "paddle", "pdl-k"),
-        (WebhookStack::intercom(Secret::new("icm-k").unwrap()), "intercom", "icm-k"),
-        (WebhookStack::typeform(Secret::new("tf-k").unwrap()), "typeform", "tf-k"),
+        (
+            WebhookStack::stripe(Secret::new("whsec_k").unwrap()),
+            "stripe",
+            "whsec_k",
+        ),
+        (
+            WebhookStack::slack(Secret::new("slack-k").unwrap()),
+            "slack",
+            "slack-k",
+        ),
+        (
+            WebhookStack::paddle(Secret::new("pdl-k").unwrap()),
+            "paddle",
+            "pdl-k",
+        ),
+        (
+            WebhookStack::intercom(Secret::new("icm-k").unwrap()),
+            "intercom",
+            "icm-k",
+        ),
+        (
+            WebhookStack::typeform(Secret::new("tf-k").unwrap()),
+            "typeform",
+            "tf-k",
+        ),
     ]
 }
 
@@ -289,11 +432,20 @@ async fn a_retry_is_recognised_by_the_providers_id_in_the_signed_body() {
         let retry = br#"{"id":"evt_1","event_id":"evt_1","attempt":2}"#;
         let other = br#"{"id":"evt_2","event_id":"evt_2","attempt":1}"#;
         let now = unix_now();
-        for (body, at, replayed) in [(&first[..], now - 2, false), (&retry[..], now, true), (&other[..], now, false)] {
+        for (body, at, replayed) in [
+            (&first[..], now - 2, false),
+            (&retry[..], now, true),
+            (&other[..], now, false),
+        ] {
             let headers = support::signed_headers(preset, secret, body, at, "m");
             let reply = server.post("/hook", None, &headers, body).await;
             assert_eq!(reply.status, StatusCode::OK, "{preset}: {}", reply.text());
-            assert_eq!(reply.headers.get(REPLAYED_HEADER).is_some(), replayed, "{preset}: {}", String::from_utf8_lossy(body));
+            assert_eq!(
+                reply.headers.get(REPLAYED_HEADER).is_some(),
+                replayed,
+                "{preset}: {}",
+                String::from_utf8_lossy(body)
+            );
         }
         assert_eq!(server.runs(), 2, "{preset}");
     }
@@ -305,23 +457,47 @@ async fn without_a_signed_id_the_signed_bytes_decide_not_the_unsigned_header() {
     let server = Server::start(WebhookStack::github(Secret::new(secret).unwrap())).await;
     let body = br#"{"zen":"same"}"#;
     let mut headers = support::signed_headers("github", secret, body, 0, "x");
-    headers.push((HeaderName::from_static("x-github-delivery"), HeaderValue::from_static("d-1")));
-    assert!(server.post("/hook", None, &headers, body).await.headers.get(REPLAYED_HEADER).is_none());
+    headers.push((
+        HeaderName::from_static("x-github-delivery"),
+        HeaderValue::from_static("d-1"),
+    ));
+    assert!(server
+        .post("/hook", None, &headers, body)
+        .await
+        .headers
+        .get(REPLAYED_HEADER)
+        .is_none());
     // A captured delivery re-sent under a new X-GitHub-Delivery: still a
     // duplicate, since the header is not signed.
     headers.pop();
-    headers.push((HeaderName::from_static("x-github-delivery"), HeaderValue::from_static("d-2")));
-    assert!(server.post("/hook", None, &headers, body).await.headers.get(REPLAYED_HEADER).is_some());
+    headers.push((
+        HeaderName::from_static("x-github-delivery"),
+        HeaderValue::from_static("d-2"),
+    ));
+    assert!(server
+        .post("/hook", None, &headers, body)
+        .await
+        .headers
+        .get(REPLAYED_HEADER)
+        .is_some());
     let other = br#"{"zen":"other"}"#;
     let headers = support::signed_headers("github", secret, other, 0, "x");
-    assert!(server.post("/hook", None, &headers, other).await.headers.get(REPLAYED_HEADER).is_none());
+    assert!(server
+        .post("/hook", None, &headers, other)
+        .await
+        .headers
+        .get(REPLAYED_HEADER)
+        .is_none());
     assert_eq!(server.runs(), 2);
 }
 
 /// A delivery for `name`'s bundle, signed the way the provider signs (the
 /// crate's signing side; most of these providers publish no fixed vector),
 /// and the bundle itself.
-fn signed_delivery(name: &str, addr: SocketAddr) -> (WebhookStack, Vec<(HeaderName, HeaderValue)>, Vec<u8>) {
+fn signed_delivery(
+    name: &str,
+    addr: SocketAddr,
+) -> (WebhookStack, Vec<(HeaderName, HeaderValue)>, Vec<u8>) {
     use tower_webhook::signature::schemes::{discord, mailgun, sendgrid};
     use tower_webhook::signature::{KeyMaterial, Outgoing, Signer};
 
@@ -349,13 +525,29 @@ fn signed_delivery(name: &str, addr: SocketAddr) -> (WebhookStack, Vec<(HeaderNa
     };
     match name {
         "github" => header_signed(WebhookStack::github(plain("s-github")), "s-github", body),
-        "gitlab" => header_signed(WebhookStack::gitlab(Secret::from_whsec(whsec).unwrap()), whsec, body),
+        "gitlab" => header_signed(
+            WebhookStack::gitlab(Secret::from_whsec(whsec).unwrap()),
+            whsec,
+            body,
+        ),
         "bitbucket" => header_signed(WebhookStack::bitbucket(plain("s-bb")), "s-bb", body),
         "jira" => header_signed(WebhookStack::jira(plain("s-jira")), "s-jira", body),
-        "stripe" => header_signed(WebhookStack::stripe(plain("whsec_stripe")), "whsec_stripe", body),
+        "stripe" => header_signed(
+            WebhookStack::stripe(plain("whsec_stripe")),
+            "whsec_stripe",
+            body,
+        ),
         "slack" => header_signed(WebhookStack::slack(plain("s-slack")), "s-slack", body),
-        "standard" => header_signed(WebhookStack::standard_webhooks(Secret::from_whsec(whsec).unwrap()), whsec, body),
-        "svix" => header_signed(WebhookStack::svix(Secret::from_whsec(whsec).unwrap()), whsec, body),
+        "standard" => header_signed(
+            WebhookStack::standard_webhooks(Secret::from_whsec(whsec).unwrap()),
+            whsec,
+            body,
+        ),
+        "svix" => header_signed(
+            WebhookStack::svix(Secret::from_whsec(whsec).unwrap()),
+            whsec,
+            body,
+        ),
         "shopify" => header_signed(WebhookStack::shopify(plain("s-shop")), "s-shop", body),
         "zoom" => header_signed(WebhookStack::zoom(plain("s-zoom")), "s-zoom", body),
         "paddle" => header_signed(WebhookStack::paddle(plain("s-paddle")), "s-paddle", body),
@@ -364,7 +556,11 @@ fn signed_delivery(name: &str, addr: SocketAddr) -> (WebhookStack, Vec<(HeaderNa
         "intercom" => header_signed(WebhookStack::intercom(plain("s-icm")), "s-icm", body),
         "typeform" => header_signed(WebhookStack::typeform(plain("s-tf")), "s-tf", body),
         "dropbox" => header_signed(WebhookStack::dropbox(plain("s-dbx")), "s-dbx", body),
-        "meta" => header_signed(WebhookStack::meta(plain("s-meta"), plain("vt")), "s-meta", body),
+        "meta" => header_signed(
+            WebhookStack::meta(plain("s-meta"), plain("vt")),
+            "s-meta",
+            body,
+        ),
         "twilio" => url_signed(
             WebhookStack::twilio(plain("s-twilio")),
             "s-twilio",
@@ -373,7 +569,12 @@ fn signed_delivery(name: &str, addr: SocketAddr) -> (WebhookStack, Vec<(HeaderNa
         ),
         "square" => {
             let url = "https://hooks.example.com/square";
-            url_signed(WebhookStack::square(plain("s-square"), url).unwrap(), "s-square", url, body)
+            url_signed(
+                WebhookStack::square(plain("s-square"), url).unwrap(),
+                "s-square",
+                url,
+                body,
+            )
         }
         "hubspot-v3" => url_signed(
             WebhookStack::hubspot(plain("s-hubspot")),
@@ -382,16 +583,32 @@ fn signed_delivery(name: &str, addr: SocketAddr) -> (WebhookStack, Vec<(HeaderNa
             body,
         ),
         "mailgun" => {
-            let block = mailgun::signature_block(&plain("s-mailgun"), now, "token-0123456789abcdef0123456789abcdef0123456789");
-            let body = serde_json::json!({"signature": block, "event-data": {"event": "delivered"}});
-            (WebhookStack::mailgun(plain("s-mailgun")), Vec::new(), body.to_string().into_bytes())
+            let block = mailgun::signature_block(
+                &plain("s-mailgun"),
+                now,
+                "token-0123456789abcdef0123456789abcdef0123456789",
+            );
+            let body =
+                serde_json::json!({"signature": block, "event-data": {"event": "delivered"}});
+            (
+                WebhookStack::mailgun(plain("s-mailgun")),
+                Vec::new(),
+                body.to_string().into_bytes(),
+            )
         }
         #[cfg(feature = "ed25519")]
         "discord" => {
             let private = ed25519_dalek::SigningKey::from_bytes(&[3; 32]);
             let public = hex::encode(private.verifying_key().as_bytes());
-            let signer = Signer::new(Arc::new(discord::discord()), KeyMaterial::Ed25519Signing(private));
-            let headers = signer.sign(&Outgoing::new(&body, now, &id)).unwrap().into_iter().collect();
+            let signer = Signer::new(
+                Arc::new(discord::discord()),
+                KeyMaterial::Ed25519Signing(private),
+            );
+            let headers = signer
+                .sign(&Outgoing::new(&body, now, &id))
+                .unwrap()
+                .into_iter()
+                .collect();
             (WebhookStack::discord(&public).unwrap(), headers, body)
         }
         #[cfg(feature = "ecdsa")]
@@ -401,8 +618,15 @@ fn signed_delivery(name: &str, addr: SocketAddr) -> (WebhookStack, Vec<(HeaderNa
             let private = p256::ecdsa::SigningKey::from_slice(&[5; 32]).unwrap();
             let der = private.verifying_key().to_public_key_der().unwrap();
             let shown = base64::engine::general_purpose::STANDARD.encode(der.as_bytes());
-            let signer = Signer::new(Arc::new(sendgrid::sendgrid()), KeyMaterial::EcdsaP256Signing(private));
-            let headers = signer.sign(&Outgoing::new(&body, now, &id)).unwrap().into_iter().collect();
+            let signer = Signer::new(
+                Arc::new(sendgrid::sendgrid()),
+                KeyMaterial::EcdsaP256Signing(private),
+            );
+            let headers = signer
+                .sign(&Outgoing::new(&body, now, &id))
+                .unwrap()
+                .into_iter()
+                .collect();
             (WebhookStack::sendgrid(&shown).unwrap(), headers, body)
         }
         other => panic!("no delivery for {other}"),
@@ -423,7 +647,9 @@ async fn every_bundle_accepts_a_delivery_signed_as_its_provider_signs() {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (stack, headers, body) = signed_delivery(profile.name, addr);
-        let layer = stack.build().unwrap_or_else(|e| panic!("{}: {e}", profile.name));
+        let layer = stack
+            .build()
+            .unwrap_or_else(|e| panic!("{}: {e}", profile.name));
         let runs = Arc::new(AtomicUsize::new(0));
         let counter = Arc::clone(&runs);
         let router = Router::new().route(
@@ -435,16 +661,29 @@ async fn every_bundle_accepts_a_delivery_signed_as_its_provider_signs() {
             .layer(layer),
         );
         tokio::spawn(async move {
-            axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
-                .await
-                .unwrap()
+            axum::serve(
+                listener,
+                router.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .await
+            .unwrap()
         });
         let server = Server { addr, runs };
         let reply = server.post("/hook", None, &headers, &body).await;
-        assert_eq!((reply.status, reply.text().as_str()), (StatusCode::OK, "handled"), "{}", profile.name);
+        assert_eq!(
+            (reply.status, reply.text().as_str()),
+            (StatusCode::OK, "handled"),
+            "{}",
+            profile.name
+        );
         let again = server.post("/hook", None, &headers, &body).await;
         let deduplicated = profile.name != "dropbox";
-        assert_eq!(again.headers.get(REPLAYED_HEADER).is_some(), deduplicated, "{}", profile.name);
+        assert_eq!(
+            again.headers.get(REPLAYED_HEADER).is_some(),
+            deduplicated,
+            "{}",
+            profile.name
+        );
         let mut tampered = body.clone();
         tampered.extend_from_slice(b" ");
         let reply = server.post("/hook", None, &headers, &tampered).await;

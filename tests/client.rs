@@ -32,15 +32,14 @@ fn secret_for(name: &str) -> String {
     }
 }
 
-async fn deliver(
-    layer: SigningLayer,
-    url: String,
-    body: &'static [u8],
-) -> (StatusCode, String) {
+async fn deliver(layer: SigningLayer, url: String, body: &'static [u8]) -> (StatusCode, String) {
     let hyper = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
     let mut client = ServiceBuilder::new().layer(layer).service(hyper);
     let request = Request::post(url)
-        .header(http::header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(
+            http::header::CONTENT_TYPE,
+            "application/x-www-form-urlencoded",
+        )
         .body(Full::new(Bytes::from_static(body)))
         .unwrap();
     let response = ServiceExt::<Request<Full<Bytes>>>::ready(&mut client)
@@ -81,7 +80,11 @@ async fn every_header_preset_signs_what_its_verifier_accepts_over_http() {
             br#"{"id":"evt_1","event_id":"Ev1","webhookTimestamp":0}"#,
         )
         .await;
-        assert_eq!((status, text.as_str()), (StatusCode::OK, "verified"), "{name}");
+        assert_eq!(
+            (status, text.as_str()),
+            (StatusCode::OK, "verified"),
+            "{name}"
+        );
 
         // Signed with another secret: refused.
         let other_secret = if secret.starts_with("whsec_") {
@@ -120,10 +123,13 @@ async fn twilio_signs_the_url_it_calls() {
 async fn headers_sent(layer: SigningLayer, body: &'static [u8], id: Option<&str>) -> HeaderMap {
     let seen = Arc::new(Mutex::new(HeaderMap::new()));
     let keep = Arc::clone(&seen);
-    let mut client = ServiceBuilder::new().layer(layer).service_fn(move |request: Request<Full<Bytes>>| {
-        *keep.lock().unwrap() = request.headers().clone();
-        async { Ok::<_, std::convert::Infallible>(()) }
-    });
+    let mut client =
+        ServiceBuilder::new()
+            .layer(layer)
+            .service_fn(move |request: Request<Full<Bytes>>| {
+                *keep.lock().unwrap() = request.headers().clone();
+                async { Ok::<_, std::convert::Infallible>(()) }
+            });
     let mut request = Request::post("https://receiver.example/hook")
         .body(Full::new(Bytes::from_static(body)))
         .unwrap();
@@ -146,7 +152,12 @@ async fn the_layer_reproduces_published_vectors() {
     let layer = SigningLayer::preset("standard", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
         .unwrap()
         .with_clock(|| 1614265330);
-    let headers = headers_sent(layer, br#"{"test": 2432232314}"#, Some("msg_p5jXN8AQM9LWM0D4loKWxJek")).await;
+    let headers = headers_sent(
+        layer,
+        br#"{"test": 2432232314}"#,
+        Some("msg_p5jXN8AQM9LWM0D4loKWxJek"),
+    )
+    .await;
     assert_eq!(headers["webhook-id"], "msg_p5jXN8AQM9LWM0D4loKWxJek");
     assert_eq!(headers["webhook-timestamp"], "1614265330");
     assert_eq!(
@@ -158,7 +169,12 @@ async fn the_layer_reproduces_published_vectors() {
     let layer = SigningLayer::preset("stripe", "whsec_test_secret")
         .unwrap()
         .with_clock(|| 1700000000);
-    let headers = headers_sent(layer, br#"{"id":"evt_test_webhook","object":"event"}"#, None).await;
+    let headers = headers_sent(
+        layer,
+        br#"{"id":"evt_test_webhook","object":"event"}"#,
+        None,
+    )
+    .await;
     assert_eq!(
         headers["stripe-signature"],
         "t=1700000000,v1=d95c6b7477fbd7e9f90b1b0ef5f9c7ac25abca5382460e0d988c2b2a5b71b990"
@@ -176,14 +192,32 @@ async fn the_layer_reproduces_published_vectors() {
 #[tokio::test]
 async fn each_delivery_gets_a_fresh_id_unless_given_one() {
     let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
-    let first = headers_sent(SigningLayer::preset("standard", secret).unwrap(), b"{}", None).await;
-    let second = headers_sent(SigningLayer::preset("standard", secret).unwrap(), b"{}", None).await;
+    let first = headers_sent(
+        SigningLayer::preset("standard", secret).unwrap(),
+        b"{}",
+        None,
+    )
+    .await;
+    let second = headers_sent(
+        SigningLayer::preset("standard", secret).unwrap(),
+        b"{}",
+        None,
+    )
+    .await;
     assert_ne!(first["webhook-id"], second["webhook-id"]);
     let id = first["webhook-id"].to_str().unwrap();
     assert_eq!(id.len(), 36, "{id}");
     let counter = Arc::new(std::sync::atomic::AtomicU32::new(0));
-    let layer = SigningLayer::preset("standard", secret).unwrap().with_ids(move || {
-        format!("msg_{}", counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst))
-    });
-    assert_eq!(headers_sent(layer, b"{}", None).await["webhook-id"], "msg_0");
+    let layer = SigningLayer::preset("standard", secret)
+        .unwrap()
+        .with_ids(move || {
+            format!(
+                "msg_{}",
+                counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+            )
+        });
+    assert_eq!(
+        headers_sent(layer, b"{}", None).await["webhook-id"],
+        "msg_0"
+    );
 }

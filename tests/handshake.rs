@@ -66,7 +66,12 @@ impl Server {
     }
 
     fn last_event(&self) -> AuditEvent {
-        self.events.lock().unwrap().last().cloned().expect("an audit event")
+        self.events
+            .lock()
+            .unwrap()
+            .last()
+            .cloned()
+            .expect("an audit event")
     }
 
     async fn post(&self, headers: &[(HeaderName, HeaderValue)], body: &[u8]) -> support::Reply {
@@ -110,17 +115,25 @@ const SLACK_CHALLENGE: &[u8] = br#"{"token":"Jhj5dZrVaK7ZwHHjRyZWjbDl","challeng
 async fn slack_url_verification_is_answered_with_the_challenge_as_plain_text() {
     let server = Server::start(slack_stack()).await;
     let reply = server
-        .post(&signed("slack", SLACK_SECRET, SLACK_CHALLENGE), SLACK_CHALLENGE)
+        .post(
+            &signed("slack", SLACK_SECRET, SLACK_CHALLENGE),
+            SLACK_CHALLENGE,
+        )
         .await;
     assert_eq!(reply.status, StatusCode::OK);
     assert_eq!(content_type(&reply), "text/plain");
-    assert_eq!(reply.text(), "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P");
+    assert_eq!(
+        reply.text(),
+        "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"
+    );
     assert_eq!(server.runs(), 0, "the handler never sees the handshake");
     assert_handshake(&server, "slack.url_verification");
 
     // An ordinary event still reaches the handler.
     let event = br#"{"type":"event_callback","event_id":"Ev1"}"#;
-    let reply = server.post(&signed("slack", SLACK_SECRET, event), event).await;
+    let reply = server
+        .post(&signed("slack", SLACK_SECRET, event), event)
+        .await;
     assert_eq!(reply.text(), "handled");
     assert_eq!(server.runs(), 1);
     assert_eq!(server.last_event().outcome, Outcome::Accepted);
@@ -151,7 +164,10 @@ async fn a_stale_signed_slack_challenge_is_refused_by_the_window() {
     );
     let reply = server.post(&stale, SLACK_CHALLENGE).await;
     assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
-    assert_eq!(server.last_event().reason, Some(Reason::TimestampOutsideWindow));
+    assert_eq!(
+        server.last_event().reason,
+        Some(Reason::TimestampOutsideWindow)
+    );
 }
 
 #[tokio::test]
@@ -161,7 +177,10 @@ async fn a_forwarded_handshake_reaches_the_handler_and_is_still_recorded() {
         .handshake(Handshake::slack().forward_to_handler());
     let server = Server::start(stack).await;
     let reply = server
-        .post(&signed("slack", SLACK_SECRET, SLACK_CHALLENGE), SLACK_CHALLENGE)
+        .post(
+            &signed("slack", SLACK_SECRET, SLACK_CHALLENGE),
+            SLACK_CHALLENGE,
+        )
         .await;
     assert_eq!(reply.text(), "handled");
     let event = server.last_event();
@@ -180,9 +199,7 @@ fn twitch_headers(body: &[u8], message_type: &'static str) -> Vec<(HeaderName, H
 
 fn twitch_stack() -> WebhookStack {
     WebhookStack::new()
-        .signature(
-            SignatureLayer::preset("twitch", TWITCH_SECRET).expect("the twitch preset"),
-        )
+        .signature(SignatureLayer::preset("twitch", TWITCH_SECRET).expect("the twitch preset"))
         .replay(ReplayLayer::signed_timestamp())
         .handshake(Handshake::twitch())
 }
@@ -200,7 +217,9 @@ async fn twitch_callback_verification_and_revocation() {
     assert_handshake(&server, "twitch.webhook_callback_verification");
 
     let revoked = br#"{"subscription":{"id":"f1c2a387","status":"authorization_revoked","type":"channel.follow","version":"1"}}"#;
-    let reply = server.post(&twitch_headers(revoked, "revocation"), revoked).await;
+    let reply = server
+        .post(&twitch_headers(revoked, "revocation"), revoked)
+        .await;
     assert_eq!(reply.status, StatusCode::NO_CONTENT);
     assert_handshake(&server, "twitch.revocation");
     assert_eq!(server.runs(), 0);
@@ -258,8 +277,11 @@ async fn discord_ping_is_answered_with_type_1() {
     );
     let stack = WebhookStack::new()
         .signature(
-            SignatureLayer::new(discord::discord(), Keyring::new().with(Key::new("app", public)))
-                .unwrap(),
+            SignatureLayer::new(
+                discord::discord(),
+                Keyring::new().with(Key::new("app", public)),
+            )
+            .unwrap(),
         )
         .handshake(Handshake::discord());
     let server = Server::start(stack).await;
@@ -308,7 +330,9 @@ async fn dropbox_challenge_is_echoed_with_the_documented_headers() {
     assert_eq!(reply.status, StatusCode::BAD_REQUEST);
 
     let body = br#"{"list_folder":{"accounts":["dbid:1"]}}"#;
-    let reply = server.post(&signed("dropbox", DROPBOX_SECRET, body), body).await;
+    let reply = server
+        .post(&signed("dropbox", DROPBOX_SECRET, body), body)
+        .await;
     assert_eq!(reply.text(), "handled");
     assert_eq!(server.runs(), 1);
 }
@@ -392,10 +416,16 @@ async fn the_layer_alone_inside_the_signature_layer() {
         .layer(HandshakeLayer::new(Handshake::slack()));
     let server = Server::serve(move |handler| handler.layer(layers), events).await;
     let reply = server
-        .post(&signed("slack", SLACK_SECRET, SLACK_CHALLENGE), SLACK_CHALLENGE)
+        .post(
+            &signed("slack", SLACK_SECRET, SLACK_CHALLENGE),
+            SLACK_CHALLENGE,
+        )
         .await;
     assert_eq!(reply.status, StatusCode::OK);
-    assert_eq!(reply.text(), "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P");
+    assert_eq!(
+        reply.text(),
+        "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"
+    );
     assert_eq!(server.runs(), 0);
 }
 

@@ -392,7 +392,11 @@ async fn every_route_answers_its_providers_handshake() {
 
     let body = br#"{"payload":{"plainToken":"qgg8vlvZRS6UYooatFL8Aw"},"event_ts":1,"event":"endpoint.url_validation"}"#;
     let reply = receiver
-        .post("/zoom", &signed("zoom", env("ZOOM_SECRET"), body, "x"), body)
+        .post(
+            "/zoom",
+            &signed("zoom", env("ZOOM_SECRET"), body, "x"),
+            body,
+        )
         .await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
     assert_eq!(reply.headers["content-type"], "application/json");
@@ -419,7 +423,10 @@ async fn every_route_answers_its_providers_handshake() {
         env("META_VERIFY_TOKEN")
     );
     let reply = get(receiver.addr, &query).await;
-    assert_eq!((reply.status, reply.text().as_str()), (StatusCode::OK, "1158201444"));
+    assert_eq!(
+        (reply.status, reply.text().as_str()),
+        (StatusCode::OK, "1158201444")
+    );
     let reply = get(
         receiver.addr,
         "/meta?hub.mode=subscribe&hub.challenge=1&hub.verify_token=wrong",
@@ -500,9 +507,11 @@ impl RedisServer {
             .stderr(Stdio::null())
             .spawn()
             .expect("redis-server on PATH (apt-get install redis-server)");
+        // Owned at once, so the process is killed and reaped on every path.
+        let server = Self { child, port };
         for _ in 0..200 {
             if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return Self { child, port };
+                return server;
             }
             std::thread::sleep(Duration::from_millis(25));
         }
@@ -526,8 +535,14 @@ async fn with_redis_url_two_replicas_handle_a_delivery_once() {
     let env = [("REDIS_URL", url.as_str())];
     let first = Receiver::start_with(true, None, &env);
     let second = Receiver::start_with(true, None, &env);
-    assert!(first.lines().iter().any(|l| l == "idempotency store: Redis (REDIS_URL)"));
-    assert!(!first.lines().join("\n").contains(&url), "the URL is not printed");
+    assert!(first
+        .lines()
+        .iter()
+        .any(|l| l == "idempotency store: Redis (REDIS_URL)"));
+    assert!(
+        !first.lines().join("\n").contains(&url),
+        "the URL is not printed"
+    );
 
     let delivery = &deliveries()[0];
     let reply = first

@@ -67,7 +67,9 @@ async fn start(table: Table, security: &TenantSecurity) -> (std::net::SocketAddr
 async fn deliver_signed(addr: std::net::SocketAddr, secret: &str) -> StatusCode {
     let body = br#"{"ticket":1}"#;
     let headers = support::signed_headers("github", secret, body, 0, "d");
-    support::post_with(addr, "/hooks/acme", &headers, body).await.status
+    support::post_with(addr, "/hooks/acme", &headers, body)
+        .await
+        .status
 }
 
 async fn deliver_legacy(addr: std::net::SocketAddr) -> StatusCode {
@@ -75,13 +77,18 @@ async fn deliver_legacy(addr: std::net::SocketAddr) -> StatusCode {
         HeaderName::from_static("x-webhook-token"),
         HeaderValue::from_static(LEGACY),
     )];
-    support::post_with(addr, "/hooks/acme", &headers, b"{}").await.status
+    support::post_with(addr, "/hooks/acme", &headers, b"{}")
+        .await
+        .status
 }
 
 #[tokio::test]
 async fn a_tenant_walks_through_a_rotation() {
     let table = Table::default();
-    table.write().unwrap().insert("acme".into(), vec![("v1", V1)]);
+    table
+        .write()
+        .unwrap()
+        .insert("acme".into(), vec![("v1", V1)]);
     let security = TenantSecurity::new();
     let (addr, tenants) = start(Arc::clone(&table), &security).await;
     let status = || security.report("acme").unwrap();
@@ -103,7 +110,10 @@ async fn a_tenant_walks_through_a_rotation() {
     assert_eq!(report.verified_current(), 1);
 
     // Rotation: v2 is current, v1 still accepted during the overlap.
-    table.write().unwrap().insert("acme".into(), vec![("v1", V1), ("v2", V2)]);
+    table
+        .write()
+        .unwrap()
+        .insert("acme".into(), vec![("v1", V1), ("v2", V2)]);
     tenants.invalidate("acme").await;
     security.policy_changed("acme", Some("v2"));
     assert_eq!(status().status, SecurityStatus::Pending);
@@ -126,7 +136,10 @@ async fn a_tenant_walks_through_a_rotation() {
 
     // A policy change the sender missed: only v3 accepted, it signs with
     // v2: failed.
-    table.write().unwrap().insert("acme".into(), vec![("v3", V3)]);
+    table
+        .write()
+        .unwrap()
+        .insert("acme".into(), vec![("v3", V3)]);
     tenants.invalidate("acme").await;
     security.policy_changed("acme", Some("v3"));
     assert_eq!(deliver_signed(addr, V2).await, StatusCode::UNAUTHORIZED);

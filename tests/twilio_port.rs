@@ -44,18 +44,29 @@ async fn send(addr: std::net::SocketAddr, headers: HeaderMap) -> StatusCode {
 
 #[tokio::test]
 async fn a_public_url_on_a_non_standard_port_accepts_both_spellings() {
-    let scheme = twilio::twilio().public_url(PublicUrl::base("https://hooks.example.com:8443").unwrap());
+    let scheme =
+        twilio::twilio().public_url(PublicUrl::base("https://hooks.example.com:8443").unwrap());
     let addr = serve(scheme).await;
     // As the SDKs accept: signed with the port, and without it.
-    assert_eq!(send(addr, sign("https://hooks.example.com:8443/sms?x=1")).await, StatusCode::OK);
-    assert_eq!(send(addr, sign("https://hooks.example.com/sms?x=1")).await, StatusCode::OK);
+    assert_eq!(
+        send(addr, sign("https://hooks.example.com:8443/sms?x=1")).await,
+        StatusCode::OK
+    );
+    assert_eq!(
+        send(addr, sign("https://hooks.example.com/sms?x=1")).await,
+        StatusCode::OK
+    );
     // Another port, host or path is still another URL.
     for url in [
         "https://hooks.example.com:9443/sms?x=1",
         "https://other.example.com/sms?x=1",
         "https://hooks.example.com/sms?x=2",
     ] {
-        assert_eq!(send(addr, sign(url)).await, StatusCode::UNAUTHORIZED, "{url}");
+        assert_eq!(
+            send(addr, sign(url)).await,
+            StatusCode::UNAUTHORIZED,
+            "{url}"
+        );
     }
 }
 

@@ -141,7 +141,9 @@ impl Config {
 }
 
 fn non_empty_env(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|value| !value.trim().is_empty())
+    std::env::var(name)
+        .ok()
+        .filter(|value| !value.trim().is_empty())
 }
 
 /// Where every route remembers deliveries: Redis when `REDIS_URL` is set
@@ -153,9 +155,11 @@ fn store(config: &Config) -> Result<Arc<dyn IdempotencyStore>, BoxError> {
             tower_webhook::idempotency::RedisStore::open(url)?.with_prefix("receiver:"),
         )),
         #[cfg(not(feature = "redis"))]
-        Some(_) => Err("REDIS_URL is set but the receiver was built without the `redis` feature \
+        Some(_) => Err(
+            "REDIS_URL is set but the receiver was built without the `redis` feature \
              (cargo run --example receiver --features redis)"
-            .into()),
+                .into(),
+        ),
         None => Ok(Arc::new(MemoryStore::new())),
     }
 }

@@ -99,7 +99,9 @@ impl Handshake {
     /// `{"plainToken":…,"encryptedToken":…}`, the latter the hex
     /// HMAC-SHA256 of the plain token keyed with the app's secret token.
     pub fn zoom(secret_token: Secret) -> Self {
-        Self::of(Kind::Zoom(std::sync::Arc::new(SharedSecret::new(secret_token))))
+        Self::of(Kind::Zoom(std::sync::Arc::new(SharedSecret::new(
+            secret_token,
+        ))))
     }
 
     /// Discord interactions `PING` (`"type":1`, Ed25519-signed), answered
@@ -193,13 +195,13 @@ impl Handshake {
                 let challenge = query_param(query, "hub.challenge");
                 let answered = match (presented, challenge) {
                     (Param::One(presented), Param::One(challenge))
-                        if bool::from(
-                            token.expose_secret().ct_eq(presented.as_bytes()),
-                        ) =>
+                        if bool::from(token.expose_secret().ct_eq(presented.as_bytes())) =>
                     {
                         Ok(text(challenge.into_owned()))
                     }
-                    _ => Err(Rejection::new(Reason::TokenInvalid).with_status(StatusCode::FORBIDDEN)),
+                    _ => {
+                        Err(Rejection::new(Reason::TokenInvalid).with_status(StatusCode::FORBIDDEN))
+                    }
                 };
                 answer(self.name(), answered)
             }
@@ -260,7 +262,8 @@ impl Handshake {
                     ),
                     (Some(b"revocation"), Some(Probe { event: None, .. })) => answer(
                         "twitch.revocation",
-                        Ok(Rejection::new(Reason::Handshake).with_status(StatusCode::NO_CONTENT)
+                        Ok(Rejection::new(Reason::Handshake)
+                            .with_status(StatusCode::NO_CONTENT)
                             .with_body(TEXT_PLAIN, Bytes::new())),
                     ),
                     _ => Found::No,
@@ -295,8 +298,7 @@ impl Handshake {
                                     r#"{{"plainToken":{},"encryptedToken":"{encrypted}"}}"#,
                                     serde_json::Value::from(plain.as_ref()),
                                 );
-                                Rejection::new(Reason::Handshake)
-                                    .with_body(JSON, Bytes::from(json))
+                                Rejection::new(Reason::Handshake).with_body(JSON, Bytes::from(json))
                             })
                             .ok_or_else(incomplete);
                         answer(self.name(), answered)

@@ -110,7 +110,8 @@ impl WebhookStack {
     /// The bundle of the preset `name` around `signature` (see the
     /// [module docs](self)).
     fn bundle(name: &'static str, signature: SignatureLayer) -> Self {
-        let profile: &Profile = profile(name).unwrap_or_else(|| unreachable!("a profile for {name}"));
+        let profile: &Profile =
+            profile(name).unwrap_or_else(|| unreachable!("a profile for {name}"));
         let mut stack = WebhookStack::new()
             .body_limit(profile.body_limit)
             .idempotency(IdempotencyLayer::new().with_body_limit(profile.body_limit));
@@ -155,14 +156,20 @@ impl WebhookStack {
     /// timestamp (±300 s) and body; 25 MB. `X-Gitlab-Event` and the UUID
     /// headers are unauthenticated.
     pub fn gitlab(signing_token: Secret) -> Self {
-        Self::bundle("gitlab", SignatureLayer::single(schemes::gitlab(), signing_token))
+        Self::bundle(
+            "gitlab",
+            SignatureLayer::single(schemes::gitlab(), signing_token),
+        )
     }
 
     /// Bitbucket Cloud: `X-Hub-Signature: sha256=` over the body; digest
     /// idempotency; 256 KiB. `X-Event-Key`, `X-Request-UUID` and the hook
     /// headers are unauthenticated.
     pub fn bitbucket(secret: Secret) -> Self {
-        Self::bundle("bitbucket", SignatureLayer::single(schemes::bitbucket(), secret))
+        Self::bundle(
+            "bitbucket",
+            SignatureLayer::single(schemes::bitbucket(), secret),
+        )
     }
 
     /// Jira Cloud admin webhooks: `X-Hub-Signature: sha256=` over the body;
@@ -210,8 +217,11 @@ impl WebhookStack {
     /// HMAC of the plain token under the same secret token.
     pub fn zoom(secret_token: Secret) -> Self {
         let handshake = Handshake::zoom(secret_token.clone());
-        Self::bundle("zoom", SignatureLayer::single(schemes::zoom(), secret_token))
-            .handshake(handshake)
+        Self::bundle(
+            "zoom",
+            SignatureLayer::single(schemes::zoom(), secret_token),
+        )
+        .handshake(handshake)
     }
 
     /// Paddle Billing: `ts` and body signed, at most 5 s old as the SDKs
@@ -244,13 +254,19 @@ impl WebhookStack {
     /// Intercom: `X-Hub-Signature: sha1=` over the body; idempotency on the
     /// notification id (`/id`).
     pub fn intercom(client_secret: Secret) -> Self {
-        Self::bundle("intercom", SignatureLayer::single(schemes::intercom(), client_secret))
+        Self::bundle(
+            "intercom",
+            SignatureLayer::single(schemes::intercom(), client_secret),
+        )
     }
 
     /// Typeform: `Typeform-Signature` over the body; idempotency on
     /// `/event_id`.
     pub fn typeform(secret: Secret) -> Self {
-        Self::bundle("typeform", SignatureLayer::single(schemes::typeform(), secret))
+        Self::bundle(
+            "typeform",
+            SignatureLayer::single(schemes::typeform(), secret),
+        )
     }
 
     /// Dropbox: `X-Dropbox-Signature` over the body; answers the
@@ -258,9 +274,12 @@ impl WebhookStack {
     /// no id and identical bodies are normal (they only say "something
     /// changed").
     pub fn dropbox(app_secret: Secret) -> Self {
-        Self::bundle("dropbox", SignatureLayer::single(schemes::dropbox(), app_secret))
-            .without_idempotency()
-            .handshake(Handshake::dropbox())
+        Self::bundle(
+            "dropbox",
+            SignatureLayer::single(schemes::dropbox(), app_secret),
+        )
+        .without_idempotency()
+        .handshake(Handshake::dropbox())
     }
 
     /// Meta (Facebook, Instagram, WhatsApp): `X-Hub-Signature-256` over the
@@ -292,7 +311,10 @@ impl WebhookStack {
         notification_url: &str,
     ) -> Result<Self, schemes::public_url::PublicUrlError> {
         let scheme = schemes::square::square().public_url(PublicUrl::exact(notification_url)?);
-        Ok(Self::bundle("square", SignatureLayer::single(scheme, signature_key)))
+        Ok(Self::bundle(
+            "square",
+            SignatureLayer::single(scheme, signature_key),
+        ))
     }
 
     /// HubSpot v3: method, URL, body and timestamp (milliseconds, at most
@@ -322,7 +344,8 @@ impl WebhookStack {
     pub fn discord(public_key: &str) -> Result<Self, SignatureConfigError> {
         let key = schemes::discord::public_key(public_key)
             .map_err(SignatureConfigError::InvalidSecret)?;
-        let keyring = crate::signature::Keyring::new().with(crate::signature::Key::new("default", key));
+        let keyring =
+            crate::signature::Keyring::new().with(crate::signature::Key::new("default", key));
         let signature = SignatureLayer::from_arc(Arc::new(schemes::discord::discord()), keyring)?;
         Ok(Self::bundle("discord", signature).handshake(Handshake::discord()))
     }
@@ -334,9 +357,9 @@ impl WebhookStack {
     pub fn sendgrid(verification_key: &str) -> Result<Self, SignatureConfigError> {
         let key = schemes::sendgrid::public_key(verification_key)
             .map_err(SignatureConfigError::InvalidSecret)?;
-        let keyring = crate::signature::Keyring::new().with(crate::signature::Key::new("default", key));
-        let signature =
-            SignatureLayer::from_arc(Arc::new(schemes::sendgrid::sendgrid()), keyring)?;
+        let keyring =
+            crate::signature::Keyring::new().with(crate::signature::Key::new("default", key));
+        let signature = SignatureLayer::from_arc(Arc::new(schemes::sendgrid::sendgrid()), keyring)?;
         Ok(Self::bundle("sendgrid", signature))
     }
 }

@@ -264,7 +264,10 @@ mod tests {
             ("http://a.example/p", Some("http://a.example:80/p")),
             ("http://a.example:80/p", Some("http://a.example/p")),
             ("http://a.example:1234/p", Some("http://a.example/p")),
-            ("https://u:p@a.example:8443/p", Some("https://u:p@a.example/p")),
+            (
+                "https://u:p@a.example:8443/p",
+                Some("https://u:p@a.example/p"),
+            ),
             ("https://a.example?x=1", Some("https://a.example:443?x=1")),
             ("https://[::1]:443/p", Some("https://[::1]/p")),
             ("not a url", None),
