@@ -498,8 +498,8 @@ fn signed_delivery(
     name: &str,
     addr: SocketAddr,
 ) -> (WebhookStack, Vec<(HeaderName, HeaderValue)>, Vec<u8>) {
-    use tower_webhook::signature::schemes::{discord, mailgun, sendgrid};
-    use tower_webhook::signature::{KeyMaterial, Outgoing, Signer};
+    use tower_webhook::signature::schemes::mailgun;
+    use tower_webhook::signature::{Outgoing, Signer};
 
     let now = unix_now();
     let id = format!("{name}-delivery-1");
@@ -598,6 +598,7 @@ fn signed_delivery(
         }
         #[cfg(feature = "ed25519")]
         "discord" => {
+            use tower_webhook::signature::{schemes::discord, KeyMaterial};
             let private = ed25519_dalek::SigningKey::from_bytes(&[3; 32]);
             let public = hex::encode(private.verifying_key().as_bytes());
             let signer = Signer::new(
@@ -615,6 +616,7 @@ fn signed_delivery(
         "sendgrid" => {
             use base64::Engine as _;
             use p256::pkcs8::EncodePublicKey;
+            use tower_webhook::signature::{schemes::sendgrid, KeyMaterial};
             let private = p256::ecdsa::SigningKey::from_slice(&[5; 32]).unwrap();
             let der = private.verifying_key().to_public_key_der().unwrap();
             let shown = base64::engine::general_purpose::STANDARD.encode(der.as_bytes());

@@ -33,7 +33,6 @@
 //! # }
 //! ```
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use http::request::Parts;
@@ -50,7 +49,7 @@ use crate::replay::ReplayLayer;
 use crate::secret::Secret;
 use crate::signature::scheme::Tolerance;
 use crate::signature::schemes::{self, public_url::PublicUrl};
-use crate::signature::{SignatureConfigError, SignatureLayer};
+use crate::signature::SignatureLayer;
 
 /// The window applied to a signed timestamp whose provider documents none.
 pub const UNDOCUMENTED_WINDOW: Duration = Duration::from_secs(300);
@@ -341,12 +340,13 @@ impl WebhookStack {
     /// documented: 300 s); idempotency on the interaction id (`/id`);
     /// answers `PING`.
     #[cfg(feature = "ed25519")]
-    pub fn discord(public_key: &str) -> Result<Self, SignatureConfigError> {
+    pub fn discord(public_key: &str) -> Result<Self, crate::signature::SignatureConfigError> {
         let key = schemes::discord::public_key(public_key)
-            .map_err(SignatureConfigError::InvalidSecret)?;
+            .map_err(crate::signature::SignatureConfigError::InvalidSecret)?;
         let keyring =
             crate::signature::Keyring::new().with(crate::signature::Key::new("default", key));
-        let signature = SignatureLayer::from_arc(Arc::new(schemes::discord::discord()), keyring)?;
+        let signature =
+            SignatureLayer::from_arc(std::sync::Arc::new(schemes::discord::discord()), keyring)?;
         Ok(Self::bundle("discord", signature).handshake(Handshake::discord()))
     }
 
@@ -354,12 +354,15 @@ impl WebhookStack {
     /// (base64 DER): timestamp and body signed (ECDSA P-256; no window
     /// documented: 300 s); digest idempotency (the body is a batch).
     #[cfg(feature = "ecdsa")]
-    pub fn sendgrid(verification_key: &str) -> Result<Self, SignatureConfigError> {
+    pub fn sendgrid(
+        verification_key: &str,
+    ) -> Result<Self, crate::signature::SignatureConfigError> {
         let key = schemes::sendgrid::public_key(verification_key)
-            .map_err(SignatureConfigError::InvalidSecret)?;
+            .map_err(crate::signature::SignatureConfigError::InvalidSecret)?;
         let keyring =
             crate::signature::Keyring::new().with(crate::signature::Key::new("default", key));
-        let signature = SignatureLayer::from_arc(Arc::new(schemes::sendgrid::sendgrid()), keyring)?;
+        let signature =
+            SignatureLayer::from_arc(std::sync::Arc::new(schemes::sendgrid::sendgrid()), keyring)?;
         Ok(Self::bundle("sendgrid", signature))
     }
 }
