@@ -105,8 +105,7 @@ where
         &context,
     );
     let scope = match &config.scope {
-        // The form a router hands the handler: one place, one scope.
-        Scope::Route => String::from_utf8_lossy(&percent_decoded(parts.uri.path())).into_owned(),
+        Scope::Route => route_scope(&parts),
         Scope::Named(name) => name.to_string(),
     };
     let request = Request::from_parts(parts, BufferedBody::new(bytes));
@@ -168,6 +167,18 @@ where
             )
         }
     }
+}
+
+/// The route a request reached, as the idempotency scope. No signature
+/// covers the path, so the scope must not change with how it is spelled or
+/// with what a route parameter matched: axum's route pattern
+/// (`/hooks/{tenant}`) where there is one, else the percent-decoded path.
+fn route_scope(parts: &http::request::Parts) -> String {
+    #[cfg(feature = "axum")]
+    if let Some(route) = parts.extensions.get::<axum::extract::MatchedPath>() {
+        return route.as_str().to_owned();
+    }
+    String::from_utf8_lossy(&percent_decoded(parts.uri.path())).into_owned()
 }
 
 fn retry_after(after: Duration) -> HeaderValue {
