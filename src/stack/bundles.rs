@@ -198,6 +198,17 @@ impl WebhookStack {
         Self::bundle("standard", SignatureLayer::standard_webhooks(secret))
     }
 
+    /// Standard Webhooks `v1a` (Ed25519), with the sender's public key as
+    /// shown (`whpk_…`): id, timestamp (±300 s) and body signed;
+    /// idempotency on the signed `webhook-id`.
+    #[cfg(feature = "ed25519")]
+    pub fn standard_webhooks_ed25519(
+        public_key: &str,
+    ) -> Result<Self, crate::signature::SignatureConfigError> {
+        let signature = SignatureLayer::preset("standard-ed25519", public_key)?;
+        Ok(Self::bundle("standard-ed25519", signature))
+    }
+
     /// Svix (`svix-*` or unbranded `webhook-*` headers; decode `whsec_…`
     /// with [`Secret::from_whsec`]): as [`standard_webhooks`](Self::standard_webhooks).
     pub fn svix(secret: Secret) -> Self {

@@ -102,6 +102,14 @@ pub const PROFILES: &[Profile] = &[
         delivery_id: "the signed webhook-id",
     },
     Profile {
+        name: "standard-ed25519",
+        signed: "webhook-id, webhook-timestamp and the raw body (Ed25519, v1a)",
+        unsigned_headers: &[],
+        body_limit: DEFAULT_BODY_LIMIT,
+        body_limit_source: UNDOCUMENTED,
+        delivery_id: "the signed webhook-id",
+    },
+    Profile {
         name: "svix",
         signed: "svix-id (or webhook-id), its timestamp and the raw body",
         unsigned_headers: &[],
