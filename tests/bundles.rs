@@ -376,6 +376,40 @@ async fn the_bundles_answer_their_handshakes() {
 }
 
 #[test]
+fn every_profile_is_a_bundle_by_name() {
+    for profile in PROFILES {
+        let key = match profile.name {
+            "gitlab" | "standard" | "svix" => "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+            "discord" => "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a",
+            "standard-ed25519" => "whpk_1SiA4o9hyqTCpIqC5V9HUakiiaeACeqfZTInDBbOir4=",
+            "sendgrid" => "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE83T4O/n84iotIvIW4mdBgQ/7dAfSmpqIM8kF9mN1flpVKS3GRqe62gw+2fNNRaINXvVpiglSI8eNEc6wEA3F+g==",
+            _ => "a-provider-secret",
+        };
+        let built = WebhookStack::provider(profile.name, key).map(|stack| stack.build());
+        let available = match profile.name {
+            "discord" | "standard-ed25519" => cfg!(feature = "ed25519"),
+            "sendgrid" => cfg!(feature = "ecdsa"),
+            _ => true,
+        };
+        assert_eq!(
+            matches!(built, Ok(Ok(_))),
+            available,
+            "{}: {:?}",
+            profile.name,
+            built.map(|b| b.err())
+        );
+    }
+    assert!(
+        WebhookStack::provider("github", "").is_err(),
+        "an empty key"
+    );
+    assert!(
+        WebhookStack::provider("standard", "whsec_***").is_err(),
+        "bad base64"
+    );
+}
+
+#[test]
 fn every_profile_names_a_preset_and_documents_its_cap() {
     for profile in PROFILES {
         assert!(

@@ -127,6 +127,68 @@ impl WebhookStack {
         stack.signature(signature)
     }
 
+    /// The bundle of the provider `name` (a [`Profile`] name, see
+    /// [`PROFILES`](super::PROFILES)) with its key as the provider shows it
+    /// (`whsec_…` for Standard Webhooks, Svix and GitLab; a hex public key
+    /// for Discord; `whpk_…` for `standard-ed25519`): for receivers whose
+    /// providers come from configuration.
+    ///
+    /// Two bundles need more than a key and get it from their own
+    /// constructor: Meta's verification answer needs the verify token
+    /// ([`meta`](Self::meta); by name, add `.handshake(Handshake::meta(..))`),
+    /// and Square signs the subscription's URL ([`square`](Self::square); by
+    /// name, the URL is rebuilt from the request).
+    ///
+    /// ```
+    /// use tower_webhook::WebhookStack;
+    ///
+    /// let stripe = WebhookStack::provider("stripe", "whsec_from_the_dashboard")?.build()?;
+    /// assert!(WebhookStack::provider("nope", "x").is_err());
+    /// # let _ = stripe;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn provider(
+        name: &str,
+        shown_key: &str,
+    ) -> Result<Self, crate::signature::SignatureConfigError> {
+        use crate::signature::SignatureConfigError;
+        let key = || Secret::new(shown_key).map_err(SignatureConfigError::InvalidSecret);
+        let whsec = || Secret::from_whsec(shown_key).map_err(SignatureConfigError::InvalidSecret);
+        Ok(match name {
+            "github" => Self::github(key()?),
+            "gitlab" => Self::gitlab(whsec()?),
+            "bitbucket" => Self::bitbucket(key()?),
+            "jira" => Self::jira(key()?),
+            "stripe" => Self::stripe(key()?),
+            "slack" => Self::slack(key()?),
+            "standard" => Self::standard_webhooks(whsec()?),
+            "svix" => Self::svix(whsec()?),
+            "shopify" => Self::shopify(key()?),
+            "zoom" => Self::zoom(key()?),
+            "paddle" => Self::paddle(key()?),
+            "linear" => Self::linear(key()?),
+            "twitch" => Self::twitch(key()?),
+            "intercom" => Self::intercom(key()?),
+            "typeform" => Self::typeform(key()?),
+            "dropbox" => Self::dropbox(key()?),
+            "meta" => Self::bundle("meta", SignatureLayer::single(schemes::meta(), key()?)),
+            "twilio" => Self::twilio(key()?),
+            "square" => Self::bundle(
+                "square",
+                SignatureLayer::single(schemes::square::square(), key()?),
+            ),
+            "hubspot-v3" => Self::hubspot(key()?),
+            "mailgun" => Self::mailgun(key()?),
+            #[cfg(feature = "ed25519")]
+            "discord" => Self::discord(shown_key)?,
+            #[cfg(feature = "ed25519")]
+            "standard-ed25519" => Self::standard_webhooks_ed25519(shown_key)?,
+            #[cfg(feature = "ecdsa")]
+            "sendgrid" => Self::sendgrid(shown_key)?,
+            other => return Err(SignatureConfigError::UnknownScheme(other.to_owned())),
+        })
+    }
+
     /// The headers the provider sends unsigned, exposed to the handler as
     /// [`UnauthenticatedHeaders`] (replaces the bundle's list).
     pub fn expose_unauthenticated(mut self, names: impl IntoIterator<Item = HeaderName>) -> Self {
