@@ -178,7 +178,7 @@ impl Handshake {
         match &self.kind {
             Kind::Dropbox if parts.method == Method::GET => match query_param(query, "challenge") {
                 Param::Absent => Found::No,
-                Param::Ambiguous => answer(self.name(), Err(bad_request())),
+                Param::Ambiguous => answer(self.name(), Err(incomplete())),
                 Param::One(challenge) => answer(
                     self.name(),
                     Ok(text(challenge.into_owned()).with_header(NOSNIFF.0, NOSNIFF.1)),
@@ -207,7 +207,7 @@ impl Handshake {
             }
             Kind::MicrosoftGraph => match query_param(query, "validationToken") {
                 Param::Absent => Found::No,
-                Param::Ambiguous => answer(self.name(), Err(bad_request())),
+                Param::Ambiguous => answer(self.name(), Err(incomplete())),
                 // The token is echoed to whoever asks (Graph does not sign
                 // it): as inert text, never sniffed as HTML.
                 Param::One(token) => answer(
@@ -335,11 +335,8 @@ fn text(body: String) -> Rejection {
     Rejection::new(Reason::Handshake).with_body(TEXT_PLAIN, Bytes::from(body))
 }
 
+/// A handshake without its challenge, or with two different ones: `400`.
 fn incomplete() -> Rejection {
-    Rejection::new(Reason::PayloadIncomplete)
-}
-
-fn bad_request() -> Rejection {
     Rejection::new(Reason::PayloadIncomplete)
 }
 
