@@ -428,7 +428,7 @@ fn scenarios() -> Vec<(&'static str, Attempt, Verdict)> {
                     .with(SENT_AT, &spliced);
                 attempt
             },
-            unauthorized(Reason::SignatureMismatch),
+            unauthorized(Reason::TimestampMalformed),
         ),
     ]
 }

@@ -262,7 +262,7 @@ impl WebhookStack {
         let allowlisted = self
             .ip_filter
             .as_ref()
-            .is_some_and(|layer| !layer.policy().allowlist().is_empty());
+            .is_some_and(IpFilterLayer::restricts);
         if !token_verifies && scheme.is_none() && !allowlisted {
             if !self.unauthenticated {
                 return Err(StackError::NoAuthentication);
