@@ -50,6 +50,12 @@ pub trait IdempotencyStore: Send + Sync + 'static {
     /// `false` (and changes nothing) if the key is no longer reserved with
     /// `token`.
     fn release<'a>(&'a self, key: &'a str, token: &'a Token) -> StoreFuture<'a, bool>;
+
+    /// Extend the reservation held with `token` to `lock_ttl` from now.
+    /// Returns `false` (and changes nothing) if the key is no longer
+    /// reserved with `token`.
+    fn renew<'a>(&'a self, key: &'a str, token: &'a Token, lock_ttl: Duration)
+        -> StoreFuture<'a, bool>;
 }
 
 /// The state of a key as [`IdempotencyStore::reserve`] found it.
