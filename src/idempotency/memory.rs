@@ -188,7 +188,7 @@ impl MemoryStore {
         let key = self.fingerprint(key);
         let mut shard = self.shard(&key);
         match shard.reserve(key, now.saturating_add(nanos(lock_ttl)), now) {
-            Ok(token) => Reservation::Acquired(Token::new(encode_token(token))),
+            Ok(token) => Reservation::Acquired(encode_token(token)),
             Err(state) if state & COMPLETED != 0 => {
                 // Only valid statuses are ever stored.
                 let status = StatusCode::from_u16((state & 0xffff) as u16)
@@ -414,8 +414,11 @@ fn nanos(duration: Duration) -> u64 {
 }
 
 /// Tokens leave the store as 16 hex digits and must come back that way.
-fn encode_token(token: u64) -> String {
-    format!("{token:016x}")
+fn encode_token(token: u64) -> Token {
+    let mut text = [b'0'; 16];
+    // 8 bytes always fit 16 digits; the digits are ASCII.
+    let _ = hex::encode_to_slice(token.to_be_bytes(), &mut text);
+    Token::new(std::str::from_utf8(&text).unwrap_or_default())
 }
 
 fn decode_token(token: &Token) -> Option<u64> {
