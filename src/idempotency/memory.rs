@@ -27,7 +27,7 @@ pub const DEFAULT_CAPACITY: u64 = 1_000_000;
 const MIN_SHARD_CAPACITY: u64 = 256;
 const MAX_SHARDS: u64 = 1 << SHARD_BITS;
 const SHARD_BITS: u32 = 6;
-const MAX_SHARD_CAPACITY: u64 = 1 << 30;
+const MAX_SHARD_CAPACITY: u64 = 1 << 28;
 
 /// An in-memory [`IdempotencyStore`] made for remembering deliveries.
 ///
@@ -191,8 +191,8 @@ impl MemoryStore {
             Ok(token) => Reservation::Acquired(encode_token(token)),
             Err(state) if state & COMPLETED != 0 => {
                 // Only valid statuses are ever stored.
-                let status = StatusCode::from_u16((state & 0xffff) as u16)
-                    .unwrap_or(StatusCode::OK);
+                let status =
+                    StatusCode::from_u16((state & 0xffff) as u16).unwrap_or(StatusCode::OK);
                 Reservation::Completed(StoredOutcome::new(status))
             }
             Err(_) => Reservation::InFlight,
@@ -264,15 +264,18 @@ impl Shard {
     }
 
     fn find(&self, key: &Fingerprint) -> Option<u32> {
-        let queue = &self.queue;
-        let head = self.head;
+        let (queue, head) = (&self.queue, self.head);
         self.index
             .find(key[0], |&position| {
-                queue[position.wrapping_sub(head) as usize].key == *key
+                // Positions that left the queue are stale (see `pop_front`).
+                queue
+                    .get(position.wrapping_sub(head) as usize)
+                    .is_some_and(|slot| slot.key == *key && slot.state != VACANT)
             })
             .copied()
     }
 
+    /// Forget the entry at `position` now, while its index line is hot.
     fn unindex(&mut self, key: &Fingerprint, position: u32) {
         if let Ok(entry) = self.index.find_entry(key[0], |&p| p == position) {
             entry.remove();
@@ -336,19 +339,48 @@ impl Shard {
     /// Drop vacant and expired entries from the front.
     fn reclaim(&mut self, now: u64) {
         while let Some(&front) = self.queue.front() {
-            if front.state != VACANT {
-                if front.deadline > now {
-                    break;
-                }
-                self.unindex(&front.key, self.head);
+            if front.state != VACANT && front.deadline > now {
+                break;
             }
             self.pop_front();
         }
     }
 
+    /// Drop the front entry. Its index entry is left behind, stale: finding
+    /// it would cost a cache miss on every eviction of a large store, while
+    /// the stale entries are dropped in one sequential sweep when the index
+    /// would otherwise grow (`purge_stale`).
     fn pop_front(&mut self) {
-        self.queue.pop_front();
+        if self
+            .queue
+            .pop_front()
+            .is_some_and(|slot| slot.state != VACANT)
+        {
+            self.live -= 1;
+        }
         self.head = self.head.wrapping_add(1);
+    }
+
+    /// Make room for one more index entry. A full index would rehash on
+    /// the next insert, and rehashing needs every entry's hash, which a
+    /// stale entry no longer has a slot to read it from: so stale entries
+    /// go first, in one sequential sweep, and the index grows only if it is
+    /// still more than three quarters full. Each sweep frees a quarter of
+    /// the index or is followed by a doubling, so its cost is spread over
+    /// the inserts that filled it.
+    fn make_index_room(&mut self) {
+        if self.index.len() < self.index.capacity() {
+            return;
+        }
+        let Shard {
+            index, queue, head, ..
+        } = self;
+        if index.len() > self.live {
+            index.retain(|position| (position.wrapping_sub(*head) as usize) < queue.len());
+        }
+        if index.len() * 4 > index.capacity() * 3 {
+            index.reserve(index.len().max(1), |&p| hash_at(queue, *head, p));
+        }
     }
 
     fn push(&mut self, slot: Slot) {
@@ -363,20 +395,20 @@ impl Shard {
             let target = (self.queue.capacity() * 2).max(16).min(self.limit);
             self.queue.reserve_exact(target - self.queue.len());
         }
+        self.make_index_room();
         let position = self.head.wrapping_add(self.queue.len() as u32);
         self.queue.push_back(slot);
         let (queue, head) = (&self.queue, self.head);
-        self.index.insert_unique(slot.key[0], position, |&p| {
-            queue[p.wrapping_sub(head) as usize].key[0]
-        });
+        self.index
+            .insert_unique(slot.key[0], position, |&p| hash_at(queue, head, p));
         self.live += 1;
     }
 
     fn evict_oldest(&mut self) {
-        while let Some(&front) = self.queue.front() {
+        while let Some(front) = self.queue.front() {
+            let live = front.state != VACANT;
             self.pop_front();
-            if front.state != VACANT {
-                self.unindex(&front.key, self.head.wrapping_sub(1));
+            if live {
                 return;
             }
         }
@@ -392,15 +424,22 @@ impl Shard {
         index.clear();
         for (offset, slot) in queue.iter().enumerate() {
             let position = head.wrapping_add(offset as u32);
-            index.insert_unique(slot.key[0], position, |&p| {
-                queue[p.wrapping_sub(*head) as usize].key[0]
-            });
+            index.insert_unique(slot.key[0], position, |&p| hash_at(queue, *head, p));
         }
     }
 
     fn allocated_bytes(&self) -> usize {
         self.queue.capacity() * std::mem::size_of::<Slot>() + self.index.allocation_size()
     }
+}
+
+/// The index hash of the entry at `position`. Only live entries are ever
+/// rehashed (see `make_index_room`); a stale one would land in the first
+/// bucket, where nothing finds it, until the next sweep.
+fn hash_at(queue: &VecDeque<Slot>, head: u32, position: u32) -> u64 {
+    queue
+        .get(position.wrapping_sub(head) as usize)
+        .map_or(0, |slot| slot.key[0])
 }
 
 fn lock(shard: &Mutex<Shard>) -> MutexGuard<'_, Shard> {
@@ -691,7 +730,11 @@ mod tests {
         assert_eq!(store.entry_count(), 3);
         // Any reservation in the shard reclaims the lapsed front.
         acquire(&store, "d", 1_000);
-        assert_eq!(store.entry_count(), 3, "a reclaimed, c still queued behind b");
+        assert_eq!(
+            store.entry_count(),
+            3,
+            "a reclaimed, c still queued behind b"
+        );
         // c already counts as absent.
         acquire(&store, "c", 1_001);
         assert_eq!(store.entry_count(), 3);
@@ -785,10 +828,25 @@ mod tests {
     /// One operation of a model test; keys and tokens are indexes.
     #[derive(Debug, Clone)]
     enum Op {
-        Reserve { key: usize, lock: u64 },
-        Complete { key: usize, token: usize, status: u16, ttl: u64 },
-        Release { key: usize, token: usize },
-        Renew { key: usize, token: usize, lock: u64 },
+        Reserve {
+            key: usize,
+            lock: u64,
+        },
+        Complete {
+            key: usize,
+            token: usize,
+            status: u16,
+            ttl: u64,
+        },
+        Release {
+            key: usize,
+            token: usize,
+        },
+        Renew {
+            key: usize,
+            token: usize,
+            lock: u64,
+        },
         Wait(u64),
     }
 
@@ -822,7 +880,13 @@ mod tests {
             self.entries.iter().position(|entry| entry.0 == key)
         }
 
-        fn reserve(&mut self, key: usize, deadline: u64, token: usize, now: u64) -> Result<(), Held> {
+        fn reserve(
+            &mut self,
+            key: usize,
+            deadline: u64,
+            token: usize,
+            now: u64,
+        ) -> Result<(), Held> {
             while self.entries.first().is_some_and(|entry| entry.2 <= now) {
                 self.entries.remove(0);
             }
@@ -848,13 +912,21 @@ mod tests {
 
     /// Runs `ops` on the store and the model; with `exact`, also compares
     /// the entry count (only meaningful with one shard).
-    fn check(store: &MemoryStore, model: &mut Model, ops: Vec<Op>, exact: bool) -> Result<(), TestCaseError> {
+    fn check(
+        store: &MemoryStore,
+        model: &mut Model,
+        ops: Vec<Op>,
+        exact: bool,
+    ) -> Result<(), TestCaseError> {
         let key = |n: usize| format!("t-|s5:/hook|k:{n}");
         // Every token the store handed out, by the model's index; index
         // beyond the list means a token the store never issued.
         let mut tokens: Vec<Token> = Vec::new();
         let token = |tokens: &Vec<Token>, n: usize| {
-            tokens.get(n).cloned().unwrap_or_else(|| Token::new(format!("{:016x}", 1u64 << 40)))
+            tokens
+                .get(n)
+                .cloned()
+                .unwrap_or_else(|| Token::new(format!("{:016x}", 1u64 << 40)))
         };
         let mut now = 0u64;
         for op in ops {
@@ -869,12 +941,25 @@ mod tests {
                         (Reservation::Completed(o), Err(Held::Completed(s))) => {
                             prop_assert_eq!(o.status().as_u16(), s)
                         }
-                        (got, want) => prop_assert!(false, "reserve {}: store {:?}, model {:?}", k, got, want),
+                        (got, want) => {
+                            prop_assert!(false, "reserve {}: store {:?}, model {:?}", k, got, want)
+                        }
                     }
                 }
-                Op::Complete { key: k, token: t, status, ttl } => {
+                Op::Complete {
+                    key: k,
+                    token: t,
+                    status,
+                    ttl,
+                } => {
                     let status = StatusCode::from_u16(status).unwrap();
-                    let got = store.complete_at(&key(k), &token(&tokens, t), outcome(status), Duration::from_nanos(ttl), now);
+                    let got = store.complete_at(
+                        &key(k),
+                        &token(&tokens, t),
+                        outcome(status),
+                        Duration::from_nanos(ttl),
+                        now,
+                    );
                     let want = model.held(k, t, now).map(|at| {
                         model.entries[at].1 = Held::Completed(status.as_u16());
                         model.entries[at].2 = now + ttl;
@@ -886,9 +971,20 @@ mod tests {
                     let want = model.held(k, t, now).map(|at| model.entries.remove(at));
                     prop_assert_eq!(got, want.is_some(), "release {} with token {}", k, t);
                 }
-                Op::Renew { key: k, token: t, lock } => {
-                    let got = store.renew_at(&key(k), &token(&tokens, t), Duration::from_nanos(lock), now);
-                    let want = model.held(k, t, now).map(|at| model.entries[at].2 = now + lock);
+                Op::Renew {
+                    key: k,
+                    token: t,
+                    lock,
+                } => {
+                    let got = store.renew_at(
+                        &key(k),
+                        &token(&tokens, t),
+                        Duration::from_nanos(lock),
+                        now,
+                    );
+                    let want = model
+                        .held(k, t, now)
+                        .map(|at| model.entries[at].2 = now + lock);
                     prop_assert_eq!(got, want.is_some(), "renew {} with token {}", k, t);
                 }
                 Op::Wait(ticks) => now += ticks,

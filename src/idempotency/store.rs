@@ -54,8 +54,12 @@ pub trait IdempotencyStore: Send + Sync + 'static {
     /// Extend the reservation held with `token` to `lock_ttl` from now.
     /// Returns `false` (and changes nothing) if the key is no longer
     /// reserved with `token`.
-    fn renew<'a>(&'a self, key: &'a str, token: &'a Token, lock_ttl: Duration)
-        -> StoreFuture<'a, bool>;
+    fn renew<'a>(
+        &'a self,
+        key: &'a str,
+        token: &'a Token,
+        lock_ttl: Duration,
+    ) -> StoreFuture<'a, bool>;
 }
 
 /// The state of a key as [`IdempotencyStore::reserve`] found it.
@@ -93,7 +97,9 @@ impl Token {
         getrandom::fill(&mut bytes).map_err(|e| StoreError::backend(e.to_string()))?;
         let mut text = [0u8; 32];
         hex::encode_to_slice(bytes, &mut text).map_err(StoreError::backend)?;
-        Ok(Self::new(std::str::from_utf8(&text).map_err(StoreError::backend)?))
+        Ok(Self::new(
+            std::str::from_utf8(&text).map_err(StoreError::backend)?,
+        ))
     }
 
     /// A token from a store's own representation. Up to 32 bytes are kept
