@@ -31,6 +31,7 @@ use bytes::Bytes;
 use http::{Extensions, Request};
 
 use crate::rejection::Reason;
+use crate::signature::Scheme;
 
 /// How the sender proved who it is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -50,11 +51,15 @@ pub enum AuthMethod {
     UrlToken,
     /// No credential was checked (an explicit "no verification" choice).
     Anonymous,
+    /// No credential, but the client address is on an allowlist: the
+    /// "anonymous + IP restriction" sender.
+    IpAllowlist,
 }
 
 impl AuthMethod {
     /// The stable name used in audit records: `signature`, `token`,
-    /// `token (legacy)`, `basic`, `bearer`, `url_token`, `anonymous`.
+    /// `token (legacy)`, `basic`, `bearer`, `url_token`, `anonymous`,
+    /// `ip_allowlist`.
     pub const fn as_str(self) -> &'static str {
         match self {
             AuthMethod::Signature => "signature",
@@ -64,6 +69,7 @@ impl AuthMethod {
             AuthMethod::Bearer => "bearer",
             AuthMethod::UrlToken => "url_token",
             AuthMethod::Anonymous => "anonymous",
+            AuthMethod::IpAllowlist => "ip_allowlist",
         }
     }
 
@@ -152,11 +158,75 @@ impl Timestamp {
     }
 }
 
+/// What a verified signature covered: the authenticated facts about a
+/// delivery that later decisions (the idempotency key above all) may rest
+/// on.
+///
+/// Recorded by the signature layer only once a signature verified. Nothing
+/// here comes from a header or field the signature did not cover.
+#[derive(Clone)]
+pub struct SignedDelivery {
+    scheme: Arc<dyn Scheme>,
+    id: Option<Bytes>,
+    timestamp: Option<Bytes>,
+}
+
+impl SignedDelivery {
+    pub(crate) fn new(
+        scheme: Arc<dyn Scheme>,
+        id: Option<Bytes>,
+        timestamp: Option<Bytes>,
+    ) -> Self {
+        Self {
+            scheme,
+            id,
+            timestamp,
+        }
+    }
+
+    /// The scheme that verified the signature.
+    pub fn scheme(&self) -> &dyn Scheme {
+        self.scheme.as_ref()
+    }
+
+    /// The delivery id the signature covers (Standard Webhooks `webhook-id`,
+    /// Twitch's message id, Mailgun's token), exactly as sent.
+    pub fn id(&self) -> Option<&[u8]> {
+        self.id.as_deref()
+    }
+
+    /// The signed timestamp, exactly as sent.
+    pub fn timestamp_text(&self) -> Option<&[u8]> {
+        self.timestamp.as_deref()
+    }
+}
+
+impl PartialEq for SignedDelivery {
+    fn eq(&self, other: &Self) -> bool {
+        self.scheme.name() == other.scheme.name()
+            && self.id == other.id
+            && self.timestamp == other.timestamp
+    }
+}
+
+impl Eq for SignedDelivery {}
+
+impl fmt::Debug for SignedDelivery {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SignedDelivery")
+            .field("scheme", &self.scheme.name())
+            .field("id", &self.id.as_deref().map(String::from_utf8_lossy))
+            .field(
+                "timestamp",
+                &self.timestamp.as_deref().map(String::from_utf8_lossy),
+            )
+            .finish()
+    }
+}
+
 /// What the layers decided about one request: a plain snapshot.
 ///
-/// Never contains a secret or token. `signature` holds the signature bytes
-/// that matched (public data, useful as an idempotency key of last resort);
-/// it is deliberately left out of `Debug` so it does not end up in logs.
+/// Never contains a secret, a token or a signature.
 #[derive(Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Verification {
@@ -170,8 +240,9 @@ pub struct Verification {
     pub timestamp: Option<Timestamp>,
     /// The idempotency key of the delivery.
     pub idempotency_key: Option<Arc<str>>,
-    /// The signature that matched (not logged).
-    pub signature: Option<Bytes>,
+    /// What the verified signature covered, when a signature authenticated
+    /// the request.
+    pub signed: Option<SignedDelivery>,
     /// Why the request was refused, if it was.
     pub rejection: Option<Reason>,
 }
@@ -184,7 +255,7 @@ impl fmt::Debug for Verification {
             .field("authentication", &self.authentication)
             .field("timestamp", &self.timestamp)
             .field("idempotency_key", &self.idempotency_key)
-            .field("signature", &self.signature.as_ref().map(|_| "<redacted>"))
+            .field("signed", &self.signed)
             .field("rejection", &self.rejection)
             .finish()
     }
@@ -263,9 +334,9 @@ impl WebhookContext {
         self.lock().idempotency_key = Some(key.into());
     }
 
-    /// Record the signature bytes that matched.
-    pub fn set_signature(&self, signature: Bytes) {
-        self.lock().signature = Some(signature);
+    /// Record what a verified signature covered.
+    pub(crate) fn set_signed_delivery(&self, signed: SignedDelivery) {
+        self.lock().signed = Some(signed);
     }
 
     /// Record why the request was refused.
@@ -347,14 +418,5 @@ mod tests {
         let outer = WebhookContext::of(&mut request);
         WebhookContext::of(&mut request).reject(Reason::TokenInvalid);
         assert_eq!(outer.snapshot().rejection, Some(Reason::TokenInvalid));
-    }
-
-    #[test]
-    fn debug_hides_signature() {
-        let context = WebhookContext::new();
-        context.set_signature(Bytes::from_static(b"sig-bytes"));
-        let printed = format!("{context:?}");
-        assert!(!printed.contains("sig-bytes"), "{printed}");
-        assert!(printed.contains("<redacted>"));
     }
 }

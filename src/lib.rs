@@ -41,7 +41,7 @@
 //!     .ip_filter(IpFilterLayer::new().allow("10.0.0.0/8, 2001:db8::/32")?)
 //!     .signature(SignatureLayer::standard_webhooks(secret))
 //!     .replay(ReplayLayer::signed_timestamp().window(Duration::from_secs(300)))
-//!     .idempotency(IdempotencyLayer::from_header(http::HeaderName::from_static("webhook-id")))
+//!     .idempotency(IdempotencyLayer::new())
 //!     .build()?;
 //! let app: Router = Router::new().route("/hooks", post(|| async { "ok" }).layer(stack));
 //! # let _ = app;
@@ -59,6 +59,7 @@ mod ext;
 #[cfg(feature = "axum")]
 pub mod extract;
 pub mod guard;
+mod path;
 pub mod rejection;
 pub mod secret;
 
@@ -71,7 +72,9 @@ pub mod stack;
 pub mod tenant;
 pub mod token;
 
-pub use context::{AuthMethod, Authentication, Timestamp, Verification, WebhookContext};
+pub use context::{
+    AuthMethod, Authentication, SignedDelivery, Timestamp, Verification, WebhookContext,
+};
 pub use ext::ServiceBuilderExt;
 pub use rejection::{Reason, Rejection};
 pub use secret::Secret;

@@ -72,14 +72,11 @@ impl Handler {
 
 /// What an outer layer (audit, in the real stack) sees: the reason in the
 /// response extensions and in the context, and the key in the context.
-/// Also plays the tenant resolver and the signature layer, from test headers.
+/// Also plays the tenant resolver, from a test header.
 async fn observe(mut request: AxumRequest, next: Next) -> AxumResponse {
     let context = WebhookContext::of(&mut request);
     if let Some(tenant) = header(&request, "x-test-tenant") {
         context.set_tenant(tenant);
-    }
-    if let Some(signature) = header(&request, "x-test-signature") {
-        context.set_signature(Bytes::from(signature));
     }
     let mut response = next.run(request).await;
     let extension = response.extensions().get::<Reason>().copied();
@@ -332,48 +329,16 @@ async fn key_from_a_json_body_field() {
 }
 
 #[tokio::test]
-async fn key_from_the_matched_signature() {
+async fn header_falls_back_to_body() {
     let handler = Handler::new();
-    let addr = serve(IdempotencyLayer::from_signature(), &handler).await;
-    let signed = |signature: &str| {
-        post_to(addr, "/hook")
-            .header("x-test-signature", signature)
-            .body(Full::new(Bytes::from_static(b"payload")))
-            .unwrap()
-    };
-
-    let reply = send(signed("v1,c2lnbmF0dXJlLW9uZQ==")).await;
-    assert!(!is_replayed(&reply));
-    let key = seen(&reply, "x-seen-key").unwrap();
-    // The key is a digest of the signature, not the signature.
-    assert!(
-        key.starts_with("sig:") && !key.contains("c2lnbmF0dXJl"),
-        "{key}"
-    );
-    assert!(is_replayed(&send(signed("v1,c2lnbmF0dXJlLW9uZQ==")).await));
-    assert!(!is_replayed(&send(signed("v1,c2lnbmF0dXJlLXR3bw==")).await));
-    assert_eq!(handler.runs(), 2);
-
-    // No signature layer ran: no key.
-    let unsigned = post_to(addr, "/hook")
-        .body(Full::new(Bytes::new()))
-        .unwrap();
-    assert_eq!(send(unsigned).await.status, StatusCode::BAD_REQUEST);
-    assert_eq!(handler.runs(), 2);
-}
-
-#[tokio::test]
-async fn header_falls_back_to_body_then_signature() {
-    let handler = Handler::new();
-    let layer = IdempotencyLayer::from_header(HeaderName::from_static("x-github-delivery"))
-        .or_json_field("delivery_id")
-        .or_signature();
+    let layer =
+        IdempotencyLayer::from_unsigned_header(HeaderName::from_static("x-github-delivery"))
+            .or_json_field("delivery_id");
     assert_eq!(
         layer.key_sources(),
         IdempotencyLayer::from_sources([
-            KeySource::Header(HeaderName::from_static("x-github-delivery")),
+            KeySource::UnsignedHeader(HeaderName::from_static("x-github-delivery")),
             KeySource::json_field("/delivery_id"),
-            KeySource::Signature,
         ])
         .key_sources()
     );
@@ -397,15 +362,7 @@ async fn header_falls_back_to_body_then_signature() {
     )
     .await;
     assert_eq!(seen(&reply, "x-seen-key").as_deref(), Some("body-1"));
-    let reply = send(
-        post_to(addr, "/hook")
-            .header("x-test-signature", "sig")
-            .body(Full::new(Bytes::from_static(b"{}")))
-            .unwrap(),
-    )
-    .await;
-    assert!(seen(&reply, "x-seen-key").unwrap().starts_with("sig:"));
-    assert_eq!(handler.runs(), 3);
+    assert_eq!(handler.runs(), 2);
 }
 
 #[tokio::test]

@@ -543,7 +543,7 @@ async fn absurd_json_timestamps() {
 }
 
 #[tokio::test]
-async fn signed_timestamp_is_preferred() {
+async fn both_the_signed_timestamp_and_the_header_must_be_fresh() {
     let app = App::start(ReplayLayer::header("X-Timestamp").seconds()).await;
     let signed = NOW_MS - 10_000;
 
@@ -555,12 +555,34 @@ async fn signed_timestamp_is_preferred() {
         format!("{NOW_MS} signed=false window_checked=true")
     );
 
-    // A verified timestamp wins over a stale header...
+    // A verified timestamp does not excuse a stale header: every timestamp
+    // the check can see must be inside the window, so the verdict is the
+    // same wherever the signature layer sits (and the context keeps the
+    // signed value).
     let reply = app
         .send(
             &[
                 ("x-test-signed-ms", signed.to_string().as_bytes()),
                 ("x-timestamp", b"1"),
+            ],
+            "{}",
+        )
+        .await;
+    assert_refused(
+        &reply,
+        StatusCode::UNAUTHORIZED,
+        "timestamp_outside_window",
+        "stale header",
+    );
+    assert_eq!(
+        seen_timestamp(&reply),
+        Some(format!("{signed} signed=true window_checked=true").as_str())
+    );
+    let reply = app
+        .send(
+            &[
+                ("x-test-signed-ms", signed.to_string().as_bytes()),
+                ("x-timestamp", b"1700000000"),
             ],
             "{}",
         )
@@ -611,12 +633,24 @@ async fn signed_timestamp_is_preferred() {
 }
 
 #[tokio::test]
-async fn signed_timestamp_is_preferred_over_body_field() {
+async fn both_the_signed_timestamp_and_the_body_field_must_be_fresh() {
     let app = App::start(ReplayLayer::json_field("created_at")).await;
     let reply = app
         .send(
             &[("x-test-signed-ms", NOW_MS.to_string().as_bytes())],
             r#"{"created_at":1}"#,
+        )
+        .await;
+    assert_refused(
+        &reply,
+        StatusCode::UNAUTHORIZED,
+        "timestamp_outside_window",
+        "stale body field",
+    );
+    let reply = app
+        .send(
+            &[("x-test-signed-ms", NOW_MS.to_string().as_bytes())],
+            r#"{"created_at":1700000000}"#,
         )
         .await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());

@@ -918,7 +918,13 @@ async fn accepted(verification: Verification) -> String {
         "{}|{}|{}",
         auth.scheme.as_deref().unwrap_or("-"),
         auth.key_id.as_deref().unwrap_or("-"),
-        verification.idempotency_key.as_deref().unwrap_or("-")
+        // The delivery id the signature covers (Mailgun's token).
+        verification
+            .signed
+            .and_then(|signed| signed
+                .id()
+                .map(|id| String::from_utf8_lossy(id).into_owned()))
+            .unwrap_or_else(|| "-".into())
     )
 }
 

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use axum::routing::post;
 use axum::Router;
 use bytes::Bytes;
-use http::{HeaderMap, HeaderName};
+use http::HeaderMap;
 use tower_webhook::audit::AuditLayer;
 use tower_webhook::idempotency::IdempotencyLayer;
 use tower_webhook::ip::IpFilterLayer;
@@ -29,9 +29,7 @@ pub fn stack(body_limit: usize) -> WebhookLayer {
         )
         .signature(SignatureLayer::preset("standard", SECRET).expect("valid secret"))
         .replay(ReplayLayer::signed_timestamp())
-        .idempotency(IdempotencyLayer::from_header(HeaderName::from_static(
-            "webhook-id",
-        )))
+        .idempotency(IdempotencyLayer::new())
         .audit(AuditLayer::new())
         .body_limit(body_limit.max(1024))
         .build()

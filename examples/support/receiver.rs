@@ -121,10 +121,6 @@ fn secret(setting: &Setting) -> Result<Secret, BoxError> {
     Ok(Secret::new(&setting.value)?)
 }
 
-fn delivery_id(name: &'static str) -> IdempotencyLayer {
-    IdempotencyLayer::from_header(HeaderName::from_static(name))
-}
-
 /// Prints the delivery a layer verified; the handler of every route.
 async fn handle(
     Verified {
@@ -159,7 +155,7 @@ pub fn app(config: &Config, audit: AuditLayer) -> Result<Router, BoxError> {
     let github = route(
         WebhookStack::new()
             .signature(SignatureLayer::github(secret(&config.github)?))
-            .idempotency(delivery_id("x-github-delivery")),
+            .idempotency(IdempotencyLayer::new()),
     )?;
     let gitlab = route(
         WebhookStack::new()
@@ -168,32 +164,32 @@ pub fn app(config: &Config, audit: AuditLayer) -> Result<Router, BoxError> {
                     .accept("gitlab", secret(&config.gitlab)?),
             )
             .idempotency(
-                delivery_id("idempotency-key")
-                    .or_header(HeaderName::from_static("x-gitlab-event-uuid")),
+                IdempotencyLayer::from_unsigned_header(HeaderName::from_static("idempotency-key"))
+                    .or_unsigned_header(HeaderName::from_static("x-gitlab-event-uuid")),
             ),
     )?;
     let stripe = route(
         WebhookStack::new()
             .signature(SignatureLayer::stripe(secret(&config.stripe)?))
             .replay(signed_window().past_only())
-            .idempotency(IdempotencyLayer::from_json_field("/id")),
+            .idempotency(IdempotencyLayer::new()),
     )?;
     let slack = route(
         WebhookStack::new()
             .signature(SignatureLayer::slack(secret(&config.slack)?))
             .replay(signed_window())
-            .idempotency(IdempotencyLayer::from_json_field("/event_id")),
+            .idempotency(IdempotencyLayer::new()),
     )?;
     let standard = route(
         WebhookStack::new()
             .signature(SignatureLayer::preset("standard", &config.standard.value)?)
             .replay(signed_window())
-            .idempotency(delivery_id("webhook-id")),
+            .idempotency(IdempotencyLayer::new()),
     )?;
     let shopify = route(
         WebhookStack::new()
             .signature(SignatureLayer::shopify(secret(&config.shopify)?))
-            .idempotency(delivery_id("x-shopify-webhook-id")),
+            .idempotency(IdempotencyLayer::new()),
     )?;
     let timestamped = route(
         WebhookStack::new()
@@ -202,9 +198,9 @@ pub fn app(config: &Config, audit: AuditLayer) -> Result<Router, BoxError> {
                 &config.timestamped.value,
             )?)
             .replay(signed_window())
-            // No delivery id in this scheme: the signature covers a fresh
-            // timestamp, so each delivery's signature is its id.
-            .idempotency(IdempotencyLayer::from_signature()),
+            // No delivery id in this scheme: the key is a digest of the
+            // signed message, timestamp included.
+            .idempotency(IdempotencyLayer::new()),
     )?;
 
     // Tenants: `acme` signs like GitHub with its own secret; `legacy-co`
@@ -235,7 +231,12 @@ pub fn app(config: &Config, audit: AuditLayer) -> Result<Router, BoxError> {
         tower::ServiceBuilder::new()
             .layer(outer)
             .layer(tenant_layer)
-            .layer(delivery_id("x-delivery-id")),
+            // Signed deliveries (acme) are keyed on what the signature
+            // covers; token senders (legacy-co) on their delivery header.
+            .layer(
+                IdempotencyLayer::new()
+                    .or_unsigned_header(HeaderName::from_static("x-delivery-id")),
+            ),
     );
 
     Ok(Router::new()

@@ -14,7 +14,6 @@ use axum::http::StatusCode;
 use axum::routing::post;
 use axum::Router;
 use bytes::Bytes;
-use http::HeaderName;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
@@ -81,9 +80,7 @@ pub fn receiver(secret: Secret) -> Router {
                 .allow_ip(Ipv6Addr::LOCALHOST.into()),
         )
         .signature(SignatureLayer::github(secret))
-        .idempotency(IdempotencyLayer::from_header(HeaderName::from_static(
-            "x-github-delivery",
-        )))
+        .idempotency(IdempotencyLayer::new())
         .body_limit(BODY_LIMIT)
         .build()
         .expect("a consistent stack");

@@ -1,21 +1,32 @@
 //! Where the idempotency key of a delivery comes from.
+//!
+//! The rule: for a request a signature authenticated, only what that
+//! signature covered decides the key. A header the signature did not cover
+//! can be rewritten by anyone who captured the request, and every rewrite
+//! would be a new delivery to the layer.
 
 use std::sync::Arc;
 
 use bytes::Bytes;
+use http::request::Parts;
 use http::{HeaderMap, HeaderName};
 use sha2::{Digest, Sha256};
 
-use crate::context::WebhookContext;
+use crate::context::{SignedDelivery, WebhookContext};
+use crate::path::percent_decoded;
+use crate::rejection::Reason;
+use crate::signature::scheme::one_header;
 
 /// The longest key kept as sent, in bytes. Longer keys (and keys with
 /// control characters) are replaced by `sha256:` and the hex SHA-256 of the
 /// key: still one key per delivery, but a bounded, printable one.
 pub const MAX_KEY_LEN: usize = 256;
 
-/// The headers [`IdempotencyLayer::new`](super::IdempotencyLayer::new) reads,
-/// in order: the generic `Idempotency-Key`, Standard Webhooks' `webhook-id`,
-/// Svix's `svix-id` and GitHub's `X-GitHub-Delivery`.
+/// The unsigned headers [`IdempotencyLayer::new`](super::IdempotencyLayer::new)
+/// falls back to for requests no signature authenticated (a token, a legacy
+/// token, an allowlisted address), in order: the generic `Idempotency-Key`,
+/// Standard Webhooks' `webhook-id`, Svix's `svix-id` and GitHub's
+/// `X-GitHub-Delivery`.
 pub const DEFAULT_KEY_HEADERS: [&str; 4] = [
     "idempotency-key",
     "webhook-id",
@@ -28,18 +39,24 @@ pub const DEFAULT_KEY_HEADERS: [&str; 4] = [
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum KeySource {
-    /// A request header. Used only when it appears exactly once with a
-    /// non-empty, visible-ASCII value.
-    Header(HeaderName),
+    /// The delivery the signature layer verified: the delivery id its
+    /// signature covers (Standard Webhooks' `webhook-id`, Twitch's message
+    /// id, Mailgun's token), else the provider's id field in the signed body
+    /// ([`Scheme::delivery_id_field`](crate::signature::Scheme::delivery_id_field):
+    /// Stripe's `/id`), else a SHA-256 digest of the signed message. Yields
+    /// nothing for a request no signature authenticated.
+    SignedDelivery,
+    /// A request header no signature covers. Used only when it has exactly
+    /// one value (identical repeats count as one) that is non-empty visible
+    /// ASCII, and — unless the layer
+    /// [accepts unsigned keys](super::IdempotencyLayer::accept_unsigned_keys_for_signed_requests)
+    /// — only for requests no signature authenticated.
+    UnsignedHeader(HeaderName),
     /// A field of the JSON body, as a JSON pointer (`/id`, `/data/event_id`).
     /// Strings and numbers are keys; anything else (or a body that is not
-    /// JSON) is no key.
+    /// JSON) is no key. Yields nothing when a signature authenticated the
+    /// request without covering the body (Mailgun).
     JsonField(Arc<str>),
-    /// The signature that matched, as recorded in the context by the
-    /// signature layer (SHA-256, hex). For senders that give no delivery id:
-    /// a retry carries the same signature only if the sender re-signs the
-    /// same bytes with the same timestamp, which most do.
-    Signature,
 }
 
 impl KeySource {
@@ -51,43 +68,102 @@ impl KeySource {
             KeySource::JsonField(format!("/{pointer}").into())
         }
     }
+
+    /// Whether this source can yield a key for a request a signature
+    /// authenticated, given whether that signature covers the body and
+    /// whether unsigned keys were accepted.
+    pub(crate) fn serves_signed(&self, covers_body: bool, unsigned_accepted: bool) -> bool {
+        match self {
+            KeySource::SignedDelivery => true,
+            KeySource::UnsignedHeader(_) => unsigned_accepted,
+            KeySource::JsonField(_) => covers_body,
+        }
+    }
+}
+
+/// A key and whether a signature vouches for it. Signed and unsigned keys
+/// live apart in the store, so a weaker credential (a leaked legacy token)
+/// cannot claim a signed delivery's id before the delivery arrives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Key {
+    pub(crate) text: String,
+    pub(crate) signed: bool,
 }
 
 /// The key of this request from the first source that has one, normalised.
 pub(crate) fn extract(
     sources: &[KeySource],
-    headers: &HeaderMap,
+    unsigned_accepted: bool,
+    parts: &Parts,
     body: &Bytes,
     context: &WebhookContext,
-) -> Option<String> {
+) -> Option<Key> {
+    let signed = context.update(|v| v.signed.clone());
     // Parsed at most once, and only if a JSON source is reached.
     let mut json: Option<Option<serde_json::Value>> = None;
-    sources
-        .iter()
-        .find_map(|source| match source {
-            KeySource::Header(name) => from_header(headers, name),
-            KeySource::JsonField(pointer) => {
-                let document = json.get_or_insert_with(|| serde_json::from_slice(body).ok());
-                document
-                    .as_ref()
-                    .and_then(|document| from_json(document, pointer))
-            }
-            KeySource::Signature => context
-                .update(|v| v.signature.clone())
-                .filter(|signature| !signature.is_empty())
-                .map(|signature| format!("sig:{}", hex::encode(Sha256::digest(&signature)))),
+    let mut field = |pointer: &str| {
+        json.get_or_insert_with(|| serde_json::from_slice(body).ok())
+            .as_ref()
+            .and_then(|document| from_json(document, pointer))
+    };
+    sources.iter().find_map(|source| {
+        let text = match (source, &signed) {
+            (KeySource::SignedDelivery, Some(signed)) => Some(match signed.id() {
+                Some(id) => String::from_utf8_lossy(id).into_owned(),
+                None => match signed.scheme().delivery_id_field() {
+                    Some(pointer) => field(pointer),
+                    None => None,
+                }
+                .unwrap_or_else(|| message_digest(signed, parts, body)),
+            }),
+            (KeySource::SignedDelivery, None) => None,
+            (KeySource::UnsignedHeader(_), Some(_)) if !unsigned_accepted => None,
+            (KeySource::UnsignedHeader(name), _) => from_header(&parts.headers, name),
+            (KeySource::JsonField(_), Some(signed)) if !signed.scheme().covers_body() => None,
+            (KeySource::JsonField(pointer), _) => field(pointer),
+        }?;
+        let vouched = match source {
+            KeySource::UnsignedHeader(_) => false,
+            KeySource::SignedDelivery | KeySource::JsonField(_) => signed.is_some(),
+        };
+        Some(Key {
+            text: normalise(text),
+            signed: vouched,
         })
-        .map(normalise)
+    })
+}
+
+/// A digest of everything the signature covered, in the scheme's canonical
+/// form, so bytes the signature does not bind (an unsigned header, a query
+/// string a body-only scheme ignores, a re-encoded path) cannot make a new
+/// key, while a new signed message always does.
+fn message_digest(signed: &SignedDelivery, parts: &Parts, body: &[u8]) -> String {
+    let scheme = signed.scheme();
+    let mut digest = Sha256::new();
+    let mut field = |bytes: &[u8]| {
+        // Length-prefixed, so no bytes can move from one field to the next.
+        digest.update((bytes.len() as u64).to_be_bytes());
+        digest.update(bytes);
+    };
+    field(scheme.name().as_bytes());
+    field(signed.timestamp_text().unwrap_or_default());
+    if scheme.covers_url() {
+        field(parts.method.as_str().as_bytes());
+        let path_and_query = parts.uri.path_and_query().map_or("/", |pq| pq.as_str());
+        // Decoded, so two spellings a scheme may sign alike are one key.
+        field(&percent_decoded(path_and_query));
+    }
+    if scheme.covers_body() {
+        field(&scheme.canonical_body(body));
+    }
+    format!("sha256:{}", hex::encode(digest.finalize()))
 }
 
 fn from_header(headers: &HeaderMap, name: &HeaderName) -> Option<String> {
-    let mut values = headers.get_all(name).iter();
-    let value = values.next()?;
-    if values.next().is_some() {
-        // Two ids for one delivery: trust neither.
-        return None;
-    }
-    let value = value.to_str().ok()?.trim();
+    // The same rule as every other layer: identical repeats are one value,
+    // different ones make the request ambiguous (no key).
+    let value = one_header(headers, name, Reason::PayloadIncomplete).ok()??;
+    let value = std::str::from_utf8(value).ok()?.trim();
     (!value.is_empty()).then(|| value.to_owned())
 }
 
@@ -110,58 +186,108 @@ pub(crate) fn normalise(key: String) -> String {
 }
 
 /// The key in the store: tenant, scope (route or namespace) and delivery
-/// key, each length-prefixed so no choice of values makes two triples
-/// collide.
-pub(crate) fn store_key(tenant: Option<&str>, scope: &str, key: &str) -> String {
+/// key with its kind, each length-prefixed so no choice of values makes two
+/// tuples collide.
+pub(crate) fn store_key(tenant: Option<&str>, scope: &str, key: &Key) -> String {
     let tenant = match tenant {
         Some(tenant) => format!("t{}:{tenant}", tenant.len()),
         None => "t-".to_owned(),
     };
-    format!("{tenant}|s{}:{scope}|k:{key}", scope.len())
+    let kind = if key.signed { 's' } else { 'u' };
+    format!("{tenant}|s{}:{scope}|{kind}:{}", scope.len(), key.text)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use http::HeaderValue;
+    use http::{HeaderValue, Request};
     use proptest::prelude::*;
 
-    fn sources() -> Vec<KeySource> {
+    fn parts(headers: &[(&'static str, &'static str)]) -> Parts {
+        let mut request = Request::post("/hooks");
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        request.body(()).unwrap().into_parts().0
+    }
+
+    fn unsigned_sources() -> Vec<KeySource> {
         vec![
-            KeySource::Header(HeaderName::from_static("webhook-id")),
+            KeySource::UnsignedHeader(HeaderName::from_static("webhook-id")),
             KeySource::json_field("id"),
-            KeySource::Signature,
         ]
+    }
+
+    fn key(text: &str, signed: bool) -> Key {
+        Key {
+            text: text.into(),
+            signed,
+        }
     }
 
     #[test]
     fn first_source_with_a_key_wins() {
         let context = WebhookContext::new();
-        context.set_signature(Bytes::from_static(b"sig"));
         let body = Bytes::from_static(br#"{"id":"evt_1"}"#);
-        let mut headers = HeaderMap::new();
         assert_eq!(
-            extract(&sources(), &headers, &body, &context).as_deref(),
-            Some("evt_1")
+            extract(&unsigned_sources(), false, &parts(&[]), &body, &context),
+            Some(key("evt_1", false))
         );
-        headers.insert("webhook-id", HeaderValue::from_static("msg_1"));
+        let with_header = parts(&[("webhook-id", "msg_1")]);
         assert_eq!(
-            extract(&sources(), &headers, &body, &context).as_deref(),
-            Some("msg_1")
+            extract(&unsigned_sources(), false, &with_header, &body, &context),
+            Some(key("msg_1", false))
         );
-        let key = extract(&sources(), &HeaderMap::new(), &Bytes::new(), &context).unwrap();
-        assert!(key.starts_with("sig:") && key.len() == 4 + 64, "{key}");
     }
 
     #[test]
-    fn duplicate_or_empty_headers_are_no_key() {
+    fn signed_delivery_yields_nothing_without_a_signature() {
         let context = WebhookContext::new();
-        let mut headers = HeaderMap::new();
-        headers.append("webhook-id", HeaderValue::from_static("a"));
-        headers.append("webhook-id", HeaderValue::from_static("b"));
-        assert_eq!(extract(&sources(), &headers, &Bytes::new(), &context), None);
-        headers.insert("webhook-id", HeaderValue::from_static("  "));
-        assert_eq!(extract(&sources(), &headers, &Bytes::new(), &context), None);
+        let sources = [KeySource::SignedDelivery];
+        assert_eq!(
+            extract(&sources, false, &parts(&[]), &Bytes::new(), &context),
+            None
+        );
+    }
+
+    #[test]
+    fn identical_repeats_are_one_value_and_different_ones_no_key() {
+        let context = WebhookContext::new();
+        let mut request = parts(&[]);
+        request
+            .headers
+            .append("webhook-id", HeaderValue::from_static("a"));
+        request
+            .headers
+            .append("webhook-id", HeaderValue::from_static("a"));
+        assert_eq!(
+            extract(
+                &unsigned_sources(),
+                false,
+                &request,
+                &Bytes::new(),
+                &context
+            ),
+            Some(key("a", false))
+        );
+        request
+            .headers
+            .append("webhook-id", HeaderValue::from_static("b"));
+        assert_eq!(
+            extract(
+                &unsigned_sources(),
+                false,
+                &request,
+                &Bytes::new(),
+                &context
+            ),
+            None
+        );
+        let blank = parts(&[("webhook-id", "  ")]);
+        assert_eq!(
+            extract(&unsigned_sources(), false, &blank, &Bytes::new(), &context),
+            None
+        );
     }
 
     #[test]
@@ -170,35 +296,40 @@ mod tests {
         let pointer = [KeySource::json_field("/data/id")];
         let body = Bytes::from_static(br#"{"data":{"id":42}}"#);
         assert_eq!(
-            extract(&pointer, &HeaderMap::new(), &body, &context).as_deref(),
-            Some("42")
+            extract(&pointer, false, &parts(&[]), &body, &context),
+            Some(key("42", false))
         );
         let body = Bytes::from_static(br#"{"data":{"id":{"nested":1}}}"#);
-        assert_eq!(extract(&pointer, &HeaderMap::new(), &body, &context), None);
+        assert_eq!(extract(&pointer, false, &parts(&[]), &body, &context), None);
     }
 
     #[test]
-    fn store_keys_do_not_collide_across_tenants_and_routes() {
+    fn store_keys_do_not_collide_across_tenants_routes_and_kinds() {
+        let k = key("k", false);
         assert_ne!(
-            store_key(Some("a"), "/x", "k"),
-            store_key(Some("b"), "/x", "k")
+            store_key(Some("a"), "/x", &k),
+            store_key(Some("b"), "/x", &k)
         );
-        assert_ne!(store_key(Some("a"), "/x", "k"), store_key(None, "/x", "k"));
-        assert_ne!(store_key(None, "/x", "k"), store_key(None, "/y", "k"));
+        assert_ne!(store_key(Some("a"), "/x", &k), store_key(None, "/x", &k));
+        assert_ne!(store_key(None, "/x", &k), store_key(None, "/y", &k));
+        assert_ne!(
+            store_key(None, "/x", &k),
+            store_key(None, "/x", &key("k", true))
+        );
         // A separator inside a value cannot shift the boundaries.
         assert_ne!(
-            store_key(Some("a|s2:/x"), "/y", "k"),
-            store_key(Some("a"), "/x|s2:/y", "k")
+            store_key(Some("a|s2:/x"), "/y", &k),
+            store_key(Some("a"), "/x|s2:/y", &k)
         );
     }
 
     proptest! {
         #[test]
-        fn normalised_keys_are_bounded_and_printable(key in any::<String>()) {
-            let normalised = normalise(key.clone());
+        fn normalised_keys_are_bounded_and_printable(text in any::<String>()) {
+            let normalised = normalise(text.clone());
             prop_assert!(normalised.len() <= MAX_KEY_LEN);
             prop_assert!(!normalised.chars().any(char::is_control));
-            prop_assert_eq!(&normalised, &normalise(key));
+            prop_assert_eq!(&normalised, &normalise(text));
         }
 
         #[test]
@@ -207,24 +338,24 @@ mod tests {
             header in proptest::collection::vec(any::<u8>(), 0..300),
         ) {
             let context = WebhookContext::new();
-            let mut headers = HeaderMap::new();
+            let mut request = parts(&[]);
             if let Ok(value) = HeaderValue::from_bytes(&header) {
-                headers.insert("webhook-id", value);
+                request.headers.insert("webhook-id", value);
             }
-            if let Some(key) = extract(&sources(), &headers, &Bytes::from(body), &context) {
-                prop_assert!(!key.is_empty() && key.len() <= MAX_KEY_LEN);
+            if let Some(key) = extract(&unsigned_sources(), false, &request, &Bytes::from(body), &context) {
+                prop_assert!(!key.text.is_empty() && key.text.len() <= MAX_KEY_LEN);
             }
         }
 
         #[test]
-        fn distinct_triples_give_distinct_store_keys(
-            a in (proptest::option::of(".{0,8}"), ".{0,8}", ".{0,8}"),
-            b in (proptest::option::of(".{0,8}"), ".{0,8}", ".{0,8}"),
+        fn distinct_tuples_give_distinct_store_keys(
+            a in (proptest::option::of(".{0,8}"), ".{0,8}", ".{0,8}", any::<bool>()),
+            b in (proptest::option::of(".{0,8}"), ".{0,8}", ".{0,8}", any::<bool>()),
         ) {
             prop_assume!(a != b);
             prop_assert_ne!(
-                store_key(a.0.as_deref(), &a.1, &a.2),
-                store_key(b.0.as_deref(), &b.1, &b.2)
+                store_key(a.0.as_deref(), &a.1, &key(&a.2, a.3)),
+                store_key(b.0.as_deref(), &b.1, &key(&b.2, b.3))
             );
         }
     }

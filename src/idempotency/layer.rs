@@ -41,6 +41,7 @@ pub struct IdempotencyLayer {
 pub(crate) struct Config {
     pub(crate) store: Arc<dyn IdempotencyStore>,
     pub(crate) sources: Vec<KeySource>,
+    pub(crate) unsigned_accepted: bool,
     pub(crate) scope: Scope,
     pub(crate) missing: MissingKey,
     pub(crate) ttl: Duration,
@@ -76,35 +77,47 @@ pub enum DuplicateAck {
 }
 
 impl IdempotencyLayer {
-    /// Keys from the usual delivery-id headers ([`DEFAULT_KEY_HEADERS`]),
-    /// else from the matched signature; an in-memory store
-    /// ([`MemoryStore::new`]); TTL 24 h; requests without a key refused
-    /// (`400 payload_incomplete`).
+    /// Keys from authenticated data only, whatever unsigned headers say:
+    /// for a request a signature authenticated, the delivery that signature
+    /// covers ([`KeySource::SignedDelivery`]: the signed delivery id, else
+    /// the provider's id field in the signed body, else a digest of the
+    /// signed message); for one authenticated otherwise (a token, a legacy
+    /// token) the usual delivery-id headers ([`DEFAULT_KEY_HEADERS`]). An
+    /// in-memory store ([`MemoryStore::new`]); TTL 24 h; requests without a
+    /// key refused (`400 payload_incomplete`).
     pub fn new() -> Self {
-        let mut sources: Vec<KeySource> = DEFAULT_KEY_HEADERS
-            .iter()
-            .map(|name| KeySource::Header(HeaderName::from_static(name)))
-            .collect();
-        sources.push(KeySource::Signature);
+        let mut sources = vec![KeySource::SignedDelivery];
+        sources.extend(
+            DEFAULT_KEY_HEADERS
+                .iter()
+                .map(|name| KeySource::UnsignedHeader(HeaderName::from_static(name))),
+        );
         Self::with_sources(sources)
     }
 
-    /// Keys from the header `name` only (`Idempotency-Key`, `webhook-id`,
-    /// `X-GitHub-Delivery`, ...).
-    pub fn from_header(name: HeaderName) -> Self {
-        Self::with_sources(vec![KeySource::Header(name)])
+    /// Keys from the delivery a signature verified only
+    /// ([`KeySource::SignedDelivery`]); requests no signature authenticated
+    /// have no key. A signature layer must run before this one.
+    pub fn from_signed_delivery() -> Self {
+        Self::with_sources(vec![KeySource::SignedDelivery])
+    }
+
+    /// Keys from the header `name`, which no signature covers: for senders
+    /// that authenticate with a token. For a request a signature
+    /// authenticated it yields no key unless
+    /// [`accept_unsigned_keys_for_signed_requests`](Self::accept_unsigned_keys_for_signed_requests)
+    /// says otherwise: anyone who captured a signed request could send it
+    /// again under a new value and run the handler again.
+    pub fn from_unsigned_header(name: HeaderName) -> Self {
+        Self::with_sources(vec![KeySource::UnsignedHeader(name)])
     }
 
     /// Keys from a field of the JSON body, as a JSON pointer (`/id` for
-    /// Stripe's event id) or a top-level field name.
+    /// Stripe's event id) or a top-level field name. Authenticated when a
+    /// signature covers the body; yields no key when the signature that
+    /// authenticated the request does not (Mailgun).
     pub fn from_json_field(pointer: &str) -> Self {
         Self::with_sources(vec![KeySource::json_field(pointer)])
-    }
-
-    /// Keys from the matched signature only. The signature layer must run
-    /// before this one.
-    pub fn from_signature() -> Self {
-        Self::with_sources(vec![KeySource::Signature])
     }
 
     /// Keys from `sources`, tried in order.
@@ -117,6 +130,7 @@ impl IdempotencyLayer {
             config: Arc::new(Config {
                 store: Arc::new(MemoryStore::new()),
                 sources,
+                unsigned_accepted: false,
                 scope: Scope::Route,
                 missing: MissingKey::Reject,
                 ttl: DEFAULT_TTL,
@@ -135,9 +149,10 @@ impl IdempotencyLayer {
         self
     }
 
-    /// When the sources so far give no key, try the header `name`.
-    pub fn or_header(self, name: HeaderName) -> Self {
-        self.edit(|c| c.sources.push(KeySource::Header(name)))
+    /// When the sources so far give no key, try the unsigned header `name`
+    /// (see [`from_unsigned_header`](Self::from_unsigned_header)).
+    pub fn or_unsigned_header(self, name: HeaderName) -> Self {
+        self.edit(|c| c.sources.push(KeySource::UnsignedHeader(name)))
     }
 
     /// When the sources so far give no key, try a JSON body field.
@@ -145,9 +160,16 @@ impl IdempotencyLayer {
         self.edit(|c| c.sources.push(KeySource::json_field(pointer)))
     }
 
-    /// When the sources so far give no key, use the matched signature.
-    pub fn or_signature(self) -> Self {
-        self.edit(|c| c.sources.push(KeySource::Signature))
+    /// Let unsigned headers decide the key of signed requests too.
+    ///
+    /// This reopens the replay the default closes: whoever captured one
+    /// signed delivery can send the same bytes again with a new header value
+    /// and run the handler once per value, for as long as the signature is
+    /// accepted (forever, for a scheme without a timestamp). Choose it only
+    /// when the handler is idempotent on its own, or a replay window bounds
+    /// the damage and the sender's id is needed for something else.
+    pub fn accept_unsigned_keys_for_signed_requests(self) -> Self {
+        self.edit(|c| c.unsigned_accepted = true)
     }
 
     /// Remember deliveries in `store` (e.g. a `RedisStore` shared by
@@ -161,8 +183,10 @@ impl IdempotencyLayer {
         self.edit(|c| c.store = store)
     }
 
-    /// Keep keys apart per `namespace` instead of per request path (e.g. when
-    /// one delivery may arrive on two paths). Tenants are always kept apart.
+    /// Keep keys apart per `namespace` instead of per request path (e.g.
+    /// when one delivery may arrive on two paths). The path is read
+    /// percent-decoded, so `/hooks/%61cme` and `/hooks/acme` are one place,
+    /// as they are to a router. Tenants are always kept apart.
     pub fn with_namespace(self, namespace: &str) -> Self {
         self.edit(|c| c.scope = Scope::Named(namespace.into()))
     }
@@ -232,6 +256,12 @@ impl IdempotencyLayer {
         &self.config.sources
     }
 
+    /// Whether unsigned headers may decide the key of signed requests
+    /// ([`accept_unsigned_keys_for_signed_requests`](Self::accept_unsigned_keys_for_signed_requests)).
+    pub fn accepts_unsigned_keys(&self) -> bool {
+        self.config.unsigned_accepted
+    }
+
     /// Whether this configuration is safe next to a replay window of
     /// `window`: a delivery replayed after its key expired but inside the
     /// window would run the handler again, so the TTL must be at least the
@@ -280,6 +310,14 @@ impl<S> Layer<S> for IdempotencyLayer {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ConfigError {
+    /// No key source at all: every request would be refused.
+    NoKeySource,
+    /// Keys only from a verified signature, but the stack also accepts
+    /// requests no signature authenticated.
+    NoSignatureForKey,
+    /// No key source serves signed requests: only headers (or body fields)
+    /// the signature does not cover, which a replay can rewrite.
+    UnsignedKey,
     /// Keys expire before the replay window closes, so a replay between the
     /// two would run the handler again.
     TtlShorterThanReplayWindow {
@@ -293,6 +331,21 @@ pub enum ConfigError {
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            ConfigError::NoKeySource => f.write_str(
+                "the idempotency layer has no key source and would refuse every request",
+            ),
+            ConfigError::NoSignatureForKey => f.write_str(
+                "the idempotency key comes only from a verified signature, but some requests this \
+                 stack accepts are not signed (no signature layer, a token layer, or legacy \
+                 tokens): add a key source for them, e.g. or_unsigned_header(...)",
+            ),
+            ConfigError::UnsignedKey => f.write_str(
+                "no idempotency key source covers signed requests: a header the signature does not \
+                 cover (or a body field the signature does not cover) can be rewritten by anyone \
+                 who captured a delivery, so each rewrite would run the handler again. Key on the \
+                 signed delivery (IdempotencyLayer::new), or accept the replay explicitly with \
+                 accept_unsigned_keys_for_signed_requests()",
+            ),
             ConfigError::TtlShorterThanReplayWindow { ttl, window } => write!(
                 f,
                 "idempotency TTL ({ttl:?}) is shorter than the replay window ({window:?}): \

@@ -32,9 +32,9 @@
 //! let runs = Arc::new(AtomicUsize::new(0));
 //! let counted = Arc::clone(&runs);
 //! let service = ServiceBuilder::new()
-//!     // Keys from `Idempotency-Key`, `webhook-id`, `svix-id` or
-//!     // `X-GitHub-Delivery`, else the matched signature; kept in memory.
-//!     .layer(IdempotencyLayer::new())
+//!     // No signature layer here (a token-authenticated sender, say): keys
+//!     // from the `webhook-id` header; kept in memory.
+//!     .layer(IdempotencyLayer::from_unsigned_header(http::HeaderName::from_static("webhook-id")))
 //!     .service_fn(move |_: Request<BufferedBody>| {
 //!         counted.fetch_add(1, Ordering::SeqCst);
 //!         async { Ok::<_, std::convert::Infallible>(Response::new(Full::new(Bytes::new()))) }
@@ -64,23 +64,49 @@
 //!
 //! # The key
 //!
-//! From the first of its [`KeySource`]s that has one: a header
-//! ([`from_header`](IdempotencyLayer::from_header), any name), a field of
-//! the JSON body ([`from_json_field`](IdempotencyLayer::from_json_field), a
-//! JSON pointer such as Stripe's `/id`; the body is read once, through
-//! [`body::buffer`](crate::body::buffer), and reused by every layer), or —
-//! for senders that send no delivery id — the signature the signature layer
-//! matched ([`from_signature`](IdempotencyLayer::from_signature), hashed).
-//! Chain fallbacks with `or_header`, `or_json_field`, `or_signature`.
+//! Only authenticated data decides which delivery a request is. By default
+//! ([`new`](IdempotencyLayer::new)), a request a signature authenticated is
+//! keyed on what that signature covers ([`KeySource::SignedDelivery`]):
 //!
+//! 1. the delivery id the signature covers, where the provider signs one
+//!    (Standard Webhooks' `webhook-id`, Svix's `svix-id`, Twitch's message
+//!    id, Mailgun's token);
+//! 2. else the provider's id field inside the signed body
+//!    ([`Scheme::delivery_id_field`](crate::signature::Scheme::delivery_id_field):
+//!    Stripe's `/id`, Slack's `/event_id`);
+//! 3. else a SHA-256 digest of the signed message (timestamp, signed URL,
+//!    body, in the scheme's canonical form): GitHub and Shopify do not sign
+//!    their delivery-id headers, so the same signed bytes re-sent under a
+//!    new header are still the same delivery.
+//!
+//! An unsigned header never decides the key of a signed request: whoever
+//! captured the request could send it again under a new value and run the
+//! handler once per value. Requests authenticated otherwise (a token, a
+//! legacy token, an allowlisted address) are keyed on the usual delivery
+//! headers ([`DEFAULT_KEY_HEADERS`]). Signed and unsigned keys live apart in
+//! the store, so a weaker credential cannot claim a signed delivery's id
+//! before it arrives.
+//!
+//! Other sources: [`from_unsigned_header`](IdempotencyLayer::from_unsigned_header)
+//! (for token senders), [`from_json_field`](IdempotencyLayer::from_json_field)
+//! (a JSON pointer; authenticated whenever a signature covers the body, and
+//! no key when the signature does not, as Mailgun's), chained with
+//! `or_unsigned_header` and `or_json_field`.
+//! [`accept_unsigned_keys_for_signed_requests`](IdempotencyLayer::accept_unsigned_keys_for_signed_requests)
+//! lets unsigned headers key signed requests again, for those who accept the
+//! replay it reopens. The [stack builder](crate::stack::WebhookStack)
+//! refuses key sources that cannot serve the requests it accepts.
+//!
+//! A header repeated with identical values counts once (the rule of every
+//! layer); different values are no key.
 //! A key longer than [`MAX_KEY_LEN`] (256 bytes) or containing control
 //! characters is replaced by its SHA-256 rather than refused: the sender
 //! would retry a refused delivery forever. A request with no key is refused
 //! with `400 payload_incomplete`, or passed through unprotected with
 //! [`allow_missing_key`](IdempotencyLayer::allow_missing_key).
-//!
 //! Keys are kept apart per tenant (the context's `tenant`, set by a tenant
-//! resolver) and per route (the request path, or a fixed
+//! resolver) and per route (the percent-decoded request path, the form a
+//! router hands its handler, or a fixed
 //! [`with_namespace`](IdempotencyLayer::with_namespace)), so two senders
 //! that happen to use the same ids cannot suppress each other's
 //! deliveries. The key is recorded in the context
@@ -142,8 +168,9 @@
 //! use axum::{routing::post, Router};
 //! use tower_webhook::idempotency::{IdempotencyLayer, MemoryStore};
 //!
-//! // Stripe: the event id is in the body, and Stripe retries for 3 days.
-//! let stripe = IdempotencyLayer::from_json_field("/id")
+//! // Stripe: the event id is in the signed body (the scheme says where), and
+//! // Stripe retries for 3 days.
+//! let stripe = IdempotencyLayer::new()
 //!     .with_ttl(Duration::from_secs(3 * 24 * 3600))
 //!     .with_store(MemoryStore::with_capacity(500_000));
 //! assert!(stripe.check_against_replay_window(Duration::from_secs(300)).is_ok());

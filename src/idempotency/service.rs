@@ -14,6 +14,7 @@ use super::layer::{Config, DuplicateAck, MissingKey, Scope};
 use super::store::Reservation;
 use crate::body::{buffer_parts, BoxError, BufferedBody, ResponseBody};
 use crate::context::WebhookContext;
+use crate::path::percent_decoded;
 use crate::rejection::{is_grpc, Reason, Rejection};
 
 /// The header that marks an answer given without running the handler:
@@ -96,9 +97,16 @@ where
         Ok(buffered) => buffered,
         Err(rejection) => return Decision::Answer(rejection),
     };
-    let key = extract(&config.sources, &parts.headers, &bytes, &context);
+    let key = extract(
+        &config.sources,
+        config.unsigned_accepted,
+        &parts,
+        &bytes,
+        &context,
+    );
     let scope = match &config.scope {
-        Scope::Route => parts.uri.path().to_owned(),
+        // The form a router hands the handler: one place, one scope.
+        Scope::Route => String::from_utf8_lossy(&percent_decoded(parts.uri.path())).into_owned(),
         Scope::Named(name) => name.to_string(),
     };
     let request = Request::from_parts(parts, BufferedBody::new(bytes));
@@ -114,7 +122,7 @@ where
     };
     let tenant = context.update(|v| v.tenant.clone());
     let stored_as = store_key(tenant.as_deref(), &scope, &key);
-    context.set_idempotency_key(key);
+    context.set_idempotency_key(key.text);
 
     match config.store.reserve(&stored_as, config.lock_ttl).await {
         Ok(Reservation::Acquired(token)) => Decision::Run {

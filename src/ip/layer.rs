@@ -9,7 +9,7 @@ use tower_layer::Layer;
 
 use super::allowlist::{Allowlist, ParseAllowlistError};
 use super::client::ClientIp;
-use crate::context::WebhookContext;
+use crate::context::{AuthMethod, Authentication, WebhookContext};
 use crate::guard::{Guard, RequestCheck};
 use crate::rejection::{Reason, Rejection};
 
@@ -65,7 +65,18 @@ impl RequestCheck for IpPolicy {
         // Recorded before the verdict, so the audit trail names refused
         // sources too.
         context.set_client_ip(ip);
-        self.admit(ip).map(drop)
+        self.admit(ip)?;
+        // An allowlist is the only credential some senders have: say so,
+        // so handlers that require an authenticated request accept it. A
+        // token or signature checked later replaces this record.
+        if !self.allowlist.is_empty() {
+            context.update(|verification| {
+                verification
+                    .authentication
+                    .get_or_insert_with(|| Authentication::new(AuthMethod::IpAllowlist));
+            });
+        }
+        Ok(())
     }
 }
 

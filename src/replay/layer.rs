@@ -58,8 +58,43 @@ impl ReplayCheck {
         }
     }
 
-    /// Record `unix_millis` in the context and refuse it when it is
-    /// outside the window.
+    /// Check `unix_millis` against the window and record it.
+    fn admit(
+        &self,
+        unix_millis: i64,
+        signed: bool,
+        context: &WebhookContext,
+    ) -> Result<(), Rejection> {
+        self.pending().admit(unix_millis, signed, context)
+    }
+
+    fn pending(&self) -> PendingWindow {
+        PendingWindow {
+            window: self.window,
+            clock: self.clock.clone(),
+        }
+    }
+}
+
+/// A replay window that applies to every timestamp a signature verifies
+/// later on the same request. The replay check leaves one in the request
+/// extensions; the signature check applies it. So the window holds for the
+/// signed timestamp wherever the two layers sit, and a fresh unsigned
+/// header cannot vouch for an old signed delivery.
+#[derive(Debug, Clone)]
+struct PendingWindow {
+    window: Window,
+    clock: SharedClock,
+}
+
+/// The windows of every replay check this request has passed so far.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct PendingWindows(Vec<PendingWindow>);
+
+impl PendingWindow {
+    /// Record `unix_millis` in the context (never replacing a signed
+    /// timestamp with an unsigned one) and refuse it when it is outside the
+    /// window.
     fn admit(
         &self,
         unix_millis: i64,
@@ -68,11 +103,14 @@ impl ReplayCheck {
     ) -> Result<(), Rejection> {
         let inside = self.window.contains(self.clock.now_millis(), unix_millis);
         context.update(|verification| {
-            verification.timestamp = Some(Timestamp {
-                unix_millis,
-                signed,
-                window_checked: inside,
-            });
+            let keeps_signed = verification.timestamp.is_some_and(|t| t.signed) && !signed;
+            if !keeps_signed {
+                verification.timestamp = Some(Timestamp {
+                    unix_millis,
+                    signed,
+                    window_checked: inside,
+                });
+            }
         });
         if inside {
             Ok(())
@@ -80,6 +118,22 @@ impl ReplayCheck {
             Err(Rejection::new(Reason::TimestampOutsideWindow))
         }
     }
+}
+
+/// Apply every replay window the request passed before its signature was
+/// verified to the signed timestamp `unix_millis` (called by the signature
+/// check).
+pub(crate) fn admit_signed(
+    parts: &Parts,
+    unix_millis: i64,
+    context: &WebhookContext,
+) -> Result<(), Rejection> {
+    let Some(PendingWindows(windows)) = parts.extensions.get::<PendingWindows>() else {
+        return Ok(());
+    };
+    windows
+        .iter()
+        .try_for_each(|pending| pending.admit(unix_millis, true, context))
 }
 
 impl BodyCheck for ReplayCheck {
@@ -92,18 +146,25 @@ impl BodyCheck for ReplayCheck {
     }
 
     fn check_head(&self, parts: &mut Parts, context: &WebhookContext) -> Result<bool, Rejection> {
-        if let Some(unix_millis) = source::signed(context) {
-            return self.admit(unix_millis, true, context).map(|()| false);
+        // Every timestamp this check can see must be inside the window: the
+        // signed one (now if an outer signature verified it, else when one
+        // does) and the configured source.
+        match source::signed(context) {
+            Some(unix_millis) => self.admit(unix_millis, true, context)?,
+            None => parts
+                .extensions
+                .get_or_insert_default::<PendingWindows>()
+                .0
+                .push(self.pending()),
         }
         match &self.source {
-            // In a chain the signature is verified only once the body is
-            // read: look again then.
-            Source::Signed => Ok(true),
             Source::Header(name) => {
                 let unix_millis = source::header(&parts.headers, name, self.format)?;
                 self.admit(unix_millis, false, context).map(|()| false)
             }
-            Source::JsonField(_) => Ok(true),
+            // In a chain the signature is verified only once the body is
+            // read: look again then.
+            Source::Signed | Source::JsonField(_) => Ok(true),
         }
     }
 
@@ -169,8 +230,9 @@ impl ReplayLayer {
         self
     }
 
-    /// Read the timestamp from header `name`, before the body is read
-    /// (unless an outer signature layer already verified one).
+    /// Read the timestamp from header `name`, before the body is read. A
+    /// timestamp a signature verifies on the same request must be inside
+    /// the window too, wherever the signature layer sits.
     ///
     /// # Panics
     ///

@@ -255,6 +255,7 @@ pub struct HmacScheme {
     message: Vec<Part>,
     key_encoding: KeyEncoding,
     tolerance: Option<Tolerance>,
+    delivery_id_field: Option<Cow<'static, str>>,
 }
 
 impl HmacScheme {
@@ -268,6 +269,7 @@ impl HmacScheme {
             id: None,
             message: vec![Part::Body],
             key_encoding: KeyEncoding::Verbatim,
+            delivery_id_field: None,
             tolerance: None,
         }
     }
@@ -327,6 +329,15 @@ impl HmacScheme {
     /// The provider's documented timestamp window (see [`Scheme::tolerance`]).
     pub fn tolerance(mut self, tolerance: Tolerance) -> Self {
         self.tolerance = Some(tolerance);
+        self
+    }
+
+    /// The provider's delivery id is the field at JSON `pointer` of the
+    /// signed body (`/id` for Stripe), for the idempotency layer (see
+    /// [`Scheme::delivery_id_field`]). Ignored unless the message includes
+    /// the body.
+    pub fn delivery_id_field(mut self, pointer: impl Into<Cow<'static, str>>) -> Self {
+        self.delivery_id_field = Some(pointer.into());
         self
     }
 
@@ -443,6 +454,20 @@ impl Scheme for HmacScheme {
             KeyEncoding::Base64 => Secret::from_base64(shown)?,
         };
         Ok(KeyMaterial::shared(secret))
+    }
+
+    fn covers_body(&self) -> bool {
+        self.signs(&Part::Body)
+    }
+
+    fn covers_url(&self) -> bool {
+        self.signs(&Part::Method) || self.signs(&Part::PathAndQuery)
+    }
+
+    fn delivery_id_field(&self) -> Option<&str> {
+        self.delivery_id_field
+            .as_deref()
+            .filter(|_| self.covers_body())
     }
 
     fn tolerance(&self) -> Option<Tolerance> {

@@ -10,9 +10,10 @@ use http::HeaderName;
 use tower_layer::Layer;
 
 use crate::body::DEFAULT_BODY_LIMIT;
-use crate::context::{AuthMethod, Authentication, Timestamp, WebhookContext};
+use crate::context::{AuthMethod, Authentication, SignedDelivery, Timestamp, WebhookContext};
 use crate::guard::{BodyCheck, BodyGuard};
 use crate::rejection::{Reason, Rejection};
+use crate::replay;
 use crate::secret::{Secret, SecretError};
 use crate::signature::keyring::{KeyKind, Keyring};
 use crate::signature::scheme::{one_header, Delivery, Scheme, Signatures};
@@ -200,10 +201,13 @@ impl BodyCheck for SignatureCheck {
                 .with_key_id(matched.key_id)
                 .with_scheme(scheme.name()),
         );
-        if let Some(candidate) = signatures.candidates().get(matched.candidate) {
-            context.set_signature(Bytes::copy_from_slice(&candidate.bytes));
-        }
-        if let Some(stamp) = signatures.timestamp() {
+        let stamp = signatures.timestamp();
+        context.set_signed_delivery(SignedDelivery::new(
+            Arc::clone(scheme),
+            signatures.id().map(Bytes::copy_from_slice),
+            stamp.map(|stamp| Bytes::copy_from_slice(&stamp.text)),
+        ));
+        if let Some(stamp) = stamp {
             // A replay layer outside this one may already have checked the
             // same value from the header; signing it must not undo that.
             context.update(|verification| {
@@ -214,6 +218,9 @@ impl BodyCheck for SignatureCheck {
                 signed.window_checked = checked;
                 verification.timestamp = Some(signed);
             });
+            // Every replay window this request already passed applies to
+            // the timestamp the signature vouches for.
+            replay::admit_signed(parts, stamp.unix_millis, context)?;
         }
         Ok(())
     }
@@ -375,6 +382,12 @@ impl SignatureLayer {
     /// the body, such as Mailgun, are judged by their signature only.)
     pub fn accept_legacy_token(self, header: HeaderName, tokens: TokenSet) -> Self {
         self.edit(|check| check.legacy = Some((header, tokens)))
+    }
+
+    /// Whether senders may still pass with a legacy token
+    /// ([`accept_legacy_token`](Self::accept_legacy_token)).
+    pub fn accepts_legacy_tokens(&self) -> bool {
+        self.check.legacy.is_some()
     }
 
     /// Read "now" (for key validity windows) from `clock` instead of the

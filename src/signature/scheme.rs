@@ -99,6 +99,37 @@ pub trait Scheme: fmt::Debug + Send + Sync + 'static {
         self.tolerance().is_some()
     }
 
+    /// Whether the signature covers the whole body. Default: yes. Mailgun's
+    /// does not (it signs a timestamp and a token inside the body, not the
+    /// event data), so nothing may be decided on a body field there.
+    fn covers_body(&self) -> bool {
+        true
+    }
+
+    /// Whether the signature covers the request method and URL (path and
+    /// query), as Twilio's, Square's and HubSpot's do. Default: no.
+    fn covers_url(&self) -> bool {
+        false
+    }
+
+    /// The body as the signature binds it, for a digest of the signed
+    /// message: two bodies that verify alike under every key must give the
+    /// same bytes. Default: the body as received. Twilio signs its form
+    /// parameters sorted, so reordering them keeps the signature valid and
+    /// must keep the digest too.
+    fn canonical_body<'b>(&self, body: &'b [u8]) -> std::borrow::Cow<'b, [u8]> {
+        std::borrow::Cow::Borrowed(body)
+    }
+
+    /// Where the provider's own delivery id sits in a signed JSON body, as a
+    /// JSON pointer (`/id` for Stripe's event id, `/event_id` for Slack's
+    /// Events API). An id the signature covers outside the body is reported
+    /// with [`Signatures::set_id`] instead. Default: none; the idempotency
+    /// layer then keys on a digest of the signed message.
+    fn delivery_id_field(&self) -> Option<&str> {
+        None
+    }
+
     /// The headers the provider would send with `outgoing`, signed with
     /// `key`, in the order the provider documents them.
     fn sign(&self, key: &KeyMaterial, outgoing: &Outgoing<'_>) -> Result<SignedHeaders, SignError>;

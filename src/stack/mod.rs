@@ -16,11 +16,13 @@
 //! and, around all of them, the audit trail.
 //!
 //! A GitHub receiver: the hook addresses, the GitHub signature, each
-//! delivery handled once.
+//! delivery handled once (keyed on what the signature covers: GitHub does
+//! not sign its `X-GitHub-Delivery` header, so the key is a digest of the
+//! signed body, and the same bytes re-sent under a new header are still a
+//! duplicate).
 //!
 //! ```
 //! use axum::{routing::post, Router};
-//! use http::HeaderName;
 //! use tower_webhook::audit::AuditLayer;
 //! use tower_webhook::idempotency::IdempotencyLayer;
 //! use tower_webhook::ip::IpFilterLayer;
@@ -32,7 +34,7 @@
 //! let github = WebhookStack::new()
 //!     .ip_filter(IpFilterLayer::new().allow("192.30.252.0/22, 185.199.108.0/22, 140.82.112.0/20")?)
 //!     .signature(SignatureLayer::github(Secret::new("It's a Secret to Everybody")?))
-//!     .idempotency(IdempotencyLayer::from_header(HeaderName::from_static("x-github-delivery")))
+//!     .idempotency(IdempotencyLayer::new())
 //!     .audit(AuditLayer::new())
 //!     .build()?;
 //!
@@ -71,10 +73,10 @@ use std::fmt;
 
 use crate::audit::AuditLayer;
 use crate::chain::CheckChain;
-use crate::idempotency::{ConfigError, IdempotencyLayer};
+use crate::idempotency::{ConfigError, IdempotencyLayer, KeySource};
 use crate::ip::IpFilterLayer;
 use crate::replay::ReplayLayer;
-use crate::signature::SignatureLayer;
+use crate::signature::{Scheme, SignatureLayer};
 use crate::tenant::TenantPolicy;
 use crate::token::TokenLayer;
 
@@ -202,33 +204,76 @@ impl WebhookStack {
     }
 
     fn check_consistency(&self) -> Result<(), StackError> {
+        // What actually verifies: a layer built without verification is
+        // no authentication, however it is named.
+        let scheme = self
+            .signature
+            .as_ref()
+            .and_then(|layer| layer.check().scheme());
+        let token_verifies = self
+            .token
+            .as_ref()
+            .is_some_and(|layer| layer.auth().verifies());
+        if let Some(token) = &self.token {
+            if token.auth().verifies() && token.auth().tokens().is_empty() {
+                return Err(StackError::NoTokens);
+            }
+        }
         let allowlisted = self
             .ip_filter
             .as_ref()
             .is_some_and(|layer| !layer.policy().allowlist().is_empty());
-        if self.token.is_none() && self.signature.is_none() && !allowlisted {
+        if !token_verifies && scheme.is_none() && !allowlisted {
             if !self.unauthenticated {
                 return Err(StackError::NoAuthentication);
             }
             tracing::warn!("webhook stack built without authentication: every sender is accepted");
         }
+        if let Some(idempotency) = &self.idempotency {
+            self.check_idempotency_keys(idempotency, scheme)?;
+        }
         let Some(replay) = self.replay.as_ref().map(ReplayLayer::check) else {
             return Ok(());
         };
-        if replay.needs_signed_timestamp() {
-            let signs_timestamp = self
-                .signature
-                .as_ref()
-                .and_then(|layer| layer.check().scheme())
-                .is_some_and(|scheme| scheme.signs_timestamp());
-            if !signs_timestamp {
-                return Err(StackError::NoTimestampSource);
-            }
+        if replay.needs_signed_timestamp() && !scheme.is_some_and(|scheme| scheme.signs_timestamp())
+        {
+            return Err(StackError::NoTimestampSource);
         }
         if let Some(idempotency) = &self.idempotency {
             idempotency
                 .check_against_replay_window(replay.replay_span())
                 .map_err(StackError::Idempotency)?;
+        }
+        Ok(())
+    }
+
+    /// Every request the stack can accept must be able to get a key, and a
+    /// signed one only from what its signature covers.
+    fn check_idempotency_keys(
+        &self,
+        idempotency: &IdempotencyLayer,
+        scheme: Option<&dyn Scheme>,
+    ) -> Result<(), StackError> {
+        let sources = idempotency.key_sources();
+        if sources.is_empty() {
+            return Err(StackError::Idempotency(ConfigError::NoKeySource));
+        }
+        let unsigned_senders = self.token.is_some()
+            || scheme.is_none()
+            || self
+                .signature
+                .as_ref()
+                .is_some_and(SignatureLayer::accepts_legacy_tokens);
+        if unsigned_senders && sources.iter().all(|s| *s == KeySource::SignedDelivery) {
+            return Err(StackError::Idempotency(ConfigError::NoSignatureForKey));
+        }
+        if let Some(scheme) = scheme {
+            let serves_signed = sources.iter().any(|source| {
+                source.serves_signed(scheme.covers_body(), idempotency.accepts_unsigned_keys())
+            });
+            if !serves_signed {
+                return Err(StackError::Idempotency(ConfigError::UnsignedKey));
+            }
         }
         Ok(())
     }
@@ -238,9 +283,13 @@ impl WebhookStack {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum StackError {
-    /// Neither a token, a signature nor an IP allowlist: anyone could
-    /// call. Opt in with [`WebhookStack::insecure_no_authentication`].
+    /// Neither a token, a signature nor an IP allowlist that verifies
+    /// anything (a layer built without verification does not count):
+    /// anyone could call. Opt in with
+    /// [`WebhookStack::insecure_no_authentication`].
     NoAuthentication,
+    /// A token layer that accepts no token: it would refuse every request.
+    NoTokens,
     /// The replay window reads the signed timestamp, but no signature
     /// scheme in the stack signs one. Read the timestamp from a header or
     /// the body, or use a scheme with a timestamp.
@@ -258,6 +307,10 @@ impl fmt::Display for StackError {
             StackError::NoAuthentication => f.write_str(
                 "the webhook stack authenticates nobody: add a token, a signature or an IP \
                  allowlist, or call insecure_no_authentication()",
+            ),
+            StackError::NoTokens => f.write_str(
+                "the token layer accepts no token and would refuse every request: add one with \
+                 accept(id, secret)",
             ),
             StackError::NoTimestampSource => f.write_str(
                 "the replay window checks the signed timestamp, but no signature scheme in the \

@@ -59,31 +59,14 @@ impl TenantKey {
     }
 }
 
-/// `raw` with its `%XX` escapes decoded; `None` when an escape is broken or
-/// the segment is too long to name a tenant (checked before any work, so a
-/// huge path costs nothing).
+/// `raw` decoded, or `None` when an escape is broken or the segment is too
+/// long to name a tenant (checked before any work, so a huge path costs
+/// nothing).
 fn percent_decode(raw: &str) -> Option<String> {
     if raw.len() > MAX_TENANT_LEN * 3 {
         return None;
     }
-    let mut out = Vec::with_capacity(raw.len());
-    let mut bytes = raw.bytes();
-    while let Some(byte) = bytes.next() {
-        if byte == b'%' {
-            let high = hex_value(bytes.next()?)?;
-            let low = hex_value(bytes.next()?)?;
-            out.push(high << 4 | low);
-        } else {
-            out.push(byte);
-        }
-    }
-    String::from_utf8(out).ok()
-}
-
-fn hex_value(digit: u8) -> Option<u8> {
-    char::from(digit)
-        .to_digit(16)
-        .and_then(|v| u8::try_from(v).ok())
+    crate::path::percent_decoded_strict(raw)
 }
 
 #[cfg(test)]

@@ -286,6 +286,10 @@ impl Scheme for HubSpot {
         }
     }
 
+    fn covers_url(&self) -> bool {
+        self.version != Version::V1 && self.url.covers_request_uri()
+    }
+
     fn tolerance(&self) -> Option<Tolerance> {
         (self.version == Version::V3).then(|| Tolerance::past_only(Duration::from_secs(300)))
     }

@@ -5,10 +5,14 @@
 //! (the HTTP webhook signing key) of `{timestamp}{token}`, hex.
 //!
 //! **The event data is not signed**: whoever captures one valid signature
-//! block can attach any event data to it until the token is refused. The
-//! token is therefore the delivery's idempotency key; this scheme records it
-//! in the [`WebhookContext`] (and as the signed id), so the idempotency layer
-//! refuses a second use, and the signed timestamp goes to the replay layer.
+//! block can attach any event data to it. The signed token is therefore the
+//! delivery's id ([`Signatures::set_id`]): the idempotency layer's default
+//! key, so a captured block runs the handler at most once whatever event
+//! data or headers come with it, and the scheme reports
+//! [`Scheme::covers_body`] `false`, so no body field can be used as a key.
+//! The signed timestamp goes to the replay layer. Treat the event data as
+//! untrusted input; fetch the event from Mailgun's API by its id where it
+//! matters.
 //!
 //! Signing returns [`SignError::VerifyOnly`]: the signature cannot be sent in
 //! headers. Build a signed body with [`signature_block`] instead.
@@ -35,7 +39,6 @@ use http::request::Parts;
 use serde::Deserialize;
 use subtle::ConstantTimeEq;
 
-use crate::context::WebhookContext;
 use crate::rejection::{Reason, Rejection};
 use crate::secret::Secret;
 use crate::signature::keyring::{KeyMaterial, SharedSecret};
@@ -182,6 +185,12 @@ fn json_fields(body: &[u8]) -> Result<Option<Fields>, Rejection> {
 }
 
 impl Scheme for Mailgun {
+    /// The event data next to the signature block is not signed: only
+    /// the timestamp and the token are.
+    fn covers_body(&self) -> bool {
+        false
+    }
+
     fn name(&self) -> &str {
         "mailgun"
     }
@@ -232,12 +241,6 @@ impl Scheme for Mailgun {
             text: timestamp.into_bytes(),
             unix_millis,
         });
-        // The scheme has no access to the context after verification, so the
-        // claimed token is recorded here; a delivery whose signature then
-        // fails is refused before any inner layer sees the key.
-        if let Some(context) = WebhookContext::get(&parts.extensions) {
-            context.set_idempotency_key(token.as_str());
-        }
         signatures.set_id(token.into_bytes());
         Ok(signatures)
     }

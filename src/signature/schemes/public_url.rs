@@ -99,6 +99,12 @@ impl PublicUrl {
         Ok(Self(Source::Exact(url.to_owned())))
     }
 
+    /// Whether the signed URL includes the request's own path and query
+    /// (everything but [`exact`](Self::exact)).
+    pub fn covers_request_uri(&self) -> bool {
+        !matches!(self.0, Source::Exact(_))
+    }
+
     /// The URL the provider signed for the request `parts`, or `None` when
     /// it cannot be known (no or several `Host` headers, an invalid `Host`).
     pub fn resolve(&self, parts: &Parts) -> Option<String> {

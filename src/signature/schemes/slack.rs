@@ -25,4 +25,5 @@ pub fn slack() -> HmacScheme {
             Part::Body,
         ])
         .tolerance(Tolerance::symmetric(Duration::from_secs(300)))
+        .delivery_id_field("/event_id")
 }

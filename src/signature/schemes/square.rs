@@ -96,6 +96,10 @@ fn decode(value: &[u8]) -> Result<Vec<u8>, Rejection> {
 }
 
 impl Scheme for Square {
+    fn covers_url(&self) -> bool {
+        self.url.covers_request_uri()
+    }
+
     fn name(&self) -> &str {
         "square"
     }

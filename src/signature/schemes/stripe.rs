@@ -20,4 +20,5 @@ pub fn stripe() -> HmacScheme {
         .timestamp_field("t", TimestampFormat::Seconds)
         .message([Part::Timestamp, Part::literal("."), Part::Body])
         .tolerance(Tolerance::past_only(Duration::from_secs(300)))
+        .delivery_id_field("/id")
 }

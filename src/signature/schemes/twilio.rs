@@ -158,6 +158,24 @@ impl Scheme for Twilio {
         "twilio"
     }
 
+    fn covers_url(&self) -> bool {
+        self.url.covers_request_uri()
+    }
+
+    fn canonical_body<'b>(&self, body: &'b [u8]) -> Cow<'b, [u8]> {
+        // The form parameters as signed: sorted, repeats once. A JSON body
+        // is bound through `bodySHA256` in the URL instead, which the URL
+        // part of the digest already holds.
+        let mut canonical = Vec::with_capacity(body.len());
+        for (name, value) in sorted_params(body) {
+            for part in [name.as_bytes(), value.as_bytes()] {
+                canonical.extend_from_slice(&(part.len() as u64).to_be_bytes());
+                canonical.extend_from_slice(part);
+            }
+        }
+        Cow::Owned(canonical)
+    }
+
     fn parse_head(&self, parts: &Parts) -> Result<Signatures, Rejection> {
         let value = one_header(&parts.headers, &SIGNATURE, Reason::SignatureMalformed)?
             .ok_or_else(|| Rejection::new(Reason::SignatureMissing))?;
