@@ -189,12 +189,17 @@ pub(crate) fn normalise(key: String) -> String {
 /// key with its kind, each length-prefixed so no choice of values makes two
 /// tuples collide.
 pub(crate) fn store_key(tenant: Option<&str>, scope: &str, key: &Key) -> String {
-    let tenant = match tenant {
-        Some(tenant) => format!("t{}:{tenant}", tenant.len()),
-        None => "t-".to_owned(),
+    use std::fmt::Write;
+    // One allocation per request: the lengths are known, the digits short.
+    let tenant_len = tenant.map_or(0, str::len);
+    let mut stored = String::with_capacity(32 + tenant_len + scope.len() + key.text.len());
+    let _ = match tenant {
+        Some(tenant) => write!(stored, "t{tenant_len}:{tenant}"),
+        None => write!(stored, "t-"),
     };
     let kind = if key.signed { 's' } else { 'u' };
-    format!("{tenant}|s{}:{scope}|{kind}:{}", scope.len(), key.text)
+    let _ = write!(stored, "|s{}:{scope}|{kind}:{}", scope.len(), key.text);
+    stored
 }
 
 #[cfg(test)]

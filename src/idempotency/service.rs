@@ -1,5 +1,6 @@
 //! The service: reserve, run, complete or release.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -104,14 +105,22 @@ where
         &bytes,
         &context,
     );
-    let scope = match &config.scope {
+    let stored_as = key.as_ref().map(|key| {
+        let tenant = context.update(|v| v.tenant.clone());
         // The form a router hands the handler: one place, one scope.
-        Scope::Route => String::from_utf8_lossy(&percent_decoded(parts.uri.path())).into_owned(),
-        Scope::Named(name) => name.to_string(),
-    };
+        let decoded;
+        let scope = match &config.scope {
+            Scope::Route => {
+                decoded = percent_decoded(parts.uri.path());
+                String::from_utf8_lossy(&decoded)
+            }
+            Scope::Named(name) => Cow::Borrowed(&**name),
+        };
+        store_key(tenant.as_deref(), &scope, key)
+    });
     let request = Request::from_parts(parts, BufferedBody::new(bytes));
 
-    let Some(key) = key else {
+    let (Some(key), Some(stored_as)) = (key, stored_as) else {
         return match config.missing {
             MissingKey::Reject => Decision::Answer(Rejection::new(Reason::PayloadIncomplete)),
             MissingKey::PassThrough => Decision::Run {
@@ -120,8 +129,6 @@ where
             },
         };
     };
-    let tenant = context.update(|v| v.tenant.clone());
-    let stored_as = store_key(tenant.as_deref(), &scope, &key);
     context.set_idempotency_key(key.text);
 
     match config.store.reserve(&stored_as, config.lock_ttl).await {
