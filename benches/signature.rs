@@ -58,7 +58,7 @@ fn verify(scheme: &dyn Scheme, keyring: &Keyring, parts: &http::request::Parts, 
     let signatures = scheme.parse_head(parts).unwrap();
     let delivery = Delivery { parts, body };
     keyring
-        .verify(scheme, &signatures, &delivery, SystemTime::now())
+        .verify_with_clock(scheme, &signatures, &delivery, SystemTime::now)
         .unwrap();
 }
 
