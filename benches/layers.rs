@@ -267,10 +267,16 @@ fn store(c: &mut Criterion) {
         };
         assert!(ready(store.complete(&key, &token, ok, ttl)));
     };
-    for _ in 0..store.capacity() {
-        deliver(&store);
-    }
+    let mut full = false;
     group.bench_function("memory_reserve_complete_full", |b| {
+        // Filled here, not before: a filter that skips this bench skips
+        // the million inserts too.
+        if !full {
+            for _ in 0..store.capacity() {
+                deliver(&store);
+            }
+            full = true;
+        }
         b.iter(|| deliver(black_box(&store)))
     });
     group.bench_function("boxed_ready_future", |b| {
