@@ -163,7 +163,9 @@ where
             config: Arc::clone(config),
             context: WebhookContext::of(&mut request),
             method: request.method().clone(),
-            path: request.uri().path().to_owned(),
+            // A clone of the URI shares its bytes: no copy unless an event
+            // is written.
+            uri: request.uri().clone(),
             start: Instant::now(),
         });
         ResponseFuture {
@@ -178,7 +180,7 @@ struct Record {
     config: Arc<AuditConfig>,
     context: WebhookContext,
     method: Method,
-    path: String,
+    uri: http::Uri,
     start: Instant,
 }
 
@@ -199,7 +201,7 @@ impl Record {
             verification,
             status,
             &self.method,
-            &self.path,
+            self.uri.path(),
             self.start.elapsed(),
             matches!(ending, Ending::Failed),
             matches!(ending, Ending::Cancelled),
