@@ -54,9 +54,10 @@ const MAX_SHARD_CAPACITY: u64 = 1 << 28;
 ///   lock, held for a table lookup and never across an `await`. Eviction is
 ///   per shard, so "oldest" is the oldest of the key's shard.
 ///
-/// Every operation completes at once: the futures it returns are ready when
-/// first polled. No allocation per entry: each shard grows its queue and
-/// index in steps, up to the bound, and keeps them.
+/// Every operation takes effect when the method is called, and the future
+/// it returns is ready when first polled. No allocation per entry: each
+/// shard grows its queue and index in steps, up to the bound, and keeps
+/// them.
 ///
 /// Clones share the store.
 #[derive(Clone)]
@@ -91,7 +92,8 @@ const COMPLETED: u64 = 1 << 63;
 
 /// The keys of one shard, in the order they were reserved.
 struct Shard {
-    /// The live entries' positions in `queue`, found by fingerprint.
+    /// Positions in `queue`, found by fingerprint: every live entry's, and
+    /// stale ones of entries that have left the front since the last sweep.
     index: HashTable<u32>,
     /// Entries in reservation order, released ones left as [`VACANT`] until
     /// they reach the front or the shard is compacted.
