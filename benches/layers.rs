@@ -2,7 +2,8 @@
 //! `tower::ServiceExt::oneshot`, against a bare service in the same run.
 //!
 //! ```text
-//! cargo bench --bench layers
+//! cargo bench --all-features --bench layers
+//! BENCH_CLOCK=thread-cpu cargo bench --all-features --bench layers   # CPU time, for shared machines
 //! ```
 //!
 //! Every service, bare or layered, ends in the same handler that takes the
@@ -18,6 +19,9 @@
 #[path = "../examples/support/demo_stack.rs"]
 mod demo_stack;
 
+#[path = "support/thread_cpu.rs"]
+mod thread_cpu;
+
 use std::convert::Infallible;
 use std::hint::black_box;
 use std::net::SocketAddr;
@@ -25,7 +29,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
-use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion, Throughput};
+use criterion::measurement::Measurement;
+use criterion::{BatchSize, BenchmarkId, Criterion, Throughput};
 use http::{HeaderMap, HeaderName, HeaderValue, Request, Response};
 use http_body::Body;
 use http_body_util::{BodyExt, Full};
@@ -195,7 +200,7 @@ fn cases(size: usize) -> Vec<Case> {
     ]
 }
 
-fn bench(c: &mut Criterion) {
+fn bench<M: Measurement>(c: &mut Criterion<M>) {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()
         .unwrap();
@@ -246,7 +251,7 @@ fn ready<T>(future: StoreFuture<'_, T>) -> T {
     }
 }
 
-fn store(c: &mut Criterion) {
+fn store<M: Measurement>(c: &mut Criterion<M>) {
     let mut group = c.benchmark_group("store");
     group.warm_up_time(Duration::from_secs(1));
     group.measurement_time(Duration::from_secs(3));
@@ -289,5 +294,19 @@ fn store(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench, store);
-criterion_main!(benches);
+fn main() {
+    // Wall time by default; `BENCH_CLOCK=thread-cpu` on a shared machine.
+    if thread_cpu::selected() {
+        let mut c = Criterion::default()
+            .with_measurement(thread_cpu::ThreadCpu)
+            .configure_from_args();
+        bench(&mut c);
+        store(&mut c);
+        c.final_summary();
+    } else {
+        let mut c = Criterion::default().configure_from_args();
+        bench(&mut c);
+        store(&mut c);
+        c.final_summary();
+    }
+}

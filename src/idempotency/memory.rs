@@ -365,21 +365,20 @@ impl Shard {
 
     /// Make room for one more index entry. A full index would rehash on
     /// the next insert, and rehashing needs every entry's hash, which a
-    /// stale entry no longer has a slot to read it from: so stale entries
-    /// go first, in one sequential sweep, and the index grows only if it is
-    /// still more than three quarters full. Each sweep frees a quarter of
-    /// the index or is followed by a doubling, so its cost is spread over
-    /// the inserts that filled it.
+    /// stale entry no longer has a slot to read it from: so the index is
+    /// rebuilt from the queue first (which also clears the tombstones a
+    /// table accumulates), and grows only if it is still more than three
+    /// quarters full. Each rebuild frees a quarter of the index or is
+    /// followed by a doubling, so its cost is spread over the inserts that
+    /// filled it.
     fn make_index_room(&mut self) {
         if self.index.len() < self.index.capacity() {
             return;
         }
+        self.reindex();
         let Shard {
             index, queue, head, ..
         } = self;
-        if index.len() > self.live {
-            index.retain(|position| (position.wrapping_sub(*head) as usize) < queue.len());
-        }
         if index.len() * 4 > index.capacity() * 3 {
             index.reserve(index.len().max(1), |&p| hash_at(queue, *head, p));
         }
@@ -419,14 +418,21 @@ impl Shard {
     /// Close the gaps released entries left. Runs when at least a fifth of
     /// the queue is vacant, so its cost is a few moves per release.
     fn compact(&mut self) {
+        self.queue.retain(|slot| slot.state != VACANT);
+        self.reindex();
+    }
+
+    /// The index of exactly the live entries.
+    fn reindex(&mut self) {
         let Shard {
             index, queue, head, ..
         } = self;
-        queue.retain(|slot| slot.state != VACANT);
         index.clear();
         for (offset, slot) in queue.iter().enumerate() {
-            let position = head.wrapping_add(offset as u32);
-            index.insert_unique(slot.key[0], position, |&p| hash_at(queue, *head, p));
+            if slot.state != VACANT {
+                let position = head.wrapping_add(offset as u32);
+                index.insert_unique(slot.key[0], position, |&p| hash_at(queue, *head, p));
+            }
         }
     }
 
@@ -803,6 +809,8 @@ mod tests {
 
     #[test]
     fn a_full_store_costs_well_under_100_bytes_per_key() {
+        // Queue and index at their bound, after twice the capacity went by.
+        // (A rebuild that let the index double would cost about 80.)
         const CAPACITY: u64 = 200_000;
         let store = MemoryStore::with_capacity(CAPACITY);
         assert_eq!(std::mem::size_of::<Slot>(), 32);
@@ -812,7 +820,7 @@ mod tests {
             assert!(store.complete_at(&key, &token, outcome(OK), TTL, n));
         }
         let per_key = store.allocated_bytes() as f64 / CAPACITY as f64;
-        assert!(per_key <= 64.0, "{per_key:.1} bytes per key");
+        assert!(per_key <= 60.0, "{per_key:.1} bytes per key");
     }
 
     #[test]
