@@ -10,7 +10,9 @@
 //! whole body; the bare one collects the body itself. Requests (and their
 //! signatures) are built outside the timed part with `iter_batched`, so the
 //! figures are the server side only. Each delivery has a fresh id, so the
-//! idempotency layer reserves and completes a key every time.
+//! idempotency layer reserves and completes a key every time. The
+//! `*_full_store` cases give the idempotency layer a store already holding
+//! its capacity of other keys, the steady state of a long-running receiver.
 //!
 //! The `store` group times the default idempotency store alone: a reserve
 //! and a complete of a fresh key in a store already full (every insert
@@ -188,6 +190,16 @@ fn cases(size: usize) -> Vec<Case> {
             headers: Box::new(|_| HeaderMap::from_iter([header("x-delivery-id", &unique_id())])),
         },
         Case {
+            name: "idempotency_full_store",
+            service: layered!(
+                IdempotencyLayer::from_unsigned_header(HeaderName::from_static("x-delivery-id"))
+                    .with_body_limit(limit)
+                    .with_store(full_store()),
+                BufferedBody
+            ),
+            headers: Box::new(|_| HeaderMap::from_iter([header("x-delivery-id", &unique_id())])),
+        },
+        Case {
             name: "audit",
             service: layered!(AuditLayer::new(), Full<Bytes>),
             headers: Box::new(|_| HeaderMap::new()),
@@ -195,6 +207,14 @@ fn cases(size: usize) -> Vec<Case> {
         Case {
             name: "full_stack",
             service: layered!(demo_stack::stack(limit), BufferedBody),
+            headers: Box::new(|body| demo_stack::signed_headers(body)),
+        },
+        Case {
+            name: "full_stack_full_store",
+            service: layered!(
+                demo_stack::stack_with(limit, IdempotencyLayer::new().with_store(full_store())),
+                BufferedBody
+            ),
             headers: Box::new(|body| demo_stack::signed_headers(body)),
         },
     ]
@@ -237,6 +257,29 @@ fn bench<M: Measurement>(c: &mut Criterion<M>) {
         }
     }
     group.finish();
+}
+
+/// One default-sized store, already holding its capacity of other
+/// deliveries: what a receiver that has run a while has, where every new
+/// key evicts the oldest. (A fresh store spends its first million keys
+/// growing its tables and faulting in their pages.)
+fn full_store() -> MemoryStore {
+    static FULL: std::sync::OnceLock<MemoryStore> = std::sync::OnceLock::new();
+    FULL.get_or_init(|| {
+        let store = MemoryStore::new();
+        let lock = Duration::from_secs(60);
+        let ttl = Duration::from_secs(24 * 3600);
+        let ok = StoredOutcome::new(http::StatusCode::OK);
+        for n in 0..store.capacity() {
+            let key = format!("t-|s5:/hook|s:earlier-{n}");
+            let Reservation::Acquired(token) = ready(store.reserve(&key, lock)) else {
+                panic!("a fresh key was held");
+            };
+            assert!(ready(store.complete(&key, &token, ok, ttl)));
+        }
+        store
+    })
+    .clone()
 }
 
 /// Polls a future that must be ready at once (the memory store's are).

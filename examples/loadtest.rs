@@ -195,7 +195,14 @@ async fn main() {
     let mut rounds_run = Vec::new();
     for _ in 0..rounds {
         let stack_headers = sign(requests);
-        let bare_run = drive(bare, requests, concurrency, Arc::clone(&unsigned), body.clone()).await;
+        let bare_run = drive(
+            bare,
+            requests,
+            concurrency,
+            Arc::clone(&unsigned),
+            body.clone(),
+        )
+        .await;
         let stack_run = drive(stacked, requests, concurrency, stack_headers, body.clone()).await;
         rounds_run.push((bare_run, stack_run));
     }
@@ -207,7 +214,8 @@ async fn main() {
                 run.requests_per_second,
                 run.p50.as_secs_f64() * 1e6,
                 run.p99.as_secs_f64() * 1e6,
-                run.cpu_per_request.map_or(f64::NAN, |cpu| cpu.as_secs_f64() * 1e6),
+                run.cpu_per_request
+                    .map_or(f64::NAN, |cpu| cpu.as_secs_f64() * 1e6),
                 run.failures
             );
         }
