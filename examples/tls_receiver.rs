@@ -69,7 +69,7 @@ async fn main() -> Result<(), Box<dyn Error + Send + Sync>> {
     println!("certificate (PEM): {}", pem_path.display());
     println!(
         "BODY='{{\"zen\":\"Keep it logically awesome.\"}}'; printf %s \"$BODY\" | \
-         cargo run -q --example sign -- --scheme github --secret {shown} | \
+         cargo run -q --features cli -- sign --scheme github --secret {shown} | \
          curl -sS -i --cacert {pem} https://{host}:{port}/hook -H @- \
          -H 'Content-Type: application/json' -H \"X-GitHub-Delivery: $(date +%s%N)\" \
          --data-binary \"$BODY\"",

@@ -40,10 +40,21 @@ use zeroize::Zeroizing;
 pub const WHSEC_PREFIX: &str = "whsec_";
 
 /// Key material: redacted when printed, zeroised when dropped.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone)]
 pub struct Secret {
     bytes: Zeroizing<Vec<u8>>,
+    /// Built by [`Secret::from_whsec`]: lets a scheme that uses its
+    /// `whsec_…` text verbatim (Stripe) say so instead of never matching.
+    from_whsec: bool,
 }
+
+impl PartialEq for Secret {
+    fn eq(&self, other: &Self) -> bool {
+        self.bytes == other.bytes
+    }
+}
+
+impl Eq for Secret {}
 
 /// Why a secret could not be built.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,6 +65,17 @@ pub enum SecretError {
     Empty,
     /// The text is not valid base64 (after any `whsec_` prefix).
     InvalidBase64,
+    /// The secret is only whitespace (usually an unset variable padded by
+    /// a template). Slack's SDK refuses it too.
+    Blank,
+    /// The key is the `whsec_…` text of a Standard Webhooks, Svix or GitLab
+    /// secret, but those providers key with the base64 bytes after
+    /// `whsec_`: read it with [`Secret::from_whsec`].
+    WhsecNotDecoded,
+    /// The key was decoded with [`Secret::from_whsec`], but this provider
+    /// (Stripe) keys with its whole `whsec_…` string verbatim: read it with
+    /// [`Secret::new`].
+    WhsecDecoded,
 }
 
 impl fmt::Display for SecretError {
@@ -61,6 +83,17 @@ impl fmt::Display for SecretError {
         match self {
             SecretError::Empty => f.write_str("secret is empty"),
             SecretError::InvalidBase64 => f.write_str("secret is not valid base64"),
+            SecretError::Blank => f.write_str("secret is only whitespace (an unset variable?)"),
+            SecretError::WhsecNotDecoded => f.write_str(
+                "secret is the `whsec_…` text itself, but Standard Webhooks, Svix and GitLab key \
+                 with the base64 bytes after `whsec_`: use Secret::from_whsec (or the scheme's \
+                 parse_key); Stripe is the provider that uses the text verbatim",
+            ),
+            SecretError::WhsecDecoded => f.write_str(
+                "secret was decoded with Secret::from_whsec, but Stripe keys with its whole \
+                 `whsec_…` string verbatim: use Secret::new (from_whsec is for Standard \
+                 Webhooks, Svix and GitLab)",
+            ),
         }
     }
 }
@@ -119,13 +152,21 @@ impl Secret {
     pub const MIN_LEN: usize = 16;
 
     /// A secret whose key is these bytes, verbatim (a string's UTF-8 bytes).
+    ///
+    /// Empty ([`SecretError::Empty`]) and whitespace-only
+    /// ([`SecretError::Blank`]) secrets are refused: both are almost always
+    /// a missing configuration value, and would key a MAC anyone can compute.
     pub fn new(bytes: impl AsRef<[u8]>) -> Result<Self, SecretError> {
         let bytes = bytes.as_ref();
         if bytes.is_empty() {
             return Err(SecretError::Empty);
         }
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Err(SecretError::Blank);
+        }
         Ok(Self {
             bytes: Zeroizing::new(bytes.to_vec()),
+            from_whsec: false,
         })
     }
 
@@ -141,9 +182,26 @@ impl Secret {
     }
 
     /// A Standard Webhooks / Svix secret: base64 after an optional `whsec_`.
+    ///
+    /// Stripe's secrets look the same but are used verbatim: give those to
+    /// [`Secret::new`]. A Stripe layer refuses a key built here
+    /// ([`SecretError::WhsecDecoded`]), and the Standard Webhooks presets
+    /// refuse the undecoded text ([`SecretError::WhsecNotDecoded`]).
     pub fn from_whsec(text: &str) -> Result<Self, SecretError> {
         let text = text.trim();
-        Self::from_base64(text.strip_prefix(WHSEC_PREFIX).unwrap_or(text))
+        let mut secret = Self::from_base64(text.strip_prefix(WHSEC_PREFIX).unwrap_or(text))?;
+        secret.from_whsec = true;
+        Ok(secret)
+    }
+
+    /// Whether this secret was read with [`Secret::from_whsec`].
+    pub fn is_decoded_whsec(&self) -> bool {
+        self.from_whsec
+    }
+
+    /// Whether the key bytes are the text of a `whsec_…` secret.
+    pub fn is_whsec_text(&self) -> bool {
+        self.bytes.starts_with(WHSEC_PREFIX.as_bytes())
     }
 
     /// A new random secret: 32 bytes from the operating system's RNG,
@@ -161,6 +219,7 @@ impl Secret {
         let text = Zeroizing::new(URL_SAFE_NO_PAD.encode(*raw));
         Self {
             bytes: Zeroizing::new(text.as_bytes().to_vec()),
+            from_whsec: false,
         }
     }
 
@@ -258,6 +317,18 @@ mod tests {
             Secret::from_whsec("whsec_").unwrap_err(),
             SecretError::Empty
         );
+    }
+
+    #[test]
+    fn blank_is_refused() {
+        for blank in [" ", "\t", " \n \r\n "] {
+            assert_eq!(
+                Secret::new(blank).unwrap_err(),
+                SecretError::Blank,
+                "{blank:?}"
+            );
+        }
+        assert!(Secret::new(" x ").is_ok());
     }
 
     #[test]

@@ -56,7 +56,9 @@ proptest! {
     fn sign_then_verify_round_trips(
         secret in proptest::collection::vec(any::<u8>(), 1..80),
         body in proptest::collection::vec(any::<u8>(), 0..2048),
-        timestamp in 0i64..4_000_000_000,
+        // Ten digits of seconds: HubSpot's milliseconds are glued to the
+        // body, so only fixed-width timestamps are sent or accepted.
+        timestamp in 1_000_000_000i64..4_000_000_000,
         id in "[A-Za-z0-9_-]{1,40}",
         flip in any::<usize>(),
     ) {
@@ -72,6 +74,22 @@ proptest! {
                 .into_iter()
                 .collect();
             let keyring = Keyring::new().with(Key::new("k", key));
+            // `{URL}{body}` (HubSpot, Square) has one reading only when the
+            // body cannot continue the URL.
+            let glued_to_url = |body: &[u8]| {
+                matches!(scheme.name(), "hubspot-v3" | "square")
+                    && body.first().is_some_and(|&b| {
+                        b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@/?%".contains(&b)
+                    })
+            };
+            if glued_to_url(&body) {
+                prop_assert_eq!(
+                    verify(scheme.as_ref(), &keyring, headers.clone(), &body),
+                    Err(Reason::SignatureMalformed),
+                    "{}", scheme.name()
+                );
+                continue;
+            }
             prop_assert_eq!(verify(scheme.as_ref(), &keyring, headers.clone(), &body), Ok(()), "{}", scheme.name());
             // Twilio's form variant signs the URL and the decoded form
             // parameters, not the raw bytes: a flipped bit can leave them
@@ -86,9 +104,14 @@ proptest! {
                 let at = flip % tampered.len();
                 tampered[at] ^= 0x01;
             }
+            let expected = if glued_to_url(&tampered) {
+                Reason::SignatureMalformed
+            } else {
+                Reason::SignatureMismatch
+            };
             prop_assert_eq!(
                 verify(scheme.as_ref(), &keyring, headers, &tampered),
-                Err(Reason::SignatureMismatch),
+                Err(expected),
                 "{}", scheme.name()
             );
         }

@@ -251,12 +251,12 @@ pub fn app(config: &Config, audit: AuditLayer) -> Result<Router, BoxError> {
 }
 
 /// One ready-to-paste shell line per route that sends a correctly signed
-/// delivery (signed by `examples/sign.rs`).
+/// delivery (signed by the `tower-webhook sign` command).
 pub fn curl_lines(config: &Config, addr: SocketAddr) -> Vec<(&'static str, String)> {
     let base = format!("http://{addr}");
     let signed = |path: &str, scheme: &str, setting: &Setting, body: &str, extra: &str| {
         format!(
-            "BODY='{body}'; printf %s \"$BODY\" | cargo run -q --example sign -- --scheme {scheme} \
+            "BODY='{body}'; printf %s \"$BODY\" | cargo run -q --features cli -- sign --scheme {scheme} \
              --secret {secret} | curl -sS -i {base}{path} -H @- -H 'Content-Type: application/json'{extra} \
              --data-binary \"$BODY\"",
             secret = setting.in_shell(),

@@ -71,6 +71,8 @@ impl AuditCounters {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .sink_panics += 1;
+        #[cfg(feature = "metrics")]
+        super::metrics::record_sink_panic();
     }
 
     pub(crate) fn record(&self, event: &AuditEvent) {
@@ -104,7 +106,13 @@ impl AuditCounters {
         } else {
             (Arc::from(OTHER_TENANTS), method)
         };
+        #[cfg(feature = "metrics")]
+        let labels = (Arc::clone(&key.0), key.1);
         *counts.by_tenant_and_method.entry(key).or_default() += 1;
+        // The exporter is called without holding the lock.
+        drop(counts);
+        #[cfg(feature = "metrics")]
+        super::metrics::record(event, labels.0, labels.1);
     }
 }
 

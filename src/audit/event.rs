@@ -42,7 +42,8 @@ impl Outcome {
 }
 
 /// One request as the audit trail keeps it. It holds no secret, token or
-/// signature value, and the path without its query (URL tokens live there).
+/// signature value, and the path without its query and with its token
+/// segments redacted (URL tokens live there).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
 pub struct AuditEvent {
@@ -69,7 +70,8 @@ pub struct AuditEvent {
     pub idempotency_key: Option<Arc<str>>,
     /// The request method.
     pub method: String,
-    /// The request path, without the query.
+    /// The request path, without the query, and with every path segment
+    /// that held a token (or a guess at one) as `<redacted>`.
     pub path: String,
     /// Time from the request reaching the audit layer to the response head.
     pub latency_us: u64,

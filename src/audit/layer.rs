@@ -15,6 +15,7 @@ use tower_service::Service;
 
 use super::counters::AuditCounters;
 use super::event::{AuditEvent, Outcome};
+use super::redact::{redact, PathSecrets, SecretSegment};
 use super::sink::{AuditSink, OnOutcome, TracingSink};
 use crate::context::WebhookContext;
 use crate::rejection::Reason;
@@ -32,6 +33,7 @@ pub struct AuditLayer {
 pub(crate) struct AuditConfig {
     sinks: Vec<Arc<dyn AuditSink>>,
     counters: AuditCounters,
+    secret_segments: Vec<SecretSegment>,
 }
 
 impl AuditConfig {
@@ -75,6 +77,7 @@ impl AuditLayer {
             config: Arc::new(AuditConfig {
                 sinks: Vec::new(),
                 counters: AuditCounters::new(),
+                secret_segments: Vec::new(),
             }),
         }
     }
@@ -98,6 +101,23 @@ impl AuditLayer {
             outcome: Outcome::Rejected,
             callback,
         })
+    }
+
+    /// Record path segment `index` (0-based: in `/hooks/<token>`, 1) as
+    /// `<redacted>`, for every request. Token layers inside this one
+    /// already mark the segments they read; this covers requests refused
+    /// before a token layer ran (by an IP filter, an unknown tenant).
+    pub fn redact_path_segment(self, index: usize) -> Self {
+        self.edit(|config| config.secret_segments.push(SecretSegment::At(index)))
+    }
+
+    /// Record the path segment right after the first segment equal to
+    /// `prefix` as `<redacted>` (`redact_path_after("hooks")` hides
+    /// `/hooks/<token>`), for every request; see
+    /// [`redact_path_segment`](Self::redact_path_segment).
+    pub fn redact_path_after(self, prefix: impl Into<Arc<str>>) -> Self {
+        let prefix = prefix.into();
+        self.edit(|config| config.secret_segments.push(SecretSegment::After(prefix)))
     }
 
     /// The running totals of this layer's events (shared, live).
@@ -159,14 +179,17 @@ where
     }
 
     fn call(&mut self, mut request: Request<ReqBody>) -> Self::Future {
-        let record = self.config.as_ref().map(|config| Record {
-            config: Arc::clone(config),
-            context: WebhookContext::of(&mut request),
-            method: request.method().clone(),
-            // A clone of the URI shares its bytes: no copy unless an event
-            // is written.
-            uri: request.uri().clone(),
-            start: Instant::now(),
+        let record = self.config.as_ref().map(|config| {
+            let secrets = PathSecrets::default();
+            request.extensions_mut().insert(secrets.clone());
+            Record {
+                config: Arc::clone(config),
+                context: WebhookContext::of(&mut request),
+                method: request.method().clone(),
+                path: request.uri().path().to_owned(),
+                secrets,
+                start: Instant::now(),
+            }
         });
         ResponseFuture {
             inner: self.inner.call(request),
@@ -180,7 +203,8 @@ struct Record {
     config: Arc<AuditConfig>,
     context: WebhookContext,
     method: Method,
-    uri: http::Uri,
+    path: String,
+    secrets: PathSecrets,
     start: Instant,
 }
 
@@ -197,11 +221,19 @@ impl Record {
         let mut verification = self.context.snapshot();
         // A layer that answered without the context still tags its answer.
         verification.rejection = verification.rejection.or(reason);
+        let mut secret = self.secrets.marked();
+        secret.extend(
+            self.config
+                .secret_segments
+                .iter()
+                .filter_map(|segment| segment.index(&self.path)),
+        );
+        let path = redact(&self.path, &secret);
         let event = AuditEvent::new(
             verification,
             status,
             &self.method,
-            self.uri.path(),
+            &path,
             self.start.elapsed(),
             matches!(ending, Ending::Failed),
             matches!(ending, Ending::Cancelled),

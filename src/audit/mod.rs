@@ -7,7 +7,8 @@
 //! answered instead (a duplicate acknowledged with `200` included), with the
 //! reason's stable name, the status, the authentication method, key id and
 //! scheme, the tenant, client IP, idempotency key, method, path (never the
-//! query) and latency. Events never hold a secret, token or signature.
+//! query; a path segment holding a token reads `<redacted>`) and latency.
+//! Events never hold a secret, token or signature.
 //! When the inner service fails with `Err` instead of answering, the event
 //! is `webhook.rejected` with [`service_error`](AuditEvent::service_error)
 //! set and status 500; the error itself is not recorded.
@@ -17,7 +18,8 @@
 //! ([`JsonLinesSink`]). The channel-backed sinks never make a request wait:
 //! when the consumer falls behind, events are dropped and counted.
 //! [`AuditCounters`] keep totals per outcome, reason, and tenant ×
-//! authentication method.
+//! authentication method; with the `metrics` feature they are also
+//! exported through the `metrics` facade (`audit::metrics`).
 //!
 //! ```
 //! use std::sync::atomic::{AtomicUsize, Ordering};
@@ -64,6 +66,9 @@
 mod counters;
 mod event;
 mod layer;
+#[cfg(feature = "metrics")]
+pub mod metrics;
+mod redact;
 mod sensitive;
 mod sink;
 
@@ -71,5 +76,6 @@ pub use counters::{AuditCounters, AuditCounts, MAX_TENANT_ENTRIES, OTHER_TENANTS
 pub use event::{AuditEvent, Outcome};
 pub(crate) use layer::AuditConfig;
 pub use layer::{Audit, AuditLayer, ResponseFuture, CANCELLED_STATUS};
+pub use redact::{PathSecrets, REDACTED_SEGMENT};
 pub use sensitive::{sensitive_headers_layer, sensitive_headers_layer_with, SENSITIVE_HEADERS};
 pub use sink::{AuditSink, ChannelSink, JsonLinesSink, TracingSink};

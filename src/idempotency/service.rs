@@ -107,13 +107,8 @@ where
     );
     let stored_as = key.as_ref().map(|key| {
         let tenant = context.update(|v| v.tenant.clone());
-        // The form a router hands the handler: one place, one scope.
-        let decoded;
         let scope = match &config.scope {
-            Scope::Route => {
-                decoded = percent_decoded(parts.uri.path());
-                String::from_utf8_lossy(&decoded)
-            }
+            Scope::Route => route_scope(&parts),
             Scope::Named(name) => Cow::Borrowed(&**name),
         };
         store_key(tenant.as_deref(), &scope, key)
@@ -174,6 +169,22 @@ where
                     .with_header(http::header::RETRY_AFTER, retry_after(config.retry_after)),
             )
         }
+    }
+}
+
+/// The route a request reached, as the idempotency scope. No signature
+/// covers the path, so the scope must not change with how it is spelled or
+/// with what a route parameter matched: axum's route pattern
+/// (`/hooks/{tenant}`) where there is one, else the percent-decoded path.
+fn route_scope(parts: &http::request::Parts) -> Cow<'_, str> {
+    #[cfg(feature = "axum")]
+    if let Some(route) = parts.extensions.get::<axum::extract::MatchedPath>() {
+        return Cow::Borrowed(route.as_str());
+    }
+    // Borrowed unless the path had escapes to decode.
+    match percent_decoded(parts.uri.path()) {
+        Cow::Borrowed(bytes) => String::from_utf8_lossy(bytes),
+        Cow::Owned(bytes) => Cow::Owned(String::from_utf8_lossy(&bytes).into_owned()),
     }
 }
 

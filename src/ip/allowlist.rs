@@ -152,6 +152,15 @@ pub enum ParseAllowlistError {
         /// The entry as written (trimmed).
         entry: String,
     },
+    /// The list is blank where entries are required
+    /// ([`IpFilterLayer::allow`](super::IpFilterLayer::allow)).
+    Blank,
+    /// Several entries separated by spaces instead of commas
+    /// (`10.0.0.0/8 192.168.0.0/16`).
+    NotCommaSeparated {
+        /// The entry as written (trimmed).
+        entry: String,
+    },
     /// The entry has bits set after its prefix, e.g. `10.1.2.3/8`.
     HostBitsSet {
         /// The entry as written (trimmed).
@@ -169,6 +178,14 @@ impl fmt::Display for ParseAllowlistError {
                 f,
                 "invalid IP list entry {entry:?}: expected an address or a network in CIDR notation"
             ),
+            Self::Blank => f.write_str(
+                "the IP allowlist is blank (an unset environment variable?); \
+                 use IpFilterLayer::allow_any to admit every source on purpose",
+            ),
+            Self::NotCommaSeparated { entry } => write!(
+                f,
+                "invalid IP list entry {entry:?}: several addresses or networks; separate them with commas"
+            ),
             Self::HostBitsSet { entry, network } => write!(
                 f,
                 "invalid IP list entry {entry:?}: host bits set; write the network {network} or a single address"
@@ -183,11 +200,22 @@ fn parse_entry(entry: &str) -> Result<IpNet, ParseAllowlistError> {
     if let Ok(ip) = entry.parse::<IpAddr>() {
         return Ok(canonical_net(IpNet::from(ip)));
     }
-    let net = entry
-        .parse::<IpNet>()
-        .map_err(|_| ParseAllowlistError::InvalidEntry {
-            entry: entry.to_owned(),
-        })?;
+    let net = entry.parse::<IpNet>().map_err(|_| {
+        // `10.0.0.0/8 192.168.0.0/16`: a list written with spaces deserves
+        // to be told what separates entries.
+        let mut words = entry.split_ascii_whitespace();
+        let several = words.clone().nth(1).is_some()
+            && words.all(|word| word.parse::<IpAddr>().is_ok() || word.parse::<IpNet>().is_ok());
+        if several {
+            ParseAllowlistError::NotCommaSeparated {
+                entry: entry.to_owned(),
+            }
+        } else {
+            ParseAllowlistError::InvalidEntry {
+                entry: entry.to_owned(),
+            }
+        }
+    })?;
     if net.trunc() != net {
         return Err(ParseAllowlistError::HostBitsSet {
             entry: entry.to_owned(),

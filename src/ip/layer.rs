@@ -105,10 +105,35 @@ impl IpFilterLayer {
 
     /// Allow the networks and addresses of a comma-separated list, e.g.
     /// `"10.0.0.0/8, 192.168.1.42, 2001:db8:abcd::/48"` (see
-    /// [`Allowlist::parse`]). A blank list adds nothing.
+    /// [`Allowlist::parse`]).
+    ///
+    /// A blank list is refused ([`ParseAllowlistError::Blank`]): in code it
+    /// is almost always an unset environment variable, and reading it as
+    /// "any source" would silently open the endpoint. Say
+    /// [`allow_any`](Self::allow_any) when that is meant.
     pub fn allow(mut self, list: &str) -> Result<Self, ParseAllowlistError> {
+        if list.split(',').all(|entry| entry.trim().is_empty()) {
+            return Err(ParseAllowlistError::Blank);
+        }
         self.policy_mut().allowlist.extend_from_str(list)?;
         Ok(self)
+    }
+
+    /// Admit every source, on purpose: the client address is still resolved
+    /// (through trusted proxies) and recorded. Forgets any allowed entries.
+    /// Such a layer [`restricts`](Self::restricts) nothing, so it does not
+    /// count as a protection.
+    pub fn allow_any(mut self) -> Self {
+        self.policy_mut().allowlist = Allowlist::new();
+        self
+    }
+
+    /// Whether the layer refuses some source, i.e. its allowlist has an
+    /// entry. `false` for [`new`](Self::new) alone and
+    /// [`allow_any`](Self::allow_any): such a layer records addresses but
+    /// protects nothing.
+    pub fn restricts(&self) -> bool {
+        !self.policy.allowlist.is_empty()
     }
 
     /// Allow a network.
@@ -236,7 +261,12 @@ mod tests {
 
     #[test]
     fn blank_allowlist_admits_and_records() {
-        let layer = IpFilterLayer::new().allow(" ").unwrap();
+        assert_eq!(
+            IpFilterLayer::new().allow(" , ").unwrap_err(),
+            ParseAllowlistError::Blank
+        );
+        let layer = IpFilterLayer::new().allow_any();
+        assert!(!layer.restricts());
         let context = WebhookContext::new();
         assert!(layer
             .policy()

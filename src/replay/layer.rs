@@ -48,6 +48,12 @@ impl ReplayCheck {
         matches!(self.source, Source::Signed)
     }
 
+    /// Whether the check reads a header, before the body (so it belongs
+    /// outside the credential checks).
+    pub fn reads_header(&self) -> bool {
+        matches!(self.source, Source::Header(_))
+    }
+
     fn new(source: Source) -> Self {
         Self {
             source,

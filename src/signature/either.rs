@@ -60,6 +60,12 @@ impl Scheme for FirstPresent {
         self.schemes.first().and_then(|scheme| scheme.tolerance())
     }
 
+    fn check_key(&self, key: &KeyMaterial) -> Result<(), SecretError> {
+        self.schemes
+            .iter()
+            .try_for_each(|scheme| scheme.check_key(key))
+    }
+
     fn signs_timestamp(&self) -> bool {
         self.schemes.iter().all(|scheme| scheme.signs_timestamp())
     }

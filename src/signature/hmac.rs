@@ -256,6 +256,7 @@ pub struct HmacScheme {
     key_encoding: KeyEncoding,
     tolerance: Option<Tolerance>,
     delivery_id_field: Option<Cow<'static, str>>,
+    verbatim_whsec: bool,
 }
 
 impl HmacScheme {
@@ -271,6 +272,7 @@ impl HmacScheme {
             key_encoding: KeyEncoding::Verbatim,
             delivery_id_field: None,
             tolerance: None,
+            verbatim_whsec: false,
         }
     }
 
@@ -326,6 +328,14 @@ impl HmacScheme {
         self
     }
 
+    /// The provider shows a `whsec_…` secret and keys with that text
+    /// verbatim (Stripe): a key read with
+    /// [`Secret::from_whsec`](crate::Secret::from_whsec) is refused.
+    pub fn verbatim_whsec(mut self) -> Self {
+        self.verbatim_whsec = true;
+        self
+    }
+
     /// The provider's documented timestamp window (see [`Scheme::tolerance`]).
     pub fn tolerance(mut self, tolerance: Tolerance) -> Self {
         self.tolerance = Some(tolerance);
@@ -354,6 +364,38 @@ impl HmacScheme {
 
     fn signs(&self, part: &Part) -> bool {
         self.message.contains(part)
+    }
+
+    /// The neighbours of every occurrence of `part` in the message (`None`
+    /// at either end).
+    fn neighbours<'a>(&'a self, part: &'a Part) -> impl Iterator<Item = &'a Part> + 'a {
+        self.message
+            .iter()
+            .enumerate()
+            .filter(move |(_, p)| *p == part)
+            .flat_map(move |(i, _)| {
+                let before = i.checked_sub(1).and_then(|j| self.message.get(j));
+                [before, self.message.get(i + 1)].into_iter().flatten()
+            })
+    }
+
+    /// Whether the timestamp touches a field of variable content with no
+    /// separator between them (HubSpot's `{body}{timestamp}`): it must then
+    /// have its format's fixed width, or digits could move across.
+    fn timestamp_is_glued(&self) -> bool {
+        self.neighbours(&Part::Timestamp)
+            .any(|part| !matches!(part, Part::Literal(_)))
+    }
+
+    /// Whether `id` contains a separator written next to it in the message
+    /// (Standard Webhooks' `.`), which would let the id's boundary move.
+    fn id_holds_separator(&self, id: &[u8]) -> bool {
+        self.neighbours(&Part::Id).any(|part| match part {
+            Part::Literal(separator) => {
+                !separator.is_empty() && id.windows(separator.len()).any(|w| w == &**separator)
+            }
+            _ => false,
+        })
     }
 
     fn timestamp_format(&self) -> TimestampFormat {
@@ -474,6 +516,20 @@ impl Scheme for HmacScheme {
         self.tolerance
     }
 
+    fn check_key(&self, key: &KeyMaterial) -> Result<(), SecretError> {
+        let Some(shared) = key.as_shared() else {
+            return Ok(());
+        };
+        let secret = shared.secret();
+        match self.key_encoding {
+            KeyEncoding::Whsec if secret.is_whsec_text() => Err(SecretError::WhsecNotDecoded),
+            KeyEncoding::Verbatim if self.verbatim_whsec && secret.is_decoded_whsec() => {
+                Err(SecretError::WhsecDecoded)
+            }
+            _ => Ok(()),
+        }
+    }
+
     fn signs_timestamp(&self) -> bool {
         self.timestamp.is_some()
     }
@@ -552,15 +608,27 @@ impl Scheme for HmacScheme {
                 TimestampSource::Field(_) => field_timestamp,
             };
             let text = trim(text.ok_or_else(|| Rejection::new(Reason::TimestampMissing))?);
-            let stamp = Stamp::parse(text, *format)?;
+            let stamp = if self.timestamp_is_glued() {
+                Stamp::parse_fixed_width(text, *format)?
+            } else {
+                Stamp::parse(text, *format)?
+            };
             if self.signs(&Part::Timestamp) {
                 signatures.set_timestamp(stamp);
             }
         }
         if let Some(name) = &self.id {
             if self.signs(&Part::Id) {
+                // A signature is present, so the request is judged by it: a
+                // missing id is a broken signature (`signature_malformed`),
+                // never an absent one that could fall back to a legacy token.
                 let id = one_header(&parts.headers, name, Reason::SignatureMalformed)?
-                    .ok_or_else(|| Rejection::new(Reason::SignatureMissing))?;
+                    .ok_or_else(malformed)?;
+                // An id holding its own separator (`msg.1` in `{id}.{ts}.`)
+                // could be cut elsewhere: Standard Webhooks forbids it.
+                if self.id_holds_separator(id) {
+                    return Err(malformed());
+                }
                 signatures.set_id(id.to_vec());
             }
         }
@@ -608,9 +676,15 @@ impl Scheme for HmacScheme {
         let key = key.as_shared().ok_or(SignError::WrongKeyKind)?;
         let header = self.headers.first().ok_or(SignError::VerifyOnly)?;
         let format = self.timestamp_format();
-        let timestamp = format
-            .format(outgoing.timestamp)
-            .ok_or(SignError::InvalidTimestamp)?;
+        let timestamp = if self.timestamp_is_glued() {
+            format.format_fixed_width(outgoing.timestamp)
+        } else {
+            format.format(outgoing.timestamp)
+        }
+        .ok_or(SignError::InvalidTimestamp)?;
+        if self.signs(&Part::Id) && self.id_holds_separator(outgoing.id.as_bytes()) {
+            return Err(SignError::InvalidHeaderValue);
+        }
         let path_and_query = match outgoing.url {
             Some(url) => url
                 .parse::<http::Uri>()

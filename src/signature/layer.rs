@@ -296,6 +296,11 @@ impl SignatureLayer {
                 expected,
             });
         }
+        for key in keyring.keys() {
+            scheme
+                .check_key(key.material())
+                .map_err(SignatureConfigError::InvalidSecret)?;
+        }
         Ok(Self::with_mode(Mode::Verify { scheme, keyring }))
     }
 

@@ -133,6 +133,14 @@ pub trait Scheme: fmt::Debug + Send + Sync + 'static {
     /// The headers the provider would send with `outgoing`, signed with
     /// `key`, in the order the provider documents them.
     fn sign(&self, key: &KeyMaterial, outgoing: &Outgoing<'_>) -> Result<SignedHeaders, SignError>;
+
+    /// Refuse a key that is certainly in the wrong form for this provider
+    /// (a Standard Webhooks key that is still the `whsec_…` text, a Stripe
+    /// secret that was base64-decoded), so the mistake is a configuration
+    /// error instead of every delivery failing. Default: any key.
+    fn check_key(&self, _key: &KeyMaterial) -> Result<(), SecretError> {
+        Ok(())
+    }
 }
 
 /// The one value of header `name`, for [`Scheme::parse_head`]: absent is
@@ -223,13 +231,33 @@ pub struct Stamp {
 }
 
 impl Stamp {
-    /// Read `text` as a `format` timestamp (`timestamp_malformed` if it is
-    /// not one), keeping the bytes as sent for the signed message.
+    /// Read `text` as a `format` timestamp in its canonical spelling (see
+    /// [`TimestampFormat::parse`]; `timestamp_malformed` otherwise), keeping
+    /// the bytes as sent for the signed message. Surrounding whitespace (a
+    /// header's optional white space) is not part of the value.
+    ///
+    /// For a timestamp the provider signs next to a separator (`{t}.{body}`).
+    /// Next to another field with no separator, use
+    /// [`parse_fixed_width`](Self::parse_fixed_width).
     pub fn parse(text: &[u8], format: TimestampFormat) -> Result<Self, Rejection> {
+        Self::parse_with(text, |text| format.parse(text))
+    }
+
+    /// Like [`parse`](Self::parse), also requiring the format's
+    /// [fixed width](TimestampFormat::fixed_width) (10 digits of seconds, 13
+    /// of milliseconds): for a timestamp signed right next to another field
+    /// (`{timestamp}{body}`, `{body}{timestamp}`), so that no byte of the
+    /// neighbour can pass for a digit of the timestamp or the other way round.
+    pub fn parse_fixed_width(text: &[u8], format: TimestampFormat) -> Result<Self, Rejection> {
+        Self::parse_with(text, |text| format.parse_fixed_width(text))
+    }
+
+    fn parse_with(
+        text: &[u8],
+        parse: impl FnOnce(&[u8]) -> Option<i64>,
+    ) -> Result<Self, Rejection> {
         let text = text.trim_ascii();
-        let unix_millis = format
-            .parse(text)
-            .ok_or_else(|| Rejection::new(Reason::TimestampMalformed))?;
+        let unix_millis = parse(text).ok_or_else(|| Rejection::new(Reason::TimestampMalformed))?;
         Ok(Self {
             text: text.to_vec(),
             unix_millis,
@@ -248,6 +276,18 @@ impl Stamp {
             .ok_or_else(|| Rejection::new(Reason::TimestampMissing))?;
         Self::parse(text, format)
     }
+
+    /// [`from_header`](Self::from_header) with
+    /// [`parse_fixed_width`](Self::parse_fixed_width).
+    pub fn from_header_fixed_width(
+        headers: &HeaderMap,
+        name: &HeaderName,
+        format: TimestampFormat,
+    ) -> Result<Self, Rejection> {
+        let text = one_header(headers, name, Reason::TimestampMalformed)?
+            .ok_or_else(|| Rejection::new(Reason::TimestampMissing))?;
+        Self::parse_fixed_width(text, format)
+    }
 }
 
 /// What a scheme found in a request: the candidate signatures and the
@@ -258,6 +298,7 @@ pub struct Signatures {
     timestamp: Option<Stamp>,
     id: Option<Vec<u8>>,
     variant: u8,
+    prepared: Vec<u8>,
 }
 
 impl Signatures {
@@ -311,6 +352,20 @@ impl Signatures {
     /// The variant recorded by [`set_variant`](Self::set_variant) (default 0).
     pub fn variant(&self) -> u8 {
         self.variant
+    }
+
+    /// Keep bytes the scheme derived from the request once, in
+    /// [`Scheme::parse_body`], for [`Scheme::verify`] to use with every key
+    /// (Twilio's sorted form parameters): pre-authentication work is then
+    /// done once per request, not once per key.
+    pub fn set_prepared(&mut self, prepared: Vec<u8>) {
+        self.prepared = prepared;
+    }
+
+    /// The bytes kept by [`set_prepared`](Self::set_prepared) (default
+    /// empty).
+    pub fn prepared(&self) -> &[u8] {
+        &self.prepared
     }
 }
 

@@ -1,5 +1,5 @@
 //! The sending side: the exact headers a provider would send, for tests,
-//! for `examples/sign.rs`, and for services that send webhooks themselves.
+//! for the `tower-webhook sign` command, and for services that send webhooks themselves.
 //!
 //! ```
 //! use tower_webhook::signature::{Outgoing, Signer};

@@ -1,5 +1,17 @@
 //! Timestamp formats used by signature schemes, parsed from bytes without
 //! allocation and bounded in length.
+//!
+//! Parsing is **canonical**: a value has exactly one accepted spelling in the
+//! decimal formats (no leading zero, no sign, no space, no `+`), so the
+//! bytes a provider signed cannot be re-spelled. Several providers sign a
+//! timestamp glued to another field with no separator (HubSpot
+//! `{body}{timestamp}`, Mailgun `{timestamp}{token}`, SendGrid and Discord
+//! `{timestamp}{body}`); for those the width is fixed as well
+//! ([`TimestampFormat::parse_fixed_width`]: 10 digits of seconds, 13 of
+//! milliseconds), so no byte can move between the timestamp and its
+//! neighbour without the timestamp being refused. RFC 3339 needs no fixed
+//! width: its text starts with `YYYY-` and ends with `Z` or `±HH:MM`, so no
+//! accepted text is a proper prefix or suffix of another.
 
 use std::fmt::Write;
 
@@ -16,14 +28,47 @@ pub enum TimestampFormat {
 }
 
 impl TimestampFormat {
-    /// Milliseconds since the Unix epoch, or `None` if `text` is not in this
-    /// format.
+    /// Milliseconds since the Unix epoch, or `None` if `text` is not this
+    /// format's canonical spelling: decimals without a leading zero (`0`
+    /// itself excepted), sign or space; RFC 3339 with at most nine fraction
+    /// digits.
     pub fn parse(self, text: &[u8]) -> Option<i64> {
         match self {
             TimestampFormat::Seconds => decimal(text)?.checked_mul(1000),
             TimestampFormat::Millis => decimal(text),
             TimestampFormat::Rfc3339 => rfc3339(text),
         }
+    }
+
+    /// The exact length of a decimal timestamp where a provider glues it to
+    /// another field without a separator: 10 digits of seconds and 13 of
+    /// milliseconds (every instant from September 2001 to November 2286).
+    /// `None` for RFC 3339, which delimits itself.
+    pub const fn fixed_width(self) -> Option<usize> {
+        match self {
+            TimestampFormat::Seconds => Some(UNIX_SECONDS_DIGITS),
+            TimestampFormat::Millis => Some(UNIX_MILLIS_DIGITS),
+            TimestampFormat::Rfc3339 => None,
+        }
+    }
+
+    /// Like [`parse`](Self::parse), and of exactly
+    /// [`fixed_width`](Self::fixed_width) bytes where the format has one.
+    /// No accepted text is then a proper prefix or suffix of another, so a
+    /// timestamp next to an unseparated field keeps its boundary.
+    pub fn parse_fixed_width(self, text: &[u8]) -> Option<i64> {
+        match self.fixed_width() {
+            Some(width) if text.len() != width => None,
+            _ => self.parse(text),
+        }
+    }
+
+    /// `unix_seconds` written in this format, if it fits the format's
+    /// [fixed width](Self::fixed_width): what a sender of a scheme that
+    /// glues the timestamp to another field may send.
+    pub fn format_fixed_width(self, unix_seconds: i64) -> Option<String> {
+        let text = self.format(unix_seconds)?;
+        self.parse_fixed_width(text.as_bytes()).map(|_| text)
     }
 
     /// `unix_seconds` written in this format.
@@ -36,9 +81,16 @@ impl TimestampFormat {
     }
 }
 
-/// A non-negative decimal of at most 18 digits (no sign, no spaces).
+/// The digits of Unix seconds from 2001-09-09 to 2286-11-20.
+pub const UNIX_SECONDS_DIGITS: usize = 10;
+
+/// The digits of Unix milliseconds from 2001-09-09 to 2286-11-20.
+pub const UNIX_MILLIS_DIGITS: usize = 13;
+
+/// A non-negative decimal of at most 18 digits in its one canonical
+/// spelling: no sign, no space, no leading zero.
 fn decimal(text: &[u8]) -> Option<i64> {
-    if text.is_empty() || text.len() > 18 {
+    if text.is_empty() || text.len() > 18 || (text.len() > 1 && text[0] == b'0') {
         return None;
     }
     text.iter().try_fold(0i64, |acc, &b| {
@@ -46,8 +98,12 @@ fn decimal(text: &[u8]) -> Option<i64> {
     })
 }
 
+/// A fixed-width field of a date (`01`, `0042`): leading zeros belong there.
 fn digits(text: &[u8], from: usize, len: usize) -> Option<i64> {
-    decimal(text.get(from..from + len)?)
+    let field = text.get(from..from + len)?;
+    field.iter().try_fold(0i64, |acc, &b| {
+        b.is_ascii_digit().then(|| acc * 10 + i64::from(b - b'0'))
+    })
 }
 
 /// `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`.
@@ -80,7 +136,8 @@ fn rfc3339(text: &[u8]) -> Option<i64> {
     let mut millis = 0;
     if let Some((b'.', fraction)) = rest.split_first() {
         let len = fraction.iter().take_while(|b| b.is_ascii_digit()).count();
-        if len == 0 {
+        // Nanoseconds at most (Twitch's precision): one bounded spelling.
+        if len == 0 || len > 9 {
             return None;
         }
         let (fraction, after) = fraction.split_at(len);
@@ -95,8 +152,8 @@ fn rfc3339(text: &[u8]) -> Option<i64> {
     let offset_minutes = match rest {
         [b'Z' | b'z'] => 0,
         [sign @ (b'+' | b'-'), h1, h2, b':', m1, m2] => {
-            let hours = decimal(&[*h1, *h2])?;
-            let minutes = decimal(&[*m1, *m2])?;
+            let hours = digits(&[*h1, *h2], 0, 2)?;
+            let minutes = digits(&[*m1, *m2], 0, 2)?;
             if hours > 23 || minutes > 59 {
                 return None;
             }
@@ -187,9 +244,40 @@ mod tests {
             b" 1",
             b"1e3",
             b"1234567890123456789",
+            b"01700000000",
+            b"00",
+            b"1700000000 ",
+            b"17000 00000",
         ] {
             assert_eq!(Seconds.parse(bad), None, "{bad:?}");
         }
+        assert_eq!(Seconds.parse(b"0"), Some(0));
+    }
+
+    #[test]
+    fn fixed_width() {
+        assert_eq!(
+            Seconds.parse_fixed_width(b"1700000000"),
+            Some(1_700_000_000_000)
+        );
+        assert_eq!(
+            Millis.parse_fixed_width(b"1693657560000"),
+            Some(1_693_657_560_000)
+        );
+        for (format, bad) in [
+            (Seconds, &b"170000000"[..]),
+            (Seconds, b"17000000000"),
+            (Seconds, b"0170000000"),
+            (Millis, b"169365756000"),
+            (Millis, b"16936575600000"),
+            (Millis, b"0169365756000"),
+        ] {
+            assert_eq!(format.parse_fixed_width(bad), None, "{format:?} {bad:?}");
+        }
+        assert_eq!(
+            Rfc3339.parse_fixed_width(b"2019-11-16T10:11:12.634234626Z"),
+            Some(1_573_899_072_634)
+        );
     }
 
     #[test]
@@ -214,8 +302,91 @@ mod tests {
             &b"2019-02-29T00:00:00Z"[..],
             b"2019-11-16T10:11:12",
             b"2019-11-16T10:11:12.Z",
+            b"2019-11-16T10:11:12.1234567890Z",
         ] {
             assert_eq!(Rfc3339.parse(bad), None);
+        }
+    }
+
+    use proptest::prelude::*;
+
+    fn any_format() -> impl Strategy<Value = super::TimestampFormat> {
+        prop_oneof![Just(Seconds), Just(Millis), Just(Rfc3339)]
+    }
+
+    fn rfc3339_text() -> impl Strategy<Value = String> {
+        (
+            0u32..10_000,
+            1u32..13,
+            1u32..29,
+            0u32..24,
+            0u32..60,
+            0u32..60,
+            proptest::option::of("[0-9]{1,9}"),
+            prop_oneof![
+                Just("Z".to_owned()),
+                Just("z".to_owned()),
+                "[+-](0[0-9]|1[0-9]|2[0-3]):[0-5][0-9]"
+            ],
+        )
+            .prop_map(|(y, mo, d, h, mi, s, fraction, zone)| {
+                let fraction = fraction.map(|f| format!(".{f}")).unwrap_or_default();
+                format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}{fraction}{zone}")
+            })
+    }
+
+    proptest! {
+        /// A decimal value has one accepted spelling: whatever parses is
+        /// exactly what formatting the value writes.
+        #[test]
+        fn decimal_spelling_is_unique(text in "[0-9+ -]{0,20}") {
+            if let Some(millis) = Seconds.parse(text.as_bytes()) {
+                prop_assert_eq!(Seconds.format(millis / 1000), Some(text.clone()));
+            }
+            if let Some(millis) = Millis.parse(text.as_bytes()) {
+                prop_assert_eq!(millis.to_string(), text);
+            }
+        }
+
+        #[test]
+        fn decimals_round_trip(seconds in 0i64..9_999_999_999) {
+            let text = Seconds.format(seconds).unwrap();
+            prop_assert_eq!(Seconds.parse(text.as_bytes()), Some(seconds * 1000));
+            let millis = Millis.format(seconds).unwrap();
+            prop_assert_eq!(Millis.parse(millis.as_bytes()), Some(seconds * 1000));
+            prop_assert_eq!(
+                Seconds.parse_fixed_width(text.as_bytes()).is_some(),
+                text.len() == 10
+            );
+        }
+
+        /// The splicing property: no accepted fixed-width text is a proper
+        /// prefix or suffix of another, so bytes cannot move between a
+        /// timestamp and an unseparated neighbour.
+        #[test]
+        fn fixed_width_texts_are_prefix_and_suffix_free(
+            format in any_format(),
+            text in prop_oneof!["[0-9]{9,14}", rfc3339_text()],
+            cut in 1usize..30,
+            extra in "[0-9:.Z+-]{1,6}",
+        ) {
+            let bytes = text.as_bytes();
+            if format.parse_fixed_width(bytes).is_some() {
+                if cut < bytes.len() {
+                    prop_assert_eq!(format.parse_fixed_width(&bytes[..cut]), None);
+                    prop_assert_eq!(format.parse_fixed_width(&bytes[cut..]), None);
+                }
+                let longer = format!("{text}{extra}");
+                prop_assert_eq!(format.parse_fixed_width(longer.as_bytes()), None);
+                let longer = format!("{extra}{text}");
+                prop_assert_eq!(format.parse_fixed_width(longer.as_bytes()), None);
+            }
+        }
+
+        #[test]
+        fn never_panics(format in any_format(), bytes in proptest::collection::vec(any::<u8>(), 0..80)) {
+            let _ = format.parse(&bytes);
+            let _ = format.parse_fixed_width(&bytes);
         }
     }
 }

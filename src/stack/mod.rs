@@ -5,15 +5,17 @@
 //! checks that they make sense together, and returns one [`WebhookLayer`]
 //! that runs them in the order that costs least and lets nothing through:
 //!
-//! 1. every check that needs no body: the client address, the token, the
-//!    signature headers being present and well formed, a timestamp header
-//!    inside the window;
+//! 1. every check that needs no body: the client address, a timestamp
+//!    header inside the window, the token, the signature headers being
+//!    present and well formed;
 //! 2. the body, read once under the smallest limit any of them asks for;
 //! 3. the checks on the body: the signature, then the window on the
 //!    timestamp it signed;
 //! 4. idempotency, around the handler;
 //!
-//! and, around all of them, the audit trail.
+//! and, around all of them, the audit trail. This is the order the
+//! [crate docs](crate) recommend for stacking the layers by hand, and both
+//! give every request the same status and the same reason.
 //!
 //! A GitHub receiver: the hook addresses, the GitHub signature, each
 //! delivery handled once (keyed on what the signature covers: GitHub does
@@ -186,15 +188,24 @@ impl WebhookStack {
         if let Some(layer) = &self.ip_filter {
             checks = checks.with_shared_head_check(layer.shared_policy());
         }
+        // The recommended order of hand-stacked layers, so both give the
+        // same verdict: a header timestamp is checked before any
+        // credential; one in the body or signed after the signature that
+        // records it.
+        let replay_first = self
+            .replay
+            .as_ref()
+            .filter(|layer| layer.check().reads_header());
+        if let Some(layer) = replay_first {
+            checks = checks.with_shared_body_check(layer.shared_check());
+        }
         if let Some(layer) = &self.token {
             checks = checks.with_shared_head_check(layer.shared_auth());
         }
         if let Some(layer) = &self.signature {
             checks = checks.with_shared_body_check(layer.shared_check());
         }
-        // Last: its head phase still runs before the body is read, and its
-        // body phase must follow the signature that records the timestamp.
-        if let Some(layer) = &self.replay {
+        if let Some(layer) = self.replay.as_ref().filter(|_| replay_first.is_none()) {
             checks = checks.with_shared_body_check(layer.shared_check());
         }
         if let Some(limit) = self.body_limit {
@@ -215,14 +226,14 @@ impl WebhookStack {
             .as_ref()
             .is_some_and(|layer| layer.auth().verifies());
         if let Some(token) = &self.token {
-            if token.auth().verifies() && token.auth().tokens().is_empty() {
+            if token.auth().verifies() && !token.has_credentials() {
                 return Err(StackError::NoTokens);
             }
         }
         let allowlisted = self
             .ip_filter
             .as_ref()
-            .is_some_and(|layer| !layer.policy().allowlist().is_empty());
+            .is_some_and(IpFilterLayer::restricts);
         if !token_verifies && scheme.is_none() && !allowlisted {
             if !self.unauthenticated {
                 return Err(StackError::NoAuthentication);

@@ -6,8 +6,9 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
+use http::header::WWW_AUTHENTICATE;
 use http::request::Parts;
-use http::{Request, Response, StatusCode};
+use http::{HeaderValue, Request, Response, StatusCode};
 use moka::future::Cache;
 use tower_layer::Layer;
 use tower_service::Service;
@@ -30,6 +31,7 @@ pub struct TenantLayer {
     cache: Cache<String, TenantLookup>,
     legacy: Option<Arc<TenantPolicy>>,
     unknown_status: StatusCode,
+    challenge: Option<HeaderValue>,
     body_limit: usize,
 }
 
@@ -39,6 +41,7 @@ impl fmt::Debug for TenantLayer {
             .field("key", &self.key)
             .field("legacy", &self.legacy.is_some())
             .field("unknown_status", &self.unknown_status)
+            .field("challenge", &self.challenge)
             .field("body_limit", &self.body_limit)
             .finish_non_exhaustive()
     }
@@ -61,6 +64,7 @@ impl TenantLayer {
             cache: Self::cache(DEFAULT_CACHE_TTL),
             legacy: None,
             unknown_status: StatusCode::UNAUTHORIZED,
+            challenge: None,
             body_limit: DEFAULT_BODY_LIMIT,
         }
     }
@@ -92,6 +96,20 @@ impl TenantLayer {
         self
     }
 
+    /// Send `challenge` as `WWW-Authenticate` with every `401` this layer
+    /// answers, for known and unknown tenants alike (e.g.
+    /// `Basic realm="webhooks"` for senders that wait to be asked for
+    /// credentials). Default: none.
+    ///
+    /// The challenges a tenant's own token check would send (`Bearer
+    /// realm=…` for a Bearer policy) are never sent: they would differ
+    /// between a tenant with such a policy and an unknown one, and so tell
+    /// which tenants exist.
+    pub fn challenge(mut self, challenge: HeaderValue) -> Self {
+        self.challenge = Some(challenge);
+        self
+    }
+
     /// Read at most `limit` body bytes (413 beyond).
     pub fn body_limit(mut self, limit: usize) -> Self {
         self.body_limit = limit;
@@ -100,8 +118,36 @@ impl TenantLayer {
 
     /// Forget the cached policy of `tenant`, so the next request resolves it
     /// afresh (e.g. right after rotating its secret).
+    ///
+    /// Every cached spelling of the name that differs only in ASCII case is
+    /// forgotten too (`ACME`, `Acme`): names are cached as requests spell
+    /// them, and a resolver backed by a case-insensitive lookup (most SQL
+    /// collations) maps them all to the same tenant, whose old secret would
+    /// otherwise stay usable under another spelling until the entry expires.
     pub async fn invalidate(&self, tenant: &str) {
         self.cache.invalidate(tenant).await;
+        let spellings: Vec<Arc<String>> = self
+            .cache
+            .iter()
+            .map(|(name, _)| name)
+            .filter(|name| name.eq_ignore_ascii_case(tenant))
+            .collect();
+        for name in spellings {
+            self.cache.invalidate(name.as_str()).await;
+        }
+    }
+
+    /// The rejection every tenant gets for `rejection`: a `401` carries the
+    /// layer's challenge and nothing of the policy's own.
+    fn uniform(challenge: Option<&HeaderValue>, rejection: Rejection) -> Rejection {
+        if rejection.status() != StatusCode::UNAUTHORIZED {
+            return rejection;
+        }
+        let uniform = Rejection::new(rejection.reason()).with_status(StatusCode::UNAUTHORIZED);
+        match challenge {
+            Some(challenge) => uniform.with_header(WWW_AUTHENTICATE, challenge.clone()),
+            None => uniform,
+        }
     }
 }
 
@@ -114,6 +160,7 @@ impl<S> Layer<S> for TenantLayer {
             inner: BodyGuard::new(
                 Arc::new(TenantChecks {
                     body_limit: self.body_limit,
+                    challenge: self.challenge.clone(),
                 }),
                 inner,
             ),
@@ -153,7 +200,10 @@ where
     fn call(&mut self, mut request: Request<ReqBody>) -> Self::Future {
         let context = WebhookContext::of(&mut request);
         let grpc = is_grpc(request.headers());
-        let unknown = Rejection::new(Reason::TenantUnknown).with_status(self.layer.unknown_status);
+        let unknown = TenantLayer::uniform(
+            self.layer.challenge.as_ref(),
+            Rejection::new(Reason::TenantUnknown).with_status(self.layer.unknown_status),
+        );
         let (parts, body) = request.into_parts();
         let Some(name) = self.layer.key.extract(&parts) else {
             return AsyncGuardFuture::done(refuse(unknown, grpc, &context));
@@ -193,6 +243,7 @@ where
 #[derive(Debug, Clone)]
 pub struct TenantChecks {
     body_limit: usize,
+    challenge: Option<HeaderValue>,
 }
 
 impl BodyCheck for TenantChecks {
@@ -211,7 +262,11 @@ impl BodyCheck for TenantChecks {
             .extensions
             .remove::<ResolvedPolicy>()
             .ok_or(Rejection::new(Reason::TenantUnavailable))?;
-        let pending = resolved.policy.checks.check_head(parts, context)?;
+        let pending = resolved
+            .policy
+            .checks
+            .check_head(parts, context)
+            .map_err(|rejection| TenantLayer::uniform(self.challenge.as_ref(), rejection))?;
         Ok((resolved, pending))
     }
 
@@ -225,7 +280,8 @@ impl BodyCheck for TenantChecks {
         resolved
             .policy
             .checks
-            .check_body(pending, parts, body, context)?;
+            .check_body(pending, parts, body, context)
+            .map_err(|rejection| TenantLayer::uniform(self.challenge.as_ref(), rejection))?;
         if resolved.legacy {
             // A token accepted on the legacy path is what operators watch
             // disappear as tenants migrate.

@@ -11,7 +11,15 @@
 //!   tenant by tenant; giving it a policy of its own switches the legacy path
 //!   off for that tenant.
 //! * An unknown tenant is refused with `401` by default — the same answer as
-//!   a bad credential, so it does not reveal which tenants exist — or `404`.
+//!   a bad credential, headers included, so it does not reveal which tenants
+//!   exist — or `404`. A policy's own `WWW-Authenticate` challenge (a Bearer
+//!   or Basic token check) is not sent, since an unknown tenant has none; set
+//!   one challenge for every tenant with [`TenantLayer::challenge`]. A
+//!   policy's IP filter still answers `403`: put the filter outside the
+//!   tenant layer when the allowlist is the same for every tenant.
+//! * Tenant names are cached as spelled; [`TenantLayer::invalidate`] forgets
+//!   every spelling that differs only in ASCII case, for resolvers that
+//!   look names up case-insensitively.
 //! * A rotated secret takes effect when the cache entry expires, or at once
 //!   with [`TenantLayer::invalidate`]. No restart.
 //!

@@ -8,6 +8,7 @@ use http::HeaderValue;
 
 use super::set::TokenSet;
 use super::source::{Presented, Scheme, TokenSource};
+use crate::audit::PathSecrets;
 use crate::context::{AuthMethod, Authentication, WebhookContext};
 use crate::guard::RequestCheck;
 use crate::rejection::{Reason, Rejection};
@@ -149,6 +150,15 @@ impl TokenAuth {
         self.verify
     }
 
+    /// Whether this check can authenticate someone: it verifies, reads at
+    /// least one source and accepts at least one token. A check with no
+    /// token refuses every request (a stack should refuse to be built with
+    /// it), one [`without_verification`](Self::without_verification)
+    /// accepts every request as anonymous.
+    pub fn has_credentials(&self) -> bool {
+        self.verify && !self.sources.is_empty() && !self.tokens.is_empty()
+    }
+
     /// Authenticate the request head.
     ///
     /// The sources are tried in order and the **first one present decides**:
@@ -175,6 +185,13 @@ impl TokenAuth {
     pub fn authenticate(&self, parts: &Parts) -> Result<Authentication, Rejection> {
         if !self.verify {
             return Ok(Authentication::new(AuthMethod::Anonymous));
+        }
+        // Every path segment a source would read is a credential, or a guess
+        // at one: the audit trail must not record it, whatever the verdict.
+        for source in &self.sources {
+            if let Some(index) = source.token_segment(parts.uri.path()) {
+                PathSecrets::mark(&parts.extensions, index);
+            }
         }
         for source in &self.sources {
             let credential = match source.read(parts) {

@@ -155,6 +155,15 @@ impl TokenLayer {
         &self.auth
     }
 
+    /// Whether the layer verifies and accepts at least one token. `false`
+    /// for a layer no token was given to (it refuses every request) and for
+    /// [`without_verification`](Self::without_verification) (it accepts
+    /// every request): neither authenticates anyone. See
+    /// [`TokenAuth::has_credentials`].
+    pub fn has_credentials(&self) -> bool {
+        self.auth.has_credentials()
+    }
+
     pub(crate) fn shared_auth(&self) -> Arc<TokenAuth> {
         Arc::clone(&self.auth)
     }

@@ -98,6 +98,7 @@
 
 mod auth;
 mod basic;
+mod digest;
 mod error;
 mod layer;
 mod set;
@@ -108,3 +109,4 @@ pub use auth::TokenAuth;
 pub use layer::{RequireToken, TokenLayer};
 pub use set::TokenSet;
 pub use source::TokenSource;
+pub(crate) use url::segments;

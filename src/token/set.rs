@@ -2,8 +2,7 @@
 
 use std::sync::Arc;
 
-use subtle::ConstantTimeEq;
-
+use super::digest::Digest;
 use crate::secret::Secret;
 
 /// Accepted tokens, each with an id (recorded in the context when it
@@ -21,7 +20,9 @@ use crate::secret::Secret;
 /// ```
 #[derive(Debug, Clone, Default)]
 pub struct TokenSet {
-    tokens: Vec<(Arc<str>, Secret)>,
+    /// Only the digests are kept: the tokens themselves are zeroised when
+    /// the `Secret`s given to [`with`](Self::with) drop.
+    tokens: Vec<(Arc<str>, Digest)>,
 }
 
 impl TokenSet {
@@ -32,7 +33,8 @@ impl TokenSet {
 
     /// Accept `token`, recorded as `id` when it matches.
     pub fn with(mut self, id: impl Into<Arc<str>>, token: Secret) -> Self {
-        self.tokens.push((id.into(), token));
+        let digest = Digest::of(token.expose_secret());
+        self.tokens.push((id.into(), digest));
         self
     }
 
@@ -44,11 +46,14 @@ impl TokenSet {
     /// The id of the token equal to `presented`, if any.
     ///
     /// Every token is compared, each in constant time, so the time taken
-    /// does not tell which one (or how much of one) matched.
+    /// does not tell which one (or how much of one) matched. What is
+    /// compared are fixed-size keyed digests of the tokens, so it does not
+    /// tell their lengths either.
     pub fn matching(&self, presented: &[u8]) -> Option<Arc<str>> {
+        let presented = Digest::of(presented);
         let mut found = None;
-        for (id, token) in &self.tokens {
-            if bool::from(token.expose_secret().ct_eq(presented)) && found.is_none() {
+        for (id, digest) in &self.tokens {
+            if digest.matches(&presented) && found.is_none() {
                 found = Some(Arc::clone(id));
             }
         }

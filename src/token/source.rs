@@ -6,10 +6,10 @@ use std::sync::Arc;
 use http::header::AUTHORIZATION;
 use http::request::Parts;
 use http::{HeaderMap, HeaderName};
-use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
 use super::basic::BasicCredentials;
+use super::digest::Digest;
 use super::error::{CredentialError, MAX_CREDENTIAL_LEN};
 use super::url::UrlPart;
 use crate::context::AuthMethod;
@@ -58,6 +58,15 @@ enum Kind {
 }
 
 impl TokenSource {
+    /// The position of the path segment this source reads its token from
+    /// in `path`, if it reads one there (see the audit layer's redaction).
+    pub(crate) fn token_segment(&self, path: &str) -> Option<usize> {
+        match &self.kind {
+            Kind::Url { token, .. } => token.segment_index(path),
+            _ => None,
+        }
+    }
+
     /// The token is the whole value of header `name`, e.g. `X-Gitlab-Token`
     /// or `X-Webhook-Token`.
     ///
@@ -345,7 +354,7 @@ fn text(value: &[u8]) -> Result<&[u8], CredentialError> {
 /// User names are not secret, but comparing them in constant time costs
 /// nothing and keeps every credential comparison alike.
 fn same(expected: &[u8], presented: &[u8]) -> bool {
-    bool::from(expected.ct_eq(presented))
+    Digest::of(expected).matches(&Digest::of(presented))
 }
 
 #[cfg(test)]

@@ -41,7 +41,25 @@ impl UrlPart {
     }
 }
 
-fn segments(path: &str) -> std::str::Split<'_, char> {
+impl UrlPart {
+    /// For a path part, the 0-based position of the segment it reads in
+    /// `path` (whether or not that segment is empty), so the audit trail can
+    /// redact it; `None` for a query parameter or an absent segment.
+    pub(crate) fn segment_index(&self, path: &str) -> Option<usize> {
+        match self {
+            UrlPart::Query(_) => None,
+            UrlPart::Segment(index) => (*index < segments(path).count()).then_some(*index),
+            UrlPart::After(prefix) => {
+                let at = segments(path).position(|s| s == &**prefix)?;
+                (at + 1 < segments(path).count()).then_some(at + 1)
+            }
+        }
+    }
+}
+
+/// The segments of `path` as the URL parts count them (after the leading
+/// `/`).
+pub(crate) fn segments(path: &str) -> std::str::Split<'_, char> {
     path.strip_prefix('/').unwrap_or(path).split('/')
 }
 

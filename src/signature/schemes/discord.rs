@@ -4,7 +4,8 @@
 //! application's **public key** (64 hex characters in the developer portal).
 //!
 //! Discord documents no timestamp window and its libraries check none; the
-//! signed timestamp is still handed to the replay layer. Discord sends
+//! signed timestamp is still handed to the replay layer. It must be exactly
+//! 10 digits, as the body follows it with no separator. Discord sends
 //! deliberately bad signatures when the URL is saved: they get 401.
 //!
 //! Verifies with a public key; signs only with a private key
@@ -109,6 +110,12 @@ impl Scheme for Discord {
         public_key(shown)
     }
 
+    /// The timestamp is signed (glued to the body), and handed to the
+    /// context as signed.
+    fn signs_timestamp(&self) -> bool {
+        true
+    }
+
     fn parse_head(&self, parts: &Parts) -> Result<Signatures, Rejection> {
         let value = one_header(&parts.headers, &SIGNATURE, Reason::SignatureMalformed)?
             .ok_or_else(|| Rejection::new(Reason::SignatureMissing))?;
@@ -118,7 +125,8 @@ impl Scheme for Discord {
             .ok_or_else(|| Rejection::new(Reason::SignatureMalformed))?;
         // The text is signed as sent; it must still be a timestamp to be
         // handed to the replay layer.
-        let stamp = Stamp::from_header(&parts.headers, &TIMESTAMP, TimestampFormat::Seconds)?;
+        let stamp =
+            Stamp::from_header_fixed_width(&parts.headers, &TIMESTAMP, TimestampFormat::Seconds)?;
         let mut signatures = Signatures::new();
         signatures.push(0, bytes)?;
         signatures.set_timestamp(stamp);
@@ -149,8 +157,7 @@ impl Scheme for Discord {
             _ => return Err(SignError::WrongKeyKind),
         };
         let timestamp = TimestampFormat::Seconds
-            .format(outgoing.timestamp)
-            .filter(|_| outgoing.timestamp >= 0)
+            .format_fixed_width(outgoing.timestamp)
             .ok_or(SignError::InvalidTimestamp)?;
         let signature = hex::encode(sign(key, timestamp.as_bytes(), outgoing.body));
         let value =

@@ -17,6 +17,13 @@
 //! The URI is the public one HubSpot called: set it with
 //! [`HubSpot::public_url`] behind a proxy.
 //!
+//! v2 and v3 concatenate with no separator, so each boundary is pinned:
+//! the timestamp must be exactly 13 digits (no leading zero), or the URI's
+//! or body's last digits could pass for its first ones (`?userId=100` +
+//! `1693…` read as `?userId=1` + `001693…`); and the body must be empty or
+//! start with a byte no URL holds (`{`, `[`), or the URI's last bytes could
+//! pass for the body's first. Anything else is `signature_malformed`.
+//!
 //! ```
 //! use std::sync::Arc;
 //! use tower_webhook::signature::schemes::hubspot::hubspot_v3;
@@ -52,7 +59,7 @@ use crate::signature::keyring::{KeyMaterial, SharedSecret};
 use crate::signature::scheme::{
     one_header, Delivery, Outgoing, Scheme, SignError, Signatures, SignedHeaders, Stamp, Tolerance,
 };
-use crate::signature::schemes::public_url::PublicUrl;
+use crate::signature::schemes::public_url::{url_and_body_split_once, PublicUrl};
 use crate::signature::TimestampFormat;
 
 /// `X-HubSpot-Signature-v3`.
@@ -213,7 +220,8 @@ impl HubSpot {
         let bytes = STANDARD
             .decode(value.trim_ascii())
             .map_err(|_| Rejection::new(Reason::SignatureMalformed))?;
-        let stamp = Stamp::from_header(&parts.headers, &TIMESTAMP, TimestampFormat::Millis)?;
+        let stamp =
+            Stamp::from_header_fixed_width(&parts.headers, &TIMESTAMP, TimestampFormat::Millis)?;
         let mut signatures = Signatures::new();
         signatures.push(0, bytes)?;
         signatures.set_timestamp(stamp);
@@ -235,11 +243,10 @@ impl HubSpot {
             Reason::SignatureMalformed,
         )? {
             Some(version) if version.trim_ascii() == self.version.label().as_bytes() => {}
-            // Another version's signature: not ours to judge (lets a
-            // `FirstPresent` of v2 and v1 dispatch on the version header).
-            Some(version) if matches!(version.trim_ascii(), b"v1" | b"v2") => {
-                return Err(Rejection::new(Reason::SignatureMissing))
-            }
+            // Another version's signature (or none named) is still a
+            // signature this request carries: it is judged by it and
+            // refused, never passed on to a legacy token, as a signature of
+            // a version we do not accept is in every scheme.
             _ => return Err(Rejection::new(Reason::SignatureMalformed)),
         }
         let bytes = hex::decode(value.trim_ascii())
@@ -301,6 +308,31 @@ impl Scheme for HubSpot {
         }
     }
 
+    /// v2 and v3 sign `{URI}{body}` with no separator: refuse a request
+    /// whose URI and body could be cut elsewhere
+    /// (`signature_malformed`).
+    fn parse_body(
+        &self,
+        signatures: Signatures,
+        parts: &Parts,
+        body: &[u8],
+    ) -> Result<Signatures, Rejection> {
+        let uri = match self.version {
+            Version::V1 => return Ok(signatures),
+            Version::V2 => self.url.resolve(parts),
+            Version::V3 => self
+                .url
+                .resolve(parts)
+                .map(|uri| decode_v3_uri(&uri).into_owned()),
+        };
+        match uri {
+            Some(uri) if !url_and_body_split_once(&uri, body) => {
+                Err(Rejection::new(Reason::SignatureMalformed))
+            }
+            _ => Ok(signatures),
+        }
+    }
+
     fn verify(
         &self,
         key: &KeyMaterial,
@@ -328,7 +360,7 @@ impl Scheme for HubSpot {
             Version::V3 => {
                 let url = outgoing.url.ok_or(SignError::MissingUrl)?;
                 let timestamp = TimestampFormat::Millis
-                    .format(outgoing.timestamp)
+                    .format_fixed_width(outgoing.timestamp)
                     .ok_or(SignError::InvalidTimestamp)?;
                 let mac = mac_v3(
                     key,

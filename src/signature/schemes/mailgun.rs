@@ -2,7 +2,8 @@
 //! `{"signature": {"timestamp": "…", "token": "…", "signature": "<hex>"},
 //! "event-data": {…}}` (legacy form-encoded webhooks send `timestamp`,
 //! `token` and `signature` as form fields). The signature is HMAC-SHA256
-//! (the HTTP webhook signing key) of `{timestamp}{token}`, hex.
+//! (the HTTP webhook signing key) of `{timestamp}{token}`, hex. With no
+//! separator between them, the timestamp must be exactly 10 digits.
 //!
 //! **The event data is not signed**: whoever captures one valid signature
 //! block can attach any event data to it. The signed token is therefore the
@@ -195,6 +196,12 @@ impl Scheme for Mailgun {
         "mailgun"
     }
 
+    /// The timestamp is signed (with the token, not the event data) and
+    /// handed to the context as signed.
+    fn signs_timestamp(&self) -> bool {
+        true
+    }
+
     /// Nothing in the head: the signature is in the body.
     fn parse_head(&self, _parts: &Parts) -> Result<Signatures, Rejection> {
         Ok(Signatures::new())
@@ -227,8 +234,10 @@ impl Scheme for Mailgun {
             .then(|| hex::decode(signature.trim()).ok())
             .flatten()
             .ok_or_else(|| Rejection::new(Reason::SignatureMalformed))?;
+        // `{timestamp}{token}` has no separator: a fixed-width timestamp
+        // keeps the token's first bytes from passing for digits of it.
         let unix_millis = TimestampFormat::Seconds
-            .parse(timestamp.as_bytes())
+            .parse_fixed_width(timestamp.as_bytes())
             .ok_or_else(|| Rejection::new(Reason::TimestampMalformed))?;
         signatures.push(0, bytes)?;
         // An undecodable parent signature only loses the parent key's chance.

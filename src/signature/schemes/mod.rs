@@ -73,7 +73,7 @@ impl fmt::Display for UnknownScheme {
 
 impl std::error::Error for UnknownScheme {}
 
-/// The preset called `name`, as accepted by `examples/sign.rs`.
+/// The preset called `name`, as accepted by the `tower-webhook` command.
 ///
 /// ```
 /// use tower_webhook::signature::schemes;
@@ -121,7 +121,7 @@ pub fn by_name(name: &str) -> Result<Arc<dyn Scheme>, UnknownScheme> {
 }
 
 /// The presets keyed by one shared secret that sign with headers alone:
-/// what `examples/sign.rs` and the round-trip tests cover. [`by_name`]
+/// what the `tower-webhook` command and the round-trip tests cover. [`by_name`]
 /// also knows `hubspot-v1`, `hubspot-v2`, `mailgun` (signature in the
 /// body) and, behind their features, the asymmetric `discord`,
 /// `standard-ed25519` (`ed25519`) and `sendgrid` (`ecdsa`).

@@ -180,6 +180,25 @@ pub(crate) fn other_port_spelling(url: &str) -> Option<String> {
     }
 }
 
+/// Whether `byte` can appear in the path or query of a URL as HubSpot
+/// and Square sign it (RFC 3986 `pchar`, `/`, `?`, and `%` of an escape).
+fn in_url(byte: u8) -> bool {
+    byte.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@/?%".contains(&byte)
+}
+
+/// Whether `{url}{body}` has only one reading: the path and query hold only
+/// URL bytes and the body is empty or starts with a byte no URL holds (`{`
+/// or `[` of JSON, which is what HubSpot and Square send). Otherwise the end of the
+/// URL and the start of the body could trade bytes (`?userId=100` + `` read
+/// as `?userId=10` + `0`) under the same signature.
+pub(crate) fn url_and_body_split_once(url: &str, body: &[u8]) -> bool {
+    let after_scheme = url.find("://").map_or(0, |at| at + 3);
+    let path_and_query = url[after_scheme..]
+        .find('/')
+        .map_or("", |at| &url[after_scheme + at..]);
+    path_and_query.bytes().all(in_url) && body.first().is_none_or(|&first| !in_url(first))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -271,6 +290,23 @@ mod tests {
     }
 
     proptest::proptest! {
+        /// `{URL}{body}` accepted at one boundary is refused at every other:
+        /// the signed bytes have one reading.
+        #[test]
+        fn url_and_body_have_one_split(
+            tail in "[a-z0-9/?=&%{}\\[\\]\" ]{0,12}",
+            body in "[a-z0-9/?=&%{}\\[\\]\" ]{0,12}",
+        ) {
+            let url = format!("https://h.example/p{tail}");
+            let joined = format!("{url}{body}");
+            let fixed = "https://h.example/p".len();
+            let accepted: Vec<usize> = (fixed..=joined.len())
+                .filter(|&cut| joined.is_char_boundary(cut))
+                .filter(|&cut| url_and_body_split_once(&joined[..cut], &joined.as_bytes()[cut..]))
+                .collect();
+            proptest::prop_assert!(accepted.len() <= 1, "{joined:?} splits at {accepted:?}");
+        }
+
         #[test]
         fn never_panics_on_any_input(
             text in "\\PC{0,60}",

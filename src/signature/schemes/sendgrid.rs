@@ -8,7 +8,9 @@
 //! base64 DER SubjectPublicKeyInfo; a PEM-armoured key is accepted too.
 //! SendGrid keeps the private key, so this scheme signs only with a private
 //! key of your own ([`KeyMaterial::EcdsaP256Signing`]), for tests. No
-//! timestamp window is documented.
+//! timestamp window is documented; the signed timestamp is handed to the
+//! [`replay`](crate::replay) layer. It must be exactly 10 digits, as the
+//! body follows it with no separator.
 //!
 //! ```
 //! use tower_webhook::signature::schemes::sendgrid::sendgrid;
@@ -87,6 +89,18 @@ pub fn verify(key: &VerifyingKey, timestamp: &[u8], body: &[u8], signature: &[u8
     key.multipart_verify(&[timestamp, body], &signature).is_ok()
 }
 
+/// The signature in DER, as the fixed-size `r ‖ s` with `s` in the lower
+/// half of the group order; `None` if it is not strict DER.
+///
+/// ECDSA is malleable: `(r, n − s)` verifies wherever `(r, s)` does, so
+/// anyone can re-spell a captured signature. Both spellings are accepted
+/// (SendGrid does not promise low-S), but they become the same candidate
+/// bytes, so nothing keyed on the signature sees two deliveries.
+pub fn normalized(der: &[u8]) -> Option<[u8; 64]> {
+    let signature = Signature::from_der(der).ok()?.normalize_s();
+    Some(signature.to_bytes().into())
+}
+
 /// The DER signature of `{timestamp}{body}` (deterministic, RFC 6979).
 pub fn sign(key: &SigningKey, timestamp: &[u8], body: &[u8]) -> Vec<u8> {
     let signature: Signature = key.multipart_sign(&[timestamp, body]);
@@ -116,6 +130,12 @@ impl Scheme for SendGrid {
         public_key(shown)
     }
 
+    /// The timestamp is signed (glued to the body), and handed to the
+    /// context as signed.
+    fn signs_timestamp(&self) -> bool {
+        true
+    }
+
     fn parse_head(&self, parts: &Parts) -> Result<Signatures, Rejection> {
         let value = one_header(&parts.headers, &SIGNATURE, Reason::SignatureMalformed)?
             .ok_or_else(|| Rejection::new(Reason::SignatureMissing))?;
@@ -123,10 +143,12 @@ impl Scheme for SendGrid {
             .decode(value.trim_ascii())
             .ok()
             .filter(|der| !der.is_empty() && der.len() <= MAX_DER_LEN)
+            .and_then(|der| normalized(&der))
             .ok_or_else(|| Rejection::new(Reason::SignatureMalformed))?;
-        let stamp = Stamp::from_header(&parts.headers, &TIMESTAMP, TimestampFormat::Seconds)?;
+        let stamp =
+            Stamp::from_header_fixed_width(&parts.headers, &TIMESTAMP, TimestampFormat::Seconds)?;
         let mut signatures = Signatures::new();
-        signatures.push(0, bytes)?;
+        signatures.push(0, bytes.to_vec())?;
         signatures.set_timestamp(stamp);
         Ok(signatures)
     }
@@ -139,10 +161,13 @@ impl Scheme for SendGrid {
     ) -> Option<usize> {
         let key = verifying_key(key)?;
         let timestamp = &signatures.timestamp()?.text;
-        signatures
-            .candidates()
-            .iter()
-            .position(|candidate| verify(&key, timestamp, delivery.body, &candidate.bytes))
+        // Candidates are normalised `r ‖ s` (see [`normalized`]).
+        signatures.candidates().iter().position(|candidate| {
+            Signature::from_slice(&candidate.bytes).is_ok_and(|signature| {
+                key.multipart_verify(&[timestamp, delivery.body], &signature)
+                    .is_ok()
+            })
+        })
     }
 
     /// Needs a private key; SendGrid's public key is
@@ -155,8 +180,7 @@ impl Scheme for SendGrid {
             _ => return Err(SignError::WrongKeyKind),
         };
         let timestamp = TimestampFormat::Seconds
-            .format(outgoing.timestamp)
-            .filter(|_| outgoing.timestamp >= 0)
+            .format_fixed_width(outgoing.timestamp)
             .ok_or(SignError::InvalidTimestamp)?;
         let signature = STANDARD.encode(sign(key, timestamp.as_bytes(), outgoing.body));
         let value =
@@ -189,6 +213,27 @@ mod tests {
         assert_eq!(a, b);
         assert!(public_key("").is_err());
         assert!(public_key("AAAA").is_err());
+    }
+
+    #[test]
+    fn high_s_and_low_s_spellings_are_one_candidate() {
+        let private = SigningKey::from_slice(&[0x42; 32]).unwrap();
+        let der = sign(&private, b"1600112502", b"[]\r\n");
+        let low = Signature::from_der(&der).unwrap().normalize_s();
+        let high = Signature::from_scalars(low.r(), -*low.s()).unwrap();
+        assert_ne!(high.to_bytes(), low.to_bytes());
+        let high_der = high.to_der();
+        let public = *private.verifying_key();
+        assert!(verify(
+            &public,
+            b"1600112502",
+            b"[]\r\n",
+            high_der.as_bytes()
+        ));
+        assert_eq!(
+            normalized(high_der.as_bytes()),
+            normalized(low.to_der().as_bytes())
+        );
     }
 
     #[test]

@@ -33,7 +33,7 @@ use crate::signature::keyring::{KeyMaterial, SharedSecret};
 use crate::signature::scheme::{
     one_header, Delivery, Outgoing, Scheme, SignError, Signatures, SignedHeaders,
 };
-use crate::signature::schemes::public_url::PublicUrl;
+use crate::signature::schemes::public_url::{url_and_body_split_once, PublicUrl};
 
 /// `x-square-hmacsha256-signature`.
 pub const SIGNATURE: HeaderName = HeaderName::from_static("x-square-hmacsha256-signature");
@@ -121,10 +121,31 @@ impl Scheme for Square {
             .flatten()
         {
             signatures.push(SHA1, decode(value)?)?;
+        } else if parts.headers.contains_key(LEGACY_SIGNATURE) {
+            // Square's own (deprecated) signature, not accepted here: the
+            // request is judged by it and refused, never passed on to a
+            // legacy token.
+            return Err(Rejection::new(Reason::SignatureMalformed));
         } else {
             return Err(Rejection::new(Reason::SignatureMissing));
         }
         Ok(signatures)
+    }
+
+    /// `{url}{body}` has no separator: refuse a request whose URL and body
+    /// could be cut elsewhere (`signature_malformed`).
+    fn parse_body(
+        &self,
+        signatures: Signatures,
+        parts: &Parts,
+        body: &[u8],
+    ) -> Result<Signatures, Rejection> {
+        match self.url.resolve(parts) {
+            Some(url) if !url_and_body_split_once(&url, body) => {
+                Err(Rejection::new(Reason::SignatureMalformed))
+            }
+            _ => Ok(signatures),
+        }
     }
 
     fn verify(

@@ -1,7 +1,9 @@
 //! Standard Webhooks v1 (HMAC): `webhook-signature: v1,<b64> [v1,<b64> …]`
 //! over `{webhook-id}.{webhook-timestamp}.{body}`, keyed with the base64
 //! bytes after `whsec_`. GitLab's signing tokens are exactly this scheme.
-//! Entries of other versions (`v1a`, `v2`) are skipped.
+//! Entries of other versions (`v1a`, `v2`) are skipped. An id holding a `.`
+//! (which the spec forbids) is refused as `signature_malformed`, as the
+//! message could then be cut at another `.`.
 
 use std::time::Duration;
 

@@ -21,4 +21,5 @@ pub fn stripe() -> HmacScheme {
         .message([Part::Timestamp, Part::literal("."), Part::Body])
         .tolerance(Tolerance::past_only(Duration::from_secs(300)))
         .delivery_id_field("/id")
+        .verbatim_whsec()
 }

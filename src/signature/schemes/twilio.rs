@@ -23,6 +23,12 @@
 //! There is no timestamp: replay protection comes only from idempotency
 //! (`I-Twilio-Idempotency-Token`).
 //!
+//! The parameters are decoded and sorted once per request, not once per
+//! key, and a form with more than [`MAX_FORM_PARAMS`] parameters is refused
+//! as `payload_too_large` before any of that work. Twilio's own scheme
+//! concatenates names and values with no separator, so `a=bc` and `ab=c`
+//! sign alike: read only the parameters you expect, by name.
+//!
 //! ```
 //! use tower_webhook::signature::schemes::public_url::PublicUrl;
 //! use tower_webhook::signature::schemes::twilio::twilio;
@@ -69,6 +75,12 @@ pub const SIGNATURE: HeaderName = HeaderName::from_static("x-twilio-signature");
 /// The query parameter carrying the body's SHA-256 in the JSON variant.
 pub const BODY_SHA256: &str = "bodySHA256";
 
+/// The most form parameters a request may carry (Twilio sends a few dozen).
+/// More is refused as `payload_too_large` before they are decoded or
+/// sorted, so what a stranger can make the server do before the signature
+/// is checked stays proportional to the body.
+pub const MAX_FORM_PARAMS: usize = 1024;
+
 /// The Twilio scheme (see the [module docs](self)).
 #[derive(Debug, Clone, Default)]
 pub struct Twilio {
@@ -97,6 +109,43 @@ pub fn sorted_params(form: &[u8]) -> Vec<(Cow<'_, str>, Cow<'_, str>)> {
     params.sort_unstable();
     params.dedup();
     params
+}
+
+/// The number of parameters in a form body (its non-empty `&`-separated
+/// pieces, as `form_urlencoded` reads them), counted without decoding.
+fn param_count(form: &[u8]) -> usize {
+    form.split(|&b| b == b'&')
+        .filter(|piece| !piece.is_empty())
+        .count()
+}
+
+/// The parameters as signed: each name and value, in signing order, with
+/// nothing between them.
+fn flatten(params: &[(Cow<'_, str>, Cow<'_, str>)]) -> Vec<u8> {
+    let len = params.iter().map(|(n, v)| n.len() + v.len()).sum();
+    let mut flat = Vec::with_capacity(len);
+    for (name, value) in params {
+        flat.extend_from_slice(name.as_bytes());
+        flat.extend_from_slice(value.as_bytes());
+    }
+    flat
+}
+
+/// The HMAC-SHA1 of `url` followed by already flattened parameters.
+fn mac_flat(key: &SharedSecret, url: &str, flat: &[u8]) -> [u8; 20] {
+    let mut mac = key.hmac_sha1();
+    mac.update(url.as_bytes());
+    mac.update(flat);
+    mac.finalize().into_bytes().into()
+}
+
+/// [`verify`] over flattened parameters.
+fn verify_flat(key: &SharedSecret, url: &str, flat: &[u8], signature: &[u8]) -> bool {
+    let direct = mac_flat(key, url, flat).ct_eq(signature);
+    let other = other_port_spelling(url).map_or(subtle::Choice::from(0), |other| {
+        mac_flat(key, &other, flat).ct_eq(signature)
+    });
+    bool::from(direct | other)
 }
 
 /// The `bodySHA256` value in `url`'s query: `Ok(None)` if absent, `Err` if
@@ -189,18 +238,28 @@ impl Scheme for Twilio {
 
     fn parse_body(
         &self,
-        signatures: Signatures,
+        mut signatures: Signatures,
         parts: &Parts,
         body: &[u8],
     ) -> Result<Signatures, Rejection> {
-        // The body hash is checked once here rather than per key; the URL
-        // (which carries it) is what the signature covers.
+        // The body hash, or the form parameters, are worked out once here
+        // rather than per key; the URL (which carries the hash) is what the
+        // signature covers.
         let Some(url) = self.url.resolve(parts) else {
             return Ok(signatures);
         };
         match body_sha256(&url) {
             Err(()) => Err(Rejection::new(Reason::SignatureMalformed)),
-            Ok(None) => Ok(signatures),
+            Ok(None) => {
+                // Without `bodySHA256` the body is form parameters, whatever
+                // the Content-Type says: that is what the signing side does,
+                // and Twilio sends no other body without the hash.
+                if param_count(body) > MAX_FORM_PARAMS {
+                    return Err(Rejection::new(Reason::PayloadTooLarge));
+                }
+                signatures.set_prepared(flatten(&sorted_params(body)));
+                Ok(signatures)
+            }
             Ok(Some(claimed)) => {
                 let actual = hex::encode(Sha256::digest(body));
                 if bool::from(
@@ -224,19 +283,13 @@ impl Scheme for Twilio {
     ) -> Option<usize> {
         let key = key.as_shared()?;
         let url = self.url.resolve(delivery.parts)?;
-        let json = matches!(body_sha256(&url), Ok(Some(_)));
-        // Without `bodySHA256` the body is form parameters, whatever the
-        // Content-Type says: that is what the signing side does, and Twilio
-        // sends no other body without the hash (a GET has none).
-        let params = if json {
-            Vec::new()
-        } else {
-            sorted_params(delivery.body)
-        };
+        // The form parameters [`parse_body`] flattened (none for a JSON
+        // body, whose hash is in the URL).
+        let params = signatures.prepared();
         signatures
             .candidates()
             .iter()
-            .position(|candidate| verify(key, &url, &params, &candidate.bytes))
+            .position(|candidate| verify_flat(key, &url, params, &candidate.bytes))
     }
 
     /// Signs `outgoing.url` (required) and, unless the URL carries

@@ -1,0 +1,207 @@
+//! The command line, parsed by hand: two subcommands and a few options do
+//! not justify an argument-parsing dependency in everyone's build.
+
+use tower_webhook::signature::schemes;
+
+/// What to do.
+pub enum Command {
+    Sign(SignOptions),
+    Verify(VerifyOptions),
+    Help(Help),
+    Version,
+}
+
+/// Which usage text to show.
+#[derive(Debug, Clone, Copy)]
+pub enum Help {
+    Main,
+    Sign,
+    Verify,
+}
+
+pub struct SignOptions {
+    pub scheme: String,
+    pub secret: String,
+    /// Unix seconds; now when absent.
+    pub timestamp: Option<i64>,
+    /// The delivery id; a random `msg_…` when absent.
+    pub id: Option<String>,
+    pub url: Option<String>,
+}
+
+pub struct VerifyOptions {
+    pub scheme: String,
+    pub secret: String,
+    /// `Name: value` lines, from `--header` and `--headers`, in order.
+    pub headers: Vec<String>,
+    pub url: Option<String>,
+}
+
+/// Bad arguments, and the usage to show with the message.
+pub struct UsageError {
+    pub help: Help,
+    pub message: String,
+}
+
+impl UsageError {
+    pub fn new(help: Help, message: impl Into<String>) -> Self {
+        Self {
+            help,
+            message: message.into(),
+        }
+    }
+}
+
+pub fn usage(help: Help) -> String {
+    match help {
+        Help::Main => format!(
+            "usage: tower-webhook <command> [options] < body\n\
+             \n\
+             commands:\n  \
+               sign     print the headers a provider would send with the body\n  \
+               verify   check a delivery's signature headers against the body\n  \
+               help     this text, or `help <command>`\n\
+             \n\
+             options: -h, --help (also after a command), -V, --version\n\
+             exit status: 0 done, 1 signature refused, 2 usage or input error\n\
+             \n\
+             schemes: {}\n",
+            scheme_list()
+        ),
+        Help::Sign => format!(
+            "usage: tower-webhook sign --scheme <name> --secret <secret> [options] < body\n\
+             \n\
+             Prints the headers the provider would send, one `Name: value` per line.\n\
+             \n  \
+               --scheme <name>       the provider's scheme (see below)\n  \
+               --secret <secret>     as the provider shows it (whsec_… for standard/svix,\n                        \
+                                     verbatim for stripe; a private key for ed25519/ecdsa)\n  \
+               --timestamp <secs>    Unix seconds to sign (default: now)\n  \
+               --id <id>             the delivery id (default: a random msg_…)\n  \
+               --url <url>           the URL called, for schemes that sign it\n                        \
+                                     (twilio, square, hubspot)\n\
+             \n\
+             schemes: {}\n",
+            scheme_list()
+        ),
+        Help::Verify => format!(
+            "usage: tower-webhook verify --scheme <name> --secret <secret> [options] < body\n\
+             \n\
+             Checks the signature headers against the body as the signature layer does;\n\
+             prints what verified, or `refused: <reason>` and exits with 1. The timestamp's\n\
+             age is not checked (that is the replay layer's job): it is printed.\n\
+             \n  \
+               --scheme <name>       the provider's scheme (see below)\n  \
+               --secret <secret>     as the provider shows it (a public key for ed25519/ecdsa)\n  \
+               -H, --header <line>   a received header, `Name: value` (repeatable)\n  \
+               --headers <file>      received headers, one `Name: value` per line\n                        \
+                                     (what `tower-webhook sign` prints)\n  \
+               --url <url>           the URL called, for schemes that sign it\n\
+             \n\
+             schemes: {}\n",
+            scheme_list()
+        ),
+    }
+}
+
+fn scheme_list() -> String {
+    schemes::NAMES.join(", ")
+}
+
+pub fn parse(mut args: impl Iterator<Item = String>) -> Result<Command, UsageError> {
+    let Some(command) = args.next() else {
+        return Err(UsageError::new(Help::Main, "a command is required"));
+    };
+    match command.as_str() {
+        "sign" => parse_options(Help::Sign, args),
+        "verify" => parse_options(Help::Verify, args),
+        "help" | "-h" | "--help" => Ok(Command::Help(match args.next().as_deref() {
+            None => Help::Main,
+            Some("sign") => Help::Sign,
+            Some("verify") => Help::Verify,
+            Some(other) => {
+                return Err(UsageError::new(Help::Main, format!("no command `{other}`")))
+            }
+        })),
+        "-V" | "--version" => Ok(Command::Version),
+        other => Err(UsageError::new(Help::Main, format!("no command `{other}`"))),
+    }
+}
+
+fn parse_options(
+    help: Help,
+    mut args: impl Iterator<Item = String>,
+) -> Result<Command, UsageError> {
+    let error = |message: String| UsageError::new(help, message);
+    let mut scheme = None;
+    let mut secret = None;
+    let mut timestamp = None;
+    let mut id = None;
+    let mut url = None;
+    let mut headers = Vec::new();
+    while let Some(arg) = args.next() {
+        if arg == "-h" || arg == "--help" {
+            return Ok(Command::Help(help));
+        }
+        // `--name value` or `--name=value`.
+        let (name, inline) = match arg.split_once('=') {
+            Some((name, value)) if name.starts_with("--") => {
+                (name.to_owned(), Some(value.to_owned()))
+            }
+            _ => (arg, None),
+        };
+        let signing = matches!(help, Help::Sign);
+        let known = match name.as_str() {
+            "--scheme" | "--secret" | "--url" => true,
+            "--timestamp" | "--id" => signing,
+            "-H" | "--header" | "--headers" => !signing,
+            _ => false,
+        };
+        if !known {
+            return Err(error(format!("unknown argument `{name}`")));
+        }
+        let value = match inline.or_else(|| args.next()) {
+            Some(value) => value,
+            None => return Err(error(format!("{name} needs a value"))),
+        };
+        match name.as_str() {
+            "--scheme" => scheme = Some(value),
+            "--secret" => secret = Some(value),
+            "--url" => url = Some(value),
+            "--id" => id = Some(value),
+            "--timestamp" => {
+                let seconds = value.parse().map_err(|_| {
+                    error(format!("--timestamp must be Unix seconds, not `{value}`"))
+                })?;
+                timestamp = Some(seconds);
+            }
+            "-H" | "--header" => headers.push(value),
+            _ => {
+                let text = std::fs::read_to_string(&value)
+                    .map_err(|e| error(format!("reading headers from `{value}`: {e}")))?;
+                headers.extend(
+                    text.lines()
+                        .filter(|line| !line.trim().is_empty())
+                        .map(str::to_owned),
+                );
+            }
+        }
+    }
+    let scheme = scheme.ok_or_else(|| error("--scheme is required".into()))?;
+    let secret = secret.ok_or_else(|| error("--secret is required".into()))?;
+    Ok(match help {
+        Help::Verify => Command::Verify(VerifyOptions {
+            scheme,
+            secret,
+            headers,
+            url,
+        }),
+        _ => Command::Sign(SignOptions {
+            scheme,
+            secret,
+            timestamp,
+            id,
+            url,
+        }),
+    })
+}

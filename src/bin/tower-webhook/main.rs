@@ -1,0 +1,69 @@
+//! `tower-webhook`: sign a body as a provider would, or verify a signed
+//! delivery, from the command line.
+//!
+//! ```text
+//! cargo install tower-webhook --features cli
+//! echo '{"zen":"hi"}' | tower-webhook sign --scheme github --secret "It's a Secret to Everybody"
+//! ```
+//!
+//! Exit status: 0 done (signed, or the signature verified), 1 the signature
+//! was refused, 2 a usage or input error.
+
+mod args;
+mod sign;
+mod verify;
+
+use std::io::{self, Read};
+use std::process::ExitCode;
+
+use args::{Command, Help, UsageError};
+
+/// What went wrong, and so which exit status.
+enum Failure {
+    /// Bad arguments or input: status 2, with the usage of the command.
+    Usage(UsageError),
+    /// `verify` refused the delivery: status 1.
+    Refused(String),
+}
+
+impl From<UsageError> for Failure {
+    fn from(error: UsageError) -> Self {
+        Failure::Usage(error)
+    }
+}
+
+fn main() -> ExitCode {
+    match args::parse(std::env::args().skip(1))
+        .map_err(Failure::from)
+        .and_then(run)
+    {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::Refused(reason)) => {
+            eprintln!("refused: {reason}");
+            ExitCode::from(1)
+        }
+        Err(Failure::Usage(error)) => {
+            eprintln!("error: {}\n\n{}", error.message, args::usage(error.help));
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(command: Command) -> Result<(), Failure> {
+    match command {
+        Command::Help(help) => print!("{}", args::usage(help)),
+        Command::Version => println!("tower-webhook {}", env!("CARGO_PKG_VERSION")),
+        Command::Sign(options) => sign::run(options, &read_body(Help::Sign)?)?,
+        Command::Verify(options) => verify::run(options, &read_body(Help::Verify)?)?,
+    }
+    Ok(())
+}
+
+/// The body, from stdin, byte for byte (a trailing newline is part of it).
+fn read_body(help: Help) -> Result<Vec<u8>, UsageError> {
+    let mut body = Vec::new();
+    io::stdin()
+        .read_to_end(&mut body)
+        .map_err(|error| UsageError::new(help, format!("reading the body from stdin: {error}")))?;
+    Ok(body)
+}

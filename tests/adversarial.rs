@@ -1,0 +1,748 @@
+//! The attacker's view of the whole stack.
+//!
+//! * A differential table: the same scenarios through `WebhookStack` and
+//!   through the same layers stacked by hand (in the recommended order, and
+//!   with the header replay check on either side of the signature) get the
+//!   same status and the same audit reason.
+//! * A seeded fuzz of the full stack: captured deliveries (fresh, stale,
+//!   forged) mutated the way an attacker would (new unsigned headers,
+//!   repeated headers, re-encoded paths, spliced timestamps, flipped bytes,
+//!   foreign addresses), sent through every composition. It asserts: no
+//!   panic; only documented statuses; the handler only sees a delivery id,
+//!   timestamp and body that the key signed, fresh, from an allowed
+//!   address; at most one run per signed delivery; every composition gives
+//!   the same verdict. Bounded for CI; `ADVERSARIAL_ITERATIONS=300000`
+//!   (and `ADVERSARIAL_SEED`) for a long run.
+//! * Every preset under the same mutations: no panic, no tampered request
+//!   accepted.
+
+use std::collections::{HashMap, HashSet};
+use std::convert::Infallible;
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
+
+use bytes::Bytes;
+use http::{HeaderName, HeaderValue, Request, Response, StatusCode};
+use http_body_util::{BodyExt, Full};
+use proptest::prelude::*;
+use proptest::strategy::ValueTree;
+use proptest::test_runner::{Config as ProptestConfig, RngAlgorithm, TestRng, TestRunner};
+use tower::util::BoxCloneService;
+use tower::{ServiceBuilder, ServiceExt};
+use tower_webhook::audit::{AuditEvent, AuditLayer};
+use tower_webhook::body::BufferedBody;
+use tower_webhook::idempotency::IdempotencyLayer;
+use tower_webhook::ip::IpFilterLayer;
+use tower_webhook::replay::ReplayLayer;
+use tower_webhook::signature::{schemes, unix_now, Outgoing, SignatureLayer, Signer};
+use tower_webhook::{Reason, Secret, ServiceBuilderExt, WebhookContext, WebhookStack};
+
+const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+const WRONG_SECRET: &str = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD";
+const SENT_AT: &str = "x-sent-at";
+const BODY_LIMIT: usize = 4096;
+
+/// What the handler saw of one run: the signed id, signed timestamp and
+/// body.
+type Run = (String, String, Bytes);
+
+/// Where the timestamp the replay window checks comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Window {
+    /// An unsigned header the sender adds (`x-sent-at`).
+    Header,
+    /// The timestamp the signature covers.
+    Signed,
+}
+
+/// How the same layers are put together.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Composition {
+    Stack,
+    /// Audit, IP, replay, signature, idempotency: a header window is
+    /// checked before the body is read.
+    ByHandReplayOutside,
+    /// Audit, IP, signature, replay, idempotency.
+    ByHandReplayInside,
+}
+
+impl Composition {
+    /// The compositions to compare, each with whether it must give the very
+    /// same verdict as the stack (status and reason) or only the same
+    /// status. The stack and the recommended hand order (a header window
+    /// outside the signature, a signed one inside) must agree on both; with
+    /// the header window inside the signature the checks run in another
+    /// order, so when two checks fail the first reason differs, but the
+    /// status (and whether the handler runs) may not.
+    fn all(window: Window) -> &'static [(Composition, bool)] {
+        match window {
+            Window::Header => &[
+                (Composition::Stack, true),
+                (Composition::ByHandReplayOutside, true),
+                (Composition::ByHandReplayInside, false),
+            ],
+            // A signed timestamp is only known inside the signature layer:
+            // that is the recommended (and only meaningful) place.
+            Window::Signed => &[
+                (Composition::Stack, true),
+                (Composition::ByHandReplayInside, true),
+            ],
+        }
+    }
+}
+
+type Verdict = (StatusCode, Option<Reason>);
+type Service = BoxCloneService<Request<Full<Bytes>>, Verdict, Infallible>;
+
+/// One composition with its own store, audit record and run log.
+struct Receiver {
+    service: Service,
+    runs: Arc<Mutex<Vec<Run>>>,
+    audited: Arc<Mutex<Vec<Option<Reason>>>>,
+}
+
+fn verdict<B>(response: Response<B>) -> Verdict {
+    (
+        response.status(),
+        response.extensions().get::<Reason>().copied(),
+    )
+}
+
+/// `service` answering with its verdict, boxed so every composition has
+/// one type.
+fn boxed<S, B: 'static>(service: S) -> Service
+where
+    S: tower::Service<Request<Full<Bytes>>, Response = Response<B>, Error = Infallible>
+        + Clone
+        + Send
+        + 'static,
+    S::Future: Send + 'static,
+{
+    BoxCloneService::new(ServiceExt::<Request<Full<Bytes>>>::map_response(
+        service, verdict,
+    ))
+}
+
+/// `service` behind an axum router on `/hooks/{tenant}`, as a receiver
+/// serves it: the idempotency scope is the route, not the spelling of the
+/// path.
+fn routed<S, B>(service: S) -> Service
+where
+    S: tower::Service<Request<axum::body::Body>, Response = Response<B>, Error = Infallible>
+        + Clone
+        + Send
+        + Sync
+        + 'static,
+    S::Future: Send + 'static,
+    B: http_body::Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    boxed(axum::Router::new().route("/hooks/{tenant}", axum::routing::post_service(service)))
+}
+
+fn peer(parts: &http::request::Parts) -> Option<IpAddr> {
+    parts
+        .headers
+        .get("x-test-peer")?
+        .to_str()
+        .ok()?
+        .parse()
+        .ok()
+}
+
+impl Receiver {
+    fn new(composition: Composition, window: Window) -> Self {
+        let runs: Arc<Mutex<Vec<Run>>> = Arc::default();
+        let audited: Arc<Mutex<Vec<Option<Reason>>>> = Arc::default();
+        let record = Arc::clone(&audited);
+        let audit = AuditLayer::new().on_accept({
+            let record = Arc::clone(&record);
+            move |event: &AuditEvent| record.lock().unwrap().push(event.reason)
+        });
+        let audit =
+            audit.on_reject(move |event: &AuditEvent| record.lock().unwrap().push(event.reason));
+        let ip = IpFilterLayer::new()
+            .allow("127.0.0.1, ::1")
+            .unwrap()
+            .peer_ip_with(peer);
+        let signature = SignatureLayer::standard_webhooks(Secret::from_whsec(SECRET).unwrap())
+            .body_limit(BODY_LIMIT);
+        let replay = match window {
+            Window::Header => ReplayLayer::header(SENT_AT).seconds(),
+            Window::Signed => ReplayLayer::signed_timestamp(),
+        }
+        .body_limit(BODY_LIMIT);
+        let idempotency = IdempotencyLayer::new().with_body_limit(BODY_LIMIT);
+        let logged = Arc::clone(&runs);
+        let handler = tower::service_fn(move |request: Request<BufferedBody>| {
+            let logged = Arc::clone(&logged);
+            async move {
+                let signed = WebhookContext::get(request.extensions())
+                    .and_then(|context| context.snapshot().signed);
+                let body = request.into_body().collect().await.unwrap().to_bytes();
+                let text = |bytes: Option<&[u8]>| {
+                    String::from_utf8_lossy(bytes.unwrap_or(b"-")).into_owned()
+                };
+                logged.lock().unwrap().push((
+                    text(signed.as_ref().and_then(|s| s.id())),
+                    text(signed.as_ref().and_then(|s| s.timestamp_text())),
+                    body,
+                ));
+                Ok::<_, Infallible>(Response::new(Full::new(Bytes::from_static(b"ok"))))
+            }
+        });
+        let service = match composition {
+            Composition::Stack => {
+                let stack = WebhookStack::new()
+                    .ip_filter(ip)
+                    .signature(signature)
+                    .replay(replay)
+                    .idempotency(idempotency)
+                    .audit(audit)
+                    .build()
+                    .unwrap();
+                routed(ServiceBuilder::new().layer(stack).service(handler))
+            }
+            Composition::ByHandReplayOutside => routed(
+                ServiceBuilder::new()
+                    .webhook_audit(audit)
+                    .webhook_ip_filter(ip)
+                    .webhook_replay(replay)
+                    .webhook_signature(signature)
+                    .webhook_idempotency(idempotency)
+                    .service(handler),
+            ),
+            Composition::ByHandReplayInside => routed(
+                ServiceBuilder::new()
+                    .webhook_audit(audit)
+                    .webhook_ip_filter(ip)
+                    .webhook_signature(signature)
+                    .webhook_replay(replay)
+                    .webhook_idempotency(idempotency)
+                    .service(handler),
+            ),
+        };
+        Self {
+            service,
+            runs,
+            audited,
+        }
+    }
+
+    async fn send(&self, request: &Attempt) -> Verdict {
+        let verdict = self.service.clone().oneshot(request.build()).await.unwrap();
+        let audited = self.audited.lock().unwrap().pop();
+        // The audit trail says what the response says.
+        assert_eq!(
+            audited,
+            Some(verdict.1),
+            "audit vs response for {request:?}"
+        );
+        verdict
+    }
+}
+
+/// A request as the attacker sends it.
+#[derive(Debug, Clone)]
+struct Attempt {
+    path: String,
+    headers: Vec<(HeaderName, HeaderValue)>,
+    body: Bytes,
+}
+
+impl Attempt {
+    /// `body` signed with `secret` at `timestamp` as delivery `id`, from
+    /// `127.0.0.1`, with a matching `x-sent-at`.
+    fn signed(secret: &str, id: &str, timestamp: i64, body: &[u8]) -> Self {
+        let mut headers: Vec<_> = Signer::preset("standard", secret)
+            .unwrap()
+            .sign(&Outgoing::new(body, timestamp, id))
+            .unwrap()
+            .into_iter()
+            .collect();
+        headers.push(header(SENT_AT, &timestamp.to_string()));
+        headers.push(header("x-test-peer", "127.0.0.1"));
+        Self {
+            path: "/hooks/acme".into(),
+            headers,
+            body: Bytes::copy_from_slice(body),
+        }
+    }
+
+    fn with(mut self, name: &'static str, value: &str) -> Self {
+        self.headers.retain(|(n, _)| n != name);
+        self.headers.push(header(name, value));
+        self
+    }
+
+    fn also(mut self, name: &'static str, value: &str) -> Self {
+        self.headers.push(header(name, value));
+        self
+    }
+
+    fn build(&self) -> Request<Full<Bytes>> {
+        let mut request = Request::post(self.path.as_str())
+            .body(Full::new(self.body.clone()))
+            .unwrap();
+        for (name, value) in &self.headers {
+            request.headers_mut().append(name.clone(), value.clone());
+        }
+        request
+    }
+}
+
+fn header(name: &'static str, value: &str) -> (HeaderName, HeaderValue) {
+    (
+        HeaderName::from_static(name),
+        HeaderValue::from_str(value).unwrap(),
+    )
+}
+
+/// Run `steps` through every composition; every step must get the same
+/// verdict everywhere. Returns the verdicts.
+async fn differential(window: Window, steps: &[(&str, Attempt)]) -> Vec<Verdict> {
+    let receivers = receivers(window);
+    let mut verdicts = Vec::new();
+    for (name, attempt) in steps {
+        verdicts.push(agreed(&receivers, attempt, name).await);
+    }
+    verdicts
+}
+
+fn receivers(window: Window) -> Vec<(Composition, bool, Receiver)> {
+    Composition::all(window)
+        .iter()
+        .map(|&(composition, strict)| (composition, strict, Receiver::new(composition, window)))
+        .collect()
+}
+
+/// Send `attempt` through every composition; they must agree. Returns the
+/// stack's verdict.
+async fn agreed(
+    receivers: &[(Composition, bool, Receiver)],
+    attempt: &Attempt,
+    what: &str,
+) -> Verdict {
+    let mut seen = Vec::new();
+    for (composition, strict, receiver) in receivers {
+        let verdict = receiver.send(attempt).await;
+        assert!(
+            DOCUMENTED.contains(&verdict.0.as_u16()),
+            "{composition:?}: undocumented {verdict:?} for {what}: {attempt:?}"
+        );
+        seen.push((*composition, *strict, verdict));
+    }
+    let stack = seen[0].2;
+    for (composition, strict, verdict) in &seen {
+        if *strict {
+            assert_eq!(
+                *verdict, stack,
+                "{composition:?} vs stack on {what}: {attempt:?}"
+            );
+        } else {
+            assert_eq!(
+                verdict.0, stack.0,
+                "{composition:?} vs stack on {what}: {attempt:?}"
+            );
+        }
+    }
+    stack
+}
+
+fn scenarios() -> Vec<(&'static str, Attempt, Verdict)> {
+    let now = unix_now();
+    let body = br#"{"type":"invoice.paid"}"#;
+    let fresh = Attempt::signed(SECRET, "msg_1", now, body);
+    let ok = (StatusCode::OK, None);
+    let unauthorized = |reason| (StatusCode::UNAUTHORIZED, Some(reason));
+    vec![
+        ("fresh delivery", fresh.clone(), ok),
+        (
+            "the same bytes again",
+            fresh.clone(),
+            (StatusCode::OK, Some(Reason::Duplicate)),
+        ),
+        (
+            "the same bytes under a new Idempotency-Key",
+            fresh.clone().also("idempotency-key", "new-1"),
+            (StatusCode::OK, Some(Reason::Duplicate)),
+        ),
+        (
+            "the same bytes on a re-encoded path",
+            Attempt {
+                path: "/hooks/%61cme".into(),
+                ..fresh.clone()
+            },
+            (StatusCode::OK, Some(Reason::Duplicate)),
+        ),
+        (
+            "an hour-old signed delivery with a fresh unsigned header",
+            Attempt::signed(SECRET, "msg_old", now - 3600, body).with(SENT_AT, &now.to_string()),
+            unauthorized(Reason::TimestampOutsideWindow),
+        ),
+        (
+            "a fresh signed delivery with a stale unsigned header",
+            Attempt::signed(SECRET, "msg_2", now, body).with(SENT_AT, &(now - 3600).to_string()),
+            unauthorized(Reason::TimestampOutsideWindow),
+        ),
+        (
+            "forged body",
+            Attempt {
+                body: Bytes::from_static(br#"{"type":"invoice.refunded"}"#),
+                ..Attempt::signed(SECRET, "msg_3", now, body)
+            },
+            unauthorized(Reason::SignatureMismatch),
+        ),
+        (
+            "wrong key",
+            Attempt::signed(WRONG_SECRET, "msg_4", now, body),
+            unauthorized(Reason::SignatureMismatch),
+        ),
+        (
+            "a foreign address",
+            Attempt::signed(SECRET, "msg_5", now, body).with("x-test-peer", "203.0.113.9"),
+            (StatusCode::FORBIDDEN, Some(Reason::IpNotAllowed)),
+        ),
+        (
+            "two different delivery ids",
+            Attempt::signed(SECRET, "msg_6", now, body).also("webhook-id", "msg_7"),
+            unauthorized(Reason::SignatureMalformed),
+        ),
+        (
+            "an identical repeated delivery id",
+            Attempt::signed(SECRET, "msg_8", now, body).also("webhook-id", "msg_8"),
+            ok,
+        ),
+        (
+            "a body over the limit",
+            Attempt::signed(SECRET, "msg_9", now, &vec![b'x'; BODY_LIMIT + 1]),
+            (StatusCode::PAYLOAD_TOO_LARGE, Some(Reason::PayloadTooLarge)),
+        ),
+        (
+            "a timestamp with a leading zero spliced in",
+            {
+                let mut attempt = Attempt::signed(SECRET, "msg_10", now, body);
+                let spliced = format!("0{now}");
+                attempt = attempt
+                    .with("webhook-timestamp", &spliced)
+                    .with(SENT_AT, &spliced);
+                attempt
+            },
+            unauthorized(Reason::TimestampMalformed),
+        ),
+    ]
+}
+
+#[tokio::test]
+async fn every_composition_gives_the_same_verdict() {
+    for window in [Window::Header, Window::Signed] {
+        let table = scenarios();
+        let steps: Vec<_> = table
+            .iter()
+            .map(|(name, attempt, _)| (*name, attempt.clone()))
+            .collect();
+        let verdicts = differential(window, &steps).await;
+        for ((name, _, expected), verdict) in table.iter().zip(verdicts) {
+            // The header scenarios only differ from the signed ones where
+            // the unsigned header is what is wrong.
+            let expected = match (window, *name) {
+                (Window::Signed, "a fresh signed delivery with a stale unsigned header") => {
+                    (StatusCode::OK, None)
+                }
+                _ => *expected,
+            };
+            assert_eq!(verdict, expected, "{name} ({window:?} window)");
+        }
+    }
+}
+
+/// The attacker's moves on a captured request.
+#[derive(Debug, Clone)]
+enum Mutation {
+    NewIdempotencyKey(u16),
+    NewSentAt(i64),
+    RepeatHeader(usize),
+    RepeatHeaderWith(usize, u8),
+    ReEncodePath(u8),
+    LeadingZeroTimestamp,
+    FlipBodyByte(usize, u8),
+    DropHeader(usize),
+    ForeignPeer(u8),
+    GarbageForwardedFor(Vec<u8>),
+    NonUtf8Header(Vec<u8>),
+    OtherId(u16),
+}
+
+fn mutation() -> impl Strategy<Value = Mutation> {
+    prop_oneof![
+        any::<u16>().prop_map(Mutation::NewIdempotencyKey),
+        (-7200i64..7200).prop_map(Mutation::NewSentAt),
+        (0usize..8).prop_map(Mutation::RepeatHeader),
+        ((0usize..8), any::<u8>()).prop_map(|(i, b)| Mutation::RepeatHeaderWith(i, b)),
+        any::<u8>().prop_map(Mutation::ReEncodePath),
+        Just(Mutation::LeadingZeroTimestamp),
+        ((0usize..64), 1u8..=255).prop_map(|(i, b)| Mutation::FlipBodyByte(i, b)),
+        (0usize..8).prop_map(Mutation::DropHeader),
+        any::<u8>().prop_map(Mutation::ForeignPeer),
+        proptest::collection::vec(any::<u8>(), 0..40).prop_map(Mutation::GarbageForwardedFor),
+        proptest::collection::vec(128u8..=255, 1..8).prop_map(Mutation::NonUtf8Header),
+        any::<u16>().prop_map(Mutation::OtherId),
+    ]
+}
+
+fn apply(mut attempt: Attempt, mutation: &Mutation) -> Attempt {
+    let pick = |attempt: &Attempt, i: usize| {
+        attempt
+            .headers
+            .get(i % attempt.headers.len().max(1))
+            .cloned()
+    };
+    match mutation {
+        Mutation::NewIdempotencyKey(n) => attempt.also("idempotency-key", &format!("k{n}")),
+        Mutation::NewSentAt(offset) => attempt.with(SENT_AT, &(unix_now() + offset).to_string()),
+        Mutation::RepeatHeader(i) => {
+            if let Some(copy) = pick(&attempt, *i) {
+                attempt.headers.push(copy);
+            }
+            attempt
+        }
+        Mutation::RepeatHeaderWith(i, byte) => {
+            if let Some((name, value)) = pick(&attempt, *i) {
+                let mut changed = value.as_bytes().to_vec();
+                changed.push(b'a' + byte % 26);
+                attempt
+                    .headers
+                    .push((name, HeaderValue::from_bytes(&changed).unwrap()));
+            }
+            attempt
+        }
+        Mutation::ReEncodePath(at) => {
+            let path = attempt.path.clone();
+            // Within the route parameter: the router answers other paths.
+            let prefix = "/hooks/".len();
+            let at = prefix + usize::from(*at) % (path.len() - prefix);
+            if path.as_bytes()[at].is_ascii_alphanumeric() {
+                attempt.path = format!(
+                    "{}%{:02X}{}",
+                    &path[..at],
+                    path.as_bytes()[at],
+                    &path[at + 1..]
+                );
+            }
+            attempt
+        }
+        Mutation::LeadingZeroTimestamp => {
+            let spliced = attempt
+                .headers
+                .iter()
+                .find(|(name, _)| name == "webhook-timestamp")
+                .map(|(_, value)| format!("0{}", value.to_str().unwrap()));
+            match spliced {
+                Some(spliced) => attempt.with("webhook-timestamp", &spliced),
+                None => attempt,
+            }
+        }
+        Mutation::FlipBodyByte(i, byte) => {
+            let mut body = attempt.body.to_vec();
+            if !body.is_empty() {
+                let at = i % body.len();
+                body[at] ^= byte;
+            }
+            attempt.body = body.into();
+            attempt
+        }
+        Mutation::DropHeader(i) => {
+            if !attempt.headers.is_empty() {
+                let at = i % attempt.headers.len();
+                attempt.headers.remove(at);
+            }
+            attempt
+        }
+        Mutation::ForeignPeer(n) => attempt.with("x-test-peer", &format!("198.51.100.{n}")),
+        Mutation::GarbageForwardedFor(bytes) => {
+            if let Ok(value) = HeaderValue::from_bytes(bytes) {
+                attempt
+                    .headers
+                    .push((HeaderName::from_static("x-forwarded-for"), value));
+            }
+            attempt
+        }
+        Mutation::NonUtf8Header(bytes) => {
+            let name = if bytes[0] % 2 == 0 {
+                "webhook-id"
+            } else {
+                "idempotency-key"
+            };
+            attempt.headers.push((
+                HeaderName::from_static(name),
+                HeaderValue::from_bytes(bytes).unwrap(),
+            ));
+            attempt
+        }
+        Mutation::OtherId(n) => attempt.with("webhook-id", &format!("msg_other_{n}")),
+    }
+}
+
+/// The deliveries the attacker captured: genuine fresh ones, genuine stale
+/// ones, and forgeries under a wrong key.
+#[derive(Debug, Clone)]
+struct Capture {
+    attempt: Attempt,
+    signed_run: Option<Run>,
+}
+
+fn captures() -> Vec<Capture> {
+    let now = unix_now();
+    let mut captures = Vec::new();
+    for n in 0..6 {
+        let body = format!(r#"{{"type":"invoice.paid","n":{n}}}"#);
+        let id = format!("msg_{n}");
+        captures.push(Capture {
+            attempt: Attempt::signed(SECRET, &id, now, body.as_bytes()),
+            signed_run: Some((id.clone(), now.to_string(), Bytes::from(body.clone()))),
+        });
+        captures.push(Capture {
+            attempt: Attempt::signed(SECRET, &format!("old_{n}"), now - 3600, body.as_bytes()),
+            signed_run: None,
+        });
+        captures.push(Capture {
+            attempt: Attempt::signed(WRONG_SECRET, &format!("forged_{n}"), now, body.as_bytes()),
+            signed_run: None,
+        });
+    }
+    captures
+}
+
+const DOCUMENTED: [u16; 7] = [200, 400, 401, 403, 409, 413, 503];
+
+fn iterations() -> u32 {
+    std::env::var("ADVERSARIAL_ITERATIONS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(5_000)
+}
+
+fn seed() -> [u8; 32] {
+    let seed: u64 = std::env::var("ADVERSARIAL_SEED")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0x005E_ED0F_F00D);
+    let mut bytes = [0u8; 32];
+    bytes[..8].copy_from_slice(&seed.to_le_bytes());
+    bytes
+}
+
+#[tokio::test]
+async fn seeded_fuzz_of_the_full_stack() {
+    let captures = captures();
+    let genuine: HashSet<Run> = captures
+        .iter()
+        .filter_map(|c| c.signed_run.clone())
+        .collect();
+    let mut runner = TestRunner::new_with_rng(
+        ProptestConfig::default(),
+        TestRng::from_seed(RngAlgorithm::ChaCha, &seed()),
+    );
+    let plan = (
+        0..captures.len(),
+        proptest::collection::vec(mutation(), 0..4),
+    );
+    for window in [Window::Header, Window::Signed] {
+        let receivers = receivers(window);
+        for _ in 0..iterations() {
+            let (which, mutations) = plan.new_tree(&mut runner).unwrap().current();
+            let attempt = mutations
+                .iter()
+                .fold(captures[which].attempt.clone(), apply);
+            agreed(&receivers, &attempt, &format!("{mutations:?}")).await;
+        }
+        for (composition, _, receiver) in &receivers {
+            let runs = receiver.runs.lock().unwrap();
+            let mut per_delivery: HashMap<&Run, usize> = HashMap::new();
+            for run in runs.iter() {
+                assert!(
+                    genuine.contains(run),
+                    "{composition:?} ran the handler on unsigned data: {run:?}"
+                );
+                *per_delivery.entry(run).or_default() += 1;
+            }
+            for (run, count) in per_delivery {
+                assert_eq!(count, 1, "{composition:?} ran {run:?} {count} times");
+            }
+        }
+    }
+}
+
+/// A secret in the form `name`'s provider shows it: text, base64 or
+/// `whsec_`.
+fn preset_secret(name: &str) -> &'static str {
+    [
+        "preset-secret-0123456789abcdef",
+        "cHJlc2V0LXNlY3JldC0wMTIzNDU2Nzg5YWJjZGVm",
+        SECRET,
+    ]
+    .into_iter()
+    .find(|secret| SignatureLayer::preset(name, secret).is_ok())
+    .unwrap_or_else(|| panic!("no secret form fits {name}"))
+}
+
+#[tokio::test]
+async fn every_preset_refuses_tampering_and_never_panics() {
+    let mut runner = TestRunner::new_with_rng(
+        ProptestConfig::default(),
+        TestRng::from_seed(RngAlgorithm::ChaCha, &seed()),
+    );
+    let per_preset = (iterations() / 10).max(100);
+    for name in schemes::NAMES {
+        let secret = preset_secret(name);
+        let layer = SignatureLayer::preset(name, secret).unwrap();
+        let service =
+            ServiceBuilder::new()
+                .layer(layer)
+                .service_fn(|_: Request<BufferedBody>| async {
+                    Ok::<_, Infallible>(Response::new(Full::new(Bytes::new())))
+                });
+        let body = br#"{"event":"created","id":"evt_1"}"#;
+        let url = "https://hooks.example.com/hooks/acme?x=1";
+        let signed: Vec<_> = Signer::preset(name, secret)
+            .unwrap()
+            .sign(&Outgoing::new(body, unix_now(), "msg_1").to_url(url))
+            .unwrap()
+            .into_iter()
+            .collect();
+        let genuine = Attempt {
+            path: "/hooks/acme?x=1".into(),
+            headers: signed
+                .into_iter()
+                .chain([
+                    header("host", "hooks.example.com"),
+                    header("content-type", "application/json"),
+                ])
+                .collect(),
+            body: Bytes::from_static(body),
+        };
+        let status_of = |attempt: &Attempt| {
+            let service = service.clone();
+            let request = attempt.build();
+            async move {
+                let response = service.oneshot(request).await.unwrap();
+                response.status()
+            }
+        };
+        assert_eq!(status_of(&genuine).await, StatusCode::OK, "{name}: genuine");
+        let strategy = proptest::collection::vec(mutation(), 1..4);
+        for _ in 0..per_preset {
+            let mutations = strategy.new_tree(&mut runner).unwrap().current();
+            let attempt = mutations.iter().fold(genuine.clone(), apply);
+            let status = status_of(&attempt).await;
+            assert!(
+                DOCUMENTED.contains(&status.as_u16()),
+                "{name}: undocumented {status} for {mutations:?}"
+            );
+            let tampered = attempt.body != genuine.body;
+            if tampered {
+                assert_ne!(status, StatusCode::OK, "{name}: accepted {mutations:?}");
+            }
+        }
+    }
+}
