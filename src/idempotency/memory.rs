@@ -93,7 +93,7 @@ const COMPLETED: u64 = 1 << 63;
 /// The keys of one shard, in the order they were reserved.
 struct Shard {
     /// Positions in `queue`, found by fingerprint: every live entry's, and
-    /// stale ones of entries that have left the front since the last sweep.
+    /// stale ones of entries that have left the front since the last rebuild.
     index: HashTable<u32>,
     /// Entries in reservation order, released ones left as [`VACANT`] until
     /// they reach the front or the shard is compacted.
@@ -350,8 +350,8 @@ impl Shard {
 
     /// Drop the front entry. Its index entry is left behind, stale: finding
     /// it would cost a cache miss on every eviction of a large store, while
-    /// the stale entries are dropped in one sequential sweep when the index
-    /// would otherwise grow (`purge_stale`).
+    /// the stale entries are dropped all at once when the index would
+    /// otherwise grow (`make_index_room`).
     fn pop_front(&mut self) {
         if self
             .queue
@@ -443,7 +443,7 @@ impl Shard {
 
 /// The index hash of the entry at `position`. Only live entries are ever
 /// rehashed (see `make_index_room`); a stale one would land in the first
-/// bucket, where nothing finds it, until the next sweep.
+/// bucket, where nothing finds it, until the next rebuild.
 fn hash_at(queue: &VecDeque<Slot>, head: u32, position: u32) -> u64 {
     queue
         .get(position.wrapping_sub(head) as usize)
