@@ -97,11 +97,9 @@ impl AuditCounters {
         // Tenant names come from requests, unknown tenants included: past
         // the bound, new ones share one bucket instead of growing the map.
         let key = (tenant, method);
-        if let Some(count) = counts.by_tenant_and_method.get_mut(&key) {
-            *count += 1;
-            return;
-        }
-        let key = if counts.by_tenant_and_method.len() < MAX_TENANT_ENTRIES {
+        let key = if counts.by_tenant_and_method.len() < MAX_TENANT_ENTRIES
+            || counts.by_tenant_and_method.contains_key(&key)
+        {
             key
         } else {
             (Arc::from(OTHER_TENANTS), method)
