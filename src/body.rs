@@ -39,6 +39,7 @@
 //! ```
 
 use std::convert::Infallible;
+use std::fmt;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
@@ -196,7 +197,7 @@ where
     B: Body,
     B::Error: Into<BoxError>,
 {
-    let (parts, bytes) = buffer_parts(request, limit).await?;
+    let (parts, bytes) = buffer_parts_for(request, limit, "body::buffer").await?;
     Ok(Request::from_parts(parts, BufferedBody::new(bytes)))
 }
 
@@ -210,39 +211,124 @@ where
     B: Body,
     B::Error: Into<BoxError>,
 {
+    // Its one caller outside this module is the idempotency layer.
+    buffer_parts_for(request, limit, "IdempotencyLayer::with_body_limit").await
+}
+
+/// [`buffer_parts`], naming in a refusal's detail what set `limit`
+/// (`origin`), so an operator reading the audit trail knows which knob to
+/// turn.
+pub(crate) async fn buffer_parts_for<B>(
+    request: Request<B>,
+    limit: usize,
+    origin: &str,
+) -> Result<(http::request::Parts, Bytes), Rejection>
+where
+    B: Body,
+    B::Error: Into<BoxError>,
+{
     let (mut parts, body) = request.into_parts();
     let bytes = match parts.extensions.get::<RawBody>() {
         Some(raw) => raw.0.clone(),
         None => {
-            if declared_length(&parts.headers).is_some_and(|len| len > limit as u64)
-                || body.size_hint().lower() > limit as u64
+            if let Some(declared) =
+                declared_length(&parts.headers).filter(|&len| len > limit as u64)
             {
-                return Err(Rejection::new(Reason::PayloadTooLarge));
+                return Err(too_large(
+                    format_args!("Content-Length {declared}"),
+                    limit,
+                    origin,
+                ));
             }
-            let bytes = collect(body, limit).await?;
+            let hinted = body.size_hint().lower();
+            if hinted > limit as u64 {
+                return Err(too_large(
+                    format_args!("body of {hinted} bytes"),
+                    limit,
+                    origin,
+                ));
+            }
+            let bytes = collect(body, limit, origin).await?;
             parts.extensions.insert(RawBody(bytes.clone()));
             bytes
         }
     };
     // A layer further in may have a tighter limit than the one that read it.
     if bytes.len() > limit {
-        return Err(Rejection::new(Reason::PayloadTooLarge));
+        return Err(too_large(
+            format_args!("body of {} bytes", bytes.len()),
+            limit,
+            origin,
+        ));
     }
     Ok((parts, bytes))
 }
 
-async fn collect<B>(body: B, limit: usize) -> Result<Bytes, Rejection>
+/// `payload_too_large`, with a detail naming the limit that fired and who
+/// set it. The client still sees only the status line.
+fn too_large(what: fmt::Arguments<'_>, limit: usize, origin: &str) -> Rejection {
+    let default = if limit == DEFAULT_BODY_LIMIT {
+        " (the default DEFAULT_BODY_LIMIT; raise it with `.body_limit(bytes)`)"
+    } else {
+        ""
+    };
+    Rejection::new(Reason::PayloadTooLarge).with_detail(format!(
+        "{what} over the {limit}-byte body limit of {origin}{default}"
+    ))
+}
+
+async fn collect<B>(body: B, limit: usize, origin: &str) -> Result<Bytes, Rejection>
 where
     B: Body,
     B::Error: Into<BoxError>,
 {
+    // The body's own errors are wrapped, so a `LengthLimitError` at the top
+    // is our `Limited`'s, and one inside is a limit further out.
+    let body = body.map_err(|error| Inner(error.into()));
     match Limited::new(body, limit).collect().await {
         Ok(collected) => Ok(collected.to_bytes()),
-        Err(error) if error.downcast_ref::<LengthLimitError>().is_some() => {
-            Err(Rejection::new(Reason::PayloadTooLarge))
+        Err(error) if error.is::<LengthLimitError>() => {
+            Err(too_large(format_args!("streamed body"), limit, origin))
+        }
+        // A limit further out fired (tower-http's `RequestBodyLimitLayer`,
+        // any `http_body_util::Limited`): the body we read was cut off by a
+        // `Limited` of its own, which axum's router wraps in its own error
+        // type.
+        Err(error) if caused_by_length_limit(&*error) => {
+            Err(Rejection::new(Reason::PayloadTooLarge).with_detail(
+                "body over the limit of an outer layer (http_body_util::LengthLimitError, \
+                 e.g. tower-http RequestBodyLimitLayer)",
+            ))
         }
         Err(_) => Err(Rejection::new(Reason::BodyReadFailed)),
     }
+}
+
+/// An error of the body being read, as opposed to our own limit's.
+#[derive(Debug)]
+struct Inner(BoxError);
+
+impl fmt::Display for Inner {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for Inner {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&*self.0)
+    }
+}
+
+/// The deepest `source()` chain followed. Real chains are a few links; the
+/// bound only guards against a cyclic `source()`.
+const MAX_SOURCE_DEPTH: usize = 32;
+
+/// Whether `error` or any of its sources is a [`LengthLimitError`].
+fn caused_by_length_limit(error: &(dyn std::error::Error + 'static)) -> bool {
+    std::iter::successors(Some(error), |error| error.source())
+        .take(MAX_SOURCE_DEPTH)
+        .any(|error| error.is::<LengthLimitError>())
 }
 
 /// The `Content-Length` the client declared, if it is one clean number.

@@ -60,6 +60,7 @@ trait AnyCheck: Send + Sync + 'static {
         context: &WebhookContext,
     ) -> Result<(), Rejection>;
     fn body_limit(&self) -> Option<usize>;
+    fn body_limit_origin(&self) -> &'static str;
 }
 
 struct Head<C>(Arc<C>);
@@ -82,6 +83,10 @@ impl<C: RequestCheck> AnyCheck for Head<C> {
 
     fn body_limit(&self) -> Option<usize> {
         None
+    }
+
+    fn body_limit_origin(&self) -> &'static str {
+        ""
     }
 }
 
@@ -108,6 +113,10 @@ impl<C: BodyCheck> AnyCheck for Body<C> {
 
     fn body_limit(&self) -> Option<usize> {
         Some(self.0.body_limit())
+    }
+
+    fn body_limit_origin(&self) -> &'static str {
+        self.0.body_limit_origin()
     }
 }
 
@@ -193,6 +202,17 @@ impl BodyCheck for CheckChain {
                 .min()
                 .unwrap_or(DEFAULT_BODY_LIMIT)
         })
+    }
+
+    fn body_limit_origin(&self) -> &'static str {
+        if self.body_limit.is_some() {
+            return "WebhookStack::body_limit (CheckChain::with_body_limit)";
+        }
+        self.checks
+            .iter()
+            .filter_map(|check| Some((check.body_limit()?, check.body_limit_origin())))
+            .min_by_key(|(limit, _)| *limit)
+            .map_or("the default body limit", |(_, origin)| origin)
     }
 
     fn check_head(

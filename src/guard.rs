@@ -57,7 +57,7 @@ use pin_project_lite::pin_project;
 use tower_layer::Layer;
 use tower_service::Service;
 
-use crate::body::{buffer_parts, BoxError, BufferedBody, ResponseBody, DEFAULT_BODY_LIMIT};
+use crate::body::{buffer_parts_for, BoxError, BufferedBody, ResponseBody, DEFAULT_BODY_LIMIT};
 use crate::context::WebhookContext;
 use crate::rejection::{is_grpc, Rejection};
 
@@ -76,6 +76,16 @@ pub trait BodyCheck: Send + Sync + 'static {
     /// The most bytes this check will read. Default: 1 MiB.
     fn body_limit(&self) -> usize {
         DEFAULT_BODY_LIMIT
+    }
+
+    /// Who set [`body_limit`](Self::body_limit), named in the detail of a
+    /// `payload_too_large` refusal so the operator knows which setting to
+    /// change. Default: the check's type name.
+    fn body_limit_origin(&self) -> &'static str {
+        let name = std::any::type_name::<Self>();
+        // `path::to::Check<path::to::Param>` reads as `Check`.
+        let base = name.split('<').next().unwrap_or(name);
+        base.rsplit("::").next().unwrap_or(base)
     }
 
     /// Checks that need no body; they run before the body is read.
@@ -266,7 +276,9 @@ where
         let checked_context = context.clone();
         let prepare: Preparation<_> = Box::pin(async move {
             let limit = check.body_limit();
-            let (mut parts, bytes) = buffer_parts(Request::from_parts(parts, body), limit).await?;
+            let origin = check.body_limit_origin();
+            let (mut parts, bytes) =
+                buffer_parts_for(Request::from_parts(parts, body), limit, origin).await?;
             check.check_body(pending, &mut parts, &bytes, &checked_context)?;
             Ok(Request::from_parts(parts, BufferedBody::new(bytes)))
         });
@@ -398,6 +410,10 @@ impl BodyCheck for BodyLimit {
 
     fn body_limit(&self) -> usize {
         self.limit
+    }
+
+    fn body_limit_origin(&self) -> &'static str {
+        "BufferBodyLayer::new"
     }
 
     fn check_head(&self, _: &mut Parts, _: &WebhookContext) -> Result<(), Rejection> {

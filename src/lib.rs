@@ -48,6 +48,22 @@
 //! # Ok(())
 //! # }
 //! ```
+//!
+//! # gRPC and streaming RPCs
+//!
+//! The layers work in front of a tonic server (`Server::builder().layer(...)`;
+//! `examples/tonic_receiver.rs`), and refuse gRPC calls with a gRPC status
+//! (`UNAUTHENTICATED`, `PERMISSION_DENIED`, ...). Which layers suit which
+//! RPCs follows from what they read:
+//!
+//! * the IP filter and the token layer read only the request head: any RPC,
+//!   streaming ones included;
+//! * the signature layer, a replay layer reading a body field,
+//!   [`body::BufferBodyLayer`], the idempotency layer keyed on the body, and a
+//!   [`WebhookStack`] holding any of them buffer the *whole* request stream,
+//!   under the body limit, before the service sees a message: unary and
+//!   server-streaming calls only; a client-streaming or bidirectional call
+//!   would stall until the client closes its stream.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
@@ -59,9 +75,13 @@ mod ext;
 #[cfg(feature = "axum")]
 pub mod extract;
 pub mod guard;
+mod invalid_setting;
 mod path;
+pub mod policy;
 pub mod rejection;
 pub mod secret;
+#[cfg(feature = "test-util")]
+pub mod test_util;
 
 pub mod audit;
 pub mod idempotency;
@@ -76,6 +96,12 @@ pub use context::{
     AuthMethod, Authentication, SignedDelivery, Timestamp, Verification, WebhookContext,
 };
 pub use ext::ServiceBuilderExt;
+pub use invalid_setting::{header_name, InvalidSetting};
 pub use rejection::{Reason, Rejection};
 pub use secret::Secret;
 pub use stack::{StackError, WebhookLayer, WebhookStack};
+
+// Every Rust snippet of the README compiles and runs as a doc test.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -26,6 +26,7 @@
 //! ```
 
 use std::fmt;
+use std::sync::Arc;
 
 use bytes::Bytes;
 use http::{header, HeaderMap, HeaderName, HeaderValue, Response, StatusCode};
@@ -112,13 +113,30 @@ impl fmt::Display for Reason {
     }
 }
 
-/// A refusal: a [`Reason`], the status to answer with, and any headers the
-/// client needs (`WWW-Authenticate`, `Retry-After`).
+/// A refusal: a [`Reason`], the status to answer with, any headers the
+/// client needs (`WWW-Authenticate`, `Retry-After`), and a detail for the
+/// operator (never sent to the client).
+///
+/// The response of every rejection carries the [`Reason`] and the
+/// `Rejection` itself in its extensions, so a test (or an outer layer) reads
+/// why a request was refused with [`Rejection::of`]:
+///
+/// ```
+/// use tower_webhook::{Reason, Rejection};
+///
+/// let response = Rejection::new(Reason::PayloadTooLarge)
+///     .with_detail("body over the 65536-byte limit")
+///     .into_response::<http_body_util::Empty<bytes::Bytes>>(false);
+/// let rejection = Rejection::of(&response).unwrap();
+/// assert_eq!(rejection.reason(), Reason::PayloadTooLarge);
+/// assert_eq!(rejection.detail(), Some("body over the 65536-byte limit"));
+/// ```
 #[derive(Debug, Clone)]
 pub struct Rejection {
     reason: Reason,
     status: StatusCode,
     headers: HeaderMap,
+    detail: Option<Arc<str>>,
 }
 
 impl Rejection {
@@ -128,7 +146,28 @@ impl Rejection {
             reason,
             status: reason.default_status(),
             headers: HeaderMap::new(),
+            detail: None,
         }
+    }
+
+    /// Say, for the audit trail, what exactly fired (e.g. which body limit,
+    /// in bytes, and who set it). Never sent to the client; must not quote
+    /// a secret.
+    pub fn with_detail(mut self, detail: impl Into<Arc<str>>) -> Self {
+        self.detail = Some(detail.into());
+        self
+    }
+
+    /// The detail for the audit trail, if the layer gave one.
+    pub fn detail(&self) -> Option<&str> {
+        self.detail.as_deref()
+    }
+
+    /// The rejection a tower-webhook layer answered `response` with, if it
+    /// did (read from the response extensions). Its headers are the
+    /// response's.
+    pub fn of<B>(response: &Response<B>) -> Option<&Rejection> {
+        response.extensions().get::<Rejection>()
     }
 
     /// Answer with `status` instead of the reason's default.
@@ -161,8 +200,9 @@ impl Rejection {
     /// Build the response. With `grpc` set, a gRPC trailers-only response
     /// carrying the matching `grpc-status`.
     ///
-    /// The [`Reason`] is stored in the response extensions.
-    pub fn into_response<B>(self, grpc: bool) -> Response<ResponseBody<B>> {
+    /// The [`Reason`] and the rejection (see [`Rejection::of`]) are stored
+    /// in the response extensions.
+    pub fn into_response<B>(mut self, grpc: bool) -> Response<ResponseBody<B>> {
         let text = self.status.canonical_reason().unwrap_or("Rejected");
         let mut response = if grpc {
             let mut response = Response::new(ResponseBody::empty());
@@ -190,8 +230,11 @@ impl Rejection {
             );
             response
         };
-        response.headers_mut().extend(self.headers);
+        response
+            .headers_mut()
+            .extend(std::mem::take(&mut self.headers));
         response.extensions_mut().insert(self.reason);
+        response.extensions_mut().insert(self);
         response
     }
 }

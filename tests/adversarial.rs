@@ -159,8 +159,12 @@ impl Receiver {
             let record = Arc::clone(&record);
             move |event: &AuditEvent| record.lock().unwrap().push(event.reason)
         });
-        let audit =
-            audit.on_reject(move |event: &AuditEvent| record.lock().unwrap().push(event.reason));
+        let audit = audit
+            .on_duplicate({
+                let record = Arc::clone(&record);
+                move |event: &AuditEvent| record.lock().unwrap().push(event.reason)
+            })
+            .on_reject(move |event: &AuditEvent| record.lock().unwrap().push(event.reason));
         let ip = IpFilterLayer::new()
             .allow("127.0.0.1, ::1")
             .unwrap()

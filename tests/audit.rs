@@ -285,10 +285,10 @@ async fn every_rejection_reason_gets_an_event_with_its_status_and_no_secret() {
         assert_eq!(event.status, *status, "case {index} {route}");
         assert_eq!(event.path, *route);
         assert_eq!(event.method, "POST");
-        let outcome = if reason.is_some() {
-            Outcome::Rejected
-        } else {
-            Outcome::Accepted
+        let outcome = match reason {
+            Some(Reason::Duplicate) => Outcome::Duplicate,
+            Some(_) => Outcome::Rejected,
+            None => Outcome::Accepted,
         };
         assert_eq!(event.outcome, outcome, "case {index} {route}");
         assert_eq!(event.event, outcome.event_name());

@@ -247,3 +247,23 @@ fn usage_errors_exit_with_2_and_the_usage() {
         assert!(text.contains(usage), "{args:?}: {text}");
     }
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(48))]
+
+    /// Whatever arrives, `verify` answers with a status, never a panic (101).
+    #[test]
+    fn verify_never_panics_on_received_headers(
+        scheme in proptest::sample::select(vec!["github", "stripe", "standard", "slack", "twilio", "mailgun", "discord", "sendgrid"]),
+        lines in proptest::collection::vec("[ -~]{0,40}", 0..4),
+        body in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..64),
+    ) {
+        let mut args = vec!["verify", "--scheme", scheme, "--secret", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"];
+        for line in &lines {
+            args.extend(["-H", line.as_str()]);
+        }
+        let output = run(&args, &body);
+        let code = output.status.code();
+        proptest::prop_assert!(matches!(code, Some(1 | 2)), "{code:?}: {}", stderr(&output));
+    }
+}

@@ -28,6 +28,9 @@ pub struct AuditCounts {
     /// Requests a layer answered, or the inner service failed (those are
     /// also in [`service_errors`](Self::service_errors)).
     pub rejected: u64,
+    /// Deliveries already handled, acknowledged without running the handler
+    /// (also in [`by_reason`](Self::by_reason) as `duplicate`).
+    pub duplicates: u64,
     /// Requests the inner service answered with `Err` instead of a response.
     pub service_errors: u64,
     /// Events a sink panicked on (the request and the other sinks were not
@@ -87,6 +90,7 @@ impl AuditCounters {
         match event.outcome {
             Outcome::Accepted => counts.accepted += 1,
             Outcome::Rejected => counts.rejected += 1,
+            Outcome::Duplicate => counts.duplicates += 1,
         }
         if event.service_error {
             counts.service_errors += 1;

@@ -2,41 +2,87 @@
 
 use std::net::IpAddr;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
+use serde::ser::SerializeMap;
 use serde::Serialize;
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
 
 use crate::context::Verification;
 use crate::rejection::Reason;
 
-/// Whether the handler ran.
+/// What became of the request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Outcome {
     /// Every layer let the request through: the handler ran
     /// (`webhook.accepted`).
     Accepted,
-    /// A layer answered instead of the handler (`webhook.rejected`),
-    /// including a duplicate acknowledged with `200`, or the inner service
-    /// failed with an error instead of answering
+    /// A layer answered instead of the handler (`webhook.rejected`), or the
+    /// inner service failed with an error instead of answering
     /// ([`AuditEvent::service_error`]).
     Rejected,
+    /// A delivery already handled, acknowledged (`200`) without running the
+    /// handler again (`webhook.duplicate`): the sender retried, nothing is
+    /// wrong.
+    Duplicate,
 }
 
 impl Outcome {
-    /// The event name: `webhook.accepted` or `webhook.rejected`.
+    /// The event name: `webhook.accepted`, `webhook.rejected` or
+    /// `webhook.duplicate` (see [`EventNames`] for the other spelling).
     pub const fn event_name(self) -> &'static str {
-        match self {
-            Outcome::Accepted => "webhook.accepted",
-            Outcome::Rejected => "webhook.rejected",
-        }
+        EventNames::Current.name(self)
     }
 
-    /// `accepted` or `rejected`.
+    /// `accepted`, `rejected` or `duplicate`.
     pub const fn as_str(self) -> &'static str {
         match self {
             Outcome::Accepted => "accepted",
             Outcome::Rejected => "rejected",
+            Outcome::Duplicate => "duplicate",
+        }
+    }
+}
+
+/// How events and their authentication field are named.
+///
+/// `Current` is this crate's: `webhook.accepted` / `webhook.rejected` /
+/// `webhook.duplicate` with an `auth_method` field. `Seed` is the spelling of
+/// the receiver this crate grew from, for dashboards and alerts that already
+/// match on it: `webhook.triggered` (the handler ran) / `webhook.rejected`
+/// (with `reason`) / `webhook.duplicate`, and the authentication method in a
+/// field called `auth`. Choose with
+/// [`AuditLayer::event_names`](super::AuditLayer::event_names).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum EventNames {
+    /// `webhook.accepted`, `auth_method`.
+    #[default]
+    Current,
+    /// `webhook.triggered`, `auth`.
+    Seed,
+}
+
+impl EventNames {
+    /// The event name of `outcome` in this spelling.
+    pub const fn name(self, outcome: Outcome) -> &'static str {
+        match (self, outcome) {
+            (EventNames::Current, Outcome::Accepted) => "webhook.accepted",
+            (EventNames::Seed, Outcome::Accepted) => "webhook.triggered",
+            (_, Outcome::Rejected) => "webhook.rejected",
+            (_, Outcome::Duplicate) => "webhook.duplicate",
+        }
+    }
+
+    /// The name of the authentication-method field: `auth_method` or
+    /// `auth`.
+    pub const fn auth_field(self) -> &'static str {
+        match self {
+            EventNames::Current => "auth_method",
+            EventNames::Seed => "auth",
         }
     }
 }
@@ -44,18 +90,40 @@ impl Outcome {
 /// One request as the audit trail keeps it. It holds no secret, token or
 /// signature value, and the path without its query and with its token
 /// segments redacted (URL tokens live there).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+///
+/// As JSON ([`to_json`](Self::to_json)) the fields keep these names, except
+/// `auth_method`, which is `auth` under [`EventNames::Seed`].
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct AuditEvent {
-    /// `webhook.accepted` or `webhook.rejected`.
+    /// The event name: `webhook.accepted`, `webhook.rejected` or
+    /// `webhook.duplicate` ([`EventNames`] has the other spelling).
     pub event: &'static str,
-    /// Whether the handler ran.
+    /// When the request reached the audit layer, RFC 3339 in UTC
+    /// (`2026-12-01T13:34:15.123Z`).
+    pub timestamp: String,
+    /// The request id from the `x-request-id` header (as tower-http's
+    /// `SetRequestIdLayer` sets it) when present — on the request, or else
+    /// on the response (`PropagateRequestIdLayer`, when the id is set
+    /// inside the audit layer): at most
+    /// [`MAX_REQUEST_ID_LEN`] bytes, anything but visible ASCII replaced
+    /// by `_`.
+    pub request_id: Option<Arc<str>>,
+    /// What became of the request.
     pub outcome: Outcome,
-    /// Why a layer refused, as its stable name.
-    #[serde(serialize_with = "reason_name")]
+    /// Why a layer refused, as its stable name (`duplicate` for a
+    /// duplicate).
     pub reason: Option<Reason>,
-    /// The response status sent.
+    /// What exactly fired, when the layer said (e.g. which body limit, in
+    /// bytes, and which setting set it). Never sent to the client.
+    pub detail: Option<Arc<str>>,
+    /// The response status sent. A gRPC request is answered with HTTP 200
+    /// even when refused: its code is in [`grpc_status`](Self::grpc_status).
     pub status: u16,
+    /// The `grpc-status` of a gRPC response that carries it in its head (a
+    /// refusal is a trailers-only response): `7` `PERMISSION_DENIED`, `16`
+    /// `UNAUTHENTICATED`, ...
+    pub grpc_status: Option<u16>,
     /// How the sender authenticated (`signature`, `token (legacy)`, ...).
     pub auth_method: Option<&'static str>,
     /// The id of the key or token that matched.
@@ -86,12 +154,54 @@ pub struct AuditEvent {
     /// [`CANCELLED_STATUS`](super::CANCELLED_STATUS) (499), and the outcome
     /// says whether a layer had refused it or it had reached the handler.
     pub cancelled: bool,
+    /// The spelling of the event and field names.
+    pub names: EventNames,
 }
 
-fn reason_name<S: serde::Serializer>(reason: &Option<Reason>, s: S) -> Result<S::Ok, S::Error> {
-    match reason {
-        Some(reason) => s.serialize_some(reason.as_str()),
-        None => s.serialize_none(),
+/// The longest request id an event keeps, in bytes; longer ones are cut.
+pub const MAX_REQUEST_ID_LEN: usize = 128;
+
+/// The request id as the audit trail keeps it: bounded, and only visible
+/// ASCII, so a hostile header cannot forge log lines or grow the record.
+pub(crate) fn sanitise_request_id(value: &[u8]) -> Option<Arc<str>> {
+    let id: String = value
+        .iter()
+        .take(MAX_REQUEST_ID_LEN)
+        .map(|&b| if b.is_ascii_graphic() { b as char } else { '_' })
+        .collect();
+    (!id.is_empty()).then(|| Arc::from(id))
+}
+
+/// `at` as RFC 3339 in UTC, to the millisecond.
+pub(crate) fn rfc3339(at: SystemTime) -> String {
+    let at = OffsetDateTime::from(at);
+    let at = at.replace_millisecond(at.millisecond()).unwrap_or(at);
+    at.format(&Rfc3339).unwrap_or_default()
+}
+
+impl Serialize for AuditEvent {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(20))?;
+        m.serialize_entry("event", self.event)?;
+        m.serialize_entry("timestamp", &self.timestamp)?;
+        m.serialize_entry("request_id", &self.request_id)?;
+        m.serialize_entry("outcome", &self.outcome)?;
+        m.serialize_entry("reason", &self.reason.map(Reason::as_str))?;
+        m.serialize_entry("detail", &self.detail)?;
+        m.serialize_entry("status", &self.status)?;
+        m.serialize_entry("grpc_status", &self.grpc_status)?;
+        m.serialize_entry(self.names.auth_field(), &self.auth_method)?;
+        m.serialize_entry("key_id", &self.key_id)?;
+        m.serialize_entry("scheme", &self.scheme)?;
+        m.serialize_entry("tenant", &self.tenant)?;
+        m.serialize_entry("client_ip", &self.client_ip)?;
+        m.serialize_entry("idempotency_key", &self.idempotency_key)?;
+        m.serialize_entry("method", &self.method)?;
+        m.serialize_entry("path", &self.path)?;
+        m.serialize_entry("latency_us", &self.latency_us)?;
+        m.serialize_entry("service_error", &self.service_error)?;
+        m.serialize_entry("cancelled", &self.cancelled)?;
+        m.end()
     }
 }
 
@@ -106,10 +216,11 @@ impl AuditEvent {
         service_error: bool,
         cancelled: bool,
     ) -> Self {
-        let outcome = if verification.rejection.is_some() || service_error {
-            Outcome::Rejected
-        } else {
-            Outcome::Accepted
+        let outcome = match verification.rejection {
+            _ if service_error => Outcome::Rejected,
+            Some(Reason::Duplicate) => Outcome::Duplicate,
+            Some(_) => Outcome::Rejected,
+            None => Outcome::Accepted,
         };
         let (auth_method, key_id, scheme) = match verification.authentication {
             Some(auth) => (Some(auth.method.as_str()), auth.key_id, auth.scheme),
@@ -117,9 +228,13 @@ impl AuditEvent {
         };
         Self {
             event: outcome.event_name(),
+            timestamp: String::new(),
+            request_id: None,
             outcome,
             reason: verification.rejection,
+            detail: None,
             status,
+            grpc_status: None,
             auth_method,
             key_id,
             scheme,
@@ -131,6 +246,7 @@ impl AuditEvent {
             latency_us: u64::try_from(latency.as_micros()).unwrap_or(u64::MAX),
             service_error,
             cancelled,
+            names: EventNames::Current,
         }
     }
 
@@ -138,5 +254,39 @@ impl AuditEvent {
     pub fn to_json(&self) -> String {
         // Only strings, numbers and options of them: serialisation cannot fail.
         serde_json::to_string(self).unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn a_request_id_is_bounded_visible_ascii(value in proptest::collection::vec(any::<u8>(), 0..400)) {
+            match sanitise_request_id(&value) {
+                None => prop_assert!(value.is_empty()),
+                Some(id) => {
+                    prop_assert_eq!(id.len(), value.len().min(MAX_REQUEST_ID_LEN));
+                    prop_assert!(id.bytes().all(|b| b.is_ascii_graphic()));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_clean_request_id_is_kept_verbatim() {
+        assert_eq!(sanitise_request_id(b"7f1c-42").as_deref(), Some("7f1c-42"));
+    }
+
+    #[test]
+    fn timestamps_are_rfc3339_utc_to_the_millisecond() {
+        let at = epoch_plus_millis(1_764_596_055_123);
+        assert_eq!(rfc3339(at), "2025-12-01T13:34:15.123Z");
+    }
+
+    fn epoch_plus_millis(millis: u64) -> SystemTime {
+        std::time::UNIX_EPOCH + Duration::from_millis(millis) + Duration::from_nanos(456)
     }
 }

@@ -6,19 +6,19 @@ use std::panic::{self, AssertUnwindSafe};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::Instant;
+use std::time::{Instant, SystemTime};
 
-use http::{Method, Request, Response};
+use http::{HeaderName, Method, Request, Response};
 use pin_project_lite::pin_project;
 use tower_layer::Layer;
 use tower_service::Service;
 
 use super::counters::AuditCounters;
-use super::event::{AuditEvent, Outcome};
+use super::event::{rfc3339, sanitise_request_id, AuditEvent, EventNames, Outcome};
 use super::redact::{redact, PathSecrets, SecretSegment};
 use super::sink::{AuditSink, OnOutcome, TracingSink};
 use crate::context::WebhookContext;
-use crate::rejection::Reason;
+use crate::rejection::{Reason, Rejection};
 
 /// Records one [`AuditEvent`] per request, accepted or rejected, with what
 /// every inner layer decided. Place it outermost; see the
@@ -33,6 +33,7 @@ pub struct AuditLayer {
 pub(crate) struct AuditConfig {
     sinks: Vec<Arc<dyn AuditSink>>,
     counters: AuditCounters,
+    names: EventNames,
     secret_segments: Vec<SecretSegment>,
 }
 
@@ -77,6 +78,7 @@ impl AuditLayer {
             config: Arc::new(AuditConfig {
                 sinks: Vec::new(),
                 counters: AuditCounters::new(),
+                names: EventNames::Current,
                 secret_segments: Vec::new(),
             }),
         }
@@ -95,12 +97,36 @@ impl AuditLayer {
         })
     }
 
-    /// Call `callback` for each rejected request.
+    /// Call `callback` for each rejected request (not for duplicates: see
+    /// [`on_duplicate`](Self::on_duplicate)).
     pub fn on_reject(self, callback: impl Fn(&AuditEvent) + Send + Sync + 'static) -> Self {
         self.sink(OnOutcome {
             outcome: Outcome::Rejected,
             callback,
         })
+    }
+
+    /// Call `callback` for each delivery acknowledged as a duplicate
+    /// without running the handler.
+    pub fn on_duplicate(self, callback: impl Fn(&AuditEvent) + Send + Sync + 'static) -> Self {
+        self.sink(OnOutcome {
+            outcome: Outcome::Duplicate,
+            callback,
+        })
+    }
+
+    /// Name events and fields in `names`' spelling: [`EventNames::Seed`]
+    /// gives `webhook.triggered` / `webhook.rejected` with `auth` and
+    /// `reason`, for dashboards built on the receiver this crate grew from.
+    ///
+    /// ```
+    /// use tower_webhook::audit::{AuditLayer, EventNames};
+    ///
+    /// let audit = AuditLayer::new().event_names(EventNames::Seed);
+    /// # let _ = audit;
+    /// ```
+    pub fn event_names(self, names: EventNames) -> Self {
+        self.edit(|config| config.names = names)
     }
 
     /// Record path segment `index` (0-based: in `/hooks/<token>`, 1) as
@@ -187,7 +213,12 @@ where
                 context: WebhookContext::of(&mut request),
                 method: request.method().clone(),
                 path: request.uri().path().to_owned(),
+                request_id: request
+                    .headers()
+                    .get(X_REQUEST_ID)
+                    .and_then(|id| sanitise_request_id(id.as_bytes())),
                 secrets,
+                at: SystemTime::now(),
                 start: Instant::now(),
             }
         });
@@ -204,8 +235,42 @@ struct Record {
     context: WebhookContext,
     method: Method,
     path: String,
+    request_id: Option<Arc<str>>,
     secrets: PathSecrets,
+    at: SystemTime,
     start: Instant,
+}
+
+/// The header tower-http's `SetRequestIdLayer` writes.
+const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// What the response head says beyond its status.
+#[derive(Default)]
+struct Answer {
+    reason: Option<Reason>,
+    detail: Option<Arc<str>>,
+    grpc_status: Option<u16>,
+    request_id: Option<Arc<str>>,
+}
+
+impl Answer {
+    fn of<B>(response: &Response<B>) -> Self {
+        let rejection = Rejection::of(response);
+        Self {
+            reason: response.extensions().get::<Reason>().copied(),
+            detail: rejection.and_then(|r| r.detail()).map(Arc::from),
+            grpc_status: response
+                .headers()
+                .get("grpc-status")
+                .and_then(|code| code.to_str().ok()?.parse().ok()),
+            // A `SetRequestIdLayer` inside this one numbered the request
+            // after we saw it; `PropagateRequestIdLayer` returns the id.
+            request_id: response
+                .headers()
+                .get(X_REQUEST_ID)
+                .and_then(|id| sanitise_request_id(id.as_bytes())),
+        }
+    }
 }
 
 /// What became of the request, for the event.
@@ -217,10 +282,10 @@ enum Ending {
 }
 
 impl Record {
-    fn emit(self, status: u16, reason: Option<Reason>, ending: Ending) {
+    fn emit(self, status: u16, answer: Answer, ending: Ending) {
         let mut verification = self.context.snapshot();
         // A layer that answered without the context still tags its answer.
-        verification.rejection = verification.rejection.or(reason);
+        verification.rejection = verification.rejection.or(answer.reason);
         let mut secret = self.secrets.marked();
         secret.extend(
             self.config
@@ -229,7 +294,7 @@ impl Record {
                 .filter_map(|segment| segment.index(&self.path)),
         );
         let path = redact(&self.path, &secret);
-        let event = AuditEvent::new(
+        let mut event = AuditEvent::new(
             verification,
             status,
             &self.method,
@@ -238,6 +303,12 @@ impl Record {
             matches!(ending, Ending::Failed),
             matches!(ending, Ending::Cancelled),
         );
+        event.names = self.config.names;
+        event.event = self.config.names.name(event.outcome);
+        event.timestamp = rfc3339(self.at);
+        event.request_id = self.request_id.or(answer.request_id);
+        event.detail = answer.detail;
+        event.grpc_status = answer.grpc_status;
         self.config.emit(&event);
     }
 }
@@ -255,7 +326,7 @@ pin_project! {
             // Dropped before the response: the client went away (or a
             // timeout fired). The request still gets its event.
             if let Some(record) = this.project().record.take() {
-                record.emit(CANCELLED_STATUS, None, Ending::Cancelled);
+                record.emit(CANCELLED_STATUS, Answer::default(), Ending::Cancelled);
             }
         }
     }
@@ -278,10 +349,10 @@ where
             match &output {
                 Ok(response) => record.emit(
                     response.status().as_u16(),
-                    response.extensions().get::<Reason>().copied(),
+                    Answer::of(response),
                     Ending::Answered,
                 ),
-                Err(_) => record.emit(500, None, Ending::Failed),
+                Err(_) => record.emit(500, Answer::default(), Ending::Failed),
             }
         }
         Poll::Ready(output)

@@ -4,11 +4,16 @@
 //! [`WebhookContext`](crate::WebhookContext), lets the inner layers fill
 //! it, and when the response comes back records an [`AuditEvent`]:
 //! `webhook.accepted` when the handler ran, `webhook.rejected` when a layer
-//! answered instead (a duplicate acknowledged with `200` included), with the
-//! reason's stable name, the status, the authentication method, key id and
-//! scheme, the tenant, client IP, idempotency key, method, path (never the
-//! query; a path segment holding a token reads `<redacted>`) and latency.
-//! Events never hold a secret, token or signature.
+//! answered instead, `webhook.duplicate` when a delivery already handled was
+//! acknowledged with `200`, with an RFC 3339 timestamp, the request id
+//! (tower-http's `x-request-id`, when present), the reason's stable name and
+//! its detail (e.g. which body limit fired), the status (and the
+//! `grpc-status` of a refused gRPC call, answered with HTTP 200), the
+//! authentication method, key id and scheme, the tenant, client IP,
+//! idempotency key, method, path (never the query; a path segment holding a
+//! token reads `<redacted>`) and latency. Events never hold a secret, token
+//! or signature. [`EventNames::Seed`] names them `webhook.triggered` /
+//! `webhook.rejected` with `auth` and `reason` instead.
 //! When the inner service fails with `Err` instead of answering, the event
 //! is `webhook.rejected` with [`service_error`](AuditEvent::service_error)
 //! set and status 500; the error itself is not recorded.
@@ -73,7 +78,7 @@ mod sensitive;
 mod sink;
 
 pub use counters::{AuditCounters, AuditCounts, MAX_TENANT_ENTRIES, OTHER_TENANTS};
-pub use event::{AuditEvent, Outcome};
+pub use event::{AuditEvent, EventNames, Outcome, MAX_REQUEST_ID_LEN};
 pub(crate) use layer::AuditConfig;
 pub use layer::{Audit, AuditLayer, ResponseFuture, CANCELLED_STATUS};
 pub use redact::{PathSecrets, REDACTED_SEGMENT};

@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
 use std::sync::Arc;
 
-use super::event::{AuditEvent, Outcome};
+use super::event::{AuditEvent, EventNames, Outcome};
 
 /// Receives every audit event, on the request's task: it must not block.
 /// A sink that panics loses that event and is counted in
@@ -28,21 +28,28 @@ where
 }
 
 /// Emits each event through [`tracing`] with target `tower_webhook::audit`:
-/// accepted ones at `INFO`, rejected ones at `WARN`, one structured field
-/// per event field.
+/// accepted ones and duplicates at `INFO`, rejected ones at `WARN`, one
+/// structured field per event field (the authentication method as `auth`
+/// under [`EventNames::Seed`](super::EventNames::Seed)).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct TracingSink;
 
 impl AuditSink for TracingSink {
     fn record(&self, e: &AuditEvent) {
+        // tracing's field names are fixed at compile time: one arm per
+        // spelling of the authentication field and per level.
         macro_rules! emit {
-            ($level:ident) => {
+            ($level:ident, $auth:ident) => {
                 tracing::$level!(
                     target: "tower_webhook::audit",
+                    timestamp = %e.timestamp,
+                    request_id = e.request_id.as_deref(),
                     outcome = e.outcome.as_str(),
                     reason = e.reason.map(|r| r.as_str()),
+                    detail = e.detail.as_deref(),
                     status = e.status,
-                    auth_method = e.auth_method,
+                    grpc_status = e.grpc_status,
+                    $auth = e.auth_method,
                     key_id = e.key_id.as_deref(),
                     scheme = e.scheme.as_deref(),
                     tenant = e.tenant.as_deref(),
@@ -58,9 +65,12 @@ impl AuditSink for TracingSink {
                 )
             };
         }
-        match e.outcome {
-            Outcome::Accepted => emit!(info),
-            Outcome::Rejected => emit!(warn),
+        let seed = e.names == EventNames::Seed;
+        match (e.outcome, seed) {
+            (Outcome::Rejected, false) => emit!(warn, auth_method),
+            (Outcome::Rejected, true) => emit!(warn, auth),
+            (_, false) => emit!(info, auth_method),
+            (_, true) => emit!(info, auth),
         }
     }
 }

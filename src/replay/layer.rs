@@ -151,6 +151,10 @@ impl BodyCheck for ReplayCheck {
         self.body_limit
     }
 
+    fn body_limit_origin(&self) -> &'static str {
+        "ReplayLayer::body_limit"
+    }
+
     fn check_head(&self, parts: &mut Parts, context: &WebhookContext) -> Result<bool, Rejection> {
         // Every timestamp this check can see must be inside the window: the
         // signed one (now if an outer signature verified it, else when one
@@ -242,7 +246,8 @@ impl ReplayLayer {
     ///
     /// # Panics
     ///
-    /// If `name` is not a valid header name: a configuration mistake.
+    /// If `name` is not a valid header name: a configuration mistake. For a
+    /// name from configuration use [`try_header`](Self::try_header).
     pub fn header<N>(name: N) -> Self
     where
         HeaderName: TryFrom<N>,
@@ -252,6 +257,14 @@ impl ReplayLayer {
             Ok(name) => Self::from_source(Source::Header(name)),
             Err(error) => panic!("ReplayLayer::header: invalid header name: {error:?}"),
         }
+    }
+
+    /// [`header`](Self::header) with a name from configuration (any case),
+    /// refused with an [`InvalidSetting`](crate::InvalidSetting) when it is not a
+    /// header name.
+    pub fn try_header(name: &str) -> Result<Self, crate::InvalidSetting> {
+        let name = crate::header_name("replay timestamp", name)?;
+        Ok(Self::from_source(Source::Header(name)))
     }
 
     /// Read the timestamp from a field of the JSON body: a JSON pointer

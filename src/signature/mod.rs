@@ -27,6 +27,7 @@ mod either;
 pub mod hmac;
 pub mod keyring;
 mod layer;
+mod provider_headers;
 pub mod scheme;
 pub mod schemes;
 mod sign;

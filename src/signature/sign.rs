@@ -29,6 +29,7 @@ use http::Request;
 
 use crate::secret::SecretError;
 use crate::signature::keyring::KeyMaterial;
+use crate::signature::provider_headers::provider_headers;
 use crate::signature::scheme::{Outgoing, Scheme, SignError, SignedHeaders};
 use crate::signature::schemes::{self, UnknownScheme};
 
@@ -86,8 +87,34 @@ impl Signer {
         self.scheme.sign(&self.key, outgoing)
     }
 
+    /// Every header the provider sends with `outgoing`: the signed ones
+    /// ([`sign`](Self::sign)), then its delivery id, event name and retry
+    /// headers (`X-GitHub-Delivery`, `X-GitHub-Event: ping`,
+    /// `X-Shopify-Topic`, `Linear-Delivery`, ...), with a harmless default
+    /// where the value depends on the event.
+    ///
+    /// ```
+    /// use tower_webhook::signature::{Outgoing, Signer};
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let signer = Signer::preset("github", "It's a Secret to Everybody")?;
+    /// let headers = signer.delivery_headers(&Outgoing::new(b"{}", 0, "72d3162e"))?;
+    /// assert!(headers.iter().any(|(name, value)| name == "x-github-delivery" && value == "72d3162e"));
+    /// assert!(headers.iter().any(|(name, value)| name == "x-github-event" && value == "ping"));
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn delivery_headers(&self, outgoing: &Outgoing<'_>) -> Result<SignedHeaders, SignError> {
+        let mut headers = self.sign(outgoing)?;
+        headers.extend(provider_headers(self.scheme.name(), outgoing));
+        Ok(headers)
+    }
+
     /// Sign `request` in place: its method, URI (as the URL) and body, at
-    /// `timestamp` (Unix seconds) with delivery `id`.
+    /// `timestamp` (Unix seconds) with delivery `id`, adding every header
+    /// the provider sends ([`delivery_headers`](Self::delivery_headers)).
+    /// A non-signature header the request already has (e.g. your own
+    /// `X-GitHub-Event: push`) is kept.
     pub fn sign_request<B: AsRef<[u8]>>(
         &self,
         request: &mut Request<B>,
@@ -96,12 +123,30 @@ impl Signer {
     ) -> Result<(), SignError> {
         let url = request.uri().to_string();
         let method = request.method().clone();
+        // Taken out so the body can be read while the headers are written.
+        let mut headers = std::mem::take(request.headers_mut());
         let outgoing = Outgoing::new(request.body().as_ref(), timestamp, id)
             .to_url(&url)
             .with_method(&method);
-        let headers = self.sign(&outgoing)?;
-        for (name, value) in headers {
-            request.headers_mut().insert(name, value);
+        let signed = self.sign_into(&mut headers, &outgoing);
+        *request.headers_mut() = headers;
+        signed
+    }
+
+    /// Write the headers of `outgoing` into `headers`: the signed ones
+    /// replace what is there, the provider's others only fill what is not.
+    pub(crate) fn sign_into(
+        &self,
+        headers: &mut http::HeaderMap,
+        outgoing: &Outgoing<'_>,
+    ) -> Result<(), SignError> {
+        for (name, value) in self.sign(outgoing)? {
+            headers.insert(name, value);
+        }
+        for (name, value) in provider_headers(self.scheme.name(), outgoing) {
+            if !headers.contains_key(&name) {
+                headers.insert(name, value);
+            }
         }
         Ok(())
     }

@@ -22,6 +22,13 @@ pub enum TenantKey {
 }
 
 impl TenantKey {
+    /// [`Header`](Self::Header) with a name from configuration (any case),
+    /// refused with an [`InvalidSetting`](crate::InvalidSetting) when it is not a
+    /// header name.
+    pub fn try_header(name: &str) -> Result<Self, crate::InvalidSetting> {
+        Ok(TenantKey::Header(crate::header_name("tenant", name)?))
+    }
+
     /// The tenant named by the request, if it names one cleanly: present,
     /// non-empty, at most [`MAX_TENANT_LEN`] bytes of visible ASCII. Path
     /// segments are percent-decoded first, as a router decodes them for its

@@ -253,6 +253,10 @@ impl BodyCheck for TenantChecks {
         self.body_limit
     }
 
+    fn body_limit_origin(&self) -> &'static str {
+        "TenantLayer::body_limit"
+    }
+
     fn check_head(
         &self,
         parts: &mut Parts,

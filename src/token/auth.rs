@@ -128,10 +128,18 @@ impl TokenAuth {
     /// # Panics
     ///
     /// If `realm` holds a `"`, a `\` or a byte that is not printable ASCII
-    /// (a configuration error).
+    /// (a configuration error); [`try_realm`](Self::try_realm) answers an
+    /// error instead.
     pub fn realm(mut self, realm: &str) -> Self {
         self.challenges = Challenges::new(realm);
         self
+    }
+
+    /// [`realm`](Self::realm) with a value from configuration, refused with
+    /// an [`InvalidSetting`](crate::InvalidSetting) instead of a panic.
+    pub fn try_realm(self, realm: &str) -> Result<Self, crate::InvalidSetting> {
+        crate::invalid_setting::check_realm(realm)?;
+        Ok(self.realm(realm))
     }
 
     /// Where tokens are read, in the order they are tried.
@@ -276,13 +284,9 @@ struct Challenges {
 
 impl Challenges {
     fn new(realm: &str) -> Self {
-        let printable = realm
-            .bytes()
-            .all(|b| (b' '..=b'~').contains(&b) && b != b'"' && b != b'\\');
-        assert!(
-            printable,
-            "realm must be printable ASCII without '\"' or '\\'"
-        );
+        if let Err(error) = crate::invalid_setting::check_realm(realm) {
+            panic!("{error}");
+        }
         let value = |text: String| {
             HeaderValue::try_from(text).unwrap_or_else(|_| unreachable!("checked above"))
         };

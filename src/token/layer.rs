@@ -59,13 +59,21 @@ impl TokenLayer {
     ///
     /// # Panics
     ///
-    /// If `name` is not a valid header name.
+    /// If `name` is not a valid header name. For a name from configuration
+    /// use [`try_header`](Self::try_header).
     pub fn header<N>(name: N) -> Self
     where
         N: TryInto<http::HeaderName>,
         N::Error: std::fmt::Debug,
     {
         Self::new(TokenSource::header(name))
+    }
+
+    /// Read the token from header `name`, a value from configuration (any
+    /// case): refused with an [`InvalidSetting`](crate::InvalidSetting) when it is
+    /// not a header name.
+    pub fn try_header(name: &str) -> Result<Self, crate::InvalidSetting> {
+        Ok(Self::new(TokenSource::try_header(name)?))
     }
 
     /// Read `Authorization: Bearer`; see [`TokenSource::bearer`].
@@ -146,8 +154,20 @@ impl TokenLayer {
     }
 
     /// Name `realm` in challenges; see [`TokenAuth::realm`].
+    ///
+    /// # Panics
+    ///
+    /// On a realm that is not printable ASCII or holds `"` or `\`; for a
+    /// realm from configuration use [`try_realm`](Self::try_realm).
     pub fn realm(self, realm: &str) -> Self {
         self.map(|auth| auth.realm(realm))
+    }
+
+    /// [`realm`](Self::realm) with a value from configuration, refused with
+    /// an [`InvalidSetting`](crate::InvalidSetting) instead of a panic.
+    pub fn try_realm(self, realm: &str) -> Result<Self, crate::InvalidSetting> {
+        crate::invalid_setting::check_realm(realm)?;
+        Ok(self.realm(realm))
     }
 
     /// The check this layer applies.

@@ -1,5 +1,6 @@
 //! Where a token is read from.
 
+use crate::invalid_setting::{header_name, InvalidSetting};
 use std::fmt;
 use std::sync::Arc;
 
@@ -72,7 +73,8 @@ impl TokenSource {
     ///
     /// # Panics
     ///
-    /// If `name` is not a valid header name (a configuration error).
+    /// If `name` is not a valid header name. For a name from configuration
+    /// use [`try_header`](Self::try_header).
     pub fn header<N>(name: N) -> Self
     where
         N: TryInto<HeaderName>,
@@ -82,6 +84,12 @@ impl TokenSource {
             .try_into()
             .unwrap_or_else(|error| panic!("invalid token header name: {error:?}"));
         Self::of(Kind::Header(name))
+    }
+
+    /// [`header`](Self::header) with a name from configuration (any case),
+    /// refused with an [`InvalidSetting`] when it is not a header name.
+    pub fn try_header(name: &str) -> Result<Self, InvalidSetting> {
+        Ok(Self::of(Kind::Header(header_name("token", name)?)))
     }
 
     /// The token of `Authorization: Bearer <token>` (RFC 6750).

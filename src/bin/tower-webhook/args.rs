@@ -205,3 +205,64 @@ fn parse_options(
         }),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// Arguments a user might type, known flags included so parsing gets
+    /// past the first word.
+    fn word() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just("sign".to_owned()),
+            Just("verify".to_owned()),
+            Just("help".to_owned()),
+            Just("--scheme".to_owned()),
+            Just("--secret".to_owned()),
+            Just("--timestamp".to_owned()),
+            Just("--id".to_owned()),
+            Just("--url".to_owned()),
+            Just("-H".to_owned()),
+            Just("--header".to_owned()),
+            Just("--help".to_owned()),
+            Just("--scheme=github".to_owned()),
+            Just("--timestamp=-1".to_owned()),
+            Just("=".to_owned()),
+            ".{0,12}",
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn any_arguments_parse_or_fail_without_panicking(args in prop::collection::vec(word(), 0..8)) {
+            match parse(args.clone().into_iter()) {
+                Ok(Command::Sign(_) | Command::Verify(_)) => {
+                    prop_assert!(args.iter().any(|a| a.starts_with("--scheme")));
+                    prop_assert!(args.iter().any(|a| a.starts_with("--secret")));
+                }
+                Ok(_) => {}
+                Err(error) => prop_assert!(!error.message.is_empty()),
+            }
+        }
+
+        #[test]
+        fn inline_and_separate_values_mean_the_same(scheme in "[a-z-]{1,10}", secret in "[^=]{0,12}", ts in any::<i64>()) {
+            let separate = ["sign", "--scheme", &scheme, "--secret", &secret, "--timestamp", &ts.to_string()]
+                .map(str::to_owned);
+            let inline = [
+                "sign".to_owned(),
+                format!("--scheme={scheme}"),
+                format!("--secret={secret}"),
+                format!("--timestamp={ts}"),
+            ];
+            let (Ok(Command::Sign(a)), Ok(Command::Sign(b))) =
+                (parse(separate.into_iter()), parse(inline.into_iter()))
+            else {
+                return Err(TestCaseError::fail("both forms parse"));
+            };
+            prop_assert_eq!((a.scheme, a.secret, a.timestamp), (b.scheme, b.secret, b.timestamp));
+        }
+    }
+}

@@ -1,0 +1,148 @@
+//! Configuration that cannot be used, refused with an error instead of a
+//! panic.
+//!
+//! The builders that take literals (`TokenLayer::header("X-Gitlab-Token")`)
+//! panic on a value that is not valid, as `HeaderName::from_static` does: a
+//! typo in code is a bug to find at start-up. Values read from a file, the
+//! environment or a database go through the `try_` constructors instead,
+//! which answer an [`InvalidSetting`]:
+//!
+//! ```
+//! use tower_webhook::token::TokenLayer;
+//! use tower_webhook::InvalidSetting;
+//!
+//! let configured = "X Bad Header"; // e.g. read from a policy file
+//! let error = TokenLayer::try_header(configured).unwrap_err();
+//! assert!(matches!(error, InvalidSetting::HeaderName { .. }));
+//! assert_eq!(
+//!     error.to_string(),
+//!     "invalid token header name \"X Bad Header\": not an HTTP header name"
+//! );
+//! assert!(TokenLayer::try_header("X-Gitlab-Token").is_ok());
+//! ```
+
+use std::fmt;
+
+use http::HeaderName;
+
+use crate::idempotency::IdempotencyLayer;
+
+/// A configuration value that cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum InvalidSetting {
+    /// Not an HTTP header name (a space, a colon, empty, ...).
+    HeaderName {
+        /// What the header was for (`token`, `replay timestamp`, ...).
+        role: &'static str,
+        /// The value given (at most 64 characters of it).
+        name: String,
+    },
+    /// A `WWW-Authenticate` realm holding a `"`, a `\` or a byte that is not
+    /// printable ASCII.
+    Realm {
+        /// The value given (at most 64 characters of it).
+        realm: String,
+    },
+}
+
+impl fmt::Display for InvalidSetting {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            InvalidSetting::HeaderName { role, name } => {
+                write!(
+                    f,
+                    "invalid {role} header name {name:?}: not an HTTP header name"
+                )
+            }
+            InvalidSetting::Realm { realm } => write!(
+                f,
+                "invalid realm {realm:?}: must be printable ASCII without '\"' or '\\'"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for InvalidSetting {}
+
+/// The longest piece of a refused value quoted in an [`InvalidSetting`].
+const QUOTED: usize = 64;
+
+fn quote(value: &str) -> String {
+    value.chars().take(QUOTED).collect()
+}
+
+/// Parse a header name as configuration gives it (any case: names are
+/// compared lowercase), refusing what is not one. `role` says what the
+/// header is for, in the error.
+///
+/// ```
+/// let name = tower_webhook::header_name("idempotency", "X-GitHub-Delivery").unwrap();
+/// assert_eq!(name, "x-github-delivery");
+/// assert!(tower_webhook::header_name("idempotency", "").is_err());
+/// ```
+pub fn header_name(role: &'static str, name: &str) -> Result<HeaderName, InvalidSetting> {
+    HeaderName::from_bytes(name.as_bytes()).map_err(|_| InvalidSetting::HeaderName {
+        role,
+        name: quote(name),
+    })
+}
+
+/// Check a realm for a `WWW-Authenticate` challenge.
+pub(crate) fn check_realm(realm: &str) -> Result<(), InvalidSetting> {
+    let printable = realm
+        .bytes()
+        .all(|b| (b' '..=b'~').contains(&b) && b != b'"' && b != b'\\');
+    if printable {
+        Ok(())
+    } else {
+        Err(InvalidSetting::Realm {
+            realm: quote(realm),
+        })
+    }
+}
+
+// Kept here rather than in `idempotency/`: the fallible twin of
+// `from_unsigned_header`, for names that come from configuration.
+impl IdempotencyLayer {
+    /// [`from_unsigned_header`](Self::from_unsigned_header) with a name from configuration
+    /// (any case), refused with an [`InvalidSetting`] when it is not a header
+    /// name.
+    ///
+    /// ```
+    /// use tower_webhook::idempotency::IdempotencyLayer;
+    ///
+    /// assert!(IdempotencyLayer::try_from_unsigned_header("X-Request-Id").is_ok());
+    /// assert!(IdempotencyLayer::try_from_unsigned_header("X Request Id").is_err());
+    /// ```
+    pub fn try_from_unsigned_header(name: &str) -> Result<Self, InvalidSetting> {
+        Ok(Self::from_unsigned_header(header_name(
+            "idempotency",
+            name,
+        )?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn header_names_never_panic(name in ".{0,100}") {
+            match header_name("token", &name) {
+                Ok(parsed) => prop_assert_eq!(parsed.as_str(), name.to_ascii_lowercase()),
+                Err(InvalidSetting::HeaderName { name: quoted, .. }) => {
+                    prop_assert!(quoted.chars().count() <= QUOTED)
+                }
+                Err(other) => prop_assert!(false, "{other}"),
+            }
+        }
+
+        #[test]
+        fn realms_never_panic(realm in ".{0,100}") {
+            let _ = check_realm(&realm);
+        }
+    }
+}
