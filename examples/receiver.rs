@@ -5,17 +5,28 @@
 //! ```
 //!
 //! Serves on `127.0.0.1:3000` (`RECEIVER_ADDR` overrides; port 0 picks a
-//! free one): `POST /github`, `/gitlab` (token), `/stripe`, `/slack`,
-//! `/standard`, `/shopify`, `/timestamped` and `/tenants/{tenant}`
-//! (`acme` signs, `legacy-co` still uses a static token). Secrets come from
-//! `GITHUB_SECRET`, `GITLAB_TOKEN`, `STRIPE_SECRET`, `SLACK_SECRET`,
-//! `STANDARD_SECRET` (`whsec_…`), `SHOPIFY_SECRET`, `TIMESTAMPED_SECRET`,
+//! free one): `/github`, `/gitlab` (token), `/stripe`, `/slack`,
+//! `/standard`, `/shopify`, `/zoom`, `/twitch`, `/meta`, `/dropbox`,
+//! `/timestamped` and `/tenants/{tenant}` (`acme` signs, `legacy-co` still
+//! uses a static token). Secrets come from `GITHUB_SECRET`, `GITLAB_TOKEN`,
+//! `STRIPE_SECRET`, `SLACK_SECRET`, `STANDARD_SECRET` (`whsec_…`),
+//! `SHOPIFY_SECRET`, `ZOOM_SECRET`, `TWITCH_SECRET`, `META_APP_SECRET`,
+//! `META_VERIFY_TOKEN`, `DROPBOX_SECRET`, `TIMESTAMPED_SECRET`,
 //! `TENANT_ACME_SECRET` and `TENANT_LEGACY_TOKEN`; each unset one is
 //! generated and printed. A ready `curl` line per route follows.
 //!
-//! Every route allows only `ALLOW_IPS` (loopback by default), checks the
-//! replay window where the scheme signs a timestamp, handles each delivery
-//! id once, and writes one JSON audit line per request to stdout.
+//! Each provider route is its provider bundle: it answers the provider's
+//! handshake (Slack `url_verification`, Zoom `endpoint.url_validation`,
+//! Twitch's challenge, Meta's and Dropbox's verification `GET`), checks the
+//! provider's replay window, and handles each delivery once. Every route
+//! allows only `ALLOW_IPS` (loopback by default) and writes one JSON audit
+//! line per request to stdout.
+//!
+//! * `TRUSTED_PROXIES` (a list of addresses/CIDRs): behind these reverse
+//!   proxies, the allowlist checks the client they name in
+//!   `X-Forwarded-For`.
+//! * `REDIS_URL` (`redis://host:port/db`, feature `redis`): deliveries are
+//!   remembered in Redis, so replicas share them.
 
 #[path = "support/receiver.rs"]
 mod receiver;
@@ -38,6 +49,16 @@ async fn main() -> Result<(), Box<dyn Error + Send + Sync>> {
     let local = listener.local_addr()?;
     println!("listening on http://{local}");
     println!("allowed clients: {}", config.allow_ips);
+    if let Some(proxies) = &config.trusted_proxies {
+        println!("trusted proxies (X-Forwarded-For): {proxies}");
+    }
+    // The URL may hold a password: named, not printed.
+    let store = if config.redis_url.is_some() {
+        "Redis (REDIS_URL)"
+    } else {
+        "memory"
+    };
+    println!("idempotency store: {store}");
     for setting in config.settings() {
         if setting.generated {
             println!("{} (generated): {}", setting.env, setting.value);

@@ -245,6 +245,10 @@ pub struct Verification {
     pub signed: Option<SignedDelivery>,
     /// Why the request was refused, if it was.
     pub rejection: Option<Reason>,
+    /// The provider handshake this request was (`slack.url_verification`,
+    /// `meta.verification`, ...), answered by a
+    /// [`handshake`](crate::handshake) check or forwarded on request.
+    pub handshake: Option<&'static str>,
 }
 
 impl fmt::Debug for Verification {
@@ -257,6 +261,7 @@ impl fmt::Debug for Verification {
             .field("idempotency_key", &self.idempotency_key)
             .field("signed", &self.signed)
             .field("rejection", &self.rejection)
+            .field("handshake", &self.handshake)
             .finish()
     }
 }
@@ -337,6 +342,11 @@ impl WebhookContext {
     /// Record what a verified signature covered.
     pub(crate) fn set_signed_delivery(&self, signed: SignedDelivery) {
         self.lock().signed = Some(signed);
+    }
+
+    /// Record that the request is the provider handshake `name`.
+    pub fn set_handshake(&self, name: &'static str) {
+        self.lock().handshake = Some(name);
     }
 
     /// Record why the request was refused.

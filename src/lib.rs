@@ -11,6 +11,11 @@
 //! | [`idempotency::IdempotencyLayer`] | 200 ack / 409 / 503 | each delivery handled once |
 //! | [`audit::AuditLayer`] | never | one record per request, accepted or rejected |
 //! | [`tenant::TenantLayer`] | per policy | each tenant's own secrets and rules |
+//! | [`handshake::HandshakeLayer`] | answers | provider handshakes (Slack, Twitch, Zoom, Discord, Dropbox, Meta, Graph) |
+//!
+//! [`WebhookStack::github`], [`WebhookStack::stripe`], [`WebhookStack::slack`],
+//! ... configure all of them for one provider in one call (see
+//! [`stack::PROFILES`]); [`client::SigningLayer`] is the sending side.
 //!
 //! They share three pieces of machinery:
 //!
@@ -70,6 +75,7 @@
 
 pub mod body;
 pub mod chain;
+pub mod client;
 pub mod context;
 mod ext;
 #[cfg(feature = "axum")]
@@ -84,6 +90,7 @@ pub mod secret;
 pub mod test_util;
 
 pub mod audit;
+pub mod handshake;
 pub mod idempotency;
 pub mod ip;
 pub mod replay;

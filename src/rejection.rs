@@ -105,6 +105,10 @@ reasons! {
     TenantUnknown => "tenant_unknown", NOT_FOUND;
     /// The tenant's policy could not be resolved (the resolver failed).
     TenantUnavailable => "tenant_unavailable", SERVICE_UNAVAILABLE;
+    /// A provider's handshake (URL verification, challenge, ping), answered
+    /// by a [`handshake`](crate::handshake) check without running the
+    /// handler.
+    Handshake => "handshake", OK;
 }
 
 impl fmt::Display for Reason {
@@ -137,6 +141,8 @@ pub struct Rejection {
     status: StatusCode,
     headers: HeaderMap,
     detail: Option<Arc<str>>,
+    // Boxed: rare, and a `Rejection` travels in every check's `Result`.
+    body: Option<Box<(HeaderValue, Bytes)>>,
 }
 
 impl Rejection {
@@ -147,6 +153,7 @@ impl Rejection {
             status: reason.default_status(),
             headers: HeaderMap::new(),
             detail: None,
+            body: None,
         }
     }
 
@@ -180,6 +187,19 @@ impl Rejection {
     pub fn with_header(mut self, name: HeaderName, value: HeaderValue) -> Self {
         self.headers.append(name, value);
         self
+    }
+
+    /// Answer with `body` of `content_type` instead of the status line. For
+    /// answers that must carry content, such as a handshake's challenge; a
+    /// refusal should say no more than its status line.
+    pub fn with_body(mut self, content_type: HeaderValue, body: Bytes) -> Self {
+        self.body = Some(Box::new((content_type, body)));
+        self
+    }
+
+    /// The content this answer carries, if any (see [`with_body`](Self::with_body)).
+    pub fn body(&self) -> Option<&Bytes> {
+        self.body.as_deref().map(|(_, body)| body)
     }
 
     /// The machine reason.
@@ -221,13 +241,20 @@ impl Rejection {
             );
             response
         } else {
-            let mut response =
-                Response::new(ResponseBody::full(Bytes::from_static(text.as_bytes())));
-            *response.status_mut() = self.status;
-            response.headers_mut().insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("text/plain; charset=utf-8"),
+            let (content_type, body) = self.body.take().map_or_else(
+                || {
+                    (
+                        HeaderValue::from_static("text/plain; charset=utf-8"),
+                        Bytes::from_static(text.as_bytes()),
+                    )
+                },
+                |body| *body,
             );
+            let mut response = Response::new(ResponseBody::full(body));
+            *response.status_mut() = self.status;
+            response
+                .headers_mut()
+                .insert(header::CONTENT_TYPE, content_type);
             response
         };
         response

@@ -1,6 +1,7 @@
 //! ECDSA malleability (SendGrid): `(r, n − s)` verifies wherever `(r, s)`
 //! does. Both spellings of one signature must be the same delivery: the
 //! idempotency key rests on the signed message, never on signature bytes.
+#![cfg(feature = "ecdsa")]
 
 use std::convert::Infallible;
 use std::sync::{Arc, Mutex};

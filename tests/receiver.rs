@@ -29,6 +29,11 @@ const ENV: &[(&str, &str)] = &[
     ("TIMESTAMPED_SECRET", "e2e-timestamped-secret-1a2b"),
     ("TENANT_ACME_SECRET", "e2e-acme-tenant-secret-3c4d"),
     ("TENANT_LEGACY_TOKEN", "e2e-legacy-tenant-token-5e6f"),
+    ("ZOOM_SECRET", "e2e-zoom-secret-token-7a8b"),
+    ("TWITCH_SECRET", "e2e-twitch-secret-9c0d"),
+    ("META_APP_SECRET", "e2e-meta-app-secret-1e2f"),
+    ("META_VERIFY_TOKEN", "e2e-meta-verify-token-3a4b"),
+    ("DROPBOX_SECRET", "e2e-dropbox-app-secret-5c6d"),
 ];
 
 fn env(name: &str) -> &'static str {
@@ -63,15 +68,23 @@ impl Receiver {
     /// Start the binary with the test's secrets (or none, so it generates
     /// them) and the default allowlist unless `allow_ips` is given.
     fn start(with_secrets: bool, allow_ips: Option<&str>) -> Self {
+        Self::start_with(with_secrets, allow_ips, &[])
+    }
+
+    /// [`start`](Self::start) with more environment variables.
+    fn start_with(with_secrets: bool, allow_ips: Option<&str>, extra: &[(&str, &str)]) -> Self {
         let mut command = Command::new(example("receiver"));
         command
             .env("RECEIVER_ADDR", "127.0.0.1:0")
             .env_remove("ALLOW_IPS")
+            .env_remove("TRUSTED_PROXIES")
+            .env_remove("REDIS_URL")
             .stdout(Stdio::piped())
             .stderr(Stdio::null());
         if let Some(list) = allow_ips {
             command.env("ALLOW_IPS", list);
         }
+        command.envs(extra.iter().copied());
         for (name, value) in ENV {
             if with_secrets {
                 command.env(name, value);
@@ -219,6 +232,27 @@ fn deliveries() -> Vec<Delivery> {
             None,
         ),
         sig(
+            "/zoom",
+            "zoom",
+            "ZOOM_SECRET",
+            r#"{"event":"meeting.started","event_ts":1}"#,
+            None,
+        ),
+        sig(
+            "/twitch",
+            "twitch",
+            "TWITCH_SECRET",
+            r#"{"subscription":{"type":"channel.follow"},"event":{"user_id":"1"}}"#,
+            Some(("twitch-eventsub-message-type", "notification")),
+        ),
+        sig(
+            "/meta",
+            "meta",
+            "META_APP_SECRET",
+            r#"{"object":"page","entry":[]}"#,
+            None,
+        ),
+        sig(
             "/tenants/acme",
             "github",
             "TENANT_ACME_SECRET",
@@ -328,6 +362,213 @@ async fn every_route_accepts_a_signed_delivery_once_and_refuses_a_tampered_one()
 }
 
 #[tokio::test]
+async fn slack_url_verification_is_answered_so_a_real_app_can_be_set_up() {
+    let receiver = Receiver::start(true, None);
+    let body = br#"{"token":"Jhj5dZrVaK7ZwHHjRyZWjbDl","challenge":"3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P","type":"url_verification"}"#;
+    let headers = signed("slack", env("SLACK_SECRET"), body, "unused");
+    let reply = receiver.post("/slack", &headers, body).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+    assert_eq!(reply.headers["content-type"], "text/plain");
+    assert_eq!(
+        reply.text(),
+        "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"
+    );
+    let audit = receiver.audit_lines(1).await;
+    assert_eq!(audit[0]["event"], "webhook.handshake");
+    assert_eq!(audit[0]["handshake"], "slack.url_verification");
+    assert!(!receiver.lines().iter().any(|l| l.starts_with("delivery:")));
+}
+
+async fn get(addr: SocketAddr, path_and_query: &str) -> support::Reply {
+    let request = http::Request::get(format!("http://{addr}{path_and_query}"))
+        .body(http_body_util::Full::new(bytes::Bytes::new()))
+        .unwrap();
+    support::send(request).await
+}
+
+#[tokio::test]
+async fn every_route_answers_its_providers_handshake() {
+    let receiver = Receiver::start(true, None);
+
+    let body = br#"{"payload":{"plainToken":"qgg8vlvZRS6UYooatFL8Aw"},"event_ts":1,"event":"endpoint.url_validation"}"#;
+    let reply = receiver
+        .post(
+            "/zoom",
+            &signed("zoom", env("ZOOM_SECRET"), body, "x"),
+            body,
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+    assert_eq!(reply.headers["content-type"], "application/json");
+    // HMAC-SHA256("e2e-zoom-secret-token-7a8b", plainToken), computed with
+    // Python's hmac module.
+    assert_eq!(
+        reply.text(),
+        r#"{"plainToken":"qgg8vlvZRS6UYooatFL8Aw","encryptedToken":"f3d5e1f2cfdab4748f711fd1f730f48a0bde1ee122ed305bea8ef9854b58ddc1"}"#
+    );
+
+    let body = br#"{"challenge":"twitch-challenge-1","subscription":{"status":"webhook_callback_verification_pending"}}"#;
+    let mut headers = signed("twitch", env("TWITCH_SECRET"), body, "m-1");
+    headers.push(header(
+        "twitch-eventsub-message-type",
+        "webhook_callback_verification",
+    ));
+    let reply = receiver.post("/twitch", &headers, body).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_eq!(reply.headers["content-type"], "text/plain");
+    assert_eq!(reply.text(), "twitch-challenge-1");
+
+    let query = format!(
+        "/meta?hub.mode=subscribe&hub.challenge=1158201444&hub.verify_token={}",
+        env("META_VERIFY_TOKEN")
+    );
+    let reply = get(receiver.addr, &query).await;
+    assert_eq!(
+        (reply.status, reply.text().as_str()),
+        (StatusCode::OK, "1158201444")
+    );
+    let reply = get(
+        receiver.addr,
+        "/meta?hub.mode=subscribe&hub.challenge=1&hub.verify_token=wrong",
+    )
+    .await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN);
+
+    let reply = get(receiver.addr, "/dropbox?challenge=dbx-challenge").await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_eq!(reply.headers["content-type"], "text/plain");
+    assert_eq!(reply.headers["x-content-type-options"], "nosniff");
+    assert_eq!(reply.text(), "dbx-challenge");
+
+    let audit = receiver.audit_lines(5).await;
+    let handshakes: Vec<_> = audit
+        .iter()
+        .filter(|e| e["event"] == "webhook.handshake")
+        .map(|e| e["handshake"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        handshakes,
+        [
+            "zoom.url_validation",
+            "twitch.webhook_callback_verification",
+            "meta.verification",
+            "dropbox.challenge"
+        ]
+    );
+    assert!(!receiver.lines().iter().any(|l| l.starts_with("delivery:")));
+}
+
+#[tokio::test]
+async fn behind_trusted_proxies_the_allowlist_sees_the_forwarded_client() {
+    let receiver = Receiver::start_with(
+        true,
+        Some("203.0.113.0/24"),
+        &[("TRUSTED_PROXIES", "127.0.0.1/32")],
+    );
+    let delivery = &deliveries()[0];
+    let mut headers = delivery.headers.clone();
+    headers.push(header("x-forwarded-for", "203.0.113.7"));
+    let reply = receiver.post(delivery.path, &headers, &delivery.body).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+
+    // The proxy itself, or a client outside the list behind it: refused.
+    let mut headers = delivery.headers.clone();
+    headers.push(header("x-forwarded-for", "198.51.100.9"));
+    let reply = receiver.post(delivery.path, &headers, &delivery.body).await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN);
+    let reply = receiver
+        .post(delivery.path, &delivery.headers, &delivery.body)
+        .await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN);
+
+    let audit = receiver.audit_lines(3).await;
+    assert_eq!(audit[0]["client_ip"], "203.0.113.7");
+    assert_eq!(audit[1]["reason"], "ip_not_allowed");
+}
+
+/// A `redis-server` of the test's own on a free port; killed when dropped.
+#[cfg(feature = "redis")]
+struct RedisServer {
+    child: Child,
+    port: u16,
+}
+
+#[cfg(feature = "redis")]
+impl RedisServer {
+    fn start() -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|listener| listener.local_addr())
+            .unwrap()
+            .port();
+        let child = Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--save", "", "--appendonly", "no"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("redis-server on PATH (apt-get install redis-server)");
+        // Owned at once, so the process is killed and reaped on every path.
+        let server = Self { child, port };
+        for _ in 0..200 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return server;
+            }
+            std::thread::sleep(Duration::from_millis(25));
+        }
+        panic!("redis-server did not start on port {port}");
+    }
+}
+
+#[cfg(feature = "redis")]
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[cfg(feature = "redis")]
+#[tokio::test]
+async fn with_redis_url_two_replicas_handle_a_delivery_once() {
+    let redis = RedisServer::start();
+    let url = format!("redis://127.0.0.1:{}/", redis.port);
+    let env = [("REDIS_URL", url.as_str())];
+    let first = Receiver::start_with(true, None, &env);
+    let second = Receiver::start_with(true, None, &env);
+    assert!(first
+        .lines()
+        .iter()
+        .any(|l| l == "idempotency store: Redis (REDIS_URL)"));
+    assert!(
+        !first.lines().join("\n").contains(&url),
+        "the URL is not printed"
+    );
+
+    let delivery = &deliveries()[0];
+    let reply = first
+        .post(delivery.path, &delivery.headers, &delivery.body)
+        .await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert!(reply.headers.get(REPLAYED_HEADER).is_none());
+    let reply = second
+        .post(delivery.path, &delivery.headers, &delivery.body)
+        .await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_eq!(
+        reply.headers.get(REPLAYED_HEADER).map(|v| v.as_bytes()),
+        Some(&b"true"[..]),
+        "the other replica already handled it"
+    );
+    let handled = first
+        .lines()
+        .iter()
+        .chain(second.lines().iter())
+        .filter(|l| l.starts_with("delivery:"))
+        .count();
+    assert_eq!(handled, 1);
+}
+
+#[tokio::test]
 async fn clients_outside_the_allowlist_are_refused() {
     let receiver = Receiver::start(true, Some("10.0.0.0/8"));
     let delivery = &deliveries()[0];
@@ -376,7 +617,7 @@ async fn the_printed_curl_lines_work() {
         .filter(|l| l.starts_with("BODY=") || l.starts_with("curl "))
         .map(|l| l.replace("cargo run -q --features cli --", sign))
         .collect();
-    assert_eq!(commands.len(), 9, "{lines:#?}");
+    assert_eq!(commands.len(), 13, "{lines:#?}");
     for command in commands {
         let output = tokio::task::spawn_blocking(move || {
             Command::new("bash")

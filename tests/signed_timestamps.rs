@@ -1,6 +1,7 @@
 //! Mailgun, SendGrid and Discord sign a timestamp: they say so, hand it to
 //! the context as signed, and `ReplayLayer::signed_timestamp()` works with
 //! them inside a `WebhookStack`.
+#![cfg(all(feature = "ecdsa", feature = "ed25519"))]
 
 mod support;
 

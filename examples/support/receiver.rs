@@ -1,19 +1,21 @@
-//! The demo receiver's application: one route per provider, each behind the
-//! IP allowlist, its signature or token, the replay window where the scheme
-//! signs a timestamp, idempotency on the provider's delivery id, and the
-//! audit trail. Shared by `examples/receiver.rs` and `tests/receiver.rs`.
+//! The demo receiver's application: one route per provider, each its
+//! provider bundle (signature, the provider's replay window, idempotency on
+//! its signed delivery id, payload cap, handshake) behind the IP allowlist,
+//! and the audit trail. Shared by `examples/receiver.rs` and
+//! `tests/receiver.rs`.
 #![allow(dead_code)]
 
 use std::error::Error;
 use std::net::SocketAddr;
+use std::sync::Arc;
 
-use axum::routing::post;
+use axum::routing::{any, post};
 use axum::Router;
 use bytes::Bytes;
 use http::HeaderName;
 use tower_webhook::audit::AuditLayer;
 use tower_webhook::extract::Verified;
-use tower_webhook::idempotency::IdempotencyLayer;
+use tower_webhook::idempotency::{IdempotencyLayer, IdempotencyStore, MemoryStore};
 use tower_webhook::ip::IpFilterLayer;
 use tower_webhook::replay::ReplayLayer;
 use tower_webhook::signature::SignatureLayer;
@@ -71,8 +73,19 @@ pub struct Config {
     pub timestamped: Setting,
     pub acme: Setting,
     pub legacy_token: Setting,
+    pub zoom: Setting,
+    pub twitch: Setting,
+    pub meta: Setting,
+    pub meta_verify_token: Setting,
+    pub dropbox: Setting,
     /// The IP allowlist of every route.
     pub allow_ips: String,
+    /// Reverse proxies whose `X-Forwarded-For` names the client
+    /// (`TRUSTED_PROXIES`); none by default.
+    pub trusted_proxies: Option<String>,
+    /// Idempotency in this Redis (`REDIS_URL`, feature `redis`) instead of
+    /// memory, shared by every replica.
+    pub redis_url: Option<String>,
 }
 
 fn random() -> String {
@@ -95,12 +108,19 @@ impl Config {
             timestamped: Setting::from_env("TIMESTAMPED_SECRET", random),
             acme: Setting::from_env("TENANT_ACME_SECRET", random),
             legacy_token: Setting::from_env("TENANT_LEGACY_TOKEN", random),
+            zoom: Setting::from_env("ZOOM_SECRET", random),
+            twitch: Setting::from_env("TWITCH_SECRET", random),
+            meta: Setting::from_env("META_APP_SECRET", random),
+            meta_verify_token: Setting::from_env("META_VERIFY_TOKEN", random),
+            dropbox: Setting::from_env("DROPBOX_SECRET", random),
             allow_ips: std::env::var("ALLOW_IPS").unwrap_or_else(|_| "127.0.0.1, ::1".to_owned()),
+            trusted_proxies: non_empty_env("TRUSTED_PROXIES"),
+            redis_url: non_empty_env("REDIS_URL"),
         }
     }
 
     /// Every setting, for listing what was generated.
-    pub fn settings(&self) -> [&Setting; 9] {
+    pub fn settings(&self) -> [&Setting; 14] {
         [
             &self.github,
             &self.gitlab,
@@ -111,7 +131,36 @@ impl Config {
             &self.timestamped,
             &self.acme,
             &self.legacy_token,
+            &self.zoom,
+            &self.twitch,
+            &self.meta,
+            &self.meta_verify_token,
+            &self.dropbox,
         ]
+    }
+}
+
+fn non_empty_env(name: &str) -> Option<String> {
+    std::env::var(name)
+        .ok()
+        .filter(|value| !value.trim().is_empty())
+}
+
+/// Where every route remembers deliveries: Redis when `REDIS_URL` is set
+/// (one memory for all replicas), else this process's memory.
+fn store(config: &Config) -> Result<Arc<dyn IdempotencyStore>, BoxError> {
+    match &config.redis_url {
+        #[cfg(feature = "redis")]
+        Some(url) => Ok(Arc::new(
+            tower_webhook::idempotency::RedisStore::open(url)?.with_prefix("receiver:"),
+        )),
+        #[cfg(not(feature = "redis"))]
+        Some(_) => Err(
+            "REDIS_URL is set but the receiver was built without the `redis` feature \
+             (cargo run --example receiver --features redis)"
+                .into(),
+        ),
+        None => Ok(Arc::new(MemoryStore::new())),
     }
 }
 
@@ -142,65 +191,62 @@ async fn handle(
 
 /// The router. `audit` records every route's requests.
 pub fn app(config: &Config, audit: AuditLayer) -> Result<Router, BoxError> {
-    let allow = IpFilterLayer::new().allow(&config.allow_ips)?;
+    let mut allow = IpFilterLayer::new().allow(&config.allow_ips)?;
+    if let Some(proxies) = &config.trusted_proxies {
+        // Behind these proxies the client is the address they forward.
+        allow = allow.trust_proxies(proxies)?;
+    }
+    let store = store(config)?;
+    let remember = |layer: IdempotencyLayer| layer.with_shared_store(Arc::clone(&store));
     let route = |stack: WebhookStack| -> Result<_, BoxError> {
         let layer = stack
             .ip_filter(allow.clone())
             .audit(audit.clone())
             .build()?;
-        Ok(post(handle).layer(layer))
+        Ok(any(handle).layer(layer))
     };
-    let signed_window = ReplayLayer::signed_timestamp;
+    // Each bundle with the shared store: `.idempotency(...)` replaces the
+    // bundle's own (same keys, other store).
+    let bundle = |stack: WebhookStack| route(stack.idempotency(remember(IdempotencyLayer::new())));
 
-    let github = route(
-        WebhookStack::new()
-            .signature(SignatureLayer::github(secret(&config.github)?))
-            .idempotency(IdempotencyLayer::new()),
-    )?;
+    let github = bundle(WebhookStack::github(secret(&config.github)?))?;
     let gitlab = route(
         WebhookStack::new()
             .token(
                 TokenLayer::header(HeaderName::from_static("x-gitlab-token"))
                     .accept("gitlab", secret(&config.gitlab)?),
             )
-            .idempotency(
+            .idempotency(remember(
                 IdempotencyLayer::from_unsigned_header(HeaderName::from_static("idempotency-key"))
                     .or_unsigned_header(HeaderName::from_static("x-gitlab-event-uuid")),
-            ),
+            )),
     )?;
-    let stripe = route(
-        WebhookStack::new()
-            .signature(SignatureLayer::stripe(secret(&config.stripe)?))
-            .replay(signed_window().past_only())
-            .idempotency(IdempotencyLayer::new()),
-    )?;
-    let slack = route(
-        WebhookStack::new()
-            .signature(SignatureLayer::slack(secret(&config.slack)?))
-            .replay(signed_window())
-            .idempotency(IdempotencyLayer::new()),
-    )?;
-    let standard = route(
-        WebhookStack::new()
-            .signature(SignatureLayer::preset("standard", &config.standard.value)?)
-            .replay(signed_window())
-            .idempotency(IdempotencyLayer::new()),
-    )?;
-    let shopify = route(
-        WebhookStack::new()
-            .signature(SignatureLayer::shopify(secret(&config.shopify)?))
-            .idempotency(IdempotencyLayer::new()),
-    )?;
+    let stripe = bundle(WebhookStack::stripe(secret(&config.stripe)?))?;
+    // Slack's first request, when the Request URL is saved, is a signed
+    // url_verification without `event_id`: the bundle answers it.
+    let slack = bundle(WebhookStack::slack(secret(&config.slack)?))?;
+    let standard = bundle(WebhookStack::standard_webhooks(Secret::from_whsec(
+        &config.standard.value,
+    )?))?;
+    let shopify = bundle(WebhookStack::shopify(secret(&config.shopify)?))?;
+    let zoom = bundle(WebhookStack::zoom(secret(&config.zoom)?))?;
+    let twitch = bundle(WebhookStack::twitch(secret(&config.twitch)?))?;
+    let meta = bundle(WebhookStack::meta(
+        secret(&config.meta)?,
+        secret(&config.meta_verify_token)?,
+    ))?;
+    // Dropbox notifications repeat the same body: no idempotency.
+    let dropbox = route(WebhookStack::dropbox(secret(&config.dropbox)?))?;
     let timestamped = route(
         WebhookStack::new()
             .signature(SignatureLayer::preset(
                 "timestamped",
                 &config.timestamped.value,
             )?)
-            .replay(signed_window())
+            .replay(ReplayLayer::signed_timestamp())
             // No delivery id in this scheme: the key is a digest of the
             // signed message, timestamp included.
-            .idempotency(IdempotencyLayer::new()),
+            .idempotency(remember(IdempotencyLayer::new())),
     )?;
 
     // Tenants: `acme` signs like GitHub with its own secret; `legacy-co`
@@ -233,10 +279,10 @@ pub fn app(config: &Config, audit: AuditLayer) -> Result<Router, BoxError> {
             .layer(tenant_layer)
             // Signed deliveries (acme) are keyed on what the signature
             // covers; token senders (legacy-co) on their delivery header.
-            .layer(
+            .layer(remember(
                 IdempotencyLayer::new()
                     .or_unsigned_header(HeaderName::from_static("x-delivery-id")),
-            ),
+            )),
     );
 
     Ok(Router::new()
@@ -246,6 +292,10 @@ pub fn app(config: &Config, audit: AuditLayer) -> Result<Router, BoxError> {
         .route("/slack", slack)
         .route("/standard", standard)
         .route("/shopify", shopify)
+        .route("/zoom", zoom)
+        .route("/twitch", twitch)
+        .route("/meta", meta)
+        .route("/dropbox", dropbox)
         .route("/timestamped", timestamped)
         .route("/tenants/{tenant}", tenant_route))
 }
@@ -328,6 +378,46 @@ pub fn curl_lines(config: &Config, addr: SocketAddr) -> Vec<(&'static str, Strin
                 &config.shopify,
                 r#"{"id":820982911946154508}"#,
                 " -H 'X-Shopify-Webhook-Id: demo-1'",
+            ),
+        ),
+        (
+            "/zoom",
+            signed(
+                "/zoom",
+                "zoom",
+                &config.zoom,
+                r#"{"event":"meeting.started","payload":{"object":{"id":"1"}}}"#,
+                "",
+            ),
+        ),
+        (
+            "/twitch",
+            signed(
+                "/twitch",
+                "twitch",
+                &config.twitch,
+                r#"{"subscription":{"type":"channel.follow"},"event":{"user_id":"1"}}"#,
+                " -H 'Twitch-Eventsub-Message-Type: notification'",
+            ),
+        ),
+        (
+            "/meta",
+            signed(
+                "/meta",
+                "meta",
+                &config.meta,
+                r#"{"object":"page","entry":[{"id":"1","time":1}]}"#,
+                "",
+            ),
+        ),
+        (
+            "/dropbox",
+            signed(
+                "/dropbox",
+                "dropbox",
+                &config.dropbox,
+                r#"{"list_folder":{"accounts":["dbid:demo"]}}"#,
+                "",
             ),
         ),
         (

@@ -25,6 +25,8 @@ pub struct AuditCounters(Arc<Mutex<AuditCounts>>);
 pub struct AuditCounts {
     /// Requests the handler ran for.
     pub accepted: u64,
+    /// Provider handshakes answered without the handler.
+    pub handshakes: u64,
     /// Requests a layer answered, or the inner service failed (those are
     /// also in [`service_errors`](Self::service_errors)).
     pub rejected: u64,
@@ -91,6 +93,7 @@ impl AuditCounters {
             Outcome::Accepted => counts.accepted += 1,
             Outcome::Rejected => counts.rejected += 1,
             Outcome::Duplicate => counts.duplicates += 1,
+            Outcome::Handshake => counts.handshakes += 1,
         }
         if event.service_error {
             counts.service_errors += 1;

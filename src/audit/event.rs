@@ -28,6 +28,9 @@ pub enum Outcome {
     /// handler again (`webhook.duplicate`): the sender retried, nothing is
     /// wrong.
     Duplicate,
+    /// A provider handshake (URL verification, challenge, ping) answered by
+    /// a [`handshake`](crate::handshake) check (`webhook.handshake`).
+    Handshake,
 }
 
 impl Outcome {
@@ -43,6 +46,7 @@ impl Outcome {
             Outcome::Accepted => "accepted",
             Outcome::Rejected => "rejected",
             Outcome::Duplicate => "duplicate",
+            Outcome::Handshake => "handshake",
         }
     }
 }
@@ -74,6 +78,7 @@ impl EventNames {
             (EventNames::Seed, Outcome::Accepted) => "webhook.triggered",
             (_, Outcome::Rejected) => "webhook.rejected",
             (_, Outcome::Duplicate) => "webhook.duplicate",
+            (_, Outcome::Handshake) => "webhook.handshake",
         }
     }
 
@@ -156,6 +161,9 @@ pub struct AuditEvent {
     pub cancelled: bool,
     /// The spelling of the event and field names.
     pub names: EventNames,
+    /// The provider handshake the request was (`slack.url_verification`,
+    /// `twitch.revocation`, ...), answered or forwarded.
+    pub handshake: Option<&'static str>,
 }
 
 /// The longest request id an event keeps, in bytes; longer ones are cut.
@@ -181,7 +189,7 @@ pub(crate) fn rfc3339(at: SystemTime) -> String {
 
 impl Serialize for AuditEvent {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut m = s.serialize_map(Some(20))?;
+        let mut m = s.serialize_map(Some(21))?;
         m.serialize_entry("event", self.event)?;
         m.serialize_entry("timestamp", &self.timestamp)?;
         m.serialize_entry("request_id", &self.request_id)?;
@@ -201,6 +209,7 @@ impl Serialize for AuditEvent {
         m.serialize_entry("latency_us", &self.latency_us)?;
         m.serialize_entry("service_error", &self.service_error)?;
         m.serialize_entry("cancelled", &self.cancelled)?;
+        m.serialize_entry("handshake", &self.handshake)?;
         m.end()
     }
 }
@@ -216,7 +225,11 @@ impl AuditEvent {
         service_error: bool,
         cancelled: bool,
     ) -> Self {
+        let answered_handshake = verification.handshake.is_some()
+            && verification.rejection == Some(Reason::Handshake)
+            && !service_error;
         let outcome = match verification.rejection {
+            _ if answered_handshake => Outcome::Handshake,
             _ if service_error => Outcome::Rejected,
             Some(Reason::Duplicate) => Outcome::Duplicate,
             Some(_) => Outcome::Rejected,
@@ -247,6 +260,7 @@ impl AuditEvent {
             service_error,
             cancelled,
             names: EventNames::Current,
+            handshake: verification.handshake,
         }
     }
 

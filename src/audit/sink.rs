@@ -60,6 +60,7 @@ impl AuditSink for TracingSink {
                     latency_us = e.latency_us,
                     service_error = e.service_error,
                     cancelled = e.cancelled,
+                    handshake = e.handshake,
                     "{}",
                     e.event
                 )

@@ -344,7 +344,7 @@ impl SignatureLayer {
         Self::single(schemes::standard_webhooks(), secret)
     }
 
-    fn single(scheme: impl Scheme, secret: Secret) -> Self {
+    pub(crate) fn single(scheme: impl Scheme, secret: Secret) -> Self {
         Self::with_mode(Mode::Verify {
             scheme: Arc::new(scheme),
             keyring: Keyring::single(secret),

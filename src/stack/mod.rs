@@ -69,12 +69,15 @@
 //! # }
 //! ```
 
+mod bundles;
+mod providers;
 mod service;
 
 use std::fmt;
 
 use crate::audit::AuditLayer;
 use crate::chain::CheckChain;
+use crate::handshake::{Handshake, SignedHandshakes, UnsignedHandshakes};
 use crate::idempotency::{ConfigError, IdempotencyLayer, KeySource};
 use crate::ip::IpFilterLayer;
 use crate::replay::ReplayLayer;
@@ -82,6 +85,8 @@ use crate::signature::{Scheme, SignatureLayer};
 use crate::tenant::TenantPolicy;
 use crate::token::TokenLayer;
 
+pub use bundles::{UnauthenticatedHeaders, UNDOCUMENTED_WINDOW};
+pub use providers::{profile, Profile, PROFILES};
 pub use service::{MaybeIdempotent, MaybeIdempotentFuture, WebhookLayer, WebhookService};
 
 /// A builder for a [`WebhookLayer`]; see the [module docs](self).
@@ -94,6 +99,8 @@ pub struct WebhookStack {
     replay: Option<ReplayLayer>,
     idempotency: Option<IdempotencyLayer>,
     audit: Option<AuditLayer>,
+    handshakes: Vec<Handshake>,
+    unsigned_headers: Vec<http::HeaderName>,
     body_limit: Option<usize>,
     unauthenticated: bool,
 }
@@ -134,6 +141,15 @@ impl WebhookStack {
     /// Handle each delivery once. Its TTL must cover the replay window.
     pub fn idempotency(mut self, layer: IdempotencyLayer) -> Self {
         self.idempotency = Some(layer);
+        self
+    }
+
+    /// Answer the provider's `handshake` (see [`handshake`](crate::handshake)):
+    /// an unsigned one right after the IP filter, a signed one after the
+    /// signature and replay window, so it never reaches idempotency or the
+    /// handler. Several may be added.
+    pub fn handshake(mut self, handshake: Handshake) -> Self {
+        self.handshakes.push(handshake);
         self
     }
 
@@ -188,6 +204,15 @@ impl WebhookStack {
         if let Some(layer) = &self.ip_filter {
             checks = checks.with_shared_head_check(layer.shared_policy());
         }
+        if !self.unsigned_headers.is_empty() {
+            checks = checks.with_head_check(bundles::ExposeUnsigned(self.unsigned_headers.clone()));
+        }
+        // Unsigned handshakes carry no credential and no timestamp: answered
+        // before anything asks for one.
+        let unsigned = UnsignedHandshakes::new(&self.handshakes);
+        if !unsigned.is_empty() {
+            checks = checks.with_head_check(unsigned);
+        }
         // The recommended order of hand-stacked layers, so both give the
         // same verdict: a header timestamp is checked before any
         // credential; one in the body or signed after the signature that
@@ -207,6 +232,10 @@ impl WebhookStack {
         }
         if let Some(layer) = self.replay.as_ref().filter(|_| replay_first.is_none()) {
             checks = checks.with_shared_body_check(layer.shared_check());
+        }
+        let signed = SignedHandshakes::new(&self.handshakes);
+        if !signed.is_empty() {
+            checks = checks.with_body_check(signed);
         }
         if let Some(limit) = self.body_limit {
             checks = checks.with_body_limit(limit);

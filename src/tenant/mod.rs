@@ -22,6 +22,9 @@
 //!   look names up case-insensitively.
 //! * A rotated secret takes effect when the cache entry expires, or at once
 //!   with [`TenantLayer::invalidate`]. No restart.
+//! * Each tenant's security status (pending, secure, configuring, failed)
+//!   and the numbers behind it come from the audit trail through
+//!   [`TenantSecurity`].
 //!
 //! A policy is a [`WebhookStack`](crate::WebhookStack) without the
 //! per-request layers (audit goes outside the tenant layer, idempotency
@@ -160,7 +163,9 @@
 mod key;
 mod layer;
 mod policy;
+mod status;
 
 pub use key::{TenantKey, MAX_TENANT_LEN};
 pub use layer::{ResolvedPolicy, Tenant, TenantChecks, TenantLayer, DEFAULT_CACHE_TTL};
 pub use policy::{ResolveFuture, StaticTenants, TenantLookup, TenantPolicy, TenantResolver};
+pub use status::{SecurityStatus, TenantReport, TenantSecurity};

@@ -101,6 +101,11 @@ impl Scheme for Discord {
         "discord"
     }
 
+    /// The interaction's id.
+    fn delivery_id_field(&self) -> Option<&str> {
+        Some("/id")
+    }
+
     fn key_kind(&self) -> KeyKind {
         KeyKind::Ed25519
     }

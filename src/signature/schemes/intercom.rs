@@ -6,9 +6,12 @@ use crate::signature::hmac::{Algorithm, HmacScheme, SignatureHeader};
 
 /// Intercom: HMAC-SHA1 of the raw body, hex, `sha1=` prefix.
 pub fn intercom() -> HmacScheme {
-    HmacScheme::new("intercom").signature(
-        SignatureHeader::new(HeaderName::from_static("x-hub-signature"))
-            .prefix("sha1=")
-            .algorithm(Algorithm::Sha1),
-    )
+    HmacScheme::new("intercom")
+        .signature(
+            SignatureHeader::new(HeaderName::from_static("x-hub-signature"))
+                .prefix("sha1=")
+                .algorithm(Algorithm::Sha1),
+        )
+        // The notification's id (`notif_…`), the same on every retry.
+        .delivery_id_field("/id")
 }

@@ -18,6 +18,7 @@ mod github;
 mod intercom;
 mod jira;
 mod linear;
+mod meta;
 mod paddle;
 mod shopify;
 mod slack;
@@ -35,6 +36,7 @@ pub use github::{github, github_sha1_only, github_with_sha1};
 pub use intercom::intercom;
 pub use jira::jira;
 pub use linear::linear;
+pub use meta::meta;
 pub use paddle::paddle;
 pub use shopify::shopify;
 pub use slack::slack;
@@ -96,6 +98,7 @@ pub fn by_name(name: &str) -> Result<Arc<dyn Scheme>, UnknownScheme> {
         "zoom" => Arc::new(zoom()),
         "paddle" => Arc::new(paddle()),
         "linear" => Arc::new(linear()),
+        "meta" => Arc::new(meta()),
         "twitch" => Arc::new(twitch()),
         "intercom" => Arc::new(intercom()),
         "typeform" => Arc::new(typeform()),
@@ -140,6 +143,7 @@ pub const NAMES: &[&str] = &[
     "twilio",
     "square",
     "linear",
+    "meta",
     "zoom",
     "twitch",
     "intercom",

@@ -20,4 +20,5 @@ pub fn paddle() -> HmacScheme {
         .timestamp_field("ts", TimestampFormat::Seconds)
         .message([Part::Timestamp, Part::literal(":"), Part::Body])
         .tolerance(Tolerance::past_only(Duration::from_secs(5)))
+        .delivery_id_field("/event_id")
 }

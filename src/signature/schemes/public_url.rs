@@ -145,10 +145,10 @@ fn absolute(url: &str) -> Result<Uri, PublicUrlError> {
     }
 }
 
-/// `url` with its default port made explicit when absent, or removed when
-/// present and default — the other spelling of the same URL. Twilio's
-/// back end signs either, so its SDKs try both. `None` when `url` has no
-/// other spelling (a non-default port, an unknown scheme, not a URL).
+/// `url` with its default port made explicit when absent, or its port
+/// removed when present — the other spelling Twilio's SDKs try. Twilio's
+/// back end signs either. `None` when `url` has no other spelling (an
+/// unknown scheme, not a URL).
 pub(crate) fn other_port_spelling(url: &str) -> Option<String> {
     let uri = url.parse::<Uri>().ok()?;
     let scheme = uri.scheme()?;
@@ -171,11 +171,14 @@ pub(crate) fn other_port_spelling(url: &str) -> Option<String> {
         .and_then(|i| url.get(i..))
         .unwrap_or("");
     match authority.port_u16() {
-        Some(port) if port == default => {
+        // Any port, not only the default one: Twilio's SDKs verify the URL
+        // without it (twilio-python `test_validation_removes_port_on_https`),
+        // so a receiver on a non-standard port sees `host:8443` where Twilio
+        // signed `host`.
+        Some(port) => {
             let host = authority.as_str().strip_suffix(&format!(":{port}"))?;
             Some(format!("{scheme}://{host}{tail}"))
         }
-        Some(_) => None,
         None => Some(format!("{scheme}://{}:{default}{tail}", authority.as_str())),
     }
 }
@@ -279,7 +282,11 @@ mod tests {
             ("https://a.example:443/p", Some("https://a.example/p")),
             ("http://a.example/p", Some("http://a.example:80/p")),
             ("http://a.example:80/p", Some("http://a.example/p")),
-            ("http://a.example:1234/p", None),
+            ("http://a.example:1234/p", Some("http://a.example/p")),
+            (
+                "https://u:p@a.example:8443/p",
+                Some("https://u:p@a.example/p"),
+            ),
             ("https://a.example?x=1", Some("https://a.example:443?x=1")),
             ("https://[::1]:443/p", Some("https://[::1]/p")),
             ("not a url", None),

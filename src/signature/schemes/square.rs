@@ -104,6 +104,11 @@ impl Scheme for Square {
         "square"
     }
 
+    /// Square's `event_id`, the same on every retry.
+    fn delivery_id_field(&self) -> Option<&str> {
+        Some("/event_id")
+    }
+
     fn parse_head(&self, parts: &Parts) -> Result<Signatures, Rejection> {
         let mut signatures = Signatures::new();
         if let Some(value) = one_header(&parts.headers, &SIGNATURE, Reason::SignatureMalformed)? {

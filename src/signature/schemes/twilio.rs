@@ -10,8 +10,9 @@
 //!   body, as with a GET, has none).
 //! * **JSON body**: Twilio appends `bodySHA256=<hex SHA-256 of the body>` to
 //!   the URL's query and signs the URL alone; the body must hash to it.
-//! * Twilio's back end signs the URL with or without the default port
-//!   (`:443`, `:80`), so both spellings are accepted, as in its SDKs.
+//! * Twilio's back end signs the URL with or without its port, so both
+//!   spellings are accepted, as in its SDKs: a URL without a port also with
+//!   the default one (`:443`, `:80`), a URL with any port also without it.
 //!
 //! Only the *decoded* parameters are covered, not the body's bytes: pairs
 //! may be reordered, and spellings that decode alike (`+` and `%20`, two
@@ -376,10 +377,32 @@ mod tests {
             &params,
             &b64("0ZXoZLH/DfblKGATFgpif+LLRf4=")
         ));
-        // A non-default port is never dropped.
+        // Signed with :1234, seen without: no spelling adds a port that is
+        // not the default.
         assert!(!verify(
             &key(),
             "http://mycompany.com/myapp.php?foo=1&bar=2",
+            &params,
+            &b64("Zmvh+3yNM1Phv2jhDCwEM3q5ebU=")
+        ));
+    }
+
+    #[test]
+    fn a_non_standard_port_is_removed_as_the_sdks_do() {
+        // twilio-python test_validation_removes_port_on_https: the
+        // receiver's URL has :1234, Twilio signed it without.
+        let params = sorted_params(FORM);
+        assert!(verify(
+            &key(),
+            "https://mycompany.com:1234/myapp.php?foo=1&bar=2",
+            &params,
+            &b64("RSOYDt4T1cUTdK1PDd93/VVr8B8=")
+        ));
+        // test_validation_removes_port_on_http: signed with :1234 and seen
+        // with it.
+        assert!(verify(
+            &key(),
+            "http://mycompany.com:1234/myapp.php?foo=1&bar=2",
             &params,
             &b64("Zmvh+3yNM1Phv2jhDCwEM3q5ebU=")
         ));

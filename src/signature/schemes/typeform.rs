@@ -7,9 +7,11 @@ use crate::signature::hmac::{Encoding, HmacScheme, SignatureHeader};
 
 /// Typeform: HMAC-SHA256 of the raw body, base64, `sha256=` prefix.
 pub fn typeform() -> HmacScheme {
-    HmacScheme::new("typeform").signature(
-        SignatureHeader::new(HeaderName::from_static("typeform-signature"))
-            .prefix("sha256=")
-            .encoding(Encoding::Base64),
-    )
+    HmacScheme::new("typeform")
+        .signature(
+            SignatureHeader::new(HeaderName::from_static("typeform-signature"))
+                .prefix("sha256=")
+                .encoding(Encoding::Base64),
+        )
+        .delivery_id_field("/event_id")
 }

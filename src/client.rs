@@ -1,0 +1,254 @@
+//! The sending side as a tower layer: [`SigningLayer`] signs every outgoing
+//! request with a provider preset, for services that deliver webhooks
+//! themselves.
+//!
+//! The layer reads the request body once, asks the [`Signer`] for the
+//! headers the provider would send (with a fresh timestamp, and a fresh
+//! delivery id unless the request carries a [`DeliveryId`]), adds them and
+//! hands the request on with a [`Full`] body over the same bytes. Any tower
+//! HTTP client taking `Request<Full<Bytes>>` works underneath — hyper-util's
+//! legacy client, or a test service:
+//!
+//! ```
+//! use bytes::Bytes;
+//! use http::Request;
+//! use http_body_util::Full;
+//! use tower::{Service, ServiceBuilder, ServiceExt};
+//! use tower_webhook::client::SigningLayer;
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+//! // hyper_util::client::legacy::Client::builder(TokioExecutor::new()).build_http()
+//! // in production; here a service that shows what would be sent.
+//! let send = tower::service_fn(|request: Request<Full<Bytes>>| async move {
+//!     Ok::<_, std::convert::Infallible>(request.headers()["x-hub-signature-256"].clone())
+//! });
+//! let mut client = ServiceBuilder::new()
+//!     .layer(SigningLayer::preset("github", "It's a Secret to Everybody")?)
+//!     .service(send);
+//! let request = Request::post("https://receiver.example/hooks")
+//!     .body(Full::new(Bytes::from_static(b"Hello, World!")))?;
+//! let signature = ServiceExt::<Request<Full<Bytes>>>::ready(&mut client)
+//!     .await?
+//!     .call(request)
+//!     .await?;
+//! assert_eq!(
+//!     signature,
+//!     "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17"
+//! );
+//! # Ok(())
+//! # }
+//! ```
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{ready, Context, Poll};
+
+use bytes::Bytes;
+use http::Request;
+use http_body::Body;
+use http_body_util::{BodyExt, Full};
+use pin_project_lite::pin_project;
+use tower_layer::Layer;
+use tower_service::Service;
+
+use crate::body::BoxError;
+use crate::guard::take_ready;
+use crate::signature::{unix_now, Signer, SignerError};
+
+/// The delivery id to sign a request with (a request extension). Without
+/// it, the layer generates one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveryId(pub String);
+
+type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
+type Ids = Arc<dyn Fn() -> String + Send + Sync>;
+
+/// Signs outgoing requests; see the [module docs](self).
+#[derive(Clone)]
+pub struct SigningLayer {
+    signer: Arc<Signer>,
+    clock: Clock,
+    ids: Ids,
+}
+
+impl fmt::Debug for SigningLayer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SigningLayer")
+            .field("scheme", &self.signer.scheme().name())
+            .finish_non_exhaustive()
+    }
+}
+
+impl SigningLayer {
+    /// Sign with `signer`.
+    pub fn new(signer: Signer) -> Self {
+        Self {
+            signer: Arc::new(signer),
+            clock: Arc::new(unix_now),
+            ids: Arc::new(random_id),
+        }
+    }
+
+    /// Sign with the preset `name` and the secret as the provider shows it.
+    pub fn preset(name: &str, shown_secret: &str) -> Result<Self, SignerError> {
+        Signer::preset(name, shown_secret).map(Self::new)
+    }
+
+    /// Read the timestamp (Unix seconds) from `clock` instead of the system
+    /// clock.
+    pub fn with_clock(mut self, clock: impl Fn() -> i64 + Send + Sync + 'static) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    /// Make delivery ids with `ids` instead of random UUIDs (a request's
+    /// own [`DeliveryId`] still wins).
+    pub fn with_ids(mut self, ids: impl Fn() -> String + Send + Sync + 'static) -> Self {
+        self.ids = Arc::new(ids);
+        self
+    }
+}
+
+/// A random (version 4) UUID, the shape most providers' delivery ids have.
+fn random_id() -> String {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes).expect("the OS random number generator failed");
+    bytes[6] = (bytes[6] & 0x0f) | 0x40;
+    bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    let hex = hex::encode(bytes);
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..]
+    )
+}
+
+impl<S> Layer<S> for SigningLayer {
+    type Service = Signing<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        Signing {
+            layer: self.clone(),
+            inner,
+        }
+    }
+}
+
+/// The service of [`SigningLayer`].
+#[derive(Clone, Debug)]
+pub struct Signing<S> {
+    layer: SigningLayer,
+    inner: S,
+}
+
+/// Why a request could not be signed.
+#[derive(Debug)]
+pub struct SigningError(crate::signature::SignError);
+
+impl fmt::Display for SigningError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "the request could not be signed: {}", self.0)
+    }
+}
+
+impl std::error::Error for SigningError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.0)
+    }
+}
+
+type Prepared = Pin<Box<dyn Future<Output = Result<Request<Full<Bytes>>, BoxError>> + Send>>;
+
+impl<S, B> Service<Request<B>> for Signing<S>
+where
+    S: Service<Request<Full<Bytes>>> + Clone,
+    S::Error: Into<BoxError>,
+    B: Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<BoxError>,
+{
+    type Response = S::Response;
+    type Error = BoxError;
+    type Future = SigningFuture<S>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx).map_err(Into::into)
+    }
+
+    fn call(&mut self, request: Request<B>) -> Self::Future {
+        let layer = self.layer.clone();
+        let prepare: Prepared = Box::pin(async move {
+            let (parts, body) = request.into_parts();
+            let bytes = body.collect().await.map_err(Into::into)?.to_bytes();
+            let mut request = Request::from_parts(parts, bytes);
+            let id = match request.extensions().get::<DeliveryId>() {
+                Some(DeliveryId(id)) => id.clone(),
+                None => (layer.ids)(),
+            };
+            layer
+                .signer
+                .sign_request(&mut request, (layer.clock)(), &id)
+                .map_err(SigningError)?;
+            Ok(request.map(Full::new))
+        });
+        SigningFuture {
+            state: State::Preparing {
+                prepare,
+                inner: Some(take_ready(&mut self.inner)),
+            },
+        }
+    }
+}
+
+pin_project! {
+    /// Response future of [`Signing`].
+    pub struct SigningFuture<S>
+    where
+        S: Service<Request<Full<Bytes>>>,
+    {
+        #[pin]
+        state: State<S>,
+    }
+}
+
+pin_project! {
+    #[project = StateProj]
+    enum State<S>
+    where
+        S: Service<Request<Full<Bytes>>>,
+    {
+        Preparing { prepare: Prepared, inner: Option<S> },
+        Calling { #[pin] future: S::Future },
+    }
+}
+
+impl<S> Future for SigningFuture<S>
+where
+    S: Service<Request<Full<Bytes>>>,
+    S::Error: Into<BoxError>,
+{
+    type Output = Result<S::Response, BoxError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut this = self.project();
+        loop {
+            match this.state.as_mut().project() {
+                StateProj::Preparing { prepare, inner } => {
+                    let request = ready!(prepare.as_mut().poll(cx))?;
+                    let mut inner = inner.take().expect("future polled after completion");
+                    let future = inner.call(request);
+                    this.state.set(State::Calling { future });
+                }
+                StateProj::Calling { future } => {
+                    return future.poll(cx).map_err(Into::into);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,69 @@
+//! Provider handshakes, answered by a layer.
+//!
+//! Several providers check an endpoint before they deliver to it: Slack
+//! posts a `url_verification` challenge, Twitch a
+//! `webhook_callback_verification`, Zoom an `endpoint.url_validation`,
+//! Discord a `PING`; Dropbox, Meta and Microsoft Graph send a challenge in
+//! the query string. Each expects an exact answer (status, content type,
+//! body). A [`Handshake`] knows one provider's; the checks here answer it
+//! so it never reaches the handler (unless
+//! [`forward_to_handler`](Handshake::forward_to_handler)), record its name in
+//! the context, and the audit layer records it as `webhook.handshake`.
+//!
+//! | handshake | signed | answer |
+//! |---|---|---|
+//! | [`Handshake::slack`] | yes | `200`, `text/plain`, the `challenge` |
+//! | [`Handshake::twitch`] | yes | `200`, `text/plain`, the `challenge`; a `revocation`: `204` |
+//! | [`Handshake::zoom`] | yes | `200`, JSON `plainToken` + `encryptedToken` |
+//! | [`Handshake::discord`] | yes (Ed25519) | `200`, JSON `{"type":1}` |
+//! | [`Handshake::dropbox`] | no | `200`, `text/plain` + `nosniff`, the `challenge` |
+//! | [`Handshake::meta`] | verify token | `200`, `text/plain`, `hub.challenge`; wrong token: `403` |
+//! | [`Handshake::microsoft_graph`] | no | `200`, `text/plain`, the `validationToken` |
+//!
+//! A signed handshake is answered only after the signature verified (and,
+//! in a stack, after the replay window): the answer proves that the
+//! receiver holds the secret, and an unsigned request must not be able to
+//! obtain it. The unsigned ones are answered from the request head, after
+//! the IP filter and before any credential is asked for.
+//!
+//! ```
+//! use axum::{routing::post, Router};
+//! use tower_webhook::handshake::Handshake;
+//! use tower_webhook::signature::SignatureLayer;
+//! use tower_webhook::{Secret, WebhookStack};
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let slack = WebhookStack::new()
+//!     .signature(SignatureLayer::slack(Secret::new("8f742231b10e8888abcd99yyyzzz85a5")?))
+//!     .handshake(Handshake::slack())
+//!     .build()?;
+//! let app: Router = Router::new().route("/slack", post(|| async { "ok" }).layer(slack));
+//! # let _ = app;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! On its own, [`HandshakeLayer`] goes inside the signature layer:
+//!
+//! ```
+//! use tower::ServiceBuilder;
+//! use tower_webhook::handshake::{Handshake, HandshakeLayer};
+//! use tower_webhook::signature::SignatureLayer;
+//! use tower_webhook::Secret;
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let layers = ServiceBuilder::new()
+//!     .layer(SignatureLayer::slack(Secret::new("8f742231b10e8888abcd99yyyzzz85a5")?))
+//!     .layer(HandshakeLayer::new(Handshake::slack()));
+//! # let _ = layers;
+//! # Ok(())
+//! # }
+//! ```
+
+mod layer;
+mod provider;
+
+pub use layer::{
+    AnswerHandshakes, HandshakeCheck, HandshakeLayer, SignedHandshakes, UnsignedHandshakes,
+};
+pub use provider::Handshake;

@@ -1,0 +1,466 @@
+//! [`Handshake`]: one provider's handshake, and how it is answered.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use bytes::Bytes;
+use hmac::Mac;
+use http::header::{HeaderName, HeaderValue};
+use http::request::Parts;
+use http::{Method, StatusCode};
+use serde::Deserialize;
+use subtle::ConstantTimeEq;
+
+use crate::rejection::{Reason, Rejection};
+use crate::secret::Secret;
+use crate::signature::SharedSecret;
+
+const TEXT_PLAIN: HeaderValue = HeaderValue::from_static("text/plain");
+const JSON: HeaderValue = HeaderValue::from_static("application/json");
+const NOSNIFF: (HeaderName, HeaderValue) = (
+    HeaderName::from_static("x-content-type-options"),
+    HeaderValue::from_static("nosniff"),
+);
+const TWITCH_TYPE: HeaderName = HeaderName::from_static("twitch-eventsub-message-type");
+
+#[derive(Clone)]
+enum Kind {
+    Slack,
+    Twitch,
+    Zoom(std::sync::Arc<SharedSecret>),
+    Discord,
+    Dropbox,
+    Meta(Secret),
+    MicrosoftGraph,
+}
+
+/// A provider's handshake: the request it sends to check that an endpoint is
+/// really the subscriber's (URL verification, challenge, ping), and the
+/// answer it documents.
+///
+/// Handshakes carried in a signed body ([`slack`](Self::slack),
+/// [`twitch`](Self::twitch), [`zoom`](Self::zoom), [`discord`](Self::discord))
+/// are answered only once a signature verified; the query-string ones
+/// ([`dropbox`](Self::dropbox), [`meta`](Self::meta),
+/// [`microsoft_graph`](Self::microsoft_graph)) are unsigned by their
+/// providers and answered before any signature is asked for.
+#[derive(Clone)]
+pub struct Handshake {
+    kind: Kind,
+    forward: bool,
+}
+
+impl fmt::Debug for Handshake {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The Zoom secret and Meta verify token stay out of logs.
+        f.debug_struct("Handshake")
+            .field("name", &self.name())
+            .field("forward", &self.forward)
+            .finish()
+    }
+}
+
+/// What a handshake check found in a request.
+pub(crate) enum Found {
+    /// Not this handshake: the request goes on.
+    No,
+    /// This handshake; its answer (or its refusal, for a wrong verify token).
+    Answer(&'static str, Result<Rejection, Rejection>),
+}
+
+impl Handshake {
+    fn of(kind: Kind) -> Self {
+        Self {
+            kind,
+            forward: false,
+        }
+    }
+
+    /// Slack Events API `url_verification`: a signed JSON body
+    /// `{"type":"url_verification","challenge":…}`, answered `200` with the
+    /// challenge as `text/plain`.
+    pub fn slack() -> Self {
+        Self::of(Kind::Slack)
+    }
+
+    /// Twitch EventSub: a signed `webhook_callback_verification` is
+    /// answered `200` with the body's `challenge` as `text/plain`; a signed
+    /// `revocation` is recorded (`twitch.revocation`) and answered `204`.
+    ///
+    /// The `Twitch-Eventsub-Message-Type` header is not signed, so the
+    /// signed body must agree with it: a challenge needs a `challenge`
+    /// field, a revocation a body without `event`.
+    pub fn twitch() -> Self {
+        Self::of(Kind::Twitch)
+    }
+
+    /// Zoom `endpoint.url_validation`: a signed JSON body with
+    /// `payload.plainToken`, answered `200` with
+    /// `{"plainToken":…,"encryptedToken":…}`, the latter the hex
+    /// HMAC-SHA256 of the plain token keyed with the app's secret token.
+    pub fn zoom(secret_token: Secret) -> Self {
+        Self::of(Kind::Zoom(std::sync::Arc::new(SharedSecret::new(
+            secret_token,
+        ))))
+    }
+
+    /// Discord interactions `PING` (`"type":1`, Ed25519-signed), answered
+    /// `200` with `{"type":1}`.
+    pub fn discord() -> Self {
+        Self::of(Kind::Discord)
+    }
+
+    /// Dropbox's verification request, `GET ?challenge=…` (unsigned),
+    /// answered `200` with the challenge, `Content-Type: text/plain` and
+    /// `X-Content-Type-Options: nosniff` as Dropbox documents.
+    pub fn dropbox() -> Self {
+        Self::of(Kind::Dropbox)
+    }
+
+    /// Meta (Facebook, Instagram, WhatsApp) verification request,
+    /// `GET ?hub.mode=subscribe&hub.verify_token=…&hub.challenge=…`: answered
+    /// `200` with the challenge when the verify token equals `verify_token`
+    /// (compared in constant time), `403` otherwise.
+    pub fn meta(verify_token: Secret) -> Self {
+        Self::of(Kind::Meta(verify_token))
+    }
+
+    /// Microsoft Graph change-notification validation: a request with a
+    /// `validationToken` query parameter (unsigned), answered `200` with the
+    /// decoded token as `text/plain`, at once (Graph waits 10 seconds).
+    pub fn microsoft_graph() -> Self {
+        Self::of(Kind::MicrosoftGraph)
+    }
+
+    /// Let the handshake reach the handler instead of answering it; it is
+    /// still recorded in the context (`Verification::handshake`) and the
+    /// audit trail.
+    pub fn forward_to_handler(mut self) -> Self {
+        self.forward = true;
+        self
+    }
+
+    /// Whether the handshake reaches the handler
+    /// ([`forward_to_handler`](Self::forward_to_handler)).
+    pub fn forwards(&self) -> bool {
+        self.forward
+    }
+
+    /// The name recorded in the context and audit trail
+    /// (`slack.url_verification`, `twitch.webhook_callback_verification`,
+    /// `zoom.url_validation`, `discord.ping`, `dropbox.challenge`,
+    /// `meta.verification`, `microsoft_graph.validation`). A Twitch
+    /// revocation is recorded as `twitch.revocation`.
+    pub fn name(&self) -> &'static str {
+        match self.kind {
+            Kind::Slack => "slack.url_verification",
+            Kind::Twitch => "twitch.webhook_callback_verification",
+            Kind::Zoom(_) => "zoom.url_validation",
+            Kind::Discord => "discord.ping",
+            Kind::Dropbox => "dropbox.challenge",
+            Kind::Meta(_) => "meta.verification",
+            Kind::MicrosoftGraph => "microsoft_graph.validation",
+        }
+    }
+
+    /// Whether the provider signs the handshake, so it is answered only
+    /// after the signature verified.
+    pub fn is_signed(&self) -> bool {
+        matches!(
+            self.kind,
+            Kind::Slack | Kind::Twitch | Kind::Zoom(_) | Kind::Discord
+        )
+    }
+
+    /// An unsigned handshake, from the request head alone.
+    pub(crate) fn find_in_head(&self, parts: &Parts) -> Found {
+        let query = parts.uri.query().unwrap_or("");
+        match &self.kind {
+            Kind::Dropbox if parts.method == Method::GET => match query_param(query, "challenge") {
+                Param::Absent => Found::No,
+                Param::Ambiguous => answer(self.name(), Err(incomplete())),
+                Param::One(challenge) => answer(
+                    self.name(),
+                    Ok(text(challenge.into_owned()).with_header(NOSNIFF.0, NOSNIFF.1)),
+                ),
+            },
+            Kind::Meta(token) if parts.method == Method::GET => {
+                let Param::One(mode) = query_param(query, "hub.mode") else {
+                    return Found::No;
+                };
+                if mode != "subscribe" {
+                    return Found::No;
+                }
+                let presented = query_param(query, "hub.verify_token");
+                let challenge = query_param(query, "hub.challenge");
+                let answered = match (presented, challenge) {
+                    (Param::One(presented), Param::One(challenge))
+                        if bool::from(token.expose_secret().ct_eq(presented.as_bytes())) =>
+                    {
+                        Ok(text(challenge.into_owned()))
+                    }
+                    _ => {
+                        Err(Rejection::new(Reason::TokenInvalid).with_status(StatusCode::FORBIDDEN))
+                    }
+                };
+                answer(self.name(), answered)
+            }
+            Kind::MicrosoftGraph => match query_param(query, "validationToken") {
+                Param::Absent => Found::No,
+                Param::Ambiguous => answer(self.name(), Err(incomplete())),
+                // The token is echoed to whoever asks (Graph does not sign
+                // it): as inert text, never sniffed as HTML.
+                Param::One(token) => answer(
+                    self.name(),
+                    Ok(text(token.into_owned()).with_header(NOSNIFF.0, NOSNIFF.1)),
+                ),
+            },
+            _ => Found::No,
+        }
+    }
+
+    /// A signed handshake, from the verified body.
+    pub(crate) fn find_in_body(&self, parts: &Parts, body: &[u8]) -> Found {
+        match &self.kind {
+            Kind::Slack => {
+                #[derive(Deserialize)]
+                struct Probe<'a> {
+                    #[serde(rename = "type", borrow)]
+                    kind: Option<Cow<'a, str>>,
+                    #[serde(borrow)]
+                    challenge: Option<Cow<'a, str>>,
+                }
+                match serde_json::from_slice::<Probe<'_>>(body) {
+                    Ok(Probe {
+                        kind: Some(kind),
+                        challenge,
+                    }) if kind == "url_verification" => answer(
+                        self.name(),
+                        challenge
+                            .map(|c| text(c.into_owned()))
+                            .ok_or_else(incomplete),
+                    ),
+                    _ => Found::No,
+                }
+            }
+            Kind::Twitch => {
+                #[derive(Deserialize)]
+                struct Probe<'a> {
+                    #[serde(borrow)]
+                    challenge: Option<Cow<'a, str>>,
+                    event: Option<serde::de::IgnoredAny>,
+                }
+                let message_type = parts.headers.get(TWITCH_TYPE).map(HeaderValue::as_bytes);
+                let probe = serde_json::from_slice::<Probe<'_>>(body).ok();
+                match (message_type, probe) {
+                    (Some(b"webhook_callback_verification"), probe) => answer(
+                        self.name(),
+                        probe
+                            .and_then(|p| p.challenge)
+                            .map(|c| text(c.into_owned()))
+                            .ok_or_else(incomplete),
+                    ),
+                    (Some(b"revocation"), Some(Probe { event: None, .. })) => answer(
+                        "twitch.revocation",
+                        Ok(Rejection::new(Reason::Handshake)
+                            .with_status(StatusCode::NO_CONTENT)
+                            .with_body(TEXT_PLAIN, Bytes::new())),
+                    ),
+                    _ => Found::No,
+                }
+            }
+            Kind::Zoom(secret) => {
+                #[derive(Deserialize)]
+                struct Payload<'a> {
+                    #[serde(rename = "plainToken", borrow)]
+                    plain_token: Option<Cow<'a, str>>,
+                }
+                #[derive(Deserialize)]
+                struct Probe<'a> {
+                    #[serde(borrow)]
+                    event: Option<Cow<'a, str>>,
+                    #[serde(borrow)]
+                    payload: Option<Payload<'a>>,
+                }
+                match serde_json::from_slice::<Probe<'_>>(body) {
+                    Ok(Probe {
+                        event: Some(event),
+                        payload,
+                    }) if event == "endpoint.url_validation" => {
+                        let answered = payload
+                            .and_then(|p| p.plain_token)
+                            .map(|plain| {
+                                let mut mac = secret.hmac_sha256();
+                                mac.update(plain.as_bytes());
+                                let encrypted = hex::encode(mac.finalize().into_bytes());
+                                // In the order Zoom's docs show the fields.
+                                let json = format!(
+                                    r#"{{"plainToken":{},"encryptedToken":"{encrypted}"}}"#,
+                                    serde_json::Value::from(plain.as_ref()),
+                                );
+                                Rejection::new(Reason::Handshake).with_body(JSON, Bytes::from(json))
+                            })
+                            .ok_or_else(incomplete);
+                        answer(self.name(), answered)
+                    }
+                    _ => Found::No,
+                }
+            }
+            Kind::Discord => {
+                #[derive(Deserialize)]
+                struct Probe {
+                    #[serde(rename = "type")]
+                    kind: Option<serde_json::Value>,
+                }
+                match serde_json::from_slice::<Probe>(body) {
+                    Ok(Probe { kind: Some(kind) }) if kind == 1 => answer(
+                        self.name(),
+                        Ok(Rejection::new(Reason::Handshake)
+                            .with_body(JSON, Bytes::from_static(br#"{"type":1}"#))),
+                    ),
+                    _ => Found::No,
+                }
+            }
+            _ => Found::No,
+        }
+    }
+}
+
+fn answer(name: &'static str, answered: Result<Rejection, Rejection>) -> Found {
+    Found::Answer(name, answered)
+}
+
+/// `200` with `body` as `text/plain`.
+fn text(body: String) -> Rejection {
+    Rejection::new(Reason::Handshake).with_body(TEXT_PLAIN, Bytes::from(body))
+}
+
+/// A handshake without its challenge, or with two different ones: `400`.
+fn incomplete() -> Rejection {
+    Rejection::new(Reason::PayloadIncomplete)
+}
+
+/// A query parameter, percent-decoded.
+pub(crate) enum Param<'q> {
+    Absent,
+    One(Cow<'q, str>),
+    /// Present twice with different values: the request means two things.
+    Ambiguous,
+}
+
+pub(crate) fn query_param<'q>(query: &'q str, name: &str) -> Param<'q> {
+    let mut found = Param::Absent;
+    for (key, value) in form_urlencoded::parse(query.as_bytes()) {
+        if key != name {
+            continue;
+        }
+        found = match found {
+            Param::Absent => Param::One(value),
+            Param::One(first) if first == value => Param::One(first),
+            _ => return Param::Ambiguous,
+        };
+    }
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn parts(method: Method, uri: &str, headers: &[(&str, &str)]) -> Parts {
+        let mut builder = http::Request::builder().method(method).uri(uri);
+        for (name, value) in headers {
+            builder = builder.header(*name, *value);
+        }
+        builder.body(()).unwrap().into_parts().0
+    }
+
+    fn all() -> Vec<Handshake> {
+        vec![
+            Handshake::slack(),
+            Handshake::twitch(),
+            Handshake::zoom(Secret::new("zoom").unwrap()),
+            Handshake::discord(),
+            Handshake::dropbox(),
+            Handshake::meta(Secret::new("token").unwrap()),
+            Handshake::microsoft_graph(),
+        ]
+    }
+
+    #[test]
+    fn query_params_are_decoded_and_repeats_must_agree() {
+        assert!(matches!(query_param("a=1&b=x%20y", "b"), Param::One(v) if v == "x y"));
+        assert!(matches!(query_param("b=1&b=1", "b"), Param::One(v) if v == "1"));
+        assert!(matches!(query_param("b=1&b=2", "b"), Param::Ambiguous));
+        assert!(matches!(query_param("a=1", "b"), Param::Absent));
+        assert!(matches!(query_param("", "b"), Param::Absent));
+    }
+
+    #[test]
+    fn a_challenge_without_a_value_is_incomplete() {
+        let slack = Handshake::slack();
+        let head = parts(Method::POST, "/", &[]);
+        let Found::Answer(name, Err(refusal)) =
+            slack.find_in_body(&head, br#"{"type":"url_verification"}"#)
+        else {
+            panic!("a url_verification without challenge is this handshake, refused");
+        };
+        assert_eq!(name, "slack.url_verification");
+        assert_eq!(refusal.reason(), Reason::PayloadIncomplete);
+    }
+
+    #[test]
+    fn the_secret_and_token_stay_out_of_debug() {
+        let printed = format!(
+            "{:?} {:?}",
+            Handshake::zoom(Secret::new("zoom-secret-value").unwrap()),
+            Handshake::meta(Secret::new("meta-verify-value").unwrap())
+        );
+        assert!(!printed.contains("secret-value") && !printed.contains("verify-value"));
+    }
+
+    proptest! {
+        #[test]
+        fn no_input_panics(
+            query in "\\PC{0,80}",
+            body in proptest::collection::vec(any::<u8>(), 0..200),
+            json_ish in "\\{\"(type|challenge|event|payload|plainToken)\":(1|\"[a-z.]{0,20}\"|\\{\\})\\}",
+            message_type in "(webhook_callback_verification|revocation|notification|x)",
+        ) {
+            let uri = format!("/hook?{}", percent_encoding::utf8_percent_encode(&query, percent_encoding::CONTROLS));
+            for method in [Method::GET, Method::POST] {
+                let head = match http::Request::builder()
+                    .method(method)
+                    .uri(&uri)
+                    .header("twitch-eventsub-message-type", message_type.as_str())
+                    .body(())
+                {
+                    Ok(request) => request.into_parts().0,
+                    Err(_) => continue,
+                };
+                for handshake in all() {
+                    let _ = handshake.find_in_head(&head);
+                    let _ = handshake.find_in_body(&head, &body);
+                    let _ = handshake.find_in_body(&head, json_ish.as_bytes());
+                }
+            }
+        }
+
+        #[test]
+        fn any_challenge_is_echoed_exactly(challenge in "\\PC{1,64}") {
+            let encoded: String = form_urlencoded::byte_serialize(challenge.as_bytes()).collect();
+            let head = parts(Method::GET, &format!("/h?challenge={encoded}"), &[]);
+            let Found::Answer(_, Ok(answer)) = Handshake::dropbox().find_in_head(&head) else {
+                panic!("a dropbox challenge");
+            };
+            prop_assert_eq!(answer.body().unwrap().as_ref(), challenge.as_bytes());
+
+            let body = serde_json::json!({"type": "url_verification", "challenge": challenge}).to_string();
+            let Found::Answer(_, Ok(answer)) = Handshake::slack().find_in_body(&head, body.as_bytes()) else {
+                panic!("a slack challenge");
+            };
+            prop_assert_eq!(answer.body().unwrap().as_ref(), challenge.as_bytes());
+        }
+    }
+}

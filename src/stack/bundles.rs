@@ -1,0 +1,441 @@
+//! One call per provider: [`WebhookStack::github`], [`WebhookStack::stripe`],
+//! ... return a stack configured from the provider's documentation, still
+//! adjustable with the builder methods (each of which replaces what the
+//! bundle chose).
+//!
+//! A bundle holds:
+//!
+//! * the provider's signature;
+//! * the replay window on the signed timestamp, where the provider signs
+//!   one, with the provider's documented tolerance
+//!   ([`Scheme::tolerance`](crate::signature::Scheme::tolerance)), or 300 s
+//!   where it documents none;
+//! * idempotency on the provider's *signed* delivery id (see
+//!   [`Profile::delivery_id`]), never on an unsigned header;
+//! * the provider's maximum payload as body limit ([`Profile::body_limit`],
+//!   with its source);
+//! * its handshake, where it has one;
+//! * the headers the provider sends unsigned, handed to the handler as
+//!   [`UnauthenticatedHeaders`].
+//!
+//! ```
+//! use axum::{routing::post, Router};
+//! use tower_webhook::audit::AuditLayer;
+//! use tower_webhook::{Secret, WebhookStack};
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let github = WebhookStack::github(Secret::new("It's a Secret to Everybody")?)
+//!     .audit(AuditLayer::new())
+//!     .build()?;
+//! let app: Router = Router::new().route("/github", post(|| async { "ok" }).layer(github));
+//! # let _ = app;
+//! # Ok(())
+//! # }
+//! ```
+
+use std::time::Duration;
+
+use http::request::Parts;
+use http::{HeaderMap, HeaderName, HeaderValue};
+
+use super::providers::{profile, Profile};
+use super::WebhookStack;
+use crate::context::WebhookContext;
+use crate::guard::RequestCheck;
+use crate::handshake::Handshake;
+use crate::idempotency::IdempotencyLayer;
+use crate::rejection::Rejection;
+use crate::replay::ReplayLayer;
+use crate::secret::Secret;
+use crate::signature::scheme::Tolerance;
+use crate::signature::schemes::{self, public_url::PublicUrl};
+use crate::signature::SignatureLayer;
+
+/// The window applied to a signed timestamp whose provider documents none.
+pub const UNDOCUMENTED_WINDOW: Duration = Duration::from_secs(300);
+
+/// Headers the provider sent that its signature does not cover (a request
+/// extension set by the provider bundles; axum: `Extension<UnauthenticatedHeaders>`).
+///
+/// Anyone who captured one genuine delivery can re-send it with these
+/// changed: treat them as hints (routing, logging), never as facts about
+/// the delivery. What the signature covers is in the body.
+#[derive(Debug, Clone, Default)]
+pub struct UnauthenticatedHeaders(HeaderMap);
+
+impl UnauthenticatedHeaders {
+    /// The value of `name`, if sent (the first one).
+    pub fn get(&self, name: &str) -> Option<&HeaderValue> {
+        self.0.get(name)
+    }
+
+    /// Every such header sent.
+    pub fn iter(&self) -> impl Iterator<Item = (&HeaderName, &HeaderValue)> {
+        self.0.iter()
+    }
+}
+
+/// Copies the named headers into [`UnauthenticatedHeaders`].
+#[derive(Debug)]
+pub(super) struct ExposeUnsigned(pub(super) Vec<HeaderName>);
+
+impl RequestCheck for ExposeUnsigned {
+    fn check(&self, parts: &mut Parts, _: &WebhookContext) -> Result<(), Rejection> {
+        let mut found = HeaderMap::new();
+        for name in &self.0 {
+            for value in parts.headers.get_all(name) {
+                found.append(name.clone(), value.clone());
+            }
+        }
+        parts.extensions.insert(UnauthenticatedHeaders(found));
+        Ok(())
+    }
+}
+
+/// The replay window for a signed timestamp within `tolerance`.
+fn window(tolerance: Option<Tolerance>) -> ReplayLayer {
+    let layer = ReplayLayer::signed_timestamp();
+    let Some(tolerance) = tolerance else {
+        return layer.window(UNDOCUMENTED_WINDOW);
+    };
+    let layer = layer.window(tolerance.past.unwrap_or(UNDOCUMENTED_WINDOW));
+    match tolerance.future {
+        Some(future) => layer.future_window(future),
+        None => layer.past_only(),
+    }
+}
+
+impl WebhookStack {
+    /// The bundle of the preset `name` around `signature` (see the
+    /// [module docs](self)).
+    fn bundle(name: &'static str, signature: SignatureLayer) -> Self {
+        let profile: &Profile =
+            profile(name).unwrap_or_else(|| unreachable!("a profile for {name}"));
+        let mut stack = WebhookStack::new()
+            .body_limit(profile.body_limit)
+            .idempotency(IdempotencyLayer::new().with_body_limit(profile.body_limit));
+        if let Some(scheme) = signature.check().scheme() {
+            if scheme.signs_timestamp() {
+                stack = stack.replay(window(scheme.tolerance()));
+            }
+        }
+        stack.unsigned_headers = profile
+            .unsigned_headers
+            .iter()
+            .map(|name| HeaderName::from_static(name))
+            .collect();
+        stack.signature(signature)
+    }
+
+    /// The bundle of the provider `name` (a [`Profile`] name, see
+    /// [`PROFILES`](super::PROFILES)) with its key as the provider shows it
+    /// (`whsec_…` for Standard Webhooks, Svix and GitLab; a hex public key
+    /// for Discord; `whpk_…` for `standard-ed25519`): for receivers whose
+    /// providers come from configuration.
+    ///
+    /// Two bundles need more than a key and get it from their own
+    /// constructor: Meta's verification answer needs the verify token
+    /// ([`meta`](Self::meta); by name, add `.handshake(Handshake::meta(..))`),
+    /// and Square signs the subscription's URL ([`square`](Self::square); by
+    /// name, the URL is rebuilt from the request).
+    ///
+    /// ```
+    /// use tower_webhook::WebhookStack;
+    ///
+    /// let stripe = WebhookStack::provider("stripe", "whsec_from_the_dashboard")?.build()?;
+    /// assert!(WebhookStack::provider("nope", "x").is_err());
+    /// # let _ = stripe;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn provider(
+        name: &str,
+        shown_key: &str,
+    ) -> Result<Self, crate::signature::SignatureConfigError> {
+        use crate::signature::SignatureConfigError;
+        let key = || Secret::new(shown_key).map_err(SignatureConfigError::InvalidSecret);
+        let whsec = || Secret::from_whsec(shown_key).map_err(SignatureConfigError::InvalidSecret);
+        Ok(match name {
+            "github" => Self::github(key()?),
+            "gitlab" => Self::gitlab(whsec()?),
+            "bitbucket" => Self::bitbucket(key()?),
+            "jira" => Self::jira(key()?),
+            "stripe" => Self::stripe(key()?),
+            "slack" => Self::slack(key()?),
+            "standard" => Self::standard_webhooks(whsec()?),
+            "svix" => Self::svix(whsec()?),
+            "shopify" => Self::shopify(key()?),
+            "zoom" => Self::zoom(key()?),
+            "paddle" => Self::paddle(key()?),
+            "linear" => Self::linear(key()?),
+            "twitch" => Self::twitch(key()?),
+            "intercom" => Self::intercom(key()?),
+            "typeform" => Self::typeform(key()?),
+            "dropbox" => Self::dropbox(key()?),
+            "meta" => Self::bundle("meta", SignatureLayer::single(schemes::meta(), key()?)),
+            "twilio" => Self::twilio(key()?),
+            "square" => Self::bundle(
+                "square",
+                SignatureLayer::single(schemes::square::square(), key()?),
+            ),
+            "hubspot-v3" => Self::hubspot(key()?),
+            "mailgun" => Self::mailgun(key()?),
+            #[cfg(feature = "ed25519")]
+            "discord" => Self::discord(shown_key)?,
+            #[cfg(feature = "ed25519")]
+            "standard-ed25519" => Self::standard_webhooks_ed25519(shown_key)?,
+            #[cfg(feature = "ecdsa")]
+            "sendgrid" => Self::sendgrid(shown_key)?,
+            other => return Err(SignatureConfigError::UnknownScheme(other.to_owned())),
+        })
+    }
+
+    /// The headers the provider sends unsigned, exposed to the handler as
+    /// [`UnauthenticatedHeaders`] (replaces the bundle's list).
+    pub fn expose_unauthenticated(mut self, names: impl IntoIterator<Item = HeaderName>) -> Self {
+        self.unsigned_headers = names.into_iter().collect();
+        self
+    }
+
+    /// No idempotency (a bundle adds it; e.g. for a handler that is
+    /// idempotent by itself).
+    pub fn without_idempotency(mut self) -> Self {
+        self.idempotency = None;
+        self
+    }
+
+    /// GitHub: `X-Hub-Signature-256` over the body; no timestamp;
+    /// idempotency on the signed body's digest (`X-GitHub-Delivery` is not
+    /// signed); 25 MB body limit. `X-GitHub-Event`, `X-GitHub-Delivery` and
+    /// the hook headers are [`UnauthenticatedHeaders`]. GitHub's `ping` is an
+    /// ordinary signed delivery: it reaches the handler.
+    pub fn github(secret: Secret) -> Self {
+        Self::bundle("github", SignatureLayer::single(schemes::github(), secret))
+    }
+
+    /// GitLab signing token (Standard Webhooks v1 under GitLab's name;
+    /// decode the `whsec_…` token with [`Secret::from_whsec`]): signed id,
+    /// timestamp (±300 s) and body; 25 MB. `X-Gitlab-Event` and the UUID
+    /// headers are unauthenticated.
+    pub fn gitlab(signing_token: Secret) -> Self {
+        Self::bundle(
+            "gitlab",
+            SignatureLayer::single(schemes::gitlab(), signing_token),
+        )
+    }
+
+    /// Bitbucket Cloud: `X-Hub-Signature: sha256=` over the body; digest
+    /// idempotency; 256 KiB. `X-Event-Key`, `X-Request-UUID` and the hook
+    /// headers are unauthenticated.
+    pub fn bitbucket(secret: Secret) -> Self {
+        Self::bundle(
+            "bitbucket",
+            SignatureLayer::single(schemes::bitbucket(), secret),
+        )
+    }
+
+    /// Jira Cloud admin webhooks: `X-Hub-Signature: sha256=` over the body;
+    /// digest idempotency. The `X-Atlassian-Webhook-*` headers are
+    /// unauthenticated.
+    pub fn jira(secret: Secret) -> Self {
+        Self::bundle("jira", SignatureLayer::single(schemes::jira(), secret))
+    }
+
+    /// Stripe (the `whsec_…` string verbatim): `t` and the body signed;
+    /// timestamps up to 300 s old; idempotency on the event id (`/id`).
+    pub fn stripe(secret: Secret) -> Self {
+        Self::bundle("stripe", SignatureLayer::stripe(secret))
+    }
+
+    /// Slack: timestamp (±300 s) and body signed; idempotency on
+    /// `/event_id`; answers `url_verification`. `X-Slack-Retry-*` are
+    /// unauthenticated.
+    pub fn slack(secret: Secret) -> Self {
+        Self::bundle("slack", SignatureLayer::slack(secret)).handshake(Handshake::slack())
+    }
+
+    /// Standard Webhooks (decode `whsec_…` with [`Secret::from_whsec`]):
+    /// id, timestamp (±300 s) and body signed; idempotency on the signed
+    /// `webhook-id`.
+    pub fn standard_webhooks(secret: Secret) -> Self {
+        Self::bundle("standard", SignatureLayer::standard_webhooks(secret))
+    }
+
+    /// Standard Webhooks `v1a` (Ed25519), with the sender's public key as
+    /// shown (`whpk_…`): id, timestamp (±300 s) and body signed;
+    /// idempotency on the signed `webhook-id`.
+    #[cfg(feature = "ed25519")]
+    pub fn standard_webhooks_ed25519(
+        public_key: &str,
+    ) -> Result<Self, crate::signature::SignatureConfigError> {
+        let signature = SignatureLayer::preset("standard-ed25519", public_key)?;
+        Ok(Self::bundle("standard-ed25519", signature))
+    }
+
+    /// Svix (`svix-*` or unbranded `webhook-*` headers; decode `whsec_…`
+    /// with [`Secret::from_whsec`]): as [`standard_webhooks`](Self::standard_webhooks).
+    pub fn svix(secret: Secret) -> Self {
+        Self::bundle("svix", SignatureLayer::single(schemes::svix(), secret))
+    }
+
+    /// Shopify: the body signed, nothing else: `X-Shopify-Topic`,
+    /// `-Shop-Domain`, `-API-Version`, `-Webhook-Id`, `-Event-Id`,
+    /// `-Triggered-At` are unauthenticated. Digest idempotency.
+    pub fn shopify(secret: Secret) -> Self {
+        Self::bundle("shopify", SignatureLayer::shopify(secret))
+    }
+
+    /// Zoom: timestamp and body signed (Zoom documents no window: 300 s);
+    /// digest idempotency; answers `endpoint.url_validation` with the
+    /// HMAC of the plain token under the same secret token.
+    pub fn zoom(secret_token: Secret) -> Self {
+        let handshake = Handshake::zoom(secret_token.clone());
+        Self::bundle(
+            "zoom",
+            SignatureLayer::single(schemes::zoom(), secret_token),
+        )
+        .handshake(handshake)
+    }
+
+    /// Paddle Billing: `ts` and body signed, at most 5 s old as the SDKs
+    /// check; idempotency on `/event_id`.
+    pub fn paddle(secret: Secret) -> Self {
+        Self::bundle("paddle", SignatureLayer::single(schemes::paddle(), secret))
+    }
+
+    /// Linear: the body signed, with `webhookTimestamp` (milliseconds)
+    /// inside it checked within 60 s as Linear's SDK does; digest
+    /// idempotency. `Linear-Delivery` and `Linear-Event` are
+    /// unauthenticated.
+    pub fn linear(secret: Secret) -> Self {
+        Self::bundle("linear", SignatureLayer::single(schemes::linear(), secret)).replay(
+            ReplayLayer::json_field("/webhookTimestamp")
+                .milliseconds()
+                .window(Duration::from_secs(60)),
+        )
+    }
+
+    /// Twitch EventSub: message id, timestamp (at most 10 minutes old) and
+    /// body signed; idempotency on the signed message id; answers
+    /// `webhook_callback_verification` and records `revocation`. The
+    /// message-type and subscription headers are unauthenticated.
+    pub fn twitch(secret: Secret) -> Self {
+        Self::bundle("twitch", SignatureLayer::single(schemes::twitch(), secret))
+            .handshake(Handshake::twitch())
+    }
+
+    /// Intercom: `X-Hub-Signature: sha1=` over the body; idempotency on the
+    /// notification id (`/id`).
+    pub fn intercom(client_secret: Secret) -> Self {
+        Self::bundle(
+            "intercom",
+            SignatureLayer::single(schemes::intercom(), client_secret),
+        )
+    }
+
+    /// Typeform: `Typeform-Signature` over the body; idempotency on
+    /// `/event_id`.
+    pub fn typeform(secret: Secret) -> Self {
+        Self::bundle(
+            "typeform",
+            SignatureLayer::single(schemes::typeform(), secret),
+        )
+    }
+
+    /// Dropbox: `X-Dropbox-Signature` over the body; answers the
+    /// `GET ?challenge=` verification. No idempotency: notifications carry
+    /// no id and identical bodies are normal (they only say "something
+    /// changed").
+    pub fn dropbox(app_secret: Secret) -> Self {
+        Self::bundle(
+            "dropbox",
+            SignatureLayer::single(schemes::dropbox(), app_secret),
+        )
+        .without_idempotency()
+        .handshake(Handshake::dropbox())
+    }
+
+    /// Meta (Facebook, Instagram, WhatsApp): `X-Hub-Signature-256` over the
+    /// body with the app secret; digest idempotency; answers the
+    /// `hub.mode=subscribe` verification when `hub.verify_token` equals
+    /// `verify_token`.
+    pub fn meta(app_secret: Secret, verify_token: Secret) -> Self {
+        Self::bundle("meta", SignatureLayer::single(schemes::meta(), app_secret))
+            .handshake(Handshake::meta(verify_token))
+    }
+
+    /// Twilio: the URL and form parameters signed (HMAC-SHA1), the URL
+    /// rebuilt from the request; behind a proxy, replace the signature with
+    /// one whose scheme has a
+    /// [`public_url`](crate::signature::schemes::twilio::Twilio::public_url).
+    /// Digest idempotency (`I-Twilio-Idempotency-Token` is unauthenticated).
+    pub fn twilio(auth_token: Secret) -> Self {
+        Self::bundle(
+            "twilio",
+            SignatureLayer::single(schemes::twilio::twilio(), auth_token),
+        )
+    }
+
+    /// Square: the notification URL exactly as subscribed and the body;
+    /// idempotency on `/event_id`. The `square-*` delivery headers are
+    /// unauthenticated.
+    pub fn square(
+        signature_key: Secret,
+        notification_url: &str,
+    ) -> Result<Self, schemes::public_url::PublicUrlError> {
+        let scheme = schemes::square::square().public_url(PublicUrl::exact(notification_url)?);
+        Ok(Self::bundle(
+            "square",
+            SignatureLayer::single(scheme, signature_key),
+        ))
+    }
+
+    /// HubSpot v3: method, URL, body and timestamp (milliseconds, at most
+    /// 5 minutes old) signed; digest idempotency (the body is a batch).
+    pub fn hubspot(client_secret: Secret) -> Self {
+        Self::bundle(
+            "hubspot-v3",
+            SignatureLayer::single(schemes::hubspot::hubspot_v3(), client_secret),
+        )
+    }
+
+    /// Mailgun: only `signature.timestamp` and `signature.token` are
+    /// signed — **the event data is not**; idempotency on the signed token
+    /// (single use), window 300 s (none documented).
+    pub fn mailgun(signing_key: Secret) -> Self {
+        Self::bundle(
+            "mailgun",
+            SignatureLayer::single(schemes::mailgun::mailgun(), signing_key),
+        )
+    }
+
+    /// Discord interactions, with the application's public key (64 hex
+    /// characters): timestamp and body signed (Ed25519; no window
+    /// documented: 300 s); idempotency on the interaction id (`/id`);
+    /// answers `PING`.
+    #[cfg(feature = "ed25519")]
+    pub fn discord(public_key: &str) -> Result<Self, crate::signature::SignatureConfigError> {
+        let key = schemes::discord::public_key(public_key)
+            .map_err(crate::signature::SignatureConfigError::InvalidSecret)?;
+        let keyring =
+            crate::signature::Keyring::new().with(crate::signature::Key::new("default", key));
+        let signature =
+            SignatureLayer::from_arc(std::sync::Arc::new(schemes::discord::discord()), keyring)?;
+        Ok(Self::bundle("discord", signature).handshake(Handshake::discord()))
+    }
+
+    /// SendGrid signed Event Webhook, with the verification key as shown
+    /// (base64 DER): timestamp and body signed (ECDSA P-256; no window
+    /// documented: 300 s); digest idempotency (the body is a batch).
+    #[cfg(feature = "ecdsa")]
+    pub fn sendgrid(
+        verification_key: &str,
+    ) -> Result<Self, crate::signature::SignatureConfigError> {
+        let key = schemes::sendgrid::public_key(verification_key)
+            .map_err(crate::signature::SignatureConfigError::InvalidSecret)?;
+        let keyring =
+            crate::signature::Keyring::new().with(crate::signature::Key::new("default", key));
+        let signature =
+            SignatureLayer::from_arc(std::sync::Arc::new(schemes::sendgrid::sendgrid()), keyring)?;
+        Ok(Self::bundle("sendgrid", signature))
+    }
+}

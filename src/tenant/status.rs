@@ -1,0 +1,265 @@
+//! [`TenantSecurity`]: each tenant's security status, from what the layers
+//! observe.
+//!
+//! An [`AuditSink`] that counts, per tenant and since the tenant's last
+//! policy change, the deliveries verified with each key id, those that
+//! showed the legacy token, and those that failed verification. From these
+//! numbers it derives a [`SecurityStatus`], the receiver-side view of a
+//! rollout: which senders have migrated, which still sign with the old key,
+//! which are broken since the change.
+//!
+//! | status | since the last policy change |
+//! |---|---|
+//! | [`Pending`](SecurityStatus::Pending) | nothing verified by a signature: no delivery yet, or only the legacy token |
+//! | [`Secure`](SecurityStatus::Secure) | deliveries verified with the current key |
+//! | [`Configuring`](SecurityStatus::Configuring) | deliveries verified, but only with another (old) key: the sender has not switched yet |
+//! | [`Failed`](SecurityStatus::Failed) | deliveries failed verification and none verified |
+//!
+//! Tell it about each change with [`TenantSecurity::policy_changed`] (the
+//! key id the tenant should now sign with, if known); the counts restart
+//! there. Without a declared current key, any verifying key counts as
+//! current.
+//!
+//! ```
+//! use tower_webhook::audit::AuditLayer;
+//! use tower_webhook::tenant::{SecurityStatus, TenantSecurity};
+//!
+//! let security = TenantSecurity::new();
+//! security.policy_changed("acme", Some("2025-06"));
+//! let audit = AuditLayer::new().sink(security.clone());
+//! # let _ = audit;
+//! let report = security.report("acme").unwrap();
+//! assert_eq!(report.status, SecurityStatus::Pending);
+//! assert_eq!(report.failures, 0);
+//! ```
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::SystemTime;
+
+use crate::audit::{AuditEvent, AuditSink, MAX_TENANT_ENTRIES};
+use crate::context::AuthMethod;
+use crate::rejection::Reason;
+
+/// A tenant's security status; see the [module docs](self).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SecurityStatus {
+    /// No signed delivery verified since the policy changed: none arrived,
+    /// or only the legacy token was shown.
+    Pending,
+    /// Deliveries verified with the current key.
+    Secure,
+    /// Deliveries verified only with another key: a rotation is under way.
+    Configuring,
+    /// Deliveries failed verification and none verified.
+    Failed,
+}
+
+impl SecurityStatus {
+    /// `pending`, `secure`, `configuring` or `failed`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            SecurityStatus::Pending => "pending",
+            SecurityStatus::Secure => "secure",
+            SecurityStatus::Configuring => "configuring",
+            SecurityStatus::Failed => "failed",
+        }
+    }
+}
+
+impl fmt::Display for SecurityStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One tenant's status and the numbers behind it, since `since`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TenantReport {
+    /// The tenant.
+    pub tenant: Arc<str>,
+    /// The status the numbers give.
+    pub status: SecurityStatus,
+    /// The key id the tenant should sign with, as declared.
+    pub current_key: Option<Arc<str>>,
+    /// The last policy change (or the first event seen).
+    pub since: SystemTime,
+    /// Deliveries whose signature verified, by key id (`""` for a key
+    /// without an id).
+    pub verified_by_key: BTreeMap<Arc<str>, u64>,
+    /// Deliveries that showed the legacy token instead of a signature.
+    pub legacy_token: u64,
+    /// Deliveries refused for a missing, malformed, wrong or expired
+    /// signature or an invalid token.
+    pub failures: u64,
+}
+
+impl TenantReport {
+    /// Deliveries verified with the current key (every verified one when no
+    /// current key is declared).
+    pub fn verified_current(&self) -> u64 {
+        match &self.current_key {
+            Some(current) => self.verified_by_key.get(current).copied().unwrap_or(0),
+            None => self.verified_by_key.values().sum(),
+        }
+    }
+
+    /// Deliveries verified with any other key.
+    pub fn verified_other(&self) -> u64 {
+        self.verified_by_key.values().sum::<u64>() - self.verified_current()
+    }
+
+    fn derive_status(&self) -> SecurityStatus {
+        if self.verified_current() > 0 {
+            SecurityStatus::Secure
+        } else if self.verified_other() > 0 {
+            SecurityStatus::Configuring
+        } else if self.failures > 0 {
+            SecurityStatus::Failed
+        } else {
+            SecurityStatus::Pending
+        }
+    }
+}
+
+#[derive(Debug)]
+struct Record {
+    current_key: Option<Arc<str>>,
+    since: SystemTime,
+    verified_by_key: BTreeMap<Arc<str>, u64>,
+    legacy_token: u64,
+    failures: u64,
+}
+
+impl Record {
+    fn fresh(current_key: Option<Arc<str>>) -> Self {
+        Self {
+            current_key,
+            since: SystemTime::now(),
+            verified_by_key: BTreeMap::new(),
+            legacy_token: 0,
+            failures: 0,
+        }
+    }
+}
+
+/// Per-tenant security status from the audit trail; see the
+/// [module docs](self). Clones share the counts.
+#[derive(Debug, Clone, Default)]
+pub struct TenantSecurity {
+    tenants: Arc<Mutex<HashMap<Arc<str>, Record>>>,
+}
+
+impl TenantSecurity {
+    /// No tenant seen yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// `tenant`'s policy changed (a rotation, a new secret, signatures
+    /// required): its counts restart now, and `current_key` is the key id
+    /// it should sign with from now on (`None`: any verifying key).
+    pub fn policy_changed(&self, tenant: &str, current_key: Option<&str>) {
+        let mut tenants = self.lock();
+        let record = Record::fresh(current_key.map(Arc::from));
+        match tenants.get_mut(tenant) {
+            Some(existing) => *existing = record,
+            None => {
+                tenants.insert(Arc::from(tenant), record);
+            }
+        }
+    }
+
+    /// `tenant`'s status and numbers, if it has a policy change on record
+    /// or sent anything.
+    pub fn report(&self, tenant: &str) -> Option<TenantReport> {
+        let tenants = self.lock();
+        let (name, record) = tenants.get_key_value(tenant)?;
+        Some(report_of(name, record))
+    }
+
+    /// Every tenant's report, by name.
+    pub fn reports(&self) -> Vec<TenantReport> {
+        let tenants = self.lock();
+        let mut reports: Vec<_> = tenants
+            .iter()
+            .map(|(name, record)| report_of(name, record))
+            .collect();
+        reports.sort_by(|a, b| a.tenant.cmp(&b.tenant));
+        reports
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Arc<str>, Record>> {
+        self.tenants.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+fn report_of(name: &Arc<str>, record: &Record) -> TenantReport {
+    let mut report = TenantReport {
+        tenant: Arc::clone(name),
+        status: SecurityStatus::Pending,
+        current_key: record.current_key.clone(),
+        since: record.since,
+        verified_by_key: record.verified_by_key.clone(),
+        legacy_token: record.legacy_token,
+        failures: record.failures,
+    };
+    report.status = report.derive_status();
+    report
+}
+
+/// What one event says about its tenant's security.
+enum Observed {
+    Verified(Arc<str>),
+    Legacy,
+    Failed,
+}
+
+fn observe(event: &AuditEvent) -> Option<Observed> {
+    if event.auth_method == Some(AuthMethod::Signature.as_str()) {
+        let key = event.key_id.clone().unwrap_or_else(|| Arc::from(""));
+        return Some(Observed::Verified(key));
+    }
+    if event.auth_method == Some(AuthMethod::LegacyToken.as_str()) {
+        return Some(Observed::Legacy);
+    }
+    match event.reason? {
+        Reason::SignatureMissing
+        | Reason::SignatureMalformed
+        | Reason::SignatureMismatch
+        | Reason::KeyExpired
+        | Reason::TokenInvalid => Some(Observed::Failed),
+        _ => None,
+    }
+}
+
+impl AuditSink for TenantSecurity {
+    fn record(&self, event: &AuditEvent) {
+        let (Some(tenant), Some(observed)) = (&event.tenant, observe(event)) else {
+            return;
+        };
+        // A refused unknown tenant has a name but no policy to report on.
+        if event.reason == Some(Reason::TenantUnknown) {
+            return;
+        }
+        let mut tenants = self.lock();
+        // Tenant names come from requests: past the bound, tenants without
+        // a declared policy change are not tracked.
+        if !tenants.contains_key(&**tenant) {
+            if tenants.len() >= MAX_TENANT_ENTRIES {
+                return;
+            }
+            tenants.insert(Arc::clone(tenant), Record::fresh(None));
+        }
+        let Some(record) = tenants.get_mut(&**tenant) else {
+            return;
+        };
+        match observed {
+            Observed::Verified(key) => *record.verified_by_key.entry(key).or_default() += 1,
+            Observed::Legacy => record.legacy_token += 1,
+            Observed::Failed => record.failures += 1,
+        }
+    }
+}
