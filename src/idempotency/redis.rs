@@ -33,6 +33,13 @@ end
 return 0
 ";
 
+const RENEW: &str = r"
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+return 0
+";
+
 /// An [`IdempotencyStore`] in Redis (7.0 or later), for receivers running
 /// as several replicas.
 ///
@@ -249,6 +256,29 @@ impl IdempotencyStore for RedisStore {
                         .arg(1)
                         .arg(self.key(key))
                         .arg(format!("{STARTED}{}", token.as_str()))
+                        .query_async(&mut connection),
+                )
+                .await?;
+            Ok(done == 1)
+        })
+    }
+
+    fn renew<'a>(
+        &'a self,
+        key: &'a str,
+        token: &'a Token,
+        lock_ttl: Duration,
+    ) -> StoreFuture<'a, bool> {
+        Box::pin(async move {
+            let mut connection = self.connection.clone();
+            let done: i64 = self
+                .bounded(
+                    redis::cmd("EVAL")
+                        .arg(RENEW)
+                        .arg(1)
+                        .arg(self.key(key))
+                        .arg(format!("{STARTED}{}", token.as_str()))
+                        .arg(millis(lock_ttl))
                         .query_async(&mut connection),
                 )
                 .await?;

@@ -167,4 +167,17 @@ impl tower_webhook::idempotency::IdempotencyStore for BrokenStore {
             ))
         })
     }
+
+    fn renew<'a>(
+        &'a self,
+        _: &'a str,
+        _: &'a tower_webhook::idempotency::Token,
+        _: Duration,
+    ) -> tower_webhook::idempotency::StoreFuture<'a, bool> {
+        Box::pin(async {
+            Err(tower_webhook::idempotency::StoreError::backend(
+                "connection refused",
+            ))
+        })
+    }
 }
