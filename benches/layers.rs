@@ -2,16 +2,27 @@
 //! `tower::ServiceExt::oneshot`, against a bare service in the same run.
 //!
 //! ```text
-//! cargo bench --bench layers
+//! cargo bench --all-features --bench layers
+//! BENCH_CLOCK=thread-cpu cargo bench --all-features --bench layers   # CPU time, for shared machines
 //! ```
 //!
 //! Every service, bare or layered, ends in the same handler that takes the
 //! whole body; the bare one collects the body itself. Requests (and their
 //! signatures) are built outside the timed part with `iter_batched`, so the
 //! figures are the server side only. Each delivery has a fresh id, so the
-//! idempotency layer reserves and completes a key every time.
+//! idempotency layer reserves and completes a key every time. The
+//! `*_full_store` cases give the idempotency layer a store already holding
+//! its capacity of other keys, the steady state of a long-running receiver.
+//!
+//! The `store` group times the default idempotency store alone: a reserve
+//! and a complete of a fresh key in a store already full (every insert
+//! evicts, as in a long-running receiver), next to the cost of the boxed
+//! future each store call returns.
 #[path = "../examples/support/demo_stack.rs"]
 mod demo_stack;
+
+#[path = "support/thread_cpu.rs"]
+mod thread_cpu;
 
 use std::convert::Infallible;
 use std::hint::black_box;
@@ -20,7 +31,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
-use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion, Throughput};
+use criterion::measurement::Measurement;
+use criterion::{BatchSize, BenchmarkId, Criterion, Throughput};
 use http::{HeaderMap, HeaderName, HeaderValue, Request, Response};
 use http_body::Body;
 use http_body_util::{BodyExt, Full};
@@ -28,7 +40,10 @@ use tower::util::BoxCloneService;
 use tower::{Layer, ServiceExt};
 use tower_webhook::audit::AuditLayer;
 use tower_webhook::body::BufferedBody;
-use tower_webhook::idempotency::IdempotencyLayer;
+use tower_webhook::idempotency::{
+    IdempotencyLayer, IdempotencyStore, MemoryStore, Reservation, StoreError, StoreFuture,
+    StoredOutcome,
+};
 use tower_webhook::ip::IpFilterLayer;
 use tower_webhook::replay::ReplayLayer;
 use tower_webhook::signature::{unix_now, Outgoing, SignatureLayer, Signer};
@@ -175,6 +190,16 @@ fn cases(size: usize) -> Vec<Case> {
             headers: Box::new(|_| HeaderMap::from_iter([header("x-delivery-id", &unique_id())])),
         },
         Case {
+            name: "idempotency_full_store",
+            service: layered!(
+                IdempotencyLayer::from_unsigned_header(HeaderName::from_static("x-delivery-id"))
+                    .with_body_limit(limit)
+                    .with_store(full_store()),
+                BufferedBody
+            ),
+            headers: Box::new(|_| HeaderMap::from_iter([header("x-delivery-id", &unique_id())])),
+        },
+        Case {
             name: "audit",
             service: layered!(AuditLayer::new(), Full<Bytes>),
             headers: Box::new(|_| HeaderMap::new()),
@@ -184,10 +209,18 @@ fn cases(size: usize) -> Vec<Case> {
             service: layered!(demo_stack::stack(limit), BufferedBody),
             headers: Box::new(|body| demo_stack::signed_headers(body)),
         },
+        Case {
+            name: "full_stack_full_store",
+            service: layered!(
+                demo_stack::stack_with(limit, IdempotencyLayer::new().with_store(full_store())),
+                BufferedBody
+            ),
+            headers: Box::new(|body| demo_stack::signed_headers(body)),
+        },
     ]
 }
 
-fn bench(c: &mut Criterion) {
+fn bench<M: Measurement>(c: &mut Criterion<M>) {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()
         .unwrap();
@@ -226,5 +259,97 @@ fn bench(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench);
-criterion_main!(benches);
+/// One default-sized store, already holding its capacity of other
+/// deliveries: what a receiver that has run a while has, where every new
+/// key evicts the oldest. (A fresh store spends its first million keys
+/// growing its tables and faulting in their pages.)
+fn full_store() -> MemoryStore {
+    static FULL: std::sync::OnceLock<MemoryStore> = std::sync::OnceLock::new();
+    FULL.get_or_init(|| {
+        let store = MemoryStore::new();
+        let lock = Duration::from_secs(60);
+        let ttl = Duration::from_secs(24 * 3600);
+        let ok = StoredOutcome::new(http::StatusCode::OK);
+        for n in 0..store.capacity() {
+            let key = format!("t-|s5:/hook|s:earlier-{n}");
+            let Reservation::Acquired(token) = ready(store.reserve(&key, lock)) else {
+                panic!("a fresh key was held");
+            };
+            assert!(ready(store.complete(&key, &token, ok, ttl)));
+        }
+        store
+    })
+    .clone()
+}
+
+/// Polls a future that must be ready at once (the memory store's are).
+fn ready<T>(future: StoreFuture<'_, T>) -> T {
+    let mut future = future;
+    match future
+        .as_mut()
+        .poll(&mut std::task::Context::from_waker(std::task::Waker::noop()))
+    {
+        std::task::Poll::Ready(output) => output.unwrap(),
+        std::task::Poll::Pending => panic!("a memory store future was pending"),
+    }
+}
+
+fn store<M: Measurement>(c: &mut Criterion<M>) {
+    let mut group = c.benchmark_group("store");
+    group.warm_up_time(Duration::from_secs(1));
+    group.measurement_time(Duration::from_secs(3));
+    let lock = Duration::from_secs(60);
+    let ttl = Duration::from_secs(24 * 3600);
+    let ok = StoredOutcome::new(http::StatusCode::OK);
+    let store = MemoryStore::new();
+    let mut key = String::new();
+    let mut next = 0u64;
+    let mut deliver = |store: &MemoryStore| {
+        use std::fmt::Write;
+        key.clear();
+        // The shape the layer writes: tenant, route, delivery id.
+        let _ = write!(key, "t-|s5:/hook|k:msg_{next:016x}");
+        next += 1;
+        let Reservation::Acquired(token) = ready(store.reserve(&key, lock)) else {
+            panic!("a fresh key was held");
+        };
+        assert!(ready(store.complete(&key, &token, ok, ttl)));
+    };
+    let mut full = false;
+    group.bench_function("memory_reserve_complete_full", |b| {
+        // Filled here, not before: a filter that skips this bench skips
+        // the million inserts too.
+        if !full {
+            for _ in 0..store.capacity() {
+                deliver(&store);
+            }
+            full = true;
+        }
+        b.iter(|| deliver(black_box(&store)))
+    });
+    group.bench_function("boxed_ready_future", |b| {
+        b.iter(|| {
+            let future: StoreFuture<'_, bool> =
+                Box::pin(std::future::ready(Ok::<_, StoreError>(black_box(true))));
+            black_box(ready(future))
+        })
+    });
+    group.finish();
+}
+
+fn main() {
+    // Wall time by default; `BENCH_CLOCK=thread-cpu` on a shared machine.
+    if thread_cpu::selected() {
+        let mut c = Criterion::default()
+            .with_measurement(thread_cpu::ThreadCpu)
+            .configure_from_args();
+        bench(&mut c);
+        store(&mut c);
+        c.final_summary();
+    } else {
+        let mut c = Criterion::default().configure_from_args();
+        bench(&mut c);
+        store(&mut c);
+        c.final_summary();
+    }
+}

@@ -2,7 +2,8 @@
 //! in one run.
 //!
 //! ```text
-//! cargo bench --bench signature --all-features
+//! cargo bench --all-features --bench signature
+//! BENCH_CLOCK=thread-cpu cargo bench --all-features --bench signature   # CPU time, for shared machines
 //! ```
 //!
 //! For each body size, on the same bytes:
@@ -22,11 +23,15 @@
 //! * with `--features ed25519`: `raw_ed25519` and
 //!   `tower-webhook/standard-ed25519`.
 
+#[path = "support/thread_cpu.rs"]
+mod thread_cpu;
+
 use std::hint::black_box;
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use criterion::measurement::Measurement;
+use criterion::{BenchmarkId, Criterion, Throughput};
 use hmac::{Hmac, KeyInit, Mac};
 use http::{HeaderMap, Request};
 use sha2::Sha256;
@@ -58,7 +63,7 @@ fn verify(scheme: &dyn Scheme, keyring: &Keyring, parts: &http::request::Parts, 
     let signatures = scheme.parse_head(parts).unwrap();
     let delivery = Delivery { parts, body };
     keyring
-        .verify(scheme, &signatures, &delivery, SystemTime::now())
+        .verify_with_clock(scheme, &signatures, &delivery, SystemTime::now)
         .unwrap();
 }
 
@@ -82,7 +87,7 @@ fn raw_hmac_prekeyed(key: &[u8], message: &[u8]) -> impl Fn() {
     }
 }
 
-fn bench(c: &mut Criterion) {
+fn bench<M: Measurement>(c: &mut Criterion<M>) {
     let github: Arc<dyn Scheme> = Arc::new(schemes::github());
     let standard: Arc<dyn Scheme> = Arc::new(schemes::standard_webhooks());
     let github_keys = Keyring::new().with(tower_webhook::signature::Key::new(
@@ -212,5 +217,17 @@ fn ed25519(run: &mut dyn FnMut(&str, &dyn Fn()), body: &[u8], timestamp: i64) {
     });
 }
 
-criterion_group!(benches, bench);
-criterion_main!(benches);
+fn main() {
+    // Wall time by default; `BENCH_CLOCK=thread-cpu` on a shared machine.
+    if thread_cpu::selected() {
+        let mut c = Criterion::default()
+            .with_measurement(thread_cpu::ThreadCpu)
+            .configure_from_args();
+        bench(&mut c);
+        c.final_summary();
+    } else {
+        let mut c = Criterion::default().configure_from_args();
+        bench(&mut c);
+        c.final_summary();
+    }
+}

@@ -5,13 +5,17 @@
 //! cargo run --release --example idempotency_flood [KEYS] [CAPACITY]
 //! ```
 //!
-//! Defaults: 1,000,000 keys into a store of 100,000. Prints the entry count
-//! after eviction and the peak resident set size (`VmHWM`, Linux).
+//! Defaults: 2,000,000 keys into a store of the default capacity
+//! (1,000,000), so the second half of the flood evicts the first. Prints the
+//! entry count, the store's own allocation per key, and the resident set
+//! (Linux `VmRSS`/`VmHWM`) before and after, per key held.
 
 use std::time::{Duration, Instant};
 
 use http::StatusCode;
-use tower_webhook::idempotency::{IdempotencyStore, MemoryStore, Reservation, StoredOutcome};
+use tower_webhook::idempotency::{
+    IdempotencyStore, MemoryStore, Reservation, StoredOutcome, DEFAULT_CAPACITY,
+};
 
 const WRITERS: usize = 4;
 
@@ -22,13 +26,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .next()
         .map(|a| a.parse())
         .transpose()?
-        .unwrap_or(1_000_000);
+        .unwrap_or(2_000_000);
     let capacity: u64 = args
         .next()
         .map(|a| a.parse())
         .transpose()?
-        .unwrap_or(100_000);
+        .unwrap_or(DEFAULT_CAPACITY);
 
+    let rss_before = proc_status_kib("VmRSS").unwrap_or(0);
     let store = MemoryStore::with_capacity(capacity);
     let lock = Duration::from_secs(60);
     let ttl = Duration::from_secs(24 * 3600);
@@ -40,9 +45,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             let store = store.clone();
             tokio::spawn(async move {
                 let mut lost = 0usize;
+                let mut key = String::new();
                 for n in (writer..keys).step_by(WRITERS) {
                     // The shape the layer writes: tenant, route, delivery id.
-                    let key = format!("t-|s14:/webhooks/hook|k:evt_{n:016x}");
+                    key.clear();
+                    std::fmt::Write::write_fmt(
+                        &mut key,
+                        format_args!("t-|s14:/webhooks/hook|k:evt_{n:016x}"),
+                    )?;
                     match store.reserve(&key, lock).await? {
                         Reservation::Acquired(token) => {
                             if !store.complete(&key, &token, ok, ttl).await? {
@@ -60,23 +70,32 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     for writer in writers {
         lost += writer.await?.map_err(|e| e.to_string())?;
     }
-    store.run_pending_tasks().await;
     let elapsed = started.elapsed();
     let entries = store.entry_count();
+    let rss_after = proc_status_kib("VmRSS").unwrap_or(0);
+    let peak = proc_status_kib("VmHWM").unwrap_or(0);
+    let per_key = |bytes: f64| bytes / entries.max(1) as f64;
 
-    println!("keys written:       {keys}");
-    println!("capacity:           {capacity}");
-    println!("entries held:       {entries}");
-    println!("evicted mid-flight: {lost}");
-    println!("elapsed:            {elapsed:.2?}");
+    println!("keys written:        {keys}");
+    println!("capacity:            {capacity}");
+    println!("entries held:        {entries}");
+    println!("evicted mid-flight:  {lost}");
     println!(
-        "peak RSS (VmHWM):   {}",
-        proc_status("VmHWM").as_deref().unwrap_or("n/a")
+        "elapsed:             {elapsed:.2?} ({:.0} ns per reserve + complete)",
+        elapsed.as_nanos() as f64 / keys as f64
     );
     println!(
-        "RSS now (VmRSS):    {}",
-        proc_status("VmRSS").as_deref().unwrap_or("n/a")
+        "store allocation:    {:.1} MB, {:.1} B per key held",
+        store.allocated_bytes() as f64 / 1e6,
+        per_key(store.allocated_bytes() as f64)
     );
+    println!(
+        "RSS before / after:  {:.1} / {:.1} MB, {:.1} B per key held",
+        kib_to_mb(rss_before),
+        kib_to_mb(rss_after),
+        per_key((rss_after.saturating_sub(rss_before) * 1024) as f64)
+    );
+    println!("peak RSS (VmHWM):    {:.1} MB", kib_to_mb(peak));
 
     if entries > capacity {
         return Err(format!("{entries} entries exceed the capacity {capacity}").into());
@@ -84,10 +103,16 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
-fn proc_status(field: &str) -> Option<String> {
+fn kib_to_mb(kib: u64) -> f64 {
+    (kib * 1024) as f64 / 1e6
+}
+
+/// A `/proc/self/status` figure in KiB (Linux); `None` elsewhere.
+fn proc_status_kib(field: &str) -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     status
         .lines()
         .find_map(|line| line.strip_prefix(field)?.strip_prefix(':'))
-        .map(|value| value.trim().to_owned())
+        .and_then(|value| value.trim().strip_suffix("kB"))
+        .and_then(|value| value.trim().parse().ok())
 }

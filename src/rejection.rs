@@ -147,9 +147,15 @@ pub struct Rejection {
     reason: Reason,
     status: StatusCode,
     headers: HeaderMap,
-    detail: Option<Arc<str>>,
     // Boxed: rare, and a `Rejection` travels in every check's `Result`.
-    body: Option<Box<(HeaderValue, Bytes)>>,
+    extra: Option<Box<Extra>>,
+}
+
+/// What few rejections carry: an audit detail, a response body.
+#[derive(Debug, Clone, Default)]
+struct Extra {
+    detail: Option<Arc<str>>,
+    body: Option<(HeaderValue, Bytes)>,
 }
 
 impl Rejection {
@@ -159,8 +165,7 @@ impl Rejection {
             reason,
             status: reason.default_status(),
             headers: HeaderMap::new(),
-            detail: None,
-            body: None,
+            extra: None,
         }
     }
 
@@ -168,13 +173,13 @@ impl Rejection {
     /// in bytes, and who set it). Never sent to the client; must not quote
     /// a secret.
     pub fn with_detail(mut self, detail: impl Into<Arc<str>>) -> Self {
-        self.detail = Some(detail.into());
+        self.extra.get_or_insert_default().detail = Some(detail.into());
         self
     }
 
     /// The detail for the audit trail, if the layer gave one.
     pub fn detail(&self) -> Option<&str> {
-        self.detail.as_deref()
+        self.extra.as_ref()?.detail.as_deref()
     }
 
     /// The rejection a tower-webhook layer answered `response` with, if it
@@ -200,13 +205,13 @@ impl Rejection {
     /// answers that must carry content, such as a handshake's challenge; a
     /// refusal should say no more than its status line.
     pub fn with_body(mut self, content_type: HeaderValue, body: Bytes) -> Self {
-        self.body = Some(Box::new((content_type, body)));
+        self.extra.get_or_insert_default().body = Some((content_type, body));
         self
     }
 
     /// The content this answer carries, if any (see [`with_body`](Self::with_body)).
     pub fn body(&self) -> Option<&Bytes> {
-        self.body.as_deref().map(|(_, body)| body)
+        self.extra.as_ref()?.body.as_ref().map(|(_, body)| body)
     }
 
     /// The machine reason.
@@ -248,15 +253,16 @@ impl Rejection {
             );
             response
         } else {
-            let (content_type, body) = self.body.take().map_or_else(
-                || {
+            let (content_type, body) = self
+                .extra
+                .as_mut()
+                .and_then(|extra| extra.body.take())
+                .unwrap_or_else(|| {
                     (
                         HeaderValue::from_static("text/plain; charset=utf-8"),
                         Bytes::from_static(text.as_bytes()),
                     )
-                },
-                |body| *body,
-            );
+                });
             let mut response = Response::new(ResponseBody::full(body));
             *response.status_mut() = self.status;
             response

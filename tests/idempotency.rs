@@ -514,7 +514,6 @@ async fn a_flood_of_unique_keys_stays_within_capacity() {
     while let Some(done) = writers.join_next().await {
         done.unwrap();
     }
-    store.run_pending_tasks().await;
     let entries = store.entry_count();
     println!("{KEYS} unique keys, capacity {CAPACITY}: {entries} entries held");
     assert!(

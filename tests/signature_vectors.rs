@@ -461,3 +461,43 @@ fn rotation_window_at_the_scheme_level() {
         Err(Reason::KeyExpired)
     );
 }
+
+#[test]
+fn the_clock_is_read_only_when_a_key_has_a_window() {
+    let scheme = schemes::github();
+    let headers: HeaderMap = Signer::new(
+        Arc::new(schemes::github()),
+        Secret::new("plain-secret").unwrap().into(),
+    )
+    .sign(&Outgoing::new(b"{}", 0, ""))
+    .unwrap()
+    .into_iter()
+    .collect();
+    let parts = parts(&headers);
+    let signatures = scheme.parse_head(&parts).unwrap();
+    let delivery = Delivery {
+        parts: &parts,
+        body: b"{}",
+    };
+    let reads = std::cell::Cell::new(0);
+    let clock = || {
+        reads.set(reads.get() + 1);
+        SystemTime::now()
+    };
+    let plain = Keyring::new().with(Key::new("plain", Secret::new("plain-secret").unwrap()));
+    let matched = plain.verify_with_clock(&scheme, &signatures, &delivery, clock);
+    assert_eq!(matched.map(|m| m.key_id.to_string()), Ok("plain".into()));
+    assert_eq!(reads.get(), 0, "no window, no clock");
+
+    let until = SystemTime::now() + Duration::from_secs(3600);
+    let windowed =
+        plain.with(Key::new("old", Secret::new("old-secret").unwrap()).valid_until(until));
+    let matched = windowed.verify_with_clock(&scheme, &signatures, &delivery, clock);
+    assert_eq!(matched.map(|m| m.key_id.to_string()), Ok("plain".into()));
+    assert_eq!(reads.get(), 1);
+    // Past the window: the old key is not tried, and the plain one still is.
+    let later = windowed.verify_with_clock(&scheme, &signatures, &delivery, || {
+        until + Duration::from_secs(1)
+    });
+    assert_eq!(later.map(|m| m.key_id.to_string()), Ok("plain".into()));
+}

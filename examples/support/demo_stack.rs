@@ -21,6 +21,13 @@ pub const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 
 /// Every protection, for bodies up to `body_limit` bytes.
 pub fn stack(body_limit: usize) -> WebhookLayer {
+    stack_with(body_limit, IdempotencyLayer::new())
+}
+
+/// The same stack with its idempotency layer configured by the caller (the
+/// benches give it a store already full, as in a receiver that has run a
+/// while).
+pub fn stack_with(body_limit: usize, idempotency: IdempotencyLayer) -> WebhookLayer {
     WebhookStack::new()
         .ip_filter(
             IpFilterLayer::new()
@@ -29,7 +36,7 @@ pub fn stack(body_limit: usize) -> WebhookLayer {
         )
         .signature(SignatureLayer::preset("standard", SECRET).expect("valid secret"))
         .replay(ReplayLayer::signed_timestamp())
-        .idempotency(IdempotencyLayer::new())
+        .idempotency(idempotency)
         .audit(AuditLayer::new())
         .body_limit(body_limit.max(1024))
         .build()

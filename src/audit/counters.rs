@@ -1,7 +1,7 @@
 //! [`AuditCounters`]: totals an operator can read.
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, LazyLock, Mutex, PoisonError};
 
 use super::event::{AuditEvent, Outcome};
 
@@ -81,7 +81,12 @@ impl AuditCounters {
     }
 
     pub(crate) fn record(&self, event: &AuditEvent) {
-        let tenant = event.tenant.clone().unwrap_or_else(|| Arc::from(""));
+        // One shared empty name for "no tenant": no allocation per event.
+        static NO_TENANT: LazyLock<Arc<str>> = LazyLock::new(|| Arc::from(""));
+        let tenant = event
+            .tenant
+            .clone()
+            .unwrap_or_else(|| Arc::clone(&NO_TENANT));
         let method = event.auth_method.unwrap_or("none");
         let mut counts = self.0.lock().unwrap_or_else(PoisonError::into_inner);
         match event.outcome {

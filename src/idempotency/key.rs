@@ -5,6 +5,7 @@
 //! can be rewritten by anyone who captured the request, and every rewrite
 //! would be a new delivery to the layer.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -86,7 +87,7 @@ impl KeySource {
 /// cannot claim a signed delivery's id before the delivery arrives.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Key {
-    pub(crate) text: String,
+    pub(crate) text: Arc<str>,
     pub(crate) signed: bool,
 }
 
@@ -109,25 +110,29 @@ pub(crate) fn extract(
     sources.iter().find_map(|source| {
         let text = match (source, &signed) {
             (KeySource::SignedDelivery, Some(signed)) => Some(match signed.id() {
-                Some(id) => String::from_utf8_lossy(id).into_owned(),
-                None => match signed.scheme().delivery_id_field() {
-                    Some(pointer) => field(pointer),
-                    None => None,
-                }
-                .unwrap_or_else(|| message_digest(signed, parts, body)),
+                Some(id) => String::from_utf8_lossy(id),
+                None => Cow::Owned(
+                    match signed.scheme().delivery_id_field() {
+                        Some(pointer) => field(pointer),
+                        None => None,
+                    }
+                    .unwrap_or_else(|| message_digest(signed, parts, body)),
+                ),
             }),
             (KeySource::SignedDelivery, None) => None,
             (KeySource::UnsignedHeader(_), Some(_)) if !unsigned_accepted => None,
-            (KeySource::UnsignedHeader(name), _) => from_header(&parts.headers, name),
+            (KeySource::UnsignedHeader(name), _) => {
+                from_header(&parts.headers, name).map(Cow::Borrowed)
+            }
             (KeySource::JsonField(_), Some(signed)) if !signed.scheme().covers_body() => None,
-            (KeySource::JsonField(pointer), _) => field(pointer),
+            (KeySource::JsonField(pointer), _) => field(pointer).map(Cow::Owned),
         }?;
         let vouched = match source {
             KeySource::UnsignedHeader(_) => false,
             KeySource::SignedDelivery | KeySource::JsonField(_) => signed.is_some(),
         };
         Some(Key {
-            text: normalise(text),
+            text: normalise(&text),
             signed: vouched,
         })
     })
@@ -159,12 +164,12 @@ fn message_digest(signed: &SignedDelivery, parts: &Parts, body: &[u8]) -> String
     format!("sha256:{}", hex::encode(digest.finalize()))
 }
 
-fn from_header(headers: &HeaderMap, name: &HeaderName) -> Option<String> {
+fn from_header<'h>(headers: &'h HeaderMap, name: &HeaderName) -> Option<&'h str> {
     // The same rule as every other layer: identical repeats are one value,
     // different ones make the request ambiguous (no key).
     let value = one_header(headers, name, Reason::PayloadIncomplete).ok()??;
     let value = std::str::from_utf8(value).ok()?.trim();
-    (!value.is_empty()).then(|| value.to_owned())
+    (!value.is_empty()).then_some(value)
 }
 
 fn from_json(document: &serde_json::Value, pointer: &str) -> Option<String> {
@@ -177,11 +182,12 @@ fn from_json(document: &serde_json::Value, pointer: &str) -> Option<String> {
 
 /// Keys longer than [`MAX_KEY_LEN`] or with control characters become their
 /// hash, so the store and the logs only ever see bounded, printable keys.
-pub(crate) fn normalise(key: String) -> String {
+/// Copied once, into the `Arc` the context keeps.
+pub(crate) fn normalise(key: &str) -> Arc<str> {
     if key.len() <= MAX_KEY_LEN && !key.chars().any(char::is_control) {
-        key
+        key.into()
     } else {
-        format!("sha256:{}", hex::encode(Sha256::digest(key.as_bytes())))
+        format!("sha256:{}", hex::encode(Sha256::digest(key.as_bytes()))).into()
     }
 }
 
@@ -189,12 +195,17 @@ pub(crate) fn normalise(key: String) -> String {
 /// key with its kind, each length-prefixed so no choice of values makes two
 /// tuples collide.
 pub(crate) fn store_key(tenant: Option<&str>, scope: &str, key: &Key) -> String {
-    let tenant = match tenant {
-        Some(tenant) => format!("t{}:{tenant}", tenant.len()),
-        None => "t-".to_owned(),
+    use std::fmt::Write;
+    // One allocation per request: the lengths are known, the digits short.
+    let tenant_len = tenant.map_or(0, str::len);
+    let mut stored = String::with_capacity(32 + tenant_len + scope.len() + key.text.len());
+    let _ = match tenant {
+        Some(tenant) => write!(stored, "t{tenant_len}:{tenant}"),
+        None => write!(stored, "t-"),
     };
     let kind = if key.signed { 's' } else { 'u' };
-    format!("{tenant}|s{}:{scope}|{kind}:{}", scope.len(), key.text)
+    let _ = write!(stored, "|s{}:{scope}|{kind}:{}", scope.len(), key.text);
+    stored
 }
 
 #[cfg(test)]
@@ -326,10 +337,10 @@ mod tests {
     proptest! {
         #[test]
         fn normalised_keys_are_bounded_and_printable(text in any::<String>()) {
-            let normalised = normalise(text.clone());
+            let normalised = normalise(&text);
             prop_assert!(normalised.len() <= MAX_KEY_LEN);
             prop_assert!(!normalised.chars().any(char::is_control));
-            prop_assert_eq!(&normalised, &normalise(text));
+            prop_assert_eq!(&normalised, &normalise(&text));
         }
 
         #[test]

@@ -1,74 +1,116 @@
-//! The default store: in process memory, bounded, with per-entry expiry.
+//! The default store: in process memory, fixed-size entries, a hard bound.
 
+use std::collections::VecDeque;
 use std::fmt;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::hash::BuildHasher;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
-use moka::future::Cache;
-use moka::ops::compute::{CompResult, Op};
-use moka::policy::EvictionPolicy;
-use moka::Expiry;
+use hashbrown::HashTable;
+use http::StatusCode;
+use siphasher::sip128::SipHasher13;
 
 use super::store::{IdempotencyStore, Reservation, StoreFuture, StoredOutcome, Token};
 
-/// How many keys [`MemoryStore::new`] remembers at most: 100,000.
+/// How many keys [`MemoryStore::new`] remembers at most: 1,000,000.
 ///
-/// A full store costs about 800 bytes per key (moka's bookkeeping
-/// included): `examples/idempotency_flood` pushes 1,000,000 unique keys
-/// through it and peaks at about 85 MB resident in a release build. It
-/// covers 24 hours of a little over one delivery per second.
-/// Size it to your traffic: a key evicted early lets a late retry of that
-/// delivery run the handler again.
-pub const DEFAULT_CAPACITY: u64 = 100_000;
+/// Every key costs the same 32-byte entry plus its share of the index,
+/// about 50 bytes in all once the store is full: `examples/idempotency_flood`
+/// pushes 2,000,000 unique keys through a store of this size and reports
+/// the bytes per key it measured. A million keys cover 24 hours of about
+/// eleven deliveries a second. Size it to your traffic: a key evicted early
+/// lets a late retry of that delivery run the handler again.
+pub const DEFAULT_CAPACITY: u64 = 1_000_000;
 
-/// An in-memory [`IdempotencyStore`] on a [`moka`] cache.
+/// Below this many keys per shard the store uses fewer shards: eviction is
+/// per shard, and tiny shards would evict far from the global oldest.
+const MIN_SHARD_CAPACITY: u64 = 256;
+const MAX_SHARDS: u64 = 1 << SHARD_BITS;
+const SHARD_BITS: u32 = 6;
+const MAX_SHARD_CAPACITY: u64 = 1 << 28;
+
+/// An in-memory [`IdempotencyStore`] made for remembering deliveries.
 ///
-/// Right for a receiver running as one process. The cache is bounded (least
-/// recently used keys are evicted first once full, so a flood of unique keys
-/// cannot exhaust memory; the price is that a flood can push out the keys of
-/// genuine deliveries, so size the capacity above the deliveries of one TTL)
-/// and every entry carries its own expiry: the lock
-/// TTL while started, the completion TTL once completed. Reservation,
-/// completion and release each run under moka's per-key lock, never across
-/// an `await` of the caller's.
+/// Right for a receiver running as one process.
 ///
-/// Clones share the cache.
+/// * **Fixed-size entries.** A key is remembered as its 128-bit SipHash-1-3
+///   under a key drawn from the OS when the store is created, so an entry is
+///   32 bytes however long the key, and a sender cannot aim two deliveries at
+///   one entry (it would have to find a collision of a secret-keyed 128-bit
+///   hash).
+/// * **A hard bound.** At most `capacity` keys. When full, the key reserved
+///   longest ago is evicted to admit the new one — for deliveries the right
+///   victim: retries come soon after the original. Size the capacity above
+///   the deliveries of one TTL; a flood of unique keys pushes genuine ones
+///   out sooner.
+/// * **Expiry in insertion order.** Entries sit in a queue in the order they
+///   were reserved and carry their deadline (the lock TTL while started, the
+///   completion TTL once completed); an expired entry counts as absent at
+///   once and its space is reclaimed when it reaches the front of the queue.
+///   With one TTL per layer (the usual case) that is the order they expire
+///   in. Expired entries still queued behind a live one count towards
+///   [`entry_count`](Self::entry_count) and the capacity until then.
+/// * **Sharded.** Keys are spread over up to 64 shards, each behind its own
+///   lock, held for a table lookup and never across an `await`. Eviction is
+///   per shard, so "oldest" is the oldest of the key's shard.
+///
+/// Every operation takes effect when the method is called, and the future
+/// it returns is ready when first polled. No allocation per entry: each
+/// shard grows its queue and index in steps, up to the bound, and keeps
+/// them.
+///
+/// Clones share the store.
 #[derive(Clone)]
 pub struct MemoryStore {
-    cache: Cache<String, Entry>,
-    next_token: Arc<AtomicU64>,
+    inner: Arc<Inner>,
 }
 
-#[derive(Clone)]
-struct Entry {
-    state: State,
-    ttl: Duration,
+struct Inner {
+    hasher: SipHasher13,
+    epoch: Instant,
+    shards: Box<[Mutex<Shard>]>,
+    capacity: u64,
 }
 
-#[derive(Clone)]
-enum State {
-    Started(Token),
-    Completed(StoredOutcome),
+/// A fixed-size stand-in for a store key.
+type Fingerprint = [u64; 2];
+
+/// One remembered key: 32 bytes.
+#[derive(Debug, Clone, Copy)]
+struct Slot {
+    key: Fingerprint,
+    /// Nanoseconds after the store's epoch when the entry lapses.
+    deadline: u64,
+    /// [`VACANT`], [`COMPLETED`] with the status in the low bits, or the
+    /// token of the reservation (below [`COMPLETED`]).
+    state: u64,
 }
 
-/// Each entry lives for the TTL it was written with.
-struct PerEntryTtl;
+/// A released entry still in the queue.
+const VACANT: u64 = 0;
+const COMPLETED: u64 = 1 << 63;
 
-impl Expiry<String, Entry> for PerEntryTtl {
-    fn expire_after_create(&self, _: &String, entry: &Entry, _: Instant) -> Option<Duration> {
-        Some(entry.ttl)
-    }
-
-    fn expire_after_update(
-        &self,
-        _: &String,
-        entry: &Entry,
-        _: Instant,
-        _: Option<Duration>,
-    ) -> Option<Duration> {
-        Some(entry.ttl)
-    }
+/// The keys of one shard, in the order they were reserved.
+struct Shard {
+    /// Positions in `queue`, found by fingerprint: every live entry's, and
+    /// stale ones of entries that have left the front since the last rebuild.
+    index: HashTable<u32>,
+    /// Entries in reservation order, released ones left as [`VACANT`] until
+    /// they reach the front or the shard is compacted.
+    queue: VecDeque<Slot>,
+    /// The position of `queue[0]`. Positions count up, wrapping, so an
+    /// entry keeps its position while entries before it leave the queue.
+    head: u32,
+    /// Entries in `queue` that are not [`VACANT`].
+    live: usize,
+    /// At most this many live entries.
+    capacity: usize,
+    /// At most this many entries, vacant ones included: past it the shard
+    /// compacts, which the vacant quarter pays for.
+    limit: usize,
+    /// Reservations so far: with the shard's number, the token of the next.
+    reservations: u64,
+    number: u64,
 }
 
 impl MemoryStore {
@@ -77,59 +119,376 @@ impl MemoryStore {
         Self::with_capacity(DEFAULT_CAPACITY)
     }
 
-    /// A store of at most `capacity` keys.
+    /// A store of at most `capacity` keys (at least 1). Memory is taken as
+    /// keys arrive, up to about 50 bytes per key.
     pub fn with_capacity(capacity: u64) -> Self {
+        let capacity = capacity.max(1);
+        let shards = (capacity / MIN_SHARD_CAPACITY).clamp(1, MAX_SHARDS);
+        // A power of two, so the shard is a mask of the fingerprint.
+        let shards = 1u64 << shards.ilog2();
+        let shards: Box<[Mutex<Shard>]> = (0..shards)
+            .map(|n| {
+                let share = capacity / shards + u64::from(n < capacity % shards);
+                // Positions in a shard are 32-bit.
+                Mutex::new(Shard::new(n, share.min(MAX_SHARD_CAPACITY) as usize))
+            })
+            .collect();
+        let capacity = shards.iter().map(|shard| lock(shard).capacity as u64).sum();
+        let (k0, k1) = random_keys();
         Self {
-            cache: Cache::builder()
-                .name("tower-webhook idempotency")
-                .max_capacity(capacity)
-                // Not TinyLFU, moka's default: under a flood it may refuse to
-                // admit a new key at all, and a reservation that is dropped
-                // on arrival lets a concurrent duplicate reserve it again.
-                // Plain LRU always admits the newest key and evicts the
-                // oldest, which for deliveries is the right victim.
-                .eviction_policy(EvictionPolicy::lru())
-                .expire_after(PerEntryTtl)
-                .build(),
-            next_token: Arc::new(AtomicU64::new(0)),
+            inner: Arc::new(Inner {
+                hasher: SipHasher13::new_with_keys(k0, k1),
+                epoch: Instant::now(),
+                shards,
+                capacity,
+            }),
         }
     }
 
-    /// The number of keys held. Eviction and expiry are applied in batches;
-    /// call [`run_pending_tasks`](Self::run_pending_tasks) first for an exact
-    /// figure.
+    /// The most keys the store holds.
+    pub fn capacity(&self) -> u64 {
+        self.inner.capacity
+    }
+
+    /// The number of keys held: started and completed, including expired
+    /// ones not yet reclaimed (see the type's documentation).
     pub fn entry_count(&self) -> u64 {
-        self.cache.entry_count()
+        self.inner
+            .shards
+            .iter()
+            .map(|shard| lock(shard).live as u64)
+            .sum()
     }
 
-    /// Apply pending evictions and expirations now.
-    pub async fn run_pending_tasks(&self) {
-        self.cache.run_pending_tasks().await;
+    /// The bytes the store has allocated for its entries and indexes (not
+    /// counting the allocator's own overhead).
+    pub fn allocated_bytes(&self) -> usize {
+        self.inner
+            .shards
+            .iter()
+            .map(|shard| lock(shard).allocated_bytes())
+            .sum::<usize>()
+            + std::mem::size_of_val(&*self.inner.shards)
     }
 
-    fn token(&self) -> Token {
-        // One process, so a counter is unique; it never leaves the process.
-        Token::new(self.next_token.fetch_add(1, Ordering::Relaxed).to_string())
+    fn fingerprint(&self, key: &str) -> Fingerprint {
+        let (a, b) = self.inner.hasher.hash(key.as_bytes()).as_u64();
+        [a, b]
     }
 
-    async fn finish(&self, key: &str, token: &Token, next: Option<Entry>) -> bool {
-        let result = self
-            .cache
-            .entry(key.to_owned())
-            .and_compute_with(|current| {
-                let held = matches!(
-                    current.as_ref().map(|entry| &entry.value().state),
-                    Some(State::Started(holder)) if holder == token
-                );
-                std::future::ready(match (held, next) {
-                    (false, _) => Op::Nop,
-                    (true, Some(entry)) => Op::Put(entry),
-                    (true, None) => Op::Remove,
-                })
+    fn shard(&self, key: &Fingerprint) -> MutexGuard<'_, Shard> {
+        let shards = &self.inner.shards;
+        // The low half feeds the shard's table; the high half picks the shard.
+        lock(&shards[(key[1] as usize) & (shards.len() - 1)])
+    }
+
+    fn now(&self) -> u64 {
+        nanos(self.inner.epoch.elapsed())
+    }
+
+    fn reserve_at(&self, key: &str, lock_ttl: Duration, now: u64) -> Reservation {
+        let key = self.fingerprint(key);
+        let mut shard = self.shard(&key);
+        match shard.reserve(key, now.saturating_add(nanos(lock_ttl)), now) {
+            Ok(token) => Reservation::Acquired(encode_token(token)),
+            Err(state) if state & COMPLETED != 0 => {
+                // Only valid statuses are ever stored.
+                let status =
+                    StatusCode::from_u16((state & 0xffff) as u16).unwrap_or(StatusCode::OK);
+                Reservation::Completed(StoredOutcome::new(status))
+            }
+            Err(_) => Reservation::InFlight,
+        }
+    }
+
+    /// Apply `change` to the entry of `key` if it is started with `token`
+    /// and not expired.
+    fn with_held(&self, key: &str, token: &Token, now: u64, change: Change) -> bool {
+        let Some(token) = decode_token(token) else {
+            return false;
+        };
+        let key = self.fingerprint(key);
+        self.shard(&key).change_held(key, token, now, change)
+    }
+
+    fn complete_at(
+        &self,
+        key: &str,
+        token: &Token,
+        outcome: StoredOutcome,
+        ttl: Duration,
+        now: u64,
+    ) -> bool {
+        let state = COMPLETED | u64::from(outcome.status().as_u16());
+        let deadline = now.saturating_add(nanos(ttl));
+        self.with_held(key, token, now, Change::Set { state, deadline })
+    }
+
+    fn release_at(&self, key: &str, token: &Token, now: u64) -> bool {
+        self.with_held(key, token, now, Change::Remove)
+    }
+
+    fn renew_at(&self, key: &str, token: &Token, lock_ttl: Duration, now: u64) -> bool {
+        let deadline = now.saturating_add(nanos(lock_ttl));
+        self.with_held(key, token, now, Change::Extend { deadline })
+    }
+}
+
+/// What a holder does to its entry.
+#[derive(Clone, Copy)]
+enum Change {
+    Set { state: u64, deadline: u64 },
+    Extend { deadline: u64 },
+    Remove,
+}
+
+impl Shard {
+    fn new(number: u64, capacity: usize) -> Self {
+        let capacity = capacity.max(1);
+        Self {
+            index: HashTable::new(),
+            queue: VecDeque::new(),
+            head: 0,
+            live: 0,
+            capacity,
+            limit: capacity.saturating_add((capacity / 4).max(1)),
+            reservations: 0,
+            number,
+        }
+    }
+
+    fn slot(&self, position: u32) -> &Slot {
+        &self.queue[position.wrapping_sub(self.head) as usize]
+    }
+
+    fn slot_mut(&mut self, position: u32) -> &mut Slot {
+        &mut self.queue[position.wrapping_sub(self.head) as usize]
+    }
+
+    fn find(&self, key: &Fingerprint) -> Option<u32> {
+        let (queue, head) = (&self.queue, self.head);
+        self.index
+            .find(key[0], |&position| {
+                // Positions that left the queue are stale (see `pop_front`).
+                queue
+                    .get(position.wrapping_sub(head) as usize)
+                    .is_some_and(|slot| slot.key == *key && slot.state != VACANT)
             })
-            .await;
-        matches!(result, CompResult::ReplacedWith(_) | CompResult::Removed(_))
+            .copied()
     }
+
+    /// Forget the entry at `position` now, while its index line is hot.
+    fn unindex(&mut self, key: &Fingerprint, position: u32) {
+        if let Ok(entry) = self.index.find_entry(key[0], |&p| p == position) {
+            entry.remove();
+        }
+        self.live -= 1;
+    }
+
+    /// Reserve `key` until `deadline`: its new token, or the state that
+    /// holds it.
+    fn reserve(&mut self, key: Fingerprint, deadline: u64, now: u64) -> Result<u64, u64> {
+        self.reclaim(now);
+        if let Some(position) = self.find(&key) {
+            let slot = *self.slot(position);
+            if slot.deadline > now {
+                return Err(slot.state);
+            }
+            // Lapsed behind a live entry: gone, and its place goes with it,
+            // so the new reservation queues at the back like any other.
+            self.unindex(&key, position);
+            self.slot_mut(position).state = VACANT;
+        }
+        // Unique in the store (the shard's number in the low bits), never
+        // VACANT, below COMPLETED: 2^57 reservations per shard before a
+        // token repeats.
+        self.reservations = (self.reservations + 1) % (1 << 57);
+        let state = (self.reservations.max(1) << SHARD_BITS) | self.number;
+        self.push(Slot {
+            key,
+            deadline,
+            state,
+        });
+        Ok(state)
+    }
+
+    fn change_held(&mut self, key: Fingerprint, token: u64, now: u64, change: Change) -> bool {
+        let Some(position) = self.find(&key) else {
+            return false;
+        };
+        let slot = self.slot_mut(position);
+        if slot.state != token || slot.deadline <= now {
+            return false;
+        }
+        match change {
+            Change::Set { state, deadline } => {
+                slot.state = state;
+                slot.deadline = deadline;
+            }
+            Change::Extend { deadline } => slot.deadline = deadline,
+            Change::Remove => {
+                slot.state = VACANT;
+                self.unindex(&key, position);
+                // The common case: released before anything else queued.
+                while self.queue.back().is_some_and(|slot| slot.state == VACANT) {
+                    self.queue.pop_back();
+                }
+            }
+        }
+        true
+    }
+
+    /// Drop vacant and expired entries from the front.
+    fn reclaim(&mut self, now: u64) {
+        while let Some(&front) = self.queue.front() {
+            if front.state != VACANT && front.deadline > now {
+                break;
+            }
+            self.pop_front();
+        }
+    }
+
+    /// Drop the front entry. Its index entry is left behind, stale: finding
+    /// it would cost a cache miss on every eviction of a large store, while
+    /// the stale entries are dropped all at once when the index would
+    /// otherwise grow (`make_index_room`).
+    fn pop_front(&mut self) {
+        if self
+            .queue
+            .pop_front()
+            .is_some_and(|slot| slot.state != VACANT)
+        {
+            self.live -= 1;
+        }
+        self.head = self.head.wrapping_add(1);
+    }
+
+    /// Make room for one more index entry. A full index would rehash on
+    /// the next insert, and rehashing needs every entry's hash, which a
+    /// stale entry no longer has a slot to read it from: so the index is
+    /// rebuilt from the queue first (which also clears the tombstones a
+    /// table accumulates), and grows only if it is still more than three
+    /// quarters full. Each rebuild frees a quarter of the index or is
+    /// followed by a doubling, so its cost is spread over the inserts that
+    /// filled it.
+    fn make_index_room(&mut self) {
+        if self.index.len() < self.index.capacity() {
+            return;
+        }
+        self.reindex();
+        let Shard {
+            index, queue, head, ..
+        } = self;
+        if index.len() * 4 > index.capacity() * 3 {
+            index.reserve(index.len().max(1), |&p| hash_at(queue, *head, p));
+        }
+    }
+
+    fn push(&mut self, slot: Slot) {
+        if self.live >= self.capacity {
+            self.evict_oldest();
+        } else if self.queue.len() >= self.limit {
+            self.compact();
+        }
+        if self.queue.len() == self.queue.capacity() {
+            // Grow in doubling steps, but never past the limit: the bound
+            // is on memory, not only on entries.
+            let target = (self.queue.capacity() * 2).max(16).min(self.limit);
+            self.queue.reserve_exact(target - self.queue.len());
+        }
+        self.make_index_room();
+        let position = self.head.wrapping_add(self.queue.len() as u32);
+        self.queue.push_back(slot);
+        let (queue, head) = (&self.queue, self.head);
+        self.index
+            .insert_unique(slot.key[0], position, |&p| hash_at(queue, head, p));
+        self.live += 1;
+    }
+
+    fn evict_oldest(&mut self) {
+        while let Some(front) = self.queue.front() {
+            let live = front.state != VACANT;
+            self.pop_front();
+            if live {
+                return;
+            }
+        }
+    }
+
+    /// Close the gaps released entries left. Runs when at least a fifth of
+    /// the queue is vacant, so its cost is a few moves per release.
+    fn compact(&mut self) {
+        self.queue.retain(|slot| slot.state != VACANT);
+        self.reindex();
+    }
+
+    /// The index of exactly the live entries.
+    fn reindex(&mut self) {
+        let Shard {
+            index, queue, head, ..
+        } = self;
+        index.clear();
+        for (offset, slot) in queue.iter().enumerate() {
+            if slot.state != VACANT {
+                let position = head.wrapping_add(offset as u32);
+                index.insert_unique(slot.key[0], position, |&p| hash_at(queue, *head, p));
+            }
+        }
+    }
+
+    fn allocated_bytes(&self) -> usize {
+        self.queue.capacity() * std::mem::size_of::<Slot>() + self.index.allocation_size()
+    }
+}
+
+/// The index hash of the entry at `position`. Only live entries are ever
+/// rehashed (see `make_index_room`); a stale one would land in the first
+/// bucket, where nothing finds it, until the next rebuild.
+fn hash_at(queue: &VecDeque<Slot>, head: u32, position: u32) -> u64 {
+    queue
+        .get(position.wrapping_sub(head) as usize)
+        .map_or(0, |slot| slot.key[0])
+}
+
+fn lock(shard: &Mutex<Shard>) -> MutexGuard<'_, Shard> {
+    // Nothing inside the lock panics, but a poisoned shard is still
+    // consistent: every change is a single assignment or table operation.
+    shard.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn nanos(duration: Duration) -> u64 {
+    u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX)
+}
+
+/// Tokens leave the store as 16 hex digits and must come back that way.
+fn encode_token(token: u64) -> Token {
+    let mut text = [b'0'; 16];
+    // 8 bytes always fit 16 digits; the digits are ASCII.
+    let _ = hex::encode_to_slice(token.to_be_bytes(), &mut text);
+    Token::new(std::str::from_utf8(&text).unwrap_or_default())
+}
+
+fn decode_token(token: &Token) -> Option<u64> {
+    let text = token.as_str();
+    if text.len() != 16 || !text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+        return None;
+    }
+    u64::from_str_radix(text, 16).ok()
+}
+
+/// The hash key: from the OS, or if that fails, from the standard
+/// library's per-process random hasher state (itself seeded by the OS).
+fn random_keys() -> (u64, u64) {
+    let mut bytes = [0u8; 16];
+    if getrandom::fill(&mut bytes).is_ok() {
+        let (a, b) = bytes.split_at(8);
+        return (
+            u64::from_le_bytes(a.try_into().unwrap_or_default()),
+            u64::from_le_bytes(b.try_into().unwrap_or_default()),
+        );
+    }
+    let state = std::collections::hash_map::RandomState::new();
+    (state.hash_one(0u8), state.hash_one(1u8))
 }
 
 impl Default for MemoryStore {
@@ -141,42 +500,17 @@ impl Default for MemoryStore {
 impl fmt::Debug for MemoryStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("MemoryStore")
-            .field("entry_count", &self.cache.entry_count())
-            .field("capacity", &self.cache.policy().max_capacity())
+            .field("entry_count", &self.entry_count())
+            .field("capacity", &self.inner.capacity)
+            .field("shards", &self.inner.shards.len())
             .finish()
     }
 }
 
 impl IdempotencyStore for MemoryStore {
     fn reserve<'a>(&'a self, key: &'a str, lock_ttl: Duration) -> StoreFuture<'a, Reservation> {
-        Box::pin(async move {
-            let token = self.token();
-            let started = Entry {
-                state: State::Started(token.clone()),
-                ttl: lock_ttl,
-            };
-            let result = self
-                .cache
-                .entry(key.to_owned())
-                .and_compute_with(|current| {
-                    std::future::ready(match current {
-                        None => Op::Put(started),
-                        Some(_) => Op::Nop,
-                    })
-                })
-                .await;
-            Ok(match result {
-                CompResult::Inserted(_) => Reservation::Acquired(token),
-                CompResult::Unchanged(entry) => match &entry.value().state {
-                    State::Started(_) => Reservation::InFlight,
-                    State::Completed(outcome) => Reservation::Completed(*outcome),
-                },
-                // The closure only inserts into an empty slot or leaves it.
-                CompResult::ReplacedWith(_) | CompResult::Removed(_) | CompResult::StillNone(_) => {
-                    Reservation::InFlight
-                }
-            })
-        })
+        let reservation = self.reserve_at(key, lock_ttl, self.now());
+        Box::pin(std::future::ready(Ok(reservation)))
     }
 
     fn complete<'a>(
@@ -186,17 +520,13 @@ impl IdempotencyStore for MemoryStore {
         outcome: StoredOutcome,
         ttl: Duration,
     ) -> StoreFuture<'a, bool> {
-        Box::pin(async move {
-            let completed = Entry {
-                state: State::Completed(outcome),
-                ttl,
-            };
-            Ok(self.finish(key, token, Some(completed)).await)
-        })
+        let done = self.complete_at(key, token, outcome, ttl, self.now());
+        Box::pin(std::future::ready(Ok(done)))
     }
 
     fn release<'a>(&'a self, key: &'a str, token: &'a Token) -> StoreFuture<'a, bool> {
-        Box::pin(async move { Ok(self.finish(key, token, None).await) })
+        let done = self.release_at(key, token, self.now());
+        Box::pin(std::future::ready(Ok(done)))
     }
 
     fn renew<'a>(
@@ -205,147 +535,498 @@ impl IdempotencyStore for MemoryStore {
         token: &'a Token,
         lock_ttl: Duration,
     ) -> StoreFuture<'a, bool> {
-        Box::pin(async move {
-            // The same entry written again: its expiry restarts at `lock_ttl`.
-            let renewed = Entry {
-                state: State::Started(token.clone()),
-                ttl: lock_ttl,
-            };
-            Ok(self.finish(key, token, Some(renewed)).await)
-        })
+        let done = self.renew_at(key, token, lock_ttl, self.now());
+        Box::pin(std::future::ready(Ok(done)))
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-    use http::StatusCode;
+    use std::future::Future;
+    use std::task::{Context, Poll, Waker};
 
-    fn block_on<F: std::future::Future>(future: F) -> F::Output {
-        tokio::runtime::Builder::new_current_thread()
-            .enable_time()
-            .build()
-            .unwrap()
-            .block_on(future)
-    }
+    use proptest::prelude::*;
+
+    use super::*;
 
     const LOCK: Duration = Duration::from_secs(60);
     const TTL: Duration = Duration::from_secs(3600);
+    const OK: StatusCode = StatusCode::OK;
+
+    /// Polls once: the store's futures must be ready at once.
+    fn now_or_never<F: Future>(future: F) -> F::Output {
+        let mut future = std::pin::pin!(future);
+        match future
+            .as_mut()
+            .poll(&mut Context::from_waker(Waker::noop()))
+        {
+            Poll::Ready(output) => output,
+            Poll::Pending => panic!("the memory store's futures are ready when first polled"),
+        }
+    }
+
+    fn acquire(store: &MemoryStore, key: &str, at: u64) -> Token {
+        match store.reserve_at(key, LOCK, at) {
+            Reservation::Acquired(token) => token,
+            other => panic!("{key}: expected to acquire, found {other:?}"),
+        }
+    }
+
+    fn outcome(status: StatusCode) -> StoredOutcome {
+        StoredOutcome::new(status)
+    }
 
     #[test]
-    fn three_states_are_distinct() {
-        block_on(async {
-            let store = MemoryStore::new();
-            let Reservation::Acquired(token) = store.reserve("k", LOCK).await.unwrap() else {
-                panic!("first reservation must acquire");
-            };
-            assert_eq!(
-                store.reserve("k", LOCK).await.unwrap(),
-                Reservation::InFlight
-            );
-            let ok = StoredOutcome::new(StatusCode::CREATED);
-            assert!(store.complete("k", &token, ok, TTL).await.unwrap());
-            assert_eq!(
-                store.reserve("k", LOCK).await.unwrap(),
-                Reservation::Completed(ok)
-            );
-        });
+    fn three_states_are_distinct_through_the_trait() {
+        let store = MemoryStore::new();
+        let Reservation::Acquired(token) = now_or_never(store.reserve("k", LOCK)).unwrap() else {
+            panic!("first reservation must acquire");
+        };
+        assert_eq!(
+            now_or_never(store.reserve("k", LOCK)).unwrap(),
+            Reservation::InFlight
+        );
+        assert!(now_or_never(store.renew("k", &token, LOCK)).unwrap());
+        let created = outcome(StatusCode::CREATED);
+        assert!(now_or_never(store.complete("k", &token, created, TTL)).unwrap());
+        assert_eq!(
+            now_or_never(store.reserve("k", LOCK)).unwrap(),
+            Reservation::Completed(created)
+        );
+        // Completed: nothing left to renew or release.
+        assert!(!now_or_never(store.renew("k", &token, LOCK)).unwrap());
+        assert!(!now_or_never(store.release("k", &token)).unwrap());
+        assert_eq!(store.entry_count(), 1);
     }
 
     #[test]
     fn release_frees_the_key_and_foreign_tokens_change_nothing() {
-        block_on(async {
-            let store = MemoryStore::new();
-            let Reservation::Acquired(token) = store.reserve("k", LOCK).await.unwrap() else {
-                panic!("first reservation must acquire");
-            };
-            let stranger = Token::new("stranger");
-            let ok = StoredOutcome::new(StatusCode::OK);
-            assert!(!store.complete("k", &stranger, ok, TTL).await.unwrap());
-            assert!(!store.release("k", &stranger).await.unwrap());
-            assert_eq!(
-                store.reserve("k", LOCK).await.unwrap(),
-                Reservation::InFlight
-            );
+        let store = MemoryStore::new();
+        let token = acquire(&store, "k", 0);
+        let strangers = [
+            Token::new("stranger"),
+            Token::new(""),
+            // Our own format, but not ours, and near misses of it.
+            Token::new(format!("{:016x}", u64::MAX >> 1)),
+            Token::new("000000000000000A"),
+            Token::new("+000000000000001"),
+            Token::new(format!("{}0", token.as_str())),
+            Token::new(format!(" {}", token.as_str())),
+        ];
+        for stranger in &strangers {
+            assert!(!store.complete_at("k", stranger, outcome(OK), TTL, 1));
+            assert!(!store.renew_at("k", stranger, LOCK, 1));
+            assert!(!store.release_at("k", stranger, 1));
+        }
+        assert_eq!(store.reserve_at("k", LOCK, 1), Reservation::InFlight);
+        // Someone else's key with our token: not ours either.
+        acquire(&store, "other", 1);
+        assert!(!store.release_at("other", &token, 1));
 
-            assert!(store.release("k", &token).await.unwrap());
-            // Released twice: the second finds nothing of ours.
-            assert!(!store.release("k", &token).await.unwrap());
-            assert!(matches!(
-                store.reserve("k", LOCK).await.unwrap(),
-                Reservation::Acquired(_)
-            ));
-        });
+        assert!(store.release_at("k", &token, 2));
+        // Released twice: the second finds nothing of ours.
+        assert!(!store.release_at("k", &token, 2));
+        let again = acquire(&store, "k", 3);
+        assert_ne!(again, token);
+        assert!(!store.complete_at("k", &token, outcome(OK), TTL, 3));
     }
 
     #[test]
     fn an_expired_lock_can_be_taken_over_without_clobbering() {
-        block_on(async {
-            let store = MemoryStore::new();
-            let short = Duration::from_millis(20);
-            let Reservation::Acquired(first) = store.reserve("k", short).await.unwrap() else {
-                panic!("first reservation must acquire");
-            };
-            tokio::time::sleep(Duration::from_millis(60)).await;
-            let Reservation::Acquired(second) = store.reserve("k", LOCK).await.unwrap() else {
-                panic!("expired lock must be free");
-            };
-            // The first holder wakes up late: it must not touch the new lock.
-            let ok = StoredOutcome::new(StatusCode::OK);
-            assert!(!store.complete("k", &first, ok, TTL).await.unwrap());
-            assert_eq!(
-                store.reserve("k", LOCK).await.unwrap(),
-                Reservation::InFlight
-            );
-            assert!(store.complete("k", &second, ok, TTL).await.unwrap());
-        });
+        let store = MemoryStore::new();
+        let second = Duration::from_secs(1);
+        let Reservation::Acquired(first) = store.reserve_at("k", second, 0) else {
+            panic!("first reservation must acquire");
+        };
+        let late = nanos(second);
+        // Lapsed: the first holder can neither renew nor complete.
+        assert!(!store.renew_at("k", &first, LOCK, late));
+        let Reservation::Acquired(next) = store.reserve_at("k", LOCK, late) else {
+            panic!("an expired lock must be free");
+        };
+        assert!(!store.complete_at("k", &first, outcome(OK), TTL, late + 1));
+        assert!(!store.release_at("k", &first, late + 1));
+        assert_eq!(store.reserve_at("k", LOCK, late + 1), Reservation::InFlight);
+        assert!(store.complete_at("k", &next, outcome(OK), TTL, late + 2));
+        assert_eq!(store.entry_count(), 1);
     }
 
     #[test]
-    fn renewal_extends_only_the_holders_lease() {
-        block_on(async {
-            let store = MemoryStore::new();
-            let short = Duration::from_millis(40);
-            let Reservation::Acquired(token) = store.reserve("k", short).await.unwrap() else {
-                panic!("first reservation must acquire");
-            };
-            assert!(!store
-                .renew("k", &Token::new("stranger"), LOCK)
-                .await
-                .unwrap());
-            assert!(store.renew("k", &token, LOCK).await.unwrap());
-            tokio::time::sleep(Duration::from_millis(80)).await;
-            // Past the first lease: still held, thanks to the renewal.
+    fn renewal_keeps_a_long_handler_s_key() {
+        let store = MemoryStore::new();
+        let token = acquire(&store, "k", 0);
+        let lock = nanos(LOCK);
+        assert!(store.renew_at("k", &token, LOCK, lock - 1));
+        // Past the first lock TTL, inside the renewed one.
+        assert_eq!(store.reserve_at("k", LOCK, lock + 1), Reservation::InFlight);
+        assert!(store.complete_at("k", &token, outcome(OK), TTL, lock + 2));
+    }
+
+    #[test]
+    fn completed_keys_expire_after_their_ttl() {
+        let store = MemoryStore::new();
+        let token = acquire(&store, "k", 0);
+        assert!(store.complete_at("k", &token, outcome(OK), TTL, 10));
+        let ttl = nanos(TTL);
+        assert_eq!(
+            store.reserve_at("k", LOCK, 10 + ttl - 1),
+            Reservation::Completed(outcome(OK))
+        );
+        acquire(&store, "k", 10 + ttl);
+    }
+
+    #[test]
+    fn a_full_store_evicts_the_oldest_reservation() {
+        // Few keys: one shard, so "oldest" is exact.
+        let store = MemoryStore::with_capacity(4);
+        assert_eq!(store.inner.shards.len(), 1);
+        for (at, key) in ["a", "b", "c", "d"].into_iter().enumerate() {
+            let token = acquire(&store, key, at as u64);
+            assert!(store.complete_at(key, &token, outcome(OK), TTL, at as u64));
+        }
+        // Completing late does not make "a" younger: order is reservation order.
+        acquire(&store, "e", 10);
+        assert_eq!(store.entry_count(), 4);
+        for key in ["b", "c", "d"] {
             assert_eq!(
-                store.reserve("k", LOCK).await.unwrap(),
-                Reservation::InFlight
+                store.reserve_at(key, LOCK, 11),
+                Reservation::Completed(outcome(OK)),
+                "{key}"
             );
-            assert!(store.release("k", &token).await.unwrap());
-            assert!(!store.renew("k", &token, LOCK).await.unwrap());
-        });
+        }
+        assert_eq!(store.reserve_at("e", LOCK, 11), Reservation::InFlight);
+        // "a" was evicted; reserving it again evicts "b".
+        acquire(&store, "a", 12);
+        acquire(&store, "b", 13);
+        assert_eq!(store.entry_count(), 4);
+    }
+
+    #[test]
+    fn a_flood_stays_within_the_bound_and_keeps_the_newest_keys() {
+        const CAPACITY: u64 = 10_000;
+        let store = MemoryStore::with_capacity(CAPACITY);
+        assert!(store.inner.shards.len() > 1);
+        assert_eq!(store.capacity(), CAPACITY);
+        let keys = 100_000;
+        for n in 0..keys {
+            let key = format!("flood-{n}");
+            let token = acquire(&store, &key, n);
+            assert!(store.complete_at(&key, &token, outcome(OK), TTL, n));
+        }
+        assert_eq!(store.entry_count(), CAPACITY);
+        // Eviction is per shard, but the last thousand keys fill no shard.
+        for n in keys - 1000..keys {
+            assert_eq!(
+                store.reserve_at(&format!("flood-{n}"), LOCK, keys),
+                Reservation::Completed(outcome(OK))
+            );
+        }
+        // The first key is long gone.
+        acquire(&store, "flood-0", keys);
+        assert!(store.entry_count() <= CAPACITY);
+    }
+
+    #[test]
+    fn expired_entries_leave_from_the_front_in_insertion_order() {
+        let store = MemoryStore::with_capacity(16);
+        let short = Duration::from_nanos(100);
+        // a (short), b (long), c (short): c lapses but waits behind b.
+        for (at, key, ttl) in [(0, "a", short), (1, "b", TTL), (2, "c", short)] {
+            let token = acquire(&store, key, at);
+            assert!(store.complete_at(key, &token, outcome(OK), ttl, at));
+        }
+        assert_eq!(store.entry_count(), 3);
+        // Any reservation in the shard reclaims the lapsed front.
+        acquire(&store, "d", 1_000);
+        assert_eq!(
+            store.entry_count(),
+            3,
+            "a reclaimed, c still queued behind b"
+        );
+        // c already counts as absent.
+        acquire(&store, "c", 1_001);
+        assert_eq!(store.entry_count(), 3);
+    }
+
+    #[test]
+    fn released_keys_do_not_crowd_out_remembered_ones() {
+        let store = MemoryStore::with_capacity(8);
+        let token = acquire(&store, "kept", 0);
+        assert!(store.complete_at("kept", &token, outcome(OK), TTL, 0));
+        // A handler that keeps failing: every reservation is released after
+        // the next one queued behind it, so each leaves a gap in the queue.
+        let mut previous = None;
+        for n in 1..1_000u64 {
+            let key = format!("failing-{n}");
+            let token = acquire(&store, &key, n);
+            if let Some((key, token)) = previous.replace((key, token)) {
+                assert!(store.release_at(&key, &token, n));
+            }
+            let shard = lock(&store.inner.shards[0]);
+            assert!(shard.queue.len() <= shard.limit);
+            assert_eq!(shard.live, 2);
+        }
+        // Two keys held all along, far below the capacity: nothing evicted.
+        assert_eq!(
+            store.reserve_at("kept", LOCK, 1_000),
+            Reservation::Completed(outcome(OK))
+        );
     }
 
     #[test]
     fn concurrent_reservations_acquire_once() {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .build()
-            .unwrap();
-        runtime.block_on(async {
-            let store = MemoryStore::new();
-            let tasks: Vec<_> = (0..200)
+        let store = MemoryStore::new();
+        let acquired = std::thread::scope(|scope| {
+            let threads: Vec<_> = (0..8)
                 .map(|_| {
-                    let store = store.clone();
-                    tokio::spawn(async move { store.reserve("same", LOCK).await.unwrap() })
+                    scope.spawn(|| {
+                        (0..100)
+                            .filter(|_| {
+                                matches!(
+                                    now_or_never(store.reserve("same", LOCK)).unwrap(),
+                                    Reservation::Acquired(_)
+                                )
+                            })
+                            .count()
+                    })
                 })
                 .collect();
-            let mut acquired = 0;
-            for task in tasks {
-                if matches!(task.await.unwrap(), Reservation::Acquired(_)) {
-                    acquired += 1;
-                }
-            }
-            assert_eq!(acquired, 1);
+            threads
+                .into_iter()
+                .map(|thread| thread.join().unwrap())
+                .sum::<usize>()
         });
+        assert_eq!(acquired, 1);
+    }
+
+    #[test]
+    fn each_store_hashes_with_its_own_key() {
+        let (one, two) = (MemoryStore::new(), MemoryStore::new());
+        assert_ne!(one.fingerprint("k"), two.fingerprint("k"));
+        assert_eq!(one.fingerprint("k"), one.clone().fingerprint("k"));
+        assert_ne!(one.fingerprint("k"), one.fingerprint("k "));
+    }
+
+    #[test]
+    fn a_full_store_costs_well_under_100_bytes_per_key() {
+        // Queue and index at their bound, after twice the capacity went by.
+        // (A rebuild that let the index double would cost about 80.)
+        const CAPACITY: u64 = 200_000;
+        let store = MemoryStore::with_capacity(CAPACITY);
+        assert_eq!(std::mem::size_of::<Slot>(), 32);
+        for n in 0..CAPACITY * 2 {
+            let key = format!("t-|s5:/hook|k:evt_{n:016x}");
+            let token = acquire(&store, &key, n);
+            assert!(store.complete_at(&key, &token, outcome(OK), TTL, n));
+        }
+        let per_key = store.allocated_bytes() as f64 / CAPACITY as f64;
+        assert!(per_key <= 60.0, "{per_key:.1} bytes per key");
+    }
+
+    #[test]
+    fn tiny_and_huge_capacities_are_clamped_not_refused() {
+        let store = MemoryStore::with_capacity(0);
+        assert_eq!(store.capacity(), 1);
+        acquire(&store, "a", 0);
+        acquire(&store, "b", 0);
+        assert_eq!(store.entry_count(), 1);
+        let huge = MemoryStore::with_capacity(u64::MAX);
+        assert_eq!(huge.capacity(), MAX_SHARDS * MAX_SHARD_CAPACITY);
+        acquire(&huge, "a", 0);
+    }
+
+    /// One operation of a model test; keys and tokens are indexes.
+    #[derive(Debug, Clone)]
+    enum Op {
+        Reserve {
+            key: usize,
+            lock: u64,
+        },
+        Complete {
+            key: usize,
+            token: usize,
+            status: u16,
+            ttl: u64,
+        },
+        Release {
+            key: usize,
+            token: usize,
+        },
+        Renew {
+            key: usize,
+            token: usize,
+            lock: u64,
+        },
+        Wait(u64),
+    }
+
+    fn ops(keys: usize) -> impl Strategy<Value = Vec<Op>> {
+        let op = prop_oneof![
+            4 => (0..keys, 1..50u64).prop_map(|(key, lock)| Op::Reserve { key, lock }),
+            3 => (0..keys, 0..40usize, prop::sample::select(vec![200u16, 201, 404, 422]), 1..200u64)
+                .prop_map(|(key, token, status, ttl)| Op::Complete { key, token, status, ttl }),
+            2 => (0..keys, 0..40usize).prop_map(|(key, token)| Op::Release { key, token }),
+            1 => (0..keys, 0..40usize, 1..50u64)
+                .prop_map(|(key, token, lock)| Op::Renew { key, token, lock }),
+            2 => (0..30u64).prop_map(Op::Wait),
+        ];
+        prop::collection::vec(op, 1..300)
+    }
+
+    #[derive(Debug, Clone, Copy, PartialEq)]
+    enum Held {
+        Started(usize),
+        Completed(u16),
+    }
+
+    /// The semantics, spelled out: a list in reservation order.
+    struct Model {
+        entries: Vec<(usize, Held, u64)>,
+        capacity: usize,
+    }
+
+    impl Model {
+        fn find(&self, key: usize) -> Option<usize> {
+            self.entries.iter().position(|entry| entry.0 == key)
+        }
+
+        fn reserve(
+            &mut self,
+            key: usize,
+            deadline: u64,
+            token: usize,
+            now: u64,
+        ) -> Result<(), Held> {
+            while self.entries.first().is_some_and(|entry| entry.2 <= now) {
+                self.entries.remove(0);
+            }
+            if let Some(at) = self.find(key) {
+                if self.entries[at].2 > now {
+                    return Err(self.entries[at].1);
+                }
+                self.entries.remove(at);
+            }
+            if self.entries.len() == self.capacity {
+                self.entries.remove(0);
+            }
+            self.entries.push((key, Held::Started(token), deadline));
+            Ok(())
+        }
+
+        fn held(&mut self, key: usize, token: usize, now: u64) -> Option<usize> {
+            self.find(key).filter(|&at| {
+                self.entries[at].1 == Held::Started(token) && self.entries[at].2 > now
+            })
+        }
+    }
+
+    /// Runs `ops` on the store and the model; with `exact`, also compares
+    /// the entry count (only meaningful with one shard).
+    fn check(
+        store: &MemoryStore,
+        model: &mut Model,
+        ops: Vec<Op>,
+        exact: bool,
+    ) -> Result<(), TestCaseError> {
+        let key = |n: usize| format!("t-|s5:/hook|k:{n}");
+        // Every token the store handed out, by the model's index; index
+        // beyond the list means a token the store never issued.
+        let mut tokens: Vec<Token> = Vec::new();
+        let token = |tokens: &Vec<Token>, n: usize| {
+            tokens
+                .get(n)
+                .cloned()
+                .unwrap_or_else(|| Token::new(format!("{:016x}", 1u64 << 40)))
+        };
+        let mut now = 0u64;
+        for op in ops {
+            now += 1;
+            match op {
+                Op::Reserve { key: k, lock } => {
+                    let got = store.reserve_at(&key(k), Duration::from_nanos(lock), now);
+                    let want = model.reserve(k, now + lock, tokens.len(), now);
+                    match (got, want) {
+                        (Reservation::Acquired(t), Ok(())) => tokens.push(t),
+                        (Reservation::InFlight, Err(Held::Started(_))) => {}
+                        (Reservation::Completed(o), Err(Held::Completed(s))) => {
+                            prop_assert_eq!(o.status().as_u16(), s)
+                        }
+                        (got, want) => {
+                            prop_assert!(false, "reserve {}: store {:?}, model {:?}", k, got, want)
+                        }
+                    }
+                }
+                Op::Complete {
+                    key: k,
+                    token: t,
+                    status,
+                    ttl,
+                } => {
+                    let status = StatusCode::from_u16(status).unwrap();
+                    let got = store.complete_at(
+                        &key(k),
+                        &token(&tokens, t),
+                        outcome(status),
+                        Duration::from_nanos(ttl),
+                        now,
+                    );
+                    let want = model.held(k, t, now).map(|at| {
+                        model.entries[at].1 = Held::Completed(status.as_u16());
+                        model.entries[at].2 = now + ttl;
+                    });
+                    prop_assert_eq!(got, want.is_some(), "complete {} with token {}", k, t);
+                }
+                Op::Release { key: k, token: t } => {
+                    let got = store.release_at(&key(k), &token(&tokens, t), now);
+                    let want = model.held(k, t, now).map(|at| model.entries.remove(at));
+                    prop_assert_eq!(got, want.is_some(), "release {} with token {}", k, t);
+                }
+                Op::Renew {
+                    key: k,
+                    token: t,
+                    lock,
+                } => {
+                    let got = store.renew_at(
+                        &key(k),
+                        &token(&tokens, t),
+                        Duration::from_nanos(lock),
+                        now,
+                    );
+                    let want = model
+                        .held(k, t, now)
+                        .map(|at| model.entries[at].2 = now + lock);
+                    prop_assert_eq!(got, want.is_some(), "renew {} with token {}", k, t);
+                }
+                Op::Wait(ticks) => now += ticks,
+            }
+            if exact {
+                prop_assert_eq!(store.entry_count(), model.entries.len() as u64);
+            }
+            prop_assert!(store.entry_count() <= store.capacity());
+        }
+        Ok(())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        /// One shard, tiny capacities: eviction, compaction and expiry all
+        /// happen, and the store matches the model step for step.
+        #[test]
+        fn one_shard_matches_the_model(capacity in 1usize..8, ops in ops(12)) {
+            let store = MemoryStore::with_capacity(capacity as u64);
+            prop_assert_eq!(store.inner.shards.len(), 1);
+            let mut model = Model { entries: Vec::new(), capacity };
+            check(&store, &mut model, ops, true)?;
+        }
+
+        /// Many shards, no eviction: the same answers.
+        #[test]
+        fn many_shards_match_the_model(ops in ops(40)) {
+            let store = MemoryStore::with_capacity(100_000);
+            prop_assert!(store.inner.shards.len() > 1);
+            let mut model = Model { entries: Vec::new(), capacity: usize::MAX };
+            check(&store, &mut model, ops, false)?;
+        }
     }
 }

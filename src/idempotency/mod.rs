@@ -170,12 +170,13 @@
 //! # Stores
 //!
 //! A store implements [`IdempotencyStore`]: three states per key (absent,
-//! started, completed), an atomic reservation, and completion and release
-//! that only act for the holder of the reservation's [`Token`].
+//! started, completed), an atomic reservation, and completion, release and
+//! renewal that only act for the holder of the reservation's [`Token`].
 //!
-//! * [`MemoryStore`] (the default): a bounded [`moka`] cache,
-//!   [`DEFAULT_CAPACITY`] keys (100,000), least recently used evicted first,
-//!   per-entry expiry. For one process.
+//! * [`MemoryStore`] (the default): [`DEFAULT_CAPACITY`] keys (1,000,000)
+//!   in fixed 32-byte entries (about 50 bytes a key with the index), keyed
+//!   by a secret-keyed 128-bit hash, the oldest reservation evicted first
+//!   when full. For one process.
 //! * `RedisStore` (feature `redis`): shared by every replica; atomic
 //!   `SET NX PX`, token-checked Lua scripts, a reconnecting connection with
 //!   a per-operation timeout; Redis Cluster (`redis-cluster`), Sentinel

@@ -1,5 +1,6 @@
 //! The service: reserve, run, complete or release.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -104,13 +105,17 @@ where
         &bytes,
         &context,
     );
-    let scope = match &config.scope {
-        Scope::Route => route_scope(&parts),
-        Scope::Named(name) => name.to_string(),
-    };
+    let stored_as = key.as_ref().map(|key| {
+        let tenant = context.update(|v| v.tenant.clone());
+        let scope = match &config.scope {
+            Scope::Route => route_scope(&parts),
+            Scope::Named(name) => Cow::Borrowed(&**name),
+        };
+        store_key(tenant.as_deref(), &scope, key)
+    });
     let request = Request::from_parts(parts, BufferedBody::new(bytes));
 
-    let Some(key) = key else {
+    let (Some(key), Some(stored_as)) = (key, stored_as) else {
         return match config.missing {
             MissingKey::Reject => Decision::Answer(Rejection::new(Reason::PayloadIncomplete)),
             MissingKey::PassThrough => Decision::Run {
@@ -119,8 +124,6 @@ where
             },
         };
     };
-    let tenant = context.update(|v| v.tenant.clone());
-    let stored_as = store_key(tenant.as_deref(), &scope, &key);
     context.set_idempotency_key(key.text);
 
     match config.store.reserve(&stored_as, config.lock_ttl).await {
@@ -173,12 +176,16 @@ where
 /// covers the path, so the scope must not change with how it is spelled or
 /// with what a route parameter matched: axum's route pattern
 /// (`/hooks/{tenant}`) where there is one, else the percent-decoded path.
-fn route_scope(parts: &http::request::Parts) -> String {
+fn route_scope(parts: &http::request::Parts) -> Cow<'_, str> {
     #[cfg(feature = "axum")]
     if let Some(route) = parts.extensions.get::<axum::extract::MatchedPath>() {
-        return route.as_str().to_owned();
+        return Cow::Borrowed(route.as_str());
     }
-    String::from_utf8_lossy(&percent_decoded(parts.uri.path())).into_owned()
+    // Borrowed unless the path had escapes to decode.
+    match percent_decoded(parts.uri.path()) {
+        Cow::Borrowed(bytes) => String::from_utf8_lossy(bytes),
+        Cow::Owned(bytes) => Cow::Owned(String::from_utf8_lossy(&bytes).into_owned()),
+    }
 }
 
 fn retry_after(after: Duration) -> HeaderValue {

@@ -85,24 +85,57 @@ pub enum Reservation {
 /// Proof of holding a reservation: unique per reservation, unguessable
 /// across replicas.
 #[derive(Clone, PartialEq, Eq, Hash)]
-pub struct Token(Box<str>);
+pub struct Token(Repr);
+
+/// The longest token kept without an allocation (the memory store's are 16
+/// bytes): the token lives in every reservation the layer holds, so the
+/// whole `Token` stays three words, like the `Box<str>` it replaced plus one.
+const INLINE: usize = 22;
+
+// One text has one representation (inline whenever it fits, zero-padded),
+// so the derived equality and hash are those of the text.
+#[derive(Clone, PartialEq, Eq, Hash)]
+enum Repr {
+    Inline { len: u8, bytes: [u8; INLINE] },
+    Heap(Box<str>),
+}
 
 impl Token {
     /// A fresh random token (128 bits from the OS, hex).
     pub fn generate() -> Result<Self, StoreError> {
         let mut bytes = [0u8; 16];
         getrandom::fill(&mut bytes).map_err(|e| StoreError::backend(e.to_string()))?;
-        Ok(Self(hex::encode(bytes).into_boxed_str()))
+        let mut text = [0u8; 32];
+        hex::encode_to_slice(bytes, &mut text).map_err(StoreError::backend)?;
+        Ok(Self::new(
+            std::str::from_utf8(&text).map_err(StoreError::backend)?,
+        ))
     }
 
-    /// A token from a store's own representation.
-    pub fn new(token: impl Into<Box<str>>) -> Self {
-        Self(token.into())
+    /// A token from a store's own representation. Up to 22 bytes are kept
+    /// without an allocation.
+    pub fn new(token: impl AsRef<str>) -> Self {
+        let token = token.as_ref();
+        if token.len() > INLINE {
+            return Self(Repr::Heap(token.into()));
+        }
+        let mut bytes = [0u8; INLINE];
+        bytes[..token.len()].copy_from_slice(token.as_bytes());
+        Self(Repr::Inline {
+            len: token.len() as u8,
+            bytes,
+        })
     }
 
     /// The token as text.
     pub fn as_str(&self) -> &str {
-        &self.0
+        match &self.0 {
+            // Copied from a `str` whole, so always UTF-8.
+            Repr::Inline { len, bytes } => {
+                std::str::from_utf8(&bytes[..usize::from(*len)]).unwrap_or_default()
+            }
+            Repr::Heap(text) => text,
+        }
     }
 }
 
@@ -168,5 +201,33 @@ impl std::error::Error for StoreError {
             StoreError::Backend(error) => Some(&**error),
             _ => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    proptest::proptest! {
+        #[test]
+        fn a_token_is_its_text(a in ".{0,40}", b in ".{0,40}") {
+            let (ta, tb) = (Token::new(&a), Token::new(&b));
+            proptest::prop_assert_eq!(ta.as_str(), a.as_str());
+            proptest::prop_assert_eq!(ta == tb, a == b);
+            proptest::prop_assert_eq!(ta.clone(), Token::new(a.clone().into_boxed_str()));
+        }
+    }
+
+    #[test]
+    fn a_token_is_three_words() {
+        assert_eq!(std::mem::size_of::<Token>(), 24);
+    }
+
+    #[test]
+    fn generated_tokens_are_32_hex_digits_and_differ() {
+        let (a, b) = (Token::generate().unwrap(), Token::generate().unwrap());
+        assert_eq!(a.as_str().len(), 32);
+        assert!(a.as_str().bytes().all(|b| b.is_ascii_hexdigit()));
+        assert_ne!(a, b);
     }
 }

@@ -194,7 +194,7 @@ impl BodyCheck for SignatureCheck {
         }
         let delivery = Delivery { parts, body };
         let matched = keyring
-            .verify(scheme.as_ref(), &signatures, &delivery, (self.clock)())
+            .verify_with_clock(scheme.as_ref(), &signatures, &delivery, &*self.clock)
             .map_err(Rejection::new)?;
         context.set_authentication(
             Authentication::new(AuthMethod::Signature)

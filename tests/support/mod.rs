@@ -167,6 +167,7 @@ impl tower_webhook::idempotency::IdempotencyStore for BrokenStore {
             ))
         })
     }
+
     fn renew<'a>(
         &'a self,
         _: &'a str,
