@@ -323,12 +323,14 @@ async fn every_route_accepts_a_signed_delivery_once_and_refuses_a_tampered_one()
         );
     }
 
+    // Each handler prints its line before its request's audit line, so
+    // once every audit line is in, so is every delivery line.
+    let audit = receiver.audit_lines(all.len() * 4 - 2).await;
     let deliveries_printed = receiver
         .lines()
         .iter()
         .filter(|line| line.starts_with("delivery:"))
         .count();
-    let audit = receiver.audit_lines(all.len() * 4 - 2).await;
     assert_eq!(deliveries_printed, all.len(), "each handler ran once");
     let accepted = audit
         .iter()

@@ -163,7 +163,7 @@
 mod key;
 mod layer;
 mod policy;
-mod status;
+pub mod status;
 
 pub use key::{TenantKey, MAX_TENANT_LEN};
 pub use layer::{ResolvedPolicy, Tenant, TenantChecks, TenantLayer, DEFAULT_CACHE_TTL};
