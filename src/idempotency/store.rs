@@ -45,8 +45,8 @@ pub trait IdempotencyStore: Send + Sync + 'static {
     /// A store may also complete a key that is *absent* (the lease lapsed,
     /// e.g. while the store was stalled, and nobody took over): the handler
     /// did run, and writing the completion keeps a late copy from running it
-    /// again. The Redis store does; the in-memory store cannot lapse while
-    /// its process is alive.
+    /// again. The Redis store does; for the in-memory store a lapse needs
+    /// renewals to fail, which they cannot, so it does not.
     fn complete<'a>(
         &'a self,
         key: &'a str,
