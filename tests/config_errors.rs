@@ -114,6 +114,45 @@ fn whsec_secrets_in_the_wrong_form_are_named() {
     .is_ok());
 }
 
+#[tokio::test]
+async fn the_one_key_constructors_take_either_form_of_a_whsec_secret() {
+    use tower::{service_fn, Layer, ServiceExt};
+    use tower_webhook::signature::{unix_now, Outgoing, Signer};
+
+    async fn status(layer: SignatureLayer, preset: &str, secret: &str) -> http::StatusCode {
+        let body = br#"{"id":"evt_1"}"#;
+        let mut request = http::Request::post("/hook")
+            .body(http_body_util::Full::new(bytes::Bytes::from_static(body)))
+            .unwrap();
+        for (name, value) in Signer::preset(preset, secret)
+            .unwrap()
+            .sign(&Outgoing::new(body, unix_now(), "msg_1"))
+            .unwrap()
+        {
+            request.headers_mut().append(name, value);
+        }
+        let handler = service_fn(|_: http::Request<_>| async {
+            Ok::<_, std::convert::Infallible>(http::Response::new(String::new()))
+        });
+        layer
+            .layer(handler)
+            .oneshot(request)
+            .await
+            .unwrap()
+            .status()
+    }
+    let shown = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+    for secret in [
+        Secret::new(shown).unwrap(),
+        Secret::from_whsec(shown).unwrap(),
+    ] {
+        let standard = SignatureLayer::standard_webhooks(secret.clone());
+        assert_eq!(status(standard, "standard", shown).await, 200);
+        let stripe = SignatureLayer::stripe(secret);
+        assert_eq!(status(stripe, "stripe", shown).await, 200);
+    }
+}
+
 #[test]
 fn a_token_layer_without_tokens_has_no_credentials() {
     let header = HeaderName::from_static("x-token");

@@ -324,7 +324,15 @@ impl SignatureLayer {
     }
 
     /// Stripe with one secret (the `whsec_…` string verbatim).
+    ///
+    /// Stripe uses its `whsec_…` text verbatim (`Secret::new`). Given a key
+    /// decoded with [`Secret::from_whsec`], the layer spells it back as that
+    /// text: the decoded bytes are never Stripe's key.
     pub fn stripe(secret: Secret) -> Self {
+        let secret = match secret.is_decoded_whsec() {
+            true => Secret::new(secret.to_whsec()).unwrap_or(secret),
+            false => secret,
+        };
         Self::single(schemes::stripe(), secret)
     }
 
@@ -338,9 +346,17 @@ impl SignatureLayer {
         Self::single(schemes::shopify(), secret)
     }
 
-    /// Standard Webhooks with one key (decode `whsec_…` with
-    /// [`Secret::from_whsec`]).
+    /// Standard Webhooks with one key: [`Secret::from_whsec`] of the
+    /// `whsec_…` text. Given the undecoded text instead (`Secret::new`),
+    /// the layer decodes it: the text itself is never the key.
     pub fn standard_webhooks(secret: Secret) -> Self {
+        let secret = match secret.is_whsec_text() {
+            true => secret
+                .expose_str()
+                .and_then(|text| Secret::from_whsec(text).ok())
+                .unwrap_or(secret),
+            false => secret,
+        };
         Self::single(schemes::standard_webhooks(), secret)
     }
 
