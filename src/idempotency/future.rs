@@ -154,7 +154,15 @@ where
                     // and the audit event say what happened.
                     let polled = panic::catch_unwind(AssertUnwindSafe(|| future.poll(cx)));
                     let result = match polled {
-                        Ok(poll) => ready!(poll),
+                        Ok(Poll::Ready(result)) => result,
+                        Ok(Poll::Pending) => {
+                            // The handler waits: from now on its lease
+                            // needs renewing.
+                            if let Some(lease) = lease.as_mut() {
+                                lease.keep_alive();
+                            }
+                            return Poll::Pending;
+                        }
                         Err(payload) => {
                             if let Some(lease) = lease.as_mut() {
                                 lease.mark_panicked();

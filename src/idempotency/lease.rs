@@ -159,6 +159,9 @@ struct Held {
     token: Token,
     lock_ttl: Duration,
     counters: IdempotencyCounters,
+    /// When the reservation was taken: the first renewal is due a period
+    /// after it, however late the keeper starts.
+    taken: Instant,
 }
 
 /// A reservation held by one request. Settle it with [`Lease::complete`] or
@@ -170,7 +173,8 @@ pub(crate) struct Lease {
 }
 
 impl Lease {
-    /// Start renewing the reservation of `key` held with `token`.
+    /// Hold the reservation of `key` taken with `token`. Renewal starts
+    /// with [`keep_alive`](Self::keep_alive), once the handler waits.
     pub(crate) fn start(
         store: Arc<dyn IdempotencyStore>,
         key: String,
@@ -184,15 +188,27 @@ impl Lease {
             token,
             lock_ttl,
             counters,
+            taken: Instant::now(),
         });
-        let keeper = Handle::try_current()
-            .ok()
-            .map(|runtime| runtime.spawn(keep(Arc::clone(&held))));
         Self {
             held: Some(held),
-            keeper,
+            keeper: None,
             abandon: Abandon::Cancelled,
         }
+    }
+
+    /// Renew the reservation every third of the lock TTL from now on (once;
+    /// later calls do nothing). Called when the handler first waits: a
+    /// handler that answers at once never needs a renewal, and sparing it
+    /// the task is most of what the lease costs per request.
+    pub(crate) fn keep_alive(&mut self) {
+        if self.keeper.is_some() {
+            return;
+        }
+        let Some(held) = &self.held else { return };
+        self.keeper = Handle::try_current()
+            .ok()
+            .map(|runtime| runtime.spawn(keep(Arc::clone(held))));
     }
 
     /// The handler panicked: a release from `Drop` says so.
@@ -247,7 +263,7 @@ impl Drop for Lease {
 /// Renew the lease every third of the lock TTL until aborted or gone.
 async fn keep(held: Arc<Held>) {
     let period = (held.lock_ttl / RENEWALS_PER_TTL).max(Duration::from_millis(1));
-    let mut pause = period;
+    let mut pause = period.saturating_sub(held.taken.elapsed());
     loop {
         if !pause_for(pause).await {
             tracing::warn!(
