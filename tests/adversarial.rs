@@ -623,7 +623,7 @@ fn iterations() -> u32 {
     std::env::var("ADVERSARIAL_ITERATIONS")
         .ok()
         .and_then(|n| n.parse().ok())
-        .unwrap_or(5_000)
+        .unwrap_or(20_000)
 }
 
 fn seed() -> [u8; 32] {
