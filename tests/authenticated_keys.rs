@@ -12,7 +12,7 @@ use axum::routing::post;
 use axum::Router;
 use http::{HeaderName, HeaderValue, StatusCode};
 use tower_webhook::extract::Verified;
-use tower_webhook::idempotency::{IdempotencyLayer, KeySource, REPLAYED_HEADER};
+use tower_webhook::idempotency::{IdempotencyLayer, KeySource};
 use tower_webhook::ip::IpFilterLayer;
 use tower_webhook::replay::ReplayLayer;
 use tower_webhook::signature::schemes::{self, mailgun};
@@ -21,7 +21,7 @@ use tower_webhook::stack::{StackError, WebhookStack};
 use tower_webhook::token::{TokenLayer, TokenSet};
 use tower_webhook::{Secret, WebhookLayer};
 
-use support::{post_with, signed_headers, Reply};
+use support::{is_replayed, post_with, signed_headers, Reply};
 
 const STANDARD_SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 const GITHUB_SECRET: &str = "It's a Secret to Everybody";
@@ -70,13 +70,6 @@ impl Server {
     }
 }
 
-fn replayed(reply: &Reply) -> bool {
-    reply
-        .headers
-        .get(REPLAYED_HEADER)
-        .is_some_and(|v| v == "true")
-}
-
 fn standard_stack() -> WebhookStack {
     WebhookStack::new()
         .signature(SignatureLayer::standard_webhooks(
@@ -96,7 +89,7 @@ async fn a_fresh_idempotency_key_header_does_not_rerun_a_signed_delivery() {
         headers.push(header("idempotency-key", &format!("attacker-{copy}")));
         let reply = server.post("/hook", &headers, body).await;
         assert_eq!(reply.status, StatusCode::OK, "copy {copy}");
-        assert_eq!(replayed(&reply), copy > 0, "copy {copy}");
+        assert_eq!(is_replayed(&reply), copy > 0, "copy {copy}");
     }
     assert_eq!(server.runs(), 1);
 }
@@ -125,7 +118,7 @@ async fn github_bytes_under_a_new_delivery_header_are_the_same_delivery() {
     // Another signed body is another delivery.
     let other = br#"{"zen":"Keep it logically awesome."}"#;
     let headers = signed_headers("github", GITHUB_SECRET, other, 0, "unused");
-    assert!(!replayed(&server.post("/hook", &headers, other).await));
+    assert!(!is_replayed(&server.post("/hook", &headers, other).await));
     assert_eq!(server.runs(), 2);
 }
 
@@ -157,7 +150,7 @@ async fn a_mailgun_signature_block_runs_once_whatever_event_data_comes_with_it()
         let headers = vec![json.clone(), header("idempotency-key", forged_event)];
         let reply = server.post("/mailgun", &headers, &forged).await;
         assert_eq!(reply.status, StatusCode::OK);
-        assert!(replayed(&reply), "{forged_event} ran the handler again");
+        assert!(is_replayed(&reply), "{forged_event} ran the handler again");
     }
     assert_eq!(server.runs(), 1);
 }
@@ -186,11 +179,13 @@ async fn a_re_encoded_path_is_the_same_route() {
     let server = Server::start("/hooks/{tenant}", stack).await;
     let body = br#"{"action":"opened"}"#;
     let headers = signed_headers("github", GITHUB_SECRET, body, 0, "unused");
-    assert!(!replayed(&server.post("/hooks/acme", &headers, body).await));
+    assert!(!is_replayed(
+        &server.post("/hooks/acme", &headers, body).await
+    ));
     for spelling in ["/hooks/%61cme", "/hooks/ac%6De", "/hooks/%61%63%6d%65"] {
         let reply = server.post(spelling, &headers, body).await;
         assert_eq!(reply.status, StatusCode::OK, "{spelling}");
-        assert!(replayed(&reply), "{spelling} ran the handler again");
+        assert!(is_replayed(&reply), "{spelling} ran the handler again");
     }
     assert_eq!(server.runs(), 1);
 }
@@ -227,12 +222,12 @@ async fn dropping_one_of_two_rotation_signatures_keeps_the_key() {
         "stripe-signature",
         &format!("t={now},v1={old},v1={new}"),
     )];
-    assert!(!replayed(&server.post("/stripe", &both, body).await));
+    assert!(!is_replayed(&server.post("/stripe", &both, body).await));
     for only in [&old, &new] {
         let one = vec![header("stripe-signature", &format!("t={now},v1={only}"))];
         let reply = server.post("/stripe", &one, body).await;
         assert_eq!(reply.status, StatusCode::OK);
-        assert!(replayed(&reply));
+        assert!(is_replayed(&reply));
     }
     assert_eq!(server.runs(), 1);
 }
@@ -257,7 +252,7 @@ async fn stripe_is_keyed_on_its_signed_event_id_across_retries() {
         let headers = signed_headers("stripe", secret, body, at, "unused");
         let reply = server.post("/stripe", &headers, body).await;
         assert_eq!(reply.status, StatusCode::OK);
-        assert_eq!(replayed(&reply), retry > 0);
+        assert_eq!(is_replayed(&reply), retry > 0);
     }
     assert_eq!(server.runs(), 1);
 }
@@ -281,7 +276,7 @@ async fn a_legacy_token_cannot_claim_a_signed_delivery_id_in_advance() {
         header("x-legacy-token", "legacy-token-0123456789"),
         header("webhook-id", "msg_upcoming"),
     ];
-    assert!(!replayed(&server.post("/hook", &squatter, body).await));
+    assert!(!is_replayed(&server.post("/hook", &squatter, body).await));
     // ...and the signed delivery still runs.
     let signed = signed_headers(
         "standard",
@@ -292,7 +287,7 @@ async fn a_legacy_token_cannot_claim_a_signed_delivery_id_in_advance() {
     );
     let reply = server.post("/hook", &signed, body).await;
     assert_eq!(reply.status, StatusCode::OK);
-    assert!(!replayed(&reply));
+    assert!(!is_replayed(&reply));
     assert_eq!(server.runs(), 2);
 }
 
@@ -320,7 +315,7 @@ async fn identical_repeated_delivery_headers_are_one_key() {
         server.post("/hook", &twice, b"{}").await.status,
         StatusCode::OK
     );
-    assert!(replayed(&server.post("/hook", &twice, b"{}").await));
+    assert!(is_replayed(&server.post("/hook", &twice, b"{}").await));
     let differing = vec![
         credential,
         header("webhook-id", "msg_1"),
@@ -340,7 +335,7 @@ async fn identical_repeated_delivery_headers_are_one_key() {
         server.post("/hook", &signed, b"{}").await.status,
         StatusCode::OK
     );
-    assert!(replayed(&server.post("/hook", &signed, b"{}").await));
+    assert!(is_replayed(&server.post("/hook", &signed, b"{}").await));
     assert_eq!(server.runs(), 1);
 }
 

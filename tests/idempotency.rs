@@ -26,7 +26,7 @@ use tower_webhook::idempotency::{
 };
 use tower_webhook::{Reason, WebhookContext};
 
-use support::{post as post_to, send, Reply};
+use support::{is_replayed, post as post_to, send, Reply};
 
 /// The handler: counts its runs, optionally waits at a gate, answers with
 /// the current `status`.
@@ -121,13 +121,6 @@ fn delivery(addr: std::net::SocketAddr, id: &str) -> Request<Full<Bytes>> {
         .header("webhook-id", id)
         .body(Full::new(Bytes::from_static(b"{\"type\":\"ping\"}")))
         .unwrap()
-}
-
-fn is_replayed(reply: &Reply) -> bool {
-    reply
-        .headers
-        .get(REPLAYED_HEADER)
-        .is_some_and(|v| v == "true")
 }
 
 fn seen(reply: &Reply, name: &str) -> Option<String> {

@@ -29,7 +29,7 @@ use tower_webhook::body::BufferedBody;
 use tower_webhook::idempotency::{IdempotencyLayer, REPLAYED_HEADER};
 use tower_webhook::Reason;
 
-use support::{post as post_to, send, Reply};
+use support::{is_replayed, post as post_to, send, Reply};
 
 /// The layer under test: keys from the `webhook-id` header.
 fn layer() -> IdempotencyLayer {
@@ -41,13 +41,6 @@ fn delivery(addr: SocketAddr, id: &str) -> Request<Full<Bytes>> {
         .header("webhook-id", id)
         .body(Full::new(Bytes::from_static(b"{}")))
         .unwrap()
-}
-
-fn is_replayed(reply: &Reply) -> bool {
-    reply
-        .headers
-        .get(REPLAYED_HEADER)
-        .is_some_and(|v| v == "true")
 }
 
 type Events = Arc<Mutex<Vec<AuditEvent>>>;

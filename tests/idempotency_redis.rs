@@ -20,9 +20,9 @@ use http::{Request, StatusCode};
 use http_body_util::Full;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
-use tower_webhook::idempotency::{IdempotencyLayer, RedisStore, REPLAYED_HEADER};
+use tower_webhook::idempotency::{IdempotencyLayer, RedisStore};
 
-use support::{post as post_to, send, Reply};
+use support::{is_replayed, post as post_to, send};
 
 /// A `redis-server` of our own, on a free port, without persistence, killed
 /// when dropped.
@@ -149,13 +149,6 @@ fn delivery(addr: SocketAddr, id: &str) -> Request<Full<Bytes>> {
         .header("webhook-id", id)
         .body(Full::new(Bytes::from_static(b"{\"type\":\"ping\"}")))
         .unwrap()
-}
-
-fn is_replayed(reply: &Reply) -> bool {
-    reply
-        .headers
-        .get(REPLAYED_HEADER)
-        .is_some_and(|v| v == "true")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

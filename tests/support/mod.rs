@@ -48,6 +48,15 @@ impl Reply {
     }
 }
 
+/// Whether the idempotency layer answered `reply` without running the
+/// handler (`Idempotent-Replayed: true`).
+pub fn is_replayed(reply: &Reply) -> bool {
+    reply
+        .headers
+        .get(tower_webhook::idempotency::REPLAYED_HEADER)
+        .is_some_and(|v| v == "true")
+}
+
 /// Send `request` with hyper's client (HTTP/1.1) and read the whole reply.
 pub async fn send(request: Request<Full<Bytes>>) -> Reply {
     let client = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
