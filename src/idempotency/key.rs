@@ -108,25 +108,29 @@ pub(crate) fn extract(
             .and_then(|document| from_json(document, pointer))
     };
     sources.iter().find_map(|source| {
-        let text = match (source, &signed) {
-            (KeySource::SignedDelivery, Some(signed)) => Some(match signed.id() {
-                Some(id) => String::from_utf8_lossy(id),
-                None => Cow::Owned(
-                    match signed.scheme().delivery_id_field() {
-                        Some(pointer) => field(pointer),
-                        None => None,
-                    }
-                    .unwrap_or_else(|| message_digest(signed, parts, body)),
-                ),
-            }),
-            (KeySource::SignedDelivery, None) => None,
-            (KeySource::UnsignedHeader(_), Some(_)) if !unsigned_accepted => None,
-            (KeySource::UnsignedHeader(name), _) => {
-                from_header(&parts.headers, name).map(Cow::Borrowed)
+        // The same rule the stack checks when it is built.
+        if let Some(signed) = &signed {
+            if !source.serves_signed(signed.scheme().covers_body(), unsigned_accepted) {
+                return None;
             }
-            (KeySource::JsonField(_), Some(signed)) if !signed.scheme().covers_body() => None,
-            (KeySource::JsonField(pointer), _) => field(pointer).map(Cow::Owned),
-        }?;
+        }
+        let text = match source {
+            KeySource::SignedDelivery => {
+                let signed = signed.as_ref()?;
+                match signed.id() {
+                    Some(id) => String::from_utf8_lossy(id),
+                    None => Cow::Owned(
+                        signed
+                            .scheme()
+                            .delivery_id_field()
+                            .and_then(&mut field)
+                            .unwrap_or_else(|| message_digest(signed, parts, body)),
+                    ),
+                }
+            }
+            KeySource::UnsignedHeader(name) => Cow::Borrowed(from_header(&parts.headers, name)?),
+            KeySource::JsonField(pointer) => Cow::Owned(field(pointer)?),
+        };
         let vouched = match source {
             KeySource::UnsignedHeader(_) => false,
             KeySource::SignedDelivery | KeySource::JsonField(_) => signed.is_some(),
