@@ -30,7 +30,7 @@ async fn high_s_and_low_s_signatures_are_one_signature() {
     )
     .unwrap();
     let (timestamp, body) = ("1700000000", &b"[{\"event\":\"open\"}]\r\n"[..]);
-    let der = sendgrid::sign(&private, timestamp.as_bytes(), body);
+    let der = sendgrid::sign(&private, &[timestamp.as_bytes(), body]);
     let low = Signature::from_der(&der).unwrap().normalize_s();
     let high = Signature::from_scalars(low.r(), -*low.s()).unwrap();
 

@@ -16,7 +16,7 @@ use bytes::Bytes;
 use http::{HeaderName, HeaderValue, StatusCode};
 use http_body_util::Full;
 use tower_webhook::signature::{
-    schemes, HmacScheme, Key, Keyring, Outgoing, SignatureConfigError, SignatureLayer, Signer,
+    schemes, DeclaredScheme, Key, Keyring, Outgoing, SignatureConfigError, SignatureLayer, Signer,
 };
 use tower_webhook::token::TokenSet;
 use tower_webhook::{AuthMethod, Reason, Secret, Timestamp, Verification, WebhookContext};
@@ -405,8 +405,8 @@ async fn a_body_that_is_not_utf8_verifies_and_the_signed_timestamp_is_recorded()
 #[tokio::test]
 async fn an_unsigned_timestamp_header_is_not_recorded_as_signed() {
     // A scheme that reads a timestamp header but signs only the body.
-    let scheme = HmacScheme::new("unsigned-ts")
-        .signature(tower_webhook::signature::hmac::SignatureHeader::new(
+    let scheme = DeclaredScheme::new("unsigned-ts")
+        .signature(tower_webhook::signature::declared::SignatureHeader::new(
             HeaderName::from_static("x-signature"),
         ))
         .timestamp_header(
@@ -593,8 +593,8 @@ fn a_public_key_cannot_back_an_hmac_scheme() {
 
 #[tokio::test]
 async fn a_custom_scheme_can_sign_method_path_and_use_sha512() {
-    use tower_webhook::signature::hmac::{Algorithm, Encoding, Part, SignatureHeader};
-    let scheme = HmacScheme::new("custom")
+    use tower_webhook::signature::declared::{Algorithm, Encoding, Part, SignatureHeader};
+    let scheme = DeclaredScheme::new("custom")
         .signature(
             SignatureHeader::new(HeaderName::from_static("x-custom-signature"))
                 .algorithm(Algorithm::Sha512)

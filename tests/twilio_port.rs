@@ -28,7 +28,7 @@ fn sign(url: &str) -> HeaderMap {
         .collect()
 }
 
-async fn serve(scheme: twilio::Twilio) -> std::net::SocketAddr {
+async fn serve(scheme: tower_webhook::signature::DeclaredScheme) -> std::net::SocketAddr {
     let layer = SignatureLayer::new(scheme, Keyring::single(Secret::new(TOKEN).unwrap())).unwrap();
     support::serve(Router::new().route("/sms", post(|| async { "ok" }).layer(layer))).await
 }

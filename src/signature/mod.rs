@@ -6,7 +6,8 @@
 //! * [`Keyring`] / [`Key`] hold the secrets (or public keys), each with an id
 //!   and an optional validity window for rotation.
 //! * [`Scheme`] is what a provider does; [`schemes`] has the presets and
-//!   [`HmacScheme`] builds custom HMAC schemes.
+//!   [`DeclaredScheme`] declares custom ones (HMAC, Ed25519, ECDSA, signed
+//!   URLs).
 //! * [`Signer`] produces the headers a provider would send.
 //!
 //! ```
@@ -23,8 +24,8 @@
 //! # }
 //! ```
 
+pub mod declared;
 mod either;
-pub mod hmac;
 pub mod keyring;
 mod layer;
 mod provider_headers;
@@ -33,8 +34,8 @@ pub mod schemes;
 mod sign;
 mod time;
 
+pub use declared::DeclaredScheme;
 pub use either::FirstPresent;
-pub use hmac::HmacScheme;
 pub use keyring::{Key, KeyKind, KeyMaterial, Keyring, Match, SharedSecret};
 pub use layer::{
     SignatureCheck, SignatureConfigError, SignatureLayer, SignaturePending, VerifySignature,

@@ -366,7 +366,7 @@ impl WebhookStack {
     /// Twilio: the URL and form parameters signed (HMAC-SHA1), the URL
     /// rebuilt from the request; behind a proxy, replace the signature with
     /// one whose scheme has a
-    /// [`public_url`](crate::signature::schemes::twilio::Twilio::public_url).
+    /// [`public_url`](crate::signature::DeclaredScheme::public_url).
     /// Digest idempotency (`I-Twilio-Idempotency-Token` is unauthenticated).
     pub fn twilio(auth_token: Secret) -> Self {
         Self::bundle(

@@ -4,11 +4,11 @@
 
 use http::HeaderName;
 
-use crate::signature::hmac::{HmacScheme, SignatureHeader};
+use crate::signature::declared::{DeclaredScheme, SignatureHeader};
 
 /// Bitbucket: HMAC-SHA256 of the raw body, hex, `sha256=` prefix.
-pub fn bitbucket() -> HmacScheme {
-    HmacScheme::new("bitbucket").signature(
+pub fn bitbucket() -> DeclaredScheme {
+    DeclaredScheme::new("bitbucket").signature(
         SignatureHeader::new(HeaderName::from_static("x-hub-signature")).prefix("sha256="),
     )
 }

@@ -23,16 +23,12 @@
 //! # }
 //! ```
 
-use ed25519_dalek::ed25519::signature::{MultipartSigner, MultipartVerifier};
-use ed25519_dalek::{Signature, SigningKey, VerifyingKey};
-use http::request::Parts;
-use http::{HeaderName, HeaderValue};
+use http::HeaderName;
 
-use crate::rejection::{Reason, Rejection};
-use crate::secret::SecretError;
-use crate::signature::keyring::{KeyKind, KeyMaterial};
-use crate::signature::scheme::{
-    one_header, Delivery, Outgoing, Scheme, SignError, Signatures, SignedHeaders, Stamp,
+pub use crate::signature::declared::ed25519::{sign, verify};
+pub use crate::signature::declared::{ed25519_hex as public_key, ed25519_seed_hex as signing_key};
+use crate::signature::declared::{
+    Algorithm, DeclaredScheme, Encoding, KeyEncoding, Part, SignatureHeader,
 };
 use crate::signature::TimestampFormat;
 
@@ -41,142 +37,25 @@ pub const SIGNATURE: HeaderName = HeaderName::from_static("x-signature-ed25519")
 /// `X-Signature-Timestamp` (Unix seconds).
 pub const TIMESTAMP: HeaderName = HeaderName::from_static("x-signature-timestamp");
 
-/// The Discord scheme (see the [module docs](self)).
-#[derive(Debug, Clone, Default)]
-pub struct Discord {
-    _private: (),
-}
-
-/// Discord.
-pub fn discord() -> Discord {
-    Discord::default()
-}
-
-/// The public key as the developer portal shows it (64 hex characters).
-pub fn public_key(hex_key: &str) -> Result<KeyMaterial, SecretError> {
-    let bytes: [u8; 32] = hex::decode(hex_key.trim())
-        .ok()
-        .and_then(|bytes| bytes.try_into().ok())
-        .ok_or(SecretError::InvalidBase64)?;
-    VerifyingKey::from_bytes(&bytes)
-        .map(KeyMaterial::Ed25519)
-        .map_err(|_| SecretError::InvalidBase64)
-}
-
-/// A private key from its 32-byte seed in hex, to sign (tests, examples).
-pub fn signing_key(hex_seed: &str) -> Result<KeyMaterial, SecretError> {
-    let seed: [u8; 32] = hex::decode(hex_seed.trim())
-        .ok()
-        .and_then(|bytes| bytes.try_into().ok())
-        .ok_or(SecretError::InvalidBase64)?;
-    Ok(KeyMaterial::Ed25519Signing(SigningKey::from_bytes(&seed)))
-}
-
-/// The public half of an Ed25519 key, if `key` is one.
-pub(crate) fn verifying_key(key: &KeyMaterial) -> Option<VerifyingKey> {
-    match key {
-        KeyMaterial::Ed25519(public) => Some(*public),
-        KeyMaterial::Ed25519Signing(private) => Some(private.verifying_key()),
-        #[allow(unreachable_patterns)]
-        _ => None,
-    }
-}
-
-/// Whether `signature` is valid for `message` (given in parts, so the body is
-/// not copied) under `key`.
-pub fn verify(key: &VerifyingKey, message: &[&[u8]], signature: &[u8]) -> bool {
-    let Ok(signature) = Signature::from_slice(signature) else {
-        return false;
-    };
-    key.multipart_verify(message, &signature).is_ok()
-}
-
-/// The signature of `{timestamp}{body}`.
-pub fn sign(key: &SigningKey, timestamp: &[u8], body: &[u8]) -> [u8; 64] {
-    key.multipart_sign(&[timestamp, body]).to_bytes()
-}
-
-impl Scheme for Discord {
-    fn name(&self) -> &str {
-        "discord"
-    }
-
-    /// The interaction's id.
-    fn delivery_id_field(&self) -> Option<&str> {
-        Some("/id")
-    }
-
-    fn key_kind(&self) -> KeyKind {
-        KeyKind::Ed25519
-    }
-
-    /// The hex public key from the developer portal.
-    fn parse_key(&self, shown: &str) -> Result<KeyMaterial, SecretError> {
-        public_key(shown)
-    }
-
-    /// The timestamp is signed (glued to the body), and handed to the
-    /// context as signed.
-    fn signs_timestamp(&self) -> bool {
-        true
-    }
-
-    fn parse_head(&self, parts: &Parts) -> Result<Signatures, Rejection> {
-        let value = one_header(&parts.headers, &SIGNATURE, Reason::SignatureMalformed)?
-            .ok_or_else(|| Rejection::new(Reason::SignatureMissing))?;
-        let bytes = hex::decode(value.trim_ascii())
-            .ok()
-            .filter(|bytes| bytes.len() == Signature::BYTE_SIZE)
-            .ok_or_else(|| Rejection::new(Reason::SignatureMalformed))?;
-        // The text is signed as sent; it must still be a timestamp to be
-        // handed to the replay layer.
-        let stamp =
-            Stamp::from_header_fixed_width(&parts.headers, &TIMESTAMP, TimestampFormat::Seconds)?;
-        let mut signatures = Signatures::new();
-        signatures.push(0, bytes)?;
-        signatures.set_timestamp(stamp);
-        Ok(signatures)
-    }
-
-    fn verify(
-        &self,
-        key: &KeyMaterial,
-        signatures: &Signatures,
-        delivery: &Delivery<'_>,
-    ) -> Option<usize> {
-        let key = verifying_key(key)?;
-        let timestamp = &signatures.timestamp()?.text;
-        signatures
-            .candidates()
-            .iter()
-            .position(|candidate| verify(&key, &[timestamp, delivery.body], &candidate.bytes))
-    }
-
-    /// Needs a private key ([`signing_key`]); a public key is
-    /// [`SignError::VerifyOnly`].
-    fn sign(&self, key: &KeyMaterial, outgoing: &Outgoing<'_>) -> Result<SignedHeaders, SignError> {
-        let key = match key {
-            KeyMaterial::Ed25519Signing(private) => private,
-            KeyMaterial::Ed25519(_) => return Err(SignError::VerifyOnly),
-            #[allow(unreachable_patterns)]
-            _ => return Err(SignError::WrongKeyKind),
-        };
-        let timestamp = TimestampFormat::Seconds
-            .format_fixed_width(outgoing.timestamp)
-            .ok_or(SignError::InvalidTimestamp)?;
-        let signature = hex::encode(sign(key, timestamp.as_bytes(), outgoing.body));
-        let value =
-            |text: &str| HeaderValue::from_str(text).map_err(|_| SignError::InvalidHeaderValue);
-        Ok(vec![
-            (SIGNATURE, value(&signature)?),
-            (TIMESTAMP, value(&timestamp)?),
-        ])
-    }
+/// Discord: Ed25519 over `{timestamp}{body}`, hex, keyed with the
+/// application's public key; the interaction's `/id` is its delivery id.
+pub fn discord() -> DeclaredScheme {
+    DeclaredScheme::new("discord")
+        .signature(
+            SignatureHeader::new(SIGNATURE)
+                .algorithm(Algorithm::Ed25519)
+                .encoding(Encoding::Hex),
+        )
+        .timestamp_header(TIMESTAMP, TimestampFormat::Seconds)
+        .message([Part::Timestamp, Part::Body])
+        .key_encoding(KeyEncoding::Ed25519Hex)
+        .delivery_id_field("/id")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::signature::KeyMaterial;
 
     // RFC 8032 §7.1 TEST 1 key pair and its signature of the empty message.
     const SEED: &str = "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60";
@@ -194,7 +73,7 @@ mod tests {
         let KeyMaterial::Ed25519Signing(private) = signing_key(SEED).unwrap() else {
             unreachable!()
         };
-        assert_eq!(hex::encode(sign(&private, b"", b"")), EMPTY_SIG);
+        assert_eq!(hex::encode(sign(&private, &[b"", b""])), EMPTY_SIG);
         assert_eq!(private.verifying_key(), public);
     }
 

@@ -3,11 +3,11 @@
 
 use http::HeaderName;
 
-use crate::signature::hmac::{HmacScheme, SignatureHeader};
+use crate::signature::declared::{DeclaredScheme, SignatureHeader};
 
 /// Dropbox: HMAC-SHA256 of the raw body, hex, no prefix.
-pub fn dropbox() -> HmacScheme {
-    HmacScheme::new("dropbox").signature(SignatureHeader::new(HeaderName::from_static(
+pub fn dropbox() -> DeclaredScheme {
+    DeclaredScheme::new("dropbox").signature(SignatureHeader::new(HeaderName::from_static(
         "x-dropbox-signature",
     )))
 }

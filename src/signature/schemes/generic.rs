@@ -4,14 +4,14 @@ use std::time::Duration;
 
 use http::HeaderName;
 
-use crate::signature::hmac::{Encoding, HmacScheme, Part, SignatureHeader};
+use crate::signature::declared::{DeclaredScheme, Encoding, Part, SignatureHeader};
 use crate::signature::scheme::Tolerance;
 use crate::signature::TimestampFormat;
 
 /// `X-Timestamp: <unix s>` and
 /// `X-Signature-SHA256: sha256=<hex of HMAC-SHA256(secret, "{timestamp}.{body}")>`.
-pub fn timestamped() -> HmacScheme {
-    HmacScheme::new("timestamped")
+pub fn timestamped() -> DeclaredScheme {
+    DeclaredScheme::new("timestamped")
         .signature(
             SignatureHeader::new(HeaderName::from_static("x-signature-sha256")).prefix("sha256="),
         )
@@ -24,14 +24,14 @@ pub fn timestamped() -> HmacScheme {
 }
 
 /// `{header}: <base64 of HMAC-SHA256(secret, body)>` (e.g. `X-Synaps-Signature`).
-pub fn body_hmac_base64(header: HeaderName) -> HmacScheme {
-    HmacScheme::new("body-hmac-base64")
+pub fn body_hmac_base64(header: HeaderName) -> DeclaredScheme {
+    DeclaredScheme::new("body-hmac-base64")
         .signature(SignatureHeader::new(header).encoding(Encoding::Base64))
 }
 
 /// `{header}: <hex of HMAC-SHA256(secret, body)>`.
-pub fn body_hmac_hex(header: HeaderName) -> HmacScheme {
-    HmacScheme::new("body-hmac-hex").signature(SignatureHeader::new(header))
+pub fn body_hmac_hex(header: HeaderName) -> DeclaredScheme {
+    DeclaredScheme::new("body-hmac-hex").signature(SignatureHeader::new(header))
 }
 
 /// The header [`by_name`](super::by_name) uses for the body-HMAC patterns.

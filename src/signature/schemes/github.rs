@@ -3,21 +3,21 @@
 
 use http::HeaderName;
 
-use crate::signature::hmac::{Algorithm, HmacScheme, SignatureHeader};
+use crate::signature::declared::{Algorithm, DeclaredScheme, SignatureHeader};
 
 const SHA256: HeaderName = HeaderName::from_static("x-hub-signature-256");
 const SHA1: HeaderName = HeaderName::from_static("x-hub-signature");
 
 /// GitHub (and GitHub Enterprise Server): HMAC-SHA256 of the raw body.
-pub fn github() -> HmacScheme {
-    HmacScheme::new("github").signature(SignatureHeader::new(SHA256).prefix("sha256="))
+pub fn github() -> DeclaredScheme {
+    DeclaredScheme::new("github").signature(SignatureHeader::new(SHA256).prefix("sha256="))
 }
 
 /// GitHub with the legacy SHA-1 header accepted when the SHA-256 one is
 /// absent (old GitHub Enterprise Server). When both are sent only SHA-256
 /// is checked, so an attacker gains nothing by stripping it... except on
 /// hooks that never send it, which is why this is opt-in.
-pub fn github_with_sha1() -> HmacScheme {
+pub fn github_with_sha1() -> DeclaredScheme {
     github().named("github-sha1").signature(
         SignatureHeader::new(SHA1)
             .prefix("sha1=")
@@ -27,8 +27,8 @@ pub fn github_with_sha1() -> HmacScheme {
 
 /// Only the legacy `X-Hub-Signature: sha1=<hex>` (what `sign --scheme
 /// github-sha1` produces).
-pub fn github_sha1_only() -> HmacScheme {
-    HmacScheme::new("github-sha1").signature(
+pub fn github_sha1_only() -> DeclaredScheme {
+    DeclaredScheme::new("github-sha1").signature(
         SignatureHeader::new(SHA1)
             .prefix("sha1=")
             .algorithm(Algorithm::Sha1),

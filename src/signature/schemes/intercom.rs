@@ -2,11 +2,11 @@
 
 use http::HeaderName;
 
-use crate::signature::hmac::{Algorithm, HmacScheme, SignatureHeader};
+use crate::signature::declared::{Algorithm, DeclaredScheme, SignatureHeader};
 
 /// Intercom: HMAC-SHA1 of the raw body, hex, `sha1=` prefix.
-pub fn intercom() -> HmacScheme {
-    HmacScheme::new("intercom")
+pub fn intercom() -> DeclaredScheme {
+    DeclaredScheme::new("intercom")
         .signature(
             SignatureHeader::new(HeaderName::from_static("x-hub-signature"))
                 .prefix("sha1=")

@@ -3,11 +3,11 @@
 
 use http::HeaderName;
 
-use crate::signature::hmac::{HmacScheme, SignatureHeader};
+use crate::signature::declared::{DeclaredScheme, SignatureHeader};
 
 /// Jira: HMAC-SHA256 of the raw body, hex, `sha256=` prefix.
-pub fn jira() -> HmacScheme {
-    HmacScheme::new("jira").signature(
+pub fn jira() -> DeclaredScheme {
+    DeclaredScheme::new("jira").signature(
         SignatureHeader::new(HeaderName::from_static("x-hub-signature")).prefix("sha256="),
     )
 }

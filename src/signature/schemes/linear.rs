@@ -4,11 +4,11 @@
 
 use http::HeaderName;
 
-use crate::signature::hmac::{HmacScheme, SignatureHeader};
+use crate::signature::declared::{DeclaredScheme, SignatureHeader};
 
 /// Linear: HMAC-SHA256 of the raw body, hex, no prefix.
-pub fn linear() -> HmacScheme {
-    HmacScheme::new("linear").signature(SignatureHeader::new(HeaderName::from_static(
+pub fn linear() -> DeclaredScheme {
+    DeclaredScheme::new("linear").signature(SignatureHeader::new(HeaderName::from_static(
         "linear-signature",
     )))
 }

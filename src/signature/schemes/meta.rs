@@ -4,12 +4,12 @@
 
 use http::HeaderName;
 
-use crate::signature::hmac::{HmacScheme, SignatureHeader};
+use crate::signature::declared::{DeclaredScheme, SignatureHeader};
 
 /// Meta: HMAC-SHA256 of the raw body with the app secret, lowercase hex,
 /// `sha256=` prefix (GitHub's construction under Meta's name).
-pub fn meta() -> HmacScheme {
-    HmacScheme::new("meta").signature(
+pub fn meta() -> DeclaredScheme {
+    DeclaredScheme::new("meta").signature(
         SignatureHeader::new(HeaderName::from_static("x-hub-signature-256")).prefix("sha256="),
     )
 }

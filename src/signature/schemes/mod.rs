@@ -2,7 +2,7 @@
 //!
 //! Each preset is a function returning its scheme, configured from the
 //! provider's documentation (see each module for the exact wire format).
-//! The HMAC presets are [`HmacScheme`](crate::signature::HmacScheme)
+//! The HMAC presets are [`DeclaredScheme`](crate::signature::DeclaredScheme)
 //! configurations, so they can be adjusted (renamed headers, a white-label
 //! deployment) with the builder methods.
 

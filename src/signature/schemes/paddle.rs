@@ -7,13 +7,13 @@ use std::time::Duration;
 
 use http::HeaderName;
 
-use crate::signature::hmac::{HmacScheme, Part, SignatureHeader};
+use crate::signature::declared::{DeclaredScheme, Part, SignatureHeader};
 use crate::signature::scheme::Tolerance;
 use crate::signature::TimestampFormat;
 
 /// Paddle: HMAC-SHA256 of `{ts}:{body}`, hex.
-pub fn paddle() -> HmacScheme {
-    HmacScheme::new("paddle")
+pub fn paddle() -> DeclaredScheme {
+    DeclaredScheme::new("paddle")
         .signature(
             SignatureHeader::new(HeaderName::from_static("paddle-signature")).fields(';', "h1"),
         )

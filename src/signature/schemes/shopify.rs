@@ -3,11 +3,11 @@
 
 use http::HeaderName;
 
-use crate::signature::hmac::{Encoding, HmacScheme, SignatureHeader};
+use crate::signature::declared::{DeclaredScheme, Encoding, SignatureHeader};
 
 /// Shopify: HMAC-SHA256 of the raw body, base64, no prefix.
-pub fn shopify() -> HmacScheme {
-    HmacScheme::new("shopify").signature(
+pub fn shopify() -> DeclaredScheme {
+    DeclaredScheme::new("shopify").signature(
         SignatureHeader::new(HeaderName::from_static("x-shopify-hmac-sha256"))
             .encoding(Encoding::Base64),
     )

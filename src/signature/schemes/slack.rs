@@ -6,13 +6,13 @@ use std::time::Duration;
 
 use http::HeaderName;
 
-use crate::signature::hmac::{HmacScheme, Part, SignatureHeader};
+use crate::signature::declared::{DeclaredScheme, Part, SignatureHeader};
 use crate::signature::scheme::Tolerance;
 use crate::signature::TimestampFormat;
 
 /// Slack: HMAC-SHA256 of `v0:{timestamp}:{body}`, hex, `v0=` prefix.
-pub fn slack() -> HmacScheme {
-    HmacScheme::new("slack")
+pub fn slack() -> DeclaredScheme {
+    DeclaredScheme::new("slack")
         .signature(SignatureHeader::new(HeaderName::from_static("x-slack-signature")).prefix("v0="))
         .timestamp_header(
             HeaderName::from_static("x-slack-request-timestamp"),

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use http::HeaderName;
 
-use crate::signature::hmac::{Encoding, HmacScheme, KeyEncoding, Part, SignatureHeader};
+use crate::signature::declared::{DeclaredScheme, Encoding, KeyEncoding, Part, SignatureHeader};
 use crate::signature::scheme::Tolerance;
 use crate::signature::TimestampFormat;
 
@@ -19,8 +19,8 @@ pub(crate) fn with_names(
     id: &'static str,
     timestamp: &'static str,
     signature: &'static str,
-) -> HmacScheme {
-    HmacScheme::new(name)
+) -> DeclaredScheme {
+    DeclaredScheme::new(name)
         .signature(
             SignatureHeader::new(HeaderName::from_static(signature))
                 .encoding(Encoding::Base64)
@@ -40,7 +40,7 @@ pub(crate) fn with_names(
 }
 
 /// Standard Webhooks v1: `webhook-id`, `webhook-timestamp`, `webhook-signature`.
-pub fn standard_webhooks() -> HmacScheme {
+pub fn standard_webhooks() -> DeclaredScheme {
     with_names(
         "standard",
         "webhook-id",
@@ -53,6 +53,6 @@ pub fn standard_webhooks() -> HmacScheme {
 /// legacy `X-Gitlab-Token` is a plain token: use the token layer, or
 /// [`SignatureLayer::accept_legacy_token`](crate::signature::SignatureLayer::accept_legacy_token)
 /// while migrating.
-pub fn gitlab() -> HmacScheme {
+pub fn gitlab() -> DeclaredScheme {
     standard_webhooks().named("gitlab")
 }

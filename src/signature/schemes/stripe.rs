@@ -7,13 +7,13 @@ use std::time::Duration;
 
 use http::HeaderName;
 
-use crate::signature::hmac::{HmacScheme, Part, SignatureHeader};
+use crate::signature::declared::{DeclaredScheme, Part, SignatureHeader};
 use crate::signature::scheme::Tolerance;
 use crate::signature::TimestampFormat;
 
 /// Stripe: HMAC-SHA256 of `{t}.{body}`, hex.
-pub fn stripe() -> HmacScheme {
-    HmacScheme::new("stripe")
+pub fn stripe() -> DeclaredScheme {
+    DeclaredScheme::new("stripe")
         .signature(
             SignatureHeader::new(HeaderName::from_static("stripe-signature")).fields(',', "v1"),
         )

@@ -6,13 +6,13 @@ use std::time::Duration;
 
 use http::HeaderName;
 
-use crate::signature::hmac::{HmacScheme, Part, SignatureHeader};
+use crate::signature::declared::{DeclaredScheme, Part, SignatureHeader};
 use crate::signature::scheme::Tolerance;
 use crate::signature::TimestampFormat;
 
 /// Twitch EventSub: HMAC-SHA256 of `{id}{timestamp}{body}`, hex, `sha256=`.
-pub fn twitch() -> HmacScheme {
-    HmacScheme::new("twitch")
+pub fn twitch() -> DeclaredScheme {
+    DeclaredScheme::new("twitch")
         .signature(
             SignatureHeader::new(HeaderName::from_static("twitch-eventsub-message-signature"))
                 .prefix("sha256="),

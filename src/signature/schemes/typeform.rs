@@ -3,11 +3,11 @@
 
 use http::HeaderName;
 
-use crate::signature::hmac::{Encoding, HmacScheme, SignatureHeader};
+use crate::signature::declared::{DeclaredScheme, Encoding, SignatureHeader};
 
 /// Typeform: HMAC-SHA256 of the raw body, base64, `sha256=` prefix.
-pub fn typeform() -> HmacScheme {
-    HmacScheme::new("typeform")
+pub fn typeform() -> DeclaredScheme {
+    DeclaredScheme::new("typeform")
         .signature(
             SignatureHeader::new(HeaderName::from_static("typeform-signature"))
                 .prefix("sha256=")

@@ -3,12 +3,12 @@
 
 use http::HeaderName;
 
-use crate::signature::hmac::{HmacScheme, Part, SignatureHeader};
+use crate::signature::declared::{DeclaredScheme, Part, SignatureHeader};
 use crate::signature::TimestampFormat;
 
 /// Zoom: HMAC-SHA256 of `v0:{timestamp}:{body}`, hex, `v0=` prefix.
-pub fn zoom() -> HmacScheme {
-    HmacScheme::new("zoom")
+pub fn zoom() -> DeclaredScheme {
+    DeclaredScheme::new("zoom")
         .signature(SignatureHeader::new(HeaderName::from_static("x-zm-signature")).prefix("v0="))
         .timestamp_header(
             HeaderName::from_static("x-zm-request-timestamp"),

@@ -1,0 +1,253 @@
+//! [`SignatureHeader`]: where one kind of signature lives, how its value is
+//! written, and which primitive made it.
+
+use std::borrow::Cow;
+
+use http::{HeaderMap, HeaderName};
+
+use super::algorithm::{Algorithm, Encoding};
+use crate::rejection::{Reason, Rejection};
+use crate::signature::scheme::{one_header, Signatures};
+
+/// The syntax of a signature header's value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Syntax {
+    /// One signature, after an optional prefix: `sha256=<hex>`, `<b64>`.
+    Single { prefix: Cow<'static, str> },
+    /// Entries split by `separator`; those starting with `prefix` are
+    /// signatures, others (other versions) are skipped: `v1,<b64> v1,<b64>`.
+    List {
+        separator: u8,
+        prefix: Cow<'static, str>,
+    },
+    /// `key=value` fields split by `separator`: `t=…,v1=…,v1=…` (Stripe),
+    /// `ts=…;h1=…` (Paddle). Other keys are skipped.
+    Fields {
+        separator: u8,
+        signature_key: Cow<'static, str>,
+        timestamp_key: Option<Cow<'static, str>>,
+    },
+}
+
+/// Where one kind of signature lives and how it is made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignatureHeader {
+    pub(crate) name: HeaderName,
+    pub(crate) algorithm: Algorithm,
+    pub(crate) encoding: Encoding,
+    pub(crate) syntax: Syntax,
+    pub(crate) requires: Option<(HeaderName, Cow<'static, str>)>,
+}
+
+impl SignatureHeader {
+    /// A header holding one HMAC-SHA256, hex, no prefix. Refine with the
+    /// builder methods.
+    pub fn new(name: HeaderName) -> Self {
+        Self {
+            name,
+            algorithm: Algorithm::Sha256,
+            encoding: Encoding::Hex,
+            syntax: Syntax::Single {
+                prefix: Cow::Borrowed(""),
+            },
+            requires: None,
+        }
+    }
+
+    /// Made with this primitive (default HMAC-SHA256).
+    pub fn algorithm(mut self, algorithm: Algorithm) -> Self {
+        self.algorithm = algorithm;
+        self
+    }
+
+    /// Written in this encoding (default hex).
+    pub fn encoding(mut self, encoding: Encoding) -> Self {
+        self.encoding = encoding;
+        self
+    }
+
+    /// One signature after `prefix` (`sha256=`, `v0=`). A value without the
+    /// prefix is `signature_malformed`.
+    pub fn prefix(mut self, prefix: impl Into<Cow<'static, str>>) -> Self {
+        self.syntax = Syntax::Single {
+            prefix: prefix.into(),
+        };
+        self
+    }
+
+    /// Several entries split by `separator`; those starting with `prefix`
+    /// (`v1,`) are signatures, others are skipped (Standard Webhooks). An
+    /// entry that does not decode is skipped too; a header with no usable
+    /// entry is `signature_malformed`. `separator` must be ASCII (anything
+    /// else is read as `,`).
+    pub fn list(mut self, separator: char, prefix: impl Into<Cow<'static, str>>) -> Self {
+        self.syntax = Syntax::List {
+            separator: ascii(separator),
+            prefix: prefix.into(),
+        };
+        self
+    }
+
+    /// `key=value` fields split by `separator`; every `signature_key` is a
+    /// signature, other keys are skipped (Stripe's `v1` among `t`, `v0`),
+    /// as are values that do not decode (Paddle's `h1=dummy`). A header with
+    /// no usable signature is `signature_malformed`. `separator` must be
+    /// ASCII (anything else is read as `,`).
+    pub fn fields(mut self, separator: char, signature_key: impl Into<Cow<'static, str>>) -> Self {
+        self.syntax = Syntax::Fields {
+            separator: ascii(separator),
+            signature_key: signature_key.into(),
+            timestamp_key: None,
+        };
+        self
+    }
+
+    /// The signature counts only next to `header: value` (HubSpot's
+    /// `X-HubSpot-Signature-Version: v2`); with any other value, or none,
+    /// the request is `signature_malformed`. Sent with the signature when
+    /// signing.
+    pub fn requires(mut self, header: HeaderName, value: impl Into<Cow<'static, str>>) -> Self {
+        self.requires = Some((header, value.into()));
+        self
+    }
+
+    /// With [`fields`](Self::fields): the timestamp is the field `key`
+    /// (Stripe's `t`, Paddle's `ts`); set through
+    /// [`DeclaredScheme::timestamp_field`](super::DeclaredScheme::timestamp_field).
+    pub(crate) fn with_timestamp_key(mut self, key: Cow<'static, str>) -> Self {
+        if let Syntax::Fields { timestamp_key, .. } = &mut self.syntax {
+            *timestamp_key = Some(key);
+        }
+        self
+    }
+
+    /// The header's name.
+    pub fn name(&self) -> &HeaderName {
+        &self.name
+    }
+
+    /// The decoded candidate, if `encoded` is one of this header's.
+    fn candidate(&self, encoded: &[u8]) -> Option<Vec<u8>> {
+        self.encoding
+            .decode(encoded)
+            .and_then(|bytes| self.algorithm.candidate(bytes))
+    }
+
+    /// Refuse the request unless the companion header says what
+    /// [`requires`](Self::requires) asks.
+    pub(crate) fn check_requirement(&self, headers: &HeaderMap) -> Result<(), Rejection> {
+        let Some((name, expected)) = &self.requires else {
+            return Ok(());
+        };
+        match one_header(headers, name, Reason::SignatureMalformed)? {
+            Some(value) if value.trim_ascii() == expected.as_bytes() => Ok(()),
+            // A signature of another version (or none named) is still a
+            // signature this request carries: it is judged by it and
+            // refused, never passed on to a legacy token.
+            _ => Err(malformed()),
+        }
+    }
+
+    /// Push the candidates in `value` (found as header number `kind`) onto
+    /// `signatures`, and return the timestamp field's text if the syntax has
+    /// one.
+    pub(crate) fn read<'v>(
+        &self,
+        kind: u8,
+        value: &'v [u8],
+        signatures: &mut Signatures,
+    ) -> Result<Option<&'v [u8]>, Rejection> {
+        let mut field_timestamp = None;
+        match &self.syntax {
+            Syntax::Single { prefix } => {
+                let encoded = value
+                    .trim_ascii()
+                    .strip_prefix(prefix.as_bytes())
+                    .ok_or_else(malformed)?;
+                let bytes = self.candidate(encoded).ok_or_else(malformed)?;
+                signatures.push(kind, bytes)?;
+            }
+            Syntax::List { separator, prefix } => {
+                for entry in value.split(|b| b == separator).map(<[u8]>::trim_ascii) {
+                    // An undecodable entry is skipped, not fatal: rotation
+                    // placeholders exist in the wild (Paddle's `h1=dummy`),
+                    // and other versions share the header.
+                    let decoded = entry
+                        .strip_prefix(prefix.as_bytes())
+                        .and_then(|encoded| self.candidate(encoded));
+                    if let Some(bytes) = decoded {
+                        signatures.push(kind, bytes)?;
+                    }
+                }
+            }
+            Syntax::Fields {
+                separator,
+                signature_key,
+                timestamp_key,
+            } => {
+                for field in value.split(|b| b == separator).map(<[u8]>::trim_ascii) {
+                    // A field without `=` says nothing we use; skip it like
+                    // the providers' SDKs do.
+                    let Some((key, encoded)) = split_once(field, b'=') else {
+                        continue;
+                    };
+                    let (key, encoded) = (key.trim_ascii(), encoded.trim_ascii());
+                    if key == signature_key.as_bytes() {
+                        if let Some(bytes) = self.candidate(encoded) {
+                            signatures.push(kind, bytes)?;
+                        }
+                    } else if timestamp_key.as_ref().is_some_and(|t| key == t.as_bytes())
+                        && field_timestamp.replace(encoded).is_some()
+                    {
+                        return Err(Rejection::new(Reason::TimestampMalformed));
+                    }
+                }
+            }
+        }
+        if signatures.candidates().is_empty() {
+            // The header is there but holds no decodable signature of a
+            // version we accept (`v0=` only, `v1=` empty or not hex): a
+            // downgrade is not a pass.
+            return Err(malformed());
+        }
+        Ok(field_timestamp)
+    }
+
+    /// The header's value carrying `encoded` (and the timestamp, for a
+    /// `fields` syntax that holds it).
+    pub(crate) fn value(&self, encoded: &str, timestamp: &str) -> String {
+        match &self.syntax {
+            Syntax::Single { prefix } | Syntax::List { prefix, .. } => format!("{prefix}{encoded}"),
+            Syntax::Fields {
+                separator,
+                signature_key,
+                timestamp_key,
+            } => match timestamp_key {
+                Some(t) => format!(
+                    "{t}={timestamp}{}{signature_key}={encoded}",
+                    char::from(*separator)
+                ),
+                None => format!("{signature_key}={encoded}"),
+            },
+        }
+    }
+}
+
+/// A separator must be one byte; anything else would never match a
+/// header byte, so it falls back to a comma.
+fn ascii(separator: char) -> u8 {
+    u8::try_from(separator)
+        .ok()
+        .filter(u8::is_ascii)
+        .unwrap_or(b',')
+}
+
+fn split_once(bytes: &[u8], separator: u8) -> Option<(&[u8], &[u8])> {
+    let at = bytes.iter().position(|&b| b == separator)?;
+    let (before, after) = bytes.split_at(at);
+    Some((before, after.get(1..).unwrap_or_default()))
+}
+
+pub(crate) fn malformed() -> Rejection {
+    Rejection::new(Reason::SignatureMalformed)
+}

@@ -1,0 +1,707 @@
+//! [`DeclaredScheme`]: a signature scheme written down as data — which
+//! headers carry the signatures, which primitive made them, which bytes
+//! were signed — instead of code. Every preset in
+//! [`schemes`](super::schemes) but Mailgun (which signs inside the body) is
+//! one, so a new provider is a short declaration, and the checks that keep
+//! a concatenation unambiguous apply to it by construction.
+//!
+//! An HMAC provider:
+//!
+//! ```
+//! use http::HeaderName;
+//! use tower_webhook::signature::declared::{DeclaredScheme, Part, SignatureHeader};
+//! use tower_webhook::signature::TimestampFormat;
+//!
+//! // `X-Timestamp` + `X-Signature-SHA256: sha256=<hex of HMAC(secret, "<ts>.<body>")>`
+//! let scheme = DeclaredScheme::new("my-provider")
+//!     .signature(
+//!         SignatureHeader::new(HeaderName::from_static("x-signature-sha256"))
+//!             .prefix("sha256="),
+//!     )
+//!     .timestamp_header(HeaderName::from_static("x-timestamp"), TimestampFormat::Seconds)
+//!     .message([Part::Timestamp, Part::literal("."), Part::Body]);
+//! # let _ = scheme;
+//! ```
+//!
+//! A provider signing the URL it called, with a public key (feature
+//! `ed25519`):
+//!
+//! ```
+//! # #[cfg(feature = "ed25519")] {
+//! use http::HeaderName;
+//! use tower_webhook::signature::declared::{
+//!     Algorithm, DeclaredScheme, Encoding, KeyEncoding, Part, SignatureHeader,
+//! };
+//! use tower_webhook::signature::schemes::public_url::PublicUrl;
+//!
+//! let scheme = DeclaredScheme::new("acme")
+//!     .signature(
+//!         SignatureHeader::new(HeaderName::from_static("x-acme-signature"))
+//!             .algorithm(Algorithm::Ed25519)
+//!             .encoding(Encoding::Base64),
+//!     )
+//!     .key_encoding(KeyEncoding::Ed25519Hex)
+//!     .message([Part::Method, Part::literal(" "), Part::Url, Part::literal("\n"), Part::Body])
+//!     .public_url(PublicUrl::base("https://hooks.example.com").unwrap());
+//! # let _ = scheme;
+//! # }
+//! ```
+//!
+//! Where two variable pieces touch with no literal between them, the
+//! scheme pins the boundary itself: a timestamp next to one must have its
+//! format's fixed width, an id may not hold the literal written next to it,
+//! and a [`Part::Url`] followed by the [`Part::Body`] is refused when the
+//! two could be cut elsewhere. Put a literal between any other pair.
+
+mod algorithm;
+mod header;
+mod keys;
+mod message;
+
+use std::borrow::Cow;
+
+use http::request::Parts;
+use http::{HeaderName, HeaderValue};
+use sha2::{Digest, Sha256};
+use subtle::{Choice, ConstantTimeEq};
+
+#[cfg(feature = "ecdsa")]
+pub use algorithm::ecdsa;
+#[cfg(feature = "ed25519")]
+pub use algorithm::ed25519;
+pub use algorithm::{Algorithm, Encoding};
+pub use header::SignatureHeader;
+#[cfg(feature = "ecdsa")]
+pub use keys::spki_base64;
+pub use keys::KeyEncoding;
+#[cfg(feature = "ed25519")]
+pub use keys::{ed25519_hex, ed25519_seed_hex, to_whpk, whpk};
+pub use message::{decode_hubspot_escapes, sorted_params, Part, UrlSpelling};
+
+use algorithm::Tag;
+use header::malformed;
+use message::{canonical_params, flat_params, param_count, query_param, MessageFields};
+
+use crate::rejection::{Reason, Rejection};
+use crate::secret::SecretError;
+use crate::signature::keyring::{KeyKind, KeyMaterial};
+use crate::signature::scheme::{
+    one_header, Delivery, Outgoing, Scheme, SignError, Signatures, SignedHeaders, Stamp, Tolerance,
+};
+use crate::signature::schemes::public_url::{
+    other_port_spelling, url_and_body_split_once, PublicUrl,
+};
+use crate::signature::time::TimestampFormat;
+
+/// The most form parameters a request may carry for a scheme that signs
+/// [`Part::FormParams`] (Twilio sends a few dozen). More is refused as
+/// `payload_too_large` before they are decoded or sorted, so what a
+/// stranger can make the server do before the signature is checked stays
+/// proportional to the body.
+pub const MAX_FORM_PARAMS: usize = 1024;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum TimestampSource {
+    Header(HeaderName),
+    Field(Cow<'static, str>),
+}
+
+/// A signature scheme declared as data (see the [module docs](self)).
+///
+/// Signature headers are tried in the order given and the first one present
+/// is used (so a legacy SHA-1 header is only a fallback when the SHA-256
+/// one is absent, never a downgrade). The signed message is the
+/// concatenation of the [`Part`]s, fed to the primitive piece by piece,
+/// never copied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeclaredScheme {
+    name: Cow<'static, str>,
+    headers: Vec<SignatureHeader>,
+    refused: Vec<HeaderName>,
+    timestamp: Option<(TimestampSource, TimestampFormat)>,
+    id: Option<HeaderName>,
+    message: Vec<Part>,
+    key_encoding: KeyEncoding,
+    tolerance: Option<Tolerance>,
+    delivery_id_field: Option<Cow<'static, str>>,
+    verbatim_whsec: bool,
+    url: PublicUrl,
+    url_spelling: UrlSpelling,
+    either_port: bool,
+    body_sha256_query: Option<Cow<'static, str>>,
+}
+
+impl DeclaredScheme {
+    /// A scheme called `name` signing the raw body, with no signature header
+    /// yet (add one with [`signature`](Self::signature)).
+    pub fn new(name: impl Into<Cow<'static, str>>) -> Self {
+        Self {
+            name: name.into(),
+            headers: Vec::new(),
+            refused: Vec::new(),
+            timestamp: None,
+            id: None,
+            message: vec![Part::Body],
+            key_encoding: KeyEncoding::Verbatim,
+            delivery_id_field: None,
+            tolerance: None,
+            verbatim_whsec: false,
+            url: PublicUrl::default(),
+            url_spelling: UrlSpelling::AsCalled,
+            either_port: false,
+            body_sha256_query: None,
+        }
+    }
+
+    /// Signatures are found in `header` (call again for fallbacks). When
+    /// signing, every signature header is sent.
+    pub fn signature(mut self, header: SignatureHeader) -> Self {
+        self.headers.push(header);
+        self
+    }
+
+    /// `name` carries a signature of the provider's that this configuration
+    /// does not accept (a deprecated algorithm): a request with it and
+    /// without an accepted one is `signature_malformed`, judged by the
+    /// signature it carries and never passed on to a legacy token.
+    pub fn refuse_signature(mut self, name: HeaderName) -> Self {
+        self.refused.push(name);
+        self
+    }
+
+    /// The timestamp is in the header `name`: a missing header is
+    /// `timestamp_missing`, an unreadable one `timestamp_malformed`. Only a
+    /// timestamp the [`message`](Self::message) includes is handed to the
+    /// context (as signed).
+    pub fn timestamp_header(mut self, name: HeaderName, format: TimestampFormat) -> Self {
+        self.timestamp = Some((TimestampSource::Header(name), format));
+        self
+    }
+
+    /// The timestamp is the field `key` of the
+    /// [`fields`](SignatureHeader::fields) signature header(s) added so far
+    /// (call after [`signature`](Self::signature)). A missing field is
+    /// `timestamp_missing`, a repeated or unreadable one `timestamp_malformed`.
+    pub fn timestamp_field(
+        mut self,
+        key: impl Into<Cow<'static, str>>,
+        format: TimestampFormat,
+    ) -> Self {
+        let key = key.into();
+        self.headers = self
+            .headers
+            .into_iter()
+            .map(|header| header.with_timestamp_key(key.clone()))
+            .collect();
+        self.timestamp = Some((TimestampSource::Field(key), format));
+        self
+    }
+
+    /// The delivery id is in the header `name`.
+    pub fn id_header(mut self, name: HeaderName) -> Self {
+        self.id = Some(name);
+        self
+    }
+
+    /// The signed message, piece by piece (default: the body alone).
+    pub fn message(mut self, parts: impl IntoIterator<Item = Part>) -> Self {
+        self.message = parts.into_iter().collect();
+        self
+    }
+
+    /// How the dashboard shows the key (default: verbatim).
+    pub fn key_encoding(mut self, encoding: KeyEncoding) -> Self {
+        self.key_encoding = encoding;
+        self
+    }
+
+    /// The provider shows a `whsec_…` secret and keys with that text
+    /// verbatim (Stripe): a key read with
+    /// [`Secret::from_whsec`](crate::Secret::from_whsec) is refused.
+    pub fn verbatim_whsec(mut self) -> Self {
+        self.verbatim_whsec = true;
+        self
+    }
+
+    /// The provider's documented timestamp window (see [`Scheme::tolerance`]).
+    pub fn tolerance(mut self, tolerance: Tolerance) -> Self {
+        self.tolerance = Some(tolerance);
+        self
+    }
+
+    /// The provider's delivery id is the field at JSON `pointer` of the
+    /// signed body (`/id` for Stripe), for the idempotency layer (see
+    /// [`Scheme::delivery_id_field`]). Ignored unless the message includes
+    /// the body.
+    pub fn delivery_id_field(mut self, pointer: impl Into<Cow<'static, str>>) -> Self {
+        self.delivery_id_field = Some(pointer.into());
+        self
+    }
+
+    /// Where the URL in [`Part::Url`] comes from (default
+    /// [`PublicUrl::from_request`]): set it behind a proxy that rewrites
+    /// scheme, host, port or path.
+    pub fn public_url(mut self, url: PublicUrl) -> Self {
+        self.url = url;
+        self
+    }
+
+    /// How [`Part::Url`] is spelled in the signed message (default: as
+    /// called).
+    pub fn url_spelling(mut self, spelling: UrlSpelling) -> Self {
+        self.url_spelling = spelling;
+        self
+    }
+
+    /// The provider signs the URL with or without its port, so both
+    /// spellings verify: a URL without a port also with the default one
+    /// (`:443`, `:80`), a URL with any port also without it (Twilio, as its
+    /// SDKs do). Both are always computed, so the time taken does not tell
+    /// which one matched.
+    pub fn either_port_spelling(mut self) -> Self {
+        self.either_port = true;
+        self
+    }
+
+    /// When the URL's query carries `name=<hex SHA-256 of the body>`, the
+    /// body is bound through it: the body must hash to it, and
+    /// [`Part::FormParams`] is empty (Twilio's `bodySHA256` for JSON
+    /// bodies). Without it the body is read as form parameters.
+    pub fn body_sha256_query(mut self, name: impl Into<Cow<'static, str>>) -> Self {
+        self.body_sha256_query = Some(name.into());
+        self
+    }
+
+    /// Rename (for presets built on another preset, e.g. Svix on Standard Webhooks).
+    pub fn named(mut self, name: impl Into<Cow<'static, str>>) -> Self {
+        self.name = name.into();
+        self
+    }
+
+    /// The signature headers, in the order tried.
+    pub fn signature_headers(&self) -> &[SignatureHeader] {
+        &self.headers
+    }
+
+    fn signs(&self, part: &Part) -> bool {
+        self.message.contains(part)
+    }
+
+    /// The neighbours of every occurrence of `part` in the message (`None`
+    /// at either end).
+    fn neighbours<'a>(&'a self, part: &'a Part) -> impl Iterator<Item = &'a Part> + 'a {
+        self.message
+            .iter()
+            .enumerate()
+            .filter(move |(_, p)| *p == part)
+            .flat_map(move |(i, _)| {
+                let before = i.checked_sub(1).and_then(|j| self.message.get(j));
+                [before, self.message.get(i + 1)].into_iter().flatten()
+            })
+    }
+
+    /// Whether the timestamp touches a field of variable content with no
+    /// separator between them (HubSpot's `{body}{timestamp}`): it must then
+    /// have its format's fixed width, or digits could move across.
+    fn timestamp_is_glued(&self) -> bool {
+        self.neighbours(&Part::Timestamp)
+            .any(|part| !part.is_literal())
+    }
+
+    /// Whether the URL is followed by the body with nothing between
+    /// (`{url}{body}`, Square and HubSpot), so that their boundary must be
+    /// checked.
+    fn url_is_glued_to_body(&self) -> bool {
+        self.message
+            .windows(2)
+            .any(|pair| pair[0] == Part::Url && pair[1] == Part::Body)
+    }
+
+    /// Whether `id` contains a separator written next to it in the message
+    /// (Standard Webhooks' `.`), which would let the id's boundary move.
+    fn id_holds_separator(&self, id: &[u8]) -> bool {
+        self.neighbours(&Part::Id).any(|part| match part {
+            Part::Literal(separator) => {
+                !separator.is_empty() && id.windows(separator.len()).any(|w| w == &**separator)
+            }
+            _ => false,
+        })
+    }
+
+    fn timestamp_format(&self) -> TimestampFormat {
+        self.timestamp
+            .as_ref()
+            .map_or(TimestampFormat::Seconds, |(_, format)| *format)
+    }
+
+    /// `unix_seconds` as this scheme sends it, if it can be read back.
+    fn format_timestamp(&self, unix_seconds: i64) -> Option<String> {
+        let format = self.timestamp_format();
+        if self.timestamp_is_glued() {
+            format.format_fixed_width(unix_seconds)
+        } else {
+            format
+                .format(unix_seconds)
+                .filter(|text| format.parse(text.as_bytes()).is_some())
+        }
+    }
+
+    /// Whether the URL is needed at all: signed, or carrying the body hash.
+    fn uses_url(&self) -> bool {
+        self.signs(&Part::Url) || self.body_sha256_query.is_some()
+    }
+
+    /// The spellings of the signed URL that verify for `parts`: one, or two
+    /// with [`either_port_spelling`](Self::either_port_spelling). `None`
+    /// when the URL cannot be known.
+    fn signed_urls(&self, parts: &Parts) -> Option<[Option<String>; 2]> {
+        if !self.signs(&Part::Url) {
+            return Some([Some(String::new()), None]);
+        }
+        let called = self.url.resolve(parts)?;
+        let other = self
+            .either_port
+            .then(|| other_port_spelling(&called))
+            .flatten()
+            .map(|other| self.url_spelling.apply(&other).into_owned());
+        let called = self.url_spelling.apply(&called).into_owned();
+        Some([Some(called), other])
+    }
+
+    /// Feed the message to `feed`, piece by piece.
+    fn feed(&self, fields: &MessageFields<'_>, feed: &mut dyn FnMut(&[u8])) {
+        for part in &self.message {
+            feed(fields.piece(part));
+        }
+    }
+
+    /// The message's pieces, for the public-key primitives that take them
+    /// as a list.
+    fn pieces<'p>(&'p self, fields: &MessageFields<'p>) -> Vec<&'p [u8]> {
+        self.message.iter().map(|part| fields.piece(part)).collect()
+    }
+}
+
+/// The slot of a shared-key algorithm in the per-request tag cache.
+fn tag_slot(algorithm: Algorithm) -> Option<usize> {
+    match algorithm {
+        Algorithm::Sha1 => Some(0),
+        Algorithm::Sha256 => Some(1),
+        Algorithm::Sha512 => Some(2),
+        Algorithm::SecretPrefixedSha256 => Some(3),
+        #[allow(unreachable_patterns)]
+        _ => None,
+    }
+}
+
+impl Scheme for DeclaredScheme {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The kind of the first signature header's primitive.
+    fn key_kind(&self) -> KeyKind {
+        self.headers
+            .first()
+            .map_or(KeyKind::Shared, |header| header.algorithm.key_kind())
+    }
+
+    fn parse_key(&self, shown: &str) -> Result<KeyMaterial, SecretError> {
+        self.key_encoding.parse(shown)
+    }
+
+    fn covers_body(&self) -> bool {
+        self.signs(&Part::Body) || self.signs(&Part::FormParams)
+    }
+
+    fn covers_url(&self) -> bool {
+        self.signs(&Part::Method)
+            || self.signs(&Part::PathAndQuery)
+            || (self.signs(&Part::Url) && self.url.covers_request_uri())
+    }
+
+    fn canonical_body<'b>(&self, body: &'b [u8]) -> Cow<'b, [u8]> {
+        // Form parameters as signed: sorted, repeats once. A body bound by
+        // a hash in the URL is held by the URL part of the digest.
+        if self.signs(&Part::FormParams) {
+            Cow::Owned(canonical_params(body))
+        } else {
+            Cow::Borrowed(body)
+        }
+    }
+
+    fn delivery_id_field(&self) -> Option<&str> {
+        self.delivery_id_field
+            .as_deref()
+            .filter(|_| self.signs(&Part::Body))
+    }
+
+    fn tolerance(&self) -> Option<Tolerance> {
+        self.tolerance
+    }
+
+    fn check_key(&self, key: &KeyMaterial) -> Result<(), SecretError> {
+        let Some(shared) = key.as_shared() else {
+            return Ok(());
+        };
+        let secret = shared.secret();
+        match self.key_encoding {
+            KeyEncoding::Whsec if secret.is_whsec_text() => Err(SecretError::WhsecNotDecoded),
+            KeyEncoding::Verbatim if self.verbatim_whsec && secret.is_decoded_whsec() => {
+                Err(SecretError::WhsecDecoded)
+            }
+            _ => Ok(()),
+        }
+    }
+
+    fn signs_timestamp(&self) -> bool {
+        self.timestamp.is_some()
+    }
+
+    fn parse_head(&self, parts: &Parts) -> Result<Signatures, Rejection> {
+        let mut found = None;
+        for (kind, header) in self.headers.iter().enumerate() {
+            if let Some(value) =
+                one_header(&parts.headers, &header.name, Reason::SignatureMalformed)?
+            {
+                found = Some((kind, header, value));
+                break;
+            }
+        }
+        let Some((kind, header, value)) = found else {
+            if self
+                .refused
+                .iter()
+                .any(|name| parts.headers.contains_key(name))
+            {
+                return Err(malformed());
+            }
+            return Err(Rejection::new(Reason::SignatureMissing));
+        };
+        header.check_requirement(&parts.headers)?;
+        let kind = u8::try_from(kind).map_err(|_| malformed())?;
+        let mut signatures = Signatures::new();
+        let field_timestamp = header.read(kind, value, &mut signatures)?;
+        if let Some((source, format)) = &self.timestamp {
+            let text = match source {
+                TimestampSource::Header(name) => {
+                    one_header(&parts.headers, name, Reason::TimestampMalformed)?
+                }
+                TimestampSource::Field(_) => field_timestamp,
+            };
+            let text = text
+                .ok_or_else(|| Rejection::new(Reason::TimestampMissing))?
+                .trim_ascii();
+            let stamp = if self.timestamp_is_glued() {
+                Stamp::parse_fixed_width(text, *format)?
+            } else {
+                Stamp::parse(text, *format)?
+            };
+            if self.signs(&Part::Timestamp) {
+                signatures.set_timestamp(stamp);
+            }
+        }
+        if let Some(name) = &self.id {
+            if self.signs(&Part::Id) {
+                // A signature is present, so the request is judged by it: a
+                // missing id is a broken signature (`signature_malformed`),
+                // never an absent one that could fall back to a legacy token.
+                let id = one_header(&parts.headers, name, Reason::SignatureMalformed)?
+                    .ok_or_else(malformed)?;
+                // An id holding its own separator (`msg.1` in `{id}.{ts}.`)
+                // could be cut elsewhere: Standard Webhooks forbids it.
+                if self.id_holds_separator(id) {
+                    return Err(malformed());
+                }
+                signatures.set_id(id.to_vec());
+            }
+        }
+        Ok(signatures)
+    }
+
+    /// The checks only the body allows, done once per request rather than
+    /// once per key: the URL/body boundary, the body hash in the URL, and
+    /// the form parameters decoded and sorted.
+    fn parse_body(
+        &self,
+        mut signatures: Signatures,
+        parts: &Parts,
+        body: &[u8],
+    ) -> Result<Signatures, Rejection> {
+        if !self.uses_url() && !self.signs(&Part::FormParams) {
+            return Ok(signatures);
+        }
+        let called = if self.uses_url() {
+            // An unknown URL verifies nothing; that is the verdict.
+            let Some(called) = self.url.resolve(parts) else {
+                return Ok(signatures);
+            };
+            Some(called)
+        } else {
+            None
+        };
+        if let Some(called) = called.as_deref().filter(|_| self.url_is_glued_to_body()) {
+            if !url_and_body_split_once(&self.url_spelling.apply(called), body) {
+                return Err(malformed());
+            }
+        }
+        let claimed = match (&self.body_sha256_query, called.as_deref()) {
+            (Some(name), Some(called)) => query_param(called, name).map_err(|()| malformed())?,
+            _ => None,
+        };
+        if let Some(claimed) = claimed {
+            let actual = hex::encode(Sha256::digest(body));
+            let equal = actual
+                .as_bytes()
+                .ct_eq(claimed.to_ascii_lowercase().as_bytes());
+            if !bool::from(equal) {
+                return Err(Rejection::new(Reason::SignatureMismatch));
+            }
+        } else if self.signs(&Part::FormParams) {
+            if param_count(body) > MAX_FORM_PARAMS {
+                return Err(Rejection::new(Reason::PayloadTooLarge));
+            }
+            signatures.set_prepared(flat_params(body));
+        }
+        Ok(signatures)
+    }
+
+    fn verify(
+        &self,
+        key: &KeyMaterial,
+        signatures: &Signatures,
+        delivery: &Delivery<'_>,
+    ) -> Option<usize> {
+        let urls = self.signed_urls(delivery.parts)?;
+        let base = MessageFields {
+            timestamp: signatures.timestamp().map_or(&[][..], |stamp| &stamp.text),
+            id: signatures.id().unwrap_or_default(),
+            body: delivery.body,
+            method: delivery.parts.method.as_str().as_bytes(),
+            path_and_query: delivery
+                .parts
+                .uri
+                .path_and_query()
+                .map_or(&b"/"[..], |pq| pq.as_str().as_bytes()),
+            url: &[],
+            form: signatures.prepared(),
+        };
+        // One digest per algorithm and URL spelling, however many candidates.
+        let mut tags: [[Option<Tag>; 4]; 2] = Default::default();
+        let mut matched = None;
+        for (index, candidate) in signatures.candidates().iter().enumerate() {
+            let header = self.headers.get(usize::from(candidate.kind))?;
+            let algorithm = header.algorithm;
+            let mut equal = Choice::from(0);
+            for (spelling, url) in urls.iter().enumerate() {
+                let Some(url) = url else { continue };
+                let fields = MessageFields {
+                    url: url.as_bytes(),
+                    ..base
+                };
+                equal |= match tag_slot(algorithm) {
+                    Some(slot) => {
+                        let cached = &mut tags[spelling][slot];
+                        if cached.is_none() {
+                            *cached = algorithm
+                                .shared_tag(key.as_shared()?, |feed| self.feed(&fields, feed));
+                        }
+                        cached.as_ref().map_or(Choice::from(0), |tag| {
+                            tag.as_slice().ct_eq(&candidate.bytes)
+                        })
+                    }
+                    None => Choice::from(u8::from(algorithm.verify_public(
+                        key,
+                        &self.pieces(&fields),
+                        &candidate.bytes,
+                    ))),
+                };
+            }
+            if bool::from(equal) && matched.is_none() {
+                matched = Some(index);
+            }
+        }
+        matched
+    }
+
+    /// Signs with every signature header, after the id and timestamp
+    /// headers. A scheme that signs the URL needs `outgoing.url`.
+    fn sign(&self, key: &KeyMaterial, outgoing: &Outgoing<'_>) -> Result<SignedHeaders, SignError> {
+        if self.headers.is_empty() {
+            return Err(SignError::VerifyOnly);
+        }
+        for header in &self.headers {
+            header.algorithm.can_sign_with(key)?;
+        }
+        let timestamp = match self.timestamp {
+            Some(_) => self
+                .format_timestamp(outgoing.timestamp)
+                .ok_or(SignError::InvalidTimestamp)?,
+            None => String::new(),
+        };
+        if self.signs(&Part::Id) && self.id_holds_separator(outgoing.id.as_bytes()) {
+            return Err(SignError::InvalidHeaderValue);
+        }
+        let path_and_query = match outgoing.url {
+            Some(url) => url
+                .parse::<http::Uri>()
+                .map_err(|_| SignError::InvalidHeaderValue)?
+                .path_and_query()
+                .map_or_else(|| "/".to_owned(), |pq| pq.as_str().to_owned()),
+            None if self.signs(&Part::PathAndQuery) => return Err(SignError::MissingUrl),
+            None => String::new(),
+        };
+        let called = match outgoing.url {
+            Some(url) => url,
+            None if self.uses_url() => return Err(SignError::MissingUrl),
+            None => "",
+        };
+        let body_in_url = match &self.body_sha256_query {
+            Some(name) => query_param(called, name)
+                .map_err(|()| SignError::InvalidHeaderValue)?
+                .is_some(),
+            None => false,
+        };
+        let form = if self.signs(&Part::FormParams) && !body_in_url {
+            flat_params(outgoing.body)
+        } else {
+            Vec::new()
+        };
+        let url = self.url_spelling.apply(called);
+        let fields = MessageFields {
+            timestamp: timestamp.as_bytes(),
+            id: outgoing.id.as_bytes(),
+            body: outgoing.body,
+            method: outgoing.method.as_str().as_bytes(),
+            path_and_query: path_and_query.as_bytes(),
+            url: url.as_bytes(),
+            form: &form,
+        };
+        let pieces = self.pieces(&fields);
+        let mut headers = SignedHeaders::new();
+        if let Some(name) = &self.id {
+            headers.push((name.clone(), header_value(outgoing.id)?));
+        }
+        if let Some((TimestampSource::Header(name), _)) = &self.timestamp {
+            headers.push((name.clone(), header_value(&timestamp)?));
+        }
+        for header in &self.headers {
+            let encoded = header.algorithm.sign(key, &pieces, header.encoding)?;
+            headers.push((
+                header.name.clone(),
+                header_value(&header.value(&encoded, &timestamp))?,
+            ));
+            if let Some((name, value)) = &header.requires {
+                headers.push((name.clone(), header_value(value)?));
+            }
+        }
+        Ok(headers)
+    }
+}
+
+fn header_value(text: &str) -> Result<HeaderValue, SignError> {
+    HeaderValue::from_str(text).map_err(|_| SignError::InvalidHeaderValue)
+}
+
+#[cfg(test)]
+mod tests;

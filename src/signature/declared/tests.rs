@@ -1,0 +1,201 @@
+//! A provider the crate has no preset for, declared here, checked end to
+//! end: what the declaration promises (the boundaries it pins, the URL it
+//! signs) must hold without provider code.
+
+use std::sync::Arc;
+
+use http::{HeaderName, Method};
+
+use super::*;
+use crate::signature::{Delivery, Outgoing, Signer};
+
+const SIGNATURE: HeaderName = HeaderName::from_static("x-acme-signature");
+const URL: &str = "https://hooks.example.com/acme?tenant=7";
+
+/// A made-up provider: HMAC-SHA256 of `{METHOD}{URL}{body}`, base64.
+fn acme() -> DeclaredScheme {
+    DeclaredScheme::new("acme")
+        .signature(SignatureHeader::new(SIGNATURE).encoding(Encoding::Base64))
+        .message([Part::Method, Part::Url, Part::Body])
+        .public_url(PublicUrl::base("https://hooks.example.com").unwrap())
+}
+
+/// The verdict on a request to `path` carrying `headers` and `body`.
+fn judge(
+    scheme: &DeclaredScheme,
+    key: &KeyMaterial,
+    path: &str,
+    headers: &SignedHeaders,
+    body: &[u8],
+) -> Result<usize, Reason> {
+    let mut request = http::Request::post(path);
+    for (name, value) in headers {
+        request = request.header(name, value);
+    }
+    let (parts, ()) = request.body(()).unwrap().into_parts();
+    let signatures = scheme
+        .parse_head(&parts)
+        .and_then(|signatures| scheme.parse_body(signatures, &parts, body))
+        .map_err(|rejection| rejection.reason())?;
+    let delivery = Delivery {
+        parts: &parts,
+        body,
+    };
+    scheme
+        .verify(key, &signatures, &delivery)
+        .ok_or(Reason::SignatureMismatch)
+}
+
+#[test]
+fn a_declared_url_signing_scheme_verifies_what_it_signs() {
+    let scheme = acme();
+    let key = scheme.parse_key("acme-secret").unwrap();
+    let body = br#"{"id":1}"#;
+    let headers = Signer::new(Arc::new(acme()), key.clone())
+        .sign(&Outgoing::new(body, 0, "").to_url(URL))
+        .unwrap();
+    assert_eq!(
+        judge(&scheme, &key, "/acme?tenant=7", &headers, body),
+        Ok(0)
+    );
+    // Another path, query or body: the URL and body are signed.
+    for (path, body) in [
+        ("/acme?tenant=8", &body[..]),
+        ("/acme2?tenant=7", &body[..]),
+        ("/acme?tenant=7", br#"{"id":2}"#),
+    ] {
+        assert_eq!(
+            judge(&scheme, &key, path, &headers, body),
+            Err(Reason::SignatureMismatch),
+            "{path}"
+        );
+    }
+    assert!(scheme.covers_url());
+}
+
+#[test]
+fn a_url_glued_to_the_body_keeps_its_boundary() {
+    // `?tenant=7` + `0…` could be read as `?tenant=70` + `…`: a body that
+    // starts with a URL byte is refused, for any scheme declared so.
+    let scheme = acme();
+    let key = scheme.parse_key("acme-secret").unwrap();
+    let headers = Signer::new(Arc::new(acme()), key.clone())
+        .sign(&Outgoing::new(b"0123", 0, "").to_url(URL))
+        .unwrap();
+    assert_eq!(
+        judge(&scheme, &key, "/acme?tenant=7", &headers, b"0123"),
+        Err(Reason::SignatureMalformed)
+    );
+}
+
+#[test]
+fn a_refused_signature_is_judged_not_ignored() {
+    let legacy = HeaderName::from_static("x-acme-legacy");
+    let scheme = acme().refuse_signature(legacy.clone());
+    let key = scheme.parse_key("acme-secret").unwrap();
+    let headers = vec![(legacy, http::HeaderValue::from_static("c2ln"))];
+    assert_eq!(
+        judge(&scheme, &key, "/acme", &headers, b"{}"),
+        Err(Reason::SignatureMalformed)
+    );
+    assert_eq!(
+        judge(&acme(), &key, "/acme", &headers, b"{}"),
+        Err(Reason::SignatureMissing)
+    );
+}
+
+#[test]
+fn a_companion_header_must_say_what_is_required() {
+    let version = HeaderName::from_static("x-acme-version");
+    let scheme = DeclaredScheme::new("acme-v2")
+        .signature(SignatureHeader::new(SIGNATURE).requires(version.clone(), "v2"));
+    let key = scheme.parse_key("acme-secret").unwrap();
+    let mut headers = Signer::new(Arc::new(scheme.clone()), key.clone())
+        .sign(&Outgoing::new(b"{}", 0, ""))
+        .unwrap();
+    assert_eq!(headers[1].0, version);
+    assert_eq!(judge(&scheme, &key, "/", &headers, b"{}"), Ok(0));
+    headers[1].1 = http::HeaderValue::from_static("v1");
+    assert_eq!(
+        judge(&scheme, &key, "/", &headers, b"{}"),
+        Err(Reason::SignatureMalformed)
+    );
+    headers.pop();
+    assert_eq!(
+        judge(&scheme, &key, "/", &headers, b"{}"),
+        Err(Reason::SignatureMalformed)
+    );
+}
+
+#[cfg(feature = "ed25519")]
+#[test]
+fn a_declared_ed25519_scheme_signs_and_verifies_pieces() {
+    let scheme = DeclaredScheme::new("acme-ed25519")
+        .signature(
+            SignatureHeader::new(SIGNATURE)
+                .algorithm(Algorithm::Ed25519)
+                .encoding(Encoding::Base64),
+        )
+        .message([
+            Part::Method,
+            Part::literal(" "),
+            Part::Url,
+            Part::literal("\n"),
+            Part::Body,
+        ])
+        .public_url(PublicUrl::base("https://hooks.example.com").unwrap());
+    let private =
+        ed25519_seed_hex("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60")
+            .unwrap();
+    let headers = Signer::new(Arc::new(scheme.clone()), private)
+        .sign(
+            &Outgoing::new(b"0{}", 0, "")
+                .to_url(URL)
+                .with_method(&Method::POST),
+        )
+        .unwrap();
+    let public =
+        ed25519_hex("d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a").unwrap();
+    assert_eq!(scheme.key_kind(), KeyKind::Ed25519);
+    // A literal separates URL and body, so a body starting with a digit is
+    // fine here.
+    assert_eq!(
+        judge(&scheme, &public, "/acme?tenant=7", &headers, b"0{}"),
+        Ok(0)
+    );
+    assert_eq!(
+        judge(&scheme, &public, "/acme?tenant=7", &headers, b"1{}"),
+        Err(Reason::SignatureMismatch)
+    );
+    // The public key verifies but cannot sign.
+    assert_eq!(
+        Signer::new(Arc::new(scheme), public)
+            .sign(&Outgoing::new(b"{}", 0, "").to_url(URL))
+            .unwrap_err(),
+        SignError::VerifyOnly
+    );
+}
+
+proptest::proptest! {
+    /// Whatever the headers hold, reading them is a verdict, never a panic.
+    #[test]
+    fn any_header_bytes_get_a_verdict(
+        value in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..200),
+        version in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..8),
+    ) {
+        let scheme = acme().signature(
+            SignatureHeader::new(HeaderName::from_static("x-acme-fields"))
+                .fields(',', "v1")
+                .requires(HeaderName::from_static("x-acme-version"), "v1"),
+        );
+        let key = scheme.parse_key("acme-secret").unwrap();
+        let mut headers = SignedHeaders::new();
+        if let Ok(value) = http::HeaderValue::from_bytes(&value) {
+            headers.push((HeaderName::from_static("x-acme-fields"), value));
+        }
+        if let Ok(version) = http::HeaderValue::from_bytes(&version) {
+            headers.push((HeaderName::from_static("x-acme-version"), version));
+        }
+        let _ = judge(&scheme, &key, "/acme", &headers, b"{}");
+    }
+}
