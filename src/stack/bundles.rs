@@ -151,41 +151,21 @@ impl WebhookStack {
         name: &str,
         shown_key: &str,
     ) -> Result<Self, crate::signature::SignatureConfigError> {
-        use crate::signature::SignatureConfigError;
-        let key = || Secret::new(shown_key).map_err(SignatureConfigError::InvalidSecret);
-        let whsec = || Secret::from_whsec(shown_key).map_err(SignatureConfigError::InvalidSecret);
-        Ok(match name {
-            "github" => Self::github(key()?),
-            "gitlab" => Self::gitlab(whsec()?),
-            "bitbucket" => Self::bitbucket(key()?),
-            "jira" => Self::jira(key()?),
-            "stripe" => Self::stripe(key()?),
-            "slack" => Self::slack(key()?),
-            "standard" => Self::standard_webhooks(whsec()?),
-            "svix" => Self::svix(whsec()?),
-            "shopify" => Self::shopify(key()?),
-            "zoom" => Self::zoom(key()?),
-            "paddle" => Self::paddle(key()?),
-            "linear" => Self::linear(key()?),
-            "twitch" => Self::twitch(key()?),
-            "intercom" => Self::intercom(key()?),
-            "typeform" => Self::typeform(key()?),
-            "dropbox" => Self::dropbox(key()?),
-            "meta" => Self::bundle("meta", SignatureLayer::single(schemes::meta(), key()?)),
-            "twilio" => Self::twilio(key()?),
-            "square" => Self::bundle(
-                "square",
-                SignatureLayer::single(schemes::square::square(), key()?),
-            ),
-            "hubspot-v3" => Self::hubspot(key()?),
-            "mailgun" => Self::mailgun(key()?),
-            #[cfg(feature = "ed25519")]
-            "discord" => Self::discord(shown_key)?,
-            #[cfg(feature = "ed25519")]
-            "standard-ed25519" => Self::standard_webhooks_ed25519(shown_key)?,
-            #[cfg(feature = "ecdsa")]
-            "sendgrid" => Self::sendgrid(shown_key)?,
-            other => return Err(SignatureConfigError::UnknownScheme(other.to_owned())),
+        use crate::signature::{Key, Keyring, SignatureConfigError};
+        let profile =
+            profile(name).ok_or_else(|| SignatureConfigError::UnknownScheme(name.to_owned()))?;
+        let scheme = (profile.scheme)();
+        let key = scheme
+            .parse_key(shown_key)
+            .map_err(SignatureConfigError::InvalidSecret)?;
+        let signature =
+            SignatureLayer::from_arc(scheme, Keyring::new().with(Key::new("default", key)))?;
+        let stack = Self::bundle(profile.name, signature);
+        Ok(match profile.handshake {
+            Some(handshake) => {
+                stack.handshake(handshake(shown_key).map_err(SignatureConfigError::InvalidSecret)?)
+            }
+            None => stack,
         })
     }
 

@@ -70,7 +70,7 @@
 //! ```
 
 mod bundles;
-mod providers;
+pub(crate) mod providers;
 mod service;
 
 use std::fmt;
@@ -86,7 +86,7 @@ use crate::tenant::TenantPolicy;
 use crate::token::TokenLayer;
 
 pub use bundles::{UnauthenticatedHeaders, UNDOCUMENTED_WINDOW};
-pub use providers::{profile, Profile, PROFILES};
+pub use providers::{profile, MakeHandshake, Profile, PROFILES};
 pub use service::{MaybeIdempotent, MaybeIdempotentFuture, WebhookLayer, WebhookService};
 
 /// A builder for a [`WebhookLayer`]; see the [module docs](self).

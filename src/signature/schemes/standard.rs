@@ -1,17 +1,21 @@
 //! Standard Webhooks v1 (HMAC): `webhook-signature: v1,<b64> [v1,<b64> …]`
 //! over `{webhook-id}.{webhook-timestamp}.{body}`, keyed with the base64
-//! bytes after `whsec_`. GitLab's signing tokens are exactly this scheme.
+//! bytes after `whsec_`. GitLab's signing tokens are exactly this scheme ([`gitlab`](super::gitlab)).
 //! Entries of other versions (`v1a`, `v2`) are skipped. An id holding a `.`
 //! (which the spec forbids) is refused as `signature_malformed`, as the
 //! message could then be cut at another `.`.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use http::HeaderName;
 
+use crate::body::DEFAULT_BODY_LIMIT;
 use crate::signature::declared::{DeclaredScheme, Encoding, KeyEncoding, Part, SignatureHeader};
 use crate::signature::scheme::Tolerance;
 use crate::signature::TimestampFormat;
+use crate::stack::providers::UNDOCUMENTED;
+use crate::stack::Profile;
 
 /// Standard Webhooks `v1` under the given scheme and header names.
 pub(crate) fn with_names(
@@ -49,10 +53,15 @@ pub fn standard_webhooks() -> DeclaredScheme {
     )
 }
 
-/// GitLab signing tokens (Standard Webhooks v1 under GitLab's name). GitLab's
-/// legacy `X-Gitlab-Token` is a plain token: use the token layer, or
-/// [`SignatureLayer::accept_legacy_token`](crate::signature::SignatureLayer::accept_legacy_token)
-/// while migrating.
-pub fn gitlab() -> DeclaredScheme {
-    standard_webhooks().named("gitlab")
-}
+/// What the provider bundle holds for standard: see
+/// [`Profile`](crate::stack::Profile).
+pub const PROFILE: Profile = Profile {
+    name: "standard",
+    scheme: || Arc::new(standard_webhooks()),
+    signed: "webhook-id, webhook-timestamp and the raw body",
+    unsigned_headers: &[],
+    body_limit: DEFAULT_BODY_LIMIT,
+    body_limit_source: UNDOCUMENTED,
+    delivery_id: "the signed webhook-id",
+    handshake: None,
+};
