@@ -17,7 +17,7 @@ pub fn bitbucket() -> DeclaredScheme {
 }
 
 /// What the provider bundle holds for bitbucket: see
-/// [`Profile`](crate::stack::Profile).
+/// [`Profile`].
 pub const PROFILE: Profile = Profile {
     name: "bitbucket",
     scheme: || Arc::new(bitbucket()),

@@ -59,7 +59,7 @@ pub fn discord() -> DeclaredScheme {
 }
 
 /// What the provider bundle holds for discord: see
-/// [`Profile`](crate::stack::Profile).
+/// [`Profile`].
 pub const PROFILE: Profile = Profile {
     name: "discord",
     scheme: || Arc::new(discord()),

@@ -19,7 +19,7 @@ pub fn dropbox() -> DeclaredScheme {
 }
 
 /// What the provider bundle holds for dropbox: see
-/// [`Profile`](crate::stack::Profile).
+/// [`Profile`].
 pub const PROFILE: Profile = Profile {
     name: "dropbox",
     scheme: || Arc::new(dropbox()),

@@ -40,7 +40,7 @@ pub fn github_sha1_only() -> DeclaredScheme {
 }
 
 /// What the provider bundle holds for github: see
-/// [`Profile`](crate::stack::Profile).
+/// [`Profile`].
 pub const PROFILE: Profile = Profile {
     name: "github",
     scheme: || Arc::new(github()),

@@ -16,7 +16,7 @@ pub fn gitlab() -> DeclaredScheme {
 }
 
 /// What the provider bundle holds for gitlab: see
-/// [`Profile`](crate::stack::Profile).
+/// [`Profile`].
 pub const PROFILE: Profile = Profile {
     name: "gitlab",
     scheme: || Arc::new(gitlab()),

@@ -6,7 +6,7 @@
 //!   full public URL (`https://…`) with the percent-escapes HubSpot's docs
 //!   list (`%3A` `%2F` `%3F` `%40` `%21` `%24` `%27` `%28` `%29` `%2A` `%2C`
 //!   `%3B`) decoded, and the timestamp is in **milliseconds**. HubSpot's
-//!   window (5 minutes, past only) is [`Scheme::tolerance`], enforced by the
+//!   window (5 minutes, past only) is [`Scheme::tolerance`](crate::signature::Scheme::tolerance), enforced by the
 //!   replay layer.
 //! * **v1/v2** ([`hubspot_v1`], [`hubspot_v2`], legacy):
 //!   `X-HubSpot-Signature: <hex>` with `X-HubSpot-Signature-Version: v1|v2`,
@@ -99,7 +99,7 @@ fn legacy(name: &'static str, version: &'static str) -> DeclaredScheme {
 }
 
 /// What the provider bundle holds for hubspot-v3: see
-/// [`Profile`](crate::stack::Profile).
+/// [`Profile`].
 pub const PROFILE: Profile = Profile {
     name: "hubspot-v3",
     scheme: || Arc::new(hubspot_v3()),

@@ -22,7 +22,7 @@ pub fn intercom() -> DeclaredScheme {
 }
 
 /// What the provider bundle holds for intercom: see
-/// [`Profile`](crate::stack::Profile).
+/// [`Profile`].
 pub const PROFILE: Profile = Profile {
     name: "intercom",
     scheme: || Arc::new(intercom()),

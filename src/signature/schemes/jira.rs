@@ -18,7 +18,7 @@ pub fn jira() -> DeclaredScheme {
 }
 
 /// What the provider bundle holds for jira: see
-/// [`Profile`](crate::stack::Profile).
+/// [`Profile`].
 pub const PROFILE: Profile = Profile {
     name: "jira",
     scheme: || Arc::new(jira()),

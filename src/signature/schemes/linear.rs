@@ -19,7 +19,7 @@ pub fn linear() -> DeclaredScheme {
 }
 
 /// What the provider bundle holds for linear: see
-/// [`Profile`](crate::stack::Profile).
+/// [`Profile`].
 pub const PROFILE: Profile = Profile {
     name: "linear",
     scheme: || Arc::new(linear()),

@@ -288,7 +288,7 @@ impl Scheme for Mailgun {
 }
 
 /// What the provider bundle holds for mailgun: see
-/// [`Profile`](crate::stack::Profile).
+/// [`Profile`].
 pub const PROFILE: Profile = Profile {
     name: "mailgun",
     scheme: || Arc::new(mailgun()),

@@ -20,7 +20,7 @@ pub fn meta() -> DeclaredScheme {
 }
 
 /// What the provider bundle holds for meta: see
-/// [`Profile`](crate::stack::Profile).
+/// [`Profile`].
 pub const PROFILE: Profile = Profile {
     name: "meta",
     scheme: || Arc::new(meta()),

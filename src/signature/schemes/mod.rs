@@ -10,7 +10,7 @@
 //! # Adding a provider
 //!
 //! A provider is one file: its scheme, declared, and the
-//! [`Profile`](crate::stack::Profile) its bundle is built from (what the
+//! [`Profile`] its bundle is built from (what the
 //! signature covers, the headers it leaves unsigned, the payload cap and
 //! where it comes from, the delivery id, the handshake). Stripe's, whole:
 //!

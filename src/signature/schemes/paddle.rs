@@ -28,7 +28,7 @@ pub fn paddle() -> DeclaredScheme {
 }
 
 /// What the provider bundle holds for paddle: see
-/// [`Profile`](crate::stack::Profile).
+/// [`Profile`].
 pub const PROFILE: Profile = Profile {
     name: "paddle",
     scheme: || Arc::new(paddle()),

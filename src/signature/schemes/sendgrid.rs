@@ -60,7 +60,7 @@ pub fn sendgrid() -> DeclaredScheme {
 }
 
 /// What the provider bundle holds for sendgrid: see
-/// [`Profile`](crate::stack::Profile).
+/// [`Profile`].
 pub const PROFILE: Profile = Profile {
     name: "sendgrid",
     scheme: || Arc::new(sendgrid()),

@@ -19,7 +19,7 @@ pub fn shopify() -> DeclaredScheme {
 }
 
 /// What the provider bundle holds for shopify: see
-/// [`Profile`](crate::stack::Profile).
+/// [`Profile`].
 pub const PROFILE: Profile = Profile {
     name: "shopify",
     scheme: || Arc::new(shopify()),

@@ -34,7 +34,7 @@ pub fn slack() -> DeclaredScheme {
 }
 
 /// What the provider bundle holds for slack: see
-/// [`Profile`](crate::stack::Profile).
+/// [`Profile`].
 pub const PROFILE: Profile = Profile {
     name: "slack",
     scheme: || Arc::new(slack()),

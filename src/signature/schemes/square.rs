@@ -64,7 +64,7 @@ pub fn square_with_legacy_sha1() -> DeclaredScheme {
 }
 
 /// What the provider bundle holds for square: see
-/// [`Profile`](crate::stack::Profile).
+/// [`Profile`].
 pub const PROFILE: Profile = Profile {
     name: "square",
     scheme: || Arc::new(square()),

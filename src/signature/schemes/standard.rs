@@ -54,7 +54,7 @@ pub fn standard_webhooks() -> DeclaredScheme {
 }
 
 /// What the provider bundle holds for standard: see
-/// [`Profile`](crate::stack::Profile).
+/// [`Profile`].
 pub const PROFILE: Profile = Profile {
     name: "standard",
     scheme: || Arc::new(standard_webhooks()),

@@ -67,7 +67,7 @@ pub fn standard_ed25519() -> DeclaredScheme {
 }
 
 /// What the provider bundle holds for standard-ed25519: see
-/// [`Profile`](crate::stack::Profile).
+/// [`Profile`].
 pub const PROFILE: Profile = Profile {
     name: "standard-ed25519",
     scheme: || Arc::new(standard_ed25519()),

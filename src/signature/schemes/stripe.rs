@@ -29,7 +29,7 @@ pub fn stripe() -> DeclaredScheme {
 }
 
 /// What the provider bundle holds for stripe: see
-/// [`Profile`](crate::stack::Profile).
+/// [`Profile`].
 pub const PROFILE: Profile = Profile {
     name: "stripe",
     scheme: || Arc::new(stripe()),

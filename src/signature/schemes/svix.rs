@@ -33,7 +33,7 @@ pub fn svix() -> FirstPresent {
 }
 
 /// What the provider bundle holds for svix: see
-/// [`Profile`](crate::stack::Profile).
+/// [`Profile`].
 pub const PROFILE: Profile = Profile {
     name: "svix",
     scheme: || Arc::new(svix()),

@@ -99,7 +99,7 @@ pub fn json_url(url: &str, body: &[u8]) -> String {
 }
 
 /// What the provider bundle holds for twilio: see
-/// [`Profile`](crate::stack::Profile).
+/// [`Profile`].
 pub const PROFILE: Profile = Profile {
     name: "twilio",
     scheme: || Arc::new(twilio()),

@@ -32,7 +32,7 @@ pub fn twitch() -> DeclaredScheme {
 }
 
 /// What the provider bundle holds for twitch: see
-/// [`Profile`](crate::stack::Profile).
+/// [`Profile`].
 pub const PROFILE: Profile = Profile {
     name: "twitch",
     scheme: || Arc::new(twitch()),

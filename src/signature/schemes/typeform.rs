@@ -22,7 +22,7 @@ pub fn typeform() -> DeclaredScheme {
 }
 
 /// What the provider bundle holds for typeform: see
-/// [`Profile`](crate::stack::Profile).
+/// [`Profile`].
 pub const PROFILE: Profile = Profile {
     name: "typeform",
     scheme: || Arc::new(typeform()),

@@ -30,7 +30,7 @@ pub fn zoom() -> DeclaredScheme {
 }
 
 /// What the provider bundle holds for zoom: see
-/// [`Profile`](crate::stack::Profile).
+/// [`Profile`].
 pub const PROFILE: Profile = Profile {
     name: "zoom",
     scheme: || Arc::new(zoom()),
