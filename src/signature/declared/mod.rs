@@ -320,10 +320,14 @@ impl DeclaredScheme {
     /// Whether `id` contains a separator written next to it in the message
     /// (Standard Webhooks' `.`), which would let the id's boundary move.
     fn id_holds_separator(&self, id: &[u8]) -> bool {
-        self.neighbours(&Part::Id).any(|part| match part {
-            Part::Literal(separator) => {
-                !separator.is_empty() && id.windows(separator.len()).any(|w| w == &**separator)
-            }
+        self.neighbours(&Part::Id).any(|part| match &part {
+            // One byte (every preset's case) is a byte search, not a
+            // comparison per window.
+            Part::Literal(separator) => match &**separator {
+                [] => false,
+                [byte] => id.contains(byte),
+                separator => id.windows(separator.len()).any(|w| w == separator),
+            },
             _ => false,
         })
     }
