@@ -24,14 +24,30 @@ pub(crate) fn with_names(
     timestamp: &'static str,
     signature: &'static str,
 ) -> DeclaredScheme {
-    DeclaredScheme::new(name)
-        .signature(
-            SignatureHeader::new(HeaderName::from_static(signature))
-                .encoding(Encoding::Base64)
-                .list(' ', "v1,"),
-        )
-        .id_header(HeaderName::from_static(id))
-        .timestamp_header(HeaderName::from_static(timestamp), TimestampFormat::Seconds)
+    signed_as_standard(
+        DeclaredScheme::new(name)
+            .signature(
+                SignatureHeader::new(HeaderName::from_static(signature))
+                    .encoding(Encoding::Base64)
+                    .list(' ', "v1,"),
+            )
+            .key_encoding(KeyEncoding::Whsec),
+        HeaderName::from_static(id),
+        HeaderName::from_static(timestamp),
+    )
+}
+
+/// What every Standard Webhooks version signs, `{id}.{timestamp}.{body}`
+/// from the `id` and `timestamp` headers, and its 5-minute window, added to
+/// `scheme` (which brings its signature header and keys).
+pub(crate) fn signed_as_standard(
+    scheme: DeclaredScheme,
+    id: HeaderName,
+    timestamp: HeaderName,
+) -> DeclaredScheme {
+    scheme
+        .id_header(id)
+        .timestamp_header(timestamp, TimestampFormat::Seconds)
         .message([
             Part::Id,
             Part::literal("."),
@@ -39,7 +55,6 @@ pub(crate) fn with_names(
             Part::literal("."),
             Part::Body,
         ])
-        .key_encoding(KeyEncoding::Whsec)
         .tolerance(Tolerance::symmetric(Duration::from_secs(300)))
 }
 

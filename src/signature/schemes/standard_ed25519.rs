@@ -22,7 +22,6 @@
 //! ```
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use http::HeaderName;
 
@@ -30,10 +29,9 @@ use crate::body::DEFAULT_BODY_LIMIT;
 pub use crate::signature::declared::ed25519::{sign, verify};
 pub use crate::signature::declared::{to_whpk, whpk as parse_key};
 use crate::signature::declared::{
-    Algorithm, DeclaredScheme, Encoding, KeyEncoding, Part, SignatureHeader,
+    Algorithm, DeclaredScheme, Encoding, KeyEncoding, SignatureHeader,
 };
-use crate::signature::scheme::Tolerance;
-use crate::signature::TimestampFormat;
+use crate::signature::schemes::standard::signed_as_standard;
 use crate::stack::providers::UNDOCUMENTED;
 use crate::stack::Profile;
 
@@ -46,24 +44,18 @@ pub const SIGNATURE: HeaderName = HeaderName::from_static("webhook-signature");
 
 /// Standard Webhooks `v1a` (Ed25519).
 pub fn standard_ed25519() -> DeclaredScheme {
-    DeclaredScheme::new("standard-ed25519")
-        .signature(
-            SignatureHeader::new(SIGNATURE)
-                .algorithm(Algorithm::Ed25519)
-                .encoding(Encoding::Base64)
-                .list(' ', "v1a,"),
-        )
-        .id_header(ID)
-        .timestamp_header(TIMESTAMP, TimestampFormat::Seconds)
-        .message([
-            Part::Id,
-            Part::literal("."),
-            Part::Timestamp,
-            Part::literal("."),
-            Part::Body,
-        ])
-        .key_encoding(KeyEncoding::Whpk)
-        .tolerance(Tolerance::symmetric(Duration::from_secs(300)))
+    signed_as_standard(
+        DeclaredScheme::new("standard-ed25519")
+            .signature(
+                SignatureHeader::new(SIGNATURE)
+                    .algorithm(Algorithm::Ed25519)
+                    .encoding(Encoding::Base64)
+                    .list(' ', "v1a,"),
+            )
+            .key_encoding(KeyEncoding::Whpk),
+        ID,
+        TIMESTAMP,
+    )
 }
 
 /// What the provider bundle holds for standard-ed25519: see
