@@ -19,8 +19,10 @@
 use std::fmt;
 use std::time::Duration;
 
+use bytes::Bytes;
 use http::request::Parts;
 use http::{HeaderMap, HeaderName, HeaderValue, Method};
+use smallvec::SmallVec;
 
 use crate::rejection::{Reason, Rejection};
 use crate::secret::{Secret, SecretError};
@@ -151,6 +153,15 @@ pub fn one_header<'h>(
     name: &HeaderName,
     malformed: Reason,
 ) -> Result<Option<&'h [u8]>, Rejection> {
+    one_header_value(headers, name, malformed).map(|value| value.map(HeaderValue::as_bytes))
+}
+
+/// [`one_header`], as the header value itself.
+pub(crate) fn one_header_value<'h>(
+    headers: &'h HeaderMap,
+    name: &HeaderName,
+    malformed: Reason,
+) -> Result<Option<&'h HeaderValue>, Rejection> {
     let mut values = headers.get_all(name).iter();
     let Some(first) = values.next() else {
         return Ok(None);
@@ -161,11 +172,10 @@ pub fn one_header<'h>(
     if values.any(|other| other != first) {
         return Err(Rejection::new(malformed));
     }
-    let bytes = first.as_bytes();
-    if bytes.len() > MAX_HEADER_LEN {
+    if first.len() > MAX_HEADER_LEN {
         return Err(Rejection::new(malformed));
     }
-    Ok(Some(bytes))
+    Ok(Some(first))
 }
 
 /// How far a signed timestamp may be from now, as a provider documents it
@@ -199,14 +209,43 @@ impl Tolerance {
 /// The headers a scheme produces when signing, in order.
 pub type SignedHeaders = Vec<(HeaderName, HeaderValue)>;
 
-/// One signature found in a request, decoded to raw bytes.
+/// The longest decoded signature a request may carry, in bytes: an
+/// HMAC-SHA512 tag, an Ed25519 signature or a normalised ECDSA P-256 one.
+pub const MAX_SIGNATURE_LEN: usize = 64;
+
+/// One signature found in a request, decoded to raw bytes (kept inline: no
+/// allocation per request).
 #[derive(Clone, PartialEq, Eq)]
 pub struct Candidate {
-    /// A scheme-defined tag telling how it was made (e.g. GitHub's `sha256`
-    /// header = 0 and legacy `sha1` header = 1).
-    pub kind: u8,
+    kind: u8,
+    len: u8,
+    bytes: [u8; MAX_SIGNATURE_LEN],
+}
+
+impl Candidate {
+    /// A candidate of `kind` (a scheme-defined tag telling how it was made,
+    /// e.g. GitHub's `sha256` header = 0 and legacy `sha1` header = 1), or
+    /// `None` when `bytes` is longer than [`MAX_SIGNATURE_LEN`] (no
+    /// signature of any supported primitive is).
+    pub fn new(kind: u8, bytes: &[u8]) -> Option<Self> {
+        let mut inline = [0; MAX_SIGNATURE_LEN];
+        inline.get_mut(..bytes.len())?.copy_from_slice(bytes);
+        Some(Self {
+            kind,
+            len: u8::try_from(bytes.len()).ok()?,
+            bytes: inline,
+        })
+    }
+
+    /// How it was made (see [`new`](Self::new)).
+    pub fn kind(&self) -> u8 {
+        self.kind
+    }
+
     /// The decoded signature (MAC tag or public-key signature).
-    pub bytes: Vec<u8>,
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes[..usize::from(self.len)]
+    }
 }
 
 impl fmt::Debug for Candidate {
@@ -215,7 +254,7 @@ impl fmt::Debug for Candidate {
         // audit and debug output should not become an oracle either.
         f.debug_struct("Candidate")
             .field("kind", &self.kind)
-            .field("len", &self.bytes.len())
+            .field("len", &self.len)
             .finish()
     }
 }
@@ -225,7 +264,7 @@ impl fmt::Debug for Candidate {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Stamp {
     /// The bytes as sent.
-    pub text: Vec<u8>,
+    pub text: Bytes,
     /// The instant, in milliseconds since the Unix epoch.
     pub unix_millis: i64,
 }
@@ -240,7 +279,7 @@ impl Stamp {
     /// Next to another field with no separator, use
     /// [`parse_fixed_width`](Self::parse_fixed_width).
     pub fn parse(text: &[u8], format: TimestampFormat) -> Result<Self, Rejection> {
-        Self::parse_with(text, |text| format.parse(text))
+        Self::read(text, format, false)
     }
 
     /// Like [`parse`](Self::parse), also requiring the format's
@@ -249,17 +288,27 @@ impl Stamp {
     /// (`{timestamp}{body}`, `{body}{timestamp}`), so that no byte of the
     /// neighbour can pass for a digit of the timestamp or the other way round.
     pub fn parse_fixed_width(text: &[u8], format: TimestampFormat) -> Result<Self, Rejection> {
-        Self::parse_with(text, |text| format.parse_fixed_width(text))
+        Self::read(text, format, true)
     }
 
-    fn parse_with(
+    /// [`parse`](Self::parse) or, with `fixed_width`,
+    /// [`parse_fixed_width`](Self::parse_fixed_width).
+    pub(crate) fn read(
         text: &[u8],
-        parse: impl FnOnce(&[u8]) -> Option<i64>,
+        format: TimestampFormat,
+        fixed_width: bool,
     ) -> Result<Self, Rejection> {
         let text = text.trim_ascii();
-        let unix_millis = parse(text).ok_or_else(|| Rejection::new(Reason::TimestampMalformed))?;
+        let unix_millis = if fixed_width {
+            format.parse_fixed_width(text)
+        } else {
+            format.parse(text)
+        }
+        .ok_or_else(|| Rejection::new(Reason::TimestampMalformed))?;
+        // Copied once, after parsing: a malformed value costs nothing, and
+        // the context's record of the signed delivery shares these bytes.
         Ok(Self {
-            text: text.to_vec(),
+            text: Bytes::copy_from_slice(text),
             unix_millis,
         })
     }
@@ -272,9 +321,7 @@ impl Stamp {
         name: &HeaderName,
         format: TimestampFormat,
     ) -> Result<Self, Rejection> {
-        let text = one_header(headers, name, Reason::TimestampMalformed)?
-            .ok_or_else(|| Rejection::new(Reason::TimestampMissing))?;
-        Self::parse(text, format)
+        Self::from_header_with(headers, name, format, false)
     }
 
     /// [`from_header`](Self::from_header) with
@@ -284,19 +331,36 @@ impl Stamp {
         name: &HeaderName,
         format: TimestampFormat,
     ) -> Result<Self, Rejection> {
-        let text = one_header(headers, name, Reason::TimestampMalformed)?
-            .ok_or_else(|| Rejection::new(Reason::TimestampMissing))?;
-        Self::parse_fixed_width(text, format)
+        Self::from_header_with(headers, name, format, true)
     }
+
+    pub(crate) fn from_header_with(
+        headers: &HeaderMap,
+        name: &HeaderName,
+        format: TimestampFormat,
+        fixed_width: bool,
+    ) -> Result<Self, Rejection> {
+        let value = one_header_value(headers, name, Reason::TimestampMalformed)?
+            .ok_or_else(|| Rejection::new(Reason::TimestampMissing))?;
+        Self::read(value.as_bytes(), format, fixed_width)
+    }
+}
+
+/// The bytes of `value`, copied once: from there on they are shared (the
+/// context's record of the signed delivery holds the same bytes).
+pub(crate) fn bytes_of(value: &HeaderValue) -> Bytes {
+    Bytes::copy_from_slice(value.as_bytes())
 }
 
 /// What a scheme found in a request: the candidate signatures and the
 /// signed timestamp and delivery id.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Signatures {
-    candidates: Vec<Candidate>,
+    // Two inline: one signature, or one per key during a rotation, is
+    // what nearly every request carries.
+    candidates: SmallVec<[Candidate; 2]>,
     timestamp: Option<Stamp>,
-    id: Option<Vec<u8>>,
+    id: Option<Bytes>,
     variant: u8,
     prepared: Vec<u8>,
 }
@@ -307,12 +371,15 @@ impl Signatures {
         Self::default()
     }
 
-    /// Add a candidate; more than [`MAX_CANDIDATES`] is `signature_malformed`.
-    pub fn push(&mut self, kind: u8, bytes: Vec<u8>) -> Result<(), Rejection> {
+    /// Add a candidate; more than [`MAX_CANDIDATES`], or one longer than
+    /// [`MAX_SIGNATURE_LEN`], is `signature_malformed`.
+    pub fn push(&mut self, kind: u8, bytes: &[u8]) -> Result<(), Rejection> {
         if self.candidates.len() >= MAX_CANDIDATES {
             return Err(Rejection::new(Reason::SignatureMalformed));
         }
-        self.candidates.push(Candidate { kind, bytes });
+        let candidate = Candidate::new(kind, bytes)
+            .ok_or_else(|| Rejection::new(Reason::SignatureMalformed))?;
+        self.candidates.push(candidate);
         Ok(())
     }
 
@@ -334,13 +401,18 @@ impl Signatures {
     }
 
     /// Record the delivery id the signature covers, as sent.
-    pub fn set_id(&mut self, id: Vec<u8>) {
-        self.id = Some(id);
+    pub fn set_id(&mut self, id: impl Into<Bytes>) {
+        self.id = Some(id.into());
     }
 
     /// The signed delivery id, if the scheme signs one.
     pub fn id(&self) -> Option<&[u8]> {
         self.id.as_deref()
+    }
+
+    /// The signed delivery id, shared.
+    pub(crate) fn shared_id(&self) -> Option<&Bytes> {
+        self.id.as_ref()
     }
 
     /// Record which of its variants the scheme found (e.g. which family of

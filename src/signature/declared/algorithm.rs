@@ -7,7 +7,7 @@ use hmac::Mac;
 use sha2::{Digest, Sha256};
 
 use crate::signature::keyring::{KeyKind, KeyMaterial, SharedSecret};
-use crate::signature::scheme::SignError;
+use crate::signature::scheme::{SignError, MAX_SIGNATURE_LEN};
 
 /// The primitive that made a signature.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -36,6 +36,10 @@ pub enum Algorithm {
     EcdsaP256Sha256,
 }
 
+/// The decoding buffer: room for every signature [`MAX_SIGNATURE_LEN`]
+/// allows, and for the longest DER signature, with base64's slack.
+pub(crate) const DECODE_BUFFER: usize = 96;
+
 /// The longest DER ECDSA P-256 signature, in bytes; longer is malformed.
 #[cfg(feature = "ecdsa")]
 const MAX_DER_LEN: usize = 72;
@@ -57,9 +61,14 @@ impl Algorithm {
 
     /// The decoded signature as a candidate, or `None` when it cannot be one
     /// of this algorithm's (a public-key signature of the wrong length, a
-    /// DER signature that is not strict DER). MAC tags of the wrong length
-    /// are kept: they simply never match.
-    pub(crate) fn candidate(self, decoded: Vec<u8>) -> Option<Vec<u8>> {
+    /// DER signature that is not strict DER, anything longer than
+    /// [`MAX_SIGNATURE_LEN`]). MAC tags of another length are kept: they
+    /// simply never match. `scratch` holds a re-encoded signature.
+    pub(crate) fn candidate<'a>(
+        self,
+        decoded: &'a [u8],
+        #[allow(unused_variables)] scratch: &'a mut [u8; MAX_SIGNATURE_LEN],
+    ) -> Option<&'a [u8]> {
         match self {
             #[cfg(feature = "ed25519")]
             Algorithm::Ed25519 => {
@@ -70,9 +79,10 @@ impl Algorithm {
                 if decoded.is_empty() || decoded.len() > MAX_DER_LEN {
                     return None;
                 }
-                ecdsa::normalized(&decoded).map(|rs| rs.to_vec())
+                *scratch = ecdsa::normalized(decoded)?;
+                Some(&scratch[..])
             }
-            _ => Some(decoded),
+            _ => (decoded.len() <= MAX_SIGNATURE_LEN).then_some(decoded),
         }
     }
 
@@ -170,18 +180,31 @@ pub enum Encoding {
 }
 
 impl Encoding {
-    pub(crate) fn decode(self, text: &[u8]) -> Option<Vec<u8>> {
+    /// `text` decoded into `buffer`, or `None` if it is not this encoding
+    /// or does not fit.
+    pub(crate) fn decode_into<'b>(
+        self,
+        text: &[u8],
+        buffer: &'b mut [u8; DECODE_BUFFER],
+    ) -> Option<&'b [u8]> {
         if text.is_empty() {
             return None;
         }
         match self {
-            // Sized up front: `hex::decode` grows its vector as it goes.
             Encoding::Hex => {
-                let mut bytes = vec![0; text.len() / 2];
-                hex::decode_to_slice(text, &mut bytes).ok()?;
+                let bytes = buffer.get_mut(..text.len() / 2)?;
+                hex::decode_to_slice(text, bytes).ok()?;
                 Some(bytes)
             }
-            Encoding::Base64 => STANDARD.decode(text).ok(),
+            Encoding::Base64 => {
+                // Longer text cannot decode into the buffer; refusing it
+                // first keeps a hostile value from being decoded at all.
+                if text.len() > DECODE_BUFFER / 3 * 4 {
+                    return None;
+                }
+                let len = STANDARD.decode_slice(text, buffer).ok()?;
+                buffer.get(..len)
+            }
         }
     }
 

@@ -5,9 +5,9 @@ use std::borrow::Cow;
 
 use http::{HeaderMap, HeaderName};
 
-use super::algorithm::{Algorithm, Encoding};
+use super::algorithm::{Algorithm, Encoding, DECODE_BUFFER};
 use crate::rejection::{Reason, Rejection};
-use crate::signature::scheme::{one_header, Signatures};
+use crate::signature::scheme::{one_header, Signatures, MAX_SIGNATURE_LEN};
 
 /// The syntax of a signature header's value.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -126,11 +126,24 @@ impl SignatureHeader {
         &self.name
     }
 
-    /// The decoded candidate, if `encoded` is one of this header's.
-    fn candidate(&self, encoded: &[u8]) -> Option<Vec<u8>> {
-        self.encoding
-            .decode(encoded)
-            .and_then(|bytes| self.algorithm.candidate(bytes))
+    /// Decode `encoded` and push it as a candidate of `kind`: `Ok(false)`
+    /// when it is not one of this header's signatures.
+    fn push(
+        &self,
+        kind: u8,
+        encoded: &[u8],
+        signatures: &mut Signatures,
+    ) -> Result<bool, Rejection> {
+        let mut buffer = [0; DECODE_BUFFER];
+        let mut scratch = [0; MAX_SIGNATURE_LEN];
+        let candidate = self
+            .encoding
+            .decode_into(encoded, &mut buffer)
+            .and_then(|decoded| self.algorithm.candidate(decoded, &mut scratch));
+        match candidate {
+            Some(candidate) => signatures.push(kind, candidate).map(|()| true),
+            None => Ok(false),
+        }
     }
 
     /// Refuse the request unless the companion header says what
@@ -164,19 +177,17 @@ impl SignatureHeader {
                     .trim_ascii()
                     .strip_prefix(prefix.as_bytes())
                     .ok_or_else(malformed)?;
-                let bytes = self.candidate(encoded).ok_or_else(malformed)?;
-                signatures.push(kind, bytes)?;
+                if !self.push(kind, encoded, signatures)? {
+                    return Err(malformed());
+                }
             }
             Syntax::List { separator, prefix } => {
                 for entry in value.split(|b| b == separator).map(<[u8]>::trim_ascii) {
                     // An undecodable entry is skipped, not fatal: rotation
                     // placeholders exist in the wild (Paddle's `h1=dummy`),
                     // and other versions share the header.
-                    let decoded = entry
-                        .strip_prefix(prefix.as_bytes())
-                        .and_then(|encoded| self.candidate(encoded));
-                    if let Some(bytes) = decoded {
-                        signatures.push(kind, bytes)?;
+                    if let Some(encoded) = entry.strip_prefix(prefix.as_bytes()) {
+                        self.push(kind, encoded, signatures)?;
                     }
                 }
             }
@@ -193,9 +204,7 @@ impl SignatureHeader {
                     };
                     let (key, encoded) = (key.trim_ascii(), encoded.trim_ascii());
                     if key == signature_key.as_bytes() {
-                        if let Some(bytes) = self.candidate(encoded) {
-                            signatures.push(kind, bytes)?;
-                        }
+                        self.push(kind, encoded, signatures)?;
                     } else if timestamp_key.as_ref().is_some_and(|t| key == t.as_bytes())
                         && field_timestamp.replace(encoded).is_some()
                     {

@@ -86,7 +86,8 @@ use crate::rejection::{Reason, Rejection};
 use crate::secret::SecretError;
 use crate::signature::keyring::{KeyKind, KeyMaterial};
 use crate::signature::scheme::{
-    one_header, Delivery, Outgoing, Scheme, SignError, Signatures, SignedHeaders, Stamp, Tolerance,
+    bytes_of, one_header, one_header_value, Delivery, Outgoing, Scheme, SignError, Signatures,
+    SignedHeaders, Stamp, Tolerance,
 };
 use crate::signature::schemes::public_url::{
     other_port_spelling, url_and_body_split_once, PublicUrl,
@@ -466,7 +467,7 @@ impl Scheme for DeclaredScheme {
         let mut found = None;
         for (kind, header) in self.headers.iter().enumerate() {
             if let Some(value) =
-                one_header(&parts.headers, &header.name, Reason::SignatureMalformed)?
+                one_header_value(&parts.headers, &header.name, Reason::SignatureMalformed)?
             {
                 found = Some((kind, header, value));
                 break;
@@ -485,7 +486,7 @@ impl Scheme for DeclaredScheme {
         header.check_requirement(&parts.headers)?;
         let kind = u8::try_from(kind).map_err(|_| malformed())?;
         let mut signatures = Signatures::new();
-        let field_timestamp = header.read(kind, value, &mut signatures)?;
+        let field_timestamp = header.read(kind, value.as_bytes(), &mut signatures)?;
         if let Some((source, format)) = &self.timestamp {
             let text = match source {
                 TimestampSource::Header(name) => {
@@ -493,14 +494,8 @@ impl Scheme for DeclaredScheme {
                 }
                 TimestampSource::Field(_) => field_timestamp,
             };
-            let text = text
-                .ok_or_else(|| Rejection::new(Reason::TimestampMissing))?
-                .trim_ascii();
-            let stamp = if self.timestamp_is_glued() {
-                Stamp::parse_fixed_width(text, *format)?
-            } else {
-                Stamp::parse(text, *format)?
-            };
+            let text = text.ok_or_else(|| Rejection::new(Reason::TimestampMissing))?;
+            let stamp = Stamp::read(text, *format, self.timestamp_is_glued())?;
             if self.signs(&Part::Timestamp) {
                 signatures.set_timestamp(stamp);
             }
@@ -510,14 +505,14 @@ impl Scheme for DeclaredScheme {
                 // A signature is present, so the request is judged by it: a
                 // missing id is a broken signature (`signature_malformed`),
                 // never an absent one that could fall back to a legacy token.
-                let id = one_header(&parts.headers, name, Reason::SignatureMalformed)?
+                let id = one_header_value(&parts.headers, name, Reason::SignatureMalformed)?
                     .ok_or_else(malformed)?;
                 // An id holding its own separator (`msg.1` in `{id}.{ts}.`)
                 // could be cut elsewhere: Standard Webhooks forbids it.
-                if self.id_holds_separator(id) {
+                if self.id_holds_separator(id.as_bytes()) {
                     return Err(malformed());
                 }
-                signatures.set_id(id.to_vec());
+                signatures.set_id(bytes_of(id));
             }
         }
         Ok(signatures)
@@ -578,7 +573,9 @@ impl Scheme for DeclaredScheme {
     ) -> Option<usize> {
         let urls = self.signed_urls(delivery.parts)?;
         let base = MessageFields {
-            timestamp: signatures.timestamp().map_or(&[][..], |stamp| &stamp.text),
+            timestamp: signatures
+                .timestamp()
+                .map_or(&[][..], |stamp| &stamp.text[..]),
             id: signatures.id().unwrap_or_default(),
             body: delivery.body,
             method: delivery.parts.method.as_str().as_bytes(),
@@ -594,7 +591,7 @@ impl Scheme for DeclaredScheme {
         let mut tags: [[Option<Tag>; 4]; 2] = Default::default();
         let mut matched = None;
         for (index, candidate) in signatures.candidates().iter().enumerate() {
-            let header = self.headers.get(usize::from(candidate.kind))?;
+            let header = self.headers.get(usize::from(candidate.kind()))?;
             let algorithm = header.algorithm;
             let mut equal = Choice::from(0);
             for (spelling, url) in urls.iter().enumerate() {
@@ -611,13 +608,13 @@ impl Scheme for DeclaredScheme {
                                 .shared_tag(key.as_shared()?, |feed| self.feed(&fields, feed));
                         }
                         cached.as_ref().map_or(Choice::from(0), |tag| {
-                            tag.as_slice().ct_eq(&candidate.bytes)
+                            tag.as_slice().ct_eq(candidate.bytes())
                         })
                     }
                     None => Choice::from(u8::from(algorithm.verify_public(
                         key,
                         &self.pieces(&fields),
-                        &candidate.bytes,
+                        candidate.bytes(),
                     ))),
                 };
             }

@@ -244,15 +244,15 @@ impl Scheme for Mailgun {
         let unix_millis = TimestampFormat::Seconds
             .parse_fixed_width(timestamp.as_bytes())
             .ok_or_else(|| Rejection::new(Reason::TimestampMalformed))?;
-        signatures.push(0, bytes)?;
+        signatures.push(0, &bytes)?;
         // An undecodable parent signature only loses the parent key's chance.
         if let Some(parent) =
             parent_signature.and_then(|hex_text| hex::decode(hex_text.trim()).ok())
         {
-            signatures.push(1, parent)?;
+            signatures.push(1, &parent)?;
         }
         signatures.set_timestamp(Stamp {
-            text: timestamp.into_bytes(),
+            text: timestamp.into_bytes().into(),
             unix_millis,
         });
         signatures.set_id(token.into_bytes());
@@ -269,7 +269,7 @@ impl Scheme for Mailgun {
         let expected = mac(key, &signatures.timestamp()?.text, signatures.id()?);
         let mut matched = None;
         for (index, candidate) in signatures.candidates().iter().enumerate() {
-            if bool::from(expected.ct_eq(&candidate.bytes)) && matched.is_none() {
+            if bool::from(expected.ct_eq(candidate.bytes())) && matched.is_none() {
                 matched = Some(index);
             }
         }
@@ -321,7 +321,7 @@ mod tests {
             .unwrap();
         assert_eq!(found.id(), Some(&b"tok"[..]));
         assert_eq!(found.timestamp().unwrap().unix_millis, 1_529_006_854_000);
-        assert_eq!(found.candidates()[0].bytes, [0x0a, 0x0b]);
+        assert_eq!(found.candidates()[0].bytes(), [0x0a, 0x0b]);
 
         let form = b"timestamp=1529006854&token=tok&signature=0a0b&event=delivered";
         let found = mailgun()
