@@ -177,25 +177,66 @@ fn a_declared_ed25519_scheme_signs_and_verifies_pieces() {
 }
 
 proptest::proptest! {
-    /// Whatever the headers hold, reading them is a verdict, never a panic.
+    /// Whatever the headers hold, reading them is a verdict, never a panic,
+    /// whatever the syntax, encoding and primitive.
     #[test]
     fn any_header_bytes_get_a_verdict(
-        value in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..200),
+        value in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300),
         version in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..8),
+        shape in 0..4usize,
+        decoded in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..100),
+        well_formed in proptest::prelude::any::<bool>(),
     ) {
-        let scheme = acme().signature(
-            SignatureHeader::new(HeaderName::from_static("x-acme-fields"))
+        use base64::Engine as _;
+        // Half the time, values that decode: every length around the
+        // primitives' own, in every syntax.
+        let value = if well_formed {
+            let b64 = base64::engine::general_purpose::STANDARD.encode(&decoded);
+            let hex = hex::encode(&decoded);
+            match shape {
+                0 => format!("v0=00,v1={hex}"),
+                1 => format!("v2,x v1,{b64}"),
+                2 => format!("v1,x v1a,{b64}"),
+                3 => b64,
+                _ => format!("sha256={hex}"),
+            }
+            .into_bytes()
+        } else {
+            value
+        };
+        let name = HeaderName::from_static("x-acme-any");
+        let header = match shape {
+            0 => SignatureHeader::new(name.clone())
                 .fields(',', "v1")
                 .requires(HeaderName::from_static("x-acme-version"), "v1"),
-        );
-        let key = scheme.parse_key("acme-secret").unwrap();
+            1 => SignatureHeader::new(name.clone()).encoding(Encoding::Base64).list(' ', "v1,"),
+            #[cfg(feature = "ed25519")]
+            2 => SignatureHeader::new(name.clone())
+                .algorithm(Algorithm::Ed25519)
+                .encoding(Encoding::Base64)
+                .list(' ', "v1a,"),
+            #[cfg(feature = "ecdsa")]
+            3 => SignatureHeader::new(name.clone())
+                .algorithm(Algorithm::EcdsaP256Sha256)
+                .encoding(Encoding::Base64),
+            _ => SignatureHeader::new(name.clone()).prefix("sha256="),
+        };
+        let scheme = acme().signature(header);
+        let key = match shape {
+            #[cfg(feature = "ed25519")]
+            2 => ed25519_hex("d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a")
+                .unwrap(),
+            _ => scheme.parse_key("acme-secret").unwrap(),
+        };
         let mut headers = SignedHeaders::new();
         if let Ok(value) = http::HeaderValue::from_bytes(&value) {
-            headers.push((HeaderName::from_static("x-acme-fields"), value));
+            headers.push((name, value));
         }
         if let Ok(version) = http::HeaderValue::from_bytes(&version) {
             headers.push((HeaderName::from_static("x-acme-version"), version));
         }
-        let _ = judge(&scheme, &key, "/acme", &headers, b"{}");
+        let verdict = judge(&scheme, &key, "/acme", &headers, b"{}");
+        // Nothing random verifies.
+        proptest::prop_assert!(verdict.is_err());
     }
 }
