@@ -94,6 +94,22 @@ async fn a_signature_without_its_id_is_malformed_not_a_legacy_token() {
         judge(&layer, &v1).await,
         (StatusCode::UNAUTHORIZED, Some(Reason::SignatureMalformed))
     );
+    // HubSpot v3 receiving only a legacy signature, and v2 only a v3 one:
+    // the other generation's signature is judged, not ignored.
+    for (scheme, other) in [("hubspot-v3", "hubspot-v2"), ("hubspot-v2", "hubspot-v3")] {
+        let layer = SignatureLayer::preset(scheme, "yyyyyyyy-yyyy-yyyy-yyyy-yyyyyyyyyyyy")
+            .unwrap()
+            .accept_legacy_token(LEGACY, tokens.clone());
+        let signed = Signer::preset(other, "yyyyyyyy-yyyy-yyyy-yyyy-yyyyyyyyyyyy")
+            .unwrap()
+            .sign(&Outgoing::new(b"{}", 1_700_000_000, "").to_url("https://hooks.example/hook"))
+            .unwrap();
+        assert_eq!(
+            judge(&layer, &signed).await,
+            (StatusCode::UNAUTHORIZED, Some(Reason::SignatureMalformed)),
+            "{scheme} receiving {other}"
+        );
+    }
     // Square without its deprecated SHA-1 signature enabled, receiving one.
     let layer = SignatureLayer::preset("square", "Ibxx_5AKakO-3qeNVR61Dw")
         .unwrap()

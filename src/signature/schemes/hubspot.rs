@@ -14,6 +14,9 @@
 //!   `{secret}{METHOD}{URI}{body}` (v2). Weaker (no timestamp, a prefix-keyed
 //!   hash): accept them only for apps that still send them.
 //!
+//! A request carrying only the other generation's signature header is
+//! judged by it (`signature_malformed`), never passed on to a legacy token.
+//!
 //! The URI is the public one HubSpot called: set it with
 //! [`DeclaredScheme::public_url`] behind a proxy.
 //!
@@ -72,6 +75,7 @@ pub const SIGNATURE_VERSION: HeaderName = HeaderName::from_static("x-hubspot-sig
 pub fn hubspot_v3() -> DeclaredScheme {
     DeclaredScheme::new("hubspot-v3")
         .signature(SignatureHeader::new(SIGNATURE_V3).encoding(Encoding::Base64))
+        .refuse_signature(SIGNATURE_LEGACY)
         .timestamp_header(TIMESTAMP, TimestampFormat::Millis)
         .message([Part::Method, Part::Url, Part::Body, Part::Timestamp])
         .url_spelling(UrlSpelling::HubSpotV3)
@@ -91,11 +95,13 @@ pub fn hubspot_v1() -> DeclaredScheme {
 }
 
 fn legacy(name: &'static str, version: &'static str) -> DeclaredScheme {
-    DeclaredScheme::new(name).signature(
-        SignatureHeader::new(SIGNATURE_LEGACY)
-            .algorithm(Algorithm::SecretPrefixedSha256)
-            .requires(SIGNATURE_VERSION, version),
-    )
+    DeclaredScheme::new(name)
+        .signature(
+            SignatureHeader::new(SIGNATURE_LEGACY)
+                .algorithm(Algorithm::SecretPrefixedSha256)
+                .requires(SIGNATURE_VERSION, version),
+        )
+        .refuse_signature(SIGNATURE_V3)
 }
 
 /// What the provider bundle holds for hubspot-v3: see
