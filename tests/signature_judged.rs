@@ -110,6 +110,18 @@ async fn a_signature_without_its_id_is_malformed_not_a_legacy_token() {
             "{scheme} receiving {other}"
         );
     }
+    // GitHub without SHA-1 enabled, receiving only the SHA-1 header.
+    let layer = SignatureLayer::preset("github", "It's a Secret to Everybody")
+        .unwrap()
+        .accept_legacy_token(LEGACY, tokens.clone());
+    let sha1 = Signer::preset("github-sha1", "It's a Secret to Everybody")
+        .unwrap()
+        .sign(&Outgoing::new(b"{}", 1_700_000_000, ""))
+        .unwrap();
+    assert_eq!(
+        judge(&layer, &sha1).await,
+        (StatusCode::UNAUTHORIZED, Some(Reason::SignatureMalformed))
+    );
     // Square without its deprecated SHA-1 signature enabled, receiving one.
     let layer = SignatureLayer::preset("square", "Ibxx_5AKakO-3qeNVR61Dw")
         .unwrap()

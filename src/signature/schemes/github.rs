@@ -12,9 +12,13 @@ use crate::stack::Profile;
 const SHA256: HeaderName = HeaderName::from_static("x-hub-signature-256");
 const SHA1: HeaderName = HeaderName::from_static("x-hub-signature");
 
-/// GitHub (and GitHub Enterprise Server): HMAC-SHA256 of the raw body.
+/// GitHub (and GitHub Enterprise Server): HMAC-SHA256 of the raw body. A
+/// request carrying only the legacy SHA-1 header is judged by it
+/// (`signature_malformed`), never read as unsigned.
 pub fn github() -> DeclaredScheme {
-    DeclaredScheme::new("github").signature(SignatureHeader::new(SHA256).prefix("sha256="))
+    DeclaredScheme::new("github")
+        .signature(SignatureHeader::new(SHA256).prefix("sha256="))
+        .refuse_signature(SHA1)
 }
 
 /// GitHub with the legacy SHA-1 header accepted when the SHA-256 one is
