@@ -191,14 +191,17 @@ pub(crate) struct Lease {
 }
 
 impl Lease {
-    /// Hold the reservation of `key` taken with `token`. Renewal starts
-    /// with [`keep_alive`](Self::keep_alive), once the handler waits.
+    /// Hold the reservation of `key` taken with `token` no earlier than
+    /// `taken` (the renewals count from it: an earlier instant only makes
+    /// them early). Renewal starts with [`keep_alive`](Self::keep_alive),
+    /// once the handler waits.
     pub(crate) fn start(
         store: Arc<dyn IdempotencyStore>,
         key: String,
         token: Token,
         lock_ttl: Duration,
         counters: IdempotencyCounters,
+        taken: Instant,
     ) -> Self {
         let held = Held {
             store,
@@ -206,7 +209,7 @@ impl Lease {
             token,
             lock_ttl,
             counters,
-            taken: Instant::now(),
+            taken,
         };
         Self {
             held: Some(Holding::Own(held)),
@@ -587,8 +590,14 @@ mod tests {
                 else {
                     panic!("fresh key");
                 };
-                let lease =
-                    Lease::start(store.clone(), key.into(), token, lock_ttl, counters.clone());
+                let lease = Lease::start(
+                    store.clone(),
+                    key.into(),
+                    token,
+                    lock_ttl,
+                    counters.clone(),
+                    Instant::now(),
+                );
                 // Let the renewal task find out there are no timers.
                 for _ in 0..10 {
                     tokio::task::yield_now().await;
