@@ -43,10 +43,10 @@ use std::fmt;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll};
 
-use bytes::Bytes;
+use bytes::{Buf, BufMut, Bytes, BytesMut};
 use http::{header, HeaderMap, Request};
 use http_body::{Body, Frame, SizeHint};
-use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
+use http_body_util::{BodyExt, Full, LengthLimitError};
 use pin_project_lite::pin_project;
 
 use crate::idempotency::PendingOutcome;
@@ -330,42 +330,60 @@ where
     B: Body,
     B::Error: Into<BoxError>,
 {
-    // The body's own errors are wrapped, so a `LengthLimitError` at the top
-    // is our `Limited`'s, and one inside is a limit further out.
-    let body = body.map_err(|error| Inner(error.into()));
-    match Limited::new(body, limit).collect().await {
-        Ok(collected) => Ok(collected.to_bytes()),
-        Err(error) if error.is::<LengthLimitError>() => {
-            Err(too_large(format_args!("streamed body"), limit, origin))
+    // Read frame by frame, counting against the limit. A body that arrives
+    // as one frame (the usual case below a few KiB, and every buffered
+    // body) is kept as it came, with no copy and no list of chunks; a
+    // longer one is copied once into a buffer sized from its declared
+    // length.
+    let hint = body.size_hint().lower();
+    let mut body = std::pin::pin!(body);
+    let mut first: Option<Bytes> = None;
+    let mut joined: Option<BytesMut> = None;
+    let mut total: usize = 0;
+    while let Some(frame) = body.as_mut().frame().await {
+        let frame = frame.map_err(|error| read_failed(error.into()))?;
+        // Trailers are not part of the bytes a signature covers.
+        let Ok(mut data) = frame.into_data() else {
+            continue;
+        };
+        let len = data.remaining();
+        total = total.saturating_add(len);
+        if total > limit {
+            return Err(too_large(format_args!("streamed body"), limit, origin));
         }
-        // A limit further out fired (tower-http's `RequestBodyLimitLayer`,
-        // any `http_body_util::Limited`): the body we read was cut off by a
-        // `Limited` of its own, which axum's router wraps in its own error
-        // type.
-        Err(error) if caused_by_length_limit(&*error) => {
-            Err(Rejection::new(Reason::PayloadTooLarge).with_detail(
-                "body over the limit of an outer layer (http_body_util::LengthLimitError, \
-                 e.g. tower-http RequestBodyLimitLayer)",
-            ))
+        if len == 0 {
+            continue;
         }
-        Err(_) => Err(Rejection::new(Reason::BodyReadFailed)),
+        if let Some(joined) = joined.as_mut() {
+            joined.put(data);
+        } else if let Some(head) = first.take() {
+            let expected = usize::try_from(hint).unwrap_or(usize::MAX);
+            let mut buffer = BytesMut::with_capacity(expected.clamp(total, limit));
+            buffer.extend_from_slice(&head);
+            buffer.put(data);
+            joined = Some(buffer);
+        } else {
+            first = Some(data.copy_to_bytes(len));
+        }
     }
+    Ok(match joined {
+        Some(joined) => joined.freeze(),
+        None => first.unwrap_or_default(),
+    })
 }
 
-/// An error of the body being read, as opposed to our own limit's.
-#[derive(Debug)]
-struct Inner(BoxError);
-
-impl fmt::Display for Inner {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.fmt(f)
+/// The refusal for a body that failed while being read.
+fn read_failed(error: BoxError) -> Rejection {
+    // A limit further out fired (tower-http's `RequestBodyLimitLayer`, any
+    // `http_body_util::Limited`): the body we read was cut off by a
+    // `Limited` of its own, which axum's router wraps in its own error type.
+    if caused_by_length_limit(&*error) {
+        return Rejection::new(Reason::PayloadTooLarge).with_detail(
+            "body over the limit of an outer layer (http_body_util::LengthLimitError, \
+             e.g. tower-http RequestBodyLimitLayer)",
+        );
     }
-}
-
-impl std::error::Error for Inner {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        Some(&*self.0)
-    }
+    Rejection::new(Reason::BodyReadFailed)
 }
 
 /// The deepest `source()` chain followed. Real chains are a few links; the

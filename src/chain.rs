@@ -46,7 +46,79 @@ use crate::context::WebhookContext;
 use crate::guard::{BodyCheck, RequestCheck};
 use crate::rejection::Rejection;
 
-type Pending = Option<Box<dyn Any + Send>>;
+/// One check's pending value, type-erased. The common small ones (none, a
+/// flag) are kept inline: a box per check per request was a measurable part
+/// of a chain's cost.
+enum Pending {
+    None,
+    Flag(bool),
+    Boxed(Box<dyn Any + Send>),
+}
+
+impl Pending {
+    fn of<T: Send + 'static>(value: T) -> Self {
+        let mut value = Some(value);
+        if let Some(flag) = (&mut value as &mut dyn Any).downcast_mut::<Option<bool>>() {
+            return Pending::Flag(flag.take().unwrap_or_default());
+        }
+        // A box of a zero-sized value allocates nothing.
+        value.map_or(Pending::None, |value| Pending::Boxed(Box::new(value)))
+    }
+
+    fn into<T: 'static>(self) -> Option<T> {
+        match self {
+            Pending::None => None,
+            Pending::Flag(flag) => (&mut Some(flag) as &mut dyn Any)
+                .downcast_mut::<Option<T>>()?
+                .take(),
+            Pending::Boxed(boxed) => boxed.downcast::<T>().ok().map(|value| *value),
+        }
+    }
+}
+
+/// The inline capacity of [`PendingChecks`]: chains longer than this keep
+/// the rest in a `Vec`.
+const INLINE_CHECKS: usize = 6;
+
+/// What a [`CheckChain`]'s head checks hand to its body checks, one value per
+/// check, in order. Opaque.
+pub struct PendingChecks {
+    inline: [Pending; INLINE_CHECKS],
+    more: Vec<Pending>,
+}
+
+impl PendingChecks {
+    fn new() -> Self {
+        Self {
+            inline: std::array::from_fn(|_| Pending::None),
+            more: Vec::new(),
+        }
+    }
+
+    fn set(&mut self, index: usize, pending: Pending) {
+        match self.inline.get_mut(index) {
+            Some(slot) => *slot = pending,
+            None => self.more.push(pending),
+        }
+    }
+
+    fn take(&mut self, index: usize) -> Pending {
+        let slot = match self.inline.get_mut(index) {
+            Some(slot) => slot,
+            None => match self.more.get_mut(index - INLINE_CHECKS) {
+                Some(slot) => slot,
+                None => return Pending::None,
+            },
+        };
+        std::mem::replace(slot, Pending::None)
+    }
+}
+
+impl fmt::Debug for PendingChecks {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PendingChecks").finish_non_exhaustive()
+    }
+}
 
 /// A check of either kind with its `Pending` type erased, so different
 /// checks can sit in one list.
@@ -68,7 +140,7 @@ struct Body<C>(Arc<C>);
 
 impl<C: RequestCheck> AnyCheck for Head<C> {
     fn head(&self, parts: &mut Parts, context: &WebhookContext) -> Result<Pending, Rejection> {
-        self.0.check(parts, context).map(|()| None)
+        self.0.check(parts, context).map(|()| Pending::None)
     }
 
     fn body(
@@ -93,7 +165,7 @@ impl<C: RequestCheck> AnyCheck for Head<C> {
 impl<C: BodyCheck> AnyCheck for Body<C> {
     fn head(&self, parts: &mut Parts, context: &WebhookContext) -> Result<Pending, Rejection> {
         let pending = self.0.check_head(parts, context)?;
-        Ok(Some(Box::new(pending)))
+        Ok(Pending::of(pending))
     }
 
     fn body(
@@ -106,9 +178,9 @@ impl<C: BodyCheck> AnyCheck for Body<C> {
         // The chain hands each check back exactly what its own head check
         // returned, so the type always matches.
         let pending = pending
-            .and_then(|p| p.downcast::<C::Pending>().ok())
+            .into::<C::Pending>()
             .expect("chain pending value of another check");
-        self.0.check_body(*pending, parts, body, context)
+        self.0.check_body(pending, parts, body, context)
     }
 
     fn body_limit(&self) -> Option<usize> {
@@ -192,7 +264,7 @@ impl CheckChain {
 }
 
 impl BodyCheck for CheckChain {
-    type Pending = Vec<Pending>;
+    type Pending = PendingChecks;
 
     fn body_limit(&self) -> usize {
         self.body_limit.unwrap_or_else(|| {
@@ -219,24 +291,25 @@ impl BodyCheck for CheckChain {
         &self,
         parts: &mut Parts,
         context: &WebhookContext,
-    ) -> Result<Vec<Pending>, Rejection> {
-        self.checks
-            .iter()
-            .map(|check| check.head(parts, context))
-            .collect()
+    ) -> Result<PendingChecks, Rejection> {
+        let mut pending = PendingChecks::new();
+        for (index, check) in self.checks.iter().enumerate() {
+            pending.set(index, check.head(parts, context)?);
+        }
+        Ok(pending)
     }
 
     fn check_body(
         &self,
-        pending: Vec<Pending>,
+        mut pending: PendingChecks,
         parts: &mut Parts,
         body: &Bytes,
         context: &WebhookContext,
     ) -> Result<(), Rejection> {
         self.checks
             .iter()
-            .zip(pending)
-            .try_for_each(|(check, pending)| check.body(pending, parts, body, context))
+            .enumerate()
+            .try_for_each(|(index, check)| check.body(pending.take(index), parts, body, context))
     }
 }
 
@@ -306,6 +379,32 @@ mod tests {
             ["head a", "head b", "body a", "body b"]
         );
         assert_eq!(chain.body_limit(), 100);
+    }
+
+    #[test]
+    fn pending_values_come_back_as_they_went_in() {
+        assert_eq!(Pending::of(true).into::<bool>(), Some(true));
+        assert_eq!(Pending::of(false).into::<bool>(), Some(false));
+        assert_eq!(Pending::of(()).into::<()>(), Some(()));
+        assert_eq!(Pending::of(7u8).into::<u8>(), Some(7));
+        assert_eq!(
+            Pending::of(Some(true)).into::<Option<bool>>(),
+            Some(Some(true))
+        );
+        assert_eq!(
+            Pending::of(String::from("s")).into::<String>().as_deref(),
+            Some("s")
+        );
+        // Another check's value is never handed over as this one's.
+        assert_eq!(Pending::of(true).into::<u8>(), None);
+        assert_eq!(Pending::of(1u8).into::<bool>(), None);
+        let mut many = PendingChecks::new();
+        for index in 0..INLINE_CHECKS + 3 {
+            many.set(index, Pending::of(index));
+        }
+        for index in (0..INLINE_CHECKS + 3).rev() {
+            assert_eq!(many.take(index).into::<usize>(), Some(index));
+        }
     }
 
     #[test]

@@ -25,7 +25,8 @@
 
 use std::fmt;
 use std::net::IpAddr;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::time::Instant;
 
 use bytes::Bytes;
 use http::{Extensions, Request};
@@ -272,13 +273,30 @@ impl fmt::Debug for Verification {
 /// [`WebhookContext::of`] to get it (creating it if no outer layer did).
 #[derive(Clone, Default)]
 pub struct WebhookContext {
-    state: Arc<Mutex<Verification>>,
+    shared: Arc<Shared>,
+}
+
+/// One allocation per request for everything the layers share.
+#[derive(Default)]
+struct Shared {
+    state: Mutex<State>,
+    /// When the first layer that asked saw the request (see
+    /// [`WebhookContext::started`]).
+    started: OnceLock<Instant>,
+}
+
+#[derive(Default)]
+struct State {
+    verification: Verification,
+    /// Path segments that hold a credential, for the audit trail (see
+    /// [`REDACTED_SEGMENT`](crate::audit::REDACTED_SEGMENT)).
+    secret_segments: Vec<usize>,
 }
 
 impl fmt::Debug for WebhookContext {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_tuple("WebhookContext")
-            .field(&*self.lock())
+            .field(&self.lock().verification)
             .finish()
     }
 }
@@ -306,58 +324,77 @@ impl WebhookContext {
 
     /// A copy of the current state.
     pub fn snapshot(&self) -> Verification {
-        self.lock().clone()
+        self.lock().verification.clone()
     }
 
     /// Change the state under the lock. Keep `f` short: no I/O, no awaits.
     pub fn update<R>(&self, f: impl FnOnce(&mut Verification) -> R) -> R {
-        f(&mut self.lock())
+        f(&mut self.lock().verification)
+    }
+
+    /// When the request reached the first layer that asked (the audit layer,
+    /// when there is one), read from the monotonic clock once per request
+    /// and shared: the audit latency and the idempotency lease's renewal
+    /// schedule count from it.
+    pub(crate) fn started(&self) -> Instant {
+        *self.shared.started.get_or_init(Instant::now)
     }
 
     /// Record the resolved client address.
     pub fn set_client_ip(&self, ip: IpAddr) {
-        self.lock().client_ip = Some(ip);
+        self.lock().verification.client_ip = Some(ip);
     }
 
     /// Record the tenant.
     pub fn set_tenant(&self, tenant: impl Into<Arc<str>>) {
-        self.lock().tenant = Some(tenant.into());
+        self.lock().verification.tenant = Some(tenant.into());
     }
 
     /// Record a successful authentication.
     pub fn set_authentication(&self, authentication: Authentication) {
-        self.lock().authentication = Some(authentication);
+        self.lock().verification.authentication = Some(authentication);
     }
 
     /// Record the delivery timestamp.
     pub fn set_timestamp(&self, timestamp: Timestamp) {
-        self.lock().timestamp = Some(timestamp);
+        self.lock().verification.timestamp = Some(timestamp);
     }
 
     /// Record the idempotency key.
     pub fn set_idempotency_key(&self, key: impl Into<Arc<str>>) {
-        self.lock().idempotency_key = Some(key.into());
-    }
-
-    /// Record what a verified signature covered.
-    pub(crate) fn set_signed_delivery(&self, signed: SignedDelivery) {
-        self.lock().signed = Some(signed);
+        self.lock().verification.idempotency_key = Some(key.into());
     }
 
     /// Record that the request is the provider handshake `name`.
     pub fn set_handshake(&self, name: &'static str) {
-        self.lock().handshake = Some(name);
+        self.lock().verification.handshake = Some(name);
     }
 
     /// Record why the request was refused.
     pub fn reject(&self, reason: Reason) {
-        self.lock().rejection = Some(reason);
+        self.lock().verification.rejection = Some(reason);
     }
 
-    fn lock(&self) -> MutexGuard<'_, Verification> {
+    /// Mark path segment `index` (0-based, after the leading `/`) as holding
+    /// a credential, so the audit trail records it redacted.
+    pub(crate) fn mark_secret_segment(&self, index: usize) {
+        let mut state = self.lock();
+        if !state.secret_segments.contains(&index) {
+            state.secret_segments.push(index);
+        }
+    }
+
+    /// The state and the marked path segments, copied under one lock.
+    pub(crate) fn snapshot_for_audit(&self) -> (Verification, Vec<usize>) {
+        let state = self.lock();
+        (state.verification.clone(), state.secret_segments.clone())
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
         // A panic while holding this lock cannot leave the plain data
         // half-written in a way that matters; keep serving.
-        self.state
+        self.shared
+            .state
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }

@@ -135,7 +135,7 @@ mod tests {
             verification,
             401,
             &http::Method::POST,
-            "/",
+            "/".to_owned(),
             std::time::Duration::ZERO,
             false,
             false,

@@ -15,7 +15,7 @@ use tower_service::Service;
 
 use super::counters::AuditCounters;
 use super::event::{rfc3339, sanitise_request_id, AuditEvent, EventNames, Outcome};
-use super::redact::{redact, PathSecrets, SecretSegment};
+use super::redact::{redact, SecretSegment};
 use super::sink::{AuditSink, OnOutcome, TracingSink};
 use crate::context::WebhookContext;
 use crate::rejection::{Reason, Rejection};
@@ -206,20 +206,20 @@ where
 
     fn call(&mut self, mut request: Request<ReqBody>) -> Self::Future {
         let record = self.config.as_ref().map(|config| {
-            let secrets = PathSecrets::default();
-            request.extensions_mut().insert(secrets.clone());
+            let context = WebhookContext::of(&mut request);
             Record {
                 config: Arc::clone(config),
-                context: WebhookContext::of(&mut request),
+                // The monotonic start is the context's, shared with the
+                // idempotency lease: one clock read for both.
+                start: context.started(),
+                context,
                 method: request.method().clone(),
                 path: request.uri().path().to_owned(),
                 request_id: request
                     .headers()
                     .get(X_REQUEST_ID)
                     .and_then(|id| sanitise_request_id(id.as_bytes())),
-                secrets,
                 at: SystemTime::now(),
-                start: Instant::now(),
             }
         });
         ResponseFuture {
@@ -236,7 +236,6 @@ struct Record {
     method: Method,
     path: String,
     request_id: Option<Arc<str>>,
-    secrets: PathSecrets,
     at: SystemTime,
     start: Instant,
 }
@@ -283,7 +282,9 @@ enum Ending {
 
 impl Record {
     fn emit(self, status: u16, answer: Answer, ending: Ending) {
-        let mut verification = self.context.snapshot();
+        // The verification and the segments the token layers marked, under
+        // one lock.
+        let (mut verification, mut secret) = self.context.snapshot_for_audit();
         // A layer that answered without the context still tags its answer.
         verification.rejection = verification.rejection.or(answer.reason);
         if matches!(ending, Ending::Cancelled) {
@@ -291,19 +292,22 @@ impl Record {
             // will retry. A panicking handler was already tagged `panicked`.
             verification.rejection = verification.rejection.or(Some(Reason::Cancelled));
         }
-        let mut secret = self.secrets.marked();
         secret.extend(
             self.config
                 .secret_segments
                 .iter()
                 .filter_map(|segment| segment.index(&self.path)),
         );
-        let path = redact(&self.path, &secret);
+        let path = if secret.is_empty() {
+            self.path
+        } else {
+            redact(&self.path, &secret)
+        };
         let mut event = AuditEvent::new(
             verification,
             status,
             &self.method,
-            &path,
+            path,
             self.start.elapsed(),
             matches!(ending, Ending::Failed),
             matches!(ending, Ending::Cancelled),

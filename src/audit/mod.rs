@@ -81,6 +81,7 @@ pub use counters::{AuditCounters, AuditCounts, MAX_TENANT_ENTRIES, OTHER_TENANTS
 pub use event::{AuditEvent, EventNames, Outcome, MAX_REQUEST_ID_LEN};
 pub(crate) use layer::AuditConfig;
 pub use layer::{Audit, AuditLayer, ResponseFuture, CANCELLED_STATUS};
-pub use redact::{PathSecrets, REDACTED_SEGMENT};
+pub(crate) use redact::mark_secret_segment;
+pub use redact::REDACTED_SEGMENT;
 pub use sensitive::{sensitive_headers_layer, sensitive_headers_layer_with, SENSITIVE_HEADERS};
 pub use sink::{AuditSink, ChannelSink, JsonLinesSink, TracingSink};

@@ -10,35 +10,23 @@
 //! up front, for requests refused before a token layer looked (an IP filter,
 //! an unknown tenant).
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use http::Extensions;
 
+use crate::context::WebhookContext;
 use crate::token::segments;
 
 /// What a redacted path segment reads as in audit events.
 pub const REDACTED_SEGMENT: &str = "<redacted>";
 
-/// The path segments of one request that hold credentials, shared between
-/// the audit layer (which puts it into the request extensions) and the token
-/// checks inside it (which mark what they read).
-#[derive(Debug, Clone, Default)]
-pub struct PathSecrets(Arc<Mutex<Vec<usize>>>);
-
-impl PathSecrets {
-    /// Mark segment `index` (0-based, after the leading `/`) of the request
-    /// whose extensions these are, if an audit layer is recording it.
-    pub(crate) fn mark(extensions: &Extensions, index: usize) {
-        if let Some(secrets) = extensions.get::<PathSecrets>() {
-            let mut marked = secrets.0.lock().unwrap_or_else(|e| e.into_inner());
-            if !marked.contains(&index) {
-                marked.push(index);
-            }
-        }
-    }
-
-    pub(crate) fn marked(&self) -> Vec<usize> {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).clone()
+/// Mark path segment `index` (0-based, after the leading `/`) of the
+/// request whose extensions these are as holding a credential: the audit
+/// layer records it as [`REDACTED_SEGMENT`]. The marks live in the request's
+/// [`WebhookContext`], which every layer shares.
+pub(crate) fn mark_secret_segment(extensions: &Extensions, index: usize) {
+    if let Some(context) = WebhookContext::get(extensions) {
+        context.mark_secret_segment(index);
     }
 }
 

@@ -139,6 +139,12 @@ where
                                 hold.token,
                                 this.config.lock_ttl,
                                 this.config.counters.clone(),
+                                // The request's start, read once (by the
+                                // audit layer, when there is one): before the
+                                // reservation, so renewals are only early.
+                                // Under a paused tokio clock an instant
+                                // ahead of it counts as no time elapsed.
+                                tokio::time::Instant::from_std(this.context.started()),
                             )
                         });
                         let future = inner.call(request);

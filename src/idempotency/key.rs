@@ -13,7 +13,9 @@ use http::request::Parts;
 use http::{HeaderMap, HeaderName};
 use sha2::{Digest, Sha256};
 
-use crate::context::{SignedDelivery, WebhookContext};
+use crate::context::SignedDelivery;
+#[cfg(test)]
+use crate::context::WebhookContext;
 use crate::path::percent_decoded;
 use crate::rejection::Reason;
 use crate::signature::scheme::one_header;
@@ -92,6 +94,7 @@ pub(crate) struct Key {
 }
 
 /// The key of this request from the first source that has one, normalised.
+#[cfg(test)]
 pub(crate) fn extract(
     sources: &[KeySource],
     unsigned_accepted: bool,
@@ -100,6 +103,18 @@ pub(crate) fn extract(
     context: &WebhookContext,
 ) -> Option<Key> {
     let signed = context.update(|v| v.signed.clone());
+    extract_with(sources, unsigned_accepted, parts, body, signed)
+}
+
+/// [`extract`], given what the signature layer recorded (read by the caller
+/// with the rest of the context, under one lock).
+pub(crate) fn extract_with(
+    sources: &[KeySource],
+    unsigned_accepted: bool,
+    parts: &Parts,
+    body: &Bytes,
+    signed: Option<SignedDelivery>,
+) -> Option<Key> {
     // Parsed at most once, and only if a JSON source is reached.
     let mut json: Option<Option<serde_json::Value>> = None;
     let mut field = |pointer: &str| {

@@ -164,34 +164,55 @@ struct Held {
     taken: Instant,
 }
 
+/// What a lease holds: inline, until a renewal task needs a share of it
+/// (most handlers answer without ever waiting, and then no `Arc` is made).
+enum Holding {
+    Own(Held),
+    Shared(Arc<Held>),
+}
+
+impl std::ops::Deref for Holding {
+    type Target = Held;
+
+    fn deref(&self) -> &Held {
+        match self {
+            Holding::Own(held) => held,
+            Holding::Shared(held) => held,
+        }
+    }
+}
+
 /// A reservation held by one request. Settle it with [`Lease::complete`] or
 /// [`Lease::release`]; dropped unsettled, it releases itself.
 pub(crate) struct Lease {
-    held: Option<Arc<Held>>,
+    held: Option<Holding>,
     keeper: Option<JoinHandle<()>>,
     abandon: Abandon,
 }
 
 impl Lease {
-    /// Hold the reservation of `key` taken with `token`. Renewal starts
-    /// with [`keep_alive`](Self::keep_alive), once the handler waits.
+    /// Hold the reservation of `key` taken with `token` no earlier than
+    /// `taken` (the renewals count from it: an earlier instant only makes
+    /// them early). Renewal starts with [`keep_alive`](Self::keep_alive),
+    /// once the handler waits.
     pub(crate) fn start(
         store: Arc<dyn IdempotencyStore>,
         key: String,
         token: Token,
         lock_ttl: Duration,
         counters: IdempotencyCounters,
+        taken: Instant,
     ) -> Self {
-        let held = Arc::new(Held {
+        let held = Held {
             store,
             key,
             token,
             lock_ttl,
             counters,
-            taken: Instant::now(),
-        });
+            taken,
+        };
         Self {
-            held: Some(held),
+            held: Some(Holding::Own(held)),
             keeper: None,
             abandon: Abandon::Cancelled,
         }
@@ -205,10 +226,16 @@ impl Lease {
         if self.keeper.is_some() {
             return;
         }
-        let Some(held) = &self.held else { return };
-        self.keeper = Handle::try_current()
-            .ok()
-            .map(|runtime| runtime.spawn(keep(Arc::clone(held))));
+        let Ok(runtime) = Handle::try_current() else {
+            return;
+        };
+        let shared = match self.held.take() {
+            Some(Holding::Own(held)) => Arc::new(held),
+            Some(Holding::Shared(held)) => held,
+            None => return,
+        };
+        self.keeper = Some(runtime.spawn(keep(Arc::clone(&shared))));
+        self.held = Some(Holding::Shared(shared));
     }
 
     /// The handler panicked: a release from `Drop` says so.
@@ -216,7 +243,7 @@ impl Lease {
         self.abandon = Abandon::Panicked;
     }
 
-    fn take(&mut self) -> Option<Arc<Held>> {
+    fn take(&mut self) -> Option<Holding> {
         if let Some(keeper) = self.keeper.take() {
             // A renewal in flight may still land after the completion; it
             // is token-checked, so it then changes nothing.
@@ -311,20 +338,19 @@ const BACKGROUND_RETRY_LIMIT: Duration = Duration::from_secs(3600);
 
 /// Write the completion, retrying with a bounded backoff until it lands or
 /// the store proves the lease gone. The response waits for it up to one
-/// lock TTL (so the sender's next copy normally sees the completion); after
+/// lock TTL from the first failed attempt (so the sender's next copy
+/// normally sees the completion); after
 /// that the response goes out and the retries go on in the background, up
 /// to an hour: a completion queued while Redis is stalled still lands when
 /// it answers.
-async fn complete(held: Arc<Held>, outcome: StoredOutcome, ttl: Duration) {
-    let inline_until = Instant::now() + held.lock_ttl;
-    if !complete_until(&held, outcome, ttl, inline_until).await {
+async fn complete(held: Holding, outcome: StoredOutcome, ttl: Duration) {
+    if !complete_within(&held, outcome, ttl, held.lock_ttl).await {
         tracing::warn!(
             "idempotency: the store has not taken the completion within the lock TTL; \
              answering now and retrying in the background"
         );
         detach(async move {
-            let until = Instant::now() + ttl.min(BACKGROUND_RETRY_LIMIT);
-            if !complete_until(&held, outcome, ttl, until).await {
+            if !complete_within(&held, outcome, ttl, ttl.min(BACKGROUND_RETRY_LIMIT)).await {
                 bump(&held.counters.inner.completions_lost);
                 tracing::error!(
                     target: "tower_webhook::audit",
@@ -338,15 +364,18 @@ async fn complete(held: Arc<Held>, outcome: StoredOutcome, ttl: Duration) {
     }
 }
 
-/// Try the completion until `until`; `false` if the store never answered.
-async fn complete_until(
+/// Try the completion for `window` from its first failure (the clock is
+/// read only then: a write that lands at once, the usual case, costs no
+/// clock read); `false` if the store never answered.
+async fn complete_within(
     held: &Held,
     outcome: StoredOutcome,
     ttl: Duration,
-    until: Instant,
+    window: Duration,
 ) -> bool {
     let counters = &held.counters.inner;
     let mut backoff = FIRST_BACKOFF;
+    let mut until = None;
     loop {
         match held
             .store
@@ -368,7 +397,10 @@ async fn complete_until(
                 );
                 return true;
             }
-            Err(error) if Instant::now() + backoff < until => {
+            Err(error)
+                if Instant::now() + backoff
+                    < *until.get_or_insert_with(|| Instant::now() + window) =>
+            {
                 bump(&counters.completion_retries);
                 tracing::warn!(%error, ?backoff, "idempotency: completion write failed; retrying");
                 pause_for(backoff).await;
@@ -558,8 +590,14 @@ mod tests {
                 else {
                     panic!("fresh key");
                 };
-                let lease =
-                    Lease::start(store.clone(), key.into(), token, lock_ttl, counters.clone());
+                let lease = Lease::start(
+                    store.clone(),
+                    key.into(),
+                    token,
+                    lock_ttl,
+                    counters.clone(),
+                    Instant::now(),
+                );
                 // Let the renewal task find out there are no timers.
                 for _ in 0..10 {
                     tokio::task::yield_now().await;

@@ -6,7 +6,6 @@ use std::hash::BuildHasher;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
-use hashbrown::HashTable;
 use http::StatusCode;
 use siphasher::sip128::SipHasher13;
 
@@ -94,7 +93,7 @@ const COMPLETED: u64 = 1 << 63;
 struct Shard {
     /// Positions in `queue`, found by fingerprint: every live entry's, and
     /// stale ones of entries that have left the front since the last rebuild.
-    index: HashTable<u32>,
+    index: Index,
     /// Entries in reservation order, released ones left as [`VACANT`] until
     /// they reach the front or the shard is compacted.
     queue: VecDeque<Slot>,
@@ -246,7 +245,7 @@ impl Shard {
     fn new(number: u64, capacity: usize) -> Self {
         let capacity = capacity.max(1);
         Self {
-            index: HashTable::new(),
+            index: Index::default(),
             queue: VecDeque::new(),
             head: 0,
             live: 0,
@@ -268,19 +267,19 @@ impl Shard {
     fn find(&self, key: &Fingerprint) -> Option<u32> {
         let (queue, head) = (&self.queue, self.head);
         self.index
-            .find(key[0], |&position| {
+            .find(key[0], |position| {
                 // Positions that left the queue are stale (see `pop_front`).
                 queue
                     .get(position.wrapping_sub(head) as usize)
                     .is_some_and(|slot| slot.key == *key && slot.state != VACANT)
             })
-            .copied()
+            .map(|(_, position)| position)
     }
 
     /// Forget the entry at `position` now, while its index line is hot.
     fn unindex(&mut self, key: &Fingerprint, position: u32) {
-        if let Ok(entry) = self.index.find_entry(key[0], |&p| p == position) {
-            entry.remove();
+        if let Some((at, _)) = self.index.find(key[0], |p| p == position) {
+            self.index.remove(at);
         }
         self.live -= 1;
     }
@@ -363,25 +362,16 @@ impl Shard {
         self.head = self.head.wrapping_add(1);
     }
 
-    /// Make room for one more index entry. A full index would rehash on
-    /// the next insert, and rehashing needs every entry's hash, which a
-    /// stale entry no longer has a slot to read it from: so the index is
-    /// rebuilt from the queue first (which also clears the tombstones a
-    /// table accumulates), and grows only if it is still more than three
-    /// quarters full. Each rebuild frees a quarter of the index or is
-    /// followed by a doubling, so its cost is spread over the inserts that
-    /// filled it.
+    /// Make room for one more index entry. When the index is full (of
+    /// live, stale and removed entries) it is rebuilt from the queue, with
+    /// only the live entries, at twice their number: the stale and removed
+    /// ones go, and the next rebuild is at least three eighths of the index
+    /// away, so its cost is spread over the inserts that filled it.
     fn make_index_room(&mut self) {
-        if self.index.len() < self.index.capacity() {
+        if !self.index.is_full() {
             return;
         }
         self.reindex();
-        let Shard {
-            index, queue, head, ..
-        } = self;
-        if index.len() * 4 > index.capacity() * 3 {
-            index.reserve(index.len().max(1), |&p| hash_at(queue, *head, p));
-        }
     }
 
     fn push(&mut self, slot: Slot) {
@@ -399,9 +389,7 @@ impl Shard {
         self.make_index_room();
         let position = self.head.wrapping_add(self.queue.len() as u32);
         self.queue.push_back(slot);
-        let (queue, head) = (&self.queue, self.head);
-        self.index
-            .insert_unique(slot.key[0], position, |&p| hash_at(queue, head, p));
+        self.index.insert(slot.key[0], position);
         self.live += 1;
     }
 
@@ -422,16 +410,16 @@ impl Shard {
         self.reindex();
     }
 
-    /// The index of exactly the live entries.
+    /// The index of exactly the live entries, with room for as many more
+    /// (and for the one about to be pushed).
     fn reindex(&mut self) {
         let Shard {
             index, queue, head, ..
         } = self;
-        index.clear();
+        *index = Index::for_entries(self.live.saturating_add(1).saturating_mul(2));
         for (offset, slot) in queue.iter().enumerate() {
             if slot.state != VACANT {
-                let position = head.wrapping_add(offset as u32);
-                index.insert_unique(slot.key[0], position, |&p| hash_at(queue, *head, p));
+                index.insert(slot.key[0], head.wrapping_add(offset as u32));
             }
         }
     }
@@ -441,13 +429,129 @@ impl Shard {
     }
 }
 
-/// The index hash of the entry at `position`. Only live entries are ever
-/// rehashed (see `make_index_room`); a stale one would land in the first
-/// bucket, where nothing finds it, until the next rebuild.
-fn hash_at(queue: &VecDeque<Slot>, head: u32, position: u32) -> u64 {
-    queue
-        .get(position.wrapping_sub(head) as usize)
-        .map_or(0, |slot| slot.key[0])
+/// Entries per index bucket: ten 16-bit tags and ten 32-bit positions fill
+/// one 64-byte cache line, so a lookup, and the insert that follows it,
+/// touch one line of the index (a `hashbrown` table keeps its control bytes
+/// and its values apart: two lines, two cache misses in a large store).
+const LANES: usize = 10;
+
+/// A lane never used since the index was built: a lookup stops there.
+const EMPTY: u16 = 0;
+/// A lane whose entry was removed: lookups go on past it, inserts reuse it.
+const REMOVED: u16 = 1;
+
+#[derive(Clone, Copy)]
+#[repr(C, align(64))]
+struct Bucket {
+    tags: [u16; LANES],
+    positions: [u32; LANES],
+}
+
+const EMPTY_BUCKET: Bucket = Bucket {
+    tags: [EMPTY; LANES],
+    positions: [0; LANES],
+};
+
+/// Queue positions by fingerprint: open addressing over cache-line buckets,
+/// probed bucket after bucket from the one the fingerprint's low bits pick;
+/// each entry keeps 16 more bits of the fingerprint as its tag, so a
+/// lookup reads a queue entry only when the tag matches (one time in 65,534
+/// for another key). Entries are never moved; a removed one leaves
+/// [`REMOVED`] until the next rebuild, so every entry sits before the first
+/// [`EMPTY`] lane of its probe sequence, where a lookup stops.
+#[derive(Default)]
+struct Index {
+    buckets: Vec<Bucket>,
+    /// Lanes not [`EMPTY`]: live, stale and removed entries.
+    used: usize,
+}
+
+impl Index {
+    /// An empty index with room for `entries` (at least one bucket).
+    fn for_entries(entries: usize) -> Self {
+        Self {
+            buckets: vec![EMPTY_BUCKET; entries.div_ceil(LANES).max(1)],
+            used: 0,
+        }
+    }
+
+    /// Whether one more entry would take it past seven eighths full (past
+    /// which probes grow long; an empty lane must always remain).
+    fn is_full(&self) -> bool {
+        (self.used + 1) * 8 > self.buckets.len() * LANES * 7
+    }
+
+    fn tag(hash: u64) -> u16 {
+        ((hash >> 48) as u16).max(REMOVED + 1)
+    }
+
+    fn home(&self, hash: u64) -> usize {
+        // Any bucket count, not only powers of two: the high bits of the
+        // product of the low 32 bits and the count.
+        ((u64::from(hash as u32) * self.buckets.len() as u64) >> 32) as usize
+    }
+
+    fn next(&self, bucket: usize) -> usize {
+        if bucket + 1 == self.buckets.len() {
+            0
+        } else {
+            bucket + 1
+        }
+    }
+
+    /// The lane (bucket, lane) and position of the first entry tagged like
+    /// `hash` whose position satisfies `is`.
+    fn find(&self, hash: u64, mut is: impl FnMut(u32) -> bool) -> Option<((usize, usize), u32)> {
+        if self.buckets.is_empty() {
+            return None;
+        }
+        let tag = Self::tag(hash);
+        let mut at = self.home(hash);
+        for _ in 0..self.buckets.len() {
+            let bucket = &self.buckets[at];
+            for lane in 0..LANES {
+                match bucket.tags[lane] {
+                    EMPTY => return None,
+                    found if found == tag && is(bucket.positions[lane]) => {
+                        return Some(((at, lane), bucket.positions[lane]))
+                    }
+                    _ => {}
+                }
+            }
+            at = self.next(at);
+        }
+        None
+    }
+
+    fn remove(&mut self, (bucket, lane): (usize, usize)) {
+        self.buckets[bucket].tags[lane] = REMOVED;
+    }
+
+    /// Add an entry. The caller has made room ([`is_full`](Self::is_full)
+    /// was false), so an [`EMPTY`] lane remains and the probe ends.
+    fn insert(&mut self, hash: u64, position: u32) {
+        debug_assert!(!self.is_full(), "index insert without room");
+        let tag = Self::tag(hash);
+        let mut at = self.home(hash);
+        loop {
+            let bucket = &mut self.buckets[at];
+            for lane in 0..LANES {
+                if bucket.tags[lane] <= REMOVED {
+                    if bucket.tags[lane] == EMPTY {
+                        self.used += 1;
+                    }
+                    bucket.tags[lane] = tag;
+                    bucket.positions[lane] = position;
+                    return;
+                }
+            }
+            at = self.next(at);
+        }
+    }
+
+    fn allocation_size(&self) -> usize {
+        self.buckets.capacity() * std::mem::size_of::<Bucket>()
+    }
 }
 
 fn lock(shard: &Mutex<Shard>) -> MutexGuard<'_, Shard> {
@@ -797,6 +901,48 @@ mod tests {
                 .sum::<usize>()
         });
         assert_eq!(acquired, 1);
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// The index alone against a list: hashes from a tiny set, so tags
+        /// and home buckets collide all the time, and removals leave
+        /// `REMOVED` lanes in every probe sequence.
+        #[test]
+        fn the_index_finds_exactly_what_was_inserted_and_not_removed(
+            ops in prop::collection::vec((any::<bool>(), 0u64..24), 1..400),
+            buckets in 1usize..5,
+        ) {
+            let mut index = Index::for_entries(buckets * LANES);
+            let mut model: Vec<(u64, u32)> = Vec::new();
+            for (n, (insert, pick)) in ops.into_iter().enumerate() {
+                // Few distinct tags (bits 48..) and homes (the low bits).
+                let hash = ((pick % 3) << 48) | (pick * 0x9E37_79B9);
+                if insert && !index.is_full() {
+                    index.insert(hash, n as u32);
+                    model.push((hash, n as u32));
+                } else if let Some(at) = model.iter().position(|e| e.0 == hash) {
+                    let (_, position) = model.remove(at);
+                    let found = index.find(hash, |p| p == position);
+                    prop_assert_eq!(found.map(|f| f.1), Some(position));
+                    index.remove(found.unwrap().0);
+                }
+                for &(hash, position) in &model {
+                    prop_assert_eq!(index.find(hash, |p| p == position).map(|f| f.1), Some(position));
+                }
+                for pick in 0u64..24 {
+                    let hash = ((pick % 3) << 48) | (pick * 0x9E37_79B9);
+                    let expected = model.iter().filter(|e| e.0 == hash).count();
+                    let mut seen = 0;
+                    let _ = index.find(hash, |p| {
+                        seen += usize::from(model.contains(&(hash, p)));
+                        false
+                    });
+                    prop_assert_eq!(seen, expected);
+                }
+            }
+        }
     }
 
     #[test]

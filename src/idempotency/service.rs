@@ -10,7 +10,7 @@ use http_body::Body;
 use tower_service::Service;
 
 use super::future::{Decision, Hold, ResponseFuture};
-use super::key::{extract, store_key};
+use super::key::{extract_with, store_key};
 use super::layer::{Config, DuplicateAck, MissingKey, Scope};
 use super::store::Reservation;
 use crate::body::{buffer_parts, BoxError, BufferedBody, ResponseBody};
@@ -98,15 +98,16 @@ where
         Ok(buffered) => buffered,
         Err(rejection) => return Decision::Answer(rejection),
     };
-    let key = extract(
+    // What the layers before this one recorded, under one lock.
+    let (tenant, signed) = context.update(|v| (v.tenant.clone(), v.signed.clone()));
+    let key = extract_with(
         &config.sources,
         config.unsigned_accepted,
         &parts,
         &bytes,
-        &context,
+        signed,
     );
     let stored_as = key.as_ref().map(|key| {
-        let tenant = context.update(|v| v.tenant.clone());
         let scope = match &config.scope {
             Scope::Route => route_scope(&parts),
             Scope::Named(name) => Cow::Borrowed(&**name),

@@ -62,21 +62,21 @@ impl IpPolicy {
 impl RequestCheck for IpPolicy {
     fn check(&self, parts: &mut Parts, context: &WebhookContext) -> Result<(), Rejection> {
         let ip = self.client_ip.resolve(parts)?;
-        // Recorded before the verdict, so the audit trail names refused
-        // sources too.
-        context.set_client_ip(ip);
-        self.admit(ip)?;
-        // An allowlist is the only credential some senders have: say so,
-        // so handlers that require an authenticated request accept it. A
-        // token or signature checked later replaces this record.
-        if !self.allowlist.is_empty() {
-            context.update(|verification| {
+        let admitted = self.admit(ip);
+        context.update(|verification| {
+            // Recorded whatever the verdict, so the audit trail names
+            // refused sources too.
+            verification.client_ip = Some(ip);
+            // An allowlist is the only credential some senders have: say
+            // so, so handlers that require an authenticated request accept
+            // it. A token or signature checked later replaces this record.
+            if admitted.is_ok() && !self.allowlist.is_empty() {
                 verification
                     .authentication
                     .get_or_insert_with(|| Authentication::new(AuthMethod::IpAllowlist));
-            });
-        }
-        Ok(())
+            }
+        });
+        admitted.map(|_| ())
     }
 }
 

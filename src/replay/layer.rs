@@ -161,6 +161,10 @@ impl BodyCheck for ReplayCheck {
         // does) and the configured source.
         match source::signed(context) {
             Some(unix_millis) => self.admit(unix_millis, true, context)?,
+            // A check on the signed timestamp looks again in its body phase
+            // (below), after any signature of the same chain: leaving it a
+            // pending window too would check the same value twice.
+            None if matches!(self.source, Source::Signed) => {}
             None => parts
                 .extensions
                 .get_or_insert_default::<PendingWindows>()

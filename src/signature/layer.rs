@@ -84,6 +84,9 @@ pub struct SignatureCheck {
     body_limit: usize,
     legacy: Option<(HeaderName, TokenSet)>,
     clock: Clock,
+    /// The scheme's name as the context records it, made once rather than
+    /// per request.
+    scheme_name: Option<Arc<str>>,
 }
 
 impl fmt::Debug for SignatureCheck {
@@ -199,28 +202,32 @@ impl BodyCheck for SignatureCheck {
         let matched = keyring
             .verify_with_clock(scheme.as_ref(), &signatures, &delivery, &*self.clock)
             .map_err(Rejection::new)?;
-        context.set_authentication(
-            Authentication::new(AuthMethod::Signature)
-                .with_key_id(matched.key_id)
-                .with_scheme(scheme.name()),
-        );
+        let mut authentication =
+            Authentication::new(AuthMethod::Signature).with_key_id(matched.key_id);
+        authentication.scheme = self.scheme_name.clone();
         let stamp = signatures.timestamp();
-        context.set_signed_delivery(SignedDelivery::new(
+        let signed = SignedDelivery::new(
             Arc::clone(scheme),
             signatures.shared_id().cloned(),
             stamp.map(|stamp| stamp.text.clone()),
-        ));
-        if let Some(stamp) = stamp {
-            // A replay layer outside this one may already have checked the
-            // same value from the header; signing it must not undo that.
-            context.update(|verification| {
+        );
+        // Everything the signature established, under one lock.
+        context.update(|verification| {
+            verification.authentication = Some(authentication);
+            verification.signed = Some(signed);
+            if let Some(stamp) = stamp {
+                // A replay layer outside this one may already have checked
+                // the same value from the header; signing it must not undo
+                // that.
                 let checked = verification
                     .timestamp
                     .is_some_and(|t| t.window_checked && t.unix_millis == stamp.unix_millis);
                 let mut signed = Timestamp::signed(stamp.unix_millis);
                 signed.window_checked = checked;
                 verification.timestamp = Some(signed);
-            });
+            }
+        });
+        if let Some(stamp) = stamp {
             // Every replay window this request already passed applies to
             // the timestamp the signature vouches for.
             replay::admit_signed(parts, stamp.unix_millis, context)?;
@@ -379,8 +386,13 @@ impl SignatureLayer {
     }
 
     fn with_mode(mode: Mode) -> Self {
+        let scheme_name = match &mode {
+            Mode::Verify { scheme, .. } => Some(Arc::from(scheme.name())),
+            Mode::Unverified => None,
+        };
         Self {
             check: Arc::new(SignatureCheck {
+                scheme_name,
                 mode,
                 body_limit: DEFAULT_BODY_LIMIT,
                 legacy: None,

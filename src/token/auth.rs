@@ -8,7 +8,7 @@ use http::HeaderValue;
 
 use super::set::TokenSet;
 use super::source::{Presented, Scheme, TokenSource};
-use crate::audit::PathSecrets;
+use crate::audit::mark_secret_segment;
 use crate::context::{AuthMethod, Authentication, WebhookContext};
 use crate::guard::RequestCheck;
 use crate::rejection::{Reason, Rejection};
@@ -198,7 +198,7 @@ impl TokenAuth {
         // at one: the audit trail must not record it, whatever the verdict.
         for source in &self.sources {
             if let Some(index) = source.token_segment(parts.uri.path()) {
-                PathSecrets::mark(&parts.extensions, index);
+                mark_secret_segment(&parts.extensions, index);
             }
         }
         for source in &self.sources {
