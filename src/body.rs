@@ -357,8 +357,17 @@ where
         if let Some(joined) = joined.as_mut() {
             joined.put(data);
         } else if let Some(head) = first.take() {
+            // The declared length is the sender's word: trusting it whole
+            // would let a client that declares the limit and then trickles
+            // (or stalls) hold that much memory per connection. Reserve what
+            // arrived plus a bounded lookahead; past it the buffer grows as
+            // bytes actually come.
             let expected = usize::try_from(hint).unwrap_or(usize::MAX);
-            let mut buffer = BytesMut::with_capacity(expected.clamp(total, limit));
+            let capacity = expected
+                .min(limit)
+                .min(total.saturating_add(MAX_LOOKAHEAD))
+                .max(total);
+            let mut buffer = BytesMut::with_capacity(capacity);
             buffer.extend_from_slice(&head);
             buffer.put(data);
             joined = Some(buffer);
@@ -371,6 +380,10 @@ where
         None => first.unwrap_or_default(),
     })
 }
+
+/// The most memory reserved ahead of the bytes received, on the sender's
+/// declared length alone.
+const MAX_LOOKAHEAD: usize = 256 * 1024;
 
 /// The refusal for a body that failed while being read.
 fn read_failed(error: BoxError) -> Rejection {

@@ -51,7 +51,11 @@ async fn stores(url: &str, n: usize, timeout: Duration) -> Vec<RedisStore> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkill_of_an_aof_redis_while_handlers_run_runs_nothing_twice() {
-    let mut redis = RedisProcess::start(&["--appendonly", "yes", "--appendfsync", "everysec"]);
+    // `always`: every write is in the log before Redis acknowledges it. With
+    // `everysec` a busy disk makes Redis postpone its log writes for up to
+    // 2 s while still acknowledging them, and a SIGKILL then loses
+    // completions Redis said it had (see `Persistence::append_only`).
+    let mut redis = RedisProcess::start(&["--appendonly", "yes", "--appendfsync", "always"]);
     let replicas = fleet(
         stores(&redis.url(), 3, Duration::from_millis(500)).await,
         Duration::from_secs(2),

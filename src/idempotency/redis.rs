@@ -110,9 +110,13 @@ pub struct RedisStore {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Persistence {
-    /// `appendonly yes`: every write is logged before it is acknowledged
-    /// (a killed process loses nothing; an OS crash loses up to a second
-    /// with `appendfsync everysec`).
+    /// `appendonly yes`: writes are logged. With `appendfsync always` each
+    /// is on disk before Redis acknowledges it, and nothing is lost. With
+    /// `everysec` (Redis's default) a killed process loses nothing while
+    /// the disk keeps up, but when an fsync takes over a second Redis
+    /// postpones its log writes for up to 2 s while still acknowledging
+    /// them: a SIGKILL or OS crash then loses up to 2 s of completions, and
+    /// late copies of those ids run again.
     pub append_only: bool,
     /// RDB snapshots configured (`save` not empty), or `None` if the server
     /// would not say. Alone, they lose everything since the last snapshot.

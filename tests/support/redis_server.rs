@@ -133,8 +133,25 @@ impl RedisProcess {
             .stderr(Stdio::null())
             .spawn()
             .expect("could not start redis-server");
+        let pid = child.id();
         self.child = Some(child);
         self.wait_until_listening(self.port);
+        // Another test's server may have taken the port while this one was
+        // down (a restart after a kill): the test would then go on against
+        // the wrong, empty server and report lost data that is not lost.
+        // Checked where the server answers without TLS or a password.
+        let info = cli(self.port, &["INFO", "server"]);
+        if let Some(answering) = info
+            .lines()
+            .find_map(|line| line.trim().strip_prefix("process_id:"))
+        {
+            assert_eq!(
+                answering,
+                pid.to_string(),
+                "port {} is held by another redis-server than the one just started",
+                self.port
+            );
+        }
     }
 
     pub fn wait_until_listening(&self, port: u16) {
