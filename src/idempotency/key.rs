@@ -214,17 +214,46 @@ pub(crate) fn normalise(key: &str) -> Arc<str> {
 /// key with its kind, each length-prefixed so no choice of values makes two
 /// tuples collide.
 pub(crate) fn store_key(tenant: Option<&str>, scope: &str, key: &Key) -> String {
-    use std::fmt::Write;
     // One allocation per request: the lengths are known, the digits short.
+    // Written piece by piece (`t{len}:{tenant}|s{len}:{scope}|{kind}:{key}`,
+    // or `t-|s…` without a tenant): the formatting machinery cost more than
+    // the rest of the function.
     let tenant_len = tenant.map_or(0, str::len);
-    let mut stored = String::with_capacity(32 + tenant_len + scope.len() + key.text.len());
-    let _ = match tenant {
-        Some(tenant) => write!(stored, "t{tenant_len}:{tenant}"),
-        None => write!(stored, "t-"),
-    };
-    let kind = if key.signed { 's' } else { 'u' };
-    let _ = write!(stored, "|s{}:{scope}|{kind}:{}", scope.len(), key.text);
+    let mut stored = String::with_capacity(48 + tenant_len + scope.len() + key.text.len());
+    match tenant {
+        Some(tenant) => {
+            stored.push('t');
+            push_decimal(&mut stored, tenant.len());
+            stored.push(':');
+            stored.push_str(tenant);
+        }
+        None => stored.push_str("t-"),
+    }
+    stored.push_str("|s");
+    push_decimal(&mut stored, scope.len());
+    stored.push(':');
+    stored.push_str(scope);
+    stored.push_str(if key.signed { "|s:" } else { "|u:" });
+    stored.push_str(&key.text);
     stored
+}
+
+/// `n` in decimal, as `write!(text, "{n}")` would.
+fn push_decimal(text: &mut String, n: usize) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    let mut n = n;
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    for &digit in &digits[at..] {
+        text.push(char::from(digit));
+    }
 }
 
 #[cfg(test)]
@@ -353,7 +382,32 @@ mod tests {
         );
     }
 
+    /// The store key as it was first written, with `write!`: the text is
+    /// what a shared store (Redis) holds, so it must not change.
+    fn store_key_formatted(tenant: Option<&str>, scope: &str, key: &Key) -> String {
+        let tenant = match tenant {
+            Some(tenant) => format!("t{}:{tenant}", tenant.len()),
+            None => "t-".to_owned(),
+        };
+        let kind = if key.signed { 's' } else { 'u' };
+        format!("{tenant}|s{}:{scope}|{kind}:{}", scope.len(), key.text)
+    }
+
     proptest! {
+        #[test]
+        fn store_keys_keep_their_text(
+            tenant in proptest::option::of(".{0,40}"),
+            scope in ".{0,300}",
+            text in ".{0,20}",
+            signed in any::<bool>(),
+        ) {
+            let key = key(&text, signed);
+            prop_assert_eq!(
+                store_key(tenant.as_deref(), &scope, &key),
+                store_key_formatted(tenant.as_deref(), &scope, &key)
+            );
+        }
+
         #[test]
         fn normalised_keys_are_bounded_and_printable(text in any::<String>()) {
             let normalised = normalise(&text);
