@@ -251,9 +251,21 @@ fn civil_from_days(days: u64) -> (u64, u64, u64) {
     (year, month, day)
 }
 
-/// [`rfc3339`] through the `time` crate, for any instant.
+/// [`rfc3339`] through the `time` crate, for any instant it can represent;
+/// empty for one it cannot (a clock set past the year 9999), where
+/// `OffsetDateTime::from(SystemTime)` would panic.
 fn rfc3339_general(at: SystemTime) -> String {
-    let at = OffsetDateTime::from(at);
+    let at = match at.duration_since(UNIX_EPOCH) {
+        Ok(after) => time::Duration::try_from(after)
+            .ok()
+            .and_then(|after| OffsetDateTime::UNIX_EPOCH.checked_add(after)),
+        Err(before) => time::Duration::try_from(before.duration())
+            .ok()
+            .and_then(|before| OffsetDateTime::UNIX_EPOCH.checked_sub(before)),
+    };
+    let Some(at) = at else {
+        return String::new();
+    };
     let at = at.replace_millisecond(at.millisecond()).unwrap_or(at);
     at.format(&Rfc3339).unwrap_or_default()
 }
@@ -404,5 +416,13 @@ mod tests {
 
     fn epoch_plus_millis(millis: u64) -> SystemTime {
         std::time::UNIX_EPOCH + Duration::from_millis(millis) + Duration::from_nanos(456)
+    }
+
+    #[test]
+    fn an_instant_past_the_year_9999_is_no_panic() {
+        let far = UNIX_EPOCH + std::time::Duration::from_secs(400_000_000_000);
+        assert_eq!(rfc3339(far), "");
+        let before = UNIX_EPOCH - std::time::Duration::from_secs(86_400);
+        assert_eq!(rfc3339(before), "1969-12-31T00:00:00Z");
     }
 }
