@@ -153,15 +153,6 @@ pub fn one_header<'h>(
     name: &HeaderName,
     malformed: Reason,
 ) -> Result<Option<&'h [u8]>, Rejection> {
-    one_header_value(headers, name, malformed).map(|value| value.map(HeaderValue::as_bytes))
-}
-
-/// [`one_header`], as the header value itself.
-pub(crate) fn one_header_value<'h>(
-    headers: &'h HeaderMap,
-    name: &HeaderName,
-    malformed: Reason,
-) -> Result<Option<&'h HeaderValue>, Rejection> {
     let mut values = headers.get_all(name).iter();
     let Some(first) = values.next() else {
         return Ok(None);
@@ -172,10 +163,11 @@ pub(crate) fn one_header_value<'h>(
     if values.any(|other| other != first) {
         return Err(Rejection::new(malformed));
     }
-    if first.len() > MAX_HEADER_LEN {
+    let bytes = first.as_bytes();
+    if bytes.len() > MAX_HEADER_LEN {
         return Err(Rejection::new(malformed));
     }
-    Ok(Some(first))
+    Ok(Some(bytes))
 }
 
 /// How far a signed timestamp may be from now, as a provider documents it
@@ -340,16 +332,10 @@ impl Stamp {
         format: TimestampFormat,
         fixed_width: bool,
     ) -> Result<Self, Rejection> {
-        let value = one_header_value(headers, name, Reason::TimestampMalformed)?
+        let text = one_header(headers, name, Reason::TimestampMalformed)?
             .ok_or_else(|| Rejection::new(Reason::TimestampMissing))?;
-        Self::read(value.as_bytes(), format, fixed_width)
+        Self::read(text, format, fixed_width)
     }
-}
-
-/// The bytes of `value`, copied once: from there on they are shared (the
-/// context's record of the signed delivery holds the same bytes).
-pub(crate) fn bytes_of(value: &HeaderValue) -> Bytes {
-    Bytes::copy_from_slice(value.as_bytes())
 }
 
 /// What a scheme found in a request: the candidate signatures and the

@@ -60,6 +60,7 @@ mod message;
 
 use std::borrow::Cow;
 
+use bytes::Bytes;
 use http::request::Parts;
 use http::{HeaderName, HeaderValue};
 use sha2::{Digest, Sha256};
@@ -86,8 +87,7 @@ use crate::rejection::{Reason, Rejection};
 use crate::secret::SecretError;
 use crate::signature::keyring::{KeyKind, KeyMaterial};
 use crate::signature::scheme::{
-    bytes_of, one_header, one_header_value, Delivery, Outgoing, Scheme, SignError, Signatures,
-    SignedHeaders, Stamp, Tolerance,
+    one_header, Delivery, Outgoing, Scheme, SignError, Signatures, SignedHeaders, Stamp, Tolerance,
 };
 use crate::signature::schemes::public_url::{
     other_port_spelling, url_and_body_split_once, PublicUrl,
@@ -467,7 +467,7 @@ impl Scheme for DeclaredScheme {
         let mut found = None;
         for (kind, header) in self.headers.iter().enumerate() {
             if let Some(value) =
-                one_header_value(&parts.headers, &header.name, Reason::SignatureMalformed)?
+                one_header(&parts.headers, &header.name, Reason::SignatureMalformed)?
             {
                 found = Some((kind, header, value));
                 break;
@@ -486,7 +486,7 @@ impl Scheme for DeclaredScheme {
         header.check_requirement(&parts.headers)?;
         let kind = u8::try_from(kind).map_err(|_| malformed())?;
         let mut signatures = Signatures::new();
-        let field_timestamp = header.read(kind, value.as_bytes(), &mut signatures)?;
+        let field_timestamp = header.read(kind, value, &mut signatures)?;
         if let Some((source, format)) = &self.timestamp {
             let text = match source {
                 TimestampSource::Header(name) => {
@@ -505,14 +505,14 @@ impl Scheme for DeclaredScheme {
                 // A signature is present, so the request is judged by it: a
                 // missing id is a broken signature (`signature_malformed`),
                 // never an absent one that could fall back to a legacy token.
-                let id = one_header_value(&parts.headers, name, Reason::SignatureMalformed)?
+                let id = one_header(&parts.headers, name, Reason::SignatureMalformed)?
                     .ok_or_else(malformed)?;
                 // An id holding its own separator (`msg.1` in `{id}.{ts}.`)
                 // could be cut elsewhere: Standard Webhooks forbids it.
-                if self.id_holds_separator(id.as_bytes()) {
+                if self.id_holds_separator(id) {
                     return Err(malformed());
                 }
-                signatures.set_id(bytes_of(id));
+                signatures.set_id(Bytes::copy_from_slice(id));
             }
         }
         Ok(signatures)
