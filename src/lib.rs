@@ -14,8 +14,8 @@
 //! | [`handshake::HandshakeLayer`] | answers | provider handshakes (Slack, Twitch, Zoom, Discord, Dropbox, Meta, Graph) |
 //!
 //! [`WebhookStack::github`], [`WebhookStack::stripe`], [`WebhookStack::slack`],
-//! ... configure all of them for one provider in one call (see
-//! [`stack::PROFILES`]); [`client::SigningLayer`] is the sending side.
+//! ... configure all of them for one provider in one call, from its
+//! [`provider::Provider`] value; [`client::SigningLayer`] is the sending side.
 //!
 //! They share three pieces of machinery:
 //!
@@ -84,6 +84,7 @@ pub mod guard;
 mod invalid_setting;
 mod path;
 pub mod policy;
+pub mod provider;
 pub mod rejection;
 pub mod secret;
 #[cfg(feature = "test-util")]

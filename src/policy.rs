@@ -1,12 +1,20 @@
 //! A webhook policy as data: build a [`WebhookStack`] from a row of your
 //! database or a configuration file.
 //!
-//! [`WebhookPolicy`] holds the settings a sender's endpoint needs — whether a
-//! signature is required, the provider preset and its signing secret, the
-//! replay window, the IP allowlist, a legacy token — and deserialises from
-//! any serde format. [`WebhookPolicy::build`] checks it and composes the
-//! layer; combinations that would let a forgery through are refused with a
-//! [`PolicyError`] that says which field to fix.
+//! [`WebhookPolicy`] holds the settings a sender's endpoint needs — the
+//! provider and its signing secret, the IP allowlist and the proxies in
+//! front of the receiver, a legacy token — and deserialises from any serde
+//! format. It is the data form of [`WebhookStack`]: `"provider": "stripe"`
+//! gives exactly the Stripe bundle
+//! ([`WebhookStack::from_provider`]: its replay window, its body cap,
+//! idempotency on its signed delivery id for at least its retry horizon,
+//! its handshake). Fields may tighten that (a shorter window, an
+//! allowlist); loosening it takes a field whose name starts with
+//! `insecure_`. [`WebhookPolicy::build`] checks it and composes the layer;
+//! combinations that would let a forgery through are refused with a
+//! [`PolicyError`] that names the field to fix.
+//!
+//! In JSON:
 //!
 //! ```
 //! use axum::{routing::post, Router};
@@ -14,7 +22,7 @@
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let policy: WebhookPolicy = serde_json::from_str(r#"{
-//!     "scheme": "standard",
+//!     "provider": "standard",
 //!     "require_signature": true,
 //!     "signing_secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
 //!     "timestamp_window_seconds": 300,
@@ -35,6 +43,18 @@
 //! # }
 //! ```
 //!
+//! The same in TOML (any serde format works; the `toml` crate is yours to
+//! add):
+//!
+//! ```toml
+//! provider = "stripe"
+//! require_signature = true
+//! signing_secret = "whsec_from_the_dashboard"
+//! # behind nginx: the client address is read from X-Forwarded-For
+//! # only when the peer is one of these
+//! trusted_proxies = ["10.0.0.0/8"]
+//! ```
+//!
 //! To add what data cannot hold (a Redis idempotency store, an audit sink),
 //! take the unbuilt stack with [`WebhookPolicy::stack`] (or
 //! `WebhookStack::try_from(policy)`) and finish it in code. Secrets are
@@ -47,11 +67,11 @@ use std::time::Duration;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::invalid_setting::{header_name, InvalidSetting};
+use crate::ip::ClientIp;
 use crate::ip::{IpFilterLayer, ParseAllowlistError};
-use crate::replay::ReplayLayer;
+use crate::provider::{self, UnknownProvider};
 use crate::secret::{Secret, SecretError};
-use crate::signature::schemes::{self, UnknownScheme};
-use crate::signature::{Key, Keyring, SignatureConfigError, SignatureLayer};
+use crate::signature::SignatureConfigError;
 use crate::stack::{StackError, WebhookLayer, WebhookStack};
 use crate::tenant::TenantPolicy;
 use crate::token::{TokenLayer, TokenSet};
@@ -72,10 +92,12 @@ pub const LEGACY_TOKEN_ID: &str = "legacy_token";
 #[serde(default, deny_unknown_fields)]
 #[non_exhaustive]
 pub struct WebhookPolicy {
-    /// The provider preset verifying signatures (`github`, `stripe`,
-    /// `standard`, ...; see [`schemes::by_name`]).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub scheme: Option<String>,
+    /// The provider (`github`, `stripe`, `standard`, ...; see
+    /// [`provider::ALL`]): its whole bundle, as
+    /// [`WebhookStack::provider`] builds it. `scheme` is accepted as
+    /// another name for this field.
+    #[serde(skip_serializing_if = "Option::is_none", alias = "scheme")]
+    pub provider: Option<String>,
     /// Refuse deliveries without a valid signature. Needs `scheme` and
     /// `signing_secret`.
     pub require_signature: bool,
@@ -87,27 +109,40 @@ pub struct WebhookPolicy {
         deserialize_with = "secret_from_text"
     )]
     pub signing_secret: Option<Secret>,
-    /// Refuse signed timestamps further than this from now, either way.
-    /// Needs a signature whose scheme signs a timestamp (Stripe, Slack,
-    /// Standard Webhooks, ...).
+    /// Refuse signed timestamps further than this from now: tightens the
+    /// provider's window (a wider one is refused). Needs a signature whose
+    /// scheme signs a timestamp (Stripe, Slack, Standard Webhooks, ...).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub timestamp_window_seconds: Option<u64>,
     /// Addresses and CIDR networks allowed to call; empty: any. A list, or
     /// one comma-separated string.
     #[serde(deserialize_with = "string_or_list")]
     pub ip_allowlist: Vec<String>,
+    /// The proxies in front of the receiver (addresses and networks; a
+    /// list or one comma-separated string): from them, and only from them,
+    /// the client address is read from `X-Forwarded-For`. Used by the
+    /// allowlist and the audit trail.
+    #[serde(
+        deserialize_with = "string_or_list",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub trusted_proxies: Vec<String>,
     /// A static token accepted from senders not yet signing (with
     /// `require_signature`: recorded as `token (legacy)` while they
     /// migrate), or the only credential (without it).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub legacy_token: Option<LegacyToken>,
     /// Read at most this many body bytes (413 beyond, and the audit detail
-    /// names this setting). Default: 1 MiB.
+    /// names this setting). Default: the provider's maximum payload, else
+    /// 1 MiB.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub body_limit: Option<usize>,
     /// Accept a policy that authenticates nobody (no signature, token or
     /// allowlist). Off: such a policy is refused.
     pub insecure_no_authentication: bool,
+    /// Handle every delivery, duplicates included (the provider's bundle
+    /// deduplicates). For handlers idempotent on their own.
+    pub insecure_no_idempotency: bool,
 }
 
 /// A static token and the header it comes in.
@@ -148,13 +183,6 @@ impl WebhookPolicy {
     /// idempotency store or an audit layer in code, then
     /// [`build`](WebhookStack::build).
     pub fn stack(&self) -> Result<WebhookStack, PolicyError> {
-        let mut stack = WebhookStack::new();
-        if !self.ip_allowlist.is_empty() {
-            let layer = IpFilterLayer::new()
-                .allow(&self.ip_allowlist.join(","))
-                .map_err(PolicyError::IpAllowlist)?;
-            stack = stack.ip_filter(layer);
-        }
         let legacy = match &self.legacy_token {
             Some(legacy) => Some((
                 header_name("legacy token", &legacy.header).map_err(PolicyError::Setting)?,
@@ -162,23 +190,46 @@ impl WebhookPolicy {
             )),
             None => None,
         };
-        match (self.require_signature, &self.signing_secret, legacy) {
+        let mut stack = match (self.require_signature, &self.signing_secret, legacy) {
             (true, None, _) => return Err(PolicyError::MissingSigningSecret),
             (false, Some(_), _) => return Err(PolicyError::SecretNotRequired),
             (true, Some(secret), legacy) => {
-                let mut layer = self.signature(secret)?;
-                if let Some((header, tokens)) = legacy {
-                    layer = layer.accept_legacy_token(header, tokens);
+                let stack = self.bundle(secret)?;
+                match legacy {
+                    Some((header, tokens)) => {
+                        stack.map_signature(|layer| layer.accept_legacy_token(header, tokens))
+                    }
+                    None => stack,
                 }
-                stack = stack.signature(layer);
             }
             (false, None, Some((header, tokens))) => {
                 let layer = TokenLayer::try_header(header.as_str())
                     .map_err(PolicyError::Setting)?
                     .with_tokens(tokens);
-                stack = stack.token(layer);
+                WebhookStack::new().token(layer)
             }
-            (false, None, None) => {}
+            (false, None, None) => WebhookStack::new(),
+        };
+        let client_ip = if self.trusted_proxies.is_empty() {
+            None
+        } else {
+            let client_ip = ClientIp::new()
+                .trust_proxies(&self.trusted_proxies.join(","))
+                .map_err(PolicyError::TrustedProxies)?
+                .use_x_forwarded_for();
+            Some(client_ip)
+        };
+        if !self.ip_allowlist.is_empty() {
+            let mut layer = IpFilterLayer::new()
+                .allow(&self.ip_allowlist.join(","))
+                .map_err(PolicyError::IpAllowlist)?;
+            if let Some(client_ip) = &client_ip {
+                layer = layer.client_ip(client_ip.clone());
+            }
+            stack = stack.ip_filter(layer);
+        }
+        if let Some(client_ip) = client_ip {
+            stack = stack.client_ip(client_ip);
         }
         if let Some(seconds) = self.timestamp_window_seconds {
             if seconds == 0 {
@@ -187,11 +238,15 @@ impl WebhookPolicy {
             if !self.require_signature {
                 return Err(PolicyError::WindowWithoutSignature);
             }
-            let window = ReplayLayer::signed_timestamp().window(Duration::from_secs(seconds));
-            stack = stack.replay(window);
+            stack = stack
+                .tighten_signed_window(Duration::from_secs(seconds))
+                .map_err(PolicyError::Stack)?;
         }
         if let Some(limit) = self.body_limit {
             stack = stack.body_limit(limit);
+        }
+        if self.insecure_no_idempotency {
+            stack = stack.without_idempotency();
         }
         if self.insecure_no_authentication {
             stack = stack.insecure_no_authentication();
@@ -209,26 +264,30 @@ impl WebhookPolicy {
     }
 
     /// Check the policy and make it one tenant's policy for a
-    /// [`TenantLayer`](crate::tenant::TenantLayer) resolver.
+    /// [`TenantLayer`](crate::tenant::TenantLayer) resolver: the same
+    /// checks, with idempotency left to the layer inside the tenant layer
+    /// (the provider's retry horizon still reaches it).
     pub fn tenant_policy(&self) -> Result<TenantPolicy, PolicyError> {
         self.stack()?
             .into_tenant_policy()
             .map_err(PolicyError::Stack)
     }
 
-    fn signature(&self, secret: &Secret) -> Result<SignatureLayer, PolicyError> {
-        let name = self.scheme.as_deref().ok_or(PolicyError::MissingScheme)?;
-        let scheme = schemes::by_name(name).map_err(PolicyError::UnknownScheme)?;
+    /// The provider's bundle with the signing secret.
+    fn bundle(&self, secret: &Secret) -> Result<WebhookStack, PolicyError> {
+        let name = self.provider.as_deref().ok_or(PolicyError::MissingScheme)?;
+        let provider = provider::by_name(name).map_err(PolicyError::UnknownScheme)?;
         // The secret came from text (JSON strings are UTF-8); a provider's
         // form (`whsec_…`) is read by its scheme.
         let shown = secret
             .expose_str()
             .ok_or(PolicyError::SigningSecret(SecretError::InvalidBase64))?;
-        let key = scheme
-            .parse_key(shown)
-            .map_err(PolicyError::SigningSecret)?;
-        let keyring = Keyring::new().with(Key::new(SIGNING_KEY_ID, key));
-        SignatureLayer::from_arc(scheme, keyring).map_err(PolicyError::Signature)
+        WebhookStack::provider_bundle(provider, shown, SIGNING_KEY_ID).map_err(
+            |error| match error {
+                SignatureConfigError::InvalidSecret(error) => PolicyError::SigningSecret(error),
+                error => PolicyError::Signature(error),
+            },
+        )
     }
 }
 
@@ -260,8 +319,8 @@ pub enum PolicyError {
     SecretNotRequired,
     /// `require_signature` without a `scheme`.
     MissingScheme,
-    /// `scheme` names no preset.
-    UnknownScheme(UnknownScheme),
+    /// `provider` names no provider (the message lists the valid names).
+    UnknownScheme(UnknownProvider),
     /// The `signing_secret` cannot be read by the scheme (e.g. a `whsec_`
     /// secret that is not base64).
     SigningSecret(SecretError),
@@ -274,6 +333,8 @@ pub enum PolicyError {
     WindowWithoutSignature,
     /// An entry of `ip_allowlist` is not an address or network.
     IpAllowlist(ParseAllowlistError),
+    /// An entry of `trusted_proxies` is not an address or network.
+    TrustedProxies(ParseAllowlistError),
     /// A header name (the legacy token's) is not one.
     Setting(InvalidSetting),
     /// The stack's own rules (see [`StackError`]).
@@ -291,10 +352,10 @@ impl fmt::Display for PolicyError {
                  checked: set require_signature to true (keep legacy_token while senders migrate)",
             ),
             PolicyError::MissingScheme => f.write_str(
-                "require_signature is true but no scheme names the provider (github, stripe, \
-                 standard, ...)",
+                "require_signature is true but no provider is named (github, stripe, standard, \
+                 ...)",
             ),
-            PolicyError::UnknownScheme(unknown) => write!(f, "scheme: {unknown}"),
+            PolicyError::UnknownScheme(unknown) => write!(f, "provider: {unknown}"),
             PolicyError::SigningSecret(error) => write!(f, "signing_secret: {error}"),
             PolicyError::Signature(error) => write!(f, "signing_secret: {error}"),
             PolicyError::ZeroWindow => f.write_str(
@@ -306,6 +367,7 @@ impl fmt::Display for PolicyError {
                  rewritten by anyone replaying the request",
             ),
             PolicyError::IpAllowlist(error) => write!(f, "ip_allowlist: {error}"),
+            PolicyError::TrustedProxies(error) => write!(f, "trusted_proxies: {error}"),
             PolicyError::Setting(error) => write!(f, "legacy_token: {error}"),
             PolicyError::Stack(StackError::NoTimestampSource) => f.write_str(
                 "timestamp_window_seconds: this scheme signs no timestamp (use one that does, \
@@ -313,7 +375,13 @@ impl fmt::Display for PolicyError {
             ),
             PolicyError::Stack(StackError::NoAuthentication) => f.write_str(
                 "the policy authenticates nobody: set require_signature with a signing_secret, \
-                 a legacy_token or an ip_allowlist, or insecure_no_authentication",
+                 a legacy_token or an ip_allowlist naming particular networks (0.0.0.0/0 or any \
+                 network broader than a /8 is not one), or insecure_no_authentication",
+            ),
+            PolicyError::Stack(StackError::WiderWindow { provider }) => write!(
+                f,
+                "timestamp_window_seconds is wider than the provider's window ({provider:?}): \
+                 a policy may only tighten it"
             ),
             PolicyError::Stack(error) => error.fmt(f),
         }
@@ -326,7 +394,7 @@ impl std::error::Error for PolicyError {
             PolicyError::UnknownScheme(error) => Some(error),
             PolicyError::SigningSecret(error) => Some(error),
             PolicyError::Signature(error) => Some(error),
-            PolicyError::IpAllowlist(error) => Some(error),
+            PolicyError::IpAllowlist(error) | PolicyError::TrustedProxies(error) => Some(error),
             PolicyError::Setting(error) => Some(error),
             PolicyError::Stack(error) => Some(error),
             _ => None,

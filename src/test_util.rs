@@ -58,7 +58,7 @@ use tower_service::Service;
 use crate::rejection::{Reason, Rejection};
 use crate::signature::{unix_now, Outgoing, SignError, Signer, SignerError};
 
-/// `preset` (a [`schemes::by_name`](crate::signature::schemes::by_name)
+/// `preset` (a [`provider::scheme_by_name`](crate::provider::scheme_by_name)
 /// name) signing `body` with `secret` as the provider shows it: a `POST`
 /// to `http://localhost/webhook`, now, with a fresh delivery id, carrying
 /// every header the provider sends. See [`SignedRequest`] to change any of

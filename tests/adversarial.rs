@@ -34,7 +34,7 @@ use tower_webhook::body::BufferedBody;
 use tower_webhook::idempotency::IdempotencyLayer;
 use tower_webhook::ip::IpFilterLayer;
 use tower_webhook::replay::ReplayLayer;
-use tower_webhook::signature::{schemes, unix_now, Outgoing, SignatureLayer, Signer};
+use tower_webhook::signature::{unix_now, Outgoing, SignatureLayer, Signer};
 use tower_webhook::{Reason, Secret, ServiceBuilderExt, WebhookContext, WebhookStack};
 
 const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
@@ -697,7 +697,7 @@ async fn every_preset_refuses_tampering_and_never_panics() {
         TestRng::from_seed(RngAlgorithm::ChaCha, &seed()),
     );
     let per_preset = (iterations() / 10).max(100);
-    for name in schemes::NAMES {
+    for name in tower_webhook::provider::SHARED_SECRET_SCHEMES {
         let secret = preset_secret(name);
         let layer = SignatureLayer::preset(name, secret).unwrap();
         let service =

@@ -17,9 +17,10 @@ use http::{HeaderName, HeaderValue, Request, StatusCode};
 use http_body_util::Full;
 use serde_json::Value;
 use tower_webhook::idempotency::REPLAYED_HEADER;
+use tower_webhook::provider::ALL as PROFILES;
 use tower_webhook::replay::ReplayLayer;
 use tower_webhook::signature::unix_now;
-use tower_webhook::stack::{profile, UnauthenticatedHeaders, PROFILES};
+use tower_webhook::stack::UnauthenticatedHeaders;
 use tower_webhook::{Secret, WebhookStack};
 
 struct Server {
@@ -244,7 +245,7 @@ async fn the_payload_cap_is_the_providers() {
         StatusCode::OK,
         "2 MiB is under GitHub's 25 MB cap"
     );
-    assert_eq!(profile("github").unwrap().body_limit, 25 * 1024 * 1024);
+    assert_eq!(tower_webhook::provider::GITHUB.body_limit, 25 * 1024 * 1024);
 
     let server = Server::start(WebhookStack::bitbucket(Secret::new(secret).unwrap())).await;
     let over = vec![b'a'; 256 * 1024 + 1];
@@ -436,7 +437,7 @@ fn every_profile_is_a_bundle_by_name() {
 #[test]
 fn every_profile_names_a_preset_and_documents_its_cap() {
     for profile in PROFILES {
-        let scheme = tower_webhook::signature::schemes::by_name(profile.name).unwrap();
+        let scheme = tower_webhook::provider::scheme_by_name(profile.name).unwrap();
         assert_eq!(scheme.name(), (profile.scheme)().name());
         assert!(!profile.body_limit_source.is_empty());
         assert!(!profile.delivery_id.is_empty());

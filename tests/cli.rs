@@ -140,7 +140,8 @@ fn help_goes_to_stdout_and_succeeds() {
         let output = run(args, b"");
         assert_eq!(output.status.code(), Some(0));
         assert!(stdout(&output).starts_with("usage: tower-webhook <command>"));
-        assert!(stdout(&output).contains("github, github-sha1"));
+        assert!(stdout(&output).contains("github, gitlab"));
+        assert!(stdout(&output).contains("github-sha1"));
     }
     for args in [
         &["help", "verify"][..],
@@ -201,7 +202,7 @@ fn usage_errors_exit_with_2_and_the_usage() {
         ),
         (
             &["sign", "--scheme", "nope", "--secret", "s"],
-            "error: unknown or not yet supported signature scheme `nope`",
+            "error: unknown provider `nope`",
             "usage: tower-webhook sign",
         ),
         (
@@ -266,4 +267,12 @@ proptest::proptest! {
         let code = output.status.code();
         proptest::prop_assert!(matches!(code, Some(1 | 2)), "{code:?}: {}", stderr(&output));
     }
+}
+
+#[test]
+fn a_misspelt_scheme_gets_the_closest_name() {
+    let output = run(&["sign", "--scheme", "strpe", "--secret", "s"], b"{}");
+    assert_eq!(output.status.code(), Some(2));
+    let text = stderr(&output);
+    assert!(text.contains("did you mean `stripe`"), "{text}");
 }

@@ -59,11 +59,11 @@ fn a_space_separated_allowlist_is_told_to_use_commas() {
 fn a_whitespace_secret_is_refused_for_every_preset() {
     for blank in [" ", "\t", "  \n"] {
         assert_eq!(Secret::new(blank).unwrap_err(), SecretError::Blank);
-        for name in schemes::NAMES
+        for name in tower_webhook::provider::SHARED_SECRET_SCHEMES
             .iter()
             .chain(&["mailgun", "hubspot-v1", "hubspot-v2"])
         {
-            let scheme = schemes::by_name(name).unwrap();
+            let scheme = tower_webhook::provider::scheme_by_name(name).unwrap();
             assert!(scheme.parse_key(blank).is_err(), "{name} took {blank:?}");
             assert!(
                 SignatureLayer::preset(name, blank).is_err(),
@@ -78,9 +78,9 @@ fn whsec_secrets_in_the_wrong_form_are_named() {
     let shown = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
     // Standard Webhooks keys with the bytes after `whsec_`, not the text.
     for scheme in [
-        schemes::by_name("standard").unwrap(),
-        schemes::by_name("svix").unwrap(),
-        schemes::by_name("gitlab").unwrap(),
+        tower_webhook::provider::scheme_by_name("standard").unwrap(),
+        tower_webhook::provider::scheme_by_name("svix").unwrap(),
+        tower_webhook::provider::scheme_by_name("gitlab").unwrap(),
     ] {
         let error = SignatureLayer::from_arc(scheme, Keyring::single(Secret::new(shown).unwrap()))
             .unwrap_err();

@@ -70,7 +70,7 @@ fn json_round_trips_unchanged() {
 #[test]
 fn a_policy_built_in_code_serialises_too() {
     let mut policy = WebhookPolicy::new();
-    policy.scheme = Some("github".into());
+    policy.provider = Some("github".into());
     policy.require_signature = true;
     policy.signing_secret = Some(Secret::new(GITHUB_SECRET).unwrap());
     policy.legacy_token = Some(LegacyToken::new(

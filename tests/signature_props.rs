@@ -10,9 +10,9 @@ use tower_webhook::signature::{schemes, Delivery, Key, Keyring, Outgoing, Scheme
 use tower_webhook::Reason;
 
 fn presets() -> Vec<Arc<dyn Scheme>> {
-    let mut all: Vec<Arc<dyn Scheme>> = schemes::NAMES
+    let mut all: Vec<Arc<dyn Scheme>> = tower_webhook::provider::SHARED_SECRET_SCHEMES
         .iter()
-        .filter_map(|name| schemes::by_name(name).ok())
+        .filter_map(|name| tower_webhook::provider::scheme_by_name(name).ok())
         .collect();
     all.push(Arc::new(schemes::github_with_sha1()));
     all.push(Arc::new(schemes::gitlab()));

@@ -263,7 +263,7 @@ fn official_vectors_verify_with_the_registry_preset() {
     // `by_name` presets rebuild the URL from the request (`https://` + Host),
     // which is right for every vector called over https on the default port.
     for vector in vectors().iter().filter(|v| v.url().starts_with("https://")) {
-        let scheme = schemes::by_name(vector.preset_name()).unwrap();
+        let scheme = tower_webhook::provider::scheme_by_name(vector.preset_name()).unwrap();
         let parts = parts(
             vector.method(),
             &vector.url(),

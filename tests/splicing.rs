@@ -326,7 +326,7 @@ async fn timestamps_have_one_spelling_in_every_preset() {
         ),
     ];
     for (preset, secret, header) in presets {
-        let scheme = schemes::by_name(preset).unwrap();
+        let scheme = tower_webhook::provider::scheme_by_name(preset).unwrap();
         let key = scheme.parse_key(secret).unwrap();
         let layer = SignatureLayer::from_arc(
             Arc::clone(&scheme),

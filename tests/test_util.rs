@@ -11,7 +11,7 @@ use bytes::Bytes;
 use http::{HeaderMap, StatusCode};
 use tower::ServiceBuilder;
 use tower_webhook::idempotency::IdempotencyLayer;
-use tower_webhook::signature::{schemes, Key, Keyring, SignatureLayer};
+use tower_webhook::signature::{Key, Keyring, SignatureLayer};
 use tower_webhook::test_util::{self, ExposeReasonLayer, SignedRequest, REASON_HEADER};
 use tower_webhook::{Reason, Secret, WebhookStack};
 
@@ -30,8 +30,8 @@ fn secret_of(preset: &str) -> &'static str {
 /// echoes the request headers it saw, one `name: value` per line.
 async fn every_preset_server() -> std::net::SocketAddr {
     let mut app = Router::new();
-    for name in schemes::NAMES {
-        let scheme = schemes::by_name(name).unwrap();
+    for name in tower_webhook::provider::SHARED_SECRET_SCHEMES {
+        let scheme = tower_webhook::provider::scheme_by_name(name).unwrap();
         let key = scheme.parse_key(secret_of(name)).unwrap();
         let layer =
             SignatureLayer::from_arc(scheme, Keyring::new().with(Key::new("k", key))).unwrap();
@@ -53,7 +53,7 @@ async fn every_preset_server() -> std::net::SocketAddr {
 async fn every_preset_signs_a_request_its_layer_accepts_and_a_tampered_one_is_refused_with_its_reason(
 ) {
     let addr = every_preset_server().await;
-    for name in schemes::NAMES {
+    for name in tower_webhook::provider::SHARED_SECRET_SCHEMES {
         let body = match *name {
             "twilio" => "Body=hello&From=%2B15550001111",
             _ => r#"{"event":"ping"}"#,

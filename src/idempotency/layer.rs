@@ -46,6 +46,9 @@ pub(crate) struct Config {
     pub(crate) scope: Scope,
     pub(crate) missing: MissingKey,
     pub(crate) ttl: Duration,
+    /// Whether `ttl` was chosen by the user (a provider's retry horizon may
+    /// raise the default, never an explicit choice).
+    pub(crate) ttl_explicit: bool,
     pub(crate) lock_ttl: Duration,
     pub(crate) retry_after: Duration,
     pub(crate) ack: DuplicateAck,
@@ -136,6 +139,7 @@ impl IdempotencyLayer {
                 scope: Scope::Route,
                 missing: MissingKey::Reject,
                 ttl: DEFAULT_TTL,
+                ttl_explicit: false,
                 lock_ttl: DEFAULT_LOCK_TTL,
                 retry_after: DEFAULT_RETRY_AFTER,
                 ack: DuplicateAck::Fixed(StatusCode::OK),
@@ -203,7 +207,26 @@ impl IdempotencyLayer {
     /// Remember completed deliveries for `ttl` (default 24 h). Keep it longer
     /// than the replay window and the sender's retry schedule.
     pub fn with_ttl(self, ttl: Duration) -> Self {
-        self.edit(|c| c.ttl = ttl)
+        self.edit(|c| {
+            c.ttl = ttl;
+            c.ttl_explicit = true;
+        })
+    }
+
+    /// This layer with a TTL of at least `floor` (a provider's retry
+    /// horizon plus its replay window): a default TTL is raised to it, an
+    /// explicit one shorter than it is refused.
+    pub(crate) fn with_ttl_at_least(self, floor: Duration) -> Result<Self, ConfigError> {
+        if self.config.ttl >= floor {
+            return Ok(self);
+        }
+        if self.config.ttl_explicit {
+            return Err(ConfigError::TtlShorterThanRetryHorizon {
+                ttl: self.config.ttl,
+                horizon: floor,
+            });
+        }
+        Ok(self.edit(|c| c.ttl = floor))
     }
 
     /// Hold a reservation at most `lock_ttl` while the handler runs (default
@@ -337,6 +360,15 @@ pub enum ConfigError {
         /// The replay window.
         window: Duration,
     },
+    /// Keys expire while the provider may still retry the delivery (each
+    /// retry freshly signed, so no replay window stops it): the retry would
+    /// run the handler again.
+    TtlShorterThanRetryHorizon {
+        /// The idempotency TTL.
+        ttl: Duration,
+        /// The provider's retry horizon plus its replay window.
+        horizon: Duration,
+    },
 }
 
 impl fmt::Display for ConfigError {
@@ -361,6 +393,12 @@ impl fmt::Display for ConfigError {
                 f,
                 "idempotency TTL ({ttl:?}) is shorter than the replay window ({window:?}): \
                  a replay after the key expired would run the handler again"
+            ),
+            ConfigError::TtlShorterThanRetryHorizon { ttl, horizon } => write!(
+                f,
+                "idempotency TTL ({ttl:?}) is shorter than the provider's retry horizon plus its \
+                 replay window ({horizon:?}): a retry after the key expired would run the handler \
+                 again; leave the TTL out (the stack sets it) or make it at least that long"
             ),
         }
     }

@@ -6,6 +6,14 @@ use std::str::FromStr;
 
 use ipnet::{IpNet, Ipv4Net};
 
+/// The shortest IPv4 prefix an allowlist entry may have and still name
+/// particular senders (`Allowlist::names_senders`).
+const NARROWEST_BROAD_IPV4: u8 = 8;
+
+/// The shortest IPv6 prefix an allowlist entry may have and still name
+/// particular senders (`Allowlist::names_senders`).
+const NARROWEST_BROAD_IPV6: u8 = 16;
+
 /// A set of networks and single addresses, IPv4 and IPv6.
 ///
 /// Used for the allowed sources of [`IpFilterLayer`](super::IpFilterLayer)
@@ -88,6 +96,37 @@ impl Allowlist {
     /// the address must be [`contained`](Self::contains).
     pub fn permits(&self, ip: IpAddr) -> bool {
         self.nets.is_empty() || self.contains(ip)
+    }
+
+    /// Whether the list names particular senders, so that being on it says
+    /// something about who is calling: it has an entry, none broader than
+    /// a `/8` for IPv4 or a `/16` for IPv6, and together the
+    /// IPv4 entries cover at most sixteen `/8`s (1/16 of the address
+    /// space). `0.0.0.0/0, ::/0`, or the Internet cut into halves, admits
+    /// anyone and authenticates no one.
+    ///
+    /// ```
+    /// use tower_webhook::ip::Allowlist;
+    ///
+    /// assert!("192.30.252.0/22, 2606:50c0::/32".parse::<Allowlist>()?.names_senders());
+    /// assert!("10.0.0.0/8, 172.16.0.0/12".parse::<Allowlist>()?.names_senders());
+    /// assert!(!"0.0.0.0/0, ::/0".parse::<Allowlist>()?.names_senders());
+    /// assert!(!"0.0.0.0/1, 128.0.0.0/1".parse::<Allowlist>()?.names_senders());
+    /// assert!(!"2000::/3".parse::<Allowlist>()?.names_senders());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn names_senders(&self) -> bool {
+        const MOST_IPV4: u64 = 16 << 24;
+        let mut ipv4: u64 = 0;
+        for net in &self.nets {
+            match net {
+                IpNet::V4(net) if net.prefix_len() < NARROWEST_BROAD_IPV4 => return false,
+                IpNet::V4(net) => ipv4 += 1u64 << (32 - net.prefix_len()),
+                IpNet::V6(net) if net.prefix_len() < NARROWEST_BROAD_IPV6 => return false,
+                IpNet::V6(_) => {}
+            }
+        }
+        !self.nets.is_empty() && ipv4 <= MOST_IPV4
     }
 
     /// Whether the list has no entries.

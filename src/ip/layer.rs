@@ -136,6 +136,15 @@ impl IpFilterLayer {
         !self.policy.allowlist.is_empty()
     }
 
+    /// Whether the layer counts as authentication: its allowlist names
+    /// particular senders ([`Allowlist::names_senders`]). A stack whose
+    /// only protection is an allowlist admitting any address (or most of
+    /// them, `0.0.0.0/0, ::/0`) is refused unless it says
+    /// [`insecure_no_authentication`](crate::WebhookStack::insecure_no_authentication).
+    pub fn authenticates(&self) -> bool {
+        self.policy.allowlist.names_senders()
+    }
+
     /// Allow a network.
     pub fn allow_net(mut self, net: impl Into<IpNet>) -> Self {
         self.policy_mut().allowlist.push(net);

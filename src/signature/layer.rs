@@ -36,7 +36,8 @@ pub enum SignatureConfigError {
         /// What the scheme needs.
         expected: KeyKind,
     },
-    /// No preset has this name.
+    /// No provider or scheme has this name: the message names the valid
+    /// ones and the closest.
     UnknownScheme(String),
     /// The secret could not be read (empty, bad base64).
     InvalidSecret(SecretError),
@@ -51,9 +52,7 @@ impl fmt::Display for SignatureConfigError {
             SignatureConfigError::WrongKeyKind { key_id, expected } => {
                 write!(f, "key `{key_id}` is not a {expected:?} key")
             }
-            SignatureConfigError::UnknownScheme(name) => {
-                write!(f, "unknown or not yet supported signature scheme `{name}`")
-            }
+            SignatureConfigError::UnknownScheme(message) => f.write_str(message),
             SignatureConfigError::InvalidSecret(error) => write!(f, "invalid secret: {error}"),
         }
     }
@@ -312,20 +311,6 @@ impl SignatureLayer {
                 .map_err(SignatureConfigError::InvalidSecret)?;
         }
         Ok(Self::with_mode(Mode::Verify { scheme, keyring }))
-    }
-
-    /// The preset `name` (see [`schemes::by_name`]) with one key, given as
-    /// the provider shows it (`whsec_…` for Standard Webhooks).
-    pub fn preset(name: &str, shown_secret: &str) -> Result<Self, SignatureConfigError> {
-        let scheme = schemes::by_name(name)
-            .map_err(|unknown| SignatureConfigError::UnknownScheme(unknown.0))?;
-        let key = scheme
-            .parse_key(shown_secret)
-            .map_err(SignatureConfigError::InvalidSecret)?;
-        Self::from_arc(
-            scheme,
-            Keyring::new().with(crate::signature::Key::new("default", key)),
-        )
     }
 
     /// GitHub (`X-Hub-Signature-256`) with one secret.

@@ -31,7 +31,6 @@ use crate::secret::SecretError;
 use crate::signature::keyring::KeyMaterial;
 use crate::signature::provider_headers::provider_headers;
 use crate::signature::scheme::{Outgoing, Scheme, SignError, SignedHeaders};
-use crate::signature::schemes::{self, UnknownScheme};
 
 /// A scheme and a key, ready to sign deliveries.
 #[derive(Debug, Clone)]
@@ -44,8 +43,9 @@ pub struct Signer {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum SignerError {
-    /// No preset has this name.
-    UnknownScheme(UnknownScheme),
+    /// No provider or scheme has this name: the message names the valid
+    /// ones and the closest.
+    UnknownScheme(String),
     /// The secret could not be read.
     InvalidSecret(SecretError),
 }
@@ -53,7 +53,7 @@ pub enum SignerError {
 impl fmt::Display for SignerError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            SignerError::UnknownScheme(unknown) => unknown.fmt(f),
+            SignerError::UnknownScheme(message) => f.write_str(message),
             SignerError::InvalidSecret(error) => write!(f, "invalid secret: {error}"),
         }
     }
@@ -65,16 +65,6 @@ impl Signer {
     /// Sign with `scheme` and `key`.
     pub fn new(scheme: Arc<dyn Scheme>, key: KeyMaterial) -> Self {
         Self { scheme, key }
-    }
-
-    /// The preset `name` with the secret as the provider shows it
-    /// (`whsec_…` for `standard`/`svix`, verbatim for `stripe`).
-    pub fn preset(name: &str, shown_secret: &str) -> Result<Self, SignerError> {
-        let scheme = schemes::by_name(name).map_err(SignerError::UnknownScheme)?;
-        let key = scheme
-            .parse_key(shown_secret)
-            .map_err(SignerError::InvalidSecret)?;
-        Ok(Self::new(scheme, key))
     }
 
     /// The scheme.

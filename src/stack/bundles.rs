@@ -1,7 +1,12 @@
 //! One call per provider: [`WebhookStack::github`], [`WebhookStack::stripe`],
 //! ... return a stack configured from the provider's documentation, still
-//! adjustable with the builder methods (each of which replaces what the
-//! bundle chose).
+//! adjustable with the builder methods. Every bundle is built by one
+//! composer from the provider's [`Provider`] value
+//! ([`WebhookStack::from_provider`]). The body limit and the idempotency
+//! TTL floor are settings of the stack, not of a layer: replacing the
+//! idempotency layer (a Redis store, say) keeps the provider's body cap,
+//! and its TTL is raised to the provider's retry horizon unless set
+//! explicitly, in which case a TTL shorter than the horizon is refused.
 //!
 //! A bundle holds:
 //!
@@ -11,8 +16,10 @@
 //!   ([`Scheme::tolerance`](crate::signature::Scheme::tolerance)), or 300 s
 //!   where it documents none;
 //! * idempotency on the provider's *signed* delivery id (see
-//!   [`Profile::delivery_id`]), never on an unsigned header;
-//! * the provider's maximum payload as body limit ([`Profile::body_limit`],
+//!   [`Provider::delivery_id`]), never on an unsigned header, remembered at
+//!   least as long as the provider keeps retrying plus the replay window
+//!   ([`Provider::idempotency_ttl`]);
+//! * the provider's maximum payload as body limit ([`Provider::body_limit`],
 //!   with its source);
 //! * its handshake, where it has one;
 //! * the headers the provider sends unsigned, handed to the handler as
@@ -38,12 +45,12 @@ use std::time::Duration;
 use http::request::Parts;
 use http::{HeaderMap, HeaderName, HeaderValue};
 
-use super::providers::{profile, Profile};
 use super::WebhookStack;
 use crate::context::WebhookContext;
 use crate::guard::RequestCheck;
 use crate::handshake::Handshake;
 use crate::idempotency::IdempotencyLayer;
+use crate::provider::{self, Provider};
 use crate::rejection::Rejection;
 use crate::replay::ReplayLayer;
 use crate::secret::Secret;
@@ -106,20 +113,24 @@ fn window(tolerance: Option<Tolerance>) -> ReplayLayer {
 }
 
 impl WebhookStack {
-    /// The bundle of the preset `name` around `signature` (see the
-    /// [module docs](self)).
-    fn bundle(name: &'static str, signature: SignatureLayer) -> Self {
-        let profile: &Profile =
-            profile(name).unwrap_or_else(|| unreachable!("a profile for {name}"));
-        let mut stack = WebhookStack::new()
-            .body_limit(profile.body_limit)
-            .idempotency(IdempotencyLayer::new().with_body_limit(profile.body_limit));
+    /// The bundle of `provider` around `signature` (see the
+    /// [module docs](self)); the handshake is added by the callers, which
+    /// know the key it needs.
+    fn bundle(provider: &'static Provider, signature: SignatureLayer) -> Self {
+        let mut stack = WebhookStack::new().body_limit(provider.body_limit);
+        stack.provider = Some(provider);
+        if provider.deduplicate {
+            stack = stack.idempotency(IdempotencyLayer::new());
+        }
         if let Some(scheme) = signature.check().scheme() {
             if scheme.signs_timestamp() {
                 stack = stack.replay(window(scheme.tolerance()));
             }
         }
-        stack.unsigned_headers = profile
+        if let Some(body_timestamp) = provider.body_timestamp {
+            stack = stack.replay(body_timestamp());
+        }
+        stack.unsigned_headers = provider
             .unsigned_headers
             .iter()
             .map(|name| HeaderName::from_static(name))
@@ -127,23 +138,66 @@ impl WebhookStack {
         stack.signature(signature)
     }
 
-    /// The bundle of the provider `name` (a [`Profile`] name, see
-    /// [`PROFILES`](super::PROFILES)) with its key as the provider shows it
+    /// The bundle of `provider` with its key as the provider shows it
     /// (`whsec_…` for Standard Webhooks, Svix and GitLab; a hex public key
-    /// for Discord; `whpk_…` for `standard-ed25519`): for receivers whose
-    /// providers come from configuration.
+    /// for Discord; `whpk_…` for `standard-ed25519`), its handshake
+    /// included: the one composer every bundle, policy and tenant goes
+    /// through.
     ///
     /// Two bundles need more than a key and get it from their own
     /// constructor: Meta's verification answer needs the verify token
-    /// ([`meta`](Self::meta); by name, add `.handshake(Handshake::meta(..))`),
-    /// and Square signs the subscription's URL ([`square`](Self::square); by
-    /// name, the URL is rebuilt from the request).
+    /// ([`meta`](Self::meta); here, add `.handshake(Handshake::meta(..))`),
+    /// and Square signs the subscription's URL ([`square`](Self::square);
+    /// here, the URL is rebuilt from the request).
+    ///
+    /// ```
+    /// use tower_webhook::{provider, WebhookStack};
+    ///
+    /// let stripe = WebhookStack::from_provider(&provider::STRIPE, "whsec_from_the_dashboard")?.build()?;
+    /// # let _ = stripe;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn from_provider(
+        provider: &'static Provider,
+        shown_key: &str,
+    ) -> Result<Self, crate::signature::SignatureConfigError> {
+        Self::provider_bundle(provider, shown_key, "default")
+    }
+
+    /// [`from_provider`](Self::from_provider) with the key recorded as
+    /// `key_id`.
+    pub(crate) fn provider_bundle(
+        provider: &'static Provider,
+        shown_key: &str,
+        key_id: &str,
+    ) -> Result<Self, crate::signature::SignatureConfigError> {
+        use crate::signature::{Key, Keyring, SignatureConfigError};
+        let scheme = (provider.scheme)();
+        let key = scheme
+            .parse_key(shown_key)
+            .map_err(SignatureConfigError::InvalidSecret)?;
+        let signature =
+            SignatureLayer::from_arc(scheme, Keyring::new().with(Key::new(key_id, key)))?;
+        let stack = Self::bundle(provider, signature);
+        Ok(match provider.handshake {
+            Some(handshake) => {
+                stack.handshake(handshake(shown_key).map_err(SignatureConfigError::InvalidSecret)?)
+            }
+            None => stack,
+        })
+    }
+
+    /// The bundle of the provider called `name` (see
+    /// [`provider::ALL`](crate::provider::ALL)): [`from_provider`](Self::from_provider)
+    /// for receivers whose providers come from configuration. An unknown
+    /// name is an error that lists the known ones and the closest.
     ///
     /// ```
     /// use tower_webhook::WebhookStack;
     ///
     /// let stripe = WebhookStack::provider("stripe", "whsec_from_the_dashboard")?.build()?;
-    /// assert!(WebhookStack::provider("nope", "x").is_err());
+    /// let typo = WebhookStack::provider("strpe", "x").unwrap_err();
+    /// assert!(typo.to_string().contains("did you mean `stripe`"), "{typo}");
     /// # let _ = stripe;
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
@@ -151,22 +205,10 @@ impl WebhookStack {
         name: &str,
         shown_key: &str,
     ) -> Result<Self, crate::signature::SignatureConfigError> {
-        use crate::signature::{Key, Keyring, SignatureConfigError};
-        let profile =
-            profile(name).ok_or_else(|| SignatureConfigError::UnknownScheme(name.to_owned()))?;
-        let scheme = (profile.scheme)();
-        let key = scheme
-            .parse_key(shown_key)
-            .map_err(SignatureConfigError::InvalidSecret)?;
-        let signature =
-            SignatureLayer::from_arc(scheme, Keyring::new().with(Key::new("default", key)))?;
-        let stack = Self::bundle(profile.name, signature);
-        Ok(match profile.handshake {
-            Some(handshake) => {
-                stack.handshake(handshake(shown_key).map_err(SignatureConfigError::InvalidSecret)?)
-            }
-            None => stack,
-        })
+        let provider = provider::by_name(name).map_err(|unknown| {
+            crate::signature::SignatureConfigError::UnknownScheme(unknown.to_string())
+        })?;
+        Self::from_provider(provider, shown_key)
     }
 
     /// The headers the provider sends unsigned, exposed to the handler as
@@ -189,7 +231,10 @@ impl WebhookStack {
     /// the hook headers are [`UnauthenticatedHeaders`]. GitHub's `ping` is an
     /// ordinary signed delivery: it reaches the handler.
     pub fn github(secret: Secret) -> Self {
-        Self::bundle("github", SignatureLayer::single(schemes::github(), secret))
+        Self::bundle(
+            &provider::GITHUB,
+            SignatureLayer::single(schemes::github(), secret),
+        )
     }
 
     /// GitLab signing token (Standard Webhooks v1 under GitLab's name;
@@ -198,7 +243,7 @@ impl WebhookStack {
     /// headers are unauthenticated.
     pub fn gitlab(signing_token: Secret) -> Self {
         Self::bundle(
-            "gitlab",
+            &provider::GITLAB,
             SignatureLayer::single(schemes::gitlab(), signing_token),
         )
     }
@@ -208,7 +253,7 @@ impl WebhookStack {
     /// headers are unauthenticated.
     pub fn bitbucket(secret: Secret) -> Self {
         Self::bundle(
-            "bitbucket",
+            &provider::BITBUCKET,
             SignatureLayer::single(schemes::bitbucket(), secret),
         )
     }
@@ -217,27 +262,33 @@ impl WebhookStack {
     /// digest idempotency. The `X-Atlassian-Webhook-*` headers are
     /// unauthenticated.
     pub fn jira(secret: Secret) -> Self {
-        Self::bundle("jira", SignatureLayer::single(schemes::jira(), secret))
+        Self::bundle(
+            &provider::JIRA,
+            SignatureLayer::single(schemes::jira(), secret),
+        )
     }
 
     /// Stripe (the `whsec_…` string verbatim): `t` and the body signed;
     /// timestamps up to 300 s old; idempotency on the event id (`/id`).
     pub fn stripe(secret: Secret) -> Self {
-        Self::bundle("stripe", SignatureLayer::stripe(secret))
+        Self::bundle(&provider::STRIPE, SignatureLayer::stripe(secret))
     }
 
     /// Slack: timestamp (±300 s) and body signed; idempotency on
     /// `/event_id`; answers `url_verification`. `X-Slack-Retry-*` are
     /// unauthenticated.
     pub fn slack(secret: Secret) -> Self {
-        Self::bundle("slack", SignatureLayer::slack(secret)).handshake(Handshake::slack())
+        Self::bundle(&provider::SLACK, SignatureLayer::slack(secret)).handshake(Handshake::slack())
     }
 
     /// Standard Webhooks (decode `whsec_…` with [`Secret::from_whsec`]):
     /// id, timestamp (±300 s) and body signed; idempotency on the signed
     /// `webhook-id`.
     pub fn standard_webhooks(secret: Secret) -> Self {
-        Self::bundle("standard", SignatureLayer::standard_webhooks(secret))
+        Self::bundle(
+            &provider::STANDARD_WEBHOOKS,
+            SignatureLayer::standard_webhooks(secret),
+        )
     }
 
     /// Standard Webhooks `v1a` (Ed25519), with the sender's public key as
@@ -248,20 +299,26 @@ impl WebhookStack {
         public_key: &str,
     ) -> Result<Self, crate::signature::SignatureConfigError> {
         let signature = SignatureLayer::preset("standard-ed25519", public_key)?;
-        Ok(Self::bundle("standard-ed25519", signature))
+        Ok(Self::bundle(
+            &provider::STANDARD_WEBHOOKS_ED25519,
+            signature,
+        ))
     }
 
     /// Svix (`svix-*` or unbranded `webhook-*` headers; decode `whsec_…`
     /// with [`Secret::from_whsec`]): as [`standard_webhooks`](Self::standard_webhooks).
     pub fn svix(secret: Secret) -> Self {
-        Self::bundle("svix", SignatureLayer::single(schemes::svix(), secret))
+        Self::bundle(
+            &provider::SVIX,
+            SignatureLayer::single(schemes::svix(), secret),
+        )
     }
 
     /// Shopify: the body signed, nothing else: `X-Shopify-Topic`,
     /// `-Shop-Domain`, `-API-Version`, `-Webhook-Id`, `-Event-Id`,
     /// `-Triggered-At` are unauthenticated. Digest idempotency.
     pub fn shopify(secret: Secret) -> Self {
-        Self::bundle("shopify", SignatureLayer::shopify(secret))
+        Self::bundle(&provider::SHOPIFY, SignatureLayer::shopify(secret))
     }
 
     /// Zoom: timestamp and body signed (Zoom documents no window: 300 s);
@@ -270,7 +327,7 @@ impl WebhookStack {
     pub fn zoom(secret_token: Secret) -> Self {
         let handshake = Handshake::zoom(secret_token.clone());
         Self::bundle(
-            "zoom",
+            &provider::ZOOM,
             SignatureLayer::single(schemes::zoom(), secret_token),
         )
         .handshake(handshake)
@@ -279,7 +336,10 @@ impl WebhookStack {
     /// Paddle Billing: `ts` and body signed, at most 5 s old as the SDKs
     /// check; idempotency on `/event_id`.
     pub fn paddle(secret: Secret) -> Self {
-        Self::bundle("paddle", SignatureLayer::single(schemes::paddle(), secret))
+        Self::bundle(
+            &provider::PADDLE,
+            SignatureLayer::single(schemes::paddle(), secret),
+        )
     }
 
     /// Linear: the body signed, with `webhookTimestamp` (milliseconds)
@@ -287,10 +347,9 @@ impl WebhookStack {
     /// idempotency. `Linear-Delivery` and `Linear-Event` are
     /// unauthenticated.
     pub fn linear(secret: Secret) -> Self {
-        Self::bundle("linear", SignatureLayer::single(schemes::linear(), secret)).replay(
-            ReplayLayer::json_field("/webhookTimestamp")
-                .milliseconds()
-                .window(Duration::from_secs(60)),
+        Self::bundle(
+            &provider::LINEAR,
+            SignatureLayer::single(schemes::linear(), secret),
         )
     }
 
@@ -299,15 +358,18 @@ impl WebhookStack {
     /// `webhook_callback_verification` and records `revocation`. The
     /// message-type and subscription headers are unauthenticated.
     pub fn twitch(secret: Secret) -> Self {
-        Self::bundle("twitch", SignatureLayer::single(schemes::twitch(), secret))
-            .handshake(Handshake::twitch())
+        Self::bundle(
+            &provider::TWITCH,
+            SignatureLayer::single(schemes::twitch(), secret),
+        )
+        .handshake(Handshake::twitch())
     }
 
     /// Intercom: `X-Hub-Signature: sha1=` over the body; idempotency on the
     /// notification id (`/id`).
     pub fn intercom(client_secret: Secret) -> Self {
         Self::bundle(
-            "intercom",
+            &provider::INTERCOM,
             SignatureLayer::single(schemes::intercom(), client_secret),
         )
     }
@@ -316,7 +378,7 @@ impl WebhookStack {
     /// `/event_id`.
     pub fn typeform(secret: Secret) -> Self {
         Self::bundle(
-            "typeform",
+            &provider::TYPEFORM,
             SignatureLayer::single(schemes::typeform(), secret),
         )
     }
@@ -327,10 +389,9 @@ impl WebhookStack {
     /// changed").
     pub fn dropbox(app_secret: Secret) -> Self {
         Self::bundle(
-            "dropbox",
+            &provider::DROPBOX,
             SignatureLayer::single(schemes::dropbox(), app_secret),
         )
-        .without_idempotency()
         .handshake(Handshake::dropbox())
     }
 
@@ -339,8 +400,11 @@ impl WebhookStack {
     /// `hub.mode=subscribe` verification when `hub.verify_token` equals
     /// `verify_token`.
     pub fn meta(app_secret: Secret, verify_token: Secret) -> Self {
-        Self::bundle("meta", SignatureLayer::single(schemes::meta(), app_secret))
-            .handshake(Handshake::meta(verify_token))
+        Self::bundle(
+            &provider::META,
+            SignatureLayer::single(schemes::meta(), app_secret),
+        )
+        .handshake(Handshake::meta(verify_token))
     }
 
     /// Twilio: the URL and form parameters signed (HMAC-SHA1), the URL
@@ -350,7 +414,7 @@ impl WebhookStack {
     /// Digest idempotency (`I-Twilio-Idempotency-Token` is unauthenticated).
     pub fn twilio(auth_token: Secret) -> Self {
         Self::bundle(
-            "twilio",
+            &provider::TWILIO,
             SignatureLayer::single(schemes::twilio::twilio(), auth_token),
         )
     }
@@ -364,7 +428,7 @@ impl WebhookStack {
     ) -> Result<Self, schemes::public_url::PublicUrlError> {
         let scheme = schemes::square::square().public_url(PublicUrl::exact(notification_url)?);
         Ok(Self::bundle(
-            "square",
+            &provider::SQUARE,
             SignatureLayer::single(scheme, signature_key),
         ))
     }
@@ -373,7 +437,7 @@ impl WebhookStack {
     /// 5 minutes old) signed; digest idempotency (the body is a batch).
     pub fn hubspot(client_secret: Secret) -> Self {
         Self::bundle(
-            "hubspot-v3",
+            &provider::HUBSPOT,
             SignatureLayer::single(schemes::hubspot::hubspot_v3(), client_secret),
         )
     }
@@ -383,7 +447,7 @@ impl WebhookStack {
     /// (single use), window 300 s (none documented).
     pub fn mailgun(signing_key: Secret) -> Self {
         Self::bundle(
-            "mailgun",
+            &provider::MAILGUN,
             SignatureLayer::single(schemes::mailgun::mailgun(), signing_key),
         )
     }
@@ -400,7 +464,7 @@ impl WebhookStack {
             crate::signature::Keyring::new().with(crate::signature::Key::new("default", key));
         let signature =
             SignatureLayer::from_arc(std::sync::Arc::new(schemes::discord::discord()), keyring)?;
-        Ok(Self::bundle("discord", signature).handshake(Handshake::discord()))
+        Ok(Self::bundle(&provider::DISCORD, signature).handshake(Handshake::discord()))
     }
 
     /// SendGrid signed Event Webhook, with the verification key as shown
@@ -416,6 +480,6 @@ impl WebhookStack {
             crate::signature::Keyring::new().with(crate::signature::Key::new("default", key));
         let signature =
             SignatureLayer::from_arc(std::sync::Arc::new(schemes::sendgrid::sendgrid()), keyring)?;
-        Ok(Self::bundle("sendgrid", signature))
+        Ok(Self::bundle(&provider::SENDGRID, signature))
     }
 }

@@ -70,7 +70,6 @@
 //! ```
 
 mod bundles;
-pub(crate) mod providers;
 mod service;
 
 use std::fmt;
@@ -86,7 +85,6 @@ use crate::tenant::TenantPolicy;
 use crate::token::TokenLayer;
 
 pub use bundles::{UnauthenticatedHeaders, UNDOCUMENTED_WINDOW};
-pub use providers::{profile, MakeHandshake, Profile, PROFILES};
 pub use service::{MaybeIdempotent, MaybeIdempotentFuture, WebhookLayer, WebhookService};
 
 /// A builder for a [`WebhookLayer`]; see the [module docs](self).
@@ -103,6 +101,10 @@ pub struct WebhookStack {
     unsigned_headers: Vec<http::HeaderName>,
     body_limit: Option<usize>,
     unauthenticated: bool,
+    /// The provider a bundle was built for: its retry horizon sets the
+    /// idempotency TTL floor, whichever idempotency layer ends up here.
+    provider: Option<&'static crate::provider::Provider>,
+    client_ip: Option<crate::ip::ClientIp>,
 }
 
 impl WebhookStack {
@@ -160,10 +162,64 @@ impl WebhookStack {
     }
 
     /// Read at most `limit` body bytes (413 beyond). Default: the smallest
-    /// limit of the layers given, 1 MiB unless changed.
+    /// limit of the layers given, 1 MiB unless changed. Set here, it is the
+    /// limit of every layer of the stack, the idempotency layer included,
+    /// whichever layer is added later (a bundle sets its provider's cap).
     pub fn body_limit(mut self, limit: usize) -> Self {
         self.body_limit = Some(limit);
         self
+    }
+
+    /// Find the client address with `client_ip` (trusted proxies and the
+    /// header they write) for the whole stack: the IP filter (replacing its
+    /// own) and the audit trail, which records it even without an
+    /// allowlist.
+    pub fn client_ip(mut self, client_ip: crate::ip::ClientIp) -> Self {
+        self.client_ip = Some(client_ip);
+        self
+    }
+
+    /// The stack with its signature layer changed by `edit` (a policy's
+    /// legacy token).
+    pub(crate) fn map_signature(
+        mut self,
+        edit: impl FnOnce(SignatureLayer) -> SignatureLayer,
+    ) -> Self {
+        self.signature = self.signature.map(edit);
+        self
+    }
+
+    /// Narrow the window on the signed timestamp to at most `window` each
+    /// way, keeping the provider's shape (a past-only window stays past
+    /// only); a wider window than the provider's is refused.
+    pub(crate) fn tighten_signed_window(
+        mut self,
+        window: std::time::Duration,
+    ) -> Result<Self, StackError> {
+        let scheme = self
+            .signature
+            .as_ref()
+            .and_then(|layer| layer.check().scheme());
+        let Some(scheme) = scheme.filter(|scheme| scheme.signs_timestamp()) else {
+            return Err(StackError::NoTimestampSource);
+        };
+        let tolerance = scheme.tolerance();
+        let provider_past = tolerance
+            .and_then(|t| t.past)
+            .unwrap_or(bundles::UNDOCUMENTED_WINDOW);
+        if self.provider.is_some() && window > provider_past {
+            return Err(StackError::WiderWindow {
+                provider: provider_past,
+            });
+        }
+        let mut replay = ReplayLayer::signed_timestamp().window(window);
+        replay = match tolerance {
+            Some(t) if t.future.is_none() && self.provider.is_some() => replay.past_only(),
+            Some(t) => replay.future_window(t.future.unwrap_or(window).min(window)),
+            None => replay,
+        };
+        self.replay = Some(replay);
+        Ok(self)
     }
 
     /// Build a stack that authenticates nobody: no token, no signature and
@@ -175,7 +231,8 @@ impl WebhookStack {
     }
 
     /// Check the configuration and compose the layer.
-    pub fn build(self) -> Result<WebhookLayer, StackError> {
+    pub fn build(mut self) -> Result<WebhookLayer, StackError> {
+        self.apply_stack_settings()?;
         self.check_consistency()?;
         Ok(WebhookLayer {
             audit: self.audit.as_ref().map(AuditLayer::shared_config),
@@ -184,15 +241,36 @@ impl WebhookStack {
         })
     }
 
+    /// The settings that belong to the stack rather than to one layer, so
+    /// that replacing a layer (an idempotency layer with a Redis store)
+    /// never drops them: the body limit, and the provider's retry horizon
+    /// as the idempotency TTL floor.
+    fn apply_stack_settings(&mut self) -> Result<(), StackError> {
+        let Some(mut idempotency) = self.idempotency.take() else {
+            return Ok(());
+        };
+        if let Some(limit) = self.body_limit {
+            idempotency = idempotency.with_body_limit(limit);
+        }
+        if let Some(provider) = self.provider {
+            idempotency = idempotency
+                .with_ttl_at_least(provider.idempotency_ttl())
+                .map_err(StackError::Idempotency)?;
+        }
+        self.idempotency = Some(idempotency);
+        Ok(())
+    }
+
     /// Check the configuration and make it one tenant's policy for a
     /// [`TenantLayer`](crate::tenant::TenantLayer). Idempotency and audit
     /// are not checks: put the audit layer outside the tenant layer and the
     /// idempotency layer inside it (so only a verified delivery can claim
     /// its id); here they are refused ([`StackError::NotPerTenant`]).
-    pub fn into_tenant_policy(self) -> Result<TenantPolicy, StackError> {
+    pub fn into_tenant_policy(mut self) -> Result<TenantPolicy, StackError> {
         if self.idempotency.is_some() || self.audit.is_some() {
             return Err(StackError::NotPerTenant);
         }
+        self.apply_stack_settings()?;
         self.check_consistency()?;
         Ok(TenantPolicy::from_chain(self.checks()))
     }
@@ -201,8 +279,16 @@ impl WebhookStack {
     /// pass.
     fn checks(&self) -> CheckChain {
         let mut checks = CheckChain::new();
-        if let Some(layer) = &self.ip_filter {
-            checks = checks.with_shared_head_check(layer.shared_policy());
+        match (&self.ip_filter, &self.client_ip) {
+            (Some(layer), Some(client_ip)) => {
+                let layer = layer.clone().client_ip(client_ip.clone());
+                checks = checks.with_shared_head_check(layer.shared_policy());
+            }
+            (Some(layer), None) => checks = checks.with_shared_head_check(layer.shared_policy()),
+            (None, Some(client_ip)) => {
+                checks = checks.with_head_check(RecordClientIp(client_ip.clone()));
+            }
+            (None, None) => {}
         }
         if !self.unsigned_headers.is_empty() {
             checks = checks.with_head_check(bundles::ExposeUnsigned(self.unsigned_headers.clone()));
@@ -262,7 +348,7 @@ impl WebhookStack {
         let allowlisted = self
             .ip_filter
             .as_ref()
-            .is_some_and(IpFilterLayer::restricts);
+            .is_some_and(IpFilterLayer::authenticates);
         if !token_verifies && scheme.is_none() && !allowlisted {
             if !self.unauthenticated {
                 return Err(StackError::NoAuthentication);
@@ -324,8 +410,9 @@ impl WebhookStack {
 #[non_exhaustive]
 pub enum StackError {
     /// Neither a token, a signature nor an IP allowlist that verifies
-    /// anything (a layer built without verification does not count):
-    /// anyone could call. Opt in with
+    /// anything (a layer built without verification does not count, nor
+    /// does an allowlist admitting most of the Internet: see
+    /// [`IpFilterLayer::authenticates`]): anyone could call. Opt in with
     /// [`WebhookStack::insecure_no_authentication`].
     NoAuthentication,
     /// A token layer that accepts no token: it would refuse every request.
@@ -339,6 +426,12 @@ pub enum StackError {
     /// Idempotency or audit in a tenant policy: audit belongs outside the
     /// [`TenantLayer`](crate::tenant::TenantLayer), idempotency inside it.
     NotPerTenant,
+    /// A replay window wider than the provider's: loosening a provider's
+    /// default is not a setting.
+    WiderWindow {
+        /// The provider's window on old timestamps.
+        provider: std::time::Duration,
+    },
 }
 
 impl fmt::Display for StackError {
@@ -346,7 +439,8 @@ impl fmt::Display for StackError {
         match self {
             StackError::NoAuthentication => f.write_str(
                 "the webhook stack authenticates nobody: add a token, a signature or an IP \
-                 allowlist, or call insecure_no_authentication()",
+                 allowlist naming particular networks (0.0.0.0/0 or any network broader than a \
+                 /8 is not one), or call insecure_no_authentication()",
             ),
             StackError::NoTokens => f.write_str(
                 "the token layer accepts no token and would refuse every request: add one with \
@@ -357,6 +451,11 @@ impl fmt::Display for StackError {
                  stack signs one",
             ),
             StackError::Idempotency(error) => error.fmt(f),
+            StackError::WiderWindow { provider } => write!(
+                f,
+                "the replay window is wider than the provider's ({provider:?}): a stack may only \
+                 tighten it"
+            ),
             StackError::NotPerTenant => f.write_str(
                 "idempotency and audit cannot be part of a tenant's policy: put the audit layer \
                  outside the tenant layer and the idempotency layer inside it",
@@ -371,5 +470,25 @@ impl std::error::Error for StackError {
             StackError::Idempotency(error) => Some(error),
             _ => None,
         }
+    }
+}
+
+/// Records the client address for the audit trail where no IP filter does:
+/// the stack-wide [`WebhookStack::client_ip`] setting. An address that
+/// cannot be resolved is left unrecorded, never a refusal: only an
+/// allowlist refuses.
+#[derive(Debug)]
+struct RecordClientIp(crate::ip::ClientIp);
+
+impl crate::guard::RequestCheck for RecordClientIp {
+    fn check(
+        &self,
+        parts: &mut http::request::Parts,
+        context: &crate::context::WebhookContext,
+    ) -> Result<(), crate::rejection::Rejection> {
+        if let Ok(ip) = self.0.resolve(parts) {
+            context.set_client_ip(ip);
+        }
+        Ok(())
     }
 }

@@ -1,7 +1,7 @@
 //! The command line, parsed by hand: two subcommands and a few options do
 //! not justify an argument-parsing dependency in everyone's build.
 
-use tower_webhook::signature::schemes;
+use tower_webhook::provider;
 
 /// What to do.
 pub enum Command {
@@ -105,7 +105,7 @@ pub fn usage(help: Help) -> String {
 }
 
 fn scheme_list() -> String {
-    schemes::NAMES.join(", ")
+    provider::scheme_names().collect::<Vec<_>>().join(", ")
 }
 
 pub fn parse(mut args: impl Iterator<Item = String>) -> Result<Command, UsageError> {

@@ -23,20 +23,14 @@
 //! # }
 //! ```
 
-use std::sync::Arc;
-
 use http::HeaderName;
 
-use crate::body::DEFAULT_BODY_LIMIT;
-use crate::handshake::Handshake;
 pub use crate::signature::declared::ed25519::{sign, verify};
 pub use crate::signature::declared::{ed25519_hex as public_key, ed25519_seed_hex as signing_key};
 use crate::signature::declared::{
     Algorithm, DeclaredScheme, Encoding, KeyEncoding, Part, SignatureHeader,
 };
 use crate::signature::TimestampFormat;
-use crate::stack::providers::UNDOCUMENTED;
-use crate::stack::Profile;
 
 /// `X-Signature-Ed25519`.
 pub const SIGNATURE: HeaderName = HeaderName::from_static("x-signature-ed25519");
@@ -57,19 +51,6 @@ pub fn discord() -> DeclaredScheme {
         .key_encoding(KeyEncoding::Ed25519Hex)
         .delivery_id_field("/id")
 }
-
-/// What the provider bundle holds for discord: see
-/// [`Profile`].
-pub const PROFILE: Profile = Profile {
-    name: "discord",
-    scheme: || Arc::new(discord()),
-    signed: "X-Signature-Timestamp and the raw body (Ed25519)",
-    unsigned_headers: &[],
-    body_limit: DEFAULT_BODY_LIMIT,
-    body_limit_source: UNDOCUMENTED,
-    delivery_id: "the interaction id, /id in the signed body",
-    handshake: Some(|_| Ok(Handshake::discord())),
-};
 
 #[cfg(test)]
 mod tests {

@@ -1,13 +1,9 @@
 //! GitHub: `X-Hub-Signature-256: sha256=<hex>` over the raw body; the legacy
 //! `X-Hub-Signature: sha1=<hex>` only when asked for.
 
-use std::sync::Arc;
-
 use http::HeaderName;
 
 use crate::signature::declared::{Algorithm, DeclaredScheme, SignatureHeader};
-use crate::stack::providers::MIB;
-use crate::stack::Profile;
 
 const SHA256: HeaderName = HeaderName::from_static("x-hub-signature-256");
 const SHA1: HeaderName = HeaderName::from_static("x-hub-signature");
@@ -42,23 +38,3 @@ pub fn github_sha1_only() -> DeclaredScheme {
             .algorithm(Algorithm::Sha1),
     )
 }
-
-/// What the provider bundle holds for github: see
-/// [`Profile`].
-pub const PROFILE: Profile = Profile {
-    name: "github",
-    scheme: || Arc::new(github()),
-    signed: "the raw body",
-    unsigned_headers: &[
-        "x-github-event",
-        "x-github-delivery",
-        "x-github-hook-id",
-        "x-github-hook-installation-target-id",
-        "x-github-hook-installation-target-type",
-    ],
-    body_limit: 25 * MIB,
-    body_limit_source:
-        "GitHub docs, \"About webhook events and payloads\": payloads are capped at 25 MB",
-    delivery_id: "none signed (X-GitHub-Delivery is not): the signed body's digest",
-    handshake: None,
-};

@@ -46,20 +46,16 @@
 //! # }
 //! ```
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use http::HeaderName;
 
-use crate::body::DEFAULT_BODY_LIMIT;
 pub use crate::signature::declared::decode_hubspot_escapes as decode_v3_uri;
 use crate::signature::declared::{
     Algorithm, DeclaredScheme, Encoding, Part, SignatureHeader, UrlSpelling,
 };
 use crate::signature::scheme::Tolerance;
 use crate::signature::TimestampFormat;
-use crate::stack::providers::UNDOCUMENTED;
-use crate::stack::Profile;
 
 /// `X-HubSpot-Signature-v3`.
 pub const SIGNATURE_V3: HeaderName = HeaderName::from_static("x-hubspot-signature-v3");
@@ -103,19 +99,6 @@ fn legacy(name: &'static str, version: &'static str) -> DeclaredScheme {
         )
         .refuse_signature(SIGNATURE_V3)
 }
-
-/// What the provider bundle holds for hubspot-v3: see
-/// [`Profile`].
-pub const PROFILE: Profile = Profile {
-    name: "hubspot-v3",
-    scheme: || Arc::new(hubspot_v3()),
-    signed: "the method, URL, raw body and X-HubSpot-Request-Timestamp",
-    unsigned_headers: &[],
-    body_limit: DEFAULT_BODY_LIMIT,
-    body_limit_source: UNDOCUMENTED,
-    delivery_id: "none (the body is a batch of events): the signed message's digest",
-    handshake: None,
-};
 
 #[cfg(test)]
 mod tests {

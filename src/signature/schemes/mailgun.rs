@@ -34,15 +34,12 @@
 //! # }
 //! ```
 
-use std::sync::Arc;
-
 use hmac::Mac;
 use http::header::CONTENT_TYPE;
 use http::request::Parts;
 use serde::Deserialize;
 use subtle::ConstantTimeEq;
 
-use crate::body::DEFAULT_BODY_LIMIT;
 use crate::rejection::{Reason, Rejection};
 use crate::secret::Secret;
 use crate::signature::keyring::{KeyMaterial, SharedSecret};
@@ -50,8 +47,6 @@ use crate::signature::scheme::{
     Delivery, Outgoing, Scheme, SignError, Signatures, SignedHeaders, Stamp,
 };
 use crate::signature::TimestampFormat;
-use crate::stack::providers::UNDOCUMENTED;
-use crate::stack::Profile;
 
 /// The longest token accepted (Mailgun's are 50 characters); longer is
 /// `signature_malformed`, so the idempotency store never holds huge keys.
@@ -286,19 +281,6 @@ impl Scheme for Mailgun {
         Err(SignError::VerifyOnly)
     }
 }
-
-/// What the provider bundle holds for mailgun: see
-/// [`Profile`].
-pub const PROFILE: Profile = Profile {
-    name: "mailgun",
-    scheme: || Arc::new(mailgun()),
-    signed: "signature.timestamp and signature.token only: the event data is NOT signed",
-    unsigned_headers: &[],
-    body_limit: DEFAULT_BODY_LIMIT,
-    body_limit_source: UNDOCUMENTED,
-    delivery_id: "the signed token (single use)",
-    handshake: None,
-};
 
 #[cfg(test)]
 mod tests {

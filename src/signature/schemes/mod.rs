@@ -1,18 +1,10 @@
-//! Provider presets, and [`by_name`] to find one by its stable name.
+//! The providers' signature schemes, each declared from the provider's
+//! documentation (see each module for the exact wire format).
 //!
-//! Each preset is a function returning its scheme, configured from the
-//! provider's documentation (see each module for the exact wire format).
 //! All but Mailgun's (which signs fields inside the body) are
 //! [`DeclaredScheme`](crate::signature::DeclaredScheme) configurations, so
 //! they can be adjusted (renamed headers, a white-label deployment, a
-//! public URL) with the builder methods.
-//!
-//! # Adding a provider
-//!
-//! A provider is one file: its scheme, declared, and the
-//! [`Profile`] its bundle is built from (what the
-//! signature covers, the headers it leaves unsigned, the payload cap and
-//! where it comes from, the delivery id, the handshake). Stripe's, whole:
+//! public URL) with the builder methods. Stripe's, whole:
 //!
 //! ```ignore
 //! pub fn stripe() -> DeclaredScheme {
@@ -26,29 +18,12 @@
 //!         .delivery_id_field("/id")
 //!         .verbatim_whsec()
 //! }
-//!
-//! pub const PROFILE: Profile = Profile {
-//!     name: "stripe",
-//!     scheme: || Arc::new(stripe()),
-//!     signed: "the t= timestamp and the raw body",
-//!     unsigned_headers: &[],
-//!     body_limit: DEFAULT_BODY_LIMIT,
-//!     body_limit_source: UNDOCUMENTED,
-//!     delivery_id: "the event id, /id in the signed body",
-//!     handshake: None,
-//! };
 //! ```
 //!
-//! Listed in [`PROFILES`], it is then a preset by name ([`by_name`], the
-//! `tower-webhook` command) and a bundle by name
-//! ([`WebhookStack::provider`](crate::WebhookStack::provider)). Its
-//! official vectors go in `tests/vectors/official.json`.
-
-use std::fmt;
-use std::sync::Arc;
-
-use crate::signature::scheme::Scheme;
-use crate::stack::Profile;
+//! Everything else about a provider (its payload cap, retry horizon,
+//! unsigned headers, handshake) is its [`Provider`](crate::provider::Provider)
+//! value; [`provider::scheme_by_name`](crate::provider::scheme_by_name)
+//! finds a scheme by its stable name.
 
 mod bitbucket;
 mod dropbox;
@@ -99,109 +74,3 @@ pub mod square;
 #[cfg(feature = "ed25519")]
 pub mod standard_ed25519;
 pub mod twilio;
-
-/// No preset has this name (or it is not available with the enabled features).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UnknownScheme(pub String);
-
-impl fmt::Display for UnknownScheme {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "unknown or not yet supported signature scheme `{}`",
-            self.0
-        )
-    }
-}
-
-impl std::error::Error for UnknownScheme {}
-
-/// The preset called `name`, as accepted by the `tower-webhook` command.
-///
-/// ```
-/// use tower_webhook::signature::schemes;
-///
-/// assert_eq!(schemes::by_name("stripe").unwrap().name(), "stripe");
-/// assert!(schemes::by_name("nope").is_err());
-/// ```
-pub fn by_name(name: &str) -> Result<Arc<dyn Scheme>, UnknownScheme> {
-    if let Some(profile) = PROFILES.iter().find(|profile| profile.name == name) {
-        return Ok((profile.scheme)());
-    }
-    // The variants no bundle is built on.
-    let scheme: Arc<dyn Scheme> = match name {
-        "github-sha1" => Arc::new(github_sha1_only()),
-        "timestamped" => Arc::new(timestamped()),
-        "body-hmac-base64" => Arc::new(body_hmac_base64(DEFAULT_HEADER)),
-        "body-hmac-hex" => Arc::new(body_hmac_hex(DEFAULT_HEADER)),
-        "hubspot-v1" => Arc::new(hubspot::hubspot_v1()),
-        "hubspot-v2" => Arc::new(hubspot::hubspot_v2()),
-        _ => return Err(UnknownScheme(name.to_owned())),
-    };
-    Ok(scheme)
-}
-
-/// Every provider a bundle exists for, each declared in its own file (its
-/// scheme and [`Profile`]): adding a provider is that file and one line
-/// here.
-pub const PROFILES: &[Profile] = &[
-    github::PROFILE,
-    gitlab::PROFILE,
-    bitbucket::PROFILE,
-    jira::PROFILE,
-    stripe::PROFILE,
-    slack::PROFILE,
-    standard::PROFILE,
-    #[cfg(feature = "ed25519")]
-    standard_ed25519::PROFILE,
-    svix::PROFILE,
-    shopify::PROFILE,
-    zoom::PROFILE,
-    paddle::PROFILE,
-    linear::PROFILE,
-    twitch::PROFILE,
-    intercom::PROFILE,
-    typeform::PROFILE,
-    dropbox::PROFILE,
-    meta::PROFILE,
-    twilio::PROFILE,
-    square::PROFILE,
-    hubspot::PROFILE,
-    mailgun::PROFILE,
-    #[cfg(feature = "ed25519")]
-    discord::PROFILE,
-    #[cfg(feature = "ecdsa")]
-    sendgrid::PROFILE,
-];
-
-/// The presets keyed by one shared secret that sign with headers alone:
-/// what the `tower-webhook` command and the round-trip tests cover. [`by_name`]
-/// also knows `hubspot-v1`, `hubspot-v2`, `mailgun` (signature in the
-/// body) and, behind their features, the asymmetric `discord`,
-/// `standard-ed25519` (`ed25519`) and `sendgrid` (`ecdsa`).
-pub const NAMES: &[&str] = &[
-    "github",
-    "github-sha1",
-    "bitbucket",
-    "jira",
-    "stripe",
-    "slack",
-    "standard",
-    "gitlab",
-    "svix",
-    "shopify",
-    "paddle",
-    "twilio",
-    "square",
-    "linear",
-    "meta",
-    "zoom",
-    "twitch",
-    "intercom",
-    "typeform",
-    "dropbox",
-    "hubspot-v3",
-    "timestamped",
-    "body-hmac-base64",
-    "body-hmac-hex",
-];

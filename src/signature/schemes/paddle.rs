@@ -3,17 +3,13 @@
 //! keeps only the last), unknown keys are ignored, the key is the
 //! `pdl_ntfset_…` string verbatim.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use http::HeaderName;
 
-use crate::body::DEFAULT_BODY_LIMIT;
 use crate::signature::declared::{DeclaredScheme, Part, SignatureHeader};
 use crate::signature::scheme::Tolerance;
 use crate::signature::TimestampFormat;
-use crate::stack::providers::UNDOCUMENTED;
-use crate::stack::Profile;
 
 /// Paddle: HMAC-SHA256 of `{ts}:{body}`, hex.
 pub fn paddle() -> DeclaredScheme {
@@ -26,16 +22,3 @@ pub fn paddle() -> DeclaredScheme {
         .tolerance(Tolerance::past_only(Duration::from_secs(5)))
         .delivery_id_field("/event_id")
 }
-
-/// What the provider bundle holds for paddle: see
-/// [`Profile`].
-pub const PROFILE: Profile = Profile {
-    name: "paddle",
-    scheme: || Arc::new(paddle()),
-    signed: "the ts= timestamp and the raw body",
-    unsigned_headers: &[],
-    body_limit: DEFAULT_BODY_LIMIT,
-    body_limit_source: UNDOCUMENTED,
-    delivery_id: "the event id, /event_id in the signed body",
-    handshake: None,
-};

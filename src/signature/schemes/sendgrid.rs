@@ -27,19 +27,14 @@
 //! # }
 //! ```
 
-use std::sync::Arc;
-
 use http::HeaderName;
 
-use crate::body::DEFAULT_BODY_LIMIT;
 pub use crate::signature::declared::ecdsa::{normalized, sign, verify};
 pub use crate::signature::declared::spki_base64 as public_key;
 use crate::signature::declared::{
     Algorithm, DeclaredScheme, Encoding, KeyEncoding, Part, SignatureHeader,
 };
 use crate::signature::TimestampFormat;
-use crate::stack::providers::UNDOCUMENTED;
-use crate::stack::Profile;
 
 /// `X-Twilio-Email-Event-Webhook-Signature`.
 pub const SIGNATURE: HeaderName = HeaderName::from_static("x-twilio-email-event-webhook-signature");
@@ -58,19 +53,6 @@ pub fn sendgrid() -> DeclaredScheme {
         .message([Part::Timestamp, Part::Body])
         .key_encoding(KeyEncoding::SpkiBase64)
 }
-
-/// What the provider bundle holds for sendgrid: see
-/// [`Profile`].
-pub const PROFILE: Profile = Profile {
-    name: "sendgrid",
-    scheme: || Arc::new(sendgrid()),
-    signed: "X-Twilio-Email-Event-Webhook-Timestamp and the raw body (ECDSA P-256)",
-    unsigned_headers: &[],
-    body_limit: DEFAULT_BODY_LIMIT,
-    body_limit_source: UNDOCUMENTED,
-    delivery_id: "none (the body is a batch of events): the signed message's digest",
-    handshake: None,
-};
 
 #[cfg(test)]
 mod tests {

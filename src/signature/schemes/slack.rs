@@ -2,18 +2,13 @@
 //! `v0:{X-Slack-Request-Timestamp}:{body}`. The signing secret looks like hex
 //! but is used as text.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use http::HeaderName;
 
-use crate::body::DEFAULT_BODY_LIMIT;
-use crate::handshake::Handshake;
 use crate::signature::declared::{DeclaredScheme, Part, SignatureHeader};
 use crate::signature::scheme::Tolerance;
 use crate::signature::TimestampFormat;
-use crate::stack::providers::UNDOCUMENTED;
-use crate::stack::Profile;
 
 /// Slack: HMAC-SHA256 of `v0:{timestamp}:{body}`, hex, `v0=` prefix.
 pub fn slack() -> DeclaredScheme {
@@ -32,16 +27,3 @@ pub fn slack() -> DeclaredScheme {
         .tolerance(Tolerance::symmetric(Duration::from_secs(300)))
         .delivery_id_field("/event_id")
 }
-
-/// What the provider bundle holds for slack: see
-/// [`Profile`].
-pub const PROFILE: Profile = Profile {
-    name: "slack",
-    scheme: || Arc::new(slack()),
-    signed: "X-Slack-Request-Timestamp and the raw body",
-    unsigned_headers: &["x-slack-retry-num", "x-slack-retry-reason"],
-    body_limit: DEFAULT_BODY_LIMIT,
-    body_limit_source: UNDOCUMENTED,
-    delivery_id: "the Events API event_id, /event_id in the signed body (else the body's digest)",
-    handshake: Some(|_| Ok(Handshake::slack())),
-};

@@ -21,14 +21,9 @@
 //! # }
 //! ```
 
-use std::sync::Arc;
-
 use http::HeaderName;
 
-use crate::body::DEFAULT_BODY_LIMIT;
 use crate::signature::declared::{Algorithm, DeclaredScheme, Encoding, Part, SignatureHeader};
-use crate::stack::providers::UNDOCUMENTED;
-use crate::stack::Profile;
 
 /// `x-square-hmacsha256-signature`.
 pub const SIGNATURE: HeaderName = HeaderName::from_static("x-square-hmacsha256-signature");
@@ -62,24 +57,6 @@ pub fn square_with_legacy_sha1() -> DeclaredScheme {
             .encoding(Encoding::Base64),
     )
 }
-
-/// What the provider bundle holds for square: see
-/// [`Profile`].
-pub const PROFILE: Profile = Profile {
-    name: "square",
-    scheme: || Arc::new(square()),
-    signed: "the notification URL and the raw body",
-    unsigned_headers: &[
-        "square-environment",
-        "square-initial-delivery-timestamp",
-        "square-retry-number",
-        "square-retry-reason",
-    ],
-    body_limit: DEFAULT_BODY_LIMIT,
-    body_limit_source: UNDOCUMENTED,
-    delivery_id: "the event id, /event_id in the signed body",
-    handshake: None,
-};
 
 #[cfg(test)]
 mod tests {

@@ -5,17 +5,13 @@
 //! (which the spec forbids) is refused as `signature_malformed`, as the
 //! message could then be cut at another `.`.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use http::HeaderName;
 
-use crate::body::DEFAULT_BODY_LIMIT;
 use crate::signature::declared::{DeclaredScheme, Encoding, KeyEncoding, Part, SignatureHeader};
 use crate::signature::scheme::Tolerance;
 use crate::signature::TimestampFormat;
-use crate::stack::providers::UNDOCUMENTED;
-use crate::stack::Profile;
 
 /// Standard Webhooks `v1` under the given scheme and header names.
 pub(crate) fn with_names(
@@ -67,16 +63,3 @@ pub fn standard_webhooks() -> DeclaredScheme {
         "webhook-signature",
     )
 }
-
-/// What the provider bundle holds for standard: see
-/// [`Profile`].
-pub const PROFILE: Profile = Profile {
-    name: "standard",
-    scheme: || Arc::new(standard_webhooks()),
-    signed: "webhook-id, webhook-timestamp and the raw body",
-    unsigned_headers: &[],
-    body_limit: DEFAULT_BODY_LIMIT,
-    body_limit_source: UNDOCUMENTED,
-    delivery_id: "the signed webhook-id",
-    handshake: None,
-};

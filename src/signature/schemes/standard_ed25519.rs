@@ -21,19 +21,14 @@
 //! # }
 //! ```
 
-use std::sync::Arc;
-
 use http::HeaderName;
 
-use crate::body::DEFAULT_BODY_LIMIT;
 pub use crate::signature::declared::ed25519::{sign, verify};
 pub use crate::signature::declared::{to_whpk, whpk as parse_key};
 use crate::signature::declared::{
     Algorithm, DeclaredScheme, Encoding, KeyEncoding, SignatureHeader,
 };
 use crate::signature::schemes::standard::signed_as_standard;
-use crate::stack::providers::UNDOCUMENTED;
-use crate::stack::Profile;
 
 /// `webhook-id`.
 pub const ID: HeaderName = HeaderName::from_static("webhook-id");
@@ -57,19 +52,6 @@ pub fn standard_ed25519() -> DeclaredScheme {
         TIMESTAMP,
     )
 }
-
-/// What the provider bundle holds for standard-ed25519: see
-/// [`Profile`].
-pub const PROFILE: Profile = Profile {
-    name: "standard-ed25519",
-    scheme: || Arc::new(standard_ed25519()),
-    signed: "webhook-id, webhook-timestamp and the raw body (Ed25519, v1a)",
-    unsigned_headers: &[],
-    body_limit: DEFAULT_BODY_LIMIT,
-    body_limit_source: UNDOCUMENTED,
-    delivery_id: "the signed webhook-id",
-    handshake: None,
-};
 
 #[cfg(test)]
 mod tests {

@@ -5,11 +5,8 @@
 
 use std::sync::Arc;
 
-use crate::body::DEFAULT_BODY_LIMIT;
 use crate::signature::either::FirstPresent;
 use crate::signature::schemes::standard::with_names;
-use crate::stack::providers::UNDOCUMENTED;
-use crate::stack::Profile;
 
 /// Svix: `svix-*` headers, else `webhook-*`.
 pub fn svix() -> FirstPresent {
@@ -31,16 +28,3 @@ pub fn svix() -> FirstPresent {
         ],
     )
 }
-
-/// What the provider bundle holds for svix: see
-/// [`Profile`].
-pub const PROFILE: Profile = Profile {
-    name: "svix",
-    scheme: || Arc::new(svix()),
-    signed: "svix-id (or webhook-id), its timestamp and the raw body",
-    unsigned_headers: &[],
-    body_limit: DEFAULT_BODY_LIMIT,
-    body_limit_source: UNDOCUMENTED,
-    delivery_id: "the signed svix-id (or webhook-id)",
-    handshake: None,
-};

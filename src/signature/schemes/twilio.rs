@@ -53,16 +53,11 @@
 //! # }
 //! ```
 
-use std::sync::Arc;
-
 use http::HeaderName;
 use sha2::{Digest, Sha256};
 
-use crate::body::DEFAULT_BODY_LIMIT;
 pub use crate::signature::declared::{sorted_params, MAX_FORM_PARAMS};
 use crate::signature::declared::{Algorithm, DeclaredScheme, Encoding, Part, SignatureHeader};
-use crate::stack::providers::UNDOCUMENTED;
-use crate::stack::Profile;
 
 /// `X-Twilio-Signature`.
 pub const SIGNATURE: HeaderName = HeaderName::from_static("x-twilio-signature");
@@ -97,19 +92,6 @@ pub fn json_url(url: &str, body: &[u8]) -> String {
         hex::encode(Sha256::digest(body))
     )
 }
-
-/// What the provider bundle holds for twilio: see
-/// [`Profile`].
-pub const PROFILE: Profile = Profile {
-    name: "twilio",
-    scheme: || Arc::new(twilio()),
-    signed: "the URL Twilio called and the form parameters (or the body's SHA-256 in the URL)",
-    unsigned_headers: &["i-twilio-idempotency-token"],
-    body_limit: DEFAULT_BODY_LIMIT,
-    body_limit_source: UNDOCUMENTED,
-    delivery_id: "none signed (I-Twilio-Idempotency-Token is not): the signed message's digest",
-    handshake: None,
-};
 
 #[cfg(test)]
 mod tests {

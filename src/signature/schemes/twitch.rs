@@ -2,18 +2,13 @@
 //! `{Message-Id}{Message-Timestamp}{body}` with no separators; the timestamp
 //! is RFC 3339 with up to nanoseconds, signed exactly as sent.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use http::HeaderName;
 
-use crate::body::DEFAULT_BODY_LIMIT;
-use crate::handshake::Handshake;
 use crate::signature::declared::{DeclaredScheme, Part, SignatureHeader};
 use crate::signature::scheme::Tolerance;
 use crate::signature::TimestampFormat;
-use crate::stack::providers::UNDOCUMENTED;
-use crate::stack::Profile;
 
 /// Twitch EventSub: HMAC-SHA256 of `{id}{timestamp}{body}`, hex, `sha256=`.
 pub fn twitch() -> DeclaredScheme {
@@ -30,21 +25,3 @@ pub fn twitch() -> DeclaredScheme {
         .message([Part::Id, Part::Timestamp, Part::Body])
         .tolerance(Tolerance::past_only(Duration::from_secs(600)))
 }
-
-/// What the provider bundle holds for twitch: see
-/// [`Profile`].
-pub const PROFILE: Profile = Profile {
-    name: "twitch",
-    scheme: || Arc::new(twitch()),
-    signed: "Twitch-Eventsub-Message-Id, -Message-Timestamp and the raw body",
-    unsigned_headers: &[
-        "twitch-eventsub-message-type",
-        "twitch-eventsub-message-retry",
-        "twitch-eventsub-subscription-type",
-        "twitch-eventsub-subscription-version",
-    ],
-    body_limit: DEFAULT_BODY_LIMIT,
-    body_limit_source: UNDOCUMENTED,
-    delivery_id: "the signed Twitch-Eventsub-Message-Id",
-    handshake: Some(|_| Ok(Handshake::twitch())),
-};

@@ -1,0 +1,27 @@
+//! bitbucket: see [`BITBUCKET`].
+
+use std::sync::Arc;
+
+use super::{Provider, NO_RETRIES_DOCUMENTED};
+use crate::signature::schemes;
+
+/// bitbucket: what every way of building its receiver reads.
+pub const BITBUCKET: Provider = Provider {
+    name: "bitbucket",
+    scheme: || Arc::new(schemes::bitbucket()),
+    signed: "the raw body",
+    unsigned_headers: &[
+        "x-event-key",
+        "x-request-uuid",
+        "x-hook-uuid",
+        "x-attempt-number",
+    ],
+    body_limit: 256 * 1024,
+    body_limit_source: "Atlassian BCLOUD-22312: payloads over 256 KB are not delivered",
+    delivery_id: "none signed (X-Request-UUID is not): the signed body's digest",
+    handshake: None,
+    retry_horizon: None,
+    retry_horizon_source: NO_RETRIES_DOCUMENTED,
+    deduplicate: true,
+    body_timestamp: None,
+};

@@ -1,0 +1,24 @@
+//! dropbox: see [`DROPBOX`].
+
+use std::sync::Arc;
+
+use super::{Provider, DEFAULT_BODY_LIMIT, NO_RETRIES_DOCUMENTED, UNDOCUMENTED};
+use crate::handshake::Handshake;
+use crate::signature::schemes;
+
+/// dropbox: what every way of building its receiver reads.
+pub const DROPBOX: Provider = Provider {
+    name: "dropbox",
+    scheme: || Arc::new(schemes::dropbox()),
+    signed: "the raw body",
+    unsigned_headers: &[],
+    body_limit: DEFAULT_BODY_LIMIT,
+    body_limit_source: UNDOCUMENTED,
+    delivery_id:
+        "none: notifications carry no id and identical bodies are normal, so no idempotency",
+    handshake: Some(|_| Ok(Handshake::dropbox())),
+    retry_horizon: None,
+    retry_horizon_source: NO_RETRIES_DOCUMENTED,
+    deduplicate: false,
+    body_timestamp: None,
+};

@@ -1,0 +1,28 @@
+//! gitlab: see [`GITLAB`].
+
+use std::sync::Arc;
+
+use super::{Provider, MIB, NO_RETRIES_DOCUMENTED};
+use crate::signature::schemes;
+
+/// gitlab: what every way of building its receiver reads.
+pub const GITLAB: Provider = Provider {
+    name: "gitlab",
+    scheme: || Arc::new(schemes::gitlab()),
+    signed: "webhook-id, webhook-timestamp and the raw body (Standard Webhooks v1)",
+    unsigned_headers: &[
+        "x-gitlab-event",
+        "x-gitlab-event-uuid",
+        "x-gitlab-webhook-uuid",
+        "x-gitlab-instance",
+        "idempotency-key",
+    ],
+    body_limit: 25 * MIB,
+    body_limit_source: "gitlab-org/gitlab MR 38687: webhooks whose JSON exceeds 25 MB are not sent",
+    delivery_id: "the signed webhook-id",
+    handshake: None,
+    retry_horizon: None,
+    retry_horizon_source: NO_RETRIES_DOCUMENTED,
+    deduplicate: true,
+    body_timestamp: None,
+};

@@ -1,0 +1,26 @@
+//! jira: see [`JIRA`].
+
+use std::sync::Arc;
+
+use super::{Provider, DEFAULT_BODY_LIMIT, NO_RETRIES_DOCUMENTED, UNDOCUMENTED};
+use crate::signature::schemes;
+
+/// jira: what every way of building its receiver reads.
+pub const JIRA: Provider = Provider {
+    name: "jira",
+    scheme: || Arc::new(schemes::jira()),
+    signed: "the raw body",
+    unsigned_headers: &[
+        "x-atlassian-webhook-identifier",
+        "x-atlassian-webhook-retry",
+        "x-atlassian-webhook-flow",
+    ],
+    body_limit: DEFAULT_BODY_LIMIT,
+    body_limit_source: UNDOCUMENTED,
+    delivery_id: "none signed (X-Atlassian-Webhook-Identifier is not): the signed body's digest",
+    handshake: None,
+    retry_horizon: None,
+    retry_horizon_source: NO_RETRIES_DOCUMENTED,
+    deduplicate: true,
+    body_timestamp: None,
+};

@@ -1,0 +1,27 @@
+//! linear: see [`LINEAR`].
+
+use std::sync::Arc;
+
+use super::{Provider, DEFAULT_BODY_LIMIT, NO_RETRIES_DOCUMENTED, UNDOCUMENTED};
+use crate::signature::schemes;
+
+/// linear: what every way of building its receiver reads.
+pub const LINEAR: Provider = Provider {
+    name: "linear",
+    scheme: || Arc::new(schemes::linear()),
+    signed: "the raw body (which carries webhookTimestamp)",
+    unsigned_headers: &["linear-delivery", "linear-event"],
+    body_limit: DEFAULT_BODY_LIMIT,
+    body_limit_source: UNDOCUMENTED,
+    delivery_id: "none signed (Linear-Delivery is not; webhookId names the webhook, not the delivery): the signed body's digest",
+    handshake: None,
+    retry_horizon: None,
+    retry_horizon_source: NO_RETRIES_DOCUMENTED,
+    deduplicate: true,
+    // Linear's SDK refuses a webhookTimestamp more than a minute away.
+    body_timestamp: Some(|| {
+        crate::replay::ReplayLayer::json_field("/webhookTimestamp")
+            .milliseconds()
+            .window(std::time::Duration::from_secs(60))
+    }),
+};

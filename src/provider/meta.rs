@@ -1,0 +1,22 @@
+//! meta: see [`META`].
+
+use std::sync::Arc;
+
+use super::{Provider, DEFAULT_BODY_LIMIT, NO_RETRIES_DOCUMENTED, UNDOCUMENTED};
+use crate::signature::schemes;
+
+/// meta: what every way of building its receiver reads.
+pub const META: Provider = Provider {
+    name: "meta",
+    scheme: || Arc::new(schemes::meta()),
+    signed: "the raw body",
+    unsigned_headers: &[],
+    body_limit: DEFAULT_BODY_LIMIT,
+    body_limit_source: UNDOCUMENTED,
+    delivery_id: "none: the signed body's digest",
+    handshake: None,
+    retry_horizon: None,
+    retry_horizon_source: NO_RETRIES_DOCUMENTED,
+    deduplicate: true,
+    body_timestamp: None,
+};

@@ -1,0 +1,390 @@
+//! The providers: one [`Provider`] value each, the single truth every way of
+//! building a receiver reads.
+//!
+//! A provider's facts — its signature scheme, what the signature covers,
+//! the headers it sends unsigned, its payload cap, its delivery id, how long
+//! it keeps retrying, its handshake — are written once, in its file here,
+//! each with the documentation it comes from. The bundles
+//! ([`WebhookStack::github`](crate::WebhookStack::github), ...), a bundle by
+//! name ([`WebhookStack::provider`](crate::WebhookStack::provider)), a
+//! [`WebhookPolicy`](crate::policy::WebhookPolicy) naming a provider, a
+//! tenant resolved to one ([`TenantLookup::provider`](crate::tenant::TenantLookup::provider))
+//! and the `tower-webhook` command all read these values, through one
+//! composer ([`WebhookStack::from_provider`](crate::WebhookStack::from_provider)),
+//! so none of them can forget the replay window, the body cap or the
+//! retry horizon.
+//!
+//! Code names a provider by its constant, configuration by its name:
+//!
+//! ```
+//! use tower_webhook::provider::{self, STRIPE};
+//!
+//! assert_eq!(provider::by_name("stripe")?.name, STRIPE.name);
+//!
+//! // Stripe retries for up to three days: a receiver must remember a
+//! // delivery at least that long, plus the replay window.
+//! assert!(STRIPE.idempotency_ttl() >= std::time::Duration::from_secs(72 * 3600));
+//!
+//! // A typo is answered with the closest name.
+//! let error = provider::by_name("strpe").unwrap_err();
+//! assert!(error.to_string().contains("did you mean `stripe`"), "{error}");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # Adding a provider
+//!
+//! Its scheme (a [`DeclaredScheme`](crate::signature::DeclaredScheme), in
+//! [`signature::schemes`](crate::signature::schemes) or in its provider
+//! file), its file here holding its [`Provider`], and one line in [`ALL`].
+//! The registry tests then require its official vectors, a sign → verify
+//! round trip and its place in the `tower-webhook` command's list.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::handshake::Handshake;
+use crate::idempotency::DEFAULT_TTL;
+use crate::replay::ReplayLayer;
+use crate::secret::SecretError;
+use crate::signature::{
+    schemes, Scheme, SignatureConfigError, SignatureLayer, Signer, SignerError,
+};
+
+mod bitbucket;
+#[cfg(feature = "ed25519")]
+mod discord;
+mod dropbox;
+mod github;
+mod gitlab;
+mod hubspot;
+mod intercom;
+mod jira;
+mod linear;
+mod mailgun;
+mod meta;
+mod paddle;
+#[cfg(feature = "ecdsa")]
+mod sendgrid;
+mod shopify;
+mod slack;
+mod square;
+mod standard;
+#[cfg(feature = "ed25519")]
+mod standard_ed25519;
+mod stripe;
+mod svix;
+mod twilio;
+mod twitch;
+mod typeform;
+mod zoom;
+
+pub use bitbucket::BITBUCKET;
+#[cfg(feature = "ed25519")]
+pub use discord::DISCORD;
+pub use dropbox::DROPBOX;
+pub use github::GITHUB;
+pub use gitlab::GITLAB;
+pub use hubspot::HUBSPOT;
+pub use intercom::INTERCOM;
+pub use jira::JIRA;
+pub use linear::LINEAR;
+pub use mailgun::MAILGUN;
+pub use meta::META;
+pub use paddle::PADDLE;
+#[cfg(feature = "ecdsa")]
+pub use sendgrid::SENDGRID;
+pub use shopify::SHOPIFY;
+pub use slack::SLACK;
+pub use square::SQUARE;
+pub use standard::STANDARD_WEBHOOKS;
+#[cfg(feature = "ed25519")]
+pub use standard_ed25519::STANDARD_WEBHOOKS_ED25519;
+pub use stripe::STRIPE;
+pub use svix::SVIX;
+pub use twilio::TWILIO;
+pub use twitch::TWITCH;
+pub use typeform::TYPEFORM;
+pub use zoom::ZOOM;
+
+pub(crate) use crate::body::DEFAULT_BODY_LIMIT;
+
+/// Makes a provider's handshake from its key as shown.
+pub type MakeHandshake = fn(&str) -> Result<Handshake, SecretError>;
+
+/// One provider: everything a receiver of its webhooks needs to know.
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+pub struct Provider {
+    /// The stable name configuration uses ([`by_name`]).
+    pub name: &'static str,
+    /// The provider's signature scheme.
+    pub scheme: fn() -> Arc<dyn Scheme>,
+    /// What the signature covers, in words.
+    pub signed: &'static str,
+    /// Headers the provider sends that the signature does **not** cover:
+    /// anyone who replays a captured delivery can change them. The bundle
+    /// hands them to the handler as
+    /// [`UnauthenticatedHeaders`](crate::stack::UnauthenticatedHeaders).
+    pub unsigned_headers: &'static [&'static str],
+    /// The most body bytes the provider sends: the receiver's body limit.
+    pub body_limit: usize,
+    /// Where [`body_limit`](Self::body_limit) comes from.
+    pub body_limit_source: &'static str,
+    /// The delivery id the receiver deduplicates on, in words.
+    pub delivery_id: &'static str,
+    /// How long after the first attempt the provider may still deliver the
+    /// same event again (its retries), where it documents one: the
+    /// receiver remembers deliveries at least this long plus the replay
+    /// window ([`idempotency_ttl`](Self::idempotency_ttl)).
+    pub retry_horizon: Option<Duration>,
+    /// Where [`retry_horizon`](Self::retry_horizon) comes from.
+    pub retry_horizon_source: &'static str,
+    /// Whether deliveries are deduplicated at all (Dropbox's carry no id
+    /// and identical bodies are normal).
+    pub deduplicate: bool,
+    /// A replay window on a timestamp inside the signed body, for providers
+    /// that sign one there (Linear's `webhookTimestamp`).
+    pub body_timestamp: Option<fn() -> ReplayLayer>,
+    /// The handshake the receiver answers, made from the key as the
+    /// provider shows it (Zoom's answer is keyed with the same secret
+    /// token). `None` where the provider has none, or needs more than the
+    /// key (Meta's verify token: [`WebhookStack::meta`](crate::WebhookStack::meta)).
+    pub handshake: Option<MakeHandshake>,
+}
+
+/// The body limit of a provider that documents no maximum.
+pub(crate) const UNDOCUMENTED: &str = "no maximum documented: the crate's default, 1 MiB";
+/// The retry-horizon source of a provider that documents none.
+pub(crate) const NO_RETRIES_DOCUMENTED: &str =
+    "no retry schedule documented: the crate's default TTL, 24 h";
+pub(crate) const MIB: usize = 1024 * 1024;
+
+impl Provider {
+    /// How long the receiver remembers a delivery: at least the provider's
+    /// retry horizon plus the replay window (so a retry signed at the last
+    /// moment is still recognised), and never less than
+    /// [`DEFAULT_TTL`](crate::idempotency::DEFAULT_TTL).
+    pub fn idempotency_ttl(&self) -> Duration {
+        let window = self.replay_span().unwrap_or(Duration::ZERO);
+        match self.retry_horizon {
+            Some(horizon) => DEFAULT_TTL.max(horizon + window),
+            None => DEFAULT_TTL.max(window),
+        }
+    }
+
+    /// The span of the replay window on the provider's signed timestamp
+    /// (past and future), if it signs one.
+    pub(crate) fn replay_span(&self) -> Option<Duration> {
+        let scheme = (self.scheme)();
+        if !scheme.signs_timestamp() {
+            return None;
+        }
+        let tolerance = scheme.tolerance();
+        let past = tolerance
+            .and_then(|t| t.past)
+            .unwrap_or(crate::stack::UNDOCUMENTED_WINDOW);
+        let future = tolerance.and_then(|t| t.future).unwrap_or(past);
+        Some(past + future)
+    }
+}
+
+/// Every provider, each declared in its own file: adding a provider is
+/// that file and one line here.
+pub const ALL: &[&Provider] = &[
+    &GITHUB,
+    &GITLAB,
+    &BITBUCKET,
+    &JIRA,
+    &STRIPE,
+    &SLACK,
+    &STANDARD_WEBHOOKS,
+    #[cfg(feature = "ed25519")]
+    &STANDARD_WEBHOOKS_ED25519,
+    &SVIX,
+    &SHOPIFY,
+    &ZOOM,
+    &PADDLE,
+    &LINEAR,
+    &TWITCH,
+    &INTERCOM,
+    &TYPEFORM,
+    &DROPBOX,
+    &META,
+    &TWILIO,
+    &SQUARE,
+    &HUBSPOT,
+    &MAILGUN,
+    #[cfg(feature = "ed25519")]
+    &DISCORD,
+    #[cfg(feature = "ecdsa")]
+    &SENDGRID,
+];
+
+/// Scheme variants no provider bundle is built on, selectable by name.
+const VARIANTS: &[(&str, fn() -> Arc<dyn Scheme>)] = &[
+    ("github-sha1", || Arc::new(schemes::github_sha1_only())),
+    ("timestamped", || Arc::new(schemes::timestamped())),
+    ("body-hmac-base64", || {
+        Arc::new(schemes::body_hmac_base64(schemes::DEFAULT_HEADER))
+    }),
+    ("body-hmac-hex", || {
+        Arc::new(schemes::body_hmac_hex(schemes::DEFAULT_HEADER))
+    }),
+    ("hubspot-v1", || Arc::new(schemes::hubspot::hubspot_v1())),
+    ("hubspot-v2", || Arc::new(schemes::hubspot::hubspot_v2())),
+];
+
+/// No provider (or scheme) has this name; the message lists the valid ones
+/// and the closest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownProvider {
+    name: String,
+    schemes_too: bool,
+}
+
+impl UnknownProvider {
+    /// The name that was asked for.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The known name closest to the one asked for, if one is close.
+    pub fn suggestion(&self) -> Option<&'static str> {
+        let candidates = self.candidates();
+        let asked = self.name.to_ascii_lowercase();
+        candidates
+            .into_iter()
+            .map(|known| (strsim::damerau_levenshtein(&asked, known), known))
+            .filter(|(distance, known)| *distance <= 2.max(known.len() / 3))
+            .min_by_key(|(distance, _)| *distance)
+            .map(|(_, known)| known)
+    }
+
+    fn candidates(&self) -> Vec<&'static str> {
+        let mut names: Vec<&'static str> = ALL.iter().map(|p| p.name).collect();
+        if self.schemes_too {
+            names.extend(VARIANTS.iter().map(|(name, _)| *name));
+        }
+        names
+    }
+}
+
+impl fmt::Display for UnknownProvider {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "unknown provider `{}`", self.name)?;
+        if let Some(suggestion) = self.suggestion() {
+            write!(f, " (did you mean `{suggestion}`?)")?;
+        }
+        write!(f, "; known: {}", self.candidates().join(", "))
+    }
+}
+
+impl std::error::Error for UnknownProvider {}
+
+/// The provider called `name`.
+pub fn by_name(name: &str) -> Result<&'static Provider, UnknownProvider> {
+    ALL.iter()
+        .copied()
+        .find(|provider| provider.name == name)
+        .ok_or_else(|| UnknownProvider {
+            name: name.to_owned(),
+            schemes_too: false,
+        })
+}
+
+/// The signature scheme called `name`: a provider's, or one of the
+/// variants no bundle is built on (`github-sha1`, `hubspot-v1`,
+/// `hubspot-v2`, `timestamped`, `body-hmac-hex`, `body-hmac-base64`).
+///
+/// ```
+/// use tower_webhook::provider;
+///
+/// assert_eq!(provider::scheme_by_name("stripe")?.name(), "stripe");
+/// assert!(provider::scheme_by_name("nope").is_err());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn scheme_by_name(name: &str) -> Result<Arc<dyn Scheme>, UnknownProvider> {
+    if let Ok(provider) = by_name(name) {
+        return Ok((provider.scheme)());
+    }
+    VARIANTS
+        .iter()
+        .find(|(variant, _)| *variant == name)
+        .map(|(_, scheme)| scheme())
+        .ok_or_else(|| UnknownProvider {
+            name: name.to_owned(),
+            schemes_too: true,
+        })
+}
+
+/// The schemes keyed by one shared secret that sign with headers alone:
+/// what the signing round-trip tests and the `tower-webhook` examples
+/// cover. [`scheme_by_name`] also knows `hubspot-v1`, `hubspot-v2`,
+/// `mailgun` (signature in the body) and, behind their features, the
+/// asymmetric `discord`, `standard-ed25519` (`ed25519`) and `sendgrid`
+/// (`ecdsa`).
+pub const SHARED_SECRET_SCHEMES: &[&str] = &[
+    "github",
+    "github-sha1",
+    "bitbucket",
+    "jira",
+    "stripe",
+    "slack",
+    "standard",
+    "gitlab",
+    "svix",
+    "shopify",
+    "paddle",
+    "twilio",
+    "square",
+    "linear",
+    "meta",
+    "zoom",
+    "twitch",
+    "intercom",
+    "typeform",
+    "dropbox",
+    "hubspot-v3",
+    "timestamped",
+    "body-hmac-base64",
+    "body-hmac-hex",
+];
+
+/// Every scheme name [`scheme_by_name`] knows: the providers', then the
+/// variants.
+pub fn scheme_names() -> impl Iterator<Item = &'static str> {
+    ALL.iter()
+        .map(|provider| provider.name)
+        .chain(VARIANTS.iter().map(|(name, _)| *name))
+}
+
+impl SignatureLayer {
+    /// The scheme `name` (see [`scheme_by_name`]) with one key, given as
+    /// the provider shows it (`whsec_…` for Standard Webhooks).
+    pub fn preset(name: &str, shown_secret: &str) -> Result<Self, SignatureConfigError> {
+        let scheme = scheme_by_name(name)
+            .map_err(|unknown| SignatureConfigError::UnknownScheme(unknown.to_string()))?;
+        let key = scheme
+            .parse_key(shown_secret)
+            .map_err(SignatureConfigError::InvalidSecret)?;
+        Self::from_arc(
+            scheme,
+            crate::signature::Keyring::new().with(crate::signature::Key::new("default", key)),
+        )
+    }
+}
+
+impl Signer {
+    /// The scheme `name` (see [`scheme_by_name`]) with the secret as the
+    /// provider shows it (`whsec_…` for `standard`/`svix`, verbatim for
+    /// `stripe`).
+    pub fn preset(name: &str, shown_secret: &str) -> Result<Self, SignerError> {
+        let scheme = scheme_by_name(name)
+            .map_err(|unknown| SignerError::UnknownScheme(unknown.to_string()))?;
+        let key = scheme
+            .parse_key(shown_secret)
+            .map_err(SignerError::InvalidSecret)?;
+        Ok(Self::new(scheme, key))
+    }
+}

@@ -1,0 +1,31 @@
+//! shopify: see [`SHOPIFY`].
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::{Provider, DEFAULT_BODY_LIMIT, UNDOCUMENTED};
+use crate::signature::schemes;
+
+/// shopify: what every way of building its receiver reads.
+pub const SHOPIFY: Provider = Provider {
+    name: "shopify",
+    scheme: || Arc::new(schemes::shopify()),
+    signed: "the raw body",
+    unsigned_headers: &[
+        "x-shopify-topic",
+        "x-shopify-shop-domain",
+        "x-shopify-api-version",
+        "x-shopify-webhook-id",
+        "x-shopify-event-id",
+        "x-shopify-triggered-at",
+        "x-shopify-name",
+    ],
+    body_limit: DEFAULT_BODY_LIMIT,
+    body_limit_source: UNDOCUMENTED,
+    delivery_id: "none signed (X-Shopify-Webhook-Id is not): the signed body's digest",
+    handshake: None,
+    retry_horizon: Some(Duration::from_secs(14400)),
+    retry_horizon_source: "shopify.dev/changelog/updates-to-webhook-retry-mechanism (2024-09-10): retried 8 times over 4 hours with exponential backoff",
+    deduplicate: true,
+    body_timestamp: None,
+};

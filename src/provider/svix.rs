@@ -1,0 +1,23 @@
+//! svix: see [`SVIX`].
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::{Provider, DEFAULT_BODY_LIMIT, UNDOCUMENTED};
+use crate::signature::schemes;
+
+/// svix: what every way of building its receiver reads.
+pub const SVIX: Provider = Provider {
+    name: "svix",
+    scheme: || Arc::new(schemes::svix()),
+    signed: "svix-id (or webhook-id), its timestamp and the raw body",
+    unsigned_headers: &[],
+    body_limit: DEFAULT_BODY_LIMIT,
+    body_limit_source: UNDOCUMENTED,
+    delivery_id: "the signed svix-id (or webhook-id)",
+    handshake: None,
+    retry_horizon: Some(Duration::from_secs(99305)),
+    retry_horizon_source: "docs.svix.com/retries: immediately, then 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h after the previous attempt (27 h 35 min in all)",
+    deduplicate: true,
+    body_timestamp: None,
+};

@@ -1,0 +1,25 @@
+//! zoom: see [`ZOOM`].
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::{Provider, DEFAULT_BODY_LIMIT, UNDOCUMENTED};
+use crate::handshake::Handshake;
+use crate::secret::Secret;
+use crate::signature::schemes;
+
+/// zoom: what every way of building its receiver reads.
+pub const ZOOM: Provider = Provider {
+    name: "zoom",
+    scheme: || Arc::new(schemes::zoom()),
+    signed: "x-zm-request-timestamp and the raw body",
+    unsigned_headers: &[],
+    body_limit: DEFAULT_BODY_LIMIT,
+    body_limit_source: UNDOCUMENTED,
+    delivery_id: "none documented: the signed message's digest",
+    handshake: Some(|secret_token| Secret::new(secret_token).map(Handshake::zoom)),
+    retry_horizon: Some(Duration::from_secs(5100)),
+    retry_horizon_source: "devsupport.zoom.us/hc/en-us/articles/360059893812: three retries, 5, 20 and 60 minutes after the previous attempt (85 minutes in all)",
+    deduplicate: true,
+    body_timestamp: None,
+};

@@ -1,0 +1,411 @@
+//! One provider, one truth: the bundle, the bundle by name, a policy naming
+//! the provider, a customised bundle and a tenant resolved to the provider
+//! give the same verdict on one corpus (fresh, duplicate, replayed under
+//! fresh unsigned headers, forged, stale, future, oversized), through a
+//! real server; settings of the stack survive swapping a layer.
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::routing::post;
+use axum::Router;
+use bytes::Bytes;
+use http::{HeaderName, HeaderValue, Request, StatusCode};
+use http_body_util::Full;
+use tower_webhook::audit::AuditLayer;
+use tower_webhook::idempotency::{IdempotencyLayer, MemoryStore, REPLAYED_HEADER};
+use tower_webhook::ip::IpFilterLayer;
+use tower_webhook::policy::WebhookPolicy;
+use tower_webhook::provider::{self, Provider};
+use tower_webhook::signature::{unix_now, Signer};
+use tower_webhook::tenant::{TenantKey, TenantLayer, TenantLookup};
+use tower_webhook::{StackError, WebhookStack};
+
+const SECRET: &str = "a-shared-secret-for-every-provider";
+
+/// The providers keyed by one shared secret as shown (the asymmetric ones
+/// need a key pair; Mailgun signs inside the body).
+fn shared_secret_providers() -> impl Iterator<Item = &'static Provider> {
+    provider::ALL
+        .iter()
+        .copied()
+        .filter(|p| provider::SHARED_SECRET_SCHEMES.contains(&p.name))
+}
+
+/// What a sender sees of one answer, and whether the handler ran.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Verdict {
+    status: StatusCode,
+    duplicate: bool,
+    handled: bool,
+}
+
+/// Every way of building a receiver for `provider`, on one server, each on
+/// its own path (a URL-signing scheme signs the path, so every request is
+/// signed for the path it goes to).
+async fn receivers(
+    provider: &'static Provider,
+) -> (SocketAddr, Vec<&'static str>, Arc<AtomicUsize>) {
+    let runs = Arc::new(AtomicUsize::new(0));
+    let handler = {
+        let runs = Arc::clone(&runs);
+        post(move || {
+            runs.fetch_add(1, Ordering::SeqCst);
+            async { "handled" }
+        })
+    };
+    let policy: WebhookPolicy = serde_json::from_value(serde_json::json!({
+        "provider": provider.name,
+        "require_signature": true,
+        "signing_secret": SECRET,
+    }))
+    .unwrap();
+    let tenant_policy = policy.tenant_policy().unwrap();
+    let resolver = move |tenant: String| {
+        let policy = tenant_policy.clone();
+        async move {
+            Ok::<_, std::io::Error>(match tenant.as_str() {
+                "acme" => TenantLookup::policy(policy),
+                _ => TenantLookup::Unknown,
+            })
+        }
+    };
+    let tenants = TenantLayer::new(TenantKey::PathAfter("/tenant".into()), resolver)
+        .body_limit(provider.body_limit);
+    let customised = WebhookStack::provider(provider.name, SECRET)
+        .unwrap()
+        .idempotency(IdempotencyLayer::new().with_store(MemoryStore::new()))
+        .audit(AuditLayer::new());
+    let router = Router::new()
+        .route(
+            "/bundle",
+            handler.clone().layer(
+                WebhookStack::from_provider(provider, SECRET)
+                    .unwrap()
+                    .build()
+                    .unwrap(),
+            ),
+        )
+        .route(
+            "/by-name",
+            handler.clone().layer(
+                WebhookStack::provider(provider.name, SECRET)
+                    .unwrap()
+                    .build()
+                    .unwrap(),
+            ),
+        )
+        .route("/policy", handler.clone().layer(policy.build().unwrap()))
+        .route(
+            "/customised",
+            handler.clone().layer(customised.build().unwrap()),
+        )
+        .route(
+            "/tenant/{tenant}",
+            handler
+                .layer(IdempotencyLayer::new().with_body_limit(provider.body_limit))
+                .layer(tenants),
+        );
+    let addr = support::serve(router).await;
+    let paths = vec![
+        "/bundle",
+        "/by-name",
+        "/policy",
+        "/customised",
+        "/tenant/acme",
+    ];
+    (addr, paths, runs)
+}
+
+/// One request of the corpus.
+struct Case {
+    name: &'static str,
+    /// Seconds added to now for the signed timestamp.
+    shift: i64,
+    /// Bytes added to the body after signing (a forgery).
+    tamper: bool,
+    /// A body of this many bytes instead of the event.
+    size: Option<usize>,
+    /// Unsigned headers rewritten after signing (a replay under fresh
+    /// delivery headers).
+    fresh_unsigned: bool,
+    /// Sent twice: the verdict of the second.
+    twice: bool,
+}
+
+const CORPUS: &[Case] = &[
+    Case {
+        name: "fresh",
+        shift: 0,
+        tamper: false,
+        size: None,
+        fresh_unsigned: false,
+        twice: false,
+    },
+    Case {
+        name: "duplicate",
+        shift: 0,
+        tamper: false,
+        size: None,
+        fresh_unsigned: false,
+        twice: true,
+    },
+    Case {
+        name: "replay under fresh unsigned headers",
+        shift: 0,
+        tamper: false,
+        size: None,
+        fresh_unsigned: true,
+        twice: true,
+    },
+    Case {
+        name: "forged",
+        shift: 0,
+        tamper: true,
+        size: None,
+        fresh_unsigned: false,
+        twice: false,
+    },
+    Case {
+        name: "a year old",
+        shift: -365 * 86_400,
+        tamper: false,
+        size: None,
+        fresh_unsigned: false,
+        twice: false,
+    },
+    Case {
+        name: "a year ahead",
+        shift: 365 * 86_400,
+        tamper: false,
+        size: None,
+        fresh_unsigned: false,
+        twice: false,
+    },
+    Case {
+        name: "oversized",
+        shift: 0,
+        tamper: false,
+        size: Some(usize::MAX),
+        fresh_unsigned: false,
+        twice: false,
+    },
+];
+
+async fn send(
+    addr: SocketAddr,
+    path: &str,
+    provider: &Provider,
+    case: &Case,
+    serial: usize,
+) -> Verdict {
+    let at = unix_now() + case.shift;
+    let id = format!("{}-{serial}", provider.name);
+    let body = match case.size {
+        Some(_) => vec![b' '; provider.body_limit + 1],
+        None => format!(
+            r#"{{"id":"{id}","event_id":"{id}","type":"event_callback","webhookTimestamp":{}}}"#,
+            at * 1000
+        )
+        .into_bytes(),
+    };
+    let url = format!("http://{addr}{path}");
+    let mut request = Request::post(&url).body(body).unwrap();
+    Signer::preset(provider.name, SECRET)
+        .unwrap()
+        .sign_request(&mut request, at, &id)
+        .unwrap();
+    let (mut parts, mut body) = request.into_parts();
+    if case.tamper {
+        body.extend_from_slice(b" ");
+    }
+    let mut outcome = None;
+    let times = if case.twice { 2 } else { 1 };
+    for attempt in 0..times {
+        if case.fresh_unsigned && attempt == 1 {
+            for name in provider.unsigned_headers {
+                parts.headers.insert(
+                    HeaderName::from_static(name),
+                    HeaderValue::from_static("rewritten-by-the-attacker"),
+                );
+            }
+        }
+        let request = Request::from_parts(parts.clone(), Full::new(Bytes::from(body.clone())));
+        outcome = Some(support::send(request).await);
+    }
+    let reply = outcome.unwrap();
+    Verdict {
+        status: reply.status,
+        duplicate: reply.headers.contains_key(REPLAYED_HEADER),
+        handled: reply.text() == "handled",
+    }
+}
+
+#[tokio::test]
+async fn every_way_of_building_a_receiver_gives_the_bundles_verdict() {
+    let mut checked = 0;
+    for provider in shared_secret_providers() {
+        let (addr, paths, _) = receivers(provider).await;
+        for (serial, case) in CORPUS.iter().enumerate() {
+            let mut verdicts = BTreeMap::new();
+            for path in &paths {
+                verdicts.insert(*path, send(addr, path, provider, case, serial).await);
+            }
+            let bundle = verdicts["/bundle"].clone();
+            for (path, verdict) in &verdicts {
+                assert_eq!(
+                    verdict, &bundle,
+                    "{}: `{}` through {path} differs from the bundle",
+                    provider.name, case.name
+                );
+            }
+            // And the bundle's verdict is the right one.
+            let signs_timestamp =
+                (provider.scheme)().signs_timestamp() || provider.body_timestamp.is_some();
+            let expected = match case.name {
+                "fresh" => StatusCode::OK,
+                "duplicate" | "replay under fresh unsigned headers" => StatusCode::OK,
+                "forged" => StatusCode::UNAUTHORIZED,
+                "a year old" | "a year ahead" if signs_timestamp => StatusCode::UNAUTHORIZED,
+                "a year old" | "a year ahead" => StatusCode::OK,
+                "oversized" => StatusCode::PAYLOAD_TOO_LARGE,
+                other => unreachable!("{other}"),
+            };
+            assert_eq!(bundle.status, expected, "{}: {}", provider.name, case.name);
+            if case.twice {
+                assert_eq!(
+                    bundle.duplicate, provider.deduplicate,
+                    "{}: {}",
+                    provider.name, case.name
+                );
+            }
+        }
+        checked += 1;
+    }
+    assert!(checked >= 18, "only {checked} providers checked");
+}
+
+#[tokio::test]
+async fn a_custom_idempotency_store_keeps_githubs_body_cap() {
+    // The issue: swapping the bundle's idempotency layer (for a Redis store)
+    // reset GitHub's 25 MB cap to 1 MiB, refusing a signed 2 MB push with 413.
+    let stack = WebhookStack::from_provider(&provider::GITHUB, SECRET)
+        .unwrap()
+        .idempotency(IdempotencyLayer::new().with_store(MemoryStore::new()));
+    let runs = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&runs);
+    let router = Router::new().route(
+        "/github",
+        post(move || {
+            counter.fetch_add(1, Ordering::SeqCst);
+            async { "handled" }
+        })
+        .layer(stack.build().unwrap()),
+    );
+    let addr = support::serve(router).await;
+    let body = format!(
+        r#"{{"ref":"refs/heads/main","padding":"{}"}}"#,
+        "x".repeat(2 << 20)
+    );
+    let headers = support::signed_headers("github", SECRET, body.as_bytes(), unix_now(), "push-1");
+    let reply = support::post_with(addr, "/github", &headers, body.as_bytes()).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+    assert_eq!(runs.load(Ordering::SeqCst), 1);
+}
+
+#[test]
+fn every_ttl_covers_the_providers_retry_horizon_and_window() {
+    for provider in provider::ALL {
+        let ttl = provider.idempotency_ttl();
+        if let Some(horizon) = provider.retry_horizon {
+            assert!(ttl >= horizon, "{}: {ttl:?} < {horizon:?}", provider.name);
+            assert!(
+                !provider.retry_horizon_source.is_empty(),
+                "{}",
+                provider.name
+            );
+        }
+    }
+    assert!(provider::STRIPE.idempotency_ttl() >= Duration::from_secs(72 * 3600));
+    assert!(provider::PADDLE.idempotency_ttl() >= Duration::from_secs(72 * 3600));
+}
+
+#[test]
+fn an_explicit_ttl_shorter_than_the_retry_horizon_is_refused() {
+    // Stripe retries for three days: a 24 h TTL would run a late retry again.
+    let short = WebhookStack::from_provider(&provider::STRIPE, "whsec_x")
+        .unwrap()
+        .idempotency(IdempotencyLayer::new().with_ttl(Duration::from_secs(24 * 3600)))
+        .build();
+    let error = short.map(|_| ()).unwrap_err();
+    assert!(matches!(error, StackError::Idempotency(_)), "{error}");
+    assert!(error.to_string().contains("retry horizon"), "{error}");
+    // Left out, the stack raises it.
+    WebhookStack::from_provider(&provider::STRIPE, "whsec_x")
+        .unwrap()
+        .idempotency(IdempotencyLayer::new())
+        .build()
+        .unwrap();
+}
+
+#[test]
+fn an_allowlist_of_the_whole_internet_is_no_authentication() {
+    for everyone in [
+        "0.0.0.0/0, ::/0",
+        "0.0.0.0/1, 128.0.0.0/1",
+        "0.0.0.0/0",
+        "::/0, 10.0.0.0/8",
+    ] {
+        let stack = WebhookStack::new().ip_filter(IpFilterLayer::new().allow(everyone).unwrap());
+        let error = stack.build().map(|_| ()).unwrap_err();
+        assert_eq!(error, StackError::NoAuthentication, "{everyone}");
+        assert!(
+            error.to_string().contains("insecure_no_authentication"),
+            "{error}"
+        );
+        let policy: WebhookPolicy =
+            serde_json::from_value(serde_json::json!({ "ip_allowlist": everyone })).unwrap();
+        let error = policy.build().map(|_| ()).unwrap_err();
+        assert!(
+            error.to_string().contains("insecure_no_authentication"),
+            "{error}"
+        );
+    }
+    // Named networks still authenticate.
+    WebhookStack::new()
+        .ip_filter(
+            IpFilterLayer::new()
+                .allow("192.30.252.0/22, 2606:50c0::/32")
+                .unwrap(),
+        )
+        .build()
+        .unwrap();
+}
+
+#[test]
+fn a_policy_names_the_field_and_the_closest_provider() {
+    let policy: WebhookPolicy = serde_json::from_value(serde_json::json!({
+        "provider": "strpe",
+        "require_signature": true,
+        "signing_secret": "whsec_x",
+    }))
+    .unwrap();
+    let error = policy.build().map(|_| ()).unwrap_err().to_string();
+    assert!(error.starts_with("provider: "), "{error}");
+    assert!(error.contains("did you mean `stripe`"), "{error}");
+    // A wider window than the provider's is not a setting.
+    let wider: WebhookPolicy = serde_json::from_value(serde_json::json!({
+        "provider": "stripe",
+        "require_signature": true,
+        "signing_secret": "whsec_x",
+        "timestamp_window_seconds": 86_400,
+    }))
+    .unwrap();
+    let error = wider.build().map(|_| ()).unwrap_err().to_string();
+    assert!(error.contains("timestamp_window_seconds"), "{error}");
+}
