@@ -269,6 +269,7 @@ impl WebhookPolicy {
     /// (the provider's retry horizon still reaches it).
     pub fn tenant_policy(&self) -> Result<TenantPolicy, PolicyError> {
         self.stack()?
+            .without_idempotency()
             .into_tenant_policy()
             .map_err(PolicyError::Stack)
     }
