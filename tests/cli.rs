@@ -64,15 +64,16 @@ fn sign_prints_the_providers_headers() {
     assert_eq!(stderr(&output), "");
 }
 
+/// Environment variables set for one run.
+type Env = Vec<(&'static str, &'static str)>;
+
 /// A file named for this test and process, removed when dropped.
 struct TempFile(std::path::PathBuf);
 
 impl TempFile {
     fn new(name: &str, contents: &[u8]) -> Self {
-        let path = std::env::temp_dir().join(format!(
-            "tower-webhook-cli-{name}-{}",
-            std::process::id()
-        ));
+        let path =
+            std::env::temp_dir().join(format!("tower-webhook-cli-{name}-{}", std::process::id()));
         std::fs::write(&path, contents).unwrap();
         Self(path)
     }
@@ -94,7 +95,7 @@ fn the_secret_comes_from_a_file_a_variable_or_stdin_off_the_command_line() {
     let secret_file = TempFile::new("secret", format!("{GITHUB_SECRET}\n").as_bytes());
     let body_file = TempFile::new("body", b"Hello, World!");
     let hello = b"Hello, World!".to_vec();
-    let cases: Vec<(Vec<String>, Vec<u8>, Vec<(&str, &str)>)> = vec![
+    let cases: Vec<(Vec<String>, Vec<u8>, Env)> = vec![
         (
             vec!["--secret-file".into(), secret_file.path().into()],
             hello.clone(),
@@ -130,8 +131,17 @@ fn the_secret_comes_from_a_file_a_variable_or_stdin_off_the_command_line() {
         let mut args = vec!["sign", "--scheme", "github"];
         args.extend(options.iter().map(String::as_str));
         let output = run_env(&args, &stdin, &env);
-        assert_eq!(output.status.code(), Some(0), "{args:?}: {}", stderr(&output));
-        assert!(stdout(&output).contains(GITHUB_HELLO), "{args:?}: {}", stdout(&output));
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{args:?}: {}",
+            stderr(&output)
+        );
+        assert!(
+            stdout(&output).contains(GITHUB_HELLO),
+            "{args:?}: {}",
+            stdout(&output)
+        );
         assert_eq!(stderr(&output), "", "{args:?}: no warning");
     }
 }
@@ -145,9 +155,15 @@ fn a_secret_on_the_command_line_still_works_and_warns() {
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     assert!(stdout(&output).contains(GITHUB_HELLO));
     let warning = stderr(&output);
-    assert!(warning.starts_with("warning: --secret shows the secret"), "{warning}");
+    assert!(
+        warning.starts_with("warning: --secret shows the secret"),
+        "{warning}"
+    );
     assert!(warning.contains("--secret-file") && warning.contains("TOWER_WEBHOOK_SECRET"));
-    assert!(!warning.contains(GITHUB_SECRET), "the warning does not repeat it");
+    assert!(
+        !warning.contains(GITHUB_SECRET),
+        "the warning does not repeat it"
+    );
 }
 
 #[test]
@@ -245,7 +261,13 @@ fn verify_reads_header_options() {
 #[test]
 fn a_delivery_without_its_signature_is_refused() {
     let output = run(
-        &["verify", "--scheme", "github", "--secret-env", "GITHUB_SECRET"],
+        &[
+            "verify",
+            "--scheme",
+            "github",
+            "--secret-env",
+            "GITHUB_SECRET",
+        ],
         b"{}",
     );
     assert_eq!(output.status.code(), Some(1));

@@ -241,7 +241,8 @@ async fn twitch_callback_verification_and_revocation() {
     assert_handshake(&server, "twitch.revocation");
     assert_eq!(server.runs(), 0);
 
-    let notification = br#"{"subscription":{"id":"f1c2a387","status":"enabled"},"event":{"user_id":"1337"}}"#;
+    let notification =
+        br#"{"subscription":{"id":"f1c2a387","status":"enabled"},"event":{"user_id":"1337"}}"#;
     let reply = server
         .post(&twitch_headers(notification, "notification"), notification)
         .await;
@@ -592,7 +593,10 @@ async fn a_reflected_value_is_inert_text_and_bounded() {
     let body = serde_json::json!({"type": "url_verification", "challenge": "c".repeat(limit + 1)})
         .to_string();
     let reply = server
-        .post(&signed("slack", SLACK_SECRET, body.as_bytes()), body.as_bytes())
+        .post(
+            &signed("slack", SLACK_SECRET, body.as_bytes()),
+            body.as_bytes(),
+        )
         .await;
     assert_eq!(reply.status, StatusCode::PAYLOAD_TOO_LARGE);
     assert!(!reply.text().contains("cccc"));

@@ -261,9 +261,7 @@ impl Handshake {
                     // A body of no known shape under a `notification` (or
                     // no) header changes nothing this crate does: the
                     // handler judges it, as it would any notification.
-                    TwitchMessage::Other
-                        if matches!(header, None | Some(b"notification")) =>
-                    {
+                    TwitchMessage::Other if matches!(header, None | Some(b"notification")) => {
                         Found::No
                     }
                     _ if !agrees => Found::Refused(
@@ -272,12 +270,11 @@ impl Handshake {
                             signed.describe()
                         )),
                     ),
-                    TwitchMessage::Verification(challenge) => {
-                        answer(self.name(), echo(&challenge))
-                    }
+                    TwitchMessage::Verification(challenge) => answer(self.name(), echo(&challenge)),
                     TwitchMessage::Revocation => answer(
                         "twitch.revocation",
-                        Ok(answer_with(TEXT_PLAIN, Bytes::new()).with_status(StatusCode::NO_CONTENT)),
+                        Ok(answer_with(TEXT_PLAIN, Bytes::new())
+                            .with_status(StatusCode::NO_CONTENT)),
                     ),
                     TwitchMessage::Notification | TwitchMessage::Other => Found::No,
                 }
