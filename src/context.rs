@@ -235,8 +235,16 @@ pub struct Verification {
     pub client_ip: Option<IpAddr>,
     /// The tenant the request belongs to.
     pub tenant: Option<Arc<str>>,
-    /// How the sender authenticated.
+    /// How the sender authenticated: only a credential that verified (or
+    /// the allowlist, on a route where it is the only credential asked
+    /// for).
     pub authentication: Option<Authentication>,
+    /// The credential a layer asked for and refused (`signature` when a
+    /// signature was missing or did not verify, `bearer` for a missing or
+    /// wrong Bearer token, ...). Such a refusal also clears
+    /// [`authentication`](Self::authentication): an allowlisted address
+    /// that sent a forged signature did not authenticate.
+    pub auth_attempted: Option<AuthMethod>,
     /// The delivery timestamp.
     pub timestamp: Option<Timestamp>,
     /// The idempotency key of the delivery.
@@ -258,6 +266,7 @@ impl fmt::Debug for Verification {
             .field("client_ip", &self.client_ip)
             .field("tenant", &self.tenant)
             .field("authentication", &self.authentication)
+            .field("auth_attempted", &self.auth_attempted)
             .field("timestamp", &self.timestamp)
             .field("idempotency_key", &self.idempotency_key)
             .field("signed", &self.signed)
@@ -368,6 +377,15 @@ impl WebhookContext {
     /// Record that the request is the provider handshake `name`.
     pub fn set_handshake(&self, name: &'static str) {
         self.lock().verification.handshake = Some(name);
+    }
+
+    /// Record that the credential `attempted` was refused: whatever
+    /// authenticated the request so far (an allowlisted address) no longer
+    /// stands for it.
+    pub fn refuse_credential(&self, attempted: AuthMethod) {
+        let mut state = self.lock();
+        state.verification.authentication = None;
+        state.verification.auth_attempted = Some(attempted);
     }
 
     /// Record why the request was refused.

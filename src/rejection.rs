@@ -94,6 +94,10 @@ reasons! {
     TimestampOutsideWindow => "timestamp_outside_window", UNAUTHORIZED;
     /// A field the configuration requires from the body is absent.
     PayloadIncomplete => "payload_incomplete", BAD_REQUEST;
+    /// An unsigned header names a different kind of message than the
+    /// signed body is (Twitch's `Twitch-Eventsub-Message-Type`): whoever
+    /// replayed the body may have relabelled it.
+    UnsignedHeaderMismatch => "unsigned_header_mismatch", UNAUTHORIZED;
     /// This delivery was already processed; acknowledged without running the
     /// handler.
     Duplicate => "duplicate", OK;

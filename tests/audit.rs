@@ -310,6 +310,20 @@ async fn every_rejection_reason_gets_an_event_with_its_status_and_no_secret() {
     assert_eq!(events[14].auth_method, Some("token"));
     assert_eq!(events[14].key_id.as_deref(), Some("ci"));
     assert_eq!(events[18].auth_method, Some("token (legacy)"));
+    for accepted in [&events[0], &events[14], &events[18]] {
+        assert_eq!(accepted.auth_attempted, None);
+    }
+    // `/github` admits loopback by its allowlist, then asks for a
+    // signature: a missing or forged one is no allowlist traffic.
+    for refused in &events[2..=5] {
+        assert_eq!(refused.auth_method, None, "{refused:?}");
+        assert_eq!(refused.key_id, None, "{refused:?}");
+        assert_eq!(refused.auth_attempted, Some("signature"), "{refused:?}");
+    }
+    for refused in &events[9..=10] {
+        assert_eq!(refused.auth_method, None, "{refused:?}");
+        assert_eq!(refused.auth_attempted, Some("token"), "{refused:?}");
+    }
 
     // Nothing secret in any serialized event.
     let mut forbidden: Vec<String> = vec![
@@ -830,4 +844,62 @@ async fn a_panicking_sink_loses_its_event_not_the_request() {
     assert_eq!(events.lock().unwrap().len(), 2, "the next sink still runs");
     let counts = counters.snapshot();
     assert_eq!((counts.accepted, counts.sink_panics), (2, 2));
+}
+
+#[tokio::test]
+async fn a_credential_refused_on_an_allowlisted_route_is_not_counted_as_the_allowlist() {
+    let events = Events::default();
+    let audit = recording_audit(&events);
+    let counters = audit.counters();
+    let loopback = || IpFilterLayer::new().allow("127.0.0.1, ::1").unwrap();
+    let signed = WebhookStack::new()
+        .ip_filter(loopback())
+        .signature(SignatureLayer::github(Secret::new(GITHUB_SECRET).unwrap()))
+        .audit(audit.clone())
+        .build()
+        .unwrap();
+    let allowlist_only = WebhookStack::new()
+        .ip_filter(loopback())
+        .audit(audit)
+        .build()
+        .unwrap();
+    let router = Router::new()
+        .route("/signed", handler().layer(signed))
+        .route("/allowlisted", handler().layer(allowlist_only));
+    let addr = support::serve(router).await;
+    let body = br#"{"action":"opened"}"#;
+
+    let forged = support::signed_headers("github", "a-guessed-secret", body, 0, "");
+    let reply = support::post_with(addr, "/signed", &forged, body).await;
+    assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+    let reply = support::post_with(addr, "/signed", &[], body).await;
+    assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+    let genuine = support::signed_headers("github", GITHUB_SECRET, body, 0, "");
+    let reply = support::post_with(addr, "/signed", &genuine, body).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    let reply = support::post_with(addr, "/allowlisted", &[], body).await;
+    assert_eq!(reply.status, StatusCode::OK);
+
+    let events = events.lock().unwrap();
+    let seen: Vec<_> = events
+        .iter()
+        .map(|e| (e.reason, e.auth_method, e.auth_attempted))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            (Some(Reason::SignatureMismatch), None, Some("signature")),
+            (Some(Reason::SignatureMissing), None, Some("signature")),
+            (None, Some("signature"), None),
+            (None, Some("ip_allowlist"), None),
+        ]
+    );
+    let json: serde_json::Value = serde_json::from_str(&events[0].to_json()).unwrap();
+    assert_eq!(json["auth_method"], serde_json::Value::Null);
+    assert_eq!(json["auth_attempted"], "signature");
+
+    let counts = counters.snapshot();
+    assert_eq!(counts.tenant_method("", "ip_allowlist"), 1, "{counts:?}");
+    assert_eq!(counts.tenant_method("", "none"), 2, "{counts:?}");
+    assert_eq!(counts.tenant_method("", "signature"), 1, "{counts:?}");
 }

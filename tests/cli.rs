@@ -5,11 +5,27 @@ use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
 const GITHUB_SECRET: &str = "It's a Secret to Everybody";
+const STANDARD_SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+/// GitHub's published signature of `Hello, World!` under [`GITHUB_SECRET`].
+const GITHUB_HELLO: &str =
+    "X-Hub-Signature-256: sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17\n";
 
-/// Run the command with `args` and `body` on stdin.
+/// Run the command with `args` and `body` on stdin. The secrets the tests
+/// use are in the environment (`--secret-env GITHUB_SECRET`, ...), the
+/// default variable is not, unless `extra_env` sets it.
 fn run(args: &[&str], body: &[u8]) -> Output {
+    run_env(args, body, &[])
+}
+
+fn run_env(args: &[&str], body: &[u8], extra_env: &[(&str, &str)]) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_tower-webhook"))
         .args(args)
+        .env_remove("TOWER_WEBHOOK_SECRET")
+        .env("GITHUB_SECRET", GITHUB_SECRET)
+        .env("STRIPE_SECRET", "whsec_cli")
+        .env("STANDARD_SECRET", STANDARD_SECRET)
+        .env("S", "s")
+        .envs(extra_env.iter().copied())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -36,17 +52,135 @@ fn sign_prints_the_providers_headers() {
             "sign",
             "--scheme",
             "github",
-            "--secret",
-            GITHUB_SECRET,
+            "--secret-env",
+            "GITHUB_SECRET",
             "--id",
             "d-1",
         ],
         b"Hello, World!",
     );
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-    assert!(stdout(&output).contains(
-        "X-Hub-Signature-256: sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17\n"
-    ));
+    assert!(stdout(&output).contains(GITHUB_HELLO));
+    assert_eq!(stderr(&output), "");
+}
+
+/// Environment variables set for one run.
+type Env = Vec<(&'static str, &'static str)>;
+
+/// A file named for this test and process, removed when dropped.
+struct TempFile(std::path::PathBuf);
+
+impl TempFile {
+    fn new(name: &str, contents: &[u8]) -> Self {
+        let path =
+            std::env::temp_dir().join(format!("tower-webhook-cli-{name}-{}", std::process::id()));
+        std::fs::write(&path, contents).unwrap();
+        Self(path)
+    }
+
+    fn path(&self) -> &str {
+        self.0.to_str().unwrap()
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+#[test]
+fn the_secret_comes_from_a_file_a_variable_or_stdin_off_the_command_line() {
+    // Written as `echo` writes it: the final newline is no part of it.
+    let secret_file = TempFile::new("secret", format!("{GITHUB_SECRET}\n").as_bytes());
+    let body_file = TempFile::new("body", b"Hello, World!");
+    let hello = b"Hello, World!".to_vec();
+    let cases: Vec<(Vec<String>, Vec<u8>, Env)> = vec![
+        (
+            vec!["--secret-file".into(), secret_file.path().into()],
+            hello.clone(),
+            vec![],
+        ),
+        (
+            vec![format!("--secret-file={}", secret_file.path())],
+            hello.clone(),
+            vec![],
+        ),
+        (
+            vec!["--secret-env".into(), "MY_GITHUB".into()],
+            hello.clone(),
+            vec![("MY_GITHUB", GITHUB_SECRET)],
+        ),
+        (
+            vec![],
+            hello.clone(),
+            vec![("TOWER_WEBHOOK_SECRET", GITHUB_SECRET)],
+        ),
+        (
+            vec![
+                "--secret-file".into(),
+                "-".into(),
+                "--body-file".into(),
+                body_file.path().into(),
+            ],
+            format!("{GITHUB_SECRET}\r\n").into_bytes(),
+            vec![],
+        ),
+    ];
+    for (options, stdin, env) in cases {
+        let mut args = vec!["sign", "--scheme", "github"];
+        args.extend(options.iter().map(String::as_str));
+        let output = run_env(&args, &stdin, &env);
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{args:?}: {}",
+            stderr(&output)
+        );
+        assert!(
+            stdout(&output).contains(GITHUB_HELLO),
+            "{args:?}: {}",
+            stdout(&output)
+        );
+        assert_eq!(stderr(&output), "", "{args:?}: no warning");
+    }
+}
+
+#[test]
+fn a_secret_on_the_command_line_still_works_and_warns() {
+    let output = run(
+        &["sign", "--scheme", "github", "--secret", GITHUB_SECRET],
+        b"Hello, World!",
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(stdout(&output).contains(GITHUB_HELLO));
+    let warning = stderr(&output);
+    assert!(
+        warning.starts_with("warning: --secret shows the secret"),
+        "{warning}"
+    );
+    assert!(warning.contains("--secret-file") && warning.contains("TOWER_WEBHOOK_SECRET"));
+    assert!(
+        !warning.contains(GITHUB_SECRET),
+        "the warning does not repeat it"
+    );
+}
+
+#[test]
+fn help_recommends_the_file_and_the_environment() {
+    for command in ["sign", "verify"] {
+        let output = run(&["help", command], b"");
+        let help = stdout(&output);
+        assert!(
+            help.starts_with(&format!(
+                "usage: tower-webhook {command} --scheme <name> --secret-file <path>"
+            )),
+            "{help}"
+        );
+        assert!(help.contains("--secret-env <name>"), "{help}");
+        assert!(help.contains("TOWER_WEBHOOK_SECRET"), "{help}");
+        assert!(help.contains("discouraged"), "{help}");
+    }
 }
 
 #[test]
@@ -56,7 +190,7 @@ fn what_sign_prints_verify_accepts() {
         &[
             "sign",
             "--scheme=stripe",
-            "--secret=whsec_cli",
+            "--secret-env=STRIPE_SECRET",
             "--timestamp=1700000000",
         ],
         body,
@@ -71,8 +205,8 @@ fn what_sign_prints_verify_accepts() {
             "verify",
             "--scheme",
             "stripe",
-            "--secret",
-            "whsec_cli",
+            "--secret-env",
+            "STRIPE_SECRET",
             "--headers",
             headers,
         ],
@@ -89,8 +223,8 @@ fn what_sign_prints_verify_accepts() {
             "verify",
             "--scheme",
             "stripe",
-            "--secret",
-            "whsec_cli",
+            "--secret-env",
+            "STRIPE_SECRET",
             "--headers",
             headers,
         ],
@@ -109,8 +243,8 @@ fn verify_reads_header_options() {
             "verify",
             "--scheme",
             "standard",
-            "--secret",
-            "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+            "--secret-env",
+            "STANDARD_SECRET",
             "-H",
             "webhook-id: msg_p5jXN8AQM9LWM0D4loKWxJek",
             "--header",
@@ -127,7 +261,13 @@ fn verify_reads_header_options() {
 #[test]
 fn a_delivery_without_its_signature_is_refused() {
     let output = run(
-        &["verify", "--scheme", "github", "--secret", GITHUB_SECRET],
+        &[
+            "verify",
+            "--scheme",
+            "github",
+            "--secret-env",
+            "GITHUB_SECRET",
+        ],
         b"{}",
     );
     assert_eq!(output.status.code(), Some(1));
@@ -174,7 +314,27 @@ fn usage_errors_exit_with_2_and_the_usage() {
         ),
         (
             &["sign", "--scheme", "github"],
-            "error: --secret is required",
+            "error: a secret is required: --secret-file <path>, --secret-env <name> or TOWER_WEBHOOK_SECRET",
+            "usage: tower-webhook sign",
+        ),
+        (
+            &["sign", "--scheme", "github", "--secret-env", "TOWER_WEBHOOK_TEST_UNSET"],
+            "error: --secret-env: the environment variable `TOWER_WEBHOOK_TEST_UNSET` is not set",
+            "usage: tower-webhook sign",
+        ),
+        (
+            &["sign", "--scheme", "github", "--secret-file", "/nonexistent/secret"],
+            "error: reading the secret from `/nonexistent/secret`",
+            "usage: tower-webhook sign",
+        ),
+        (
+            &["verify", "--scheme", "github", "--secret-file", "-"],
+            "error: --secret-file - reads the secret from standard input: give the body with --body-file",
+            "usage: tower-webhook verify",
+        ),
+        (
+            &["sign", "--scheme", "github", "--secret-env", "S", "--secret-file", "x"],
+            "error: give the secret once",
             "usage: tower-webhook sign",
         ),
         (
@@ -192,8 +352,8 @@ fn usage_errors_exit_with_2_and_the_usage() {
                 "sign",
                 "--scheme",
                 "github",
-                "--secret",
-                "s",
+                "--secret-env",
+                "S",
                 "--timestamp",
                 "soon",
             ],
@@ -201,13 +361,13 @@ fn usage_errors_exit_with_2_and_the_usage() {
             "usage: tower-webhook sign",
         ),
         (
-            &["sign", "--scheme", "nope", "--secret", "s"],
+            &["sign", "--scheme", "nope", "--secret-env", "S"],
             "error: unknown provider `nope`",
             "usage: tower-webhook sign",
         ),
         (
             &[
-                "verify", "--scheme", "github", "--secret", "s", "-H", "no colon",
+                "verify", "--scheme", "github", "--secret-env", "S", "-H", "no colon",
             ],
             "error: a header is `Name: value`, not `no colon`",
             "usage: tower-webhook verify",
@@ -217,8 +377,8 @@ fn usage_errors_exit_with_2_and_the_usage() {
                 "verify",
                 "--scheme",
                 "github",
-                "--secret",
-                "s",
+                "--secret-env",
+                "S",
                 "-H",
                 "bad name: x",
             ],
@@ -230,8 +390,8 @@ fn usage_errors_exit_with_2_and_the_usage() {
                 "verify",
                 "--scheme",
                 "github",
-                "--secret",
-                "s",
+                "--secret-env",
+                "S",
                 "--headers",
                 "/nonexistent/headers",
             ],
@@ -259,7 +419,7 @@ proptest::proptest! {
         lines in proptest::collection::vec("[ -~]{0,40}", 0..4),
         body in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..64),
     ) {
-        let mut args = vec!["verify", "--scheme", scheme, "--secret", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"];
+        let mut args = vec!["verify", "--scheme", scheme, "--secret-env", "STANDARD_SECRET"];
         for line in &lines {
             args.extend(["-H", line.as_str()]);
         }
@@ -271,7 +431,7 @@ proptest::proptest! {
 
 #[test]
 fn a_misspelt_scheme_gets_the_closest_name() {
-    let output = run(&["sign", "--scheme", "strpe", "--secret", "s"], b"{}");
+    let output = run(&["sign", "--scheme", "strpe", "--secret-env", "S"], b"{}");
     assert_eq!(output.status.code(), Some(2));
     let text = stderr(&output);
     assert!(text.contains("did you mean `stripe`"), "{text}");

@@ -94,6 +94,22 @@ fn content_type(reply: &support::Reply) -> &str {
     reply.headers[header::CONTENT_TYPE].to_str().unwrap()
 }
 
+/// What every echoed value is answered with: UTF-8 plain text that no
+/// browser sniffs into HTML.
+fn assert_inert_text(reply: &support::Reply) {
+    assert_eq!(content_type(reply), "text/plain; charset=utf-8");
+    assert_nosniff(reply);
+}
+
+fn assert_nosniff(reply: &support::Reply) {
+    let values: Vec<_> = reply
+        .headers
+        .get_all("x-content-type-options")
+        .iter()
+        .collect();
+    assert_eq!(values, ["nosniff"], "{:?}", reply.headers);
+}
+
 fn assert_handshake(server: &Server, name: &str) {
     let event = server.last_event();
     assert_eq!(event.outcome, Outcome::Handshake, "{event:?}");
@@ -121,7 +137,7 @@ async fn slack_url_verification_is_answered_with_the_challenge_as_plain_text() {
         )
         .await;
     assert_eq!(reply.status, StatusCode::OK);
-    assert_eq!(content_type(&reply), "text/plain");
+    assert_inert_text(&reply);
     assert_eq!(
         reply.text(),
         "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"
@@ -212,7 +228,7 @@ async fn twitch_callback_verification_and_revocation() {
         .post(&twitch_headers(body, "webhook_callback_verification"), body)
         .await;
     assert_eq!(reply.status, StatusCode::OK);
-    assert_eq!(content_type(&reply), "text/plain");
+    assert_inert_text(&reply);
     assert_eq!(reply.text(), "pogchamp-kappa-360noscope-vohiyo");
     assert_handshake(&server, "twitch.webhook_callback_verification");
 
@@ -221,21 +237,120 @@ async fn twitch_callback_verification_and_revocation() {
         .post(&twitch_headers(revoked, "revocation"), revoked)
         .await;
     assert_eq!(reply.status, StatusCode::NO_CONTENT);
+    assert_nosniff(&reply);
     assert_handshake(&server, "twitch.revocation");
     assert_eq!(server.runs(), 0);
 
-    // The type header is not signed: a signed notification relabelled as a
-    // revocation is still a notification.
-    let notification = br#"{"subscription":{"id":"f1c2a387"},"event":{"user_id":"1337"}}"#;
-    let reply = server
-        .post(&twitch_headers(notification, "revocation"), notification)
-        .await;
-    assert_eq!(reply.text(), "handled");
+    let notification =
+        br#"{"subscription":{"id":"f1c2a387","status":"enabled"},"event":{"user_id":"1337"}}"#;
     let reply = server
         .post(&twitch_headers(notification, "notification"), notification)
         .await;
     assert_eq!(reply.text(), "handled");
-    assert_eq!(server.runs(), 2);
+    assert_eq!(server.runs(), 1);
+}
+
+const TWITCH_VERIFICATION: &[u8] = br#"{"challenge":"pogchamp-kappa-360noscope-vohiyo","subscription":{"id":"f1c2a387","status":"webhook_callback_verification_pending","type":"channel.follow","version":"1"}}"#;
+const TWITCH_REVOCATION: &[u8] = br#"{"subscription":{"id":"f1c2a387","status":"authorization_revoked","type":"channel.follow","version":"1"}}"#;
+const TWITCH_NOTIFICATION: &[u8] =
+    br#"{"subscription":{"id":"f1c2a387","status":"enabled"},"event":{"user_id":"1337"}}"#;
+
+#[tokio::test]
+async fn a_twitch_message_type_that_contradicts_the_signed_body_is_refused() {
+    // Forwarding on: a relabelled message must not reach the handler as
+    // what the header says either.
+    let stack = WebhookStack::new()
+        .signature(SignatureLayer::preset("twitch", TWITCH_SECRET).unwrap())
+        .replay(ReplayLayer::signed_timestamp())
+        .handshake(Handshake::twitch().forward_to_handler());
+    let server = Server::start(stack).await;
+    for (body, header) in [
+        // A captured verification re-sent as a revocation.
+        (TWITCH_VERIFICATION, "revocation"),
+        (TWITCH_VERIFICATION, "notification"),
+        (TWITCH_REVOCATION, "webhook_callback_verification"),
+        (TWITCH_REVOCATION, "notification"),
+        (TWITCH_NOTIFICATION, "revocation"),
+        (TWITCH_NOTIFICATION, "webhook_callback_verification"),
+        (TWITCH_NOTIFICATION, "something_else"),
+    ] {
+        let reply = server.post(&twitch_headers(body, header), body).await;
+        let said = String::from_utf8_lossy(body);
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{said} as {header}");
+        assert!(!reply.text().contains("pogchamp"), "{said} as {header}");
+        let event = server.last_event();
+        assert_eq!(event.outcome, Outcome::Rejected, "{said} as {header}");
+        assert_eq!(event.reason, Some(Reason::UnsignedHeaderMismatch));
+        assert_eq!(event.handshake, None, "{said} as {header}");
+    }
+    assert_eq!(server.runs(), 0);
+
+    // Agreeing, each is what it is (forwarded, here, and recorded).
+    for (body, header, handshake) in [
+        (
+            TWITCH_VERIFICATION,
+            "webhook_callback_verification",
+            Some("twitch.webhook_callback_verification"),
+        ),
+        (TWITCH_REVOCATION, "revocation", Some("twitch.revocation")),
+        (TWITCH_NOTIFICATION, "notification", None),
+    ] {
+        let reply = server.post(&twitch_headers(body, header), body).await;
+        assert_eq!(reply.text(), "handled", "{header}");
+        assert_eq!(server.last_event().handshake, handshake);
+    }
+    assert_eq!(server.runs(), 3);
+}
+
+#[tokio::test]
+async fn a_twitch_kind_comes_from_the_signed_body_when_the_header_is_absent() {
+    let server = Server::start(twitch_stack()).await;
+    let reply = server
+        .post(
+            &signed("twitch", TWITCH_SECRET, TWITCH_VERIFICATION),
+            TWITCH_VERIFICATION,
+        )
+        .await;
+    assert_eq!(reply.text(), "pogchamp-kappa-360noscope-vohiyo");
+    assert_handshake(&server, "twitch.webhook_callback_verification");
+    let reply = server
+        .post(
+            &signed("twitch", TWITCH_SECRET, TWITCH_NOTIFICATION),
+            TWITCH_NOTIFICATION,
+        )
+        .await;
+    assert_eq!(reply.text(), "handled");
+    assert_eq!(server.runs(), 1);
+}
+
+#[tokio::test]
+async fn slack_and_zoom_read_their_kind_from_the_signed_body_alone() {
+    // A header naming a handshake turns no ordinary event into one: the
+    // kind is the signed body's `type` / `event`.
+    let server = Server::start(slack_stack()).await;
+    let event = br#"{"type":"event_callback","challenge":"not-a-handshake"}"#;
+    let mut headers = signed("slack", SLACK_SECRET, event);
+    headers.push((
+        HeaderName::from_static("x-slack-type"),
+        HeaderValue::from_static("url_verification"),
+    ));
+    let reply = server.post(&headers, event).await;
+    assert_eq!(reply.text(), "handled");
+    assert_eq!(server.last_event().handshake, None);
+
+    let stack = WebhookStack::new()
+        .signature(SignatureLayer::preset("zoom", ZOOM_SECRET).unwrap())
+        .handshake(Handshake::zoom(Secret::new(ZOOM_SECRET).unwrap()));
+    let server = Server::start(stack).await;
+    let event = br#"{"event":"meeting.started","payload":{"plainToken":"qgg8vlvZRS6UYooatFL8Aw"}}"#;
+    let mut headers = signed("zoom", ZOOM_SECRET, event);
+    headers.push((
+        HeaderName::from_static("x-zm-event"),
+        HeaderValue::from_static("endpoint.url_validation"),
+    ));
+    let reply = server.post(&headers, event).await;
+    assert_eq!(reply.text(), "handled");
+    assert_eq!(server.last_event().handshake, None);
 }
 
 #[tokio::test]
@@ -249,6 +364,7 @@ async fn zoom_url_validation_answers_the_hmac_of_the_plain_token() {
     let reply = server.post(&signed("zoom", ZOOM_SECRET, body), body).await;
     assert_eq!(reply.status, StatusCode::OK);
     assert_eq!(content_type(&reply), "application/json");
+    assert_nosniff(&reply);
     // encryptedToken computed independently (Python's hmac module):
     // hmac.new(b"zoom-secret-token", b"qgg8vlvZRS6UYooatFL8Aw", sha256).hexdigest()
     assert_eq!(
@@ -296,6 +412,7 @@ async fn discord_ping_is_answered_with_type_1() {
     let reply = server.post(&sign(ping), ping).await;
     assert_eq!(reply.status, StatusCode::OK);
     assert_eq!(content_type(&reply), "application/json");
+    assert_nosniff(&reply);
     assert_eq!(reply.text(), r#"{"type":1}"#);
     assert_handshake(&server, "discord.ping");
 
@@ -317,8 +434,7 @@ async fn dropbox_challenge_is_echoed_with_the_documented_headers() {
     let server = Server::start(stack).await;
     let reply = server.get("/hook?challenge=a%2Bb%20c").await;
     assert_eq!(reply.status, StatusCode::OK);
-    assert_eq!(content_type(&reply), "text/plain");
-    assert_eq!(reply.headers["x-content-type-options"], "nosniff");
+    assert_inert_text(&reply);
     assert_eq!(reply.text(), "a+b c");
     assert_handshake(&server, "dropbox.challenge");
 
@@ -350,7 +466,7 @@ async fn meta_verification_echoes_the_challenge_only_for_the_right_token() {
         .get("/hook?hub.mode=subscribe&hub.challenge=1158201444&hub.verify_token=meatyhamhock")
         .await;
     assert_eq!(reply.status, StatusCode::OK);
-    assert_eq!(content_type(&reply), "text/plain");
+    assert_inert_text(&reply);
     assert_eq!(reply.text(), "1158201444");
     assert_handshake(&server, "meta.verification");
 
@@ -390,7 +506,7 @@ async fn microsoft_graph_validation_token_is_echoed_decoded() {
     .unwrap();
     let reply = support::send(request).await;
     assert_eq!(reply.status, StatusCode::OK);
-    assert_eq!(content_type(&reply), "text/plain");
+    assert_inert_text(&reply);
     assert_eq!(reply.text(), "Validation: Testing client application");
     assert_handshake(&server, "microsoft_graph.validation");
     assert_eq!(server.runs(), 0);
@@ -438,4 +554,50 @@ async fn the_layer_outside_the_signature_layer_answers_no_signed_handshake() {
     let server = Server::serve(move |handler| handler.layer(layers), events).await;
     let reply = server.post(&[], SLACK_CHALLENGE).await;
     assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn a_reflected_value_is_inert_text_and_bounded() {
+    // HTML in a challenge comes back as the plain text it is.
+    let server = Server::start(meta_stack()).await;
+    let reply = server
+        .get("/hook?hub.mode=subscribe&hub.verify_token=meatyhamhock&hub.challenge=%3Cscript%3Ealert(1)%3C%2Fscript%3E")
+        .await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_inert_text(&reply);
+    assert_eq!(reply.text(), "<script>alert(1)</script>");
+
+    let limit = tower_webhook::handshake::MAX_REFLECTED_LEN;
+    let stack = WebhookStack::new()
+        .signature(SignatureLayer::preset("dropbox", DROPBOX_SECRET).unwrap())
+        .handshake(Handshake::dropbox())
+        .handshake(Handshake::microsoft_graph());
+    let server = Server::start(stack).await;
+    for parameter in ["challenge", "validationToken"] {
+        let reply = server
+            .get(&format!("/hook?{parameter}={}", "a".repeat(limit)))
+            .await;
+        assert_eq!(reply.status, StatusCode::OK, "{parameter}");
+        assert_eq!(reply.text().len(), limit);
+        let reply = server
+            .get(&format!("/hook?{parameter}={}", "a".repeat(limit + 1)))
+            .await;
+        assert_eq!(reply.status, StatusCode::PAYLOAD_TOO_LARGE, "{parameter}");
+        assert!(!reply.text().contains("aaaa"), "{parameter}");
+        assert_eq!(server.last_event().reason, Some(Reason::PayloadTooLarge));
+    }
+    assert_eq!(server.runs(), 0);
+
+    // A signed one is bounded too.
+    let server = Server::start(slack_stack()).await;
+    let body = serde_json::json!({"type": "url_verification", "challenge": "c".repeat(limit + 1)})
+        .to_string();
+    let reply = server
+        .post(
+            &signed("slack", SLACK_SECRET, body.as_bytes()),
+            body.as_bytes(),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(!reply.text().contains("cccc"));
 }

@@ -370,7 +370,7 @@ async fn slack_url_verification_is_answered_so_a_real_app_can_be_set_up() {
     let headers = signed("slack", env("SLACK_SECRET"), body, "unused");
     let reply = receiver.post("/slack", &headers, body).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
-    assert_eq!(reply.headers["content-type"], "text/plain");
+    assert_eq!(reply.headers["content-type"], "text/plain; charset=utf-8");
     assert_eq!(
         reply.text(),
         "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"
@@ -417,7 +417,7 @@ async fn every_route_answers_its_providers_handshake() {
     ));
     let reply = receiver.post("/twitch", &headers, body).await;
     assert_eq!(reply.status, StatusCode::OK);
-    assert_eq!(reply.headers["content-type"], "text/plain");
+    assert_eq!(reply.headers["content-type"], "text/plain; charset=utf-8");
     assert_eq!(reply.text(), "twitch-challenge-1");
 
     let query = format!(
@@ -438,7 +438,7 @@ async fn every_route_answers_its_providers_handshake() {
 
     let reply = get(receiver.addr, "/dropbox?challenge=dbx-challenge").await;
     assert_eq!(reply.status, StatusCode::OK);
-    assert_eq!(reply.headers["content-type"], "text/plain");
+    assert_eq!(reply.headers["content-type"], "text/plain; charset=utf-8");
     assert_eq!(reply.headers["x-content-type-options"], "nosniff");
     assert_eq!(reply.text(), "dbx-challenge");
 

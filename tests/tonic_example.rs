@@ -50,5 +50,9 @@ async fn the_tonic_example_serves_with_the_token_and_refuses_without_it() {
         assert_eq!(event.reason, Some(reason));
         assert_eq!(event.status, 200);
         assert_eq!(event.grpc_status, Some(Code::Unauthenticated as u16));
+        // Loopback passed the allowlist, but the call was refused for its
+        // token: not allowlist traffic.
+        assert_eq!(event.auth_method, None, "{event:?}");
+        assert_eq!(event.auth_attempted, Some("bearer"), "{event:?}");
     }
 }

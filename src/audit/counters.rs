@@ -41,7 +41,9 @@ pub struct AuditCounts {
     /// Rejections by reason name.
     pub by_reason: BTreeMap<&'static str, u64>,
     /// Requests by (tenant, authentication method); `""` when there is no
-    /// tenant, `"none"` when nothing authenticated the request.
+    /// tenant, `"none"` when nothing authenticated the request (a request
+    /// refused for its signature or token counts there, even from an
+    /// allowlisted address).
     pub by_tenant_and_method: BTreeMap<(Arc<str>, &'static str), u64>,
 }
 

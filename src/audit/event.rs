@@ -9,7 +9,7 @@ use serde::Serialize;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-use crate::context::Verification;
+use crate::context::{AuthMethod, Verification};
 use crate::rejection::Reason;
 
 /// What became of the request.
@@ -129,8 +129,17 @@ pub struct AuditEvent {
     /// refusal is a trailers-only response): `7` `PERMISSION_DENIED`, `16`
     /// `UNAUTHENTICATED`, ...
     pub grpc_status: Option<u16>,
-    /// How the sender authenticated (`signature`, `token (legacy)`, ...).
+    /// How the sender authenticated (`signature`, `token (legacy)`,
+    /// `ip_allowlist`, ...): only a credential that verified. A request
+    /// refused for its credential has none here, whatever admitted it
+    /// before (an allowlisted address): see
+    /// [`auth_attempted`](Self::auth_attempted).
     pub auth_method: Option<&'static str>,
+    /// The credential a layer asked for and refused (`signature` for
+    /// `signature_missing` / `signature_mismatch` / ..., `bearer`, `token`,
+    /// `token (legacy)` for `token_missing` / `token_invalid`); `None`
+    /// unless a credential was refused.
+    pub auth_attempted: Option<&'static str>,
     /// The id of the key or token that matched.
     pub key_id: Option<Arc<str>>,
     /// The scheme or provider preset (`github`, `stripe`, ...).
@@ -272,7 +281,7 @@ fn rfc3339_general(at: SystemTime) -> String {
 
 impl Serialize for AuditEvent {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut m = s.serialize_map(Some(21))?;
+        let mut m = s.serialize_map(Some(22))?;
         m.serialize_entry("event", self.event)?;
         m.serialize_entry("timestamp", &self.timestamp)?;
         m.serialize_entry("request_id", &self.request_id)?;
@@ -282,6 +291,7 @@ impl Serialize for AuditEvent {
         m.serialize_entry("status", &self.status)?;
         m.serialize_entry("grpc_status", &self.grpc_status)?;
         m.serialize_entry(self.names.auth_field(), &self.auth_method)?;
+        m.serialize_entry("auth_attempted", &self.auth_attempted)?;
         m.serialize_entry("key_id", &self.key_id)?;
         m.serialize_entry("scheme", &self.scheme)?;
         m.serialize_entry("tenant", &self.tenant)?;
@@ -332,6 +342,7 @@ impl AuditEvent {
             status,
             grpc_status: None,
             auth_method,
+            auth_attempted: verification.auth_attempted.map(AuthMethod::as_str),
             key_id,
             scheme,
             tenant: verification.tenant,

@@ -15,7 +15,8 @@
 //! | `webhook_audit_sink_panics_total` | | events a sink panicked on |
 //!
 //! Label values are bounded: `outcome` and `reason` are fixed names,
-//! `method` is an [`AuthMethod`](crate::AuthMethod) name or `none`, and
+//! `method` is an [`AuthMethod`](crate::AuthMethod) name or `none` (which
+//! is also where requests refused for their credential count), and
 //! `tenant` is `""` without a tenant; each audit layer labels at most
 //! [`MAX_TENANT_ENTRIES`](super::MAX_TENANT_ENTRIES) tenant × method pairs
 //! and counts the tenants past them as

@@ -9,7 +9,10 @@
 //! (tower-http's `x-request-id`, when present), the reason's stable name and
 //! its detail (e.g. which body limit fired), the status (and the
 //! `grpc-status` of a refused gRPC call, answered with HTTP 200), the
-//! authentication method, key id and scheme, the tenant, client IP,
+//! authentication method (`auth_method`, only a credential that verified:
+//! a request refused for its signature or token has none, even from an
+//! allowlisted address) and the credential refused (`auth_attempted`), key
+//! id and scheme, the tenant, client IP,
 //! idempotency key, method, path (never the query; a path segment holding a
 //! token reads `<redacted>`) and latency. Events never hold a secret, token
 //! or signature. [`EventNames::Seed`] names them `webhook.triggered` /

@@ -50,6 +50,7 @@ impl AuditSink for TracingSink {
                     status = e.status,
                     grpc_status = e.grpc_status,
                     $auth = e.auth_method,
+                    auth_attempted = e.auth_attempted,
                     key_id = e.key_id.as_deref(),
                     scheme = e.scheme.as_deref(),
                     tenant = e.tenant.as_deref(),

@@ -17,6 +17,7 @@ use crate::rejection::Rejection;
 fn settle(found: Found, forward: bool, context: &WebhookContext) -> Result<(), Rejection> {
     match found {
         Found::No => Ok(()),
+        Found::Refused(refusal) => Err(refusal),
         Found::Answer(name, answered) => {
             context.set_handshake(name);
             match answered {

@@ -12,13 +12,26 @@
 //!
 //! | handshake | signed | answer |
 //! |---|---|---|
-//! | [`Handshake::slack`] | yes | `200`, `text/plain`, the `challenge` |
-//! | [`Handshake::twitch`] | yes | `200`, `text/plain`, the `challenge`; a `revocation`: `204` |
+//! | [`Handshake::slack`] | yes | `200`, the `challenge` |
+//! | [`Handshake::twitch`] | yes | `200`, the `challenge`; a `revocation`: `204` |
 //! | [`Handshake::zoom`] | yes | `200`, JSON `plainToken` + `encryptedToken` |
 //! | [`Handshake::discord`] | yes (Ed25519) | `200`, JSON `{"type":1}` |
-//! | [`Handshake::dropbox`] | no | `200`, `text/plain` + `nosniff`, the `challenge` |
-//! | [`Handshake::meta`] | verify token | `200`, `text/plain`, `hub.challenge`; wrong token: `403` |
-//! | [`Handshake::microsoft_graph`] | no | `200`, `text/plain`, the `validationToken` |
+//! | [`Handshake::dropbox`] | no | `200`, the `challenge` |
+//! | [`Handshake::meta`] | verify token | `200`, `hub.challenge`; wrong token: `403` |
+//! | [`Handshake::microsoft_graph`] | no | `200`, the `validationToken` |
+//!
+//! Every value echoed back goes out the same way: as the whole body,
+//! `Content-Type: text/plain; charset=utf-8`, at most
+//! [`MAX_REFLECTED_LEN`] bytes (longer: `413`, not echoed), never in a
+//! header; every answer, JSON ones included, carries
+//! `X-Content-Type-Options: nosniff`, so a browser lured to the endpoint
+//! never runs a challenge as HTML.
+//!
+//! What a signed handshake is comes from the signed body, never from an
+//! unsigned header: Slack's `type`, Zoom's `event`, Discord's `type`, and
+//! for Twitch the body's own fields, with a `Twitch-Eventsub-Message-Type`
+//! header that names another kind refused (`401`,
+//! `unsigned_header_mismatch`).
 //!
 //! A signed handshake is answered only after the signature verified (and,
 //! in a stack, after the replay window): the answer proves that the
@@ -66,4 +79,4 @@ mod provider;
 pub use layer::{
     AnswerHandshakes, HandshakeCheck, HandshakeLayer, SignedHandshakes, UnsignedHandshakes,
 };
-pub use provider::Handshake;
+pub use provider::{Handshake, MAX_REFLECTED_LEN};

@@ -15,13 +15,19 @@ use crate::rejection::{Reason, Rejection};
 use crate::secret::Secret;
 use crate::signature::SharedSecret;
 
-const TEXT_PLAIN: HeaderValue = HeaderValue::from_static("text/plain");
+const TEXT_PLAIN: HeaderValue = HeaderValue::from_static("text/plain; charset=utf-8");
 const JSON: HeaderValue = HeaderValue::from_static("application/json");
 const NOSNIFF: (HeaderName, HeaderValue) = (
     HeaderName::from_static("x-content-type-options"),
     HeaderValue::from_static("nosniff"),
 );
 const TWITCH_TYPE: HeaderName = HeaderName::from_static("twitch-eventsub-message-type");
+
+/// The longest value a handshake echoes back (a challenge, a validation
+/// token, Zoom's `plainToken`), in bytes; a longer one is refused with
+/// `413` (`payload_too_large`) instead of being reflected. Every provider's
+/// challenge is far shorter.
+pub const MAX_REFLECTED_LEN: usize = 4096;
 
 #[derive(Clone)]
 enum Kind {
@@ -66,6 +72,9 @@ pub(crate) enum Found {
     No,
     /// This handshake; its answer (or its refusal, for a wrong verify token).
     Answer(&'static str, Result<Rejection, Rejection>),
+    /// Refused before it was known to be a handshake: an unsigned header
+    /// contradicts the signed body.
+    Refused(Rejection),
 }
 
 impl Handshake {
@@ -87,9 +96,15 @@ impl Handshake {
     /// answered `200` with the body's `challenge` as `text/plain`; a signed
     /// `revocation` is recorded (`twitch.revocation`) and answered `204`.
     ///
-    /// The `Twitch-Eventsub-Message-Type` header is not signed, so the
-    /// signed body must agree with it: a challenge needs a `challenge`
-    /// field, a revocation a body without `event`.
+    /// The kind is read from the signed body, not from the unsigned
+    /// `Twitch-Eventsub-Message-Type` header: a verification has a
+    /// `challenge` and a subscription in status
+    /// `webhook_callback_verification_pending`, a notification an `event`,
+    /// a revocation neither, with its subscription in a status such as
+    /// `authorization_revoked`. A header naming another kind than the body
+    /// is is refused (`401`, `unsigned_header_mismatch`): a captured
+    /// verification re-sent as a `revocation` neither reaches the handler
+    /// nor is recorded as one.
     pub fn twitch() -> Self {
         Self::of(Kind::Twitch)
     }
@@ -179,10 +194,7 @@ impl Handshake {
             Kind::Dropbox if parts.method == Method::GET => match query_param(query, "challenge") {
                 Param::Absent => Found::No,
                 Param::Ambiguous => answer(self.name(), Err(incomplete())),
-                Param::One(challenge) => answer(
-                    self.name(),
-                    Ok(text(challenge.into_owned()).with_header(NOSNIFF.0, NOSNIFF.1)),
-                ),
+                Param::One(challenge) => answer(self.name(), echo(&challenge)),
             },
             Kind::Meta(token) if parts.method == Method::GET => {
                 let Param::One(mode) = query_param(query, "hub.mode") else {
@@ -197,7 +209,7 @@ impl Handshake {
                     (Param::One(presented), Param::One(challenge))
                         if bool::from(token.expose_secret().ct_eq(presented.as_bytes())) =>
                     {
-                        Ok(text(challenge.into_owned()))
+                        echo(&challenge)
                     }
                     _ => {
                         Err(Rejection::new(Reason::TokenInvalid).with_status(StatusCode::FORBIDDEN))
@@ -208,12 +220,9 @@ impl Handshake {
             Kind::MicrosoftGraph => match query_param(query, "validationToken") {
                 Param::Absent => Found::No,
                 Param::Ambiguous => answer(self.name(), Err(incomplete())),
-                // The token is echoed to whoever asks (Graph does not sign
-                // it): as inert text, never sniffed as HTML.
-                Param::One(token) => answer(
-                    self.name(),
-                    Ok(text(token.into_owned()).with_header(NOSNIFF.0, NOSNIFF.1)),
-                ),
+                // Graph does not sign the token: it is echoed to whoever
+                // asks, which is why every echo is inert text.
+                Param::One(token) => answer(self.name(), echo(&token)),
             },
             _ => Found::No,
         }
@@ -236,37 +245,38 @@ impl Handshake {
                         challenge,
                     }) if kind == "url_verification" => answer(
                         self.name(),
-                        challenge
-                            .map(|c| text(c.into_owned()))
-                            .ok_or_else(incomplete),
+                        challenge.ok_or_else(incomplete).and_then(|c| echo(&c)),
                     ),
                     _ => Found::No,
                 }
             }
             Kind::Twitch => {
-                #[derive(Deserialize)]
-                struct Probe<'a> {
-                    #[serde(borrow)]
-                    challenge: Option<Cow<'a, str>>,
-                    event: Option<serde::de::IgnoredAny>,
-                }
-                let message_type = parts.headers.get(TWITCH_TYPE).map(HeaderValue::as_bytes);
-                let probe = serde_json::from_slice::<Probe<'_>>(body).ok();
-                match (message_type, probe) {
-                    (Some(b"webhook_callback_verification"), probe) => answer(
-                        self.name(),
-                        probe
-                            .and_then(|p| p.challenge)
-                            .map(|c| text(c.into_owned()))
-                            .ok_or_else(incomplete),
+                let header = parts.headers.get(TWITCH_TYPE).map(HeaderValue::as_bytes);
+                let signed = TwitchMessage::of(body);
+                let agrees = match header {
+                    None => true,
+                    Some(header) => signed.header_value() == Some(header),
+                };
+                match signed {
+                    // A body of no known shape under a `notification` (or
+                    // no) header changes nothing this crate does: the
+                    // handler judges it, as it would any notification.
+                    TwitchMessage::Other if matches!(header, None | Some(b"notification")) => {
+                        Found::No
+                    }
+                    _ if !agrees => Found::Refused(
+                        Rejection::new(Reason::UnsignedHeaderMismatch).with_detail(format!(
+                            "Twitch-Eventsub-Message-Type does not match the signed body ({})",
+                            signed.describe()
+                        )),
                     ),
-                    (Some(b"revocation"), Some(Probe { event: None, .. })) => answer(
+                    TwitchMessage::Verification(challenge) => answer(self.name(), echo(&challenge)),
+                    TwitchMessage::Revocation => answer(
                         "twitch.revocation",
-                        Ok(Rejection::new(Reason::Handshake)
-                            .with_status(StatusCode::NO_CONTENT)
-                            .with_body(TEXT_PLAIN, Bytes::new())),
+                        Ok(answer_with(TEXT_PLAIN, Bytes::new())
+                            .with_status(StatusCode::NO_CONTENT)),
                     ),
-                    _ => Found::No,
+                    TwitchMessage::Notification | TwitchMessage::Other => Found::No,
                 }
             }
             Kind::Zoom(secret) => {
@@ -289,6 +299,8 @@ impl Handshake {
                     }) if event == "endpoint.url_validation" => {
                         let answered = payload
                             .and_then(|p| p.plain_token)
+                            .ok_or_else(incomplete)
+                            .and_then(|plain| reflectable(&plain).map(|()| plain))
                             .map(|plain| {
                                 let mut mac = secret.hmac_sha256();
                                 mac.update(plain.as_bytes());
@@ -298,9 +310,8 @@ impl Handshake {
                                     r#"{{"plainToken":{},"encryptedToken":"{encrypted}"}}"#,
                                     serde_json::Value::from(plain.as_ref()),
                                 );
-                                Rejection::new(Reason::Handshake).with_body(JSON, Bytes::from(json))
-                            })
-                            .ok_or_else(incomplete);
+                                answer_with(JSON, Bytes::from(json))
+                            });
                         answer(self.name(), answered)
                     }
                     _ => Found::No,
@@ -315,8 +326,7 @@ impl Handshake {
                 match serde_json::from_slice::<Probe>(body) {
                     Ok(Probe { kind: Some(kind) }) if kind == 1 => answer(
                         self.name(),
-                        Ok(Rejection::new(Reason::Handshake)
-                            .with_body(JSON, Bytes::from_static(br#"{"type":1}"#))),
+                        Ok(answer_with(JSON, Bytes::from_static(br#"{"type":1}"#))),
                     ),
                     _ => Found::No,
                 }
@@ -330,9 +340,103 @@ fn answer(name: &'static str, answered: Result<Rejection, Rejection>) -> Found {
     Found::Answer(name, answered)
 }
 
-/// `200` with `body` as `text/plain`.
-fn text(body: String) -> Rejection {
-    Rejection::new(Reason::Handshake).with_body(TEXT_PLAIN, Bytes::from(body))
+/// Every handshake's answer: `200` with `body`, never sniffed as another
+/// type than it says (a browser pointed at the endpoint must not run a
+/// challenge as HTML or script).
+fn answer_with(content_type: HeaderValue, body: Bytes) -> Rejection {
+    Rejection::new(Reason::Handshake)
+        .with_body(content_type, body)
+        .with_header(NOSNIFF.0, NOSNIFF.1)
+}
+
+/// The one way a value the request chose goes back to it: as the whole
+/// body, UTF-8 plain text, at most [`MAX_REFLECTED_LEN`] bytes, and in no
+/// header.
+fn echo(value: &str) -> Result<Rejection, Rejection> {
+    reflectable(value)?;
+    Ok(answer_with(
+        TEXT_PLAIN,
+        Bytes::copy_from_slice(value.as_bytes()),
+    ))
+}
+
+/// Refuse a value too long to echo: an endpoint must not be usable to
+/// reflect arbitrary content at length.
+fn reflectable(value: &str) -> Result<(), Rejection> {
+    if value.len() > MAX_REFLECTED_LEN {
+        return Err(Rejection::new(Reason::PayloadTooLarge).with_detail(format!(
+            "handshake value over {MAX_REFLECTED_LEN} bytes, not echoed"
+        )));
+    }
+    Ok(())
+}
+
+/// What a signed Twitch body is, by its own fields.
+enum TwitchMessage<'a> {
+    /// `challenge` and a subscription pending verification.
+    Verification(Cow<'a, str>),
+    /// An `event`, and no `challenge`.
+    Notification,
+    /// Neither, and a subscription in a status other than `enabled` or
+    /// pending (`authorization_revoked`, `user_removed`, `version_removed`,
+    /// `notification_failures_exceeded`, ...).
+    Revocation,
+    /// None of these (not JSON, or a shape Twitch does not send).
+    Other,
+}
+
+impl<'a> TwitchMessage<'a> {
+    fn of(body: &'a [u8]) -> Self {
+        #[derive(Deserialize)]
+        struct Subscription<'a> {
+            #[serde(borrow)]
+            status: Option<Cow<'a, str>>,
+        }
+        #[derive(Deserialize)]
+        struct Probe<'a> {
+            #[serde(borrow)]
+            challenge: Option<Cow<'a, str>>,
+            event: Option<serde::de::IgnoredAny>,
+            #[serde(borrow)]
+            subscription: Option<Subscription<'a>>,
+        }
+        let Ok(probe) = serde_json::from_slice::<Probe<'a>>(body) else {
+            return Self::Other;
+        };
+        let status = probe.subscription.and_then(|s| s.status);
+        match (probe.challenge, probe.event, status.as_deref()) {
+            (Some(challenge), None, Some("webhook_callback_verification_pending")) => {
+                Self::Verification(challenge)
+            }
+            (None, Some(_), _) => Self::Notification,
+            (None, None, Some(status))
+                if status != "enabled" && status != "webhook_callback_verification_pending" =>
+            {
+                Self::Revocation
+            }
+            _ => Self::Other,
+        }
+    }
+
+    /// The `Twitch-Eventsub-Message-Type` Twitch sends with this body.
+    fn header_value(&self) -> Option<&'static [u8]> {
+        match self {
+            Self::Verification(_) => Some(b"webhook_callback_verification"),
+            Self::Notification => Some(b"notification"),
+            Self::Revocation => Some(b"revocation"),
+            Self::Other => None,
+        }
+    }
+
+    /// For the audit detail: what the signed body is.
+    fn describe(&self) -> &'static str {
+        match self {
+            Self::Verification(_) => "a webhook_callback_verification",
+            Self::Notification => "a notification",
+            Self::Revocation => "a revocation",
+            Self::Other => "of no known kind",
+        }
+    }
 }
 
 /// A handshake without its challenge, or with two different ones: `400`.

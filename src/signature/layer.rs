@@ -173,11 +173,19 @@ impl BodyCheck for SignatureCheck {
             Ok(signatures) => Ok(SignaturePending(Pending::Verify(signatures))),
             Err(missing) if missing.reason() == Reason::SignatureMissing => {
                 match self.legacy_token(parts, context) {
-                    Some(accepted) => accepted.map(|()| SignaturePending(Pending::Accepted)),
-                    None => Err(missing),
+                    Some(accepted) => accepted
+                        .map(|()| SignaturePending(Pending::Accepted))
+                        .inspect_err(|_| context.refuse_credential(AuthMethod::LegacyToken)),
+                    None => {
+                        context.refuse_credential(AuthMethod::Signature);
+                        Err(missing)
+                    }
                 }
             }
-            Err(rejection) => Err(rejection),
+            Err(rejection) => {
+                context.refuse_credential(AuthMethod::Signature);
+                Err(rejection)
+            }
         }
     }
 
@@ -193,14 +201,20 @@ impl BodyCheck for SignatureCheck {
         else {
             return Ok(());
         };
-        let signatures = scheme.parse_body(signatures, parts, body)?;
-        if signatures.candidates().is_empty() {
-            return Err(Rejection::new(Reason::SignatureMissing));
-        }
-        let delivery = Delivery { parts, body };
-        let matched = keyring
-            .verify_with_clock(scheme.as_ref(), &signatures, &delivery, &*self.clock)
-            .map_err(Rejection::new)?;
+        let verified = scheme
+            .parse_body(signatures, parts, body)
+            .and_then(|signatures| {
+                if signatures.candidates().is_empty() {
+                    return Err(Rejection::new(Reason::SignatureMissing));
+                }
+                let delivery = Delivery { parts, body };
+                keyring
+                    .verify_with_clock(scheme.as_ref(), &signatures, &delivery, &*self.clock)
+                    .map(|matched| (signatures, matched))
+                    .map_err(Rejection::new)
+            });
+        let (signatures, matched) =
+            verified.inspect_err(|_| context.refuse_credential(AuthMethod::Signature))?;
         let mut authentication =
             Authentication::new(AuthMethod::Signature).with_key_id(matched.key_id);
         authentication.scheme = self.scheme_name.clone();

@@ -191,6 +191,17 @@ impl TokenAuth {
     /// URL tokens have no standard scheme, so a layer reading only those
     /// sends none.
     pub fn authenticate(&self, parts: &Parts) -> Result<Authentication, Rejection> {
+        self.attempt(parts).map_err(|(rejection, _)| rejection)
+    }
+
+    /// [`authenticate`](Self::authenticate), and on refusal which method
+    /// was attempted: the source whose credential was refused, or, with
+    /// none presented, the first source's.
+    fn attempt(&self, parts: &Parts) -> Result<Authentication, (Rejection, AuthMethod)> {
+        let asked = self
+            .sources
+            .first()
+            .map_or(AuthMethod::Token, TokenSource::method);
         if !self.verify {
             return Ok(Authentication::new(AuthMethod::Anonymous));
         }
@@ -207,7 +218,10 @@ impl TokenAuth {
                 Presented::Credential(credential) => credential,
                 Presented::Unusable(error) => {
                     tracing::debug!(%source, %error, "webhook token refused");
-                    return Err(self.reject(Reason::TokenInvalid, source.scheme()));
+                    return Err((
+                        self.reject(Reason::TokenInvalid, source.scheme()),
+                        source.method(),
+                    ));
                 }
             };
             // Compare even when the user name is wrong, so the time taken
@@ -218,16 +232,19 @@ impl TokenAuth {
                 }
                 _ => {
                     tracing::debug!(%source, "webhook token matched no accepted token");
-                    Err(self.reject(Reason::TokenInvalid, source.scheme()))
+                    Err((
+                        self.reject(Reason::TokenInvalid, source.scheme()),
+                        source.method(),
+                    ))
                 }
             };
         }
-        let reads_authorization = self.sources.iter().any(|s| s.scheme().is_some());
-        if reads_authorization && parts.headers.contains_key(AUTHORIZATION) {
+        let authorization = self.sources.iter().find(|s| s.scheme().is_some());
+        if let Some(source) = authorization.filter(|_| parts.headers.contains_key(AUTHORIZATION)) {
             tracing::debug!("webhook credential in an Authorization scheme not accepted here");
-            return Err(self.reject(Reason::TokenInvalid, None));
+            return Err((self.reject(Reason::TokenInvalid, None), source.method()));
         }
-        Err(self.reject(Reason::TokenMissing, None))
+        Err((self.reject(Reason::TokenMissing, None), asked))
     }
 
     /// The rejection for `reason`, with the challenges; `refused` is the
@@ -267,8 +284,16 @@ impl TokenAuth {
 
 impl RequestCheck for TokenAuth {
     fn check(&self, parts: &mut Parts, context: &WebhookContext) -> Result<(), Rejection> {
-        context.set_authentication(self.authenticate(parts)?);
-        Ok(())
+        match self.attempt(parts) {
+            Ok(authentication) => {
+                context.set_authentication(authentication);
+                Ok(())
+            }
+            Err((rejection, attempted)) => {
+                context.refuse_credential(attempted);
+                Err(rejection)
+            }
+        }
     }
 }
 

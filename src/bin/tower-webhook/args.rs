@@ -19,9 +19,28 @@ pub enum Help {
     Verify,
 }
 
+/// The environment variable read for the secret when no option names one.
+pub const SECRET_VARIABLE: &str = "TOWER_WEBHOOK_SECRET";
+
+/// Where the secret comes from. Read only once the command line parsed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SecretSource {
+    /// `--secret <secret>`: visible in `ps`, `/proc/*/cmdline` and the
+    /// shell history, so it prints a warning.
+    Argument(String),
+    /// `--secret-env <name>`.
+    Variable(String),
+    /// `--secret-file <path>`, `-` for standard input.
+    File(String),
+    /// None of them: [`SECRET_VARIABLE`].
+    Default,
+}
+
 pub struct SignOptions {
     pub scheme: String,
-    pub secret: String,
+    pub secret: SecretSource,
+    /// `--body-file`; standard input when absent.
+    pub body: Option<String>,
     /// Unix seconds; now when absent.
     pub timestamp: Option<i64>,
     /// The delivery id; a random `msg_…` when absent.
@@ -31,7 +50,9 @@ pub struct SignOptions {
 
 pub struct VerifyOptions {
     pub scheme: String,
-    pub secret: String,
+    pub secret: SecretSource,
+    /// `--body-file`; standard input when absent.
+    pub body: Option<String>,
     /// `Name: value` lines, from `--header` and `--headers`, in order.
     pub headers: Vec<String>,
     pub url: Option<String>,
@@ -69,40 +90,58 @@ pub fn usage(help: Help) -> String {
             scheme_list()
         ),
         Help::Sign => format!(
-            "usage: tower-webhook sign --scheme <name> --secret <secret> [options] < body\n\
+            "usage: tower-webhook sign --scheme <name> --secret-file <path> [options] < body\n\
              \n\
              Prints the headers the provider would send, one `Name: value` per line.\n\
              \n  \
-               --scheme <name>       the provider's scheme (see below)\n  \
-               --secret <secret>     as the provider shows it (whsec_… for standard/svix,\n                        \
-                                     verbatim for stripe; a private key for ed25519/ecdsa)\n  \
+               --scheme <name>       the provider's scheme (see below)\n\
+             {}  \
                --timestamp <secs>    Unix seconds to sign (default: now)\n  \
                --id <id>             the delivery id (default: a random msg_…)\n  \
                --url <url>           the URL called, for schemes that sign it\n                        \
-                                     (twilio, square, hubspot)\n\
+                                     (twilio, square, hubspot)\n  \
+               --body-file <path>    the body, instead of standard input\n\
+             \n\
+             The secret as the provider shows it: whsec_… for standard/svix, verbatim\n\
+             for stripe, a private key for ed25519/ecdsa.\n\
              \n\
              schemes: {}\n",
+            SECRET_OPTIONS,
             scheme_list()
         ),
         Help::Verify => format!(
-            "usage: tower-webhook verify --scheme <name> --secret <secret> [options] < body\n\
+            "usage: tower-webhook verify --scheme <name> --secret-file <path> [options] < body\n\
              \n\
              Checks the signature headers against the body as the signature layer does;\n\
              prints what verified, or `refused: <reason>` and exits with 1. The timestamp's\n\
              age is not checked (that is the replay layer's job): it is printed.\n\
              \n  \
-               --scheme <name>       the provider's scheme (see below)\n  \
-               --secret <secret>     as the provider shows it (a public key for ed25519/ecdsa)\n  \
+               --scheme <name>       the provider's scheme (see below)\n\
+             {}  \
                -H, --header <line>   a received header, `Name: value` (repeatable)\n  \
                --headers <file>      received headers, one `Name: value` per line\n                        \
                                      (what `tower-webhook sign` prints)\n  \
-               --url <url>           the URL called, for schemes that sign it\n\
+               --url <url>           the URL called, for schemes that sign it\n  \
+               --body-file <path>    the body, instead of standard input\n\
+             \n\
+             The secret as the provider shows it (a public key for ed25519/ecdsa).\n\
              \n\
              schemes: {}\n",
+            SECRET_OPTIONS,
             scheme_list()
         ),
     }
 }
+
+/// The secret options, as both commands' usage lists them.
+const SECRET_OPTIONS: &str = "  \
+  --secret-file <path>  read the secret from a file (one trailing newline dropped);\n                        \
+                        `-` reads it from standard input (the body then comes from\n                        \
+                        --body-file)\n  \
+  --secret-env <name>   read the secret from the environment variable <name>\n                        \
+                        (default when no secret option is given: TOWER_WEBHOOK_SECRET)\n  \
+  --secret <secret>     the secret itself: discouraged, it shows in `ps` and the\n                        \
+                        shell history\n";
 
 fn scheme_list() -> String {
     provider::scheme_names().collect::<Vec<_>>().join(", ")
@@ -134,7 +173,8 @@ fn parse_options(
 ) -> Result<Command, UsageError> {
     let error = |message: String| UsageError::new(help, message);
     let mut scheme = None;
-    let mut secret = None;
+    let mut secret: Option<SecretSource> = None;
+    let mut body = None;
     let mut timestamp = None;
     let mut id = None;
     let mut url = None;
@@ -152,7 +192,8 @@ fn parse_options(
         };
         let signing = matches!(help, Help::Sign);
         let known = match name.as_str() {
-            "--scheme" | "--secret" | "--url" => true,
+            "--scheme" | "--secret" | "--secret-env" | "--secret-file" | "--url"
+            | "--body-file" => true,
             "--timestamp" | "--id" => signing,
             "-H" | "--header" | "--headers" => !signing,
             _ => false,
@@ -166,7 +207,19 @@ fn parse_options(
         };
         match name.as_str() {
             "--scheme" => scheme = Some(value),
-            "--secret" => secret = Some(value),
+            "--secret" | "--secret-env" | "--secret-file" => {
+                if secret.is_some() {
+                    return Err(error(
+                        "give the secret once: --secret-file, --secret-env or --secret".into(),
+                    ));
+                }
+                secret = Some(match name.as_str() {
+                    "--secret-env" => SecretSource::Variable(value),
+                    "--secret-file" => SecretSource::File(value),
+                    _ => SecretSource::Argument(value),
+                });
+            }
+            "--body-file" => body = Some(value),
             "--url" => url = Some(value),
             "--id" => id = Some(value),
             "--timestamp" => {
@@ -188,22 +241,92 @@ fn parse_options(
         }
     }
     let scheme = scheme.ok_or_else(|| error("--scheme is required".into()))?;
-    let secret = secret.ok_or_else(|| error("--secret is required".into()))?;
+    let secret = secret.unwrap_or(SecretSource::Default);
+    if secret == SecretSource::File("-".into()) && body.as_deref().is_none_or(|b| b == "-") {
+        return Err(error(
+            "--secret-file - reads the secret from standard input: give the body with --body-file"
+                .into(),
+        ));
+    }
     Ok(match help {
         Help::Verify => Command::Verify(VerifyOptions {
             scheme,
             secret,
+            body,
             headers,
             url,
         }),
         _ => Command::Sign(SignOptions {
             scheme,
             secret,
+            body,
             timestamp,
             id,
             url,
         }),
     })
+}
+
+impl SecretSource {
+    /// The secret. `--secret` warns on standard error, since the secret is
+    /// already exposed by the time this runs.
+    pub fn read(&self, help: Help) -> Result<String, UsageError> {
+        let error = |message: String| UsageError::new(help, message);
+        match self {
+            SecretSource::Argument(secret) => {
+                eprintln!(
+                    "warning: --secret shows the secret in the process list and the shell \
+                     history; prefer --secret-file <path>, --secret-env <name> or {SECRET_VARIABLE}"
+                );
+                Ok(secret.clone())
+            }
+            SecretSource::Variable(name) => variable(name).ok_or_else(|| {
+                error(format!(
+                    "--secret-env: the environment variable `{name}` is not set (or not UTF-8)"
+                ))
+            }),
+            SecretSource::Default => variable(SECRET_VARIABLE).ok_or_else(|| {
+                error(format!(
+                    "a secret is required: --secret-file <path>, --secret-env <name> or \
+                     {SECRET_VARIABLE}"
+                ))
+            }),
+            SecretSource::File(path) => {
+                let bytes = read_file(path)
+                    .map_err(|e| error(format!("reading the secret from `{path}`: {e}")))?;
+                let text = String::from_utf8(bytes)
+                    .map_err(|_| error(format!("the secret in `{path}` is not UTF-8")))?;
+                Ok(without_final_newline(text))
+            }
+        }
+    }
+}
+
+fn variable(name: &str) -> Option<String> {
+    std::env::var(name).ok()
+}
+
+/// A file's bytes; `-` is standard input.
+pub fn read_file(path: &str) -> std::io::Result<Vec<u8>> {
+    if path == "-" {
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin(), &mut bytes)?;
+        Ok(bytes)
+    } else {
+        std::fs::read(path)
+    }
+}
+
+/// Editors and `echo` end a file with a newline that is no part of the
+/// secret.
+fn without_final_newline(mut text: String) -> String {
+    if text.ends_with('\n') {
+        text.pop();
+        if text.ends_with('\r') {
+            text.pop();
+        }
+    }
+    text
 }
 
 #[cfg(test)]
@@ -221,6 +344,8 @@ mod tests {
             Just("help".to_owned()),
             Just("--scheme".to_owned()),
             Just("--secret".to_owned()),
+            Just("--secret-env".to_owned()),
+            Just("--body-file".to_owned()),
             Just("--timestamp".to_owned()),
             Just("--id".to_owned()),
             Just("--url".to_owned()),
@@ -240,7 +365,6 @@ mod tests {
             match parse(args.clone().into_iter()) {
                 Ok(Command::Sign(_) | Command::Verify(_)) => {
                     prop_assert!(args.iter().any(|a| a.starts_with("--scheme")));
-                    prop_assert!(args.iter().any(|a| a.starts_with("--secret")));
                 }
                 Ok(_) => {}
                 Err(error) => prop_assert!(!error.message.is_empty()),
@@ -264,5 +388,14 @@ mod tests {
             };
             prop_assert_eq!((a.scheme, a.secret, a.timestamp), (b.scheme, b.secret, b.timestamp));
         }
+    }
+
+    #[test]
+    fn one_final_newline_is_dropped() {
+        assert_eq!(without_final_newline("s\n".into()), "s");
+        assert_eq!(without_final_newline("s\r\n".into()), "s");
+        assert_eq!(without_final_newline("s\n\n".into()), "s\n");
+        assert_eq!(without_final_newline("s".into()), "s");
+        assert_eq!(without_final_newline(String::new()), "");
     }
 }

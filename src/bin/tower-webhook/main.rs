@@ -3,7 +3,8 @@
 //!
 //! ```text
 //! cargo install tower-webhook --features cli
-//! echo '{"zen":"hi"}' | tower-webhook sign --scheme github --secret "It's a Secret to Everybody"
+//! export TOWER_WEBHOOK_SECRET="It's a Secret to Everybody"
+//! echo '{"zen":"hi"}' | tower-webhook sign --scheme github
 //! ```
 //!
 //! Exit status: 0 done (signed, or the signature verified), 1 the signature
@@ -13,7 +14,6 @@ mod args;
 mod sign;
 mod verify;
 
-use std::io::{self, Read};
 use std::process::ExitCode;
 
 use args::{Command, Help, UsageError};
@@ -53,17 +53,27 @@ fn run(command: Command) -> Result<(), Failure> {
     match command {
         Command::Help(help) => print!("{}", args::usage(help)),
         Command::Version => println!("tower-webhook {}", env!("CARGO_PKG_VERSION")),
-        Command::Sign(options) => sign::run(options, &read_body(Help::Sign)?)?,
-        Command::Verify(options) => verify::run(options, &read_body(Help::Verify)?)?,
+        Command::Sign(options) => {
+            // The secret first: `--secret-file -` reads standard input.
+            let secret = options.secret.read(Help::Sign)?;
+            let body = read_body(Help::Sign, options.body.as_deref())?;
+            sign::run(options, &secret, &body)?
+        }
+        Command::Verify(options) => {
+            let secret = options.secret.read(Help::Verify)?;
+            let body = read_body(Help::Verify, options.body.as_deref())?;
+            verify::run(options, &secret, &body)?
+        }
     }
     Ok(())
 }
 
-/// The body, from stdin, byte for byte (a trailing newline is part of it).
-fn read_body(help: Help) -> Result<Vec<u8>, UsageError> {
-    let mut body = Vec::new();
-    io::stdin()
-        .read_to_end(&mut body)
-        .map_err(|error| UsageError::new(help, format!("reading the body from stdin: {error}")))?;
-    Ok(body)
+/// The body, from `--body-file` or else standard input, byte for byte (a
+/// trailing newline is part of it).
+fn read_body(help: Help, file: Option<&str>) -> Result<Vec<u8>, UsageError> {
+    let file = file.unwrap_or("-");
+    args::read_file(file).map_err(|error| {
+        let from = if file == "-" { "stdin" } else { file };
+        UsageError::new(help, format!("reading the body from {from}: {error}"))
+    })
 }

@@ -7,10 +7,9 @@ use tower_webhook::Secret;
 
 use crate::args::{Help, SignOptions, UsageError};
 
-pub fn run(options: SignOptions, body: &[u8]) -> Result<(), UsageError> {
+pub fn run(options: SignOptions, secret: &str, body: &[u8]) -> Result<(), UsageError> {
     let error = |message: String| UsageError::new(Help::Sign, message);
-    let signer =
-        Signer::preset(&options.scheme, &options.secret).map_err(|e| error(e.to_string()))?;
+    let signer = Signer::preset(&options.scheme, secret).map_err(|e| error(e.to_string()))?;
     let timestamp = options.timestamp.unwrap_or_else(unix_now);
     let id = options.id.unwrap_or_else(random_id);
     let mut outgoing = Outgoing::new(body, timestamp, &id);

@@ -8,10 +8,10 @@ use tower_webhook::WebhookContext;
 use crate::args::{Help, UsageError, VerifyOptions};
 use crate::Failure;
 
-pub fn run(options: VerifyOptions, body: &[u8]) -> Result<(), Failure> {
+pub fn run(options: VerifyOptions, secret: &str, body: &[u8]) -> Result<(), Failure> {
     let error = |message: String| UsageError::new(Help::Verify, message);
-    let layer = SignatureLayer::preset(&options.scheme, &options.secret)
-        .map_err(|e| error(e.to_string()))?;
+    let layer =
+        SignatureLayer::preset(&options.scheme, secret).map_err(|e| error(e.to_string()))?;
     let mut request = Request::builder()
         .method(Method::POST)
         .uri(options.url.as_deref().unwrap_or("/"))
