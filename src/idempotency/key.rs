@@ -458,3 +458,7 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "key_props.rs"]
+mod props;
