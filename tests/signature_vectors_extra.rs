@@ -116,8 +116,8 @@ impl Vector {
         match self.scheme.as_str() {
             "twilio-form" | "twilio-json" => "twilio",
             "square-hmac-sha256" => "square",
-            "hubspot-v1" => "hubspot-v1",
-            "hubspot-v2" => "hubspot-v2",
+            "hubspot-v1" => "insecure-hubspot-v1",
+            "hubspot-v2" => "insecure-hubspot-v2",
             "hubspot-v3" => "hubspot-v3",
             "standard-webhooks-v1a" => "standard-ed25519",
             "sendgrid-ecdsa" => "sendgrid",

@@ -130,6 +130,7 @@ pub struct DeclaredScheme {
     url_spelling: UrlSpelling,
     either_port: bool,
     body_sha256_query: Option<Cow<'static, str>>,
+    utf8_body: bool,
 }
 
 impl DeclaredScheme {
@@ -151,6 +152,7 @@ impl DeclaredScheme {
             url_spelling: UrlSpelling::AsCalled,
             either_port: false,
             body_sha256_query: None,
+            utf8_body: false,
         }
     }
 
@@ -270,6 +272,17 @@ impl DeclaredScheme {
     /// bodies). Without it the body is read as form parameters.
     pub fn body_sha256_query(mut self, name: impl Into<Cow<'static, str>>) -> Self {
         self.body_sha256_query = Some(name.into());
+        self
+    }
+
+    /// Refuse a body that is not UTF-8 (`signature_malformed`), before any
+    /// signature is computed. For a length-extendable primitive
+    /// ([`Algorithm::SecretPrefixedSha256`]) whose provider sends text
+    /// (HubSpot's JSON): a length extension appends SHA-256 padding, which
+    /// starts with the byte `0x80`, never valid after a complete UTF-8
+    /// text, so the forged bodies are refused.
+    pub fn utf8_body(mut self) -> Self {
+        self.utf8_body = true;
         self
     }
 
@@ -586,6 +599,9 @@ impl Scheme for DeclaredScheme {
         parts: &Parts,
         body: &[u8],
     ) -> Result<Signatures, Rejection> {
+        if self.utf8_body && std::str::from_utf8(body).is_err() {
+            return Err(malformed());
+        }
         if !self.uses_url() && !self.signs(&Part::FormParams) {
             return Ok(signatures);
         }

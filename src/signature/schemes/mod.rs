@@ -100,12 +100,22 @@ pub mod square;
 pub mod standard_ed25519;
 pub mod twilio;
 
-/// No preset has this name (or it is not available with the enabled features).
+/// No preset has this name (or it is not available with the enabled
+/// features, or it is forgeable and selected only by its `insecure-` name).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UnknownScheme(pub String);
 
 impl fmt::Display for UnknownScheme {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(insecure) = insecure_name(&self.0) {
+            return write!(
+                f,
+                "signature scheme `{}` is forgeable (a plain SHA-256 of secret and message, \
+                 open to length extension): move to its successor, or select it as \
+                 `{insecure}` to accept it anyway",
+                self.0
+            );
+        }
         write!(
             f,
             "unknown or not yet supported signature scheme `{}`",
@@ -114,15 +124,37 @@ impl fmt::Display for UnknownScheme {
     }
 }
 
+/// The names by which the length-extendable schemes are selected, for
+/// their plain names: only a name saying `insecure` selects them.
+const LENGTH_EXTENDABLE: &[(&str, &str)] = &[
+    ("hubspot-v1", "insecure-hubspot-v1"),
+    ("hubspot-v2", "insecure-hubspot-v2"),
+];
+
+fn insecure_name(name: &str) -> Option<&'static str> {
+    LENGTH_EXTENDABLE
+        .iter()
+        .find(|(plain, _)| *plain == name)
+        .map(|(_, insecure)| *insecure)
+}
+
 impl std::error::Error for UnknownScheme {}
 
-/// The preset called `name`, as accepted by the `tower-webhook` command.
+/// The preset called `name`, as accepted by the `tower-webhook` command
+/// and [`WebhookPolicy`](crate::policy::WebhookPolicy).
+///
+/// HubSpot's legacy v1/v2 signatures are forgeable (length extension, see
+/// [`hubspot`]): they are selected only as `insecure-hubspot-v1` and
+/// `insecure-hubspot-v2`, and their plain names are refused with an error
+/// saying so.
 ///
 /// ```
 /// use tower_webhook::signature::schemes;
 ///
 /// assert_eq!(schemes::by_name("stripe").unwrap().name(), "stripe");
 /// assert!(schemes::by_name("nope").is_err());
+/// assert!(schemes::by_name("hubspot-v1").is_err());
+/// assert!(schemes::by_name("insecure-hubspot-v1").is_ok());
 /// ```
 pub fn by_name(name: &str) -> Result<Arc<dyn Scheme>, UnknownScheme> {
     if let Some(profile) = PROFILES.iter().find(|profile| profile.name == name) {
@@ -134,8 +166,8 @@ pub fn by_name(name: &str) -> Result<Arc<dyn Scheme>, UnknownScheme> {
         "timestamped" => Arc::new(timestamped()),
         "body-hmac-base64" => Arc::new(body_hmac_base64(DEFAULT_HEADER)),
         "body-hmac-hex" => Arc::new(body_hmac_hex(DEFAULT_HEADER)),
-        "hubspot-v1" => Arc::new(hubspot::hubspot_v1()),
-        "hubspot-v2" => Arc::new(hubspot::hubspot_v2()),
+        "insecure-hubspot-v1" => Arc::new(hubspot::hubspot_v1()),
+        "insecure-hubspot-v2" => Arc::new(hubspot::hubspot_v2()),
         _ => return Err(UnknownScheme(name.to_owned())),
     };
     Ok(scheme)
@@ -176,7 +208,8 @@ pub const PROFILES: &[Profile] = &[
 
 /// The presets keyed by one shared secret that sign with headers alone:
 /// what the `tower-webhook` command and the round-trip tests cover. [`by_name`]
-/// also knows `hubspot-v1`, `hubspot-v2`, `mailgun` (signature in the
+/// also knows `insecure-hubspot-v1`, `insecure-hubspot-v2` (forgeable),
+/// `mailgun` (signature in the
 /// body) and, behind their features, the asymmetric `discord`,
 /// `standard-ed25519` (`ed25519`) and `sendgrid` (`ecdsa`).
 pub const NAMES: &[&str] = &[
