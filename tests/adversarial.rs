@@ -855,9 +855,21 @@ async fn twilio_and_hubspot_under_their_own_attacks() {
             "preset-secret-0123456789abcdef",
             b"Body=Hi&From=%2B14158675309&MessageSid=SM123&To=%2B18005551212",
         ),
-        ("hubspot-v3", HUBSPOT_SECRET, br#"[{"objectId":1,"subscriptionType":"contact.creation"}]"#),
-        ("insecure-hubspot-v1", HUBSPOT_SECRET, br#"[{"objectId":1,"propertyValue":"lead"}]"#),
-        ("insecure-hubspot-v2", HUBSPOT_SECRET, br#"[{"objectId":2,"propertyValue":"lead"}]"#),
+        (
+            "hubspot-v3",
+            HUBSPOT_SECRET,
+            br#"[{"objectId":1,"subscriptionType":"contact.creation"}]"#,
+        ),
+        (
+            "insecure-hubspot-v1",
+            HUBSPOT_SECRET,
+            br#"[{"objectId":1,"propertyValue":"lead"}]"#,
+        ),
+        (
+            "insecure-hubspot-v2",
+            HUBSPOT_SECRET,
+            br#"[{"objectId":2,"propertyValue":"lead"}]"#,
+        ),
     ];
     for (name, secret, body) in cases {
         let runs: Arc<Mutex<Vec<Bytes>>> = Arc::default();
@@ -867,16 +879,17 @@ async fn twilio_and_hubspot_under_their_own_attacks() {
             .idempotency(IdempotencyLayer::new())
             .build()
             .unwrap();
-        let service = ServiceBuilder::new().layer(stack).service_fn(
-            move |request: Request<BufferedBody>| {
-                let record = Arc::clone(&record);
-                async move {
-                    let body = request.into_body().collect().await.unwrap().to_bytes();
-                    record.lock().unwrap().push(body);
-                    Ok::<_, Infallible>(Response::new(Full::new(Bytes::new())))
-                }
-            },
-        );
+        let service =
+            ServiceBuilder::new()
+                .layer(stack)
+                .service_fn(move |request: Request<BufferedBody>| {
+                    let record = Arc::clone(&record);
+                    async move {
+                        let body = request.into_body().collect().await.unwrap().to_bytes();
+                        record.lock().unwrap().push(body);
+                        Ok::<_, Infallible>(Response::new(Full::new(Bytes::new())))
+                    }
+                });
         let signed: Vec<_> = Signer::preset(name, secret)
             .unwrap()
             .sign(&Outgoing::new(body, unix_now(), "").to_url(PROVIDER_URL))
@@ -905,7 +918,11 @@ async fn twilio_and_hubspot_under_their_own_attacks() {
             );
         }
         let runs = runs.lock().unwrap();
-        assert!(runs.len() <= 1, "{name}: ran {} times: {runs:?}", runs.len());
+        assert!(
+            runs.len() <= 1,
+            "{name}: ran {} times: {runs:?}",
+            runs.len()
+        );
         for run in runs.iter() {
             let same_message = if name == "twilio" {
                 twilio_flat(run) == twilio_flat(body)

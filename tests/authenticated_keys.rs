@@ -443,7 +443,11 @@ async fn github_delivery_keys_are_an_opt_in_behind_github_hook_ranges() {
         None,
         Some(IpFilterLayer::new().allow_any()),
         Some(IpFilterLayer::new().allow("0.0.0.0/0").unwrap()),
-        Some(IpFilterLayer::new().allow(&format!("{GITHUB_HOOK_RANGES}, 198.51.100.0/24")).unwrap()),
+        Some(
+            IpFilterLayer::new()
+                .allow(&format!("{GITHUB_HOOK_RANGES}, 198.51.100.0/24"))
+                .unwrap(),
+        ),
     ] {
         let mut stack = github().insecure_key_on_github_delivery();
         if let Some(filter) = filter {

@@ -59,9 +59,10 @@ fn a_space_separated_allowlist_is_told_to_use_commas() {
 fn a_whitespace_secret_is_refused_for_every_preset() {
     for blank in [" ", "\t", "  \n"] {
         assert_eq!(Secret::new(blank).unwrap_err(), SecretError::Blank);
-        for name in schemes::NAMES
-            .iter()
-            .chain(&["mailgun", "insecure-hubspot-v1", "insecure-hubspot-v2"])
+        for name in
+            schemes::NAMES
+                .iter()
+                .chain(&["mailgun", "insecure-hubspot-v1", "insecure-hubspot-v2"])
         {
             let scheme = schemes::by_name(name).unwrap();
             assert!(scheme.parse_key(blank).is_err(), "{name} took {blank:?}");

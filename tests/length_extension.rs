@@ -23,8 +23,10 @@ use support::length_extension::extend;
 
 /// HubSpot's secrets are 36-character UUIDs: the length is no secret.
 const SECRET: &str = "8c1f2a9e-3b47-4d5a-9e21-0f6b7c8d9e0a";
-const BODY: &[u8] = br#"[{"objectId":1246965,"propertyName":"lifecyclestage","propertyValue":"lead"}]"#;
-const SUFFIX: &[u8] = br#",{"objectId":1,"propertyName":"hs_lead_status","propertyValue":"UNQUALIFIED"}]"#;
+const BODY: &[u8] =
+    br#"[{"objectId":1246965,"propertyName":"lifecyclestage","propertyValue":"lead"}]"#;
+const SUFFIX: &[u8] =
+    br#",{"objectId":1,"propertyName":"hs_lead_status","propertyValue":"UNQUALIFIED"}]"#;
 
 async fn serve(scheme: DeclaredScheme) -> (std::net::SocketAddr, Arc<Mutex<Vec<Bytes>>>) {
     let seen = Arc::new(Mutex::new(Vec::new()));
@@ -74,7 +76,11 @@ async fn extension_is_refused(name: &str, version: &str, scheme: DeclaredScheme)
     // The attacker's side: the captured digest, the secret's length, and
     // for v2 the method and URL signed before the body.
     let captured = hex::decode(genuine[0].1.to_str().unwrap()).unwrap();
-    let signed_before_body = if version == "v2" { "POST".len() + url.len() } else { 0 };
+    let signed_before_body = if version == "v2" {
+        "POST".len() + url.len()
+    } else {
+        0
+    };
     let (forged, digest) = extend(&captured, SECRET.len() + signed_before_body, BODY, SUFFIX);
     // A real length extension: plain SHA-256 over secret ‖ message agrees.
     let mut message = SECRET.as_bytes().to_vec();
@@ -83,12 +89,25 @@ async fn extension_is_refused(name: &str, version: &str, scheme: DeclaredScheme)
         message.extend_from_slice(url.as_bytes());
     }
     message.extend_from_slice(&forged);
-    assert_eq!(Sha256::digest(&message)[..], digest[..], "{name}: extension");
+    assert_eq!(
+        Sha256::digest(&message)[..],
+        digest[..],
+        "{name}: extension"
+    );
 
-    let reply =
-        support::post_with(addr, "/hook", &signature(version, &hex::encode(digest)), &forged).await;
+    let reply = support::post_with(
+        addr,
+        "/hook",
+        &signature(version, &hex::encode(digest)),
+        &forged,
+    )
+    .await;
     assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{name}: forged");
-    assert_eq!(*seen.lock().unwrap(), vec![Bytes::from_static(BODY)], "{name}");
+    assert_eq!(
+        *seen.lock().unwrap(),
+        vec![Bytes::from_static(BODY)],
+        "{name}"
+    );
 }
 
 #[tokio::test]
@@ -108,7 +127,10 @@ fn length_extendable_schemes_need_their_insecure_name() {
         ("hubspot-v2", "insecure-hubspot-v2"),
     ] {
         let error = schemes::by_name(plain).unwrap_err().to_string();
-        assert!(error.contains("forgeable") && error.contains(insecure), "{error}");
+        assert!(
+            error.contains("forgeable") && error.contains(insecure),
+            "{error}"
+        );
         assert!(SignatureLayer::preset(plain, SECRET).is_err());
         assert!(WebhookStack::provider(plain, SECRET).is_err());
         assert!(schemes::by_name(insecure).is_ok());

@@ -83,13 +83,19 @@ async fn a_signature_without_its_id_is_malformed_not_a_legacy_token() {
     }
     // HubSpot v2 receiving a v1 signature: a signature of another version
     // is still a signature, refused rather than passed to the token.
-    let layer = SignatureLayer::preset("insecure-hubspot-v2", "yyyyyyyy-yyyy-yyyy-yyyy-yyyyyyyyyyyy")
-        .unwrap()
-        .accept_legacy_token(LEGACY, tokens.clone());
-    let v1 = Signer::preset("insecure-hubspot-v1", "yyyyyyyy-yyyy-yyyy-yyyy-yyyyyyyyyyyy")
-        .unwrap()
-        .sign(&Outgoing::new(b"{}", 1_700_000_000, ""))
-        .unwrap();
+    let layer = SignatureLayer::preset(
+        "insecure-hubspot-v2",
+        "yyyyyyyy-yyyy-yyyy-yyyy-yyyyyyyyyyyy",
+    )
+    .unwrap()
+    .accept_legacy_token(LEGACY, tokens.clone());
+    let v1 = Signer::preset(
+        "insecure-hubspot-v1",
+        "yyyyyyyy-yyyy-yyyy-yyyy-yyyyyyyyyyyy",
+    )
+    .unwrap()
+    .sign(&Outgoing::new(b"{}", 1_700_000_000, ""))
+    .unwrap();
     assert_eq!(
         judge(&layer, &v1).await,
         (StatusCode::UNAUTHORIZED, Some(Reason::SignatureMalformed))

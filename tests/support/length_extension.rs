@@ -66,7 +66,12 @@ pub fn padding(len: usize) -> Vec<u8> {
 /// From `digest` = SHA-256(`prefix ‖ message`) with `prefix_len` and
 /// `message` known (not the prefix): the forged message
 /// `message ‖ padding ‖ suffix` and its SHA-256 under the same prefix.
-pub fn extend(digest: &[u8], prefix_len: usize, message: &[u8], suffix: &[u8]) -> (Vec<u8>, [u8; 32]) {
+pub fn extend(
+    digest: &[u8],
+    prefix_len: usize,
+    message: &[u8],
+    suffix: &[u8],
+) -> (Vec<u8>, [u8; 32]) {
     let mut state = [0u32; 8];
     for (word, bytes) in state.iter_mut().zip(digest.chunks_exact(4)) {
         *word = u32::from_be_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]);
