@@ -206,7 +206,7 @@ impl WebhookStack {
     /// captured a delivery and can send from GitHub's addresses (another
     /// GitHub hook, which anyone can create) can replay it under a new id,
     /// once per id. So [`build`](Self::build) refuses
-    /// ([`StackError::DeliveryKeyWithoutAllowlist`]) unless an
+    /// ([`StackError::DeliveryKeyWithoutAllowlist`](super::StackError::DeliveryKeyWithoutAllowlist)) unless an
     /// [`ip_filter`](Self::ip_filter) admits only
     /// [`GITHUB_HOOK_RANGES`](crate::signature::schemes::GITHUB_HOOK_RANGES)
     /// (or part of them). A request without the header falls back to the
