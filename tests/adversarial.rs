@@ -16,6 +16,8 @@
 //! * Every preset under the same mutations: no panic, no tampered request
 //!   accepted.
 
+mod support;
+
 use std::collections::{HashMap, HashSet};
 use std::convert::Infallible;
 use std::net::IpAddr;
@@ -34,7 +36,7 @@ use tower_webhook::body::BufferedBody;
 use tower_webhook::idempotency::IdempotencyLayer;
 use tower_webhook::ip::IpFilterLayer;
 use tower_webhook::replay::ReplayLayer;
-use tower_webhook::signature::{unix_now, Outgoing, SignatureLayer, Signer};
+use tower_webhook::signature::{schemes, unix_now, Outgoing, SignatureLayer, Signer};
 use tower_webhook::{Reason, Secret, ServiceBuilderExt, WebhookContext, WebhookStack};
 
 const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
@@ -747,6 +749,187 @@ async fn every_preset_refuses_tampering_and_never_panics() {
             if tampered {
                 assert_ne!(status, StatusCode::OK, "{name}: accepted {mutations:?}");
             }
+        }
+    }
+}
+
+/// The attacks particular to two providers, on top of the generic moves.
+#[derive(Debug, Clone)]
+enum ProviderMutation {
+    Generic(Mutation),
+    /// Twilio: parameter `i` absorbs the name and value of the next one
+    /// (the flat concatenation Twilio signs is unchanged).
+    MoveTwilioBoundary(usize),
+    /// Twilio: the parameters in another order.
+    ReverseTwilioParams,
+    /// HubSpot v1/v2: a SHA-256 length extension of the captured signature.
+    LengthExtend(Vec<u8>),
+}
+
+fn provider_mutation() -> impl Strategy<Value = ProviderMutation> {
+    prop_oneof![
+        mutation().prop_map(ProviderMutation::Generic),
+        (0usize..4).prop_map(ProviderMutation::MoveTwilioBoundary),
+        Just(ProviderMutation::ReverseTwilioParams),
+        proptest::collection::vec(any::<u8>(), 0..24).prop_map(ProviderMutation::LengthExtend),
+    ]
+}
+
+const HUBSPOT_SECRET: &str = "8c1f2a9e-3b47-4d5a-9e21-0f6b7c8d9e0a";
+const PROVIDER_URL: &str = "https://hooks.example.com/hooks/acme?x=1";
+
+/// Twilio's signed form: the decoded parameters, sorted, flat.
+fn twilio_flat(form: &[u8]) -> Vec<u8> {
+    schemes::twilio::sorted_params(form)
+        .iter()
+        .flat_map(|(n, v)| [n.as_bytes(), v.as_bytes()].concat())
+        .collect()
+}
+
+fn apply_provider(scheme: &str, attempt: Attempt, mutation: &ProviderMutation) -> Attempt {
+    let mut attempt = attempt;
+    match mutation {
+        ProviderMutation::Generic(generic) => apply(attempt, generic),
+        ProviderMutation::MoveTwilioBoundary(i) => {
+            let mut params: Vec<(String, String)> = schemes::twilio::sorted_params(&attempt.body)
+                .iter()
+                .map(|(n, v)| (n.to_string(), v.to_string()))
+                .collect();
+            if params.len() > 1 {
+                let at = i % (params.len() - 1);
+                let (name, value) = params.remove(at + 1);
+                params[at].1.push_str(&name);
+                params[at].1.push_str(&value);
+                let form = form_urlencoded::Serializer::new(String::new())
+                    .extend_pairs(params)
+                    .finish();
+                attempt.body = Bytes::from(form);
+            }
+            attempt
+        }
+        ProviderMutation::ReverseTwilioParams => {
+            let mut pieces: Vec<&[u8]> = attempt.body.split(|&b| b == b'&').collect();
+            pieces.reverse();
+            attempt.body = Bytes::from(pieces.join(&b'&'));
+            attempt
+        }
+        ProviderMutation::LengthExtend(suffix) => {
+            let signature = attempt
+                .headers
+                .iter()
+                .find(|(name, _)| name == "x-hubspot-signature")
+                .and_then(|(_, value)| hex::decode(value.as_bytes()).ok());
+            let Some(captured) = signature else {
+                return attempt;
+            };
+            let before_body = match scheme {
+                "insecure-hubspot-v2" => "POST".len() + PROVIDER_URL.len(),
+                _ => 0,
+            };
+            let (forged, digest) = support::length_extension::extend(
+                &captured,
+                HUBSPOT_SECRET.len() + before_body,
+                &attempt.body,
+                suffix,
+            );
+            attempt.body = Bytes::from(forged);
+            attempt.with("x-hubspot-signature", &hex::encode(digest))
+        }
+    }
+}
+
+/// Twilio and HubSpot (v3, and the forgeable v1/v2) through a signature
+/// and an idempotency layer, under the generic moves plus moved Twilio
+/// parameter boundaries and HubSpot length extensions: documented statuses
+/// only, the handler sees only the signed message, and runs once.
+#[tokio::test]
+async fn twilio_and_hubspot_under_their_own_attacks() {
+    let mut runner = TestRunner::new_with_rng(
+        ProptestConfig::default(),
+        TestRng::from_seed(RngAlgorithm::ChaCha, &seed()),
+    );
+    let per_scheme = (iterations() / 10).max(100);
+    let cases: [(&str, &str, &[u8]); 4] = [
+        (
+            "twilio",
+            "preset-secret-0123456789abcdef",
+            b"Body=Hi&From=%2B14158675309&MessageSid=SM123&To=%2B18005551212",
+        ),
+        (
+            "hubspot-v3",
+            HUBSPOT_SECRET,
+            br#"[{"objectId":1,"subscriptionType":"contact.creation"}]"#,
+        ),
+        (
+            "insecure-hubspot-v1",
+            HUBSPOT_SECRET,
+            br#"[{"objectId":1,"propertyValue":"lead"}]"#,
+        ),
+        (
+            "insecure-hubspot-v2",
+            HUBSPOT_SECRET,
+            br#"[{"objectId":2,"propertyValue":"lead"}]"#,
+        ),
+    ];
+    for (name, secret, body) in cases {
+        let runs: Arc<Mutex<Vec<Bytes>>> = Arc::default();
+        let record = Arc::clone(&runs);
+        let stack = WebhookStack::new()
+            .signature(SignatureLayer::preset(name, secret).unwrap())
+            .idempotency(IdempotencyLayer::new())
+            .build()
+            .unwrap();
+        let service =
+            ServiceBuilder::new()
+                .layer(stack)
+                .service_fn(move |request: Request<BufferedBody>| {
+                    let record = Arc::clone(&record);
+                    async move {
+                        let body = request.into_body().collect().await.unwrap().to_bytes();
+                        record.lock().unwrap().push(body);
+                        Ok::<_, Infallible>(Response::new(Full::new(Bytes::new())))
+                    }
+                });
+        let signed: Vec<_> = Signer::preset(name, secret)
+            .unwrap()
+            .sign(&Outgoing::new(body, unix_now(), "").to_url(PROVIDER_URL))
+            .unwrap()
+            .into_iter()
+            .collect();
+        let genuine = Attempt {
+            path: "/hooks/acme?x=1".into(),
+            headers: signed
+                .into_iter()
+                .chain([header("host", "hooks.example.com")])
+                .collect(),
+            body: Bytes::from_static(body),
+        };
+        let strategy = proptest::collection::vec(provider_mutation(), 0..4);
+        for _ in 0..per_scheme {
+            let mutations = strategy.new_tree(&mut runner).unwrap().current();
+            let attempt = mutations
+                .iter()
+                .fold(genuine.clone(), |a, m| apply_provider(name, a, m));
+            let response = service.clone().oneshot(attempt.build()).await.unwrap();
+            let status = response.status();
+            assert!(
+                DOCUMENTED.contains(&status.as_u16()),
+                "{name}: undocumented {status} for {mutations:?}"
+            );
+        }
+        let runs = runs.lock().unwrap();
+        assert!(
+            runs.len() <= 1,
+            "{name}: ran {} times: {runs:?}",
+            runs.len()
+        );
+        for run in runs.iter() {
+            let same_message = if name == "twilio" {
+                twilio_flat(run) == twilio_flat(body)
+            } else {
+                run[..] == body[..]
+            };
+            assert!(same_message, "{name}: ran on {run:?}");
         }
     }
 }

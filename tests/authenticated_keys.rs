@@ -432,3 +432,63 @@ async fn an_allowlist_only_stack_and_the_verified_extractor_agree() {
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
     assert_eq!(reply.text(), "ip_allowlist hello");
 }
+
+#[tokio::test]
+async fn github_delivery_keys_are_an_opt_in_behind_github_hook_ranges() {
+    use tower_webhook::signature::schemes::GITHUB_HOOK_RANGES;
+    let github = || WebhookStack::github(Secret::new(GITHUB_SECRET).unwrap());
+    // Without an allowlist, with one admitting anyone, or one reaching
+    // beyond GitHub's hook ranges: refused when built.
+    for filter in [
+        None,
+        Some(IpFilterLayer::new().allow_any()),
+        Some(IpFilterLayer::new().allow("0.0.0.0/0").unwrap()),
+        Some(
+            IpFilterLayer::new()
+                .allow(&format!("{GITHUB_HOOK_RANGES}, 198.51.100.0/24"))
+                .unwrap(),
+        ),
+    ] {
+        let mut stack = github().insecure_key_on_github_delivery();
+        if let Some(filter) = filter {
+            stack = stack.ip_filter(filter);
+        }
+        assert_eq!(
+            stack.build().err(),
+            Some(StackError::DeliveryKeyWithoutAllowlist)
+        );
+    }
+    // Behind a proxy on loopback, from GitHub's ranges: each redelivery
+    // (a new X-GitHub-Delivery) runs the handler, a repeated id does not.
+    let filter = IpFilterLayer::new()
+        .allow(GITHUB_HOOK_RANGES)
+        .unwrap()
+        .trust_proxies("127.0.0.1")
+        .unwrap()
+        .client_ip_from_x_forwarded_for();
+    let stack = github()
+        .ip_filter(filter)
+        .insecure_key_on_github_delivery()
+        .build()
+        .unwrap();
+    let server = Server::start("/hook", stack).await;
+    let body = br#"{"action":"opened"}"#;
+    let signed = signed_headers("github", GITHUB_SECRET, body, 0, "unused");
+    let send = |delivery: &str, from: &str| {
+        let mut headers = signed.clone();
+        headers.push(header("x-github-delivery", delivery));
+        headers.push(header("x-forwarded-for", from));
+        headers
+    };
+    for (delivery, from, status, replayed) in [
+        ("d-1", "140.82.112.5", StatusCode::OK, false),
+        ("d-2", "140.82.112.5", StatusCode::OK, false),
+        ("d-1", "192.30.252.9", StatusCode::OK, true),
+        ("d-3", "198.51.100.7", StatusCode::FORBIDDEN, false),
+    ] {
+        let reply = server.post("/hook", &send(delivery, from), body).await;
+        assert_eq!(reply.status, status, "{delivery} from {from}");
+        assert_eq!(is_replayed(&reply), replayed, "{delivery} from {from}");
+    }
+    assert_eq!(server.runs(), 2);
+}

@@ -61,7 +61,7 @@ fn a_whitespace_secret_is_refused_for_every_preset() {
         assert_eq!(Secret::new(blank).unwrap_err(), SecretError::Blank);
         for name in tower_webhook::provider::SHARED_SECRET_SCHEMES
             .iter()
-            .chain(&["mailgun", "hubspot-v1", "hubspot-v2"])
+            .chain(&["mailgun", "insecure-hubspot-v1", "insecure-hubspot-v2"])
         {
             let scheme = tower_webhook::provider::scheme_by_name(name).unwrap();
             assert!(scheme.parse_key(blank).is_err(), "{name} took {blank:?}");

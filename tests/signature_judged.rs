@@ -83,20 +83,29 @@ async fn a_signature_without_its_id_is_malformed_not_a_legacy_token() {
     }
     // HubSpot v2 receiving a v1 signature: a signature of another version
     // is still a signature, refused rather than passed to the token.
-    let layer = SignatureLayer::preset("hubspot-v2", "yyyyyyyy-yyyy-yyyy-yyyy-yyyyyyyyyyyy")
-        .unwrap()
-        .accept_legacy_token(LEGACY, tokens.clone());
-    let v1 = Signer::preset("hubspot-v1", "yyyyyyyy-yyyy-yyyy-yyyy-yyyyyyyyyyyy")
-        .unwrap()
-        .sign(&Outgoing::new(b"{}", 1_700_000_000, ""))
-        .unwrap();
+    let layer = SignatureLayer::preset(
+        "insecure-hubspot-v2",
+        "yyyyyyyy-yyyy-yyyy-yyyy-yyyyyyyyyyyy",
+    )
+    .unwrap()
+    .accept_legacy_token(LEGACY, tokens.clone());
+    let v1 = Signer::preset(
+        "insecure-hubspot-v1",
+        "yyyyyyyy-yyyy-yyyy-yyyy-yyyyyyyyyyyy",
+    )
+    .unwrap()
+    .sign(&Outgoing::new(b"{}", 1_700_000_000, ""))
+    .unwrap();
     assert_eq!(
         judge(&layer, &v1).await,
         (StatusCode::UNAUTHORIZED, Some(Reason::SignatureMalformed))
     );
     // HubSpot v3 receiving only a legacy signature, and v2 only a v3 one:
     // the other generation's signature is judged, not ignored.
-    for (scheme, other) in [("hubspot-v3", "hubspot-v2"), ("hubspot-v2", "hubspot-v3")] {
+    for (scheme, other) in [
+        ("hubspot-v3", "insecure-hubspot-v2"),
+        ("insecure-hubspot-v2", "hubspot-v3"),
+    ] {
         let layer = SignatureLayer::preset(scheme, "yyyyyyyy-yyyy-yyyy-yyyy-yyyyyyyyyyyy")
             .unwrap()
             .accept_legacy_token(LEGACY, tokens.clone());

@@ -116,8 +116,8 @@ impl Vector {
         match self.scheme.as_str() {
             "twilio-form" | "twilio-json" => "twilio",
             "square-hmac-sha256" => "square",
-            "hubspot-v1" => "hubspot-v1",
-            "hubspot-v2" => "hubspot-v2",
+            "hubspot-v1" => "insecure-hubspot-v1",
+            "hubspot-v2" => "insecure-hubspot-v2",
             "hubspot-v3" => "hubspot-v3",
             "standard-webhooks-v1a" => "standard-ed25519",
             "sendgrid-ecdsa" => "sendgrid",
@@ -832,7 +832,14 @@ proptest! {
                         b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@/?%".contains(&b)
                     })
             };
-            if glued_to_url(&body) {
+            // HubSpot's forgeable v1/v2 refuse a body that is not UTF-8
+            // (what a length extension's padding makes).
+            let refused = |body: &[u8]| {
+                glued_to_url(body)
+                    || (matches!(scheme.name(), "hubspot-v1" | "hubspot-v2")
+                        && std::str::from_utf8(body).is_err())
+            };
+            if refused(&body) {
                 prop_assert_eq!(matched.unwrap_err(), Reason::SignatureMalformed, "{}", scheme.name());
                 continue;
             }
@@ -844,7 +851,7 @@ proptest! {
                 let i = flip.index(changed.len());
                 changed[i] ^= 0x01;
                 let result = judge(scheme.as_ref(), &keyring, &head, &changed);
-                let expected = if glued_to_url(&changed) {
+                let expected = if refused(&changed) {
                     Reason::SignatureMalformed
                 } else {
                     Reason::SignatureMismatch

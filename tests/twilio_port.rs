@@ -80,3 +80,56 @@ async fn the_url_rebuilt_from_the_request_keeps_working_without_its_port() {
     assert_eq!(send(addr, sign(&with_port)).await, StatusCode::OK);
     assert_eq!(send(addr, sign(&without_port)).await, StatusCode::OK);
 }
+
+/// Twilio signs `URL + name1 + value1 + …` with no separators, so a
+/// captured SMS re-posted with its name/value boundaries moved (`From`
+/// folded into `Body`, `To` into `MessageSid`) still verifies. Keyed on the
+/// flat message the signature covers, every re-split is the same delivery:
+/// the handler runs once, not once per split.
+#[tokio::test]
+async fn a_captured_sms_with_its_parameter_boundaries_moved_runs_the_handler_once() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+
+    let runs = Arc::new(AtomicUsize::new(0));
+    let counted = Arc::clone(&runs);
+    let stack = tower_webhook::WebhookStack::twilio(Secret::new(TOKEN).unwrap())
+        .build()
+        .unwrap();
+    let router = Router::new().route(
+        "/sms",
+        post(move || {
+            counted.fetch_add(1, Ordering::SeqCst);
+            async { "ok" }
+        })
+        .layer(stack),
+    );
+    let addr = support::serve(router).await;
+    let captured = "Body=Hi&From=%2B14158675309&MessageSid=SM123&To=%2B18005551212";
+    let headers: HeaderMap = Signer::preset("twilio", TOKEN)
+        .unwrap()
+        .sign(&Outgoing::new(captured.as_bytes(), 0, "").to_url(&format!("https://{addr}/sms")))
+        .unwrap()
+        .into_iter()
+        .collect();
+    let splits = [
+        captured,
+        // `From` gone, its name and value folded into `Body`.
+        "Body=HiFrom%2B14158675309&MessageSid=SM123&To=%2B18005551212",
+        // `To` folded into `MessageSid`.
+        "Body=Hi&From=%2B14158675309&MessageSid=SM123To%2B18005551212",
+        // Both.
+        "Body=HiFrom%2B14158675309&MessageSid=SM123To%2B18005551212",
+    ];
+    for (copy, form) in splits.iter().enumerate() {
+        let mut request = support::post(addr, "/sms")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Full::new(Bytes::copy_from_slice(form.as_bytes())))
+            .unwrap();
+        request.headers_mut().extend(headers.clone());
+        let reply = support::send(request).await;
+        assert_eq!(reply.status, StatusCode::OK, "{form}");
+        assert_eq!(support::is_replayed(&reply), copy > 0, "{form}");
+    }
+    assert_eq!(runs.load(Ordering::SeqCst), 1);
+}

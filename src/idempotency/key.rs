@@ -157,28 +157,42 @@ pub(crate) fn extract_with(
     })
 }
 
-/// A digest of everything the signature covered, in the scheme's canonical
-/// form, so bytes the signature does not bind (an unsigned header, a query
-/// string a body-only scheme ignores, a re-encoded path) cannot make a new
-/// key, while a new signed message always does.
+/// A digest of the message the signature covered
+/// ([`Scheme::signed_message`](crate::signature::Scheme::signed_message)),
+/// so bytes the signature does not bind (an unsigned header, a query string
+/// a body-only scheme ignores, the method where it is not signed, a moved
+/// Twilio parameter boundary) cannot make a new key, while a new signed
+/// message always does.
 fn message_digest(signed: &SignedDelivery, parts: &Parts, body: &[u8]) -> String {
-    let scheme = signed.scheme();
-    let mut digest = Sha256::new();
-    let mut field = |bytes: &[u8]| {
-        // Length-prefixed, so no bytes can move from one field to the next.
+    // Length-prefixed, so no bytes can move from one field to the next.
+    fn field(digest: &mut Sha256, bytes: &[u8]) {
         digest.update((bytes.len() as u64).to_be_bytes());
         digest.update(bytes);
-    };
-    field(scheme.name().as_bytes());
-    field(signed.timestamp_text().unwrap_or_default());
-    if scheme.covers_url() {
-        field(parts.method.as_str().as_bytes());
-        let path_and_query = parts.uri.path_and_query().map_or("/", |pq| pq.as_str());
-        // Decoded, so two spellings a scheme may sign alike are one key.
-        field(&percent_decoded(path_and_query));
     }
-    if scheme.covers_body() {
-        field(&scheme.canonical_body(body));
+    let scheme = signed.scheme();
+    let mut digest = Sha256::new();
+    field(&mut digest, scheme.name().as_bytes());
+    let timestamp = signed.timestamp_text().unwrap_or_default();
+    field(&mut digest, timestamp);
+    let id = signed.id().unwrap_or_default();
+    if let Some(pieces) = scheme.signed_message(parts, body, timestamp, id) {
+        // The signed bytes themselves, as one field: for a scheme signing
+        // the body alone, the same digest as the length-prefixed body.
+        let len: usize = pieces.iter().map(|piece| piece.len()).sum();
+        digest.update((len as u64).to_be_bytes());
+        for piece in &pieces {
+            digest.update(piece);
+        }
+    } else {
+        if scheme.covers_url() {
+            field(&mut digest, parts.method.as_str().as_bytes());
+            let path_and_query = parts.uri.path_and_query().map_or("/", |pq| pq.as_str());
+            // Decoded, so two spellings a scheme may sign alike are one key.
+            field(&mut digest, &percent_decoded(path_and_query));
+        }
+        if scheme.covers_body() {
+            field(&mut digest, &scheme.canonical_body(body));
+        }
     }
     format!("sha256:{}", hex::encode(digest.finalize()))
 }
@@ -444,3 +458,7 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "key_props.rs"]
+mod props;

@@ -156,6 +156,11 @@ impl IdempotencyLayer {
         self
     }
 
+    /// The same layer with `sources` instead of its own.
+    pub(crate) fn with_key_sources(self, sources: Vec<KeySource>) -> Self {
+        self.edit(|c| c.sources = sources)
+    }
+
     /// When the sources so far give no key, try the unsigned header `name`
     /// (see [`from_unsigned_header`](Self::from_unsigned_header)).
     pub fn or_unsigned_header(self, name: HeaderName) -> Self {

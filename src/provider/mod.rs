@@ -231,8 +231,10 @@ const VARIANTS: &[(&str, fn() -> Arc<dyn Scheme>)] = &[
     ("body-hmac-hex", || {
         Arc::new(schemes::body_hmac_hex(schemes::DEFAULT_HEADER))
     }),
-    ("hubspot-v1", || Arc::new(schemes::hubspot::hubspot_v1())),
-    ("hubspot-v2", || Arc::new(schemes::hubspot::hubspot_v2())),
+    // Forgeable by length extension (a plain SHA-256 of secret and
+    // message): only a name that says so selects them.
+    ("insecure-hubspot-v1", || Arc::new(schemes::hubspot::hubspot_v1())),
+    ("insecure-hubspot-v2", || Arc::new(schemes::hubspot::hubspot_v2())),
 ];
 
 /// No provider (or scheme) has this name; the message lists the valid ones
@@ -270,8 +272,26 @@ impl UnknownProvider {
     }
 }
 
+/// The plain names of the length-extendable schemes, with the only names
+/// that select them.
+const LENGTH_EXTENDABLE: &[(&str, &str)] = &[
+    ("hubspot-v1", "insecure-hubspot-v1"),
+    ("hubspot-v2", "insecure-hubspot-v2"),
+];
+
 impl fmt::Display for UnknownProvider {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some((plain, insecure)) = LENGTH_EXTENDABLE
+            .iter()
+            .find(|(plain, _)| *plain == self.name)
+        {
+            return write!(
+                f,
+                "signature scheme `{plain}` is forgeable (a plain SHA-256 of secret and message, \
+                 open to length extension): move to its successor, or select it as `{insecure}` \
+                 to accept it anyway"
+            );
+        }
         write!(f, "unknown provider `{}`", self.name)?;
         if let Some(suggestion) = self.suggestion() {
             write!(f, " (did you mean `{suggestion}`?)")?;
@@ -294,14 +314,17 @@ pub fn by_name(name: &str) -> Result<&'static Provider, UnknownProvider> {
 }
 
 /// The signature scheme called `name`: a provider's, or one of the
-/// variants no bundle is built on (`github-sha1`, `hubspot-v1`,
-/// `hubspot-v2`, `timestamped`, `body-hmac-hex`, `body-hmac-base64`).
+/// variants no bundle is built on (`github-sha1`, `timestamped`,
+/// `body-hmac-hex`, `body-hmac-base64`, and HubSpot's forgeable legacy
+/// signatures, only as `insecure-hubspot-v1` and `insecure-hubspot-v2`).
 ///
 /// ```
 /// use tower_webhook::provider;
 ///
 /// assert_eq!(provider::scheme_by_name("stripe")?.name(), "stripe");
 /// assert!(provider::scheme_by_name("nope").is_err());
+/// assert!(provider::scheme_by_name("hubspot-v1").is_err());
+/// assert!(provider::scheme_by_name("insecure-hubspot-v1").is_ok());
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn scheme_by_name(name: &str) -> Result<Arc<dyn Scheme>, UnknownProvider> {
@@ -320,7 +343,7 @@ pub fn scheme_by_name(name: &str) -> Result<Arc<dyn Scheme>, UnknownProvider> {
 
 /// The schemes keyed by one shared secret that sign with headers alone:
 /// what the signing round-trip tests and the `tower-webhook` examples
-/// cover. [`scheme_by_name`] also knows `hubspot-v1`, `hubspot-v2`,
+/// cover. [`scheme_by_name`] also knows `insecure-hubspot-v1`, `insecure-hubspot-v2`,
 /// `mailgun` (signature in the body) and, behind their features, the
 /// asymmetric `discord`, `standard-ed25519` (`ed25519`) and `sendgrid`
 /// (`ecdsa`).

@@ -123,6 +123,29 @@ pub trait Scheme: fmt::Debug + Send + Sync + 'static {
         std::borrow::Cow::Borrowed(body)
     }
 
+    /// The message this scheme's signature covers for the delivery `parts`
+    /// and `body` (with the signed `timestamp` and `id`, exactly as sent,
+    /// empty when the scheme signs none), piece by piece, for the digest the
+    /// idempotency layer keys on when there is no signed delivery id.
+    ///
+    /// It must be the very bytes fed to the primitive, never a stricter
+    /// parse of them: a parse that tells apart two messages the signature
+    /// cannot (Twilio's parameters, whose name/value boundaries the flat
+    /// concatenation does not fix) lets one captured delivery pass for
+    /// several. Default: `None`, and the digest covers the timestamp, the
+    /// method and percent-decoded path when [`covers_url`](Self::covers_url),
+    /// and the [`canonical_body`](Self::canonical_body) when
+    /// [`covers_body`](Self::covers_body).
+    fn signed_message<'a>(
+        &'a self,
+        _parts: &'a Parts,
+        _body: &'a [u8],
+        _timestamp: &'a [u8],
+        _id: &'a [u8],
+    ) -> Option<Vec<std::borrow::Cow<'a, [u8]>>> {
+        None
+    }
+
     /// Where the provider's own delivery id sits in a signed JSON body, as a
     /// JSON pointer (`/id` for Stripe's event id, `/event_id` for Slack's
     /// Events API). An id the signature covers outside the body is reported

@@ -49,7 +49,7 @@ use super::WebhookStack;
 use crate::context::WebhookContext;
 use crate::guard::RequestCheck;
 use crate::handshake::Handshake;
-use crate::idempotency::IdempotencyLayer;
+use crate::idempotency::{IdempotencyLayer, KeySource};
 use crate::provider::{self, Provider};
 use crate::rejection::Rejection;
 use crate::replay::ReplayLayer;
@@ -230,11 +230,63 @@ impl WebhookStack {
     /// signed); 25 MB body limit. `X-GitHub-Event`, `X-GitHub-Delivery` and
     /// the hook headers are [`UnauthenticatedHeaders`]. GitHub's `ping` is an
     /// ordinary signed delivery: it reaches the handler.
+    ///
+    /// **Redeliveries are duplicates.** GitHub's "Redeliver" button (and
+    /// its API) re-sends the same body with the same signature, so within
+    /// the idempotency TTL (24 h by default) it is acknowledged `200`
+    /// without running the handler: right against an attacker re-sending a
+    /// captured delivery, surprising after fixing a handler bug. To re-run
+    /// one, wait out the TTL, remove its key from the store, or opt in to
+    /// [`insecure_key_on_github_delivery`](Self::insecure_key_on_github_delivery).
     pub fn github(secret: Secret) -> Self {
         Self::bundle(
             &provider::GITHUB,
             SignatureLayer::single(schemes::github(), secret),
         )
+    }
+
+    /// Key idempotency on GitHub's `X-GitHub-Delivery` (a new id per
+    /// redelivery, so an operator's redelivery runs the handler) instead of
+    /// the signed body's digest. The header is **not signed**: anyone who
+    /// captured a delivery and can send from GitHub's addresses (another
+    /// GitHub hook, which anyone can create) can replay it under a new id,
+    /// once per id. So [`build`](Self::build) refuses
+    /// ([`StackError::DeliveryKeyWithoutAllowlist`](super::StackError::DeliveryKeyWithoutAllowlist)) unless an
+    /// [`ip_filter`](Self::ip_filter) admits only
+    /// [`GITHUB_HOOK_RANGES`](crate::signature::schemes::GITHUB_HOOK_RANGES)
+    /// (or part of them). A request without the header falls back to the
+    /// digest.
+    ///
+    /// ```
+    /// use tower_webhook::ip::IpFilterLayer;
+    /// use tower_webhook::signature::schemes::GITHUB_HOOK_RANGES;
+    /// use tower_webhook::{Secret, WebhookStack};
+    ///
+    /// let secret = Secret::new("It's a Secret to Everybody")?;
+    /// assert!(WebhookStack::github(secret.clone())
+    ///     .insecure_key_on_github_delivery()
+    ///     .build()
+    ///     .is_err());
+    /// let stack = WebhookStack::github(secret)
+    ///     .ip_filter(IpFilterLayer::new().allow(GITHUB_HOOK_RANGES)?)
+    ///     .insecure_key_on_github_delivery()
+    ///     .build()?;
+    /// # let _ = stack;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn insecure_key_on_github_delivery(mut self) -> Self {
+        // The bundle's layer (its store, TTL, limit) keeps all but its sources.
+        let layer = self.idempotency.take().unwrap_or_default();
+        self.idempotency = Some(
+            layer
+                .with_key_sources(vec![
+                    KeySource::UnsignedHeader(HeaderName::from_static("x-github-delivery")),
+                    KeySource::SignedDelivery,
+                ])
+                .accept_unsigned_keys_for_signed_requests(),
+        );
+        self.github_delivery_key = true;
+        self
     }
 
     /// GitLab signing token (Standard Webhooks v1 under GitLab's name;

@@ -105,6 +105,7 @@ pub struct WebhookStack {
     /// idempotency TTL floor, whichever idempotency layer ends up here.
     provider: Option<&'static crate::provider::Provider>,
     client_ip: Option<crate::ip::ClientIp>,
+    github_delivery_key: bool,
 }
 
 impl WebhookStack {
@@ -355,6 +356,9 @@ impl WebhookStack {
             }
             tracing::warn!("webhook stack built without authentication: every sender is accepted");
         }
+        if self.github_delivery_key && !self.allows_only_github_hooks() {
+            return Err(StackError::DeliveryKeyWithoutAllowlist);
+        }
         if let Some(idempotency) = &self.idempotency {
             self.check_idempotency_keys(idempotency, scheme)?;
         }
@@ -375,6 +379,23 @@ impl WebhookStack {
 
     /// Every request the stack can accept must be able to get a key, and a
     /// signed one only from what its signature covers.
+    /// Whether the IP filter admits only addresses in GitHub's hook ranges.
+    fn allows_only_github_hooks(&self) -> bool {
+        let Some(filter) = self.ip_filter.as_ref().filter(|f| f.restricts()) else {
+            return false;
+        };
+        let Ok(github) = crate::ip::Allowlist::parse(crate::signature::schemes::GITHUB_HOOK_RANGES)
+        else {
+            return false;
+        };
+        filter
+            .policy()
+            .allowlist()
+            .nets()
+            .iter()
+            .all(|net| github.nets().iter().any(|range| range.contains(net)))
+    }
+
     fn check_idempotency_keys(
         &self,
         idempotency: &IdempotencyLayer,
@@ -432,6 +453,10 @@ pub enum StackError {
         /// The provider's window on old timestamps.
         provider: std::time::Duration,
     },
+    /// [`insecure_key_on_github_delivery`](WebhookStack::insecure_key_on_github_delivery)
+    /// without an IP filter admitting only GitHub's hook ranges: the
+    /// unsigned delivery id would let anyone replay a captured delivery.
+    DeliveryKeyWithoutAllowlist,
 }
 
 impl fmt::Display for StackError {
@@ -455,6 +480,10 @@ impl fmt::Display for StackError {
                 f,
                 "the replay window is wider than the provider's ({provider:?}): a stack may only \
                  tighten it"
+            ),
+            StackError::DeliveryKeyWithoutAllowlist => f.write_str(
+                "keying on the unsigned X-GitHub-Delivery needs an IP filter admitting only \
+                 GitHub's hook ranges: add .ip_filter(IpFilterLayer::new().allow(GITHUB_HOOK_RANGES)?)",
             ),
             StackError::NotPerTenant => f.write_str(
                 "idempotency and audit cannot be part of a tenant's policy: put the audit layer \

@@ -3,6 +3,8 @@
 //! well-behaved client refuses to send).
 #![allow(dead_code)]
 
+pub mod length_extension;
+
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Duration;
 

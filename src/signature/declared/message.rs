@@ -171,19 +171,6 @@ pub(crate) fn flat_params(form: &[u8]) -> Vec<u8> {
     flat
 }
 
-/// The parameters with every name and value length-prefixed: unlike the
-/// signed form, one reading only, for a digest of what was signed.
-pub(crate) fn canonical_params(form: &[u8]) -> Vec<u8> {
-    let mut canonical = Vec::with_capacity(form.len());
-    for (name, value) in sorted_params(form) {
-        for part in [name.as_bytes(), value.as_bytes()] {
-            canonical.extend_from_slice(&(part.len() as u64).to_be_bytes());
-            canonical.extend_from_slice(part);
-        }
-    }
-    canonical
-}
-
 /// The value of query parameter `name` in `url`: `Ok(None)` if absent,
 /// `Err` if given more than once (ambiguous).
 pub(crate) fn query_param<'u>(url: &'u str, name: &str) -> Result<Option<Cow<'u, str>>, ()> {

@@ -81,7 +81,7 @@ pub use message::{decode_hubspot_escapes, sorted_params, Part, UrlSpelling};
 
 use algorithm::Tag;
 use header::malformed;
-use message::{canonical_params, flat_params, param_count, query_param, MessageFields};
+use message::{flat_params, param_count, query_param, MessageFields};
 
 use crate::rejection::{Reason, Rejection};
 use crate::secret::SecretError;
@@ -130,6 +130,7 @@ pub struct DeclaredScheme {
     url_spelling: UrlSpelling,
     either_port: bool,
     body_sha256_query: Option<Cow<'static, str>>,
+    utf8_body: bool,
 }
 
 impl DeclaredScheme {
@@ -151,6 +152,7 @@ impl DeclaredScheme {
             url_spelling: UrlSpelling::AsCalled,
             either_port: false,
             body_sha256_query: None,
+            utf8_body: false,
         }
     }
 
@@ -270,6 +272,17 @@ impl DeclaredScheme {
     /// bodies). Without it the body is read as form parameters.
     pub fn body_sha256_query(mut self, name: impl Into<Cow<'static, str>>) -> Self {
         self.body_sha256_query = Some(name.into());
+        self
+    }
+
+    /// Refuse a body that is not UTF-8 (`signature_malformed`), before any
+    /// signature is computed. For a length-extendable primitive
+    /// ([`Algorithm::SecretPrefixedSha256`]) whose provider sends text
+    /// (HubSpot's JSON): a length extension appends SHA-256 padding, which
+    /// starts with the byte `0x80`, never valid after a complete UTF-8
+    /// text, so the forged bodies are refused.
+    pub fn utf8_body(mut self) -> Self {
+        self.utf8_body = true;
         self
     }
 
@@ -426,13 +439,72 @@ impl Scheme for DeclaredScheme {
     }
 
     fn canonical_body<'b>(&self, body: &'b [u8]) -> Cow<'b, [u8]> {
-        // Form parameters as signed: sorted, repeats once. A body bound by
-        // a hash in the URL is held by the URL part of the digest.
+        // Form parameters exactly as signed: sorted, repeats once, flat. A
+        // stricter form (length-prefixed pairs) would tell apart the
+        // re-splits the signature cannot. A body bound by a hash in the
+        // URL is held by the URL.
         if self.signs(&Part::FormParams) {
-            Cow::Owned(canonical_params(body))
+            Cow::Owned(flat_params(body))
         } else {
             Cow::Borrowed(body)
         }
+    }
+
+    /// The message as [`verify`](Scheme::verify) feeds it, but for the URL
+    /// of a scheme accepting [either port
+    /// spelling](DeclaredScheme::either_port_spelling): the called URL
+    /// without its port, so both spellings of one signed URL are one key.
+    fn signed_message<'a>(
+        &'a self,
+        parts: &'a Parts,
+        body: &'a [u8],
+        timestamp: &'a [u8],
+        id: &'a [u8],
+    ) -> Option<Vec<Cow<'a, [u8]>>> {
+        let called = if self.uses_url() {
+            Some(self.url.resolve(parts)?)
+        } else {
+            None
+        };
+        let url = match called.as_deref().filter(|_| self.signs(&Part::Url)) {
+            Some(called) => {
+                let portless = self
+                    .either_port
+                    .then(|| without_port(called))
+                    .flatten()
+                    .unwrap_or_else(|| called.to_owned());
+                self.url_spelling.apply(&portless).into_owned()
+            }
+            None => String::new(),
+        };
+        let body_in_url = match (&self.body_sha256_query, called.as_deref()) {
+            (Some(name), Some(called)) => query_param(called, name).ok()?.is_some(),
+            _ => false,
+        };
+        let form = if self.signs(&Part::FormParams) && !body_in_url {
+            flat_params(body)
+        } else {
+            Vec::new()
+        };
+        let path_and_query = parts
+            .uri
+            .path_and_query()
+            .map_or(&b"/"[..], |pq| pq.as_str().as_bytes());
+        let pieces = self
+            .message
+            .iter()
+            .map(|part| match part {
+                Part::Timestamp => Cow::Borrowed(timestamp),
+                Part::Id => Cow::Borrowed(id),
+                Part::Literal(bytes) => Cow::Borrowed(&bytes[..]),
+                Part::Body => Cow::Borrowed(body),
+                Part::Method => Cow::Borrowed(parts.method.as_str().as_bytes()),
+                Part::PathAndQuery => Cow::Borrowed(path_and_query),
+                Part::Url => Cow::Owned(url.as_bytes().to_vec()),
+                Part::FormParams => Cow::Owned(form.clone()),
+            })
+            .collect();
+        Some(pieces)
     }
 
     fn delivery_id_field(&self) -> Option<&str> {
@@ -527,6 +599,9 @@ impl Scheme for DeclaredScheme {
         parts: &Parts,
         body: &[u8],
     ) -> Result<Signatures, Rejection> {
+        if self.utf8_body && std::str::from_utf8(body).is_err() {
+            return Err(malformed());
+        }
         if !self.uses_url() && !self.signs(&Part::FormParams) {
             return Ok(signatures);
         }
@@ -698,6 +773,14 @@ impl Scheme for DeclaredScheme {
         }
         Ok(headers)
     }
+}
+
+/// `url` without its port, if it has one.
+fn without_port(url: &str) -> Option<String> {
+    url.parse::<http::Uri>()
+        .ok()?
+        .port_u16()
+        .and_then(|_| other_port_spelling(url))
 }
 
 fn header_value(text: &str) -> Result<HeaderValue, SignError> {

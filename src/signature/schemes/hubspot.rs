@@ -11,8 +11,17 @@
 //! * **v1/v2** ([`hubspot_v1`], [`hubspot_v2`], legacy):
 //!   `X-HubSpot-Signature: <hex>` with `X-HubSpot-Signature-Version: v1|v2`,
 //!   a **plain SHA-256** (not an HMAC) of `{secret}{body}` (v1) or
-//!   `{secret}{METHOD}{URI}{body}` (v2). Weaker (no timestamp, a prefix-keyed
-//!   hash): accept them only for apps that still send them.
+//!   `{secret}{METHOD}{URI}{body}` (v2). **Forgeable**: SHA-256 of a
+//!   secret followed by the message is open to length extension, so
+//!   anyone holding one delivery and the secret's length (HubSpot's are
+//!   36-character UUIDs) computes a valid signature for
+//!   `body ‖ SHA-256 padding ‖ any suffix`, and there is no timestamp.
+//!   By name they are only `insecure-hubspot-v1` / `insecure-hubspot-v2`
+//!   ([`by_name`](super::by_name), policies, the command); move the app to
+//!   v3. What remains of a defence: the padding starts with the byte
+//!   `0x80`, never valid UTF-8 after a complete text, and HubSpot sends
+//!   JSON, so a body that is not UTF-8 is refused (`signature_malformed`)
+//!   before any signature is checked ([`DeclaredScheme::utf8_body`]).
 //!
 //! A request carrying only the other generation's signature header is
 //! judged by it (`signature_malformed`), never passed on to a legacy token.
@@ -79,13 +88,15 @@ pub fn hubspot_v3() -> DeclaredScheme {
 }
 
 /// HubSpot v2 (legacy; `X-HubSpot-Signature-Version: v2`): SHA-256 of
-/// `{secret}{METHOD}{URI}{body}`, hex.
+/// `{secret}{METHOD}{URI}{body}`, hex. **Forgeable** by length extension
+/// (see the [module docs](self)); bodies that are not UTF-8 are refused.
 pub fn hubspot_v2() -> DeclaredScheme {
     legacy("hubspot-v2", "v2").message([Part::Method, Part::Url, Part::Body])
 }
 
 /// HubSpot v1 (legacy CRM webhooks; `X-HubSpot-Signature-Version: v1`):
-/// SHA-256 of `{secret}{body}`, hex.
+/// SHA-256 of `{secret}{body}`, hex. **Forgeable** by length extension
+/// (see the [module docs](self)); bodies that are not UTF-8 are refused.
 pub fn hubspot_v1() -> DeclaredScheme {
     legacy("hubspot-v1", "v1")
 }
@@ -98,6 +109,7 @@ fn legacy(name: &'static str, version: &'static str) -> DeclaredScheme {
                 .requires(SIGNATURE_VERSION, version),
         )
         .refuse_signature(SIGNATURE_V3)
+        .utf8_body()
 }
 
 #[cfg(test)]

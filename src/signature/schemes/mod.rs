@@ -47,7 +47,7 @@ mod zoom;
 pub use bitbucket::bitbucket;
 pub use dropbox::dropbox;
 pub use generic::{body_hmac_base64, body_hmac_hex, timestamped, DEFAULT_HEADER};
-pub use github::{github, github_sha1_only, github_with_sha1};
+pub use github::{github, github_sha1_only, github_with_sha1, GITHUB_HOOK_RANGES};
 pub use gitlab::gitlab;
 pub use intercom::intercom;
 pub use jira::jira;

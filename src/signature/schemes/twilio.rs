@@ -26,9 +26,17 @@
 //!
 //! The parameters are decoded and sorted once per request, not once per
 //! key, and a form with more than [`MAX_FORM_PARAMS`] parameters is refused
-//! as `payload_too_large` before any of that work. Twilio's own scheme
-//! concatenates names and values with no separator, so `a=bc` and `ab=c`
-//! sign alike: read only the parameters you expect, by name.
+//! as `payload_too_large` before any of that work.
+//!
+//! **What the signature cannot authenticate: the parameter boundaries.**
+//! Twilio concatenates names and values with no separator, so `a=bc` and
+//! `ab=c` sign alike, and a captured `Body=Hi&From=+1415…` verifies as
+//! `Body=HiFrom+1415…` (`From` gone). Treat the parameters as
+//! unauthenticated structure: check that the ones you expect are there
+//! (and no others), read them by name, and key anything on the flat
+//! message, as the idempotency layer does
+//! ([`Scheme::signed_message`](crate::signature::Scheme::signed_message)):
+//! every re-split of one delivery is that delivery.
 //!
 //! ```
 //! use tower_webhook::signature::schemes::public_url::PublicUrl;
