@@ -30,12 +30,16 @@ Recipe fields:
               "body-sha256-hex" hex SHA-256 of the body
               "form-sorted"     url-encoded form body: name+value pairs sorted
               "adyen-item"      Adyen NotificationRequestItem signing string
+              "vonage-params"   url-encoded form body without `sig`, sorted by
+                                name, each as "&name=value" ('&' and '=' in
+                                values replaced by '_')
   encoding  "hex" | "base64" | "base64url"
   signature where the recorded signature is:
               {"header": NAME} with optional "prefix", or
               {"header": NAME, "kv": {"item_sep": ",", "eq": "=", "key": "v1"}}
               {"header": NAME, "split": " ", "prefix": "v1,"} (space-separated list)
               {"json": "a.b.c"} (a field of the JSON body)
+              {"form": NAME} (a field of the url-encoded form body)
 """
 
 import base64
@@ -95,6 +99,9 @@ def parse_kv(value, spec):
 
 def recorded_signatures(vec, recipe):
     sig = recipe["signature"]
+    if "form" in sig:
+        pairs = urllib.parse.parse_qsl(body_bytes(vec).decode("utf-8"), keep_blank_values=True)
+        return [v for k, v in pairs if k == sig["form"]]
     if "json" in sig:
         node = json.loads(body_bytes(vec))
         for part in sig["json"].split("."):
@@ -153,6 +160,10 @@ def message(vec, recipe):
         elif tok == "form-sorted":
             pairs = urllib.parse.parse_qsl(body_bytes(vec).decode("utf-8"), keep_blank_values=True)
             out += "".join(k + v for k, v in sorted(pairs)).encode("utf-8")
+        elif tok == "vonage-params":
+            pairs = urllib.parse.parse_qsl(body_bytes(vec).decode("utf-8"), keep_blank_values=True)
+            for k, v in sorted(p for p in pairs if p[0] != "sig"):
+                out += ("&%s=%s" % (k, v.replace("&", "_").replace("=", "_"))).encode("utf-8")
         elif tok == "adyen-item":
             out += adyen_item(vec)
         else:
