@@ -66,6 +66,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use crate::idempotency::IdempotencyLayer;
 use crate::invalid_setting::{header_name, InvalidSetting};
 use crate::ip::ClientIp;
 use crate::ip::{IpFilterLayer, ParseAllowlistError};
@@ -196,9 +197,11 @@ impl WebhookPolicy {
             (true, Some(secret), legacy) => {
                 let stack = self.bundle(secret)?;
                 match legacy {
-                    Some((header, tokens)) => {
-                        stack.map_signature(|layer| layer.accept_legacy_token(header, tokens))
-                    }
+                    // A sender still on its legacy token sends no signed
+                    // id: its deliveries are handled as before, unkeyed.
+                    Some((header, tokens)) => stack
+                        .map_signature(|layer| layer.accept_legacy_token(header, tokens))
+                        .map_idempotency(IdempotencyLayer::allow_missing_key),
                     None => stack,
                 }
             }

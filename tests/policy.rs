@@ -100,11 +100,11 @@ fn unsafe_or_broken_policies_are_refused_with_the_field_to_fix() {
         ),
         (
             r#"{"require_signature": true, "signing_secret": "s3cret-0123456789"}"#,
-            "no scheme",
+            "no provider",
         ),
         (
             r#"{"scheme": "gitbub", "require_signature": true, "signing_secret": "s3cret-0123456789"}"#,
-            "scheme: unknown",
+            "provider: unknown",
         ),
         (
             r#"{"scheme": "standard", "require_signature": true, "signing_secret": "whsec_%%%"}"#,
@@ -289,10 +289,18 @@ proptest! {
 }
 
 #[tokio::test]
-async fn an_absurd_window_builds_and_answers_without_panicking() {
+async fn an_absurd_window_is_refused_naming_the_field_without_panicking() {
+    // A policy may only tighten the provider's window: u64::MAX seconds is
+    // refused, naming the field, rather than accepting any old delivery.
     let json = format!(
         r#"{{"scheme": "standard", "require_signature": true, "signing_secret": "{WHSEC}", "timestamp_window_seconds": {}}}"#,
         u64::MAX
+    );
+    let error = policy(&json).build().map(|_| ()).unwrap_err().to_string();
+    assert!(error.contains("timestamp_window_seconds"), "{error}");
+    // A tighter one builds, and a delivery signed long ago is refused.
+    let json = format!(
+        r#"{{"scheme": "standard", "require_signature": true, "signing_secret": "{WHSEC}", "timestamp_window_seconds": 60}}"#
     );
     let layer = policy(&json).build().unwrap();
     let addr =
@@ -301,6 +309,6 @@ async fn an_absurd_window_builds_and_answers_without_panicking() {
     let old = support::signed_headers("standard", WHSEC, body, 1, "msg_old");
     assert_eq!(
         support::post_with(addr, "/h", &old, body).await.status,
-        StatusCode::OK
+        StatusCode::UNAUTHORIZED
     );
 }

@@ -190,6 +190,15 @@ impl WebhookStack {
         self
     }
 
+    /// The stack with its idempotency layer (if any) changed by `edit`.
+    pub(crate) fn map_idempotency(
+        mut self,
+        edit: impl FnOnce(IdempotencyLayer) -> IdempotencyLayer,
+    ) -> Self {
+        self.idempotency = self.idempotency.map(edit);
+        self
+    }
+
     /// Narrow the window on the signed timestamp to at most `window` each
     /// way, keeping the provider's shape (a past-only window stays past
     /// only); a wider window than the provider's is refused.
