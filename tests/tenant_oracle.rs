@@ -152,3 +152,177 @@ async fn invalidate_forgets_every_spelling_of_a_case_insensitive_name() {
         );
     }
 }
+
+/// A chunked body (no `Content-Length`) of `len` bytes: the server must read
+/// it to learn its size.
+async fn ask_chunked(addr: std::net::SocketAddr, path: &str, len: usize) -> support::Reply {
+    use futures_util_free::ChunkedBody;
+    let request = support::post(addr, path)
+        .body(ChunkedBody::new(len))
+        .unwrap();
+    support::send_any(request).await
+}
+
+/// A body that arrives in 64 KiB frames and declares no length.
+mod futures_util_free {
+    use std::pin::Pin;
+    use std::task::{Context, Poll};
+
+    use bytes::Bytes;
+    use http_body::{Body, Frame, SizeHint};
+
+    pub struct ChunkedBody {
+        left: usize,
+    }
+
+    impl ChunkedBody {
+        pub fn new(len: usize) -> Self {
+            Self { left: len }
+        }
+    }
+
+    impl Body for ChunkedBody {
+        type Data = Bytes;
+        type Error = std::convert::Infallible;
+
+        fn poll_frame(
+            mut self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+        ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+            if self.left == 0 {
+                return Poll::Ready(None);
+            }
+            let n = self.left.min(64 * 1024);
+            self.left -= n;
+            Poll::Ready(Some(Ok(Frame::data(Bytes::from(vec![b'{'; n])))))
+        }
+
+        fn size_hint(&self) -> SizeHint {
+            SizeHint::default()
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_known_tenant_and_an_unknown_one_answer_alike_for_every_refusal_class() {
+    use tower_webhook::ip::IpFilterLayer;
+    use tower_webhook::provider;
+    let github = TenantLookup::provider(&provider::GITHUB, "acme-github-secret").unwrap();
+    let TenantLookup::Policy(github) = github else {
+        panic!("a policy")
+    };
+    // Known tenants of each kind: a signature, a signature behind an
+    // allowlist the test client is not on, a token.
+    let fenced = WebhookStack::from_provider(&provider::GITHUB, "fenced-github-secret")
+        .unwrap()
+        .without_idempotency()
+        .ip_filter(IpFilterLayer::new().allow("192.0.2.0/24").unwrap())
+        .into_tenant_policy()
+        .unwrap();
+    let tenants = StaticTenants::new()
+        .with_policy("signed", (*github).clone())
+        .with_policy("fenced", fenced)
+        .with_policy(
+            "token",
+            token_policy(
+                TokenLayer::header(HeaderName::from_static("x-token"))
+                    .accept("k", Secret::new("tenant-token-4b1d9e").unwrap()),
+            ),
+        );
+    let limit = 256 * 1024;
+    let layer = TenantLayer::new(TenantKey::PathAfter("/hooks".into()), tenants).body_limit(limit);
+    let app = Router::new().route("/hooks/{tenant}", post(|| async { "ok" }).layer(layer));
+    let addr = support::serve(app).await;
+
+    // No credential, a forged signature, a body over the limit sent without
+    // a length (so only reading it tells).
+    let forged = support::signed_headers("github", "not-the-secret", b"{}", 0, "d1");
+    for known in ["signed", "fenced", "token"] {
+        let path = format!("/hooks/{known}");
+        let unknown_path = "/hooks/nobody";
+        assert_eq!(
+            answer(&ask(addr, &path).await),
+            answer(&ask(addr, unknown_path).await),
+            "{known}: no credential"
+        );
+        assert_eq!(
+            answer(&support::post_with(addr, &path, &forged, b"{}").await),
+            answer(&support::post_with(addr, unknown_path, &forged, b"{}").await),
+            "{known}: forged"
+        );
+        let known_big = ask_chunked(addr, &path, limit + 1).await;
+        let unknown_big = ask_chunked(addr, unknown_path, limit + 1).await;
+        assert_eq!(known_big.status, StatusCode::PAYLOAD_TOO_LARGE, "{known}");
+        assert_eq!(
+            answer(&known_big),
+            answer(&unknown_big),
+            "{known}: oversized"
+        );
+    }
+}
+
+#[tokio::test]
+async fn strangers_names_never_become_tenant_labels() {
+    use tower::ServiceExt;
+    use tower_webhook::audit::AuditLayer;
+    let tenants = StaticTenants::new().with_policy(
+        "acme",
+        token_policy(
+            TokenLayer::header(HeaderName::from_static("x-token"))
+                .accept("k", Secret::new("tenant-token-4b1d9e").unwrap()),
+        ),
+    );
+    let audit = AuditLayer::new();
+    let counters = audit.counters();
+    let app = Router::new()
+        .route(
+            "/hooks/{tenant}",
+            post(|| async { "ok" }).layer(TenantLayer::new(
+                TenantKey::PathAfter("/hooks".into()),
+                tenants,
+            )),
+        )
+        .layer(audit);
+    let call = |path: String, token: bool| {
+        let mut request = http::Request::post(path);
+        if token {
+            request = request.header("x-token", "tenant-token-4b1d9e");
+        }
+        request.body(axum::body::Body::from("{}")).unwrap()
+    };
+    let reply = app
+        .clone()
+        .oneshot(call("/hooks/acme".into(), true))
+        .await
+        .unwrap();
+    assert_eq!(reply.status(), StatusCode::OK);
+    for junk in 0..10_000 {
+        let reply = app
+            .clone()
+            .oneshot(call(format!("/hooks/junk-{junk}"), false))
+            .await
+            .unwrap();
+        assert_eq!(reply.status(), StatusCode::UNAUTHORIZED);
+    }
+    let reply = app
+        .clone()
+        .oneshot(call("/hooks/acme".into(), true))
+        .await
+        .unwrap();
+    assert_eq!(reply.status(), StatusCode::OK);
+    let counts = counters.snapshot();
+    assert_eq!(
+        counts.tenant_method("acme", "token"),
+        2,
+        "{:?}",
+        counts.by_tenant_and_method
+    );
+    assert_eq!(counts.tenant_method("(unknown)", "none"), 10_000);
+    assert!(
+        counts
+            .by_tenant_and_method
+            .keys()
+            .all(|(tenant, _)| !tenant.starts_with("junk")),
+        "a stranger's name became a label"
+    );
+}

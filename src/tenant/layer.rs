@@ -18,7 +18,7 @@ use super::policy::{TenantLookup, TenantPolicy, TenantResolver};
 use crate::body::{ResponseBody, DEFAULT_BODY_LIMIT};
 use crate::chain::CheckChain;
 use crate::context::{AuthMethod, WebhookContext};
-use crate::guard::{refuse, take_ready, AsyncGuardFuture, BodyCheck, BodyGuard};
+use crate::guard::{take_ready, AsyncGuardFuture, BodyCheck, BodyGuard};
 use crate::rejection::{is_grpc, Reason, Rejection};
 
 /// Resolves each request's tenant and holds it to that tenant's policy.
@@ -140,7 +140,13 @@ impl TenantLayer {
     /// The rejection every tenant gets for `rejection`: a `401` carries the
     /// layer's challenge and nothing of the policy's own.
     fn uniform(challenge: Option<&HeaderValue>, rejection: Rejection) -> Rejection {
-        if rejection.status() != StatusCode::UNAUTHORIZED {
+        // A tenant's own allowlist answers 401 like everything else a
+        // policy refuses: a 403 only a known tenant could give would tell
+        // strangers which tenants exist (the reason stays in the audit).
+        if !matches!(
+            rejection.status(),
+            StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN
+        ) {
             return rejection;
         }
         let uniform = Rejection::new(rejection.reason()).with_status(StatusCode::UNAUTHORIZED);
@@ -174,7 +180,15 @@ impl<S> Layer<S> for TenantLayer {
 pub struct ResolvedPolicy {
     policy: Arc<TenantPolicy>,
     legacy: bool,
+    /// An unknown tenant's decoy: its body is read under the same limit as
+    /// a known tenant's, then it is refused with this, so the answer and
+    /// the time it takes do not tell which tenants exist.
+    decoy: Option<Rejection>,
 }
+
+/// The label an unknown tenant is recorded under (audit, counters,
+/// metrics): a stranger's made-up names never become labels.
+pub const UNKNOWN_TENANT: &str = "(unknown)";
 
 /// The service of [`TenantLayer`]: resolves the tenant, then hands the
 /// request to the guard that runs its policy.
@@ -205,32 +219,46 @@ where
             Rejection::new(Reason::TenantUnknown).with_status(self.layer.unknown_status),
         );
         let (parts, body) = request.into_parts();
-        let Some(name) = self.layer.key.extract(&parts) else {
-            return AsyncGuardFuture::done(refuse(unknown, grpc, &context));
-        };
-        context.set_tenant(name.as_str());
+        let name = self.layer.key.extract(&parts);
         let layer = self.layer.clone();
+        let resolving_context = context.clone();
         let prepare = Box::pin(async move {
-            let resolver = Arc::clone(&layer.resolver);
-            let lookup = layer
-                .cache
-                .try_get_with(name.clone(), resolver.resolve(name))
-                .await
-                .map_err(|error| {
-                    tracing::warn!(%error, "tenant resolver failed");
-                    Rejection::new(Reason::TenantUnavailable)
-                })?;
-            let resolved = match lookup {
-                TenantLookup::Policy(policy) => ResolvedPolicy {
+            let lookup = match name.clone() {
+                Some(name) => {
+                    let resolver = Arc::clone(&layer.resolver);
+                    layer
+                        .cache
+                        .try_get_with(name.clone(), resolver.resolve(name))
+                        .await
+                        .map_err(|error| {
+                            tracing::warn!(%error, "tenant resolver failed");
+                            Rejection::new(Reason::TenantUnavailable)
+                        })?
+                }
+                None => TenantLookup::Unknown,
+            };
+            let resolved = match (lookup, &layer.legacy) {
+                (TenantLookup::Policy(policy), _) => ResolvedPolicy {
                     policy,
                     legacy: false,
+                    decoy: None,
                 },
-                TenantLookup::Legacy => ResolvedPolicy {
-                    policy: layer.legacy.clone().ok_or(unknown)?,
+                (TenantLookup::Legacy, Some(legacy)) => ResolvedPolicy {
+                    policy: Arc::clone(legacy),
                     legacy: true,
+                    decoy: None,
                 },
-                TenantLookup::Unknown => return Err(unknown),
+                (TenantLookup::Legacy, None) | (TenantLookup::Unknown, _) => ResolvedPolicy {
+                    policy: Arc::new(TenantPolicy::new()),
+                    legacy: false,
+                    decoy: Some(unknown),
+                },
             };
+            // Only a tenant that resolved is recorded under its name.
+            match (&resolved.decoy, name) {
+                (None, Some(name)) => resolving_context.set_tenant(name.as_str()),
+                _ => resolving_context.set_tenant(UNKNOWN_TENANT),
+            }
             let mut request = Request::from_parts(parts, body);
             request.extensions_mut().insert(resolved);
             Ok(request)
@@ -247,7 +275,7 @@ pub struct TenantChecks {
 }
 
 impl BodyCheck for TenantChecks {
-    type Pending = (ResolvedPolicy, <CheckChain as BodyCheck>::Pending);
+    type Pending = (ResolvedPolicy, Option<<CheckChain as BodyCheck>::Pending>);
 
     fn body_limit(&self) -> usize {
         self.body_limit
@@ -262,25 +290,36 @@ impl BodyCheck for TenantChecks {
         parts: &mut Parts,
         context: &WebhookContext,
     ) -> Result<Self::Pending, Rejection> {
-        let resolved = parts
+        let mut resolved = parts
             .extensions
             .remove::<ResolvedPolicy>()
             .ok_or(Rejection::new(Reason::TenantUnavailable))?;
-        let pending = resolved
-            .policy
-            .checks
-            .check_head(parts, context)
-            .map_err(|rejection| TenantLayer::uniform(self.challenge.as_ref(), rejection))?;
-        Ok((resolved, pending))
+        if resolved.decoy.is_some() {
+            return Ok((resolved, None));
+        }
+        // A refusal of the head is given only once the body is read, as an
+        // unknown tenant's is: whether the body was read, and the 413 of an
+        // oversized one, must not tell strangers which tenants exist.
+        match resolved.policy.checks.check_head(parts, context) {
+            Ok(pending) => Ok((resolved, Some(pending))),
+            Err(rejection) => {
+                resolved.decoy = Some(TenantLayer::uniform(self.challenge.as_ref(), rejection));
+                Ok((resolved, None))
+            }
+        }
     }
 
     fn check_body(
         &self,
-        (resolved, pending): Self::Pending,
+        (mut resolved, pending): Self::Pending,
         parts: &mut Parts,
         body: &Bytes,
         context: &WebhookContext,
     ) -> Result<(), Rejection> {
+        if let Some(refusal) = resolved.decoy.take() {
+            return Err(refusal);
+        }
+        let pending = pending.ok_or(Rejection::new(Reason::TenantUnavailable))?;
         resolved
             .policy
             .checks

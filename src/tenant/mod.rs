@@ -10,13 +10,24 @@
 //!   layer's legacy policy, e.g. its old static token, so hardening rolls out
 //!   tenant by tenant; giving it a policy of its own switches the legacy path
 //!   off for that tenant.
-//! * An unknown tenant is refused with `401` by default — the same answer as
-//!   a bad credential, headers included, so it does not reveal which tenants
-//!   exist — or `404`. A policy's own `WWW-Authenticate` challenge (a Bearer
-//!   or Basic token check) is not sent, since an unknown tenant has none; set
-//!   one challenge for every tenant with [`TenantLayer::challenge`]. A
-//!   policy's IP filter still answers `403`: put the filter outside the
-//!   tenant layer when the allowlist is the same for every tenant.
+//! * An unknown tenant goes through a decoy: its body is read under the
+//!   same limit as a known tenant's, then it is refused with `401` by
+//!   default (or `404`, [`TenantLayer::unknown_tenant_status`]). A known
+//!   tenant's refusals are given the same way: a head check that fails (a
+//!   missing credential, an address off the tenant's allowlist) is answered
+//!   only after the body is read, and a `403` of the tenant's own allowlist
+//!   is answered `401`. Status, headers, body, and whether the body was read
+//!   (a `413` for an oversized one) are the same for a tenant that exists
+//!   and one that does not; the audit keeps the real reason. A policy's own
+//!   `WWW-Authenticate` challenge (a Bearer or Basic token check) is not
+//!   sent, since an unknown tenant has none; set one challenge for every
+//!   tenant with [`TenantLayer::challenge`].
+//! * A tenant is recorded (audit, counters, metrics) under its name only
+//!   once it resolved; every unknown one under [`UNKNOWN_TENANT`], so a
+//!   stranger's made-up names never push real tenants out of the counters.
+//! * A tenant of a provider is one call:
+//!   [`TenantLookup::provider`] gives the provider's bundle (signature,
+//!   replay window, handshake) as the tenant's policy.
 //! * Tenant names are cached as spelled; [`TenantLayer::invalidate`] forgets
 //!   every spelling that differs only in ASCII case, for resolvers that
 //!   look names up case-insensitively.
@@ -166,6 +177,8 @@ mod policy;
 pub mod status;
 
 pub use key::{TenantKey, MAX_TENANT_LEN};
-pub use layer::{ResolvedPolicy, Tenant, TenantChecks, TenantLayer, DEFAULT_CACHE_TTL};
+pub use layer::{
+    ResolvedPolicy, Tenant, TenantChecks, TenantLayer, DEFAULT_CACHE_TTL, UNKNOWN_TENANT,
+};
 pub use policy::{ResolveFuture, StaticTenants, TenantLookup, TenantPolicy, TenantResolver};
 pub use status::{SecurityStatus, TenantReport, TenantSecurity};

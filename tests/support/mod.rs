@@ -60,6 +60,28 @@ pub fn is_replayed(reply: &Reply) -> bool {
 }
 
 /// Send `request` with hyper's client (HTTP/1.1) and read the whole reply.
+/// [`send`] for any body type (a streamed body without a length, say).
+#[allow(dead_code)]
+pub async fn send_any<B>(request: Request<B>) -> Reply
+where
+    B: http_body::Body + Send + Unpin + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let client = Client::builder(TokioExecutor::new()).build_http::<B>();
+    let response = tokio::time::timeout(Duration::from_secs(20), client.request(request))
+        .await
+        .expect("request timed out")
+        .expect("request failed");
+    let (parts, body) = response.into_parts();
+    let body = body.collect().await.expect("reading reply").to_bytes();
+    Reply {
+        status: parts.status,
+        headers: parts.headers,
+        body,
+    }
+}
+
 pub async fn send(request: Request<Full<Bytes>>) -> Reply {
     let client = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
     let response = tokio::time::timeout(Duration::from_secs(20), client.request(request))
