@@ -4,6 +4,8 @@
 //! fresh unsigned headers, forged, stale, future, oversized), through a
 //! real server; settings of the stack survive swapping a layer.
 
+#[path = "support/redis_server.rs"]
+mod redis_server;
 mod support;
 
 use std::collections::BTreeMap;
@@ -355,6 +357,70 @@ async fn a_custom_idempotency_store_keeps_githubs_body_cap() {
     let reply = support::post_with(addr, "/github", &headers, body.as_bytes()).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
     assert_eq!(runs.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn a_redis_store_keeps_githubs_body_cap_and_stripes_retry_horizon() {
+    use tower_webhook::idempotency::RedisStore;
+    let redis = redis_server::RedisProcess::start(&[]);
+    let url = format!("redis://127.0.0.1:{}/", redis.port);
+    let store = Arc::new(
+        RedisStore::connect(&url)
+            .await
+            .expect("connecting to Redis"),
+    );
+    // As the demo receiver does with REDIS_URL: the bundle with its
+    // idempotency layer replaced by one on the shared store.
+    let github = WebhookStack::github(tower_webhook::Secret::new(SECRET).unwrap())
+        .idempotency(IdempotencyLayer::new().with_shared_store(store.clone()))
+        .build()
+        .unwrap();
+    let router = Router::new().route("/github", post(|| async { "handled" }).layer(github));
+    let addr = support::serve(router).await;
+    let body = format!(
+        r#"{{"ref":"refs/heads/main","padding":"{}"}}"#,
+        "x".repeat(2 << 20)
+    );
+    let headers = support::signed_headers("github", SECRET, body.as_bytes(), unix_now(), "push-2");
+    let reply = support::post_with(addr, "/github", &headers, body.as_bytes()).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+    let again = support::post_with(addr, "/github", &headers, body.as_bytes()).await;
+    assert!(again.headers.contains_key(REPLAYED_HEADER));
+
+    // Stripe on the same store: the completed key lives at least 72 h.
+    let stripe = WebhookStack::stripe(tower_webhook::Secret::new("whsec_stripe").unwrap())
+        .idempotency(IdempotencyLayer::new().with_shared_store(store))
+        .build()
+        .unwrap();
+    let router = Router::new().route("/stripe", post(|| async { "handled" }).layer(stripe));
+    let addr = support::serve(router).await;
+    let body = br#"{"id":"evt_horizon","type":"charge.succeeded"}"#;
+    let headers = support::signed_headers("stripe", "whsec_stripe", body, unix_now(), "evt");
+    let reply = support::post_with(addr, "/stripe", &headers, body).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+    let mut client = redis::Client::open(url.as_str())
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
+    let keys: Vec<String> = redis::cmd("KEYS")
+        .arg("*")
+        .query_async(&mut client)
+        .await
+        .unwrap();
+    let mut longest = 0i64;
+    for key in keys {
+        let ttl: i64 = redis::cmd("PTTL")
+            .arg(&key)
+            .query_async(&mut client)
+            .await
+            .unwrap();
+        longest = longest.max(ttl);
+    }
+    assert!(
+        longest >= 72 * 3600 * 1000,
+        "the longest key lives {longest} ms, under Stripe's three days"
+    );
 }
 
 #[test]
