@@ -378,3 +378,101 @@ async fn refused_before_the_body_is_read() {
     assert!(reply.contains("x-test-reason: ip_not_allowed"), "{reply}");
     assert_eq!(server.calls(), 0);
 }
+
+/// `POST /hook` from 127.0.0.1 (the "proxy") with `headers`.
+async fn via_proxy(addr: SocketAddr, path: &str, headers: &[(&str, &str)]) -> Reply {
+    let mut request = post(addr, path);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    send(request.body(Full::new(Bytes::from_static(b"{}"))).unwrap()).await
+}
+
+#[tokio::test]
+async fn x_real_ip_is_read_from_trusted_proxies_only_and_fails_closed() {
+    use tower_webhook::ip::ClientIp;
+    let behind_nginx = ClientIp::new()
+        .trust_proxies("127.0.0.1")
+        .unwrap()
+        .use_x_real_ip();
+    let filter = IpFilterLayer::new()
+        .allow("203.0.113.0/24")
+        .unwrap()
+        .client_ip(behind_nginx);
+    let app = Router::new().route(
+        "/hook",
+        routing::post(|v: Verification| async move { v.client_ip.unwrap().to_string() })
+            .layer(filter),
+    );
+    let addr = serve_on(IpAddr::V4(Ipv4Addr::LOCALHOST), app).await;
+    let reply = via_proxy(addr, "/hook", &[("x-real-ip", "203.0.113.9")]).await;
+    assert_eq!(
+        (reply.status, reply.text()),
+        (StatusCode::OK, "203.0.113.9".into())
+    );
+    let reply = via_proxy(addr, "/hook", &[("x-real-ip", "198.51.100.1")]).await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN);
+    // Twice, or garbage: unknown, refused.
+    for headers in [
+        &[("x-real-ip", "203.0.113.9"), ("x-real-ip", "203.0.113.10")][..],
+        &[("x-real-ip", "203.0.113.9, 10.0.0.1")][..],
+        &[("x-real-ip", "not an address")][..],
+    ] {
+        let reply = via_proxy(addr, "/hook", headers).await;
+        assert_eq!(reply.status, StatusCode::FORBIDDEN, "{headers:?}");
+    }
+}
+
+#[tokio::test]
+async fn the_stacks_client_ip_reaches_the_audit_and_the_filter() {
+    use tower_webhook::audit::AuditLayer;
+    use tower_webhook::ip::ClientIp;
+    use tower_webhook::WebhookStack;
+    let behind_proxy = ClientIp::new()
+        .trust_proxies("127.0.0.1")
+        .unwrap()
+        .use_x_forwarded_for();
+    // Without an allowlist (a signature-only stack would be the same): the
+    // audit records the client, not the proxy.
+    let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let (on_accept, on_reject) = (Arc::clone(&seen), Arc::clone(&seen));
+    let audit = AuditLayer::without_sinks()
+        .on_accept(move |e: &tower_webhook::audit::AuditEvent| {
+            on_accept.lock().unwrap().push(e.client_ip)
+        })
+        .on_reject(move |e: &tower_webhook::audit::AuditEvent| {
+            on_reject.lock().unwrap().push(e.client_ip)
+        });
+    let recorded = WebhookStack::new()
+        .client_ip(behind_proxy.clone())
+        .ip_filter(IpFilterLayer::new().allow("203.0.113.0/24").unwrap())
+        .audit(audit)
+        .build()
+        .unwrap();
+    let app = Router::new().route(
+        "/hook",
+        routing::post(|v: Verification| async move { v.client_ip.unwrap().to_string() })
+            .layer(recorded),
+    );
+    let addr = serve_on(IpAddr::V4(Ipv4Addr::LOCALHOST), app).await;
+    // The filter has no proxy list of its own: the stack's is used.
+    let reply = via_proxy(addr, "/hook", &[("x-forwarded-for", "203.0.113.7")]).await;
+    assert_eq!(
+        (reply.status, reply.text()),
+        (StatusCode::OK, "203.0.113.7".into())
+    );
+    let reply = via_proxy(addr, "/hook", &[("x-forwarded-for", "198.51.100.7")]).await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN);
+    // Garbage from the proxy: refused, never judged as the proxy's address.
+    let reply = via_proxy(addr, "/hook", &[("x-forwarded-for", "garbage")]).await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN);
+    let ips: Vec<Option<IpAddr>> = seen.lock().unwrap().clone();
+    assert_eq!(
+        ips,
+        vec![
+            Some("203.0.113.7".parse().unwrap()),
+            Some("198.51.100.7".parse().unwrap()),
+            None
+        ]
+    );
+}

@@ -73,8 +73,20 @@ pub struct ClientIp {
     trusted_proxies: Allowlist,
     x_forwarded_for: bool,
     forwarded: bool,
+    x_real_ip: bool,
     hops: Option<usize>,
 }
+
+/// The client address a component outside the checks (the stack's or the
+/// tenant layer's [`ClientIp`]) resolved for the request, so every IP
+/// filter inside uses it instead of resolving the peer again (a tenant's
+/// allowlist behind a proxy need not repeat the proxy list). Set only by
+/// server-side code: a request extension cannot come from the client.
+/// `None`: the address could not be resolved (garbage in a forwarding
+/// header from a trusted proxy), and every filter inside refuses rather than
+/// falling back to the proxy's own address.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ResolvedClientIp(pub(crate) Option<IpAddr>);
 
 impl ClientIp {
     /// The TCP peer, no proxies trusted.
@@ -108,6 +120,15 @@ impl ClientIp {
     /// is the client's word.
     pub fn use_x_forwarded_for(mut self) -> Self {
         self.x_forwarded_for = true;
+        self
+    }
+
+    /// Read the client from `X-Real-IP` (one address, as nginx's
+    /// `proxy_set_header X-Real-IP $remote_addr` writes it) when the peer is
+    /// a trusted proxy. Chosen, it is the only header read; sent twice, or
+    /// not an address, the client is unknown.
+    pub fn use_x_real_ip(mut self) -> Self {
+        self.x_real_ip = true;
         self
     }
 
@@ -173,6 +194,21 @@ impl ClientIp {
             return Some(peer);
         }
         let headers = &parts.headers;
+        if self.x_real_ip {
+            let mut values = headers.get_all("x-real-ip").iter();
+            return match (values.next(), values.next()) {
+                (Some(value), None) => value
+                    .to_str()
+                    .ok()?
+                    .trim()
+                    .parse::<IpAddr>()
+                    .ok()
+                    .map(|ip| ip.to_canonical()),
+                // A trusted proxy that wrote none sent the request itself.
+                (None, _) => Some(peer),
+                (Some(_), Some(_)) => None,
+            };
+        }
         let (use_xff, use_forwarded) = match (self.x_forwarded_for, self.forwarded) {
             (false, false) => (true, false),
             chosen => chosen,
@@ -225,6 +261,7 @@ impl fmt::Debug for ClientIp {
             .field("trusted_proxies", &self.trusted_proxies)
             .field("x_forwarded_for", &self.x_forwarded_for)
             .field("forwarded", &self.forwarded)
+            .field("x_real_ip", &self.x_real_ip)
             .field("hops", &self.hops)
             .finish()
     }

@@ -46,8 +46,19 @@ impl IpPolicy {
     /// The client address if it is permitted; otherwise the rejection
     /// ([`Reason::ClientIpUnknown`] or [`Reason::IpNotAllowed`]).
     pub fn evaluate(&self, parts: &Parts) -> Result<IpAddr, Rejection> {
-        let ip = self.client_ip.resolve(parts)?;
+        let ip = self.client(parts)?;
         self.admit(ip)
+    }
+
+    /// The address resolved once for the whole stack or tenant layer, else
+    /// this policy's own resolution.
+    fn client(&self, parts: &Parts) -> Result<IpAddr, Rejection> {
+        match parts.extensions.get::<super::client::ResolvedClientIp>() {
+            Some(resolved) => resolved
+                .0
+                .ok_or_else(|| Rejection::new(Reason::ClientIpUnknown)),
+            None => self.client_ip.resolve(parts),
+        }
     }
 
     fn admit(&self, ip: IpAddr) -> Result<IpAddr, Rejection> {
@@ -61,7 +72,7 @@ impl IpPolicy {
 
 impl RequestCheck for IpPolicy {
     fn check(&self, parts: &mut Parts, context: &WebhookContext) -> Result<(), Rejection> {
-        let ip = self.client_ip.resolve(parts)?;
+        let ip = self.client(parts)?;
         let admitted = self.admit(ip);
         context.update(|verification| {
             // Recorded whatever the verdict, so the audit trail names

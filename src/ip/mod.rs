@@ -85,5 +85,6 @@ mod forwarded;
 mod layer;
 
 pub use allowlist::{Allowlist, ParseAllowlistError};
+pub(crate) use client::ResolvedClientIp;
 pub use client::{ClientIp, MAX_FORWARDED_HOPS};
 pub use layer::{IpFilter, IpFilterLayer, IpPolicy};

@@ -291,8 +291,9 @@ impl WebhookStack {
         let mut checks = CheckChain::new();
         match (&self.ip_filter, &self.client_ip) {
             (Some(layer), Some(client_ip)) => {
-                let layer = layer.clone().client_ip(client_ip.clone());
-                checks = checks.with_shared_head_check(layer.shared_policy());
+                checks = checks
+                    .with_head_check(RecordClientIp(client_ip.clone()))
+                    .with_shared_head_check(layer.shared_policy());
             }
             (Some(layer), None) => checks = checks.with_shared_head_check(layer.shared_policy()),
             (None, Some(client_ip)) => {
@@ -511,10 +512,10 @@ impl std::error::Error for StackError {
     }
 }
 
-/// Records the client address for the audit trail where no IP filter does:
-/// the stack-wide [`WebhookStack::client_ip`] setting. An address that
-/// cannot be resolved is left unrecorded, never a refusal: only an
-/// allowlist refuses.
+/// Resolves the client address once for the whole stack
+/// ([`WebhookStack::client_ip`]): recorded for the audit trail, and handed
+/// to the IP filter. An address that cannot be resolved is left unrecorded,
+/// never a refusal by itself: only an allowlist refuses (and then does).
 #[derive(Debug)]
 struct RecordClientIp(crate::ip::ClientIp);
 
@@ -524,9 +525,13 @@ impl crate::guard::RequestCheck for RecordClientIp {
         parts: &mut http::request::Parts,
         context: &crate::context::WebhookContext,
     ) -> Result<(), crate::rejection::Rejection> {
-        if let Ok(ip) = self.0.resolve(parts) {
+        let resolved = self.0.resolve(parts).ok();
+        if let Some(ip) = resolved {
             context.set_client_ip(ip);
         }
+        parts
+            .extensions
+            .insert(crate::ip::ResolvedClientIp(resolved));
         Ok(())
     }
 }

@@ -19,6 +19,7 @@ use crate::body::{ResponseBody, DEFAULT_BODY_LIMIT};
 use crate::chain::CheckChain;
 use crate::context::{AuthMethod, WebhookContext};
 use crate::guard::{take_ready, AsyncGuardFuture, BodyCheck, BodyGuard};
+use crate::ip::{ClientIp, ResolvedClientIp};
 use crate::rejection::{is_grpc, Reason, Rejection};
 
 /// Resolves each request's tenant and holds it to that tenant's policy.
@@ -33,6 +34,7 @@ pub struct TenantLayer {
     unknown_status: StatusCode,
     challenge: Option<HeaderValue>,
     body_limit: usize,
+    client_ip: Option<ClientIp>,
 }
 
 impl fmt::Debug for TenantLayer {
@@ -43,6 +45,7 @@ impl fmt::Debug for TenantLayer {
             .field("unknown_status", &self.unknown_status)
             .field("challenge", &self.challenge)
             .field("body_limit", &self.body_limit)
+            .field("client_ip", &self.client_ip)
             .finish_non_exhaustive()
     }
 }
@@ -66,6 +69,7 @@ impl TenantLayer {
             unknown_status: StatusCode::UNAUTHORIZED,
             challenge: None,
             body_limit: DEFAULT_BODY_LIMIT,
+            client_ip: None,
         }
     }
 
@@ -110,7 +114,18 @@ impl TenantLayer {
         self
     }
 
-    /// Read at most `limit` body bytes (413 beyond).
+    /// Find the client address with `client_ip` (the proxies in front of
+    /// the receiver and the header they write), once for every tenant: it is
+    /// recorded for the audit trail and used by every tenant's allowlist,
+    /// which then need not repeat the proxy list.
+    pub fn client_ip(mut self, client_ip: ClientIp) -> Self {
+        self.client_ip = Some(client_ip);
+        self
+    }
+
+    /// Read at most `limit` body bytes (413 beyond), for every tenant alike
+    /// (an unknown tenant's body too, so a 413 does not tell them apart):
+    /// the largest payload of the providers your tenants use.
     pub fn body_limit(mut self, limit: usize) -> Self {
         self.body_limit = limit;
         self
@@ -218,7 +233,14 @@ where
             self.layer.challenge.as_ref(),
             Rejection::new(Reason::TenantUnknown).with_status(self.layer.unknown_status),
         );
-        let (parts, body) = request.into_parts();
+        let (mut parts, body) = request.into_parts();
+        if let Some(client_ip) = &self.layer.client_ip {
+            let resolved = client_ip.resolve(&parts).ok();
+            if let Some(ip) = resolved {
+                context.set_client_ip(ip);
+            }
+            parts.extensions.insert(ResolvedClientIp(resolved));
+        }
         let name = self.layer.key.extract(&parts);
         let layer = self.layer.clone();
         let resolving_context = context.clone();
