@@ -300,6 +300,10 @@ struct State {
     /// Path segments that hold a credential, for the audit trail (see
     /// [`REDACTED_SEGMENT`](crate::audit::REDACTED_SEGMENT)).
     secret_segments: Vec<usize>,
+    /// How long the delivery must be remembered at least: its provider's
+    /// retry horizon plus window, set by the policy that verified it (a
+    /// tenant's), read by the idempotency layer inside.
+    retain_at_least: Option<std::time::Duration>,
 }
 
 impl fmt::Debug for WebhookContext {
@@ -395,6 +399,19 @@ impl WebhookContext {
 
     /// Mark path segment `index` (0-based, after the leading `/`) as holding
     /// a credential, so the audit trail records it redacted.
+    /// Remember this delivery at least `ttl` (its provider's retry horizon
+    /// plus window): the idempotency layer keeps its key that long even
+    /// when its own TTL is shorter.
+    pub(crate) fn retain_at_least(&self, ttl: std::time::Duration) {
+        let mut state = self.lock();
+        state.retain_at_least = Some(state.retain_at_least.map_or(ttl, |t| t.max(ttl)));
+    }
+
+    /// What [`retain_at_least`](Self::retain_at_least) asked for, if anything.
+    pub(crate) fn retention_floor(&self) -> Option<std::time::Duration> {
+        self.lock().retain_at_least
+    }
+
     pub(crate) fn mark_secret_segment(&self, index: usize) {
         let mut state = self.lock();
         if !state.secret_segments.contains(&index) {

@@ -4,6 +4,8 @@
 //! fresh unsigned headers, forged, stale, future, oversized), through a
 //! real server; settings of the stack survive swapping a layer.
 
+#[path = "../examples/support/recipe.rs"]
+mod recipe;
 #[path = "support/redis_server.rs"]
 mod redis_server;
 mod support;
@@ -513,4 +515,133 @@ fn a_policy_names_the_field_and_the_closest_provider() {
     .unwrap();
     let error = wider.build().map(|_| ()).unwrap_err().to_string();
     assert!(error.contains("timestamp_window_seconds"), "{error}");
+}
+
+#[test]
+fn the_readme_shows_the_recipe_the_tests_run() {
+    let readme = include_str!("../README.md");
+    let recipe = include_str!("../examples/support/recipe.rs");
+    assert!(
+        readme.contains(recipe),
+        "README.md's production recipe differs from examples/support/recipe.rs"
+    );
+    assert!(recipe.lines().count() <= 40);
+    assert!(!recipe.contains("insecure"));
+}
+
+#[tokio::test]
+async fn the_production_recipe_on_two_replicas_sharing_redis() {
+    use tower_webhook::idempotency::RedisStore;
+    let redis = redis_server::RedisProcess::start(&[]);
+    let url = format!("redis://127.0.0.1:{}/", redis.port);
+    let rows = |tenant: String| async move {
+        Ok(match tenant.as_str() {
+            "acme" => Some(("github".to_owned(), "acme-github-secret".to_owned())),
+            "globex" => Some(("stripe".to_owned(), "whsec_globex".to_owned())),
+            "initech" => Some(("slack".to_owned(), "initech-slack-secret".to_owned())),
+            _ => None,
+        })
+    };
+    let mut replicas = Vec::new();
+    for _ in 0..2 {
+        let store = Arc::new(
+            RedisStore::connect(&url)
+                .await
+                .expect("connecting to Redis"),
+        );
+        let app = recipe::webhooks(rows, store).unwrap();
+        replicas.push(support::serve(app).await);
+    }
+    let (a, b) = (replicas[0], replicas[1]);
+
+    // GitHub: a signed 2 MB push runs once across the replicas.
+    let push = format!(
+        r#"{{"ref":"refs/heads/main","padding":"{}"}}"#,
+        "x".repeat(2 << 20)
+    );
+    let signed = support::signed_headers(
+        "github",
+        "acme-github-secret",
+        push.as_bytes(),
+        unix_now(),
+        "d1",
+    );
+    let first = support::post_with(a, "/hooks/acme", &signed, push.as_bytes()).await;
+    assert_eq!(
+        (first.status, first.text().as_str()),
+        (StatusCode::OK, "ok")
+    );
+    let copy = support::post_with(b, "/hooks/acme", &signed, push.as_bytes()).await;
+    assert!(
+        copy.headers.contains_key(REPLAYED_HEADER),
+        "{}",
+        copy.text()
+    );
+    // A forgery and an unknown tenant: the same 401.
+    let forged = support::signed_headers("github", "not-the-secret", b"{}", unix_now(), "d2");
+    let forged = support::post_with(a, "/hooks/acme", &forged, b"{}").await;
+    let stranger = support::post_with(a, "/hooks/hooli", &signed, push.as_bytes()).await;
+    assert_eq!(forged.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        (stranger.status, stranger.body.clone()),
+        (forged.status, forged.body.clone())
+    );
+
+    // Stripe: a year-old delivery is refused, a fresh one remembered for
+    // Stripe's three days although the layer's own TTL is 24 h.
+    let event = br#"{"id":"evt_1","type":"charge.succeeded"}"#;
+    let stale = support::signed_headers(
+        "stripe",
+        "whsec_globex",
+        event,
+        unix_now() - 365 * 86_400,
+        "e",
+    );
+    let reply = support::post_with(a, "/hooks/globex", &stale, event).await;
+    assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+    let fresh = support::signed_headers("stripe", "whsec_globex", event, unix_now(), "e");
+    assert_eq!(
+        support::post_with(a, "/hooks/globex", &fresh, event)
+            .await
+            .status,
+        StatusCode::OK
+    );
+    let copy = support::post_with(b, "/hooks/globex", &fresh, event).await;
+    assert!(copy.headers.contains_key(REPLAYED_HEADER));
+    let mut redis_client = redis::Client::open(url.as_str())
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
+    let keys: Vec<String> = redis::cmd("KEYS")
+        .arg("*")
+        .query_async(&mut redis_client)
+        .await
+        .unwrap();
+    let mut ttls = Vec::new();
+    for key in keys {
+        let ttl: i64 = redis::cmd("PTTL")
+            .arg(&key)
+            .query_async(&mut redis_client)
+            .await
+            .unwrap();
+        ttls.push(ttl);
+    }
+    assert!(
+        ttls.iter().any(|&ttl| ttl >= 72 * 3600 * 1000),
+        "no key lives Stripe's three days: {ttls:?}"
+    );
+
+    // Slack: the URL verification is answered, not handled.
+    let challenge = br#"{"type":"url_verification","challenge":"3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"}"#;
+    let signed =
+        support::signed_headers("slack", "initech-slack-secret", challenge, unix_now(), "c");
+    let reply = support::post_with(b, "/hooks/initech", &signed, challenge).await;
+    assert_eq!(
+        (reply.status, reply.text().as_str()),
+        (
+            StatusCode::OK,
+            "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"
+        )
+    );
 }

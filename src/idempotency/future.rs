@@ -183,13 +183,15 @@ where
                     match verdict(this.config, *this.grpc, &result) {
                         Verdict::Trailers => {
                             // gRPC: the status comes after the body.
-                            let pending = PendingOutcome::new(lease, this.config.ttl);
+                            let ttl = retention(this.config.ttl, this.context);
+                            let pending = PendingOutcome::new(lease, ttl);
                             return Poll::Ready(result.map(|response| {
                                 response.map(|body| ResponseBody::settling(body, pending))
                             }));
                         }
                         Verdict::Now(outcome) => {
-                            let finish: Finish = Box::pin(lease.settle(outcome, this.config.ttl));
+                            let ttl = retention(this.config.ttl, this.context);
+                            let finish: Finish = Box::pin(lease.settle(outcome, ttl));
                             this.state.set(State::Recording {
                                 finish: Some(finish),
                                 result: Some(result),
@@ -235,4 +237,13 @@ fn verdict<B, E>(config: &Config, grpc: bool, result: &Result<Response<B>, E>) -
         return Verdict::Trailers;
     }
     Verdict::Now(completes(config, status).then_some(status))
+}
+
+/// The layer's TTL, or longer where the policy that verified the delivery
+/// asks for its provider's retry horizon (a tenant of Stripe behind one
+/// idempotency layer for every tenant).
+fn retention(ttl: std::time::Duration, context: &WebhookContext) -> std::time::Duration {
+    context
+        .retention_floor()
+        .map_or(ttl, |floor| ttl.max(floor))
 }

@@ -12,7 +12,6 @@ use super::lease::IdempotencyCounters;
 use super::memory::MemoryStore;
 use super::service::Idempotency;
 use super::store::IdempotencyStore;
-use crate::body::DEFAULT_BODY_LIMIT;
 
 /// How long a completed delivery is remembered unless told otherwise: 24 h.
 ///
@@ -54,7 +53,10 @@ pub(crate) struct Config {
     pub(crate) ack: DuplicateAck,
     pub(crate) fail_open: bool,
     pub(crate) complete_client_errors: bool,
-    pub(crate) body_limit: usize,
+    /// `None`: [`DEFAULT_BODY_LIMIT`](crate::body::DEFAULT_BODY_LIMIT) for a body this layer reads itself;
+    /// a body an outer layer already read under its own limit is taken as
+    /// it is.
+    pub(crate) body_limit: Option<usize>,
     pub(crate) counters: IdempotencyCounters,
 }
 
@@ -145,7 +147,7 @@ impl IdempotencyLayer {
                 ack: DuplicateAck::Fixed(StatusCode::OK),
                 fail_open: false,
                 complete_client_errors: true,
-                body_limit: DEFAULT_BODY_LIMIT,
+                body_limit: None,
                 counters: IdempotencyCounters::default(),
             }),
         }
@@ -272,9 +274,12 @@ impl IdempotencyLayer {
         self.edit(|c| c.complete_client_errors = false)
     }
 
-    /// Read at most `limit` body bytes (default 1 MiB; `413` beyond).
+    /// Read at most `limit` body bytes (`413` beyond). Default: 1 MiB for a
+    /// body this layer reads itself; a body an outer layer (a stack, a
+    /// tenant layer, a signature layer) already read under its own limit is
+    /// taken as it is. Set, it applies to both.
     pub fn with_body_limit(self, limit: usize) -> Self {
-        self.edit(|c| c.body_limit = limit)
+        self.edit(|c| c.body_limit = Some(limit))
     }
 
     /// What became of this layer's reservations so far: completed,

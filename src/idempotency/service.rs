@@ -94,7 +94,14 @@ where
     B: Body + Send,
     B::Error: Into<BoxError>,
 {
-    let (parts, bytes) = match buffer_parts(request, config.body_limit).await {
+    // A body an outer layer read under its own limit (the stack's, the
+    // tenant layer's) is not limited again unless this layer was told to.
+    let limit = match config.body_limit {
+        Some(limit) => limit,
+        None if request.extensions().get::<crate::body::RawBody>().is_some() => usize::MAX,
+        None => crate::body::DEFAULT_BODY_LIMIT,
+    };
+    let (parts, bytes) = match buffer_parts(request, limit).await {
         Ok(buffered) => buffered,
         Err(rejection) => return Decision::Answer(rejection),
     };

@@ -337,6 +337,9 @@ impl WebhookStack {
         if let Some(limit) = self.body_limit {
             checks = checks.with_body_limit(limit);
         }
+        if let Some(provider) = self.provider {
+            checks = checks.with_head_check(RetainAtLeast(provider.idempotency_ttl()));
+        }
         checks
     }
 
@@ -532,6 +535,25 @@ impl crate::guard::RequestCheck for RecordClientIp {
         parts
             .extensions
             .insert(crate::ip::ResolvedClientIp(resolved));
+        Ok(())
+    }
+}
+
+/// Asks whatever idempotency layer handles the request to remember it at
+/// least as long as its provider retries (plus the window): the provider's
+/// horizon reaches an idempotency layer the stack does not own, e.g. the one
+/// inside a [`TenantLayer`](crate::tenant::TenantLayer) shared by tenants
+/// of several providers.
+#[derive(Debug)]
+struct RetainAtLeast(std::time::Duration);
+
+impl crate::guard::RequestCheck for RetainAtLeast {
+    fn check(
+        &self,
+        _: &mut http::request::Parts,
+        context: &crate::context::WebhookContext,
+    ) -> Result<(), crate::rejection::Rejection> {
+        context.retain_at_least(self.0);
         Ok(())
     }
 }
