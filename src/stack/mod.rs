@@ -499,8 +499,9 @@ impl fmt::Display for StackError {
                  GitHub's hook ranges: add .ip_filter(IpFilterLayer::new().allow(GITHUB_HOOK_RANGES)?)",
             ),
             StackError::NotPerTenant => f.write_str(
-                "idempotency and audit cannot be part of a tenant's policy: put the audit layer \
-                 outside the tenant layer and the idempotency layer inside it",
+                "idempotency and audit cannot be part of a tenant's policy: call \
+                 .without_idempotency() on the bundle (or use TenantLookup::provider), put the \
+                 audit layer outside the tenant layer and one idempotency layer inside it",
             ),
         }
     }

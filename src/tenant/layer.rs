@@ -131,6 +131,12 @@ impl TenantLayer {
         self
     }
 
+    /// Forget every cached policy (a replica that may have missed
+    /// invalidations).
+    pub(crate) fn invalidate_all(&self) {
+        self.cache.invalidate_all();
+    }
+
     /// Forget the cached policy of `tenant`, so the next request resolves it
     /// afresh (e.g. right after rotating its secret).
     ///

@@ -171,6 +171,8 @@
 //! # }
 //! ```
 
+#[cfg(feature = "redis")]
+pub mod invalidation;
 mod key;
 mod layer;
 mod policy;
