@@ -90,9 +90,18 @@ async fn receivers(
     };
     let tenants = TenantLayer::new(TenantKey::PathAfter("/tenant".into()), resolver)
         .body_limit(provider.body_limit);
+    // Customised as an adopter does: an audit sink, the client address
+    // behind a proxy, the body limit said again, another store.
     let mut customised = WebhookStack::provider(provider.name, shown(provider))
         .unwrap()
-        .audit(AuditLayer::new());
+        .audit(AuditLayer::new())
+        .client_ip(
+            tower_webhook::ip::ClientIp::new()
+                .trust_proxies("10.0.0.0/8")
+                .unwrap()
+                .use_x_forwarded_for(),
+        )
+        .body_limit(provider.body_limit);
     if provider.deduplicate {
         customised = customised.idempotency(IdempotencyLayer::new().with_store(MemoryStore::new()));
     }

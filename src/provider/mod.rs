@@ -164,7 +164,7 @@ impl Provider {
     /// How long the receiver remembers a delivery: at least the provider's
     /// retry horizon plus the replay window (so a retry signed at the last
     /// moment is still recognised), and never less than
-    /// [`DEFAULT_TTL`](crate::idempotency::DEFAULT_TTL).
+    /// [`DEFAULT_TTL`].
     pub fn idempotency_ttl(&self) -> Duration {
         let window = self.replay_span().unwrap_or(Duration::ZERO);
         match self.retry_horizon {
@@ -221,8 +221,11 @@ pub const ALL: &[&Provider] = &[
     &SENDGRID,
 ];
 
+/// Makes a scheme.
+type MakeScheme = fn() -> Arc<dyn Scheme>;
+
 /// Scheme variants no provider bundle is built on, selectable by name.
-const VARIANTS: &[(&str, fn() -> Arc<dyn Scheme>)] = &[
+const VARIANTS: &[(&str, MakeScheme)] = &[
     ("github-sha1", || Arc::new(schemes::github_sha1_only())),
     ("timestamped", || Arc::new(schemes::timestamped())),
     ("body-hmac-base64", || {

@@ -188,7 +188,7 @@ impl WebhookStack {
     }
 
     /// The bundle of the provider called `name` (see
-    /// [`provider::ALL`](crate::provider::ALL)): [`from_provider`](Self::from_provider)
+    /// [`provider::ALL`]): [`from_provider`](Self::from_provider)
     /// for receivers whose providers come from configuration. An unknown
     /// name is an error that lists the known ones and the closest.
     ///

@@ -34,5 +34,5 @@ pub fn body_hmac_hex(header: HeaderName) -> DeclaredScheme {
     DeclaredScheme::new("body-hmac-hex").signature(SignatureHeader::new(header))
 }
 
-/// The header [`by_name`](super::by_name) uses for the body-HMAC patterns.
+/// The header [`provider::scheme_by_name`](crate::provider::scheme_by_name) uses for the body-HMAC patterns.
 pub const DEFAULT_HEADER: HeaderName = HeaderName::from_static("x-signature");

@@ -17,7 +17,7 @@
 //!   36-character UUIDs) computes a valid signature for
 //!   `body ‖ SHA-256 padding ‖ any suffix`, and there is no timestamp.
 //!   By name they are only `insecure-hubspot-v1` / `insecure-hubspot-v2`
-//!   ([`by_name`](super::by_name), policies, the command); move the app to
+//!   ([`provider::scheme_by_name`](crate::provider::scheme_by_name), policies, the command); move the app to
 //!   v3. What remains of a defence: the padding starts with the byte
 //!   `0x80`, never valid UTF-8 after a complete text, and HubSpot sends
 //!   JSON, so a body that is not UTF-8 is refused (`signature_malformed`)
