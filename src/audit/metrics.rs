@@ -121,7 +121,9 @@ pub fn provider_label(scheme: Option<&str>) -> &'static str {
     }
 }
 
-/// Give every series its help text and unit in the installed recorder.
+/// Give every series its help text and unit in the installed recorder, and
+/// create the idempotency health series at 0, so an alert on them sees
+/// them before the first fault (an absent series looks like no fault).
 pub fn describe() {
     use ::metrics::{describe_counter, describe_histogram};
     describe_counter!(
@@ -165,6 +167,22 @@ pub fn describe() {
         Unit::Count,
         "Idempotency store calls that failed, by operation and error"
     );
+    let zero = |name, pairs: &[(&'static str, &'static str)]| {
+        let key = Key::from_static_parts(name, labels(pairs));
+        // `increment(0)` creates the series without resetting one that
+        // already counted.
+        ::metrics::with_recorder(|recorder| recorder.register_counter(&key, &METADATA).increment(0));
+    };
+    zero(IDEMPOTENCY_LEASES_LOST, &[]);
+    zero(IDEMPOTENCY_COMPLETIONS_LOST, &[]);
+    for operation in ["reserve", "renew", "complete", "release"] {
+        for error in ["timeout", "backend", "corrupt"] {
+            zero(
+                IDEMPOTENCY_STORE_ERRORS,
+                &[("operation", operation), ("error", error)],
+            );
+        }
+    }
 }
 
 static METADATA: Metadata<'static> =
