@@ -13,12 +13,12 @@ use axum::routing::{any, post};
 use axum::Router;
 use bytes::Bytes;
 use http::HeaderName;
-use tower_webhook::audit::AuditLayer;
+use tower_webhook::audit::{AuditEvent, AuditLayer};
 use tower_webhook::extract::Verified;
 use tower_webhook::idempotency::{IdempotencyLayer, IdempotencyStore, MemoryStore};
 use tower_webhook::ip::IpFilterLayer;
 use tower_webhook::replay::ReplayLayer;
-use tower_webhook::signature::SignatureLayer;
+use tower_webhook::signature::{Outgoing, SignatureLayer, Signer};
 use tower_webhook::tenant::{StaticTenants, TenantKey, TenantLayer};
 use tower_webhook::token::TokenLayer;
 use tower_webhook::{Secret, WebhookStack};
@@ -300,155 +300,271 @@ pub fn app(config: &Config, audit: AuditLayer) -> Result<Router, BoxError> {
         .route("/tenants/{tenant}", tenant_route))
 }
 
-/// One ready-to-paste shell line per route that sends a correctly signed
-/// delivery (signed by the `tower-webhook sign` command).
-pub fn curl_lines(config: &Config, addr: SocketAddr) -> Vec<(&'static str, String)> {
+/// What the demo shows for one route: its path, what protects it, and a
+/// ready `curl` command that sends it a correctly signed delivery.
+pub struct RouteDemo {
+    pub path: &'static str,
+    pub what: String,
+    pub command: String,
+}
+
+/// One route per line, with a `curl` command whose headers were signed
+/// now: nothing to compile or install to run it. The replay windows accept
+/// a signature for about five minutes; a second run is a duplicate.
+pub fn demos(config: &Config, addr: SocketAddr, now: i64) -> Result<Vec<RouteDemo>, BoxError> {
     let base = format!("http://{addr}");
-    let signed = |path: &str, scheme: &str, setting: &Setting, body: &str, extra: &str| {
-        format!(
-            "BODY='{body}'; printf %s \"$BODY\" | cargo run -q --features cli -- sign --scheme {scheme} \
-             --secret {secret} | curl -sS -i {base}{path} -H @- -H 'Content-Type: application/json'{extra} \
-             --data-binary \"$BODY\"",
-            secret = setting.in_shell(),
-        )
+    let signed = |path: &'static str,
+                  scheme: &str,
+                  setting: &Setting,
+                  body: &str,
+                  extra: &[(&str, &str)]|
+     -> Result<RouteDemo, BoxError> {
+        let signer = Signer::preset(scheme, &setting.value)?;
+        let mut headers: Vec<(String, String)> = Vec::new();
+        for (name, value) in signer.delivery_headers(&Outgoing::new(body.as_bytes(), now, "demo-1"))? {
+            headers.push((name.as_str().to_owned(), value.to_str()?.to_owned()));
+        }
+        for (name, value) in extra {
+            if !headers.iter().any(|(have, _)| have.eq_ignore_ascii_case(name)) {
+                headers.push(((*name).to_owned(), (*value).to_owned()));
+            }
+        }
+        Ok(RouteDemo {
+            path,
+            what: format!("{scheme} signature ({})", origin(setting)),
+            command: curl(&base, path, &headers, body),
+        })
     };
-    let token = |path: &str, header: &str, setting: &Setting, body: &str, extra: &str| {
-        format!(
-            "curl -sS -i {base}{path} -H \"{header}: {}\" -H 'Content-Type: application/json'{extra} \
-             --data-binary '{body}'",
-            setting.in_shell().trim_matches(|c| c == '\'' || c == '"'),
-        )
+    let token = |path: &'static str, header: &str, setting: &Setting, body: &str, extra: (&str, &str)| {
+        let headers = [
+            (header.to_owned(), setting.value.clone()),
+            (extra.0.to_owned(), extra.1.to_owned()),
+        ];
+        RouteDemo {
+            path,
+            what: format!("token in {header} ({})", origin(setting)),
+            command: curl(&base, path, &headers, body),
+        }
     };
-    vec![
-        (
+    Ok(vec![
+        signed(
             "/github",
-            signed(
-                "/github",
-                "github",
-                &config.github,
-                r#"{"zen":"Keep it logically awesome."}"#,
-                " -H 'X-GitHub-Delivery: demo-1'",
-            ),
-        ),
-        (
+            "github",
+            &config.github,
+            r#"{"zen":"Keep it logically awesome."}"#,
+            &[],
+        )?,
+        token(
             "/gitlab",
-            token(
-                "/gitlab",
-                "X-Gitlab-Token",
-                &config.gitlab,
-                r#"{"object_kind":"push"}"#,
-                " -H 'Idempotency-Key: demo-1'",
-            ),
+            "X-Gitlab-Token",
+            &config.gitlab,
+            r#"{"object_kind":"push"}"#,
+            ("Idempotency-Key", "demo-1"),
         ),
-        (
+        signed(
             "/stripe",
-            signed(
-                "/stripe",
-                "stripe",
-                &config.stripe,
-                r#"{"id":"evt_demo_1","type":"invoice.paid"}"#,
-                "",
-            ),
-        ),
-        (
+            "stripe",
+            &config.stripe,
+            r#"{"id":"evt_demo_1","type":"invoice.paid"}"#,
+            &[],
+        )?,
+        signed(
             "/slack",
-            signed(
-                "/slack",
-                "slack",
-                &config.slack,
-                r#"{"type":"event_callback","event_id":"Ev_demo_1"}"#,
-                "",
-            ),
-        ),
-        (
+            "slack",
+            &config.slack,
+            r#"{"type":"event_callback","event_id":"Ev_demo_1"}"#,
+            &[],
+        )?,
+        signed(
             "/standard",
-            signed(
-                "/standard",
-                "standard",
-                &config.standard,
-                r#"{"type":"user.created"}"#,
-                "",
-            ),
-        ),
-        (
+            "standard",
+            &config.standard,
+            r#"{"type":"user.created"}"#,
+            &[],
+        )?,
+        signed(
             "/shopify",
-            signed(
-                "/shopify",
-                "shopify",
-                &config.shopify,
-                r#"{"id":820982911946154508}"#,
-                " -H 'X-Shopify-Webhook-Id: demo-1'",
-            ),
-        ),
-        (
+            "shopify",
+            &config.shopify,
+            r#"{"id":820982911946154508}"#,
+            &[],
+        )?,
+        signed(
             "/zoom",
-            signed(
-                "/zoom",
-                "zoom",
-                &config.zoom,
-                r#"{"event":"meeting.started","payload":{"object":{"id":"1"}}}"#,
-                "",
-            ),
-        ),
-        (
+            "zoom",
+            &config.zoom,
+            r#"{"event":"meeting.started","payload":{"object":{"id":"1"}}}"#,
+            &[],
+        )?,
+        signed(
             "/twitch",
-            signed(
-                "/twitch",
-                "twitch",
-                &config.twitch,
-                r#"{"subscription":{"type":"channel.follow"},"event":{"user_id":"1"}}"#,
-                " -H 'Twitch-Eventsub-Message-Type: notification'",
-            ),
-        ),
-        (
+            "twitch",
+            &config.twitch,
+            r#"{"subscription":{"type":"channel.follow"},"event":{"user_id":"1"}}"#,
+            &[("Twitch-Eventsub-Message-Type", "notification")],
+        )?,
+        signed(
             "/meta",
-            signed(
-                "/meta",
-                "meta",
-                &config.meta,
-                r#"{"object":"page","entry":[{"id":"1","time":1}]}"#,
-                "",
-            ),
-        ),
-        (
+            "meta",
+            &config.meta,
+            r#"{"object":"page","entry":[{"id":"1","time":1}]}"#,
+            &[],
+        )?,
+        signed(
             "/dropbox",
-            signed(
-                "/dropbox",
-                "dropbox",
-                &config.dropbox,
-                r#"{"list_folder":{"accounts":["dbid:demo"]}}"#,
-                "",
-            ),
-        ),
-        (
+            "dropbox",
+            &config.dropbox,
+            r#"{"list_folder":{"accounts":["dbid:demo"]}}"#,
+            &[],
+        )?,
+        signed(
             "/timestamped",
-            signed(
-                "/timestamped",
-                "timestamped",
-                &config.timestamped,
-                r#"{"event":"ping"}"#,
-                "",
-            ),
-        ),
-        (
+            "timestamped",
+            &config.timestamped,
+            r#"{"event":"ping"}"#,
+            &[],
+        )?,
+        signed(
             "/tenants/acme",
-            signed(
-                "/tenants/acme",
-                "github",
-                &config.acme,
-                r#"{"ticket":42}"#,
-                " -H 'X-Delivery-Id: demo-1'",
-            ),
-        ),
-        (
+            "github",
+            &config.acme,
+            r#"{"ticket":42}"#,
+            &[("X-Delivery-Id", "demo-1")],
+        )?,
+        token(
             "/tenants/legacy-co",
-            token(
-                "/tenants/legacy-co",
-                "X-Webhook-Token",
-                &config.legacy_token,
-                r#"{"ticket":7}"#,
-                " -H 'X-Delivery-Id: demo-1'",
-            ),
+            "X-Webhook-Token",
+            &config.legacy_token,
+            r#"{"ticket":7}"#,
+            ("X-Delivery-Id", "demo-1"),
         ),
-    ]
+    ])
+}
+
+/// Where a secret came from, for the route list (never the value).
+fn origin(setting: &Setting) -> String {
+    if setting.generated {
+        format!("{}, generated", setting.env)
+    } else {
+        setting.env.to_owned()
+    }
+}
+
+fn curl(base: &str, path: &str, headers: &[(String, String)], body: &str) -> String {
+    let mut line = format!("curl -sS -i {base}{path}");
+    for (name, value) in headers {
+        line.push_str(&format!(" -H {}", shell_quote(&format!("{name}: {value}"))));
+    }
+    line.push_str(&format!(
+        " -H 'Content-Type: application/json' --data-binary {}",
+        shell_quote(body)
+    ));
+    line
+}
+
+/// `value` as one single-quoted shell word.
+fn shell_quote(value: &str) -> String {
+    format!("'{}'", value.replace('\'', r"'\''"))
+}
+
+/// The file the demo writes: the generated secrets and a ready command per
+/// route. It holds secrets, so only its owner may read it.
+pub fn commands_file(config: &Config, addr: SocketAddr, demos: &[RouteDemo]) -> String {
+    let mut text = format!(
+        "#!/bin/sh\n\
+         # The tower-webhook demo receiver on http://{addr}: its secrets, and one\n\
+         # delivery per route signed at start-up. The replay windows accept those\n\
+         # signatures for about five minutes (restart the receiver for fresh ones);\n\
+         # sending one twice is acknowledged as a duplicate. Run one line, or all:\n\
+         # sh <this file>\n\
+         \n\
+         # Secrets, as each provider's dashboard shows them:\n"
+    );
+    for setting in config.settings() {
+        if setting.generated {
+            text.push_str(&format!(
+                "{}={}\n",
+                setting.env,
+                shell_quote(&setting.value)
+            ));
+        } else {
+            text.push_str(&format!("# {}: from the environment\n", setting.env));
+        }
+    }
+    for demo in demos {
+        text.push_str(&format!("\n# {}: {}\n{}\n", demo.path, demo.what, demo.command));
+    }
+    text
+}
+
+/// How the demo prints audit events (`AUDIT_FORMAT`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AuditFormat {
+    /// One readable line per event: only the fields that have a value.
+    Text,
+    /// One JSON object per line, without the fields that are `null` or
+    /// `false`.
+    Json,
+}
+
+impl AuditFormat {
+    /// `AUDIT_FORMAT=json` or `text` (the default).
+    pub fn from_env() -> Result<Self, BoxError> {
+        match std::env::var("AUDIT_FORMAT").as_deref() {
+            Err(_) | Ok("") | Ok("text") => Ok(AuditFormat::Text),
+            Ok("json") => Ok(AuditFormat::Json),
+            Ok(other) => Err(format!("AUDIT_FORMAT is `text` or `json`, not `{other}`").into()),
+        }
+    }
+
+    /// The line printed for `event`.
+    pub fn line(self, event: &AuditEvent) -> String {
+        match self {
+            AuditFormat::Text => text_line(event),
+            AuditFormat::Json => compact_json(event),
+        }
+    }
+}
+
+/// `2026-12-01T13:34:15.123Z webhook.accepted 200 POST /github auth=signature key=default scheme=github client=127.0.0.1 id=… 412µs`:
+/// the fields that have a value, quoted where they hold a space.
+pub fn text_line(event: &AuditEvent) -> String {
+    let mut line = format!(
+        "{} {} {} {} {}",
+        event.timestamp, event.event, event.status, event.method, event.path
+    );
+    let mut field = |name: &str, value: Option<&str>| {
+        if let Some(value) = value {
+            if value.chars().any(|c| c.is_whitespace() || c == '"' || c.is_control()) {
+                line.push_str(&format!(" {name}={value:?}"));
+            } else {
+                line.push_str(&format!(" {name}={value}"));
+            }
+        }
+    };
+    field("reason", event.reason.map(|reason| reason.as_str()));
+    field("detail", event.detail.as_deref());
+    field("handshake", event.handshake);
+    field("auth", event.auth_method);
+    field("refused", event.auth_attempted);
+    field("key", event.key_id.as_deref());
+    field("scheme", event.scheme.as_deref());
+    field("tenant", event.tenant.as_deref());
+    field("client", event.client_ip.map(|ip| ip.to_string()).as_deref());
+    field("id", event.idempotency_key.as_deref());
+    field("request_id", event.request_id.as_deref());
+    field("grpc_status", event.grpc_status.map(|s| s.to_string()).as_deref());
+    field("service_error", event.service_error.then_some("true"));
+    field("cancelled", event.cancelled.then_some("true"));
+    line.push_str(&format!(" {}µs", event.latency_us));
+    line
+}
+
+/// The event's JSON without its `null` and `false` fields.
+pub fn compact_json(event: &AuditEvent) -> String {
+    let mut value = serde_json::to_value(event).unwrap_or_default();
+    if let Some(fields) = value.as_object_mut() {
+        fields.retain(|_, field| !field.is_null() && *field != serde_json::Value::Bool(false));
+    }
+    value.to_string()
 }
