@@ -80,7 +80,10 @@ pub fn signed_request_to(
     uri: &str,
     body: impl Into<Bytes>,
 ) -> Result<Request<Full<Bytes>>, SignedRequestError> {
-    SignedRequest::new(preset, secret).uri(uri).body(body).build()
+    SignedRequest::new(preset, secret)
+        .uri(uri)
+        .body(body)
+        .build()
 }
 
 /// A request signed as a provider signs it, built step by step.

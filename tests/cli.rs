@@ -62,7 +62,10 @@ fn sign_prints_every_header_the_provider_sends_or_only_the_signature() {
     assert!(text.contains("X-Github-Delivery: d-1\n"), "{text}");
     assert!(text.contains("X-Github-Event: ping\n"), "{text}");
 
-    let output = run(&[&args[..], &["--signature-only"]].concat(), b"Hello, World!");
+    let output = run(
+        &[&args[..], &["--signature-only"]].concat(),
+        b"Hello, World!",
+    );
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     assert_eq!(stdout(&output), GITHUB_HELLO);
 }
@@ -85,7 +88,10 @@ fn mailgun_sign_prints_the_body_mailgun_sends_and_verify_accepts_it() {
     let body: serde_json::Value = serde_json::from_slice(&signed.stdout).unwrap();
     assert_eq!(body["event-data"]["event"], "delivered");
     assert_eq!(body["signature"]["timestamp"], "1700000000");
-    let verified = run(&["verify", "--scheme", "mailgun", "--secret-env", "S"], &signed.stdout);
+    let verified = run(
+        &["verify", "--scheme", "mailgun", "--secret-env", "S"],
+        &signed.stdout,
+    );
     assert_eq!(verified.status.code(), Some(0), "{}", stderr(&verified));
     assert!(stdout(&verified).starts_with("verified: scheme mailgun"));
 
@@ -464,7 +470,9 @@ fn usage_errors_are_the_error_and_one_line_pointing_to_help() {
         let text = stderr(&output);
         assert!(text.starts_with(message), "{args:?}: {text}");
         // Not the whole usage: the error, then where the usage is.
-        let command = usage.trim_start_matches("usage: ").replace(" <command>", "");
+        let command = usage
+            .trim_start_matches("usage: ")
+            .replace(" <command>", "");
         let hint = format!("run `{command} --help` for the usage");
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines.len(), 2, "{args:?}: {text}");

@@ -16,9 +16,9 @@ use axum::routing::post;
 use axum::Router;
 use http::{HeaderName, HeaderValue, Request, Response, StatusCode};
 use metrics::{Counter, Gauge, Histogram, Key, KeyName, Metadata, Recorder, SharedString, Unit};
+use std::time::Duration;
 use tower::{ServiceBuilder, ServiceExt};
 use tower_webhook::audit::{metrics as names, AuditLayer, MAX_TENANT_ENTRIES, OTHER_TENANTS};
-use std::time::Duration;
 
 use tower_webhook::idempotency::{
     IdempotencyLayer, IdempotencyStore, Reservation, StoreError, StoreFuture, StoredOutcome, Token,
@@ -220,7 +220,11 @@ async fn made_up_tenant_names_share_one_label_past_the_bound() {
     assert_eq!(
         recording.get(
             names::REQUESTS,
-            &[("provider", "none"), ("outcome", "accepted"), ("reason", "none")]
+            &[
+                ("provider", "none"),
+                ("outcome", "accepted"),
+                ("reason", "none")
+            ]
         ),
         MAX_TENANT_ENTRIES as u64 + 301
     );
@@ -246,7 +250,11 @@ async fn service_errors_and_sink_panics_are_counted() {
     assert_eq!(
         recording.get(
             names::REQUESTS,
-            &[("provider", "none"), ("outcome", "rejected"), ("reason", "none")]
+            &[
+                ("provider", "none"),
+                ("outcome", "rejected"),
+                ("reason", "none")
+            ]
         ),
         1
     );
@@ -259,8 +267,9 @@ async fn rejections_are_told_apart_by_provider() {
     let audit = AuditLayer::without_sinks();
     let timestamped = tower_webhook::provider::scheme_by_name("timestamped").unwrap();
     let key = timestamped.parse_key(GITHUB_SECRET).unwrap();
-    let custom = SignatureLayer::from_arc(timestamped, Keyring::new().with(SigningKey::new("k", key)))
-        .unwrap();
+    let custom =
+        SignatureLayer::from_arc(timestamped, Keyring::new().with(SigningKey::new("k", key)))
+            .unwrap();
     let router = Router::new()
         .route(
             "/github",
@@ -272,11 +281,9 @@ async fn rejections_are_told_apart_by_provider() {
         )
         .route(
             "/stripe",
-            post(|| async { "ok" }).layer(
-                ServiceBuilder::new()
-                    .layer(audit.clone())
-                    .layer(SignatureLayer::stripe(Secret::new("whsec_metrics").unwrap())),
-            ),
+            post(|| async { "ok" }).layer(ServiceBuilder::new().layer(audit.clone()).layer(
+                SignatureLayer::stripe(Secret::new("whsec_metrics").unwrap()),
+            )),
         )
         .route(
             "/custom",
@@ -302,7 +309,10 @@ async fn rejections_are_told_apart_by_provider() {
     support::post_with(addr, "/token", &[], b"{}").await;
 
     let rejected = |provider, reason| {
-        recording.get(names::REJECTIONS, &[("provider", provider), ("reason", reason)])
+        recording.get(
+            names::REJECTIONS,
+            &[("provider", provider), ("reason", reason)],
+        )
     };
     assert_eq!(rejected("github", "signature_missing"), 1);
     assert_eq!(rejected("stripe", "signature_missing"), 1);
@@ -310,14 +320,22 @@ async fn rejections_are_told_apart_by_provider() {
     assert_eq!(
         recording.get(
             names::REQUESTS,
-            &[("provider", "other"), ("outcome", "rejected"), ("reason", "signature_missing")]
+            &[
+                ("provider", "other"),
+                ("outcome", "rejected"),
+                ("reason", "signature_missing")
+            ]
         ),
         1
     );
     assert_eq!(
         recording.get(
             names::REQUESTS,
-            &[("provider", "none"), ("outcome", "rejected"), ("reason", "token_missing")]
+            &[
+                ("provider", "none"),
+                ("outcome", "rejected"),
+                ("reason", "token_missing")
+            ]
         ),
         1
     );
@@ -326,13 +344,21 @@ async fn rejections_are_told_apart_by_provider() {
         .iter()
         .filter(|s| s.contains("provider=stripe") && !s.contains("signature_missing"))
         .count() as u64;
-    assert_eq!(stripe_forged, 1, "{:?}", recording.series_named(names::REJECTIONS));
+    assert_eq!(
+        stripe_forged,
+        1,
+        "{:?}",
+        recording.series_named(names::REJECTIONS)
+    );
     assert_eq!(
         names::provider_label(Some("github")),
         "github",
         "a registry name is its own label"
     );
-    assert_eq!(names::provider_label(Some("made-up")), names::OTHER_PROVIDER);
+    assert_eq!(
+        names::provider_label(Some("made-up")),
+        names::OTHER_PROVIDER
+    );
 }
 
 /// A store whose reservations of `down-…` keys time out, whose renewals
@@ -407,7 +433,10 @@ async fn idempotency_faults_are_exported() {
     );
     let addr = support::serve(router).await;
     let id = |value: &'static str| {
-        [(HeaderName::from_static("x-id"), HeaderValue::from_static(value))]
+        [(
+            HeaderName::from_static("x-id"),
+            HeaderValue::from_static(value),
+        )]
     };
     let down = support::post_with(addr, "/hook", &id("down-1"), b"{}").await;
     assert_eq!(down.status, StatusCode::SERVICE_UNAVAILABLE);

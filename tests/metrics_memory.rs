@@ -44,13 +44,15 @@ async fn without_a_recorder_the_metrics_feature_allocates_nothing_per_request() 
     let mut service = layers.service(tower::service_fn(|_: Request<_>| async {
         Ok::<_, Infallible>(Response::new(String::new()))
     }));
-    let request = || {
-        Request::post("/hook")
-            .body("{}".to_owned())
-            .unwrap()
-    };
+    let request = || Request::post("/hook").body("{}".to_owned()).unwrap();
     // The first request builds what is built once (label sets, series keys).
-    service.ready().await.unwrap().call(request()).await.unwrap();
+    service
+        .ready()
+        .await
+        .unwrap()
+        .call(request())
+        .await
+        .unwrap();
 
     const REQUESTS: usize = 100;
     let mut allocations = 0;

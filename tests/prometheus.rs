@@ -117,7 +117,11 @@ async fn a_scrape_shows_providers_latency_and_idempotency_health() {
         sample(
             &text,
             "webhook_requests_total",
-            &[("provider", provider), ("outcome", outcome), ("reason", reason)],
+            &[
+                ("provider", provider),
+                ("outcome", outcome),
+                ("reason", reason),
+            ],
         )
     };
     assert_eq!(requests("github", "accepted", "none"), Some(1.0), "{text}");
@@ -139,7 +143,11 @@ async fn a_scrape_shows_providers_latency_and_idempotency_health() {
         sample(
             &text,
             "webhook_request_duration_seconds_bucket",
-            &[("provider", "stripe"), ("outcome", "rejected"), ("le", "+Inf")]
+            &[
+                ("provider", "stripe"),
+                ("outcome", "rejected"),
+                ("le", "+Inf")
+            ]
         ),
         Some(1.0)
     );

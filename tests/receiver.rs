@@ -716,7 +716,9 @@ async fn audit_lines_are_readable_text_or_json_without_nulls() {
         "{}",
         lines[1]
     );
-    assert!(lines.iter().all(|l| !l.contains("null") && l.ends_with("µs")));
+    assert!(lines
+        .iter()
+        .all(|l| !l.contains("null") && l.ends_with("µs")));
 
     let json = Receiver::start(true, None);
     json.post(delivery.path, &delivery.headers, &delivery.body)

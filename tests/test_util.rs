@@ -270,10 +270,16 @@ async fn a_request_arrives_from_the_peer_and_at_the_uri_it_names() {
 
     let allowed = app.clone().oneshot(from("192.0.2.7:40000")).await.unwrap();
     assert_eq!(allowed.status(), StatusCode::OK);
-    let body = axum::body::to_bytes(allowed.into_body(), 1024).await.unwrap();
+    let body = axum::body::to_bytes(allowed.into_body(), 1024)
+        .await
+        .unwrap();
     assert_eq!(&body[..], b"192.0.2.7:40000");
 
-    let stranger = app.clone().oneshot(from("198.51.100.1:40000")).await.unwrap();
+    let stranger = app
+        .clone()
+        .oneshot(from("198.51.100.1:40000"))
+        .await
+        .unwrap();
     assert_eq!(stranger.status(), StatusCode::FORBIDDEN);
     assert_eq!(stranger.headers()[REASON_HEADER], "ip_not_allowed");
 

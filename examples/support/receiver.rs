@@ -321,11 +321,16 @@ pub fn demos(config: &Config, addr: SocketAddr, now: i64) -> Result<Vec<RouteDem
      -> Result<RouteDemo, BoxError> {
         let signer = Signer::preset(scheme, &setting.value)?;
         let mut headers: Vec<(String, String)> = Vec::new();
-        for (name, value) in signer.delivery_headers(&Outgoing::new(body.as_bytes(), now, "demo-1"))? {
+        for (name, value) in
+            signer.delivery_headers(&Outgoing::new(body.as_bytes(), now, "demo-1"))?
+        {
             headers.push((name.as_str().to_owned(), value.to_str()?.to_owned()));
         }
         for (name, value) in extra {
-            if !headers.iter().any(|(have, _)| have.eq_ignore_ascii_case(name)) {
+            if !headers
+                .iter()
+                .any(|(have, _)| have.eq_ignore_ascii_case(name))
+            {
                 headers.push(((*name).to_owned(), (*value).to_owned()));
             }
         }
@@ -335,17 +340,18 @@ pub fn demos(config: &Config, addr: SocketAddr, now: i64) -> Result<Vec<RouteDem
             command: curl(&base, path, &headers, body),
         })
     };
-    let token = |path: &'static str, header: &str, setting: &Setting, body: &str, extra: (&str, &str)| {
-        let headers = [
-            (header.to_owned(), setting.value.clone()),
-            (extra.0.to_owned(), extra.1.to_owned()),
-        ];
-        RouteDemo {
-            path,
-            what: format!("token in {header} ({})", origin(setting)),
-            command: curl(&base, path, &headers, body),
-        }
-    };
+    let token =
+        |path: &'static str, header: &str, setting: &Setting, body: &str, extra: (&str, &str)| {
+            let headers = [
+                (header.to_owned(), setting.value.clone()),
+                (extra.0.to_owned(), extra.1.to_owned()),
+            ];
+            RouteDemo {
+                path,
+                what: format!("token in {header} ({})", origin(setting)),
+                command: curl(&base, path, &headers, body),
+            }
+        };
     Ok(vec![
         signed(
             "/github",
@@ -492,7 +498,10 @@ pub fn commands_file(config: &Config, addr: SocketAddr, demos: &[RouteDemo]) -> 
         }
     }
     for demo in demos {
-        text.push_str(&format!("\n# {}: {}\n{}\n", demo.path, demo.what, demo.command));
+        text.push_str(&format!(
+            "\n# {}: {}\n{}\n",
+            demo.path, demo.what, demo.command
+        ));
     }
     text
 }
@@ -535,7 +544,10 @@ pub fn text_line(event: &AuditEvent) -> String {
     );
     let mut field = |name: &str, value: Option<&str>| {
         if let Some(value) = value {
-            if value.chars().any(|c| c.is_whitespace() || c == '"' || c.is_control()) {
+            if value
+                .chars()
+                .any(|c| c.is_whitespace() || c == '"' || c.is_control())
+            {
                 line.push_str(&format!(" {name}={value:?}"));
             } else {
                 line.push_str(&format!(" {name}={value}"));
@@ -550,21 +562,70 @@ pub fn text_line(event: &AuditEvent) -> String {
     field("key", event.key_id.as_deref());
     field("scheme", event.scheme.as_deref());
     field("tenant", event.tenant.as_deref());
-    field("client", event.client_ip.map(|ip| ip.to_string()).as_deref());
+    field(
+        "client",
+        event.client_ip.map(|ip| ip.to_string()).as_deref(),
+    );
     field("id", event.idempotency_key.as_deref());
     field("request_id", event.request_id.as_deref());
-    field("grpc_status", event.grpc_status.map(|s| s.to_string()).as_deref());
+    field(
+        "grpc_status",
+        event.grpc_status.map(|s| s.to_string()).as_deref(),
+    );
     field("service_error", event.service_error.then_some("true"));
     field("cancelled", event.cancelled.then_some("true"));
     line.push_str(&format!(" {}µs", event.latency_us));
     line
 }
 
-/// The event's JSON without its `null` and `false` fields.
+/// The event's JSON without its `null` and `false` fields, in the order
+/// `AuditEvent::to_json` writes them (`event` first).
 pub fn compact_json(event: &AuditEvent) -> String {
-    let mut value = serde_json::to_value(event).unwrap_or_default();
-    if let Some(fields) = value.as_object_mut() {
-        fields.retain(|_, field| !field.is_null() && *field != serde_json::Value::Bool(false));
-    }
-    value.to_string()
+    let value = serde_json::to_value(event).unwrap_or_default();
+    let Some(fields) = value.as_object() else {
+        return event.to_json();
+    };
+    let kept =
+        |field: &serde_json::Value| !field.is_null() && *field != serde_json::Value::Bool(false);
+    let mut names: Vec<&String> = fields.keys().collect();
+    // `to_value` sorts the names: put them back in the event's order.
+    names.sort_by_key(|name| FIELD_ORDER.iter().position(|known| known == name));
+    let parts: Vec<String> = names
+        .into_iter()
+        .filter(|name| kept(&fields[name.as_str()]))
+        .map(|name| {
+            format!(
+                "{}:{}",
+                serde_json::Value::from(name.as_str()),
+                fields[name.as_str()]
+            )
+        })
+        .collect();
+    format!("{{{}}}", parts.join(","))
 }
+
+/// The order of `AuditEvent::to_json`'s fields.
+const FIELD_ORDER: &[&str] = &[
+    "event",
+    "timestamp",
+    "request_id",
+    "outcome",
+    "reason",
+    "detail",
+    "status",
+    "grpc_status",
+    "auth_method",
+    "auth",
+    "auth_attempted",
+    "key_id",
+    "scheme",
+    "tenant",
+    "client_ip",
+    "idempotency_key",
+    "method",
+    "path",
+    "latency_us",
+    "service_error",
+    "cancelled",
+    "handshake",
+];

@@ -171,7 +171,9 @@ pub fn describe() {
         let key = Key::from_static_parts(name, labels(pairs));
         // `increment(0)` creates the series without resetting one that
         // already counted.
-        ::metrics::with_recorder(|recorder| recorder.register_counter(&key, &METADATA).increment(0));
+        ::metrics::with_recorder(|recorder| {
+            recorder.register_counter(&key, &METADATA).increment(0)
+        });
     };
     zero(IDEMPOTENCY_LEASES_LOST, &[]);
     zero(IDEMPOTENCY_COMPLETIONS_LOST, &[]);

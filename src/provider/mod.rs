@@ -233,8 +233,12 @@ const VARIANTS: &[(&str, fn() -> Arc<dyn Scheme>)] = &[
     }),
     // Forgeable by length extension (a plain SHA-256 of secret and
     // message): only a name that says so selects them.
-    ("insecure-hubspot-v1", || Arc::new(schemes::hubspot::hubspot_v1())),
-    ("insecure-hubspot-v2", || Arc::new(schemes::hubspot::hubspot_v2())),
+    ("insecure-hubspot-v1", || {
+        Arc::new(schemes::hubspot::hubspot_v1())
+    }),
+    ("insecure-hubspot-v2", || {
+        Arc::new(schemes::hubspot::hubspot_v2())
+    }),
 ];
 
 /// No provider (or scheme) has this name; the message lists the valid ones

@@ -59,8 +59,7 @@ fn mailgun_body(
         })?;
         serde_json::json!({ "signature": block, "event-data": event })
     };
-    writeln!(io::stdout().lock(), "{printed}")
-        .map_err(|e| error(format!("writing the body: {e}")))
+    writeln!(io::stdout().lock(), "{printed}").map_err(|e| error(format!("writing the body: {e}")))
 }
 
 /// `x-hub-signature-256` → `X-Hub-Signature-256` (names are case-insensitive;
