@@ -107,14 +107,10 @@ fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);
     #[cfg(unix)]
-    {
-        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-        options.mode(0o600);
-        let file = options.open(path)?;
-        // An existing file keeps its mode on open: narrow it too.
-        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
-        return (&file).write_all(text.as_bytes());
-    }
-    #[cfg(not(unix))]
-    options.open(path)?.write_all(text.as_bytes())
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path)?;
+    // An existing file keeps its mode on open: narrow it too.
+    #[cfg(unix)]
+    file.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o600))?;
+    file.write_all(text.as_bytes())
 }

@@ -195,8 +195,10 @@ static METADATA: Metadata<'static> =
 /// `metrics` macros do for every call with runtime values, recorder or
 /// not. Bounded by the product of the label domains (a few thousand at
 /// most).
-static LABELS: LazyLock<RwLock<HashMap<Vec<(&'static str, &'static str)>, &'static [Label]>>> =
-    LazyLock::new(|| RwLock::new(HashMap::new()));
+static LABELS: LazyLock<RwLock<LabelSets>> = LazyLock::new(|| RwLock::new(HashMap::new()));
+
+/// Label pairs → the labels built from them once.
+type LabelSets = HashMap<Vec<(&'static str, &'static str)>, &'static [Label]>;
 
 fn labels(pairs: &[(&'static str, &'static str)]) -> &'static [Label] {
     if let Some(labels) = LABELS
