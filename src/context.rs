@@ -254,6 +254,11 @@ pub struct Verification {
     pub signed: Option<SignedDelivery>,
     /// Why the request was refused, if it was.
     pub rejection: Option<Reason>,
+    /// The signature scheme (provider preset: `github`, `stripe`, ...) the
+    /// request was checked against, whether its signature verified or not:
+    /// what tells a GitHub rejection from a Stripe one in the audit trail
+    /// and the metrics. Set by the signature layer before it verifies.
+    pub scheme: Option<Arc<str>>,
     /// The provider handshake this request was (`slack.url_verification`,
     /// `meta.verification`, ...), answered by a
     /// [`handshake`](crate::handshake) check or forwarded on request.
@@ -271,6 +276,7 @@ impl fmt::Debug for Verification {
             .field("idempotency_key", &self.idempotency_key)
             .field("signed", &self.signed)
             .field("rejection", &self.rejection)
+            .field("scheme", &self.scheme)
             .field("handshake", &self.handshake)
             .finish()
     }

@@ -44,6 +44,7 @@
 
 use std::fmt;
 use std::future::Future;
+use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{ready, Context, Poll};
@@ -71,6 +72,20 @@ pub fn signed_request(
     SignedRequest::new(preset, secret).body(body).build()
 }
 
+/// [`signed_request`] to `uri` (a path such as `/hooks/github`, or a full
+/// URL), for a router whose route is not `/webhook`.
+pub fn signed_request_to(
+    preset: &str,
+    secret: &str,
+    uri: &str,
+    body: impl Into<Bytes>,
+) -> Result<Request<Full<Bytes>>, SignedRequestError> {
+    SignedRequest::new(preset, secret)
+        .uri(uri)
+        .body(body)
+        .build()
+}
+
 /// A request signed as a provider signs it, built step by step.
 #[derive(Debug, Clone)]
 #[must_use]
@@ -84,6 +99,7 @@ pub struct SignedRequest {
     timestamp: Option<i64>,
     id: Option<String>,
     headers: Vec<(String, String)>,
+    peer: Option<SocketAddr>,
 }
 
 impl SignedRequest {
@@ -100,6 +116,7 @@ impl SignedRequest {
             timestamp: None,
             id: None,
             headers: Vec::new(),
+            peer: None,
         }
     }
 
@@ -153,6 +170,16 @@ impl SignedRequest {
         self
     }
 
+    /// Arrive from `peer`, as a server records the connection's address:
+    /// a [`SocketAddr`] extension and, with the `axum` feature, axum's
+    /// `ConnectInfo<SocketAddr>`. An IP filter reads either, so a route
+    /// behind [`IpFilterLayer`](crate::ip::IpFilterLayer) can be called
+    /// with `oneshot`, without a server.
+    pub fn peer(mut self, peer: SocketAddr) -> Self {
+        self.peer = Some(peer);
+        self
+    }
+
     /// The request.
     pub fn build(self) -> Result<Request<Full<Bytes>>, SignedRequestError> {
         let signer =
@@ -181,6 +208,13 @@ impl SignedRequest {
         signer
             .sign_into(request.headers_mut(), &outgoing)
             .map_err(SignedRequestError::Sign)?;
+        if let Some(peer) = self.peer {
+            request.extensions_mut().insert(peer);
+            #[cfg(feature = "axum")]
+            request
+                .extensions_mut()
+                .insert(axum::extract::ConnectInfo(peer));
+        }
         Ok(request.map(|()| Full::new(self.body)))
     }
 }

@@ -45,6 +45,70 @@ fn stderr(output: &Output) -> String {
 }
 
 #[test]
+fn sign_prints_every_header_the_provider_sends_or_only_the_signature() {
+    let args = [
+        "sign",
+        "--scheme",
+        "github",
+        "--secret-env",
+        "GITHUB_SECRET",
+        "--id",
+        "d-1",
+    ];
+    let output = run(&args, b"Hello, World!");
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let text = stdout(&output);
+    assert!(text.starts_with(GITHUB_HELLO), "{text}");
+    assert!(text.contains("X-Github-Delivery: d-1\n"), "{text}");
+    assert!(text.contains("X-Github-Event: ping\n"), "{text}");
+
+    let output = run(
+        &[&args[..], &["--signature-only"]].concat(),
+        b"Hello, World!",
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(stdout(&output), GITHUB_HELLO);
+}
+
+#[test]
+fn mailgun_sign_prints_the_body_mailgun_sends_and_verify_accepts_it() {
+    let args = [
+        "sign",
+        "--scheme",
+        "mailgun",
+        "--secret-env",
+        "S",
+        "--timestamp",
+        "1700000000",
+        "--id",
+        "a8ce0edb2dd8301dee6c2405235584e45aa91d1e9f979f3de0",
+    ];
+    let signed = run(&args, br#"{"event":"delivered"}"#);
+    assert_eq!(signed.status.code(), Some(0), "{}", stderr(&signed));
+    let body: serde_json::Value = serde_json::from_slice(&signed.stdout).unwrap();
+    assert_eq!(body["event-data"]["event"], "delivered");
+    assert_eq!(body["signature"]["timestamp"], "1700000000");
+    let verified = run(
+        &["verify", "--scheme", "mailgun", "--secret-env", "S"],
+        &signed.stdout,
+    );
+    assert_eq!(verified.status.code(), Some(0), "{}", stderr(&verified));
+    assert!(stdout(&verified).starts_with("verified: scheme mailgun"));
+
+    let block = run(&[&args[..], &["--signature-only"]].concat(), b"");
+    assert_eq!(block.status.code(), Some(0), "{}", stderr(&block));
+    let block: serde_json::Value = serde_json::from_slice(&block.stdout).unwrap();
+    assert_eq!(block, body["signature"]);
+
+    // Not JSON: said plainly, and no talk of a private key.
+    let refused = run(&args, b"event=delivered");
+    assert_eq!(refused.status.code(), Some(2));
+    let text = stderr(&refused);
+    assert!(text.starts_with("error: mailgun sends JSON"), "{text}");
+    assert!(!text.contains("private key"), "{text}");
+}
+
+#[test]
 fn sign_prints_the_providers_headers() {
     // GitHub's published example.
     let output = run(
@@ -300,7 +364,7 @@ fn help_goes_to_stdout_and_succeeds() {
 }
 
 #[test]
-fn usage_errors_exit_with_2_and_the_usage() {
+fn usage_errors_are_the_error_and_one_line_pointing_to_help() {
     let cases: &[(&[&str], &str, &str)] = &[
         (
             &[],
@@ -405,7 +469,14 @@ fn usage_errors_exit_with_2_and_the_usage() {
         assert!(output.stdout.is_empty(), "{args:?}");
         let text = stderr(&output);
         assert!(text.starts_with(message), "{args:?}: {text}");
-        assert!(text.contains(usage), "{args:?}: {text}");
+        // Not the whole usage: the error, then where the usage is.
+        let command = usage
+            .trim_start_matches("usage: ")
+            .replace(" <command>", "");
+        let hint = format!("run `{command} --help` for the usage");
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 2, "{args:?}: {text}");
+        assert_eq!(lines[1], hint, "{args:?}: {text}");
     }
 }
 

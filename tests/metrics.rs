@@ -1,6 +1,8 @@
 //! The audit counters through the `metrics` facade (feature `metrics`), read
-//! back from a recorder of our own: names, labels, and a tenant label whose
-//! values stay bounded however many names senders make up.
+//! back from a recorder of our own: names, labels (a provider label that
+//! tells GitHub's rejections from Stripe's), the latency histogram, the
+//! idempotency layer's health, and a tenant label whose values stay bounded
+//! however many names senders make up.
 #![cfg(feature = "metrics")]
 
 mod support;
@@ -14,19 +16,34 @@ use axum::routing::post;
 use axum::Router;
 use http::{HeaderName, HeaderValue, Request, Response, StatusCode};
 use metrics::{Counter, Gauge, Histogram, Key, KeyName, Metadata, Recorder, SharedString, Unit};
+use std::time::Duration;
 use tower::{ServiceBuilder, ServiceExt};
 use tower_webhook::audit::{metrics as names, AuditLayer, MAX_TENANT_ENTRIES, OTHER_TENANTS};
-use tower_webhook::signature::SignatureLayer;
-use tower_webhook::token::TokenSet;
+
+use tower_webhook::idempotency::{
+    IdempotencyLayer, IdempotencyStore, Reservation, StoreError, StoreFuture, StoredOutcome, Token,
+};
+use tower_webhook::signature::{Key as SigningKey, Keyring, SignatureLayer};
+use tower_webhook::token::{TokenLayer, TokenSet};
 use tower_webhook::{Secret, WebhookContext};
 
 const GITHUB_SECRET: &str = "github-metrics-secret-5e1d";
 const LEGACY_TOKEN: &str = "legacy-metrics-token-8c2b";
 
-/// Counters by `name{label=value,...}` (labels sorted); gauges and
-/// histograms are not used by the crate.
+/// Counters, and the number of values each histogram recorded, by
+/// `name{label=value,...}` (labels sorted); gauges are not used by the
+/// crate.
 #[derive(Default)]
 struct Recording(Mutex<BTreeMap<String, Arc<AtomicU64>>>);
+
+/// A histogram that counts the values it records.
+struct Samples(Arc<AtomicU64>);
+
+impl metrics::HistogramFn for Samples {
+    fn record(&self, _: f64) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
 
 fn series(name: &str, labels: &[(&str, &str)]) -> String {
     let mut labels: Vec<String> = labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
@@ -69,8 +86,11 @@ impl Recorder for Recording {
         Gauge::noop()
     }
 
-    fn register_histogram(&self, _: &Key, _: &Metadata<'_>) -> Histogram {
-        Histogram::noop()
+    fn register_histogram(&self, key: &Key, _: &Metadata<'_>) -> Histogram {
+        let labels: Vec<(&str, &str)> = key.labels().map(|l| (l.key(), l.value())).collect();
+        let mut all = self.0.lock().unwrap();
+        let count = all.entry(series(key.name(), &labels)).or_default();
+        Histogram::from_arc(Arc::new(Samples(Arc::clone(count))))
     }
 }
 
@@ -113,29 +133,40 @@ async fn each_request_is_counted_by_outcome_reason_tenant_and_method() {
     support::post_with(addr, "/globex", &[], body).await;
     support::post_with(addr, "/globex", &signed, b"tampered").await;
 
-    assert_eq!(
-        recording.get(names::REQUESTS, &[("outcome", "accepted")]),
-        4
-    );
-    assert_eq!(
-        recording.get(names::REQUESTS, &[("outcome", "rejected")]),
-        2
-    );
+    let requests = |outcome, reason| {
+        recording.get(
+            names::REQUESTS,
+            &[
+                ("provider", "github"),
+                ("outcome", outcome),
+                ("reason", reason),
+            ],
+        )
+    };
+    assert_eq!(requests("accepted", "none"), 4);
+    assert_eq!(requests("rejected", "signature_missing"), 1);
+    assert_eq!(requests("rejected", "signature_mismatch"), 1);
+    assert_eq!(recording.series_named(names::REQUESTS).len(), 3);
     assert_eq!(
         recording.series_named(names::REJECTIONS),
         [
-            series(names::REJECTIONS, &[("reason", "signature_mismatch")]),
-            series(names::REJECTIONS, &[("reason", "signature_missing")]),
+            series(
+                names::REJECTIONS,
+                &[("provider", "github"), ("reason", "signature_mismatch")]
+            ),
+            series(
+                names::REJECTIONS,
+                &[("provider", "github"), ("reason", "signature_missing")]
+            ),
         ]
     );
-    assert_eq!(
-        recording.get(names::REJECTIONS, &[("reason", "signature_missing")]),
-        1
-    );
-    assert_eq!(
-        recording.get(names::REJECTIONS, &[("reason", "signature_mismatch")]),
-        1
-    );
+    let latency = |outcome| {
+        recording.get(
+            names::LATENCY,
+            &[("provider", "github"), ("outcome", outcome)],
+        )
+    };
+    assert_eq!((latency("accepted"), latency("rejected")), (4, 2));
     let by_tenant = |tenant, method| {
         recording.get(
             names::REQUESTS_BY_TENANT,
@@ -187,7 +218,14 @@ async fn made_up_tenant_names_share_one_label_past_the_bound() {
     assert_eq!(by_tenant(OTHER_TENANTS), 300);
     assert_eq!(by_tenant("tenant-0"), 2);
     assert_eq!(
-        recording.get(names::REQUESTS, &[("outcome", "accepted")]),
+        recording.get(
+            names::REQUESTS,
+            &[
+                ("provider", "none"),
+                ("outcome", "accepted"),
+                ("reason", "none")
+            ]
+        ),
         MAX_TENANT_ENTRIES as u64 + 301
     );
 }
@@ -210,7 +248,214 @@ async fn service_errors_and_sink_panics_are_counted() {
     assert_eq!(recording.get(names::SERVICE_ERRORS, &[]), 1);
     assert_eq!(recording.get(names::SINK_PANICS, &[]), 1);
     assert_eq!(
-        recording.get(names::REQUESTS, &[("outcome", "rejected")]),
+        recording.get(
+            names::REQUESTS,
+            &[
+                ("provider", "none"),
+                ("outcome", "rejected"),
+                ("reason", "none")
+            ]
+        ),
         1
     );
+}
+
+#[tokio::test]
+async fn rejections_are_told_apart_by_provider() {
+    let recording = Recording::default();
+    let _guard = metrics::set_default_local_recorder(&recording);
+    let audit = AuditLayer::without_sinks();
+    let timestamped = tower_webhook::provider::scheme_by_name("timestamped").unwrap();
+    let key = timestamped.parse_key(GITHUB_SECRET).unwrap();
+    let custom =
+        SignatureLayer::from_arc(timestamped, Keyring::new().with(SigningKey::new("k", key)))
+            .unwrap();
+    let router = Router::new()
+        .route(
+            "/github",
+            post(|| async { "ok" }).layer(
+                ServiceBuilder::new()
+                    .layer(audit.clone())
+                    .layer(SignatureLayer::github(Secret::new(GITHUB_SECRET).unwrap())),
+            ),
+        )
+        .route(
+            "/stripe",
+            post(|| async { "ok" }).layer(ServiceBuilder::new().layer(audit.clone()).layer(
+                SignatureLayer::stripe(Secret::new("whsec_metrics").unwrap()),
+            )),
+        )
+        .route(
+            "/custom",
+            post(|| async { "ok" }).layer(ServiceBuilder::new().layer(audit.clone()).layer(custom)),
+        )
+        .route(
+            "/token",
+            post(|| async { "ok" }).layer(
+                ServiceBuilder::new()
+                    .layer(audit.clone())
+                    .layer(TokenLayer::bearer().accept("main", Secret::new(LEGACY_TOKEN).unwrap())),
+            ),
+        );
+    let addr = support::serve(router).await;
+    let forged = [(
+        HeaderName::from_static("stripe-signature"),
+        HeaderValue::from_static("t=1700000000,v1=00"),
+    )];
+    support::post_with(addr, "/github", &[], b"{}").await;
+    support::post_with(addr, "/stripe", &[], b"{}").await;
+    support::post_with(addr, "/stripe", &forged, b"{}").await;
+    support::post_with(addr, "/custom", &[], b"{}").await;
+    support::post_with(addr, "/token", &[], b"{}").await;
+
+    let rejected = |provider, reason| {
+        recording.get(
+            names::REJECTIONS,
+            &[("provider", provider), ("reason", reason)],
+        )
+    };
+    assert_eq!(rejected("github", "signature_missing"), 1);
+    assert_eq!(rejected("stripe", "signature_missing"), 1);
+    assert_eq!(recording.series_named(names::REJECTIONS).len(), 5);
+    assert_eq!(
+        recording.get(
+            names::REQUESTS,
+            &[
+                ("provider", "other"),
+                ("outcome", "rejected"),
+                ("reason", "signature_missing")
+            ]
+        ),
+        1
+    );
+    assert_eq!(
+        recording.get(
+            names::REQUESTS,
+            &[
+                ("provider", "none"),
+                ("outcome", "rejected"),
+                ("reason", "token_missing")
+            ]
+        ),
+        1
+    );
+    let stripe_forged: u64 = recording
+        .series_named(names::REJECTIONS)
+        .iter()
+        .filter(|s| s.contains("provider=stripe") && !s.contains("signature_missing"))
+        .count() as u64;
+    assert_eq!(
+        stripe_forged,
+        1,
+        "{:?}",
+        recording.series_named(names::REJECTIONS)
+    );
+    assert_eq!(
+        names::provider_label(Some("github")),
+        "github",
+        "a registry name is its own label"
+    );
+    assert_eq!(
+        names::provider_label(Some("made-up")),
+        names::OTHER_PROVIDER
+    );
+}
+
+/// A store whose reservations of `down-…` keys time out, whose renewals
+/// report the lease gone (and say so to the handler waiting for it), whose
+/// completions find the key taken over and whose releases fail.
+#[derive(Clone, Default)]
+struct FaultyStore {
+    renewed: Arc<tokio::sync::Notify>,
+}
+
+impl IdempotencyStore for FaultyStore {
+    fn reserve<'a>(&'a self, key: &'a str, _: Duration) -> StoreFuture<'a, Reservation> {
+        Box::pin(async move {
+            if key.contains("down-") {
+                return Err(StoreError::Timeout(Duration::from_secs(1)));
+            }
+            Ok(Reservation::Acquired(Token::generate()?))
+        })
+    }
+
+    fn complete<'a>(
+        &'a self,
+        _: &'a str,
+        _: &'a Token,
+        _: StoredOutcome,
+        _: Duration,
+    ) -> StoreFuture<'a, bool> {
+        Box::pin(async { Ok(false) })
+    }
+
+    fn release<'a>(&'a self, _: &'a str, _: &'a Token) -> StoreFuture<'a, bool> {
+        Box::pin(async { Err(StoreError::backend("connection reset")) })
+    }
+
+    fn renew<'a>(&'a self, _: &'a str, _: &'a Token, _: Duration) -> StoreFuture<'a, bool> {
+        Box::pin(async move {
+            self.renewed.notify_one();
+            Ok(false)
+        })
+    }
+}
+
+#[tokio::test]
+async fn idempotency_faults_are_exported() {
+    let recording = Recording::default();
+    let _guard = metrics::set_default_local_recorder(&recording);
+    let store = FaultyStore::default();
+    let renewed = Arc::clone(&store.renewed);
+    let idempotency = IdempotencyLayer::from_unsigned_header(HeaderName::from_static("x-id"))
+        .with_store(store)
+        // Renewed every 10 ms: the handler below waits for the first one.
+        .with_lock_ttl(Duration::from_millis(30));
+    let router = Router::new().route(
+        "/hook",
+        post(move |headers: http::HeaderMap| {
+            let renewed = Arc::clone(&renewed);
+            async move {
+                match headers["x-id"].to_str().unwrap() {
+                    "slow-1" => {
+                        renewed.notified().await;
+                        StatusCode::OK
+                    }
+                    _ => StatusCode::INTERNAL_SERVER_ERROR,
+                }
+            }
+        })
+        .layer(
+            ServiceBuilder::new()
+                .layer(AuditLayer::without_sinks())
+                .layer(idempotency.clone()),
+        ),
+    );
+    let addr = support::serve(router).await;
+    let id = |value: &'static str| {
+        [(
+            HeaderName::from_static("x-id"),
+            HeaderValue::from_static(value),
+        )]
+    };
+    let down = support::post_with(addr, "/hook", &id("down-1"), b"{}").await;
+    assert_eq!(down.status, StatusCode::SERVICE_UNAVAILABLE);
+    let slow = support::post_with(addr, "/hook", &id("slow-1"), b"{}").await;
+    assert_eq!(slow.status, StatusCode::OK);
+    let failing = support::post_with(addr, "/hook", &id("fails-1"), b"{}").await;
+    assert_eq!(failing.status, StatusCode::INTERNAL_SERVER_ERROR);
+
+    let store_errors = |operation, error| {
+        recording.get(
+            names::IDEMPOTENCY_STORE_ERRORS,
+            &[("operation", operation), ("error", error)],
+        )
+    };
+    assert_eq!(store_errors("reserve", "timeout"), 1);
+    assert_eq!(recording.get(names::IDEMPOTENCY_LEASES_LOST, &[]), 1);
+    assert_eq!(recording.get(names::IDEMPOTENCY_COMPLETIONS_LOST, &[]), 1);
+    // Every attempt at the release is counted (it is tried a few times).
+    assert!(store_errors("release", "backend") >= 1);
+    let counts = idempotency.counters().snapshot();
+    assert_eq!((counts.leases_lost, counts.completions_lost), (1, 1));
 }

@@ -1,7 +1,7 @@
 //! End to end: start the demo receiver binary (`examples/receiver.rs`, built
 //! by `cargo test`), send each route a delivery signed by the crate's
 //! signing side and a tampered one, and read its audit lines. Then run the
-//! `curl` lines it prints, as a newcomer would.
+//! `curl` commands of the file it writes, as a newcomer would.
 //!
 //! `cargo test` builds the examples before the tests; after changing the
 //! receiver, run this file alone with `cargo build --examples` first.
@@ -55,13 +55,26 @@ struct Receiver {
     child: Child,
     addr: SocketAddr,
     stdout: Arc<Mutex<Vec<String>>>,
+    /// The file of secrets and commands it writes.
+    commands: PathBuf,
 }
 
 impl Drop for Receiver {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        let _ = std::fs::remove_file(&self.commands);
     }
+}
+
+/// A commands file of this test process's own.
+fn commands_path() -> PathBuf {
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    std::env::temp_dir().join(format!(
+        "tower-webhook-receiver-test-{}-{n}.sh",
+        std::process::id()
+    ))
 }
 
 impl Receiver {
@@ -71,11 +84,15 @@ impl Receiver {
         Self::start_with(with_secrets, allow_ips, &[])
     }
 
-    /// [`start`](Self::start) with more environment variables.
+    /// [`start`](Self::start) with more environment variables. Audit lines
+    /// are JSON unless `extra` says otherwise.
     fn start_with(with_secrets: bool, allow_ips: Option<&str>, extra: &[(&str, &str)]) -> Self {
+        let commands = commands_path();
         let mut command = Command::new(example("receiver"));
         command
             .env("RECEIVER_ADDR", "127.0.0.1:0")
+            .env("AUDIT_FORMAT", "json")
+            .env("RECEIVER_COMMANDS", &commands)
             .env_remove("ALLOW_IPS")
             .env_remove("TRUSTED_PROXIES")
             .env_remove("REDIS_URL")
@@ -115,7 +132,21 @@ impl Receiver {
             child,
             addr,
             stdout: lines,
+            commands,
         }
+    }
+
+    /// Wait (bounded) until the banner is out: its last line says the
+    /// audit lines follow.
+    async fn banner(&self) -> Vec<String> {
+        for _ in 0..200 {
+            let lines = self.lines();
+            if lines.iter().any(|l| l.starts_with("audit lines")) {
+                return lines;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        panic!("no banner: {:#?}", self.lines());
     }
 
     fn lines(&self) -> Vec<String> {
@@ -582,55 +613,124 @@ async fn clients_outside_the_allowlist_are_refused() {
     assert_eq!(audit[0]["reason"], "ip_not_allowed");
 }
 
-// The printed lines sign with the `tower-webhook` command (feature `cli`).
-#[cfg(feature = "cli")]
+/// A newcomer's first minutes: one line per route on the screen, no
+/// secret there, and a private file holding the generated secrets and a
+/// ready `curl` command per route that runs as it is (no compilation, no
+/// other tool than curl).
 #[tokio::test]
-async fn the_printed_curl_lines_work() {
+async fn the_commands_file_sends_every_route_a_delivery() {
     // A missing curl fails the test rather than skipping it: the README's
     // quick start is what a newcomer runs, and scripts/test installs curl.
     assert!(
         Command::new("curl").arg("--version").output().is_ok(),
-        "curl is not on PATH: this test runs the curl lines the demo prints \
-         (scripts/test installs it)"
+        "curl is not on PATH: this test runs the curl commands the demo \
+         writes (scripts/test installs it)"
     );
     let receiver = Receiver::start(false, None);
-    // The banner is printed before serving; wait for its last line.
-    for _ in 0..200 {
-        if receiver
-            .lines()
-            .iter()
-            .any(|l| l.starts_with("audit (JSON lines)"))
-        {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    let lines = receiver.lines();
-    let generated = lines.iter().filter(|l| l.contains("(generated)")).count();
-    assert_eq!(
-        generated,
-        ENV.len(),
-        "every unset secret is generated and shown"
+    let lines = receiver.banner().await;
+    let routes: Vec<&String> = lines.iter().filter(|l| l.starts_with("  /")).collect();
+    assert_eq!(routes.len(), 13, "one line per route: {lines:#?}");
+    assert!(lines.len() < 25, "a short banner: {lines:#?}");
+    let announced = format!(
+        "secrets and a signed curl command per route: {}",
+        receiver.commands.display()
     );
-    let sign = env!("CARGO_BIN_EXE_tower-webhook");
-    let commands: Vec<String> = lines
-        .iter()
-        .skip_while(|l| !l.starts_with("send a signed delivery"))
-        .filter(|l| l.starts_with("BODY=") || l.starts_with("curl "))
-        .map(|l| l.replace("cargo run -q --features cli --", sign))
+    assert!(
+        lines.iter().any(|l| l.starts_with(&announced)),
+        "{lines:#?}"
+    );
+
+    let file = std::fs::read_to_string(&receiver.commands).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&receiver.commands)
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "only its owner reads the secrets");
+    }
+    let secrets: Vec<&str> = file
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.starts_with("curl "))
+        .filter_map(|l| l.split_once("='"))
+        .map(|(_, value)| value.trim_end_matches('\''))
         .collect();
-    assert_eq!(commands.len(), 13, "{lines:#?}");
+    assert_eq!(secrets.len(), ENV.len(), "every generated secret: {file}");
+    let printed = lines.join("\n");
+    for secret in &secrets {
+        assert!(!printed.contains(secret), "the screen shows a secret");
+    }
+
+    let commands: Vec<String> = file
+        .lines()
+        .filter(|l| l.starts_with("curl "))
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(commands.len(), 13, "{file}");
     for command in commands {
+        assert!(!command.contains("cargo"), "nothing to compile: {command}");
         let output = tokio::task::spawn_blocking(move || {
-            Command::new("bash")
-                .arg("-c")
-                .arg(&command)
-                .output()
-                .unwrap()
+            Command::new("sh").arg("-c").arg(&command).output().unwrap()
         })
         .await
         .unwrap();
         let text = String::from_utf8_lossy(&output.stdout);
         assert!(text.starts_with("HTTP/1.1 200"), "{text}");
     }
+    let audit = receiver.audit_lines(13).await;
+    assert!(audit.iter().all(|e| e["event"] == "webhook.accepted"));
+}
+
+/// The default audit lines are for people: one line each, only the fields
+/// that have a value; the JSON lines leave out their `null` fields.
+#[tokio::test]
+async fn audit_lines_are_readable_text_or_json_without_nulls() {
+    let delivery = &deliveries()[0];
+    let text = Receiver::start_with(true, None, &[("AUDIT_FORMAT", "text")]);
+    text.banner().await;
+    text.post(delivery.path, &delivery.headers, &delivery.body)
+        .await;
+    text.post(delivery.path, &delivery.headers, b"tampered")
+        .await;
+    let mut lines = Vec::new();
+    for _ in 0..200 {
+        lines = text
+            .lines()
+            .into_iter()
+            .filter(|l| l.contains(" webhook."))
+            .collect();
+        if lines.len() >= 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert_eq!(lines.len(), 2, "{:#?}", text.lines());
+    assert!(
+        lines[0].contains(" webhook.accepted 200 POST /github auth=signature key=default scheme=github client=127.0.0.1 id="),
+        "{}",
+        lines[0]
+    );
+    assert!(
+        lines[1].contains(" webhook.rejected 401 POST /github reason=signature_mismatch refused=signature scheme=github client=127.0.0.1 "),
+        "{}",
+        lines[1]
+    );
+    assert!(lines
+        .iter()
+        .all(|l| !l.contains("null") && l.ends_with("µs")));
+
+    let json = Receiver::start(true, None);
+    json.post(delivery.path, &delivery.headers, &delivery.body)
+        .await;
+    let audit = json.audit_lines(1).await;
+    let line = json
+        .lines()
+        .into_iter()
+        .find(|l| l.starts_with('{'))
+        .unwrap();
+    assert!(!line.contains("null"), "{line}");
+    assert_eq!(audit[0]["status"], 200);
+    assert_eq!(audit[0]["scheme"], "github");
+    assert!(audit[0].get("reason").is_none());
 }

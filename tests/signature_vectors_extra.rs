@@ -742,7 +742,7 @@ fn mailgun_signs_only_through_the_body() {
     )
     .sign(&Outgoing::new(b"{}", 1, ""))
     .unwrap_err();
-    assert_eq!(error, tower_webhook::signature::SignError::VerifyOnly);
+    assert_eq!(error, tower_webhook::signature::SignError::SignedInBody);
 }
 
 // ---------------------------------------------------------- property tests

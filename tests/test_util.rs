@@ -235,3 +235,55 @@ fn bad_input_is_an_error() {
         .unwrap_err();
     assert!(matches!(header, SignedRequestError::Header(_)), "{header}");
 }
+
+/// A route behind an IP filter, called with `oneshot`: the builder gives
+/// the request the peer address a server would have recorded, and a URI
+/// other than `/webhook`; without a peer the filter cannot place the
+/// client.
+#[tokio::test]
+async fn a_request_arrives_from_the_peer_and_at_the_uri_it_names() {
+    use std::net::SocketAddr;
+
+    use axum::extract::ConnectInfo;
+    use tower::ServiceExt;
+    use tower_webhook::ip::IpFilterLayer;
+
+    let app = Router::new()
+        .route(
+            "/hooks/github",
+            post(|ConnectInfo(peer): ConnectInfo<SocketAddr>| async move { peer.to_string() })
+                .layer(
+                    ServiceBuilder::new()
+                        .layer(IpFilterLayer::new().allow("192.0.2.0/24").unwrap())
+                        .layer(SignatureLayer::github(Secret::new(SECRET).unwrap())),
+                ),
+        )
+        .layer(ExposeReasonLayer);
+    let from = |peer: &str| {
+        SignedRequest::new("github", SECRET)
+            .uri("/hooks/github")
+            .peer(peer.parse().unwrap())
+            .body(r#"{"zen":"hi"}"#)
+            .build()
+            .unwrap()
+    };
+
+    let allowed = app.clone().oneshot(from("192.0.2.7:40000")).await.unwrap();
+    assert_eq!(allowed.status(), StatusCode::OK);
+    let body = axum::body::to_bytes(allowed.into_body(), 1024)
+        .await
+        .unwrap();
+    assert_eq!(&body[..], b"192.0.2.7:40000");
+
+    let stranger = app
+        .clone()
+        .oneshot(from("198.51.100.1:40000"))
+        .await
+        .unwrap();
+    assert_eq!(stranger.status(), StatusCode::FORBIDDEN);
+    assert_eq!(stranger.headers()[REASON_HEADER], "ip_not_allowed");
+
+    let unplaced = test_util::signed_request_to("github", SECRET, "/hooks/github", "{}").unwrap();
+    let unplaced = app.oneshot(unplaced).await.unwrap();
+    assert_eq!(unplaced.headers()[REASON_HEADER], "client_ip_unknown");
+}

@@ -13,12 +13,12 @@ use axum::routing::{any, post};
 use axum::Router;
 use bytes::Bytes;
 use http::HeaderName;
-use tower_webhook::audit::AuditLayer;
+use tower_webhook::audit::{AuditEvent, AuditLayer};
 use tower_webhook::extract::Verified;
 use tower_webhook::idempotency::{IdempotencyLayer, IdempotencyStore, MemoryStore};
 use tower_webhook::ip::IpFilterLayer;
 use tower_webhook::replay::ReplayLayer;
-use tower_webhook::signature::SignatureLayer;
+use tower_webhook::signature::{Outgoing, SignatureLayer, Signer};
 use tower_webhook::tenant::{StaticTenants, TenantKey, TenantLayer};
 use tower_webhook::token::TokenLayer;
 use tower_webhook::{Secret, WebhookStack};
@@ -300,155 +300,332 @@ pub fn app(config: &Config, audit: AuditLayer) -> Result<Router, BoxError> {
         .route("/tenants/{tenant}", tenant_route))
 }
 
-/// One ready-to-paste shell line per route that sends a correctly signed
-/// delivery (signed by the `tower-webhook sign` command).
-pub fn curl_lines(config: &Config, addr: SocketAddr) -> Vec<(&'static str, String)> {
-    let base = format!("http://{addr}");
-    let signed = |path: &str, scheme: &str, setting: &Setting, body: &str, extra: &str| {
-        format!(
-            "BODY='{body}'; printf %s \"$BODY\" | cargo run -q --features cli -- sign --scheme {scheme} \
-             --secret {secret} | curl -sS -i {base}{path} -H @- -H 'Content-Type: application/json'{extra} \
-             --data-binary \"$BODY\"",
-            secret = setting.in_shell(),
-        )
-    };
-    let token = |path: &str, header: &str, setting: &Setting, body: &str, extra: &str| {
-        format!(
-            "curl -sS -i {base}{path} -H \"{header}: {}\" -H 'Content-Type: application/json'{extra} \
-             --data-binary '{body}'",
-            setting.in_shell().trim_matches(|c| c == '\'' || c == '"'),
-        )
-    };
-    vec![
-        (
-            "/github",
-            signed(
-                "/github",
-                "github",
-                &config.github,
-                r#"{"zen":"Keep it logically awesome."}"#,
-                " -H 'X-GitHub-Delivery: demo-1'",
-            ),
-        ),
-        (
-            "/gitlab",
-            token(
-                "/gitlab",
-                "X-Gitlab-Token",
-                &config.gitlab,
-                r#"{"object_kind":"push"}"#,
-                " -H 'Idempotency-Key: demo-1'",
-            ),
-        ),
-        (
-            "/stripe",
-            signed(
-                "/stripe",
-                "stripe",
-                &config.stripe,
-                r#"{"id":"evt_demo_1","type":"invoice.paid"}"#,
-                "",
-            ),
-        ),
-        (
-            "/slack",
-            signed(
-                "/slack",
-                "slack",
-                &config.slack,
-                r#"{"type":"event_callback","event_id":"Ev_demo_1"}"#,
-                "",
-            ),
-        ),
-        (
-            "/standard",
-            signed(
-                "/standard",
-                "standard",
-                &config.standard,
-                r#"{"type":"user.created"}"#,
-                "",
-            ),
-        ),
-        (
-            "/shopify",
-            signed(
-                "/shopify",
-                "shopify",
-                &config.shopify,
-                r#"{"id":820982911946154508}"#,
-                " -H 'X-Shopify-Webhook-Id: demo-1'",
-            ),
-        ),
-        (
-            "/zoom",
-            signed(
-                "/zoom",
-                "zoom",
-                &config.zoom,
-                r#"{"event":"meeting.started","payload":{"object":{"id":"1"}}}"#,
-                "",
-            ),
-        ),
-        (
-            "/twitch",
-            signed(
-                "/twitch",
-                "twitch",
-                &config.twitch,
-                r#"{"subscription":{"type":"channel.follow"},"event":{"user_id":"1"}}"#,
-                " -H 'Twitch-Eventsub-Message-Type: notification'",
-            ),
-        ),
-        (
-            "/meta",
-            signed(
-                "/meta",
-                "meta",
-                &config.meta,
-                r#"{"object":"page","entry":[{"id":"1","time":1}]}"#,
-                "",
-            ),
-        ),
-        (
-            "/dropbox",
-            signed(
-                "/dropbox",
-                "dropbox",
-                &config.dropbox,
-                r#"{"list_folder":{"accounts":["dbid:demo"]}}"#,
-                "",
-            ),
-        ),
-        (
-            "/timestamped",
-            signed(
-                "/timestamped",
-                "timestamped",
-                &config.timestamped,
-                r#"{"event":"ping"}"#,
-                "",
-            ),
-        ),
-        (
-            "/tenants/acme",
-            signed(
-                "/tenants/acme",
-                "github",
-                &config.acme,
-                r#"{"ticket":42}"#,
-                " -H 'X-Delivery-Id: demo-1'",
-            ),
-        ),
-        (
-            "/tenants/legacy-co",
-            token(
-                "/tenants/legacy-co",
-                "X-Webhook-Token",
-                &config.legacy_token,
-                r#"{"ticket":7}"#,
-                " -H 'X-Delivery-Id: demo-1'",
-            ),
-        ),
-    ]
+/// What the demo shows for one route: its path, what protects it, and a
+/// ready `curl` command that sends it a correctly signed delivery.
+pub struct RouteDemo {
+    pub path: &'static str,
+    pub what: String,
+    pub command: String,
 }
+
+/// One route per line, with a `curl` command whose headers were signed
+/// now: nothing to compile or install to run it. The replay windows accept
+/// a signature for about five minutes; a second run is a duplicate.
+pub fn demos(config: &Config, addr: SocketAddr, now: i64) -> Result<Vec<RouteDemo>, BoxError> {
+    let base = format!("http://{addr}");
+    let signed = |path: &'static str,
+                  scheme: &str,
+                  setting: &Setting,
+                  body: &str,
+                  extra: &[(&str, &str)]|
+     -> Result<RouteDemo, BoxError> {
+        let signer = Signer::preset(scheme, &setting.value)?;
+        let mut headers: Vec<(String, String)> = Vec::new();
+        for (name, value) in
+            signer.delivery_headers(&Outgoing::new(body.as_bytes(), now, "demo-1"))?
+        {
+            headers.push((name.as_str().to_owned(), value.to_str()?.to_owned()));
+        }
+        for (name, value) in extra {
+            if !headers
+                .iter()
+                .any(|(have, _)| have.eq_ignore_ascii_case(name))
+            {
+                headers.push(((*name).to_owned(), (*value).to_owned()));
+            }
+        }
+        Ok(RouteDemo {
+            path,
+            what: format!("{scheme} signature ({})", origin(setting)),
+            command: curl(&base, path, &headers, body),
+        })
+    };
+    let token =
+        |path: &'static str, header: &str, setting: &Setting, body: &str, extra: (&str, &str)| {
+            let headers = [
+                (header.to_owned(), setting.value.clone()),
+                (extra.0.to_owned(), extra.1.to_owned()),
+            ];
+            RouteDemo {
+                path,
+                what: format!("token in {header} ({})", origin(setting)),
+                command: curl(&base, path, &headers, body),
+            }
+        };
+    Ok(vec![
+        signed(
+            "/github",
+            "github",
+            &config.github,
+            r#"{"zen":"Keep it logically awesome."}"#,
+            &[],
+        )?,
+        token(
+            "/gitlab",
+            "X-Gitlab-Token",
+            &config.gitlab,
+            r#"{"object_kind":"push"}"#,
+            ("Idempotency-Key", "demo-1"),
+        ),
+        signed(
+            "/stripe",
+            "stripe",
+            &config.stripe,
+            r#"{"id":"evt_demo_1","type":"invoice.paid"}"#,
+            &[],
+        )?,
+        signed(
+            "/slack",
+            "slack",
+            &config.slack,
+            r#"{"type":"event_callback","event_id":"Ev_demo_1"}"#,
+            &[],
+        )?,
+        signed(
+            "/standard",
+            "standard",
+            &config.standard,
+            r#"{"type":"user.created"}"#,
+            &[],
+        )?,
+        signed(
+            "/shopify",
+            "shopify",
+            &config.shopify,
+            r#"{"id":820982911946154508}"#,
+            &[],
+        )?,
+        signed(
+            "/zoom",
+            "zoom",
+            &config.zoom,
+            r#"{"event":"meeting.started","payload":{"object":{"id":"1"}}}"#,
+            &[],
+        )?,
+        signed(
+            "/twitch",
+            "twitch",
+            &config.twitch,
+            r#"{"subscription":{"type":"channel.follow"},"event":{"user_id":"1"}}"#,
+            &[("Twitch-Eventsub-Message-Type", "notification")],
+        )?,
+        signed(
+            "/meta",
+            "meta",
+            &config.meta,
+            r#"{"object":"page","entry":[{"id":"1","time":1}]}"#,
+            &[],
+        )?,
+        signed(
+            "/dropbox",
+            "dropbox",
+            &config.dropbox,
+            r#"{"list_folder":{"accounts":["dbid:demo"]}}"#,
+            &[],
+        )?,
+        signed(
+            "/timestamped",
+            "timestamped",
+            &config.timestamped,
+            r#"{"event":"ping"}"#,
+            &[],
+        )?,
+        signed(
+            "/tenants/acme",
+            "github",
+            &config.acme,
+            r#"{"ticket":42}"#,
+            &[("X-Delivery-Id", "demo-1")],
+        )?,
+        token(
+            "/tenants/legacy-co",
+            "X-Webhook-Token",
+            &config.legacy_token,
+            r#"{"ticket":7}"#,
+            ("X-Delivery-Id", "demo-1"),
+        ),
+    ])
+}
+
+/// Where a secret came from, for the route list (never the value).
+fn origin(setting: &Setting) -> String {
+    if setting.generated {
+        format!("{}, generated", setting.env)
+    } else {
+        setting.env.to_owned()
+    }
+}
+
+fn curl(base: &str, path: &str, headers: &[(String, String)], body: &str) -> String {
+    let mut line = format!("curl -sS -i {base}{path}");
+    for (name, value) in headers {
+        line.push_str(&format!(" -H {}", shell_quote(&format!("{name}: {value}"))));
+    }
+    line.push_str(&format!(
+        " -H 'Content-Type: application/json' --data-binary {}",
+        shell_quote(body)
+    ));
+    line
+}
+
+/// `value` as one single-quoted shell word.
+fn shell_quote(value: &str) -> String {
+    format!("'{}'", value.replace('\'', r"'\''"))
+}
+
+/// The file the demo writes: the generated secrets and a ready command per
+/// route. It holds secrets, so only its owner may read it.
+pub fn commands_file(config: &Config, addr: SocketAddr, demos: &[RouteDemo]) -> String {
+    let mut text = format!(
+        "#!/bin/sh\n\
+         # The tower-webhook demo receiver on http://{addr}: its secrets, and one\n\
+         # delivery per route signed at start-up. The replay windows accept those\n\
+         # signatures for about five minutes (restart the receiver for fresh ones);\n\
+         # sending one twice is acknowledged as a duplicate. Run one line, or all:\n\
+         # sh <this file>\n\
+         \n\
+         # Secrets, as each provider's dashboard shows them:\n"
+    );
+    for setting in config.settings() {
+        if setting.generated {
+            text.push_str(&format!(
+                "{}={}\n",
+                setting.env,
+                shell_quote(&setting.value)
+            ));
+        } else {
+            text.push_str(&format!("# {}: from the environment\n", setting.env));
+        }
+    }
+    for demo in demos {
+        text.push_str(&format!(
+            "\n# {}: {}\n{}\n",
+            demo.path, demo.what, demo.command
+        ));
+    }
+    text
+}
+
+/// How the demo prints audit events (`AUDIT_FORMAT`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AuditFormat {
+    /// One readable line per event: only the fields that have a value.
+    Text,
+    /// One JSON object per line, without the fields that are `null` or
+    /// `false`.
+    Json,
+}
+
+impl AuditFormat {
+    /// `AUDIT_FORMAT=json` or `text` (the default).
+    pub fn from_env() -> Result<Self, BoxError> {
+        match std::env::var("AUDIT_FORMAT").as_deref() {
+            Err(_) | Ok("") | Ok("text") => Ok(AuditFormat::Text),
+            Ok("json") => Ok(AuditFormat::Json),
+            Ok(other) => Err(format!("AUDIT_FORMAT is `text` or `json`, not `{other}`").into()),
+        }
+    }
+
+    /// The line printed for `event`.
+    pub fn line(self, event: &AuditEvent) -> String {
+        match self {
+            AuditFormat::Text => text_line(event),
+            AuditFormat::Json => compact_json(event),
+        }
+    }
+}
+
+/// `2026-12-01T13:34:15.123Z webhook.accepted 200 POST /github auth=signature key=default scheme=github client=127.0.0.1 id=… 412µs`:
+/// the fields that have a value, quoted where they hold a space.
+pub fn text_line(event: &AuditEvent) -> String {
+    let mut line = format!(
+        "{} {} {} {} {}",
+        event.timestamp, event.event, event.status, event.method, event.path
+    );
+    let mut field = |name: &str, value: Option<&str>| {
+        if let Some(value) = value {
+            if value
+                .chars()
+                .any(|c| c.is_whitespace() || c == '"' || c.is_control())
+            {
+                line.push_str(&format!(" {name}={value:?}"));
+            } else {
+                line.push_str(&format!(" {name}={value}"));
+            }
+        }
+    };
+    field("reason", event.reason.map(|reason| reason.as_str()));
+    field("detail", event.detail.as_deref());
+    field("handshake", event.handshake);
+    field("auth", event.auth_method);
+    field("refused", event.auth_attempted);
+    field("key", event.key_id.as_deref());
+    field("scheme", event.scheme.as_deref());
+    field("tenant", event.tenant.as_deref());
+    field(
+        "client",
+        event.client_ip.map(|ip| ip.to_string()).as_deref(),
+    );
+    field("id", event.idempotency_key.as_deref());
+    field("request_id", event.request_id.as_deref());
+    field(
+        "grpc_status",
+        event.grpc_status.map(|s| s.to_string()).as_deref(),
+    );
+    field("service_error", event.service_error.then_some("true"));
+    field("cancelled", event.cancelled.then_some("true"));
+    line.push_str(&format!(" {}µs", event.latency_us));
+    line
+}
+
+/// The event's JSON without its `null` and `false` fields, in the order
+/// `AuditEvent::to_json` writes them (`event` first).
+pub fn compact_json(event: &AuditEvent) -> String {
+    let value = serde_json::to_value(event).unwrap_or_default();
+    let Some(fields) = value.as_object() else {
+        return event.to_json();
+    };
+    let kept =
+        |field: &serde_json::Value| !field.is_null() && *field != serde_json::Value::Bool(false);
+    let mut names: Vec<&String> = fields.keys().collect();
+    // `to_value` sorts the names: put them back in the event's order.
+    names.sort_by_key(|name| FIELD_ORDER.iter().position(|known| known == name));
+    let parts: Vec<String> = names
+        .into_iter()
+        .filter(|name| kept(&fields[name.as_str()]))
+        .map(|name| {
+            format!(
+                "{}:{}",
+                serde_json::Value::from(name.as_str()),
+                fields[name.as_str()]
+            )
+        })
+        .collect();
+    format!("{{{}}}", parts.join(","))
+}
+
+/// The order of `AuditEvent::to_json`'s fields.
+const FIELD_ORDER: &[&str] = &[
+    "event",
+    "timestamp",
+    "request_id",
+    "outcome",
+    "reason",
+    "detail",
+    "status",
+    "grpc_status",
+    "auth_method",
+    "auth",
+    "auth_attempted",
+    "key_id",
+    "scheme",
+    "tenant",
+    "client_ip",
+    "idempotency_key",
+    "method",
+    "path",
+    "latency_us",
+    "service_error",
+    "cancelled",
+    "handshake",
+];

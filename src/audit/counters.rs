@@ -17,7 +17,16 @@ pub const OTHER_TENANTS: &str = "(other)";
 /// the migration status of a rollout (how many requests per tenant arrived
 /// signed, by legacy token, or anonymously).
 #[derive(Debug, Clone, Default)]
-pub struct AuditCounters(Arc<Mutex<AuditCounts>>);
+pub struct AuditCounters(Arc<Mutex<Totals>>);
+
+#[derive(Debug, Default)]
+struct Totals {
+    counts: AuditCounts,
+    /// The metrics key of each tenant × method series, built when the pair
+    /// is first counted: recording builds no label afterwards.
+    #[cfg(feature = "metrics")]
+    keys: std::collections::HashMap<(Arc<str>, &'static str), Arc<::metrics::Key>>,
+}
 
 /// A copy of the totals at one moment.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -70,6 +79,7 @@ impl AuditCounters {
         self.0
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
+            .counts
             .clone()
     }
 
@@ -77,6 +87,7 @@ impl AuditCounters {
         self.0
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
+            .counts
             .sink_panics += 1;
         #[cfg(feature = "metrics")]
         super::metrics::record_sink_panic();
@@ -90,7 +101,8 @@ impl AuditCounters {
             .clone()
             .unwrap_or_else(|| Arc::clone(&NO_TENANT));
         let method = event.auth_method.unwrap_or("none");
-        let mut counts = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut totals = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        let counts = &mut totals.counts;
         match event.outcome {
             Outcome::Accepted => counts.accepted += 1,
             Outcome::Rejected => counts.rejected += 1,
@@ -111,15 +123,25 @@ impl AuditCounters {
         {
             key
         } else {
-            (Arc::from(OTHER_TENANTS), method)
+            // Shared, like the empty name: past the bound, an event
+            // allocates nothing either.
+            static OTHER: LazyLock<Arc<str>> = LazyLock::new(|| Arc::from(OTHER_TENANTS));
+            (Arc::clone(&OTHER), method)
         };
         #[cfg(feature = "metrics")]
-        let labels = (Arc::clone(&key.0), key.1);
-        *counts.by_tenant_and_method.entry(key).or_default() += 1;
+        let series = match totals.keys.get(&key) {
+            Some(series) => Arc::clone(series),
+            None => {
+                let series = super::metrics::tenant_key(Arc::clone(&key.0), key.1);
+                totals.keys.insert(key.clone(), Arc::clone(&series));
+                series
+            }
+        };
+        *totals.counts.by_tenant_and_method.entry(key).or_default() += 1;
         // The exporter is called without holding the lock.
-        drop(counts);
+        drop(totals);
         #[cfg(feature = "metrics")]
-        super::metrics::record(event, labels.0, labels.1);
+        super::metrics::record(event, &series);
     }
 }
 

@@ -142,7 +142,9 @@ pub struct AuditEvent {
     pub auth_attempted: Option<&'static str>,
     /// The id of the key or token that matched.
     pub key_id: Option<Arc<str>>,
-    /// The scheme or provider preset (`github`, `stripe`, ...).
+    /// The scheme or provider preset (`github`, `stripe`, ...) that
+    /// checked the credential, or the signature scheme a refused request
+    /// was checked against.
     pub scheme: Option<Arc<str>>,
     /// The tenant the request was for.
     pub tenant: Option<Arc<str>>,
@@ -332,6 +334,7 @@ impl AuditEvent {
             Some(auth) => (Some(auth.method.as_str()), auth.key_id, auth.scheme),
             None => (None, None, None),
         };
+        let scheme = scheme.or(verification.scheme);
         Self {
             event: outcome.event_name(),
             timestamp: String::new(),

@@ -1,68 +1,291 @@
-//! The audit counters through the [`metrics`] facade (feature
-//! `metrics`): the exporter the application installs (Prometheus,
-//! OpenTelemetry, StatsD, ...) publishes them; without one they cost a
-//! lookup that finds nothing.
+//! The audit counters, a latency histogram and the idempotency layer's
+//! health through the [`metrics`] facade (feature `metrics`): the exporter
+//! the application installs (Prometheus, OpenTelemetry, StatsD, ...)
+//! publishes them. Without one installed they allocate nothing per request:
+//! every label set is built once and reused.
 //!
-//! Every [`AuditLayer`](super::AuditLayer) adds to these counters as it adds
-//! to its [`AuditCounters`](super::AuditCounters):
+//! Every [`AuditLayer`](super::AuditLayer) records, as it adds to its
+//! [`AuditCounters`](super::AuditCounters):
 //!
-//! | name | labels | counts |
+//! | name | labels | what |
 //! |---|---|---|
-//! | `webhook_requests_total` | `outcome`: an [`Outcome`](super::Outcome) name (`accepted`, `rejected`) | requests |
-//! | `webhook_rejections_total` | `reason`: a [`Reason`](crate::Reason) name | rejections, by reason |
+//! | `webhook_requests_total` | `provider`, `outcome`, `reason` | requests |
+//! | `webhook_rejections_total` | `provider`, `reason` | rejections and duplicates, by reason |
+//! | `webhook_request_duration_seconds` | `provider`, `outcome` | histogram: time from the audit layer to the response head |
 //! | `webhook_service_errors_total` | | requests the inner service answered with `Err` |
 //! | `webhook_requests_by_tenant_total` | `tenant`, `method` | requests per tenant and authentication method |
 //! | `webhook_audit_sink_panics_total` | | events a sink panicked on |
 //!
-//! Label values are bounded: `outcome` and `reason` are fixed names,
-//! `method` is an [`AuthMethod`](crate::AuthMethod) name or `none` (which
-//! is also where requests refused for their credential count), and
-//! `tenant` is `""` without a tenant; each audit layer labels at most
-//! [`MAX_TENANT_ENTRIES`](super::MAX_TENANT_ENTRIES) tenant × method pairs
-//! and counts the tenants past them as
-//! [`OTHER_TENANTS`](super::OTHER_TENANTS), so names sent by strangers
-//! cannot grow an exporter without limit.
+//! and every [`IdempotencyLayer`](crate::idempotency::IdempotencyLayer):
+//!
+//! | name | labels | what |
+//! |---|---|---|
+//! | `webhook_idempotency_leases_lost_total` | | leases the store reported gone while the handler ran (alert) |
+//! | `webhook_idempotency_completions_lost_total` | | completions that could not be recorded (alert) |
+//! | `webhook_idempotency_store_errors_total` | `operation`, `error` | store calls that failed |
+//!
+//! Label values are bounded:
+//!
+//! * `provider`: the name of a [provider](crate::provider::ALL) whose
+//!   signature scheme checked the request (`github`, `stripe`, ...),
+//!   [`OTHER_PROVIDER`] for any other scheme (a custom one, `timestamped`,
+//!   ...), [`NO_PROVIDER`] when no signature was checked (a token route, a
+//!   request refused before the signature layer);
+//! * `outcome`: an [`Outcome`](super::Outcome) name: `accepted`,
+//!   `rejected`, `duplicate` or `handshake`;
+//! * `reason`: a [`Reason`](crate::Reason) name, or `none` for a request the
+//!   handler ran for;
+//! * `method`: an [`AuthMethod`](crate::AuthMethod) name or `none` (which
+//!   is also where requests refused for their credential count);
+//! * `tenant`: `""` without a tenant; each audit layer labels at most
+//!   [`MAX_TENANT_ENTRIES`](super::MAX_TENANT_ENTRIES) tenant × method pairs
+//!   and counts the tenants past them as
+//!   [`OTHER_TENANTS`](super::OTHER_TENANTS), so names sent by strangers
+//!   cannot grow an exporter without limit;
+//! * `operation`: `reserve`, `renew`, `complete`, `release`; `error`:
+//!   `timeout`, `backend`, `corrupt`.
+//!
+//! Alert on `webhook_idempotency_leases_lost_total` and
+//! `webhook_idempotency_completions_lost_total` (a delivery may have run
+//! twice), on a rising share of `webhook_idempotency_store_errors_total`
+//! with `operation="reserve"` (deliveries refused with `503`), and on
+//! `webhook_requests_total{outcome="rejected"}` by `provider` and `reason`
+//! (a rotated secret shows as `signature_mismatch` for one provider).
+//!
+//! [`describe`] gives each series its help text and unit; call it once
+//! after installing the recorder. The Prometheus exporter renders a
+//! histogram as a summary unless given buckets: `examples/prometheus.rs`
+//! sets [`LATENCY_BUCKETS`].
 //!
 //! ```
 //! use tower_webhook::audit::{metrics, AuditLayer};
 //!
 //! // Install any `metrics` recorder (an exporter) once at start-up, then:
+//! metrics::describe();
 //! let audit = AuditLayer::new();
 //! assert_eq!(metrics::REQUESTS, "webhook_requests_total");
 //! # let _ = audit;
 //! ```
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, PoisonError, RwLock};
+use std::time::Duration;
 
-use ::metrics::{counter, SharedString};
+use ::metrics::{Key, Label, Level, Metadata, SharedString, Unit};
 
 use super::event::AuditEvent;
 
-/// Requests, labelled `outcome`.
+/// Requests, labelled `provider`, `outcome` and `reason`.
 pub const REQUESTS: &str = "webhook_requests_total";
-/// Rejections, labelled `reason`.
+/// Rejections (and duplicates), labelled `provider` and `reason`.
 pub const REJECTIONS: &str = "webhook_rejections_total";
+/// Histogram of the time from the audit layer to the response head, in
+/// seconds, labelled `provider` and `outcome`.
+pub const LATENCY: &str = "webhook_request_duration_seconds";
 /// Requests the inner service answered with `Err`.
 pub const SERVICE_ERRORS: &str = "webhook_service_errors_total";
 /// Requests, labelled `tenant` and `method`.
 pub const REQUESTS_BY_TENANT: &str = "webhook_requests_by_tenant_total";
 /// Events a sink panicked on.
 pub const SINK_PANICS: &str = "webhook_audit_sink_panics_total";
+/// Idempotency leases the store reported gone while the handler ran
+/// ([`IdempotencyCounts::leases_lost`](crate::idempotency::IdempotencyCounts::leases_lost)).
+pub const IDEMPOTENCY_LEASES_LOST: &str = "webhook_idempotency_leases_lost_total";
+/// Idempotency completions that could not be recorded
+/// ([`IdempotencyCounts::completions_lost`](crate::idempotency::IdempotencyCounts::completions_lost)).
+pub const IDEMPOTENCY_COMPLETIONS_LOST: &str = "webhook_idempotency_completions_lost_total";
+/// Idempotency store calls that failed, labelled `operation` and `error`.
+pub const IDEMPOTENCY_STORE_ERRORS: &str = "webhook_idempotency_store_errors_total";
 
-/// Count `event`; `tenant` is the label [`AuditCounters`](super::AuditCounters)
-/// counted it under (already bounded).
-pub(crate) fn record(event: &AuditEvent, tenant: Arc<str>, method: &'static str) {
-    counter!(REQUESTS, "outcome" => event.outcome.as_str()).increment(1);
-    if let Some(reason) = event.reason {
-        counter!(REJECTIONS, "reason" => reason.as_str()).increment(1);
+/// The `provider` of a request checked by a scheme no provider of the
+/// registry uses.
+pub const OTHER_PROVIDER: &str = "other";
+/// The `provider` of a request no signature scheme checked.
+pub const NO_PROVIDER: &str = "none";
+
+/// Histogram buckets for [`LATENCY`], in seconds: a verified delivery takes
+/// microseconds, a handler up to seconds.
+pub const LATENCY_BUCKETS: &[f64] = &[
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
+
+/// The `provider` label of a request checked by `scheme`: the provider's
+/// registry name, [`OTHER_PROVIDER`] or [`NO_PROVIDER`].
+pub fn provider_label(scheme: Option<&str>) -> &'static str {
+    match scheme {
+        None => NO_PROVIDER,
+        Some(scheme) => crate::provider::ALL
+            .iter()
+            .find(|provider| provider.name == scheme)
+            .map_or(OTHER_PROVIDER, |provider| provider.name),
+    }
+}
+
+/// Give every series its help text and unit in the installed recorder, and
+/// create the idempotency health series at 0, so an alert on them sees
+/// them before the first fault (an absent series looks like no fault).
+pub fn describe() {
+    use ::metrics::{describe_counter, describe_histogram};
+    describe_counter!(
+        REQUESTS,
+        Unit::Count,
+        "Webhook requests by provider, outcome and reason"
+    );
+    describe_counter!(
+        REJECTIONS,
+        Unit::Count,
+        "Webhook requests a layer answered instead of the handler, by provider and reason"
+    );
+    describe_histogram!(
+        LATENCY,
+        Unit::Seconds,
+        "Time from the audit layer to the response head"
+    );
+    describe_counter!(
+        SERVICE_ERRORS,
+        Unit::Count,
+        "Webhook requests the inner service answered with an error"
+    );
+    describe_counter!(
+        REQUESTS_BY_TENANT,
+        Unit::Count,
+        "Webhook requests by tenant and authentication method"
+    );
+    describe_counter!(SINK_PANICS, Unit::Count, "Audit events a sink panicked on");
+    describe_counter!(
+        IDEMPOTENCY_LEASES_LOST,
+        Unit::Count,
+        "Idempotency leases lost while the handler ran: a copy may have run concurrently"
+    );
+    describe_counter!(
+        IDEMPOTENCY_COMPLETIONS_LOST,
+        Unit::Count,
+        "Idempotency completions never recorded: a later copy may run again"
+    );
+    describe_counter!(
+        IDEMPOTENCY_STORE_ERRORS,
+        Unit::Count,
+        "Idempotency store calls that failed, by operation and error"
+    );
+    let zero = |name, pairs: &[(&'static str, &'static str)]| {
+        let key = Key::from_static_parts(name, labels(pairs));
+        // `increment(0)` creates the series without resetting one that
+        // already counted.
+        ::metrics::with_recorder(|recorder| {
+            recorder.register_counter(&key, &METADATA).increment(0)
+        });
+    };
+    zero(IDEMPOTENCY_LEASES_LOST, &[]);
+    zero(IDEMPOTENCY_COMPLETIONS_LOST, &[]);
+    for operation in ["reserve", "renew", "complete", "release"] {
+        for error in ["timeout", "backend", "corrupt"] {
+            zero(
+                IDEMPOTENCY_STORE_ERRORS,
+                &[("operation", operation), ("error", error)],
+            );
+        }
+    }
+}
+
+static METADATA: Metadata<'static> =
+    Metadata::new(module_path!(), Level::INFO, Some(module_path!()));
+
+/// Label sets of bounded values, each built once and kept for the life of
+/// the process: recording an event then builds no label, which the
+/// `metrics` macros do for every call with runtime values, recorder or
+/// not. Bounded by the product of the label domains (a few thousand at
+/// most).
+static LABELS: LazyLock<RwLock<LabelSets>> = LazyLock::new(|| RwLock::new(HashMap::new()));
+
+/// Label pairs → the labels built from them once.
+type LabelSets = HashMap<Vec<(&'static str, &'static str)>, &'static [Label]>;
+
+fn labels(pairs: &[(&'static str, &'static str)]) -> &'static [Label] {
+    if let Some(labels) = LABELS
+        .read()
+        .unwrap_or_else(PoisonError::into_inner)
+        .get(pairs)
+    {
+        return labels;
+    }
+    let mut all = LABELS.write().unwrap_or_else(PoisonError::into_inner);
+    all.entry(pairs.to_vec()).or_insert_with(|| {
+        let labels: Vec<Label> = pairs
+            .iter()
+            .map(|&(key, value)| Label::from_static_parts(key, value))
+            .collect();
+        Box::leak(labels.into_boxed_slice())
+    })
+}
+
+fn increment(name: &'static str, pairs: &[(&'static str, &'static str)]) {
+    let key = Key::from_static_parts(name, labels(pairs));
+    ::metrics::with_recorder(|recorder| recorder.register_counter(&key, &METADATA).increment(1));
+}
+
+/// The key of one tenant × method series: built once per series, when
+/// [`AuditCounters`](super::AuditCounters) first counts the pair.
+pub(crate) fn tenant_key(tenant: Arc<str>, method: &'static str) -> Arc<Key> {
+    Arc::new(Key::from_parts(
+        REQUESTS_BY_TENANT,
+        vec![
+            Label::new("tenant", SharedString::from(tenant)),
+            Label::from_static_parts("method", method),
+        ],
+    ))
+}
+
+/// Count `event`; `tenant` is the key of the series
+/// [`AuditCounters`](super::AuditCounters) counted it under (already
+/// bounded).
+pub(crate) fn record(event: &AuditEvent, tenant: &Key) {
+    let provider = provider_label(event.scheme.as_deref());
+    let outcome = event.outcome.as_str();
+    let reason = event.reason.map_or("none", |reason| reason.as_str());
+    increment(
+        REQUESTS,
+        &[
+            ("provider", provider),
+            ("outcome", outcome),
+            ("reason", reason),
+        ],
+    );
+    if event.reason.is_some() {
+        increment(REJECTIONS, &[("provider", provider), ("reason", reason)]);
     }
     if event.service_error {
-        counter!(SERVICE_ERRORS).increment(1);
+        increment(SERVICE_ERRORS, &[]);
     }
-    counter!(REQUESTS_BY_TENANT, "tenant" => SharedString::from(tenant), "method" => method)
-        .increment(1);
+    let latency = Key::from_static_parts(
+        LATENCY,
+        labels(&[("provider", provider), ("outcome", outcome)]),
+    );
+    let seconds = Duration::from_micros(event.latency_us).as_secs_f64();
+    ::metrics::with_recorder(|recorder| {
+        recorder.register_counter(tenant, &METADATA).increment(1);
+        recorder
+            .register_histogram(&latency, &METADATA)
+            .record(seconds);
+    });
 }
 
 pub(crate) fn record_sink_panic() {
-    counter!(SINK_PANICS).increment(1);
+    increment(SINK_PANICS, &[]);
+}
+
+pub(crate) fn record_lease_lost() {
+    increment(IDEMPOTENCY_LEASES_LOST, &[]);
+}
+
+pub(crate) fn record_completion_lost() {
+    increment(IDEMPOTENCY_COMPLETIONS_LOST, &[]);
+}
+
+/// A store call `operation` (`reserve`, `renew`, `complete`, `release`)
+/// failed with `error` (`timeout`, `backend`, `corrupt`).
+pub(crate) fn record_store_error(operation: &'static str, error: &'static str) {
+    increment(
+        IDEMPOTENCY_STORE_ERRORS,
+        &[("operation", operation), ("error", error)],
+    );
 }

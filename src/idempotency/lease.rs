@@ -313,6 +313,8 @@ async fn keep(held: Arc<Held>) {
             }
             Ok(false) => {
                 bump(&held.counters.inner.leases_lost);
+                #[cfg(feature = "metrics")]
+                crate::audit::metrics::record_lease_lost();
                 tracing::error!(
                     target: "tower_webhook::audit",
                     event = "idempotency.lease_lost",
@@ -322,6 +324,7 @@ async fn keep(held: Arc<Held>) {
                 return;
             }
             Err(error) => {
+                error.count("renew");
                 bump(&held.counters.inner.renewal_failures);
                 tracing::warn!(%error, "idempotency: lease renewal failed; retrying");
                 // Retry sooner: the lease is still valid for a while, and
@@ -352,6 +355,8 @@ async fn complete(held: Holding, outcome: StoredOutcome, ttl: Duration) {
         detach(async move {
             if !complete_within(&held, outcome, ttl, ttl.min(BACKGROUND_RETRY_LIMIT)).await {
                 bump(&held.counters.inner.completions_lost);
+                #[cfg(feature = "metrics")]
+                crate::audit::metrics::record_completion_lost();
                 tracing::error!(
                     target: "tower_webhook::audit",
                     event = "idempotency.completion_lost",
@@ -388,6 +393,8 @@ async fn complete_within(
             }
             Ok(false) => {
                 bump(&counters.completions_lost);
+                #[cfg(feature = "metrics")]
+                crate::audit::metrics::record_completion_lost();
                 tracing::error!(
                     target: "tower_webhook::audit",
                     event = "idempotency.completion_lost",
@@ -401,12 +408,14 @@ async fn complete_within(
                 if Instant::now() + backoff
                     < *until.get_or_insert_with(|| Instant::now() + window) =>
             {
+                error.count("complete");
                 bump(&counters.completion_retries);
                 tracing::warn!(%error, ?backoff, "idempotency: completion write failed; retrying");
                 pause_for(backoff).await;
                 backoff = (backoff * 2).min(MAX_BACKOFF);
             }
             Err(error) => {
+                error.count("complete");
                 tracing::warn!(%error, "idempotency: completion write failed");
                 return false;
             }
@@ -427,14 +436,18 @@ async fn release(held: &Held, abandon: Option<Abandon>) {
         match held.store.release(&held.key, &held.token).await {
             Ok(_) => return,
             Err(error) if attempt < RELEASE_ATTEMPTS => {
+                error.count("release");
                 tracing::debug!(%error, "idempotency: release failed; retrying");
                 pause_for(backoff).await;
                 backoff = (backoff * 2).min(MAX_BACKOFF);
             }
-            Err(error) => tracing::warn!(
-                %error,
-                "idempotency: could not release the reservation; it lapses after the lock TTL"
-            ),
+            Err(error) => {
+                error.count("release");
+                tracing::warn!(
+                    %error,
+                    "idempotency: could not release the reservation; it lapses after the lock TTL"
+                );
+            }
         }
     }
 }

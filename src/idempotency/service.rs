@@ -164,6 +164,7 @@ where
             )
         }
         Err(error) if config.fail_open => {
+            error.count("reserve");
             tracing::warn!(%error, "idempotency store failed; running the handler unprotected (fail-open)");
             Decision::Run {
                 request,
@@ -171,6 +172,7 @@ where
             }
         }
         Err(error) => {
+            error.count("reserve");
             tracing::warn!(%error, "idempotency store failed; refusing with 503");
             Decision::Answer(
                 Rejection::new(Reason::StoreUnavailable)

@@ -181,6 +181,25 @@ impl StoreError {
     pub fn backend(error: impl Into<BoxError>) -> Self {
         StoreError::Backend(error.into())
     }
+
+    /// The `error` label of the store-error metric.
+    #[cfg(feature = "metrics")]
+    fn label(&self) -> &'static str {
+        match self {
+            StoreError::Backend(_) => "backend",
+            StoreError::Timeout(_) => "timeout",
+            StoreError::Corrupt => "corrupt",
+        }
+    }
+
+    /// Count this failure of store call `operation` (`reserve`, `renew`,
+    /// `complete`, `release`) in the metrics (feature `metrics`).
+    pub(crate) fn count(&self, operation: &'static str) {
+        #[cfg(feature = "metrics")]
+        crate::audit::metrics::record_store_error(operation, self.label());
+        #[cfg(not(feature = "metrics"))]
+        let _ = operation;
+    }
 }
 
 impl fmt::Display for StoreError {

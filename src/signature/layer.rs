@@ -169,6 +169,12 @@ impl BodyCheck for SignatureCheck {
             context.set_authentication(Authentication::new(AuthMethod::Anonymous));
             return Ok(SignaturePending(Pending::Accepted));
         };
+        if let Some(name) = &self.scheme_name {
+            // Recorded before the verdict: a refusal is told apart by
+            // provider too (audit `scheme`, the metrics' `provider` label).
+            let name = Arc::clone(name);
+            context.update(|verification| verification.scheme = Some(name));
+        }
         match scheme.parse_head(parts) {
             Ok(signatures) => Ok(SignaturePending(Pending::Verify(signatures))),
             Err(missing) if missing.reason() == Reason::SignatureMissing => {

@@ -507,6 +507,10 @@ pub enum SignError {
     WrongKeyKind,
     /// This scheme only verifies (its provider keeps the private key).
     VerifyOnly,
+    /// This scheme's signature travels in the body, not in headers
+    /// (Mailgun: build the body with
+    /// [`mailgun::signature_block`](crate::signature::schemes::mailgun::signature_block)).
+    SignedInBody,
     /// This scheme signs the URL and none was given.
     MissingUrl,
     /// A value cannot be sent in a header (e.g. an id with a newline).
@@ -521,6 +525,10 @@ impl fmt::Display for SignError {
             SignError::WrongKeyKind => "the key is not the kind this scheme signs with",
             SignError::VerifyOnly => {
                 "this scheme only verifies; the provider keeps the private key"
+            }
+            SignError::SignedInBody => {
+                "this scheme's signature travels in the body, not in headers \
+                 (Mailgun: `schemes::mailgun::signature_block`)"
             }
             SignError::MissingUrl => "this scheme signs the request URL and none was given",
             SignError::InvalidHeaderValue => "a value cannot be sent in an HTTP header",

@@ -46,6 +46,9 @@ pub struct SignOptions {
     /// The delivery id; a random `msg_…` when absent.
     pub id: Option<String>,
     pub url: Option<String>,
+    /// `--signature-only`: the signature headers alone, not the delivery
+    /// and event headers the provider sends with them.
+    pub signature_only: bool,
 }
 
 pub struct VerifyOptions {
@@ -73,6 +76,15 @@ impl UsageError {
     }
 }
 
+/// The one line a usage error ends with: where the whole usage is.
+pub fn help_hint(help: Help) -> &'static str {
+    match help {
+        Help::Main => "run `tower-webhook --help` for the usage",
+        Help::Sign => "run `tower-webhook sign --help` for the usage",
+        Help::Verify => "run `tower-webhook verify --help` for the usage",
+    }
+}
+
 pub fn usage(help: Help) -> String {
     match help {
         Help::Main => format!(
@@ -92,7 +104,10 @@ pub fn usage(help: Help) -> String {
         Help::Sign => format!(
             "usage: tower-webhook sign --scheme <name> --secret-file <path> [options] < body\n\
              \n\
-             Prints the headers the provider would send, one `Name: value` per line.\n\
+             Prints every header the provider would send, one `Name: value` per line:\n\
+             the signature, the delivery id and the event (a harmless default such as\n\
+             `ping` where it depends on the event). Mailgun signs in the body: for it,\n\
+             prints the JSON body Mailgun sends, the input as its `event-data`.\n\
              \n  \
                --scheme <name>       the provider's scheme (see below)\n\
              {}  \
@@ -100,10 +115,13 @@ pub fn usage(help: Help) -> String {
                --id <id>             the delivery id (default: a random msg_…)\n  \
                --url <url>           the URL called, for schemes that sign it\n                        \
                                      (twilio, square, hubspot)\n  \
-               --body-file <path>    the body, instead of standard input\n\
+               --body-file <path>    the body, instead of standard input\n  \
+               --signature-only      only the signature headers (Mailgun: only the\n                        \
+                                     `signature` object)\n\
              \n\
              The secret as the provider shows it: whsec_… for standard/svix, verbatim\n\
-             for stripe, a private key for ed25519/ecdsa.\n\
+             for stripe and mailgun (the HTTP webhook signing key), a private key for\n\
+             ed25519/ecdsa.\n\
              \n\
              schemes: {}\n",
             SECRET_OPTIONS,
@@ -179,9 +197,14 @@ fn parse_options(
     let mut id = None;
     let mut url = None;
     let mut headers = Vec::new();
+    let mut signature_only = false;
     while let Some(arg) = args.next() {
         if arg == "-h" || arg == "--help" {
             return Ok(Command::Help(help));
+        }
+        if arg == "--signature-only" && matches!(help, Help::Sign) {
+            signature_only = true;
+            continue;
         }
         // `--name value` or `--name=value`.
         let (name, inline) = match arg.split_once('=') {
@@ -263,6 +286,7 @@ fn parse_options(
             timestamp,
             id,
             url,
+            signature_only,
         }),
     })
 }

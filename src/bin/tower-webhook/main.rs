@@ -20,7 +20,7 @@ use args::{Command, Help, UsageError};
 
 /// What went wrong, and so which exit status.
 enum Failure {
-    /// Bad arguments or input: status 2, with the usage of the command.
+    /// Bad arguments or input: status 2, with where the usage is.
     Usage(UsageError),
     /// `verify` refused the delivery: status 1.
     Refused(String),
@@ -43,7 +43,9 @@ fn main() -> ExitCode {
             ExitCode::from(1)
         }
         Err(Failure::Usage(error)) => {
-            eprintln!("error: {}\n\n{}", error.message, args::usage(error.help));
+            // The error and where the usage is: the whole usage would bury
+            // the one line that matters.
+            eprintln!("error: {}\n{}", error.message, args::help_hint(error.help));
             ExitCode::from(2)
         }
     }

@@ -15,8 +15,8 @@
 //! untrusted input; fetch the event from Mailgun's API by its id where it
 //! matters.
 //!
-//! Signing returns [`SignError::VerifyOnly`]: the signature cannot be sent in
-//! headers. Build a signed body with [`signature_block`] instead.
+//! Signing returns [`SignError::SignedInBody`]: the signature cannot be sent
+//! in headers. Build a signed body with [`signature_block`] instead.
 //!
 //! ```
 //! use tower_webhook::signature::schemes::mailgun::{mailgun, signature_block};
@@ -271,14 +271,14 @@ impl Scheme for Mailgun {
         matched
     }
 
-    /// Always [`SignError::VerifyOnly`]: Mailgun's signature is in the body;
-    /// see [`signature_block`].
+    /// Always [`SignError::SignedInBody`]: Mailgun's signature is in the
+    /// body; see [`signature_block`].
     fn sign(
         &self,
         _key: &KeyMaterial,
         _outgoing: &Outgoing<'_>,
     ) -> Result<SignedHeaders, SignError> {
-        Err(SignError::VerifyOnly)
+        Err(SignError::SignedInBody)
     }
 }
 
