@@ -126,7 +126,9 @@ fn length_extendable_schemes_need_their_insecure_name() {
         ("hubspot-v1", "insecure-hubspot-v1"),
         ("hubspot-v2", "insecure-hubspot-v2"),
     ] {
-        let error = tower_webhook::provider::scheme_by_name(plain).unwrap_err().to_string();
+        let error = tower_webhook::provider::scheme_by_name(plain)
+            .unwrap_err()
+            .to_string();
         assert!(
             error.contains("forgeable") && error.contains(insecure),
             "{error}"

@@ -14,9 +14,9 @@ use proptest::prelude::*;
 
 use super::{extract_with, Key, KeySource};
 use crate::context::SignedDelivery;
+use crate::provider::ALL as PROFILES;
 use crate::secret::Secret;
 use crate::signature::keyring::{KeyKind, KeyMaterial};
-use crate::provider::ALL as PROFILES;
 use crate::signature::schemes::mailgun;
 use crate::signature::{Delivery, Outgoing, Scheme};
 

@@ -151,6 +151,50 @@ pub struct Provider {
     /// token). `None` where the provider has none, or needs more than the
     /// key (Meta's verify token: [`WebhookStack::meta`](crate::WebhookStack::meta)).
     pub handshake: Option<MakeHandshake>,
+    /// Where the scheme's facts (headers, algorithm, encoding, the exact
+    /// message, the key's form, the tolerance) come from: the provider's
+    /// documentation or its SDK's source.
+    pub scheme_source: &'static str,
+    /// Whether the scheme is checked against examples the provider
+    /// published, and which.
+    pub vectors: Vectors,
+    /// The source addresses the provider publishes for its deliveries
+    /// (CIDR or single addresses), empty where it publishes none. Lists
+    /// change: fetch the provider's own list when building an allowlist
+    /// ([`ip_ranges_source`](Self::ip_ranges_source) says where).
+    pub ip_ranges: &'static [&'static str],
+    /// Where [`ip_ranges`](Self::ip_ranges) come from, or why there are none.
+    pub ip_ranges_source: &'static str,
+}
+
+/// Whether a provider's scheme is checked against examples the provider
+/// itself published.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Vectors {
+    /// Checked against signed examples from the provider's documentation or
+    /// its own SDK's test suite, each source named (repository and path, or
+    /// the page); the examples are in the crate's `tests/vectors/`.
+    Published(&'static [&'static str]),
+    /// No signed example from the provider was found: the scheme follows
+    /// its documentation or SDK code, and is checked only against
+    /// deliveries the crate signed itself, which cannot catch a misreading.
+    Unverified,
+}
+
+impl Vectors {
+    /// Whether the provider's published examples verify.
+    pub fn is_verified(&self) -> bool {
+        matches!(self, Vectors::Published(_))
+    }
+
+    /// The sources of the published examples (empty when unverified).
+    pub fn sources(&self) -> &'static [&'static str] {
+        match self {
+            Vectors::Published(sources) => sources,
+            Vectors::Unverified => &[],
+        }
+    }
 }
 
 /// The body limit of a provider that documents no maximum.
@@ -159,6 +203,8 @@ pub(crate) const UNDOCUMENTED: &str = "no maximum documented: the crate's defaul
 pub(crate) const NO_RETRIES_DOCUMENTED: &str =
     "no retry schedule documented: the crate's default TTL, 24 h";
 pub(crate) const MIB: usize = 1024 * 1024;
+/// The IP source of a provider that publishes no address list.
+pub(crate) const NO_IP_RANGES: &str = "none published";
 
 impl Provider {
     /// How long the receiver remembers a delivery: at least the provider's
@@ -233,8 +279,12 @@ const VARIANTS: &[(&str, fn() -> Arc<dyn Scheme>)] = &[
     }),
     // Forgeable by length extension (a plain SHA-256 of secret and
     // message): only a name that says so selects them.
-    ("insecure-hubspot-v1", || Arc::new(schemes::hubspot::hubspot_v1())),
-    ("insecure-hubspot-v2", || Arc::new(schemes::hubspot::hubspot_v2())),
+    ("insecure-hubspot-v1", || {
+        Arc::new(schemes::hubspot::hubspot_v1())
+    }),
+    ("insecure-hubspot-v2", || {
+        Arc::new(schemes::hubspot::hubspot_v2())
+    }),
 ];
 
 /// No provider (or scheme) has this name; the message lists the valid ones
