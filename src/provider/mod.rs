@@ -51,21 +51,41 @@ use crate::signature::{
     schemes, Scheme, SignatureConfigError, SignatureLayer, Signer, SignerError,
 };
 
+mod adyen_banking;
+mod airtable;
 mod bitbucket;
+mod r#box;
+mod buildkite;
+mod calendly;
+mod clerk;
+mod coinbase_commerce;
 #[cfg(feature = "ed25519")]
 mod discord;
 mod dropbox;
+mod finch;
 mod github;
 mod gitlab;
+mod gocardless;
 mod hubspot;
 mod intercom;
 mod jira;
 mod linear;
+mod lithic;
 mod mailgun;
 mod meta;
+mod microsoft_teams;
+mod modern_treasury;
+mod mux;
+mod orb;
 mod paddle;
+mod pagerduty;
+mod pusher;
+mod razorpay;
+mod resend;
+mod sanity;
 #[cfg(feature = "ecdsa")]
 mod sendgrid;
+mod sentry;
 mod shopify;
 mod slack;
 mod square;
@@ -77,23 +97,46 @@ mod svix;
 mod twilio;
 mod twitch;
 mod typeform;
+mod workos;
+mod xero;
+mod zendesk;
 mod zoom;
 
+pub use adyen_banking::ADYEN_BANKING;
+pub use airtable::AIRTABLE;
 pub use bitbucket::BITBUCKET;
+pub use buildkite::BUILDKITE;
+pub use calendly::CALENDLY;
+pub use clerk::CLERK;
+pub use coinbase_commerce::COINBASE_COMMERCE;
 #[cfg(feature = "ed25519")]
 pub use discord::DISCORD;
 pub use dropbox::DROPBOX;
+pub use finch::FINCH;
 pub use github::GITHUB;
 pub use gitlab::GITLAB;
+pub use gocardless::GOCARDLESS;
 pub use hubspot::HUBSPOT;
 pub use intercom::INTERCOM;
 pub use jira::JIRA;
 pub use linear::LINEAR;
+pub use lithic::LITHIC;
 pub use mailgun::MAILGUN;
 pub use meta::META;
+pub use microsoft_teams::MICROSOFT_TEAMS;
+pub use modern_treasury::MODERN_TREASURY;
+pub use mux::MUX;
+pub use orb::ORB;
 pub use paddle::PADDLE;
+pub use pagerduty::PAGERDUTY;
+pub use pusher::PUSHER;
+pub use r#box::BOX;
+pub use razorpay::RAZORPAY;
+pub use resend::RESEND;
+pub use sanity::SANITY;
 #[cfg(feature = "ecdsa")]
 pub use sendgrid::SENDGRID;
+pub use sentry::SENTRY;
 pub use shopify::SHOPIFY;
 pub use slack::SLACK;
 pub use square::SQUARE;
@@ -105,6 +148,9 @@ pub use svix::SVIX;
 pub use twilio::TWILIO;
 pub use twitch::TWITCH;
 pub use typeform::TYPEFORM;
+pub use workos::WORKOS;
+pub use xero::XERO;
+pub use zendesk::ZENDESK;
 pub use zoom::ZOOM;
 
 pub(crate) use crate::body::DEFAULT_BODY_LIMIT;
@@ -265,6 +311,29 @@ pub const ALL: &[&Provider] = &[
     &DISCORD,
     #[cfg(feature = "ecdsa")]
     &SENDGRID,
+    &BOX,
+    &RAZORPAY,
+    &COINBASE_COMMERCE,
+    &ADYEN_BANKING,
+    &MUX,
+    &PAGERDUTY,
+    &MODERN_TREASURY,
+    &BUILDKITE,
+    &GOCARDLESS,
+    &SANITY,
+    &PUSHER,
+    &LITHIC,
+    &ORB,
+    &FINCH,
+    &RESEND,
+    &CLERK,
+    &AIRTABLE,
+    &MICROSOFT_TEAMS,
+    &ZENDESK,
+    &CALENDLY,
+    &WORKOS,
+    &XERO,
+    &SENTRY,
 ];
 
 /// Scheme variants no provider bundle is built on, selectable by name.
@@ -419,6 +488,29 @@ pub const SHARED_SECRET_SCHEMES: &[&str] = &[
     "typeform",
     "dropbox",
     "hubspot-v3",
+    "box",
+    "razorpay",
+    "coinbase-commerce",
+    "adyen-banking",
+    "mux",
+    "pagerduty",
+    "modern-treasury",
+    "buildkite",
+    "gocardless",
+    "sanity",
+    "pusher",
+    "lithic",
+    "orb",
+    "finch",
+    "resend",
+    "clerk",
+    "airtable",
+    "microsoft-teams",
+    "zendesk",
+    "calendly",
+    "workos",
+    "xero",
+    "sentry",
     "timestamped",
     "body-hmac-base64",
     "body-hmac-hex",
