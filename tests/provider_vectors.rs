@@ -270,3 +270,35 @@ fn the_registry_marks_verified_exactly_the_providers_with_published_vectors() {
         );
     }
 }
+
+/// Every published address list is a valid allowlist, names its source, and
+/// GitHub's is the crate's `GITHUB_HOOK_RANGES` (which the GitHub-delivery
+/// key opt-in checks the IP filter against).
+#[test]
+fn every_ip_range_parses_and_githubs_is_the_allowlist_constant() {
+    use tower_webhook::ip::IpFilterLayer;
+    use tower_webhook::signature::schemes::GITHUB_HOOK_RANGES;
+
+    for provider in provider::ALL {
+        assert!(
+            !provider.ip_ranges_source.is_empty(),
+            "{}: no IP source",
+            provider.name
+        );
+        if provider.ip_ranges.is_empty() {
+            continue;
+        }
+        IpFilterLayer::new()
+            .allow(&provider.ip_ranges.join(", "))
+            .unwrap_or_else(|e| panic!("{}: {e}", provider.name));
+        assert_ne!(provider.ip_ranges_source, "none published");
+    }
+    let constant: Vec<&str> = GITHUB_HOOK_RANGES.split(',').map(str::trim).collect();
+    assert_eq!(provider::GITHUB.ip_ranges, constant.as_slice());
+    let with_ranges: Vec<&str> = provider::ALL
+        .iter()
+        .filter(|p| !p.ip_ranges.is_empty())
+        .map(|p| p.name)
+        .collect();
+    assert_eq!(with_ranges, ["github", "stripe", "paddle"]);
+}
