@@ -244,9 +244,9 @@ fn the_registry_marks_verified_exactly_the_providers_with_published_vectors() {
             assert!(!sources.is_empty(), "{}: no source named", provider.name);
             for source in sources {
                 assert!(
-                    from_provider.iter().any(|(p, valid, s)| p == provider.name
-                        && *valid
-                        && s.starts_with(source)),
+                    from_provider
+                        .iter()
+                        .any(|(p, valid, s)| p == provider.name && *valid && s.starts_with(source)),
                     "{}: no valid vector from `{source}`",
                     provider.name
                 );

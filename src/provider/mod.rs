@@ -36,8 +36,12 @@
 //! Its scheme (a [`DeclaredScheme`](crate::signature::DeclaredScheme), in
 //! [`signature::schemes`](crate::signature::schemes) or in its provider
 //! file), its file here holding its [`Provider`], and one line in [`ALL`].
-//! The registry tests then require its official vectors, a sign → verify
-//! round trip and its place in the `tower-webhook` command's list.
+//! The registry tests then require a sign → verify round trip, its place in
+//! the `tower-webhook providers` table (and the README's copy of it), and,
+//! for [`Vectors::Published`], valid examples the provider itself published
+//! under the sources named, in `tests/vectors/`. A provider whose scheme has
+//! no published example is [`Vectors::Unverified`]: examples the crate
+//! signed itself never make it verified.
 
 use std::fmt;
 use std::sync::Arc;
@@ -156,6 +160,9 @@ pub use zendesk::ZENDESK;
 pub use zoom::ZOOM;
 
 pub(crate) use crate::body::DEFAULT_BODY_LIMIT;
+
+/// Makes a scheme.
+type MakeScheme = fn() -> Arc<dyn Scheme>;
 
 /// Makes a provider's handshake from its key as shown.
 pub type MakeHandshake = fn(&str) -> Result<Handshake, SecretError>;
@@ -339,7 +346,7 @@ pub const ALL: &[&Provider] = &[
 ];
 
 /// Scheme variants no provider bundle is built on, selectable by name.
-const VARIANTS: &[(&str, fn() -> Arc<dyn Scheme>)] = &[
+const VARIANTS: &[(&str, MakeScheme)] = &[
     ("github-sha1", || Arc::new(schemes::github_sha1_only())),
     ("timestamped", || Arc::new(schemes::timestamped())),
     ("body-hmac-base64", || {

@@ -76,10 +76,14 @@ fn tolerance(provider: &Provider) -> String {
 /// `3 d`, `4 h`, `1 h 25 min`, `27 h 35 min 5 s`.
 fn duration(span: Duration) -> String {
     let secs = span.as_secs();
-    if secs > 0 && secs % 86_400 == 0 {
+    if secs > 0 && secs.is_multiple_of(86_400) {
         return format!("{} d", secs / 86_400);
     }
-    let parts = [(secs / 3600, "h"), (secs % 3600 / 60, "min"), (secs % 60, "s")];
+    let parts = [
+        (secs / 3600, "h"),
+        (secs % 3600 / 60, "min"),
+        (secs % 60, "s"),
+    ];
     let text: Vec<String> = parts
         .iter()
         .filter(|(n, _)| *n > 0)
