@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """Writes tests/vectors/published.json from research/providers-new.json.
 
-Only vectors whose origin is the provider's docs or its own SDK's test suite
-are exported, and only for providers the registry has. Where a provider's
+Vectors whose origin is the provider's docs or its own SDK's test suite are
+exported for the providers the registry has, and community-library vectors
+(origin `community-sdk`) too: those check the scheme's reading but never make
+a provider verified. Where a provider's
 sources publish no failing example, one tampered vector is derived from its
 first valid one (the body's last byte changed) and marked `derived`.
 """
@@ -16,7 +18,7 @@ REGISTRY = {  # research name -> registry name
     "adyen": "adyen-banking", "mux": "mux", "pagerduty": "pagerduty",
     "modern-treasury": "modern-treasury", "buildkite": "buildkite",
     "gocardless": "gocardless", "sanity": "sanity", "pusher": "pusher",
-    "lithic": "lithic", "orb": "orb", "finch": "finch",
+    "lithic": "lithic", "orb": "orb", "finch": "finch", "airtable": "airtable",
 }
 
 
@@ -35,7 +37,7 @@ def main():
             continue
         mine = []
         for v in provider["vectors"]:
-            if v.get("origin") not in ("official-sdk", "provider-docs"):
+            if v.get("origin") not in ("official-sdk", "provider-docs", "community-sdk"):
                 continue
             # Adyen's standard notifications sign fields inside the body: not
             # the header scheme the registry has.
