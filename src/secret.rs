@@ -65,6 +65,9 @@ pub enum SecretError {
     Empty,
     /// The text is not valid base64 (after any `whsec_` prefix).
     InvalidBase64,
+    /// The text is not an even number of hex digits (a key shown as hex,
+    /// Adyen's).
+    InvalidHex,
     /// The secret is only whitespace (usually an unset variable padded by
     /// a template). Slack's SDK refuses it too.
     Blank,
@@ -83,6 +86,7 @@ impl fmt::Display for SecretError {
         match self {
             SecretError::Empty => f.write_str("secret is empty"),
             SecretError::InvalidBase64 => f.write_str("secret is not valid base64"),
+            SecretError::InvalidHex => f.write_str("secret is not valid hex"),
             SecretError::Blank => f.write_str("secret is only whitespace (an unset variable?)"),
             SecretError::WhsecNotDecoded => f.write_str(
                 "secret is the `whsec_…` text itself, but Standard Webhooks, Svix and GitLab key \
@@ -178,6 +182,19 @@ impl Secret {
             .find_map(|engine| engine.decode(text).ok())
             .map(Zeroizing::new)
             .ok_or(SecretError::InvalidBase64)?;
+        Self::new(&*decoded)
+    }
+
+    /// A secret given as hex digits (either case), decoded to its bytes:
+    /// Adyen's HMAC key, which its libraries hex-decode before keying.
+    pub fn from_hex(text: &str) -> Result<Self, SecretError> {
+        let text = text.trim();
+        if text.is_empty() {
+            return Err(SecretError::Empty);
+        }
+        let decoded = hex::decode(text)
+            .map(Zeroizing::new)
+            .map_err(|_| SecretError::InvalidHex)?;
         Self::new(&*decoded)
     }
 

@@ -754,13 +754,14 @@ async fn seeded_fuzz_of_the_full_stack() {
     }
 }
 
-/// A secret in the form `name`'s provider shows it: text, base64 or
-/// `whsec_`.
+/// A secret in the form `name`'s provider shows it: text, base64,
+/// `whsec_` or hex (Adyen).
 fn preset_secret(name: &str) -> &'static str {
     [
         "preset-secret-0123456789abcdef",
         "cHJlc2V0LXNlY3JldC0wMTIzNDU2Nzg5YWJjZGVm",
         SECRET,
+        "44782DEF547AAA06C910C43932B1EB0C71FC68D9D0C057550C48EC2ACF6BA056",
     ]
     .into_iter()
     .find(|secret| SignatureLayer::preset(name, secret).is_ok())

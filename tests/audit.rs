@@ -564,32 +564,38 @@ async fn counters_show_each_tenants_migration_and_callbacks_fire() {
 fn sensitive_headers_cover_the_credentials_of_every_preset() {
     use tower_webhook::audit::SENSITIVE_HEADERS;
     let body = b"{}";
-    let secret = "a-provider-secret-0123456789";
+    // Each preset keyed as its provider shows the key: text, `whsec_`,
+    // base64 or hex (with a second key of the same form).
+    let forms = [
+        ("a-provider-secret-0123456789", "another-secret-9876543210"),
+        (
+            STANDARD_SECRET,
+            "whsec_dGhpcyBpcyBhbm90aGVyIHNlY3JldCBrZXkh",
+        ),
+        ("c2VjcmV0LWtleQ==", "b3RoZXIta2V5"),
+        (
+            "44782DEF547AAA06C910C43932B1EB0C71FC68D9D0C057550C48EC2ACF6BA056",
+            "00112233445566778899AABBCCDDEEFF00112233445566778899AABBCCDDEEFF",
+        ),
+    ];
+    let mut checked = 0;
     for name in tower_webhook::provider::SHARED_SECRET_SCHEMES {
-        let secret = if matches!(*name, "standard" | "svix" | "gitlab") {
-            STANDARD_SECRET
-        } else {
-            secret
-        };
-        let Ok(signer) = Signer::preset(name, secret) else {
+        let Some((secret, other_secret)) = forms.into_iter().find(|(secret, other)| {
+            Signer::preset(name, secret).is_ok() && Signer::preset(name, other).is_ok()
+        }) else {
             continue;
         };
+        let signer = Signer::preset(name, secret).unwrap();
+        checked += 1;
         let headers = signer
             .sign(&Outgoing::new(body, 1_700_000_000, "msg_1").to_url("https://example.com/h"))
             .unwrap();
         // The header carrying the signature (or token) is the one whose
         // value changes with the secret.
-        let other = Signer::preset(
-            name,
-            if secret == STANDARD_SECRET {
-                "whsec_dGhpcyBpcyBhbm90aGVyIHNlY3JldCBrZXkh"
-            } else {
-                "another-secret-9876543210"
-            },
-        )
-        .unwrap()
-        .sign(&Outgoing::new(body, 1_700_000_000, "msg_1").to_url("https://example.com/h"))
-        .unwrap();
+        let other = Signer::preset(name, other_secret)
+            .unwrap()
+            .sign(&Outgoing::new(body, 1_700_000_000, "msg_1").to_url("https://example.com/h"))
+            .unwrap();
         for ((header, value), (_, other_value)) in headers.iter().zip(other.iter()) {
             if value != other_value {
                 assert!(
@@ -599,6 +605,11 @@ fn sensitive_headers_cover_the_credentials_of_every_preset() {
             }
         }
     }
+    // Every shared-secret preset was keyed, none skipped for its key's form.
+    assert_eq!(
+        checked,
+        tower_webhook::provider::SHARED_SECRET_SCHEMES.len()
+    );
 }
 
 #[tokio::test]

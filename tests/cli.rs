@@ -507,3 +507,41 @@ fn a_misspelt_scheme_gets_the_closest_name() {
     let text = stderr(&output);
     assert!(text.contains("did you mean `stripe`"), "{text}");
 }
+
+/// `tower-webhook providers` prints the registry's table, and the README
+/// shows that same table: the three cannot disagree.
+#[test]
+fn providers_lists_the_registry_as_the_readme_shows_it() {
+    let output = run(&["providers"], b"");
+    assert!(output.status.success(), "{}", stderr(&output));
+    let table = tower_webhook::provider::markdown_table();
+    assert_eq!(stdout(&output), table);
+    for provider in tower_webhook::provider::ALL {
+        let row = table
+            .lines()
+            .find(|line| line.starts_with(&format!("| `{}` |", provider.name)))
+            .unwrap_or_else(|| panic!("{} is not listed", provider.name));
+        let verified = if provider.vectors.is_verified() {
+            "| verified |"
+        } else {
+            "| **unverified** |"
+        };
+        assert!(row.contains(verified), "{row}");
+    }
+    assert_eq!(
+        table.lines().count(),
+        tower_webhook::provider::ALL.len() + 2
+    );
+    // The README is generated with every provider, so every feature.
+    if cfg!(all(feature = "ed25519", feature = "ecdsa")) {
+        let readme =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+        assert!(
+            readme.contains(&table),
+            "README.md's provider table is stale: paste `tower-webhook providers` into it"
+        );
+    }
+    // Anything after the command is a usage error, not ignored.
+    let output = run(&["providers", "stripe"], b"");
+    assert_eq!(output.status.code(), Some(2));
+}

@@ -24,10 +24,16 @@ use tower_webhook::signature::{Keyring, SignatureLayer};
 use tower_webhook::{Secret, WebhookStack};
 
 /// A secret every preset accepts (`whsec_` + base64 for the Standard
-/// Webhooks family).
+/// Webhooks family, base64 or hex where the provider shows its key so).
 fn secret_for(name: &str) -> String {
     match name {
-        "standard" | "gitlab" | "svix" => "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".to_owned(),
+        "standard" | "gitlab" | "svix" | "lithic" | "resend" | "clerk" => {
+            "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".to_owned()
+        }
+        "finch" | "airtable" | "microsoft-teams" => "c2VjcmV0LWtleQ==".to_owned(),
+        "adyen-banking" => {
+            "44782DEF547AAA06C910C43932B1EB0C71FC68D9D0C057550C48EC2ACF6BA056".to_owned()
+        }
         _ => format!("client-layer-secret-for-{name}"),
     }
 }
@@ -92,6 +98,10 @@ async fn every_header_preset_signs_what_its_verifier_accepts_over_http() {
         // Signed with another secret: refused.
         let other_secret = if secret.starts_with("whsec_") {
             "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD".to_owned()
+        } else if secret == "c2VjcmV0LWtleQ==" {
+            "b3RoZXIta2V5".to_owned()
+        } else if *name == "adyen-banking" {
+            "00".repeat(32)
         } else {
             secret_for("other")
         };

@@ -32,13 +32,17 @@ use tower_webhook::{StackError, WebhookStack};
 
 const SECRET: &str = "a-shared-secret-for-every-provider";
 
-/// The secret as `provider` shows it: plain text, or `whsec_…` where the
-/// provider hands out base64 keys.
+/// The secret as `provider` shows it: plain text, `whsec_…` where the
+/// provider hands out base64 keys, or hex (Adyen).
 fn shown(provider: &Provider) -> &'static str {
-    match (provider.scheme)().parse_key(SECRET) {
-        Ok(_) => SECRET,
-        Err(_) => "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
-    }
+    [
+        SECRET,
+        "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+        "44782DEF547AAA06C910C43932B1EB0C71FC68D9D0C057550C48EC2ACF6BA056",
+    ]
+    .into_iter()
+    .find(|shown| (provider.scheme)().parse_key(shown).is_ok())
+    .unwrap_or(SECRET)
 }
 
 /// The providers keyed by one shared secret as shown (the asymmetric ones

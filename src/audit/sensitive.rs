@@ -35,6 +35,26 @@ pub const SENSITIVE_HEADERS: &[&str] = &[
     "x-dropbox-signature",
     "x-signature",
     "x-signature-sha256",
+    // The providers added from research/ (issue 22).
+    "box-signature-primary",
+    "box-signature-secondary",
+    "x-razorpay-signature",
+    "x-cc-webhook-signature",
+    "hmacsignature",
+    "mux-signature",
+    "x-pagerduty-signature",
+    "x-buildkite-signature",
+    "x-buildkite-token",
+    "sanity-webhook-signature",
+    "x-pusher-signature",
+    "x-orb-signature",
+    "finch-signature",
+    "x-airtable-content-mac",
+    "x-zendesk-webhook-signature",
+    "calendly-webhook-signature",
+    "workos-signature",
+    "x-xero-signature",
+    "sentry-hook-signature",
 ];
 
 /// tower-http's layer marking [`SENSITIVE_HEADERS`] sensitive. Put it

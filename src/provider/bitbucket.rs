@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use super::{Provider, NO_RETRIES_DOCUMENTED};
+use super::{Provider, Vectors, NO_IP_RANGES, NO_RETRIES_DOCUMENTED};
 use crate::signature::schemes;
 
 /// bitbucket: what every way of building its receiver reads.
@@ -24,4 +24,8 @@ pub const BITBUCKET: Provider = Provider {
     retry_horizon_source: NO_RETRIES_DOCUMENTED,
     deduplicate: true,
     body_timestamp: None,
+    scheme_source: "support.atlassian.com/bitbucket-cloud/docs/manage-webhooks (X-Hub-Signature: sha256=<hex HMAC-SHA256 of the body>)",
+    vectors: Vectors::Unverified,
+    ip_ranges: &[],
+    ip_ranges_source: NO_IP_RANGES,
 };

@@ -2,7 +2,9 @@
 
 use std::sync::Arc;
 
-use super::{Provider, DEFAULT_BODY_LIMIT, NO_RETRIES_DOCUMENTED, UNDOCUMENTED};
+use super::{
+    Provider, Vectors, DEFAULT_BODY_LIMIT, NO_IP_RANGES, NO_RETRIES_DOCUMENTED, UNDOCUMENTED,
+};
 use crate::handshake::Handshake;
 use crate::signature::schemes;
 
@@ -21,4 +23,8 @@ pub const DROPBOX: Provider = Provider {
     retry_horizon_source: NO_RETRIES_DOCUMENTED,
     deduplicate: false,
     body_timestamp: None,
+    scheme_source: "www.dropbox.com/developers/reference/webhooks (X-Dropbox-Signature: <hex HMAC-SHA256 of the body>, key the app secret)",
+    vectors: Vectors::Unverified,
+    ip_ranges: &[],
+    ip_ranges_source: NO_IP_RANGES,
 };

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use super::{Provider, MIB, NO_RETRIES_DOCUMENTED};
+use super::{Provider, Vectors, MIB, NO_IP_RANGES, NO_RETRIES_DOCUMENTED};
 use crate::signature::schemes;
 
 /// gitlab: what every way of building its receiver reads.
@@ -25,4 +25,8 @@ pub const GITLAB: Provider = Provider {
     retry_horizon_source: NO_RETRIES_DOCUMENTED,
     deduplicate: true,
     body_timestamp: None,
+    scheme_source: "docs.gitlab.com/user/project/integrations/webhooks (signing token: Standard Webhooks v1 under webhook-id, webhook-timestamp, webhook-signature)",
+    vectors: Vectors::Unverified,
+    ip_ranges: &[],
+    ip_ranges_source: NO_IP_RANGES,
 };

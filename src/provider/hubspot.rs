@@ -2,7 +2,9 @@
 
 use std::sync::Arc;
 
-use super::{Provider, DEFAULT_BODY_LIMIT, NO_RETRIES_DOCUMENTED, UNDOCUMENTED};
+use super::{
+    Provider, Vectors, DEFAULT_BODY_LIMIT, NO_IP_RANGES, NO_RETRIES_DOCUMENTED, UNDOCUMENTED,
+};
 use crate::signature::schemes;
 
 /// hubspot-v3: what every way of building its receiver reads.
@@ -19,4 +21,10 @@ pub const HUBSPOT: Provider = Provider {
     retry_horizon_source: NO_RETRIES_DOCUMENTED,
     deduplicate: true,
     body_timestamp: None,
+    scheme_source: "developers.hubspot.com/docs/api/webhooks/validating-requests (X-HubSpot-Signature-v3: <base64 HMAC-SHA256 of method, URI, body, timestamp>; 5 minutes)",
+    vectors: Vectors::Published(&[
+        "HubSpot/hubspot-api-python tests/spec/utils/test_signature.py",
+    ]),
+    ip_ranges: &[],
+    ip_ranges_source: NO_IP_RANGES,
 };

@@ -2,7 +2,9 @@
 
 use std::sync::Arc;
 
-use super::{Provider, DEFAULT_BODY_LIMIT, NO_RETRIES_DOCUMENTED, UNDOCUMENTED};
+use super::{
+    Provider, Vectors, DEFAULT_BODY_LIMIT, NO_IP_RANGES, NO_RETRIES_DOCUMENTED, UNDOCUMENTED,
+};
 use crate::signature::schemes;
 
 /// linear: what every way of building its receiver reads.
@@ -24,4 +26,8 @@ pub const LINEAR: Provider = Provider {
             .milliseconds()
             .window(std::time::Duration::from_secs(60))
     }),
+    scheme_source: "linear.app/developers/webhooks#securing-webhooks (Linear-Signature: <hex HMAC-SHA256 of the body>; webhookTimestamp within a minute)",
+    vectors: Vectors::Unverified,
+    ip_ranges: &[],
+    ip_ranges_source: NO_IP_RANGES,
 };

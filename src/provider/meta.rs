@@ -2,7 +2,9 @@
 
 use std::sync::Arc;
 
-use super::{Provider, DEFAULT_BODY_LIMIT, NO_RETRIES_DOCUMENTED, UNDOCUMENTED};
+use super::{
+    Provider, Vectors, DEFAULT_BODY_LIMIT, NO_IP_RANGES, NO_RETRIES_DOCUMENTED, UNDOCUMENTED,
+};
 use crate::signature::schemes;
 
 /// meta: what every way of building its receiver reads.
@@ -19,4 +21,8 @@ pub const META: Provider = Provider {
     retry_horizon_source: NO_RETRIES_DOCUMENTED,
     deduplicate: true,
     body_timestamp: None,
+    scheme_source: "developers.facebook.com/docs/graph-api/webhooks/getting-started (X-Hub-Signature-256: sha256=<hex HMAC-SHA256 of the body>, key the app secret)",
+    vectors: Vectors::Unverified,
+    ip_ranges: &[],
+    ip_ranges_source: NO_IP_RANGES,
 };

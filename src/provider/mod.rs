@@ -36,8 +36,12 @@
 //! Its scheme (a [`DeclaredScheme`](crate::signature::DeclaredScheme), in
 //! [`signature::schemes`](crate::signature::schemes) or in its provider
 //! file), its file here holding its [`Provider`], and one line in [`ALL`].
-//! The registry tests then require its official vectors, a sign → verify
-//! round trip and its place in the `tower-webhook` command's list.
+//! The registry tests then require a sign → verify round trip, its place in
+//! the `tower-webhook providers` table (and the README's copy of it), and,
+//! for [`Vectors::Published`], valid examples the provider itself published
+//! under the sources named, in `tests/vectors/`. A provider whose scheme has
+//! no published example is [`Vectors::Unverified`]: examples the crate
+//! signed itself never make it verified.
 
 use std::fmt;
 use std::sync::Arc;
@@ -51,21 +55,41 @@ use crate::signature::{
     schemes, Scheme, SignatureConfigError, SignatureLayer, Signer, SignerError,
 };
 
+mod adyen_banking;
+mod airtable;
 mod bitbucket;
+mod r#box;
+mod buildkite;
+mod calendly;
+mod clerk;
+mod coinbase_commerce;
 #[cfg(feature = "ed25519")]
 mod discord;
 mod dropbox;
+mod finch;
 mod github;
 mod gitlab;
+mod gocardless;
 mod hubspot;
 mod intercom;
 mod jira;
 mod linear;
+mod lithic;
 mod mailgun;
 mod meta;
+mod microsoft_teams;
+mod modern_treasury;
+mod mux;
+mod orb;
 mod paddle;
+mod pagerduty;
+mod pusher;
+mod razorpay;
+mod resend;
+mod sanity;
 #[cfg(feature = "ecdsa")]
 mod sendgrid;
+mod sentry;
 mod shopify;
 mod slack;
 mod square;
@@ -74,26 +98,50 @@ mod standard;
 mod standard_ed25519;
 mod stripe;
 mod svix;
+mod table;
 mod twilio;
 mod twitch;
 mod typeform;
+mod workos;
+mod xero;
+mod zendesk;
 mod zoom;
 
+pub use adyen_banking::ADYEN_BANKING;
+pub use airtable::AIRTABLE;
 pub use bitbucket::BITBUCKET;
+pub use buildkite::BUILDKITE;
+pub use calendly::CALENDLY;
+pub use clerk::CLERK;
+pub use coinbase_commerce::COINBASE_COMMERCE;
 #[cfg(feature = "ed25519")]
 pub use discord::DISCORD;
 pub use dropbox::DROPBOX;
+pub use finch::FINCH;
 pub use github::GITHUB;
 pub use gitlab::GITLAB;
+pub use gocardless::GOCARDLESS;
 pub use hubspot::HUBSPOT;
 pub use intercom::INTERCOM;
 pub use jira::JIRA;
 pub use linear::LINEAR;
+pub use lithic::LITHIC;
 pub use mailgun::MAILGUN;
 pub use meta::META;
+pub use microsoft_teams::MICROSOFT_TEAMS;
+pub use modern_treasury::MODERN_TREASURY;
+pub use mux::MUX;
+pub use orb::ORB;
 pub use paddle::PADDLE;
+pub use pagerduty::PAGERDUTY;
+pub use pusher::PUSHER;
+pub use r#box::BOX;
+pub use razorpay::RAZORPAY;
+pub use resend::RESEND;
+pub use sanity::SANITY;
 #[cfg(feature = "ecdsa")]
 pub use sendgrid::SENDGRID;
+pub use sentry::SENTRY;
 pub use shopify::SHOPIFY;
 pub use slack::SLACK;
 pub use square::SQUARE;
@@ -102,12 +150,19 @@ pub use standard::STANDARD_WEBHOOKS;
 pub use standard_ed25519::STANDARD_WEBHOOKS_ED25519;
 pub use stripe::STRIPE;
 pub use svix::SVIX;
+pub use table::markdown_table;
 pub use twilio::TWILIO;
 pub use twitch::TWITCH;
 pub use typeform::TYPEFORM;
+pub use workos::WORKOS;
+pub use xero::XERO;
+pub use zendesk::ZENDESK;
 pub use zoom::ZOOM;
 
 pub(crate) use crate::body::DEFAULT_BODY_LIMIT;
+
+/// Makes a scheme.
+type MakeScheme = fn() -> Arc<dyn Scheme>;
 
 /// Makes a provider's handshake from its key as shown.
 pub type MakeHandshake = fn(&str) -> Result<Handshake, SecretError>;
@@ -151,6 +206,50 @@ pub struct Provider {
     /// token). `None` where the provider has none, or needs more than the
     /// key (Meta's verify token: [`WebhookStack::meta`](crate::WebhookStack::meta)).
     pub handshake: Option<MakeHandshake>,
+    /// Where the scheme's facts (headers, algorithm, encoding, the exact
+    /// message, the key's form, the tolerance) come from: the provider's
+    /// documentation or its SDK's source.
+    pub scheme_source: &'static str,
+    /// Whether the scheme is checked against examples the provider
+    /// published, and which.
+    pub vectors: Vectors,
+    /// The source addresses the provider publishes for its deliveries
+    /// (CIDR or single addresses), empty where it publishes none. Lists
+    /// change: fetch the provider's own list when building an allowlist
+    /// ([`ip_ranges_source`](Self::ip_ranges_source) says where).
+    pub ip_ranges: &'static [&'static str],
+    /// Where [`ip_ranges`](Self::ip_ranges) come from, or why there are none.
+    pub ip_ranges_source: &'static str,
+}
+
+/// Whether a provider's scheme is checked against examples the provider
+/// itself published.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Vectors {
+    /// Checked against signed examples from the provider's documentation or
+    /// its own SDK's test suite, each source named (repository and path, or
+    /// the page); the examples are in the crate's `tests/vectors/`.
+    Published(&'static [&'static str]),
+    /// No signed example from the provider was found: the scheme follows
+    /// its documentation or SDK code, and is checked only against
+    /// deliveries the crate signed itself, which cannot catch a misreading.
+    Unverified,
+}
+
+impl Vectors {
+    /// Whether the provider's published examples verify.
+    pub fn is_verified(&self) -> bool {
+        matches!(self, Vectors::Published(_))
+    }
+
+    /// The sources of the published examples (empty when unverified).
+    pub fn sources(&self) -> &'static [&'static str] {
+        match self {
+            Vectors::Published(sources) => sources,
+            Vectors::Unverified => &[],
+        }
+    }
 }
 
 /// The body limit of a provider that documents no maximum.
@@ -159,6 +258,8 @@ pub(crate) const UNDOCUMENTED: &str = "no maximum documented: the crate's defaul
 pub(crate) const NO_RETRIES_DOCUMENTED: &str =
     "no retry schedule documented: the crate's default TTL, 24 h";
 pub(crate) const MIB: usize = 1024 * 1024;
+/// The IP source of a provider that publishes no address list.
+pub(crate) const NO_IP_RANGES: &str = "none published";
 
 impl Provider {
     /// How long the receiver remembers a delivery: at least the provider's
@@ -219,6 +320,29 @@ pub const ALL: &[&Provider] = &[
     &DISCORD,
     #[cfg(feature = "ecdsa")]
     &SENDGRID,
+    &BOX,
+    &RAZORPAY,
+    &COINBASE_COMMERCE,
+    &ADYEN_BANKING,
+    &MUX,
+    &PAGERDUTY,
+    &MODERN_TREASURY,
+    &BUILDKITE,
+    &GOCARDLESS,
+    &SANITY,
+    &PUSHER,
+    &LITHIC,
+    &ORB,
+    &FINCH,
+    &RESEND,
+    &CLERK,
+    &AIRTABLE,
+    &MICROSOFT_TEAMS,
+    &ZENDESK,
+    &CALENDLY,
+    &WORKOS,
+    &XERO,
+    &SENTRY,
 ];
 
 /// Makes a scheme.
@@ -376,6 +500,29 @@ pub const SHARED_SECRET_SCHEMES: &[&str] = &[
     "typeform",
     "dropbox",
     "hubspot-v3",
+    "box",
+    "razorpay",
+    "coinbase-commerce",
+    "adyen-banking",
+    "mux",
+    "pagerduty",
+    "modern-treasury",
+    "buildkite",
+    "gocardless",
+    "sanity",
+    "pusher",
+    "lithic",
+    "orb",
+    "finch",
+    "resend",
+    "clerk",
+    "airtable",
+    "microsoft-teams",
+    "zendesk",
+    "calendly",
+    "workos",
+    "xero",
+    "sentry",
     "timestamped",
     "body-hmac-base64",
     "body-hmac-hex",

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::{Provider, DEFAULT_BODY_LIMIT, UNDOCUMENTED};
+use super::{Provider, Vectors, DEFAULT_BODY_LIMIT, UNDOCUMENTED};
 use crate::signature::schemes;
 
 /// paddle: what every way of building its receiver reads.
@@ -20,4 +20,11 @@ pub const PADDLE: Provider = Provider {
     retry_horizon_source: "developer.paddle.com/webhooks/about/respond-to-webhooks: live accounts retry up to 60 times over 3 days with exponential backoff",
     deduplicate: true,
     body_timestamp: None,
+    scheme_source: "developer.paddle.com/webhooks/signature-verification (Paddle-Signature: ts=<s>;h1=<hex HMAC-SHA256 of \"{ts}:{body}\">) and the SDKs' 5 s tolerance",
+    vectors: Vectors::Published(&[
+        "PaddleHQ/paddle-node-sdk src/__tests__/notifications/webhooks-validator.node.test.ts",
+        "PaddleHQ/paddle-python-sdk tests/Unit/Notification/test_Verifier.py",
+    ]),
+    ip_ranges: &["34.232.58.13", "34.195.105.136", "34.237.3.244", "35.155.119.135", "52.11.166.252", "34.212.5.7"],
+    ip_ranges_source: "developer.paddle.com/webhooks/respond-to-webhooks (separate sandbox and live sets) and api.paddle.com/ips (data.ipv4_cidrs); read from agreeing third-party copies of that page: fetch the API rather than copying this list",
 };

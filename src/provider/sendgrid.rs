@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use super::{Provider, DEFAULT_BODY_LIMIT, NO_RETRIES_DOCUMENTED, UNDOCUMENTED};
+use super::{Provider, Vectors, DEFAULT_BODY_LIMIT, NO_RETRIES_DOCUMENTED, UNDOCUMENTED};
 use crate::signature::schemes;
 
 /// sendgrid: what every way of building its receiver reads.
@@ -19,4 +19,10 @@ pub const SENDGRID: Provider = Provider {
     retry_horizon_source: NO_RETRIES_DOCUMENTED,
     deduplicate: true,
     body_timestamp: None,
+    scheme_source: "www.twilio.com/docs/sendgrid/for-developers/tracking-events/getting-started-event-webhook-security-features (ECDSA P-256 over \"{timestamp}{body}\", base64 DER)",
+    vectors: Vectors::Published(&[
+        "sendgrid/sendgrid-python test/unit/test_eventwebhook.py",
+    ]),
+    ip_ranges: &[],
+    ip_ranges_source: "not published: SendGrid says \"Our IPs change often since we constantly add more machines.\"",
 };

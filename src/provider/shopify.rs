@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::{Provider, DEFAULT_BODY_LIMIT, UNDOCUMENTED};
+use super::{Provider, Vectors, DEFAULT_BODY_LIMIT, NO_IP_RANGES, UNDOCUMENTED};
 use crate::signature::schemes;
 
 /// shopify: what every way of building its receiver reads.
@@ -28,4 +28,10 @@ pub const SHOPIFY: Provider = Provider {
     retry_horizon_source: "shopify.dev/changelog/updates-to-webhook-retry-mechanism (2024-09-10): retried 8 times over 4 hours with exponential backoff",
     deduplicate: true,
     body_timestamp: None,
+    scheme_source: "shopify.dev/docs/apps/build/webhooks/subscribe/https#step-5-verify-the-webhook (X-Shopify-Hmac-Sha256: <base64 HMAC-SHA256 of the body>)",
+    vectors: Vectors::Published(&[
+        "Shopify/shopify-app-js packages/apps/shopify-api/lib/webhooks/__tests__/validate.test.ts",
+    ]),
+    ip_ranges: &[],
+    ip_ranges_source: NO_IP_RANGES,
 };

@@ -2,7 +2,9 @@
 
 use std::sync::Arc;
 
-use super::{Provider, DEFAULT_BODY_LIMIT, NO_RETRIES_DOCUMENTED, UNDOCUMENTED};
+use super::{
+    Provider, Vectors, DEFAULT_BODY_LIMIT, NO_IP_RANGES, NO_RETRIES_DOCUMENTED, UNDOCUMENTED,
+};
 use crate::handshake::Handshake;
 use crate::signature::schemes;
 
@@ -20,4 +22,10 @@ pub const SLACK: Provider = Provider {
     retry_horizon_source: NO_RETRIES_DOCUMENTED,
     deduplicate: true,
     body_timestamp: None,
+    scheme_source: "docs.slack.dev/authentication/verifying-requests-from-slack (X-Slack-Signature: v0=<hex HMAC-SHA256 of \"v0:{ts}:{body}\">, 5 minutes)",
+    vectors: Vectors::Published(&[
+        "Slack docs 'Verifying requests from Slack'",
+    ]),
+    ip_ranges: &[],
+    ip_ranges_source: NO_IP_RANGES,
 };

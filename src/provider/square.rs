@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::{Provider, DEFAULT_BODY_LIMIT, UNDOCUMENTED};
+use super::{Provider, Vectors, DEFAULT_BODY_LIMIT, NO_IP_RANGES, UNDOCUMENTED};
 use crate::signature::schemes;
 
 /// square: what every way of building its receiver reads.
@@ -25,4 +25,10 @@ pub const SQUARE: Provider = Provider {
     retry_horizon_source: "developer.squareup.com/docs/webhooks/troubleshooting: unsuccessful deliveries are retried for up to 24 hours, then discarded",
     deduplicate: true,
     body_timestamp: None,
+    scheme_source: "developer.squareup.com/docs/webhooks/step3validate (x-square-hmacsha256-signature: <base64 HMAC-SHA256 of \"{notification URL}{body}\">)",
+    vectors: Vectors::Published(&[
+        "square/square-python-sdk tests/integration/test_webhooks_helper.py",
+    ]),
+    ip_ranges: &[],
+    ip_ranges_source: NO_IP_RANGES,
 };

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use super::{Provider, DEFAULT_BODY_LIMIT, NO_RETRIES_DOCUMENTED, UNDOCUMENTED};
+use super::{Provider, Vectors, DEFAULT_BODY_LIMIT, NO_RETRIES_DOCUMENTED, UNDOCUMENTED};
 use crate::signature::schemes;
 
 /// standard-ed25519: what every way of building its receiver reads.
@@ -19,4 +19,10 @@ pub const STANDARD_WEBHOOKS_ED25519: Provider = Provider {
     retry_horizon_source: NO_RETRIES_DOCUMENTED,
     deduplicate: true,
     body_timestamp: None,
+    scheme_source: "github.com/standard-webhooks/standard-webhooks spec/standard-webhooks.md (v1a: Ed25519 over \"{id}.{ts}.{body}\", keys whpk_/whsk_)",
+    vectors: Vectors::Published(&[
+        "svix/svix-webhooks server/svix-server/src/worker.rs test_asymmetric_key_signing",
+    ]),
+    ip_ranges: &[],
+    ip_ranges_source: "not applicable: a specification, not a sender",
 };

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::{Provider, DEFAULT_BODY_LIMIT, UNDOCUMENTED};
+use super::{Provider, Vectors, DEFAULT_BODY_LIMIT, UNDOCUMENTED};
 use crate::signature::schemes;
 
 /// stripe: what every way of building its receiver reads.
@@ -20,4 +20,8 @@ pub const STRIPE: Provider = Provider {
     retry_horizon_source: "docs.stripe.com/webhooks, retry behavior: in live mode Stripe retries a delivery for up to three days with exponential backoff",
     deduplicate: true,
     body_timestamp: None,
+    scheme_source: "docs.stripe.com/webhooks#verify-manually (Stripe-Signature: t=<s>,v1=<hex HMAC-SHA256 of \"{t}.{body}\">, key the whole whsec_ text) and stripe-node src/Webhooks.ts (300 s, past only)",
+    vectors: Vectors::Unverified,
+    ip_ranges: &["3.18.12.63", "3.130.192.231", "13.235.14.237", "13.235.122.149", "18.211.135.69", "35.154.171.200", "52.15.183.38", "54.88.130.119", "54.88.130.237", "54.187.174.169", "54.187.205.235", "54.187.216.72"],
+    ip_ranges_source: "docs.stripe.com/ips#webhook-notifications and stripe.com/files/ips/ips_webhooks.json (seven days' notice of changes on its mailing list); these 12 were read from third-party copies of that list, and newer copies add 3.69.109.8, 3.120.168.93, 35.157.207.129: fetch the JSON rather than copying this one",
 };

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::{Provider, DEFAULT_BODY_LIMIT, UNDOCUMENTED};
+use super::{Provider, Vectors, DEFAULT_BODY_LIMIT, NO_IP_RANGES, UNDOCUMENTED};
 use crate::signature::schemes;
 
 /// svix: what every way of building its receiver reads.
@@ -20,4 +20,11 @@ pub const SVIX: Provider = Provider {
     retry_horizon_source: "docs.svix.com/retries: immediately, then 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h after the previous attempt (27 h 35 min in all)",
     deduplicate: true,
     body_timestamp: None,
+    scheme_source: "docs.svix.com/receiving/verifying-payloads/how-manual (Standard Webhooks v1 under svix-id, svix-timestamp, svix-signature)",
+    vectors: Vectors::Published(&[
+        "svix/svix-webhooks {python,javascript,go,ruby,php,java,kotlin,csharp} webhook tests",
+        "svix/svix-webhooks csharp/Svix.Tests/WebhookTest.cs",
+    ]),
+    ip_ranges: &[],
+    ip_ranges_source: NO_IP_RANGES,
 };

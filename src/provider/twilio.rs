@@ -2,7 +2,9 @@
 
 use std::sync::Arc;
 
-use super::{Provider, DEFAULT_BODY_LIMIT, NO_RETRIES_DOCUMENTED, UNDOCUMENTED};
+use super::{
+    Provider, Vectors, DEFAULT_BODY_LIMIT, NO_IP_RANGES, NO_RETRIES_DOCUMENTED, UNDOCUMENTED,
+};
 use crate::signature::schemes;
 
 /// twilio: what every way of building its receiver reads.
@@ -19,4 +21,10 @@ pub const TWILIO: Provider = Provider {
     retry_horizon_source: NO_RETRIES_DOCUMENTED,
     deduplicate: true,
     body_timestamp: None,
+    scheme_source: "www.twilio.com/docs/usage/webhooks/webhooks-security (X-Twilio-Signature: <base64 HMAC-SHA1 of the URL and sorted form parameters>)",
+    vectors: Vectors::Published(&[
+        "twilio/twilio-python tests/unit/test_request_validator.py",
+    ]),
+    ip_ranges: &[],
+    ip_ranges_source: NO_IP_RANGES,
 };

@@ -2,7 +2,9 @@
 
 use std::sync::Arc;
 
-use super::{Provider, DEFAULT_BODY_LIMIT, NO_RETRIES_DOCUMENTED, UNDOCUMENTED};
+use super::{
+    Provider, Vectors, DEFAULT_BODY_LIMIT, NO_IP_RANGES, NO_RETRIES_DOCUMENTED, UNDOCUMENTED,
+};
 use crate::signature::schemes;
 
 /// typeform: what every way of building its receiver reads.
@@ -19,4 +21,8 @@ pub const TYPEFORM: Provider = Provider {
     retry_horizon_source: NO_RETRIES_DOCUMENTED,
     deduplicate: true,
     body_timestamp: None,
+    scheme_source: "www.typeform.com/developers/webhooks/secure-your-webhooks (Typeform-Signature: sha256=<base64 HMAC-SHA256 of the body>)",
+    vectors: Vectors::Unverified,
+    ip_ranges: &[],
+    ip_ranges_source: NO_IP_RANGES,
 };

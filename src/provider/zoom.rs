@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::{Provider, DEFAULT_BODY_LIMIT, UNDOCUMENTED};
+use super::{Provider, Vectors, DEFAULT_BODY_LIMIT, NO_IP_RANGES, UNDOCUMENTED};
 use crate::handshake::Handshake;
 use crate::secret::Secret;
 use crate::signature::schemes;
@@ -22,4 +22,8 @@ pub const ZOOM: Provider = Provider {
     retry_horizon_source: "devsupport.zoom.us/hc/en-us/articles/360059893812: three retries, 5, 20 and 60 minutes after the previous attempt (85 minutes in all)",
     deduplicate: true,
     body_timestamp: None,
+    scheme_source: "developers.zoom.us/docs/api/webhooks/#verify-webhook-events (x-zm-signature: v0=<hex HMAC-SHA256 of \"v0:{ts}:{body}\">)",
+    vectors: Vectors::Unverified,
+    ip_ranges: &[],
+    ip_ranges_source: NO_IP_RANGES,
 };

@@ -25,6 +25,10 @@ pub enum TimestampFormat {
     Millis,
     /// RFC 3339 in UTC, fractional seconds allowed (`2023-01-01T00:00:00.123456789Z`, Twitch).
     Rfc3339,
+    /// An RFC 3339 date and time with no offset at all, read as UTC,
+    /// fractional seconds allowed (`2024-03-27T15:42:29.551`, Orb). A text
+    /// with an offset is not this format.
+    Rfc3339NoOffset,
 }
 
 impl TimestampFormat {
@@ -36,19 +40,22 @@ impl TimestampFormat {
         match self {
             TimestampFormat::Seconds => decimal(text)?.checked_mul(1000),
             TimestampFormat::Millis => decimal(text),
-            TimestampFormat::Rfc3339 => rfc3339(text),
+            TimestampFormat::Rfc3339 => rfc3339(text, true),
+            TimestampFormat::Rfc3339NoOffset => rfc3339(text, false),
         }
     }
 
     /// The exact length of a decimal timestamp where a provider glues it to
     /// another field without a separator: 10 digits of seconds and 13 of
     /// milliseconds (every instant from September 2001 to November 2286).
-    /// `None` for RFC 3339, which delimits itself.
+    /// `None` for RFC 3339, which delimits itself (and for its offset-less
+    /// form, which cannot be glued at all: see
+    /// [`parse_fixed_width`](Self::parse_fixed_width)).
     pub const fn fixed_width(self) -> Option<usize> {
         match self {
             TimestampFormat::Seconds => Some(UNIX_SECONDS_DIGITS),
             TimestampFormat::Millis => Some(UNIX_MILLIS_DIGITS),
-            TimestampFormat::Rfc3339 => None,
+            TimestampFormat::Rfc3339 | TimestampFormat::Rfc3339NoOffset => None,
         }
     }
 
@@ -56,7 +63,14 @@ impl TimestampFormat {
     /// [`fixed_width`](Self::fixed_width) bytes where the format has one.
     /// No accepted text is then a proper prefix or suffix of another, so a
     /// timestamp next to an unseparated field keeps its boundary.
+    ///
+    /// An offset-less RFC 3339 text is never accepted here: nothing marks
+    /// where its fraction ends, so glued to another field its boundary could
+    /// move. A scheme that glues one verifies nothing.
     pub fn parse_fixed_width(self, text: &[u8]) -> Option<i64> {
+        if self == TimestampFormat::Rfc3339NoOffset {
+            return None;
+        }
         match self.fixed_width() {
             Some(width) if text.len() != width => None,
             _ => self.parse(text),
@@ -76,7 +90,8 @@ impl TimestampFormat {
         match self {
             TimestampFormat::Seconds => Some(unix_seconds.to_string()),
             TimestampFormat::Millis => unix_seconds.checked_mul(1000).map(|ms| ms.to_string()),
-            TimestampFormat::Rfc3339 => format_rfc3339(unix_seconds),
+            TimestampFormat::Rfc3339 => format_rfc3339(unix_seconds, "000000000Z"),
+            TimestampFormat::Rfc3339NoOffset => format_rfc3339(unix_seconds, "000"),
         }
     }
 }
@@ -106,8 +121,9 @@ fn digits(text: &[u8], from: usize, len: usize) -> Option<i64> {
     })
 }
 
-/// `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`.
-fn rfc3339(text: &[u8]) -> Option<i64> {
+/// `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`, or with `offset` false
+/// `YYYY-MM-DDTHH:MM:SS[.fraction]` read as UTC.
+fn rfc3339(text: &[u8], offset: bool) -> Option<i64> {
     if text.len() > 64 {
         return None;
     }
@@ -150,6 +166,8 @@ fn rfc3339(text: &[u8]) -> Option<i64> {
         rest = after;
     }
     let offset_minutes = match rest {
+        [] if !offset => 0,
+        _ if !offset => return None,
         [b'Z' | b'z'] => 0,
         [sign @ (b'+' | b'-'), h1, h2, b':', m1, m2] => {
             let hours = digits(&[*h1, *h2], 0, 2)?;
@@ -208,9 +226,10 @@ fn civil_from_days(days: i64) -> (i64, i64, i64) {
     (year, month, day)
 }
 
-/// `unix_seconds` as `YYYY-MM-DDTHH:MM:SS.000000000Z` (the nanosecond form
-/// Twitch sends), for years 0 through 9999.
-fn format_rfc3339(unix_seconds: i64) -> Option<String> {
+/// `unix_seconds` as `YYYY-MM-DDTHH:MM:SS.` then `tail`: `000000000Z` is
+/// the nanosecond form Twitch sends, `000` Orb's zoneless milliseconds.
+/// Years 0 through 9999.
+fn format_rfc3339(unix_seconds: i64, tail: &str) -> Option<String> {
     let days = unix_seconds.div_euclid(86_400);
     let in_day = unix_seconds.rem_euclid(86_400);
     let (year, month, day) = civil_from_days(days);
@@ -220,7 +239,7 @@ fn format_rfc3339(unix_seconds: i64) -> Option<String> {
     let mut out = String::with_capacity(30);
     write!(
         out,
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.000000000Z",
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{tail}",
         in_day / 3600,
         in_day % 3600 / 60,
         in_day % 60
@@ -281,6 +300,33 @@ mod tests {
     }
 
     #[test]
+    fn rfc3339_without_offset_is_utc_and_never_glued() {
+        assert_eq!(
+            Rfc3339NoOffset.parse(b"2024-03-27T15:42:29.551"),
+            Rfc3339.parse(b"2024-03-27T15:42:29.551Z")
+        );
+        assert_eq!(
+            Rfc3339NoOffset.parse(b"2024-03-27T15:42:29"),
+            Some(1_711_554_149_000)
+        );
+        for bad in [
+            &b"2024-03-27T15:42:29Z"[..],
+            b"2024-03-27T15:42:29+00:00",
+            b"2024-03-27T15:42:29.",
+            b"2024-03-27 15:42:29",
+        ] {
+            assert_eq!(Rfc3339NoOffset.parse(bad), None, "{bad:?}");
+        }
+        assert_eq!(
+            Rfc3339NoOffset.parse_fixed_width(b"2024-03-27T15:42:29.551"),
+            None
+        );
+        let text = Rfc3339NoOffset.format(1_711_554_149).unwrap();
+        assert_eq!(text, "2024-03-27T15:42:29.000");
+        assert_eq!(Rfc3339NoOffset.format_fixed_width(1_711_554_149), None);
+    }
+
+    #[test]
     fn rfc3339_round_trip() {
         for seconds in [0, 1_700_000_000, 951_782_400, 4_102_444_800, -86_400] {
             let text = Rfc3339.format(seconds).unwrap();
@@ -311,7 +357,12 @@ mod tests {
     use proptest::prelude::*;
 
     fn any_format() -> impl Strategy<Value = super::TimestampFormat> {
-        prop_oneof![Just(Seconds), Just(Millis), Just(Rfc3339)]
+        prop_oneof![
+            Just(Seconds),
+            Just(Millis),
+            Just(Rfc3339),
+            Just(Rfc3339NoOffset)
+        ]
     }
 
     fn rfc3339_text() -> impl Strategy<Value = String> {

@@ -7,6 +7,8 @@ use tower_webhook::provider;
 pub enum Command {
     Sign(SignOptions),
     Verify(VerifyOptions),
+    /// `providers`: the registry as a table.
+    Providers,
     Help(Help),
     Version,
 }
@@ -93,6 +95,9 @@ pub fn usage(help: Help) -> String {
              commands:\n  \
                sign     print the headers a provider would send with the body\n  \
                verify   check a delivery's signature headers against the body\n  \
+               providers  every provider: what it signs, whether it is verified on\n             \
+                          the provider's published examples, its handshake,\n             \
+                          tolerance and retry horizon (a Markdown table)\n  \
                help     this text, or `help <command>`\n\
              \n\
              options: -h, --help (also after a command), -V, --version\n\
@@ -172,6 +177,14 @@ pub fn parse(mut args: impl Iterator<Item = String>) -> Result<Command, UsageErr
     match command.as_str() {
         "sign" => parse_options(Help::Sign, args),
         "verify" => parse_options(Help::Verify, args),
+        "providers" => match args.next() {
+            None => Ok(Command::Providers),
+            Some(arg) if arg == "-h" || arg == "--help" => Ok(Command::Help(Help::Main)),
+            Some(other) => Err(UsageError::new(
+                Help::Main,
+                format!("`providers` takes no argument (got `{other}`)"),
+            )),
+        },
         "help" | "-h" | "--help" => Ok(Command::Help(match args.next().as_deref() {
             None => Help::Main,
             Some("sign") => Help::Sign,

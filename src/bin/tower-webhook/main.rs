@@ -1,5 +1,5 @@
-//! `tower-webhook`: sign a body as a provider would, or verify a signed
-//! delivery, from the command line.
+//! `tower-webhook`: sign a body as a provider would, verify a signed
+//! delivery, or list the providers, from the command line.
 //!
 //! ```text
 //! cargo install tower-webhook --features cli
@@ -55,6 +55,7 @@ fn run(command: Command) -> Result<(), Failure> {
     match command {
         Command::Help(help) => print!("{}", args::usage(help)),
         Command::Version => println!("tower-webhook {}", env!("CARGO_PKG_VERSION")),
+        Command::Providers => print!("{}", tower_webhook::provider::markdown_table()),
         Command::Sign(options) => {
             // The secret first: `--secret-file -` reads standard input.
             let secret = options.secret.read(Help::Sign)?;

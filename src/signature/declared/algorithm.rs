@@ -1,7 +1,7 @@
 //! Which primitive made a signature, how it is written, and how it is
 //! computed or checked over a message given in pieces.
 
-use base64::engine::general_purpose::STANDARD;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine as _;
 use hmac::Mac;
 use sha2::{Digest, Sha256};
@@ -177,6 +177,10 @@ pub enum Encoding {
     Hex,
     /// Standard base64 with padding.
     Base64,
+    /// The URL-safe base64 alphabet (`-`, `_`) without `=` padding
+    /// (Sanity). Only that spelling is accepted: a padded or standard-alphabet
+    /// value is not this encoding.
+    Base64UrlNoPad,
 }
 
 impl Encoding {
@@ -205,6 +209,13 @@ impl Encoding {
                 let len = STANDARD.decode_slice(text, buffer).ok()?;
                 buffer.get(..len)
             }
+            Encoding::Base64UrlNoPad => {
+                if text.len() > DECODE_BUFFER / 3 * 4 {
+                    return None;
+                }
+                let len = URL_SAFE_NO_PAD.decode_slice(text, buffer).ok()?;
+                buffer.get(..len)
+            }
         }
     }
 
@@ -212,6 +223,7 @@ impl Encoding {
         match self {
             Encoding::Hex => hex::encode(bytes),
             Encoding::Base64 => STANDARD.encode(bytes),
+            Encoding::Base64UrlNoPad => URL_SAFE_NO_PAD.encode(bytes),
         }
     }
 }

@@ -36,7 +36,7 @@ pub struct SignatureHeader {
     pub(crate) algorithm: Algorithm,
     pub(crate) encoding: Encoding,
     pub(crate) syntax: Syntax,
-    pub(crate) requires: Option<(HeaderName, Cow<'static, str>)>,
+    pub(crate) requires: Vec<(HeaderName, Cow<'static, str>)>,
 }
 
 impl SignatureHeader {
@@ -50,7 +50,7 @@ impl SignatureHeader {
             syntax: Syntax::Single {
                 prefix: Cow::Borrowed(""),
             },
-            requires: None,
+            requires: Vec::new(),
         }
     }
 
@@ -104,10 +104,12 @@ impl SignatureHeader {
 
     /// The signature counts only next to `header: value` (HubSpot's
     /// `X-HubSpot-Signature-Version: v2`); with any other value, or none,
-    /// the request is `signature_malformed`. Sent with the signature when
+    /// the request is `signature_malformed`. Call again for more companions
+    /// (Box's `box-signature-version: 1` and
+    /// `box-signature-algorithm: HmacSHA256`). Sent with the signature when
     /// signing.
     pub fn requires(mut self, header: HeaderName, value: impl Into<Cow<'static, str>>) -> Self {
-        self.requires = Some((header, value.into()));
+        self.requires.push((header, value.into()));
         self
     }
 
@@ -149,16 +151,16 @@ impl SignatureHeader {
     /// Refuse the request unless the companion header says what
     /// [`requires`](Self::requires) asks.
     pub(crate) fn check_requirement(&self, headers: &HeaderMap) -> Result<(), Rejection> {
-        let Some((name, expected)) = &self.requires else {
-            return Ok(());
-        };
-        match one_header(headers, name, Reason::SignatureMalformed)? {
-            Some(value) if value.trim_ascii() == expected.as_bytes() => Ok(()),
-            // A signature of another version (or none named) is still a
-            // signature this request carries: it is judged by it and
-            // refused, never passed on to a legacy token.
-            _ => Err(malformed()),
+        for (name, expected) in &self.requires {
+            match one_header(headers, name, Reason::SignatureMalformed)? {
+                Some(value) if value.trim_ascii() == expected.as_bytes() => {}
+                // A signature of another version (or none named) is still a
+                // signature this request carries: it is judged by it and
+                // refused, never passed on to a legacy token.
+                _ => return Err(malformed()),
+            }
         }
+        Ok(())
     }
 
     /// Push the candidates in `value` (found as header number `kind`) onto
@@ -171,6 +173,7 @@ impl SignatureHeader {
         signatures: &mut Signatures,
     ) -> Result<Option<&'v [u8]>, Rejection> {
         let mut field_timestamp = None;
+        let before = signatures.candidates().len();
         match &self.syntax {
             Syntax::Single { prefix } => {
                 let encoded = value
@@ -213,10 +216,10 @@ impl SignatureHeader {
                 }
             }
         }
-        if signatures.candidates().is_empty() {
+        if signatures.candidates().len() == before {
             // The header is there but holds no decodable signature of a
             // version we accept (`v0=` only, `v1=` empty or not hex): a
-            // downgrade is not a pass.
+            // downgrade is not a pass, even beside another header's.
             return Err(malformed());
         }
         Ok(field_timestamp)

@@ -11,8 +11,12 @@ pub enum KeyEncoding {
     Verbatim,
     /// Base64 after an optional `whsec_` (Standard Webhooks, Svix).
     Whsec,
-    /// Base64.
+    /// Base64 (Finch; Airtable's `macSecretBase64`; Microsoft Teams'
+    /// security token).
     Base64,
+    /// Hex: the dashboard shows the key's bytes as hex digits (Adyen's HMAC
+    /// key).
+    Hex,
     /// An Ed25519 public key as 64 hex characters (Discord's developer
     /// portal).
     #[cfg(feature = "ed25519")]
@@ -35,6 +39,7 @@ impl KeyEncoding {
             KeyEncoding::Verbatim => Secret::new(shown).map(KeyMaterial::shared),
             KeyEncoding::Whsec => Secret::from_whsec(shown).map(KeyMaterial::shared),
             KeyEncoding::Base64 => Secret::from_base64(shown).map(KeyMaterial::shared),
+            KeyEncoding::Hex => Secret::from_hex(shown).map(KeyMaterial::shared),
             #[cfg(feature = "ed25519")]
             KeyEncoding::Ed25519Hex => ed25519_hex(shown),
             #[cfg(feature = "ed25519")]

@@ -131,6 +131,7 @@ pub struct DeclaredScheme {
     either_port: bool,
     body_sha256_query: Option<Cow<'static, str>>,
     utf8_body: bool,
+    every_header: bool,
 }
 
 impl DeclaredScheme {
@@ -153,6 +154,7 @@ impl DeclaredScheme {
             either_port: false,
             body_sha256_query: None,
             utf8_body: false,
+            every_header: false,
         }
     }
 
@@ -160,6 +162,18 @@ impl DeclaredScheme {
     /// signing, every signature header is sent.
     pub fn signature(mut self, header: SignatureHeader) -> Self {
         self.headers.push(header);
+        self
+    }
+
+    /// Read every signature header present, not only the first: the
+    /// provider sends one signature per key in its own header (Box's
+    /// `box-signature-primary` and `box-signature-secondary`), and a key
+    /// matching a signature in any of them verifies. Each header present
+    /// must be well formed (and carry its
+    /// [companions](SignatureHeader::requires)); one absent is fine. A
+    /// timestamp field is read from the first header holding one.
+    pub fn every_signature_header(mut self) -> Self {
+        self.every_header = true;
         self
     }
 
@@ -536,16 +550,18 @@ impl Scheme for DeclaredScheme {
     }
 
     fn parse_head(&self, parts: &Parts) -> Result<Signatures, Rejection> {
-        let mut found = None;
+        let mut found = Vec::new();
         for (kind, header) in self.headers.iter().enumerate() {
             if let Some(value) =
                 one_header(&parts.headers, &header.name, Reason::SignatureMalformed)?
             {
-                found = Some((kind, header, value));
-                break;
+                found.push((kind, header, value));
+                if !self.every_header {
+                    break;
+                }
             }
         }
-        let Some((kind, header, value)) = found else {
+        if found.is_empty() {
             if self
                 .refused
                 .iter()
@@ -554,11 +570,15 @@ impl Scheme for DeclaredScheme {
                 return Err(malformed());
             }
             return Err(Rejection::new(Reason::SignatureMissing));
-        };
-        header.check_requirement(&parts.headers)?;
-        let kind = u8::try_from(kind).map_err(|_| malformed())?;
+        }
         let mut signatures = Signatures::new();
-        let field_timestamp = header.read(kind, value, &mut signatures)?;
+        let mut field_timestamp = None;
+        for (kind, header, value) in found {
+            header.check_requirement(&parts.headers)?;
+            let kind = u8::try_from(kind).map_err(|_| malformed())?;
+            let read = header.read(kind, value, &mut signatures)?;
+            field_timestamp = field_timestamp.or(read);
+        }
         if let Some((source, format)) = &self.timestamp {
             let text = match source {
                 TimestampSource::Header(name) => {
@@ -767,8 +787,11 @@ impl Scheme for DeclaredScheme {
                 header.name.clone(),
                 header_value(&header.value(&encoded, &timestamp))?,
             ));
-            if let Some((name, value)) = &header.requires {
-                headers.push((name.clone(), header_value(value)?));
+            for (name, value) in &header.requires {
+                // Headers sharing a companion (Box's two signatures) send it once.
+                if !headers.iter().any(|(sent, _)| sent == name) {
+                    headers.push((name.clone(), header_value(value)?));
+                }
             }
         }
         Ok(headers)

@@ -240,3 +240,39 @@ proptest::proptest! {
         proptest::prop_assert!(verdict.is_err());
     }
 }
+
+/// Two signature headers read together (one per key, as Box sends them):
+/// either key verifies, and a header holding no usable signature is
+/// malformed even when the other holds one.
+#[test]
+fn every_signature_header_is_read_and_each_must_hold_a_signature() {
+    let primary = HeaderName::from_static("x-acme-primary");
+    let secondary = HeaderName::from_static("x-acme-secondary");
+    let scheme = DeclaredScheme::new("acme-two-keys")
+        .signature(SignatureHeader::new(primary.clone()).list(' ', "v1="))
+        .signature(SignatureHeader::new(secondary.clone()).list(' ', "v1="))
+        .every_signature_header();
+    let body = b"{}";
+    let old = scheme.parse_key("old-key").unwrap();
+    let new = scheme.parse_key("new-key").unwrap();
+    let signed_by = |key: &KeyMaterial| {
+        let headers = Signer::new(Arc::new(scheme.clone()), key.clone())
+            .sign(&Outgoing::new(body, 0, ""))
+            .unwrap();
+        headers[0].1.clone()
+    };
+    let both: SignedHeaders = vec![
+        (primary.clone(), signed_by(&old)),
+        (secondary.clone(), signed_by(&new)),
+    ];
+    assert!(judge(&scheme, &old, "/", &both, body).is_ok());
+    assert!(judge(&scheme, &new, "/", &both, body).is_ok());
+    let broken: SignedHeaders = vec![
+        (primary, signed_by(&old)),
+        (secondary, HeaderValue::from_static("v0=deadbeef")),
+    ];
+    assert_eq!(
+        judge(&scheme, &old, "/", &broken, body),
+        Err(Reason::SignatureMalformed)
+    );
+}

@@ -41,8 +41,11 @@ pub fn github_sha1_only() -> DeclaredScheme {
 
 /// The source ranges GitHub sends webhooks from: the `hooks` list of its
 /// meta API (`GET https://api.github.com/meta`), as published when this
-/// release was made. GitHub changes them rarely and announces it; compare
-/// with the API before relying on them. Required by
+/// release was made (the three `/28` were added on 2026-10-29:
+/// github.blog/changelog/2026-10-29-webhook-ip-ranges-added-to-the-meta-api).
+/// GitHub changes them rarely and announces it; compare with the API before
+/// relying on them. Required by
 /// [`WebhookStack::insecure_key_on_github_delivery`](crate::WebhookStack::insecure_key_on_github_delivery).
 pub const GITHUB_HOOK_RANGES: &str = "192.30.252.0/22, 185.199.108.0/22, 140.82.112.0/20, \
-     143.55.64.0/20, 2a0a:a440::/29, 2606:50c0::/32";
+     143.55.64.0/20, 2a0a:a440::/29, 2606:50c0::/32, 9.234.98.160/28, 9.234.98.176/28, \
+     9.234.106.48/28";
