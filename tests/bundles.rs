@@ -611,7 +611,17 @@ fn signed_delivery(
             whsec,
             body,
         ),
-        "shopify" => header_signed(WebhookStack::shopify(plain("s-shop")), "s-shop", body),
+        // Shopify's bundle refuses a delivery without the headers Shopify
+        // always sends (its topic, shop, API version, webhook id).
+        "shopify" => {
+            let headers = Signer::preset(name, "s-shop")
+                .unwrap()
+                .delivery_headers(&Outgoing::new(&body, now, &id))
+                .unwrap()
+                .into_iter()
+                .collect();
+            (WebhookStack::shopify(plain("s-shop")), headers, body)
+        }
         "zoom" => header_signed(WebhookStack::zoom(plain("s-zoom")), "s-zoom", body),
         "paddle" => header_signed(WebhookStack::paddle(plain("s-paddle")), "s-paddle", body),
         "linear" => header_signed(WebhookStack::linear(plain("s-linear")), "s-linear", body),

@@ -658,3 +658,43 @@ async fn the_production_recipe_on_two_replicas_sharing_redis() {
         )
     );
 }
+
+#[tokio::test]
+async fn shopify_refuses_a_delivery_without_the_headers_shopify_always_sends() {
+    let layer = WebhookStack::from_provider(&provider::SHOPIFY, SECRET)
+        .unwrap()
+        .build()
+        .unwrap();
+    let router = Router::new().route("/shopify", post(|| async { "handled" }).layer(layer));
+    let addr = support::serve(router).await;
+    let body = br#"{"id":820982911946154508}"#;
+    let full = Signer::preset("shopify", SECRET)
+        .unwrap()
+        .delivery_headers(&Outgoing::new(body, unix_now(), "wh-1"))
+        .unwrap();
+    for required in provider::SHOPIFY.requires {
+        let without: Vec<_> = full
+            .iter()
+            .filter(|(name, _)| name != required)
+            .cloned()
+            .collect();
+        let reply = support::post_with(addr, "/shopify", &without, body).await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "without {required}");
+        // Unsigned as well: a forgery is refused as one first.
+        let forged: Vec<_> = without
+            .into_iter()
+            .filter(|(name, _)| name != "x-shopify-hmac-sha256")
+            .collect();
+        let reply = support::post_with(addr, "/shopify", &forged, body).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::UNAUTHORIZED,
+            "forged without {required}"
+        );
+    }
+    let reply = support::post_with(addr, "/shopify", &full, body).await;
+    assert_eq!(
+        (reply.status, reply.text().as_str()),
+        (StatusCode::OK, "handled")
+    );
+}

@@ -1,13 +1,10 @@
-use std::future::Future;
-use std::sync::Arc;
+use std::{future::Future, sync::Arc};
 
 use axum::{routing::post, Router};
 use tower::ServiceBuilder;
-use tower_webhook::audit::AuditLayer;
 use tower_webhook::idempotency::{IdempotencyLayer, IdempotencyStore};
-use tower_webhook::ip::ClientIp;
-use tower_webhook::provider;
 use tower_webhook::tenant::{TenantKey, TenantLayer, TenantLookup};
+use tower_webhook::{audit::AuditLayer, ip::ClientIp, provider};
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
 
@@ -28,19 +25,14 @@ where
             Ok(TenantLookup::provider(provider::by_name(&name)?, &secret)?)
         }
     };
+    let proxies = ClientIp::new().trust_proxies("10.0.0.0/8")?; // X-Forwarded-For
     let tenants = TenantLayer::new(TenantKey::PathAfter("/hooks".into()), resolver)
-        .client_ip(
-            ClientIp::new()
-                .trust_proxies("10.0.0.0/8")?
-                .use_x_forwarded_for(),
-        )
+        .client_ip(proxies)
         .body_limit(provider::GITHUB.body_limit);
     let protections = ServiceBuilder::new()
         .layer(AuditLayer::new())
         .layer(tenants)
         .layer(IdempotencyLayer::new().with_shared_store(store));
-    Ok(Router::new().route(
-        "/hooks/{tenant}",
-        post(|| async { "ok" }).layer(protections),
-    ))
+    let route = post(|| async { "ok" }).layer(protections);
+    Ok(Router::new().route("/hooks/{tenant}", route))
 }

@@ -41,4 +41,6 @@ pub const ADYEN_BANKING: Provider = Provider {
     vectors: Vectors::Published(&["Adyen/adyen-python-api-library test/UtilTest.py"]),
     ip_ranges: &[],
     ip_ranges_source: NO_IP_RANGES,
+    sends: &[],
+    requires: &[],
 };

@@ -39,4 +39,6 @@ pub const AIRTABLE: Provider = Provider {
     vectors: Vectors::Unverified,
     ip_ranges: &[],
     ip_ranges_source: NO_IP_RANGES,
+    sends: &[],
+    requires: &[],
 };

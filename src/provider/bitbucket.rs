@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use super::{Provider, Vectors, NO_IP_RANGES, NO_RETRIES_DOCUMENTED};
+use super::{Provider, Sent, Vectors, NO_IP_RANGES, NO_RETRIES_DOCUMENTED};
 use crate::signature::schemes;
 
 /// bitbucket: what every way of building its receiver reads.
@@ -28,4 +28,10 @@ pub const BITBUCKET: Provider = Provider {
     vectors: Vectors::Unverified,
     ip_ranges: &[],
     ip_ranges_source: NO_IP_RANGES,
+    sends: &[
+        ("x-event-key", Sent::Fixed("repo:push")),
+        ("x-request-uuid", Sent::DeliveryId),
+        ("x-attempt-number", Sent::Fixed("1")),
+    ],
+    requires: &[],
 };

@@ -58,4 +58,6 @@ pub const BOX: Provider = Provider {
     vectors: Vectors::Published(&["box/box-node-sdk tests/lib/managers/webhooks-test.js"]),
     ip_ranges: &[],
     ip_ranges_source: NO_IP_RANGES,
+    sends: &[],
+    requires: &[],
 };

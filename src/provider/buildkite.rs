@@ -42,4 +42,6 @@ pub const BUILDKITE: Provider = Provider {
     vectors: Vectors::Published(&["buildkite/go-buildkite webhook_test.go"]),
     ip_ranges: &[],
     ip_ranges_source: NO_IP_RANGES,
+    sends: &[],
+    requires: &[],
 };

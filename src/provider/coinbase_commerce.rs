@@ -35,4 +35,6 @@ pub const COINBASE_COMMERCE: Provider = Provider {
     vectors: Vectors::Published(&["coinbase/coinbase-commerce-python tests/test_webhook.py"]),
     ip_ranges: &[],
     ip_ranges_source: NO_IP_RANGES,
+    sends: &[],
+    requires: &[],
 };

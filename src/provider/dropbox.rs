@@ -27,4 +27,6 @@ pub const DROPBOX: Provider = Provider {
     vectors: Vectors::Unverified,
     ip_ranges: &[],
     ip_ranges_source: NO_IP_RANGES,
+    sends: &[],
+    requires: &[],
 };

@@ -39,4 +39,6 @@ pub const FINCH: Provider = Provider {
     vectors: Vectors::Published(&["Finch-API/finch-api-python tests/api_resources/test_webhooks.py"]),
     ip_ranges: &[],
     ip_ranges_source: NO_IP_RANGES,
+    sends: &[],
+    requires: &[],
 };

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use super::{Provider, Vectors, MIB};
+use super::{Provider, Sent, Vectors, MIB};
 use crate::signature::schemes;
 
 /// github: what every way of building its receiver reads.
@@ -33,4 +33,11 @@ pub const GITHUB: Provider = Provider {
     ]),
     ip_ranges: &["192.30.252.0/22", "185.199.108.0/22", "140.82.112.0/20", "143.55.64.0/20", "2a0a:a440::/29", "2606:50c0::/32", "9.234.98.160/28", "9.234.98.176/28", "9.234.106.48/28"],
     ip_ranges_source: "the `hooks` field of api.github.com/meta (docs.github.com/articles/about-github-s-ip-addresses); the last three /28 from github.blog/changelog/2026-10-29-webhook-ip-ranges-added-to-the-meta-api. The list changes: fetch /meta rather than copying this one",
+    sends: &[
+        ("x-github-delivery", Sent::DeliveryId),
+        ("x-github-event", Sent::Fixed("ping")),
+        ("x-github-hook-id", Sent::Fixed("1")),
+        ("user-agent", Sent::Fixed("GitHub-Hookshot/test")),
+    ],
+    requires: &[],
 };

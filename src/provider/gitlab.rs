@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use super::{Provider, Vectors, MIB, NO_IP_RANGES, NO_RETRIES_DOCUMENTED};
+use super::{Provider, Sent, Vectors, MIB, NO_IP_RANGES, NO_RETRIES_DOCUMENTED};
 use crate::signature::schemes;
 
 /// gitlab: what every way of building its receiver reads.
@@ -29,4 +29,10 @@ pub const GITLAB: Provider = Provider {
     vectors: Vectors::Unverified,
     ip_ranges: &[],
     ip_ranges_source: NO_IP_RANGES,
+    sends: &[
+        ("x-gitlab-event", Sent::Fixed("Push Hook")),
+        ("x-gitlab-event-uuid", Sent::DeliveryId),
+        ("idempotency-key", Sent::DeliveryId),
+    ],
+    requires: &[],
 };

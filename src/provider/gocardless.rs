@@ -36,4 +36,6 @@ pub const GOCARDLESS: Provider = Provider {
     vectors: Vectors::Published(&["gocardless/gocardless-pro-python tests/webhooks_test.py"]),
     ip_ranges: &[],
     ip_ranges_source: NO_IP_RANGES,
+    sends: &[],
+    requires: &[],
 };

@@ -27,4 +27,6 @@ pub const HUBSPOT: Provider = Provider {
     ]),
     ip_ranges: &[],
     ip_ranges_source: NO_IP_RANGES,
+    sends: &[],
+    requires: &[],
 };

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use super::{
-    Provider, Vectors, DEFAULT_BODY_LIMIT, NO_IP_RANGES, NO_RETRIES_DOCUMENTED, UNDOCUMENTED,
+    Provider, Sent, Vectors, DEFAULT_BODY_LIMIT, NO_IP_RANGES, NO_RETRIES_DOCUMENTED, UNDOCUMENTED,
 };
 use crate::signature::schemes;
 
@@ -29,4 +29,9 @@ pub const JIRA: Provider = Provider {
     vectors: Vectors::Unverified,
     ip_ranges: &[],
     ip_ranges_source: NO_IP_RANGES,
+    sends: &[
+        ("x-atlassian-webhook-identifier", Sent::DeliveryId),
+        ("x-atlassian-webhook-retry", Sent::Fixed("0")),
+    ],
+    requires: &[],
 };

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use super::{
-    Provider, Vectors, DEFAULT_BODY_LIMIT, NO_IP_RANGES, NO_RETRIES_DOCUMENTED, UNDOCUMENTED,
+    Provider, Sent, Vectors, DEFAULT_BODY_LIMIT, NO_IP_RANGES, NO_RETRIES_DOCUMENTED, UNDOCUMENTED,
 };
 use crate::signature::schemes;
 
@@ -30,4 +30,9 @@ pub const LINEAR: Provider = Provider {
     vectors: Vectors::Unverified,
     ip_ranges: &[],
     ip_ranges_source: NO_IP_RANGES,
+    sends: &[
+        ("linear-delivery", Sent::DeliveryId),
+        ("linear-event", Sent::Fixed("Issue")),
+    ],
+    requires: &[],
 };

@@ -37,4 +37,6 @@ pub const LITHIC: Provider = Provider {
     vectors: Vectors::Published(&["lithic-com/lithic-python tests/api_resources/test_webhooks.py"]),
     ip_ranges: &[],
     ip_ranges_source: NO_IP_RANGES,
+    sends: &[],
+    requires: &[],
 };

@@ -51,6 +51,7 @@ use crate::handshake::Handshake;
 use crate::idempotency::DEFAULT_TTL;
 use crate::replay::ReplayLayer;
 use crate::secret::SecretError;
+pub use crate::signature::Sent;
 use crate::signature::{
     schemes, Scheme, SignatureConfigError, SignatureLayer, Signer, SignerError,
 };
@@ -220,6 +221,16 @@ pub struct Provider {
     pub ip_ranges: &'static [&'static str],
     /// Where [`ip_ranges`](Self::ip_ranges) come from, or why there are none.
     pub ip_ranges_source: &'static str,
+    /// The headers the provider sends with every delivery besides its
+    /// signature (delivery id, event name, retry counters), as the signing
+    /// side ([`Signer::preset`], the `tower-webhook` command, `test_util`)
+    /// writes them.
+    pub sends: &'static [(&'static str, Sent)],
+    /// Of the headers it sends, those whose absence makes a delivery
+    /// incomplete: the bundle refuses it (`400 payload_incomplete`) as the
+    /// provider's own library does (Shopify's topic, shop domain, API
+    /// version and webhook id).
+    pub requires: &'static [&'static str],
 }
 
 /// Whether a provider's scheme is checked against examples the provider
@@ -344,9 +355,6 @@ pub const ALL: &[&Provider] = &[
     &XERO,
     &SENTRY,
 ];
-
-/// Makes a scheme.
-type MakeScheme = fn() -> Arc<dyn Scheme>;
 
 /// Scheme variants no provider bundle is built on, selectable by name.
 const VARIANTS: &[(&str, MakeScheme)] = &[
@@ -528,6 +536,15 @@ pub const SHARED_SECRET_SCHEMES: &[&str] = &[
     "body-hmac-hex",
 ];
 
+/// The provider whose deliveries the scheme `name` signs: its own, or
+/// GitHub's for its SHA-1 variant.
+fn sender_of(name: &str) -> Option<&'static Provider> {
+    match name {
+        "github-sha1" => Some(&GITHUB),
+        name => by_name(name).ok(),
+    }
+}
+
 /// Every scheme name [`scheme_by_name`] knows: the providers', then the
 /// variants.
 pub fn scheme_names() -> impl Iterator<Item = &'static str> {
@@ -556,12 +573,16 @@ impl Signer {
     /// The scheme `name` (see [`scheme_by_name`]) with the secret as the
     /// provider shows it (`whsec_…` for `standard`/`svix`, verbatim for
     /// `stripe`).
+    ///
+    /// It sends the provider's other headers too
+    /// ([`delivery_headers`](Self::delivery_headers), [`Provider::sends`]).
     pub fn preset(name: &str, shown_secret: &str) -> Result<Self, SignerError> {
         let scheme = scheme_by_name(name)
             .map_err(|unknown| SignerError::UnknownScheme(unknown.to_string()))?;
         let key = scheme
             .parse_key(shown_secret)
             .map_err(SignerError::InvalidSecret)?;
-        Ok(Self::new(scheme, key))
+        let sends = sender_of(name).map_or(&[][..], |provider| provider.sends);
+        Ok(Self::new(scheme, key).sending(sends))
     }
 }

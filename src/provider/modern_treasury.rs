@@ -34,4 +34,6 @@ pub const MODERN_TREASURY: Provider = Provider {
     vectors: Vectors::Published(&["Modern-Treasury/modern-treasury-python tests/api_resources/test_webhooks.py"]),
     ip_ranges: &[],
     ip_ranges_source: NO_IP_RANGES,
+    sends: &[],
+    requires: &[],
 };

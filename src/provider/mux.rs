@@ -41,4 +41,6 @@ pub const MUX: Provider = Provider {
     vectors: Vectors::Published(&["muxinc/mux-node-sdk tests/api-resources/webhooks.test.ts"]),
     ip_ranges: &[],
     ip_ranges_source: NO_IP_RANGES,
+    sends: &[],
+    requires: &[],
 };

@@ -51,4 +51,6 @@ pub const ORB: Provider = Provider {
     vectors: Vectors::Published(&["orbcorp/orb-python tests/api_resources/test_webhooks.py"]),
     ip_ranges: &[],
     ip_ranges_source: NO_IP_RANGES,
+    sends: &[],
+    requires: &[],
 };

@@ -27,4 +27,6 @@ pub const PADDLE: Provider = Provider {
     ]),
     ip_ranges: &["34.232.58.13", "34.195.105.136", "34.237.3.244", "35.155.119.135", "52.11.166.252", "34.212.5.7"],
     ip_ranges_source: "developer.paddle.com/webhooks/respond-to-webhooks (separate sandbox and live sets) and api.paddle.com/ips (data.ipv4_cidrs); read from agreeing third-party copies of that page: fetch the API rather than copying this list",
+    sends: &[],
+    requires: &[],
 };

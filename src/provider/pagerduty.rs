@@ -36,4 +36,6 @@ pub const PAGERDUTY: Provider = Provider {
     vectors: Vectors::Published(&["PagerDuty/go-pagerduty webhookv3/webhookv3_test.go"]),
     ip_ranges: &[],
     ip_ranges_source: NO_IP_RANGES,
+    sends: &[],
+    requires: &[],
 };

@@ -35,4 +35,6 @@ pub const PUSHER: Provider = Provider {
     vectors: Vectors::Published(&["pusher/pusher-http-node tests/integration/webhook.js"]),
     ip_ranges: &[],
     ip_ranges_source: NO_IP_RANGES,
+    sends: &[],
+    requires: &[],
 };

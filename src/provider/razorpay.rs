@@ -35,4 +35,6 @@ pub const RAZORPAY: Provider = Provider {
     vectors: Vectors::Published(&["razorpay/razorpay-python tests/test_client_utility.py"]),
     ip_ranges: &[],
     ip_ranges_source: NO_IP_RANGES,
+    sends: &[],
+    requires: &[],
 };

@@ -41,4 +41,6 @@ pub const SANITY: Provider = Provider {
     vectors: Vectors::Published(&["sanity-io/webhook-toolkit test/signature.test.ts"]),
     ip_ranges: &[],
     ip_ranges_source: NO_IP_RANGES,
+    sends: &[],
+    requires: &[],
 };

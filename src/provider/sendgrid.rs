@@ -25,4 +25,6 @@ pub const SENDGRID: Provider = Provider {
     ]),
     ip_ranges: &[],
     ip_ranges_source: "not published: SendGrid says \"Our IPs change often since we constantly add more machines.\"",
+    sends: &[],
+    requires: &[],
 };

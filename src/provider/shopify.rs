@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::{Provider, Vectors, DEFAULT_BODY_LIMIT, NO_IP_RANGES, UNDOCUMENTED};
+use super::{Provider, Sent, Vectors, DEFAULT_BODY_LIMIT, NO_IP_RANGES, UNDOCUMENTED};
 use crate::signature::schemes;
 
 /// shopify: what every way of building its receiver reads.
@@ -34,4 +34,18 @@ pub const SHOPIFY: Provider = Provider {
     ]),
     ip_ranges: &[],
     ip_ranges_source: NO_IP_RANGES,
+    sends: &[
+        ("x-shopify-topic", Sent::Fixed("orders/create")),
+        ("x-shopify-webhook-id", Sent::DeliveryId),
+        ("x-shopify-event-id", Sent::DeliveryId),
+        ("x-shopify-shop-domain", Sent::Fixed("example.myshopify.com")),
+        ("x-shopify-api-version", Sent::Fixed("2025-10")),
+        ("x-shopify-triggered-at", Sent::Rfc3339Timestamp),
+    ],
+    requires: &[
+        "x-shopify-topic",
+        "x-shopify-shop-domain",
+        "x-shopify-api-version",
+        "x-shopify-webhook-id",
+    ],
 };

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use super::{
-    Provider, Vectors, DEFAULT_BODY_LIMIT, NO_IP_RANGES, NO_RETRIES_DOCUMENTED, UNDOCUMENTED,
+    Provider, Sent, Vectors, DEFAULT_BODY_LIMIT, NO_IP_RANGES, NO_RETRIES_DOCUMENTED, UNDOCUMENTED,
 };
 use crate::handshake::Handshake;
 use crate::signature::schemes;
@@ -28,4 +28,6 @@ pub const SLACK: Provider = Provider {
     ]),
     ip_ranges: &[],
     ip_ranges_source: NO_IP_RANGES,
+    sends: &[("x-slack-retry-num", Sent::Fixed("0"))],
+    requires: &[],
 };

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::{Provider, Vectors, DEFAULT_BODY_LIMIT, NO_IP_RANGES, UNDOCUMENTED};
+use super::{Provider, Sent, Vectors, DEFAULT_BODY_LIMIT, NO_IP_RANGES, UNDOCUMENTED};
 use crate::signature::schemes;
 
 /// square: what every way of building its receiver reads.
@@ -31,4 +31,9 @@ pub const SQUARE: Provider = Provider {
     ]),
     ip_ranges: &[],
     ip_ranges_source: NO_IP_RANGES,
+    sends: &[
+        ("square-environment", Sent::Fixed("Sandbox")),
+        ("square-retry-number", Sent::Fixed("0")),
+    ],
+    requires: &[],
 };

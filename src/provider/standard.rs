@@ -26,4 +26,6 @@ pub const STANDARD_WEBHOOKS: Provider = Provider {
     ]),
     ip_ranges: &[],
     ip_ranges_source: "not applicable: a specification, not a sender",
+    sends: &[],
+    requires: &[],
 };

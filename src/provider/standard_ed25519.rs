@@ -25,4 +25,6 @@ pub const STANDARD_WEBHOOKS_ED25519: Provider = Provider {
     ]),
     ip_ranges: &[],
     ip_ranges_source: "not applicable: a specification, not a sender",
+    sends: &[],
+    requires: &[],
 };

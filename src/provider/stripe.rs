@@ -24,4 +24,6 @@ pub const STRIPE: Provider = Provider {
     vectors: Vectors::Unverified,
     ip_ranges: &["3.18.12.63", "3.130.192.231", "13.235.14.237", "13.235.122.149", "18.211.135.69", "35.154.171.200", "52.15.183.38", "54.88.130.119", "54.88.130.237", "54.187.174.169", "54.187.205.235", "54.187.216.72"],
     ip_ranges_source: "docs.stripe.com/ips#webhook-notifications and stripe.com/files/ips/ips_webhooks.json (seven days' notice of changes on its mailing list); these 12 were read from third-party copies of that list, and newer copies add 3.69.109.8, 3.120.168.93, 35.157.207.129: fetch the JSON rather than copying this one",
+    sends: &[],
+    requires: &[],
 };

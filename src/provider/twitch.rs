@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use super::{
-    Provider, Vectors, DEFAULT_BODY_LIMIT, NO_IP_RANGES, NO_RETRIES_DOCUMENTED, UNDOCUMENTED,
+    Provider, Sent, Vectors, DEFAULT_BODY_LIMIT, NO_IP_RANGES, NO_RETRIES_DOCUMENTED, UNDOCUMENTED,
 };
 use crate::handshake::Handshake;
 use crate::signature::schemes;
@@ -31,4 +31,11 @@ pub const TWITCH: Provider = Provider {
     vectors: Vectors::Unverified,
     ip_ranges: &[],
     ip_ranges_source: NO_IP_RANGES,
+    sends: &[
+        ("twitch-eventsub-message-type", Sent::Fixed("notification")),
+        ("twitch-eventsub-message-retry", Sent::Fixed("0")),
+        ("twitch-eventsub-subscription-type", Sent::Fixed("channel.follow")),
+        ("twitch-eventsub-subscription-version", Sent::Fixed("2")),
+    ],
+    requires: &[],
 };

@@ -43,4 +43,6 @@ pub const WORKOS: Provider = Provider {
     vectors: Vectors::Unverified,
     ip_ranges: &[],
     ip_ranges_source: NO_IP_RANGES,
+    sends: &[],
+    requires: &[],
 };

@@ -28,7 +28,6 @@ pub mod declared;
 mod either;
 pub mod keyring;
 mod layer;
-mod provider_headers;
 pub mod scheme;
 pub mod schemes;
 mod sign;
@@ -44,5 +43,5 @@ pub use scheme::{
     one_header, Candidate, Delivery, Outgoing, Scheme, SignError, Signatures, SignedHeaders, Stamp,
     MAX_CANDIDATES, MAX_HEADER_LEN,
 };
-pub use sign::{unix_now, Signer, SignerError};
+pub use sign::{unix_now, Sent, Signer, SignerError};
 pub use time::TimestampFormat;

@@ -25,11 +25,10 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use http::Request;
+use http::{HeaderName, HeaderValue, Request};
 
 use crate::secret::SecretError;
 use crate::signature::keyring::KeyMaterial;
-use crate::signature::provider_headers::provider_headers;
 use crate::signature::scheme::{Outgoing, Scheme, SignError, SignedHeaders};
 
 /// A scheme and a key, ready to sign deliveries.
@@ -37,6 +36,22 @@ use crate::signature::scheme::{Outgoing, Scheme, SignError, SignedHeaders};
 pub struct Signer {
     scheme: Arc<dyn Scheme>,
     key: KeyMaterial,
+    sends: &'static [(&'static str, Sent)],
+}
+
+/// The value of a header a provider sends with every delivery besides its
+/// signature, as a delivery the crate signs carries it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Sent {
+    /// The delivery id of the delivery.
+    DeliveryId,
+    /// This value (an event name, a retry counter), a harmless default
+    /// where the real one depends on the event.
+    Fixed(&'static str),
+    /// The delivery's timestamp in RFC 3339 (Shopify's
+    /// `X-Shopify-Triggered-At`).
+    Rfc3339Timestamp,
 }
 
 /// Why a [`Signer`] could not be made.
@@ -64,7 +79,37 @@ impl std::error::Error for SignerError {}
 impl Signer {
     /// Sign with `scheme` and `key`.
     pub fn new(scheme: Arc<dyn Scheme>, key: KeyMaterial) -> Self {
-        Self { scheme, key }
+        Self {
+            scheme,
+            key,
+            sends: &[],
+        }
+    }
+
+    /// Also send `headers` with every delivery
+    /// ([`delivery_headers`](Self::delivery_headers)): a provider's
+    /// delivery id, event and retry headers. [`Signer::preset`] sets its
+    /// provider's.
+    pub fn sending(mut self, headers: &'static [(&'static str, Sent)]) -> Self {
+        self.sends = headers;
+        self
+    }
+
+    /// The headers besides the signature this signer sends with `outgoing`.
+    fn sent_headers(&self, outgoing: &Outgoing<'_>) -> SignedHeaders {
+        self.sends
+            .iter()
+            // A value that is no header value (an id with a newline) leaves
+            // its header out rather than failing the signature.
+            .filter_map(|(name, sent)| {
+                let value = match sent {
+                    Sent::DeliveryId => HeaderValue::from_str(outgoing.id).ok()?,
+                    Sent::Fixed(value) => HeaderValue::from_str(value).ok()?,
+                    Sent::Rfc3339Timestamp => rfc3339(outgoing.timestamp)?,
+                };
+                Some((HeaderName::from_static(name), value))
+            })
+            .collect()
     }
 
     /// The scheme.
@@ -96,7 +141,7 @@ impl Signer {
     /// ```
     pub fn delivery_headers(&self, outgoing: &Outgoing<'_>) -> Result<SignedHeaders, SignError> {
         let mut headers = self.sign(outgoing)?;
-        headers.extend(provider_headers(self.scheme.name(), outgoing));
+        headers.extend(self.sent_headers(outgoing));
         Ok(headers)
     }
 
@@ -133,13 +178,19 @@ impl Signer {
         for (name, value) in self.sign(outgoing)? {
             headers.insert(name, value);
         }
-        for (name, value) in provider_headers(self.scheme.name(), outgoing) {
+        for (name, value) in self.sent_headers(outgoing) {
             if !headers.contains_key(&name) {
                 headers.insert(name, value);
             }
         }
         Ok(())
     }
+}
+
+fn rfc3339(unix_seconds: i64) -> Option<HeaderValue> {
+    use ::time::format_description::well_known::Rfc3339;
+    let at = ::time::OffsetDateTime::from_unix_timestamp(unix_seconds).ok()?;
+    HeaderValue::from_str(&at.format(&Rfc3339).ok()?).ok()
 }
 
 /// Now, in Unix seconds (0 if the clock is before 1970).
@@ -149,4 +200,48 @@ pub fn unix_now() -> i64 {
         .map_or(0, |elapsed| {
             i64::try_from(elapsed.as_secs()).unwrap_or(i64::MAX)
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn signer(sends: &'static [(&'static str, Sent)]) -> Signer {
+        let scheme: Arc<dyn Scheme> = Arc::new(crate::signature::schemes::github());
+        let key = scheme.parse_key("a-secret").unwrap();
+        Signer::new(scheme, key).sending(sends)
+    }
+
+    #[test]
+    fn the_sent_headers_carry_the_id_the_value_and_the_time() {
+        let signer = signer(&[
+            ("x-delivery", Sent::DeliveryId),
+            ("x-event", Sent::Fixed("ping")),
+            ("x-at", Sent::Rfc3339Timestamp),
+        ]);
+        let headers = signer.sent_headers(&Outgoing::new(b"{}", 0, "72d3162e"));
+        let get = |name: &str| {
+            headers
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| v.to_str().unwrap().to_owned())
+        };
+        assert_eq!(get("x-delivery").as_deref(), Some("72d3162e"));
+        assert_eq!(get("x-event").as_deref(), Some("ping"));
+        assert_eq!(get("x-at").as_deref(), Some("1970-01-01T00:00:00Z"));
+    }
+
+    #[test]
+    fn an_id_that_is_no_header_value_is_left_out() {
+        let signer = signer(&[("x-delivery", Sent::DeliveryId)]);
+        let headers = signer.sent_headers(&Outgoing::new(b"{}", 0, "bad\nid"));
+        assert!(headers.is_empty());
+    }
+
+    #[test]
+    fn a_signer_of_no_provider_sends_nothing_more() {
+        assert!(signer(&[])
+            .sent_headers(&Outgoing::new(b"{}", 0, "x"))
+            .is_empty());
+    }
 }

@@ -334,6 +334,11 @@ impl WebhookStack {
         if !signed.is_empty() {
             checks = checks.with_body_check(signed);
         }
+        // After the signature: a genuine delivery missing what its provider
+        // always sends is incomplete; a forgery is a forgery first.
+        if let Some(required) = self.provider.map(|p| p.requires).filter(|r| !r.is_empty()) {
+            checks = checks.with_body_check(RequireHeaders(required));
+        }
         if let Some(limit) = self.body_limit {
             checks = checks.with_body_limit(limit);
         }
@@ -556,5 +561,49 @@ impl crate::guard::RequestCheck for RetainAtLeast {
     ) -> Result<(), crate::rejection::Rejection> {
         context.retain_at_least(self.0);
         Ok(())
+    }
+}
+
+/// Refuses a delivery without a header its provider always sends
+/// ([`Provider::requires`](crate::provider::Provider::requires)), as the
+/// provider's own library does: `400 payload_incomplete`, the header named
+/// in the audit detail.
+#[derive(Debug)]
+struct RequireHeaders(&'static [&'static str]);
+
+impl crate::guard::BodyCheck for RequireHeaders {
+    type Pending = ();
+
+    // Reads nothing of the body: the stack's limit applies.
+    fn body_limit(&self) -> usize {
+        usize::MAX
+    }
+
+    fn check_head(
+        &self,
+        _: &mut http::request::Parts,
+        _: &crate::context::WebhookContext,
+    ) -> Result<(), crate::rejection::Rejection> {
+        Ok(())
+    }
+
+    fn check_body(
+        &self,
+        (): (),
+        parts: &mut http::request::Parts,
+        _: &bytes::Bytes,
+        _: &crate::context::WebhookContext,
+    ) -> Result<(), crate::rejection::Rejection> {
+        match self
+            .0
+            .iter()
+            .find(|name| !parts.headers.contains_key(**name))
+        {
+            Some(missing) => Err(crate::rejection::Rejection::new(
+                crate::rejection::Reason::PayloadIncomplete,
+            )
+            .with_detail(format!("{missing} missing"))),
+            None => Ok(()),
+        }
     }
 }
