@@ -8,6 +8,13 @@
 //! removes the layer from the router: the request is then refused with 500
 //! instead of being processed.
 //!
+//! The body a tower-webhook layer read is already bounded by that layer's
+//! limit (a provider's cap: 25 MB for GitHub), so `Verified<T>` lifts
+//! axum's own 2 MB default for extractors (`DefaultBodyLimit`) for it: a
+//! delivery the stack accepted is not refused by the extractor behind it.
+//! A plain `Bytes` or `Json` extractor without `Verified` keeps axum's
+//! default: raise it with `DefaultBodyLimit::max` on such a route.
+//!
 //! ```
 //! use axum::{routing::post, Json, Router};
 //! use serde_json::Value;
@@ -26,6 +33,7 @@ use axum_core::extract::{FromRequest, Request};
 use axum_core::response::{IntoResponse, Response};
 use http::StatusCode;
 
+use crate::body::RawBody;
 use crate::context::{Verification, WebhookContext};
 
 /// A payload that a tower-webhook layer verified, with what it found.
@@ -77,6 +85,7 @@ where
             .map(WebhookContext::snapshot)
             .filter(|v| v.authentication.is_some() && v.rejection.is_none())
             .ok_or(VerifiedRejection::NotVerified)?;
+        let request = lift_default_body_limit(request).await;
         let payload = T::from_request(request, state)
             .await
             .map_err(VerifiedRejection::Inner)?;
@@ -84,5 +93,45 @@ where
             payload,
             verification,
         })
+    }
+}
+
+/// The request with axum's extractor body limit lifted when a layer already
+/// read the body under its own limit ([`RawBody`] present). axum keeps the
+/// limit as a private request extension that only its `DefaultBodyLimit`
+/// layer writes, so the layer is run here on the request alone.
+async fn lift_default_body_limit(request: Request) -> Request {
+    use std::convert::Infallible;
+    use std::future::{ready, Ready};
+    use std::task::{Context, Poll};
+    use tower_layer::Layer;
+    use tower_service::Service;
+
+    /// Hands the request back as it received it.
+    struct Echo;
+    impl Service<Request> for Echo {
+        type Response = Request;
+        type Error = Infallible;
+        type Future = Ready<Result<Request, Infallible>>;
+        fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+            Poll::Ready(Ok(()))
+        }
+        fn call(&mut self, request: Request) -> Self::Future {
+            ready(Ok(request))
+        }
+    }
+
+    if request.extensions().get::<RawBody>().is_none() {
+        return request;
+    }
+    let mut lifted = axum_core::extract::DefaultBodyLimit::disable().layer(Echo);
+    let ready = std::future::poll_fn(|cx| lifted.poll_ready(cx)).await;
+    let lifted = match ready {
+        Ok(()) => lifted.call(request).await,
+        Err(never) => match never {},
+    };
+    match lifted {
+        Ok(request) => request,
+        Err(never) => match never {},
     }
 }

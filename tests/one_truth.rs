@@ -698,3 +698,68 @@ async fn shopify_refuses_a_delivery_without_the_headers_shopify_always_sends() {
         (StatusCode::OK, "handled")
     );
 }
+
+#[tokio::test]
+async fn every_way_of_building_a_receiver_answers_the_handshake_alike() {
+    let handshakes: &[(&Provider, &[u8], &[(&str, &str)], &str)] = &[
+        (
+            &provider::SLACK,
+            br#"{"type":"url_verification","challenge":"slack-challenge-1"}"#,
+            &[],
+            "slack-challenge-1",
+        ),
+        (
+            &provider::TWITCH,
+            br#"{"challenge":"twitch-challenge-1","subscription":{"status":"webhook_callback_verification_pending"}}"#,
+            &[("twitch-eventsub-message-type", "webhook_callback_verification")],
+            "twitch-challenge-1",
+        ),
+        (
+            &provider::ZOOM,
+            br#"{"payload":{"plainToken":"qgg8vlvZRS6UYooatFL8Aw"},"event_ts":1,"event":"endpoint.url_validation"}"#,
+            &[],
+            "qgg8vlvZRS6UYooatFL8Aw",
+        ),
+    ];
+    for (provider, body, extra, echoed) in handshakes {
+        let (addr, paths, runs) = receivers(provider).await;
+        for path in paths {
+            let mut headers: Vec<_> = Signer::preset(provider.name, shown(provider))
+                .unwrap()
+                .delivery_headers(&Outgoing::new(body, unix_now(), "hs-1"))
+                .unwrap()
+                .into_iter()
+                .filter(|(name, _)| !extra.iter().any(|(n, _)| name == n))
+                .collect();
+            for (name, value) in *extra {
+                headers.push((
+                    HeaderName::from_static(name),
+                    HeaderValue::from_static(value),
+                ));
+            }
+            let reply = support::post_with(addr, path, &headers, body).await;
+            assert_eq!(reply.status, StatusCode::OK, "{}: {path}", provider.name);
+            assert!(
+                reply.text().contains(echoed),
+                "{}: {path}: {}",
+                provider.name,
+                reply.text()
+            );
+            assert_eq!(
+                reply
+                    .headers
+                    .get("x-content-type-options")
+                    .map(|v| v.as_bytes()),
+                Some(&b"nosniff"[..]),
+                "{}: {path}",
+                provider.name
+            );
+        }
+        assert_eq!(
+            runs.load(Ordering::SeqCst),
+            0,
+            "{}: a handshake reached the handler",
+            provider.name
+        );
+    }
+}

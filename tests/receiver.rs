@@ -611,6 +611,21 @@ async fn with_redis_url_two_replicas_handle_a_delivery_once() {
         .filter(|l| l.starts_with("delivery:"))
         .count();
     assert_eq!(handled, 1);
+
+    // A correctly signed 2 MB GitHub push, on the bundle whose idempotency
+    // layer the demo replaced with one on Redis: GitHub's 25 MB cap holds.
+    let push = format!(
+        r#"{{"ref":"refs/heads/main","padding":"{}"}}"#,
+        "x".repeat(2 << 20)
+    );
+    let headers = signed(
+        "github",
+        self::env("GITHUB_SECRET"),
+        push.as_bytes(),
+        "push-2mb",
+    );
+    let reply = first.post("/github", &headers, push.as_bytes()).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
 }
 
 #[tokio::test]
