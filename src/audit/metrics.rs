@@ -201,6 +201,57 @@ static LABELS: LazyLock<RwLock<LabelSets>> = LazyLock::new(|| RwLock::new(HashMa
 type LabelSets = HashMap<Vec<(&'static str, &'static str)>, &'static [Label]>;
 
 fn labels(pairs: &[(&'static str, &'static str)]) -> &'static [Label] {
+    // Most events repeat a label set seen moments ago on this thread:
+    // compared by address, without hashing the strings or taking the lock.
+    thread_local! {
+        static RECENT: std::cell::RefCell<Vec<(Vec<usize>, &'static [Label])>> =
+            const { std::cell::RefCell::new(Vec::new()) };
+    }
+    const RECENT_SETS: usize = 16;
+    let address = |pairs: &[(&'static str, &'static str)]| -> Vec<usize> {
+        pairs
+            .iter()
+            .flat_map(|(key, value)| {
+                [
+                    key.as_ptr() as usize,
+                    key.len(),
+                    value.as_ptr() as usize,
+                    value.len(),
+                ]
+            })
+            .collect()
+    };
+    let found = RECENT.with(|recent| {
+        recent
+            .borrow()
+            .iter()
+            .find(|(seen, _)| {
+                seen.len() == pairs.len() * 4
+                    && pairs.iter().enumerate().all(|(i, (key, value))| {
+                        seen[4 * i] == key.as_ptr() as usize
+                            && seen[4 * i + 1] == key.len()
+                            && seen[4 * i + 2] == value.as_ptr() as usize
+                            && seen[4 * i + 3] == value.len()
+                    })
+            })
+            .map(|(_, labels)| *labels)
+    });
+    if let Some(labels) = found {
+        return labels;
+    }
+    let labels = shared_labels(pairs);
+    RECENT.with(|recent| {
+        let mut recent = recent.borrow_mut();
+        if recent.len() == RECENT_SETS {
+            recent.remove(0);
+        }
+        recent.push((address(pairs), labels));
+    });
+    labels
+}
+
+/// [`labels`] from the process-wide table.
+fn shared_labels(pairs: &[(&'static str, &'static str)]) -> &'static [Label] {
     if let Some(labels) = LABELS
         .read()
         .unwrap_or_else(PoisonError::into_inner)
