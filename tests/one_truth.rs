@@ -737,7 +737,15 @@ async fn shopify_refuses_a_delivery_without_the_headers_shopify_always_sends() {
 
 #[tokio::test]
 async fn every_way_of_building_a_receiver_answers_the_handshake_alike() {
-    let handshakes: &[(&Provider, &[u8], &[(&str, &str)], &str)] = &[
+    /// A provider, its signed handshake body, the headers that say it is
+    /// one, and what the answer echoes.
+    type Handshake = (
+        &'static Provider,
+        &'static [u8],
+        &'static [(&'static str, &'static str)],
+        &'static str,
+    );
+    let handshakes: &[Handshake] = &[
         (
             &provider::SLACK,
             br#"{"type":"url_verification","challenge":"slack-challenge-1"}"#,
