@@ -550,7 +550,9 @@ impl Scheme for DeclaredScheme {
     }
 
     fn parse_head(&self, parts: &Parts) -> Result<Signatures, Rejection> {
-        let mut found = Vec::new();
+        // One header in all but Box's case (one per key): kept inline, so a
+        // request costs no allocation here.
+        let mut found: smallvec::SmallVec<[_; 2]> = smallvec::SmallVec::new();
         for (kind, header) in self.headers.iter().enumerate() {
             if let Some(value) =
                 one_header(&parts.headers, &header.name, Reason::SignatureMalformed)?
