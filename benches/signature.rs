@@ -35,7 +35,8 @@ use criterion::{BenchmarkId, Criterion, Throughput};
 use hmac::{Hmac, KeyInit, Mac};
 use http::{HeaderMap, Request};
 use sha2::Sha256;
-use tower_webhook::signature::{schemes, unix_now, Delivery, Keyring, Outgoing, Scheme, Signer};
+use tower_webhook::provider;
+use tower_webhook::signature::{unix_now, Delivery, Keyring, Outgoing, Scheme, Signer};
 use tower_webhook::Secret;
 
 const SIZES: [usize; 3] = [1024, 64 * 1024, 1024 * 1024];
@@ -88,8 +89,8 @@ fn raw_hmac_prekeyed(key: &[u8], message: &[u8]) -> impl Fn() {
 }
 
 fn bench<M: Measurement>(c: &mut Criterion<M>) {
-    let github: Arc<dyn Scheme> = Arc::new(schemes::github());
-    let standard: Arc<dyn Scheme> = Arc::new(schemes::standard_webhooks());
+    let github: Arc<dyn Scheme> = Arc::new(provider::github::github());
+    let standard: Arc<dyn Scheme> = Arc::new(provider::standard::standard_webhooks());
     let github_keys = Keyring::new().with(tower_webhook::signature::Key::new(
         "k",
         github.parse_key(GITHUB_SECRET).unwrap(),
@@ -199,7 +200,7 @@ fn ed25519(run: &mut dyn FnMut(&str, &dyn Fn()), body: &[u8], timestamp: i64) {
             .unwrap()
     });
 
-    let scheme: Arc<dyn Scheme> = Arc::new(schemes::standard_ed25519::standard_ed25519());
+    let scheme: Arc<dyn Scheme> = Arc::new(provider::standard_ed25519::standard_ed25519());
     let headers: HeaderMap = Signer::new(Arc::clone(&scheme), KeyMaterial::Ed25519Signing(signing))
         .sign(&Outgoing::new(body, timestamp, ID))
         .unwrap()

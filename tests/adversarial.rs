@@ -35,8 +35,9 @@ use tower_webhook::audit::{AuditEvent, AuditLayer};
 use tower_webhook::body::BufferedBody;
 use tower_webhook::idempotency::IdempotencyLayer;
 use tower_webhook::ip::IpFilterLayer;
+use tower_webhook::provider;
 use tower_webhook::replay::ReplayLayer;
-use tower_webhook::signature::{schemes, unix_now, Outgoing, SignatureLayer, Signer};
+use tower_webhook::signature::{unix_now, Outgoing, SignatureLayer, Signer};
 use tower_webhook::{Reason, Secret, ServiceBuilderExt, WebhookContext, WebhookStack};
 
 const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
@@ -856,7 +857,7 @@ const PROVIDER_URL: &str = "https://hooks.example.com/hooks/acme?x=1";
 
 /// Twilio's signed form: the decoded parameters, sorted, flat.
 fn twilio_flat(form: &[u8]) -> Vec<u8> {
-    schemes::twilio::sorted_params(form)
+    provider::twilio::sorted_params(form)
         .iter()
         .flat_map(|(n, v)| [n.as_bytes(), v.as_bytes()].concat())
         .collect()
@@ -867,7 +868,7 @@ fn apply_provider(scheme: &str, attempt: Attempt, mutation: &ProviderMutation) -
     match mutation {
         ProviderMutation::Generic(generic) => apply(attempt, generic),
         ProviderMutation::MoveTwilioBoundary(i) => {
-            let mut params: Vec<(String, String)> = schemes::twilio::sorted_params(&attempt.body)
+            let mut params: Vec<(String, String)> = provider::twilio::sorted_params(&attempt.body)
                 .iter()
                 .map(|(n, v)| (n.to_string(), v.to_string()))
                 .collect();

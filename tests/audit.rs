@@ -17,8 +17,9 @@ use http::{HeaderName, HeaderValue, StatusCode};
 use tower_webhook::audit::{AuditEvent, AuditLayer, ChannelSink, JsonLinesSink, Outcome};
 use tower_webhook::idempotency::IdempotencyLayer;
 use tower_webhook::ip::IpFilterLayer;
+use tower_webhook::provider;
 use tower_webhook::replay::ReplayLayer;
-use tower_webhook::signature::{schemes, unix_now, Key, Keyring, Outgoing, SignatureLayer, Signer};
+use tower_webhook::signature::{unix_now, Key, Keyring, Outgoing, SignatureLayer, Signer};
 use tower_webhook::token::{TokenLayer, TokenSet};
 use tower_webhook::{Reason, Secret, WebhookStack};
 
@@ -70,7 +71,7 @@ async fn server(events: &Events) -> std::net::SocketAddr {
     let github = stack(
         WebhookStack::new()
             .ip_filter(loopback())
-            .signature(SignatureLayer::new(schemes::github(), github_keys).unwrap())
+            .signature(SignatureLayer::new(provider::github::github(), github_keys).unwrap())
             .idempotency(IdempotencyLayer::new())
             .body_limit(4096),
     );

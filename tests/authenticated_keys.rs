@@ -14,8 +14,8 @@ use http::{HeaderName, HeaderValue, StatusCode};
 use tower_webhook::extract::Verified;
 use tower_webhook::idempotency::{IdempotencyLayer, KeySource};
 use tower_webhook::ip::IpFilterLayer;
+use tower_webhook::provider::{self, mailgun};
 use tower_webhook::replay::ReplayLayer;
-use tower_webhook::signature::schemes::{self, mailgun};
 use tower_webhook::signature::{unix_now, Key, Keyring, SignatureLayer};
 use tower_webhook::stack::{StackError, WebhookStack};
 use tower_webhook::token::{TokenLayer, TokenSet};
@@ -205,7 +205,7 @@ async fn dropping_one_of_two_rotation_signatures_keeps_the_key() {
             Secret::new("whsec_new_0123456789").unwrap(),
         ));
     let stack = WebhookStack::new()
-        .signature(SignatureLayer::new(schemes::stripe(), keyring).unwrap())
+        .signature(SignatureLayer::new(provider::stripe::stripe(), keyring).unwrap())
         .idempotency(IdempotencyLayer::new())
         .build()
         .unwrap();
@@ -435,7 +435,7 @@ async fn an_allowlist_only_stack_and_the_verified_extractor_agree() {
 
 #[tokio::test]
 async fn github_delivery_keys_are_an_opt_in_behind_github_hook_ranges() {
-    use tower_webhook::signature::schemes::GITHUB_HOOK_RANGES;
+    use tower_webhook::provider::github::GITHUB_HOOK_RANGES;
     let github = || WebhookStack::github(Secret::new(GITHUB_SECRET).unwrap());
     // Without an allowlist, with one admitting anyone, or one reaching
     // beyond GitHub's hook ranges: refused when built.

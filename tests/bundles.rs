@@ -561,7 +561,7 @@ fn signed_delivery(
     name: &str,
     addr: SocketAddr,
 ) -> (WebhookStack, Vec<(HeaderName, HeaderValue)>, Vec<u8>) {
-    use tower_webhook::signature::schemes::mailgun;
+    use tower_webhook::provider::mailgun;
     use tower_webhook::signature::{Outgoing, Signer};
 
     let now = unix_now();
@@ -683,7 +683,7 @@ fn signed_delivery(
         }
         #[cfg(feature = "ed25519")]
         "discord" => {
-            use tower_webhook::signature::{schemes::discord, KeyMaterial};
+            use tower_webhook::{provider::discord, signature::KeyMaterial};
             let private = ed25519_dalek::SigningKey::from_bytes(&[3; 32]);
             let public = hex::encode(private.verifying_key().as_bytes());
             let signer = Signer::new(
@@ -701,7 +701,7 @@ fn signed_delivery(
         "sendgrid" => {
             use base64::Engine as _;
             use p256::pkcs8::EncodePublicKey;
-            use tower_webhook::signature::{schemes::sendgrid, KeyMaterial};
+            use tower_webhook::{provider::sendgrid, signature::KeyMaterial};
             let private = p256::ecdsa::SigningKey::from_slice(&[5; 32]).unwrap();
             let der = private.verifying_key().to_public_key_der().unwrap();
             let shown = base64::engine::general_purpose::STANDARD.encode(der.as_bytes());

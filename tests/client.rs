@@ -17,9 +17,9 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use tower::{Service, ServiceBuilder, ServiceExt};
 use tower_webhook::client::{DeliveryId, SigningLayer};
+use tower_webhook::provider::twilio;
 use tower_webhook::replay::ReplayLayer;
-use tower_webhook::signature::schemes::public_url::PublicUrl;
-use tower_webhook::signature::schemes::twilio;
+use tower_webhook::signature::public_url::PublicUrl;
 use tower_webhook::signature::{Keyring, SignatureLayer};
 use tower_webhook::{Secret, WebhookStack};
 

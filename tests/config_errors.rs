@@ -3,8 +3,9 @@
 
 use http::HeaderName;
 use tower_webhook::ip::{IpFilterLayer, ParseAllowlistError};
+use tower_webhook::provider;
 use tower_webhook::secret::SecretError;
-use tower_webhook::signature::{schemes, Keyring, SignatureConfigError, SignatureLayer};
+use tower_webhook::signature::{Keyring, SignatureConfigError, SignatureLayer};
 use tower_webhook::token::TokenLayer;
 use tower_webhook::Secret;
 
@@ -92,7 +93,7 @@ fn whsec_secrets_in_the_wrong_form_are_named() {
     }
     // Stripe keys with the whole text, not its decoding.
     let error = SignatureLayer::new(
-        schemes::stripe(),
+        provider::stripe::stripe(),
         Keyring::single(Secret::from_whsec(shown).unwrap()),
     )
     .unwrap_err();
@@ -103,12 +104,12 @@ fn whsec_secrets_in_the_wrong_form_are_named() {
     assert!(error.to_string().contains("Secret::new"), "{error}");
     // The right forms build.
     assert!(SignatureLayer::new(
-        schemes::stripe(),
+        provider::stripe::stripe(),
         Keyring::single(Secret::new(shown).unwrap())
     )
     .is_ok());
     assert!(SignatureLayer::new(
-        schemes::standard_webhooks(),
+        provider::standard::standard_webhooks(),
         Keyring::single(Secret::from_whsec(shown).unwrap())
     )
     .is_ok());

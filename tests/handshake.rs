@@ -382,7 +382,7 @@ async fn zoom_url_validation_answers_the_hmac_of_the_plain_token() {
 #[cfg(feature = "ed25519")]
 #[tokio::test]
 async fn discord_ping_is_answered_with_type_1() {
-    use tower_webhook::signature::schemes::discord;
+    use tower_webhook::provider::discord;
     use tower_webhook::signature::{Key, KeyMaterial, Keyring, Outgoing, Signer};
 
     let private = ed25519_dalek::SigningKey::from_bytes(&[7; 32]);

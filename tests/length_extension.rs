@@ -15,7 +15,7 @@ use bytes::Bytes;
 use http::{HeaderName, HeaderValue, StatusCode};
 use sha2::{Digest, Sha256};
 use tower_webhook::idempotency::IdempotencyLayer;
-use tower_webhook::signature::schemes::hubspot;
+use tower_webhook::provider::hubspot;
 use tower_webhook::signature::{DeclaredScheme, Keyring, Outgoing, SignatureLayer, Signer};
 use tower_webhook::{Secret, WebhookStack};
 

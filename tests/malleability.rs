@@ -14,7 +14,7 @@ use http_body_util::Full;
 use p256::ecdsa::{Signature, SigningKey};
 use tower::{service_fn, ServiceBuilder, ServiceExt};
 use tower_webhook::idempotency::IdempotencyLayer;
-use tower_webhook::signature::schemes::sendgrid;
+use tower_webhook::provider::sendgrid;
 use tower_webhook::signature::{Key, KeyMaterial, Keyring, SignatureLayer};
 use tower_webhook::WebhookContext;
 

@@ -321,12 +321,13 @@ async fn rejections_are_told_apart_by_provider() {
         recording.get(
             names::REQUESTS,
             &[
-                ("provider", "other"),
+                ("provider", "timestamped"),
                 ("outcome", "rejected"),
                 ("reason", "signature_missing")
             ]
         ),
-        1
+        1,
+        "a custom scheme is labelled with its configured name"
     );
     assert_eq!(
         recording.get(
@@ -353,11 +354,12 @@ async fn rejections_are_told_apart_by_provider() {
     assert_eq!(
         names::provider_label(Some("github")),
         "github",
-        "a registry name is its own label"
+        "a preset's name is its own label"
     );
     assert_eq!(
-        names::provider_label(Some("made-up")),
-        names::OTHER_PROVIDER
+        names::provider_label(Some("my-custom-scheme")),
+        "my-custom-scheme",
+        "a custom scheme's configured name is its own label"
     );
 }
 

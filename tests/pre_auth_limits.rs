@@ -11,8 +11,8 @@ use axum::Router;
 use bytes::Bytes;
 use http::header::CONTENT_TYPE;
 use http_body_util::Full;
-use tower_webhook::signature::schemes::public_url::PublicUrl;
-use tower_webhook::signature::schemes::twilio::{self, MAX_FORM_PARAMS};
+use tower_webhook::provider::twilio::{self, MAX_FORM_PARAMS};
+use tower_webhook::signature::public_url::PublicUrl;
 use tower_webhook::signature::{Keyring, Outgoing, Scheme, SignatureLayer, Signer};
 use tower_webhook::Secret;
 

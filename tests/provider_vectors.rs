@@ -278,7 +278,7 @@ fn the_registry_marks_verified_exactly_the_providers_with_published_vectors() {
 #[test]
 fn every_ip_range_parses_and_githubs_is_the_allowlist_constant() {
     use tower_webhook::ip::IpFilterLayer;
-    use tower_webhook::signature::schemes::GITHUB_HOOK_RANGES;
+    use tower_webhook::provider::github::GITHUB_HOOK_RANGES;
 
     for provider in provider::ALL {
         assert!(

@@ -15,8 +15,9 @@ use axum::Router;
 use bytes::Bytes;
 use http::{HeaderName, HeaderValue, StatusCode};
 use http_body_util::Full;
+use tower_webhook::provider;
 use tower_webhook::signature::{
-    schemes, DeclaredScheme, Key, Keyring, Outgoing, SignatureConfigError, SignatureLayer, Signer,
+    DeclaredScheme, Key, Keyring, Outgoing, SignatureConfigError, SignatureLayer, Signer,
 };
 use tower_webhook::token::TokenSet;
 use tower_webhook::{AuthMethod, Reason, Secret, Timestamp, Verification, WebhookContext};
@@ -97,7 +98,7 @@ fn value(text: &str) -> HeaderValue {
 
 fn github_signature(secret: &str, body: &[u8]) -> HeaderValue {
     let signer = Signer::new(
-        Arc::new(schemes::github()),
+        Arc::new(provider::github::github()),
         Secret::new(secret).unwrap().into(),
     );
     signer
@@ -138,7 +139,7 @@ async fn each_rejection_reason_is_a_401_with_its_reason_recorded() {
     let keyring = Keyring::new()
         .with(Key::new("current", Secret::new("current-secret").unwrap()))
         .with(Key::new("retired", Secret::new("retired-secret").unwrap()).valid_until(at(1_000)));
-    let layer = SignatureLayer::new(schemes::github(), keyring)
+    let layer = SignatureLayer::new(provider::github::github(), keyring)
         .unwrap()
         .with_clock({
             let clock = clock.clone();
@@ -218,7 +219,7 @@ async fn rotation_accepts_both_keys_during_the_overlap_then_only_the_new_one() {
             Key::new("key-b", Secret::new("secret-b-0123456789").unwrap())
                 .valid_from(at(overlap_ends - 86_400)),
         );
-    let layer = SignatureLayer::new(schemes::github(), keyring)
+    let layer = SignatureLayer::new(provider::github::github(), keyring)
         .unwrap()
         .with_clock({
             let clock = clock.clone();
@@ -249,7 +250,7 @@ fn stripe_layer() -> SignatureLayer {
 
 fn stripe_header(body: &[u8], timestamp: i64) -> HeaderValue {
     Signer::new(
-        Arc::new(schemes::stripe()),
+        Arc::new(provider::stripe::stripe()),
         Secret::new("whsec_stripe_test_secret").unwrap().into(),
     )
     .sign(&Outgoing::new(body, timestamp, ""))
@@ -531,7 +532,7 @@ async fn legacy_tokens_pass_while_senders_migrate() {
 #[tokio::test]
 async fn no_verification_must_be_asked_for_by_name() {
     assert_eq!(
-        SignatureLayer::new(schemes::github(), Keyring::new()).unwrap_err(),
+        SignatureLayer::new(provider::github::github(), Keyring::new()).unwrap_err(),
         SignatureConfigError::EmptyKeyring
     );
     let server = Server::start(SignatureLayer::insecure_no_verification()).await;
@@ -581,7 +582,7 @@ fn a_public_key_cannot_back_an_hmac_scheme() {
     use tower_webhook::signature::KeyMaterial;
     let public = ed25519_dalek::SigningKey::from_bytes(&[7; 32]).verifying_key();
     let error = SignatureLayer::new(
-        schemes::github(),
+        provider::github::github(),
         Keyring::new().with(Key::new("ed", KeyMaterial::Ed25519(public))),
     )
     .unwrap_err();

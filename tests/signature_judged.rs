@@ -154,7 +154,7 @@ async fn a_signature_without_its_id_is_malformed_not_a_legacy_token() {
 #[tokio::test]
 async fn standard_ed25519_without_its_id_is_malformed() {
     use std::sync::Arc;
-    use tower_webhook::signature::schemes::standard_ed25519;
+    use tower_webhook::provider::standard_ed25519;
     use tower_webhook::signature::{Key, Keyring, Scheme};
     let scheme = standard_ed25519::standard_ed25519();
     let private = scheme

@@ -6,7 +6,8 @@ use std::time::SystemTime;
 
 use http::{HeaderMap, HeaderName, HeaderValue, Request};
 use proptest::prelude::*;
-use tower_webhook::signature::{schemes, Delivery, Key, Keyring, Outgoing, Scheme, Signer};
+use tower_webhook::provider;
+use tower_webhook::signature::{Delivery, Key, Keyring, Outgoing, Scheme, Signer};
 use tower_webhook::Reason;
 
 fn presets() -> Vec<Arc<dyn Scheme>> {
@@ -14,8 +15,8 @@ fn presets() -> Vec<Arc<dyn Scheme>> {
         .iter()
         .filter_map(|name| tower_webhook::provider::scheme_by_name(name).ok())
         .collect();
-    all.push(Arc::new(schemes::github_with_sha1()));
-    all.push(Arc::new(schemes::gitlab()));
+    all.push(Arc::new(provider::github::github_with_sha1()));
+    all.push(Arc::new(provider::gitlab::gitlab()));
     all
 }
 
@@ -147,7 +148,7 @@ proptest! {
 
     #[test]
     fn stripe_style_fields_with_arbitrary_text_never_panic(text in "[ -~]{0,400}") {
-        let scheme = schemes::stripe();
+        let scheme = provider::stripe::stripe();
         let mut headers = HeaderMap::new();
         headers.insert("stripe-signature", HeaderValue::from_str(&text).unwrap());
         let keyring = Keyring::single(tower_webhook::Secret::new("k").unwrap());

@@ -13,9 +13,9 @@ use bytes::Bytes;
 use http::{HeaderMap, HeaderName, HeaderValue, Request, StatusCode};
 use http_body_util::Full;
 use serde_json::Value;
+use tower_webhook::provider;
 use tower_webhook::signature::{
-    schemes, Delivery, Key, KeyMaterial, Keyring, Outgoing, Scheme, SignatureLayer, Signer,
-    TimestampFormat,
+    Delivery, Key, KeyMaterial, Keyring, Outgoing, Scheme, SignatureLayer, Signer, TimestampFormat,
 };
 use tower_webhook::{Reason, Secret};
 
@@ -97,24 +97,24 @@ fn vectors() -> Vec<Vector> {
 fn presets_for(v: &Vector) -> Option<Vec<Arc<dyn Scheme>>> {
     let presets: Vec<Arc<dyn Scheme>> = match v.scheme.as_str() {
         "github-sha256" => vec![
-            Arc::new(schemes::github()),
-            Arc::new(schemes::github_with_sha1()),
+            Arc::new(provider::github::github()),
+            Arc::new(provider::github::github_with_sha1()),
         ],
         "github-sha1-legacy" => vec![
-            Arc::new(schemes::github_sha1_only()),
-            Arc::new(schemes::github_with_sha1()),
+            Arc::new(provider::github::github_sha1_only()),
+            Arc::new(provider::github::github_with_sha1()),
         ],
         "standard-webhooks-v1" if v.headers.contains_key("svix-signature") => {
-            vec![Arc::new(schemes::svix())]
+            vec![Arc::new(provider::svix::svix())]
         }
         "standard-webhooks-v1" => vec![
-            Arc::new(schemes::standard_webhooks()),
-            Arc::new(schemes::gitlab()),
-            Arc::new(schemes::svix()),
+            Arc::new(provider::standard::standard_webhooks()),
+            Arc::new(provider::gitlab::gitlab()),
+            Arc::new(provider::svix::svix()),
         ],
-        "slack-v0" => vec![Arc::new(schemes::slack())],
-        "shopify-hmac" => vec![Arc::new(schemes::shopify())],
-        "paddle-h1" => vec![Arc::new(schemes::paddle())],
+        "slack-v0" => vec![Arc::new(provider::slack::slack())],
+        "shopify-hmac" => vec![Arc::new(provider::shopify::shopify())],
+        "paddle-h1" => vec![Arc::new(provider::paddle::paddle())],
         other => {
             assert!(
                 OTHER_SCHEMES.contains(&other),
@@ -322,8 +322,11 @@ fn every_preset_round_trips_and_detects_tampering() {
     let body = b"{\"event\":\"ping\",\"bytes\":\"\xff\xfe not utf-8\"}";
     let mut covered = Vec::new();
     let mut extra: Vec<(&str, Arc<dyn Scheme>)> = vec![
-        ("github+sha1", Arc::new(schemes::github_with_sha1())),
-        ("gitlab", Arc::new(schemes::gitlab())),
+        (
+            "github+sha1",
+            Arc::new(provider::github::github_with_sha1()),
+        ),
+        ("gitlab", Arc::new(provider::gitlab::gitlab())),
     ];
     for name in tower_webhook::provider::SHARED_SECRET_SCHEMES {
         if let Ok(scheme) = tower_webhook::provider::scheme_by_name(name) {
@@ -434,7 +437,7 @@ fn every_preset_round_trips_and_detects_tampering() {
 
 #[test]
 fn rotation_window_at_the_scheme_level() {
-    let scheme = schemes::github();
+    let scheme = provider::github::github();
     let t0 = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
     let keyring = Keyring::new()
         .with(Key::new("old", Secret::new("old-secret").unwrap()).valid_until(t0))
@@ -444,7 +447,7 @@ fn rotation_window_at_the_scheme_level() {
         );
     let sign = |secret: &str| -> HeaderMap {
         Signer::new(
-            Arc::new(schemes::github()),
+            Arc::new(provider::github::github()),
             Secret::new(secret).unwrap().into(),
         )
         .sign(&Outgoing::new(b"{}", 0, ""))
@@ -481,9 +484,9 @@ fn rotation_window_at_the_scheme_level() {
 
 #[test]
 fn the_clock_is_read_only_when_a_key_has_a_window() {
-    let scheme = schemes::github();
+    let scheme = provider::github::github();
     let headers: HeaderMap = Signer::new(
-        Arc::new(schemes::github()),
+        Arc::new(provider::github::github()),
         Secret::new("plain-secret").unwrap().into(),
     )
     .sign(&Outgoing::new(b"{}", 0, ""))

@@ -22,12 +22,13 @@ use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri};
 use http_body_util::Full;
 use proptest::prelude::*;
 use serde_json::Value;
-use tower_webhook::signature::schemes::public_url::PublicUrl;
-use tower_webhook::signature::schemes::{
+use tower_webhook::provider;
+use tower_webhook::provider::{
     discord, hubspot, mailgun, sendgrid, square, standard_ed25519, twilio,
 };
+use tower_webhook::signature::public_url::PublicUrl;
 use tower_webhook::signature::{
-    schemes, Delivery, Key, KeyMaterial, Keyring, Match, Outgoing, Scheme, SignatureLayer, Signer,
+    Delivery, Key, KeyMaterial, Keyring, Match, Outgoing, Scheme, SignatureLayer, Signer,
 };
 use tower_webhook::{Reason, Secret, Verification, WebhookContext};
 
@@ -643,7 +644,7 @@ fn v1a_entries_verify_among_v1_entries_in_one_header() {
         "only the decodable v1a entry is a candidate"
     );
     let hmac = judge(
-        &schemes::standard_webhooks(),
+        &provider::standard::standard_webhooks(),
         &Keyring::single(Secret::from_whsec("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").unwrap()),
         &head,
         &vector.body,

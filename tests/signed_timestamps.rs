@@ -10,8 +10,8 @@ use std::sync::Arc;
 use axum::routing::post;
 use axum::Router;
 use http::{HeaderName, HeaderValue, StatusCode};
+use tower_webhook::provider::{discord, mailgun, sendgrid};
 use tower_webhook::replay::ReplayLayer;
-use tower_webhook::signature::schemes::{discord, mailgun, sendgrid};
 use tower_webhook::signature::{
     unix_now, Key, KeyMaterial, Keyring, Outgoing, Scheme, SignatureLayer, Signer,
 };

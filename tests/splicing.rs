@@ -12,7 +12,7 @@ use bytes::Bytes;
 use http::{HeaderName, HeaderValue, Request, Response, StatusCode};
 use http_body_util::Full;
 use tower::{service_fn, Layer, ServiceExt};
-use tower_webhook::signature::schemes::{self, hubspot, mailgun};
+use tower_webhook::provider::{self, hubspot, mailgun};
 #[cfg(any(feature = "ecdsa", feature = "ed25519"))]
 use tower_webhook::signature::KeyMaterial;
 use tower_webhook::signature::{Key, Keyring, Outgoing, SignatureLayer, Signer};
@@ -200,7 +200,7 @@ async fn timestamp_then_body(layer: SignatureLayer, signer: Signer, timestamp: H
 #[cfg(feature = "ed25519")]
 #[tokio::test]
 async fn discord_body_digits_cannot_move_into_the_timestamp() {
-    use schemes::discord;
+    use tower_webhook::provider::discord;
     let seed = "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60";
     let public = "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a";
     let layer = SignatureLayer::new(
@@ -218,7 +218,7 @@ async fn discord_body_digits_cannot_move_into_the_timestamp() {
 #[cfg(feature = "ecdsa")]
 #[tokio::test]
 async fn sendgrid_body_digits_cannot_move_into_the_timestamp() {
-    use schemes::sendgrid;
+    use tower_webhook::provider::sendgrid;
     let private = p256::ecdsa::SigningKey::from_slice(&[0x42; 32]).unwrap();
     let public = KeyMaterial::EcdsaP256(*private.verifying_key());
     let layer = SignatureLayer::new(
@@ -237,7 +237,7 @@ async fn sendgrid_body_digits_cannot_move_into_the_timestamp() {
 async fn twitch_id_and_timestamp_keep_their_boundary() {
     let secret = "twitch-subscription-secret";
     let layer = SignatureLayer::new(
-        schemes::twitch(),
+        provider::twitch::twitch(),
         Keyring::single(Secret::new(secret).unwrap()),
     )
     .unwrap();
@@ -282,7 +282,7 @@ async fn standard_webhooks_ids_never_hold_the_separator() {
     let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
     // A sender that put a `.` in the id signs `msg.123.{ts}.{body}`, which
     // also reads as id `msg`, timestamp `123`: the id is refused.
-    let scheme = schemes::standard_webhooks();
+    let scheme = provider::standard::standard_webhooks();
     let error = Signer::preset("standard", secret)
         .unwrap()
         .sign(&Outgoing::new(b"{}", NOW, "msg.123"));

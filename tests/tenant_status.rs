@@ -13,7 +13,8 @@ use axum::routing::post;
 use axum::Router;
 use http::{HeaderName, HeaderValue, StatusCode};
 use tower_webhook::audit::AuditLayer;
-use tower_webhook::signature::{schemes, Key, Keyring, SignatureLayer};
+use tower_webhook::provider;
+use tower_webhook::signature::{Key, Keyring, SignatureLayer};
 use tower_webhook::tenant::{SecurityStatus, TenantKey, TenantLayer, TenantLookup, TenantSecurity};
 use tower_webhook::token::TokenSet;
 use tower_webhook::{Secret, WebhookStack};
@@ -40,7 +41,7 @@ async fn start(table: Table, security: &TenantSecurity) -> (std::net::SocketAddr
                     .valid_until(SystemTime::now() + Duration::from_secs(3600));
                 keyring = keyring.with(key);
             }
-            let signature = SignatureLayer::new(schemes::github(), keyring)
+            let signature = SignatureLayer::new(provider::github::github(), keyring)
                 .unwrap()
                 .accept_legacy_token(
                     HeaderName::from_static("x-webhook-token"),

@@ -11,8 +11,8 @@ use axum::Router;
 use bytes::Bytes;
 use http::{header, HeaderMap, StatusCode};
 use http_body_util::Full;
-use tower_webhook::signature::schemes::public_url::PublicUrl;
-use tower_webhook::signature::schemes::twilio;
+use tower_webhook::provider::twilio;
+use tower_webhook::signature::public_url::PublicUrl;
 use tower_webhook::signature::{Keyring, Outgoing, SignatureLayer, Signer};
 use tower_webhook::Secret;
 

@@ -26,10 +26,11 @@
 //!
 //! Label values are bounded:
 //!
-//! * `provider`: the name of a [provider](crate::provider::ALL) whose
-//!   signature scheme checked the request (`github`, `stripe`, ...),
-//!   [`OTHER_PROVIDER`] for any other scheme (a custom one, `timestamped`,
-//!   ...), [`NO_PROVIDER`] when no signature was checked (a token route, a
+//! * `provider`: the name of the signature scheme that checked the
+//!   request (a provider preset's name: `github`, `stripe`, ...; a custom
+//!   scheme's own name). Names come from your configuration, never from a
+//!   request; past 64 distinct names the rest count as [`OTHER_PROVIDER`].
+//!   [`NO_PROVIDER`] when no signature was checked (a token route, a
 //!   request refused before the signature layer);
 //! * `outcome`: an [`Outcome`](super::Outcome) name: `accepted`,
 //!   `rejected`, `duplicate` or `handshake`;
@@ -97,8 +98,8 @@ pub const IDEMPOTENCY_COMPLETIONS_LOST: &str = "webhook_idempotency_completions_
 /// Idempotency store calls that failed, labelled `operation` and `error`.
 pub const IDEMPOTENCY_STORE_ERRORS: &str = "webhook_idempotency_store_errors_total";
 
-/// The `provider` of a request checked by a scheme no provider of the
-/// registry uses.
+/// The `provider` of a request checked by a scheme past the first 64
+/// distinct names.
 pub const OTHER_PROVIDER: &str = "other";
 /// The `provider` of a request no signature scheme checked.
 pub const NO_PROVIDER: &str = "none";
@@ -109,16 +110,48 @@ pub const LATENCY_BUCKETS: &[f64] = &[
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
 ];
 
-/// The `provider` label of a request checked by `scheme`: the provider's
-/// registry name, [`OTHER_PROVIDER`] or [`NO_PROVIDER`].
+/// How many distinct scheme names get a `provider` label of their own;
+/// later ones count under [`OTHER_PROVIDER`].
+pub(crate) const MAX_PROVIDER_LABELS: usize = 64;
+
+/// The scheme names labelled so far, kept for the life of the process.
+/// Scheme names come from the configuration (a preset's name, a custom
+/// scheme's), never from a request, so the set stays small; the cap guards
+/// a program that builds schemes with generated names.
+static PROVIDER_LABELS: RwLock<Vec<&'static str>> = RwLock::new(Vec::new());
+
+/// The `provider` label of a request checked by `scheme`: the scheme's
+/// name (a provider preset's name, such as `github`), [`OTHER_PROVIDER`]
+/// past [`MAX_PROVIDER_LABELS`] names, or [`NO_PROVIDER`].
 pub fn provider_label(scheme: Option<&str>) -> &'static str {
     match scheme {
         None => NO_PROVIDER,
-        Some(scheme) => crate::provider::ALL
-            .iter()
-            .find(|provider| provider.name == scheme)
-            .map_or(OTHER_PROVIDER, |provider| provider.name),
+        Some(scheme) => interned_label(&PROVIDER_LABELS, MAX_PROVIDER_LABELS, scheme),
     }
+}
+
+fn interned_label(labels: &RwLock<Vec<&'static str>>, cap: usize, scheme: &str) -> &'static str {
+    let known = labels.read().unwrap_or_else(PoisonError::into_inner);
+    if let Some(label) = known.iter().find(|label| **label == scheme) {
+        return label;
+    }
+    let full = known.len() >= cap;
+    drop(known);
+    if full {
+        return OTHER_PROVIDER;
+    }
+    let mut known = labels.write().unwrap_or_else(PoisonError::into_inner);
+    if let Some(label) = known.iter().find(|label| **label == scheme) {
+        return label;
+    }
+    if known.len() >= cap {
+        return OTHER_PROVIDER;
+    }
+    // Leaked once per distinct configured name, at most
+    // MAX_PROVIDER_LABELS times: the label must outlive every series.
+    let label: &'static str = Box::leak(scheme.to_owned().into_boxed_str());
+    known.push(label);
+    label
 }
 
 /// Give every series its help text and unit in the installed recorder, and
@@ -339,4 +372,20 @@ pub(crate) fn record_store_error(operation: &'static str, error: &'static str) {
         IDEMPOTENCY_STORE_ERRORS,
         &[("operation", operation), ("error", error)],
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scheme_names_are_labels_up_to_the_cap_then_other() {
+        let labels = RwLock::new(Vec::new());
+        assert_eq!(interned_label(&labels, 3, "github"), "github");
+        assert_eq!(interned_label(&labels, 3, "mine"), "mine");
+        assert_eq!(interned_label(&labels, 3, "third"), "third");
+        assert_eq!(interned_label(&labels, 3, "fourth"), OTHER_PROVIDER);
+        assert_eq!(interned_label(&labels, 3, "github"), "github");
+        assert_eq!(labels.read().unwrap().len(), 3);
+    }
 }

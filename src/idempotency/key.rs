@@ -458,7 +458,3 @@ mod tests {
         }
     }
 }
-
-#[cfg(test)]
-#[path = "key_props.rs"]
-mod props;

@@ -209,7 +209,7 @@
 //! [`release_on_client_error`]: IdempotencyLayer::release_on_client_error
 
 mod future;
-mod key;
+pub(crate) mod key;
 mod layer;
 mod lease;
 mod memory;

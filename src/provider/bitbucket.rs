@@ -1,14 +1,25 @@
-//! bitbucket: see [`BITBUCKET`].
+//! Bitbucket Cloud (and Data Center): `X-Hub-Signature: sha256=<hex>` over
+//! the raw body. The header name is GitHub's legacy SHA-1 one; the prefix
+//! tells them apart.
 
 use std::sync::Arc;
 
+use http::HeaderName;
+
 use super::{Provider, Sent, Vectors, NO_IP_RANGES, NO_RETRIES_DOCUMENTED};
-use crate::signature::schemes;
+use crate::signature::declared::{DeclaredScheme, SignatureHeader};
+
+/// Bitbucket: HMAC-SHA256 of the raw body, hex, `sha256=` prefix.
+pub fn bitbucket() -> DeclaredScheme {
+    DeclaredScheme::new("bitbucket").signature(
+        SignatureHeader::new(HeaderName::from_static("x-hub-signature")).prefix("sha256="),
+    )
+}
 
 /// bitbucket: what every way of building its receiver reads.
 pub const BITBUCKET: Provider = Provider {
     name: "bitbucket",
-    scheme: || Arc::new(schemes::bitbucket()),
+    scheme: || Arc::new(bitbucket()),
     signed: "the raw body",
     unsigned_headers: &[
         "x-event-key",

@@ -1,17 +1,27 @@
-//! dropbox: see [`DROPBOX`].
+//! Dropbox: `X-Dropbox-Signature: <hex>` over the raw body, keyed with the
+//! app secret.
 
 use std::sync::Arc;
+
+use http::HeaderName;
 
 use super::{
     Provider, Vectors, DEFAULT_BODY_LIMIT, NO_IP_RANGES, NO_RETRIES_DOCUMENTED, UNDOCUMENTED,
 };
 use crate::handshake::Handshake;
-use crate::signature::schemes;
+use crate::signature::declared::{DeclaredScheme, SignatureHeader};
+
+/// Dropbox: HMAC-SHA256 of the raw body, hex, no prefix.
+pub fn dropbox() -> DeclaredScheme {
+    DeclaredScheme::new("dropbox").signature(SignatureHeader::new(HeaderName::from_static(
+        "x-dropbox-signature",
+    )))
+}
 
 /// dropbox: what every way of building its receiver reads.
 pub const DROPBOX: Provider = Provider {
     name: "dropbox",
-    scheme: || Arc::new(schemes::dropbox()),
+    scheme: || Arc::new(dropbox()),
     signed: "the raw body",
     unsigned_headers: &[],
     body_limit: DEFAULT_BODY_LIMIT,

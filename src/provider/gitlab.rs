@@ -1,14 +1,23 @@
-//! gitlab: see [`GITLAB`].
+//! GitLab signing tokens: Standard Webhooks v1 under GitLab's name.
 
 use std::sync::Arc;
 
+use super::standard::standard_webhooks;
 use super::{Provider, Sent, Vectors, MIB, NO_IP_RANGES, NO_RETRIES_DOCUMENTED};
-use crate::signature::schemes;
+use crate::signature::declared::DeclaredScheme;
+
+/// GitLab signing tokens (Standard Webhooks v1 under GitLab's name). GitLab's
+/// legacy `X-Gitlab-Token` is a plain token: use the token layer, or
+/// [`SignatureLayer::accept_legacy_token`](crate::signature::SignatureLayer::accept_legacy_token)
+/// while migrating.
+pub fn gitlab() -> DeclaredScheme {
+    standard_webhooks().named("gitlab")
+}
 
 /// gitlab: what every way of building its receiver reads.
 pub const GITLAB: Provider = Provider {
     name: "gitlab",
-    scheme: || Arc::new(schemes::gitlab()),
+    scheme: || Arc::new(gitlab()),
     signed: "webhook-id, webhook-timestamp and the raw body (Standard Webhooks v1)",
     unsigned_headers: &[
         "x-gitlab-event",

@@ -1,16 +1,26 @@
-//! jira: see [`JIRA`].
+//! Jira Cloud / Atlassian admin webhooks with a secret:
+//! `X-Hub-Signature: sha256=<hex>` over the raw body (WebSub format).
 
 use std::sync::Arc;
+
+use http::HeaderName;
 
 use super::{
     Provider, Sent, Vectors, DEFAULT_BODY_LIMIT, NO_IP_RANGES, NO_RETRIES_DOCUMENTED, UNDOCUMENTED,
 };
-use crate::signature::schemes;
+use crate::signature::declared::{DeclaredScheme, SignatureHeader};
+
+/// Jira: HMAC-SHA256 of the raw body, hex, `sha256=` prefix.
+pub fn jira() -> DeclaredScheme {
+    DeclaredScheme::new("jira").signature(
+        SignatureHeader::new(HeaderName::from_static("x-hub-signature")).prefix("sha256="),
+    )
+}
 
 /// jira: what every way of building its receiver reads.
 pub const JIRA: Provider = Provider {
     name: "jira",
-    scheme: || Arc::new(schemes::jira()),
+    scheme: || Arc::new(jira()),
     signed: "the raw body",
     unsigned_headers: &[
         "x-atlassian-webhook-identifier",

@@ -1,16 +1,27 @@
-//! linear: see [`LINEAR`].
+//! Linear: `Linear-Signature: <hex>` over the raw body. Its timestamp
+//! (`webhookTimestamp`, milliseconds) is inside the signed JSON body, so it
+//! cannot be tampered with; checking its age is the replay layer's job.
 
 use std::sync::Arc;
+
+use http::HeaderName;
 
 use super::{
     Provider, Sent, Vectors, DEFAULT_BODY_LIMIT, NO_IP_RANGES, NO_RETRIES_DOCUMENTED, UNDOCUMENTED,
 };
-use crate::signature::schemes;
+use crate::signature::declared::{DeclaredScheme, SignatureHeader};
+
+/// Linear: HMAC-SHA256 of the raw body, hex, no prefix.
+pub fn linear() -> DeclaredScheme {
+    DeclaredScheme::new("linear").signature(SignatureHeader::new(HeaderName::from_static(
+        "linear-signature",
+    )))
+}
 
 /// linear: what every way of building its receiver reads.
 pub const LINEAR: Provider = Provider {
     name: "linear",
-    scheme: || Arc::new(schemes::linear()),
+    scheme: || Arc::new(linear()),
     signed: "the raw body (which carries webhookTimestamp)",
     unsigned_headers: &["linear-delivery", "linear-event"],
     body_limit: DEFAULT_BODY_LIMIT,

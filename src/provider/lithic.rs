@@ -3,11 +3,11 @@
 
 use std::sync::Arc;
 
+use super::standard::with_names;
 use super::{
     Provider, Vectors, DEFAULT_BODY_LIMIT, NO_IP_RANGES, NO_RETRIES_DOCUMENTED, UNDOCUMENTED,
 };
 use crate::signature::declared::DeclaredScheme;
-use crate::signature::schemes::standard::with_names;
 
 /// lithic's scheme (see the module docs).
 pub(crate) fn scheme() -> DeclaredScheme {

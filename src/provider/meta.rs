@@ -1,16 +1,28 @@
-//! meta: see [`META`].
+//! Meta (Facebook, Instagram, Messenger, WhatsApp): `X-Hub-Signature-256:
+//! sha256=<hex>` over the raw body, keyed with the app secret. The
+//! verification `GET` is a [`Handshake::meta`](crate::handshake::Handshake::meta).
 
 use std::sync::Arc;
+
+use http::HeaderName;
 
 use super::{
     Provider, Vectors, DEFAULT_BODY_LIMIT, NO_IP_RANGES, NO_RETRIES_DOCUMENTED, UNDOCUMENTED,
 };
-use crate::signature::schemes;
+use crate::signature::declared::{DeclaredScheme, SignatureHeader};
+
+/// Meta: HMAC-SHA256 of the raw body with the app secret, lowercase hex,
+/// `sha256=` prefix (GitHub's construction under Meta's name).
+pub fn meta() -> DeclaredScheme {
+    DeclaredScheme::new("meta").signature(
+        SignatureHeader::new(HeaderName::from_static("x-hub-signature-256")).prefix("sha256="),
+    )
+}
 
 /// meta: what every way of building its receiver reads.
 pub const META: Provider = Provider {
     name: "meta",
-    scheme: || Arc::new(schemes::meta()),
+    scheme: || Arc::new(meta()),
     signed: "the raw body",
     unsigned_headers: &[],
     body_limit: DEFAULT_BODY_LIMIT,

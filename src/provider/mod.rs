@@ -34,8 +34,7 @@
 //! # Adding a provider
 //!
 //! Its scheme (a [`DeclaredScheme`](crate::signature::DeclaredScheme), in
-//! [`signature::schemes`](crate::signature::schemes) or in its provider
-//! file), its file here holding its [`Provider`], and one line in [`ALL`].
+//! in its provider file), its file here holding its [`Provider`], and one line in [`ALL`].
 //! The registry tests then require a sign → verify round trip, its place in
 //! the `tower-webhook providers` table (and the README's copy of it), and,
 //! for [`Vectors::Published`], valid examples the provider itself published
@@ -50,63 +49,63 @@ use std::time::Duration;
 use crate::handshake::Handshake;
 use crate::idempotency::DEFAULT_TTL;
 use crate::replay::ReplayLayer;
-use crate::secret::SecretError;
+use crate::secret::{Secret, SecretError};
 pub use crate::signature::Sent;
-use crate::signature::{
-    schemes, Scheme, SignatureConfigError, SignatureLayer, Signer, SignerError,
-};
+use crate::signature::{Scheme, SignatureConfigError, SignatureLayer, Signer, SignerError};
 
 mod adyen_banking;
 mod airtable;
-mod bitbucket;
+pub mod bitbucket;
 mod r#box;
 mod buildkite;
 mod calendly;
 mod clerk;
 mod coinbase_commerce;
 #[cfg(feature = "ed25519")]
-mod discord;
-mod dropbox;
+pub mod discord;
+pub mod dropbox;
 mod finch;
-mod github;
-mod gitlab;
+pub mod github;
+pub mod gitlab;
 mod gocardless;
-mod hubspot;
-mod intercom;
-mod jira;
-mod linear;
+pub mod hubspot;
+pub mod intercom;
+pub mod jira;
+#[cfg(test)]
+mod key_props;
+pub mod linear;
 mod lithic;
-mod mailgun;
-mod meta;
+pub mod mailgun;
+pub mod meta;
 mod microsoft_teams;
 mod modern_treasury;
 mod mux;
 mod orb;
-mod paddle;
+pub mod paddle;
 mod pagerduty;
 mod pusher;
 mod razorpay;
 mod resend;
 mod sanity;
 #[cfg(feature = "ecdsa")]
-mod sendgrid;
+pub mod sendgrid;
 mod sentry;
-mod shopify;
-mod slack;
-mod square;
-mod standard;
+pub mod shopify;
+pub mod slack;
+pub mod square;
+pub mod standard;
 #[cfg(feature = "ed25519")]
-mod standard_ed25519;
-mod stripe;
-mod svix;
+pub mod standard_ed25519;
+pub mod stripe;
+pub mod svix;
 mod table;
-mod twilio;
-mod twitch;
-mod typeform;
+pub mod twilio;
+pub mod twitch;
+pub mod typeform;
 mod workos;
 mod xero;
 mod zendesk;
-mod zoom;
+pub mod zoom;
 
 pub use adyen_banking::ADYEN_BANKING;
 pub use airtable::AIRTABLE;
@@ -358,22 +357,24 @@ pub const ALL: &[&Provider] = &[
 
 /// Scheme variants no provider bundle is built on, selectable by name.
 const VARIANTS: &[(&str, MakeScheme)] = &[
-    ("github-sha1", || Arc::new(schemes::github_sha1_only())),
-    ("timestamped", || Arc::new(schemes::timestamped())),
+    ("github-sha1", || Arc::new(github::github_sha1_only())),
+    ("timestamped", || {
+        Arc::new(crate::signature::generic::timestamped())
+    }),
     ("body-hmac-base64", || {
-        Arc::new(schemes::body_hmac_base64(schemes::DEFAULT_HEADER))
+        Arc::new(crate::signature::generic::body_hmac_base64(
+            crate::signature::generic::DEFAULT_HEADER,
+        ))
     }),
     ("body-hmac-hex", || {
-        Arc::new(schemes::body_hmac_hex(schemes::DEFAULT_HEADER))
+        Arc::new(crate::signature::generic::body_hmac_hex(
+            crate::signature::generic::DEFAULT_HEADER,
+        ))
     }),
     // Forgeable by length extension (a plain SHA-256 of secret and
     // message): only a name that says so selects them.
-    ("insecure-hubspot-v1", || {
-        Arc::new(schemes::hubspot::hubspot_v1())
-    }),
-    ("insecure-hubspot-v2", || {
-        Arc::new(schemes::hubspot::hubspot_v2())
-    }),
+    ("insecure-hubspot-v1", || Arc::new(hubspot::hubspot_v1())),
+    ("insecure-hubspot-v2", || Arc::new(hubspot::hubspot_v2())),
 ];
 
 /// No provider (or scheme) has this name; the message lists the valid ones
@@ -554,6 +555,48 @@ pub fn scheme_names() -> impl Iterator<Item = &'static str> {
 }
 
 impl SignatureLayer {
+    /// GitHub (`X-Hub-Signature-256`) with one secret.
+    pub fn github(secret: Secret) -> Self {
+        Self::single(github::github(), secret)
+    }
+
+    /// Stripe with one secret (the `whsec_…` string verbatim).
+    ///
+    /// Stripe uses its `whsec_…` text verbatim (`Secret::new`). Given a key
+    /// decoded with [`Secret::from_whsec`], the layer spells it back as that
+    /// text: the decoded bytes are never Stripe's key.
+    pub fn stripe(secret: Secret) -> Self {
+        let secret = match secret.is_decoded_whsec() {
+            true => Secret::new(secret.to_whsec()).unwrap_or(secret),
+            false => secret,
+        };
+        Self::single(stripe::stripe(), secret)
+    }
+
+    /// Slack with one signing secret.
+    pub fn slack(secret: Secret) -> Self {
+        Self::single(slack::slack(), secret)
+    }
+
+    /// Shopify with one client secret.
+    pub fn shopify(secret: Secret) -> Self {
+        Self::single(shopify::shopify(), secret)
+    }
+
+    /// Standard Webhooks with one key: [`Secret::from_whsec`] of the
+    /// `whsec_…` text. Given the undecoded text instead (`Secret::new`),
+    /// the layer decodes it: the text itself is never the key.
+    pub fn standard_webhooks(secret: Secret) -> Self {
+        let secret = match secret.is_whsec_text() {
+            true => secret
+                .expose_str()
+                .and_then(|text| Secret::from_whsec(text).ok())
+                .unwrap_or(secret),
+            false => secret,
+        };
+        Self::single(standard::standard_webhooks(), secret)
+    }
+
     /// The scheme `name` (see [`scheme_by_name`]) with one key, given as
     /// the provider shows it (`whsec_…` for Standard Webhooks).
     pub fn preset(name: &str, shown_secret: &str) -> Result<Self, SignatureConfigError> {

@@ -1,15 +1,26 @@
-//! shopify: see [`SHOPIFY`].
+//! Shopify: `X-Shopify-Hmac-Sha256: <base64>` over the raw body, keyed with
+//! the app's client secret.
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use http::HeaderName;
+
 use super::{Provider, Sent, Vectors, DEFAULT_BODY_LIMIT, NO_IP_RANGES, UNDOCUMENTED};
-use crate::signature::schemes;
+use crate::signature::declared::{DeclaredScheme, Encoding, SignatureHeader};
+
+/// Shopify: HMAC-SHA256 of the raw body, base64, no prefix.
+pub fn shopify() -> DeclaredScheme {
+    DeclaredScheme::new("shopify").signature(
+        SignatureHeader::new(HeaderName::from_static("x-shopify-hmac-sha256"))
+            .encoding(Encoding::Base64),
+    )
+}
 
 /// shopify: what every way of building its receiver reads.
 pub const SHOPIFY: Provider = Provider {
     name: "shopify",
-    scheme: || Arc::new(schemes::shopify()),
+    scheme: || Arc::new(shopify()),
     signed: "the raw body",
     unsigned_headers: &[
         "x-shopify-topic",

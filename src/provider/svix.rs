@@ -1,15 +1,40 @@
-//! svix: see [`SVIX`].
+//! Svix: Standard Webhooks v1 under `svix-id` / `svix-timestamp` /
+//! `svix-signature`, or the unbranded `webhook-*` names. Whichever family
+//! carries the signature supplies the id and timestamp too, so the two are
+//! never mixed.
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::standard::with_names;
 use super::{Provider, Vectors, DEFAULT_BODY_LIMIT, NO_IP_RANGES, UNDOCUMENTED};
-use crate::signature::schemes;
+use crate::signature::FirstPresent;
+
+/// Svix: `svix-*` headers, else `webhook-*`.
+pub fn svix() -> FirstPresent {
+    FirstPresent::new(
+        "svix",
+        vec![
+            Arc::new(with_names(
+                "svix",
+                "svix-id",
+                "svix-timestamp",
+                "svix-signature",
+            )),
+            Arc::new(with_names(
+                "svix",
+                "webhook-id",
+                "webhook-timestamp",
+                "webhook-signature",
+            )),
+        ],
+    )
+}
 
 /// svix: what every way of building its receiver reads.
 pub const SVIX: Provider = Provider {
     name: "svix",
-    scheme: || Arc::new(schemes::svix()),
+    scheme: || Arc::new(svix()),
     signed: "svix-id (or webhook-id), its timestamp and the raw body",
     unsigned_headers: &[],
     body_limit: DEFAULT_BODY_LIMIT,

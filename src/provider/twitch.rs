@@ -1,17 +1,40 @@
-//! twitch: see [`TWITCH`].
+//! Twitch EventSub: `Twitch-Eventsub-Message-Signature: sha256=<hex>` over
+//! `{Message-Id}{Message-Timestamp}{body}` with no separators; the timestamp
+//! is RFC 3339 with up to nanoseconds, signed exactly as sent.
 
 use std::sync::Arc;
+use std::time::Duration;
+
+use http::HeaderName;
 
 use super::{
     Provider, Sent, Vectors, DEFAULT_BODY_LIMIT, NO_IP_RANGES, NO_RETRIES_DOCUMENTED, UNDOCUMENTED,
 };
 use crate::handshake::Handshake;
-use crate::signature::schemes;
+use crate::signature::declared::{DeclaredScheme, Part, SignatureHeader};
+use crate::signature::scheme::Tolerance;
+use crate::signature::TimestampFormat;
+
+/// Twitch EventSub: HMAC-SHA256 of `{id}{timestamp}{body}`, hex, `sha256=`.
+pub fn twitch() -> DeclaredScheme {
+    DeclaredScheme::new("twitch")
+        .signature(
+            SignatureHeader::new(HeaderName::from_static("twitch-eventsub-message-signature"))
+                .prefix("sha256="),
+        )
+        .id_header(HeaderName::from_static("twitch-eventsub-message-id"))
+        .timestamp_header(
+            HeaderName::from_static("twitch-eventsub-message-timestamp"),
+            TimestampFormat::Rfc3339,
+        )
+        .message([Part::Id, Part::Timestamp, Part::Body])
+        .tolerance(Tolerance::past_only(Duration::from_secs(600)))
+}
 
 /// twitch: what every way of building its receiver reads.
 pub const TWITCH: Provider = Provider {
     name: "twitch",
-    scheme: || Arc::new(schemes::twitch()),
+    scheme: || Arc::new(twitch()),
     signed: "Twitch-Eventsub-Message-Id, -Message-Timestamp and the raw body",
     unsigned_headers: &[
         "twitch-eventsub-message-type",

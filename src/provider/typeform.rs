@@ -1,16 +1,30 @@
-//! typeform: see [`TYPEFORM`].
+//! Typeform: `Typeform-Signature: sha256=<base64>` over the raw body. The
+//! prefix suggests hex; the value is base64.
 
 use std::sync::Arc;
+
+use http::HeaderName;
 
 use super::{
     Provider, Vectors, DEFAULT_BODY_LIMIT, NO_IP_RANGES, NO_RETRIES_DOCUMENTED, UNDOCUMENTED,
 };
-use crate::signature::schemes;
+use crate::signature::declared::{DeclaredScheme, Encoding, SignatureHeader};
+
+/// Typeform: HMAC-SHA256 of the raw body, base64, `sha256=` prefix.
+pub fn typeform() -> DeclaredScheme {
+    DeclaredScheme::new("typeform")
+        .signature(
+            SignatureHeader::new(HeaderName::from_static("typeform-signature"))
+                .prefix("sha256=")
+                .encoding(Encoding::Base64),
+        )
+        .delivery_id_field("/event_id")
+}
 
 /// typeform: what every way of building its receiver reads.
 pub const TYPEFORM: Provider = Provider {
     name: "typeform",
-    scheme: || Arc::new(schemes::typeform()),
+    scheme: || Arc::new(typeform()),
     signed: "the raw body",
     unsigned_headers: &[],
     body_limit: DEFAULT_BODY_LIMIT,

@@ -17,7 +17,6 @@ use crate::replay;
 use crate::secret::{Secret, SecretError};
 use crate::signature::keyring::{KeyKind, Keyring};
 use crate::signature::scheme::{one_header, Delivery, Scheme, Signatures};
-use crate::signature::schemes;
 use crate::token::TokenSet;
 
 type Clock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
@@ -271,7 +270,8 @@ impl BodyCheck for SignatureCheck {
 ///
 /// ```
 /// use axum::{routing::post, Router};
-/// use tower_webhook::signature::{schemes, Key, Keyring, SignatureLayer};
+/// use tower_webhook::provider;
+/// use tower_webhook::signature::{Key, Keyring, SignatureLayer};
 /// use tower_webhook::Secret;
 ///
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -281,7 +281,7 @@ impl BodyCheck for SignatureCheck {
 /// // Stripe during a secret roll: both accepted until the old one expires.
 /// let until = std::time::SystemTime::now() + std::time::Duration::from_secs(24 * 3600);
 /// let stripe = SignatureLayer::new(
-///     schemes::stripe(),
+///     provider::stripe::stripe(),
 ///     Keyring::new()
 ///         .with(Key::new("old", Secret::new("whsec_old_secret_value")?).valid_until(until))
 ///         .with(Key::new("new", Secret::new("whsec_new_secret_value")?)),
@@ -331,48 +331,6 @@ impl SignatureLayer {
                 .map_err(SignatureConfigError::InvalidSecret)?;
         }
         Ok(Self::with_mode(Mode::Verify { scheme, keyring }))
-    }
-
-    /// GitHub (`X-Hub-Signature-256`) with one secret.
-    pub fn github(secret: Secret) -> Self {
-        Self::single(schemes::github(), secret)
-    }
-
-    /// Stripe with one secret (the `whsec_…` string verbatim).
-    ///
-    /// Stripe uses its `whsec_…` text verbatim (`Secret::new`). Given a key
-    /// decoded with [`Secret::from_whsec`], the layer spells it back as that
-    /// text: the decoded bytes are never Stripe's key.
-    pub fn stripe(secret: Secret) -> Self {
-        let secret = match secret.is_decoded_whsec() {
-            true => Secret::new(secret.to_whsec()).unwrap_or(secret),
-            false => secret,
-        };
-        Self::single(schemes::stripe(), secret)
-    }
-
-    /// Slack with one signing secret.
-    pub fn slack(secret: Secret) -> Self {
-        Self::single(schemes::slack(), secret)
-    }
-
-    /// Shopify with one client secret.
-    pub fn shopify(secret: Secret) -> Self {
-        Self::single(schemes::shopify(), secret)
-    }
-
-    /// Standard Webhooks with one key: [`Secret::from_whsec`] of the
-    /// `whsec_…` text. Given the undecoded text instead (`Secret::new`),
-    /// the layer decodes it: the text itself is never the key.
-    pub fn standard_webhooks(secret: Secret) -> Self {
-        let secret = match secret.is_whsec_text() {
-            true => secret
-                .expose_str()
-                .and_then(|text| Secret::from_whsec(text).ok())
-                .unwrap_or(secret),
-            false => secret,
-        };
-        Self::single(schemes::standard_webhooks(), secret)
     }
 
     pub(crate) fn single(scheme: impl Scheme, secret: Secret) -> Self {

@@ -5,7 +5,7 @@
 //!   over the raw bytes).
 //! * [`Keyring`] / [`Key`] hold the secrets (or public keys), each with an id
 //!   and an optional validity window for rotation.
-//! * [`Scheme`] is what a provider does; [`schemes`] has the presets and
+//! * [`Scheme`] is what a provider does; the [`provider`](crate::provider) module has the presets and
 //!   [`DeclaredScheme`] declares custom ones (HMAC, Ed25519, ECDSA, signed
 //!   URLs).
 //! * [`Signer`] produces the headers a provider would send.
@@ -26,10 +26,11 @@
 
 pub mod declared;
 mod either;
+pub mod generic;
 pub mod keyring;
 mod layer;
+pub mod public_url;
 pub mod scheme;
-pub mod schemes;
 mod sign;
 mod time;
 

@@ -509,7 +509,7 @@ pub enum SignError {
     VerifyOnly,
     /// This scheme's signature travels in the body, not in headers
     /// (Mailgun: build the body with
-    /// [`mailgun::signature_block`](crate::signature::schemes::mailgun::signature_block)).
+    /// [`mailgun::signature_block`](crate::provider::mailgun::signature_block)).
     SignedInBody,
     /// This scheme signs the URL and none was given.
     MissingUrl,
@@ -528,7 +528,7 @@ impl fmt::Display for SignError {
             }
             SignError::SignedInBody => {
                 "this scheme's signature travels in the body, not in headers \
-                 (Mailgun: `schemes::mailgun::signature_block`)"
+                 (Mailgun: `provider::mailgun::signature_block`)"
             }
             SignError::MissingUrl => "this scheme signs the request URL and none was given",
             SignError::InvalidHeaderValue => "a value cannot be sent in an HTTP header",

@@ -207,7 +207,7 @@ mod tests {
     use super::*;
 
     fn signer(sends: &'static [(&'static str, Sent)]) -> Signer {
-        let scheme: Arc<dyn Scheme> = Arc::new(crate::signature::schemes::github());
+        let scheme: Arc<dyn Scheme> = Arc::new(crate::provider::github::github());
         let key = scheme.parse_key("a-secret").unwrap();
         Signer::new(scheme, key).sending(sends)
     }

@@ -54,8 +54,8 @@ use crate::provider::{self, Provider};
 use crate::rejection::Rejection;
 use crate::replay::ReplayLayer;
 use crate::secret::Secret;
+use crate::signature::public_url::PublicUrl;
 use crate::signature::scheme::Tolerance;
-use crate::signature::schemes::{self, public_url::PublicUrl};
 use crate::signature::SignatureLayer;
 
 /// The window applied to a signed timestamp whose provider documents none.
@@ -241,7 +241,7 @@ impl WebhookStack {
     pub fn github(secret: Secret) -> Self {
         Self::bundle(
             &provider::GITHUB,
-            SignatureLayer::single(schemes::github(), secret),
+            SignatureLayer::single(provider::github::github(), secret),
         )
     }
 
@@ -253,13 +253,13 @@ impl WebhookStack {
     /// once per id. So [`build`](Self::build) refuses
     /// ([`StackError::DeliveryKeyWithoutAllowlist`](super::StackError::DeliveryKeyWithoutAllowlist)) unless an
     /// [`ip_filter`](Self::ip_filter) admits only
-    /// [`GITHUB_HOOK_RANGES`](crate::signature::schemes::GITHUB_HOOK_RANGES)
+    /// [`GITHUB_HOOK_RANGES`](crate::provider::github::GITHUB_HOOK_RANGES)
     /// (or part of them). A request without the header falls back to the
     /// digest.
     ///
     /// ```
     /// use tower_webhook::ip::IpFilterLayer;
-    /// use tower_webhook::signature::schemes::GITHUB_HOOK_RANGES;
+    /// use tower_webhook::provider::github::GITHUB_HOOK_RANGES;
     /// use tower_webhook::{Secret, WebhookStack};
     ///
     /// let secret = Secret::new("It's a Secret to Everybody")?;
@@ -296,7 +296,7 @@ impl WebhookStack {
     pub fn gitlab(signing_token: Secret) -> Self {
         Self::bundle(
             &provider::GITLAB,
-            SignatureLayer::single(schemes::gitlab(), signing_token),
+            SignatureLayer::single(provider::gitlab::gitlab(), signing_token),
         )
     }
 
@@ -306,7 +306,7 @@ impl WebhookStack {
     pub fn bitbucket(secret: Secret) -> Self {
         Self::bundle(
             &provider::BITBUCKET,
-            SignatureLayer::single(schemes::bitbucket(), secret),
+            SignatureLayer::single(provider::bitbucket::bitbucket(), secret),
         )
     }
 
@@ -316,7 +316,7 @@ impl WebhookStack {
     pub fn jira(secret: Secret) -> Self {
         Self::bundle(
             &provider::JIRA,
-            SignatureLayer::single(schemes::jira(), secret),
+            SignatureLayer::single(provider::jira::jira(), secret),
         )
     }
 
@@ -362,7 +362,7 @@ impl WebhookStack {
     pub fn svix(secret: Secret) -> Self {
         Self::bundle(
             &provider::SVIX,
-            SignatureLayer::single(schemes::svix(), secret),
+            SignatureLayer::single(provider::svix::svix(), secret),
         )
     }
 
@@ -380,7 +380,7 @@ impl WebhookStack {
         let handshake = Handshake::zoom(secret_token.clone());
         Self::bundle(
             &provider::ZOOM,
-            SignatureLayer::single(schemes::zoom(), secret_token),
+            SignatureLayer::single(provider::zoom::zoom(), secret_token),
         )
         .handshake(handshake)
     }
@@ -390,7 +390,7 @@ impl WebhookStack {
     pub fn paddle(secret: Secret) -> Self {
         Self::bundle(
             &provider::PADDLE,
-            SignatureLayer::single(schemes::paddle(), secret),
+            SignatureLayer::single(provider::paddle::paddle(), secret),
         )
     }
 
@@ -401,7 +401,7 @@ impl WebhookStack {
     pub fn linear(secret: Secret) -> Self {
         Self::bundle(
             &provider::LINEAR,
-            SignatureLayer::single(schemes::linear(), secret),
+            SignatureLayer::single(provider::linear::linear(), secret),
         )
     }
 
@@ -412,7 +412,7 @@ impl WebhookStack {
     pub fn twitch(secret: Secret) -> Self {
         Self::bundle(
             &provider::TWITCH,
-            SignatureLayer::single(schemes::twitch(), secret),
+            SignatureLayer::single(provider::twitch::twitch(), secret),
         )
         .handshake(Handshake::twitch())
     }
@@ -422,7 +422,7 @@ impl WebhookStack {
     pub fn intercom(client_secret: Secret) -> Self {
         Self::bundle(
             &provider::INTERCOM,
-            SignatureLayer::single(schemes::intercom(), client_secret),
+            SignatureLayer::single(provider::intercom::intercom(), client_secret),
         )
     }
 
@@ -431,7 +431,7 @@ impl WebhookStack {
     pub fn typeform(secret: Secret) -> Self {
         Self::bundle(
             &provider::TYPEFORM,
-            SignatureLayer::single(schemes::typeform(), secret),
+            SignatureLayer::single(provider::typeform::typeform(), secret),
         )
     }
 
@@ -442,7 +442,7 @@ impl WebhookStack {
     pub fn dropbox(app_secret: Secret) -> Self {
         Self::bundle(
             &provider::DROPBOX,
-            SignatureLayer::single(schemes::dropbox(), app_secret),
+            SignatureLayer::single(provider::dropbox::dropbox(), app_secret),
         )
         .handshake(Handshake::dropbox())
     }
@@ -454,7 +454,7 @@ impl WebhookStack {
     pub fn meta(app_secret: Secret, verify_token: Secret) -> Self {
         Self::bundle(
             &provider::META,
-            SignatureLayer::single(schemes::meta(), app_secret),
+            SignatureLayer::single(provider::meta::meta(), app_secret),
         )
         .handshake(Handshake::meta(verify_token))
     }
@@ -467,7 +467,7 @@ impl WebhookStack {
     pub fn twilio(auth_token: Secret) -> Self {
         Self::bundle(
             &provider::TWILIO,
-            SignatureLayer::single(schemes::twilio::twilio(), auth_token),
+            SignatureLayer::single(provider::twilio::twilio(), auth_token),
         )
     }
 
@@ -477,8 +477,8 @@ impl WebhookStack {
     pub fn square(
         signature_key: Secret,
         notification_url: &str,
-    ) -> Result<Self, schemes::public_url::PublicUrlError> {
-        let scheme = schemes::square::square().public_url(PublicUrl::exact(notification_url)?);
+    ) -> Result<Self, crate::signature::public_url::PublicUrlError> {
+        let scheme = provider::square::square().public_url(PublicUrl::exact(notification_url)?);
         Ok(Self::bundle(
             &provider::SQUARE,
             SignatureLayer::single(scheme, signature_key),
@@ -490,7 +490,7 @@ impl WebhookStack {
     pub fn hubspot(client_secret: Secret) -> Self {
         Self::bundle(
             &provider::HUBSPOT,
-            SignatureLayer::single(schemes::hubspot::hubspot_v3(), client_secret),
+            SignatureLayer::single(provider::hubspot::hubspot_v3(), client_secret),
         )
     }
 
@@ -500,7 +500,7 @@ impl WebhookStack {
     pub fn mailgun(signing_key: Secret) -> Self {
         Self::bundle(
             &provider::MAILGUN,
-            SignatureLayer::single(schemes::mailgun::mailgun(), signing_key),
+            SignatureLayer::single(provider::mailgun::mailgun(), signing_key),
         )
     }
 
@@ -510,12 +510,12 @@ impl WebhookStack {
     /// answers `PING`.
     #[cfg(feature = "ed25519")]
     pub fn discord(public_key: &str) -> Result<Self, crate::signature::SignatureConfigError> {
-        let key = schemes::discord::public_key(public_key)
+        let key = provider::discord::public_key(public_key)
             .map_err(crate::signature::SignatureConfigError::InvalidSecret)?;
         let keyring =
             crate::signature::Keyring::new().with(crate::signature::Key::new("default", key));
         let signature =
-            SignatureLayer::from_arc(std::sync::Arc::new(schemes::discord::discord()), keyring)?;
+            SignatureLayer::from_arc(std::sync::Arc::new(provider::discord::discord()), keyring)?;
         Ok(Self::bundle(&provider::DISCORD, signature).handshake(Handshake::discord()))
     }
 
@@ -526,12 +526,12 @@ impl WebhookStack {
     pub fn sendgrid(
         verification_key: &str,
     ) -> Result<Self, crate::signature::SignatureConfigError> {
-        let key = schemes::sendgrid::public_key(verification_key)
+        let key = provider::sendgrid::public_key(verification_key)
             .map_err(crate::signature::SignatureConfigError::InvalidSecret)?;
         let keyring =
             crate::signature::Keyring::new().with(crate::signature::Key::new("default", key));
         let signature =
-            SignatureLayer::from_arc(std::sync::Arc::new(schemes::sendgrid::sendgrid()), keyring)?;
+            SignatureLayer::from_arc(std::sync::Arc::new(provider::sendgrid::sendgrid()), keyring)?;
         Ok(Self::bundle(&provider::SENDGRID, signature))
     }
 }

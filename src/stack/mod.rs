@@ -402,7 +402,7 @@ impl WebhookStack {
         let Some(filter) = self.ip_filter.as_ref().filter(|f| f.restricts()) else {
             return false;
         };
-        let Ok(github) = crate::ip::Allowlist::parse(crate::signature::schemes::GITHUB_HOOK_RANGES)
+        let Ok(github) = crate::ip::Allowlist::parse(crate::provider::github::GITHUB_HOOK_RANGES)
         else {
             return false;
         };

@@ -2,7 +2,7 @@
 
 use std::io::{self, Write};
 
-use tower_webhook::signature::schemes::mailgun;
+use tower_webhook::provider::mailgun;
 use tower_webhook::signature::{unix_now, Outgoing, Signer};
 use tower_webhook::Secret;
 

@@ -20,7 +20,7 @@ pub enum Part {
     /// The request path and query, as received (`/hooks?x=1`).
     PathAndQuery,
     /// The full URL the provider called (`https://host/path?query`), from
-    /// the scheme's [`PublicUrl`](crate::signature::schemes::public_url::PublicUrl)
+    /// the scheme's [`PublicUrl`](crate::signature::public_url::PublicUrl)
     /// and spelled as its [`UrlSpelling`] says (Twilio, Square, HubSpot).
     Url,
     /// The body read as form parameters: decoded, sorted by name then

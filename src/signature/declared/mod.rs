@@ -1,7 +1,7 @@
 //! [`DeclaredScheme`]: a signature scheme written down as data — which
 //! headers carry the signatures, which primitive made them, which bytes
 //! were signed — instead of code. Every preset in
-//! [`schemes`](super::schemes) but Mailgun (which signs inside the body) is
+//! [provider](crate::provider) but Mailgun (which signs inside the body) is
 //! one, so a new provider is a short declaration, and the checks that keep
 //! a concatenation unambiguous apply to it by construction.
 //!
@@ -32,7 +32,7 @@
 //! use tower_webhook::signature::declared::{
 //!     Algorithm, DeclaredScheme, Encoding, KeyEncoding, Part, SignatureHeader,
 //! };
-//! use tower_webhook::signature::schemes::public_url::PublicUrl;
+//! use tower_webhook::signature::public_url::PublicUrl;
 //!
 //! let scheme = DeclaredScheme::new("acme")
 //!     .signature(
@@ -86,11 +86,9 @@ use message::{flat_params, param_count, query_param, MessageFields};
 use crate::rejection::{Reason, Rejection};
 use crate::secret::SecretError;
 use crate::signature::keyring::{KeyKind, KeyMaterial};
+use crate::signature::public_url::{other_port_spelling, url_and_body_split_once, PublicUrl};
 use crate::signature::scheme::{
     one_header, Delivery, Outgoing, Scheme, SignError, Signatures, SignedHeaders, Stamp, Tolerance,
-};
-use crate::signature::schemes::public_url::{
-    other_port_spelling, url_and_body_split_once, PublicUrl,
 };
 use crate::signature::time::TimestampFormat;
 

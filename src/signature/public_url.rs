@@ -10,7 +10,7 @@
 //! here; configure the public URL instead.
 //!
 //! ```
-//! use tower_webhook::signature::schemes::public_url::PublicUrl;
+//! use tower_webhook::signature::public_url::PublicUrl;
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! // The proxy serves `https://hooks.example.com/twilio/...` and forwards

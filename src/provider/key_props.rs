@@ -12,12 +12,12 @@ use bytes::Bytes;
 use http::{HeaderMap, Method, Request};
 use proptest::prelude::*;
 
-use super::{extract_with, Key, KeySource};
+use super::mailgun;
+use super::ALL as PROFILES;
 use crate::context::SignedDelivery;
-use crate::provider::ALL as PROFILES;
+use crate::idempotency::key::{extract_with, Key, KeySource};
 use crate::secret::Secret;
 use crate::signature::keyring::{KeyKind, KeyMaterial};
-use crate::signature::schemes::mailgun;
 use crate::signature::{Delivery, Outgoing, Scheme};
 
 const URL: &str = "https://localhost/hook";
