@@ -68,8 +68,8 @@
 //! ```
 //!
 //! The audit layer only sees what reaches it: put tower-http's
-//! `TraceLayer` inside [`sensitive_headers_layer`] so the credential headers
-//! of every preset ([`SENSITIVE_HEADERS`]) print as `Sensitive`.
+//! `TraceLayer` inside `provider::sensitive_headers_layer()` so the
+//! credential headers of every preset print as `Sensitive`.
 
 mod counters;
 mod event;
@@ -77,7 +77,6 @@ mod layer;
 #[cfg(feature = "metrics")]
 pub mod metrics;
 mod redact;
-mod sensitive;
 mod sink;
 
 pub use counters::{AuditCounters, AuditCounts, MAX_TENANT_ENTRIES, OTHER_TENANTS};
@@ -86,5 +85,4 @@ pub(crate) use layer::AuditConfig;
 pub use layer::{Audit, AuditLayer, ResponseFuture, CANCELLED_STATUS};
 pub(crate) use redact::mark_secret_segment;
 pub use redact::REDACTED_SEGMENT;
-pub use sensitive::{sensitive_headers_layer, sensitive_headers_layer_with, SENSITIVE_HEADERS};
 pub use sink::{AuditSink, ChannelSink, JsonLinesSink, TracingSink};

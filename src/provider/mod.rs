@@ -52,6 +52,7 @@ use crate::replay::ReplayLayer;
 use crate::secret::{Secret, SecretError};
 pub use crate::signature::Sent;
 use crate::signature::{Scheme, SignatureConfigError, SignatureLayer, Signer, SignerError};
+pub use sensitive::{sensitive_headers, sensitive_headers_layer, sensitive_headers_layer_with};
 
 mod adyen_banking;
 mod airtable;
@@ -89,6 +90,7 @@ mod resend;
 mod sanity;
 #[cfg(feature = "ecdsa")]
 pub mod sendgrid;
+mod sensitive;
 mod sentry;
 pub mod shopify;
 pub mod slack;

@@ -43,6 +43,13 @@ impl Scheme for FirstPresent {
         &self.name
     }
 
+    fn signature_headers(&self) -> Vec<http::HeaderName> {
+        self.schemes
+            .iter()
+            .flat_map(|scheme| scheme.signature_headers())
+            .collect()
+    }
+
     fn key_kind(&self) -> KeyKind {
         self.schemes
             .first()

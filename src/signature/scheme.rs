@@ -159,6 +159,12 @@ pub trait Scheme: fmt::Debug + Send + Sync + 'static {
     /// `key`, in the order the provider documents them.
     fn sign(&self, key: &KeyMaterial, outgoing: &Outgoing<'_>) -> Result<SignedHeaders, SignError>;
 
+    /// The request headers that carry this scheme's signatures: credentials
+    /// to keep out of logs. Default: none.
+    fn signature_headers(&self) -> Vec<http::HeaderName> {
+        Vec::new()
+    }
+
     /// Refuse a key that is certainly in the wrong form for this provider
     /// (a Standard Webhooks key that is still the `whsec_…` text, a Stripe
     /// secret that was base64-decoded), so the mistake is a configuration

@@ -429,6 +429,16 @@ impl Scheme for DeclaredScheme {
         &self.name
     }
 
+    /// The declared signature headers and the refused ones (a refused
+    /// legacy header still carries a signature).
+    fn signature_headers(&self) -> Vec<HeaderName> {
+        self.headers
+            .iter()
+            .map(|header| header.name.clone())
+            .chain(self.refused.iter().cloned())
+            .collect()
+    }
+
     /// The kind of the first signature header's primitive.
     fn key_kind(&self) -> KeyKind {
         self.headers
