@@ -25,8 +25,6 @@ use std::fmt;
 
 use http::HeaderName;
 
-use crate::idempotency::IdempotencyLayer;
-
 /// A configuration value that cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -99,27 +97,6 @@ pub(crate) fn check_realm(realm: &str) -> Result<(), InvalidSetting> {
         Err(InvalidSetting::Realm {
             realm: quote(realm),
         })
-    }
-}
-
-// Kept here rather than in `idempotency/`: the fallible twin of
-// `from_unsigned_header`, for names that come from configuration.
-impl IdempotencyLayer {
-    /// [`from_unsigned_header`](Self::from_unsigned_header) with a name from configuration
-    /// (any case), refused with an [`InvalidSetting`] when it is not a header
-    /// name.
-    ///
-    /// ```
-    /// use tower_webhook::idempotency::IdempotencyLayer;
-    ///
-    /// assert!(IdempotencyLayer::try_from_unsigned_header("X-Request-Id").is_ok());
-    /// assert!(IdempotencyLayer::try_from_unsigned_header("X Request Id").is_err());
-    /// ```
-    pub fn try_from_unsigned_header(name: &str) -> Result<Self, InvalidSetting> {
-        Ok(Self::from_unsigned_header(header_name(
-            "idempotency",
-            name,
-        )?))
     }
 }
 

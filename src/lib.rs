@@ -98,6 +98,8 @@ pub mod replay;
 pub mod signature;
 pub mod stack;
 pub mod tenant;
+#[cfg(test)]
+mod tiers;
 pub mod token;
 
 pub use context::{

@@ -10,6 +10,12 @@ use std::borrow::Cow;
 
 use percent_encoding::percent_decode_str;
 
+/// The segments of `path` as the URL parts count them (after the leading
+/// `/`).
+pub(crate) fn segments(path: &str) -> std::str::Split<'_, char> {
+    path.strip_prefix('/').unwrap_or(path).split('/')
+}
+
 /// `raw` with every `%XX` escape decoded. A broken escape (`%zz`, a
 /// trailing `%`) is kept as it is, which can only merge two spellings,
 /// never split one.

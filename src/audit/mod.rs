@@ -83,6 +83,5 @@ pub use counters::{AuditCounters, AuditCounts, MAX_TENANT_ENTRIES, OTHER_TENANTS
 pub use event::{AuditEvent, EventNames, Outcome, MAX_REQUEST_ID_LEN};
 pub(crate) use layer::AuditConfig;
 pub use layer::{Audit, AuditLayer, ResponseFuture, CANCELLED_STATUS};
-pub(crate) use redact::mark_secret_segment;
 pub use redact::REDACTED_SEGMENT;
 pub use sink::{AuditSink, ChannelSink, JsonLinesSink, TracingSink};

@@ -12,23 +12,10 @@
 
 use std::sync::Arc;
 
-use http::Extensions;
-
-use crate::context::WebhookContext;
-use crate::token::segments;
+use crate::path::segments;
 
 /// What a redacted path segment reads as in audit events.
 pub const REDACTED_SEGMENT: &str = "<redacted>";
-
-/// Mark path segment `index` (0-based, after the leading `/`) of the
-/// request whose extensions these are as holding a credential: the audit
-/// layer records it as [`REDACTED_SEGMENT`]. The marks live in the request's
-/// [`WebhookContext`], which every layer shares.
-pub(crate) fn mark_secret_segment(extensions: &Extensions, index: usize) {
-    if let Some(context) = WebhookContext::get(extensions) {
-        context.mark_secret_segment(index);
-    }
-}
 
 /// Where a path segment holding a token is, as configured on the audit layer.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -13,7 +13,7 @@ use subtle::ConstantTimeEq;
 
 use crate::rejection::{Reason, Rejection};
 use crate::secret::Secret;
-use crate::signature::SharedSecret;
+use crate::secret::SharedSecret;
 
 const TEXT_PLAIN: HeaderValue = HeaderValue::from_static("text/plain; charset=utf-8");
 const JSON: HeaderValue = HeaderValue::from_static("application/json");

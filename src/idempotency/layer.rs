@@ -415,3 +415,21 @@ impl fmt::Display for ConfigError {
 }
 
 impl std::error::Error for ConfigError {}
+
+impl IdempotencyLayer {
+    /// [`from_unsigned_header`](Self::from_unsigned_header) with a name from configuration
+    /// (any case), refused with an [`InvalidSetting`] when it is not a header
+    /// name.
+    ///
+    /// ```
+    /// use tower_webhook::idempotency::IdempotencyLayer;
+    ///
+    /// assert!(IdempotencyLayer::try_from_unsigned_header("X-Request-Id").is_ok());
+    /// assert!(IdempotencyLayer::try_from_unsigned_header("X Request Id").is_err());
+    /// ```
+    pub fn try_from_unsigned_header(name: &str) -> Result<Self, crate::InvalidSetting> {
+        Ok(Self::from_unsigned_header(
+            crate::invalid_setting::header_name("idempotency", name)?,
+        ))
+    }
+}

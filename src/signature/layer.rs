@@ -14,10 +14,10 @@ use crate::context::{AuthMethod, Authentication, SignedDelivery, Timestamp, Webh
 use crate::guard::{BodyCheck, BodyGuard};
 use crate::rejection::{Reason, Rejection};
 use crate::replay;
+use crate::secret::TokenSet;
 use crate::secret::{Secret, SecretError};
 use crate::signature::keyring::{KeyKind, Keyring};
 use crate::signature::scheme::{one_header, Delivery, Scheme, Signatures};
-use crate::token::TokenSet;
 
 type Clock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
 

@@ -6,13 +6,12 @@ use http::header::{AUTHORIZATION, WWW_AUTHENTICATE};
 use http::request::Parts;
 use http::HeaderValue;
 
-use super::set::TokenSet;
 use super::source::{Presented, Scheme, TokenSource};
-use crate::audit::mark_secret_segment;
 use crate::context::{AuthMethod, Authentication, WebhookContext};
 use crate::guard::RequestCheck;
 use crate::rejection::{Reason, Rejection};
 use crate::secret::Secret;
+use crate::secret::TokenSet;
 
 /// The check behind [`TokenLayer`](super::TokenLayer): where tokens are read
 /// ([`TokenSource`]s, tried in order) and which are accepted ([`TokenSet`]).
@@ -209,7 +208,9 @@ impl TokenAuth {
         // at one: the audit trail must not record it, whatever the verdict.
         for source in &self.sources {
             if let Some(index) = source.token_segment(parts.uri.path()) {
-                mark_secret_segment(&parts.extensions, index);
+                if let Some(context) = WebhookContext::get(&parts.extensions) {
+                    context.mark_secret_segment(index);
+                }
             }
         }
         for source in &self.sources {

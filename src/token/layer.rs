@@ -5,10 +5,10 @@ use std::sync::Arc;
 use tower_layer::Layer;
 
 use super::auth::TokenAuth;
-use super::set::TokenSet;
 use super::source::TokenSource;
 use crate::guard::Guard;
 use crate::secret::Secret;
+use crate::secret::TokenSet;
 
 /// Refuses requests without an accepted token, with `401 Unauthorized`,
 /// before the body is read.

@@ -98,15 +98,12 @@
 
 mod auth;
 mod basic;
-mod digest;
 mod error;
 mod layer;
-mod set;
 mod source;
 mod url;
 
+pub use crate::secret::TokenSet;
 pub use auth::TokenAuth;
 pub use layer::{RequireToken, TokenLayer};
-pub use set::TokenSet;
 pub use source::TokenSource;
-pub(crate) use url::segments;

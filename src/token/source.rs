@@ -10,10 +10,10 @@ use http::{HeaderMap, HeaderName};
 use zeroize::Zeroizing;
 
 use super::basic::BasicCredentials;
-use super::digest::Digest;
 use super::error::{CredentialError, MAX_CREDENTIAL_LEN};
 use super::url::UrlPart;
 use crate::context::AuthMethod;
+use crate::secret::digest::Digest;
 
 /// One place a sender may put its token.
 ///

@@ -1,5 +1,6 @@
 //! Reading a token (or user name) from the request URL.
 
+use crate::path::segments;
 use std::sync::Arc;
 
 use http::Uri;
@@ -55,12 +56,6 @@ impl UrlPart {
             }
         }
     }
-}
-
-/// The segments of `path` as the URL parts count them (after the leading
-/// `/`).
-pub(crate) fn segments(path: &str) -> std::str::Split<'_, char> {
-    path.strip_prefix('/').unwrap_or(path).split('/')
 }
 
 fn segment(raw: Option<&str>) -> Result<Option<UrlValue>, CredentialError> {

@@ -30,6 +30,13 @@
 //! # Ok::<(), tower_webhook::secret::SecretError>(())
 //! ```
 
+pub(crate) mod digest;
+mod shared;
+mod token_set;
+
+pub use shared::SharedSecret;
+pub use token_set::TokenSet;
+
 use std::fmt;
 
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};

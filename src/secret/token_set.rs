@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use super::digest::Digest;
-use crate::secret::Secret;
+use super::Secret;
 
 /// Accepted tokens, each with an id (recorded in the context when it
 /// matches), so a rotation can accept the old and the new token together.
