@@ -41,16 +41,16 @@
 use std::convert::Infallible;
 use std::fmt;
 use std::pin::Pin;
-use std::task::{ready, Context, Poll};
+use std::task::{Context, Poll};
 
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 use http::{header, HeaderMap, Request};
 use http_body::{Body, Frame, SizeHint};
-use http_body_util::{BodyExt, Full, LengthLimitError};
-use pin_project_lite::pin_project;
+use http_body_util::{BodyExt, LengthLimitError};
 
-use crate::idempotency::PendingOutcome;
 use crate::rejection::{Reason, Rejection};
+pub(crate) use crate::response_body::SettleOnEnd;
+pub use crate::response_body::{ResponseBody, Settlement};
 
 /// The body limit every body-reading layer uses unless told otherwise: 1 MiB.
 pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
@@ -113,120 +113,6 @@ impl Body for BufferedBody {
 
     fn size_hint(&self) -> SizeHint {
         SizeHint::with_exact(self.data.as_ref().map_or(0, |d| d.len() as u64))
-    }
-}
-
-pin_project! {
-    /// The response body of every layer: the inner service's body, or the
-    /// short body of a response the layer wrote itself (a rejection, a
-    /// duplicate acknowledgement).
-    #[project = ResponseBodyProj]
-    #[allow(missing_docs)]
-    pub enum ResponseBody<B> {
-        /// The inner service's body, untouched.
-        Inner { #[pin] body: B },
-        /// A body the layer wrote.
-        Full { body: Full<Bytes> },
-        /// The inner service's body, whose end (for gRPC, its trailers)
-        /// settles an idempotency reservation.
-        Settling {
-            #[pin] body: B,
-            outcome: PendingOutcome,
-            // The last frame (trailers) or the end (`Some(None)`), held
-            // back until the outcome is recorded.
-            end: Option<Option<Frame<Bytes>>>,
-        },
-    }
-}
-
-impl<B> ResponseBody<B> {
-    /// Wrap the inner service's body.
-    pub fn new(body: B) -> Self {
-        ResponseBody::Inner { body }
-    }
-
-    /// The inner service's body; the reservation is settled when it ends.
-    pub(crate) fn settling(body: B, outcome: PendingOutcome) -> Self {
-        ResponseBody::Settling {
-            body,
-            outcome,
-            end: None,
-        }
-    }
-
-    /// A body the layer writes itself.
-    pub fn full(bytes: Bytes) -> Self {
-        ResponseBody::Full {
-            body: Full::new(bytes),
-        }
-    }
-
-    /// An empty body.
-    pub fn empty() -> Self {
-        Self::full(Bytes::new())
-    }
-}
-
-impl<B> Body for ResponseBody<B>
-where
-    B: Body<Data = Bytes>,
-{
-    type Data = Bytes;
-    type Error = B::Error;
-
-    fn poll_frame(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, B::Error>>> {
-        match self.project() {
-            ResponseBodyProj::Inner { body } => body.poll_frame(cx),
-            ResponseBodyProj::Full { body } => Pin::new(body)
-                .poll_frame(cx)
-                .map_err(|never: Infallible| match never {}),
-            ResponseBodyProj::Settling {
-                mut body,
-                outcome,
-                end,
-            } => loop {
-                if let Some(last) = end {
-                    let trailers = last.as_ref().and_then(Frame::trailers_ref);
-                    ready!(outcome.poll_settle(trailers, cx));
-                    return Poll::Ready(end.take().flatten().map(Ok));
-                }
-                if outcome.is_settled() {
-                    return body.poll_frame(cx);
-                }
-                match ready!(body.as_mut().poll_frame(cx)) {
-                    Some(Ok(frame)) if frame.is_trailers() => *end = Some(Some(frame)),
-                    Some(Ok(frame)) => return Poll::Ready(Some(Ok(frame))),
-                    Some(Err(error)) => {
-                        outcome.fail();
-                        return Poll::Ready(Some(Err(error)));
-                    }
-                    None => *end = Some(None),
-                }
-            },
-        }
-    }
-
-    fn is_end_stream(&self) -> bool {
-        match self {
-            ResponseBody::Inner { body } => body.is_end_stream(),
-            ResponseBody::Full { body } => body.is_end_stream(),
-            // Never end before the outcome is recorded, or the trailers
-            // would not be polled.
-            ResponseBody::Settling { body, outcome, end } => {
-                outcome.is_settled() && end.is_none() && body.is_end_stream()
-            }
-        }
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        match self {
-            ResponseBody::Inner { body } => body.size_hint(),
-            ResponseBody::Full { body } => body.size_hint(),
-            ResponseBody::Settling { body, .. } => body.size_hint(),
-        }
     }
 }
 
@@ -420,5 +306,3 @@ fn declared_length(headers: &HeaderMap) -> Option<u64> {
     }
     first.to_str().ok()?.trim().parse().ok()
 }
-
-pub use crate::guard::{BodyLimit, BufferBody, BufferBodyLayer};

@@ -494,6 +494,41 @@ mod axum_extract {
 }
 
 #[cfg(feature = "axum")]
+/// A timestamp rule that applies to every timestamp a signature verifies
+/// later on the same request: a replay check outside a signature check
+/// leaves one in the request extensions ([`PendingTimestampChecks`]), and
+/// the signature check applies it to the timestamp it vouches for, so the
+/// rule holds for the signed timestamp wherever the two layers sit.
+pub(crate) trait PendingTimestampCheck: fmt::Debug + Send + Sync + 'static {
+    /// Record `unix_millis` in `context` and refuse it when the rule does.
+    fn admit(
+        &self,
+        unix_millis: i64,
+        signed: bool,
+        context: &WebhookContext,
+    ) -> Result<(), crate::rejection::Rejection>;
+}
+
+/// The [`PendingTimestampCheck`]s of every check this request has passed
+/// so far.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct PendingTimestampChecks(pub(crate) Vec<Arc<dyn PendingTimestampCheck>>);
+
+/// Apply every pending timestamp check of the request to the signed
+/// timestamp `unix_millis` (called by the signature check).
+pub(crate) fn admit_signed_timestamp(
+    extensions: &Extensions,
+    unix_millis: i64,
+    context: &WebhookContext,
+) -> Result<(), crate::rejection::Rejection> {
+    let Some(PendingTimestampChecks(checks)) = extensions.get::<PendingTimestampChecks>() else {
+        return Ok(());
+    };
+    checks
+        .iter()
+        .try_for_each(|check| check.admit(unix_millis, true, context))
+}
+
 pub use axum_extract::MissingWebhookContext;
 
 #[cfg(test)]

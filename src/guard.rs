@@ -439,7 +439,7 @@ impl BodyCheck for BodyLimit {
 ///
 /// ```
 /// use tower::ServiceBuilder;
-/// use tower_webhook::body::BufferBodyLayer;
+/// use tower_webhook::guard::BufferBodyLayer;
 ///
 /// let layer = ServiceBuilder::new().layer(BufferBodyLayer::new(64 * 1024));
 /// # let _ = layer;

@@ -64,7 +64,7 @@
 //! * the IP filter and the token layer read only the request head: any RPC,
 //!   streaming ones included;
 //! * the signature layer, a replay layer reading a body field,
-//!   [`body::BufferBodyLayer`], the idempotency layer keyed on the body, and a
+//!   [`guard::BufferBodyLayer`], the idempotency layer keyed on the body, and a
 //!   [`WebhookStack`] holding any of them buffer the *whole* request stream,
 //!   under the body limit, before the service sees a message: unary and
 //!   server-streaming calls only; a client-streaming or bidirectional call
@@ -86,6 +86,7 @@ mod path;
 pub mod policy;
 pub mod provider;
 pub mod rejection;
+mod response_body;
 pub mod secret;
 #[cfg(feature = "test-util")]
 pub mod test_util;

@@ -31,7 +31,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use http::{header, HeaderMap, HeaderName, HeaderValue, Response, StatusCode};
 
-use crate::body::ResponseBody;
+use crate::response_body::ResponseBody;
 
 macro_rules! reasons {
     ($( $(#[$doc:meta])* $variant:ident => $name:literal, $status:ident; )*) => {

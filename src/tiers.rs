@@ -22,11 +22,12 @@ const RANKS: &[(&str, u32)] = &[
     ("secret", 0),
     ("path", 1),
     ("invalid_setting", 2),
-    ("rejection", 3),
-    ("body", 4),
-    ("context", 5),
-    ("guard", 6),
-    ("chain", 7),
+    ("response_body", 3),
+    ("rejection", 4),
+    ("body", 5),
+    ("context", 6),
+    ("guard", 7),
+    ("chain", 8),
     // The layers.
     ("audit", 10),
     ("handshake", 10),
@@ -50,14 +51,7 @@ const RANKS: &[(&str, u32)] = &[
 /// Imports that still go the wrong way, each to be removed (never added
 /// to): the test fails on any violation not listed here, and on a listed
 /// one that no longer occurs, so this list only shrinks.
-const NOT_YET: &[(&str, &str)] = &[
-    ("body", "guard"),
-    ("body", "idempotency"),
-    ("context", "signature"),
-    ("idempotency", "audit"),
-    ("rejection", "body"),
-    ("signature", "replay"),
-];
+const NOT_YET: &[(&str, &str)] = &[("context", "signature"), ("idempotency", "audit")];
 
 fn rank(module: &str) -> Option<u32> {
     RANKS

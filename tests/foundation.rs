@@ -17,7 +17,8 @@ use http::{Request, Response, StatusCode};
 use http_body::Frame;
 use http_body_util::{BodyExt, Full};
 use tower::{ServiceBuilder, ServiceExt};
-use tower_webhook::body::{buffer, BufferBodyLayer, BufferedBody, RawBody};
+use tower_webhook::body::{buffer, BufferedBody, RawBody};
+use tower_webhook::guard::BufferBodyLayer;
 use tower_webhook::{Reason, Verification, WebhookContext};
 
 use support::{post as post_to, raw_exchange, raw_status, send, serve};

@@ -247,3 +247,21 @@ fn retention(ttl: std::time::Duration, context: &WebhookContext) -> std::time::D
         .retention_floor()
         .map_or(ttl, |floor| ttl.max(floor))
 }
+
+impl crate::body::SettleOnEnd for PendingOutcome {
+    fn poll_settle(
+        &mut self,
+        trailers: Option<&http::HeaderMap>,
+        cx: &mut Context<'_>,
+    ) -> Poll<()> {
+        PendingOutcome::poll_settle(self, trailers, cx)
+    }
+
+    fn fail(&mut self) {
+        PendingOutcome::fail(self);
+    }
+
+    fn is_settled(&self) -> bool {
+        PendingOutcome::is_settled(self)
+    }
+}

@@ -229,7 +229,7 @@ pub use key::{KeySource, DEFAULT_KEY_HEADERS, MAX_KEY_LEN};
 pub use layer::{
     ConfigError, DuplicateAck, IdempotencyLayer, DEFAULT_LOCK_TTL, DEFAULT_RETRY_AFTER, DEFAULT_TTL,
 };
-pub(crate) use lease::PendingOutcome;
+
 pub use lease::{IdempotencyCounters, IdempotencyCounts};
 pub use memory::{MemoryStore, DEFAULT_CAPACITY};
 pub use service::{Idempotency, REPLAYED_HEADER};

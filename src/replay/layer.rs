@@ -14,7 +14,7 @@ use super::source::{self, Source};
 use super::timestamp::TimestampFormat;
 use super::window::Window;
 use crate::body::DEFAULT_BODY_LIMIT;
-use crate::context::{Timestamp, WebhookContext};
+use crate::context::{PendingTimestampCheck, PendingTimestampChecks, Timestamp, WebhookContext};
 use crate::guard::{BodyCheck, BodyGuard};
 use crate::rejection::{Reason, Rejection};
 
@@ -93,11 +93,7 @@ struct PendingWindow {
     clock: SharedClock,
 }
 
-/// The windows of every replay check this request has passed so far.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct PendingWindows(Vec<PendingWindow>);
-
-impl PendingWindow {
+impl PendingTimestampCheck for PendingWindow {
     /// Record `unix_millis` in the context (never replacing a signed
     /// timestamp with an unsigned one) and refuse it when it is outside the
     /// window.
@@ -126,22 +122,6 @@ impl PendingWindow {
     }
 }
 
-/// Apply every replay window the request passed before its signature was
-/// verified to the signed timestamp `unix_millis` (called by the signature
-/// check).
-pub(crate) fn admit_signed(
-    parts: &Parts,
-    unix_millis: i64,
-    context: &WebhookContext,
-) -> Result<(), Rejection> {
-    let Some(PendingWindows(windows)) = parts.extensions.get::<PendingWindows>() else {
-        return Ok(());
-    };
-    windows
-        .iter()
-        .try_for_each(|pending| pending.admit(unix_millis, true, context))
-}
-
 impl BodyCheck for ReplayCheck {
     /// Whether the timestamp is still to be found once the body is read (a
     /// JSON field, or the signed timestamp a chained signature check records).
@@ -167,9 +147,9 @@ impl BodyCheck for ReplayCheck {
             None if matches!(self.source, Source::Signed) => {}
             None => parts
                 .extensions
-                .get_or_insert_default::<PendingWindows>()
+                .get_or_insert_default::<PendingTimestampChecks>()
                 .0
-                .push(self.pending()),
+                .push(Arc::new(self.pending())),
         }
         match &self.source {
             Source::Header(name) => {

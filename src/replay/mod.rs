@@ -164,6 +164,5 @@ mod timestamp;
 mod window;
 
 pub use clock::{Clock, SystemClock};
-pub(crate) use layer::admit_signed;
 pub use layer::{Replay, ReplayCheck, ReplayLayer};
 pub use timestamp::{TimestampError, TimestampFormat, MAX_UNIX_MILLIS};

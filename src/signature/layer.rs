@@ -13,7 +13,6 @@ use crate::body::DEFAULT_BODY_LIMIT;
 use crate::context::{AuthMethod, Authentication, SignedDelivery, Timestamp, WebhookContext};
 use crate::guard::{BodyCheck, BodyGuard};
 use crate::rejection::{Reason, Rejection};
-use crate::replay;
 use crate::secret::TokenSet;
 use crate::secret::{Secret, SecretError};
 use crate::signature::keyring::{KeyKind, Keyring};
@@ -248,7 +247,7 @@ impl BodyCheck for SignatureCheck {
         if let Some(stamp) = stamp {
             // Every replay window this request already passed applies to
             // the timestamp the signature vouches for.
-            replay::admit_signed(parts, stamp.unix_millis, context)?;
+            crate::context::admit_signed_timestamp(&parts.extensions, stamp.unix_millis, context)?;
         }
         Ok(())
     }
