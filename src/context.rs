@@ -29,10 +29,10 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::Instant;
 
 use bytes::Bytes;
+use http::request::Parts;
 use http::{Extensions, Request};
 
 use crate::rejection::Reason;
-use crate::signature::Scheme;
 
 /// How the sender proved who it is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -159,6 +159,72 @@ impl Timestamp {
     }
 }
 
+/// What a signature covered, as later decisions (the idempotency key above
+/// all) need to know it: the scheme's name, whether the body and the URL
+/// are signed, and the exact signed message. Every
+/// [`Scheme`](crate::signature::Scheme) is one; the context keeps the
+/// verifying scheme as this, the facts and nothing of the verifying
+/// machinery.
+pub trait SignedMessage: Send + Sync + 'static {
+    /// The scheme's stable name (`github`, `stripe`, …), recorded in the
+    /// context as the authentication's scheme.
+    fn name(&self) -> &str;
+
+    /// Whether the signature covers the whole body. Default: yes. Mailgun's
+    /// does not (it signs a timestamp and a token inside the body, not the
+    /// event data), so nothing may be decided on a body field there.
+    fn covers_body(&self) -> bool {
+        true
+    }
+
+    /// Whether the signature covers the request method and URL (path and
+    /// query), as Twilio's, Square's and HubSpot's do. Default: no.
+    fn covers_url(&self) -> bool {
+        false
+    }
+
+    /// The body as the signature binds it, for a digest of the signed
+    /// message: two bodies that verify alike under every key must give the
+    /// same bytes. Default: the body as received. Twilio signs its form
+    /// parameters sorted, so reordering them keeps the signature valid and
+    /// must keep the digest too.
+    fn canonical_body<'b>(&self, body: &'b [u8]) -> std::borrow::Cow<'b, [u8]> {
+        std::borrow::Cow::Borrowed(body)
+    }
+
+    /// The message this scheme's signature covers for the delivery `parts`
+    /// and `body` (with the signed `timestamp` and `id`, exactly as sent,
+    /// empty when the scheme signs none), piece by piece, for the digest the
+    /// idempotency layer keys on when there is no signed delivery id.
+    ///
+    /// It must be the very bytes fed to the primitive, never a stricter
+    /// parse of them: a parse that tells apart two messages the signature
+    /// cannot (Twilio's parameters, whose name/value boundaries the flat
+    /// concatenation does not fix) lets one captured delivery pass for
+    /// several. Default: `None`, and the digest covers the timestamp, the
+    /// method and percent-decoded path when [`covers_url`](Self::covers_url),
+    /// and the [`canonical_body`](Self::canonical_body) when
+    /// [`covers_body`](Self::covers_body).
+    fn signed_message<'a>(
+        &'a self,
+        _parts: &'a Parts,
+        _body: &'a [u8],
+        _timestamp: &'a [u8],
+        _id: &'a [u8],
+    ) -> Option<Vec<std::borrow::Cow<'a, [u8]>>> {
+        None
+    }
+
+    /// Where the provider's own delivery id sits in a signed JSON body, as a
+    /// JSON pointer (`/id` for Stripe's event id, `/event_id` for Slack's
+    /// Events API). An id the signature covers outside the body is reported
+    /// with [`Signatures::set_id`] instead. Default: none; the idempotency
+    /// layer then keys on a digest of the signed message.
+    fn delivery_id_field(&self) -> Option<&str> {
+        None
+    }
+}
+
 /// What a verified signature covered: the authenticated facts about a
 /// delivery that later decisions (the idempotency key above all) may rest
 /// on.
@@ -167,14 +233,14 @@ impl Timestamp {
 /// here comes from a header or field the signature did not cover.
 #[derive(Clone)]
 pub struct SignedDelivery {
-    scheme: Arc<dyn Scheme>,
+    scheme: Arc<dyn SignedMessage>,
     id: Option<Bytes>,
     timestamp: Option<Bytes>,
 }
 
 impl SignedDelivery {
     pub(crate) fn new(
-        scheme: Arc<dyn Scheme>,
+        scheme: Arc<dyn SignedMessage>,
         id: Option<Bytes>,
         timestamp: Option<Bytes>,
     ) -> Self {
@@ -185,8 +251,8 @@ impl SignedDelivery {
         }
     }
 
-    /// The scheme that verified the signature.
-    pub fn scheme(&self) -> &dyn Scheme {
+    /// What the scheme that verified the signature signs.
+    pub fn scheme(&self) -> &dyn SignedMessage {
         self.scheme.as_ref()
     }
 

@@ -98,6 +98,8 @@ pub mod ip;
 pub mod replay;
 pub mod signature;
 pub mod stack;
+#[cfg(feature = "metrics")]
+mod telemetry;
 pub mod tenant;
 #[cfg(test)]
 mod tiers;

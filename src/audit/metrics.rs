@@ -68,13 +68,16 @@
 //! # let _ = audit;
 //! ```
 
-use std::collections::HashMap;
-use std::sync::{Arc, LazyLock, PoisonError, RwLock};
+use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
-use ::metrics::{Key, Label, Level, Metadata, SharedString, Unit};
+use ::metrics::{Key, Label, SharedString, Unit};
 
 use super::event::AuditEvent;
+use crate::telemetry::{increment, labels, METADATA};
+pub use crate::telemetry::{
+    IDEMPOTENCY_COMPLETIONS_LOST, IDEMPOTENCY_LEASES_LOST, IDEMPOTENCY_STORE_ERRORS,
+};
 
 /// Requests, labelled `provider`, `outcome` and `reason`.
 pub const REQUESTS: &str = "webhook_requests_total";
@@ -89,14 +92,6 @@ pub const SERVICE_ERRORS: &str = "webhook_service_errors_total";
 pub const REQUESTS_BY_TENANT: &str = "webhook_requests_by_tenant_total";
 /// Events a sink panicked on.
 pub const SINK_PANICS: &str = "webhook_audit_sink_panics_total";
-/// Idempotency leases the store reported gone while the handler ran
-/// ([`IdempotencyCounts::leases_lost`](crate::idempotency::IdempotencyCounts::leases_lost)).
-pub const IDEMPOTENCY_LEASES_LOST: &str = "webhook_idempotency_leases_lost_total";
-/// Idempotency completions that could not be recorded
-/// ([`IdempotencyCounts::completions_lost`](crate::idempotency::IdempotencyCounts::completions_lost)).
-pub const IDEMPOTENCY_COMPLETIONS_LOST: &str = "webhook_idempotency_completions_lost_total";
-/// Idempotency store calls that failed, labelled `operation` and `error`.
-pub const IDEMPOTENCY_STORE_ERRORS: &str = "webhook_idempotency_store_errors_total";
 
 /// The `provider` of a request checked by a scheme past the first 64
 /// distinct names.
@@ -220,93 +215,6 @@ pub fn describe() {
     }
 }
 
-static METADATA: Metadata<'static> =
-    Metadata::new(module_path!(), Level::INFO, Some(module_path!()));
-
-/// Label sets of bounded values, each built once and kept for the life of
-/// the process: recording an event then builds no label, which the
-/// `metrics` macros do for every call with runtime values, recorder or
-/// not. Bounded by the product of the label domains (a few thousand at
-/// most).
-static LABELS: LazyLock<RwLock<LabelSets>> = LazyLock::new(|| RwLock::new(HashMap::new()));
-
-/// Label pairs → the labels built from them once.
-type LabelSets = HashMap<Vec<(&'static str, &'static str)>, &'static [Label]>;
-
-fn labels(pairs: &[(&'static str, &'static str)]) -> &'static [Label] {
-    // Most events repeat a label set seen moments ago on this thread:
-    // compared by address, without hashing the strings or taking the lock.
-    thread_local! {
-        static RECENT: std::cell::RefCell<Vec<(Vec<usize>, &'static [Label])>> =
-            const { std::cell::RefCell::new(Vec::new()) };
-    }
-    const RECENT_SETS: usize = 16;
-    let address = |pairs: &[(&'static str, &'static str)]| -> Vec<usize> {
-        pairs
-            .iter()
-            .flat_map(|(key, value)| {
-                [
-                    key.as_ptr() as usize,
-                    key.len(),
-                    value.as_ptr() as usize,
-                    value.len(),
-                ]
-            })
-            .collect()
-    };
-    let found = RECENT.with(|recent| {
-        recent
-            .borrow()
-            .iter()
-            .find(|(seen, _)| {
-                seen.len() == pairs.len() * 4
-                    && pairs.iter().enumerate().all(|(i, (key, value))| {
-                        seen[4 * i] == key.as_ptr() as usize
-                            && seen[4 * i + 1] == key.len()
-                            && seen[4 * i + 2] == value.as_ptr() as usize
-                            && seen[4 * i + 3] == value.len()
-                    })
-            })
-            .map(|(_, labels)| *labels)
-    });
-    if let Some(labels) = found {
-        return labels;
-    }
-    let labels = shared_labels(pairs);
-    RECENT.with(|recent| {
-        let mut recent = recent.borrow_mut();
-        if recent.len() == RECENT_SETS {
-            recent.remove(0);
-        }
-        recent.push((address(pairs), labels));
-    });
-    labels
-}
-
-/// [`labels`] from the process-wide table.
-fn shared_labels(pairs: &[(&'static str, &'static str)]) -> &'static [Label] {
-    if let Some(labels) = LABELS
-        .read()
-        .unwrap_or_else(PoisonError::into_inner)
-        .get(pairs)
-    {
-        return labels;
-    }
-    let mut all = LABELS.write().unwrap_or_else(PoisonError::into_inner);
-    all.entry(pairs.to_vec()).or_insert_with(|| {
-        let labels: Vec<Label> = pairs
-            .iter()
-            .map(|&(key, value)| Label::from_static_parts(key, value))
-            .collect();
-        Box::leak(labels.into_boxed_slice())
-    })
-}
-
-fn increment(name: &'static str, pairs: &[(&'static str, &'static str)]) {
-    let key = Key::from_static_parts(name, labels(pairs));
-    ::metrics::with_recorder(|recorder| recorder.register_counter(&key, &METADATA).increment(1));
-}
-
 /// The key of one tenant × method series: built once per series, when
 /// [`AuditCounters`](super::AuditCounters) first counts the pair.
 pub(crate) fn tenant_key(tenant: Arc<str>, method: &'static str) -> Arc<Key> {
@@ -355,23 +263,6 @@ pub(crate) fn record(event: &AuditEvent, tenant: &Key) {
 
 pub(crate) fn record_sink_panic() {
     increment(SINK_PANICS, &[]);
-}
-
-pub(crate) fn record_lease_lost() {
-    increment(IDEMPOTENCY_LEASES_LOST, &[]);
-}
-
-pub(crate) fn record_completion_lost() {
-    increment(IDEMPOTENCY_COMPLETIONS_LOST, &[]);
-}
-
-/// A store call `operation` (`reserve`, `renew`, `complete`, `release`)
-/// failed with `error` (`timeout`, `backend`, `corrupt`).
-pub(crate) fn record_store_error(operation: &'static str, error: &'static str) {
-    increment(
-        IDEMPOTENCY_STORE_ERRORS,
-        &[("operation", operation), ("error", error)],
-    );
 }
 
 #[cfg(test)]

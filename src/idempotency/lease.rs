@@ -314,7 +314,7 @@ async fn keep(held: Arc<Held>) {
             Ok(false) => {
                 bump(&held.counters.inner.leases_lost);
                 #[cfg(feature = "metrics")]
-                crate::audit::metrics::record_lease_lost();
+                crate::telemetry::record_lease_lost();
                 tracing::error!(
                     target: "tower_webhook::audit",
                     event = "idempotency.lease_lost",
@@ -356,7 +356,7 @@ async fn complete(held: Holding, outcome: StoredOutcome, ttl: Duration) {
             if !complete_within(&held, outcome, ttl, ttl.min(BACKGROUND_RETRY_LIMIT)).await {
                 bump(&held.counters.inner.completions_lost);
                 #[cfg(feature = "metrics")]
-                crate::audit::metrics::record_completion_lost();
+                crate::telemetry::record_completion_lost();
                 tracing::error!(
                     target: "tower_webhook::audit",
                     event = "idempotency.completion_lost",
@@ -394,7 +394,7 @@ async fn complete_within(
             Ok(false) => {
                 bump(&counters.completions_lost);
                 #[cfg(feature = "metrics")]
-                crate::audit::metrics::record_completion_lost();
+                crate::telemetry::record_completion_lost();
                 tracing::error!(
                     target: "tower_webhook::audit",
                     event = "idempotency.completion_lost",

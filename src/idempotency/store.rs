@@ -196,7 +196,7 @@ impl StoreError {
     /// `complete`, `release`) in the metrics (feature `metrics`).
     pub(crate) fn count(&self, operation: &'static str) {
         #[cfg(feature = "metrics")]
-        crate::audit::metrics::record_store_error(operation, self.label());
+        crate::telemetry::record_store_error(operation, self.label());
         #[cfg(not(feature = "metrics"))]
         let _ = operation;
     }

@@ -92,7 +92,7 @@ fn receive(scheme: &Arc<dyn Scheme>, key: &KeyMaterial, sent: &Sent) -> Option<(
     };
     let matched = scheme.verify(key, &signatures, &delivery)?;
     let signed = SignedDelivery::new(
-        Arc::clone(scheme),
+        Arc::clone(scheme) as Arc<dyn crate::context::SignedMessage>,
         signatures.shared_id().cloned(),
         signatures.timestamp().map(|stamp| stamp.text.clone()),
     );

@@ -190,17 +190,19 @@ fn json_fields(body: &[u8]) -> Result<Option<Fields>, Rejection> {
     }))
 }
 
-impl Scheme for Mailgun {
+impl crate::context::SignedMessage for Mailgun {
+    fn name(&self) -> &str {
+        "mailgun"
+    }
+
     /// The event data next to the signature block is not signed: only
     /// the timestamp and the token are.
     fn covers_body(&self) -> bool {
         false
     }
+}
 
-    fn name(&self) -> &str {
-        "mailgun"
-    }
-
+impl Scheme for Mailgun {
     /// The timestamp is signed (with the token, not the event data) and
     /// handed to the context as signed.
     fn signs_timestamp(&self) -> bool {

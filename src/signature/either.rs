@@ -38,11 +38,13 @@ impl FirstPresent {
     }
 }
 
-impl Scheme for FirstPresent {
+impl crate::context::SignedMessage for FirstPresent {
     fn name(&self) -> &str {
         &self.name
     }
+}
 
+impl Scheme for FirstPresent {
     fn signature_headers(&self) -> Vec<http::HeaderName> {
         self.schemes
             .iter()

@@ -224,7 +224,7 @@ impl BodyCheck for SignatureCheck {
         authentication.scheme = self.scheme_name.clone();
         let stamp = signatures.timestamp();
         let signed = SignedDelivery::new(
-            Arc::clone(scheme),
+            Arc::clone(scheme) as Arc<dyn crate::context::SignedMessage>,
             signatures.shared_id().cloned(),
             stamp.map(|stamp| stamp.text.clone()),
         );

@@ -34,6 +34,7 @@ pub mod scheme;
 mod sign;
 mod time;
 
+pub use crate::context::SignedMessage;
 pub use declared::DeclaredScheme;
 pub use either::FirstPresent;
 pub use keyring::{Key, KeyKind, KeyMaterial, Keyring, Match, SharedSecret};

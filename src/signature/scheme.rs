@@ -24,6 +24,7 @@ use http::request::Parts;
 use http::{HeaderMap, HeaderName, HeaderValue, Method};
 use smallvec::SmallVec;
 
+use crate::context::SignedMessage;
 use crate::rejection::{Reason, Rejection};
 use crate::secret::{Secret, SecretError};
 use crate::signature::keyring::{KeyKind, KeyMaterial};
@@ -40,11 +41,7 @@ pub const MAX_HEADER_LEN: usize = 8 * 1024;
 /// A webhook signature scheme (a provider preset or a custom scheme).
 ///
 /// Object safe: layers hold an `Arc<dyn Scheme>`.
-pub trait Scheme: fmt::Debug + Send + Sync + 'static {
-    /// The scheme's stable name (`github`, `stripe`, …), recorded in the
-    /// context as the authentication's scheme.
-    fn name(&self) -> &str;
-
+pub trait Scheme: SignedMessage + fmt::Debug {
     /// Which kind of key this scheme verifies with. The layer refuses to be
     /// built with a keyring holding another kind.
     fn key_kind(&self) -> KeyKind {
@@ -99,60 +96,6 @@ pub trait Scheme: fmt::Debug + Send + Sync + 'static {
     /// Default: whether the provider documents a window.
     fn signs_timestamp(&self) -> bool {
         self.tolerance().is_some()
-    }
-
-    /// Whether the signature covers the whole body. Default: yes. Mailgun's
-    /// does not (it signs a timestamp and a token inside the body, not the
-    /// event data), so nothing may be decided on a body field there.
-    fn covers_body(&self) -> bool {
-        true
-    }
-
-    /// Whether the signature covers the request method and URL (path and
-    /// query), as Twilio's, Square's and HubSpot's do. Default: no.
-    fn covers_url(&self) -> bool {
-        false
-    }
-
-    /// The body as the signature binds it, for a digest of the signed
-    /// message: two bodies that verify alike under every key must give the
-    /// same bytes. Default: the body as received. Twilio signs its form
-    /// parameters sorted, so reordering them keeps the signature valid and
-    /// must keep the digest too.
-    fn canonical_body<'b>(&self, body: &'b [u8]) -> std::borrow::Cow<'b, [u8]> {
-        std::borrow::Cow::Borrowed(body)
-    }
-
-    /// The message this scheme's signature covers for the delivery `parts`
-    /// and `body` (with the signed `timestamp` and `id`, exactly as sent,
-    /// empty when the scheme signs none), piece by piece, for the digest the
-    /// idempotency layer keys on when there is no signed delivery id.
-    ///
-    /// It must be the very bytes fed to the primitive, never a stricter
-    /// parse of them: a parse that tells apart two messages the signature
-    /// cannot (Twilio's parameters, whose name/value boundaries the flat
-    /// concatenation does not fix) lets one captured delivery pass for
-    /// several. Default: `None`, and the digest covers the timestamp, the
-    /// method and percent-decoded path when [`covers_url`](Self::covers_url),
-    /// and the [`canonical_body`](Self::canonical_body) when
-    /// [`covers_body`](Self::covers_body).
-    fn signed_message<'a>(
-        &'a self,
-        _parts: &'a Parts,
-        _body: &'a [u8],
-        _timestamp: &'a [u8],
-        _id: &'a [u8],
-    ) -> Option<Vec<std::borrow::Cow<'a, [u8]>>> {
-        None
-    }
-
-    /// Where the provider's own delivery id sits in a signed JSON body, as a
-    /// JSON pointer (`/id` for Stripe's event id, `/event_id` for Slack's
-    /// Events API). An id the signature covers outside the body is reported
-    /// with [`Signatures::set_id`] instead. Default: none; the idempotency
-    /// layer then keys on a digest of the signed message.
-    fn delivery_id_field(&self) -> Option<&str> {
-        None
     }
 
     /// The headers the provider would send with `outgoing`, signed with

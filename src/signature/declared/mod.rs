@@ -424,30 +424,9 @@ fn tag_slot(algorithm: Algorithm) -> Option<usize> {
     }
 }
 
-impl Scheme for DeclaredScheme {
+impl crate::context::SignedMessage for DeclaredScheme {
     fn name(&self) -> &str {
         &self.name
-    }
-
-    /// The declared signature headers and the refused ones (a refused
-    /// legacy header still carries a signature).
-    fn signature_headers(&self) -> Vec<HeaderName> {
-        self.headers
-            .iter()
-            .map(|header| header.name.clone())
-            .chain(self.refused.iter().cloned())
-            .collect()
-    }
-
-    /// The kind of the first signature header's primitive.
-    fn key_kind(&self) -> KeyKind {
-        self.headers
-            .first()
-            .map_or(KeyKind::Shared, |header| header.algorithm.key_kind())
-    }
-
-    fn parse_key(&self, shown: &str) -> Result<KeyMaterial, SecretError> {
-        self.key_encoding.parse(shown)
     }
 
     fn covers_body(&self) -> bool {
@@ -533,6 +512,29 @@ impl Scheme for DeclaredScheme {
         self.delivery_id_field
             .as_deref()
             .filter(|_| self.signs(&Part::Body))
+    }
+}
+
+impl Scheme for DeclaredScheme {
+    /// The declared signature headers and the refused ones (a refused
+    /// legacy header still carries a signature).
+    fn signature_headers(&self) -> Vec<HeaderName> {
+        self.headers
+            .iter()
+            .map(|header| header.name.clone())
+            .chain(self.refused.iter().cloned())
+            .collect()
+    }
+
+    /// The kind of the first signature header's primitive.
+    fn key_kind(&self) -> KeyKind {
+        self.headers
+            .first()
+            .map_or(KeyKind::Shared, |header| header.algorithm.key_kind())
+    }
+
+    fn parse_key(&self, shown: &str) -> Result<KeyMaterial, SecretError> {
+        self.key_encoding.parse(shown)
     }
 
     fn tolerance(&self) -> Option<Tolerance> {

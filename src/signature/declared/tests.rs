@@ -2,6 +2,7 @@
 //! end: what the declaration promises (the boundaries it pins, the URL it
 //! signs) must hold without provider code.
 
+use crate::context::SignedMessage;
 use std::sync::Arc;
 
 use http::{HeaderName, Method};
