@@ -14,6 +14,11 @@
 //! `*_full_store` cases give the idempotency layer a store already holding
 //! its capacity of other keys, the steady state of a long-running receiver.
 //!
+//! `hand_written` is the anchor for `full_stack`: the same deliveries
+//! received by a service written by hand (a raw HMAC, a constant-time
+//! compare, a `HashSet` of seen ids), the least work any correct receiver
+//! does.
+//!
 //! The `store` group times the default idempotency store alone: a reserve
 //! and a complete of a fresh key in a store already full (every insert
 //! evicts, as in a long-running receiver), next to the cost of the boxed
@@ -88,6 +93,77 @@ macro_rules! layered {
             service, collect,
         ))
     }};
+}
+
+/// The least work any correct receiver of the full stack's deliveries
+/// does, written by hand: the body read under a limit, the timestamp's age,
+/// a raw HMAC-SHA256 of `{id}.{timestamp}.{body}`, a constant-time compare
+/// with each `v1,` signature, a `HashSet` of seen ids. No audit, no IP
+/// filter, no context: the anchor the full stack is compared with.
+fn hand_written(limit: usize) -> Service {
+    use base64::Engine as _;
+    use hmac::{KeyInit, Mac};
+    use std::collections::HashSet;
+    use std::sync::{Arc, Mutex};
+    use subtle::ConstantTimeEq;
+
+    let key = base64::engine::general_purpose::STANDARD
+        .decode(demo_stack::SECRET.trim_start_matches("whsec_"))
+        .unwrap();
+    let mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(&key).unwrap();
+    let seen = Arc::new(Mutex::new(HashSet::<String>::new()));
+    let respond = |status: u16| {
+        let mut response = Response::new(Full::new(Bytes::new()));
+        *response.status_mut() = http::StatusCode::from_u16(status).unwrap();
+        response
+    };
+    tower::service_fn(move |request: Request<Full<Bytes>>| {
+        let mac = mac.clone();
+        let seen = Arc::clone(&seen);
+        async move {
+            let (parts, body) = request.into_parts();
+            let text = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok());
+            let (Some(id), Some(timestamp), Some(signatures)) = (
+                text("webhook-id"),
+                text("webhook-timestamp"),
+                text("webhook-signature"),
+            ) else {
+                return Ok(respond(401));
+            };
+            let Ok(sent_at) = timestamp.parse::<i64>() else {
+                return Ok(respond(401));
+            };
+            if (unix_now() - sent_at).abs() > 300 {
+                return Ok(respond(401));
+            }
+            let Ok(collected) = http_body_util::Limited::new(body, limit).collect().await else {
+                return Ok(respond(413));
+            };
+            let body = collected.to_bytes();
+            let mut mac = mac;
+            mac.update(id.as_bytes());
+            mac.update(b".");
+            mac.update(timestamp.as_bytes());
+            mac.update(b".");
+            mac.update(&body);
+            let expected = mac.finalize().into_bytes();
+            let verified = signatures.split(' ').any(|candidate| {
+                candidate
+                    .strip_prefix("v1,")
+                    .and_then(|b64| base64::engine::general_purpose::STANDARD.decode(b64).ok())
+                    .is_some_and(|sent| bool::from(sent.ct_eq(&expected)))
+            });
+            if !verified {
+                return Ok(respond(401));
+            }
+            if !seen.lock().unwrap().insert(id.to_owned()) {
+                return Ok(respond(200));
+            }
+            handler(Request::from_parts(parts, Full::new(body))).await
+        }
+    })
+    .and_then(collect)
+    .boxed_clone()
 }
 
 fn bare() -> Service {
@@ -203,6 +279,11 @@ fn cases(size: usize) -> Vec<Case> {
             name: "audit",
             service: layered!(AuditLayer::new(), Full<Bytes>),
             headers: Box::new(|_| HeaderMap::new()),
+        },
+        Case {
+            name: "hand_written",
+            service: hand_written(limit),
+            headers: Box::new(|body| demo_stack::signed_headers(body)),
         },
         Case {
             name: "full_stack",
