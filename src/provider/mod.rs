@@ -61,6 +61,7 @@ mod airtable;
 mod bitbucket;
 mod r#box;
 mod buildkite;
+mod cal_com;
 mod calendly;
 mod clerk;
 mod coinbase_commerce;
@@ -74,6 +75,7 @@ mod gocardless;
 mod hubspot;
 mod intercom;
 mod jira;
+mod lemon_squeezy;
 mod linear;
 mod lithic;
 mod mailgun;
@@ -81,11 +83,16 @@ mod meta;
 mod microsoft_teams;
 mod modern_treasury;
 mod mux;
+mod onfido;
 mod orb;
 mod paddle;
 mod pagerduty;
+mod paystack;
+mod persona;
 mod pusher;
 mod razorpay;
+mod recurly;
+mod replicate;
 mod resend;
 mod sanity;
 #[cfg(feature = "ecdsa")]
@@ -100,9 +107,12 @@ mod standard_ed25519;
 mod stripe;
 mod svix;
 mod table;
+mod terraform_cloud;
 mod twilio;
 mod twitch;
 mod typeform;
+mod vercel;
+mod woocommerce;
 mod workos;
 mod xero;
 mod zendesk;
@@ -112,6 +122,7 @@ pub use adyen_banking::ADYEN_BANKING;
 pub use airtable::AIRTABLE;
 pub use bitbucket::BITBUCKET;
 pub use buildkite::BUILDKITE;
+pub use cal_com::CAL_COM;
 pub use calendly::CALENDLY;
 pub use clerk::CLERK;
 pub use coinbase_commerce::COINBASE_COMMERCE;
@@ -125,6 +136,7 @@ pub use gocardless::GOCARDLESS;
 pub use hubspot::HUBSPOT;
 pub use intercom::INTERCOM;
 pub use jira::JIRA;
+pub use lemon_squeezy::LEMON_SQUEEZY;
 pub use linear::LINEAR;
 pub use lithic::LITHIC;
 pub use mailgun::MAILGUN;
@@ -132,12 +144,17 @@ pub use meta::META;
 pub use microsoft_teams::MICROSOFT_TEAMS;
 pub use modern_treasury::MODERN_TREASURY;
 pub use mux::MUX;
+pub use onfido::ONFIDO;
 pub use orb::ORB;
 pub use paddle::PADDLE;
 pub use pagerduty::PAGERDUTY;
+pub use paystack::PAYSTACK;
+pub use persona::PERSONA;
 pub use pusher::PUSHER;
 pub use r#box::BOX;
 pub use razorpay::RAZORPAY;
+pub use recurly::RECURLY;
+pub use replicate::REPLICATE;
 pub use resend::RESEND;
 pub use sanity::SANITY;
 #[cfg(feature = "ecdsa")]
@@ -152,9 +169,12 @@ pub use standard_ed25519::STANDARD_WEBHOOKS_ED25519;
 pub use stripe::STRIPE;
 pub use svix::SVIX;
 pub use table::markdown_table;
+pub use terraform_cloud::TERRAFORM_CLOUD;
 pub use twilio::TWILIO;
 pub use twitch::TWITCH;
 pub use typeform::TYPEFORM;
+pub use vercel::VERCEL;
+pub use woocommerce::WOOCOMMERCE;
 pub use workos::WORKOS;
 pub use xero::XERO;
 pub use zendesk::ZENDESK;
@@ -354,6 +374,16 @@ pub const ALL: &[&Provider] = &[
     &WORKOS,
     &XERO,
     &SENTRY,
+    &REPLICATE,
+    &ONFIDO,
+    &RECURLY,
+    &TERRAFORM_CLOUD,
+    &PAYSTACK,
+    &WOOCOMMERCE,
+    &CAL_COM,
+    &VERCEL,
+    &LEMON_SQUEEZY,
+    &PERSONA,
 ];
 
 /// Scheme variants no provider bundle is built on, selectable by name.
@@ -531,6 +561,16 @@ pub const SHARED_SECRET_SCHEMES: &[&str] = &[
     "workos",
     "xero",
     "sentry",
+    "replicate",
+    "onfido",
+    "recurly",
+    "terraform-cloud",
+    "paystack",
+    "woocommerce",
+    "cal-com",
+    "vercel",
+    "lemon-squeezy",
+    "persona",
     "timestamped",
     "body-hmac-base64",
     "body-hmac-hex",
