@@ -58,11 +58,13 @@ use crate::signature::{
 
 mod adyen_banking;
 mod airtable;
+mod attio;
 mod bitbucket;
 mod r#box;
 mod buildkite;
 mod cal_com;
 mod calendly;
+mod checkout_com;
 mod clerk;
 mod coinbase_commerce;
 #[cfg(feature = "ed25519")]
@@ -82,6 +84,7 @@ mod mailgun;
 mod meta;
 mod microsoft_teams;
 mod modern_treasury;
+mod mollie;
 mod mux;
 mod onfido;
 mod orb;
@@ -95,6 +98,7 @@ mod recurly;
 mod replicate;
 mod resend;
 mod sanity;
+mod segment;
 #[cfg(feature = "ecdsa")]
 mod sendgrid;
 mod sentry;
@@ -112,6 +116,7 @@ mod twilio;
 mod twitch;
 mod typeform;
 mod vercel;
+mod webex;
 mod woocommerce;
 mod workos;
 mod xero;
@@ -120,10 +125,12 @@ mod zoom;
 
 pub use adyen_banking::ADYEN_BANKING;
 pub use airtable::AIRTABLE;
+pub use attio::ATTIO;
 pub use bitbucket::BITBUCKET;
 pub use buildkite::BUILDKITE;
 pub use cal_com::CAL_COM;
 pub use calendly::CALENDLY;
+pub use checkout_com::CHECKOUT_COM;
 pub use clerk::CLERK;
 pub use coinbase_commerce::COINBASE_COMMERCE;
 #[cfg(feature = "ed25519")]
@@ -143,6 +150,7 @@ pub use mailgun::MAILGUN;
 pub use meta::META;
 pub use microsoft_teams::MICROSOFT_TEAMS;
 pub use modern_treasury::MODERN_TREASURY;
+pub use mollie::MOLLIE;
 pub use mux::MUX;
 pub use onfido::ONFIDO;
 pub use orb::ORB;
@@ -157,6 +165,7 @@ pub use recurly::RECURLY;
 pub use replicate::REPLICATE;
 pub use resend::RESEND;
 pub use sanity::SANITY;
+pub use segment::SEGMENT;
 #[cfg(feature = "ecdsa")]
 pub use sendgrid::SENDGRID;
 pub use sentry::SENTRY;
@@ -174,6 +183,7 @@ pub use twilio::TWILIO;
 pub use twitch::TWITCH;
 pub use typeform::TYPEFORM;
 pub use vercel::VERCEL;
+pub use webex::WEBEX;
 pub use woocommerce::WOOCOMMERCE;
 pub use workos::WORKOS;
 pub use xero::XERO;
@@ -384,6 +394,11 @@ pub const ALL: &[&Provider] = &[
     &VERCEL,
     &LEMON_SQUEEZY,
     &PERSONA,
+    &MOLLIE,
+    &WEBEX,
+    &CHECKOUT_COM,
+    &ATTIO,
+    &SEGMENT,
 ];
 
 /// Scheme variants no provider bundle is built on, selectable by name.
@@ -571,6 +586,11 @@ pub const SHARED_SECRET_SCHEMES: &[&str] = &[
     "vercel",
     "lemon-squeezy",
     "persona",
+    "mollie",
+    "webex",
+    "checkout-com",
+    "attio",
+    "segment",
     "timestamped",
     "body-hmac-base64",
     "body-hmac-hex",
