@@ -55,6 +55,20 @@ pub const SENSITIVE_HEADERS: &[&str] = &[
     "workos-signature",
     "x-xero-signature",
     "sentry-hook-signature",
+    // The third batch (issue 22).
+    "x-sha2-signature",
+    "recurly-signature",
+    "x-tfe-notification-signature",
+    "x-paystack-signature",
+    "x-wc-webhook-signature",
+    "x-cal-signature-256",
+    "x-vercel-signature",
+    "persona-signature",
+    "x-mollie-signature",
+    "x-spark-signature",
+    "cko-signature",
+    "attio-signature",
+    "x-attio-signature",
 ];
 
 /// tower-http's layer marking [`SENSITIVE_HEADERS`] sensitive. Put it
