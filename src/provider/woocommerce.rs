@@ -4,7 +4,7 @@
 //!
 //! When a webhook is saved, WooCommerce first posts a ping
 //! (`webhook_id=<n>`, form-encoded) without a signature; this receiver
-//! refuses it (`401`), which WooCommerce reports but does not act on.
+//! refuses it (`401`, `signature_missing`) like any unsigned request.
 
 use std::sync::Arc;
 
