@@ -4,7 +4,9 @@
 //!
 //! When a webhook is saved, WooCommerce first posts a ping
 //! (`webhook_id=<n>`, form-encoded) without a signature; this receiver
-//! refuses it (`401`, `signature_missing`) like any unsigned request.
+//! refuses it (`401`, `signature_missing`) like any unsigned request, and
+//! WooCommerce reports the non-`200` answer as an error
+//! (`WC_Webhook::deliver_ping`).
 
 use std::sync::Arc;
 
