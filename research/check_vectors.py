@@ -27,6 +27,8 @@ Recipe fields:
               "lit:TEXT"        the literal TEXT
               "header:NAME"     a request header's value (name case-insensitive)
               "sigfield:NAME"   a field of the parsed signature header (e.g. t)
+              "header-first:NAME" the first comma-separated entry of a header
+                                (Recurly's timestamp)
               "body-sha256-hex" hex SHA-256 of the body
               "form-sorted"     url-encoded form body: name+value pairs sorted
               "adyen-item"      Adyen NotificationRequestItem signing string
@@ -153,6 +155,8 @@ def message(vec, recipe):
             out += tok[4:].encode("utf-8")
         elif tok.startswith("header:"):
             out += header(vec, tok[7:]).encode("utf-8")
+        elif tok.startswith("header-first:"):
+            out += header(vec, tok[13:]).split(",")[0].strip().encode("utf-8")
         elif tok.startswith("sigfield:"):
             out += sig_field(vec, recipe, tok[9:]).encode("utf-8")
         elif tok == "body-sha256-hex":

@@ -410,7 +410,7 @@ async fn a_bundle_by_name_answers_its_handshake() {
 fn every_profile_is_a_bundle_by_name() {
     for profile in PROFILES {
         let key = match profile.name {
-            "gitlab" | "standard" | "svix" | "lithic" | "resend" | "clerk" => {
+            "gitlab" | "standard" | "svix" | "lithic" | "resend" | "clerk" | "replicate" => {
                 "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
             }
             "finch" | "airtable" | "microsoft-teams" => "c2VjcmV0LWtleQ==",

@@ -27,7 +27,7 @@ use tower_webhook::{Secret, WebhookStack};
 /// Webhooks family, base64 or hex where the provider shows its key so).
 fn secret_for(name: &str) -> String {
     match name {
-        "standard" | "gitlab" | "svix" | "lithic" | "resend" | "clerk" => {
+        "standard" | "gitlab" | "svix" | "lithic" | "resend" | "clerk" | "replicate" => {
             "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".to_owned()
         }
         "finch" | "airtable" | "microsoft-teams" => "c2VjcmV0LWtleQ==".to_owned(),

@@ -56,10 +56,13 @@ pub use sensitive::{sensitive_headers, sensitive_headers_layer, sensitive_header
 
 mod adyen_banking;
 mod airtable;
+mod attio;
 pub mod bitbucket;
 mod r#box;
 mod buildkite;
+mod cal_com;
 mod calendly;
+mod checkout_com;
 mod clerk;
 mod coinbase_commerce;
 #[cfg(feature = "ed25519")]
@@ -74,20 +77,28 @@ pub mod intercom;
 pub mod jira;
 #[cfg(test)]
 mod key_props;
+mod lemon_squeezy;
 pub mod linear;
 mod lithic;
 pub mod mailgun;
 pub mod meta;
 mod microsoft_teams;
 mod modern_treasury;
+mod mollie;
 mod mux;
+mod onfido;
 mod orb;
 pub mod paddle;
 mod pagerduty;
+mod paystack;
+mod persona;
 mod pusher;
 mod razorpay;
+mod recurly;
+mod replicate;
 mod resend;
 mod sanity;
+mod segment;
 #[cfg(feature = "ecdsa")]
 pub mod sendgrid;
 mod sensitive;
@@ -101,9 +112,13 @@ pub mod standard_ed25519;
 pub mod stripe;
 pub mod svix;
 mod table;
+mod terraform_cloud;
 pub mod twilio;
 pub mod twitch;
 pub mod typeform;
+mod vercel;
+mod webex;
+mod woocommerce;
 mod workos;
 mod xero;
 mod zendesk;
@@ -111,9 +126,12 @@ pub mod zoom;
 
 pub use adyen_banking::ADYEN_BANKING;
 pub use airtable::AIRTABLE;
+pub use attio::ATTIO;
 pub use bitbucket::BITBUCKET;
 pub use buildkite::BUILDKITE;
+pub use cal_com::CAL_COM;
 pub use calendly::CALENDLY;
+pub use checkout_com::CHECKOUT_COM;
 pub use clerk::CLERK;
 pub use coinbase_commerce::COINBASE_COMMERCE;
 #[cfg(feature = "ed25519")]
@@ -126,21 +144,29 @@ pub use gocardless::GOCARDLESS;
 pub use hubspot::HUBSPOT;
 pub use intercom::INTERCOM;
 pub use jira::JIRA;
+pub use lemon_squeezy::LEMON_SQUEEZY;
 pub use linear::LINEAR;
 pub use lithic::LITHIC;
 pub use mailgun::MAILGUN;
 pub use meta::META;
 pub use microsoft_teams::MICROSOFT_TEAMS;
 pub use modern_treasury::MODERN_TREASURY;
+pub use mollie::MOLLIE;
 pub use mux::MUX;
+pub use onfido::ONFIDO;
 pub use orb::ORB;
 pub use paddle::PADDLE;
 pub use pagerduty::PAGERDUTY;
+pub use paystack::PAYSTACK;
+pub use persona::PERSONA;
 pub use pusher::PUSHER;
 pub use r#box::BOX;
 pub use razorpay::RAZORPAY;
+pub use recurly::RECURLY;
+pub use replicate::REPLICATE;
 pub use resend::RESEND;
 pub use sanity::SANITY;
+pub use segment::SEGMENT;
 #[cfg(feature = "ecdsa")]
 pub use sendgrid::SENDGRID;
 pub use sentry::SENTRY;
@@ -153,9 +179,13 @@ pub use standard_ed25519::STANDARD_WEBHOOKS_ED25519;
 pub use stripe::STRIPE;
 pub use svix::SVIX;
 pub use table::markdown_table;
+pub use terraform_cloud::TERRAFORM_CLOUD;
 pub use twilio::TWILIO;
 pub use twitch::TWITCH;
 pub use typeform::TYPEFORM;
+pub use vercel::VERCEL;
+pub use webex::WEBEX;
+pub use woocommerce::WOOCOMMERCE;
 pub use workos::WORKOS;
 pub use xero::XERO;
 pub use zendesk::ZENDESK;
@@ -355,6 +385,21 @@ pub const ALL: &[&Provider] = &[
     &WORKOS,
     &XERO,
     &SENTRY,
+    &REPLICATE,
+    &ONFIDO,
+    &RECURLY,
+    &TERRAFORM_CLOUD,
+    &PAYSTACK,
+    &WOOCOMMERCE,
+    &CAL_COM,
+    &VERCEL,
+    &LEMON_SQUEEZY,
+    &PERSONA,
+    &MOLLIE,
+    &WEBEX,
+    &CHECKOUT_COM,
+    &ATTIO,
+    &SEGMENT,
 ];
 
 /// Scheme variants no provider bundle is built on, selectable by name.
@@ -534,6 +579,21 @@ pub const SHARED_SECRET_SCHEMES: &[&str] = &[
     "workos",
     "xero",
     "sentry",
+    "replicate",
+    "onfido",
+    "recurly",
+    "terraform-cloud",
+    "paystack",
+    "woocommerce",
+    "cal-com",
+    "vercel",
+    "lemon-squeezy",
+    "persona",
+    "mollie",
+    "webex",
+    "checkout-com",
+    "attio",
+    "segment",
     "timestamped",
     "body-hmac-base64",
     "body-hmac-hex",

@@ -16,9 +16,12 @@ pub(crate) enum Syntax {
     Single { prefix: Cow<'static, str> },
     /// Entries split by `separator`; those starting with `prefix` are
     /// signatures, others (other versions) are skipped: `v1,<b64> v1,<b64>`.
+    /// With `leading_timestamp`, the first entry is the timestamp and never
+    /// a signature (Recurly's `<ms>,<hex>,<hex>`).
     List {
         separator: u8,
         prefix: Cow<'static, str>,
+        leading_timestamp: bool,
     },
     /// `key=value` fields split by `separator`: `t=…,v1=…,v1=…` (Stripe),
     /// `ts=…;h1=…` (Paddle). Other keys are skipped.
@@ -84,6 +87,7 @@ impl SignatureHeader {
         self.syntax = Syntax::List {
             separator: ascii(separator),
             prefix: prefix.into(),
+            leading_timestamp: false,
         };
         self
     }
@@ -119,6 +123,19 @@ impl SignatureHeader {
     pub(crate) fn with_timestamp_key(mut self, key: Cow<'static, str>) -> Self {
         if let Syntax::Fields { timestamp_key, .. } = &mut self.syntax {
             *timestamp_key = Some(key);
+        }
+        self
+    }
+
+    /// With [`list`](Self::list): the first entry is the timestamp; set
+    /// through
+    /// [`DeclaredScheme::timestamp_first_entry`](super::DeclaredScheme::timestamp_first_entry).
+    pub(crate) fn with_leading_timestamp(mut self) -> Self {
+        if let Syntax::List {
+            leading_timestamp, ..
+        } = &mut self.syntax
+        {
+            *leading_timestamp = true;
         }
         self
     }
@@ -184,8 +201,18 @@ impl SignatureHeader {
                     return Err(malformed());
                 }
             }
-            Syntax::List { separator, prefix } => {
-                for entry in value.split(|b| b == separator).map(<[u8]>::trim_ascii) {
+            Syntax::List {
+                separator,
+                prefix,
+                leading_timestamp,
+            } => {
+                let mut entries = value.split(|b| b == separator).map(<[u8]>::trim_ascii);
+                if *leading_timestamp {
+                    // Never a signature, even one that would decode: the
+                    // position says what it is.
+                    field_timestamp = entries.next();
+                }
+                for entry in entries {
                     // An undecodable entry is skipped, not fatal: rotation
                     // placeholders exist in the wild (Paddle's `h1=dummy`),
                     // and other versions share the header.
@@ -229,7 +256,17 @@ impl SignatureHeader {
     /// `fields` syntax that holds it).
     pub(crate) fn value(&self, encoded: &str, timestamp: &str) -> String {
         match &self.syntax {
-            Syntax::Single { prefix } | Syntax::List { prefix, .. } => format!("{prefix}{encoded}"),
+            Syntax::Single { prefix }
+            | Syntax::List {
+                prefix,
+                leading_timestamp: false,
+                ..
+            } => format!("{prefix}{encoded}"),
+            Syntax::List {
+                separator,
+                prefix,
+                leading_timestamp: true,
+            } => format!("{timestamp}{}{prefix}{encoded}", char::from(*separator)),
             Syntax::Fields {
                 separator,
                 signature_key,

@@ -212,6 +212,22 @@ impl DeclaredScheme {
         self
     }
 
+    /// The timestamp is the first entry of the
+    /// [`list`](SignatureHeader::list) signature header(s) added so far, the
+    /// signatures the entries after it (Recurly's
+    /// `recurly-signature: <ms>,<hex>,<hex>`; call after
+    /// [`signature`](Self::signature)). An empty or unreadable first entry
+    /// is `timestamp_malformed`; it is never read as a signature.
+    pub fn timestamp_first_entry(mut self, format: TimestampFormat) -> Self {
+        self.headers = self
+            .headers
+            .into_iter()
+            .map(SignatureHeader::with_leading_timestamp)
+            .collect();
+        self.timestamp = Some((TimestampSource::Field(Cow::Borrowed("")), format));
+        self
+    }
+
     /// The delivery id is in the header `name`.
     pub fn id_header(mut self, name: HeaderName) -> Self {
         self.id = Some(name);
