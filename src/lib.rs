@@ -86,6 +86,8 @@ mod path;
 pub mod policy;
 pub mod provider;
 pub mod rejection;
+#[cfg(feature = "sealed")]
+pub mod seal;
 pub mod secret;
 #[cfg(feature = "test-util")]
 pub mod test_util;
