@@ -256,7 +256,7 @@ async fn the_stored_status_follows_real_deliveries_through_failures_and_a_secret
 }
 
 #[tokio::test]
-async fn a_replica_still_holding_the_old_policy_does_not_mark_the_new_secret_secure() {
+async fn replicas_write_back_only_for_the_stored_secret_version_and_only_forward() {
     let store = TenantStore::open(":memory:", KekRing::new(kek("k", 4))).unwrap();
     let sealed = store.seal("acme", &Secret::new(ACME_SECRET).unwrap()).unwrap();
     store
@@ -266,17 +266,23 @@ async fn a_replica_still_holding_the_old_policy_does_not_mark_the_new_secret_sec
     let a = start(&store).await;
     let b = start(&store).await;
     assert_eq!(deliver(a.addr, "acme", ACME_SECRET).await, StatusCode::OK);
-    assert_eq!(deliver(b.addr, "acme", ACME_SECRET).await, StatusCode::OK);
     assert_eq!(a.stored_status(&store, "acme").await, "SECURE");
+    // B has the policy cached (a stray request made it load it), and
+    // nothing verified there yet.
+    assert_eq!(
+        deliver(b.addr, "acme", GLOBEX_SECRET).await,
+        StatusCode::UNAUTHORIZED
+    );
 
     // Rotated through replica A; B's invalidation is lost (no Redis here).
     example::rotate_secret(&store, &a.tenants, "acme", &Secret::new(ACME_NEXT).unwrap())
         .await
         .unwrap();
+    assert_eq!(a.stored_status(&store, "acme").await, "PENDING");
     // B still verifies with its cached policy, where the old secret is
-    // current: its sink sees "secure", which is no news about version 2.
-    let b_security_before = deliver(b.addr, "acme", ACME_SECRET).await;
-    assert_eq!(b_security_before, StatusCode::OK);
+    // current: its sink sees the tenant turn secure, which says nothing
+    // about version 2, so the table keeps PENDING.
+    assert_eq!(deliver(b.addr, "acme", ACME_SECRET).await, StatusCode::OK);
     assert_eq!(b.stored_status(&store, "acme").await, "PENDING");
 
     // Once B loads the new row, it judges the new version like A does.
@@ -285,6 +291,17 @@ async fn a_replica_still_holding_the_old_policy_does_not_mark_the_new_secret_sec
     assert_eq!(b.stored_status(&store, "acme").await, "CONFIGURING");
     assert_eq!(deliver(b.addr, "acme", ACME_NEXT).await, StatusCode::OK);
     assert_eq!(b.stored_status(&store, "acme").await, "SECURE");
+
+    // A third replica that sees only forged requests judges the tenant
+    // failed; the table, where it is secure, keeps SECURE.
+    let c = start(&store).await;
+    for _ in 0..example::FAILED_AFTER {
+        assert_eq!(
+            deliver(c.addr, "acme", GLOBEX_SECRET).await,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    assert_eq!(c.stored_status(&store, "acme").await, "SECURE");
 }
 
 #[tokio::test]
