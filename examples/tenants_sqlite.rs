@@ -295,7 +295,8 @@ impl TenantStore {
             .as_deref()
             .map(str::parse)
             .transpose()?;
-        let stale = keks.needs_reseal(&current) || previous.as_ref().is_some_and(|p| keks.needs_reseal(p));
+        let stale =
+            keks.needs_reseal(&current) || previous.as_ref().is_some_and(|p| keks.needs_reseal(p));
         if !stale {
             return Ok(false);
         }
@@ -456,7 +457,10 @@ fn policy_of(row: &TenantRow, keks: &KekRing) -> Result<(TenantLookup, String), 
     if let Some(allowlist) = &row.allowlist {
         stack = stack.ip_filter(IpFilterLayer::new().allow(allowlist)?);
     }
-    Ok((TenantLookup::policy(stack.into_tenant_policy()?), current_id))
+    Ok((
+        TenantLookup::policy(stack.into_tenant_policy()?),
+        current_id,
+    ))
 }
 
 /// The tenant layer over `store`: each tenant's policy from its row,

@@ -151,7 +151,10 @@ impl fmt::Display for SealError {
             SealError::DuplicateKek(id) => write!(f, "two KEKs have the id `{id}`"),
             SealError::NoKek => f.write_str("the keyring holds no KEK"),
             SealError::MissingVariable(name) => {
-                write!(f, "the environment variable `{name}` is not set (or not UTF-8)")
+                write!(
+                    f,
+                    "the environment variable `{name}` is not set (or not UTF-8)"
+                )
             }
             SealError::Random => f.write_str("the operating system's random generator failed"),
         }
@@ -198,7 +201,9 @@ impl Kek {
         let invalid = || SealError::InvalidKek { id: id.to_owned() };
         // 64 hex digits also decode as base64 (to 48 bytes), so hex first.
         let decoded = if text.len() == 2 * KEY_LEN && text.bytes().all(|b| b.is_ascii_hexdigit()) {
-            hex::decode(text).map(Zeroizing::new).map_err(|_| invalid())?
+            hex::decode(text)
+                .map(Zeroizing::new)
+                .map_err(|_| invalid())?
         } else {
             [&STANDARD, &STANDARD_NO_PAD, &URL_SAFE, &URL_SAFE_NO_PAD]
                 .iter()
@@ -315,9 +320,9 @@ impl KekRing {
     /// ```
     /// use tower_webhook::seal::KekRing;
     ///
+    /// // The new KEK first; the old one (hex) until every row is resealed.
     /// let ring = KekRing::parse(
     ///     "2026-12:9pT6bGq0J1hO2vQ9b0v5Y3Xc4K8pS7dL1nM2aB3cD4E=\n\
-    ///      # retired once every row is resealed\n\
     ///      2026-06:000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f",
     /// )?;
     /// assert_eq!(ring.current_id(), "2026-12");

@@ -555,7 +555,10 @@ const TENANT_SECRET: &str = "acme-webhook-secret-5d8f2a91";
 #[test]
 fn seal_unseal_and_reseal_a_tenant_secret_with_keks_from_a_file_or_the_environment() {
     let secret_file = TempFile::new("seal-secret", format!("{TENANT_SECRET}\n").as_bytes());
-    let old_ring = TempFile::new("kek-old", format!("# the first KEK\n{KEK_OLD}\n").as_bytes());
+    let old_ring = TempFile::new(
+        "kek-old",
+        format!("# the first KEK\n{KEK_OLD}\n").as_bytes(),
+    );
     let sealed = run(
         &[
             "seal",
@@ -675,10 +678,7 @@ fn seal_says_what_is_missing_and_never_echoes_a_key() {
     assert!(!text.contains("c2hvcnQta2V5"), "{text}");
 
     // Two inputs from stdin cannot both be read.
-    let output = run(
-        &["unseal", "--context", "acme", "--kek-file", "-"],
-        b"",
-    );
+    let output = run(&["unseal", "--context", "acme", "--kek-file", "-"], b"");
     assert_eq!(output.status.code(), Some(2));
     assert!(stderr(&output).starts_with("error: only one input can come from standard input"));
 }

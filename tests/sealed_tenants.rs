@@ -187,7 +187,10 @@ async fn a_kek_rotation_reseals_every_row_while_a_sender_keeps_delivering_and_no
         .iter()
         .filter(|(_, status)| *status != StatusCode::OK)
         .collect();
-    assert!(refused.is_empty(), "refused during the rotation: {refused:?}");
+    assert!(
+        refused.is_empty(),
+        "refused during the rotation: {refused:?}"
+    );
     assert_eq!(rounds, 6);
     assert!(statuses.len() >= rounds * (tenants.len() + 1));
 }
@@ -195,7 +198,9 @@ async fn a_kek_rotation_reseals_every_row_while_a_sender_keeps_delivering_and_no
 #[tokio::test]
 async fn the_stored_status_follows_real_deliveries_through_failures_and_a_secret_rotation() {
     let store = TenantStore::open(":memory:", KekRing::new(kek("k", 3))).unwrap();
-    let sealed = store.seal("acme", &Secret::new(ACME_SECRET).unwrap()).unwrap();
+    let sealed = store
+        .seal("acme", &Secret::new(ACME_SECRET).unwrap())
+        .unwrap();
     store
         .add_tenant("acme", "github", sealed.as_str(), None)
         .unwrap();
@@ -258,7 +263,9 @@ async fn the_stored_status_follows_real_deliveries_through_failures_and_a_secret
 #[tokio::test]
 async fn replicas_write_back_only_for_the_stored_secret_version_and_only_forward() {
     let store = TenantStore::open(":memory:", KekRing::new(kek("k", 4))).unwrap();
-    let sealed = store.seal("acme", &Secret::new(ACME_SECRET).unwrap()).unwrap();
+    let sealed = store
+        .seal("acme", &Secret::new(ACME_SECRET).unwrap())
+        .unwrap();
     store
         .add_tenant("acme", "github", sealed.as_str(), None)
         .unwrap();
@@ -307,7 +314,9 @@ async fn replicas_write_back_only_for_the_stored_secret_version_and_only_forward
 #[tokio::test]
 async fn a_sealed_secret_copied_into_another_tenants_row_is_refused() {
     let store = TenantStore::open(":memory:", KekRing::new(kek("k", 5))).unwrap();
-    let acme = store.seal("acme", &Secret::new(ACME_SECRET).unwrap()).unwrap();
+    let acme = store
+        .seal("acme", &Secret::new(ACME_SECRET).unwrap())
+        .unwrap();
     store
         .add_tenant("acme", "github", acme.as_str(), None)
         .unwrap();

@@ -167,7 +167,8 @@ async fn unknown_tenants_are_not_reported() {
 }
 
 #[tokio::test]
-async fn status_changes_reach_the_write_back_hook_in_order_and_a_reloaded_policy_keeps_the_counts() {
+async fn status_changes_reach_the_write_back_hook_in_order_and_a_reloaded_policy_keeps_the_counts()
+{
     let table = Table::default();
     table
         .write()
@@ -189,7 +190,10 @@ async fn status_changes_reach_the_write_back_hook_in_order_and_a_reloaded_policy
 
     // One refusal: not yet failed, so nothing to write.
     assert_eq!(deliver_signed(addr, V2).await, StatusCode::UNAUTHORIZED);
-    assert_eq!(security.report("acme").unwrap().status, SecurityStatus::Pending);
+    assert_eq!(
+        security.report("acme").unwrap().status,
+        SecurityStatus::Pending
+    );
     assert!(changes.lock().unwrap().is_empty());
     assert_eq!(deliver_signed(addr, V2).await, StatusCode::UNAUTHORIZED);
     // Loading the same policy again (a cache miss) keeps the counts.
@@ -209,6 +213,9 @@ async fn status_changes_reach_the_write_back_hook_in_order_and_a_reloaded_policy
     // change caused by a delivery.
     security.policy_loaded("acme", Some("v2"));
     let report = security.report("acme").unwrap();
-    assert_eq!((report.status, report.failures), (SecurityStatus::Pending, 0));
+    assert_eq!(
+        (report.status, report.failures),
+        (SecurityStatus::Pending, 0)
+    );
     assert_eq!(changes.lock().unwrap().len(), 2);
 }

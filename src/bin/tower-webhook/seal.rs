@@ -122,7 +122,10 @@ pub fn parse(
     // Required, even when empty: a secret sealed for the wrong tenant (or
     // none) would only fail later, at the first delivery.
     let context = context.ok_or_else(|| {
-        error("--context is required: the tenant the secret belongs to (`--context ''` for none)".into())
+        error(
+            "--context is required: the tenant the secret belongs to (`--context ''` for none)"
+                .into(),
+        )
     })?;
     Ok(crate::args::Command::Seal(SealOptions {
         action,
@@ -171,7 +174,9 @@ fn read_ring(source: &KekSource) -> Result<KekRing, String> {
     match source {
         KekSource::Variable(name) => KekRing::from_env(name).map_err(|e| {
             if name == KEK_VARIABLE {
-                format!("{e}: give the KEKs with --kek-file <path>, --kek-env <name> or {KEK_VARIABLE}")
+                format!(
+                    "{e}: give the KEKs with --kek-file <path>, --kek-env <name> or {KEK_VARIABLE}"
+                )
             } else {
                 format!("--kek-env: {e}")
             }
@@ -189,7 +194,8 @@ fn read_ring(source: &KekSource) -> Result<KekRing, String> {
 
 fn read_sealed(path: &str) -> Result<SealedSecret, String> {
     let from = if path == "-" { "stdin" } else { path };
-    let bytes = read_file(path).map_err(|e| format!("reading the sealed secret from {from}: {e}"))?;
+    let bytes =
+        read_file(path).map_err(|e| format!("reading the sealed secret from {from}: {e}"))?;
     let text = String::from_utf8(bytes)
         .map_err(|_| format!("the sealed secret from {from} is not UTF-8"))?;
     text.parse().map_err(|e| format!("{from}: {e}"))
