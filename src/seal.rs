@@ -74,8 +74,10 @@ pub const SEALED_PREFIX: &str = "tws1";
 /// when no option names a source.
 pub const KEK_VARIABLE: &str = "TOWER_WEBHOOK_KEK";
 
-/// The longest KEK id, in bytes.
-pub const MAX_KEK_ID_LEN: usize = 64;
+/// The longest KEK id, in bytes: shorter than any key written as text (43
+/// base64 characters), so a key typed where an id belongs is refused as an
+/// id, never echoed as one.
+pub const MAX_KEK_ID_LEN: usize = 32;
 
 /// The longest sealed text parsed, in bytes: far above any webhook secret
 /// (a 4 KiB PEM key seals to about 5.5 KiB), and a bound on what a
@@ -101,14 +103,15 @@ pub enum SealError {
     /// altered text.
     Refused,
     /// A KEK id is empty, longer than [`MAX_KEK_ID_LEN`], or holds
-    /// characters other than ASCII letters, digits, `-` and `_`.
-    InvalidKekId(String),
+    /// characters other than ASCII letters, digits, `-` and `_`. The id is
+    /// not repeated: it may be a key written in the wrong place.
+    InvalidKekId,
     /// A KEK is not 32 bytes given as base64 or as 64 hex digits.
     InvalidKek {
         /// The KEK's id.
         id: String,
     },
-    /// A keyring entry is not `id:key`.
+    /// A keyring entry is not `id:key` with a valid id.
     InvalidKekEntry {
         /// The entry's position, from 1.
         entry: usize,
@@ -135,9 +138,9 @@ impl fmt::Display for SealError {
                 "the sealed secret does not open: another key under its KEK id, another \
                  context (a secret sealed for another tenant), or altered text",
             ),
-            SealError::InvalidKekId(id) => write!(
+            SealError::InvalidKekId => write!(
                 f,
-                "KEK id {id:?} is not 1 to {MAX_KEK_ID_LEN} ASCII letters, digits, `-` or `_`"
+                "a KEK id is not 1 to {MAX_KEK_ID_LEN} ASCII letters, digits, `-` or `_`"
             ),
             SealError::InvalidKek { id } => write!(
                 f,
@@ -146,7 +149,8 @@ impl fmt::Display for SealError {
             ),
             SealError::InvalidKekEntry { entry } => write!(
                 f,
-                "keyring entry {entry} is not `id:key` (entries are separated by commas or lines)"
+                "keyring entry {entry} is not `id:key` with an id of 1 to {MAX_KEK_ID_LEN} ASCII \
+                 letters, digits, `-` or `_` (entries are separated by commas or lines)"
             ),
             SealError::DuplicateKek(id) => write!(f, "two KEKs have the id `{id}`"),
             SealError::NoKek => f.write_str("the keyring holds no KEK"),
@@ -250,9 +254,7 @@ fn check_kek_id(id: &str) -> Result<(), SealError> {
     if valid {
         Ok(())
     } else {
-        // Bounded, so a corrupted value cannot make a huge error.
-        let shown: String = id.chars().take(MAX_KEK_ID_LEN + 1).collect();
-        Err(SealError::InvalidKekId(shown))
+        Err(SealError::InvalidKekId)
     }
 }
 
@@ -339,10 +341,12 @@ impl KekRing {
             .filter(|entry| !entry.is_empty());
         let mut ring: Option<KekRing> = None;
         for (index, entry) in entries.enumerate() {
-            let (id, key) = entry
-                .split_once(':')
-                .ok_or(SealError::InvalidKekEntry { entry: index + 1 })?;
-            let kek = Kek::from_text(id.trim(), key)?;
+            let invalid = SealError::InvalidKekEntry { entry: index + 1 };
+            let (id, key) = entry.split_once(':').ok_or_else(|| invalid.clone())?;
+            let kek = Kek::from_text(id.trim(), key).map_err(|error| match error {
+                SealError::InvalidKekId => invalid,
+                other => other,
+            })?;
             ring = Some(match ring {
                 None => KekRing::new(kek),
                 Some(ring) => ring.with_old(kek)?,
@@ -649,8 +653,13 @@ mod tests {
         );
         assert_eq!(
             KekRing::parse(&format!("a.b:{b64_key}")).unwrap_err(),
-            SealError::InvalidKekId("a.b".into())
+            SealError::InvalidKekEntry { entry: 1 }
         );
+        // A key written where the id belongs is never echoed.
+        let swapped = format!("{}:a", URL_SAFE_NO_PAD.encode([9u8; KEY_LEN]));
+        let error = KekRing::parse(&swapped).unwrap_err();
+        assert_eq!(error, SealError::InvalidKekEntry { entry: 1 });
+        assert!(!error.to_string().contains(&swapped[..10]));
         assert_eq!(
             KekRing::parse(&format!("a:{b64_key},a:{hex_key}")).unwrap_err(),
             SealError::DuplicateKek("a".into())
