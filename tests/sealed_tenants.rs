@@ -178,10 +178,6 @@ async fn a_kek_rotation_reseals_every_row_while_a_sender_keeps_delivering_and_no
     a_full_round().await;
 
     stop.store(true, Ordering::SeqCst);
-    let rounds = {
-        drop(a_full_round);
-        rounds
-    };
     let statuses = sender.await.unwrap();
     let refused: Vec<_> = statuses
         .iter()
