@@ -13,7 +13,7 @@
 //! | [`Pending`](SecurityStatus::Pending) | nothing verified by a signature: no delivery yet, or only the legacy token |
 //! | [`Secure`](SecurityStatus::Secure) | deliveries verified with the current key |
 //! | [`Configuring`](SecurityStatus::Configuring) | deliveries verified, but only with another (old) key: the sender has not switched yet |
-//! | [`Failed`](SecurityStatus::Failed) | deliveries failed verification and none verified |
+//! | [`Failed`](SecurityStatus::Failed) | deliveries failed verification ([`failed_after`](TenantSecurity::failed_after) of them, default 1) and none verified |
 //!
 //! Tell it about each change with [`TenantSecurity::policy_changed`] (the
 //! key id the tenant should now sign with, if known); the counts restart
@@ -197,7 +197,8 @@ impl Default for TenantSecurity {
 impl fmt::Debug for TenantSecurity {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TenantSecurity")
-            .field("tenants", &self.lock().len())
+            // Never waits: a hook printing this runs under the lock.
+            .field("tenants", &self.tenants.try_lock().map(|t| t.len()).ok())
             .field("failed_after", &self.failed_after)
             .field("on_change", &self.on_change.is_some())
             .finish()
@@ -223,7 +224,9 @@ impl TenantSecurity {
     /// [`policy_loaded`](Self::policy_loaded): the code that changes a
     /// policy writes the status it sets). Calls come in the order of the
     /// changes, under the table's lock, on the request's task: keep the hook
-    /// short (hand the change to a channel that a writer task drains).
+    /// short (hand the change to a channel that a writer task drains), and
+    /// do not call this `TenantSecurity` from it (the change carries the
+    /// report).
     ///
     /// Statuses only move forward between two policy changes: pending to
     /// failed, configuring or secure; failed to configuring or secure;
@@ -266,12 +269,15 @@ impl TenantSecurity {
     /// otherwise. For resolvers, which load a policy on every cache miss:
     /// each replica restarts the counts when it first sees a rotated key.
     pub fn policy_loaded(&self, tenant: &str, current_key: Option<&str>) {
-        let unchanged = self
-            .lock()
-            .get(tenant)
-            .is_some_and(|record| record.current_key.as_deref() == current_key);
-        if !unchanged {
-            self.policy_changed(tenant, current_key);
+        // One lock for the check and the reset: two replicas' worth of
+        // concurrent cache misses must not reset the counts twice.
+        let mut tenants = self.lock();
+        match tenants.get_mut(tenant) {
+            Some(record) if record.current_key.as_deref() == current_key => {}
+            Some(record) => *record = Record::fresh(current_key.map(Arc::from)),
+            None => {
+                tenants.insert(Arc::from(tenant), Record::fresh(current_key.map(Arc::from)));
+            }
         }
     }
 
