@@ -378,6 +378,21 @@ fn usage_errors_are_the_error_and_one_line_pointing_to_help() {
             "usage: tower-webhook <command>",
         ),
         (
+            &["seel"],
+            "error: no command `seel`; did you mean `seal`?",
+            "usage: tower-webhook <command>",
+        ),
+        (
+            &["help", "unsael"],
+            "error: no command `unsael`; did you mean `unseal`?",
+            "usage: tower-webhook <command>",
+        ),
+        (
+            &["unseal", "--context", "acme", "--secret-env", "S"],
+            "error: unknown argument `--secret-env`",
+            "usage: tower-webhook unseal",
+        ),
+        (
             &["sign", "--scheme", "github"],
             "error: a secret is required: --secret-file <path>, --secret-env <name> or TOWER_WEBHOOK_SECRET",
             "usage: tower-webhook sign",

@@ -254,13 +254,37 @@ pub fn parse(mut args: impl Iterator<Item = String>) -> Result<Command, UsageErr
             Some("seal") => Help::Seal,
             Some("unseal") => Help::Unseal,
             Some("reseal") => Help::Reseal,
-            Some(other) => {
-                return Err(UsageError::new(Help::Main, format!("no command `{other}`")))
-            }
+            Some(other) => return Err(no_command(other)),
         })),
         "-V" | "--version" => Ok(Command::Version),
-        other => Err(UsageError::new(Help::Main, format!("no command `{other}`"))),
+        other => Err(no_command(other)),
     }
+}
+
+const COMMANDS: [&str; 7] = [
+    "sign",
+    "verify",
+    "seal",
+    "unseal",
+    "reseal",
+    "providers",
+    "help",
+];
+
+/// An unknown command, with the closest one if it is a likely typo (with
+/// three commands ending in `seal`, `seel` and `unsael` happen).
+fn no_command(asked: &str) -> UsageError {
+    let closest = COMMANDS
+        .iter()
+        .map(|known| (strsim::damerau_levenshtein(asked, known), known))
+        .min();
+    let message = match closest {
+        Some((distance, known)) if distance <= 2 => {
+            format!("no command `{asked}`; did you mean `{known}`?")
+        }
+        _ => format!("no command `{asked}`"),
+    };
+    UsageError::new(Help::Main, message)
 }
 
 fn parse_options(
