@@ -467,6 +467,15 @@ mod tests {
         prop_oneof![
             Just("sign".to_owned()),
             Just("verify".to_owned()),
+            Just("seal".to_owned()),
+            Just("unseal".to_owned()),
+            Just("reseal".to_owned()),
+            Just("--context".to_owned()),
+            Just("--kek-file".to_owned()),
+            Just("--kek-env".to_owned()),
+            Just("--sealed-file".to_owned()),
+            Just("--secret-file".to_owned()),
+            Just("-".to_owned()),
             Just("help".to_owned()),
             Just("--scheme".to_owned()),
             Just("--secret".to_owned()),
@@ -491,6 +500,9 @@ mod tests {
             match parse(args.clone().into_iter()) {
                 Ok(Command::Sign(_) | Command::Verify(_)) => {
                     prop_assert!(args.iter().any(|a| a.starts_with("--scheme")));
+                }
+                Ok(Command::Seal(_)) => {
+                    prop_assert!(args.iter().any(|a| a.starts_with("--context")));
                 }
                 Ok(_) => {}
                 Err(error) => prop_assert!(!error.message.is_empty()),
