@@ -87,6 +87,8 @@ pub mod policy;
 pub mod provider;
 pub mod rejection;
 mod response_body;
+#[cfg(feature = "sealed")]
+pub mod seal;
 pub mod secret;
 #[cfg(feature = "test-util")]
 pub mod test_util;

@@ -43,6 +43,7 @@ const RANKS: &[(&str, u32)] = &[
     ("tenant", 30),
     ("stack", 31),
     ("policy", 32),
+    ("seal", 21),
     ("client", 33),
     ("extract", 33),
     ("test_util", 33),

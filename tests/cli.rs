@@ -21,6 +21,7 @@ fn run_env(args: &[&str], body: &[u8], extra_env: &[(&str, &str)]) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_tower-webhook"))
         .args(args)
         .env_remove("TOWER_WEBHOOK_SECRET")
+        .env_remove("TOWER_WEBHOOK_KEK")
         .env("GITHUB_SECRET", GITHUB_SECRET)
         .env("STRIPE_SECRET", "whsec_cli")
         .env("STANDARD_SECRET", STANDARD_SECRET)
@@ -377,6 +378,21 @@ fn usage_errors_are_the_error_and_one_line_pointing_to_help() {
             "usage: tower-webhook <command>",
         ),
         (
+            &["seel"],
+            "error: no command `seel`; did you mean `seal`?",
+            "usage: tower-webhook <command>",
+        ),
+        (
+            &["help", "unsael"],
+            "error: no command `unsael`; did you mean `unseal`?",
+            "usage: tower-webhook <command>",
+        ),
+        (
+            &["unseal", "--context", "acme", "--secret-env", "S"],
+            "error: unknown argument `--secret-env`",
+            "usage: tower-webhook unseal",
+        ),
+        (
             &["sign", "--scheme", "github"],
             "error: a secret is required: --secret-file <path>, --secret-env <name> or TOWER_WEBHOOK_SECRET",
             "usage: tower-webhook sign",
@@ -544,4 +560,140 @@ fn providers_lists_the_registry_as_the_readme_shows_it() {
     // Anything after the command is a usage error, not ignored.
     let output = run(&["providers", "stripe"], b"");
     assert_eq!(output.status.code(), Some(2));
+}
+
+/// Two KEKs as an operator writes them: base64 and hex.
+const KEK_NEW: &str = "new:q83vEjRWeJCrze8SNFZ4kKvN7xI0VniQq83vEjRWeJA=";
+const KEK_OLD: &str = "old:000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
+const TENANT_SECRET: &str = "acme-webhook-secret-5d8f2a91";
+
+#[test]
+fn seal_unseal_and_reseal_a_tenant_secret_with_keks_from_a_file_or_the_environment() {
+    let secret_file = TempFile::new("seal-secret", format!("{TENANT_SECRET}\n").as_bytes());
+    let old_ring = TempFile::new(
+        "kek-old",
+        format!("# the first KEK\n{KEK_OLD}\n").as_bytes(),
+    );
+    let sealed = run(
+        &[
+            "seal",
+            "--context",
+            "acme",
+            "--secret-file",
+            secret_file.path(),
+            "--kek-file",
+            old_ring.path(),
+        ],
+        b"",
+    );
+    assert_eq!(sealed.status.code(), Some(0), "{}", stderr(&sealed));
+    assert_eq!(stderr(&sealed), "");
+    let sealed_text = stdout(&sealed);
+    assert!(sealed_text.starts_with("tws1.old."), "{sealed_text}");
+    assert!(!sealed_text.contains(TENANT_SECRET));
+
+    // Opened from stdin with the KEKs in the default variable.
+    let old_env = [("TOWER_WEBHOOK_KEK", KEK_OLD)];
+    let opened = run_env(
+        &["unseal", "--context", "acme"],
+        sealed_text.as_bytes(),
+        &old_env,
+    );
+    assert_eq!(opened.status.code(), Some(0), "{}", stderr(&opened));
+    assert_eq!(stdout(&opened), format!("{TENANT_SECRET}\n"));
+
+    // Sealed for acme, it does not open for globex; the error names no secret.
+    let refused = run_env(
+        &["unseal", "--context", "globex"],
+        sealed_text.as_bytes(),
+        &old_env,
+    );
+    assert_eq!(refused.status.code(), Some(2));
+    assert_eq!(stdout(&refused), "");
+    assert!(stderr(&refused).starts_with("error: the sealed secret does not open"));
+
+    // KEK rotation: the new KEK first, the old one still listed.
+    let both = format!("{KEK_NEW},{KEK_OLD}");
+    let both_env = [("ROTATING", both.as_str())];
+    let sealed_file = TempFile::new("sealed", sealed_text.as_bytes());
+    let resealed = run_env(
+        &[
+            "reseal",
+            "--context",
+            "acme",
+            "--kek-env",
+            "ROTATING",
+            "--sealed-file",
+            sealed_file.path(),
+        ],
+        b"",
+        &both_env,
+    );
+    assert_eq!(resealed.status.code(), Some(0), "{}", stderr(&resealed));
+    let resealed_text = stdout(&resealed);
+    assert!(resealed_text.starts_with("tws1.new."), "{resealed_text}");
+
+    // The old KEK retired: the resealed text opens, the old one cannot.
+    let new_env = [("TOWER_WEBHOOK_KEK", KEK_NEW)];
+    let opened = run_env(
+        &["unseal", "--context", "acme"],
+        resealed_text.as_bytes(),
+        &new_env,
+    );
+    assert_eq!(opened.status.code(), Some(0), "{}", stderr(&opened));
+    assert_eq!(stdout(&opened), format!("{TENANT_SECRET}\n"));
+    let stale = run_env(
+        &["unseal", "--context", "acme"],
+        sealed_text.as_bytes(),
+        &new_env,
+    );
+    assert_eq!(stale.status.code(), Some(2));
+    assert!(
+        stderr(&stale).contains("names KEK `old`, which the keyring does not hold"),
+        "{}",
+        stderr(&stale)
+    );
+}
+
+#[test]
+fn seal_says_what_is_missing_and_never_echoes_a_key() {
+    // No KEK anywhere.
+    let output = run_env(
+        &["seal", "--context", "acme", "--secret-env", "S"],
+        b"",
+        &[],
+    );
+    assert_eq!(output.status.code(), Some(2));
+    let text = stderr(&output);
+    assert!(
+        text.starts_with("error: the environment variable `TOWER_WEBHOOK_KEK` is not set"),
+        "{text}"
+    );
+    assert!(text.contains("--kek-file"), "{text}");
+
+    // No context: refused before anything is read.
+    let output = run_env(
+        &["seal", "--secret-env", "S"],
+        b"",
+        &[("TOWER_WEBHOOK_KEK", KEK_NEW)],
+    );
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).starts_with("error: --context is required"));
+
+    // A short key: said so, without the key.
+    let short = "k:c2hvcnQta2V5LTEyMw==";
+    let output = run_env(
+        &["seal", "--context", "acme", "--secret-env", "S"],
+        b"",
+        &[("TOWER_WEBHOOK_KEK", short)],
+    );
+    assert_eq!(output.status.code(), Some(2));
+    let text = stderr(&output);
+    assert!(text.contains("KEK `k` is not 32 bytes"), "{text}");
+    assert!(!text.contains("c2hvcnQta2V5"), "{text}");
+
+    // Two inputs from stdin cannot both be read.
+    let output = run(&["unseal", "--context", "acme", "--kek-file", "-"], b"");
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).starts_with("error: only one input can come from standard input"));
 }

@@ -166,3 +166,57 @@ async fn unknown_tenants_are_not_reported() {
     assert!(security.report("nobody").is_none());
     assert!(security.reports().is_empty());
 }
+
+#[tokio::test]
+async fn status_changes_reach_the_write_back_hook_in_order_and_a_reloaded_policy_keeps_the_counts()
+{
+    let table = Table::default();
+    table
+        .write()
+        .unwrap()
+        .insert("acme".into(), vec![("v1", V1)]);
+    let changes = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let security = TenantSecurity::new().failed_after(2).on_change({
+        let changes = Arc::clone(&changes);
+        move |change| {
+            let report = &change.report;
+            changes
+                .lock()
+                .unwrap()
+                .push((change.previous, report.status, report.failures));
+        }
+    });
+    let (addr, _) = start(Arc::clone(&table), &security).await;
+    security.policy_loaded("acme", Some("v1"));
+
+    // One refusal: not yet failed, so nothing to write.
+    assert_eq!(deliver_signed(addr, V2).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        security.report("acme").unwrap().status,
+        SecurityStatus::Pending
+    );
+    assert!(changes.lock().unwrap().is_empty());
+    assert_eq!(deliver_signed(addr, V2).await, StatusCode::UNAUTHORIZED);
+    // Loading the same policy again (a cache miss) keeps the counts.
+    security.policy_loaded("acme", Some("v1"));
+    assert_eq!(security.report("acme").unwrap().failures, 2);
+    assert_eq!(deliver_signed(addr, V1).await, StatusCode::OK);
+    assert_eq!(deliver_signed(addr, V1).await, StatusCode::OK);
+    assert_eq!(
+        *changes.lock().unwrap(),
+        [
+            (SecurityStatus::Pending, SecurityStatus::Failed, 2),
+            (SecurityStatus::Failed, SecurityStatus::Secure, 2),
+        ]
+    );
+
+    // A policy with another current key restarts the counts, and is no
+    // change caused by a delivery.
+    security.policy_loaded("acme", Some("v2"));
+    let report = security.report("acme").unwrap();
+    assert_eq!(
+        (report.status, report.failures),
+        (SecurityStatus::Pending, 0)
+    );
+    assert_eq!(changes.lock().unwrap().len(), 2);
+}

@@ -133,7 +133,7 @@ impl TenantLayer {
 
     /// Forget every cached policy (a replica that may have missed
     /// invalidations).
-    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
+    #[cfg(feature = "redis")]
     pub(crate) fn invalidate_all(&self) {
         self.cache.invalidate_all();
     }

@@ -183,4 +183,4 @@ pub use layer::{
     ResolvedPolicy, Tenant, TenantChecks, TenantLayer, DEFAULT_CACHE_TTL, UNKNOWN_TENANT,
 };
 pub use policy::{ResolveFuture, StaticTenants, TenantLookup, TenantPolicy, TenantResolver};
-pub use status::{SecurityStatus, TenantReport, TenantSecurity};
+pub use status::{SecurityStatus, StatusChange, TenantReport, TenantSecurity};

@@ -13,12 +13,22 @@
 //! | [`Pending`](SecurityStatus::Pending) | nothing verified by a signature: no delivery yet, or only the legacy token |
 //! | [`Secure`](SecurityStatus::Secure) | deliveries verified with the current key |
 //! | [`Configuring`](SecurityStatus::Configuring) | deliveries verified, but only with another (old) key: the sender has not switched yet |
-//! | [`Failed`](SecurityStatus::Failed) | deliveries failed verification and none verified |
+//! | [`Failed`](SecurityStatus::Failed) | deliveries failed verification ([`failed_after`](TenantSecurity::failed_after) of them, default 1) and none verified |
 //!
 //! Tell it about each change with [`TenantSecurity::policy_changed`] (the
 //! key id the tenant should now sign with, if known); the counts restart
 //! there. Without a declared current key, any verifying key counts as
-//! current.
+//! current. A resolver that reads the current key id from a database can
+//! call [`TenantSecurity::policy_loaded`] on every load instead: the counts
+//! restart only when the id differs from the one on record, so every
+//! replica notices a rotation when it loads the new policy.
+//!
+//! Failures are attacker-controlled (anyone can send a bad signature), so
+//! they never demote a tenant that verified since the last change; with
+//! [`TenantSecurity::failed_after`], a pending tenant is reported failed
+//! only after that many. To store the status (a tenants table),
+//! [`TenantSecurity::on_change`] hands every change that traffic causes to
+//! a write-back hook; `examples/tenants_sqlite.rs` writes it to SQLite.
 //!
 //! ```
 //! use tower_webhook::audit::AuditLayer;
@@ -110,19 +120,21 @@ impl TenantReport {
     pub fn verified_other(&self) -> u64 {
         self.verified_by_key.values().sum::<u64>() - self.verified_current()
     }
-
-    fn derive_status(&self) -> SecurityStatus {
-        if self.verified_current() > 0 {
-            SecurityStatus::Secure
-        } else if self.verified_other() > 0 {
-            SecurityStatus::Configuring
-        } else if self.failures > 0 {
-            SecurityStatus::Failed
-        } else {
-            SecurityStatus::Pending
-        }
-    }
 }
+
+/// A status change caused by a delivery, as [`TenantSecurity::on_change`]
+/// hands it over.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct StatusChange {
+    /// The status before the delivery.
+    pub previous: SecurityStatus,
+    /// The tenant's report after it (`report.status` is the new status).
+    pub report: TenantReport,
+}
+
+/// A write-back hook; see [`TenantSecurity::on_change`].
+type ChangeHook = Arc<dyn Fn(&StatusChange) + Send + Sync>;
 
 #[derive(Debug)]
 struct Record {
@@ -134,6 +146,24 @@ struct Record {
 }
 
 impl Record {
+    /// The status the counts give (see the module docs' table).
+    fn status(&self, failed_after: u64) -> SecurityStatus {
+        let verified: u64 = self.verified_by_key.values().sum();
+        let current = match &self.current_key {
+            Some(current) => self.verified_by_key.get(current).copied().unwrap_or(0),
+            None => verified,
+        };
+        if current > 0 {
+            SecurityStatus::Secure
+        } else if verified > 0 {
+            SecurityStatus::Configuring
+        } else if self.failures >= failed_after {
+            SecurityStatus::Failed
+        } else {
+            SecurityStatus::Pending
+        }
+    }
+
     fn fresh(current_key: Option<Arc<str>>) -> Self {
         Self {
             current_key,
@@ -147,15 +177,76 @@ impl Record {
 
 /// Per-tenant security status from the audit trail; see the
 /// [module docs](self). Clones share the counts.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone)]
 pub struct TenantSecurity {
     tenants: Arc<Mutex<HashMap<Arc<str>, Record>>>,
+    failed_after: u64,
+    on_change: Option<ChangeHook>,
+}
+
+impl Default for TenantSecurity {
+    fn default() -> Self {
+        Self {
+            tenants: Arc::default(),
+            failed_after: 1,
+            on_change: None,
+        }
+    }
+}
+
+impl fmt::Debug for TenantSecurity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TenantSecurity")
+            // Never waits: a hook printing this runs under the lock.
+            .field("tenants", &self.tenants.try_lock().map(|t| t.len()).ok())
+            .field("failed_after", &self.failed_after)
+            .field("on_change", &self.on_change.is_some())
+            .finish()
+    }
 }
 
 impl TenantSecurity {
     /// No tenant seen yet.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Report a tenant failed only after `failures` refused deliveries with
+    /// none verified since the last change (default 1; 0 counts as 1).
+    /// Stray or forged requests then leave a tenant pending.
+    pub fn failed_after(mut self, failures: u64) -> Self {
+        self.failed_after = failures.max(1);
+        self
+    }
+
+    /// Call `hook` each time a delivery changes a tenant's status (not on
+    /// [`policy_changed`](Self::policy_changed) or
+    /// [`policy_loaded`](Self::policy_loaded): the code that changes a
+    /// policy writes the status it sets). Calls come in the order of the
+    /// changes, under the table's lock, on the request's task: keep the hook
+    /// short (hand the change to a channel that a writer task drains), and
+    /// do not call this `TenantSecurity` from it (the change carries the
+    /// report).
+    ///
+    /// Statuses only move forward between two policy changes: pending to
+    /// failed, configuring or secure; failed to configuring or secure;
+    /// configuring to secure.
+    ///
+    /// ```
+    /// use std::sync::mpsc;
+    /// use tower_webhook::tenant::TenantSecurity;
+    ///
+    /// let (changes, writer) = mpsc::channel();
+    /// let security = TenantSecurity::new()
+    ///     .failed_after(5)
+    ///     .on_change(move |change| {
+    ///         let _ = changes.send((change.report.tenant.clone(), change.report.status));
+    ///     });
+    /// # let _ = (security, writer);
+    /// ```
+    pub fn on_change(mut self, hook: impl Fn(&StatusChange) + Send + Sync + 'static) -> Self {
+        self.on_change = Some(Arc::new(hook));
+        self
     }
 
     /// `tenant`'s policy changed (a rotation, a new secret, signatures
@@ -172,12 +263,30 @@ impl TenantSecurity {
         }
     }
 
+    /// A replica loaded `tenant`'s policy, whose current key id is
+    /// `current_key`: a [`policy_changed`](Self::policy_changed) if that
+    /// differs from the key on record (or the tenant has none), nothing
+    /// otherwise. For resolvers, which load a policy on every cache miss:
+    /// each replica restarts the counts when it first sees a rotated key.
+    pub fn policy_loaded(&self, tenant: &str, current_key: Option<&str>) {
+        // One lock for the check and the reset: two replicas' worth of
+        // concurrent cache misses must not reset the counts twice.
+        let mut tenants = self.lock();
+        match tenants.get_mut(tenant) {
+            Some(record) if record.current_key.as_deref() == current_key => {}
+            Some(record) => *record = Record::fresh(current_key.map(Arc::from)),
+            None => {
+                tenants.insert(Arc::from(tenant), Record::fresh(current_key.map(Arc::from)));
+            }
+        }
+    }
+
     /// `tenant`'s status and numbers, if it has a policy change on record
     /// or sent anything.
     pub fn report(&self, tenant: &str) -> Option<TenantReport> {
         let tenants = self.lock();
         let (name, record) = tenants.get_key_value(tenant)?;
-        Some(report_of(name, record))
+        Some(report_of(name, record, self.failed_after))
     }
 
     /// Every tenant's report, by name.
@@ -185,7 +294,7 @@ impl TenantSecurity {
         let tenants = self.lock();
         let mut reports: Vec<_> = tenants
             .iter()
-            .map(|(name, record)| report_of(name, record))
+            .map(|(name, record)| report_of(name, record, self.failed_after))
             .collect();
         reports.sort_by(|a, b| a.tenant.cmp(&b.tenant));
         reports
@@ -196,18 +305,16 @@ impl TenantSecurity {
     }
 }
 
-fn report_of(name: &Arc<str>, record: &Record) -> TenantReport {
-    let mut report = TenantReport {
+fn report_of(name: &Arc<str>, record: &Record, failed_after: u64) -> TenantReport {
+    TenantReport {
         tenant: Arc::clone(name),
-        status: SecurityStatus::Pending,
+        status: record.status(failed_after),
         current_key: record.current_key.clone(),
         since: record.since,
         verified_by_key: record.verified_by_key.clone(),
         legacy_token: record.legacy_token,
         failures: record.failures,
-    };
-    report.status = report.derive_status();
-    report
+    }
 }
 
 /// What one event says about its tenant's security.
@@ -256,10 +363,19 @@ impl AuditSink for TenantSecurity {
         let Some(record) = tenants.get_mut(&**tenant) else {
             return;
         };
+        let before = record.status(self.failed_after);
         match observed {
             Observed::Verified(key) => *record.verified_by_key.entry(key).or_default() += 1,
             Observed::Legacy => record.legacy_token += 1,
             Observed::Failed => record.failures += 1,
+        }
+        if let Some(hook) = &self.on_change {
+            if record.status(self.failed_after) != before {
+                hook(&StatusChange {
+                    previous: before,
+                    report: report_of(tenant, record, self.failed_after),
+                });
+            }
         }
     }
 }

@@ -3,10 +3,14 @@
 
 use tower_webhook::provider;
 
+use crate::seal::{Action, SealOptions};
+
 /// What to do.
 pub enum Command {
     Sign(SignOptions),
     Verify(VerifyOptions),
+    /// `seal`, `unseal`, `reseal`.
+    Seal(SealOptions),
     /// `providers`: the registry as a table.
     Providers,
     Help(Help),
@@ -19,6 +23,9 @@ pub enum Help {
     Main,
     Sign,
     Verify,
+    Seal,
+    Unseal,
+    Reseal,
 }
 
 /// The environment variable read for the secret when no option names one.
@@ -84,6 +91,9 @@ pub fn help_hint(help: Help) -> &'static str {
         Help::Main => "run `tower-webhook --help` for the usage",
         Help::Sign => "run `tower-webhook sign --help` for the usage",
         Help::Verify => "run `tower-webhook verify --help` for the usage",
+        Help::Seal => "run `tower-webhook seal --help` for the usage",
+        Help::Unseal => "run `tower-webhook unseal --help` for the usage",
+        Help::Reseal => "run `tower-webhook reseal --help` for the usage",
     }
 }
 
@@ -95,6 +105,9 @@ pub fn usage(help: Help) -> String {
              commands:\n  \
                sign     print the headers a provider would send with the body\n  \
                verify   check a delivery's signature headers against the body\n  \
+               seal     seal a tenant's secret for storage (a KEK from TOWER_WEBHOOK_KEK)\n  \
+               unseal   open a sealed secret\n  \
+               reseal   open a sealed secret and seal it with the current KEK\n  \
                providers  every provider: what it signs, whether it is verified on\n             \
                           the provider's published examples, its handshake,\n             \
                           tolerance and retry horizon (a Markdown table)\n  \
@@ -153,8 +166,54 @@ pub fn usage(help: Help) -> String {
             SECRET_OPTIONS,
             scheme_list()
         ),
+        Help::Seal => format!(
+            "usage: tower-webhook seal --context <tenant> --secret-file <path> [--kek-file <path>]\n\
+             \n\
+             Prints the secret sealed with the current KEK, bound to <tenant>:\n\
+             `tws1.<kek-id>.<base64>`, to store in the tenant's row. It opens only with\n\
+             that KEK and for that tenant.\n\
+             \n  \
+               --context <tenant>    what the secret is bound to, usually the tenant's\n                        \
+                                     name (`--context ''` for none)\n  \
+               --secret-file <path>  read the secret from a file (one trailing newline\n                        \
+                                     dropped); `-` reads it from standard input\n  \
+               --secret-env <name>   read it from the environment variable <name>\n                        \
+                                     (default: TOWER_WEBHOOK_SECRET)\n  \
+               --secret <secret>     the secret itself: discouraged, it shows in `ps`\n\
+             {KEK_OPTIONS}\
+             \n\
+             Seal the secret as the provider shows it (whsec_… included).\n"
+        ),
+        Help::Unseal => format!(
+            "usage: tower-webhook unseal --context <tenant> [--sealed-file <path>] [--kek-file <path>]\n\
+             \n\
+             Prints the secret a sealed text holds (read from standard input by default).\n\
+             \n  \
+               --context <tenant>    the tenant it was sealed for\n  \
+               --sealed-file <path>  the sealed text, instead of standard input\n\
+             {KEK_OPTIONS}"
+        ),
+        Help::Reseal => format!(
+            "usage: tower-webhook reseal --context <tenant> [--sealed-file <path>] [--kek-file <path>]\n\
+             \n\
+             Opens a sealed text with whichever KEK sealed it and prints it sealed with the\n\
+             current KEK (the first one), for rotating KEKs: add the new KEK first in the\n\
+             list on every replica, reseal every row, then remove the old KEK.\n\
+             \n  \
+               --context <tenant>    the tenant it was sealed for\n  \
+               --sealed-file <path>  the sealed text, instead of standard input\n\
+             {KEK_OPTIONS}"
+        ),
     }
 }
+
+/// The KEK options, as the seal commands' usage lists them.
+const KEK_OPTIONS: &str = "  \
+  --kek-file <path>     the KEKs: `id:key` entries (32 bytes as base64 or 64 hex\n                        \
+                        digits), one per line or comma-separated, the current\n                        \
+                        one first; make a key with `openssl rand -base64 32`\n  \
+  --kek-env <name>      the KEKs from the environment variable <name>\n                        \
+                        (default when neither is given: TOWER_WEBHOOK_KEK)\n";
 
 /// The secret options, as both commands' usage lists them.
 const SECRET_OPTIONS: &str = "  \
@@ -177,6 +236,9 @@ pub fn parse(mut args: impl Iterator<Item = String>) -> Result<Command, UsageErr
     match command.as_str() {
         "sign" => parse_options(Help::Sign, args),
         "verify" => parse_options(Help::Verify, args),
+        "seal" => crate::seal::parse(Action::Seal, args),
+        "unseal" => crate::seal::parse(Action::Unseal, args),
+        "reseal" => crate::seal::parse(Action::Reseal, args),
         "providers" => match args.next() {
             None => Ok(Command::Providers),
             Some(arg) if arg == "-h" || arg == "--help" => Ok(Command::Help(Help::Main)),
@@ -189,13 +251,40 @@ pub fn parse(mut args: impl Iterator<Item = String>) -> Result<Command, UsageErr
             None => Help::Main,
             Some("sign") => Help::Sign,
             Some("verify") => Help::Verify,
-            Some(other) => {
-                return Err(UsageError::new(Help::Main, format!("no command `{other}`")))
-            }
+            Some("seal") => Help::Seal,
+            Some("unseal") => Help::Unseal,
+            Some("reseal") => Help::Reseal,
+            Some(other) => return Err(no_command(other)),
         })),
         "-V" | "--version" => Ok(Command::Version),
-        other => Err(UsageError::new(Help::Main, format!("no command `{other}`"))),
+        other => Err(no_command(other)),
     }
+}
+
+const COMMANDS: [&str; 7] = [
+    "sign",
+    "verify",
+    "seal",
+    "unseal",
+    "reseal",
+    "providers",
+    "help",
+];
+
+/// An unknown command, with the closest one if it is a likely typo (with
+/// three commands ending in `seal`, `seel` and `unsael` happen).
+fn no_command(asked: &str) -> UsageError {
+    let closest = COMMANDS
+        .iter()
+        .map(|known| (strsim::damerau_levenshtein(asked, known), known))
+        .min();
+    let message = match closest {
+        Some((distance, known)) if distance <= 2 => {
+            format!("no command `{asked}`; did you mean `{known}`?")
+        }
+        _ => format!("no command `{asked}`"),
+    };
+    UsageError::new(Help::Main, message)
 }
 
 fn parse_options(
@@ -378,6 +467,15 @@ mod tests {
         prop_oneof![
             Just("sign".to_owned()),
             Just("verify".to_owned()),
+            Just("seal".to_owned()),
+            Just("unseal".to_owned()),
+            Just("reseal".to_owned()),
+            Just("--context".to_owned()),
+            Just("--kek-file".to_owned()),
+            Just("--kek-env".to_owned()),
+            Just("--sealed-file".to_owned()),
+            Just("--secret-file".to_owned()),
+            Just("-".to_owned()),
             Just("help".to_owned()),
             Just("--scheme".to_owned()),
             Just("--secret".to_owned()),
@@ -402,6 +500,9 @@ mod tests {
             match parse(args.clone().into_iter()) {
                 Ok(Command::Sign(_) | Command::Verify(_)) => {
                     prop_assert!(args.iter().any(|a| a.starts_with("--scheme")));
+                }
+                Ok(Command::Seal(_)) => {
+                    prop_assert!(args.iter().any(|a| a.starts_with("--context")));
                 }
                 Ok(_) => {}
                 Err(error) => prop_assert!(!error.message.is_empty()),

@@ -1,5 +1,6 @@
 //! `tower-webhook`: sign a body as a provider would, verify a signed
-//! delivery, or list the providers, from the command line.
+//! delivery, seal a tenant's secret for storage, or list the providers,
+//! from the command line.
 //!
 //! ```text
 //! cargo install tower-webhook --features cli
@@ -11,6 +12,7 @@
 //! was refused, 2 a usage or input error.
 
 mod args;
+mod seal;
 mod sign;
 mod verify;
 
@@ -62,6 +64,7 @@ fn run(command: Command) -> Result<(), Failure> {
             let body = read_body(Help::Sign, options.body.as_deref())?;
             sign::run(options, &secret, &body)?
         }
+        Command::Seal(options) => seal::run(options)?,
         Command::Verify(options) => {
             let secret = options.secret.read(Help::Verify)?;
             let body = read_body(Help::Verify, options.body.as_deref())?;
