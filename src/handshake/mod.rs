@@ -19,9 +19,11 @@
 //! | [`Handshake::dropbox`] | no | `200`, the `challenge` |
 //! | [`Handshake::meta`] | verify token | `200`, `hub.challenge`; wrong token: `403` |
 //! | [`Handshake::microsoft_graph`] | no | `200`, the `validationToken` |
+//! | [`Handshake::smartsheet`] | not documented | `200`, JSON `smartsheetHookResponse` |
 //!
 //! Every value echoed back goes out the same way: as the whole body,
-//! `Content-Type: text/plain; charset=utf-8`, at most
+//! `Content-Type: text/plain; charset=utf-8` (Smartsheet's inside a JSON
+//! object, as it requires), at most
 //! [`MAX_REFLECTED_LEN`] bytes (longer: `413`, not echoed), never in a
 //! header; every answer, JSON ones included, carries
 //! `X-Content-Type-Options: nosniff`, so a browser lured to the endpoint

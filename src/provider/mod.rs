@@ -58,28 +58,42 @@ use crate::signature::{
 
 mod adyen_banking;
 mod airtable;
+mod autodesk;
 mod bitbucket;
+mod bolt;
 mod r#box;
+mod brex;
 mod buildkite;
 mod calendly;
+mod castle;
+mod circleci;
 mod clerk;
 mod coinbase_commerce;
+mod convoy;
 #[cfg(feature = "ed25519")]
 mod discord;
+mod docusign;
 mod dropbox;
+mod fastspring;
 mod finch;
+mod frameio;
 mod github;
 mod gitlab;
 mod gocardless;
+mod heroku;
+mod hookdeck;
 mod hubspot;
 mod intercom;
 mod jira;
+mod launchdarkly;
 mod linear;
 mod lithic;
+mod mailchimp;
 mod mailgun;
 mod meta;
 mod microsoft_teams;
 mod modern_treasury;
+mod mongodb_atlas;
 mod mux;
 mod orb;
 mod paddle;
@@ -93,6 +107,8 @@ mod sendgrid;
 mod sentry;
 mod shopify;
 mod slack;
+mod smartsheet;
+mod sonatype_nexus;
 mod square;
 mod standard;
 #[cfg(feature = "ed25519")]
@@ -100,6 +116,7 @@ mod standard_ed25519;
 mod stripe;
 mod svix;
 mod table;
+mod tiktok;
 mod twilio;
 mod twitch;
 mod typeform;
@@ -110,27 +127,41 @@ mod zoom;
 
 pub use adyen_banking::ADYEN_BANKING;
 pub use airtable::AIRTABLE;
+pub use autodesk::AUTODESK;
 pub use bitbucket::BITBUCKET;
+pub use bolt::BOLT;
+pub use brex::BREX;
 pub use buildkite::BUILDKITE;
 pub use calendly::CALENDLY;
+pub use castle::CASTLE;
+pub use circleci::CIRCLECI;
 pub use clerk::CLERK;
 pub use coinbase_commerce::COINBASE_COMMERCE;
+pub use convoy::CONVOY;
 #[cfg(feature = "ed25519")]
 pub use discord::DISCORD;
+pub use docusign::DOCUSIGN;
 pub use dropbox::DROPBOX;
+pub use fastspring::FASTSPRING;
 pub use finch::FINCH;
+pub use frameio::FRAMEIO;
 pub use github::GITHUB;
 pub use gitlab::GITLAB;
 pub use gocardless::GOCARDLESS;
+pub use heroku::HEROKU;
+pub use hookdeck::HOOKDECK;
 pub use hubspot::HUBSPOT;
 pub use intercom::INTERCOM;
 pub use jira::JIRA;
+pub use launchdarkly::LAUNCHDARKLY;
 pub use linear::LINEAR;
 pub use lithic::LITHIC;
+pub use mailchimp::MAILCHIMP;
 pub use mailgun::MAILGUN;
 pub use meta::META;
 pub use microsoft_teams::MICROSOFT_TEAMS;
 pub use modern_treasury::MODERN_TREASURY;
+pub use mongodb_atlas::MONGODB_ATLAS;
 pub use mux::MUX;
 pub use orb::ORB;
 pub use paddle::PADDLE;
@@ -145,6 +176,8 @@ pub use sendgrid::SENDGRID;
 pub use sentry::SENTRY;
 pub use shopify::SHOPIFY;
 pub use slack::SLACK;
+pub use smartsheet::SMARTSHEET;
+pub use sonatype_nexus::SONATYPE_NEXUS;
 pub use square::SQUARE;
 pub use standard::STANDARD_WEBHOOKS;
 #[cfg(feature = "ed25519")]
@@ -152,6 +185,7 @@ pub use standard_ed25519::STANDARD_WEBHOOKS_ED25519;
 pub use stripe::STRIPE;
 pub use svix::SVIX;
 pub use table::markdown_table;
+pub use tiktok::TIKTOK;
 pub use twilio::TWILIO;
 pub use twitch::TWITCH;
 pub use typeform::TYPEFORM;
@@ -354,6 +388,23 @@ pub const ALL: &[&Provider] = &[
     &WORKOS,
     &XERO,
     &SENTRY,
+    &CASTLE,
+    &CONVOY,
+    &LAUNCHDARKLY,
+    &HEROKU,
+    &DOCUSIGN,
+    &SMARTSHEET,
+    &FRAMEIO,
+    &TIKTOK,
+    &MAILCHIMP,
+    &MONGODB_ATLAS,
+    &SONATYPE_NEXUS,
+    &AUTODESK,
+    &BOLT,
+    &FASTSPRING,
+    &HOOKDECK,
+    &CIRCLECI,
+    &BREX,
 ];
 
 /// Scheme variants no provider bundle is built on, selectable by name.
@@ -531,6 +582,23 @@ pub const SHARED_SECRET_SCHEMES: &[&str] = &[
     "workos",
     "xero",
     "sentry",
+    "castle",
+    "convoy",
+    "launchdarkly",
+    "heroku",
+    "docusign",
+    "smartsheet",
+    "frameio",
+    "tiktok",
+    "mailchimp",
+    "mongodb-atlas",
+    "sonatype-nexus",
+    "autodesk",
+    "bolt",
+    "fastspring",
+    "hookdeck",
+    "circleci",
+    "brex",
     "timestamped",
     "body-hmac-base64",
     "body-hmac-hex",
