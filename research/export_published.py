@@ -19,6 +19,7 @@ REGISTRY = {  # research name -> registry name
     "modern-treasury": "modern-treasury", "buildkite": "buildkite",
     "gocardless": "gocardless", "sanity": "sanity", "pusher": "pusher",
     "lithic": "lithic", "orb": "orb", "finch": "finch", "airtable": "airtable",
+    "castle": "castle", "convoy": "convoy",
 }
 
 
