@@ -330,6 +330,36 @@ fn recipes() -> Vec<Recipe> {
             },
         },
         Recipe {
+            name: "configcat",
+            secret: "configcat-signing-key",
+            body: JSON,
+            documented: |d| {
+                // The id, the timestamp and the body, nothing between; a
+                // second (rotated) key's signature first, comma-joined.
+                let mut message = format!("wh-1{}", d.now).into_bytes();
+                message.extend_from_slice(d.body);
+                let other = b64(&sha256(b"the-other-key", &message));
+                let mine = b64(&sha256(d.secret.as_bytes(), &message));
+                vec![
+                    ("x-configcat-webhook-id", "wh-1".to_owned()),
+                    ("x-configcat-webhook-timestamp", d.now.to_string()),
+                    ("x-configcat-webhook-signature-v1", format!("{other},{mine}")),
+                ]
+            },
+            misread: |d| {
+                let mut message = format!("wh-1.{}.", d.now).into_bytes();
+                message.extend_from_slice(d.body);
+                vec![
+                    ("x-configcat-webhook-id", "wh-1".to_owned()),
+                    ("x-configcat-webhook-timestamp", d.now.to_string()),
+                    (
+                        "x-configcat-webhook-signature-v1",
+                        b64(&sha256(d.secret.as_bytes(), &message)),
+                    ),
+                ]
+            },
+        },
+        Recipe {
             name: "brex",
             // Base64, as GET /v1/webhooks/secrets returns it.
             secret: "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",

@@ -69,6 +69,7 @@ mod castle;
 mod circleci;
 mod clerk;
 mod coinbase_commerce;
+mod configcat;
 mod convoy;
 #[cfg(feature = "ed25519")]
 mod discord;
@@ -137,6 +138,7 @@ pub use castle::CASTLE;
 pub use circleci::CIRCLECI;
 pub use clerk::CLERK;
 pub use coinbase_commerce::COINBASE_COMMERCE;
+pub use configcat::CONFIGCAT;
 pub use convoy::CONVOY;
 #[cfg(feature = "ed25519")]
 pub use discord::DISCORD;
@@ -405,6 +407,7 @@ pub const ALL: &[&Provider] = &[
     &HOOKDECK,
     &CIRCLECI,
     &BREX,
+    &CONFIGCAT,
 ];
 
 /// Scheme variants no provider bundle is built on, selectable by name.
@@ -599,6 +602,7 @@ pub const SHARED_SECRET_SCHEMES: &[&str] = &[
     "hookdeck",
     "circleci",
     "brex",
+    "configcat",
     "timestamped",
     "body-hmac-base64",
     "body-hmac-hex",
