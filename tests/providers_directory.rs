@@ -360,6 +360,51 @@ fn recipes() -> Vec<Recipe> {
             },
         },
         Recipe {
+            name: "signal-sciences",
+            secret: "sigsci-signing-key",
+            body: JSON,
+            documented: |d| {
+                vec![(
+                    "x-sigsci-signature",
+                    hex::encode(sha256(d.secret.as_bytes(), d.body)),
+                )]
+            },
+            misread: |d| vec![("x-sigsci-signature", b64(&sha256(d.secret.as_bytes(), d.body)))],
+        },
+        Recipe {
+            name: "trendmicro-conformity",
+            // Limited to base64 characters, used as text.
+            secret: "Y29uZm9ybWl0eS10b2tlbg==",
+            body: JSON,
+            documented: |d| {
+                vec![(
+                    "x-conformity-signature",
+                    hex::encode(sha256(d.secret.as_bytes(), d.body)),
+                )]
+            },
+            misread: |d| {
+                let key = STANDARD.decode(d.secret).unwrap();
+                vec![("x-conformity-signature", hex::encode(sha256(&key, d.body)))]
+            },
+        },
+        Recipe {
+            name: "makeplans",
+            secret: "makeplans-account-secret",
+            body: br#"{"event":"booking.created","idempotency_id":"4d1f","data":{"object":"booking","id":1}}"#,
+            documented: |d| {
+                vec![(
+                    "x-makeplans-signature",
+                    format!("sha256={}", hex::encode(sha256(d.secret.as_bytes(), d.body))),
+                )]
+            },
+            misread: |d| {
+                vec![(
+                    "x-makeplans-signature",
+                    hex::encode(sha256(d.secret.as_bytes(), d.body)),
+                )]
+            },
+        },
+        Recipe {
             name: "brex",
             // Base64, as GET /v1/webhooks/secrets returns it.
             secret: "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
@@ -562,4 +607,28 @@ async fn smartsheet_verification_is_answered_with_smartsheet_hook_response() {
     let reply = support::post_with(addr, "/hook", &[], &challenge_body(CHALLENGE)).await;
     assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
     assert_eq!(runs.load(Ordering::SeqCst), 0);
+}
+
+/// Makeplans' signed body carries `idempotency_id`: two deliveries with the
+/// same one are one delivery, even when other fields differ (a retry's
+/// `generated_at`), and a new id is a new delivery.
+#[tokio::test]
+async fn makeplans_deduplicates_on_the_signed_idempotency_id() {
+    let secret = "makeplans-account-secret";
+    let (addr, runs) = bundle("makeplans", secret).await;
+    let send = |body: &'static [u8]| {
+        let headers = header_list(vec![(
+            "x-makeplans-signature",
+            format!("sha256={}", hex::encode(sha256(secret.as_bytes(), body))),
+        )]);
+        async move { support::post_with(addr, "/hook", &headers, body).await }
+    };
+    let first = send(br#"{"idempotency_id":"a1","generated_at":"2026-12-07T10:00:00Z"}"#).await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.text());
+    let retry = send(br#"{"idempotency_id":"a1","generated_at":"2026-12-07T10:05:00Z"}"#).await;
+    assert_eq!(retry.status, StatusCode::OK, "{}", retry.text());
+    assert_eq!(runs.load(Ordering::SeqCst), 1);
+    let next = send(br#"{"idempotency_id":"a2","generated_at":"2026-12-07T10:05:00Z"}"#).await;
+    assert_eq!(next.status, StatusCode::OK, "{}", next.text());
+    assert_eq!(runs.load(Ordering::SeqCst), 2);
 }

@@ -91,6 +91,7 @@ mod linear;
 mod lithic;
 mod mailchimp;
 mod mailgun;
+mod makeplans;
 mod meta;
 mod microsoft_teams;
 mod modern_treasury;
@@ -107,6 +108,7 @@ mod sanity;
 mod sendgrid;
 mod sentry;
 mod shopify;
+mod signal_sciences;
 mod slack;
 mod smartsheet;
 mod sonatype_nexus;
@@ -118,6 +120,7 @@ mod stripe;
 mod svix;
 mod table;
 mod tiktok;
+mod trendmicro_conformity;
 mod twilio;
 mod twitch;
 mod typeform;
@@ -160,6 +163,7 @@ pub use linear::LINEAR;
 pub use lithic::LITHIC;
 pub use mailchimp::MAILCHIMP;
 pub use mailgun::MAILGUN;
+pub use makeplans::MAKEPLANS;
 pub use meta::META;
 pub use microsoft_teams::MICROSOFT_TEAMS;
 pub use modern_treasury::MODERN_TREASURY;
@@ -177,6 +181,7 @@ pub use sanity::SANITY;
 pub use sendgrid::SENDGRID;
 pub use sentry::SENTRY;
 pub use shopify::SHOPIFY;
+pub use signal_sciences::SIGNAL_SCIENCES;
 pub use slack::SLACK;
 pub use smartsheet::SMARTSHEET;
 pub use sonatype_nexus::SONATYPE_NEXUS;
@@ -188,6 +193,7 @@ pub use stripe::STRIPE;
 pub use svix::SVIX;
 pub use table::markdown_table;
 pub use tiktok::TIKTOK;
+pub use trendmicro_conformity::TRENDMICRO_CONFORMITY;
 pub use twilio::TWILIO;
 pub use twitch::TWITCH;
 pub use typeform::TYPEFORM;
@@ -408,6 +414,9 @@ pub const ALL: &[&Provider] = &[
     &CIRCLECI,
     &BREX,
     &CONFIGCAT,
+    &SIGNAL_SCIENCES,
+    &TRENDMICRO_CONFORMITY,
+    &MAKEPLANS,
 ];
 
 /// Scheme variants no provider bundle is built on, selectable by name.
@@ -603,6 +612,9 @@ pub const SHARED_SECRET_SCHEMES: &[&str] = &[
     "circleci",
     "brex",
     "configcat",
+    "signal-sciences",
+    "trendmicro-conformity",
+    "makeplans",
     "timestamped",
     "body-hmac-base64",
     "body-hmac-hex",
