@@ -4,9 +4,9 @@
 //! posts a `url_verification` challenge, Twitch a
 //! `webhook_callback_verification`, Zoom an `endpoint.url_validation`,
 //! Discord a `PING`; Dropbox, Meta and Microsoft Graph send a challenge in
-//! the query string. Each expects an exact answer (status, content type,
-//! body). A [`Handshake`] knows one provider's; the checks here answer it
-//! so it never reaches the handler (unless
+//! the query string, Smartsheet in a header. Each expects an exact answer
+//! (status, content type, body). A [`Handshake`] knows one provider's; the
+//! checks here answer it so it never reaches the handler (unless
 //! [`forward_to_handler`](Handshake::forward_to_handler)), record its name in
 //! the context, and the audit layer records it as `webhook.handshake`.
 //!

@@ -32,7 +32,7 @@ pub const AUTODESK: Provider = Provider {
     delivery_id: "none documented: the signed message's digest",
     handshake: None,
     retry_horizon: Some(Duration::from_secs(48 * 3600)),
-    retry_horizon_source: "aps.autodesk.com/en/docs/webhooks/v1/overview/basics Callback: retried four times, the final attempt at least 48 hours after the initial one",
+    retry_horizon_source: "aps.autodesk.com/en/docs/webhooks/v1/overview/basics Callback: retried four times, the final attempt at least 48 hours after the initial one (a lower bound: no latest time is documented)",
     deduplicate: true,
     body_timestamp: None,
     scheme_source: "aps.autodesk.com/en/docs/webhooks/v1/overview/basics Secret Token (hash signature of the payload with the token, X-Adsk-Signature); `sha1hash=<hex>` of HMAC-SHA1 over the raw body per autodesk-platform-services/aps-webhooks-signature README",
