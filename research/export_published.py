@@ -20,6 +20,7 @@ REGISTRY = {  # research name -> registry name
     "gocardless": "gocardless", "sanity": "sanity", "pusher": "pusher",
     "lithic": "lithic", "orb": "orb", "finch": "finch", "airtable": "airtable",
     "onfido": "onfido", "replicate": "replicate", "recurly": "recurly",
+    "castle": "castle", "convoy": "convoy",
 }
 
 

@@ -764,6 +764,12 @@ async fn every_way_of_building_a_receiver_answers_the_handshake_alike() {
             &[],
             "qgg8vlvZRS6UYooatFL8Aw",
         ),
+        (
+            &provider::SMARTSHEET,
+            br#"{"challenge":"smartsheet-challenge-1","webhookId":2674017481058180}"#,
+            &[("smartsheet-hook-challenge", "smartsheet-challenge-1")],
+            "smartsheet-challenge-1",
+        ),
     ];
     for (provider, body, extra, echoed) in handshakes {
         let (addr, paths, runs) = receivers(provider).await;

@@ -4,9 +4,9 @@
 //! posts a `url_verification` challenge, Twitch a
 //! `webhook_callback_verification`, Zoom an `endpoint.url_validation`,
 //! Discord a `PING`; Dropbox, Meta and Microsoft Graph send a challenge in
-//! the query string. Each expects an exact answer (status, content type,
-//! body). A [`Handshake`] knows one provider's; the checks here answer it
-//! so it never reaches the handler (unless
+//! the query string, Smartsheet in a header. Each expects an exact answer
+//! (status, content type, body). A [`Handshake`] knows one provider's; the
+//! checks here answer it so it never reaches the handler (unless
 //! [`forward_to_handler`](Handshake::forward_to_handler)), record its name in
 //! the context, and the audit layer records it as `webhook.handshake`.
 //!
@@ -19,9 +19,11 @@
 //! | [`Handshake::dropbox`] | no | `200`, the `challenge` |
 //! | [`Handshake::meta`] | verify token | `200`, `hub.challenge`; wrong token: `403` |
 //! | [`Handshake::microsoft_graph`] | no | `200`, the `validationToken` |
+//! | [`Handshake::smartsheet`] | not documented | `200`, JSON `smartsheetHookResponse` |
 //!
 //! Every value echoed back goes out the same way: as the whole body,
-//! `Content-Type: text/plain; charset=utf-8`, at most
+//! `Content-Type: text/plain; charset=utf-8` (Smartsheet's inside a JSON
+//! object, as it requires), at most
 //! [`MAX_REFLECTED_LEN`] bytes (longer: `413`, not echoed), never in a
 //! header; every answer, JSON ones included, carries
 //! `X-Content-Type-Options: nosniff`, so a browser lured to the endpoint

@@ -22,6 +22,7 @@ const NOSNIFF: (HeaderName, HeaderValue) = (
     HeaderValue::from_static("nosniff"),
 );
 const TWITCH_TYPE: HeaderName = HeaderName::from_static("twitch-eventsub-message-type");
+const SMARTSHEET_CHALLENGE: HeaderName = HeaderName::from_static("smartsheet-hook-challenge");
 
 /// The longest value a handshake echoes back (a challenge, a validation
 /// token, Zoom's `plainToken`), in bytes; a longer one is refused with
@@ -38,6 +39,7 @@ enum Kind {
     Dropbox,
     Meta(Secret),
     MicrosoftGraph,
+    Smartsheet,
 }
 
 /// A provider's handshake: the request it sends to check that an endpoint is
@@ -48,8 +50,9 @@ enum Kind {
 /// [`twitch`](Self::twitch), [`zoom`](Self::zoom), [`discord`](Self::discord))
 /// are answered only once a signature verified; the query-string ones
 /// ([`dropbox`](Self::dropbox), [`meta`](Self::meta),
-/// [`microsoft_graph`](Self::microsoft_graph)) are unsigned by their
-/// providers and answered before any signature is asked for.
+/// [`microsoft_graph`](Self::microsoft_graph)) and Smartsheet's header
+/// challenge ([`smartsheet`](Self::smartsheet)) are not known to be signed
+/// and are answered before any signature is asked for.
 #[derive(Clone)]
 pub struct Handshake {
     kind: Kind,
@@ -147,6 +150,20 @@ impl Handshake {
         Self::of(Kind::MicrosoftGraph)
     }
 
+    /// Smartsheet's verification request: a `POST` carrying a
+    /// `Smartsheet-Hook-Challenge` header (and the same value as the body's
+    /// `challenge`), sent when a webhook is enabled and again every 100
+    /// callbacks. Answered `200` with the JSON
+    /// `{"smartsheetHookResponse":…}` Smartsheet accepts in place of its
+    /// response header, so the value goes back in the body only.
+    ///
+    /// Smartsheet does not document the request as signed, so it is
+    /// answered from the head, before any signature is asked for: the
+    /// answer echoes the challenge and proves nothing about the key.
+    pub fn smartsheet() -> Self {
+        Self::of(Kind::Smartsheet)
+    }
+
     /// Let the handshake reach the handler instead of answering it; it is
     /// still recorded in the context (`Verification::handshake`) and the
     /// audit trail.
@@ -164,7 +181,8 @@ impl Handshake {
     /// The name recorded in the context and audit trail
     /// (`slack.url_verification`, `twitch.webhook_callback_verification`,
     /// `zoom.url_validation`, `discord.ping`, `dropbox.challenge`,
-    /// `meta.verification`, `microsoft_graph.validation`). A Twitch
+    /// `meta.verification`, `microsoft_graph.validation`,
+    /// `smartsheet.verification`). A Twitch
     /// revocation is recorded as `twitch.revocation`.
     pub fn name(&self) -> &'static str {
         match self.kind {
@@ -175,6 +193,7 @@ impl Handshake {
             Kind::Dropbox => "dropbox.challenge",
             Kind::Meta(_) => "meta.verification",
             Kind::MicrosoftGraph => "microsoft_graph.validation",
+            Kind::Smartsheet => "smartsheet.verification",
         }
     }
 
@@ -224,6 +243,21 @@ impl Handshake {
                 // asks, which is why every echo is inert text.
                 Param::One(token) => answer(self.name(), echo(&token)),
             },
+            Kind::Smartsheet if parts.method == Method::POST => {
+                let mut values = parts.headers.get_all(SMARTSHEET_CHALLENGE).iter();
+                match (values.next(), values.next()) {
+                    (None, _) => Found::No,
+                    (Some(challenge), None) => {
+                        let answered = challenge
+                            .to_str()
+                            .map_err(|_| incomplete())
+                            .and_then(|challenge| echo_json("smartsheetHookResponse", challenge));
+                        answer(self.name(), answered)
+                    }
+                    // Two challenges: no single value to answer with.
+                    (Some(_), Some(_)) => answer(self.name(), Err(incomplete())),
+                }
+            }
             _ => Found::No,
         }
     }
@@ -358,6 +392,19 @@ fn echo(value: &str) -> Result<Rejection, Rejection> {
         TEXT_PLAIN,
         Bytes::copy_from_slice(value.as_bytes()),
     ))
+}
+
+/// A value the request chose, sent back as the one string field `field` of
+/// a JSON object (Smartsheet's `smartsheetHookResponse`): escaped by the
+/// JSON writer, at most [`MAX_REFLECTED_LEN`] bytes, and in no header.
+fn echo_json(field: &str, value: &str) -> Result<Rejection, Rejection> {
+    reflectable(value)?;
+    let json = format!(
+        "{{{}:{}}}",
+        serde_json::Value::from(field),
+        serde_json::Value::from(value)
+    );
+    Ok(answer_with(JSON, Bytes::from(json)))
 }
 
 /// Refuse a value too long to echo: an endpoint must not be usable to

@@ -57,34 +57,50 @@ pub use sensitive::{sensitive_headers, sensitive_headers_layer, sensitive_header
 mod adyen_banking;
 mod airtable;
 mod attio;
+mod autodesk;
 pub mod bitbucket;
+mod bolt;
 mod r#box;
+mod brex;
 mod buildkite;
 mod cal_com;
 mod calendly;
+mod castle;
 mod checkout_com;
+mod circleci;
 mod clerk;
 mod coinbase_commerce;
+mod configcat;
+mod convoy;
 #[cfg(feature = "ed25519")]
 pub mod discord;
+mod docusign;
 pub mod dropbox;
+mod fastspring;
 mod finch;
+mod frameio;
 pub mod github;
 pub mod gitlab;
 mod gocardless;
+mod heroku;
+mod hookdeck;
 pub mod hubspot;
 pub mod intercom;
 pub mod jira;
 #[cfg(test)]
 mod key_props;
+mod launchdarkly;
 mod lemon_squeezy;
 pub mod linear;
 mod lithic;
+mod mailchimp;
 pub mod mailgun;
+mod makeplans;
 pub mod meta;
 mod microsoft_teams;
 mod modern_treasury;
 mod mollie;
+mod mongodb_atlas;
 mod mux;
 mod onfido;
 mod orb;
@@ -104,7 +120,10 @@ pub mod sendgrid;
 mod sensitive;
 mod sentry;
 pub mod shopify;
+mod signal_sciences;
 pub mod slack;
+mod smartsheet;
+mod sonatype_nexus;
 pub mod square;
 pub mod standard;
 #[cfg(feature = "ed25519")]
@@ -113,6 +132,8 @@ pub mod stripe;
 pub mod svix;
 mod table;
 mod terraform_cloud;
+mod tiktok;
+mod trendmicro_conformity;
 pub mod twilio;
 pub mod twitch;
 pub mod typeform;
@@ -127,31 +148,47 @@ pub mod zoom;
 pub use adyen_banking::ADYEN_BANKING;
 pub use airtable::AIRTABLE;
 pub use attio::ATTIO;
+pub use autodesk::AUTODESK;
 pub use bitbucket::BITBUCKET;
+pub use bolt::BOLT;
+pub use brex::BREX;
 pub use buildkite::BUILDKITE;
 pub use cal_com::CAL_COM;
 pub use calendly::CALENDLY;
+pub use castle::CASTLE;
 pub use checkout_com::CHECKOUT_COM;
+pub use circleci::CIRCLECI;
 pub use clerk::CLERK;
 pub use coinbase_commerce::COINBASE_COMMERCE;
+pub use configcat::CONFIGCAT;
+pub use convoy::CONVOY;
 #[cfg(feature = "ed25519")]
 pub use discord::DISCORD;
+pub use docusign::DOCUSIGN;
 pub use dropbox::DROPBOX;
+pub use fastspring::FASTSPRING;
 pub use finch::FINCH;
+pub use frameio::FRAMEIO;
 pub use github::GITHUB;
 pub use gitlab::GITLAB;
 pub use gocardless::GOCARDLESS;
+pub use heroku::HEROKU;
+pub use hookdeck::HOOKDECK;
 pub use hubspot::HUBSPOT;
 pub use intercom::INTERCOM;
 pub use jira::JIRA;
+pub use launchdarkly::LAUNCHDARKLY;
 pub use lemon_squeezy::LEMON_SQUEEZY;
 pub use linear::LINEAR;
 pub use lithic::LITHIC;
+pub use mailchimp::MAILCHIMP;
 pub use mailgun::MAILGUN;
+pub use makeplans::MAKEPLANS;
 pub use meta::META;
 pub use microsoft_teams::MICROSOFT_TEAMS;
 pub use modern_treasury::MODERN_TREASURY;
 pub use mollie::MOLLIE;
+pub use mongodb_atlas::MONGODB_ATLAS;
 pub use mux::MUX;
 pub use onfido::ONFIDO;
 pub use orb::ORB;
@@ -171,7 +208,10 @@ pub use segment::SEGMENT;
 pub use sendgrid::SENDGRID;
 pub use sentry::SENTRY;
 pub use shopify::SHOPIFY;
+pub use signal_sciences::SIGNAL_SCIENCES;
 pub use slack::SLACK;
+pub use smartsheet::SMARTSHEET;
+pub use sonatype_nexus::SONATYPE_NEXUS;
 pub use square::SQUARE;
 pub use standard::STANDARD_WEBHOOKS;
 #[cfg(feature = "ed25519")]
@@ -180,6 +220,8 @@ pub use stripe::STRIPE;
 pub use svix::SVIX;
 pub use table::markdown_table;
 pub use terraform_cloud::TERRAFORM_CLOUD;
+pub use tiktok::TIKTOK;
+pub use trendmicro_conformity::TRENDMICRO_CONFORMITY;
 pub use twilio::TWILIO;
 pub use twitch::TWITCH;
 pub use typeform::TYPEFORM;
@@ -400,6 +442,27 @@ pub const ALL: &[&Provider] = &[
     &CHECKOUT_COM,
     &ATTIO,
     &SEGMENT,
+    &CASTLE,
+    &CONVOY,
+    &LAUNCHDARKLY,
+    &HEROKU,
+    &DOCUSIGN,
+    &SMARTSHEET,
+    &FRAMEIO,
+    &TIKTOK,
+    &MAILCHIMP,
+    &MONGODB_ATLAS,
+    &SONATYPE_NEXUS,
+    &AUTODESK,
+    &BOLT,
+    &FASTSPRING,
+    &HOOKDECK,
+    &CIRCLECI,
+    &BREX,
+    &CONFIGCAT,
+    &SIGNAL_SCIENCES,
+    &TRENDMICRO_CONFORMITY,
+    &MAKEPLANS,
 ];
 
 /// Scheme variants no provider bundle is built on, selectable by name.
@@ -594,6 +657,27 @@ pub const SHARED_SECRET_SCHEMES: &[&str] = &[
     "checkout-com",
     "attio",
     "segment",
+    "castle",
+    "convoy",
+    "launchdarkly",
+    "heroku",
+    "docusign",
+    "smartsheet",
+    "frameio",
+    "tiktok",
+    "mailchimp",
+    "mongodb-atlas",
+    "sonatype-nexus",
+    "autodesk",
+    "bolt",
+    "fastspring",
+    "hookdeck",
+    "circleci",
+    "brex",
+    "configcat",
+    "signal-sciences",
+    "trendmicro-conformity",
+    "makeplans",
     "timestamped",
     "body-hmac-base64",
     "body-hmac-hex",

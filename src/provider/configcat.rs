@@ -1,0 +1,65 @@
+//! ConfigCat: `X-ConfigCat-Webhook-Signature-V1: <base64>[,<base64>]`, one
+//! base64 HMAC-SHA256 per signing key (two while a key is rotated), over
+//! `X-ConfigCat-Webhook-ID`, `X-ConfigCat-Webhook-Timestamp` (unix seconds)
+//! and the raw body with nothing between them, keyed with the webhook's
+//! signing key as text. ConfigCat's own proxy refuses a timestamp more than
+//! 300 s old and accepts any ahead.
+//!
+//! The three pieces touch: the timestamp is read at its fixed width of ten
+//! digits, so the id and the body cannot trade bytes with it.
+//!
+//! Not deduplicated: what `X-ConfigCat-Webhook-ID` identifies (a delivery or
+//! the webhook) is not documented in the sources read, and deduplicating on
+//! an id shared by every delivery would drop all but the first. A repeated
+//! notification only asks for a refresh.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use http::HeaderName;
+
+use super::{
+    Provider, Vectors, DEFAULT_BODY_LIMIT, NO_IP_RANGES, NO_RETRIES_DOCUMENTED, UNDOCUMENTED,
+};
+use crate::signature::declared::{DeclaredScheme, Encoding, Part, SignatureHeader};
+use crate::signature::scheme::Tolerance;
+use crate::signature::TimestampFormat;
+
+/// configcat's scheme (see the module docs).
+pub(crate) fn scheme() -> DeclaredScheme {
+    DeclaredScheme::new("configcat")
+        .signature(
+            SignatureHeader::new(HeaderName::from_static("x-configcat-webhook-signature-v1"))
+                .encoding(Encoding::Base64)
+                .list(',', ""),
+        )
+        .id_header(HeaderName::from_static("x-configcat-webhook-id"))
+        .timestamp_header(
+            HeaderName::from_static("x-configcat-webhook-timestamp"),
+            TimestampFormat::Seconds,
+        )
+        .message([Part::Id, Part::Timestamp, Part::Body])
+        .tolerance(Tolerance::past_only(Duration::from_secs(300)))
+}
+
+/// configcat: what every way of building its receiver reads.
+pub const CONFIGCAT: Provider = Provider {
+    name: "configcat",
+    scheme: || Arc::new(scheme()),
+    signed: "X-ConfigCat-Webhook-ID, X-ConfigCat-Webhook-Timestamp and the raw body",
+    unsigned_headers: &[],
+    body_limit: DEFAULT_BODY_LIMIT,
+    body_limit_source: UNDOCUMENTED,
+    delivery_id: "X-ConfigCat-Webhook-ID is signed but its scope is not documented: not deduplicated",
+    handshake: None,
+    retry_horizon: None,
+    retry_horizon_source: NO_RETRIES_DOCUMENTED,
+    deduplicate: false,
+    body_timestamp: None,
+    scheme_source: "configcat/configcat-proxy web/webhook/webhook.go (X-ConfigCat-Webhook-Signature-V1 split on `,`, base64 HMAC-SHA256 of webhookId + timestamp + body keyed with the signing key; X-ConfigCat-Webhook-ID, X-ConfigCat-Webhook-Timestamp) and config/config.go (DefaultWebhookSignatureValidFor 300, past only)",
+    vectors: Vectors::Unverified,
+    ip_ranges: &[],
+    ip_ranges_source: NO_IP_RANGES,
+    sends: &[],
+    requires: &[],
+};
