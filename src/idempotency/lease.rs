@@ -28,7 +28,7 @@ thread_local! {
 /// runtime built without `enable_time` panics on `sleep`, and servers
 /// (`#[tokio::main]`, hyper, axum, tonic) always have them, but a benchmark
 /// or test runtime may not: a missing timer must not take a request down.
-async fn pause_for(duration: Duration) -> bool {
+pub(super) async fn pause_for(duration: Duration) -> bool {
     if NO_TIMERS.with(std::cell::Cell::get) {
         tokio::task::yield_now().await;
         return false;
@@ -47,10 +47,11 @@ async fn pause_for(duration: Duration) -> bool {
 }
 
 use super::store::{IdempotencyStore, StoredOutcome, Token};
+use super::watch::Watch;
 
 /// How often the lease is renewed: three times per lock TTL, so two renewals
 /// in a row may fail (a store hiccup) before it lapses.
-const RENEWALS_PER_TTL: u32 = 3;
+pub(super) const RENEWALS_PER_TTL: u32 = 3;
 
 /// First pause between two attempts of a failed completion or release,
 /// doubled after each failure up to [`MAX_BACKOFF`].
@@ -90,6 +91,7 @@ struct Totals {
     leases_lost: AtomicU64,
     completion_retries: AtomicU64,
     completions_lost: AtomicU64,
+    takeovers: AtomicU64,
 }
 
 /// A snapshot of [`IdempotencyCounters`].
@@ -121,6 +123,11 @@ pub struct IdempotencyCounts {
     /// handler ran; a later copy of that delivery may run it again. Alert on
     /// it.
     pub completions_lost: u64,
+    /// Reservations this layer took over from a holder presumed dead: one
+    /// this replica watched, unchanged, for a lock TTL of its own clock
+    /// while the store kept answering (a replica that crashed or hung
+    /// mid-handler).
+    pub takeovers: u64,
 }
 
 impl IdempotencyCounters {
@@ -138,7 +145,14 @@ impl IdempotencyCounters {
             leases_lost: get(&t.leases_lost),
             completion_retries: get(&t.completion_retries),
             completions_lost: get(&t.completions_lost),
+            takeovers: get(&t.takeovers),
         }
+    }
+}
+
+impl IdempotencyCounters {
+    pub(super) fn took_over(&self) {
+        bump(&self.inner.takeovers);
     }
 }
 
@@ -159,6 +173,8 @@ struct Held {
     token: Token,
     lock_ttl: Duration,
     counters: IdempotencyCounters,
+    /// Told how the store answers, for this replica's takeover decisions.
+    watch: Arc<Watch>,
     /// When the reservation was taken: the first renewal is due a period
     /// after it, however late the keeper starts.
     taken: Instant,
@@ -201,6 +217,7 @@ impl Lease {
         token: Token,
         lock_ttl: Duration,
         counters: IdempotencyCounters,
+        watch: Arc<Watch>,
         taken: Instant,
     ) -> Self {
         let held = Held {
@@ -209,6 +226,7 @@ impl Lease {
             token,
             lock_ttl,
             counters,
+            watch,
             taken,
         };
         Self {
@@ -300,11 +318,13 @@ async fn keep(held: Arc<Held>) {
             return;
         }
         let sent = Instant::now();
-        match held
+        let renewed = held
             .store
             .renew(&held.key, &held.token, held.lock_ttl)
-            .await
-        {
+            .await;
+        held.watch
+            .report(sent, Instant::now(), renewed.is_ok(), held.lock_ttl);
+        match renewed {
             Ok(true) => {
                 bump(&held.counters.inner.renewals);
                 // The next renewal is due a period after this one was sent,
@@ -319,7 +339,8 @@ async fn keep(held: Arc<Held>) {
                     target: "tower_webhook::audit",
                     event = "idempotency.lease_lost",
                     "idempotency: the store no longer holds this request's reservation while \
-                     its handler runs; a copy of the delivery may run concurrently"
+                     its handler runs (another replica took it over, presuming this one dead, or \
+                     the store lost it); a copy of the delivery may run concurrently"
                 );
                 return;
             }
@@ -409,6 +430,7 @@ async fn complete_within(
                     < *until.get_or_insert_with(|| Instant::now() + window) =>
             {
                 error.count("complete");
+                held.watch.failed(Instant::now());
                 bump(&counters.completion_retries);
                 tracing::warn!(%error, ?backoff, "idempotency: completion write failed; retrying");
                 pause_for(backoff).await;
@@ -416,6 +438,7 @@ async fn complete_within(
             }
             Err(error) => {
                 error.count("complete");
+                held.watch.failed(Instant::now());
                 tracing::warn!(%error, "idempotency: completion write failed");
                 return false;
             }
@@ -437,6 +460,7 @@ async fn release(held: &Held, abandon: Option<Abandon>) {
             Ok(_) => return,
             Err(error) if attempt < RELEASE_ATTEMPTS => {
                 error.count("release");
+                held.watch.failed(Instant::now());
                 tracing::debug!(%error, "idempotency: release failed; retrying");
                 pause_for(backoff).await;
                 backoff = (backoff * 2).min(MAX_BACKOFF);
@@ -609,6 +633,7 @@ mod tests {
                     token,
                     lock_ttl,
                     counters.clone(),
+                    Arc::default(),
                     Instant::now(),
                 );
                 // Let the renewal task find out there are no timers.

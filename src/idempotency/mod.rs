@@ -219,6 +219,7 @@ mod redis;
 mod redis_backend;
 mod service;
 mod store;
+mod watch;
 
 #[cfg(feature = "redis")]
 pub use self::redis::{Persistence, RedisStore};
@@ -233,4 +234,7 @@ pub(crate) use lease::PendingOutcome;
 pub use lease::{IdempotencyCounters, IdempotencyCounts};
 pub use memory::{MemoryStore, DEFAULT_CAPACITY};
 pub use service::{Idempotency, REPLAYED_HEADER};
-pub use store::{IdempotencyStore, Reservation, StoreError, StoreFuture, StoredOutcome, Token};
+pub use store::{
+    reservation_retention, Holder, IdempotencyStore, Reservation, StoreError, StoreFuture,
+    StoredOutcome, Token,
+};
