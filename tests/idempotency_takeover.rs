@@ -25,7 +25,7 @@ use http::{HeaderName, StatusCode};
 use http_body_util::Full;
 use tokio::sync::Semaphore;
 use tower_webhook::idempotency::{
-    IdempotencyLayer, IdempotencyStore, MemoryStore, Reservation, StoreError, StoreFuture,
+    Holder, IdempotencyLayer, IdempotencyStore, MemoryStore, Reservation, StoreError, StoreFuture,
     StoredOutcome, Token,
 };
 
@@ -139,7 +139,8 @@ async fn runs_reach(runs: &AtomicUsize, n: usize) {
 
 /// The holder replica reserves `id` and dies (its store handle is cut, its
 /// handler never answers); the taker replica is then sent the delivery every
-/// `every` until it runs it. Returns the taker's first `409` and when it ran.
+/// half lock TTL until it runs it. Returns how long after the taker's first
+/// `409` it ran, and on which attempt.
 async fn take_over_from_a_dead_holder(
     holder_store: Arc<dyn IdempotencyStore>,
     taker: IdempotencyLayer,
@@ -168,7 +169,10 @@ async fn take_over_from_a_dead_holder(
     runs_reach(&holder_runs, 1).await;
     cut.store(true, Ordering::SeqCst);
 
-    let every = lock_ttl / 5;
+    // Copies further apart than the renewal period (a third of the lock
+    // TTL), as a sender's retries are: between them, only the taker's own
+    // pings show that the store kept answering.
+    let every = lock_ttl / 2;
     let mut first_conflict = None;
     let mut attempts = 0;
     let ran = loop {
@@ -211,6 +215,145 @@ async fn memory_a_dead_holder_is_taken_over_after_a_lock_ttl_of_watching() {
     assert!(waited >= lock_ttl, "{waited:?}");
     let counts = taker.counters().snapshot();
     assert_eq!((counts.takeovers, counts.completed), (1, 1), "{counts:?}");
+}
+
+/// A store that every replica reaches through one network, which can be
+/// cut: while it is, every call fails at once and changes nothing (unlike
+/// a stopped Redis, nothing queues up to run on resume, so the holder's
+/// renewals are simply lost).
+struct Partitionable {
+    inner: MemoryStore,
+    cut: AtomicBool,
+}
+
+impl Partitionable {
+    fn check(&self) -> Result<(), StoreError> {
+        if self.cut.load(Ordering::SeqCst) {
+            return Err(StoreError::backend("no route to the store"));
+        }
+        Ok(())
+    }
+}
+
+impl IdempotencyStore for Partitionable {
+    fn reserve<'a>(&'a self, key: &'a str, lock_ttl: Duration) -> StoreFuture<'a, Reservation> {
+        Box::pin(async move {
+            self.check()?;
+            self.inner.reserve(key, lock_ttl).await
+        })
+    }
+
+    fn complete<'a>(
+        &'a self,
+        key: &'a str,
+        token: &'a Token,
+        outcome: StoredOutcome,
+        ttl: Duration,
+    ) -> StoreFuture<'a, bool> {
+        Box::pin(async move {
+            self.check()?;
+            self.inner.complete(key, token, outcome, ttl).await
+        })
+    }
+
+    fn release<'a>(&'a self, key: &'a str, token: &'a Token) -> StoreFuture<'a, bool> {
+        Box::pin(async move {
+            self.check()?;
+            self.inner.release(key, token).await
+        })
+    }
+
+    fn renew<'a>(
+        &'a self,
+        key: &'a str,
+        token: &'a Token,
+        lock_ttl: Duration,
+    ) -> StoreFuture<'a, bool> {
+        Box::pin(async move {
+            self.check()?;
+            self.inner.renew(key, token, lock_ttl).await
+        })
+    }
+
+    fn take_over<'a>(
+        &'a self,
+        key: &'a str,
+        holder: &'a Holder,
+        lock_ttl: Duration,
+    ) -> StoreFuture<'a, Reservation> {
+        Box::pin(async move {
+            self.check()?;
+            self.inner.take_over(key, holder, lock_ttl).await
+        })
+    }
+
+    fn ping(&self) -> StoreFuture<'_, ()> {
+        Box::pin(async move { self.check() })
+    }
+}
+
+/// The store is cut off from every replica for longer than the lock TTL
+/// while the holder runs. The taker had seen the delivery in flight before
+/// the cut, and gets a copy the moment the network heals, before the
+/// holder's next renewal: the holder looks unchanged for more than a lock
+/// TTL, yet it was alive all along and the store could not say so. The
+/// taker's own failed calls in between forbid the takeover.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_store_cut_off_longer_than_the_lock_ttl_hands_no_live_holder_s_delivery_over() {
+    let lock_ttl = Duration::from_millis(600);
+    let store = Arc::new(Partitionable {
+        inner: MemoryStore::new(),
+        cut: AtomicBool::new(false),
+    });
+    let shared: Arc<dyn IdempotencyStore> = store.clone();
+    let runs = Arc::new(AtomicUsize::new(0));
+    let gate = Arc::new(Semaphore::new(0));
+    let holder_layer = layer(lock_ttl).with_shared_store(Arc::clone(&shared));
+    let taker_layer = layer(lock_ttl).with_shared_store(shared);
+    let holder = replica(
+        holder_layer.clone(),
+        Arc::clone(&runs),
+        Some(Arc::clone(&gate)),
+    )
+    .await;
+    let taker = replica(taker_layer.clone(), Arc::clone(&runs), None).await;
+
+    let first = tokio::spawn(async move { deliver(holder, "msg_cut").await });
+    runs_reach(&runs, 1).await;
+    assert_eq!(deliver(taker, "msg_cut").await.status, StatusCode::CONFLICT);
+
+    store.cut.store(true, Ordering::SeqCst);
+    tokio::time::sleep(lock_ttl * 2).await;
+    store.cut.store(false, Ordering::SeqCst);
+
+    let until = Instant::now() + lock_ttl * 2;
+    let mut copies = 0;
+    while copies == 0 || Instant::now() < until {
+        copies += 1;
+        let reply = deliver(taker, "msg_cut").await;
+        assert_eq!(
+            runs.load(Ordering::SeqCst),
+            1,
+            "copy {copies} ran a second time: {} {}",
+            reply.status,
+            reply.text()
+        );
+        assert_eq!(reply.status, StatusCode::CONFLICT, "copy {copies}");
+        tokio::time::sleep(lock_ttl / 5).await;
+    }
+
+    gate.add_permits(1);
+    assert_eq!(first.await.unwrap().status, StatusCode::OK);
+    assert!(is_replayed(&deliver(taker, "msg_cut").await));
+    assert_eq!(runs.load(Ordering::SeqCst), 1);
+    let (held, took) = (
+        holder_layer.counters().snapshot(),
+        taker_layer.counters().snapshot(),
+    );
+    println!("{copies} copies refused; holder {held:?}; taker {took:?}");
+    assert!(held.renewal_failures > 0, "the cut was felt: {held:?}");
+    assert_eq!((held.completed, held.leases_lost), (1, 0), "{held:?}");
+    assert_eq!(took.takeovers, 0, "{took:?}");
 }
 
 #[cfg(feature = "redis")]
