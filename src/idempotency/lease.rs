@@ -6,7 +6,7 @@
 //! the store call is async (a Redis round trip). hyper, axum and tonic run on
 //! tokio, so the release is spawned on the runtime the request ran on
 //! ([`Handle::try_current`]); outside a tokio runtime nothing is spawned and
-//! the reservation lapses after the lock TTL, as before leases existed.
+//! the reservation is left to be taken over, as from a crashed replica.
 
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -49,8 +49,10 @@ pub(super) async fn pause_for(duration: Duration) -> bool {
 use super::store::{IdempotencyStore, StoredOutcome, Token};
 use super::watch::Watch;
 
-/// How often the lease is renewed: three times per lock TTL, so two renewals
-/// in a row may fail (a store hiccup) before it lapses.
+/// How often the lease is renewed: three times per lock TTL, so a replica
+/// watching the reservation sees progress about three times in the lock
+/// TTL it waits before presuming the holder dead, and two renewals in a row
+/// may fail (a store hiccup) without that.
 pub(super) const RENEWALS_PER_TTL: u32 = 3;
 
 /// First pause between two attempts of a failed completion or release,
@@ -59,7 +61,7 @@ const FIRST_BACKOFF: Duration = Duration::from_millis(25);
 const MAX_BACKOFF: Duration = Duration::from_secs(1);
 
 /// How many times a failed release is tried. A release that never lands
-/// costs only time (the retry gets `409` until the lease lapses), never a
+/// costs only time (copies get `409` until one takes it over), never a
 /// second run, so it is not worth holding the response longer.
 const RELEASE_ATTEMPTS: u32 = 4;
 
@@ -299,7 +301,7 @@ impl Drop for Lease {
             Err(_) => tracing::warn!(
                 ?abandon,
                 "idempotency: request abandoned outside a tokio runtime; \
-                 its reservation lapses after the lock TTL"
+                 its reservation is taken over by a copy after the lock TTL"
             ),
         }
     }
@@ -313,7 +315,7 @@ async fn keep(held: Arc<Held>) {
         if !pause_for(pause).await {
             tracing::warn!(
                 "idempotency: the tokio runtime has no timers (`enable_time`); \
-                 reservations are not renewed and lapse after the lock TTL"
+                 reservations are not renewed, and copies take them over after the lock TTL"
             );
             return;
         }
@@ -469,7 +471,8 @@ async fn release(held: &Held, abandon: Option<Abandon>) {
                 error.count("release");
                 tracing::warn!(
                     %error,
-                    "idempotency: could not release the reservation; it lapses after the lock TTL"
+                    "idempotency: could not release the reservation; a copy takes it over after \
+                     the lock TTL"
                 );
             }
         }
@@ -485,7 +488,7 @@ pub(crate) fn detach(finish: impl std::future::Future<Output = ()> + Send + 'sta
         }
         Err(_) => tracing::warn!(
             "idempotency: outcome write abandoned outside a tokio runtime; \
-             the reservation lapses after the lock TTL"
+             copies take the reservation over after the lock TTL"
         ),
     }
 }

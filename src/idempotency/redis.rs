@@ -100,7 +100,8 @@ return held
 ///   takes it over (a script that replaces exactly the holder it watched).
 /// * Completion and release are Lua scripts that act only if the key still
 ///   holds the caller's token; completion stores `C:<status>:<token>` for the TTL
-///   (and also fills a key whose lease lapsed with nobody taking over).
+///   (and also fills a key whose reservation was lost, with nobody taking
+///   over).
 /// * Keys are `<prefix>{<delivery key>}`: the braces are a Cluster hash
 ///   tag, so everything about one delivery lives in one slot.
 /// * Every operation is bounded by the response timeout (default 1 s), so
