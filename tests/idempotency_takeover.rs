@@ -372,6 +372,75 @@ mod redis_faults {
             .expect("connecting to Redis")
     }
 
+    /// The store's side: every renewal changes the holder, a takeover
+    /// replaces only the holder as it was seen, the replaced holder is
+    /// fenced, and the reservation does not expire with the lock TTL.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn redis_takes_over_only_the_holder_seen() {
+        let redis = RedisProcess::start(&[]);
+        let store = store(&redis.url(), Duration::from_secs(1)).await;
+        let lock = Duration::from_millis(200);
+        let in_flight = |found: Reservation| match found {
+            Reservation::InFlight(holder) => holder,
+            other => panic!("expected in flight, found {other:?}"),
+        };
+        let Reservation::Acquired(first) = store.reserve("k", lock).await.unwrap() else {
+            panic!("a fresh key");
+        };
+        let seen = in_flight(store.reserve("k", lock).await.unwrap());
+        assert_eq!(seen.token(), &first);
+        assert!(store.renew("k", &first, lock).await.unwrap());
+        let renewed = in_flight(store.reserve("k", lock).await.unwrap());
+        assert_ne!(renewed, seen);
+        // The sighting before the renewal takes nothing.
+        assert_eq!(
+            in_flight(store.take_over("k", &seen, lock).await.unwrap()),
+            renewed
+        );
+        // Long past the lock TTL on Redis's clock: still held.
+        tokio::time::sleep(lock * 3).await;
+        assert_eq!(in_flight(store.reserve("k", lock).await.unwrap()), renewed);
+        let pttl: i64 = redis
+            .cli(&["PTTL", "tower-webhook:idempotency:{k}"])
+            .trim()
+            .parse()
+            .unwrap();
+        assert!(
+            pttl > 3_000_000,
+            "{pttl} ms: kept for the retention, not the lock TTL"
+        );
+
+        let Reservation::Acquired(next) = store.take_over("k", &renewed, lock).await.unwrap()
+        else {
+            panic!("the holder as seen is replaced");
+        };
+        assert!(!store.renew("k", &first, lock).await.unwrap());
+        assert!(!store.release("k", &first).await.unwrap());
+        let ok = StoredOutcome::new(StatusCode::OK);
+        assert!(!store.complete("k", &first, ok, lock * 100).await.unwrap());
+        assert!(store.complete("k", &next, ok, lock * 100).await.unwrap());
+        assert_eq!(
+            store.take_over("k", &renewed, lock).await.unwrap(),
+            Reservation::Completed(ok)
+        );
+
+        // A reservation written by an earlier version (no progress) is left
+        // to expire on its own lock TTL.
+        redis.cli(&[
+            "SET",
+            "tower-webhook:idempotency:{old}",
+            "S:0123abcd",
+            "PX",
+            "60000",
+        ]);
+        let old = in_flight(store.reserve("old", lock).await.unwrap());
+        assert_eq!(old.progress(), 0);
+        assert_eq!(
+            in_flight(store.take_over("old", &old, lock).await.unwrap()),
+            old
+        );
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn redis_a_dead_holder_is_taken_over_after_a_lock_ttl_of_watching() {
         let redis = RedisProcess::start(&[]);

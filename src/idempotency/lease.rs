@@ -114,9 +114,12 @@ pub struct IdempotencyCounts {
     /// Lease renewals the store did not answer (retried).
     pub renewal_failures: u64,
     /// Leases the store reported gone while the handler still ran: a copy
-    /// may have run at the same time. Alert on it: the lock TTL is shorter
-    /// than a store outage, or the store lost the key (restart without
-    /// persistence, failover to a replica that had not received it).
+    /// may have run at the same time. Alert on it: another replica took the
+    /// delivery over because this one showed no progress for a lock TTL (it
+    /// was paused, or cut off from a store the others reached), or the
+    /// store lost the key (restart without persistence, failover to a
+    /// replica that had not received it). A stopped store alone does not
+    /// cause it.
     pub leases_lost: u64,
     /// Completion writes that failed and were tried again.
     pub completion_retries: u64,

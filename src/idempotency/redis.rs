@@ -70,12 +70,14 @@ return 0
 ";
 
 // Replace the holder a replica watched make no progress for a lock TTL
-// (ARGV[1], `S:<token>:<progress>` exactly as it read it; `S:<token>` as
-// versions before progress wrote it), or reserve an absent key. Anything
-// else is returned as found: a renewal in between proved the holder alive.
+// (ARGV[1], `S:<token>:<progress>` exactly as it read it), or reserve an
+// absent key. Anything else is returned as found: a renewal in between
+// proved the holder alive. A reservation of an earlier version (`S:<token>`,
+// renewed without progress) is never matched: it still expires with its
+// lock TTL on Redis's clock, as that version expects.
 const TAKE_OVER: &str = r"
 local held = redis.call('GET', KEYS[1])
-if held == false or held == ARGV[1] or held .. ':0' == ARGV[1] then
+if held == false or held == ARGV[1] then
   redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
   return false
 end
