@@ -171,9 +171,14 @@ impl Watch {
         Verdict::Wait
     }
 
+    /// Whether any key is watched.
+    pub(crate) fn watching(&self) -> bool {
+        self.watching.load(Ordering::Relaxed)
+    }
+
     /// `key` is no longer in flight (acquired, completed): stop watching it.
     pub(crate) fn forget(&self, key: &str) {
-        if !self.watching.load(Ordering::Relaxed) {
+        if !self.watching() {
             return;
         }
         let id = self.hasher.hash_one(key);
