@@ -320,6 +320,7 @@ async fn main() {
             sum.leases_lost += c.leases_lost;
             sum.completion_retries += c.completion_retries;
             sum.completions_lost += c.completions_lost;
+            sum.takeovers += c.takeovers;
             sum
         },
     );

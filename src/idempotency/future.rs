@@ -139,6 +139,7 @@ where
                                 hold.token,
                                 this.config.lock_ttl,
                                 this.config.counters.clone(),
+                                Arc::clone(&this.config.watch),
                                 // The request's start, read once (by the
                                 // audit layer, when there is one): before the
                                 // reservation, so renewals are only early.

@@ -12,6 +12,7 @@ use super::lease::IdempotencyCounters;
 use super::memory::MemoryStore;
 use super::service::Idempotency;
 use super::store::IdempotencyStore;
+use super::watch::Watch;
 
 /// How long a completed delivery is remembered unless told otherwise: 24 h.
 ///
@@ -58,6 +59,9 @@ pub(crate) struct Config {
     /// it is.
     pub(crate) body_limit: Option<usize>,
     pub(crate) counters: IdempotencyCounters,
+    /// The keys this layer found in flight and how its store answers: a
+    /// holder is presumed dead on this watch, never on the store's clock.
+    pub(crate) watch: Arc<Watch>,
 }
 
 #[derive(Debug, Clone)]
@@ -149,6 +153,7 @@ impl IdempotencyLayer {
                 complete_client_errors: true,
                 body_limit: None,
                 counters: IdempotencyCounters::default(),
+                watch: Arc::default(),
             }),
         }
     }
@@ -194,7 +199,11 @@ impl IdempotencyLayer {
 
     /// Remember deliveries in a store shared with other layers.
     pub fn with_shared_store(self, store: Arc<dyn IdempotencyStore>) -> Self {
-        self.edit(|c| c.store = store)
+        self.edit(|c| {
+            c.store = store;
+            // What was seen of another store says nothing about this one.
+            c.watch = Arc::default();
+        })
     }
 
     /// Keep keys apart per `namespace` instead of per request path (e.g.
@@ -236,10 +245,17 @@ impl IdempotencyLayer {
         Ok(self.edit(|c| c.ttl = floor))
     }
 
-    /// Hold a reservation at most `lock_ttl` while the handler runs (default
-    /// 60 s). Keep it longer than the handler's slowest run.
+    /// The lease of a running handler (default 60 s): renewed every third
+    /// of it while the handler runs, and the time another replica must
+    /// watch a reservation make no progress, on its own clock and with the
+    /// store answering, before it presumes the holder dead and runs the
+    /// delivery itself. A replica that crashed mid-request blocks its
+    /// deliveries about that long after their next copy arrives.
     pub fn with_lock_ttl(self, lock_ttl: Duration) -> Self {
-        self.edit(|c| c.lock_ttl = lock_ttl)
+        self.edit(|c| {
+            c.lock_ttl = lock_ttl;
+            c.watch = Arc::default();
+        })
     }
 
     /// The `Retry-After` of `409 in_flight` and `503 store_unavailable`

@@ -6,7 +6,7 @@
 //! the store call is async (a Redis round trip). hyper, axum and tonic run on
 //! tokio, so the release is spawned on the runtime the request ran on
 //! ([`Handle::try_current`]); outside a tokio runtime nothing is spawned and
-//! the reservation lapses after the lock TTL, as before leases existed.
+//! the reservation is left to be taken over, as from a crashed replica.
 
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -28,7 +28,7 @@ thread_local! {
 /// runtime built without `enable_time` panics on `sleep`, and servers
 /// (`#[tokio::main]`, hyper, axum, tonic) always have them, but a benchmark
 /// or test runtime may not: a missing timer must not take a request down.
-async fn pause_for(duration: Duration) -> bool {
+pub(super) async fn pause_for(duration: Duration) -> bool {
     if NO_TIMERS.with(std::cell::Cell::get) {
         tokio::task::yield_now().await;
         return false;
@@ -47,10 +47,13 @@ async fn pause_for(duration: Duration) -> bool {
 }
 
 use super::store::{IdempotencyStore, StoredOutcome, Token};
+use super::watch::Watch;
 
-/// How often the lease is renewed: three times per lock TTL, so two renewals
-/// in a row may fail (a store hiccup) before it lapses.
-const RENEWALS_PER_TTL: u32 = 3;
+/// How often the lease is renewed: three times per lock TTL, so a replica
+/// watching the reservation sees progress about three times in the lock
+/// TTL it waits before presuming the holder dead, and two renewals in a row
+/// may fail (a store hiccup) without that.
+pub(super) const RENEWALS_PER_TTL: u32 = 3;
 
 /// First pause between two attempts of a failed completion or release,
 /// doubled after each failure up to [`MAX_BACKOFF`].
@@ -58,7 +61,7 @@ const FIRST_BACKOFF: Duration = Duration::from_millis(25);
 const MAX_BACKOFF: Duration = Duration::from_secs(1);
 
 /// How many times a failed release is tried. A release that never lands
-/// costs only time (the retry gets `409` until the lease lapses), never a
+/// costs only time (copies get `409` until one takes it over), never a
 /// second run, so it is not worth holding the response longer.
 const RELEASE_ATTEMPTS: u32 = 4;
 
@@ -90,6 +93,7 @@ struct Totals {
     leases_lost: AtomicU64,
     completion_retries: AtomicU64,
     completions_lost: AtomicU64,
+    takeovers: AtomicU64,
 }
 
 /// A snapshot of [`IdempotencyCounters`].
@@ -110,9 +114,12 @@ pub struct IdempotencyCounts {
     /// Lease renewals the store did not answer (retried).
     pub renewal_failures: u64,
     /// Leases the store reported gone while the handler still ran: a copy
-    /// may have run at the same time. Alert on it: the lock TTL is shorter
-    /// than a store outage, or the store lost the key (restart without
-    /// persistence, failover to a replica that had not received it).
+    /// may have run at the same time. Alert on it: another replica took the
+    /// delivery over because this one showed no progress for a lock TTL (it
+    /// was paused, or cut off from a store the others reached), or the
+    /// store lost the key (restart without persistence, failover to a
+    /// replica that had not received it). A stopped store alone does not
+    /// cause it.
     pub leases_lost: u64,
     /// Completion writes that failed and were tried again.
     pub completion_retries: u64,
@@ -121,6 +128,11 @@ pub struct IdempotencyCounts {
     /// handler ran; a later copy of that delivery may run it again. Alert on
     /// it.
     pub completions_lost: u64,
+    /// Reservations this layer took over from a holder presumed dead: one
+    /// this replica watched, unchanged, for a lock TTL of its own clock
+    /// while the store kept answering (a replica that crashed or hung
+    /// mid-handler).
+    pub takeovers: u64,
 }
 
 impl IdempotencyCounters {
@@ -138,7 +150,14 @@ impl IdempotencyCounters {
             leases_lost: get(&t.leases_lost),
             completion_retries: get(&t.completion_retries),
             completions_lost: get(&t.completions_lost),
+            takeovers: get(&t.takeovers),
         }
+    }
+}
+
+impl IdempotencyCounters {
+    pub(super) fn took_over(&self) {
+        bump(&self.inner.takeovers);
     }
 }
 
@@ -159,6 +178,8 @@ struct Held {
     token: Token,
     lock_ttl: Duration,
     counters: IdempotencyCounters,
+    /// Told how the store answers, for this replica's takeover decisions.
+    watch: Arc<Watch>,
     /// When the reservation was taken: the first renewal is due a period
     /// after it, however late the keeper starts.
     taken: Instant,
@@ -201,6 +222,7 @@ impl Lease {
         token: Token,
         lock_ttl: Duration,
         counters: IdempotencyCounters,
+        watch: Arc<Watch>,
         taken: Instant,
     ) -> Self {
         let held = Held {
@@ -209,6 +231,7 @@ impl Lease {
             token,
             lock_ttl,
             counters,
+            watch,
             taken,
         };
         Self {
@@ -281,7 +304,7 @@ impl Drop for Lease {
             Err(_) => tracing::warn!(
                 ?abandon,
                 "idempotency: request abandoned outside a tokio runtime; \
-                 its reservation lapses after the lock TTL"
+                 its reservation is taken over by a copy after the lock TTL"
             ),
         }
     }
@@ -295,16 +318,18 @@ async fn keep(held: Arc<Held>) {
         if !pause_for(pause).await {
             tracing::warn!(
                 "idempotency: the tokio runtime has no timers (`enable_time`); \
-                 reservations are not renewed and lapse after the lock TTL"
+                 reservations are not renewed, and copies take them over after the lock TTL"
             );
             return;
         }
         let sent = Instant::now();
-        match held
+        let renewed = held
             .store
             .renew(&held.key, &held.token, held.lock_ttl)
-            .await
-        {
+            .await;
+        held.watch
+            .report(sent, Instant::now(), renewed.is_ok(), held.lock_ttl);
+        match renewed {
             Ok(true) => {
                 bump(&held.counters.inner.renewals);
                 // The next renewal is due a period after this one was sent,
@@ -319,7 +344,8 @@ async fn keep(held: Arc<Held>) {
                     target: "tower_webhook::audit",
                     event = "idempotency.lease_lost",
                     "idempotency: the store no longer holds this request's reservation while \
-                     its handler runs; a copy of the delivery may run concurrently"
+                     its handler runs (another replica took it over, presuming this one dead, or \
+                     the store lost it); a copy of the delivery may run concurrently"
                 );
                 return;
             }
@@ -409,6 +435,7 @@ async fn complete_within(
                     < *until.get_or_insert_with(|| Instant::now() + window) =>
             {
                 error.count("complete");
+                held.watch.failed(Instant::now());
                 bump(&counters.completion_retries);
                 tracing::warn!(%error, ?backoff, "idempotency: completion write failed; retrying");
                 pause_for(backoff).await;
@@ -416,6 +443,7 @@ async fn complete_within(
             }
             Err(error) => {
                 error.count("complete");
+                held.watch.failed(Instant::now());
                 tracing::warn!(%error, "idempotency: completion write failed");
                 return false;
             }
@@ -437,6 +465,7 @@ async fn release(held: &Held, abandon: Option<Abandon>) {
             Ok(_) => return,
             Err(error) if attempt < RELEASE_ATTEMPTS => {
                 error.count("release");
+                held.watch.failed(Instant::now());
                 tracing::debug!(%error, "idempotency: release failed; retrying");
                 pause_for(backoff).await;
                 backoff = (backoff * 2).min(MAX_BACKOFF);
@@ -445,7 +474,8 @@ async fn release(held: &Held, abandon: Option<Abandon>) {
                 error.count("release");
                 tracing::warn!(
                     %error,
-                    "idempotency: could not release the reservation; it lapses after the lock TTL"
+                    "idempotency: could not release the reservation; a copy takes it over after \
+                     the lock TTL"
                 );
             }
         }
@@ -461,7 +491,7 @@ pub(crate) fn detach(finish: impl std::future::Future<Output = ()> + Send + 'sta
         }
         Err(_) => tracing::warn!(
             "idempotency: outcome write abandoned outside a tokio runtime; \
-             the reservation lapses after the lock TTL"
+             copies take the reservation over after the lock TTL"
         ),
     }
 }
@@ -609,6 +639,7 @@ mod tests {
                     token,
                     lock_ttl,
                     counters.clone(),
+                    Arc::default(),
                     Instant::now(),
                 );
                 // Let the renewal task find out there are no timers.

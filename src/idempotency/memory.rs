@@ -9,7 +9,9 @@ use std::time::{Duration, Instant};
 use http::StatusCode;
 use siphasher::sip128::SipHasher13;
 
-use super::store::{IdempotencyStore, Reservation, StoreFuture, StoredOutcome, Token};
+use super::store::{
+    reservation_retention, Holder, IdempotencyStore, Reservation, StoreFuture, StoredOutcome, Token,
+};
 
 /// How many keys [`MemoryStore::new`] remembers at most: 1,000,000.
 ///
@@ -42,9 +44,14 @@ const MAX_SHARD_CAPACITY: u64 = 1 << 28;
 ///   victim: retries come soon after the original. Size the capacity above
 ///   the deliveries of one TTL; a flood of unique keys pushes genuine ones
 ///   out sooner.
+/// * **No takeover on the store's clock.** A started entry is kept for
+///   [`reservation_retention`] (an hour at least), not the lock TTL: a holder
+///   is presumed dead only by a layer that watched it make no progress (its
+///   renewals change the entry's deadline) for a lock TTL, and then taken
+///   over with [`take_over`](IdempotencyStore::take_over).
 /// * **Expiry in insertion order.** Entries sit in a queue in the order they
-///   were reserved and carry their deadline (the lock TTL while started, the
-///   completion TTL once completed); an expired entry counts as absent at
+///   were reserved and carry their deadline (the retention while started,
+///   the completion TTL once completed); an expired entry counts as absent at
 ///   once and its space is reclaimed when it reaches the front of the queue.
 ///   With one TTL per layer (the usual case) that is the order they expire
 ///   in. Expired entries still queued behind a live one count towards
@@ -186,17 +193,45 @@ impl MemoryStore {
     }
 
     fn reserve_at(&self, key: &str, lock_ttl: Duration, now: u64) -> Reservation {
+        self.claim_at(key, lock_ttl, now, None)
+    }
+
+    fn take_over_at(
+        &self,
+        key: &str,
+        holder: &Holder,
+        lock_ttl: Duration,
+        now: u64,
+    ) -> Reservation {
+        // A token this store never issued holds nothing here: only report.
+        let expected = decode_token(holder.token()).map(|token| (token, holder.progress()));
+        self.claim_at(key, lock_ttl, now, Some(expected.unwrap_or((VACANT, 0))))
+    }
+
+    /// Reserve `key`, also in place of the `replacing` (token, deadline) if
+    /// that is who holds it.
+    fn claim_at(
+        &self,
+        key: &str,
+        lock_ttl: Duration,
+        now: u64,
+        replacing: Option<(u64, u64)>,
+    ) -> Reservation {
         let key = self.fingerprint(key);
+        let deadline = now.saturating_add(nanos(reservation_retention(lock_ttl)));
         let mut shard = self.shard(&key);
-        match shard.reserve(key, now.saturating_add(nanos(lock_ttl)), now) {
+        match shard.reserve(key, deadline, now, replacing) {
             Ok(token) => Reservation::Acquired(encode_token(token)),
-            Err(state) if state & COMPLETED != 0 => {
+            Err(slot) if slot.state & COMPLETED != 0 => {
                 // Only valid statuses are ever stored.
                 let status =
-                    StatusCode::from_u16((state & 0xffff) as u16).unwrap_or(StatusCode::OK);
+                    StatusCode::from_u16((slot.state & 0xffff) as u16).unwrap_or(StatusCode::OK);
                 Reservation::Completed(StoredOutcome::new(status))
             }
-            Err(_) => Reservation::InFlight,
+            // The deadline moves with every renewal: it is the progress.
+            Err(slot) => {
+                Reservation::InFlight(Holder::new(encode_token(slot.state), slot.deadline))
+            }
         }
     }
 
@@ -228,7 +263,7 @@ impl MemoryStore {
     }
 
     fn renew_at(&self, key: &str, token: &Token, lock_ttl: Duration, now: u64) -> bool {
-        let deadline = now.saturating_add(nanos(lock_ttl));
+        let deadline = now.saturating_add(nanos(reservation_retention(lock_ttl)));
         self.with_held(key, token, now, Change::Extend { deadline })
     }
 }
@@ -284,17 +319,27 @@ impl Shard {
         self.live -= 1;
     }
 
-    /// Reserve `key` until `deadline`: its new token, or the state that
+    /// Reserve `key` until `deadline`, also in place of the started entry
+    /// `replacing` (token, deadline): its new token, or the entry that
     /// holds it.
-    fn reserve(&mut self, key: Fingerprint, deadline: u64, now: u64) -> Result<u64, u64> {
+    fn reserve(
+        &mut self,
+        key: Fingerprint,
+        deadline: u64,
+        now: u64,
+        replacing: Option<(u64, u64)>,
+    ) -> Result<u64, Slot> {
         self.reclaim(now);
         if let Some(position) = self.find(&key) {
             let slot = *self.slot(position);
-            if slot.deadline > now {
-                return Err(slot.state);
+            let replaced = replacing.is_some_and(|(token, progress)| {
+                slot.state & COMPLETED == 0 && slot.state == token && slot.deadline == progress
+            });
+            if slot.deadline > now && !replaced {
+                return Err(slot);
             }
-            // Lapsed behind a live entry: gone, and its place goes with it,
-            // so the new reservation queues at the back like any other.
+            // Lapsed or taken over: gone, and its place goes with it, so
+            // the new reservation queues at the back like any other.
             self.unindex(&key, position);
             self.slot_mut(position).state = VACANT;
         }
@@ -324,7 +369,11 @@ impl Shard {
                 slot.state = state;
                 slot.deadline = deadline;
             }
-            Change::Extend { deadline } => slot.deadline = deadline,
+            // Always later: the deadline is the holder's progress, which a
+            // renewal must change.
+            Change::Extend { deadline } => {
+                slot.deadline = deadline.max(slot.deadline.saturating_add(1));
+            }
             Change::Remove => {
                 slot.state = VACANT;
                 self.unindex(&key, position);
@@ -642,6 +691,16 @@ impl IdempotencyStore for MemoryStore {
         let done = self.renew_at(key, token, lock_ttl, self.now());
         Box::pin(std::future::ready(Ok(done)))
     }
+
+    fn take_over<'a>(
+        &'a self,
+        key: &'a str,
+        holder: &'a Holder,
+        lock_ttl: Duration,
+    ) -> StoreFuture<'a, Reservation> {
+        let reservation = self.take_over_at(key, holder, lock_ttl, self.now());
+        Box::pin(std::future::ready(Ok(reservation)))
+    }
 }
 
 #[cfg(test)]
@@ -686,10 +745,10 @@ mod tests {
         let Reservation::Acquired(token) = now_or_never(store.reserve("k", LOCK)).unwrap() else {
             panic!("first reservation must acquire");
         };
-        assert_eq!(
+        assert!(matches!(
             now_or_never(store.reserve("k", LOCK)).unwrap(),
-            Reservation::InFlight
-        );
+            Reservation::InFlight(_)
+        ));
         assert!(now_or_never(store.renew("k", &token, LOCK)).unwrap());
         let created = outcome(StatusCode::CREATED);
         assert!(now_or_never(store.complete("k", &token, created, TTL)).unwrap());
@@ -722,7 +781,10 @@ mod tests {
             assert!(!store.renew_at("k", stranger, LOCK, 1));
             assert!(!store.release_at("k", stranger, 1));
         }
-        assert_eq!(store.reserve_at("k", LOCK, 1), Reservation::InFlight);
+        assert!(matches!(
+            store.reserve_at("k", LOCK, 1),
+            Reservation::InFlight(_)
+        ));
         // Someone else's key with our token: not ours either.
         acquire(&store, "other", 1);
         assert!(!store.release_at("other", &token, 1));
@@ -735,35 +797,98 @@ mod tests {
         assert!(!store.complete_at("k", &token, outcome(OK), TTL, 3));
     }
 
-    #[test]
-    fn an_expired_lock_can_be_taken_over_without_clobbering() {
-        let store = MemoryStore::new();
-        let second = Duration::from_secs(1);
-        let Reservation::Acquired(first) = store.reserve_at("k", second, 0) else {
-            panic!("first reservation must acquire");
-        };
-        let late = nanos(second);
-        // Lapsed: the first holder can neither renew nor complete.
-        assert!(!store.renew_at("k", &first, LOCK, late));
-        let Reservation::Acquired(next) = store.reserve_at("k", LOCK, late) else {
-            panic!("an expired lock must be free");
-        };
-        assert!(!store.complete_at("k", &first, outcome(OK), TTL, late + 1));
-        assert!(!store.release_at("k", &first, late + 1));
-        assert_eq!(store.reserve_at("k", LOCK, late + 1), Reservation::InFlight);
-        assert!(store.complete_at("k", &next, outcome(OK), TTL, late + 2));
-        assert_eq!(store.entry_count(), 1);
+    fn holder(store: &MemoryStore, key: &str, at: u64) -> Holder {
+        match store.reserve_at(key, LOCK, at) {
+            Reservation::InFlight(holder) => holder,
+            other => panic!("{key}: expected in flight, found {other:?}"),
+        }
     }
 
     #[test]
-    fn renewal_keeps_a_long_handler_s_key() {
+    fn a_started_key_outlives_its_lock_ttl_on_the_store_s_clock() {
+        let store = MemoryStore::new();
+        let second = Duration::from_secs(1);
+        let Reservation::Acquired(token) = store.reserve_at("k", second, 0) else {
+            panic!("first reservation must acquire");
+        };
+        // Long past the lock TTL, nobody renewing (a stalled store looks
+        // like this to its holder): still held, and the holder's.
+        let late = nanos(second) * 100;
+        assert!(matches!(
+            store.reserve_at("k", LOCK, late),
+            Reservation::InFlight(_)
+        ));
+        assert!(store.renew_at("k", &token, second, late));
+        assert!(store.complete_at("k", &token, outcome(OK), TTL, late + 1));
+        // Only the retention collects a key nobody settles.
+        let _ = acquire(&store, "gone", 0);
+        let retention = nanos(reservation_retention(LOCK));
+        assert!(matches!(
+            store.reserve_at("gone", LOCK, retention - 1),
+            Reservation::InFlight(_)
+        ));
+        acquire(&store, "gone", retention);
+    }
+
+    #[test]
+    fn a_takeover_needs_the_holder_as_it_was_seen() {
+        let store = MemoryStore::new();
+        let first = acquire(&store, "k", 0);
+        let seen = holder(&store, "k", 1);
+        assert_eq!(seen.token(), &first);
+        // A renewal changes the holder: the sighting no longer takes over.
+        assert!(store.renew_at("k", &first, LOCK, 2));
+        let renewed = holder(&store, "k", 3);
+        assert_ne!(renewed, seen);
+        assert!(matches!(
+            store.take_over_at("k", &seen, LOCK, 4),
+            Reservation::InFlight(ref now) if *now == renewed
+        ));
+        // Forged holders take nothing either.
+        for forged in [
+            Holder::new(Token::new("stranger"), renewed.progress()),
+            Holder::new(encode_token(COMPLETED | 200), renewed.progress()),
+        ] {
+            assert!(matches!(
+                store.take_over_at("k", &forged, LOCK, 4),
+                Reservation::InFlight(_)
+            ));
+        }
+        // The holder as it stands: taken over, and the first holder fenced.
+        let Reservation::Acquired(next) = store.take_over_at("k", &renewed, LOCK, 5) else {
+            panic!("the holder seen must be replaced");
+        };
+        assert_ne!(next, first);
+        assert!(!store.renew_at("k", &first, LOCK, 6));
+        assert!(!store.complete_at("k", &first, outcome(OK), TTL, 6));
+        assert!(!store.release_at("k", &first, 6));
+        assert!(store.complete_at("k", &next, outcome(OK), TTL, 7));
+        assert_eq!(store.entry_count(), 1);
+        // Completed: a takeover only reports it, and an absent key is
+        // simply reserved.
+        assert_eq!(
+            store.take_over_at("k", &renewed, LOCK, 8),
+            Reservation::Completed(outcome(OK))
+        );
+        assert!(matches!(
+            store.take_over_at("absent", &renewed, LOCK, 8),
+            Reservation::Acquired(_)
+        ));
+    }
+
+    #[test]
+    fn every_renewal_changes_the_holder() {
         let store = MemoryStore::new();
         let token = acquire(&store, "k", 0);
-        let lock = nanos(LOCK);
-        assert!(store.renew_at("k", &token, LOCK, lock - 1));
-        // Past the first lock TTL, inside the renewed one.
-        assert_eq!(store.reserve_at("k", LOCK, lock + 1), Reservation::InFlight);
-        assert!(store.complete_at("k", &token, outcome(OK), TTL, lock + 2));
+        let mut seen = holder(&store, "k", 0);
+        // Even two renewals at the same instant.
+        for at in [1, 1, 2] {
+            assert!(store.renew_at("k", &token, LOCK, at));
+            let now = holder(&store, "k", at);
+            assert!(now.progress() > seen.progress());
+            seen = now;
+        }
+        assert!(store.complete_at("k", &token, outcome(OK), TTL, 3));
     }
 
     #[test]
@@ -798,7 +923,10 @@ mod tests {
                 "{key}"
             );
         }
-        assert_eq!(store.reserve_at("e", LOCK, 11), Reservation::InFlight);
+        assert!(matches!(
+            store.reserve_at("e", LOCK, 11),
+            Reservation::InFlight(_)
+        ));
         // "a" was evicted; reserving it again evicts "b".
         acquire(&store, "a", 12);
         acquire(&store, "b", 13);
@@ -1003,6 +1131,14 @@ mod tests {
             token: usize,
             lock: u64,
         },
+        /// Take over from the holder as the model has it, or (`stale`) as it
+        /// was before its last renewal.
+        TakeOver {
+            key: usize,
+            token: usize,
+            stale: bool,
+            lock: u64,
+        },
         Wait(u64),
     }
 
@@ -1014,6 +1150,8 @@ mod tests {
             2 => (0..keys, 0..40usize).prop_map(|(key, token)| Op::Release { key, token }),
             1 => (0..keys, 0..40usize, 1..50u64)
                 .prop_map(|(key, token, lock)| Op::Renew { key, token, lock }),
+            1 => (0..keys, 0..40usize, any::<bool>(), 1..50u64)
+                .prop_map(|(key, token, stale, lock)| Op::TakeOver { key, token, stale, lock }),
             2 => (0..30u64).prop_map(Op::Wait),
         ];
         prop::collection::vec(op, 1..300)
@@ -1042,13 +1180,18 @@ mod tests {
             deadline: u64,
             token: usize,
             now: u64,
+            replacing: Option<(usize, u64)>,
         ) -> Result<(), Held> {
             while self.entries.first().is_some_and(|entry| entry.2 <= now) {
                 self.entries.remove(0);
             }
             if let Some(at) = self.find(key) {
-                if self.entries[at].2 > now {
-                    return Err(self.entries[at].1);
+                let (_, held, until) = self.entries[at];
+                let replaced = replacing.is_some_and(|(token, progress)| {
+                    held == Held::Started(token) && until == progress
+                });
+                if until > now && !replaced {
+                    return Err(held);
                 }
                 self.entries.remove(at);
             }
@@ -1085,15 +1228,16 @@ mod tests {
                 .unwrap_or_else(|| Token::new(format!("{:016x}", 1u64 << 40)))
         };
         let mut now = 0u64;
+        let retention = |lock: u64| nanos(reservation_retention(Duration::from_nanos(lock)));
         for op in ops {
             now += 1;
             match op {
                 Op::Reserve { key: k, lock } => {
                     let got = store.reserve_at(&key(k), Duration::from_nanos(lock), now);
-                    let want = model.reserve(k, now + lock, tokens.len(), now);
+                    let want = model.reserve(k, now + retention(lock), tokens.len(), now, None);
                     match (got, want) {
                         (Reservation::Acquired(t), Ok(())) => tokens.push(t),
-                        (Reservation::InFlight, Err(Held::Started(_))) => {}
+                        (Reservation::InFlight(_), Err(Held::Started(_))) => {}
                         (Reservation::Completed(o), Err(Held::Completed(s))) => {
                             prop_assert_eq!(o.status().as_u16(), s)
                         }
@@ -1138,10 +1282,45 @@ mod tests {
                         Duration::from_nanos(lock),
                         now,
                     );
-                    let want = model
-                        .held(k, t, now)
-                        .map(|at| model.entries[at].2 = now + lock);
+                    let want = model.held(k, t, now).map(|at| {
+                        let until = &mut model.entries[at].2;
+                        *until = (now + retention(lock)).max(*until + 1);
+                    });
                     prop_assert_eq!(got, want.is_some(), "renew {} with token {}", k, t);
+                }
+                Op::TakeOver {
+                    key: k,
+                    token: t,
+                    stale,
+                    lock,
+                } => {
+                    let seen = model.find(k).map_or(0, |at| model.entries[at].2);
+                    let progress = seen - u64::from(stale && seen > 0);
+                    let holder = Holder::new(token(&tokens, t), progress);
+                    let got = store.take_over_at(&key(k), &holder, Duration::from_nanos(lock), now);
+                    let want = model.reserve(
+                        k,
+                        now + retention(lock),
+                        tokens.len(),
+                        now,
+                        Some((t, progress)),
+                    );
+                    match (got, want) {
+                        (Reservation::Acquired(t), Ok(())) => tokens.push(t),
+                        (Reservation::InFlight(_), Err(Held::Started(_))) => {}
+                        (Reservation::Completed(o), Err(Held::Completed(s))) => {
+                            prop_assert_eq!(o.status().as_u16(), s)
+                        }
+                        (got, want) => {
+                            prop_assert!(
+                                false,
+                                "take over {}: store {:?}, model {:?}",
+                                k,
+                                got,
+                                want
+                            )
+                        }
+                    }
                 }
                 Op::Wait(ticks) => now += ticks,
             }

@@ -139,18 +139,40 @@
 //!
 //! While the handler runs, the layer renews the reservation every third of
 //! the lock TTL, so a handler slower than the lock TTL keeps it and a copy
-//! gets `409` rather than a second run. If the store says the lease is gone
-//! (it restarted without persistence, or stalled past the lock TTL and a
-//! copy took over) the handler is not interrupted — stopping it halfway is
-//! worse — but the layer counts it in [`IdempotencyCounts::leases_lost`] and
-//! logs an error (`idempotency.lease_lost`): alert on it.
+//! gets `409` rather than a second run. Each renewal advances the
+//! reservation's progress in the store.
+//!
+//! A reservation never lapses on the store's clock (the store keeps it for
+//! [`reservation_retention`], an hour at least, only to collect keys nobody
+//! asks about again): a stopped store's clock runs on while nobody can
+//! renew, and would hand a live holder's delivery to a copy when it wakes.
+//! Instead a replica that answers a copy `409` watches the holder: it takes
+//! the delivery over (and runs it) only once it has seen the same holder,
+//! with no progress, for a lock TTL of its own monotonic clock, while every
+//! store call it made in that time was answered within a renewal period (it
+//! pings the store every sixth of the lock TTL while it watches). A stopped
+//! or unreachable store therefore delays deliveries, with `503`s and
+//! `409`s, but hands none to a second replica while the first is alive; a
+//! replica that crashed mid-handler is taken over by a copy arriving a lock
+//! TTL after the first copy it refused ([`IdempotencyCounts::takeovers`],
+//! logged as `idempotency.takeover`).
+//!
+//! If the holder learns its reservation is gone (taken over, or the store
+//! restarted without persistence) the handler is not interrupted — stopping
+//! it halfway is worse — but the layer counts it in
+//! [`IdempotencyCounts::leases_lost`] and logs an error
+//! (`idempotency.lease_lost`): alert on it. That takes a holder that
+//! stopped showing progress while alive: the replica itself paused (a GC or
+//! VM pause, SIGSTOP) or cut off from a store the others still reach, for
+//! longer than the lock TTL.
 //!
 //! If the request is dropped while the handler runs (the client hung up, a
 //! `TimeoutLayer` fired) or the handler panics, the reservation is released
 //! at once — a task spawned on the tokio runtime, since `Drop` cannot
 //! await — so the sender's retry runs the handler; the audit layer records
 //! the request as `webhook.rejected` with reason `cancelled` or `panicked`.
-//! Outside a tokio runtime the reservation lapses after the lock TTL.
+//! Outside a tokio runtime the reservation is not renewed, and a copy takes
+//! it over as from a crashed replica.
 //!
 //! Duplicates of a completed delivery are answered `200` by default;
 //! [`acknowledge_duplicates_with`](IdempotencyLayer::acknowledge_duplicates_with)
@@ -159,9 +181,9 @@
 //!
 //! # Time and space
 //!
-//! Completed keys are remembered for [`DEFAULT_TTL`] (24 h), reservations
-//! for [`DEFAULT_LOCK_TTL`] (60 s, so a replica that crashed mid-request
-//! blocks a key only that long). The TTL must be at least the replay
+//! Completed keys are remembered for [`DEFAULT_TTL`] (24 h). A replica
+//! that crashed mid-request blocks its key until a copy arrives
+//! [`DEFAULT_LOCK_TTL`] (60 s) after the first copy refused with `409`. The TTL must be at least the replay
 //! window, or a replay arriving after the key expired but inside the window
 //! would run the handler again:
 //! [`check_against_replay_window`](IdempotencyLayer::check_against_replay_window)
@@ -170,8 +192,9 @@
 //! # Stores
 //!
 //! A store implements [`IdempotencyStore`]: three states per key (absent,
-//! started, completed), an atomic reservation, and completion, release and
-//! renewal that only act for the holder of the reservation's [`Token`].
+//! started, completed), an atomic reservation, completion, release and
+//! renewal that only act for the holder of the reservation's [`Token`], and
+//! a takeover that only replaces the [`Holder`] a replica watched.
 //!
 //! * [`MemoryStore`] (the default): [`DEFAULT_CAPACITY`] keys (1,000,000)
 //!   in fixed 32-byte entries (about 50 bytes a key with the index), keyed
@@ -219,6 +242,7 @@ mod redis;
 mod redis_backend;
 mod service;
 mod store;
+mod watch;
 
 #[cfg(feature = "redis")]
 pub use self::redis::{Persistence, RedisStore};
@@ -233,4 +257,7 @@ pub use layer::{
 pub use lease::{IdempotencyCounters, IdempotencyCounts};
 pub use memory::{MemoryStore, DEFAULT_CAPACITY};
 pub use service::{Idempotency, REPLAYED_HEADER};
-pub use store::{IdempotencyStore, Reservation, StoreError, StoreFuture, StoredOutcome, Token};
+pub use store::{
+    reservation_retention, Holder, IdempotencyStore, Reservation, StoreError, StoreFuture,
+    StoredOutcome, Token,
+};

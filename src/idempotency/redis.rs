@@ -10,20 +10,31 @@ use redis::aio::ConnectionManager;
 use redis::{Client, Cmd, FromRedisValue};
 
 use super::redis_backend::{Backend, RedisOptions};
-use super::store::{IdempotencyStore, Reservation, StoreError, StoreFuture, StoredOutcome, Token};
+use super::store::{
+    reservation_retention, Holder, IdempotencyStore, Reservation, StoreError, StoreFuture,
+    StoredOutcome, Token,
+};
 
 const STARTED: &str = "S:";
 const COMPLETED: &str = "C:";
 
-// Every script acts only while the key still holds this request's
-// reservation (fencing): a request whose lease expired cannot clobber its
-// successor. They are sent with EVAL, not EVALSHA: a few hundred bytes more,
-// but no NOSCRIPT round trip after a Redis restart or failover, and a
-// release queued behind a stalled reservation (see `reserve`) runs as sent.
+// A started key holds `S:<token>:<progress>`; every renewal increments the
+// progress, so a replica watching the key sees its holder alive. Its expiry
+// is only garbage collection (`reservation_retention`, an hour at least):
+// Redis's clock runs on while Redis is stopped, and a lease expiring on it
+// would hand a live holder's delivery to a copy on resume. Holders are
+// presumed dead by the replicas that watch them (see `TAKE_OVER`).
 //
-// Completion also writes over an *absent* key: the lease lapsed (Redis
-// stalled longer than the lock TTL, or restarted and lost it) and nobody
-// took over, yet the handler ran; recording it keeps a late copy out.
+// Every script acts only while the key still holds this request's
+// reservation (fencing: ARGV[1] is `S:<token>:`, matched as a prefix): a
+// request whose lease was taken over cannot clobber its successor. They are
+// sent with EVAL, not EVALSHA: a few hundred bytes more, but no NOSCRIPT
+// round trip after a Redis restart or failover, and a release queued behind
+// a stalled reservation (see `reserve`) runs as sent.
+//
+// Completion also writes over an *absent* key: the reservation was lost
+// (Redis restarted without it) and nobody took over, yet the handler ran;
+// recording it keeps a late copy out.
 //
 // The completion carries the token too (`C:<status>:<token>`), so a retry
 // whose first attempt landed unseen (the reply was lost, or queued behind a
@@ -33,7 +44,7 @@ local held = redis.call('GET', KEYS[1])
 if held == ARGV[2] then
   return 1
 end
-if held == ARGV[1] or held == false then
+if held == false or string.sub(held, 1, #ARGV[1]) == ARGV[1] then
   redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
   return 1
 end
@@ -41,17 +52,36 @@ return 0
 ";
 
 const RENEW: &str = r"
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+local held = redis.call('GET', KEYS[1])
+if held and string.sub(held, 1, #ARGV[1]) == ARGV[1] then
+  local progress = tonumber(string.sub(held, #ARGV[1] + 1)) or 0
+  redis.call('SET', KEYS[1], ARGV[1] .. string.format('%d', progress + 1), 'PX', ARGV[2])
+  return 1
 end
 return 0
 ";
 
 const RELEASE: &str = r"
-if redis.call('GET', KEYS[1]) == ARGV[1] then
+local held = redis.call('GET', KEYS[1])
+if held and string.sub(held, 1, #ARGV[1]) == ARGV[1] then
   return redis.call('DEL', KEYS[1])
 end
 return 0
+";
+
+// Replace the holder a replica watched make no progress for a lock TTL
+// (ARGV[1], `S:<token>:<progress>` exactly as it read it), or reserve an
+// absent key. Anything else is returned as found: a renewal in between
+// proved the holder alive. A reservation of an earlier version (`S:<token>`,
+// renewed without progress) is never matched: it still expires with its
+// lock TTL on Redis's clock, as that version expects.
+const TAKE_OVER: &str = r"
+local held = redis.call('GET', KEYS[1])
+if held == false or held == ARGV[1] then
+  redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+  return false
+end
+return held
 ";
 
 /// An [`IdempotencyStore`] in Redis (7.0 or later), for receivers running
@@ -60,12 +90,20 @@ return 0
 /// `redis-sentinel`), over TLS with feature `redis-tls` (`rediss://`).
 /// Settings: [`RedisOptions`].
 ///
-/// * Reservation is one atomic `SET key "S:<token>" NX PX <lock ttl> GET`:
+/// * Reservation is one atomic `SET key "S:<token>:0" NX PX <retention> GET`:
 ///   it either creates the key or returns what is there. The layer renews
-///   it (a token-checked `PEXPIRE`) while the handler runs.
+///   it (a token-checked script that increments the progress after the
+///   token) while the handler runs. The expiry is
+///   [`reservation_retention`](super::reservation_retention) (an hour at
+///   least), not the lock TTL: Redis's clock runs on while Redis is
+///   stopped, so a lease expiring on it would be handed to a copy on
+///   resume while its holder is alive. A holder is presumed dead by a
+///   replica that watched it make no progress for the lock TTL, which then
+///   takes it over (a script that replaces exactly the holder it watched).
 /// * Completion and release are Lua scripts that act only if the key still
 ///   holds the caller's token; completion stores `C:<status>:<token>` for the TTL
-///   (and also fills a key whose lease lapsed with nobody taking over).
+///   (and also fills a key whose reservation was lost, with nobody taking
+///   over).
 /// * Keys are `<prefix>{<delivery key>}`: the braces are a Cluster hash
 ///   tag, so everything about one delivery lives in one slot.
 /// * Every operation is bounded by the response timeout (default 1 s), so
@@ -82,7 +120,8 @@ return 0
 /// answers again; the store then queues a release behind it on the same
 /// connection, so a request during a stalled Redis waits up to twice the
 /// timeout for its `503`. If even that is lost (the connection dropped), the
-/// key answers `409` until the lock TTL ends: never a second run.
+/// key answers `409` until a replica has watched it for a lock TTL and takes
+/// it over: never a second run.
 ///
 /// ```no_run
 /// use tower_webhook::idempotency::{IdempotencyLayer, RedisStore};
@@ -311,8 +350,19 @@ fn millis(ttl: Duration) -> u64 {
 }
 
 fn parse(value: &str) -> Result<Reservation, StoreError> {
-    if value.starts_with(STARTED) {
-        return Ok(Reservation::InFlight);
+    if let Some(held) = value.strip_prefix(STARTED) {
+        // `<token>:<progress>`, or `<token>` as earlier versions wrote it.
+        let (token, progress) = match held.split_once(':') {
+            Some((token, progress)) => (
+                token,
+                progress.parse::<u64>().map_err(|_| StoreError::Corrupt)?,
+            ),
+            None => (held, 0),
+        };
+        return Ok(Reservation::InFlight(Holder::new(
+            Token::new(token),
+            progress,
+        )));
     }
     // `C:<status>:<token>`, or `C:<status>` as earlier versions wrote it.
     value
@@ -330,8 +380,14 @@ fn script(source: &str, key: String, args: &[String]) -> Cmd {
     cmd
 }
 
+/// What every started value of `token` begins with.
 fn started(token: &Token) -> String {
-    format!("{STARTED}{}", token.as_str())
+    format!("{STARTED}{}:", token.as_str())
+}
+
+/// The started value of `holder`, as the store wrote it.
+fn holding(holder: &Holder) -> String {
+    format!("{}{}", started(holder.token()), holder.progress())
 }
 
 impl fmt::Debug for RedisStore {
@@ -350,10 +406,10 @@ impl IdempotencyStore for RedisStore {
             let token = Token::generate()?;
             let mut set = redis::cmd("SET");
             set.arg(self.key(key))
-                .arg(started(&token))
+                .arg(format!("{}0", started(&token)))
                 .arg("NX")
                 .arg("PX")
-                .arg(millis(lock_ttl))
+                .arg(millis(reservation_retention(lock_ttl)))
                 .arg("GET");
             let previous = match self.bounded::<Option<String>>(&set).await {
                 Ok(previous) => previous,
@@ -424,11 +480,47 @@ impl IdempotencyStore for RedisStore {
             let cmd = script(
                 RENEW,
                 self.key(key),
-                &[started(token), millis(lock_ttl).to_string()],
+                &[
+                    started(token),
+                    millis(reservation_retention(lock_ttl)).to_string(),
+                ],
             );
             let done: i64 = self.bounded(&cmd).await?;
             Ok(done == 1)
         })
+    }
+
+    fn take_over<'a>(
+        &'a self,
+        key: &'a str,
+        holder: &'a Holder,
+        lock_ttl: Duration,
+    ) -> StoreFuture<'a, Reservation> {
+        Box::pin(async move {
+            let token = Token::generate()?;
+            let cmd = script(
+                TAKE_OVER,
+                self.key(key),
+                &[
+                    holding(holder),
+                    format!("{}0", started(&token)),
+                    millis(reservation_retention(lock_ttl)).to_string(),
+                ],
+            );
+            match self.bounded::<Option<String>>(&cmd).await {
+                Ok(None) => Ok(Reservation::Acquired(token)),
+                Ok(Some(value)) => parse(&value),
+                Err(error) => {
+                    // As for `reserve`: undo it should it still run.
+                    let _ = self.release(key, &token).await;
+                    Err(error)
+                }
+            }
+        })
+    }
+
+    fn ping(&self) -> StoreFuture<'_, ()> {
+        Box::pin(self.ping())
     }
 }
 
@@ -438,7 +530,20 @@ mod tests {
 
     #[test]
     fn stored_values_parse_back() {
-        assert_eq!(parse("S:abc").unwrap(), Reservation::InFlight);
+        assert_eq!(
+            parse("S:abc:7").unwrap(),
+            Reservation::InFlight(Holder::new(Token::new("abc"), 7))
+        );
+        assert_eq!(
+            parse("S:abc").unwrap(),
+            Reservation::InFlight(Holder::new(Token::new("abc"), 0))
+        );
+        assert!(matches!(parse("S:abc:x"), Err(StoreError::Corrupt)));
+        assert_eq!(
+            holding(&Holder::new(Token::new("abc"), 7)),
+            "S:abc:7",
+            "a holder is written back as it was read"
+        );
         assert_eq!(
             parse("C:201").unwrap(),
             Reservation::Completed(StoredOutcome::new(StatusCode::CREATED))

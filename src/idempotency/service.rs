@@ -12,7 +12,8 @@ use tower_service::Service;
 use super::future::{Decision, Hold, ResponseFuture};
 use super::key::{extract_with, store_key};
 use super::layer::{Config, DuplicateAck, MissingKey, Scope};
-use super::store::Reservation;
+use super::store::{Reservation, StoreError};
+use super::watch::Verdict;
 use crate::body::{buffer_parts, BoxError, BufferedBody, ResponseBody};
 use crate::context::WebhookContext;
 use crate::path::percent_decoded;
@@ -134,7 +135,7 @@ where
     };
     context.set_idempotency_key(key.text);
 
-    match config.store.reserve(&stored_as, config.lock_ttl).await {
+    match reserve(&config, &stored_as).await {
         Ok(Reservation::Acquired(token)) => Decision::Run {
             request,
             hold: Some(Hold {
@@ -142,7 +143,7 @@ where
                 token,
             }),
         },
-        Ok(Reservation::InFlight) => {
+        Ok(Reservation::InFlight(_)) => {
             tracing::debug!("idempotency: delivery in flight, answering 409");
             Decision::Answer(
                 Rejection::new(Reason::InFlight)
@@ -178,6 +179,68 @@ where
                 Rejection::new(Reason::StoreUnavailable)
                     .with_header(http::header::RETRY_AFTER, retry_after(config.retry_after)),
             )
+        }
+    }
+}
+
+/// Reserve `key`, or take it over from a holder presumed dead: one this
+/// replica has watched make no progress for a lock TTL of its own clock,
+/// with the store answering all along (see `watch`). A key whose lease
+/// merely expired on the store's clock is never taken over: that clock ran
+/// on while the store was stopped and nobody could renew.
+async fn reserve(config: &Config, key: &str) -> Result<Reservation, StoreError> {
+    let (store, watch, lock_ttl) = (&config.store, &config.watch, config.lock_ttl);
+    let sent = tokio::time::Instant::now();
+    let found = store.reserve(key, lock_ttl).await;
+    if matches!(
+        found,
+        Ok(Reservation::Acquired(_) | Reservation::Completed(_))
+    ) && !watch.watching()
+    {
+        // The usual case, with nothing watched: no second clock read. A
+        // sighting made later is judged by the answers after it; leaving
+        // a prompt answer out only makes the silence before it look longer.
+        return found;
+    }
+    let ended = tokio::time::Instant::now();
+    watch.report(sent, ended, found.is_ok(), lock_ttl);
+    let holder = match found? {
+        Reservation::InFlight(holder) => holder,
+        settled => {
+            watch.forget(key);
+            return Ok(settled);
+        }
+    };
+    if let Verdict::Wait = watch.sighted(key, &holder, sent, ended, lock_ttl) {
+        watch.keep_pinging(store, lock_ttl);
+        return Ok(Reservation::InFlight(holder));
+    }
+    let sent = tokio::time::Instant::now();
+    let taken = store.take_over(key, &holder, lock_ttl).await;
+    let ended = tokio::time::Instant::now();
+    watch.report(sent, ended, taken.is_ok(), lock_ttl);
+    match taken? {
+        Reservation::InFlight(other) => {
+            // Alive after all (it renewed just now), or another replica
+            // took over first: watch the new holder from here.
+            let _ = watch.sighted(key, &other, sent, ended, lock_ttl);
+            Ok(Reservation::InFlight(other))
+        }
+        Reservation::Acquired(token) => {
+            watch.forget(key);
+            config.counters.took_over();
+            tracing::warn!(
+                target: "tower_webhook::audit",
+                event = "idempotency.takeover",
+                lock_ttl = ?lock_ttl,
+                "idempotency: took over a delivery whose holder showed no progress for the lock \
+                 TTL while the store answered; running it here"
+            );
+            Ok(Reservation::Acquired(token))
+        }
+        completed => {
+            watch.forget(key);
+            Ok(completed)
         }
     }
 }

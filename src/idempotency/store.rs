@@ -19,10 +19,9 @@ pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>>
 ///
 /// * **absent**: never seen, expired, or released after a failure;
 /// * **started**: reserved by a request whose handler is running. The
-///   reservation is a lease of the lock TTL that the layer
-///   [renews](Self::renew) while the handler runs, so a replica that crashed
-///   mid-request blocks the key at most one lock TTL, while a long handler
-///   keeps it;
+///   reservation is a lease that the layer [renews](Self::renew) every third
+///   of the lock TTL while the handler runs; each renewal advances the
+///   holder's progress ([`Holder`]);
 /// * **completed**: the handler finished; remembered for the completion TTL
 ///   with the [`StoredOutcome`].
 ///
@@ -31,22 +30,40 @@ pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>>
 /// [`Reservation::Acquired`]), and [`complete`](Self::complete) /
 /// [`release`](Self::release) and [`renew`](Self::renew) must act only while
 /// the key is still started with the caller's [`Token`] (fencing), so a
-/// request whose lease expired cannot clobber the reservation of the request
-/// that took over.
+/// request whose lease was taken over cannot clobber the reservation of the
+/// request that took over.
+///
+/// # No takeover on the store's clock
+///
+/// A started key must not lapse on the store's own clock after the lock
+/// TTL: a store that is stopped (SIGSTOP, a VM pause) keeps its clock
+/// running while nobody can renew anything, and on resume would hand a
+/// live holder's delivery to a copy. Keep it for
+/// [`reservation_retention`] from its last renewal, which only collects keys
+/// nobody asks about again. A holder is presumed dead by the *taker*, on the
+/// taker's own clock: when it has watched the key make no progress for a lock
+/// TTL while the store kept answering, the layer calls
+/// [`take_over`](Self::take_over) with the [`Holder`] it watched.
+///
+/// Stores written before this rule need not change: the default
+/// [`take_over`](Self::take_over) is a [`reserve`](Self::reserve), and such
+/// a store frees a dead holder's key on its own clock as before (with the
+/// stall described above).
 pub trait IdempotencyStore: Send + Sync + 'static {
-    /// Reserve `key` if it is absent, for `lock_ttl`; otherwise report its
-    /// state.
+    /// Reserve `key` if it is absent; otherwise report its state. `lock_ttl`
+    /// is the layer's lock TTL (see the trait's documentation for how long
+    /// the reservation is kept).
     fn reserve<'a>(&'a self, key: &'a str, lock_ttl: Duration) -> StoreFuture<'a, Reservation>;
 
     /// Mark the reservation held with `token` completed with `outcome`,
     /// remembered for `ttl`. Returns `false` (and changes nothing) if the key
     /// is reserved with another token or already completed.
     ///
-    /// A store may also complete a key that is *absent* (the lease lapsed,
-    /// e.g. while the store was stalled, and nobody took over): the handler
-    /// did run, and writing the completion keeps a late copy from running it
-    /// again. The Redis store does; for the in-memory store a lapse needs
-    /// renewals to fail, which they cannot, so it does not.
+    /// A store may also complete a key that is *absent* (its reservation
+    /// was lost, e.g. a Redis restart without persistence, and nobody took
+    /// over): the handler did run, and writing the completion keeps a late
+    /// copy from running it again. The Redis store does; the in-memory store
+    /// cannot lose a reservation it still holds, so it does not.
     fn complete<'a>(
         &'a self,
         key: &'a str,
@@ -60,7 +77,8 @@ pub trait IdempotencyStore: Send + Sync + 'static {
     /// `token`.
     fn release<'a>(&'a self, key: &'a str, token: &'a Token) -> StoreFuture<'a, bool>;
 
-    /// Extend the reservation held with `token` to `lock_ttl` from now.
+    /// Keep the reservation held with `token` and advance its holder's
+    /// progress, so that a replica watching the key sees its holder alive.
     /// Returns `false` (and changes nothing) if the key is no longer reserved
     /// with `token`: the lease is gone, and a copy may be running.
     fn renew<'a>(
@@ -69,6 +87,44 @@ pub trait IdempotencyStore: Send + Sync + 'static {
         token: &'a Token,
         lock_ttl: Duration,
     ) -> StoreFuture<'a, bool>;
+
+    /// Reserve `key` in place of `holder`, presumed dead: atomically, and
+    /// only if the key is still started by exactly `holder` (same token, same
+    /// progress; a renewal in between proves it alive). A key found absent is
+    /// reserved as by [`reserve`](Self::reserve). Otherwise the key's state
+    /// is reported and nothing changes.
+    ///
+    /// The default is [`reserve`](Self::reserve): for stores that still free
+    /// a reservation on their own clock.
+    fn take_over<'a>(
+        &'a self,
+        key: &'a str,
+        holder: &'a Holder,
+        lock_ttl: Duration,
+    ) -> StoreFuture<'a, Reservation> {
+        let _ = holder;
+        self.reserve(key, lock_ttl)
+    }
+
+    /// Answer if the store is up. While a replica watches a key in flight it
+    /// pings the store every sixth of the lock TTL: a holder is presumed dead
+    /// only after a lock TTL in which the store kept answering promptly,
+    /// since while it does not, nobody's renewals can land. The default
+    /// answers at once (a store in process memory cannot stall).
+    fn ping(&self) -> StoreFuture<'_, ()> {
+        Box::pin(std::future::ready(Ok(())))
+    }
+}
+
+/// How long a store keeps a started key that is neither renewed nor
+/// settled: ten lock TTLs, and at least an hour.
+///
+/// This is garbage collection, not a lease: holders are presumed dead by
+/// the replicas that watch them (see [`IdempotencyStore`]), so the only keys
+/// it frees are those nobody asked about again. A store stopped for longer
+/// than this loses reservations as before.
+pub fn reservation_retention(lock_ttl: Duration) -> Duration {
+    lock_ttl.saturating_mul(10).max(Duration::from_secs(3600))
 }
 
 /// The state of a key as [`IdempotencyStore::reserve`] found it.
@@ -77,9 +133,46 @@ pub enum Reservation {
     /// The key was absent and is now reserved by the caller.
     Acquired(Token),
     /// Another request holds the key right now.
-    InFlight,
+    InFlight(Holder),
     /// The delivery was already handled.
     Completed(StoredOutcome),
+}
+
+/// Who holds a started key, as the store saw it: the reservation's token
+/// and its progress, a number each renewal changes. Two sightings of the
+/// same `Holder` mean no renewal landed in between; a replica that sees the
+/// same one for a lock TTL of its own clock may
+/// [take the key over](IdempotencyStore::take_over).
+#[derive(Clone, PartialEq, Eq)]
+pub struct Holder {
+    token: Token,
+    progress: u64,
+}
+
+impl Holder {
+    /// The holder of a reservation made with `token`, at `progress` (any
+    /// number that every renewal changes: a count, a deadline).
+    pub fn new(token: Token, progress: u64) -> Self {
+        Self { token, progress }
+    }
+
+    /// The holder's token.
+    pub fn token(&self) -> &Token {
+        &self.token
+    }
+
+    /// The holder's progress.
+    pub fn progress(&self) -> u64 {
+        self.progress
+    }
+}
+
+impl fmt::Debug for Holder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Holder")
+            .field("progress", &self.progress)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Proof of holding a reservation: unique per reservation, unguessable

@@ -98,10 +98,37 @@ impl Report {
 
 /// Deliver `ids` × `copies` across the replicas, `in_flight` at a time; each
 /// copy retries every `pause` (at most `attempts` times) until it hears 200.
+/// Copy 1 of every id is sent before copy 2 of any.
 pub async fn deliver(
     fleet: &Fleet,
     ids: &[String],
     copies: usize,
+    in_flight: usize,
+    pause: Duration,
+    attempts: u32,
+) -> Report {
+    let order = (0..copies).flat_map(|copy| (0..ids.len()).map(move |n| (n, copy)));
+    deliver_in(fleet, ids, order.collect(), in_flight, pause, attempts).await
+}
+
+/// As [`deliver`], but the copies of one id are sent together, each to
+/// another replica, as a sender's retries race its first attempt.
+pub async fn deliver_together(
+    fleet: &Fleet,
+    ids: &[String],
+    copies: usize,
+    in_flight: usize,
+    pause: Duration,
+    attempts: u32,
+) -> Report {
+    let order = (0..ids.len()).flat_map(|n| (0..copies).map(move |copy| (n, copy)));
+    deliver_in(fleet, ids, order.collect(), in_flight, pause, attempts).await
+}
+
+async fn deliver_in(
+    fleet: &Fleet,
+    ids: &[String],
+    order: Vec<(usize, usize)>,
     in_flight: usize,
     pause: Duration,
     attempts: u32,
@@ -111,8 +138,9 @@ pub async fn deliver(
     let report = Arc::new(Mutex::new(Report::default()));
     let start = Instant::now();
     let mut tasks = JoinSet::new();
-    for copy in 0..copies {
-        for (n, id) in ids.iter().enumerate() {
+    {
+        for (n, copy) in order {
+            let id = &ids[n];
             let addr = fleet.replicas[(n + copy) % fleet.replicas.len()];
             let (client, gate, report, id) = (
                 client.clone(),
