@@ -22,6 +22,7 @@ const NOSNIFF: (HeaderName, HeaderValue) = (
     HeaderValue::from_static("nosniff"),
 );
 const TWITCH_TYPE: HeaderName = HeaderName::from_static("twitch-eventsub-message-type");
+const OKTA_CHALLENGE: HeaderName = HeaderName::from_static("x-okta-verification-challenge");
 
 /// The longest value a handshake echoes back (a challenge, a validation
 /// token, Zoom's `plainToken`), in bytes; a longer one is refused with
@@ -38,6 +39,9 @@ enum Kind {
     Dropbox,
     Meta(Secret),
     MicrosoftGraph,
+    XCrc(std::sync::Arc<SharedSecret>),
+    Trello,
+    Okta,
 }
 
 /// A provider's handshake: the request it sends to check that an endpoint is
@@ -147,6 +151,35 @@ impl Handshake {
         Self::of(Kind::MicrosoftGraph)
     }
 
+    /// X (Twitter) Account Activity challenge-response check,
+    /// `GET ?crc_token=…` (unsigned): answered `200` with
+    /// `{"response_token":"sha256=<base64 HMAC-SHA256 of the token>"}`,
+    /// keyed with the app's consumer secret.
+    ///
+    /// The answer is a MAC, under the key that signs deliveries, of a value
+    /// anyone can choose: a token starting with `{` is refused (`400`), and
+    /// X's scheme accepts only bodies starting with `{`
+    /// ([`DeclaredScheme::json_object_body`](crate::signature::DeclaredScheme::json_object_body)),
+    /// so no answer is the signature of a delivery the receiver accepts.
+    pub fn x_crc(consumer_secret: Secret) -> Self {
+        Self::of(Kind::XCrc(std::sync::Arc::new(SharedSecret::new(
+            consumer_secret,
+        ))))
+    }
+
+    /// Trello's check when a webhook is created: a `HEAD` request to the
+    /// callback URL (unsigned), answered `200` with no body.
+    pub fn trello() -> Self {
+        Self::of(Kind::Trello)
+    }
+
+    /// Okta event hooks' one-time verification: a `GET` with
+    /// `X-Okta-Verification-Challenge` (unsigned), answered `200` with
+    /// `{"verification":"<the challenge>"}`.
+    pub fn okta() -> Self {
+        Self::of(Kind::Okta)
+    }
+
     /// Let the handshake reach the handler instead of answering it; it is
     /// still recorded in the context (`Verification::handshake`) and the
     /// audit trail.
@@ -164,7 +197,8 @@ impl Handshake {
     /// The name recorded in the context and audit trail
     /// (`slack.url_verification`, `twitch.webhook_callback_verification`,
     /// `zoom.url_validation`, `discord.ping`, `dropbox.challenge`,
-    /// `meta.verification`, `microsoft_graph.validation`). A Twitch
+    /// `meta.verification`, `microsoft_graph.validation`, `x.crc`,
+    /// `trello.head`, `okta.verification`). A Twitch
     /// revocation is recorded as `twitch.revocation`.
     pub fn name(&self) -> &'static str {
         match self.kind {
@@ -175,6 +209,9 @@ impl Handshake {
             Kind::Dropbox => "dropbox.challenge",
             Kind::Meta(_) => "meta.verification",
             Kind::MicrosoftGraph => "microsoft_graph.validation",
+            Kind::XCrc(_) => "x.crc",
+            Kind::Trello => "trello.head",
+            Kind::Okta => "okta.verification",
         }
     }
 
@@ -224,6 +261,32 @@ impl Handshake {
                 // asks, which is why every echo is inert text.
                 Param::One(token) => answer(self.name(), echo(&token)),
             },
+            Kind::XCrc(secret) if parts.method == Method::GET => {
+                match query_param(query, "crc_token") {
+                    Param::Absent => Found::No,
+                    Param::Ambiguous => answer(self.name(), Err(incomplete())),
+                    Param::One(token) => answer(self.name(), crc_answer(secret, &token)),
+                }
+            }
+            Kind::Trello if parts.method == Method::HEAD => {
+                answer(self.name(), Ok(answer_with(TEXT_PLAIN, Bytes::new())))
+            }
+            Kind::Okta if parts.method == Method::GET => {
+                let mut values = parts.headers.get_all(OKTA_CHALLENGE).iter();
+                let Some(first) = values.next() else {
+                    return Found::No;
+                };
+                // Repeats must agree, as for every value a request names twice.
+                let answered = if values.any(|other| other != first) {
+                    Err(incomplete())
+                } else {
+                    first
+                        .to_str()
+                        .map_err(|_| incomplete())
+                        .and_then(|challenge| echo_json("verification", challenge))
+                };
+                answer(self.name(), answered)
+            }
             _ => Found::No,
         }
     }
@@ -360,6 +423,34 @@ fn echo(value: &str) -> Result<Rejection, Rejection> {
     ))
 }
 
+/// A value the request chose, echoed as the one string field `field` of a
+/// JSON object: escaped by the serializer, bounded like [`echo`], never in
+/// a header.
+fn echo_json(field: &str, value: &str) -> Result<Rejection, Rejection> {
+    reflectable(value)?;
+    let mut object = serde_json::Map::new();
+    object.insert(field.to_owned(), value.into());
+    Ok(answer_with(
+        JSON,
+        Bytes::from(serde_json::Value::Object(object).to_string()),
+    ))
+}
+
+/// X's CRC answer for `token`: `sha256=` and the base64 HMAC-SHA256 of it.
+fn crc_answer(secret: &SharedSecret, token: &str) -> Result<Rejection, Rejection> {
+    use base64::Engine as _;
+    // The answer is a MAC under the delivery key: never of something that
+    // could be a delivery body (X's scheme accepts only `{`-led bodies).
+    if token.is_empty() || token.starts_with('{') {
+        return Err(incomplete());
+    }
+    reflectable(token)?;
+    let mut mac = secret.hmac_sha256();
+    mac.update(token.as_bytes());
+    let digest = base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
+    echo_json("response_token", &format!("sha256={digest}"))
+}
+
 /// Refuse a value too long to echo: an endpoint must not be usable to
 /// reflect arbitrary content at length.
 fn reflectable(value: &str) -> Result<(), Rejection> {
@@ -489,6 +580,9 @@ mod tests {
             Handshake::dropbox(),
             Handshake::meta(Secret::new("token").unwrap()),
             Handshake::microsoft_graph(),
+            Handshake::x_crc(Secret::new("x").unwrap()),
+            Handshake::trello(),
+            Handshake::okta(),
         ]
     }
 

@@ -81,6 +81,8 @@ mod meta;
 mod microsoft_teams;
 mod modern_treasury;
 mod mux;
+mod netlify;
+mod okta;
 mod orb;
 mod paddle;
 mod pagerduty;
@@ -100,10 +102,12 @@ mod standard_ed25519;
 mod stripe;
 mod svix;
 mod table;
+mod trello;
 mod twilio;
 mod twitch;
 mod typeform;
 mod workos;
+mod x;
 mod xero;
 mod zendesk;
 mod zoom;
@@ -132,6 +136,8 @@ pub use meta::META;
 pub use microsoft_teams::MICROSOFT_TEAMS;
 pub use modern_treasury::MODERN_TREASURY;
 pub use mux::MUX;
+pub use netlify::NETLIFY;
+pub use okta::OKTA;
 pub use orb::ORB;
 pub use paddle::PADDLE;
 pub use pagerduty::PAGERDUTY;
@@ -152,10 +158,12 @@ pub use standard_ed25519::STANDARD_WEBHOOKS_ED25519;
 pub use stripe::STRIPE;
 pub use svix::SVIX;
 pub use table::markdown_table;
+pub use trello::TRELLO;
 pub use twilio::TWILIO;
 pub use twitch::TWITCH;
 pub use typeform::TYPEFORM;
 pub use workos::WORKOS;
+pub use x::X;
 pub use xero::XERO;
 pub use zendesk::ZENDESK;
 pub use zoom::ZOOM;
@@ -354,6 +362,10 @@ pub const ALL: &[&Provider] = &[
     &WORKOS,
     &XERO,
     &SENTRY,
+    &X,
+    &TRELLO,
+    &OKTA,
+    &NETLIFY,
 ];
 
 /// Scheme variants no provider bundle is built on, selectable by name.
@@ -531,6 +543,10 @@ pub const SHARED_SECRET_SCHEMES: &[&str] = &[
     "workos",
     "xero",
     "sentry",
+    "x",
+    "trello",
+    "okta",
+    "netlify",
     "timestamped",
     "body-hmac-base64",
     "body-hmac-hex",

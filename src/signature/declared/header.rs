@@ -27,6 +27,9 @@ pub(crate) enum Syntax {
         signature_key: Cow<'static, str>,
         timestamp_key: Option<Cow<'static, str>>,
     },
+    /// A compact JWS whose MAC covers its own header and payload
+    /// (Netlify): see [`SignatureHeader::jws`].
+    Jws,
 }
 
 /// Where one kind of signature lives and how it is made.
@@ -102,6 +105,26 @@ impl SignatureHeader {
         self
     }
 
+    /// The header holds a compact JWS, `header.payload.signature` in
+    /// base64url, signed HS256 (change with [`algorithm`](Self::algorithm):
+    /// HMAC-SHA512 is HS512), as Netlify sends: the MAC covers the token's
+    /// signing input, and the body is bound by a claim the scheme names with
+    /// [`DeclaredScheme::jws_claims`](super::DeclaredScheme::jws_claims),
+    /// without which a scheme refuses every delivery. A token whose `alg`
+    /// is any other (`none`, an asymmetric one) is `signature_malformed`.
+    pub fn jws(name: HeaderName) -> Self {
+        Self {
+            encoding: Encoding::Base64UrlNoPad,
+            syntax: Syntax::Jws,
+            ..Self::new(name)
+        }
+    }
+
+    /// Whether the header holds a JWS ([`jws`](Self::jws)).
+    pub(crate) fn is_jws(&self) -> bool {
+        self.syntax == Syntax::Jws
+    }
+
     /// The signature counts only next to `header: value` (HubSpot's
     /// `X-HubSpot-Signature-Version: v2`); with any other value, or none,
     /// the request is `signature_malformed`. Call again for more companions
@@ -136,6 +159,16 @@ impl SignatureHeader {
         encoded: &[u8],
         signatures: &mut Signatures,
     ) -> Result<bool, Rejection> {
+        if self.algorithm == Algorithm::HeaderSecret {
+            // The value is the secret itself, of any length: only its
+            // digest is kept, the form the held secret is compared in.
+            if encoded.is_empty() {
+                return Ok(false);
+            }
+            return signatures
+                .push(kind, &super::algorithm::secret_digest(encoded))
+                .map(|()| true);
+        }
         let mut buffer = [0; DECODE_BUFFER];
         let mut scratch = [0; MAX_SIGNATURE_LEN];
         let candidate = self
@@ -184,6 +217,18 @@ impl SignatureHeader {
                     return Err(malformed());
                 }
             }
+            Syntax::Jws => {
+                // One token per request: its signing input is what every
+                // key's MAC is computed over.
+                if !signatures.prepared().is_empty() {
+                    return Err(malformed());
+                }
+                let (input, signature) = super::jws::read_token(self.algorithm, value.trim_ascii())?;
+                if !self.push(kind, signature, signatures)? {
+                    return Err(malformed());
+                }
+                signatures.set_prepared(input.to_vec());
+            }
             Syntax::List { separator, prefix } => {
                 for entry in value.split(|b| b == separator).map(<[u8]>::trim_ascii) {
                     // An undecodable entry is skipped, not fatal: rotation
@@ -230,6 +275,8 @@ impl SignatureHeader {
     pub(crate) fn value(&self, encoded: &str, timestamp: &str) -> String {
         match &self.syntax {
             Syntax::Single { prefix } | Syntax::List { prefix, .. } => format!("{prefix}{encoded}"),
+            // The whole token, made by the scheme.
+            Syntax::Jws => encoded.to_owned(),
             Syntax::Fields {
                 separator,
                 signature_key,

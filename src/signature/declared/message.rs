@@ -30,6 +30,11 @@ pub enum Part {
     /// ([`DeclaredScheme::body_sha256_query`](super::DeclaredScheme::body_sha256_query))
     /// and the URL carries one.
     FormParams,
+    /// The signing input of the JWS in a [`jws`](super::SignatureHeader::jws)
+    /// signature header (`header.payload`, as sent): the whole message of a
+    /// scheme with [`jws_claims`](super::DeclaredScheme::jws_claims), which
+    /// sets it.
+    JwsSigningInput,
 }
 
 impl Part {
@@ -119,6 +124,8 @@ pub(crate) struct MessageFields<'a> {
     pub(crate) method: &'a [u8],
     pub(crate) path_and_query: &'a [u8],
     pub(crate) url: &'a [u8],
+    /// What the request yielded once for every key: the sorted form
+    /// parameters, or a JWS's signing input.
     pub(crate) form: &'a [u8],
 }
 
@@ -136,7 +143,7 @@ impl<'a> MessageFields<'a> {
             Part::Method => self.method,
             Part::PathAndQuery => self.path_and_query,
             Part::Url => self.url,
-            Part::FormParams => self.form,
+            Part::FormParams | Part::JwsSigningInput => self.form,
         }
     }
 }

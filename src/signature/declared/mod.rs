@@ -55,6 +55,7 @@
 
 mod algorithm;
 mod header;
+mod jws;
 mod keys;
 mod message;
 
@@ -72,6 +73,7 @@ pub use algorithm::ecdsa;
 pub use algorithm::ed25519;
 pub use algorithm::{Algorithm, Encoding};
 pub use header::SignatureHeader;
+pub use jws::JwsClaims;
 #[cfg(feature = "ecdsa")]
 pub use keys::spki_base64;
 pub use keys::KeyEncoding;
@@ -90,7 +92,7 @@ use crate::signature::scheme::{
     one_header, Delivery, Outgoing, Scheme, SignError, Signatures, SignedHeaders, Stamp, Tolerance,
 };
 use crate::signature::schemes::public_url::{
-    other_port_spelling, url_and_body_split_once, PublicUrl,
+    body_and_url_split_once, other_port_spelling, url_and_body_split_once, PublicUrl,
 };
 use crate::signature::time::TimestampFormat;
 
@@ -132,6 +134,8 @@ pub struct DeclaredScheme {
     body_sha256_query: Option<Cow<'static, str>>,
     utf8_body: bool,
     every_header: bool,
+    jws: Option<JwsClaims>,
+    json_object_body: bool,
 }
 
 impl DeclaredScheme {
@@ -155,6 +159,8 @@ impl DeclaredScheme {
             body_sha256_query: None,
             utf8_body: false,
             every_header: false,
+            jws: None,
+            json_object_body: false,
         }
     }
 
@@ -300,6 +306,28 @@ impl DeclaredScheme {
         self
     }
 
+    /// The signature is a JWS ([`SignatureHeader::jws`]) whose claims must
+    /// say what `claims` asks of the delivery (Netlify: the body's SHA-256
+    /// in `sha256`, issuer `netlify`); the signed message becomes the
+    /// token's signing input ([`Part::JwsSigningInput`]). The claims are
+    /// checked against the body received before any key is tried.
+    pub fn jws_claims(mut self, claims: JwsClaims) -> Self {
+        self.jws = Some(claims);
+        self.message = vec![Part::JwsSigningInput];
+        self
+    }
+
+    /// Refuse a body that does not start with `{` (`signature_malformed`),
+    /// before any signature is computed: for a provider that only sends
+    /// JSON objects and whose handshake answers a MAC, under the same key,
+    /// of a value the request chose (X's CRC). The handshake refuses to
+    /// answer for a value starting with `{`, so no answer is a signature of
+    /// a body this scheme accepts.
+    pub fn json_object_body(mut self) -> Self {
+        self.json_object_body = true;
+        self
+    }
+
     /// Rename (for presets built on another preset, e.g. Svix on Standard Webhooks).
     pub fn named(mut self, name: impl Into<Cow<'static, str>>) -> Self {
         self.name = name.into();
@@ -343,6 +371,14 @@ impl DeclaredScheme {
         self.message
             .windows(2)
             .any(|pair| pair[0] == Part::Url && pair[1] == Part::Body)
+    }
+
+    /// Whether the body is followed by the URL with nothing between
+    /// (`{body}{url}`, Trello), so that their boundary must be checked.
+    fn body_is_glued_to_url(&self) -> bool {
+        self.message
+            .windows(2)
+            .any(|pair| pair[0] == Part::Body && pair[1] == Part::Url)
     }
 
     /// Whether `id` contains a separator written next to it in the message
@@ -421,6 +457,7 @@ fn tag_slot(algorithm: Algorithm) -> Option<usize> {
         Algorithm::Sha256 => Some(1),
         Algorithm::Sha512 => Some(2),
         Algorithm::SecretPrefixedSha256 => Some(3),
+        Algorithm::HeaderSecret => Some(4),
         #[allow(unreachable_patterns)]
         _ => None,
     }
@@ -443,7 +480,8 @@ impl Scheme for DeclaredScheme {
     }
 
     fn covers_body(&self) -> bool {
-        self.signs(&Part::Body) || self.signs(&Part::FormParams)
+        // A JWS binds the body through its claimed hash.
+        self.signs(&Part::Body) || self.signs(&Part::FormParams) || self.jws.is_some()
     }
 
     fn covers_url(&self) -> bool {
@@ -516,6 +554,9 @@ impl Scheme for DeclaredScheme {
                 Part::PathAndQuery => Cow::Borrowed(path_and_query),
                 Part::Url => Cow::Owned(url.as_bytes().to_vec()),
                 Part::FormParams => Cow::Owned(form.clone()),
+                // The token says nothing of the delivery but the body's
+                // hash (and a fixed issuer): the body is what it signs.
+                Part::JwsSigningInput => Cow::Borrowed(body),
             })
             .collect();
         Some(pieces)
@@ -524,7 +565,7 @@ impl Scheme for DeclaredScheme {
     fn delivery_id_field(&self) -> Option<&str> {
         self.delivery_id_field
             .as_deref()
-            .filter(|_| self.signs(&Part::Body))
+            .filter(|_| self.signs(&Part::Body) || self.jws.is_some())
     }
 
     fn tolerance(&self) -> Option<Tolerance> {
@@ -624,6 +665,15 @@ impl Scheme for DeclaredScheme {
         if self.utf8_body && std::str::from_utf8(body).is_err() {
             return Err(malformed());
         }
+        if self.json_object_body && body.first() != Some(&b'{') {
+            return Err(malformed());
+        }
+        if self.headers.iter().any(SignatureHeader::is_jws) {
+            // A token without claims to hold it to would authenticate no
+            // part of the delivery.
+            let claims = self.jws.as_ref().ok_or_else(malformed)?;
+            claims.check(signatures.prepared(), body)?;
+        }
         if !self.uses_url() && !self.signs(&Part::FormParams) {
             return Ok(signatures);
         }
@@ -638,6 +688,11 @@ impl Scheme for DeclaredScheme {
         };
         if let Some(called) = called.as_deref().filter(|_| self.url_is_glued_to_body()) {
             if !url_and_body_split_once(&self.url_spelling.apply(called), body) {
+                return Err(malformed());
+            }
+        }
+        if let Some(called) = called.as_deref().filter(|_| self.body_is_glued_to_url()) {
+            if !body_and_url_split_once(body, &self.url_spelling.apply(called)) {
                 return Err(malformed());
             }
         }
@@ -685,7 +740,7 @@ impl Scheme for DeclaredScheme {
             form: signatures.prepared(),
         };
         // One digest per algorithm and URL spelling, however many candidates.
-        let mut tags: [[Option<Tag>; 4]; 2] = Default::default();
+        let mut tags: [[Option<Tag>; 5]; 2] = Default::default();
         let mut matched = None;
         for (index, candidate) in signatures.candidates().iter().enumerate() {
             let header = self.headers.get(usize::from(candidate.kind()))?;
@@ -760,7 +815,25 @@ impl Scheme for DeclaredScheme {
                 .is_some(),
             None => false,
         };
-        let form = if self.signs(&Part::FormParams) && !body_in_url {
+        let jws_input = match &self.jws {
+            Some(claims) => {
+                let algorithm = self
+                    .headers
+                    .iter()
+                    .find(|header| header.is_jws())
+                    .ok_or(SignError::InvalidHeaderValue)?
+                    .algorithm;
+                Some(
+                    claims
+                        .signing_input(algorithm, outgoing.body)
+                        .ok_or(SignError::InvalidHeaderValue)?,
+                )
+            }
+            None => None,
+        };
+        let form = if let Some(input) = &jws_input {
+            input.as_bytes().to_vec()
+        } else if self.signs(&Part::FormParams) && !body_in_url {
             flat_params(outgoing.body)
         } else {
             Vec::new()
@@ -784,7 +857,10 @@ impl Scheme for DeclaredScheme {
             headers.push((name.clone(), header_value(&timestamp)?));
         }
         for header in &self.headers {
-            let encoded = header.algorithm.sign(key, &pieces, header.encoding)?;
+            let mut encoded = header.algorithm.sign(key, &pieces, header.encoding)?;
+            if let (true, Some(input)) = (header.is_jws(), &jws_input) {
+                encoded = format!("{input}.{encoded}");
+            }
             headers.push((
                 header.name.clone(),
                 header_value(&header.value(&encoded, &timestamp))?,
