@@ -1,0 +1,316 @@
+//! The scheme shapes and handshakes added for issue 22's providers, through
+//! the registry's bundles on a real server: X's CRC (and why its answer
+//! cannot sign a delivery), Trello's `{body}{url}` and `HEAD` check, Okta's
+//! header secret and verification challenge, Netlify's JWS.
+
+mod support;
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use axum::routing::any;
+use axum::Router;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::Engine as _;
+use bytes::Bytes;
+use hmac::{Hmac, KeyInit, Mac};
+use http::{HeaderName, HeaderValue, Method, Request, StatusCode};
+use http_body_util::Full;
+use sha2::{Digest, Sha256};
+use tower_webhook::signature::{unix_now, Outgoing, Signer};
+use tower_webhook::WebhookStack;
+
+/// A receiver built from the registry by name, on `/hook` and `/a`,
+/// counting the requests that reach the handler.
+struct Server {
+    addr: SocketAddr,
+    runs: Arc<AtomicUsize>,
+}
+
+impl Server {
+    async fn provider(name: &str, key: &str) -> Self {
+        let runs = Arc::new(AtomicUsize::new(0));
+        let handler = {
+            let runs = Arc::clone(&runs);
+            any(move || {
+                runs.fetch_add(1, Ordering::SeqCst);
+                async { "handled" }
+            })
+        };
+        let layer = WebhookStack::provider(name, key).unwrap().build().unwrap();
+        let router = Router::new()
+            .route("/hook", handler.clone().layer(layer.clone()))
+            .route("/a", handler.layer(layer));
+        let addr = support::serve(router).await;
+        Self { addr, runs }
+    }
+
+    fn runs(&self) -> usize {
+        self.runs.load(Ordering::SeqCst)
+    }
+
+    async fn request(
+        &self,
+        method: Method,
+        path_and_query: &str,
+        headers: &[(HeaderName, HeaderValue)],
+        body: &[u8],
+    ) -> support::Reply {
+        let mut request = Request::builder()
+            .method(method)
+            .uri(format!("http://{}{path_and_query}", self.addr))
+            .body(Full::new(Bytes::copy_from_slice(body)))
+            .unwrap();
+        for (name, value) in headers {
+            request.headers_mut().append(name.clone(), value.clone());
+        }
+        support::send(request).await
+    }
+
+    async fn post(&self, headers: &[(HeaderName, HeaderValue)], body: &[u8]) -> support::Reply {
+        self.request(Method::POST, "/hook", headers, body).await
+    }
+}
+
+fn header(name: &'static str, value: &str) -> (HeaderName, HeaderValue) {
+    (
+        HeaderName::from_static(name),
+        HeaderValue::from_str(value).unwrap(),
+    )
+}
+
+fn json(reply: &support::Reply) -> serde_json::Value {
+    assert_eq!(reply.headers["content-type"], "application/json");
+    assert_eq!(reply.headers["x-content-type-options"], "nosniff");
+    serde_json::from_slice(&reply.body).unwrap()
+}
+
+fn signed(provider: &str, key: &str, body: &[u8], url: &str) -> Vec<(HeaderName, HeaderValue)> {
+    Signer::preset(provider, key)
+        .unwrap()
+        .sign(&Outgoing::new(body, unix_now(), "d-1").to_url(url))
+        .unwrap()
+        .into_iter()
+        .collect()
+}
+
+const X_SECRET: &str = "x-consumer-secret";
+
+#[tokio::test]
+async fn x_crc_is_answered_with_the_hmac_of_the_token() {
+    let server = Server::provider("x", X_SECRET).await;
+    let reply = server
+        .request(Method::GET, "/hook?crc_token=Zm9vYmFy%2B", &[], b"")
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+    // Computed here as X's docs do it: HMAC-SHA256(consumer secret, token).
+    let mut mac = Hmac::<Sha256>::new_from_slice(X_SECRET.as_bytes()).unwrap();
+    mac.update(b"Zm9vYmFy+");
+    let expected = format!("sha256={}", STANDARD.encode(mac.finalize().into_bytes()));
+    assert_eq!(
+        json(&reply),
+        serde_json::json!({ "response_token": expected })
+    );
+    // Two different tokens mean two things: refused.
+    let reply = server
+        .request(Method::GET, "/hook?crc_token=a&crc_token=b", &[], b"")
+        .await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
+    assert_eq!(server.runs(), 0);
+
+    let body = br#"{"for_user_id":"2244994945","tweet_create_events":[]}"#;
+    let reply = server
+        .post(&signed("x", X_SECRET, body, "https://unused"), body)
+        .await;
+    assert_eq!((reply.status, reply.text().as_str()), (StatusCode::OK, "handled"));
+}
+
+/// The CRC answers anyone with an HMAC, under the delivery key, of a value
+/// they choose. Neither a token that could be a body is answered, nor a
+/// body that could have been a token is accepted.
+#[tokio::test]
+async fn an_x_crc_answer_never_signs_a_delivery() {
+    let server = Server::provider("x", X_SECRET).await;
+    let token = "forged-delivery";
+    let reply = server
+        .request(Method::GET, &format!("/hook?crc_token={token}"), &[], b"")
+        .await;
+    let answer = json(&reply)["response_token"].as_str().unwrap().to_owned();
+    let reply = server
+        .post(
+            &[header("x-twitter-webhooks-signature", &answer)],
+            token.as_bytes(),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{}", reply.text());
+    assert_eq!(server.runs(), 0);
+
+    // A token that could be a JSON body gets no answer at all.
+    let reply = server
+        .request(Method::GET, "/hook?crc_token=%7B%22a%22%3A1%7D", &[], b"")
+        .await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.text());
+    assert!(!reply.text().contains("sha256="), "{}", reply.text());
+}
+
+const TRELLO_SECRET: &str = "trello-app-secret";
+
+#[tokio::test]
+async fn trello_head_check_and_signed_body_then_url() {
+    let server = Server::provider("trello", TRELLO_SECRET).await;
+    let reply = server.request(Method::HEAD, "/hook", &[], b"").await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert!(reply.body.is_empty());
+    assert_eq!(server.runs(), 0);
+
+    // Trello's signature, computed here: base64 HMAC-SHA1 of body + URL.
+    let body = br#"{"action":{"type":"updateCard"}}"#;
+    let url = format!("https://{}/hook", server.addr);
+    let mut mac = Hmac::<sha1::Sha1>::new_from_slice(TRELLO_SECRET.as_bytes()).unwrap();
+    mac.update(body);
+    mac.update(url.as_bytes());
+    let signature = STANDARD.encode(mac.finalize().into_bytes());
+    let reply = server
+        .post(&[header("x-trello-webhook", &signature)], body)
+        .await;
+    assert_eq!((reply.status, reply.text().as_str()), (StatusCode::OK, "handled"));
+    // The same delivery sent to another path of the receiver is refused.
+    let reply = server
+        .request(
+            Method::POST,
+            "/a",
+            &[header("x-trello-webhook", &signature)],
+            body,
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+}
+
+/// A delivery signed for `https://host/a?next=https://host/hook` must not
+/// verify at `https://host/hook` with the URL's head moved into the body:
+/// `{body}{url}` is the same bytes either way.
+#[tokio::test]
+async fn trello_bytes_cannot_move_between_body_and_url() {
+    let server = Server::provider("trello", TRELLO_SECRET).await;
+    let target = format!("https://{}/hook", server.addr);
+    let signed_url = format!("https://{}/a?next={target}", server.addr);
+    let body = br#"{"action":{"type":"updateCard"}}"#.to_vec();
+    let headers = signed("trello", TRELLO_SECRET, &body, &signed_url);
+    // Where it was signed for, it verifies.
+    let reply = server
+        .request(
+            Method::POST,
+            &format!("/a?next={target}"),
+            &headers,
+            &body,
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+    // Re-cut: the body takes the URL's head, the URL becomes the target.
+    let mut spliced = body.clone();
+    spliced.extend_from_slice(format!("https://{}/a?next=", server.addr).as_bytes());
+    let reply = server.post(&headers, &spliced).await;
+    assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{}", reply.text());
+    assert_eq!(server.runs(), 1);
+}
+
+const OKTA_SECRET: &str = "okta-hook-authorization-value";
+
+#[tokio::test]
+async fn okta_verification_challenge_and_authorization_secret() {
+    let server = Server::provider("okta", OKTA_SECRET).await;
+    let challenge = r#"sRX-2t0i"<script>"#;
+    let reply = server
+        .request(
+            Method::GET,
+            "/hook",
+            &[header("x-okta-verification-challenge", challenge)],
+            b"",
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+    assert_eq!(json(&reply), serde_json::json!({ "verification": challenge }));
+    assert_eq!(server.runs(), 0);
+
+    let body = br#"{"eventType":"com.okta.event_hook","data":{"events":[]}}"#;
+    let reply = server
+        .post(&[header("authorization", OKTA_SECRET)], body)
+        .await;
+    assert_eq!((reply.status, reply.text().as_str()), (StatusCode::OK, "handled"));
+    for wrong in [&[header("authorization", "okta-hook-authorization-valuE")][..], &[]] {
+        let reply = server.post(wrong, body).await;
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{wrong:?}");
+    }
+    // The crate's signer sends what Okta sends.
+    let reply = server
+        .post(&signed("okta", OKTA_SECRET, body, "https://unused"), body)
+        .await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_eq!(server.runs(), 2);
+}
+
+const NETLIFY_SECRET: &str = "netlify-jws-secret-token";
+
+/// A token as Netlify makes one, built here from its documented parts.
+fn netlify_token(alg: &str, claims: serde_json::Value, key: &str) -> String {
+    let header = URL_SAFE_NO_PAD.encode(format!(r#"{{"alg":"{alg}","typ":"JWT"}}"#));
+    let payload = URL_SAFE_NO_PAD.encode(claims.to_string());
+    let mut mac = Hmac::<Sha256>::new_from_slice(key.as_bytes()).unwrap();
+    mac.update(format!("{header}.{payload}").as_bytes());
+    let signature = URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes());
+    format!("{header}.{payload}.{signature}")
+}
+
+#[tokio::test]
+async fn netlify_jws_binds_the_body_through_its_claim() {
+    let server = Server::provider("netlify", NETLIFY_SECRET).await;
+    let body = br#"{"id":"5f1a","state":"ready"}"#;
+    let sha = hex::encode(Sha256::digest(body));
+    let claims = serde_json::json!({"iss": "netlify", "sha256": sha});
+    let token = netlify_token("HS256", claims.clone(), NETLIFY_SECRET);
+    let signature = |token: &str| [header("x-webhook-signature", token)];
+
+    let reply = server.post(&signature(&token), body).await;
+    assert_eq!((reply.status, reply.text().as_str()), (StatusCode::OK, "handled"));
+    // The crate's signer makes a token the receiver reads the same way.
+    let other = br#"{"id":"5f1b","state":"ready"}"#;
+    let reply = server
+        .post(&signed("netlify", NETLIFY_SECRET, other, "https://unused"), other)
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+
+    let refused: Vec<(&str, String, &[u8])> = vec![
+        ("another body under the token", token.clone(), &b"{\"id\":\"x\"}"[..]),
+        (
+            "another issuer",
+            netlify_token(
+                "HS256",
+                serde_json::json!({"iss": "not-netlify", "sha256": sha}),
+                NETLIFY_SECRET,
+            ),
+            body,
+        ),
+        (
+            "another key",
+            netlify_token("HS256", claims.clone(), "not-the-secret"),
+            body,
+        ),
+        (
+            "alg none",
+            format!(
+                "{}.{}.",
+                URL_SAFE_NO_PAD.encode(r#"{"alg":"none"}"#),
+                URL_SAFE_NO_PAD.encode(claims.to_string())
+            ),
+            body,
+        ),
+        ("alg HS512", netlify_token("HS512", claims.clone(), NETLIFY_SECRET), body),
+        ("no sha256 claim", netlify_token("HS256", serde_json::json!({"iss": "netlify"}), NETLIFY_SECRET), body),
+    ];
+    for (case, token, body) in refused {
+        let reply = server.post(&signature(&token), body).await;
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{case}: {}", reply.text());
+    }
+    assert_eq!(server.runs(), 2);
+}
