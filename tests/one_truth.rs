@@ -373,6 +373,9 @@ async fn every_way_of_building_a_receiver_gives_the_bundles_verdict() {
                     StatusCode::UNAUTHORIZED
                 }
                 "duplicate" | "replay under fresh unsigned headers" => StatusCode::OK,
+                // Okta signs nothing (its deliveries carry the secret
+                // itself): a changed body is not a forgery it can tell.
+                "forged" if provider.name == "okta" => StatusCode::OK,
                 "forged" => StatusCode::UNAUTHORIZED,
                 "a year old" if signs_timestamp => StatusCode::UNAUTHORIZED,
                 "a year ahead" if bounds_future => StatusCode::UNAUTHORIZED,
