@@ -314,3 +314,60 @@ async fn netlify_jws_binds_the_body_through_its_claim() {
     }
     assert_eq!(server.runs(), 2);
 }
+
+const VONAGE_SECRET: &str = "qwertyuiopasdfghjklzxcvbnm123456";
+
+#[tokio::test]
+async fn vonage_bearer_jwt_binds_the_body_through_payload_hash() {
+    let server = Server::provider("vonage", VONAGE_SECRET).await;
+    let body = br#"{"message_uuid":"aaaaaaaa-bbbb","status":"delivered"}"#;
+    let claims = serde_json::json!({
+        "iat": 1_697_634_680,
+        "jti": "c5ba8f24-1a14-4c10-bfdf-3fbe8ce511b5",
+        "iss": "Vonage",
+        "payload_hash": hex::encode(Sha256::digest(body)),
+        "api_key": "abcd1234",
+        "application_id": "aaaaaaaa-bbbb-cccc-dddd-0123456789ab",
+    });
+    let token = netlify_token("HS256", claims, VONAGE_SECRET);
+    let reply = server
+        .post(&[header("authorization", &format!("Bearer {token}"))], body)
+        .await;
+    assert_eq!((reply.status, reply.text().as_str()), (StatusCode::OK, "handled"));
+    // Without the scheme word, with another body: refused.
+    let reply = server.post(&[header("authorization", &token)], body).await;
+    assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+    let reply = server
+        .post(
+            &[header("authorization", &format!("Bearer {token}"))],
+            br#"{"status":"rejected"}"#,
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+    // Vonage's SDK test token (vonage-python-sdk jwt/tests/test_verify_jwt.py)
+    // is validly signed under this secret but claims no payload_hash: it
+    // authenticates no delivery, so it is refused.
+    let sdk_token = "eyJ0eXAiOiJKV1QiLCJhbGciOiJIUzI1NiJ9.eyJpc3MiOiJPbmxpbmUgSldUIEJ1aWxkZXIiLCJpYXQiOjE2OTc2MzQ2ODAsImV4cCI6MzMyNTQ1NDA4MjgsImF1ZCI6IiIsInN1YiI6IiJ9.88vJc3I2HhuqEDixHXVhc9R30tA6U_HQHZTC29y6CGM";
+    let reply = server
+        .post(&[header("authorization", &format!("Bearer {sdk_token}"))], body)
+        .await;
+    assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+    // The crate's signer makes a token the receiver reads the same way.
+    let other = br#"{"message_uuid":"aaaaaaaa-cccc","status":"read"}"#;
+    let reply = server
+        .post(&signed("vonage", VONAGE_SECRET, other, "https://unused"), other)
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+    assert_eq!(server.runs(), 2);
+}
+
+/// The SDK's token, checked with the same HMAC the scheme uses: the MAC the
+/// scheme computes over a token's signing input is PyJWT's.
+#[test]
+fn vonage_sdk_token_mac_is_reproduced() {
+    let sdk_token = "eyJ0eXAiOiJKV1QiLCJhbGciOiJIUzI1NiJ9.eyJpc3MiOiJPbmxpbmUgSldUIEJ1aWxkZXIiLCJpYXQiOjE2OTc2MzQ2ODAsImV4cCI6MzMyNTQ1NDA4MjgsImF1ZCI6IiIsInN1YiI6IiJ9.88vJc3I2HhuqEDixHXVhc9R30tA6U_HQHZTC29y6CGM";
+    let (input, signature) = sdk_token.rsplit_once('.').unwrap();
+    let mut mac = Hmac::<Sha256>::new_from_slice(VONAGE_SECRET.as_bytes()).unwrap();
+    mac.update(input.as_bytes());
+    assert_eq!(URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes()), signature);
+}

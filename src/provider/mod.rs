@@ -106,6 +106,7 @@ mod trello;
 mod twilio;
 mod twitch;
 mod typeform;
+mod vonage;
 mod workos;
 mod x;
 mod xero;
@@ -162,6 +163,7 @@ pub use trello::TRELLO;
 pub use twilio::TWILIO;
 pub use twitch::TWITCH;
 pub use typeform::TYPEFORM;
+pub use vonage::VONAGE;
 pub use workos::WORKOS;
 pub use x::X;
 pub use xero::XERO;
@@ -366,6 +368,7 @@ pub const ALL: &[&Provider] = &[
     &TRELLO,
     &OKTA,
     &NETLIFY,
+    &VONAGE,
 ];
 
 /// Scheme variants no provider bundle is built on, selectable by name.
@@ -547,6 +550,7 @@ pub const SHARED_SECRET_SCHEMES: &[&str] = &[
     "trello",
     "okta",
     "netlify",
+    "vonage",
     "timestamped",
     "body-hmac-base64",
     "body-hmac-hex",

@@ -28,8 +28,9 @@ pub(crate) enum Syntax {
         timestamp_key: Option<Cow<'static, str>>,
     },
     /// A compact JWS whose MAC covers its own header and payload
-    /// (Netlify): see [`SignatureHeader::jws`].
-    Jws,
+    /// (Netlify), after an optional prefix (Vonage's `Bearer `): see
+    /// [`SignatureHeader::jws`].
+    Jws { prefix: Cow<'static, str> },
 }
 
 /// Where one kind of signature lives and how it is made.
@@ -115,14 +116,26 @@ impl SignatureHeader {
     pub fn jws(name: HeaderName) -> Self {
         Self {
             encoding: Encoding::Base64UrlNoPad,
-            syntax: Syntax::Jws,
+            syntax: Syntax::Jws {
+                prefix: Cow::Borrowed(""),
+            },
             ..Self::new(name)
         }
     }
 
+    /// With [`jws`](Self::jws): the token follows `prefix` (Vonage's
+    /// `Authorization: Bearer <token>`); a value without it is
+    /// `signature_malformed`.
+    pub fn jws_prefix(mut self, prefix: impl Into<Cow<'static, str>>) -> Self {
+        if let Syntax::Jws { prefix: current } = &mut self.syntax {
+            *current = prefix.into();
+        }
+        self
+    }
+
     /// Whether the header holds a JWS ([`jws`](Self::jws)).
     pub(crate) fn is_jws(&self) -> bool {
-        self.syntax == Syntax::Jws
+        matches!(self.syntax, Syntax::Jws { .. })
     }
 
     /// The signature counts only next to `header: value` (HubSpot's
@@ -217,13 +230,17 @@ impl SignatureHeader {
                     return Err(malformed());
                 }
             }
-            Syntax::Jws => {
+            Syntax::Jws { prefix } => {
                 // One token per request: its signing input is what every
                 // key's MAC is computed over.
                 if !signatures.prepared().is_empty() {
                     return Err(malformed());
                 }
-                let (input, signature) = super::jws::read_token(self.algorithm, value.trim_ascii())?;
+                let token = value
+                    .trim_ascii()
+                    .strip_prefix(prefix.as_bytes())
+                    .ok_or_else(malformed)?;
+                let (input, signature) = super::jws::read_token(self.algorithm, token)?;
                 if !self.push(kind, signature, signatures)? {
                     return Err(malformed());
                 }
@@ -276,7 +293,7 @@ impl SignatureHeader {
         match &self.syntax {
             Syntax::Single { prefix } | Syntax::List { prefix, .. } => format!("{prefix}{encoded}"),
             // The whole token, made by the scheme.
-            Syntax::Jws => encoded.to_owned(),
+            Syntax::Jws { prefix } => format!("{prefix}{encoded}"),
             Syntax::Fields {
                 separator,
                 signature_key,
