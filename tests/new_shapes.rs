@@ -371,3 +371,54 @@ fn vonage_sdk_token_mac_is_reproduced() {
     mac.update(input.as_bytes());
     assert_eq!(URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes()), signature);
 }
+
+const ADYEN_KEY: &str = "44782DEF547AAA06C910C43932B1EB0C71FC68D9D0C057550C48EC2ACF6BA056";
+
+/// An Adyen notification whose items carry `fields` (the eight signed ones
+/// in signing order), each item signed over its fields.
+fn adyen_body(items: &[[&str; 8]]) -> Vec<u8> {
+    let items: Vec<serde_json::Value> = items
+        .iter()
+        .map(|f| {
+            let mut mac = Hmac::<Sha256>::new_from_slice(&hex::decode(ADYEN_KEY).unwrap()).unwrap();
+            mac.update(f.join(":").as_bytes());
+            serde_json::json!({"NotificationRequestItem": {
+                "pspReference": f[0], "originalReference": f[1],
+                "merchantAccountCode": f[2], "merchantReference": f[3],
+                "amount": {"value": f[4].parse::<u64>().unwrap(), "currency": f[5]},
+                "eventCode": f[6], "success": f[7],
+                "additionalData": {"hmacSignature": STANDARD.encode(mac.finalize().into_bytes())},
+            }})
+        })
+        .collect();
+    serde_json::json!({"live": "false", "notificationItems": items})
+        .to_string()
+        .into_bytes()
+}
+
+#[tokio::test]
+async fn adyen_signed_fields_cannot_be_recut_and_a_second_item_is_refused() {
+    let server = Server::provider("adyen", ADYEN_KEY).await;
+    let item = ["7914073381342284", "", "TestMerchant", "order:1", "1130", "EUR", "AUTHORISATION", "true"];
+    let reply = server.post(&[], &adyen_body(&[item])).await;
+    assert_eq!((reply.status, reply.text().as_str()), (StatusCode::OK, "handled"));
+
+    // Signed as `...:TestMerchant:order:1:...`, then re-cut so the merchant
+    // account reads `TestMerchant:order` and the reference `1`: the joined
+    // fields are the same bytes, but two fields now hold the separator.
+    let body = String::from_utf8(adyen_body(&[[
+        "7914073381342285", "", "TestMerchant", "order:2", "1130", "EUR", "AUTHORISATION", "true",
+    ]]))
+    .unwrap()
+    .replace(r#""merchantAccountCode":"TestMerchant""#, r#""merchantAccountCode":"TestMerchant:order""#)
+    .replace(r#""merchantReference":"order:2""#, r#""merchantReference":"2""#);
+    let reply = server.post(&[], body.as_bytes()).await;
+    assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{}", reply.text());
+
+    // A second item, signed or not, would ride along with the first.
+    let first = ["7914073381342287", "", "TestMerchant", "order-4", "1130", "EUR", "AUTHORISATION", "true"];
+    let second = ["7914073381342286", "", "TestMerchant", "order-3", "99", "EUR", "REFUND", "true"];
+    let reply = server.post(&[], &adyen_body(&[first, second])).await;
+    assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{}", reply.text());
+    assert_eq!(server.runs(), 1);
+}

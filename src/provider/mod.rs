@@ -56,6 +56,7 @@ use crate::signature::{
     schemes, Scheme, SignatureConfigError, SignatureLayer, Signer, SignerError,
 };
 
+mod adyen;
 mod adyen_banking;
 mod airtable;
 mod bitbucket;
@@ -113,6 +114,7 @@ mod xero;
 mod zendesk;
 mod zoom;
 
+pub use adyen::ADYEN;
 pub use adyen_banking::ADYEN_BANKING;
 pub use airtable::AIRTABLE;
 pub use bitbucket::BITBUCKET;
@@ -369,6 +371,7 @@ pub const ALL: &[&Provider] = &[
     &OKTA,
     &NETLIFY,
     &VONAGE,
+    &ADYEN,
 ];
 
 /// Scheme variants no provider bundle is built on, selectable by name.
@@ -498,7 +501,7 @@ pub fn scheme_by_name(name: &str) -> Result<Arc<dyn Scheme>, UnknownProvider> {
 /// The schemes keyed by one shared secret that sign with headers alone:
 /// what the signing round-trip tests and the `tower-webhook` examples
 /// cover. [`scheme_by_name`] also knows `insecure-hubspot-v1`, `insecure-hubspot-v2`,
-/// `mailgun` (signature in the body) and, behind their features, the
+/// `mailgun` and `adyen` (signatures in the body) and, behind their features, the
 /// asymmetric `discord`, `standard-ed25519` (`ed25519`) and `sendgrid`
 /// (`ecdsa`).
 pub const SHARED_SECRET_SCHEMES: &[&str] = &[

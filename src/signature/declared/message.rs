@@ -35,6 +35,10 @@ pub enum Part {
     /// scheme with [`jws_claims`](super::DeclaredScheme::jws_claims), which
     /// sets it.
     JwsSigningInput,
+    /// The signed fields of a JSON body joined by their separator: the
+    /// whole message of a scheme with
+    /// [`json_signed`](super::DeclaredScheme::json_signed), which sets it.
+    JsonFields,
 }
 
 impl Part {
@@ -125,7 +129,7 @@ pub(crate) struct MessageFields<'a> {
     pub(crate) path_and_query: &'a [u8],
     pub(crate) url: &'a [u8],
     /// What the request yielded once for every key: the sorted form
-    /// parameters, or a JWS's signing input.
+    /// parameters, a JWS's signing input, or a JSON body's signed fields.
     pub(crate) form: &'a [u8],
 }
 
@@ -143,7 +147,7 @@ impl<'a> MessageFields<'a> {
             Part::Method => self.method,
             Part::PathAndQuery => self.path_and_query,
             Part::Url => self.url,
-            Part::FormParams | Part::JwsSigningInput => self.form,
+            Part::FormParams | Part::JwsSigningInput | Part::JsonFields => self.form,
         }
     }
 }

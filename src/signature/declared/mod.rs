@@ -55,6 +55,7 @@
 
 mod algorithm;
 mod header;
+mod json;
 mod jws;
 mod keys;
 mod message;
@@ -73,6 +74,7 @@ pub use algorithm::ecdsa;
 pub use algorithm::ed25519;
 pub use algorithm::{Algorithm, Encoding};
 pub use header::SignatureHeader;
+pub use json::JsonSigned;
 pub use jws::JwsClaims;
 #[cfg(feature = "ecdsa")]
 pub use keys::spki_base64;
@@ -136,6 +138,7 @@ pub struct DeclaredScheme {
     every_header: bool,
     jws: Option<JwsClaims>,
     json_object_body: bool,
+    json: Option<JsonSigned>,
 }
 
 impl DeclaredScheme {
@@ -161,6 +164,7 @@ impl DeclaredScheme {
             every_header: false,
             jws: None,
             json_object_body: false,
+            json: None,
         }
     }
 
@@ -314,6 +318,17 @@ impl DeclaredScheme {
     pub fn jws_claims(mut self, claims: JwsClaims) -> Self {
         self.jws = Some(claims);
         self.message = vec![Part::JwsSigningInput];
+        self
+    }
+
+    /// The signature is inside the JSON body, over some of its fields
+    /// (Adyen's standard notifications; see [`JsonSigned`]): no signature
+    /// header is read, the message is those fields joined
+    /// ([`Part::JsonFields`]), and the rest of the body is not signed.
+    /// The crate signs no such delivery ([`SignError::SignedInBody`]).
+    pub fn json_signed(mut self, json: JsonSigned) -> Self {
+        self.json = Some(json);
+        self.message = vec![Part::JsonFields];
         self
     }
 
@@ -557,6 +572,12 @@ impl Scheme for DeclaredScheme {
                 // The token says nothing of the delivery but the body's
                 // hash (and a fixed issuer): the body is what it signs.
                 Part::JwsSigningInput => Cow::Borrowed(body),
+                Part::JsonFields => Cow::Owned(
+                    self.json
+                        .as_ref()
+                        .and_then(|json| json.message_of(body))
+                        .unwrap_or_default(),
+                ),
             })
             .collect();
         Some(pieces)
@@ -605,6 +626,10 @@ impl Scheme for DeclaredScheme {
             }
         }
         if found.is_empty() {
+            if self.json.is_some() && self.headers.is_empty() {
+                // The signature is in the body.
+                return Ok(Signatures::new());
+            }
             if self
                 .refused
                 .iter()
@@ -667,6 +692,11 @@ impl Scheme for DeclaredScheme {
         }
         if self.json_object_body && body.first() != Some(&b'{') {
             return Err(malformed());
+        }
+        if let Some(json) = &self.json {
+            let message = json.read(body, &mut signatures)?;
+            signatures.set_prepared(message);
+            return Ok(signatures);
         }
         if self.headers.iter().any(SignatureHeader::is_jws) {
             // A token without claims to hold it to would authenticate no
@@ -743,8 +773,11 @@ impl Scheme for DeclaredScheme {
         let mut tags: [[Option<Tag>; 5]; 2] = Default::default();
         let mut matched = None;
         for (index, candidate) in signatures.candidates().iter().enumerate() {
-            let header = self.headers.get(usize::from(candidate.kind()))?;
-            let algorithm = header.algorithm;
+            let algorithm = match (self.headers.get(usize::from(candidate.kind())), &self.json) {
+                (Some(header), _) => header.algorithm,
+                (None, Some(json)) => json.algorithm,
+                (None, None) => return None,
+            };
             let mut equal = Choice::from(0);
             for (spelling, url) in urls.iter().enumerate() {
                 let Some(url) = url else { continue };
@@ -780,6 +813,9 @@ impl Scheme for DeclaredScheme {
     /// Signs with every signature header, after the id and timestamp
     /// headers. A scheme that signs the URL needs `outgoing.url`.
     fn sign(&self, key: &KeyMaterial, outgoing: &Outgoing<'_>) -> Result<SignedHeaders, SignError> {
+        if self.json.is_some() {
+            return Err(SignError::SignedInBody);
+        }
         if self.headers.is_empty() {
             return Err(SignError::VerifyOnly);
         }
