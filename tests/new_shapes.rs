@@ -123,7 +123,10 @@ async fn x_crc_is_answered_with_the_hmac_of_the_token() {
     let reply = server
         .post(&signed("x", X_SECRET, body, "https://unused"), body)
         .await;
-    assert_eq!((reply.status, reply.text().as_str()), (StatusCode::OK, "handled"));
+    assert_eq!(
+        (reply.status, reply.text().as_str()),
+        (StatusCode::OK, "handled")
+    );
 }
 
 /// The CRC answers anyone with an HMAC, under the delivery key, of a value
@@ -174,7 +177,10 @@ async fn trello_head_check_and_signed_body_then_url() {
     let reply = server
         .post(&[header("x-trello-webhook", &signature)], body)
         .await;
-    assert_eq!((reply.status, reply.text().as_str()), (StatusCode::OK, "handled"));
+    assert_eq!(
+        (reply.status, reply.text().as_str()),
+        (StatusCode::OK, "handled")
+    );
     // The same delivery sent to another path of the receiver is refused.
     let reply = server
         .request(
@@ -199,12 +205,7 @@ async fn trello_bytes_cannot_move_between_body_and_url() {
     let headers = signed("trello", TRELLO_SECRET, &body, &signed_url);
     // Where it was signed for, it verifies.
     let reply = server
-        .request(
-            Method::POST,
-            &format!("/a?next={target}"),
-            &headers,
-            &body,
-        )
+        .request(Method::POST, &format!("/a?next={target}"), &headers, &body)
         .await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
     // Re-cut: the body takes the URL's head, the URL becomes the target.
@@ -230,15 +231,24 @@ async fn okta_verification_challenge_and_authorization_secret() {
         )
         .await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
-    assert_eq!(json(&reply), serde_json::json!({ "verification": challenge }));
+    assert_eq!(
+        json(&reply),
+        serde_json::json!({ "verification": challenge })
+    );
     assert_eq!(server.runs(), 0);
 
     let body = br#"{"eventType":"com.okta.event_hook","data":{"events":[]}}"#;
     let reply = server
         .post(&[header("authorization", OKTA_SECRET)], body)
         .await;
-    assert_eq!((reply.status, reply.text().as_str()), (StatusCode::OK, "handled"));
-    for wrong in [&[header("authorization", "okta-hook-authorization-valuE")][..], &[]] {
+    assert_eq!(
+        (reply.status, reply.text().as_str()),
+        (StatusCode::OK, "handled")
+    );
+    for wrong in [
+        &[header("authorization", "okta-hook-authorization-valuE")][..],
+        &[],
+    ] {
         let reply = server.post(wrong, body).await;
         assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{wrong:?}");
     }
@@ -272,16 +282,26 @@ async fn netlify_jws_binds_the_body_through_its_claim() {
     let signature = |token: &str| [header("x-webhook-signature", token)];
 
     let reply = server.post(&signature(&token), body).await;
-    assert_eq!((reply.status, reply.text().as_str()), (StatusCode::OK, "handled"));
+    assert_eq!(
+        (reply.status, reply.text().as_str()),
+        (StatusCode::OK, "handled")
+    );
     // The crate's signer makes a token the receiver reads the same way.
     let other = br#"{"id":"5f1b","state":"ready"}"#;
     let reply = server
-        .post(&signed("netlify", NETLIFY_SECRET, other, "https://unused"), other)
+        .post(
+            &signed("netlify", NETLIFY_SECRET, other, "https://unused"),
+            other,
+        )
         .await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
 
     let refused: Vec<(&str, String, &[u8])> = vec![
-        ("another body under the token", token.clone(), &b"{\"id\":\"x\"}"[..]),
+        (
+            "another body under the token",
+            token.clone(),
+            &b"{\"id\":\"x\"}"[..],
+        ),
         (
             "another issuer",
             netlify_token(
@@ -305,12 +325,29 @@ async fn netlify_jws_binds_the_body_through_its_claim() {
             ),
             body,
         ),
-        ("alg HS512", netlify_token("HS512", claims.clone(), NETLIFY_SECRET), body),
-        ("no sha256 claim", netlify_token("HS256", serde_json::json!({"iss": "netlify"}), NETLIFY_SECRET), body),
+        (
+            "alg HS512",
+            netlify_token("HS512", claims.clone(), NETLIFY_SECRET),
+            body,
+        ),
+        (
+            "no sha256 claim",
+            netlify_token(
+                "HS256",
+                serde_json::json!({"iss": "netlify"}),
+                NETLIFY_SECRET,
+            ),
+            body,
+        ),
     ];
     for (case, token, body) in refused {
         let reply = server.post(&signature(&token), body).await;
-        assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{case}: {}", reply.text());
+        assert_eq!(
+            reply.status,
+            StatusCode::UNAUTHORIZED,
+            "{case}: {}",
+            reply.text()
+        );
     }
     assert_eq!(server.runs(), 2);
 }
@@ -333,7 +370,10 @@ async fn vonage_bearer_jwt_binds_the_body_through_payload_hash() {
     let reply = server
         .post(&[header("authorization", &format!("Bearer {token}"))], body)
         .await;
-    assert_eq!((reply.status, reply.text().as_str()), (StatusCode::OK, "handled"));
+    assert_eq!(
+        (reply.status, reply.text().as_str()),
+        (StatusCode::OK, "handled")
+    );
     // Without the scheme word, with another body: refused.
     let reply = server.post(&[header("authorization", &token)], body).await;
     assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
@@ -349,13 +389,19 @@ async fn vonage_bearer_jwt_binds_the_body_through_payload_hash() {
     // authenticates no delivery, so it is refused.
     let sdk_token = "eyJ0eXAiOiJKV1QiLCJhbGciOiJIUzI1NiJ9.eyJpc3MiOiJPbmxpbmUgSldUIEJ1aWxkZXIiLCJpYXQiOjE2OTc2MzQ2ODAsImV4cCI6MzMyNTQ1NDA4MjgsImF1ZCI6IiIsInN1YiI6IiJ9.88vJc3I2HhuqEDixHXVhc9R30tA6U_HQHZTC29y6CGM";
     let reply = server
-        .post(&[header("authorization", &format!("Bearer {sdk_token}"))], body)
+        .post(
+            &[header("authorization", &format!("Bearer {sdk_token}"))],
+            body,
+        )
         .await;
     assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
     // The crate's signer makes a token the receiver reads the same way.
     let other = br#"{"message_uuid":"aaaaaaaa-cccc","status":"read"}"#;
     let reply = server
-        .post(&signed("vonage", VONAGE_SECRET, other, "https://unused"), other)
+        .post(
+            &signed("vonage", VONAGE_SECRET, other, "https://unused"),
+            other,
+        )
         .await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
     assert_eq!(server.runs(), 2);
@@ -369,7 +415,10 @@ fn vonage_sdk_token_mac_is_reproduced() {
     let (input, signature) = sdk_token.rsplit_once('.').unwrap();
     let mut mac = Hmac::<Sha256>::new_from_slice(VONAGE_SECRET.as_bytes()).unwrap();
     mac.update(input.as_bytes());
-    assert_eq!(URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes()), signature);
+    assert_eq!(
+        URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes()),
+        signature
+    );
 }
 
 const ADYEN_KEY: &str = "44782DEF547AAA06C910C43932B1EB0C71FC68D9D0C057550C48EC2ACF6BA056";
@@ -399,25 +448,68 @@ fn adyen_body(items: &[[&str; 8]]) -> Vec<u8> {
 #[tokio::test]
 async fn adyen_signed_fields_cannot_be_recut_and_a_second_item_is_refused() {
     let server = Server::provider("adyen", ADYEN_KEY).await;
-    let item = ["7914073381342284", "", "TestMerchant", "order:1", "1130", "EUR", "AUTHORISATION", "true"];
+    let item = [
+        "7914073381342284",
+        "",
+        "TestMerchant",
+        "order:1",
+        "1130",
+        "EUR",
+        "AUTHORISATION",
+        "true",
+    ];
     let reply = server.post(&[], &adyen_body(&[item])).await;
-    assert_eq!((reply.status, reply.text().as_str()), (StatusCode::OK, "handled"));
+    assert_eq!(
+        (reply.status, reply.text().as_str()),
+        (StatusCode::OK, "handled")
+    );
 
     // Signed as `...:TestMerchant:order:1:...`, then re-cut so the merchant
     // account reads `TestMerchant:order` and the reference `1`: the joined
     // fields are the same bytes, but two fields now hold the separator.
     let body = String::from_utf8(adyen_body(&[[
-        "7914073381342285", "", "TestMerchant", "order:2", "1130", "EUR", "AUTHORISATION", "true",
+        "7914073381342285",
+        "",
+        "TestMerchant",
+        "order:2",
+        "1130",
+        "EUR",
+        "AUTHORISATION",
+        "true",
     ]]))
     .unwrap()
-    .replace(r#""merchantAccountCode":"TestMerchant""#, r#""merchantAccountCode":"TestMerchant:order""#)
-    .replace(r#""merchantReference":"order:2""#, r#""merchantReference":"2""#);
+    .replace(
+        r#""merchantAccountCode":"TestMerchant""#,
+        r#""merchantAccountCode":"TestMerchant:order""#,
+    )
+    .replace(
+        r#""merchantReference":"order:2""#,
+        r#""merchantReference":"2""#,
+    );
     let reply = server.post(&[], body.as_bytes()).await;
     assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{}", reply.text());
 
     // A second item, signed or not, would ride along with the first.
-    let first = ["7914073381342287", "", "TestMerchant", "order-4", "1130", "EUR", "AUTHORISATION", "true"];
-    let second = ["7914073381342286", "", "TestMerchant", "order-3", "99", "EUR", "REFUND", "true"];
+    let first = [
+        "7914073381342287",
+        "",
+        "TestMerchant",
+        "order-4",
+        "1130",
+        "EUR",
+        "AUTHORISATION",
+        "true",
+    ];
+    let second = [
+        "7914073381342286",
+        "",
+        "TestMerchant",
+        "order-3",
+        "99",
+        "EUR",
+        "REFUND",
+        "true",
+    ];
     let reply = server.post(&[], &adyen_body(&[first, second])).await;
     assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{}", reply.text());
     assert_eq!(server.runs(), 1);

@@ -115,7 +115,9 @@ impl Algorithm {
                 Tag::from(hash.finalize().as_slice())
             }
             // The message is not used: the value sent is the secret.
-            Algorithm::HeaderSecret => Tag::from(secret_digest(key.secret().expose_secret()).as_slice()),
+            Algorithm::HeaderSecret => {
+                Tag::from(secret_digest(key.secret().expose_secret()).as_slice())
+            }
             #[allow(unreachable_patterns)]
             _ => return None,
         })

@@ -93,9 +93,13 @@ impl JsonSigned {
 
     /// Find the signature in `body`, push it, and return the signed
     /// message.
-    pub(crate) fn read(&self, body: &[u8], signatures: &mut Signatures) -> Result<Vec<u8>, Rejection> {
-        let document: Value = serde_json::from_slice(body)
-            .map_err(|_| Rejection::new(Reason::SignatureMissing))?;
+    pub(crate) fn read(
+        &self,
+        body: &[u8],
+        signatures: &mut Signatures,
+    ) -> Result<Vec<u8>, Rejection> {
+        let document: Value =
+            serde_json::from_slice(body).map_err(|_| Rejection::new(Reason::SignatureMissing))?;
         if let Some(array) = &self.single {
             match document.pointer(array) {
                 Some(Value::Array(items)) if items.len() == 1 => {}
@@ -167,12 +171,18 @@ mod tests {
     fn only_the_named_field_may_hold_the_separator() {
         let scheme = adyen().separator_allowed_in("/b");
         assert_eq!(
-            scheme.message_of(br#"{"a":"x","b":"y:z","c":"w"}"#).unwrap(),
+            scheme
+                .message_of(br#"{"a":"x","b":"y:z","c":"w"}"#)
+                .unwrap(),
             b"x:y:z:w"
         );
         // The same bytes cut as `x:y` + `z`: refused.
-        assert!(scheme.message_of(br#"{"a":"x:y","b":"z","c":"w"}"#).is_none());
-        assert!(adyen().message_of(br#"{"a":"x","b":"y:z","c":"w"}"#).is_none());
+        assert!(scheme
+            .message_of(br#"{"a":"x:y","b":"z","c":"w"}"#)
+            .is_none());
+        assert!(adyen()
+            .message_of(br#"{"a":"x","b":"y:z","c":"w"}"#)
+            .is_none());
     }
 
     #[test]

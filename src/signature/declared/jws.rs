@@ -113,10 +113,7 @@ fn decode_segment(segment: &[u8]) -> Result<Vec<u8>, Rejection> {
 /// reader does not do (`crit`). Anything else (`none`, an asymmetric
 /// `alg` whose public key could be used as an HMAC secret, a token in
 /// JSON serialisation, a fourth segment) is `signature_malformed`.
-pub(crate) fn read_token(
-    algorithm: Algorithm,
-    token: &[u8],
-) -> Result<(&[u8], &[u8]), Rejection> {
+pub(crate) fn read_token(algorithm: Algorithm, token: &[u8]) -> Result<(&[u8], &[u8]), Rejection> {
     #[derive(Deserialize)]
     struct Header<'a> {
         #[serde(borrow)]
@@ -194,7 +191,10 @@ mod tests {
         );
         let elsewhere = JwsClaims::body_sha256("sha256").issuer("other");
         assert_eq!(
-            elsewhere.check(input.as_bytes(), b"{}").unwrap_err().reason(),
+            elsewhere
+                .check(input.as_bytes(), b"{}")
+                .unwrap_err()
+                .reason(),
             Reason::SignatureMismatch
         );
     }
