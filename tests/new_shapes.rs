@@ -514,3 +514,95 @@ async fn adyen_signed_fields_cannot_be_recut_and_a_second_item_is_refused() {
     assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{}", reply.text());
     assert_eq!(server.runs(), 1);
 }
+
+/// Plaid's ES256 token: signed with a P-256 key whose JWK the receiver
+/// holds, `iat` within five minutes, the body bound by its hash.
+#[cfg(feature = "ecdsa")]
+#[tokio::test]
+async fn plaid_es256_token_with_a_jwk_and_a_five_minute_iat() {
+    use p256::ecdsa::signature::Signer as _;
+    use tower_webhook::signature::declared::to_jwk_p256;
+
+    let private = p256::ecdsa::SigningKey::from_slice(&[9; 32]).unwrap();
+    let jwk = to_jwk_p256(private.verifying_key());
+    let server = Server::provider("plaid", &jwk).await;
+    let token = |alg: &str, claims: serde_json::Value, raw: bool| {
+        let header = URL_SAFE_NO_PAD.encode(format!(
+            r#"{{"alg":"{alg}","kid":"6c5516e1-92dc-479e-a8ff-5a51992e0001","typ":"JWT"}}"#
+        ));
+        let payload = URL_SAFE_NO_PAD.encode(claims.to_string());
+        let input = format!("{header}.{payload}");
+        let signature: p256::ecdsa::Signature = private.sign(input.as_bytes());
+        let bytes = if raw {
+            signature.to_bytes().to_vec()
+        } else {
+            signature.to_der().as_bytes().to_vec()
+        };
+        format!("{input}.{}", URL_SAFE_NO_PAD.encode(bytes))
+    };
+    let body = br#"{"webhook_type":"TRANSACTIONS","webhook_code":"SYNC_UPDATES_AVAILABLE"}"#;
+    let claims = |iat: i64, body: &[u8]| serde_json::json!({"iat": iat, "request_body_sha256": hex::encode(Sha256::digest(body))});
+    let now = unix_now();
+    let send = |token: String| {
+        let server = &server;
+        async move {
+            server
+                .post(&[header("plaid-verification", &token)], body)
+                .await
+        }
+    };
+    let reply = send(token("ES256", claims(now, body), true)).await;
+    assert_eq!(
+        (reply.status, reply.text().as_str()),
+        (StatusCode::OK, "handled")
+    );
+    for (case, token) in [
+        (
+            "six minutes old",
+            token("ES256", claims(now - 360, body), true),
+        ),
+        (
+            "another body's hash",
+            token("ES256", claims(now, b"{}"), true),
+        ),
+        (
+            "a DER signature",
+            token("ES256", claims(now + 1, body), false),
+        ),
+        (
+            "no iat",
+            token(
+                "ES256",
+                serde_json::json!({"request_body_sha256": hex::encode(Sha256::digest(body))}),
+                true,
+            ),
+        ),
+        // The public key used as an HMAC secret (algorithm confusion).
+        (
+            "HS256 keyed with the JWK",
+            netlify_token("HS256", claims(now, body), &jwk),
+        ),
+    ] {
+        let reply = send(token).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::UNAUTHORIZED,
+            "{case}: {}",
+            reply.text()
+        );
+    }
+    // Another key's token.
+    let other = p256::ecdsa::SigningKey::from_slice(&[8; 32]).unwrap();
+    let signer = Signer::new(
+        (tower_webhook::provider::PLAID.scheme)(),
+        tower_webhook::signature::KeyMaterial::EcdsaP256Signing(other),
+    );
+    let headers: Vec<_> = signer
+        .sign(&Outgoing::new(body, now, "d-2"))
+        .unwrap()
+        .into_iter()
+        .collect();
+    let reply = server.post(&headers, body).await;
+    assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(server.runs(), 1);
+}

@@ -78,6 +78,13 @@ fn keys(provider: &Provider) -> (String, Signer) {
             let signer = Signer::new((provider.scheme)(), KeyMaterial::EcdsaP256Signing(private));
             (shown, signer)
         }
+        #[cfg(feature = "ecdsa")]
+        "plaid" => {
+            let private = p256::ecdsa::SigningKey::from_slice(&[7; 32]).unwrap();
+            let shown = tower_webhook::signature::declared::to_jwk_p256(private.verifying_key());
+            let signer = Signer::new((provider.scheme)(), KeyMaterial::EcdsaP256Signing(private));
+            (shown, signer)
+        }
         _ => (
             shown(provider).to_owned(),
             Signer::preset(provider.name, shown(provider)).unwrap(),

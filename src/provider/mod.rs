@@ -87,6 +87,8 @@ mod okta;
 mod orb;
 mod paddle;
 mod pagerduty;
+#[cfg(feature = "ecdsa")]
+mod plaid;
 mod pusher;
 mod razorpay;
 mod resend;
@@ -144,6 +146,8 @@ pub use okta::OKTA;
 pub use orb::ORB;
 pub use paddle::PADDLE;
 pub use pagerduty::PAGERDUTY;
+#[cfg(feature = "ecdsa")]
+pub use plaid::PLAID;
 pub use pusher::PUSHER;
 pub use r#box::BOX;
 pub use razorpay::RAZORPAY;
@@ -372,6 +376,8 @@ pub const ALL: &[&Provider] = &[
     &NETLIFY,
     &VONAGE,
     &ADYEN,
+    #[cfg(feature = "ecdsa")]
+    &PLAID,
 ];
 
 /// Scheme variants no provider bundle is built on, selectable by name.
@@ -502,8 +508,8 @@ pub fn scheme_by_name(name: &str) -> Result<Arc<dyn Scheme>, UnknownProvider> {
 /// what the signing round-trip tests and the `tower-webhook` examples
 /// cover. [`scheme_by_name`] also knows `insecure-hubspot-v1`, `insecure-hubspot-v2`,
 /// `mailgun` and `adyen` (signatures in the body) and, behind their features, the
-/// asymmetric `discord`, `standard-ed25519` (`ed25519`) and `sendgrid`
-/// (`ecdsa`).
+/// asymmetric `discord`, `standard-ed25519` (`ed25519`), `sendgrid` and
+/// `plaid` (`ecdsa`).
 pub const SHARED_SECRET_SCHEMES: &[&str] = &[
     "github",
     "github-sha1",

@@ -93,6 +93,42 @@ impl Algorithm {
         }
     }
 
+    /// The signature of a JWS as a candidate: an ES256 token carries
+    /// `r ‖ s` (64 bytes), not DER, and is read into the same low-S form
+    /// as [`candidate`](Self::candidate) gives; the rest as there.
+    pub(crate) fn jws_candidate<'a>(
+        self,
+        decoded: &'a [u8],
+        scratch: &'a mut [u8; MAX_SIGNATURE_LEN],
+    ) -> Option<&'a [u8]> {
+        match self {
+            #[cfg(feature = "ecdsa")]
+            Algorithm::EcdsaP256Sha256 => {
+                *scratch = ecdsa::normalized_raw(decoded)?;
+                Some(&scratch[..])
+            }
+            _ => self.candidate(decoded, scratch),
+        }
+    }
+
+    /// The signature of `message` as a JWS writes it: base64url, and for
+    /// ES256 `r ‖ s` rather than DER.
+    pub(crate) fn sign_jws(
+        self,
+        key: &KeyMaterial,
+        message: &[&[u8]],
+    ) -> Result<String, SignError> {
+        match self {
+            #[cfg(feature = "ecdsa")]
+            Algorithm::EcdsaP256Sha256 => {
+                let der = ecdsa::sign_with(key, message)?;
+                let raw = ecdsa::normalized(&der).ok_or(SignError::InvalidHeaderValue)?;
+                Ok(Encoding::Base64UrlNoPad.encode(&raw))
+            }
+            _ => self.sign(key, message, Encoding::Base64UrlNoPad),
+        }
+    }
+
     /// The digest of a shared-key algorithm over `message`, or `None` for
     /// a public-key algorithm.
     pub(crate) fn shared_tag(
@@ -343,6 +379,13 @@ pub mod ecdsa {
     /// bytes, so nothing keyed on the signature sees two deliveries.
     pub fn normalized(der: &[u8]) -> Option<[u8; 64]> {
         let signature = Signature::from_der(der).ok()?.normalize_s();
+        Some(signature.to_bytes().into())
+    }
+
+    /// The fixed-size `r ‖ s` signature (a JWS's ES256), with `s` in the
+    /// lower half of the group order; `None` if it is not one.
+    pub fn normalized_raw(raw: &[u8]) -> Option<[u8; 64]> {
+        let signature = Signature::from_slice(raw).ok()?.normalize_s();
         Some(signature.to_bytes().into())
     }
 

@@ -241,9 +241,14 @@ impl SignatureHeader {
                     .strip_prefix(prefix.as_bytes())
                     .ok_or_else(malformed)?;
                 let (input, signature) = super::jws::read_token(self.algorithm, token)?;
-                if !self.push(kind, signature, signatures)? {
-                    return Err(malformed());
-                }
+                let mut buffer = [0; DECODE_BUFFER];
+                let mut scratch = [0; MAX_SIGNATURE_LEN];
+                let candidate = self
+                    .encoding
+                    .decode_into(signature, &mut buffer)
+                    .and_then(|decoded| self.algorithm.jws_candidate(decoded, &mut scratch))
+                    .ok_or_else(malformed)?;
+                signatures.push(kind, candidate)?;
                 signatures.set_prepared(input.to_vec());
             }
             Syntax::List { separator, prefix } => {

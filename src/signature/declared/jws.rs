@@ -26,6 +26,7 @@ const MAX_SEGMENT: usize = 1024;
 pub struct JwsClaims {
     body_sha256: Cow<'static, str>,
     issuer: Option<Cow<'static, str>>,
+    issued_at: Option<Cow<'static, str>>,
 }
 
 impl JwsClaims {
@@ -36,7 +37,22 @@ impl JwsClaims {
         Self {
             body_sha256: name.into(),
             issuer: None,
+            issued_at: None,
         }
+    }
+
+    /// The claim `name` (Plaid's `iat`) holds the signing time in Unix
+    /// seconds: the scheme's signed timestamp, held to its
+    /// [`tolerance`](super::DeclaredScheme::tolerance) by the replay
+    /// window. A token without it is `timestamp_missing`.
+    pub fn issued_at(mut self, name: impl Into<Cow<'static, str>>) -> Self {
+        self.issued_at = Some(name.into());
+        self
+    }
+
+    /// Whether the token carries the signing time.
+    pub(crate) fn has_issued_at(&self) -> bool {
+        self.issued_at.is_some()
     }
 
     /// The `iss` claim must be exactly `issuer` (Netlify's `netlify`).
@@ -45,12 +61,21 @@ impl JwsClaims {
         self
     }
 
-    /// The JWS signing input (`header.payload`) a sender writes for `body`.
-    pub(crate) fn signing_input(&self, algorithm: Algorithm, body: &[u8]) -> Option<String> {
+    /// The JWS signing input (`header.payload`) a sender writes for `body`
+    /// at `unix_seconds`.
+    pub(crate) fn signing_input(
+        &self,
+        algorithm: Algorithm,
+        body: &[u8],
+        unix_seconds: i64,
+    ) -> Option<String> {
         let header = serde_json::json!({ "alg": alg_name(algorithm)?, "typ": "JWT" });
         let mut claims = serde_json::Map::new();
         if let Some(issuer) = &self.issuer {
             claims.insert("iss".into(), issuer.as_ref().into());
+        }
+        if let Some(issued_at) = &self.issued_at {
+            claims.insert(issued_at.clone().into_owned(), unix_seconds.into());
         }
         claims.insert(
             self.body_sha256.clone().into_owned(),
@@ -64,8 +89,13 @@ impl JwsClaims {
     }
 
     /// Refuse the delivery unless the claims in `signing_input` (as read by
-    /// [`read_token`]) say what this asks of `body`.
-    pub(crate) fn check(&self, signing_input: &[u8], body: &[u8]) -> Result<(), Rejection> {
+    /// [`read_token`]) say what this asks of `body`; the signing time's
+    /// text when the token is asked to carry one.
+    pub(crate) fn check(
+        &self,
+        signing_input: &[u8],
+        body: &[u8],
+    ) -> Result<Option<String>, Rejection> {
         let payload = signing_input
             .split(|&b| b == b'.')
             .nth(1)
@@ -83,10 +113,17 @@ impl JwsClaims {
             .and_then(serde_json::Value::as_str)
             .ok_or_else(mismatch)?;
         let actual = hex::encode(Sha256::digest(body));
-        if bool::from(actual.as_bytes().ct_eq(claimed.as_bytes())) {
-            Ok(())
-        } else {
-            Err(mismatch())
+        if !bool::from(actual.as_bytes().ct_eq(claimed.as_bytes())) {
+            return Err(mismatch());
+        }
+        let Some(name) = &self.issued_at else {
+            return Ok(None);
+        };
+        match claims.get(name.as_ref()) {
+            None => Err(Rejection::new(Reason::TimestampMissing)),
+            // Whole seconds only: `1.5e9` or `"1500000000"` is not one.
+            Some(serde_json::Value::Number(n)) if n.is_i64() => Ok(Some(n.to_string())),
+            Some(_) => Err(Rejection::new(Reason::TimestampMalformed)),
         }
     }
 }
@@ -97,6 +134,8 @@ fn alg_name(algorithm: Algorithm) -> Option<&'static str> {
     match algorithm {
         Algorithm::Sha256 => Some("HS256"),
         Algorithm::Sha512 => Some("HS512"),
+        #[cfg(feature = "ecdsa")]
+        Algorithm::EcdsaP256Sha256 => Some("ES256"),
         _ => None,
     }
 }
@@ -183,7 +222,7 @@ mod tests {
     #[test]
     fn the_claims_bind_body_and_issuer() {
         let claims = JwsClaims::body_sha256("sha256").issuer("netlify");
-        let input = claims.signing_input(Algorithm::Sha256, b"{}").unwrap();
+        let input = claims.signing_input(Algorithm::Sha256, b"{}", 0).unwrap();
         assert!(claims.check(input.as_bytes(), b"{}").is_ok());
         assert_eq!(
             claims.check(input.as_bytes(), b"{ }").unwrap_err().reason(),

@@ -76,11 +76,11 @@ pub use algorithm::{Algorithm, Encoding};
 pub use header::SignatureHeader;
 pub use json::JsonSigned;
 pub use jws::JwsClaims;
-#[cfg(feature = "ecdsa")]
-pub use keys::spki_base64;
 pub use keys::KeyEncoding;
 #[cfg(feature = "ed25519")]
 pub use keys::{ed25519_hex, ed25519_seed_hex, to_whpk, whpk};
+#[cfg(feature = "ecdsa")]
+pub use keys::{jwk_p256, spki_base64, to_jwk_p256};
 pub use message::{decode_hubspot_escapes, sorted_params, Part, UrlSpelling};
 
 use algorithm::Tag;
@@ -608,7 +608,7 @@ impl Scheme for DeclaredScheme {
     }
 
     fn signs_timestamp(&self) -> bool {
-        self.timestamp.is_some()
+        self.timestamp.is_some() || self.jws.as_ref().is_some_and(JwsClaims::has_issued_at)
     }
 
     fn parse_head(&self, parts: &Parts) -> Result<Signatures, Rejection> {
@@ -702,7 +702,14 @@ impl Scheme for DeclaredScheme {
             // A token without claims to hold it to would authenticate no
             // part of the delivery.
             let claims = self.jws.as_ref().ok_or_else(malformed)?;
-            claims.check(signatures.prepared(), body)?;
+            if let Some(issued_at) = claims.check(signatures.prepared(), body)? {
+                // Inside the token the MAC covers: signed.
+                signatures.set_timestamp(Stamp::read(
+                    issued_at.as_bytes(),
+                    TimestampFormat::Seconds,
+                    false,
+                )?);
+            }
         }
         if !self.uses_url() && !self.signs(&Part::FormParams) {
             return Ok(signatures);
@@ -861,7 +868,7 @@ impl Scheme for DeclaredScheme {
                     .algorithm;
                 Some(
                     claims
-                        .signing_input(algorithm, outgoing.body)
+                        .signing_input(algorithm, outgoing.body, outgoing.timestamp)
                         .ok_or(SignError::InvalidHeaderValue)?,
                 )
             }
@@ -893,10 +900,12 @@ impl Scheme for DeclaredScheme {
             headers.push((name.clone(), header_value(&timestamp)?));
         }
         for header in &self.headers {
-            let mut encoded = header.algorithm.sign(key, &pieces, header.encoding)?;
-            if let (true, Some(input)) = (header.is_jws(), &jws_input) {
-                encoded = format!("{input}.{encoded}");
-            }
+            let encoded = match (header.is_jws(), &jws_input) {
+                (true, Some(input)) => {
+                    format!("{input}.{}", header.algorithm.sign_jws(key, &pieces)?)
+                }
+                _ => header.algorithm.sign(key, &pieces, header.encoding)?,
+            };
             headers.push((
                 header.name.clone(),
                 header_value(&header.value(&encoded, &timestamp))?,
