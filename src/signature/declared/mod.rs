@@ -47,11 +47,19 @@
 //! # }
 //! ```
 //!
+//! Beyond header MACs over pieces of the request: a compact JWS in a
+//! header whose claim binds the body's hash ([`SignatureHeader::jws`],
+//! [`JwsClaims`]: Netlify, Vonage, Plaid), a signature inside a JSON body
+//! over some of its fields ([`JsonSigned`]: Adyen), and a header carrying
+//! the secret itself ([`Algorithm::HeaderSecret`]: Okta), which signs
+//! nothing and is declared as such.
+//!
 //! Where two variable pieces touch with no literal between them, the
 //! scheme pins the boundary itself: a timestamp next to one must have its
 //! format's fixed width, an id may not hold the literal written next to it,
-//! and a [`Part::Url`] followed by the [`Part::Body`] is refused when the
-//! two could be cut elsewhere. Put a literal between any other pair.
+//! and a [`Part::Url`] next to the [`Part::Body`] (either order) is refused
+//! when the two could be cut elsewhere. Put a literal between any other
+//! pair.
 
 mod algorithm;
 mod header;
@@ -355,7 +363,19 @@ impl DeclaredScheme {
     }
 
     fn signs(&self, part: &Part) -> bool {
-        self.message.contains(part)
+        !self.sends_secret_itself() && self.message.contains(part)
+    }
+
+    /// Whether the only "signatures" are the secret itself
+    /// ([`Algorithm::HeaderSecret`]): then no part of the request is
+    /// covered, whatever message is declared, and nothing (timestamp, id,
+    /// body) may be taken as signed.
+    fn sends_secret_itself(&self) -> bool {
+        !self.headers.is_empty()
+            && self
+                .headers
+                .iter()
+                .all(|header| header.algorithm == Algorithm::HeaderSecret)
     }
 
     /// The neighbours of every occurrence of `part` in the message (`None`
@@ -608,7 +628,9 @@ impl Scheme for DeclaredScheme {
     }
 
     fn signs_timestamp(&self) -> bool {
-        self.timestamp.is_some() || self.jws.as_ref().is_some_and(JwsClaims::has_issued_at)
+        !self.sends_secret_itself()
+            && (self.timestamp.is_some()
+                || self.jws.as_ref().is_some_and(JwsClaims::has_issued_at))
     }
 
     fn parse_head(&self, parts: &Parts) -> Result<Signatures, Rejection> {
