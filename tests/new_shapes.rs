@@ -606,3 +606,88 @@ async fn plaid_es256_token_with_a_jwk_and_a_five_minute_iat() {
     assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
     assert_eq!(server.runs(), 1);
 }
+
+/// Asana hands its signing key over in the handshake: the application
+/// decides whether to take it, and only an inert token is echoed back in
+/// the header Asana reads.
+#[tokio::test]
+async fn asana_hook_secret_is_echoed_once_the_application_takes_it() {
+    use std::sync::Mutex;
+    use tower_webhook::handshake::Handshake;
+
+    let taken: Arc<Mutex<Vec<String>>> = Arc::default();
+    let creating = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let handshake = {
+        let (taken, creating) = (Arc::clone(&taken), Arc::clone(&creating));
+        Handshake::asana(move |secret| {
+            let accept = creating.load(Ordering::SeqCst);
+            if accept {
+                taken.lock().unwrap().push(secret.to_owned());
+            }
+            accept
+        })
+    };
+    let runs = Arc::new(AtomicUsize::new(0));
+    let handler = {
+        let runs = Arc::clone(&runs);
+        any(move || {
+            runs.fetch_add(1, Ordering::SeqCst);
+            async { "handled" }
+        })
+    };
+    let layer = WebhookStack::provider("asana", "7f1a6bd1b3e9c5e8a4f0d2c6b8e0a1f3")
+        .unwrap()
+        .handshake(handshake)
+        .build()
+        .unwrap();
+    let addr = support::serve(Router::new().route("/hook", handler.layer(layer))).await;
+    let server = Server { addr, runs };
+
+    let secret = "7f1a6bd1b3e9c5e8a4f0d2c6b8e0a1f3";
+    let reply = server.post(&[header("x-hook-secret", secret)], b"").await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+    assert_eq!(reply.headers["x-hook-secret"], secret);
+    assert_eq!(*taken.lock().unwrap(), [secret]);
+
+    // A value that is not an inert token is neither echoed nor offered.
+    for bad in ["a b", "a,b", "x".repeat(257).as_str()] {
+        let reply = server.post(&[header("x-hook-secret", bad)], b"").await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{bad}");
+        assert!(!reply.headers.contains_key("x-hook-secret"));
+    }
+    // Outside a creation call, a stranger's handshake is refused.
+    creating.store(false, Ordering::SeqCst);
+    let reply = server
+        .post(&[header("x-hook-secret", "strangers-key")], b"")
+        .await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN);
+    assert!(!reply.headers.contains_key("x-hook-secret"));
+    assert_eq!(taken.lock().unwrap().len(), 1);
+    assert_eq!(server.runs(), 0);
+
+    // Events are signed with the secret.
+    let body = br#"{"events":[{"action":"changed"}]}"#;
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(body);
+    let signature = hex::encode(mac.finalize().into_bytes());
+    let reply = server
+        .post(&[header("x-hook-signature", &signature)], body)
+        .await;
+    assert_eq!(
+        (reply.status, reply.text().as_str()),
+        (StatusCode::OK, "handled")
+    );
+    // A signed event that also carries X-Hook-Secret is an event, not a
+    // handshake.
+    let reply = server
+        .post(
+            &[
+                header("x-hook-signature", &signature),
+                header("x-hook-secret", "ignored"),
+            ],
+            br#"{"events":[]}"#,
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(server.runs(), 1);
+}

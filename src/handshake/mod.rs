@@ -22,12 +22,14 @@
 //! | [`Handshake::x_crc`] | no (keyed answer) | `200`, JSON `response_token` |
 //! | [`Handshake::trello`] | no | `200` to a `HEAD`, no body |
 //! | [`Handshake::okta`] | no | `200`, JSON `verification` |
+//! | [`Handshake::asana`] | no (the application accepts the key) | `200`, `X-Hook-Secret` echoed |
 //!
 //! Every value echoed back goes out the same way: as the whole body,
 //! `Content-Type: text/plain; charset=utf-8`, or as one string field of a
 //! JSON object the serializer escapes (Zoom's `plainToken`, Okta's
 //! `verification`), at most [`MAX_REFLECTED_LEN`] bytes (longer: `413`,
-//! not echoed), never in a header; every answer, JSON ones included, carries
+//! not echoed), never in a header but Asana's `X-Hook-Secret` (an inert
+//! token only: see [`Handshake::asana`]); every answer, JSON ones included, carries
 //! `X-Content-Type-Options: nosniff`, so a browser lured to the endpoint
 //! never runs a challenge as HTML.
 //!

@@ -23,6 +23,14 @@ const NOSNIFF: (HeaderName, HeaderValue) = (
 );
 const TWITCH_TYPE: HeaderName = HeaderName::from_static("twitch-eventsub-message-type");
 const OKTA_CHALLENGE: HeaderName = HeaderName::from_static("x-okta-verification-challenge");
+const HOOK_SECRET: HeaderName = HeaderName::from_static("x-hook-secret");
+const HOOK_SIGNATURE: HeaderName = HeaderName::from_static("x-hook-signature");
+
+/// The longest `X-Hook-Secret` echoed back (Asana's are 32 characters).
+const MAX_HOOK_SECRET_LEN: usize = 256;
+
+/// Decides whether to take an Asana hook secret (see [`Handshake::asana`]).
+type AcceptSecret = std::sync::Arc<dyn Fn(&str) -> bool + Send + Sync>;
 
 /// The longest value a handshake echoes back (a challenge, a validation
 /// token, Zoom's `plainToken`), in bytes; a longer one is refused with
@@ -42,6 +50,7 @@ enum Kind {
     XCrc(std::sync::Arc<SharedSecret>),
     Trello,
     Okta,
+    Asana(AcceptSecret),
 }
 
 /// A provider's handshake: the request it sends to check that an endpoint is
@@ -180,6 +189,22 @@ impl Handshake {
         Self::of(Kind::Okta)
     }
 
+    /// Asana's handshake when a webhook is created: a `POST` carrying
+    /// `X-Hook-Secret` and no `X-Hook-Signature` (unsigned). The secret is
+    /// the key that will sign every later delivery, so `accept` is asked
+    /// first: it must store it and return `true` only while the
+    /// application's own call creating that webhook is in flight (anyone
+    /// can send a handshake; a secret taken from a stranger would let them
+    /// sign deliveries). Accepted, it is answered `200` with the same
+    /// `X-Hook-Secret`, as Asana requires; refused, `403`.
+    ///
+    /// The one value this crate echoes in a header, so only a token of at
+    /// most 256 letters, digits, `-`, `_` and `.` is echoed (or offered to
+    /// `accept`); anything else is `400`.
+    pub fn asana(accept: impl Fn(&str) -> bool + Send + Sync + 'static) -> Self {
+        Self::of(Kind::Asana(std::sync::Arc::new(accept)))
+    }
+
     /// Let the handshake reach the handler instead of answering it; it is
     /// still recorded in the context (`Verification::handshake`) and the
     /// audit trail.
@@ -198,7 +223,7 @@ impl Handshake {
     /// (`slack.url_verification`, `twitch.webhook_callback_verification`,
     /// `zoom.url_validation`, `discord.ping`, `dropbox.challenge`,
     /// `meta.verification`, `microsoft_graph.validation`, `x.crc`,
-    /// `trello.head`, `okta.verification`). A Twitch
+    /// `trello.head`, `okta.verification`, `asana.hook_secret`). A Twitch
     /// revocation is recorded as `twitch.revocation`.
     pub fn name(&self) -> &'static str {
         match self.kind {
@@ -212,6 +237,7 @@ impl Handshake {
             Kind::XCrc(_) => "x.crc",
             Kind::Trello => "trello.head",
             Kind::Okta => "okta.verification",
+            Kind::Asana(_) => "asana.hook_secret",
         }
     }
 
@@ -270,6 +296,20 @@ impl Handshake {
             }
             Kind::Trello if parts.method == Method::HEAD => {
                 answer(self.name(), Ok(answer_with(TEXT_PLAIN, Bytes::new())))
+            }
+            Kind::Asana(accept)
+                if parts.method == Method::POST && !parts.headers.contains_key(HOOK_SIGNATURE) =>
+            {
+                let mut values = parts.headers.get_all(HOOK_SECRET).iter();
+                let Some(first) = values.next() else {
+                    return Found::No;
+                };
+                let answered = if values.any(|other| other != first) {
+                    Err(incomplete())
+                } else {
+                    echo_header(HOOK_SECRET, first, accept.as_ref())
+                };
+                answer(self.name(), answered)
             }
             Kind::Okta if parts.method == Method::GET => {
                 let mut values = parts.headers.get_all(OKTA_CHALLENGE).iter();
@@ -436,6 +476,30 @@ fn echo_json(field: &str, value: &str) -> Result<Rejection, Rejection> {
     ))
 }
 
+/// Asana's answer: the secret back in its own header, once `accept` took
+/// it. Only an inert token goes back (no separator, no whitespace, short),
+/// so the header can carry nothing but what it names.
+fn echo_header(
+    name: HeaderName,
+    value: &HeaderValue,
+    accept: &(dyn Fn(&str) -> bool + Send + Sync),
+) -> Result<Rejection, Rejection> {
+    let token = value.as_bytes();
+    let inert = !token.is_empty()
+        && token.len() <= MAX_HOOK_SECRET_LEN
+        && token
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+    let text = match std::str::from_utf8(token) {
+        Ok(text) if inert => text,
+        _ => return Err(incomplete()),
+    };
+    if !accept(text) {
+        return Err(Rejection::new(Reason::TokenInvalid).with_status(StatusCode::FORBIDDEN));
+    }
+    Ok(answer_with(TEXT_PLAIN, Bytes::new()).with_header(name, value.clone()))
+}
+
 /// X's CRC answer for `token`: `sha256=` and the base64 HMAC-SHA256 of it.
 fn crc_answer(secret: &SharedSecret, token: &str) -> Result<Rejection, Rejection> {
     use base64::Engine as _;
@@ -583,6 +647,7 @@ mod tests {
             Handshake::x_crc(Secret::new("x").unwrap()),
             Handshake::trello(),
             Handshake::okta(),
+            Handshake::asana(|_| true),
         ]
     }
 

@@ -59,6 +59,7 @@ use crate::signature::{
 mod adyen;
 mod adyen_banking;
 mod airtable;
+mod asana;
 mod bitbucket;
 mod r#box;
 mod buildkite;
@@ -119,6 +120,7 @@ mod zoom;
 pub use adyen::ADYEN;
 pub use adyen_banking::ADYEN_BANKING;
 pub use airtable::AIRTABLE;
+pub use asana::ASANA;
 pub use bitbucket::BITBUCKET;
 pub use buildkite::BUILDKITE;
 pub use calendly::CALENDLY;
@@ -378,6 +380,7 @@ pub const ALL: &[&Provider] = &[
     &ADYEN,
     #[cfg(feature = "ecdsa")]
     &PLAID,
+    &ASANA,
 ];
 
 /// Scheme variants no provider bundle is built on, selectable by name.
@@ -560,6 +563,7 @@ pub const SHARED_SECRET_SCHEMES: &[&str] = &[
     "okta",
     "netlify",
     "vonage",
+    "asana",
     "timestamped",
     "body-hmac-base64",
     "body-hmac-hex",

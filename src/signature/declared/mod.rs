@@ -629,8 +629,7 @@ impl Scheme for DeclaredScheme {
 
     fn signs_timestamp(&self) -> bool {
         !self.sends_secret_itself()
-            && (self.timestamp.is_some()
-                || self.jws.as_ref().is_some_and(JwsClaims::has_issued_at))
+            && (self.timestamp.is_some() || self.jws.as_ref().is_some_and(JwsClaims::has_issued_at))
     }
 
     fn parse_head(&self, parts: &Parts) -> Result<Signatures, Rejection> {
