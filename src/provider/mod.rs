@@ -167,7 +167,7 @@ pub use standard_ed25519::STANDARD_WEBHOOKS_ED25519;
 pub use stripe::STRIPE;
 pub use svix::SVIX;
 pub use table::markdown_table;
-pub use trello::TRELLO;
+pub use trello::{scheme as trello_scheme, TRELLO};
 pub use twilio::TWILIO;
 pub use twitch::TWITCH;
 pub use typeform::TYPEFORM;

@@ -1,7 +1,8 @@
 //! Trello: `X-Trello-Webhook: <base64 HMAC-SHA1 of the raw body followed by
 //! the callback URL>`, keyed with the application's secret as text. The
 //! URL is the one registered for the webhook, rebuilt from the request
-//! (behind a proxy that rewrites it, build the scheme with the public URL).
+//! (behind a proxy that rewrites it, build the layer from
+//! [`trello_scheme`](super::trello_scheme) with the public URL).
 //! The body and the URL touch with nothing between: a body ending in a
 //! byte a URL can hold is refused, so no bytes can move across. Trello
 //! checks the callback with a `HEAD` request when the webhook is created
@@ -17,8 +18,23 @@ use super::{
 use crate::handshake::Handshake;
 use crate::signature::declared::{Algorithm, DeclaredScheme, Encoding, Part, SignatureHeader};
 
-/// trello's scheme (see the module docs).
-pub(crate) fn scheme() -> DeclaredScheme {
+/// Trello's scheme, with the URL rebuilt from the request. Behind a proxy
+/// that rewrites scheme, host or path, set the callback URL you registered
+/// with [`DeclaredScheme::public_url`] and build the layer from it:
+///
+/// ```
+/// use std::sync::Arc;
+/// use tower_webhook::provider::trello_scheme;
+/// use tower_webhook::signature::schemes::public_url::PublicUrl;
+/// use tower_webhook::signature::{Key, Keyring, Scheme, SignatureLayer};
+///
+/// let scheme = trello_scheme().public_url(PublicUrl::exact("https://hooks.example.com/trello")?);
+/// let key = scheme.parse_key("trello-application-secret")?;
+/// let layer = SignatureLayer::from_arc(Arc::new(scheme), Keyring::new().with(Key::new("app", key)))?;
+/// # let _ = layer;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn scheme() -> DeclaredScheme {
     DeclaredScheme::new("trello")
         .signature(
             SignatureHeader::new(HeaderName::from_static("x-trello-webhook"))
