@@ -55,6 +55,13 @@ pub const SENSITIVE_HEADERS: &[&str] = &[
     "workos-signature",
     "x-xero-signature",
     "sentry-hook-signature",
+    "x-twitter-webhooks-signature",
+    "x-trello-webhook",
+    "x-webhook-signature",
+    "plaid-verification",
+    "x-hook-signature",
+    // Asana's signing key itself, sent in its handshake.
+    "x-hook-secret",
 ];
 
 /// tower-http's layer marking [`SENSITIVE_HEADERS`] sensitive. Put it

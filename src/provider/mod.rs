@@ -510,7 +510,8 @@ pub fn scheme_by_name(name: &str) -> Result<Arc<dyn Scheme>, UnknownProvider> {
 /// The schemes keyed by one shared secret that sign with headers alone:
 /// what the signing round-trip tests and the `tower-webhook` examples
 /// cover. [`scheme_by_name`] also knows `insecure-hubspot-v1`, `insecure-hubspot-v2`,
-/// `mailgun` and `adyen` (signatures in the body) and, behind their features, the
+/// `mailgun` and `adyen` (signatures in the body), `okta` (no signature: the
+/// secret itself in a header) and, behind their features, the
 /// asymmetric `discord`, `standard-ed25519` (`ed25519`), `sendgrid` and
 /// `plaid` (`ecdsa`).
 pub const SHARED_SECRET_SCHEMES: &[&str] = &[
@@ -560,7 +561,6 @@ pub const SHARED_SECRET_SCHEMES: &[&str] = &[
     "sentry",
     "x",
     "trello",
-    "okta",
     "netlify",
     "vonage",
     "asana",
