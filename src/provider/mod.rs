@@ -223,7 +223,9 @@ pub struct Provider {
     /// The handshake the receiver answers, made from the key as the
     /// provider shows it (Zoom's answer is keyed with the same secret
     /// token). `None` where the provider has none, or needs more than the
-    /// key (Meta's verify token: [`WebhookStack::meta`](crate::WebhookStack::meta)).
+    /// key (Meta's verify token: [`WebhookStack::meta`](crate::WebhookStack::meta);
+    /// Asana's, which hands the key over:
+    /// [`Handshake::asana`](crate::handshake::Handshake::asana)).
     pub handshake: Option<MakeHandshake>,
     /// Where the scheme's facts (headers, algorithm, encoding, the exact
     /// message, the key's form, the tolerance) come from: the provider's
