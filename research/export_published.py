@@ -24,6 +24,9 @@ REGISTRY = {  # research name -> registry name
 }
 
 
+ADYEN_ENVELOPE = (b'{"live": "false", "notificationItems": [{"NotificationRequestItem": ', b'}]}')
+
+
 def body_bytes(vector):
     if vector.get("body_base64") is not None:
         return base64.b64decode(vector["body_base64"])
@@ -33,6 +36,7 @@ def body_bytes(vector):
 def main():
     research = json.load(open(os.path.join(HERE, "providers-new.json")))
     out = []
+    adyen_standard = []
     for provider in research:
         name = REGISTRY.get(provider["name"])
         if name is None:
@@ -41,17 +45,23 @@ def main():
         for v in provider["vectors"]:
             if v.get("origin") not in ("official-sdk", "provider-docs", "community-sdk"):
                 continue
-            # Adyen's standard notifications sign fields inside the body: not
-            # the header scheme the registry has.
+            # Adyen's standard notifications sign fields inside the body: the
+            # registry's `adyen`, not the header scheme of `adyen-banking`.
+            # The published items are wrapped, byte for byte, in the
+            # envelope Adyen posts them in (the signature covers only the
+            # item's fields).
+            body = body_bytes(v)
+            target, listed = name, mine
             if name == "adyen-banking" and not v["headers"]:
-                continue
-            mine.append({
-                "id": "%s-%d" % (name, len(mine) + 1),
-                "provider": name,
+                target, listed = "adyen", adyen_standard
+                body = ADYEN_ENVELOPE[0] + body + ADYEN_ENVELOPE[1]
+            listed.append({
+                "id": "%s-%d" % (target, len(listed) + 1),
+                "provider": target,
                 "expected_valid": v["expected"] == "valid",
                 "secret": v["secret"],
                 "headers": v["headers"],
-                "body_hex": body_bytes(v).hex(),
+                "body_hex": body.hex(),
                 "origin": v["origin"],
                 "source_repo": v["source_repo"],
                 "source_path": v["source_path"],
@@ -73,6 +83,24 @@ def main():
             })
             mine.append(derived)
         out.extend(mine)
+    if adyen_standard:
+        # No published failing item: one derived by changing a signed field
+        # (the unsigned rest of the body would change nothing).
+        valid = adyen_standard[0]
+        body = bytes.fromhex(valid["body_hex"])
+        tampered = body.replace(b'"pspReference": "', b'"pspReference": "9', 1)
+        assert tampered != body
+        derived = dict(valid)
+        derived.update({
+            "id": "adyen-tampered",
+            "expected_valid": False,
+            "body_hex": tampered.hex(),
+            "origin": "derived",
+            "note": "derived from %s: a digit put before the signed pspReference, "
+                    "the published signature kept" % valid["id"],
+        })
+        adyen_standard.append(derived)
+        out.extend(adyen_standard)
     path = os.path.join(HERE, "..", "tests", "vectors", "published.json")
     with open(path, "w") as f:
         json.dump(out, f, indent=1, ensure_ascii=False)

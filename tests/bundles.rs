@@ -406,15 +406,30 @@ async fn a_bundle_by_name_answers_its_handshake() {
     assert_eq!(slack.runs() + zoom.runs() + dropbox.runs(), 0);
 }
 
+/// A P-256 public key as Plaid hands it out (a JSON Web Key).
+fn plaid_jwk() -> String {
+    #[cfg(feature = "ecdsa")]
+    {
+        let private = p256::ecdsa::SigningKey::from_slice(&[5; 32]).unwrap();
+        tower_webhook::signature::declared::to_jwk_p256(private.verifying_key())
+    }
+    #[cfg(not(feature = "ecdsa"))]
+    String::new()
+}
+
 #[test]
 fn every_profile_is_a_bundle_by_name() {
+    let plaid_jwk = plaid_jwk();
     for profile in PROFILES {
         let key = match profile.name {
             "gitlab" | "standard" | "svix" | "lithic" | "resend" | "clerk" | "replicate" | "brex" => {
                 "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
             }
             "finch" | "airtable" | "microsoft-teams" => "c2VjcmV0LWtleQ==",
-            "adyen-banking" => "44782DEF547AAA06C910C43932B1EB0C71FC68D9D0C057550C48EC2ACF6BA056",
+            "adyen-banking" | "adyen" => {
+                "44782DEF547AAA06C910C43932B1EB0C71FC68D9D0C057550C48EC2ACF6BA056"
+            }
+            "plaid" => plaid_jwk.as_str(),
             "discord" => "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a",
             "standard-ed25519" => "whpk_1SiA4o9hyqTCpIqC5V9HUakiiaeACeqfZTInDBbOir4=",
             "sendgrid" => "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE83T4O/n84iotIvIW4mdBgQ/7dAfSmpqIM8kF9mN1flpVKS3GRqe62gw+2fNNRaINXvVpiglSI8eNEc6wEA3F+g==",
@@ -722,6 +737,56 @@ fn signed_delivery(
                 .collect();
             (WebhookStack::sendgrid(&shown).unwrap(), headers, body)
         }
+        "trello" => url_signed(
+            WebhookStack::provider("trello", "s-trello").unwrap(),
+            "s-trello",
+            &format!("https://{addr}/hook"),
+            body,
+        ),
+        // Adyen signs eight fields of the item inside the body.
+        "adyen" => {
+            use base64::Engine as _;
+            use hmac::{KeyInit, Mac};
+            let key = "44782DEF547AAA06C910C43932B1EB0C71FC68D9D0C057550C48EC2ACF6BA056";
+            let mut mac =
+                hmac::Hmac::<sha2::Sha256>::new_from_slice(&hex::decode(key).unwrap()).unwrap();
+            mac.update(format!("{id}::M:r:1:EUR:AUTHORISATION:true").as_bytes());
+            let signature =
+                base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
+            let body = serde_json::json!({"notificationItems": [{"NotificationRequestItem": {
+                "pspReference": id, "merchantAccountCode": "M", "merchantReference": "r",
+                "amount": {"value": 1, "currency": "EUR"}, "eventCode": "AUTHORISATION",
+                "success": "true", "additionalData": {"hmacSignature": signature},
+            }}]})
+            .to_string()
+            .into_bytes();
+            (
+                WebhookStack::provider("adyen", key).unwrap(),
+                Vec::new(),
+                body,
+            )
+        }
+        #[cfg(feature = "ecdsa")]
+        "plaid" => {
+            use tower_webhook::signature::declared::to_jwk_p256;
+            use tower_webhook::signature::KeyMaterial;
+            let private = p256::ecdsa::SigningKey::from_slice(&[5; 32]).unwrap();
+            let shown = to_jwk_p256(private.verifying_key());
+            let signer = Signer::new(
+                (tower_webhook::provider::PLAID.scheme)(),
+                KeyMaterial::EcdsaP256Signing(private),
+            );
+            let headers = signer
+                .sign(&Outgoing::new(&body, now, &id))
+                .unwrap()
+                .into_iter()
+                .collect();
+            (
+                WebhookStack::provider("plaid", &shown).unwrap(),
+                headers,
+                body,
+            )
+        }
         // The providers added from research/ sign with headers alone: their
         // bundle by name, keyed as each shows its secret.
         other => {
@@ -779,8 +844,8 @@ async fn every_bundle_accepts_a_delivery_signed_as_its_provider_signs() {
         );
         let again = server.post("/hook", None, &headers, &body).await;
         // Dropbox's deliveries carry no id; ConfigCat's id has no
-        // documented scope.
-        let deduplicated = !matches!(profile.name, "dropbox" | "configcat");
+        // documented scope; Okta's deliveries sign nothing.
+        let deduplicated = !matches!(profile.name, "dropbox" | "configcat" | "okta");
         assert_eq!(
             again.headers.get(REPLAYED_HEADER).is_some(),
             deduplicated,
@@ -790,9 +855,10 @@ async fn every_bundle_accepts_a_delivery_signed_as_its_provider_signs() {
         let mut tampered = body.clone();
         tampered.extend_from_slice(b" ");
         let reply = server.post("/hook", None, &headers, &tampered).await;
-        let expected = if profile.name == "mailgun" {
-            // Mailgun signs only its signature block: a changed body with
-            // the same block is the same (single-use) token, so a duplicate.
+        let expected = if matches!(profile.name, "mailgun" | "adyen" | "okta") {
+            // Mailgun signs only its signature block, Adyen eight fields of
+            // the item: a changed body with the same signed part is the same
+            // delivery, so a duplicate. Okta signs nothing.
             StatusCode::OK
         } else {
             StatusCode::UNAUTHORIZED

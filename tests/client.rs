@@ -72,7 +72,7 @@ async fn verifying_server(name: &str, secret: &str) -> SocketAddr {
 /// Schemes that sign the URL need the server to know its public URL; they
 /// are covered one by one below (Mailchimp's in
 /// tests/providers_directory.rs).
-const URL_SIGNED: &[&str] = &["twilio", "square", "hubspot-v3", "mailchimp"];
+const URL_SIGNED: &[&str] = &["twilio", "square", "hubspot-v3", "mailchimp", "trello"];
 
 #[tokio::test]
 async fn every_header_preset_signs_what_its_verifier_accepts_over_http() {

@@ -119,14 +119,21 @@ fn verify(v: &Vector, body: &[u8]) -> Result<(), Reason> {
 #[test]
 fn every_published_vector_verifies_or_fails_as_published() {
     let vectors = published();
-    assert_eq!(vectors.len(), 58, "the vector file changed");
+    assert_eq!(vectors.len(), 64, "the vector file changed");
     for v in &vectors {
         let verdict = verify(v, &v.body);
         if v.expected_valid {
             assert_eq!(verdict, Ok(()), "{}", v.id);
-            // Any change to the signed bytes is refused.
+            // Any change to the signed bytes is refused. Adyen signs fields
+            // inside the body, not its last byte: one of them is changed.
             let mut tampered = v.body.clone();
-            if let Some(last) = tampered.last_mut() {
+            if v.provider == "adyen" {
+                tampered = String::from_utf8(tampered)
+                    .unwrap()
+                    .replacen(r#""pspReference": ""#, r#""pspReference": "9"#, 1)
+                    .into_bytes();
+                assert_ne!(tampered, v.body, "{}", v.id);
+            } else if let Some(last) = tampered.last_mut() {
                 *last ^= 0x20;
             }
             assert_eq!(

@@ -3,10 +3,10 @@
 //! Several providers check an endpoint before they deliver to it: Slack
 //! posts a `url_verification` challenge, Twitch a
 //! `webhook_callback_verification`, Zoom an `endpoint.url_validation`,
-//! Discord a `PING`; Dropbox, Meta and Microsoft Graph send a challenge in
-//! the query string, Smartsheet in a header. Each expects an exact answer
-//! (status, content type, body). A [`Handshake`] knows one provider's; the
-//! checks here answer it so it never reaches the handler (unless
+//! Discord a `PING`; Dropbox, Meta, Microsoft Graph and X send a challenge
+//! in the query string, Smartsheet and Okta in a header, Trello a `HEAD` request. Each expects an exact answer (status, content type,
+//! body). A [`Handshake`] knows one provider's; the checks here answer it
+//! so it never reaches the handler (unless
 //! [`forward_to_handler`](Handshake::forward_to_handler)), record its name in
 //! the context, and the audit layer records it as `webhook.handshake`.
 //!
@@ -20,12 +20,17 @@
 //! | [`Handshake::meta`] | verify token | `200`, `hub.challenge`; wrong token: `403` |
 //! | [`Handshake::microsoft_graph`] | no | `200`, the `validationToken` |
 //! | [`Handshake::smartsheet`] | not documented | `200`, JSON `smartsheetHookResponse` |
+//! | [`Handshake::x_crc`] | no (keyed answer) | `200`, JSON `response_token` |
+//! | [`Handshake::trello`] | no | `200` to a `HEAD`, no body |
+//! | [`Handshake::okta`] | no | `200`, JSON `verification` |
+//! | [`Handshake::asana`] | no (the application accepts the key) | `200`, `X-Hook-Secret` echoed |
 //!
 //! Every value echoed back goes out the same way: as the whole body,
-//! `Content-Type: text/plain; charset=utf-8` (Smartsheet's inside a JSON
-//! object, as it requires), at most
-//! [`MAX_REFLECTED_LEN`] bytes (longer: `413`, not echoed), never in a
-//! header; every answer, JSON ones included, carries
+//! `Content-Type: text/plain; charset=utf-8`, or as one string field of a
+//! JSON object the serializer escapes (Zoom's `plainToken`, Okta's
+//! `verification`, Smartsheet's `smartsheetHookResponse`), at most [`MAX_REFLECTED_LEN`] bytes (longer: `413`,
+//! not echoed), never in a header but Asana's `X-Hook-Secret` (an inert
+//! token only: see [`Handshake::asana`]); every answer, JSON ones included, carries
 //! `X-Content-Type-Options: nosniff`, so a browser lured to the endpoint
 //! never runs a challenge as HTML.
 //!

@@ -23,6 +23,15 @@ const NOSNIFF: (HeaderName, HeaderValue) = (
 );
 const TWITCH_TYPE: HeaderName = HeaderName::from_static("twitch-eventsub-message-type");
 const SMARTSHEET_CHALLENGE: HeaderName = HeaderName::from_static("smartsheet-hook-challenge");
+const OKTA_CHALLENGE: HeaderName = HeaderName::from_static("x-okta-verification-challenge");
+const HOOK_SECRET: HeaderName = HeaderName::from_static("x-hook-secret");
+const HOOK_SIGNATURE: HeaderName = HeaderName::from_static("x-hook-signature");
+
+/// The longest `X-Hook-Secret` echoed back (Asana's are 32 characters).
+const MAX_HOOK_SECRET_LEN: usize = 256;
+
+/// Decides whether to take an Asana hook secret (see [`Handshake::asana`]).
+type AcceptSecret = std::sync::Arc<dyn Fn(&str) -> bool + Send + Sync>;
 
 /// The longest value a handshake echoes back (a challenge, a validation
 /// token, Zoom's `plainToken`), in bytes; a longer one is refused with
@@ -40,6 +49,10 @@ enum Kind {
     Meta(Secret),
     MicrosoftGraph,
     Smartsheet,
+    XCrc(std::sync::Arc<SharedSecret>),
+    Trello,
+    Okta,
+    Asana(AcceptSecret),
 }
 
 /// A provider's handshake: the request it sends to check that an endpoint is
@@ -164,6 +177,51 @@ impl Handshake {
         Self::of(Kind::Smartsheet)
     }
 
+    /// X (Twitter) Account Activity challenge-response check,
+    /// `GET ?crc_token=…` (unsigned): answered `200` with
+    /// `{"response_token":"sha256=<base64 HMAC-SHA256 of the token>"}`,
+    /// keyed with the app's consumer secret.
+    ///
+    /// The answer is a MAC, under the key that signs deliveries, of a value
+    /// anyone can choose: a token starting with `{` is refused (`400`), and
+    /// X's scheme accepts only bodies starting with `{`
+    /// ([`DeclaredScheme::json_object_body`](crate::signature::DeclaredScheme::json_object_body)),
+    /// so no answer is the signature of a delivery the receiver accepts.
+    pub fn x_crc(consumer_secret: Secret) -> Self {
+        Self::of(Kind::XCrc(std::sync::Arc::new(SharedSecret::new(
+            consumer_secret,
+        ))))
+    }
+
+    /// Trello's check when a webhook is created: a `HEAD` request to the
+    /// callback URL (unsigned), answered `200` with no body.
+    pub fn trello() -> Self {
+        Self::of(Kind::Trello)
+    }
+
+    /// Okta event hooks' one-time verification: a `GET` with
+    /// `X-Okta-Verification-Challenge` (unsigned), answered `200` with
+    /// `{"verification":"<the challenge>"}`.
+    pub fn okta() -> Self {
+        Self::of(Kind::Okta)
+    }
+
+    /// Asana's handshake when a webhook is created: a `POST` carrying
+    /// `X-Hook-Secret` and no `X-Hook-Signature` (unsigned). The secret is
+    /// the key that will sign every later delivery, so `accept` is asked
+    /// first: it must store it and return `true` only while the
+    /// application's own call creating that webhook is in flight (anyone
+    /// can send a handshake; a secret taken from a stranger would let them
+    /// sign deliveries). Accepted, it is answered `200` with the same
+    /// `X-Hook-Secret`, as Asana requires; refused, `403`.
+    ///
+    /// The one value this crate echoes in a header, so only a token of at
+    /// most 256 letters, digits, `-`, `_` and `.` is echoed (or offered to
+    /// `accept`); anything else is `400`.
+    pub fn asana(accept: impl Fn(&str) -> bool + Send + Sync + 'static) -> Self {
+        Self::of(Kind::Asana(std::sync::Arc::new(accept)))
+    }
+
     /// Let the handshake reach the handler instead of answering it; it is
     /// still recorded in the context (`Verification::handshake`) and the
     /// audit trail.
@@ -182,7 +240,8 @@ impl Handshake {
     /// (`slack.url_verification`, `twitch.webhook_callback_verification`,
     /// `zoom.url_validation`, `discord.ping`, `dropbox.challenge`,
     /// `meta.verification`, `microsoft_graph.validation`,
-    /// `smartsheet.verification`). A Twitch
+    /// `smartsheet.verification`, `x.crc`, `trello.head`, `okta.verification`,
+    /// `asana.hook_secret`). A Twitch
     /// revocation is recorded as `twitch.revocation`.
     pub fn name(&self) -> &'static str {
         match self.kind {
@@ -194,6 +253,10 @@ impl Handshake {
             Kind::Meta(_) => "meta.verification",
             Kind::MicrosoftGraph => "microsoft_graph.validation",
             Kind::Smartsheet => "smartsheet.verification",
+            Kind::XCrc(_) => "x.crc",
+            Kind::Trello => "trello.head",
+            Kind::Okta => "okta.verification",
+            Kind::Asana(_) => "asana.hook_secret",
         }
     }
 
@@ -257,6 +320,46 @@ impl Handshake {
                     // Two challenges: no single value to answer with.
                     (Some(_), Some(_)) => answer(self.name(), Err(incomplete())),
                 }
+            }
+            Kind::XCrc(secret) if parts.method == Method::GET => {
+                match query_param(query, "crc_token") {
+                    Param::Absent => Found::No,
+                    Param::Ambiguous => answer(self.name(), Err(incomplete())),
+                    Param::One(token) => answer(self.name(), crc_answer(secret, &token)),
+                }
+            }
+            Kind::Trello if parts.method == Method::HEAD => {
+                answer(self.name(), Ok(answer_with(TEXT_PLAIN, Bytes::new())))
+            }
+            Kind::Asana(accept)
+                if parts.method == Method::POST && !parts.headers.contains_key(HOOK_SIGNATURE) =>
+            {
+                let mut values = parts.headers.get_all(HOOK_SECRET).iter();
+                let Some(first) = values.next() else {
+                    return Found::No;
+                };
+                let answered = if values.any(|other| other != first) {
+                    Err(incomplete())
+                } else {
+                    echo_header(HOOK_SECRET, first, accept.as_ref())
+                };
+                answer(self.name(), answered)
+            }
+            Kind::Okta if parts.method == Method::GET => {
+                let mut values = parts.headers.get_all(OKTA_CHALLENGE).iter();
+                let Some(first) = values.next() else {
+                    return Found::No;
+                };
+                // Repeats must agree, as for every value a request names twice.
+                let answered = if values.any(|other| other != first) {
+                    Err(incomplete())
+                } else {
+                    first
+                        .to_str()
+                        .map_err(|_| incomplete())
+                        .and_then(|challenge| echo_json("verification", challenge))
+                };
+                answer(self.name(), answered)
             }
             _ => Found::No,
         }
@@ -394,17 +497,56 @@ fn echo(value: &str) -> Result<Rejection, Rejection> {
     ))
 }
 
-/// A value the request chose, sent back as the one string field `field` of
-/// a JSON object (Smartsheet's `smartsheetHookResponse`): escaped by the
-/// JSON writer, at most [`MAX_REFLECTED_LEN`] bytes, and in no header.
+/// A value the request chose, echoed as the one string field `field` of a
+/// JSON object: escaped by the serializer, bounded like [`echo`], never in
+/// a header.
 fn echo_json(field: &str, value: &str) -> Result<Rejection, Rejection> {
     reflectable(value)?;
-    let json = format!(
-        "{{{}:{}}}",
-        serde_json::Value::from(field),
-        serde_json::Value::from(value)
-    );
-    Ok(answer_with(JSON, Bytes::from(json)))
+    let mut object = serde_json::Map::new();
+    object.insert(field.to_owned(), value.into());
+    Ok(answer_with(
+        JSON,
+        Bytes::from(serde_json::Value::Object(object).to_string()),
+    ))
+}
+
+/// Asana's answer: the secret back in its own header, once `accept` took
+/// it. Only an inert token goes back (no separator, no whitespace, short),
+/// so the header can carry nothing but what it names.
+fn echo_header(
+    name: HeaderName,
+    value: &HeaderValue,
+    accept: &(dyn Fn(&str) -> bool + Send + Sync),
+) -> Result<Rejection, Rejection> {
+    let token = value.as_bytes();
+    let inert = !token.is_empty()
+        && token.len() <= MAX_HOOK_SECRET_LEN
+        && token
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+    let text = match std::str::from_utf8(token) {
+        Ok(text) if inert => text,
+        _ => return Err(incomplete()),
+    };
+    if !accept(text) {
+        return Err(Rejection::new(Reason::TokenInvalid).with_status(StatusCode::FORBIDDEN));
+    }
+    Ok(answer_with(TEXT_PLAIN, Bytes::new()).with_header(name, value.clone()))
+}
+
+/// X's CRC answer for `token`: `sha256=` and the base64 HMAC-SHA256 of it.
+fn crc_answer(secret: &SharedSecret, token: &str) -> Result<Rejection, Rejection> {
+    use base64::Engine as _;
+    // The answer is a MAC under the delivery key: never of something that
+    // could be a delivery body (X's scheme accepts only `{`-led bodies).
+    if token.is_empty() || token.starts_with('{') {
+        return Err(incomplete());
+    }
+    reflectable(token)?;
+    let mut mac = secret.hmac_sha256();
+    mac.update(token.as_bytes());
+    let digest = base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
+    echo_json("response_token", &format!("sha256={digest}"))
 }
 
 /// Refuse a value too long to echo: an endpoint must not be usable to
@@ -536,6 +678,10 @@ mod tests {
             Handshake::dropbox(),
             Handshake::meta(Secret::new("token").unwrap()),
             Handshake::microsoft_graph(),
+            Handshake::x_crc(Secret::new("x").unwrap()),
+            Handshake::trello(),
+            Handshake::okta(),
+            Handshake::asana(|_| true),
         ]
     }
 

@@ -1,8 +1,8 @@
 //! Adyen's Balance Platform (banking) and Management webhooks: `HmacSignature:
 //! <base64 HMAC-SHA256 of the raw body>`, keyed with the HMAC key the
 //! Customer Area shows, hex-decoded. Adyen's standard (payment)
-//! notifications are not this: they sign eight fields of each item inside
-//! the body, and are not supported.
+//! notifications are not this: they sign eight fields of the item inside
+//! the body ([`ADYEN`](super::ADYEN)).
 
 use std::sync::Arc;
 

@@ -54,8 +54,10 @@ pub use crate::signature::Sent;
 use crate::signature::{Scheme, SignatureConfigError, SignatureLayer, Signer, SignerError};
 pub use sensitive::{sensitive_headers, sensitive_headers_layer, sensitive_headers_layer_with};
 
+mod adyen;
 mod adyen_banking;
 mod airtable;
+mod asana;
 mod attio;
 mod autodesk;
 pub mod bitbucket;
@@ -102,12 +104,16 @@ mod modern_treasury;
 mod mollie;
 mod mongodb_atlas;
 mod mux;
+mod netlify;
+mod okta;
 mod onfido;
 mod orb;
 pub mod paddle;
 mod pagerduty;
 mod paystack;
 mod persona;
+#[cfg(feature = "ecdsa")]
+mod plaid;
 mod pusher;
 mod razorpay;
 mod recurly;
@@ -133,20 +139,25 @@ pub mod svix;
 mod table;
 mod terraform_cloud;
 mod tiktok;
+mod trello;
 mod trendmicro_conformity;
 pub mod twilio;
 pub mod twitch;
 pub mod typeform;
 mod vercel;
+mod vonage;
 mod webex;
 mod woocommerce;
 mod workos;
+mod x;
 mod xero;
 mod zendesk;
 pub mod zoom;
 
+pub use adyen::ADYEN;
 pub use adyen_banking::ADYEN_BANKING;
 pub use airtable::AIRTABLE;
+pub use asana::ASANA;
 pub use attio::ATTIO;
 pub use autodesk::AUTODESK;
 pub use bitbucket::BITBUCKET;
@@ -190,12 +201,16 @@ pub use modern_treasury::MODERN_TREASURY;
 pub use mollie::MOLLIE;
 pub use mongodb_atlas::MONGODB_ATLAS;
 pub use mux::MUX;
+pub use netlify::NETLIFY;
+pub use okta::OKTA;
 pub use onfido::ONFIDO;
 pub use orb::ORB;
 pub use paddle::PADDLE;
 pub use pagerduty::PAGERDUTY;
 pub use paystack::PAYSTACK;
 pub use persona::PERSONA;
+#[cfg(feature = "ecdsa")]
+pub use plaid::PLAID;
 pub use pusher::PUSHER;
 pub use r#box::BOX;
 pub use razorpay::RAZORPAY;
@@ -221,14 +236,17 @@ pub use svix::SVIX;
 pub use table::markdown_table;
 pub use terraform_cloud::TERRAFORM_CLOUD;
 pub use tiktok::TIKTOK;
+pub use trello::{scheme as trello_scheme, TRELLO};
 pub use trendmicro_conformity::TRENDMICRO_CONFORMITY;
 pub use twilio::TWILIO;
 pub use twitch::TWITCH;
 pub use typeform::TYPEFORM;
 pub use vercel::VERCEL;
+pub use vonage::VONAGE;
 pub use webex::WEBEX;
 pub use woocommerce::WOOCOMMERCE;
 pub use workos::WORKOS;
+pub use x::X;
 pub use xero::XERO;
 pub use zendesk::ZENDESK;
 pub use zoom::ZOOM;
@@ -278,7 +296,9 @@ pub struct Provider {
     /// The handshake the receiver answers, made from the key as the
     /// provider shows it (Zoom's answer is keyed with the same secret
     /// token). `None` where the provider has none, or needs more than the
-    /// key (Meta's verify token: [`WebhookStack::meta`](crate::WebhookStack::meta)).
+    /// key (Meta's verify token: [`WebhookStack::meta`](crate::WebhookStack::meta);
+    /// Asana's, which hands the key over:
+    /// [`Handshake::asana`](crate::handshake::Handshake::asana)).
     pub handshake: Option<MakeHandshake>,
     /// Where the scheme's facts (headers, algorithm, encoding, the exact
     /// message, the key's form, the tolerance) come from: the provider's
@@ -463,6 +483,15 @@ pub const ALL: &[&Provider] = &[
     &SIGNAL_SCIENCES,
     &TRENDMICRO_CONFORMITY,
     &MAKEPLANS,
+    &X,
+    &TRELLO,
+    &OKTA,
+    &NETLIFY,
+    &VONAGE,
+    &ADYEN,
+    #[cfg(feature = "ecdsa")]
+    &PLAID,
+    &ASANA,
 ];
 
 /// Scheme variants no provider bundle is built on, selectable by name.
@@ -594,9 +623,10 @@ pub fn scheme_by_name(name: &str) -> Result<Arc<dyn Scheme>, UnknownProvider> {
 /// The schemes keyed by one shared secret that sign with headers alone:
 /// what the signing round-trip tests and the `tower-webhook` examples
 /// cover. [`scheme_by_name`] also knows `insecure-hubspot-v1`, `insecure-hubspot-v2`,
-/// `mailgun` (signature in the body) and, behind their features, the
-/// asymmetric `discord`, `standard-ed25519` (`ed25519`) and `sendgrid`
-/// (`ecdsa`).
+/// `mailgun` and `adyen` (signatures in the body), `okta` (no signature: the
+/// secret itself in a header) and, behind their features, the
+/// asymmetric `discord`, `standard-ed25519` (`ed25519`), `sendgrid` and
+/// `plaid` (`ecdsa`).
 pub const SHARED_SECRET_SCHEMES: &[&str] = &[
     "github",
     "github-sha1",
@@ -678,6 +708,11 @@ pub const SHARED_SECRET_SCHEMES: &[&str] = &[
     "signal-sciences",
     "trendmicro-conformity",
     "makeplans",
+    "x",
+    "trello",
+    "netlify",
+    "vonage",
+    "asana",
     "timestamped",
     "body-hmac-base64",
     "body-hmac-hex",

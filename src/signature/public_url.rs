@@ -202,6 +202,15 @@ pub(crate) fn url_and_body_split_once(url: &str, body: &[u8]) -> bool {
     path_and_query.bytes().all(in_url) && body.first().is_none_or(|&first| !in_url(first))
 }
 
+/// Whether `{body}{url}` has only one reading (Trello's order): the whole
+/// URL holds only URL bytes and the body is empty or ends with a byte no
+/// URL holds (`}` of JSON). Otherwise a delivery signed for
+/// `https://a/x?u=https://b/y` could be re-cut as a longer body sent to
+/// `https://b/y`.
+pub(crate) fn body_and_url_split_once(body: &[u8], url: &str) -> bool {
+    url.bytes().all(in_url) && body.last().is_none_or(|&last| !in_url(last))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -24,6 +24,12 @@ pub enum Algorithm {
     /// send it. The secret is always the first thing hashed, so no
     /// configuration can leave it out.
     SecretPrefixedSha256,
+    /// No signature: the header carries the shared secret itself (Okta's
+    /// event hooks send the value configured for them in `Authorization`).
+    /// Nothing of the request is covered, so anyone who sees one delivery
+    /// can send others. Compared as SHA-256 digests of the value and the
+    /// secret, so neither's length nor content shows in the time taken.
+    HeaderSecret,
     /// Ed25519 (Discord, Standard Webhooks `v1a`): a 64-byte signature,
     /// verified with the sender's public key.
     #[cfg(feature = "ed25519")]
@@ -51,7 +57,8 @@ impl Algorithm {
             Algorithm::Sha1
             | Algorithm::Sha256
             | Algorithm::Sha512
-            | Algorithm::SecretPrefixedSha256 => KeyKind::Shared,
+            | Algorithm::SecretPrefixedSha256
+            | Algorithm::HeaderSecret => KeyKind::Shared,
             #[cfg(feature = "ed25519")]
             Algorithm::Ed25519 => KeyKind::Ed25519,
             #[cfg(feature = "ecdsa")]
@@ -86,6 +93,42 @@ impl Algorithm {
         }
     }
 
+    /// The signature of a JWS as a candidate: an ES256 token carries
+    /// `r ‖ s` (64 bytes), not DER, and is read into the same low-S form
+    /// as [`candidate`](Self::candidate) gives; the rest as there.
+    pub(crate) fn jws_candidate<'a>(
+        self,
+        decoded: &'a [u8],
+        scratch: &'a mut [u8; MAX_SIGNATURE_LEN],
+    ) -> Option<&'a [u8]> {
+        match self {
+            #[cfg(feature = "ecdsa")]
+            Algorithm::EcdsaP256Sha256 => {
+                *scratch = ecdsa::normalized_raw(decoded)?;
+                Some(&scratch[..])
+            }
+            _ => self.candidate(decoded, scratch),
+        }
+    }
+
+    /// The signature of `message` as a JWS writes it: base64url, and for
+    /// ES256 `r ‖ s` rather than DER.
+    pub(crate) fn sign_jws(
+        self,
+        key: &KeyMaterial,
+        message: &[&[u8]],
+    ) -> Result<String, SignError> {
+        match self {
+            #[cfg(feature = "ecdsa")]
+            Algorithm::EcdsaP256Sha256 => {
+                let der = ecdsa::sign_with(key, message)?;
+                let raw = ecdsa::normalized(&der).ok_or(SignError::InvalidHeaderValue)?;
+                Ok(Encoding::Base64UrlNoPad.encode(&raw))
+            }
+            _ => self.sign(key, message, Encoding::Base64UrlNoPad),
+        }
+    }
+
     /// The digest of a shared-key algorithm over `message`, or `None` for
     /// a public-key algorithm.
     pub(crate) fn shared_tag(
@@ -106,6 +149,10 @@ impl Algorithm {
                 hash.update(key.secret().expose_secret());
                 message(&mut |piece| hash.update(piece));
                 Tag::from(hash.finalize().as_slice())
+            }
+            // The message is not used: the value sent is the secret.
+            Algorithm::HeaderSecret => {
+                Tag::from(secret_digest(key.secret().expose_secret()).as_slice())
             }
             #[allow(unreachable_patterns)]
             _ => return None,
@@ -157,6 +204,13 @@ impl Algorithm {
             Algorithm::Ed25519 => ed25519::sign_with(key, message)?.to_vec(),
             #[cfg(feature = "ecdsa")]
             Algorithm::EcdsaP256Sha256 => ecdsa::sign_with(key, message)?,
+            // What is sent is the secret itself, whatever the encoding.
+            Algorithm::HeaderSecret => {
+                let key = key.as_shared().ok_or(SignError::WrongKeyKind)?;
+                return std::str::from_utf8(key.secret().expose_secret())
+                    .map(str::to_owned)
+                    .map_err(|_| SignError::InvalidHeaderValue);
+            }
             shared => {
                 let key = key.as_shared().ok_or(SignError::WrongKeyKind)?;
                 let tag = shared
@@ -167,6 +221,12 @@ impl Algorithm {
         };
         Ok(encoding.encode(&bytes))
     }
+}
+
+/// The SHA-256 of a header secret (sent or held), the form in which the
+/// two are compared.
+pub(crate) fn secret_digest(value: &[u8]) -> [u8; 32] {
+    Sha256::digest(value).into()
 }
 
 /// How the signature is written in the header.
@@ -319,6 +379,13 @@ pub mod ecdsa {
     /// bytes, so nothing keyed on the signature sees two deliveries.
     pub fn normalized(der: &[u8]) -> Option<[u8; 64]> {
         let signature = Signature::from_der(der).ok()?.normalize_s();
+        Some(signature.to_bytes().into())
+    }
+
+    /// The fixed-size `r ‖ s` signature (a JWS's ES256), with `s` in the
+    /// lower half of the group order; `None` if it is not one.
+    pub fn normalized_raw(raw: &[u8]) -> Option<[u8; 64]> {
+        let signature = Signature::from_slice(raw).ok()?.normalize_s();
         Some(signature.to_bytes().into())
     }
 

@@ -30,6 +30,10 @@ pub(crate) enum Syntax {
         signature_key: Cow<'static, str>,
         timestamp_key: Option<Cow<'static, str>>,
     },
+    /// A compact JWS whose MAC covers its own header and payload
+    /// (Netlify), after an optional prefix (Vonage's `Bearer `): see
+    /// [`SignatureHeader::jws`].
+    Jws { prefix: Cow<'static, str> },
 }
 
 /// Where one kind of signature lives and how it is made.
@@ -106,6 +110,38 @@ impl SignatureHeader {
         self
     }
 
+    /// The header holds a compact JWS, `header.payload.signature` in
+    /// base64url, signed HS256 (change with [`algorithm`](Self::algorithm):
+    /// HMAC-SHA512 is HS512), as Netlify sends: the MAC covers the token's
+    /// signing input, and the body is bound by a claim the scheme names with
+    /// [`DeclaredScheme::jws_claims`](super::DeclaredScheme::jws_claims),
+    /// without which a scheme refuses every delivery. A token whose `alg`
+    /// is any other (`none`, an asymmetric one) is `signature_malformed`.
+    pub fn jws(name: HeaderName) -> Self {
+        Self {
+            encoding: Encoding::Base64UrlNoPad,
+            syntax: Syntax::Jws {
+                prefix: Cow::Borrowed(""),
+            },
+            ..Self::new(name)
+        }
+    }
+
+    /// With [`jws`](Self::jws): the token follows `prefix` (Vonage's
+    /// `Authorization: Bearer <token>`); a value without it is
+    /// `signature_malformed`.
+    pub fn jws_prefix(mut self, prefix: impl Into<Cow<'static, str>>) -> Self {
+        if let Syntax::Jws { prefix: current } = &mut self.syntax {
+            *current = prefix.into();
+        }
+        self
+    }
+
+    /// Whether the header holds a JWS ([`jws`](Self::jws)).
+    pub(crate) fn is_jws(&self) -> bool {
+        matches!(self.syntax, Syntax::Jws { .. })
+    }
+
     /// The signature counts only next to `header: value` (HubSpot's
     /// `X-HubSpot-Signature-Version: v2`); with any other value, or none,
     /// the request is `signature_malformed`. Call again for more companions
@@ -153,6 +189,16 @@ impl SignatureHeader {
         encoded: &[u8],
         signatures: &mut Signatures,
     ) -> Result<bool, Rejection> {
+        if self.algorithm == Algorithm::HeaderSecret {
+            // The value is the secret itself, of any length: only its
+            // digest is kept, the form the held secret is compared in.
+            if encoded.is_empty() {
+                return Ok(false);
+            }
+            return signatures
+                .push(kind, &super::algorithm::secret_digest(encoded))
+                .map(|()| true);
+        }
         let mut buffer = [0; DECODE_BUFFER];
         let mut scratch = [0; MAX_SIGNATURE_LEN];
         let candidate = self
@@ -200,6 +246,27 @@ impl SignatureHeader {
                 if !self.push(kind, encoded, signatures)? {
                     return Err(malformed());
                 }
+            }
+            Syntax::Jws { prefix } => {
+                // One token per request: its signing input is what every
+                // key's MAC is computed over.
+                if !signatures.prepared().is_empty() {
+                    return Err(malformed());
+                }
+                let token = value
+                    .trim_ascii()
+                    .strip_prefix(prefix.as_bytes())
+                    .ok_or_else(malformed)?;
+                let (input, signature) = super::jws::read_token(self.algorithm, token)?;
+                let mut buffer = [0; DECODE_BUFFER];
+                let mut scratch = [0; MAX_SIGNATURE_LEN];
+                let candidate = self
+                    .encoding
+                    .decode_into(signature, &mut buffer)
+                    .and_then(|decoded| self.algorithm.jws_candidate(decoded, &mut scratch))
+                    .ok_or_else(malformed)?;
+                signatures.push(kind, candidate)?;
+                signatures.set_prepared(input.to_vec());
             }
             Syntax::List {
                 separator,
@@ -267,6 +334,8 @@ impl SignatureHeader {
                 prefix,
                 leading_timestamp: true,
             } => format!("{timestamp}{}{prefix}{encoded}", char::from(*separator)),
+            // The whole token, made by the scheme.
+            Syntax::Jws { prefix } => format!("{prefix}{encoded}"),
             Syntax::Fields {
                 separator,
                 signature_key,

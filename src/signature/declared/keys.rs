@@ -30,6 +30,11 @@ pub enum KeyEncoding {
     /// without PEM armour (SendGrid).
     #[cfg(feature = "ecdsa")]
     SpkiBase64,
+    /// An ECDSA P-256 public key as a JSON Web Key (`"kty":"EC"`,
+    /// `"crv":"P-256"`, `x` and `y` in base64url), as Plaid's
+    /// `/webhook_verification_key/get` returns it.
+    #[cfg(feature = "ecdsa")]
+    JwkP256,
 }
 
 impl KeyEncoding {
@@ -46,6 +51,8 @@ impl KeyEncoding {
             KeyEncoding::Whpk => whpk(shown),
             #[cfg(feature = "ecdsa")]
             KeyEncoding::SpkiBase64 => spki_base64(shown),
+            #[cfg(feature = "ecdsa")]
+            KeyEncoding::JwkP256 => jwk_p256(shown),
         }
     }
 }
@@ -148,4 +155,62 @@ pub fn spki_base64(shown: &str) -> Result<KeyMaterial, SecretError> {
     p256::ecdsa::VerifyingKey::from_public_key_der(&der)
         .map(KeyMaterial::EcdsaP256)
         .map_err(|_| SecretError::InvalidBase64)
+}
+
+/// An ECDSA P-256 public key from a JSON Web Key: `kty` `EC`, `crv`
+/// `P-256`, `x` and `y` (32 bytes each, base64url), and if it names one,
+/// `alg` `ES256`. Other members (`kid`, `use`, Plaid's `created_at`) are
+/// ignored.
+#[cfg(feature = "ecdsa")]
+pub fn jwk_p256(shown: &str) -> Result<KeyMaterial, SecretError> {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine as _;
+
+    #[derive(serde::Deserialize)]
+    struct Jwk {
+        kty: String,
+        crv: String,
+        x: String,
+        y: String,
+        alg: Option<String>,
+    }
+    if shown.trim().is_empty() {
+        return Err(SecretError::Empty);
+    }
+    let jwk: Jwk = serde_json::from_str(shown).map_err(|_| SecretError::InvalidBase64)?;
+    if jwk.kty != "EC" || jwk.crv != "P-256" || jwk.alg.as_deref().is_some_and(|a| a != "ES256") {
+        return Err(SecretError::InvalidBase64);
+    }
+    let coordinate = |text: &str| -> Result<Vec<u8>, SecretError> {
+        URL_SAFE_NO_PAD
+            .decode(text)
+            .ok()
+            .filter(|bytes| bytes.len() == 32)
+            .ok_or(SecretError::InvalidBase64)
+    };
+    // SEC1 uncompressed: 0x04, x, y; a point off the curve is refused.
+    let mut sec1 = vec![4u8];
+    sec1.extend(coordinate(&jwk.x)?);
+    sec1.extend(coordinate(&jwk.y)?);
+    p256::ecdsa::VerifyingKey::from_sec1_bytes(&sec1)
+        .map(KeyMaterial::EcdsaP256)
+        .map_err(|_| SecretError::InvalidBase64)
+}
+
+/// The JSON Web Key of a P-256 public key (tests, examples).
+#[cfg(feature = "ecdsa")]
+pub fn to_jwk_p256(key: &p256::ecdsa::VerifyingKey) -> String {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine as _;
+
+    let point = key.to_sec1_point(false);
+    let bytes = point.as_bytes();
+    serde_json::json!({
+        "kty": "EC",
+        "crv": "P-256",
+        "alg": "ES256",
+        "x": URL_SAFE_NO_PAD.encode(bytes.get(1..33).unwrap_or_default()),
+        "y": URL_SAFE_NO_PAD.encode(bytes.get(33..65).unwrap_or_default()),
+    })
+    .to_string()
 }

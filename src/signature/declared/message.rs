@@ -30,6 +30,15 @@ pub enum Part {
     /// ([`DeclaredScheme::body_sha256_query`](super::DeclaredScheme::body_sha256_query))
     /// and the URL carries one.
     FormParams,
+    /// The signing input of the JWS in a [`jws`](super::SignatureHeader::jws)
+    /// signature header (`header.payload`, as sent): the whole message of a
+    /// scheme with [`jws_claims`](super::DeclaredScheme::jws_claims), which
+    /// sets it.
+    JwsSigningInput,
+    /// The signed fields of a JSON body joined by their separator: the
+    /// whole message of a scheme with
+    /// [`json_signed`](super::DeclaredScheme::json_signed), which sets it.
+    JsonFields,
 }
 
 impl Part {
@@ -119,6 +128,8 @@ pub(crate) struct MessageFields<'a> {
     pub(crate) method: &'a [u8],
     pub(crate) path_and_query: &'a [u8],
     pub(crate) url: &'a [u8],
+    /// What the request yielded once for every key: the sorted form
+    /// parameters, a JWS's signing input, or a JSON body's signed fields.
     pub(crate) form: &'a [u8],
 }
 
@@ -136,7 +147,7 @@ impl<'a> MessageFields<'a> {
             Part::Method => self.method,
             Part::PathAndQuery => self.path_and_query,
             Part::Url => self.url,
-            Part::FormParams => self.form,
+            Part::FormParams | Part::JwsSigningInput | Part::JsonFields => self.form,
         }
     }
 }

@@ -47,14 +47,24 @@
 //! # }
 //! ```
 //!
+//! Beyond header MACs over pieces of the request: a compact JWS in a
+//! header whose claim binds the body's hash ([`SignatureHeader::jws`],
+//! [`JwsClaims`]: Netlify, Vonage, Plaid), a signature inside a JSON body
+//! over some of its fields ([`JsonSigned`]: Adyen), and a header carrying
+//! the secret itself ([`Algorithm::HeaderSecret`]: Okta), which signs
+//! nothing and is declared as such.
+//!
 //! Where two variable pieces touch with no literal between them, the
 //! scheme pins the boundary itself: a timestamp next to one must have its
 //! format's fixed width, an id may not hold the literal written next to it,
-//! and a [`Part::Url`] followed by the [`Part::Body`] is refused when the
-//! two could be cut elsewhere. Put a literal between any other pair.
+//! and a [`Part::Url`] next to the [`Part::Body`] (either order) is refused
+//! when the two could be cut elsewhere. Put a literal between any other
+//! pair.
 
 mod algorithm;
 mod header;
+mod json;
+mod jws;
 mod keys;
 mod message;
 
@@ -72,11 +82,13 @@ pub use algorithm::ecdsa;
 pub use algorithm::ed25519;
 pub use algorithm::{Algorithm, Encoding};
 pub use header::SignatureHeader;
-#[cfg(feature = "ecdsa")]
-pub use keys::spki_base64;
+pub use json::JsonSigned;
+pub use jws::JwsClaims;
 pub use keys::KeyEncoding;
 #[cfg(feature = "ed25519")]
 pub use keys::{ed25519_hex, ed25519_seed_hex, to_whpk, whpk};
+#[cfg(feature = "ecdsa")]
+pub use keys::{jwk_p256, spki_base64, to_jwk_p256};
 pub use message::{decode_hubspot_escapes, sorted_params, Part, UrlSpelling};
 
 use algorithm::Tag;
@@ -86,7 +98,9 @@ use message::{flat_params, param_count, query_param, MessageFields};
 use crate::rejection::{Reason, Rejection};
 use crate::secret::SecretError;
 use crate::signature::keyring::{KeyKind, KeyMaterial};
-use crate::signature::public_url::{other_port_spelling, url_and_body_split_once, PublicUrl};
+use crate::signature::public_url::{
+    body_and_url_split_once, other_port_spelling, url_and_body_split_once, PublicUrl,
+};
 use crate::signature::scheme::{
     one_header, Delivery, Outgoing, Scheme, SignError, Signatures, SignedHeaders, Stamp, Tolerance,
 };
@@ -130,6 +144,9 @@ pub struct DeclaredScheme {
     body_sha256_query: Option<Cow<'static, str>>,
     utf8_body: bool,
     every_header: bool,
+    jws: Option<JwsClaims>,
+    json_object_body: bool,
+    json: Option<JsonSigned>,
 }
 
 impl DeclaredScheme {
@@ -153,6 +170,9 @@ impl DeclaredScheme {
             body_sha256_query: None,
             utf8_body: false,
             every_header: false,
+            jws: None,
+            json_object_body: false,
+            json: None,
         }
     }
 
@@ -314,6 +334,39 @@ impl DeclaredScheme {
         self
     }
 
+    /// The signature is a JWS ([`SignatureHeader::jws`]) whose claims must
+    /// say what `claims` asks of the delivery (Netlify: the body's SHA-256
+    /// in `sha256`, issuer `netlify`); the signed message becomes the
+    /// token's signing input ([`Part::JwsSigningInput`]). The claims are
+    /// checked against the body received before any key is tried.
+    pub fn jws_claims(mut self, claims: JwsClaims) -> Self {
+        self.jws = Some(claims);
+        self.message = vec![Part::JwsSigningInput];
+        self
+    }
+
+    /// The signature is inside the JSON body, over some of its fields
+    /// (Adyen's standard notifications; see [`JsonSigned`]): no signature
+    /// header is read, the message is those fields joined
+    /// ([`Part::JsonFields`]), and the rest of the body is not signed.
+    /// The crate signs no such delivery ([`SignError::SignedInBody`]).
+    pub fn json_signed(mut self, json: JsonSigned) -> Self {
+        self.json = Some(json);
+        self.message = vec![Part::JsonFields];
+        self
+    }
+
+    /// Refuse a body that does not start with `{` (`signature_malformed`),
+    /// before any signature is computed: for a provider that only sends
+    /// JSON objects and whose handshake answers a MAC, under the same key,
+    /// of a value the request chose (X's CRC). The handshake refuses to
+    /// answer for a value starting with `{`, so no answer is a signature of
+    /// a body this scheme accepts.
+    pub fn json_object_body(mut self) -> Self {
+        self.json_object_body = true;
+        self
+    }
+
     /// Rename (for presets built on another preset, e.g. Svix on Standard Webhooks).
     pub fn named(mut self, name: impl Into<Cow<'static, str>>) -> Self {
         self.name = name.into();
@@ -326,7 +379,19 @@ impl DeclaredScheme {
     }
 
     fn signs(&self, part: &Part) -> bool {
-        self.message.contains(part)
+        !self.sends_secret_itself() && self.message.contains(part)
+    }
+
+    /// Whether the only "signatures" are the secret itself
+    /// ([`Algorithm::HeaderSecret`]): then no part of the request is
+    /// covered, whatever message is declared, and nothing (timestamp, id,
+    /// body) may be taken as signed.
+    fn sends_secret_itself(&self) -> bool {
+        !self.headers.is_empty()
+            && self
+                .headers
+                .iter()
+                .all(|header| header.algorithm == Algorithm::HeaderSecret)
     }
 
     /// The neighbours of every occurrence of `part` in the message (`None`
@@ -357,6 +422,14 @@ impl DeclaredScheme {
         self.message
             .windows(2)
             .any(|pair| pair[0] == Part::Url && pair[1] == Part::Body)
+    }
+
+    /// Whether the body is followed by the URL with nothing between
+    /// (`{body}{url}`, Trello), so that their boundary must be checked.
+    fn body_is_glued_to_url(&self) -> bool {
+        self.message
+            .windows(2)
+            .any(|pair| pair[0] == Part::Body && pair[1] == Part::Url)
     }
 
     /// Whether `id` contains a separator written next to it in the message
@@ -435,6 +508,7 @@ fn tag_slot(algorithm: Algorithm) -> Option<usize> {
         Algorithm::Sha256 => Some(1),
         Algorithm::Sha512 => Some(2),
         Algorithm::SecretPrefixedSha256 => Some(3),
+        Algorithm::HeaderSecret => Some(4),
         #[allow(unreachable_patterns)]
         _ => None,
     }
@@ -446,7 +520,8 @@ impl crate::context::SignedMessage for DeclaredScheme {
     }
 
     fn covers_body(&self) -> bool {
-        self.signs(&Part::Body) || self.signs(&Part::FormParams)
+        // A JWS binds the body through its claimed hash.
+        self.signs(&Part::Body) || self.signs(&Part::FormParams) || self.jws.is_some()
     }
 
     fn covers_url(&self) -> bool {
@@ -519,6 +594,15 @@ impl crate::context::SignedMessage for DeclaredScheme {
                 Part::PathAndQuery => Cow::Borrowed(path_and_query),
                 Part::Url => Cow::Owned(url.as_bytes().to_vec()),
                 Part::FormParams => Cow::Owned(form.clone()),
+                // The token says nothing of the delivery but the body's
+                // hash (and a fixed issuer): the body is what it signs.
+                Part::JwsSigningInput => Cow::Borrowed(body),
+                Part::JsonFields => Cow::Owned(
+                    self.json
+                        .as_ref()
+                        .and_then(|json| json.message_of(body))
+                        .unwrap_or_default(),
+                ),
             })
             .collect();
         Some(pieces)
@@ -527,7 +611,7 @@ impl crate::context::SignedMessage for DeclaredScheme {
     fn delivery_id_field(&self) -> Option<&str> {
         self.delivery_id_field
             .as_deref()
-            .filter(|_| self.signs(&Part::Body))
+            .filter(|_| self.signs(&Part::Body) || self.jws.is_some())
     }
 }
 
@@ -572,7 +656,8 @@ impl Scheme for DeclaredScheme {
     }
 
     fn signs_timestamp(&self) -> bool {
-        self.timestamp.is_some()
+        !self.sends_secret_itself()
+            && (self.timestamp.is_some() || self.jws.as_ref().is_some_and(JwsClaims::has_issued_at))
     }
 
     fn parse_head(&self, parts: &Parts) -> Result<Signatures, Rejection> {
@@ -590,6 +675,10 @@ impl Scheme for DeclaredScheme {
             }
         }
         if found.is_empty() {
+            if self.json.is_some() && self.headers.is_empty() {
+                // The signature is in the body.
+                return Ok(Signatures::new());
+            }
             if self
                 .refused
                 .iter()
@@ -650,6 +739,27 @@ impl Scheme for DeclaredScheme {
         if self.utf8_body && std::str::from_utf8(body).is_err() {
             return Err(malformed());
         }
+        if self.json_object_body && body.first() != Some(&b'{') {
+            return Err(malformed());
+        }
+        if let Some(json) = &self.json {
+            let message = json.read(body, &mut signatures)?;
+            signatures.set_prepared(message);
+            return Ok(signatures);
+        }
+        if self.headers.iter().any(SignatureHeader::is_jws) {
+            // A token without claims to hold it to would authenticate no
+            // part of the delivery.
+            let claims = self.jws.as_ref().ok_or_else(malformed)?;
+            if let Some(issued_at) = claims.check(signatures.prepared(), body)? {
+                // Inside the token the MAC covers: signed.
+                signatures.set_timestamp(Stamp::read(
+                    issued_at.as_bytes(),
+                    TimestampFormat::Seconds,
+                    false,
+                )?);
+            }
+        }
         if !self.uses_url() && !self.signs(&Part::FormParams) {
             return Ok(signatures);
         }
@@ -664,6 +774,11 @@ impl Scheme for DeclaredScheme {
         };
         if let Some(called) = called.as_deref().filter(|_| self.url_is_glued_to_body()) {
             if !url_and_body_split_once(&self.url_spelling.apply(called), body) {
+                return Err(malformed());
+            }
+        }
+        if let Some(called) = called.as_deref().filter(|_| self.body_is_glued_to_url()) {
+            if !body_and_url_split_once(body, &self.url_spelling.apply(called)) {
                 return Err(malformed());
             }
         }
@@ -711,11 +826,14 @@ impl Scheme for DeclaredScheme {
             form: signatures.prepared(),
         };
         // One digest per algorithm and URL spelling, however many candidates.
-        let mut tags: [[Option<Tag>; 4]; 2] = Default::default();
+        let mut tags: [[Option<Tag>; 5]; 2] = Default::default();
         let mut matched = None;
         for (index, candidate) in signatures.candidates().iter().enumerate() {
-            let header = self.headers.get(usize::from(candidate.kind()))?;
-            let algorithm = header.algorithm;
+            let algorithm = match (self.headers.get(usize::from(candidate.kind())), &self.json) {
+                (Some(header), _) => header.algorithm,
+                (None, Some(json)) => json.algorithm,
+                (None, None) => return None,
+            };
             let mut equal = Choice::from(0);
             for (spelling, url) in urls.iter().enumerate() {
                 let Some(url) = url else { continue };
@@ -751,6 +869,9 @@ impl Scheme for DeclaredScheme {
     /// Signs with every signature header, after the id and timestamp
     /// headers. A scheme that signs the URL needs `outgoing.url`.
     fn sign(&self, key: &KeyMaterial, outgoing: &Outgoing<'_>) -> Result<SignedHeaders, SignError> {
+        if self.json.is_some() {
+            return Err(SignError::SignedInBody);
+        }
         if self.headers.is_empty() {
             return Err(SignError::VerifyOnly);
         }
@@ -786,7 +907,25 @@ impl Scheme for DeclaredScheme {
                 .is_some(),
             None => false,
         };
-        let form = if self.signs(&Part::FormParams) && !body_in_url {
+        let jws_input = match &self.jws {
+            Some(claims) => {
+                let algorithm = self
+                    .headers
+                    .iter()
+                    .find(|header| header.is_jws())
+                    .ok_or(SignError::InvalidHeaderValue)?
+                    .algorithm;
+                Some(
+                    claims
+                        .signing_input(algorithm, outgoing.body, outgoing.timestamp)
+                        .ok_or(SignError::InvalidHeaderValue)?,
+                )
+            }
+            None => None,
+        };
+        let form = if let Some(input) = &jws_input {
+            input.as_bytes().to_vec()
+        } else if self.signs(&Part::FormParams) && !body_in_url {
             flat_params(outgoing.body)
         } else {
             Vec::new()
@@ -810,7 +949,12 @@ impl Scheme for DeclaredScheme {
             headers.push((name.clone(), header_value(&timestamp)?));
         }
         for header in &self.headers {
-            let encoded = header.algorithm.sign(key, &pieces, header.encoding)?;
+            let encoded = match (header.is_jws(), &jws_input) {
+                (true, Some(input)) => {
+                    format!("{input}.{}", header.algorithm.sign_jws(key, &pieces)?)
+                }
+                _ => header.algorithm.sign(key, &pieces, header.encoding)?,
+            };
             headers.push((
                 header.name.clone(),
                 header_value(&header.value(&encoded, &timestamp))?,

@@ -277,3 +277,20 @@ fn every_signature_header_is_read_and_each_must_hold_a_signature() {
         Err(Reason::SignatureMalformed)
     );
 }
+
+/// A header carrying the secret itself covers nothing, whatever message or
+/// timestamp is declared next to it: nothing downstream may treat the
+/// body, URL or timestamp as signed.
+#[test]
+fn a_header_secret_scheme_claims_to_sign_nothing() {
+    let scheme = DeclaredScheme::new("shared-header")
+        .signature(
+            SignatureHeader::new(HeaderName::from_static("authorization"))
+                .algorithm(Algorithm::HeaderSecret),
+        )
+        .timestamp_header(HeaderName::from_static("x-ts"), TimestampFormat::Seconds)
+        .message([Part::Timestamp, Part::Method, Part::Body]);
+    assert!(!scheme.covers_body());
+    assert!(!scheme.covers_url());
+    assert!(!scheme.signs_timestamp());
+}
