@@ -556,6 +556,20 @@ fn providers_lists_the_registry_as_the_readme_shows_it() {
             readme.contains(&table),
             "README.md's provider table is stale: paste `tower-webhook providers` into it"
         );
+        let verified = tower_webhook::provider::ALL
+            .iter()
+            .filter(|provider| provider.vectors.is_verified())
+            .count();
+        let summary = format!(
+            "{} providers, {verified} of them verified.",
+            tower_webhook::provider::ALL.len()
+        );
+        assert!(readme.contains(&summary), "README.md should say: {summary}");
+        let opener = format!(
+            "signatures of {} providers)",
+            tower_webhook::provider::ALL.len()
+        );
+        assert!(readme.contains(&opener), "README.md should say: {opener}");
     }
     // Anything after the command is a usage error, not ignored.
     let output = run(&["providers", "stripe"], b"");
