@@ -24,28 +24,31 @@
 //! ```
 //! use std::sync::Arc;
 //! use axum::{routing::post, Router};
+//! use http::StatusCode;
+//! use tower::ServiceBuilder;
 //! use tower_webhook::inbox::{Delivery, InboxLayer, MemoryInbox, Worker};
 //! use tower_webhook::{Secret, WebhookStack};
 //!
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! // SqliteInbox::open("inbox.db") (feature `inbox-sqlite`) survives a
+//! // SqliteInbox::open("inbox.db")? (feature `inbox-sqlite`) survives a
 //! // restart; RedisInbox (feature `redis`) is shared by replicas.
 //! let inbox = Arc::new(MemoryInbox::new());
-//! let stack = WebhookStack::github(Secret::new("It's a Secret to Everybody")).build()?;
-//! let app: Router = Router::new().route_service(
+//! let stack = WebhookStack::github(Secret::new("It's a Secret to Everybody")?).build()?;
+//! let app: Router = Router::new().route(
 //!     "/hooks/github",
-//!     tower::ServiceBuilder::new()
-//!         .layer(stack)
-//!         .layer(InboxLayer::new(inbox.clone()))
-//!         .service_fn(|_| async { Ok::<_, std::convert::Infallible>(http::Response::new(axum::body::Body::empty())) }),
+//!     // Verified deliveries end in the inbox (202); only a forwarded
+//!     // provider handshake would reach this handler.
+//!     post(|| async { StatusCode::NOT_FOUND })
+//!         .layer(ServiceBuilder::new().layer(stack).layer(InboxLayer::new(inbox.clone()))),
 //! );
 //! let worker = Worker::from_fn(inbox, |delivery: Delivery| async move {
-//!     println!("{} from {:?}: {} bytes", delivery.key, delivery.provider, delivery.body.len());
+//!     println!("{:?} {}: {} bytes", delivery.provider, delivery.key, delivery.body.len());
 //!     Ok::<_, std::convert::Infallible>(())
 //! })
 //! .spawn();
 //! # let _ = app;
+//! // On SIGTERM: finish or put back what runs.
 //! worker.shutdown().await;
 //! # Ok(())
 //! # }

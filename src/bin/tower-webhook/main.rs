@@ -1,5 +1,6 @@
 //! `tower-webhook`: sign a body as a provider would, verify a signed
-//! delivery, or list the providers, from the command line.
+//! delivery, list the providers, or list, retry and purge an inbox's dead
+//! letters, from the command line.
 //!
 //! ```text
 //! cargo install tower-webhook --features cli
@@ -8,9 +9,10 @@
 //! ```
 //!
 //! Exit status: 0 done (signed, or the signature verified), 1 the signature
-//! was refused, 2 a usage or input error.
+//! was refused, 2 a usage or input error, 3 the inbox's store failed.
 
 mod args;
+mod inbox;
 mod sign;
 mod verify;
 
@@ -24,6 +26,8 @@ enum Failure {
     Usage(UsageError),
     /// `verify` refused the delivery: status 1.
     Refused(String),
+    /// The inbox's store could not be read or changed: status 3.
+    Store(String),
 }
 
 impl From<UsageError> for Failure {
@@ -41,6 +45,10 @@ fn main() -> ExitCode {
         Err(Failure::Refused(reason)) => {
             eprintln!("refused: {reason}");
             ExitCode::from(1)
+        }
+        Err(Failure::Store(message)) => {
+            eprintln!("inbox: {message}");
+            ExitCode::from(3)
         }
         Err(Failure::Usage(error)) => {
             // The error and where the usage is: the whole usage would bury
@@ -62,6 +70,7 @@ fn run(command: Command) -> Result<(), Failure> {
             let body = read_body(Help::Sign, options.body.as_deref())?;
             sign::run(options, &secret, &body)?
         }
+        Command::Inbox(options) => inbox::run(options)?,
         Command::Verify(options) => {
             let secret = options.secret.read(Help::Verify)?;
             let body = read_body(Help::Verify, options.body.as_deref())?;
