@@ -39,8 +39,11 @@ fn app(inbox: Arc<dyn Inbox>) -> Router {
         .unwrap();
     Router::new().route(
         "/hooks/github",
-        post(|| async { StatusCode::NOT_FOUND })
-            .layer(ServiceBuilder::new().layer(stack).layer(InboxLayer::new(inbox))),
+        post(|| async { StatusCode::NOT_FOUND }).layer(
+            ServiceBuilder::new()
+                .layer(stack)
+                .layer(InboxLayer::new(inbox)),
+        ),
     )
 }
 
@@ -82,10 +85,12 @@ fn counting_worker(inbox: Arc<dyn Inbox>, runs: &Runs) -> Worker {
     })
 }
 
-/// Wait (polling; no deadline is asserted, the test harness's own timeout
-/// ends a test that hangs) until `done` holds.
+/// Wait (polling) until `done` holds. The two minutes are no timing
+/// claim, only a guard so that a regression fails instead of hanging.
 async fn until(mut done: impl FnMut() -> bool) {
+    let guard = std::time::Instant::now();
     while !done() {
+        assert!(guard.elapsed() < Duration::from_secs(120), "never happened");
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
 }
@@ -115,7 +120,12 @@ struct ChildProcess {
 impl ChildProcess {
     fn start(role: &str, file: &Path) -> Self {
         let mut child = Command::new(std::env::current_exe().unwrap())
-            .args(["--exact", "child_process", "--nocapture", "--test-threads=1"])
+            .args([
+                "--exact",
+                "child_process",
+                "--nocapture",
+                "--test-threads=1",
+            ])
             .env("INBOX_CHILD", role)
             .env("INBOX_FILE", file)
             .stdout(Stdio::piped())
@@ -341,7 +351,12 @@ async fn failing_deliveries_end_in_the_dead_letters_and_the_cli_retries_them() {
 
     let path = file.to_str().unwrap();
     let listed = cli(&["inbox", "list", "--sqlite", path]);
-    let row: Vec<&str> = listed.lines().nth(1).expect("one dead letter").split('\t').collect();
+    let row: Vec<&str> = listed
+        .lines()
+        .nth(1)
+        .expect("one dead letter")
+        .split('\t')
+        .collect();
     assert_eq!(&row[1..3], ["3", "github"], "{listed}");
     assert!(row[5].contains("downstream said 500"), "{listed}");
     let key = row[0].to_owned();
@@ -393,7 +408,12 @@ async fn redis_dead_letters_are_listed_and_retried_by_the_cli() {
     until(|| failing.counters().snapshot().dead_lettered == 1).await;
     failing.shutdown().await;
     let listed = cli(&["inbox", "list", "--redis", &redis.url()]);
-    let row: Vec<&str> = listed.lines().nth(1).expect("one dead letter").split('\t').collect();
+    let row: Vec<&str> = listed
+        .lines()
+        .nth(1)
+        .expect("one dead letter")
+        .split('\t')
+        .collect();
     assert_eq!(&row[1..3], ["2", "github"], "{listed}");
     assert!(cli(&["inbox", "retry", "--redis", &redis.url(), "--all"]).starts_with("1 "));
     let runs = Runs::default();
@@ -481,12 +501,19 @@ async fn each_delivery_is_handled_once_over_three_replicas() {
 async fn a_worker_killed_mid_handler_is_replaced_once() {
     let file = temp_file("killed-worker");
     let inbox = Arc::new(SqliteInbox::open(&file).unwrap());
-    inbox.enqueue(&Delivery::new("k1", delivery_body("w1"))).await.unwrap();
+    inbox
+        .enqueue(&Delivery::new("k1", delivery_body("w1")))
+        .await
+        .unwrap();
 
     let mut child = ChildProcess::start("worker", &file);
     assert_eq!(child.line("started ").await, "w1");
     child.kill();
-    assert_eq!(inbox.stats().await.unwrap().in_flight, 1, "held by the dead worker");
+    assert_eq!(
+        inbox.stats().await.unwrap().in_flight,
+        1,
+        "held by the dead worker"
+    );
 
     let seen = Arc::new(Mutex::new(Vec::new()));
     let kept = Arc::clone(&seen);
@@ -499,7 +526,11 @@ async fn a_worker_killed_mid_handler_is_replaced_once() {
     until(|| worker.counters().snapshot().processed == 1).await;
     let counts = worker.counters().snapshot();
     worker.shutdown().await;
-    assert_eq!(*seen.lock().unwrap(), [2], "one run here, the second attempt");
+    assert_eq!(
+        *seen.lock().unwrap(),
+        [2],
+        "one run here, the second attempt"
+    );
     assert_eq!(counts.taken_over, 1);
     let stats = inbox.stats().await.unwrap();
     assert_eq!((stats.depth, stats.in_flight), (0, 0));
@@ -507,7 +538,11 @@ async fn a_worker_killed_mid_handler_is_replaced_once() {
 
 /// Send deliveries `0..` to `addr` from 16 senders until `stop`; the ids
 /// answered 2xx.
-async fn deliver_until(addr: SocketAddr, acked: Arc<Mutex<HashSet<String>>>, stop: Arc<AtomicUsize>) {
+async fn deliver_until(
+    addr: SocketAddr,
+    acked: Arc<Mutex<HashSet<String>>>,
+    stop: Arc<AtomicUsize>,
+) {
     let next = Arc::new(AtomicUsize::new(0));
     let mut senders = tokio::task::JoinSet::new();
     for _ in 0..16 {
@@ -517,11 +552,9 @@ async fn deliver_until(addr: SocketAddr, acked: Arc<Mutex<HashSet<String>>>, sto
                 let id = format!("evt-{}", next.fetch_add(1, Ordering::SeqCst));
                 let body = delivery_body(&id);
                 let headers = github_headers(&body);
-                let Ok(reply) = tokio::time::timeout(
-                    Duration::from_secs(5),
-                    try_post(addr, &headers, &body),
-                )
-                .await
+                let Ok(reply) =
+                    tokio::time::timeout(Duration::from_secs(5), try_post(addr, &headers, &body))
+                        .await
                 else {
                     continue;
                 };
@@ -625,7 +658,11 @@ async fn an_aof_redis_killed_keeps_every_acknowledged_delivery() {
     let lost: Vec<_> = acked.difference(&kept).collect();
     assert!(lost.is_empty(), "acknowledged but lost: {lost:?}");
     // While Redis was down nothing was acknowledged (a 503 each time).
-    assert!(acked.len() <= acked_at_kill + 16, "{} acked after the kill", acked.len() - acked_at_kill);
+    assert!(
+        acked.len() <= acked_at_kill + 16,
+        "{} acked after the kill",
+        acked.len() - acked_at_kill
+    );
 }
 
 // ---------------------------------------------------------------------
@@ -671,7 +708,11 @@ async fn a_stopped_store_hands_no_held_delivery_to_another_worker() {
     redis.signal("CONT");
     // Two more leases with the store up: the holder's heartbeats resume.
     tokio::time::sleep(LEASE * 2).await;
-    assert_eq!(started.load(Ordering::SeqCst), 1, "taken over while its worker ran it");
+    assert_eq!(
+        started.load(Ordering::SeqCst),
+        1,
+        "taken over while its worker ran it"
+    );
 
     gate.notify_waiters();
     let (processed, taken_over) = loop {
@@ -694,5 +735,179 @@ async fn a_stopped_store_hands_no_held_delivery_to_another_worker() {
 #[test]
 fn errors_have_stable_labels() {
     assert_eq!(InboxError::Full.label(), "full");
-    assert_eq!(InboxError::Timeout.to_string(), "the inbox store did not answer in time");
+    assert_eq!(
+        InboxError::Timeout.to_string(),
+        "the inbox store did not answer in time"
+    );
+}
+
+/// A memory inbox whose store can be cut off: while `down`, every call
+/// fails at once (a partitioned or stopped store, as a client with a
+/// timeout sees it); while `beats_down`, heartbeats fail too, lost rather
+/// than delayed.
+struct Partitioned {
+    inner: MemoryInbox,
+    down: std::sync::atomic::AtomicBool,
+    beats_down: std::sync::atomic::AtomicBool,
+}
+
+impl Partitioned {
+    fn fail<T: Send + 'static>(&self) -> Option<tower_webhook::inbox::InboxFuture<'static, T>> {
+        self.down
+            .load(Ordering::SeqCst)
+            .then(|| Box::pin(std::future::ready(Err(InboxError::Timeout))) as _)
+    }
+}
+
+impl Inbox for Partitioned {
+    fn enqueue<'a>(
+        &'a self,
+        d: &'a Delivery,
+    ) -> tower_webhook::inbox::InboxFuture<'a, tower_webhook::inbox::Enqueued> {
+        self.fail().unwrap_or_else(|| self.inner.enqueue(d))
+    }
+    fn claim<'a>(
+        &'a self,
+        w: &'a str,
+    ) -> tower_webhook::inbox::InboxFuture<'a, Option<tower_webhook::inbox::Claimed>> {
+        self.fail().unwrap_or_else(|| self.inner.claim(w))
+    }
+    fn heartbeat<'a>(
+        &'a self,
+        c: &'a tower_webhook::inbox::Claim,
+    ) -> tower_webhook::inbox::InboxFuture<'a, bool> {
+        if self.beats_down.load(Ordering::SeqCst) {
+            return Box::pin(std::future::ready(Err(InboxError::Timeout)));
+        }
+        self.fail().unwrap_or_else(|| self.inner.heartbeat(c))
+    }
+    fn held(&self) -> tower_webhook::inbox::InboxFuture<'_, Vec<tower_webhook::inbox::Held>> {
+        self.fail().unwrap_or_else(|| self.inner.held())
+    }
+    fn take_over<'a>(
+        &'a self,
+        h: &'a tower_webhook::inbox::Held,
+        w: &'a str,
+    ) -> tower_webhook::inbox::InboxFuture<'a, Option<tower_webhook::inbox::Claimed>> {
+        self.fail().unwrap_or_else(|| self.inner.take_over(h, w))
+    }
+    fn complete<'a>(
+        &'a self,
+        c: &'a tower_webhook::inbox::Claim,
+    ) -> tower_webhook::inbox::InboxFuture<'a, bool> {
+        self.fail().unwrap_or_else(|| self.inner.complete(c))
+    }
+    fn retry_at<'a>(
+        &'a self,
+        c: &'a tower_webhook::inbox::Claim,
+        due: i64,
+        e: &'a str,
+    ) -> tower_webhook::inbox::InboxFuture<'a, bool> {
+        self.fail()
+            .unwrap_or_else(|| self.inner.retry_at(c, due, e))
+    }
+    fn release<'a>(
+        &'a self,
+        c: &'a tower_webhook::inbox::Claim,
+    ) -> tower_webhook::inbox::InboxFuture<'a, bool> {
+        self.fail().unwrap_or_else(|| self.inner.release(c))
+    }
+    fn dead_letter<'a>(
+        &'a self,
+        c: &'a tower_webhook::inbox::Claim,
+        e: &'a str,
+    ) -> tower_webhook::inbox::InboxFuture<'a, bool> {
+        self.fail().unwrap_or_else(|| self.inner.dead_letter(c, e))
+    }
+    fn dead_letters(
+        &self,
+        n: usize,
+    ) -> tower_webhook::inbox::InboxFuture<'_, Vec<tower_webhook::inbox::DeadLetter>> {
+        self.fail().unwrap_or_else(|| self.inner.dead_letters(n))
+    }
+    fn retry_dead<'a>(&'a self, k: Option<&'a str>) -> tower_webhook::inbox::InboxFuture<'a, u64> {
+        self.fail().unwrap_or_else(|| self.inner.retry_dead(k))
+    }
+    fn purge_dead<'a>(&'a self, k: Option<&'a str>) -> tower_webhook::inbox::InboxFuture<'a, u64> {
+        self.fail().unwrap_or_else(|| self.inner.purge_dead(k))
+    }
+    fn stats(&self) -> tower_webhook::inbox::InboxFuture<'_, tower_webhook::inbox::InboxStats> {
+        self.fail().unwrap_or_else(|| self.inner.stats())
+    }
+}
+
+/// The store unreachable for two leases: the holder's heartbeats are
+/// lost (from half a lease before to half a lease after), and the other
+/// worker's reads fail. When the store comes back the
+/// other worker sees the same heartbeat as before the outage, but it has
+/// not *observed* a lease of silence (its reads failed), so it starts
+/// observing again, and the holder's first heartbeat after the outage
+/// (its path to the store comes back half a lease after the other
+/// worker's) keeps the delivery where it runs. One run. (Judged on the
+/// store's or the outage's clock, the holder was silent for more than a
+/// lease: the other worker would take over as soon as it reads again.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_store_hands_no_held_delivery_to_another_worker() {
+    const LEASE: Duration = Duration::from_millis(2000);
+    let inbox = Arc::new(Partitioned {
+        inner: MemoryInbox::new(),
+        down: false.into(),
+        beats_down: false.into(),
+    });
+    inbox.enqueue(&Delivery::new("held", "{}")).await.unwrap();
+    let gate = Arc::new(tokio::sync::Notify::new());
+    let started = Arc::new(AtomicUsize::new(0));
+    let mut workers = Vec::new();
+    for n in 0..2 {
+        let (gate, started) = (Arc::clone(&gate), Arc::clone(&started));
+        workers.push(
+            Worker::from_fn(inbox.clone(), move |_: Delivery| {
+                started.fetch_add(1, Ordering::SeqCst);
+                let gate = Arc::clone(&gate);
+                async move {
+                    gate.notified().await;
+                    Ok::<_, std::convert::Infallible>(())
+                }
+            })
+            .name(format!("w{n}"))
+            .lease(LEASE)
+            .poll_interval(Duration::from_millis(20))
+            .spawn(),
+        );
+    }
+    until(|| started.load(Ordering::SeqCst) == 1).await;
+    tokio::time::sleep(LEASE / 2).await;
+
+    // The holder's path to the store goes first (the other worker sees
+    // its heartbeat stop, for less than a lease), then the whole store.
+    inbox.beats_down.store(true, Ordering::SeqCst);
+    tokio::time::sleep(LEASE / 2).await;
+    inbox.down.store(true, Ordering::SeqCst);
+    tokio::time::sleep(LEASE * 2).await;
+    inbox.down.store(false, Ordering::SeqCst);
+    tokio::time::sleep(LEASE / 2).await;
+    inbox.beats_down.store(false, Ordering::SeqCst);
+    tokio::time::sleep(LEASE * 2).await;
+    assert_eq!(
+        started.load(Ordering::SeqCst),
+        1,
+        "taken over while its worker ran it"
+    );
+
+    gate.notify_waiters();
+    let processed = || {
+        workers
+            .iter()
+            .map(|w| w.counters().snapshot().processed)
+            .sum::<u64>()
+    };
+    until(|| processed() == 1).await;
+    let taken_over: u64 = workers
+        .iter()
+        .map(|w| w.counters().snapshot().taken_over)
+        .sum();
+    for worker in workers {
+        worker.shutdown().await;
+    }
+    assert_eq!(taken_over, 0);
 }

@@ -291,15 +291,11 @@ where
         attempt: 0,
     };
     let started = Instant::now();
-    let outcome = match tokio::time::timeout(
-        config.enqueue_timeout,
-        config.inbox.enqueue(&delivery),
-    )
-    .await
-    {
-        Ok(outcome) => outcome,
-        Err(_) => Err(InboxError::Timeout),
-    };
+    let outcome =
+        match tokio::time::timeout(config.enqueue_timeout, config.inbox.enqueue(&delivery)).await {
+            Ok(outcome) => outcome,
+            Err(_) => Err(InboxError::Timeout),
+        };
     #[cfg(feature = "metrics")]
     metrics::histogram!("webhook_inbox_enqueue_seconds").record(started.elapsed().as_secs_f64());
     #[cfg(not(feature = "metrics"))]

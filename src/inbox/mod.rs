@@ -630,10 +630,9 @@ mod tests {
     #[test]
     fn a_delivery_survives_its_stored_form() {
         let mut delivery = Delivery::new("k1", Bytes::from_static(b"{}"));
-        delivery.headers.insert(
-            "x-github-event",
-            HeaderValue::from_static("push"),
-        );
+        delivery
+            .headers
+            .insert("x-github-event", HeaderValue::from_static("push"));
         delivery
             .headers
             .insert("x-odd", HeaderValue::from_bytes(b"caf\xe9").unwrap());

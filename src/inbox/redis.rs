@@ -129,7 +129,9 @@ impl RedisInbox {
     }
 
     fn retain_ms(&self) -> u64 {
-        u64::try_from(self.retain.as_millis()).unwrap_or(u64::MAX).max(1)
+        u64::try_from(self.retain.as_millis())
+            .unwrap_or(u64::MAX)
+            .max(1)
     }
 
     fn claimed(
@@ -366,7 +368,11 @@ impl RedisInbox {
         args.extend(extra);
         let future = self.eval::<i64>(
             script(body),
-            vec![self.key("stream"), self.key("hold"), self.key(third_key(body))],
+            vec![
+                self.key("stream"),
+                self.key("hold"),
+                self.key(third_key(body)),
+            ],
             args,
         );
         Box::pin(async move { Ok(future.await? == 1) })

@@ -141,7 +141,13 @@ enum Extra {
     Text(String),
 }
 
-fn claimed(seq: i64, token: i64, attempts: i64, meta: &str, body: Option<Vec<u8>>) -> Result<Claimed, rusqlite::Error> {
+fn claimed(
+    seq: i64,
+    token: i64,
+    attempts: i64,
+    meta: &str,
+    body: Option<Vec<u8>>,
+) -> Result<Claimed, rusqlite::Error> {
     let delivery = Delivery::from_stored(
         meta,
         Bytes::from(body.unwrap_or_default()),
@@ -169,7 +175,11 @@ impl Inbox for SqliteInbox {
         let future = self.run(move |c| {
             let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
             let known: Option<i64> = tx
-                .query_row("SELECT state FROM inbox WHERE key = ?1 AND NOT (state = 2 AND done_ms < ?2)", params![key, forget_before], |r| r.get(0))
+                .query_row(
+                    "SELECT state FROM inbox WHERE key = ?1 AND NOT (state = 2 AND done_ms < ?2)",
+                    params![key, forget_before],
+                    |r| r.get(0),
+                )
                 .optional()?;
             if known.is_some() {
                 return Ok(Ok(Enqueued::Duplicate));
@@ -264,7 +274,14 @@ impl Inbox for SqliteInbox {
                  WHERE seq = ?3 AND state = 1 AND token = ?4 AND beat = ?5
                  RETURNING seq, attempts, meta, body",
                 params![worker, token, seq, old, beat],
-                |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, String>(2)?, r.get::<_, Option<Vec<u8>>>(3)?)),
+                |r| {
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        r.get::<_, i64>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, Option<Vec<u8>>>(3)?,
+                    ))
+                },
             )
             .optional()?
             .map(|(seq, attempts, meta, body)| claimed(seq, token, attempts, &meta, body))
@@ -381,7 +398,11 @@ impl Inbox for SqliteInbox {
             )?;
             let mut oldest: Option<i64> = None;
             let rows = statement.query_map([], |r| {
-                Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, Option<i64>>(2)?))
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, Option<i64>>(2)?,
+                ))
             })?;
             for row in rows {
                 let (state, count, min) = row?;

@@ -112,7 +112,10 @@ mod tests {
         for i in 0..4 {
             assert!(read(&mut observer, t0 + STEP * i, Ok(vec![held(3)])).is_empty());
         }
-        assert_eq!(read(&mut observer, t0 + STEP * 4, Ok(vec![held(3)])), vec![held(3)]);
+        assert_eq!(
+            read(&mut observer, t0 + STEP * 4, Ok(vec![held(3)])),
+            vec![held(3)]
+        );
     }
 
     #[test]
@@ -125,7 +128,10 @@ mod tests {
         for i in 3..7 {
             assert!(read(&mut observer, t0 + STEP * i, Ok(vec![held(2)])).is_empty());
         }
-        assert_eq!(read(&mut observer, t0 + STEP * 7, Ok(vec![held(2)])).len(), 1);
+        assert_eq!(
+            read(&mut observer, t0 + STEP * 7, Ok(vec![held(2)])).len(),
+            1
+        );
     }
 
     /// The store stopped for longer than the lease: the holder could not
@@ -144,7 +150,10 @@ mod tests {
         for i in 9..12 {
             assert!(read(&mut observer, t0 + STEP * i, Ok(vec![held(5)])).is_empty());
         }
-        assert_eq!(read(&mut observer, t0 + STEP * 12, Ok(vec![held(5)])).len(), 1);
+        assert_eq!(
+            read(&mut observer, t0 + STEP * 12, Ok(vec![held(5)])).len(),
+            1
+        );
     }
 
     /// A read that hung while the store was stopped and returned after it.

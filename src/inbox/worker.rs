@@ -14,8 +14,9 @@ use super::watch::Observer;
 use super::{unix_millis, Claim, Claimed, Counter, Delivery, Inbox, InboxCounters, InboxError};
 use crate::body::BoxError;
 
-type Handler =
-    Arc<dyn Fn(Delivery) -> Pin<Box<dyn Future<Output = Result<(), BoxError>> + Send>> + Send + Sync>;
+type Handler = Arc<
+    dyn Fn(Delivery) -> Pin<Box<dyn Future<Output = Result<(), BoxError>> + Send>> + Send + Sync,
+>;
 
 /// Takes deliveries from an [`Inbox`] and runs a handler on each.
 ///
@@ -100,7 +101,11 @@ impl Worker {
         Self {
             inbox,
             handler,
-            name: Arc::from(format!("worker-{}-{:x}", std::process::id(), super::new_token() & 0xffff_ffff)),
+            name: Arc::from(format!(
+                "worker-{}-{:x}",
+                std::process::id(),
+                super::new_token() & 0xffff_ffff
+            )),
             concurrency: 4,
             max_attempts: 8,
             backoff_base: Duration::from_secs(1),
@@ -416,12 +421,21 @@ impl Shared {
             }
         };
         let (what, kept) = match &ending {
-            Ending::Done => ("complete", self.settle(&claim, attempt, &ending, &mut aborted).await),
+            Ending::Done => (
+                "complete",
+                self.settle(&claim, attempt, &ending, &mut aborted).await,
+            ),
             Ending::Failed(error) => {
                 tracing::warn!(worker = %self.name, %key, attempt, %error, "inbox: attempt failed");
-                ("reschedule", self.settle(&claim, attempt, &ending, &mut aborted).await)
+                (
+                    "reschedule",
+                    self.settle(&claim, attempt, &ending, &mut aborted).await,
+                )
             }
-            Ending::Aborted => ("release", self.settle(&claim, attempt, &ending, &mut aborted).await),
+            Ending::Aborted => (
+                "release",
+                self.settle(&claim, attempt, &ending, &mut aborted).await,
+            ),
         };
         match (kept, &ending) {
             (Some(true), Ending::Done) => self.counters.add(Counter::Processed),
@@ -488,7 +502,8 @@ impl Shared {
             self.inbox.dead_letter(claim, error)
         } else {
             let delay = self.backoff(attempt);
-            let due = unix_millis().saturating_add(i64::try_from(delay.as_millis()).unwrap_or(i64::MAX));
+            let due =
+                unix_millis().saturating_add(i64::try_from(delay.as_millis()).unwrap_or(i64::MAX));
             self.inbox.retry_at(claim, due, error)
         }
     }

@@ -360,7 +360,11 @@ fn parse_inbox(mut args: impl Iterator<Item = String>) -> Result<Command, UsageE
         Some("retry") => InboxAction::Retry,
         Some("purge") => InboxAction::Purge,
         Some("-h" | "--help") => return Ok(Command::Help(Help::Inbox)),
-        Some(other) => return Err(error(format!("no inbox action `{other}`: list, retry or purge"))),
+        Some(other) => {
+            return Err(error(format!(
+                "no inbox action `{other}`: list, retry or purge"
+            )))
+        }
         None => return Err(error("an action is required: list, retry or purge".into())),
     };
     let (mut sqlite, mut redis, mut prefix, mut key) = (None, None, None, None);
@@ -375,10 +379,15 @@ fn parse_inbox(mut args: impl Iterator<Item = String>) -> Result<Command, UsageE
             _ => {}
         }
         let (name, inline) = match arg.split_once('=') {
-            Some((name, value)) if name.starts_with("--") => (name.to_owned(), Some(value.to_owned())),
+            Some((name, value)) if name.starts_with("--") => {
+                (name.to_owned(), Some(value.to_owned()))
+            }
             _ => (arg, None),
         };
-        if !matches!(name.as_str(), "--sqlite" | "--redis" | "--prefix" | "--key" | "--limit") {
+        if !matches!(
+            name.as_str(),
+            "--sqlite" | "--redis" | "--prefix" | "--key" | "--limit"
+        ) {
             return Err(error(format!("unknown argument `{name}`")));
         }
         let Some(value) = inline.or_else(|| args.next()) else {
@@ -402,7 +411,11 @@ fn parse_inbox(mut args: impl Iterator<Item = String>) -> Result<Command, UsageE
             url,
             prefix: prefix.unwrap_or_else(|| "tower-webhook:inbox".to_owned()),
         },
-        _ => return Err(error("give the inbox: --sqlite <path> or --redis <url>".into())),
+        _ => {
+            return Err(error(
+                "give the inbox: --sqlite <path> or --redis <url>".into(),
+            ))
+        }
     };
     if action != InboxAction::List && key.is_some() == all {
         return Err(error("retry and purge need --key <key> or --all".into()));
