@@ -329,7 +329,11 @@ async fn shutdown_finishes_or_returns_what_it_holds() {
     let worker = Worker::from_fn(inbox.clone(), move |delivery: Delivery| {
         counted.fetch_add(1, Ordering::SeqCst);
         async move {
-            let work = if &delivery.body[..] == b"q" { 50 } else { 3_600_000 };
+            let work = if &delivery.body[..] == b"q" {
+                50
+            } else {
+                3_600_000
+            };
             tokio::time::sleep(Duration::from_millis(work)).await;
             Ok::<_, std::convert::Infallible>(())
         }
@@ -341,7 +345,11 @@ async fn shutdown_finishes_or_returns_what_it_holds() {
     worker.shutdown().await;
     assert_eq!(counters.snapshot().processed, 1, "the quick one finished");
     let stats = inbox.stats().await.unwrap();
-    assert_eq!((stats.depth, stats.in_flight), (1, 0), "the slow one is back");
+    assert_eq!(
+        (stats.depth, stats.in_flight),
+        (1, 0),
+        "the slow one is back"
+    );
     let back = inbox.claim("next").await.unwrap().unwrap();
     assert_eq!((&*back.delivery.key, back.delivery.attempt), ("slow", 1));
 }

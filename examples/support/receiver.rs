@@ -186,11 +186,15 @@ pub async fn inbox(config: &Config) -> Result<Option<Arc<dyn Inbox>>, BoxError> 
             tower_webhook::inbox::RedisInbox::connect_with_prefix(spec, "receiver:inbox").await?,
         )));
         #[cfg(not(feature = "redis"))]
-        return Err("INBOX is a Redis URL but the receiver was built without the `redis` feature".into());
+        return Err(
+            "INBOX is a Redis URL but the receiver was built without the `redis` feature".into(),
+        );
     }
     let path = spec.strip_prefix("sqlite:").unwrap_or(spec);
     #[cfg(feature = "inbox-sqlite")]
-    return Ok(Some(Arc::new(tower_webhook::inbox::SqliteInbox::open(path)?)));
+    return Ok(Some(Arc::new(tower_webhook::inbox::SqliteInbox::open(
+        path,
+    )?)));
     #[cfg(not(feature = "inbox-sqlite"))]
     {
         let _ = path;

@@ -189,7 +189,10 @@ impl Delivery {
 
     /// The stored form of everything but the body: JSON, header values in
     /// base64 (they need not be UTF-8).
-    #[cfg_attr(not(any(feature = "inbox-sqlite", feature = "redis")), allow(dead_code))]
+    #[cfg_attr(
+        not(any(feature = "inbox-sqlite", feature = "redis")),
+        allow(dead_code)
+    )]
     pub(crate) fn meta_json(&self) -> String {
         let meta = Meta {
             key: self.key.to_string(),
@@ -215,7 +218,10 @@ impl Delivery {
     }
 
     /// The delivery from its stored form.
-    #[cfg_attr(not(any(feature = "inbox-sqlite", feature = "redis")), allow(dead_code))]
+    #[cfg_attr(
+        not(any(feature = "inbox-sqlite", feature = "redis")),
+        allow(dead_code)
+    )]
     pub(crate) fn from_stored(meta: &str, body: Bytes, attempt: u32) -> Result<Self, InboxError> {
         let meta: Meta = serde_json::from_str(meta)
             .map_err(|e| InboxError::Corrupt(format!("entry metadata: {e}")))?;
@@ -264,7 +270,10 @@ impl fmt::Debug for Delivery {
 }
 
 #[derive(serde::Serialize, serde::Deserialize)]
-#[cfg_attr(not(any(feature = "inbox-sqlite", feature = "redis")), allow(dead_code))]
+#[cfg_attr(
+    not(any(feature = "inbox-sqlite", feature = "redis")),
+    allow(dead_code)
+)]
 struct Meta {
     key: String,
     path: String,
