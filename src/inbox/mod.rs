@@ -97,7 +97,7 @@
 //! entries in flight and the dead letters; [`InboxCounters`] count
 //! enqueues, duplicates, refusals, retries, dead letters and takeovers. With
 //! the `metrics` feature the same numbers are published
-//! (`webhook_inbox_*`, see [`record_stats`]), the enqueue latency as a
+//! (`webhook_inbox_*`, see `record_stats`), the enqueue latency as a
 //! histogram; a refused enqueue is in the audit trail as
 //! `store_unavailable`.
 

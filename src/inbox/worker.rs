@@ -214,47 +214,32 @@ impl Worker {
         });
         let permits = Arc::new(Semaphore::new(self.concurrency));
         let (abort, aborted) = watch::channel(false);
+        let (stop, stopping) = watch::channel(false);
         let mut tasks = JoinSet::new();
+        // One claiming loop per slot: claims overlap, so a store that
+        // commits each write to disk (AOF `always`, SQLite FULL) batches
+        // them instead of serialising the workers behind one round trip.
+        for _ in 0..self.concurrency {
+            let (shared, permits) = (Arc::clone(&shared), Arc::clone(&permits));
+            let (stopping, aborted) = (stopping.clone(), aborted.clone());
+            let poll = self.poll_interval;
+            tasks.spawn(async move { shared.slot(permits, stopping, aborted, poll).await });
+        }
         let mut observer = Observer::new(shared.lease);
-        let mut next_look = Instant::now();
         tokio::pin!(shutdown);
         loop {
             while tasks.try_join_next().is_some() {}
-            if Instant::now() >= next_look {
-                next_look = Instant::now() + shared.lease / 4;
-                shared
-                    .look_for_stalled(&mut observer, &permits, &mut tasks, &aborted)
-                    .await;
-            }
-            let permit = tokio::select! {
+            shared
+                .look_for_stalled(&mut observer, &permits, &mut tasks, &aborted)
+                .await;
+            tokio::select! {
                 biased;
                 () = &mut shutdown => break,
-                permit = Arc::clone(&permits).acquire_owned() => match permit {
-                    Ok(permit) => permit,
-                    Err(_) => break,
-                },
-                () = tokio::time::sleep_until(next_look.into()) => continue,
-            };
-            let idle = match shared.op(shared.inbox.claim(&shared.name)).await {
-                Ok(Some(claimed)) => {
-                    shared.spawn(claimed, permit, &mut tasks, &aborted);
-                    false
-                }
-                Ok(None) => true,
-                Err(error) => {
-                    tracing::warn!(%error, worker = %shared.name, "inbox: taking a delivery failed");
-                    true
-                }
-            };
-            if idle {
-                tokio::select! {
-                    biased;
-                    () = &mut shutdown => break,
-                    () = tokio::time::sleep(self.poll_interval) => {}
-                }
+                () = tokio::time::sleep(shared.lease / 4) => {}
             }
         }
         // Let what runs finish within the grace, then put the rest back.
+        let _ = stop.send(true);
         let drained = tokio::time::timeout(self.shutdown_grace, async {
             while tasks.join_next().await.is_some() {}
         })
@@ -340,6 +325,49 @@ impl Shared {
             shared.own().remove(&token);
             drop(permit);
         });
+    }
+
+    /// Claim and process, one delivery at a time, until told to stop.
+    async fn slot(
+        self: Arc<Self>,
+        permits: Arc<Semaphore>,
+        mut stopping: watch::Receiver<bool>,
+        aborted: watch::Receiver<bool>,
+        poll: Duration,
+    ) {
+        loop {
+            if *stopping.borrow() {
+                return;
+            }
+            let permit = tokio::select! {
+                biased;
+                _ = stopping.wait_for(|&stop| stop) => return,
+                permit = Arc::clone(&permits).acquire_owned() => match permit {
+                    Ok(permit) => permit,
+                    Err(_) => return,
+                },
+            };
+            match self.op(self.inbox.claim(&self.name)).await {
+                Ok(Some(claimed)) => {
+                    let token = claimed.claim.token;
+                    self.own().insert(token);
+                    self.process(claimed, aborted.clone()).await;
+                    self.own().remove(&token);
+                    drop(permit);
+                    continue;
+                }
+                Ok(None) => {}
+                Err(error) => {
+                    tracing::warn!(%error, worker = %self.name, "inbox: taking a delivery failed");
+                }
+            }
+            drop(permit);
+            tokio::select! {
+                biased;
+                _ = stopping.wait_for(|&stop| stop) => return,
+                () = tokio::time::sleep(poll) => {}
+            }
+        }
     }
 
     /// Read the held entries; take over those whose holder showed no

@@ -34,11 +34,13 @@ pub enum InboxAction {
 
 /// Where the inbox is.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(not(feature = "inbox-sqlite"), allow(dead_code))]
 pub enum InboxStore {
     Sqlite(String),
     Redis { url: String, prefix: String },
 }
 
+#[cfg_attr(not(feature = "inbox-sqlite"), allow(dead_code))]
 pub struct InboxOptions {
     pub action: InboxAction,
     pub store: InboxStore,

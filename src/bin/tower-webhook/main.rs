@@ -12,6 +12,7 @@
 //! was refused, 2 a usage or input error, 3 the inbox's store failed.
 
 mod args;
+#[cfg(feature = "inbox-sqlite")]
 mod inbox;
 mod sign;
 mod verify;
@@ -27,6 +28,7 @@ enum Failure {
     /// `verify` refused the delivery: status 1.
     Refused(String),
     /// The inbox's store could not be read or changed: status 3.
+    #[cfg_attr(not(feature = "inbox-sqlite"), allow(dead_code))]
     Store(String),
 }
 
@@ -70,7 +72,16 @@ fn run(command: Command) -> Result<(), Failure> {
             let body = read_body(Help::Sign, options.body.as_deref())?;
             sign::run(options, &secret, &body)?
         }
+        #[cfg(feature = "inbox-sqlite")]
         Command::Inbox(options) => inbox::run(options)?,
+        #[cfg(not(feature = "inbox-sqlite"))]
+        Command::Inbox(_) => {
+            return Err(Failure::Usage(args::UsageError::new(
+                Help::Inbox,
+                "this build has no inbox support: install with --features cli,inbox-sqlite \
+                 (and redis for a Redis inbox)",
+            )))
+        }
         Command::Verify(options) => {
             let secret = options.secret.read(Help::Verify)?;
             let body = read_body(Help::Verify, options.body.as_deref())?;
