@@ -10,6 +10,7 @@ pub enum Command {
     /// `providers`: the registry as a table.
     Providers,
     /// `inbox list|retry|purge`: the dead letters.
+    #[cfg_attr(not(feature = "inbox-sqlite"), allow(dead_code))]
     Inbox(InboxOptions),
     Help(Help),
     Version,
