@@ -953,3 +953,41 @@ async fn an_unreachable_store_hands_no_held_delivery_to_another_worker() {
     }
     assert_eq!(taken_over, 0);
 }
+
+/// With the `metrics` feature: enqueues, refusals and completions are
+/// counted, the enqueue latency is a histogram, and the worker publishes
+/// depth, in-flight and dead letters.
+#[cfg(feature = "metrics")]
+#[tokio::test]
+async fn the_inbox_is_visible_in_the_metrics() {
+    let recorder = metrics_exporter_prometheus::PrometheusBuilder::new().build_recorder();
+    let handle = recorder.handle();
+    // Thread-local: the server, the worker and this test share the
+    // current-thread runtime, and the memory inbox needs no other thread.
+    let _guard = metrics::set_default_local_recorder(&recorder);
+    let inbox = Arc::new(MemoryInbox::new().with_capacity(1));
+    let addr = support::serve(app(inbox.clone())).await;
+    assert_eq!(deliver(addr, "m1").await, StatusCode::ACCEPTED);
+    assert_eq!(deliver(addr, "m2").await, StatusCode::SERVICE_UNAVAILABLE);
+    let runs = Runs::default();
+    let worker = counting_worker(inbox, &runs)
+        .lease(Duration::from_millis(200))
+        .spawn();
+    until(|| {
+        let text = handle.render();
+        text.contains(r#"webhook_inbox_events_total{event="processed"} 1"#)
+            && text.contains("webhook_inbox_in_flight 0")
+            && text.contains("webhook_inbox_depth 0")
+    })
+    .await;
+    worker.shutdown().await;
+    let text = handle.render();
+    for line in [
+        r#"webhook_inbox_events_total{event="enqueued"} 1"#,
+        r#"webhook_inbox_events_total{event="refused"} 1"#,
+        "webhook_inbox_dead_letters 0",
+        "webhook_inbox_enqueue_seconds",
+    ] {
+        assert!(text.contains(line), "{line} missing from:\n{text}");
+    }
+}
