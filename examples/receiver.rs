@@ -32,6 +32,9 @@
 //!   `X-Forwarded-For`.
 //! * `REDIS_URL` (`redis://host:port/db`, feature `redis`): deliveries are
 //!   remembered in Redis, so replicas share them.
+//! * `INBOX`: answer `202` once the delivery is kept, and let a worker
+//!   handle it (it prints `processed: …`): `memory`, `sqlite:<path>`
+//!   (feature `inbox-sqlite`) or `redis://host:port/db` (feature `redis`).
 
 #[path = "support/receiver.rs"]
 mod receiver;
@@ -56,7 +59,9 @@ async fn main() -> Result<(), Box<dyn Error + Send + Sync>> {
         let line = format!("{}\n", format.line(event));
         let _ = std::io::stdout().lock().write_all(line.as_bytes());
     });
-    let app = receiver::app(&config, audit)?;
+    let inbox = receiver::inbox(&config).await?;
+    let app = receiver::app(&config, audit, inbox.clone())?;
+    let worker = inbox.map(receiver::printing_worker);
 
     let listener = tokio::net::TcpListener::bind(addr).await?;
     let local = listener.local_addr()?;
@@ -72,6 +77,10 @@ async fn main() -> Result<(), Box<dyn Error + Send + Sync>> {
         "memory"
     };
     println!("idempotency store: {store}");
+    if worker.is_some() {
+        // The value may be a URL with a password: named, not printed.
+        println!("inbox (INBOX): deliveries are answered 202 and processed by a worker");
+    }
     let demos = receiver::demos(&config, local, unix_now())?;
     println!("routes:");
     for demo in &demos {
@@ -98,6 +107,9 @@ async fn main() -> Result<(), Box<dyn Error + Send + Sync>> {
         app.into_make_service_with_connect_info::<SocketAddr>(),
     )
     .await?;
+    // A server with its own signal handling would then call
+    // `worker.shutdown().await`: finish or put back what it holds.
+    drop(worker);
     Ok(())
 }
 

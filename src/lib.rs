@@ -12,6 +12,7 @@
 //! | [`audit::AuditLayer`] | never | one record per request, accepted or rejected |
 //! | [`tenant::TenantLayer`] | per policy | each tenant's own secrets and rules |
 //! | [`handshake::HandshakeLayer`] | answers | provider handshakes (Slack, Twitch, Zoom, Discord, Dropbox, Meta, Graph) |
+//! | [`inbox::InboxLayer`] | 202 once durable / 503 | in place of the handler: the delivery is kept, [`inbox::Worker`]s run the handler later |
 //!
 //! [`WebhookStack::github`], [`WebhookStack::stripe`], [`WebhookStack::slack`],
 //! ... configure all of them for one provider in one call, from its
@@ -96,6 +97,7 @@ pub mod test_util;
 pub mod audit;
 pub mod handshake;
 pub mod idempotency;
+pub mod inbox;
 pub mod ip;
 pub mod replay;
 pub mod signature;

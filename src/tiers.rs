@@ -33,6 +33,7 @@ const RANKS: &[(&str, u32)] = &[
     ("audit", 10),
     ("handshake", 10),
     ("idempotency", 10),
+    ("inbox", 10),
     ("ip", 10),
     ("replay", 10),
     ("signature", 10),

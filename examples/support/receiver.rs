@@ -16,6 +16,7 @@ use http::HeaderName;
 use tower_webhook::audit::{AuditEvent, AuditLayer};
 use tower_webhook::extract::Verified;
 use tower_webhook::idempotency::{IdempotencyLayer, IdempotencyStore, MemoryStore};
+use tower_webhook::inbox::{Delivery, Inbox, InboxLayer, Worker, WorkerHandle};
 use tower_webhook::ip::IpFilterLayer;
 use tower_webhook::replay::ReplayLayer;
 use tower_webhook::signature::{Outgoing, SignatureLayer, Signer};
@@ -86,6 +87,10 @@ pub struct Config {
     /// Idempotency in this Redis (`REDIS_URL`, feature `redis`) instead of
     /// memory, shared by every replica.
     pub redis_url: Option<String>,
+    /// Answer at once and handle later (`INBOX`): `memory`, a SQLite file
+    /// (`sqlite:<path>`, feature `inbox-sqlite`) or a Redis
+    /// (`redis://…`, feature `redis`).
+    pub inbox: Option<String>,
 }
 
 fn random() -> String {
@@ -116,6 +121,7 @@ impl Config {
             allow_ips: std::env::var("ALLOW_IPS").unwrap_or_else(|_| "127.0.0.1, ::1".to_owned()),
             trusted_proxies: non_empty_env("TRUSTED_PROXIES"),
             redis_url: non_empty_env("REDIS_URL"),
+            inbox: non_empty_env("INBOX"),
         }
     }
 
@@ -166,6 +172,53 @@ fn store(config: &Config) -> Result<Arc<dyn IdempotencyStore>, BoxError> {
 
 type BoxError = Box<dyn Error + Send + Sync>;
 
+/// The inbox `INBOX` names, if any.
+pub async fn inbox(config: &Config) -> Result<Option<Arc<dyn Inbox>>, BoxError> {
+    let Some(spec) = config.inbox.as_deref() else {
+        return Ok(None);
+    };
+    if spec == "memory" {
+        return Ok(Some(Arc::new(tower_webhook::inbox::MemoryInbox::new())));
+    }
+    if spec.starts_with("redis://") || spec.starts_with("rediss://") {
+        #[cfg(feature = "redis")]
+        return Ok(Some(Arc::new(
+            tower_webhook::inbox::RedisInbox::connect_with_prefix(spec, "receiver:inbox").await?,
+        )));
+        #[cfg(not(feature = "redis"))]
+        return Err(
+            "INBOX is a Redis URL but the receiver was built without the `redis` feature".into(),
+        );
+    }
+    let path = spec.strip_prefix("sqlite:").unwrap_or(spec);
+    #[cfg(feature = "inbox-sqlite")]
+    return Ok(Some(Arc::new(tower_webhook::inbox::SqliteInbox::open(
+        path,
+    )?)));
+    #[cfg(not(feature = "inbox-sqlite"))]
+    {
+        let _ = path;
+        Err("INBOX names a SQLite file but the receiver was built without the `inbox-sqlite` feature".into())
+    }
+}
+
+/// A worker that prints what it processed.
+pub fn printing_worker(inbox: Arc<dyn Inbox>) -> WorkerHandle {
+    Worker::from_fn(inbox, |delivery: Delivery| async move {
+        println!(
+            "processed: provider={} tenant={} key={} attempt={} {} bytes: {}",
+            delivery.provider.as_deref().unwrap_or("-"),
+            delivery.tenant.as_deref().unwrap_or("-"),
+            &delivery.key[..12],
+            delivery.attempt,
+            delivery.body.len(),
+            String::from_utf8_lossy(&delivery.body[..delivery.body.len().min(200)]),
+        );
+        Ok::<_, std::convert::Infallible>(())
+    })
+    .spawn()
+}
+
 fn secret(setting: &Setting) -> Result<Secret, BoxError> {
     Ok(Secret::new(&setting.value)?)
 }
@@ -189,8 +242,13 @@ async fn handle(
     "accepted\n"
 }
 
-/// The router. `audit` records every route's requests.
-pub fn app(config: &Config, audit: AuditLayer) -> Result<Router, BoxError> {
+/// The router. `audit` records every route's requests; with an `inbox`,
+/// verified deliveries go there (`202`) instead of to the handler.
+pub fn app(
+    config: &Config,
+    audit: AuditLayer,
+    inbox: Option<Arc<dyn Inbox>>,
+) -> Result<Router, BoxError> {
     let mut allow = IpFilterLayer::new().allow(&config.allow_ips)?;
     if let Some(proxies) = &config.trusted_proxies {
         // Behind these proxies the client is the address they forward.
@@ -203,7 +261,15 @@ pub fn app(config: &Config, audit: AuditLayer) -> Result<Router, BoxError> {
             .ip_filter(allow.clone())
             .audit(audit.clone())
             .build()?;
-        Ok(any(handle).layer(layer))
+        Ok(match &inbox {
+            // Only a forwarded handshake still reaches `handle`.
+            Some(inbox) => any(handle).layer(
+                tower::ServiceBuilder::new()
+                    .layer(layer)
+                    .layer(InboxLayer::new(Arc::clone(inbox))),
+            ),
+            None => any(handle).layer(layer),
+        })
     };
     // Each bundle with the shared store: `.idempotency(...)` replaces the
     // bundle's own (same keys, other store).
@@ -273,17 +339,18 @@ pub fn app(config: &Config, audit: AuditLayer) -> Result<Router, BoxError> {
         .ip_filter(allow.clone())
         .audit(audit.clone())
         .build()?;
-    let tenant_route = post(handle).layer(
-        tower::ServiceBuilder::new()
-            .layer(outer)
-            .layer(tenant_layer)
-            // Signed deliveries (acme) are keyed on what the signature
-            // covers; token senders (legacy-co) on their delivery header.
-            .layer(remember(
-                IdempotencyLayer::new()
-                    .or_unsigned_header(HeaderName::from_static("x-delivery-id")),
-            )),
-    );
+    let tenant_layers = tower::ServiceBuilder::new()
+        .layer(outer)
+        .layer(tenant_layer)
+        // Signed deliveries (acme) are keyed on what the signature
+        // covers; token senders (legacy-co) on their delivery header.
+        .layer(remember(
+            IdempotencyLayer::new().or_unsigned_header(HeaderName::from_static("x-delivery-id")),
+        ));
+    let tenant_route = match &inbox {
+        Some(inbox) => post(handle).layer(tenant_layers.layer(InboxLayer::new(Arc::clone(inbox)))),
+        None => post(handle).layer(tenant_layers),
+    };
 
     Ok(Router::new()
         .route("/github", github)

@@ -1,5 +1,5 @@
-//! The command line, parsed by hand: two subcommands and a few options do
-//! not justify an argument-parsing dependency in everyone's build.
+//! The command line, parsed by hand: a few subcommands and options do not
+//! justify an argument-parsing dependency in everyone's build.
 
 use tower_webhook::provider;
 
@@ -13,6 +13,9 @@ pub enum Command {
     Seal(SealOptions),
     /// `providers`: the registry as a table.
     Providers,
+    /// `inbox list|retry|purge`: the dead letters.
+    #[cfg_attr(not(feature = "inbox-sqlite"), allow(dead_code))]
+    Inbox(InboxOptions),
     Help(Help),
     Version,
 }
@@ -26,6 +29,33 @@ pub enum Help {
     Seal,
     Unseal,
     Reseal,
+    Inbox,
+}
+
+/// What `inbox` does to the dead letters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InboxAction {
+    List,
+    Retry,
+    Purge,
+}
+
+/// Where the inbox is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(not(feature = "inbox-sqlite"), allow(dead_code))]
+pub enum InboxStore {
+    Sqlite(String),
+    Redis { url: String, prefix: String },
+}
+
+#[cfg_attr(not(feature = "inbox-sqlite"), allow(dead_code))]
+pub struct InboxOptions {
+    pub action: InboxAction,
+    pub store: InboxStore,
+    /// `--key`; `None` with `--all` (retry and purge ask for one of them).
+    pub key: Option<String>,
+    /// `--limit` for `list` (default 100).
+    pub limit: usize,
 }
 
 /// The environment variable read for the secret when no option names one.
@@ -94,6 +124,7 @@ pub fn help_hint(help: Help) -> &'static str {
         Help::Seal => "run `tower-webhook seal --help` for the usage",
         Help::Unseal => "run `tower-webhook unseal --help` for the usage",
         Help::Reseal => "run `tower-webhook reseal --help` for the usage",
+        Help::Inbox => "run `tower-webhook inbox --help` for the usage",
     }
 }
 
@@ -108,13 +139,15 @@ pub fn usage(help: Help) -> String {
                seal     seal a tenant's secret for storage (a KEK from TOWER_WEBHOOK_KEK)\n  \
                unseal   open a sealed secret\n  \
                reseal   open a sealed secret and seal it with the current KEK\n  \
+               inbox    list, retry or purge the dead letters of an inbox\n  \
                providers  every provider: what it signs, whether it is verified on\n             \
                           the provider's published examples, its handshake,\n             \
                           tolerance and retry horizon (a Markdown table)\n  \
                help     this text, or `help <command>`\n\
              \n\
              options: -h, --help (also after a command), -V, --version\n\
-             exit status: 0 done, 1 signature refused, 2 usage or input error\n\
+             exit status: 0 done, 1 signature refused, 2 usage or input error,\n\
+             3 the inbox's store failed\n\
              \n\
              schemes: {}\n",
             scheme_list()
@@ -204,6 +237,23 @@ pub fn usage(help: Help) -> String {
                --sealed-file <path>  the sealed text, instead of standard input\n\
              {KEK_OPTIONS}"
         ),
+        Help::Inbox => "usage: tower-webhook inbox <list|retry|purge> (--sqlite <path> | --redis <url>) [options]\n\
+             \n\
+             The dead letters of an inbox: deliveries whose handler failed on every attempt.\n\
+             \n  \
+               list                  one line per dead letter: key, attempts, provider,\n                        \
+                                     delivery id, received at (Unix ms), last error\n  \
+               retry                 put dead letters back in the inbox, attempts reset\n  \
+               purge                 delete dead letters (their keys stay remembered, so\n                        \
+                                     the sender's retries are not taken again)\n\
+             \n  \
+               --sqlite <path>       the inbox file (SqliteInbox)\n  \
+               --redis <url>         the Redis of a RedisInbox (redis://host:port/db)\n  \
+               --prefix <prefix>     its key prefix (default tower-webhook:inbox)\n  \
+               --key <key>           retry or purge only this dead letter\n  \
+               --all                 retry or purge every dead letter\n  \
+               --limit <n>           list at most n (default 100)\n"
+            .to_owned(),
     }
 }
 
@@ -235,6 +285,7 @@ pub fn parse(mut args: impl Iterator<Item = String>) -> Result<Command, UsageErr
     };
     match command.as_str() {
         "sign" => parse_options(Help::Sign, args),
+        "inbox" => parse_inbox(args),
         "verify" => parse_options(Help::Verify, args),
         "seal" => crate::seal::parse(Action::Seal, args),
         "unseal" => crate::seal::parse(Action::Unseal, args),
@@ -254,6 +305,7 @@ pub fn parse(mut args: impl Iterator<Item = String>) -> Result<Command, UsageErr
             Some("seal") => Help::Seal,
             Some("unseal") => Help::Unseal,
             Some("reseal") => Help::Reseal,
+            Some("inbox") => Help::Inbox,
             Some(other) => return Err(no_command(other)),
         })),
         "-V" | "--version" => Ok(Command::Version),
@@ -261,13 +313,14 @@ pub fn parse(mut args: impl Iterator<Item = String>) -> Result<Command, UsageErr
     }
 }
 
-const COMMANDS: [&str; 7] = [
+const COMMANDS: [&str; 8] = [
     "sign",
     "verify",
     "seal",
     "unseal",
     "reseal",
     "providers",
+    "inbox",
     "help",
 ];
 
@@ -391,6 +444,81 @@ fn parse_options(
             signature_only,
         }),
     })
+}
+
+fn parse_inbox(mut args: impl Iterator<Item = String>) -> Result<Command, UsageError> {
+    let error = |message: String| UsageError::new(Help::Inbox, message);
+    let action = match args.next().as_deref() {
+        Some("list") => InboxAction::List,
+        Some("retry") => InboxAction::Retry,
+        Some("purge") => InboxAction::Purge,
+        Some("-h" | "--help") => return Ok(Command::Help(Help::Inbox)),
+        Some(other) => {
+            return Err(error(format!(
+                "no inbox action `{other}`: list, retry or purge"
+            )))
+        }
+        None => return Err(error("an action is required: list, retry or purge".into())),
+    };
+    let (mut sqlite, mut redis, mut prefix, mut key) = (None, None, None, None);
+    let (mut all, mut limit) = (false, 100usize);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "-h" | "--help" => return Ok(Command::Help(Help::Inbox)),
+            "--all" => {
+                all = true;
+                continue;
+            }
+            _ => {}
+        }
+        let (name, inline) = match arg.split_once('=') {
+            Some((name, value)) if name.starts_with("--") => {
+                (name.to_owned(), Some(value.to_owned()))
+            }
+            _ => (arg, None),
+        };
+        if !matches!(
+            name.as_str(),
+            "--sqlite" | "--redis" | "--prefix" | "--key" | "--limit"
+        ) {
+            return Err(error(format!("unknown argument `{name}`")));
+        }
+        let Some(value) = inline.or_else(|| args.next()) else {
+            return Err(error(format!("{name} needs a value")));
+        };
+        match name.as_str() {
+            "--sqlite" => sqlite = Some(value),
+            "--redis" => redis = Some(value),
+            "--prefix" => prefix = Some(value),
+            "--key" => key = Some(value),
+            _ => {
+                limit = value
+                    .parse()
+                    .map_err(|_| error(format!("--limit must be a number, not `{value}`")))?;
+            }
+        }
+    }
+    let store = match (sqlite, redis) {
+        (Some(path), None) => InboxStore::Sqlite(path),
+        (None, Some(url)) => InboxStore::Redis {
+            url,
+            prefix: prefix.unwrap_or_else(|| "tower-webhook:inbox".to_owned()),
+        },
+        _ => {
+            return Err(error(
+                "give the inbox: --sqlite <path> or --redis <url>".into(),
+            ))
+        }
+    };
+    if action != InboxAction::List && key.is_some() == all {
+        return Err(error("retry and purge need --key <key> or --all".into()));
+    }
+    Ok(Command::Inbox(InboxOptions {
+        action,
+        store,
+        key,
+        limit,
+    }))
 }
 
 impl SecretSource {

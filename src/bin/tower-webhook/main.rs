@@ -1,6 +1,6 @@
 //! `tower-webhook`: sign a body as a provider would, verify a signed
-//! delivery, seal a tenant's secret for storage, or list the providers,
-//! from the command line.
+//! delivery, seal a tenant's secret for storage, list the providers, or
+//! list, retry and purge an inbox's dead letters, from the command line.
 //!
 //! ```text
 //! cargo install tower-webhook --features cli
@@ -9,9 +9,11 @@
 //! ```
 //!
 //! Exit status: 0 done (signed, or the signature verified), 1 the signature
-//! was refused, 2 a usage or input error.
+//! was refused, 2 a usage or input error, 3 the inbox's store failed.
 
 mod args;
+#[cfg(feature = "inbox-sqlite")]
+mod inbox;
 mod seal;
 mod sign;
 mod verify;
@@ -26,6 +28,9 @@ enum Failure {
     Usage(UsageError),
     /// `verify` refused the delivery: status 1.
     Refused(String),
+    /// The inbox's store could not be read or changed: status 3.
+    #[cfg_attr(not(feature = "inbox-sqlite"), allow(dead_code))]
+    Store(String),
 }
 
 impl From<UsageError> for Failure {
@@ -43,6 +48,10 @@ fn main() -> ExitCode {
         Err(Failure::Refused(reason)) => {
             eprintln!("refused: {reason}");
             ExitCode::from(1)
+        }
+        Err(Failure::Store(message)) => {
+            eprintln!("inbox: {message}");
+            ExitCode::from(3)
         }
         Err(Failure::Usage(error)) => {
             // The error and where the usage is: the whole usage would bury
@@ -65,6 +74,16 @@ fn run(command: Command) -> Result<(), Failure> {
             sign::run(options, &secret, &body)?
         }
         Command::Seal(options) => seal::run(options)?,
+        #[cfg(feature = "inbox-sqlite")]
+        Command::Inbox(options) => inbox::run(options)?,
+        #[cfg(not(feature = "inbox-sqlite"))]
+        Command::Inbox(_) => {
+            return Err(Failure::Usage(args::UsageError::new(
+                Help::Inbox,
+                "this build has no inbox support: install with --features cli,inbox-sqlite \
+                 (and redis for a Redis inbox)",
+            )))
+        }
         Command::Verify(options) => {
             let secret = options.secret.read(Help::Verify)?;
             let body = read_body(Help::Verify, options.body.as_deref())?;
