@@ -100,11 +100,21 @@ struct Verdict {
     handled: bool,
 }
 
+/// The handler of the Redis route, counting into the same `runs`.
+fn handler_for_redis(runs: &Arc<AtomicUsize>) -> axum::routing::MethodRouter {
+    let runs = Arc::clone(runs);
+    post(move || {
+        runs.fetch_add(1, Ordering::SeqCst);
+        async { "handled" }
+    })
+}
+
 /// Every way of building a receiver for `provider`, on one server, each on
 /// its own path (a URL-signing scheme signs the path, so every request is
 /// signed for the path it goes to).
 async fn receivers(
     provider: &'static Provider,
+    redis: Option<&tower_webhook::idempotency::RedisStore>,
 ) -> (SocketAddr, Vec<&'static str>, Arc<AtomicUsize>) {
     let runs = Arc::new(AtomicUsize::new(0));
     let handler = {
@@ -148,7 +158,19 @@ async fn receivers(
     if provider.deduplicate {
         customised = customised.idempotency(IdempotencyLayer::new().with_store(MemoryStore::new()));
     }
-    let router = Router::new()
+    // The bundle with its idempotency on a Redis store shared by replicas,
+    // as the demo receiver does with REDIS_URL (keys apart per provider).
+    let on_redis = redis.filter(|_| provider.deduplicate).map(|store| {
+        let store = store
+            .clone()
+            .with_prefix(&format!("one-truth:{}:", provider.name));
+        WebhookStack::provider(provider.name, &key)
+            .unwrap()
+            .idempotency(IdempotencyLayer::new().with_shared_store(Arc::new(store)))
+            .build()
+            .unwrap()
+    });
+    let mut router = Router::new()
         .route(
             "/bundle",
             handler.clone().layer(
@@ -184,14 +206,18 @@ async fn receivers(
                 handler.layer(tenants)
             },
         );
-    let addr = support::serve(router).await;
-    let paths = vec![
+    let mut paths = vec![
         "/bundle",
         "/by-name",
         "/policy",
         "/customised",
         "/tenant/acme",
     ];
+    if let Some(on_redis) = on_redis {
+        router = router.route("/redis", handler_for_redis(&runs).layer(on_redis));
+        paths.push("/redis");
+    }
+    let addr = support::serve(router).await;
     (addr, paths, runs)
 }
 
@@ -384,9 +410,18 @@ fn adyen_notification(key: &str, id: &str) -> Vec<u8> {
 
 #[tokio::test]
 async fn every_way_of_building_a_receiver_gives_the_bundles_verdict() {
+    let redis = redis_server::RedisProcess::start(&[]);
+    let store = tower_webhook::idempotency::RedisStore::connect(&format!(
+        "redis://127.0.0.1:{}/",
+        redis.port
+    ))
+    .await
+    .expect("connecting to Redis");
     let mut checked = 0;
+    let mut on_redis = 0;
     for provider in provider::ALL {
-        let (addr, paths, _) = receivers(provider).await;
+        let (addr, paths, _) = receivers(provider, Some(&store)).await;
+        on_redis += usize::from(paths.contains(&"/redis"));
         for (serial, case) in CORPUS.iter().enumerate() {
             let mut verdicts = BTreeMap::new();
             for path in &paths {
@@ -437,6 +472,9 @@ async fn every_way_of_building_a_receiver_gives_the_bundles_verdict() {
         checked += 1;
     }
     assert_eq!(checked, provider::ALL.len());
+    // Every deduplicating provider went through Redis too.
+    let deduplicating = provider::ALL.iter().filter(|p| p.deduplicate).count();
+    assert_eq!(on_redis, deduplicating);
 }
 
 #[tokio::test]
@@ -817,7 +855,7 @@ async fn every_way_of_building_a_receiver_answers_the_handshake_alike() {
         ),
     ];
     for (provider, body, extra, echoed) in handshakes {
-        let (addr, paths, runs) = receivers(provider).await;
+        let (addr, paths, runs) = receivers(provider, None).await;
         for path in paths {
             let mut headers: Vec<_> = Signer::preset(provider.name, shown(provider))
                 .unwrap()
