@@ -13,7 +13,7 @@
 //! * a later layer that calls [`buffer`] again finds [`RawBody`] and reuses
 //!   it: no second read, no copy.
 //!
-//! [`BufferBodyLayer`] does only this, for stacks that want the limit applied
+//! [`BufferBodyLayer`](crate::guard::BufferBodyLayer) does only this, for stacks that want the limit applied
 //! early and explicitly.
 //!
 //! ```

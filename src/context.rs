@@ -218,7 +218,7 @@ pub trait SignedMessage: Send + Sync + 'static {
     /// Where the provider's own delivery id sits in a signed JSON body, as a
     /// JSON pointer (`/id` for Stripe's event id, `/event_id` for Slack's
     /// Events API). An id the signature covers outside the body is reported
-    /// with [`Signatures::set_id`] instead. Default: none; the idempotency
+    /// with `Signatures::set_id` instead. Default: none; the idempotency
     /// layer then keys on a digest of the signed message.
     fn delivery_id_field(&self) -> Option<&str> {
         None

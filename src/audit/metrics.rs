@@ -117,7 +117,7 @@ static PROVIDER_LABELS: RwLock<Vec<&'static str>> = RwLock::new(Vec::new());
 
 /// The `provider` label of a request checked by `scheme`: the scheme's
 /// name (a provider preset's name, such as `github`), [`OTHER_PROVIDER`]
-/// past [`MAX_PROVIDER_LABELS`] names, or [`NO_PROVIDER`].
+/// past the first 64 names, or [`NO_PROVIDER`].
 pub fn provider_label(scheme: Option<&str>) -> &'static str {
     match scheme {
         None => NO_PROVIDER,

@@ -434,7 +434,7 @@ impl std::error::Error for ConfigError {}
 
 impl IdempotencyLayer {
     /// [`from_unsigned_header`](Self::from_unsigned_header) with a name from configuration
-    /// (any case), refused with an [`InvalidSetting`] when it is not a header
+    /// (any case), refused with an [`InvalidSetting`](crate::InvalidSetting) when it is not a header
     /// name.
     ///
     /// ```
