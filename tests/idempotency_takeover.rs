@@ -71,19 +71,23 @@ async fn replica(
     support::serve(router).await
 }
 
-/// One replica's handle on a shared store that can be cut: from then on
-/// every call fails, as for a replica that crashed (or lost its network)
-/// after reserving. Its reservation is left behind, never renewed, never
-/// released.
+/// A handle on a store that can be cut: from then on every call fails at
+/// once and changes nothing. Given to one replica, it is a replica that
+/// crashed (or lost its network) after reserving: its reservation is left
+/// behind, never renewed, never released. Shared by every replica, it is a
+/// network partition: unlike a stopped Redis, nothing queues up to run on
+/// resume, so the holder's renewals are simply lost.
 struct Cuttable {
     inner: Arc<dyn IdempotencyStore>,
     cut: Arc<AtomicBool>,
+    /// The error every call gets while cut.
+    why: &'static str,
 }
 
 impl Cuttable {
     fn check(&self) -> Result<(), StoreError> {
         if self.cut.load(Ordering::SeqCst) {
-            return Err(StoreError::backend("this replica is gone"));
+            return Err(StoreError::backend(self.why));
         }
         Ok(())
     }
@@ -128,6 +132,22 @@ impl IdempotencyStore for Cuttable {
             self.inner.renew(key, token, lock_ttl).await
         })
     }
+
+    fn take_over<'a>(
+        &'a self,
+        key: &'a str,
+        holder: &'a Holder,
+        lock_ttl: Duration,
+    ) -> StoreFuture<'a, Reservation> {
+        Box::pin(async move {
+            self.check()?;
+            self.inner.take_over(key, holder, lock_ttl).await
+        })
+    }
+
+    fn ping(&self) -> StoreFuture<'_, ()> {
+        Box::pin(async move { self.check() })
+    }
 }
 
 /// Wait until the handler has started `n` runs.
@@ -154,6 +174,7 @@ async fn take_over_from_a_dead_holder(
         layer(lock_ttl).with_store(Cuttable {
             inner: holder_store,
             cut: Arc::clone(&cut),
+            why: "this replica is gone",
         }),
         Arc::clone(&holder_runs),
         // Never answers: the run is in progress when the replica dies.
@@ -217,81 +238,6 @@ async fn memory_a_dead_holder_is_taken_over_after_a_lock_ttl_of_watching() {
     assert_eq!((counts.takeovers, counts.completed), (1, 1), "{counts:?}");
 }
 
-/// A store that every replica reaches through one network, which can be
-/// cut: while it is, every call fails at once and changes nothing (unlike
-/// a stopped Redis, nothing queues up to run on resume, so the holder's
-/// renewals are simply lost).
-struct Partitionable {
-    inner: MemoryStore,
-    cut: AtomicBool,
-}
-
-impl Partitionable {
-    fn check(&self) -> Result<(), StoreError> {
-        if self.cut.load(Ordering::SeqCst) {
-            return Err(StoreError::backend("no route to the store"));
-        }
-        Ok(())
-    }
-}
-
-impl IdempotencyStore for Partitionable {
-    fn reserve<'a>(&'a self, key: &'a str, lock_ttl: Duration) -> StoreFuture<'a, Reservation> {
-        Box::pin(async move {
-            self.check()?;
-            self.inner.reserve(key, lock_ttl).await
-        })
-    }
-
-    fn complete<'a>(
-        &'a self,
-        key: &'a str,
-        token: &'a Token,
-        outcome: StoredOutcome,
-        ttl: Duration,
-    ) -> StoreFuture<'a, bool> {
-        Box::pin(async move {
-            self.check()?;
-            self.inner.complete(key, token, outcome, ttl).await
-        })
-    }
-
-    fn release<'a>(&'a self, key: &'a str, token: &'a Token) -> StoreFuture<'a, bool> {
-        Box::pin(async move {
-            self.check()?;
-            self.inner.release(key, token).await
-        })
-    }
-
-    fn renew<'a>(
-        &'a self,
-        key: &'a str,
-        token: &'a Token,
-        lock_ttl: Duration,
-    ) -> StoreFuture<'a, bool> {
-        Box::pin(async move {
-            self.check()?;
-            self.inner.renew(key, token, lock_ttl).await
-        })
-    }
-
-    fn take_over<'a>(
-        &'a self,
-        key: &'a str,
-        holder: &'a Holder,
-        lock_ttl: Duration,
-    ) -> StoreFuture<'a, Reservation> {
-        Box::pin(async move {
-            self.check()?;
-            self.inner.take_over(key, holder, lock_ttl).await
-        })
-    }
-
-    fn ping(&self) -> StoreFuture<'_, ()> {
-        Box::pin(async move { self.check() })
-    }
-}
-
 /// The store is cut off from every replica for longer than the lock TTL
 /// while the holder runs. The taker had seen the delivery in flight before
 /// the cut, and gets a copy the moment the network heals, before the
@@ -301,9 +247,10 @@ impl IdempotencyStore for Partitionable {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_store_cut_off_longer_than_the_lock_ttl_hands_no_live_holder_s_delivery_over() {
     let lock_ttl = Duration::from_millis(600);
-    let store = Arc::new(Partitionable {
-        inner: MemoryStore::new(),
-        cut: AtomicBool::new(false),
+    let store = Arc::new(Cuttable {
+        inner: Arc::new(MemoryStore::new()),
+        cut: Arc::new(AtomicBool::new(false)),
+        why: "no route to the store",
     });
     let shared: Arc<dyn IdempotencyStore> = store.clone();
     let runs = Arc::new(AtomicUsize::new(0));
