@@ -25,6 +25,7 @@ use tokio::sync::Semaphore;
 use tower::ServiceBuilder;
 use tower_webhook::inbox::{
     Delivery, Inbox, InboxError, InboxLayer, MemoryInbox, RedisInbox, SqliteInbox, Worker,
+    WorkerHandle,
 };
 use tower_webhook::{Secret, WebhookStack};
 
@@ -723,21 +724,7 @@ async fn a_stopped_store_hands_no_held_delivery_to_another_worker() {
     let mut workers = Vec::new();
     for n in 0..2 {
         let inbox = Arc::new(RedisInbox::connect(&redis.url()).await.unwrap());
-        let (gate, started) = (Arc::clone(&gate), Arc::clone(&started));
-        workers.push(
-            Worker::from_fn(inbox, move |_: Delivery| {
-                started.fetch_add(1, Ordering::SeqCst);
-                let gate = Arc::clone(&gate);
-                async move {
-                    gate.notified().await;
-                    Ok::<_, std::convert::Infallible>(())
-                }
-            })
-            .name(format!("w{n}"))
-            .lease(LEASE)
-            .poll_interval(Duration::from_millis(20))
-            .spawn(),
-        );
+        workers.push(held_at_the_gate(inbox, n, LEASE, &gate, &started));
     }
     let inbox = RedisInbox::connect(&redis.url()).await.unwrap();
     inbox.enqueue(&Delivery::new("held", "{}")).await.unwrap();
@@ -901,21 +888,7 @@ async fn an_unreachable_store_hands_no_held_delivery_to_another_worker() {
     let started = Arc::new(AtomicUsize::new(0));
     let mut workers = Vec::new();
     for n in 0..2 {
-        let (gate, started) = (Arc::clone(&gate), Arc::clone(&started));
-        workers.push(
-            Worker::from_fn(inbox.clone(), move |_: Delivery| {
-                started.fetch_add(1, Ordering::SeqCst);
-                let gate = Arc::clone(&gate);
-                async move {
-                    gate.notified().await;
-                    Ok::<_, std::convert::Infallible>(())
-                }
-            })
-            .name(format!("w{n}"))
-            .lease(LEASE)
-            .poll_interval(Duration::from_millis(20))
-            .spawn(),
-        );
+        workers.push(held_at_the_gate(inbox.clone(), n, LEASE, &gate, &started));
     }
     until(|| started.load(Ordering::SeqCst) == 1).await;
     tokio::time::sleep(LEASE / 2).await;
@@ -990,4 +963,28 @@ async fn the_inbox_is_visible_in_the_metrics() {
     ] {
         assert!(text.contains(line), "{line} missing from:\n{text}");
     }
+}
+
+/// Worker `w{n}` (lease `lease`) whose handler counts its start in `started`, then waits
+/// at `gate` until the test opens it.
+fn held_at_the_gate(
+    inbox: Arc<dyn Inbox>,
+    n: usize,
+    lease: Duration,
+    gate: &Arc<tokio::sync::Notify>,
+    started: &Arc<AtomicUsize>,
+) -> WorkerHandle {
+    let (gate, started) = (Arc::clone(gate), Arc::clone(started));
+    Worker::from_fn(inbox, move |_: Delivery| {
+        started.fetch_add(1, Ordering::SeqCst);
+        let gate = Arc::clone(&gate);
+        async move {
+            gate.notified().await;
+            Ok::<_, std::convert::Infallible>(())
+        }
+    })
+    .name(format!("w{n}"))
+    .lease(lease)
+    .poll_interval(Duration::from_millis(20))
+    .spawn()
 }
