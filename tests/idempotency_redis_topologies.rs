@@ -32,31 +32,7 @@ fn eventually(limit: Duration, what: &str, mut done: impl FnMut() -> bool) {
 async fn three_replicas_on_a_three_master_cluster_run_each_delivery_once() {
     use tower_webhook::idempotency::RedisOptions;
 
-    let nodes: Vec<RedisProcess> = (0..3)
-        .map(|_| {
-            RedisProcess::start(&[
-                "--cluster-enabled",
-                "yes",
-                "--cluster-config-file",
-                "nodes.conf",
-                "--cluster-node-timeout",
-                "2000",
-            ])
-        })
-        .collect();
-    let addresses: Vec<String> = nodes
-        .iter()
-        .map(|n| format!("127.0.0.1:{}", n.port))
-        .collect();
-    let mut create = vec!["--cluster", "create"];
-    create.extend(addresses.iter().map(String::as_str));
-    create.extend(["--cluster-replicas", "0", "--cluster-yes"]);
-    nodes[0].cli(&create);
-    for node in &nodes {
-        eventually(Duration::from_secs(20), "cluster_state:ok", || {
-            node.cli(&["CLUSTER", "INFO"]).contains("cluster_state:ok")
-        });
-    }
+    let nodes = redis_server::start_cluster(3);
 
     let urls: Vec<String> = nodes.iter().map(RedisProcess::url).collect();
     let urls: Vec<&str> = urls.iter().map(String::as_str).collect();

@@ -470,6 +470,262 @@ async fn redis_dead_letters_are_listed_and_retried_by_the_cli() {
     assert_eq!((stats.depth, stats.in_flight, stats.dead), (0, 0, 0));
 }
 
+/// The arguments of one `MONITOR` line, and whether a script sent the
+/// command (`[0 lua]`) rather than a client.
+fn monitor_line(line: &str) -> Option<(bool, Vec<String>)> {
+    let open = line.find(" [")?;
+    let close = open + line[open..].find("] ")?;
+    let from_script = line[open..close].ends_with(" lua");
+    let mut args = Vec::new();
+    let mut chars = line[close + 2..].chars();
+    while let Some(c) = chars.next() {
+        if c != '"' {
+            continue;
+        }
+        let mut arg = String::new();
+        while let Some(c) = chars.next() {
+            match c {
+                '"' => break,
+                '\\' => match chars.next() {
+                    Some('n') => arg.push('\n'),
+                    Some('r') => arg.push('\r'),
+                    Some('t') => arg.push('\t'),
+                    Some('x') => {
+                        let hex: String = chars.by_ref().take(2).collect();
+                        arg.push(char::from(u8::from_str_radix(&hex, 16).unwrap_or(b'?')));
+                    }
+                    Some(other) => arg.push(other),
+                    None => break,
+                },
+                c => arg.push(c),
+            }
+        }
+        args.push(arg);
+    }
+    Some((from_script, args))
+}
+
+/// Every Lua script of `RedisInbox` declares in `KEYS` every key it
+/// touches (what a Redis Cluster and its proxies route by): a real Redis
+/// under `MONITOR` while every operation runs, and each command a script
+/// sends (`[0 lua]` lines) names only keys of its `EVAL`/`EVALSHA`'s
+/// declared list.
+#[tokio::test]
+async fn every_redis_script_declares_the_keys_it_touches() {
+    let redis = RedisProcess::start(&[]);
+    let mut monitor = Command::new(redis_server::find_on_path("redis-cli"))
+        .args(["-h", "127.0.0.1", "-p", &redis.port.to_string(), "monitor"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let (lines, seen) = std::sync::mpsc::channel();
+    let stdout = monitor.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if lines.send(line).is_err() {
+                return;
+            }
+        }
+    });
+    // `OK` once MONITOR is on.
+    assert_eq!(seen.recv().unwrap(), "OK");
+
+    let inbox = RedisInbox::connect_with_prefix(&redis.url(), "audited")
+        .await
+        .unwrap();
+    // Every operation, on every path that writes something.
+    for key in ["a", "b", "c"] {
+        inbox.enqueue(&Delivery::new(key, "{}")).await.unwrap();
+    }
+    inbox.enqueue(&Delivery::new("a", "{}")).await.unwrap();
+    let a = inbox.claim("w1").await.unwrap().unwrap();
+    assert!(inbox.heartbeat(&a.claim).await.unwrap());
+    let held = inbox.held().await.unwrap();
+    let a = inbox.take_over(&held[0], "w2").await.unwrap().unwrap();
+    assert!(inbox.complete(&a.claim).await.unwrap());
+    let b = inbox.claim("w1").await.unwrap().unwrap();
+    assert!(inbox.retry_at(&b.claim, 0, "later").await.unwrap());
+    let b = inbox.claim("w1").await.unwrap().unwrap();
+    assert!(inbox.release(&b.claim).await.unwrap());
+    let b = inbox.claim("w1").await.unwrap().unwrap();
+    assert!(inbox.dead_letter(&b.claim, "no").await.unwrap());
+    let c = inbox.claim("w1").await.unwrap().unwrap();
+    assert!(inbox.dead_letter(&c.claim, "no").await.unwrap());
+    assert_eq!(inbox.dead_letters(10).await.unwrap().len(), 2);
+    assert_eq!(inbox.retry_dead(Some(&b.delivery.key)).await.unwrap(), 1);
+    assert_eq!(inbox.purge_dead(None).await.unwrap(), 1);
+    let stats = inbox.stats().await.unwrap();
+    assert_eq!((stats.depth, stats.dead), (1, 0));
+    redis.cli(&["ECHO", "end-of-test"]);
+
+    let mut declared: Vec<String> = Vec::new();
+    let (mut scripts, mut checked) = (0, 0);
+    loop {
+        let line = seen.recv().unwrap();
+        let Some((from_script, args)) = monitor_line(&line) else {
+            continue;
+        };
+        let verb = args.first().map(|v| v.to_ascii_uppercase());
+        if verb.as_deref() == Some("ECHO") && args.get(1).map(String::as_str) == Some("end-of-test")
+        {
+            break;
+        }
+        if from_script {
+            for arg in args.iter().filter(|a| a.starts_with("{audited}:")) {
+                assert!(
+                    declared.contains(arg),
+                    "a script touches {arg:?}, not among its KEYS {declared:?}: {line}"
+                );
+                checked += 1;
+            }
+        } else if matches!(verb.as_deref(), Some("EVAL" | "EVALSHA")) {
+            let count: usize = args[2].parse().unwrap();
+            declared = args[3..3 + count].to_vec();
+            scripts += 1;
+        }
+    }
+    let _ = monitor.kill();
+    let _ = monitor.wait();
+    assert!(
+        scripts >= 18 && checked >= 50,
+        "{scripts} scripts, {checked} keys checked"
+    );
+}
+
+/// The Redis inbox on a 3-master Redis Cluster: 3 replicas, each delivery
+/// sent 3 times (once to each), a worker per replica; every delivery
+/// handled exactly once; poison deliveries go to the dead letters and,
+/// once retried with the handler fixed, are handled once. Every key of the
+/// inbox is on one node, in one slot.
+#[cfg(feature = "redis-cluster")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_redis_inbox_runs_on_a_cluster_exactly_once() {
+    const DELIVERIES: usize = 300;
+    const POISON: usize = 5;
+    let nodes = redis_server::start_cluster(3);
+    let urls: Vec<String> = nodes.iter().map(RedisProcess::url).collect();
+    let urls: Vec<&str> = urls.iter().map(String::as_str).collect();
+
+    let runs = Runs::default();
+    let fixed = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut replicas = Vec::new();
+    let mut workers = Vec::new();
+    let mut inboxes = Vec::new();
+    for n in 0..3 {
+        let inbox: Arc<dyn Inbox> = Arc::new(
+            RedisInbox::connect_cluster(&urls, "cluster-inbox")
+                .await
+                .expect("connecting to the cluster"),
+        );
+        replicas.push(support::serve(app(Arc::clone(&inbox))).await);
+        let (runs, fixed) = (Arc::clone(&runs), Arc::clone(&fixed));
+        workers.push(
+            Worker::from_fn(Arc::clone(&inbox), move |delivery: Delivery| {
+                let id = id_of(&delivery);
+                let fail = id.starts_with("poison") && !fixed.load(Ordering::SeqCst);
+                if !fail {
+                    *runs.lock().unwrap().entry(id).or_default() += 1;
+                }
+                async move {
+                    if fail {
+                        return Err("poison");
+                    }
+                    Ok(())
+                }
+            })
+            .name(format!("replica-{n}"))
+            .concurrency(4)
+            .max_attempts(2)
+            .backoff(Duration::from_millis(5), Duration::from_millis(5))
+            .poll_interval(Duration::from_millis(5))
+            .spawn(),
+        );
+        inboxes.push(inbox);
+    }
+    let ids: Vec<String> = (0..DELIVERIES)
+        .map(|i| format!("evt-{i}"))
+        .chain((0..POISON).map(|i| format!("poison-{i}")))
+        .collect();
+    let senders = Arc::new(Semaphore::new(24));
+    let mut sends = tokio::task::JoinSet::new();
+    for (i, id) in ids.iter().enumerate() {
+        for copy in 0..3 {
+            let permit = Arc::clone(&senders).acquire_owned().await.unwrap();
+            let (addr, id) = (replicas[(i + copy) % 3], id.clone());
+            sends.spawn(async move {
+                let status = deliver(addr, &id).await;
+                drop(permit);
+                status
+            });
+        }
+    }
+    while let Some(status) = sends.join_next().await {
+        let status = status.unwrap();
+        assert!(status.is_success(), "{status}");
+    }
+    until(|| runs.lock().unwrap().len() == DELIVERIES).await;
+    let probe = &inboxes[0];
+    loop {
+        let stats = probe.stats().await.unwrap();
+        if stats.depth == 0 && stats.in_flight == 0 && stats.dead == POISON as u64 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let letters = probe.dead_letters(100).await.unwrap();
+    assert_eq!(letters.len(), POISON);
+    assert!(letters.iter().all(|l| l.attempts == 2), "{letters:?}");
+
+    fixed.store(true, Ordering::SeqCst);
+    assert_eq!(probe.retry_dead(None).await.unwrap(), POISON as u64);
+    until(|| runs.lock().unwrap().len() == DELIVERIES + POISON).await;
+    loop {
+        let stats = probe.stats().await.unwrap();
+        if stats.depth == 0 && stats.in_flight == 0 {
+            assert_eq!(stats.dead, 0);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let mut counts = tower_webhook::inbox::InboxCounts::default();
+    for worker in workers {
+        let c = worker.counters().snapshot();
+        counts.processed += c.processed;
+        counts.dead_lettered += c.dead_lettered;
+        worker.shutdown().await;
+    }
+    let runs = runs.lock().unwrap();
+    let twice: Vec<_> = runs.iter().filter(|(_, &n)| n != 1).collect();
+    assert!(twice.is_empty(), "handled more than once: {twice:?}");
+    assert_eq!(runs.len(), DELIVERIES + POISON);
+    assert_eq!(counts.processed, (DELIVERIES + POISON) as u64);
+    assert_eq!(counts.dead_lettered, POISON as u64);
+
+    // One node holds the whole inbox, every key in one slot.
+    let mut keys = Vec::new();
+    for node in &nodes {
+        keys.extend(
+            node.cli(&["--scan"])
+                .lines()
+                .map(|key| (node.port, key.to_owned())),
+        );
+    }
+    assert!(!keys.is_empty());
+    assert!(
+        keys.iter().all(|(port, _)| *port == keys[0].0),
+        "keys on several nodes: {keys:?}"
+    );
+    let slots: HashSet<String> = keys
+        .iter()
+        .map(|(_, key)| {
+            assert!(key.starts_with("{cluster-inbox}:"), "{key}");
+            nodes[0].cli(&["CLUSTER", "KEYSLOT", key]).trim().to_owned()
+        })
+        .collect();
+    assert_eq!(slots.len(), 1, "{slots:?}");
+}
+
 // ---------------------------------------------------------------------
 // Exactly once over replicas
 // ---------------------------------------------------------------------

@@ -247,6 +247,8 @@ mod watch;
 #[cfg(feature = "redis")]
 pub use self::redis::{Persistence, RedisStore};
 #[cfg(feature = "redis")]
+pub(crate) use self::redis_backend::Backend as RedisBackend;
+#[cfg(feature = "redis")]
 pub use self::redis_backend::RedisOptions;
 pub use future::ResponseFuture;
 pub use key::{KeySource, DEFAULT_KEY_HEADERS, MAX_KEY_LEN};

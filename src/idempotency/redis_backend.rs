@@ -225,13 +225,20 @@ impl RedisOptions {
     /// so a service can start while Redis is down (requests get `503` until
     /// it is up). The persistence check runs on the first operation.
     pub fn open(self, url: &str) -> Result<RedisStore, StoreError> {
+        let (backend, client) = self.single_backend(url)?;
+        let mut store = RedisStore::from_backend(backend, self);
+        store.url_client = Some(client);
+        Ok(store)
+    }
+
+    /// The connection to the one server at `url`, made on first use, and
+    /// the client it was made from. The inbox connects through this too.
+    pub(crate) fn single_backend(&self, url: &str) -> Result<(Backend, Client), StoreError> {
         let client = self.client(url)?;
         let manager =
             ConnectionManager::new_lazy_with_config(client.clone(), self.manager_config())
                 .map_err(StoreError::backend)?;
-        let mut store = RedisStore::from_backend(Backend::Single(manager), self);
-        store.url_client = Some(client);
-        Ok(store)
+        Ok((Backend::Single(manager), client))
     }
 
     /// Connect to the Redis at `url` now (fails if it cannot be reached) and
@@ -249,6 +256,17 @@ impl RedisOptions {
     /// one slot; `MOVED` and `ASK` are followed by the `redis` crate.
     #[cfg(feature = "redis-cluster")]
     pub async fn connect_cluster(self, nodes: &[&str]) -> Result<RedisStore, StoreError> {
+        let backend = self.cluster_backend(nodes).await?;
+        let store = RedisStore::from_backend(backend, self);
+        store.ping().await?;
+        store.warn_unless_persistent().await;
+        Ok(store)
+    }
+
+    /// A connection to the Redis Cluster of `nodes`, established now. The
+    /// inbox connects through this too.
+    #[cfg(feature = "redis-cluster")]
+    pub(crate) async fn cluster_backend(&self, nodes: &[&str]) -> Result<Backend, StoreError> {
         let mut builder = redis::cluster::ClusterClientBuilder::new(nodes.to_vec())
             .connection_timeout(self.connect_timeout)
             .response_timeout(self.response_timeout)
@@ -272,10 +290,7 @@ impl RedisOptions {
             Ok(connection) => connection.map_err(StoreError::backend)?,
             Err(_) => return Err(StoreError::Timeout(timeout)),
         };
-        let store = RedisStore::from_backend(Backend::Cluster(connection), self);
-        store.ping().await?;
-        store.warn_unless_persistent().await;
-        Ok(store)
+        Ok(Backend::Cluster(connection))
     }
 
     /// Connect to the primary that the `sentinels` (`redis://host:port`
@@ -327,9 +342,9 @@ impl RedisOptions {
     }
 }
 
-/// The connection a store sends its commands on.
+/// The connection a store (or the Redis inbox) sends its commands on.
 #[derive(Clone)]
-pub(super) enum Backend {
+pub(crate) enum Backend {
     /// One server (reconnecting).
     Single(ConnectionManager),
     /// A Redis Cluster.
@@ -341,7 +356,7 @@ pub(super) enum Backend {
 }
 
 impl Backend {
-    pub(super) async fn query<T: FromRedisValue>(&self, cmd: &Cmd) -> RedisResult<T> {
+    pub(crate) async fn query<T: FromRedisValue>(&self, cmd: &Cmd) -> RedisResult<T> {
         match self {
             Backend::Single(connection) => cmd.query_async(&mut connection.clone()).await,
             #[cfg(feature = "redis-cluster")]
@@ -351,7 +366,7 @@ impl Backend {
         }
     }
 
-    pub(super) fn kind(&self) -> &'static str {
+    pub(crate) fn kind(&self) -> &'static str {
         match self {
             Backend::Single(_) => "single",
             #[cfg(feature = "redis-cluster")]
@@ -365,7 +380,7 @@ impl Backend {
 /// The primary named by the sentinels, asked again whenever the current one
 /// fails or turns out to be a replica.
 #[cfg(feature = "redis-sentinel")]
-pub(super) struct SentinelBackend {
+pub(crate) struct SentinelBackend {
     client: tokio::sync::Mutex<redis::sentinel::SentinelClient>,
     current: std::sync::Mutex<Option<ConnectionManager>>,
     config: ConnectionManagerConfig,

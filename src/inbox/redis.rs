@@ -1,45 +1,56 @@
-//! The inbox of many replicas: a Redis Stream and its consumer group.
+//! The inbox of many replicas: a Redis Stream and its consumer group, on
+//! one server or a Redis Cluster (feature `redis-cluster`).
 //!
-//! Layout, all under one hash tag (`{prefix}`) so every key lives on one
-//! Cluster slot:
+//! # Key layout
 //!
-//! * `{p}:stream`: the entries waiting or held, fields `k` (key), `m`
-//!   (metadata, JSON), `b` (body), `a` (attempts made before this entry);
-//!   the consumer group `workers` hands them out;
-//! * `{p}:hold`: per held entry id, `token:beat:attempt`, the hold a worker
-//!   shows and the heartbeat others watch (the store's idle times are not
-//!   used: see the [module](super) docs);
-//! * `{p}:k:<key>`: the key's marker (`w` waiting, `d` done), for the
-//!   retention; what makes an enqueue idempotent;
-//! * `{p}:delay` and `{p}:parked:<id>`: entries waiting for a retry, by
-//!   due time;
-//! * `{p}:dead` and `{p}:dead:<key>`: the dead letters.
+//! Every key of an inbox named `name` (the prefix given at connect, default
+//! `tower-webhook:inbox`) starts with the hash tag `{name}`, so all of them
+//! live in one Cluster slot and every script runs on one node:
 //!
-//! Every operation is one Lua script, atomic on the server.
+//! | key | type | what |
+//! |---|---|---|
+//! | `{name}:stream` | stream | the entries waiting or held, fields `k` (key), `m` (metadata, JSON), `b` (body), `a` (attempts made before this entry); the consumer group `workers` hands them out |
+//! | `{name}:hold` | hash | per held entry id, `token:beat:attempt`: the hold a worker shows and the heartbeat the others watch (the store's idle times are not used: see the [module](super) docs) |
+//! | `{name}:keys` | sorted set | the delivery keys seen, scored by when they are forgotten (enqueue, or completion, plus the retention): what makes an enqueue idempotent |
+//! | `{name}:delay` | sorted set | entries waiting for a retry, by due time |
+//! | `{name}:parked` | hash | those entries' fields, as `k:<id>`, `m:<id>`, `b:<id>`, `a:<id>` |
+//! | `{name}:dead` | sorted set | the dead letters' keys, by when they died |
+//! | `{name}:dead-letters` | hash | their fields, as `m:<key>`, `b:<key>`, `a:<key>`, `e:<key>` (last error) |
+//!
+//! Every operation is one Lua script, atomic on the server, that declares
+//! every key it touches in `KEYS` (what Redis Cluster and proxies route
+//! by); none builds a key name itself. Before 0.1.0 the per-entry data had
+//! keys of their own (`{name}:k:<key>`, `{name}:parked:<id>`,
+//! `{name}:dead:<key>`): an inbox written by such a build is not read by
+//! this one.
 
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
 use bytes::Bytes;
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::Script;
 
 use super::{
     new_token, unix_millis, Claim, Claimed, DeadLetter, Delivery, Enqueued, Held, Inbox,
     InboxError, InboxFuture, InboxStats, DEFAULT_CAPACITY, DEFAULT_RETAIN,
 };
+use crate::idempotency::{RedisBackend, RedisOptions, StoreError};
 
 const GROUP: &str = "workers";
 
 /// An inbox in Redis (feature `redis`): a Stream with a consumer group,
-/// shared by every replica.
+/// shared by every replica; on one server ([`connect`](Self::connect)) or
+/// a Redis Cluster ([`connect_cluster`](Self::connect_cluster), feature
+/// `redis-cluster`). The key layout is in the module source
+/// (`src/inbox/redis.rs`): every key of one inbox shares the hash tag
+/// `{<name>}`, one Cluster slot.
 ///
 /// For "no delivery that got a 2xx is lost", run Redis with AOF and
 /// `appendfsync always`: an enqueue is answered only after its write is
 /// on disk. A Redis without persistence loses the inbox when it restarts.
 #[derive(Clone)]
 pub struct RedisInbox {
-    connection: ConnectionManager,
+    backend: RedisBackend,
     prefix: Arc<str>,
     capacity: u64,
     retain: Duration,
@@ -48,6 +59,7 @@ pub struct RedisInbox {
 impl std::fmt::Debug for RedisInbox {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RedisInbox")
+            .field("backend", &self.backend.kind())
             .field("prefix", &self.prefix)
             .field("capacity", &self.capacity)
             .finish_non_exhaustive()
@@ -62,8 +74,24 @@ fn backend(error: redis::RedisError) -> InboxError {
     }
 }
 
+fn connecting(error: StoreError) -> InboxError {
+    match error {
+        StoreError::Timeout(_) => InboxError::Timeout,
+        other => InboxError::Backend(other.to_string()),
+    }
+}
+
+/// The connection settings of an inbox: the store's, with a longer
+/// operation timeout (a worker retries, a sender gets `503`).
+fn options() -> RedisOptions {
+    RedisOptions::new()
+        .connect_timeout(Duration::from_secs(2))
+        .response_timeout(Duration::from_secs(2))
+        .retries(1)
+}
+
 impl RedisInbox {
-    /// The default key prefix: `tower-webhook:inbox`.
+    /// The default key prefix (the inbox name): `tower-webhook:inbox`.
     pub const DEFAULT_PREFIX: &'static str = "tower-webhook:inbox";
 
     /// Connect to the Redis at `url` (`redis://[user:password@]host:port/db`)
@@ -74,20 +102,32 @@ impl RedisInbox {
     }
 
     /// [`connect`](Self::connect), keeping this inbox's keys under
-    /// `prefix` (several inboxes in one Redis).
+    /// `{prefix}:` (several inboxes in one Redis). The prefix is the hash
+    /// tag of every key: not empty, no braces.
     pub async fn connect_with_prefix(url: &str, prefix: &str) -> Result<Self, InboxError> {
-        let client = redis::Client::open(url).map_err(backend)?;
-        let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(Duration::from_secs(2)))
-            .set_response_timeout(Some(Duration::from_secs(2)))
-            .set_number_of_retries(1)
-            .set_max_delay(Duration::from_millis(500));
-        let connection = ConnectionManager::new_with_config(client, config)
-            .await
-            .map_err(backend)?;
+        let tag = hash_tag(prefix)?;
+        let (backend, _) = options().single_backend(url).map_err(connecting)?;
+        Self::start(backend, tag).await
+    }
+
+    /// Connect to a Redis Cluster through any of its `nodes`
+    /// (`redis://[user:password@]host:port` each), keeping this inbox's
+    /// keys under `{prefix}:` ([`DEFAULT_PREFIX`](Self::DEFAULT_PREFIX) for
+    /// the default): one slot, so one node holds the whole inbox and runs
+    /// every script. `MOVED` and `ASK` (a resharding, a failover) are
+    /// followed by the `redis` crate, as for
+    /// [`RedisOptions::connect_cluster`].
+    #[cfg(feature = "redis-cluster")]
+    pub async fn connect_cluster(nodes: &[&str], prefix: &str) -> Result<Self, InboxError> {
+        let tag = hash_tag(prefix)?;
+        let backend = options().cluster_backend(nodes).await.map_err(connecting)?;
+        Self::start(backend, tag).await
+    }
+
+    async fn start(backend: RedisBackend, prefix: Arc<str>) -> Result<Self, InboxError> {
         let inbox = Self {
-            connection,
-            prefix: format!("{{{prefix}}}").into(),
+            backend,
+            prefix,
             capacity: DEFAULT_CAPACITY,
             retain: DEFAULT_RETAIN,
         };
@@ -113,25 +153,25 @@ impl RedisInbox {
     }
 
     async fn create_group(&self) -> Result<(), InboxError> {
-        let mut connection = self.connection.clone();
-        let created: Result<(), redis::RedisError> = redis::cmd("XGROUP")
+        let mut create = redis::cmd("XGROUP");
+        create
             .arg("CREATE")
             .arg(self.key("stream"))
             .arg(GROUP)
             .arg("0")
-            .arg("MKSTREAM")
-            .query_async(&mut connection)
-            .await;
-        match created {
+            .arg("MKSTREAM");
+        match self.backend.query::<()>(&create).await {
             Err(error) if error.code() != Some("BUSYGROUP") => Err(backend(error)),
             _ => Ok(()),
         }
     }
 
-    fn retain_ms(&self) -> u64 {
-        u64::try_from(self.retain.as_millis())
-            .unwrap_or(u64::MAX)
-            .max(1)
+    /// When a key seen now is forgotten, in Unix milliseconds.
+    fn forget_at(&self) -> i64 {
+        let retain = i64::try_from(self.retain.as_millis())
+            .unwrap_or(i64::MAX)
+            .max(1);
+        unix_millis().saturating_add(retain)
     }
 
     fn claimed(
@@ -149,8 +189,36 @@ impl RedisInbox {
     }
 }
 
-/// The hold check every script that acts on a held entry starts with:
-/// `v` (the hold) and `attempt`, or a return of 0.
+/// `{prefix}`: the hash tag every key of the inbox starts with. A prefix
+/// that is empty or holds a brace would not make one tag of it (Redis
+/// hashes the text between the first `{` and the next `}`), and the keys
+/// would scatter over slots.
+fn hash_tag(prefix: &str) -> Result<Arc<str>, InboxError> {
+    if prefix.is_empty() || prefix.contains(['{', '}']) {
+        return Err(InboxError::Backend(format!(
+            "inbox name {prefix:?}: it must be non-empty and without braces (it is the Cluster hash tag)"
+        )));
+    }
+    Ok(format!("{{{prefix}}}").into())
+}
+
+/// A script's source and its SHA-1, computed once.
+struct Lua {
+    source: String,
+    hash: String,
+}
+
+impl Lua {
+    fn new(source: String) -> Self {
+        let hash = Script::new(&source).get_hash().to_owned();
+        Self { source, hash }
+    }
+}
+
+/// The hold check every script that acts on a held entry starts with
+/// (`KEYS[1]` the stream, `KEYS[2]` the holds; `ARGV[1..3]` group, entry
+/// id, token): `attempt`, the entry's fields `h`, and `finish()`, or a
+/// return of 0 when the hold is not this one.
 const CHECK_HOLD: &str = r"
 local v = redis.call('HGET', KEYS[2], ARGV[2])
 if not v then return 0 end
@@ -170,27 +238,31 @@ local function finish()
 end
 ";
 
-fn script(body: &str) -> Script {
-    Script::new(&format!("{CHECK_HOLD}{body}"))
-}
-
+/// KEYS: stream, keys, delay, dead. ARGV: key, meta, body, forget-at,
+/// capacity, now. Expired keys are pruned a hundred at a time: faster than
+/// enqueues add them, never a long pause of the server.
 const ENQUEUE: &str = r"
-if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
+local now = tonumber(ARGV[6])
+local old = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'LIMIT', 0, 100)
+if #old > 0 then redis.call('ZREM', KEYS[2], unpack(old)) end
+local seen = redis.call('ZSCORE', KEYS[2], ARGV[1])
+if seen and tonumber(seen) > now then return 0 end
+if redis.call('ZSCORE', KEYS[4], ARGV[1]) then return 0 end
 if redis.call('XLEN', KEYS[1]) + redis.call('ZCARD', KEYS[3]) >= tonumber(ARGV[5]) then return -1 end
-redis.call('SET', KEYS[2], 'w', 'PX', ARGV[4])
+redis.call('ZADD', KEYS[2], ARGV[4], ARGV[1])
 redis.call('XADD', KEYS[1], '*', 'k', ARGV[1], 'm', ARGV[2], 'b', ARGV[3], 'a', '0')
 return 1
 ";
 
+/// KEYS: stream, delay, hold, parked. ARGV: group, worker, token, now.
 const CLAIM: &str = r"
 local due = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[4], 'LIMIT', 0, 64)
 for _, rid in ipairs(due) do
-  local pk = ARGV[5] .. ':parked:' .. rid
-  local f = redis.call('HMGET', pk, 'k', 'm', 'b', 'a')
+  local f = redis.call('HMGET', KEYS[4], 'k:' .. rid, 'm:' .. rid, 'b:' .. rid, 'a:' .. rid)
   if f[1] then
     redis.call('XADD', KEYS[1], '*', 'k', f[1], 'm', f[2], 'b', f[3], 'a', f[4])
   end
-  redis.call('DEL', pk)
+  redis.call('HDEL', KEYS[4], 'k:' .. rid, 'm:' .. rid, 'b:' .. rid, 'a:' .. rid)
   redis.call('ZREM', KEYS[2], rid)
 end
 local r = redis.call('XREADGROUP', 'GROUP', ARGV[1], ARGV[2], 'COUNT', 1, 'STREAMS', KEYS[1], '>')
@@ -205,6 +277,7 @@ redis.call('HSET', KEYS[3], entry[1], ARGV[3] .. ':0:' .. attempt)
 return {entry[1], h['m'] or '', h['b'] or '', attempt}
 ";
 
+/// KEYS: stream, hold. ARGV: group.
 const HELD: &str = r"
 local p = redis.call('XPENDING', KEYS[1], ARGV[1], '-', '+', 10000)
 local out = {}
@@ -216,6 +289,8 @@ end
 return out
 ";
 
+/// KEYS: stream, hold. ARGV: group, worker, entry id, token and beat
+/// observed, new token.
 const TAKE_OVER: &str = r"
 local v = redis.call('HGET', KEYS[2], ARGV[3])
 local token, beat, attempt = '0', '0', nil
@@ -234,6 +309,7 @@ redis.call('HSET', KEYS[2], ARGV[3], ARGV[6] .. ':0:' .. attempt)
 return {ARGV[3], h['m'] or '', h['b'] or '', attempt}
 ";
 
+/// KEYS: hold. ARGV: entry id, token.
 const HEARTBEAT: &str = r"
 local v = redis.call('HGET', KEYS[1], ARGV[1])
 if not v then return 0 end
@@ -243,76 +319,89 @@ redis.call('HSET', KEYS[1], ARGV[1], token .. ':' .. (tonumber(beat) + 1) .. ':'
 return 1
 ";
 
+/// After CHECK_HOLD. KEYS[3]: keys. ARGV[4]: forget-at.
 const COMPLETE: &str = r"
-if h['k'] then redis.call('SET', ARGV[4] .. ':k:' .. h['k'], 'd', 'PX', ARGV[5]) end
+if h['k'] then redis.call('ZADD', KEYS[3], ARGV[4], h['k']) end
 finish()
 return 1
 ";
 
+/// After CHECK_HOLD. KEYS[3..4]: delay, parked. ARGV[4..5]: due, `retry`
+/// or `release` (which does not count the attempt).
 const RESCHEDULE: &str = r"
 if h['k'] then
   local a = attempt
-  if ARGV[6] == 'release' then a = attempt - 1 end
+  if ARGV[5] == 'release' then a = attempt - 1 end
   local rid = ARGV[2] .. '-' .. ARGV[3]
-  redis.call('HSET', ARGV[4] .. ':parked:' .. rid, 'k', h['k'], 'm', h['m'], 'b', h['b'], 'a', a, 'e', ARGV[7])
-  redis.call('ZADD', KEYS[3], ARGV[5], rid)
+  redis.call('HSET', KEYS[4], 'k:' .. rid, h['k'], 'm:' .. rid, h['m'], 'b:' .. rid, h['b'], 'a:' .. rid, a)
+  redis.call('ZADD', KEYS[3], ARGV[4], rid)
 end
 finish()
 return 1
 ";
 
+/// After CHECK_HOLD. KEYS[3..4]: dead, dead-letters. ARGV[4..5]: now,
+/// error.
 const DEAD_LETTER: &str = r"
 if h['k'] then
-  redis.call('HSET', ARGV[4] .. ':dead:' .. h['k'], 'k', h['k'], 'm', h['m'], 'b', h['b'], 'a', attempt, 'e', ARGV[6])
-  redis.call('ZADD', KEYS[3], ARGV[5], h['k'])
+  local k = h['k']
+  redis.call('HSET', KEYS[4], 'm:' .. k, h['m'], 'b:' .. k, h['b'], 'a:' .. k, attempt, 'e:' .. k, ARGV[5])
+  redis.call('ZADD', KEYS[3], ARGV[4], k)
 end
 finish()
 return 1
 ";
 
+/// KEYS: dead, dead-letters. ARGV: limit (at least 1).
 const DEAD_LIST: &str = r"
-local keys = redis.call('ZRANGE', KEYS[1], 0, tonumber(ARGV[2]) - 1)
+local keys = redis.call('ZRANGE', KEYS[1], 0, tonumber(ARGV[1]) - 1)
 local out = {}
 for _, k in ipairs(keys) do
-  local f = redis.call('HMGET', ARGV[1] .. ':dead:' .. k, 'm', 'a', 'e')
+  local f = redis.call('HMGET', KEYS[2], 'm:' .. k, 'a:' .. k, 'e:' .. k)
   if f[1] then
     table.insert(out, f[1])
-    table.insert(out, f[2])
+    table.insert(out, f[2] or '0')
     table.insert(out, f[3] or '')
   end
 end
 return out
 ";
 
+/// KEYS: dead, dead-letters, stream, keys. ARGV: the key or '' for all,
+/// forget-at.
 const DEAD_RETRY: &str = r"
 local keys
-if ARGV[2] ~= '' then keys = {ARGV[2]} else keys = redis.call('ZRANGE', KEYS[1], 0, -1) end
+if ARGV[1] ~= '' then keys = {ARGV[1]} else keys = redis.call('ZRANGE', KEYS[1], 0, -1) end
 local n = 0
 for _, k in ipairs(keys) do
-  local dk = ARGV[1] .. ':dead:' .. k
-  local f = redis.call('HMGET', dk, 'k', 'm', 'b')
+  local f = redis.call('HMGET', KEYS[2], 'm:' .. k, 'b:' .. k)
   if f[1] then
-    redis.call('XADD', KEYS[2], '*', 'k', f[1], 'm', f[2], 'b', f[3], 'a', '0')
+    redis.call('XADD', KEYS[3], '*', 'k', k, 'm', f[1], 'b', f[2] or '', 'a', '0')
+    redis.call('ZADD', KEYS[4], ARGV[2], k)
     n = n + 1
   end
-  redis.call('DEL', dk)
+  redis.call('HDEL', KEYS[2], 'm:' .. k, 'b:' .. k, 'a:' .. k, 'e:' .. k)
   redis.call('ZREM', KEYS[1], k)
 end
 return n
 ";
 
+/// KEYS: dead, dead-letters, keys. ARGV: the key or '' for all, forget-at.
+/// A purged key stays known: a late copy is not enqueued again.
 const DEAD_PURGE: &str = r"
 local keys
-if ARGV[2] ~= '' then keys = {ARGV[2]} else keys = redis.call('ZRANGE', KEYS[1], 0, -1) end
+if ARGV[1] ~= '' then keys = {ARGV[1]} else keys = redis.call('ZRANGE', KEYS[1], 0, -1) end
 local n = 0
 for _, k in ipairs(keys) do
-  n = n + redis.call('DEL', ARGV[1] .. ':dead:' .. k)
+  n = n + redis.call('HEXISTS', KEYS[2], 'm:' .. k)
+  redis.call('HDEL', KEYS[2], 'm:' .. k, 'b:' .. k, 'a:' .. k, 'e:' .. k)
   redis.call('ZREM', KEYS[1], k)
-  redis.call('SET', ARGV[1] .. ':k:' .. k, 'd', 'PX', ARGV[3])
+  redis.call('ZADD', KEYS[3], ARGV[2], k)
 end
 return n
 ";
 
+/// KEYS: stream, delay, dead. ARGV: group.
 const STATS: &str = r"
 local pending = redis.call('XPENDING', KEYS[1], ARGV[1])
 local first = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 1)
@@ -324,30 +413,59 @@ end
 return {redis.call('XLEN', KEYS[1]), pending[1], redis.call('ZCARD', KEYS[2]), redis.call('ZCARD', KEYS[3]), meta}
 ";
 
+macro_rules! scripts {
+    ($($name:ident = $source:expr;)*) => {
+        $(static $name: LazyLock<Lua> = LazyLock::new(|| Lua::new($source));)*
+    };
+}
+
+scripts! {
+    ENQUEUE_LUA = ENQUEUE.to_owned();
+    CLAIM_LUA = CLAIM.to_owned();
+    HELD_LUA = HELD.to_owned();
+    TAKE_OVER_LUA = TAKE_OVER.to_owned();
+    HEARTBEAT_LUA = HEARTBEAT.to_owned();
+    COMPLETE_LUA = format!("{CHECK_HOLD}{COMPLETE}");
+    RESCHEDULE_LUA = format!("{CHECK_HOLD}{RESCHEDULE}");
+    DEAD_LETTER_LUA = format!("{CHECK_HOLD}{DEAD_LETTER}");
+    DEAD_LIST_LUA = DEAD_LIST.to_owned();
+    DEAD_RETRY_LUA = DEAD_RETRY.to_owned();
+    DEAD_PURGE_LUA = DEAD_PURGE.to_owned();
+    STATS_LUA = STATS.to_owned();
+}
+
 impl RedisInbox {
-    /// Run `script` on `keys` and `args` through a clone of the
-    /// connection; a consumer group lost with the stream (a flushed Redis)
-    /// is created again and the call repeated once.
+    /// Run `lua` on `keys` (names under the prefix) and `args`: by its
+    /// SHA-1, and by its source when the server does not know it (a
+    /// restart, a failover, another node). A consumer group lost with the
+    /// stream (a flushed Redis) is created again and the call repeated
+    /// once.
     fn eval<'a, T>(
         &'a self,
-        script: Script,
-        keys: Vec<String>,
+        lua: &'static LazyLock<Lua>,
+        keys: &[&str],
         args: Vec<Vec<u8>>,
     ) -> InboxFuture<'a, T>
     where
         T: redis::FromRedisValue + Send + 'a,
     {
+        let keys: Vec<String> = keys.iter().map(|name| self.key(name)).collect();
         Box::pin(async move {
+            let lua: &Lua = lua;
+            let command = |verb: &str, script: &str| {
+                let mut command = redis::cmd(verb);
+                command.arg(script).arg(keys.len()).arg(&keys).arg(&args);
+                command
+            };
             for round in 0..2 {
-                let mut invocation = script.prepare_invoke();
-                for key in &keys {
-                    invocation.key(key);
+                let mut result = self
+                    .backend
+                    .query::<T>(&command("EVALSHA", &lua.hash))
+                    .await;
+                if matches!(&result, Err(error) if error.code() == Some("NOSCRIPT")) {
+                    result = self.backend.query::<T>(&command("EVAL", &lua.source)).await;
                 }
-                for arg in &args {
-                    invocation.arg(arg);
-                }
-                let mut connection = self.connection.clone();
-                match invocation.invoke_async::<T>(&mut connection).await {
+                match result {
                     Err(error) if round == 0 && error.to_string().contains("NOGROUP") => {
                         self.create_group().await?;
                     }
@@ -358,32 +476,21 @@ impl RedisInbox {
         })
     }
 
-    fn act<'a>(&'a self, body: &str, claim: &Claim, extra: Vec<Vec<u8>>) -> InboxFuture<'a, bool> {
-        let mut args = vec![
-            text(GROUP),
-            text(&claim.id),
-            text(&claim.token.to_string()),
-            text(&self.prefix),
-        ];
+    /// A script that acts on the held entry of `claim` (after CHECK_HOLD),
+    /// with its own keys and arguments after the hold's.
+    fn act<'a>(
+        &'a self,
+        lua: &'static LazyLock<Lua>,
+        claim: &Claim,
+        keys: &[&str],
+        extra: Vec<Vec<u8>>,
+    ) -> InboxFuture<'a, bool> {
+        let mut args = vec![text(GROUP), text(&claim.id), text(&claim.token.to_string())];
         args.extend(extra);
-        let future = self.eval::<i64>(
-            script(body),
-            vec![
-                self.key("stream"),
-                self.key("hold"),
-                self.key(third_key(body)),
-            ],
-            args,
-        );
+        let mut all = vec!["stream", "hold"];
+        all.extend_from_slice(keys);
+        let future = self.eval::<i64>(lua, &all, args);
         Box::pin(async move { Ok(future.await? == 1) })
-    }
-}
-
-fn third_key(body: &str) -> &'static str {
-    if body == DEAD_LETTER {
-        "dead"
-    } else {
-        "delay"
     }
 }
 
@@ -398,18 +505,15 @@ fn int(value: i64) -> Vec<u8> {
 impl Inbox for RedisInbox {
     fn enqueue<'a>(&'a self, delivery: &'a Delivery) -> InboxFuture<'a, Enqueued> {
         let future = self.eval::<i64>(
-            Script::new(ENQUEUE),
-            vec![
-                self.key("stream"),
-                self.key(&format!("k:{}", delivery.key)),
-                self.key("delay"),
-            ],
+            &ENQUEUE_LUA,
+            &["stream", "keys", "delay", "dead"],
             vec![
                 text(&delivery.key),
                 text(&delivery.meta_json()),
                 delivery.body.to_vec(),
-                int(self.retain_ms() as i64),
+                int(self.forget_at()),
                 int(i64::try_from(self.capacity).unwrap_or(i64::MAX)),
+                int(unix_millis()),
             ],
         );
         Box::pin(async move {
@@ -424,14 +528,13 @@ impl Inbox for RedisInbox {
     fn claim<'a>(&'a self, worker: &'a str) -> InboxFuture<'a, Option<Claimed>> {
         let token = new_token();
         let future = self.eval::<Option<(String, String, Vec<u8>, u32)>>(
-            Script::new(CLAIM),
-            vec![self.key("stream"), self.key("delay"), self.key("hold")],
+            &CLAIM_LUA,
+            &["stream", "delay", "hold", "parked"],
             vec![
                 text(GROUP),
                 text(worker),
                 text(&token.to_string()),
                 int(unix_millis()),
-                text(&self.prefix),
             ],
         );
         Box::pin(async move { Self::claimed(future.await?, token) })
@@ -439,19 +542,15 @@ impl Inbox for RedisInbox {
 
     fn heartbeat<'a>(&'a self, claim: &'a Claim) -> InboxFuture<'a, bool> {
         let future = self.eval::<i64>(
-            Script::new(HEARTBEAT),
-            vec![self.key("hold")],
+            &HEARTBEAT_LUA,
+            &["hold"],
             vec![text(&claim.id), text(&claim.token.to_string())],
         );
         Box::pin(async move { Ok(future.await? == 1) })
     }
 
     fn held(&self) -> InboxFuture<'_, Vec<Held>> {
-        let future = self.eval::<Vec<String>>(
-            Script::new(HELD),
-            vec![self.key("stream"), self.key("hold")],
-            vec![text(GROUP)],
-        );
+        let future = self.eval::<Vec<String>>(&HELD_LUA, &["stream", "hold"], vec![text(GROUP)]);
         Box::pin(async move {
             let flat = future.await?;
             Ok(flat
@@ -477,8 +576,8 @@ impl Inbox for RedisInbox {
     ) -> InboxFuture<'a, Option<Claimed>> {
         let token = new_token();
         let future = self.eval::<Option<(String, String, Vec<u8>, u32)>>(
-            Script::new(TAKE_OVER),
-            vec![self.key("stream"), self.key("hold")],
+            &TAKE_OVER_LUA,
+            &["stream", "hold"],
             vec![
                 text(GROUP),
                 text(worker),
@@ -492,42 +591,50 @@ impl Inbox for RedisInbox {
     }
 
     fn complete<'a>(&'a self, claim: &'a Claim) -> InboxFuture<'a, bool> {
-        self.act(COMPLETE, claim, vec![int(self.retain_ms() as i64)])
+        self.act(&COMPLETE_LUA, claim, &["keys"], vec![int(self.forget_at())])
     }
 
     fn retry_at<'a>(
         &'a self,
         claim: &'a Claim,
         due_ms: i64,
-        error: &'a str,
+        _error: &'a str,
     ) -> InboxFuture<'a, bool> {
         self.act(
-            RESCHEDULE,
+            &RESCHEDULE_LUA,
             claim,
-            vec![int(due_ms), text("retry"), text(error)],
+            &["delay", "parked"],
+            vec![int(due_ms), text("retry")],
         )
     }
 
     fn release<'a>(&'a self, claim: &'a Claim) -> InboxFuture<'a, bool> {
         self.act(
-            RESCHEDULE,
+            &RESCHEDULE_LUA,
             claim,
-            vec![int(0), text("release"), text("released at shutdown")],
+            &["delay", "parked"],
+            vec![int(0), text("release")],
         )
     }
 
     fn dead_letter<'a>(&'a self, claim: &'a Claim, error: &'a str) -> InboxFuture<'a, bool> {
-        self.act(DEAD_LETTER, claim, vec![int(unix_millis()), text(error)])
+        self.act(
+            &DEAD_LETTER_LUA,
+            claim,
+            &["dead", "dead-letters"],
+            vec![int(unix_millis()), text(error)],
+        )
     }
 
     fn dead_letters(&self, limit: usize) -> InboxFuture<'_, Vec<DeadLetter>> {
+        if limit == 0 {
+            // ZRANGE 0 -1 would be every letter.
+            return Box::pin(std::future::ready(Ok(Vec::new())));
+        }
         let future = self.eval::<Vec<String>>(
-            Script::new(DEAD_LIST),
-            vec![self.key("dead")],
-            vec![
-                text(&self.prefix),
-                int(i64::try_from(limit).unwrap_or(i64::MAX)),
-            ],
+            &DEAD_LIST_LUA,
+            &["dead", "dead-letters"],
+            vec![int(i64::try_from(limit).unwrap_or(i64::MAX))],
         );
         Box::pin(async move {
             let flat = future.await?;
@@ -549,28 +656,24 @@ impl Inbox for RedisInbox {
 
     fn retry_dead<'a>(&'a self, key: Option<&'a str>) -> InboxFuture<'a, u64> {
         self.eval::<u64>(
-            Script::new(DEAD_RETRY),
-            vec![self.key("dead"), self.key("stream")],
-            vec![text(&self.prefix), text(key.unwrap_or(""))],
+            &DEAD_RETRY_LUA,
+            &["dead", "dead-letters", "stream", "keys"],
+            vec![text(key.unwrap_or("")), int(self.forget_at())],
         )
     }
 
     fn purge_dead<'a>(&'a self, key: Option<&'a str>) -> InboxFuture<'a, u64> {
         self.eval::<u64>(
-            Script::new(DEAD_PURGE),
-            vec![self.key("dead")],
-            vec![
-                text(&self.prefix),
-                text(key.unwrap_or("")),
-                int(self.retain_ms() as i64),
-            ],
+            &DEAD_PURGE_LUA,
+            &["dead", "dead-letters", "keys"],
+            vec![text(key.unwrap_or("")), int(self.forget_at())],
         )
     }
 
     fn stats(&self) -> InboxFuture<'_, InboxStats> {
         let future = self.eval::<(u64, u64, u64, u64, String)>(
-            Script::new(STATS),
-            vec![self.key("stream"), self.key("delay"), self.key("dead")],
+            &STATS_LUA,
+            &["stream", "delay", "dead"],
             vec![text(GROUP)],
         );
         Box::pin(async move {
@@ -593,5 +696,18 @@ impl Inbox for RedisInbox {
                 }),
             })
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_inbox_name_is_one_hash_tag() {
+        assert_eq!(&*hash_tag("billing").unwrap(), "{billing}");
+        for bad in ["", "a{b", "}x", "{x}"] {
+            assert!(hash_tag(bad).is_err(), "{bad:?}");
+        }
     }
 }

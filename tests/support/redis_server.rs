@@ -196,6 +196,44 @@ impl RedisProcess {
     }
 }
 
+/// A Redis Cluster of `masters` masters, no replicas, created with
+/// `redis-cli --cluster create` and waited for until every node reports
+/// `cluster_state:ok`.
+pub fn start_cluster(masters: usize) -> Vec<RedisProcess> {
+    let nodes: Vec<RedisProcess> = (0..masters)
+        .map(|_| {
+            RedisProcess::start(&[
+                "--cluster-enabled",
+                "yes",
+                "--cluster-config-file",
+                "nodes.conf",
+                "--cluster-node-timeout",
+                "2000",
+            ])
+        })
+        .collect();
+    let addresses: Vec<String> = nodes
+        .iter()
+        .map(|n| format!("127.0.0.1:{}", n.port))
+        .collect();
+    let mut create = vec!["--cluster", "create"];
+    create.extend(addresses.iter().map(String::as_str));
+    create.extend(["--cluster-replicas", "0", "--cluster-yes"]);
+    nodes[0].cli(&create);
+    for node in &nodes {
+        let start = std::time::Instant::now();
+        while !node.cli(&["CLUSTER", "INFO"]).contains("cluster_state:ok") {
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "gave up waiting for cluster_state:ok on {}",
+                node.port
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+    nodes
+}
+
 /// `redis-cli -p <port> args...`, its output.
 pub fn cli(port: u16, args: &[&str]) -> String {
     let output = Command::new(find_on_path("redis-cli"))
