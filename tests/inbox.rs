@@ -436,6 +436,178 @@ async fn failing_deliveries_end_in_the_dead_letters_and_the_cli_retries_them() {
     );
 }
 
+/// The audit events an audit layer's sinks received, shared.
+type Events = Arc<Mutex<Vec<tower_webhook::audit::AuditEvent>>>;
+
+fn collecting_audit() -> (tower_webhook::audit::AuditLayer, Events) {
+    let events = Events::default();
+    let kept = Arc::clone(&events);
+    let audit = tower_webhook::audit::AuditLayer::without_sinks().sink(
+        move |event: &tower_webhook::audit::AuditEvent| kept.lock().unwrap().push(event.clone()),
+    );
+    (audit, events)
+}
+
+/// The inbox events among `events`: (event name, attempt, detail).
+fn inbox_events(events: &Events) -> Vec<(&'static str, Option<u32>, Option<String>)> {
+    events
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|e| e.event.starts_with("webhook.inbox."))
+        .map(|e| (e.event, e.attempt, e.detail.as_deref().map(str::to_owned)))
+        .collect()
+}
+
+/// In the audit trail: a refused enqueue (the inbox full) is a
+/// `webhook.rejected` event with reason `store_unavailable`; a handler
+/// failing on every attempt of 3 gives two `webhook.inbox.retry` events
+/// and one `webhook.inbox.dead_lettered`, each with the attempt, the
+/// failure, the inbox key and the provider.
+#[tokio::test]
+async fn retries_dead_letters_and_refusals_are_in_the_audit_trail() {
+    let (audit, events) = collecting_audit();
+    let inbox = Arc::new(MemoryInbox::new().with_capacity(1));
+    let stack = WebhookStack::github(Secret::new(SECRET).unwrap())
+        .build()
+        .unwrap();
+    let addr = support::serve(
+        Router::new().route(
+            "/hooks/github",
+            post(|| async { StatusCode::NOT_FOUND }).layer(
+                ServiceBuilder::new()
+                    .layer(audit.clone())
+                    .layer(stack)
+                    .layer(InboxLayer::new(inbox.clone())),
+            ),
+        ),
+    )
+    .await;
+    assert_eq!(deliver(addr, "poison").await, StatusCode::ACCEPTED);
+    assert_eq!(
+        deliver(addr, "no-room").await,
+        StatusCode::SERVICE_UNAVAILABLE
+    );
+    {
+        let events = events.lock().unwrap();
+        let refused = events
+            .iter()
+            .find(|e| e.status == 503)
+            .expect("the refusal is audited");
+        assert_eq!(refused.event, "webhook.rejected");
+        assert_eq!(
+            refused.reason.map(|r| r.as_str()),
+            Some("store_unavailable")
+        );
+        assert!(
+            refused.detail.as_deref().unwrap_or("").contains("full"),
+            "{refused:?}"
+        );
+    }
+
+    let failing = Worker::from_fn(inbox.clone(), |_: Delivery| async {
+        Err::<(), _>("downstream said 500")
+    })
+    .max_attempts(3)
+    .backoff(Duration::from_millis(5), Duration::from_millis(20))
+    .poll_interval(Duration::from_millis(5))
+    .audit(&audit)
+    .spawn();
+    until(|| failing.counters().snapshot().dead_lettered == 1).await;
+    failing.shutdown().await;
+    let failure = Some("downstream said 500".to_owned());
+    assert_eq!(
+        inbox_events(&events),
+        [
+            ("webhook.inbox.retry", Some(1), failure.clone()),
+            ("webhook.inbox.retry", Some(2), failure.clone()),
+            ("webhook.inbox.dead_lettered", Some(3), failure),
+        ]
+    );
+    let key = inbox.dead_letters(1).await.unwrap()[0].key.clone();
+    let events = events.lock().unwrap();
+    let dead = events.last().unwrap();
+    assert_eq!(dead.inbox_key.as_deref(), Some(key.as_str()));
+    assert_eq!(dead.scheme.as_deref(), Some("github"));
+    assert_eq!((dead.status, dead.path.as_str()), (0, ""));
+    assert!(
+        dead.to_json().contains(r#""attempt":3"#),
+        "{}",
+        dead.to_json()
+    );
+    // Requests only in the layer's counters: the accepted one and the refusal.
+    let counts = audit.counters().snapshot();
+    assert_eq!((counts.accepted, counts.rejected), (1, 1));
+}
+
+/// In the audit trail: a worker that takes over a delivery whose holder
+/// showed no progress records `webhook.inbox.taken_over` (the second
+/// attempt), and the holder, finding its hold gone when its handler ends,
+/// `webhook.inbox.hold_lost` (the first).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_takeover_and_a_lost_hold_are_in_the_audit_trail() {
+    const LEASE: Duration = Duration::from_millis(200);
+    let (audit, events) = collecting_audit();
+    // The holder's heartbeats never land: to the other worker it is silent.
+    let inbox = Arc::new(Partitioned {
+        inner: MemoryInbox::new(),
+        down: false.into(),
+        beats_down: true.into(),
+    });
+    inbox.enqueue(&Delivery::new("slow", "{}")).await.unwrap();
+    let gate = Arc::new(tokio::sync::Notify::new());
+    let started = Arc::new(AtomicUsize::new(0));
+    let holder = {
+        let (gate, started) = (Arc::clone(&gate), Arc::clone(&started));
+        Worker::from_fn(inbox.clone(), move |_: Delivery| {
+            started.fetch_add(1, Ordering::SeqCst);
+            let gate = Arc::clone(&gate);
+            async move {
+                gate.notified().await;
+                Ok::<_, std::convert::Infallible>(())
+            }
+        })
+        .name("holder")
+        .lease(LEASE)
+        .audit(&audit)
+        .spawn()
+    };
+    until(|| started.load(Ordering::SeqCst) == 1).await;
+    let runs = Runs::default();
+    let taker = Worker::from_fn(inbox.clone(), {
+        let runs = Arc::clone(&runs);
+        move |delivery: Delivery| {
+            *runs
+                .lock()
+                .unwrap()
+                .entry(delivery.key.to_string())
+                .or_default() += 1;
+            async { Ok::<_, std::convert::Infallible>(()) }
+        }
+    })
+    .name("taker")
+    .lease(LEASE)
+    .audit(&audit)
+    .spawn();
+    until(|| taker.counters().snapshot().processed == 1).await;
+    gate.notify_waiters();
+    until(|| holder.counters().snapshot().holds_lost == 1).await;
+    holder.shutdown().await;
+    taker.shutdown().await;
+    assert_eq!(
+        inbox_events(&events),
+        [
+            ("webhook.inbox.taken_over", Some(2), None),
+            ("webhook.inbox.hold_lost", Some(1), None),
+        ]
+    );
+    assert!(events
+        .lock()
+        .unwrap()
+        .iter()
+        .all(|e| e.inbox_key.as_deref() == Some("slow")));
+}
+
 /// The same with Redis: dead letters listed and retried through the CLI.
 #[tokio::test]
 async fn redis_dead_letters_are_listed_and_retried_by_the_cli() {

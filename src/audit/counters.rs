@@ -108,6 +108,11 @@ impl AuditCounters {
             Outcome::Rejected => counts.rejected += 1,
             Outcome::Duplicate => counts.duplicates += 1,
             Outcome::Handshake => counts.handshakes += 1,
+            // Not requests: an inbox worker's events reach the sinks only
+            // (`webhook_inbox_events_total` counts them).
+            Outcome::Retry | Outcome::DeadLettered | Outcome::TakenOver | Outcome::HoldLost => {
+                return
+            }
         }
         if event.service_error {
             counts.service_errors += 1;

@@ -31,23 +31,54 @@ pub enum Outcome {
     /// A provider handshake (URL verification, challenge, ping) answered by
     /// a [`handshake`](crate::handshake) check (`webhook.handshake`).
     Handshake,
+    /// An inbox worker's attempt at a delivery failed (the handler returned
+    /// `Err`, panicked or ran past its timeout); it will be retried
+    /// (`webhook.inbox.retry`). Recorded by a
+    /// [`Worker`](crate::inbox::Worker) given an audit layer, as are the
+    /// three below.
+    Retry,
+    /// A delivery's last attempt failed: it is in the dead letters
+    /// (`webhook.inbox.dead_lettered`).
+    DeadLettered,
+    /// A worker took over a delivery whose holder showed no progress for
+    /// the lease (`webhook.inbox.taken_over`).
+    TakenOver,
+    /// A worker found its hold on a delivery gone when the handler ended:
+    /// another took it over while it ran, so it may have run twice
+    /// (`webhook.inbox.hold_lost`; alert on it).
+    HoldLost,
 }
 
 impl Outcome {
-    /// The event name: `webhook.accepted`, `webhook.rejected` or
-    /// `webhook.duplicate` (see [`EventNames`] for the other spelling).
+    /// The event name: `webhook.accepted`, `webhook.rejected`,
+    /// `webhook.duplicate`, `webhook.handshake`, `webhook.inbox.retry`, ...
+    /// (see [`EventNames`] for the other spelling).
     pub const fn event_name(self) -> &'static str {
         EventNames::Current.name(self)
     }
 
-    /// `accepted`, `rejected` or `duplicate`.
+    /// `accepted`, `rejected`, `duplicate`, `handshake`, or for the inbox
+    /// `retry`, `dead_lettered`, `taken_over`, `hold_lost` (the `event`
+    /// labels of `webhook_inbox_events_total`).
     pub const fn as_str(self) -> &'static str {
         match self {
             Outcome::Accepted => "accepted",
             Outcome::Rejected => "rejected",
             Outcome::Duplicate => "duplicate",
             Outcome::Handshake => "handshake",
+            Outcome::Retry => "retry",
+            Outcome::DeadLettered => "dead_lettered",
+            Outcome::TakenOver => "taken_over",
+            Outcome::HoldLost => "hold_lost",
         }
+    }
+
+    /// An inbox worker's event, not a request's.
+    pub(crate) const fn is_inbox(self) -> bool {
+        matches!(
+            self,
+            Outcome::Retry | Outcome::DeadLettered | Outcome::TakenOver | Outcome::HoldLost
+        )
     }
 }
 
@@ -79,6 +110,10 @@ impl EventNames {
             (_, Outcome::Rejected) => "webhook.rejected",
             (_, Outcome::Duplicate) => "webhook.duplicate",
             (_, Outcome::Handshake) => "webhook.handshake",
+            (_, Outcome::Retry) => "webhook.inbox.retry",
+            (_, Outcome::DeadLettered) => "webhook.inbox.dead_lettered",
+            (_, Outcome::TakenOver) => "webhook.inbox.taken_over",
+            (_, Outcome::HoldLost) => "webhook.inbox.hold_lost",
         }
     }
 
@@ -97,7 +132,15 @@ impl EventNames {
 /// segments redacted (URL tokens live there).
 ///
 /// As JSON ([`to_json`](Self::to_json)) the fields keep these names, except
-/// `auth_method`, which is `auth` under [`EventNames::Seed`].
+/// `auth_method`, which is `auth` under [`EventNames::Seed`];
+/// `inbox_key` and `attempt` appear only when set.
+///
+/// An inbox [`Worker`](crate::inbox::Worker) given an audit layer records
+/// its events here too (`webhook.inbox.*`, see [`Outcome`]). They are no
+/// request: `status` is 0, `method` and `path` are empty (a path may hold a
+/// URL token); `inbox_key`, `attempt`, `scheme` (the provider), `key_id`
+/// and `tenant` say which delivery, `detail` why an attempt failed (its
+/// first 256 characters), and `latency_us` how long the attempt ran.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct AuditEvent {
@@ -175,6 +218,11 @@ pub struct AuditEvent {
     /// The provider handshake the request was (`slack.url_verification`,
     /// `twitch.revocation`, ...), answered or forwarded.
     pub handshake: Option<&'static str>,
+    /// The delivery's [inbox key](crate::inbox::Delivery::key), for an
+    /// inbox event (what `tower-webhook inbox list` shows).
+    pub inbox_key: Option<Arc<str>>,
+    /// Which attempt at the delivery, from 1, for an inbox event.
+    pub attempt: Option<u32>,
 }
 
 /// The longest request id an event keeps, in bytes; longer ones are cut.
@@ -305,6 +353,12 @@ impl Serialize for AuditEvent {
         m.serialize_entry("service_error", &self.service_error)?;
         m.serialize_entry("cancelled", &self.cancelled)?;
         m.serialize_entry("handshake", &self.handshake)?;
+        if let Some(key) = &self.inbox_key {
+            m.serialize_entry("inbox_key", key)?;
+        }
+        if let Some(attempt) = self.attempt {
+            m.serialize_entry("attempt", &attempt)?;
+        }
         m.end()
     }
 }
@@ -358,6 +412,51 @@ impl AuditEvent {
             cancelled,
             names: EventNames::Current,
             handshake: verification.handshake,
+            inbox_key: None,
+            attempt: None,
+        }
+    }
+
+    /// An inbox worker's event about the delivery under `inbox_key`, now;
+    /// the caller fills in the delivery's facts.
+    pub(crate) fn inbox(
+        names: EventNames,
+        outcome: Outcome,
+        inbox_key: Arc<str>,
+        attempt: u32,
+        detail: Option<&str>,
+        ran: Duration,
+    ) -> Self {
+        const MAX_DETAIL_CHARS: usize = 256;
+        let detail = detail.map(|text| match text.char_indices().nth(MAX_DETAIL_CHARS) {
+            Some((cut, _)) => Arc::from(&text[..cut]),
+            None => Arc::from(text),
+        });
+        Self {
+            event: names.name(outcome),
+            timestamp: rfc3339(SystemTime::now()),
+            request_id: None,
+            outcome,
+            reason: None,
+            detail,
+            status: 0,
+            grpc_status: None,
+            auth_method: None,
+            auth_attempted: None,
+            key_id: None,
+            scheme: None,
+            tenant: None,
+            client_ip: None,
+            idempotency_key: None,
+            method: String::new(),
+            path: String::new(),
+            latency_us: u64::try_from(ran.as_micros()).unwrap_or(u64::MAX),
+            service_error: false,
+            cancelled: false,
+            names,
+            handshake: None,
+            inbox_key: Some(inbox_key),
+            attempt: Some(attempt),
         }
     }
 

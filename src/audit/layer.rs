@@ -40,6 +40,17 @@ pub(crate) struct AuditConfig {
 impl AuditConfig {
     fn emit(&self, event: &AuditEvent) {
         self.counters.record(event);
+        self.to_sinks(event);
+    }
+
+    /// The spelling of event names.
+    pub(crate) fn names(&self) -> EventNames {
+        self.names
+    }
+
+    /// `event` to every sink, not to the counters (an inbox worker's event
+    /// is no request).
+    pub(crate) fn to_sinks(&self, event: &AuditEvent) {
         for sink in &self.sinks {
             // A failing sink loses its event, never the request, the other
             // sinks, or the process: events are also emitted from `Drop`,

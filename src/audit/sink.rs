@@ -28,7 +28,8 @@ where
 }
 
 /// Emits each event through [`tracing`] with target `tower_webhook::audit`:
-/// accepted ones and duplicates at `INFO`, rejected ones at `WARN`, one
+/// accepted ones and duplicates at `INFO`, rejected ones and an inbox
+/// worker's (retries, dead letters, takeovers, lost holds) at `WARN`, one
 /// structured field per event field (the authentication method as `auth`
 /// under [`EventNames::Seed`](super::EventNames::Seed)).
 #[derive(Debug, Clone, Copy, Default)]
@@ -62,17 +63,20 @@ impl AuditSink for TracingSink {
                     service_error = e.service_error,
                     cancelled = e.cancelled,
                     handshake = e.handshake,
+                    inbox_key = e.inbox_key.as_deref(),
+                    attempt = e.attempt,
                     "{}",
                     e.event
                 )
             };
         }
         let seed = e.names == EventNames::Seed;
-        match (e.outcome, seed) {
-            (Outcome::Rejected, false) => emit!(warn, auth_method),
-            (Outcome::Rejected, true) => emit!(warn, auth),
-            (_, false) => emit!(info, auth_method),
-            (_, true) => emit!(info, auth),
+        let warn = e.outcome == Outcome::Rejected || e.outcome.is_inbox();
+        match (warn, seed) {
+            (true, false) => emit!(warn, auth_method),
+            (true, true) => emit!(warn, auth),
+            (false, false) => emit!(info, auth_method),
+            (false, true) => emit!(info, auth),
         }
     }
 }

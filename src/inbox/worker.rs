@@ -12,6 +12,7 @@ use tower_service::Service;
 
 use super::watch::Observer;
 use super::{unix_millis, Claim, Claimed, Counter, Delivery, Inbox, InboxCounters, InboxError};
+use crate::audit::{AuditConfig, AuditEvent, AuditLayer, Outcome};
 use crate::body::BoxError;
 
 type Handler = Arc<
@@ -35,6 +36,10 @@ type Handler = Arc<
 /// * [`WorkerHandle::shutdown`] stops taking entries, lets the handlers
 ///   running finish within the [grace](Self::shutdown_grace), and puts
 ///   back, without counting the attempt, what is still running then.
+///
+/// What it does is counted ([`counters`](Self::counters), and
+/// `webhook_inbox_events_total` with the `metrics` feature) and, given an
+/// [`audit`](Self::audit) layer, recorded as audit events.
 #[must_use = "a worker does nothing until spawned or run"]
 pub struct Worker {
     inbox: Arc<dyn Inbox>,
@@ -49,6 +54,7 @@ pub struct Worker {
     poll_interval: Duration,
     shutdown_grace: Duration,
     counters: InboxCounters,
+    audit: Option<Arc<AuditConfig>>,
 }
 
 impl std::fmt::Debug for Worker {
@@ -115,6 +121,7 @@ impl Worker {
             poll_interval: Duration::from_millis(200),
             shutdown_grace: Duration::from_secs(10),
             counters: InboxCounters::default(),
+            audit: None,
         }
     }
 
@@ -183,6 +190,20 @@ impl Worker {
         self.counters.clone()
     }
 
+    /// Also record each failed attempt (`webhook.inbox.retry`), dead letter
+    /// (`webhook.inbox.dead_lettered`), takeover
+    /// (`webhook.inbox.taken_over`) and lost hold
+    /// (`webhook.inbox.hold_lost`) as an [`AuditEvent`] in the sinks of
+    /// `audit` (typically the layer in front of the [`InboxLayer`](super::InboxLayer),
+    /// whose `webhook.rejected` events with reason `store_unavailable`
+    /// already show the deliveries the inbox refused). Its counters count
+    /// requests only: these events are counted by the worker's
+    /// [`counters`](Self::counters).
+    pub fn audit(mut self, audit: &AuditLayer) -> Self {
+        self.audit = Some(audit.shared_config());
+        self
+    }
+
     /// Run on the tokio runtime until [`WorkerHandle::shutdown`].
     pub fn spawn(self) -> WorkerHandle {
         let (stop, mut stopped) = watch::channel(false);
@@ -210,6 +231,7 @@ impl Worker {
             handler_timeout: self.handler_timeout,
             op_timeout: (self.lease / 4).min(Duration::from_secs(5)),
             counters: self.counters,
+            audit: self.audit,
             own: Mutex::default(),
         });
         let permits = Arc::new(Semaphore::new(self.concurrency));
@@ -284,8 +306,28 @@ struct Shared {
     handler_timeout: Duration,
     op_timeout: Duration,
     counters: InboxCounters,
+    audit: Option<Arc<AuditConfig>>,
     /// Tokens of the holds this worker has: never its own takeover.
     own: Mutex<HashSet<u64>>,
+}
+
+/// Which delivery an audit event is about.
+struct Facts {
+    key: Arc<str>,
+    provider: Option<Arc<str>>,
+    key_id: Option<Arc<str>>,
+    tenant: Option<Arc<str>>,
+}
+
+impl Facts {
+    fn of(delivery: &Delivery) -> Self {
+        Self {
+            key: Arc::clone(&delivery.key),
+            provider: delivery.provider.clone(),
+            key_id: delivery.key_id.clone(),
+            tenant: delivery.tenant.clone(),
+        }
+    }
 }
 
 enum Ending {
@@ -303,6 +345,33 @@ impl Shared {
             Ok(result) => result,
             Err(_) => Err(InboxError::Timeout),
         }
+    }
+
+    /// Record `outcome` about the delivery of `facts` in the audit sinks,
+    /// if there are any.
+    fn audit(
+        &self,
+        outcome: Outcome,
+        facts: &Facts,
+        attempt: u32,
+        detail: Option<&str>,
+        ran: Duration,
+    ) {
+        let Some(audit) = &self.audit else {
+            return;
+        };
+        let mut event = AuditEvent::inbox(
+            audit.names(),
+            outcome,
+            Arc::clone(&facts.key),
+            attempt,
+            detail,
+            ran,
+        );
+        event.scheme = facts.provider.clone();
+        event.key_id = facts.key_id.clone();
+        event.tenant = facts.tenant.clone();
+        audit.to_sinks(&event);
     }
 
     fn own(&self) -> std::sync::MutexGuard<'_, HashSet<u64>> {
@@ -396,6 +465,13 @@ impl Shared {
             match self.op(self.inbox.take_over(&stalled, &self.name)).await {
                 Ok(Some(claimed)) => {
                     self.counters.add(Counter::TakenOver);
+                    self.audit(
+                        Outcome::TakenOver,
+                        &Facts::of(&claimed.delivery),
+                        claimed.delivery.attempt,
+                        None,
+                        Duration::ZERO,
+                    );
                     tracing::warn!(
                         worker = %self.name,
                         key = %claimed.delivery.key,
@@ -418,7 +494,9 @@ impl Shared {
     async fn process(&self, claimed: Claimed, mut aborted: watch::Receiver<bool>) {
         let Claimed { claim, delivery } = claimed;
         let attempt = delivery.attempt;
+        let facts = Facts::of(&delivery);
         let key = Arc::clone(&delivery.key);
+        let began = Instant::now();
         // Its own task: a panic is a JoinError here, not this worker's end.
         let mut handler = tokio::spawn((self.handler)(delivery));
         let mut beats = tokio::time::interval(self.lease / 4);
@@ -465,16 +543,22 @@ impl Shared {
                 self.settle(&claim, attempt, &ending, &mut aborted).await,
             ),
         };
+        let ran = began.elapsed();
         match (kept, &ending) {
             (Some(true), Ending::Done) => self.counters.add(Counter::Processed),
-            (Some(true), Ending::Failed(_)) if attempt >= self.max_attempts => {
+            (Some(true), Ending::Failed(error)) if attempt >= self.max_attempts => {
                 self.counters.add(Counter::DeadLettered);
+                self.audit(Outcome::DeadLettered, &facts, attempt, Some(error), ran);
                 tracing::warn!(worker = %self.name, %key, attempt, "inbox: delivery moved to the dead letters");
             }
-            (Some(true), Ending::Failed(_)) => self.counters.add(Counter::Retry),
+            (Some(true), Ending::Failed(error)) => {
+                self.counters.add(Counter::Retry);
+                self.audit(Outcome::Retry, &facts, attempt, Some(error), ran);
+            }
             (Some(true), Ending::Aborted) => {}
             (Some(false), _) => {
                 self.counters.add(Counter::HoldLost);
+                self.audit(Outcome::HoldLost, &facts, attempt, None, ran);
                 tracing::error!(
                     worker = %self.name,
                     %key,
