@@ -1141,28 +1141,47 @@ async fn an_aof_redis_killed_keeps_every_acknowledged_delivery() {
 // ---------------------------------------------------------------------
 
 /// Redis stopped (SIGSTOP) for three leases while a worker runs a
-/// delivery: the other worker, which sees no heartbeat all that time, does
-/// not take it over, because its own reads failed too. One run.
+/// delivery, and the holder's heartbeats lost from a quarter lease before
+/// the stop to half a lease after it (not queued in the stopped server,
+/// where they would land on resume and show progress anyway): the other
+/// worker sees the same heartbeat before and after, more than a lease
+/// apart, but its own reads failed in between, so it starts observing
+/// again, and the holder's next heartbeat keeps the delivery where it
+/// runs. One run. (Judged on the store's clock, or across the failed
+/// reads, the holder was silent for more than a lease.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stopped_store_hands_no_held_delivery_to_another_worker() {
     let redis = RedisProcess::start(&[]);
-    const LEASE: Duration = Duration::from_millis(800);
+    const LEASE: Duration = Duration::from_millis(1000);
     let gate = Arc::new(tokio::sync::Notify::new());
     let started = Arc::new(AtomicUsize::new(0));
-    let mut workers = Vec::new();
-    for n in 0..2 {
-        let inbox = Arc::new(RedisInbox::connect(&redis.url()).await.unwrap());
-        workers.push(held_at_the_gate(inbox, n, LEASE, &gate, &started));
-    }
+    let holder_inbox = Arc::new(Partitioned {
+        inner: RedisInbox::connect(&redis.url()).await.unwrap(),
+        down: false.into(),
+        beats_down: false.into(),
+    });
+    let mut workers = vec![held_at_the_gate(
+        holder_inbox.clone(),
+        0,
+        LEASE,
+        &gate,
+        &started,
+    )];
     let inbox = RedisInbox::connect(&redis.url()).await.unwrap();
     inbox.enqueue(&Delivery::new("held", "{}")).await.unwrap();
     until(|| started.load(Ordering::SeqCst) == 1).await;
-    // Both workers have observed the hold for a while.
+    let other = Arc::new(RedisInbox::connect(&redis.url()).await.unwrap());
+    workers.push(held_at_the_gate(other, 1, LEASE, &gate, &started));
+    // The other worker has observed the hold for a while.
     tokio::time::sleep(LEASE / 2).await;
 
+    holder_inbox.beats_down.store(true, Ordering::SeqCst);
+    tokio::time::sleep(LEASE / 4).await;
     redis.signal("STOP");
-    tokio::time::sleep(LEASE * 4).await;
+    tokio::time::sleep(LEASE * 3).await;
     redis.signal("CONT");
+    tokio::time::sleep(LEASE / 2).await;
+    holder_inbox.beats_down.store(false, Ordering::SeqCst);
     // Two more leases with the store up: the holder's heartbeats resume.
     tokio::time::sleep(LEASE * 2).await;
     assert_eq!(
@@ -1198,17 +1217,17 @@ fn errors_have_stable_labels() {
     );
 }
 
-/// A memory inbox whose store can be cut off: while `down`, every call
-/// fails at once (a partitioned or stopped store, as a client with a
-/// timeout sees it); while `beats_down`, heartbeats fail too, lost rather
-/// than delayed.
-struct Partitioned {
-    inner: MemoryInbox,
+/// An inbox (in memory unless said otherwise) whose store can be cut off:
+/// while `down`, every call fails at once (a partitioned or stopped store,
+/// as a client with a timeout sees it); while `beats_down`, heartbeats fail
+/// too, lost rather than delayed.
+struct Partitioned<I = MemoryInbox> {
+    inner: I,
     down: std::sync::atomic::AtomicBool,
     beats_down: std::sync::atomic::AtomicBool,
 }
 
-impl Partitioned {
+impl<I> Partitioned<I> {
     fn fail<T: Send + 'static>(&self) -> Option<tower_webhook::inbox::InboxFuture<'static, T>> {
         self.down
             .load(Ordering::SeqCst)
@@ -1216,7 +1235,7 @@ impl Partitioned {
     }
 }
 
-impl Inbox for Partitioned {
+impl<I: Inbox> Inbox for Partitioned<I> {
     fn enqueue<'a>(
         &'a self,
         d: &'a Delivery,
