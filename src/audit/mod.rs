@@ -19,7 +19,11 @@
 //! `webhook.rejected` with `auth` and `reason` instead.
 //! When the inner service fails with `Err` instead of answering, the event
 //! is `webhook.rejected` with [`service_error`](AuditEvent::service_error)
-//! set and status 500; the error itself is not recorded.
+//! set and status 500; the error itself is not recorded. An inbox
+//! [`Worker`](crate::inbox::Worker) given the layer
+//! ([`Worker::audit`](crate::inbox::Worker::audit)) sends its events
+//! (`webhook.inbox.*`: retries, dead letters, takeovers, lost holds) to the
+//! same sinks.
 //!
 //! Events go to sinks: [`tracing`] by default ([`TracingSink`]), closures,
 //! a bounded channel ([`ChannelSink`]) or JSON lines on any writer

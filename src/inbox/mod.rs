@@ -88,8 +88,10 @@
 //!   enqueue committed with `synchronous=FULL` before the `2xx`; several
 //!   processes of one machine may share the file.
 //! * `RedisInbox` (feature `redis`): Redis Streams with a consumer group,
-//!   for many replicas; use AOF with `appendfsync always` for "no delivery
-//!   that got a 2xx is lost".
+//!   for many replicas, on one server or a Redis Cluster
+//!   (`RedisInbox::connect_cluster`, feature `redis-cluster`; every key of
+//!   an inbox in one slot); use AOF with `appendfsync always` for "no
+//!   delivery that got a 2xx is lost".
 //!
 //! # Visible
 //!
@@ -98,8 +100,12 @@
 //! enqueues, duplicates, refusals, retries, dead letters and takeovers. With
 //! the `metrics` feature the same numbers are published
 //! (`webhook_inbox_*`, see `record_stats`), the enqueue latency as a
-//! histogram; a refused enqueue is in the audit trail as
-//! `store_unavailable`.
+//! histogram. In the audit trail a refused enqueue is a `webhook.rejected`
+//! event (reason `store_unavailable`, detail `inbox: the inbox is full` or
+//! the store's failure), and a worker given the audit layer
+//! ([`Worker::audit`]) records each failed attempt, dead letter, takeover
+//! and lost hold (`webhook.inbox.retry`, `webhook.inbox.dead_lettered`,
+//! `webhook.inbox.taken_over`, `webhook.inbox.hold_lost`).
 
 mod layer;
 mod memory;
