@@ -1374,9 +1374,9 @@ async fn an_unreachable_store_hands_no_held_delivery_to_another_worker() {
     assert_eq!(taken_over, 0);
 }
 
-/// With the `metrics` feature: enqueues, refusals and completions are
-/// counted, the enqueue latency is a histogram, and the worker publishes
-/// depth, in-flight and dead letters.
+/// With the `metrics` feature: enqueues, refusals, completions, retries
+/// and dead letters are counted, the enqueue latency is a histogram, and
+/// the worker publishes depth, in-flight and dead letters.
 #[cfg(feature = "metrics")]
 #[tokio::test]
 async fn the_inbox_is_visible_in_the_metrics() {
@@ -1390,7 +1390,7 @@ async fn the_inbox_is_visible_in_the_metrics() {
     assert_eq!(deliver(addr, "m1").await, StatusCode::ACCEPTED);
     assert_eq!(deliver(addr, "m2").await, StatusCode::SERVICE_UNAVAILABLE);
     let runs = Runs::default();
-    let worker = counting_worker(inbox, &runs)
+    let worker = counting_worker(inbox.clone(), &runs)
         .lease(Duration::from_millis(200))
         .spawn();
     until(|| {
@@ -1401,11 +1401,26 @@ async fn the_inbox_is_visible_in_the_metrics() {
     })
     .await;
     worker.shutdown().await;
+    // A delivery failing both its attempts: one retry, one dead letter.
+    inbox.enqueue(&Delivery::new("bad", "{}")).await.unwrap();
+    let failing = Worker::from_fn(inbox, |_: Delivery| async { Err::<(), _>("no") })
+        .max_attempts(2)
+        .backoff(Duration::from_millis(1), Duration::from_millis(1))
+        .poll_interval(Duration::from_millis(5))
+        .lease(Duration::from_millis(200))
+        .spawn();
+    until(|| {
+        let text = handle.render();
+        text.contains(r#"webhook_inbox_events_total{event="retry"} 1"#)
+            && text.contains(r#"webhook_inbox_events_total{event="dead_lettered"} 1"#)
+            && text.contains("webhook_inbox_dead_letters 1")
+    })
+    .await;
+    failing.shutdown().await;
     let text = handle.render();
     for line in [
         r#"webhook_inbox_events_total{event="enqueued"} 1"#,
         r#"webhook_inbox_events_total{event="refused"} 1"#,
-        "webhook_inbox_dead_letters 0",
         "webhook_inbox_enqueue_seconds",
     ] {
         assert!(text.contains(line), "{line} missing from:\n{text}");
