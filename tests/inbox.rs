@@ -768,8 +768,8 @@ async fn every_redis_script_declares_the_keys_it_touches() {
 /// The Redis inbox on a 3-master Redis Cluster: 3 replicas, each delivery
 /// sent 3 times (once to each), a worker per replica; every delivery
 /// handled exactly once; poison deliveries go to the dead letters and,
-/// once retried with the handler fixed, are handled once. Every key of the
-/// inbox is on one node, in one slot.
+/// listed and retried through the CLI with the handler fixed, are handled
+/// once. Every key of the inbox is on one node, in one slot.
 #[cfg(feature = "redis-cluster")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_redis_inbox_runs_on_a_cluster_exactly_once() {
@@ -848,9 +848,15 @@ async fn the_redis_inbox_runs_on_a_cluster_exactly_once() {
     let letters = probe.dead_letters(100).await.unwrap();
     assert_eq!(letters.len(), POISON);
     assert!(letters.iter().all(|l| l.attempts == 2), "{letters:?}");
+    // The operator's view, through the CLI.
+    let nodes_arg = urls.join(",");
+    let store = ["--redis-cluster", &nodes_arg, "--prefix", "cluster-inbox"];
+    let listed = cli(&[&["inbox", "list"][..], &store].concat());
+    assert_eq!(listed.lines().count(), 1 + POISON, "{listed}");
 
     fixed.store(true, Ordering::SeqCst);
-    assert_eq!(probe.retry_dead(None).await.unwrap(), POISON as u64);
+    let retried = cli(&[&["inbox", "retry", "--all"][..], &store].concat());
+    assert!(retried.starts_with(&format!("{POISON} ")), "{retried}");
     until(|| runs.lock().unwrap().len() == DELIVERIES + POISON).await;
     loop {
         let stats = probe.stats().await.unwrap();

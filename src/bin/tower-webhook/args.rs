@@ -46,6 +46,7 @@ pub enum InboxAction {
 pub enum InboxStore {
     Sqlite(String),
     Redis { url: String, prefix: String },
+    RedisCluster { nodes: Vec<String>, prefix: String },
 }
 
 #[cfg_attr(not(feature = "inbox-sqlite"), allow(dead_code))]
@@ -237,7 +238,7 @@ pub fn usage(help: Help) -> String {
                --sealed-file <path>  the sealed text, instead of standard input\n\
              {KEK_OPTIONS}"
         ),
-        Help::Inbox => "usage: tower-webhook inbox <list|retry|purge> (--sqlite <path> | --redis <url>) [options]\n\
+        Help::Inbox => "usage: tower-webhook inbox <list|retry|purge> (--sqlite <path> | --redis <url> | --redis-cluster <urls>) [options]\n\
              \n\
              The dead letters of an inbox: deliveries whose handler failed on every attempt.\n\
              \n  \
@@ -249,6 +250,8 @@ pub fn usage(help: Help) -> String {
              \n  \
                --sqlite <path>       the inbox file (SqliteInbox)\n  \
                --redis <url>         the Redis of a RedisInbox (redis://host:port/db)\n  \
+               --redis-cluster <urls>\n                        \
+                                     the nodes of a Redis Cluster, comma-separated\n  \
                --prefix <prefix>     its key prefix (default tower-webhook:inbox)\n  \
                --key <key>           retry or purge only this dead letter\n  \
                --all                 retry or purge every dead letter\n  \
@@ -461,6 +464,7 @@ fn parse_inbox(mut args: impl Iterator<Item = String>) -> Result<Command, UsageE
         None => return Err(error("an action is required: list, retry or purge".into())),
     };
     let (mut sqlite, mut redis, mut prefix, mut key) = (None, None, None, None);
+    let mut cluster: Option<String> = None;
     let (mut all, mut limit) = (false, 100usize);
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -479,7 +483,7 @@ fn parse_inbox(mut args: impl Iterator<Item = String>) -> Result<Command, UsageE
         };
         if !matches!(
             name.as_str(),
-            "--sqlite" | "--redis" | "--prefix" | "--key" | "--limit"
+            "--sqlite" | "--redis" | "--redis-cluster" | "--prefix" | "--key" | "--limit"
         ) {
             return Err(error(format!("unknown argument `{name}`")));
         }
@@ -489,6 +493,7 @@ fn parse_inbox(mut args: impl Iterator<Item = String>) -> Result<Command, UsageE
         match name.as_str() {
             "--sqlite" => sqlite = Some(value),
             "--redis" => redis = Some(value),
+            "--redis-cluster" => cluster = Some(value),
             "--prefix" => prefix = Some(value),
             "--key" => key = Some(value),
             _ => {
@@ -498,15 +503,17 @@ fn parse_inbox(mut args: impl Iterator<Item = String>) -> Result<Command, UsageE
             }
         }
     }
-    let store = match (sqlite, redis) {
-        (Some(path), None) => InboxStore::Sqlite(path),
-        (None, Some(url)) => InboxStore::Redis {
-            url,
-            prefix: prefix.unwrap_or_else(|| "tower-webhook:inbox".to_owned()),
+    let prefix = prefix.unwrap_or_else(|| "tower-webhook:inbox".to_owned());
+    let store = match (sqlite, redis, cluster) {
+        (Some(path), None, None) => InboxStore::Sqlite(path),
+        (None, Some(url), None) => InboxStore::Redis { url, prefix },
+        (None, None, Some(nodes)) => InboxStore::RedisCluster {
+            nodes: nodes.split(',').map(str::to_owned).collect(),
+            prefix,
         },
         _ => {
             return Err(error(
-                "give the inbox: --sqlite <path> or --redis <url>".into(),
+                "give the inbox: --sqlite <path>, --redis <url> or --redis-cluster <urls>".into(),
             ))
         }
     };

@@ -80,6 +80,19 @@ async fn open(store: &InboxStore) -> Result<Arc<dyn Inbox>, Failure> {
             Help::Inbox,
             "this build has no Redis support (feature `redis`)",
         ))),
+        #[cfg(feature = "redis-cluster")]
+        InboxStore::RedisCluster { nodes, prefix } => {
+            let nodes: Vec<&str> = nodes.iter().map(String::as_str).collect();
+            let inbox = tower_webhook::inbox::RedisInbox::connect_cluster(&nodes, prefix)
+                .await
+                .map_err(|e| store_error(e.to_string()))?;
+            Ok(Arc::new(inbox))
+        }
+        #[cfg(not(feature = "redis-cluster"))]
+        InboxStore::RedisCluster { .. } => Err(Failure::Usage(UsageError::new(
+            Help::Inbox,
+            "this build has no Redis Cluster support (feature `redis-cluster`)",
+        ))),
     }
 }
 
