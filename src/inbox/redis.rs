@@ -1,28 +1,7 @@
 //! The inbox of many replicas: a Redis Stream and its consumer group, on
 //! one server or a Redis Cluster (feature `redis-cluster`).
 //!
-//! # Key layout
-//!
-//! Every key of an inbox named `name` (the prefix given at connect, default
-//! `tower-webhook:inbox`) starts with the hash tag `{name}`, so all of them
-//! live in one Cluster slot and every script runs on one node:
-//!
-//! | key | type | what |
-//! |---|---|---|
-//! | `{name}:stream` | stream | the entries waiting or held, fields `k` (key), `m` (metadata, JSON), `b` (body), `a` (attempts made before this entry); the consumer group `workers` hands them out |
-//! | `{name}:hold` | hash | per held entry id, `token:beat:attempt`: the hold a worker shows and the heartbeat the others watch (the store's idle times are not used: see the [module](super) docs) |
-//! | `{name}:keys` | sorted set | the delivery keys seen, scored by when they are forgotten (enqueue, or completion, plus the retention): what makes an enqueue idempotent |
-//! | `{name}:delay` | sorted set | entries waiting for a retry, by due time |
-//! | `{name}:parked` | hash | those entries' fields, as `k:<id>`, `m:<id>`, `b:<id>`, `a:<id>` |
-//! | `{name}:dead` | sorted set | the dead letters' keys, by when they died |
-//! | `{name}:dead-letters` | hash | their fields, as `m:<key>`, `b:<key>`, `a:<key>`, `e:<key>` (last error) |
-//!
-//! Every operation is one Lua script, atomic on the server, that declares
-//! every key it touches in `KEYS` (what Redis Cluster and proxies route
-//! by); none builds a key name itself. Before 0.1.0 the per-entry data had
-//! keys of their own (`{name}:k:<key>`, `{name}:parked:<id>`,
-//! `{name}:dead:<key>`): an inbox written by such a build is not read by
-//! this one.
+//! The key layout is in [`RedisInbox`]'s docs.
 
 use std::sync::{Arc, LazyLock};
 use std::time::Duration;
@@ -40,14 +19,34 @@ const GROUP: &str = "workers";
 
 /// An inbox in Redis (feature `redis`): a Stream with a consumer group,
 /// shared by every replica; on one server ([`connect`](Self::connect)) or
-/// a Redis Cluster ([`connect_cluster`](Self::connect_cluster), feature
-/// `redis-cluster`). The key layout is in the module source
-/// (`src/inbox/redis.rs`): every key of one inbox shares the hash tag
-/// `{<name>}`, one Cluster slot.
+/// a Redis Cluster (`connect_cluster`, feature `redis-cluster`).
 ///
 /// For "no delivery that got a 2xx is lost", run Redis with AOF and
 /// `appendfsync always`: an enqueue is answered only after its write is
 /// on disk. A Redis without persistence loses the inbox when it restarts.
+///
+/// # Key layout
+///
+/// Every key of an inbox named `name` (the prefix given at connect, default
+/// `tower-webhook:inbox`) starts with the hash tag `{name}`, so all of them
+/// live in one Cluster slot and every script runs on one node:
+///
+/// | key | type | what |
+/// |---|---|---|
+/// | `{name}:stream` | stream | the entries waiting or held, fields `k` (key), `m` (metadata, JSON), `b` (body), `a` (attempts made before this entry); the consumer group `workers` hands them out |
+/// | `{name}:hold` | hash | per held entry id, `token:beat:attempt`: the hold a worker shows and the heartbeat the others watch (the store's idle times are not used: see the [module](super) docs) |
+/// | `{name}:keys` | sorted set | the delivery keys seen, scored by when they are forgotten (enqueue, or completion, plus the retention): what makes an enqueue idempotent |
+/// | `{name}:delay` | sorted set | entries waiting for a retry, by due time |
+/// | `{name}:parked` | hash | those entries' fields, as `k:<id>`, `m:<id>`, `b:<id>`, `a:<id>` |
+/// | `{name}:dead` | sorted set | the dead letters' keys, by when they died |
+/// | `{name}:dead-letters` | hash | their fields, as `m:<key>`, `b:<key>`, `a:<key>`, `e:<key>` (last error) |
+///
+/// Every operation is one Lua script, atomic on the server, that declares
+/// every key it touches in `KEYS` (what Redis Cluster and proxies route
+/// by); none builds a key name itself. Earlier builds of 0.1.0 gave the
+/// per-entry data keys of their own (`{name}:k:<key>`,
+/// `{name}:parked:<id>`, `{name}:dead:<key>`): an inbox they wrote is not
+/// read by this one (drain it first).
 #[derive(Clone)]
 pub struct RedisInbox {
     backend: RedisBackend,
