@@ -187,10 +187,10 @@ impl Signer {
     }
 }
 
+/// Whole seconds and `Z`, through the formatter the verifying side uses,
+/// so signing needs no date library.
 fn rfc3339(unix_seconds: i64) -> Option<HeaderValue> {
-    use ::time::format_description::well_known::Rfc3339;
-    let at = ::time::OffsetDateTime::from_unix_timestamp(unix_seconds).ok()?;
-    HeaderValue::from_str(&at.format(&Rfc3339).ok()?).ok()
+    HeaderValue::from_str(&super::time::format_rfc3339(unix_seconds, "Z")?).ok()
 }
 
 /// Now, in Unix seconds (0 if the clock is before 1970).
