@@ -370,6 +370,23 @@ mod tests {
     }
 
     #[test]
+    fn a_key_header_past_the_header_bound_is_no_key() {
+        let context = WebhookContext::new();
+        let sources = [KeySource::UnsignedHeader(HeaderName::from_static(
+            "webhook-id",
+        ))];
+        let with = |len: usize| {
+            let mut request = parts(&[]);
+            let value = HeaderValue::from_str(&"k".repeat(len)).unwrap();
+            request.headers.insert("webhook-id", value);
+            extract(&sources, false, &request, &Bytes::new(), &context)
+        };
+        let longest = with(MAX_KEY_HEADER_LEN).expect("a key at the bound");
+        assert!(longest.text.starts_with("sha256:"));
+        assert_eq!(with(MAX_KEY_HEADER_LEN + 1), None);
+    }
+
+    #[test]
     fn json_numbers_are_keys_and_objects_are_not() {
         let context = WebhookContext::new();
         let pointer = [KeySource::json_field("/data/id")];
