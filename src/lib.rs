@@ -70,6 +70,17 @@
 //!   under the body limit, before the service sees a message: unary and
 //!   server-streaming calls only; a client-streaming or bidirectional call
 //!   would stall until the client closes its stream.
+//!
+//! # Features
+//!
+//! Each layer is a Cargo feature of its name (`signature`, `token`, `ip`,
+//! `replay`, `idempotency`, `audit`, `handshake`, `inbox`), on top of them
+//! `provider` (the registry), `stack` (the composer, bundles and tenants)
+//! and `policy`; `json` adds the parts that read a JSON body. The default
+//! features are all of them and `axum`. One layer alone builds with
+//! `default-features = false`: `features = ["signature"]` compiles the
+//! signature layer and [`client::SigningLayer`] without tokio, moka or
+//! serde.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]

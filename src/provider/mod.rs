@@ -739,6 +739,7 @@ pub fn scheme_names() -> impl Iterator<Item = &'static str> {
         .chain(VARIANTS.iter().map(|(name, _)| *name))
 }
 
+#[cfg_attr(docsrs, doc(cfg(feature = "provider")))]
 impl SignatureLayer {
     /// GitHub (`X-Hub-Signature-256`) with one secret.
     pub fn github(secret: Secret) -> Self {
@@ -797,6 +798,7 @@ impl SignatureLayer {
     }
 }
 
+#[cfg_attr(docsrs, doc(cfg(feature = "provider")))]
 impl Signer {
     /// The scheme `name` (see [`scheme_by_name`]) with the secret as the
     /// provider shows it (`whsec_…` for `standard`/`svix`, verbatim for
