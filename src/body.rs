@@ -49,6 +49,7 @@ use http_body::{Body, Frame, SizeHint};
 use http_body_util::{BodyExt, LengthLimitError};
 
 use crate::rejection::{Reason, Rejection};
+#[cfg(feature = "idempotency")]
 pub(crate) use crate::response_body::SettleOnEnd;
 pub use crate::response_body::{ResponseBody, Settlement};
 

@@ -56,7 +56,9 @@ use tower_service::Service;
 
 use crate::body::BoxError;
 use crate::guard::take_ready;
-use crate::signature::{unix_now, Signer, SignerError};
+#[cfg(feature = "provider")]
+use crate::signature::SignerError;
+use crate::signature::{unix_now, Signer};
 
 /// The delivery id to sign a request with (a request extension). Without
 /// it, the layer generates one.
@@ -93,6 +95,8 @@ impl SigningLayer {
     }
 
     /// Sign with the preset `name` and the secret as the provider shows it.
+    #[cfg(feature = "provider")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "provider")))]
     pub fn preset(name: &str, shown_secret: &str) -> Result<Self, SignerError> {
         Signer::preset(name, shown_secret).map(Self::new)
     }

@@ -559,7 +559,6 @@ mod axum_extract {
     }
 }
 
-#[cfg(feature = "axum")]
 /// A timestamp rule that applies to every timestamp a signature verifies
 /// later on the same request: a replay check outside a signature check
 /// leaves one in the request extensions ([`PendingTimestampChecks`]), and
@@ -595,6 +594,8 @@ pub(crate) fn admit_signed_timestamp(
         .try_for_each(|check| check.admit(unix_millis, true, context))
 }
 
+#[cfg(feature = "axum")]
+#[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
 pub use axum_extract::MissingWebhookContext;
 
 #[cfg(test)]

@@ -70,52 +70,101 @@
 //!   under the body limit, before the service sees a message: unary and
 //!   server-streaming calls only; a client-streaming or bidirectional call
 //!   would stall until the client closes its stream.
+//!
+//! # Features
+//!
+//! Each layer is a Cargo feature of its name (`signature`, `token`, `ip`,
+//! `replay`, `idempotency`, `audit`, `handshake`, `inbox`), on top of them
+//! `provider` (the registry), `stack` (the composer, bundles and tenants)
+//! and `policy`; `json` adds the parts that read a JSON body. The default
+//! features are all of them and `axum`. One layer alone builds with
+//! `default-features = false`: `features = ["signature"]` compiles the
+//! signature layer and [`client::SigningLayer`] without tokio, moka or
+//! serde.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
+// The kernel's crate-private helpers serve several layers, so a build with
+// only some layers leaves some of them unused; the build with every layer
+// (the default features) is the one that checks for dead code.
+#![cfg_attr(not(all(feature = "stack", feature = "inbox")), allow(dead_code))]
 
 pub mod body;
 pub mod chain;
+#[cfg(feature = "signature")]
+#[cfg_attr(docsrs, doc(cfg(feature = "signature")))]
 pub mod client;
 pub mod context;
+#[cfg(feature = "stack")]
 mod ext;
 #[cfg(feature = "axum")]
+#[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
 pub mod extract;
 pub mod guard;
 mod invalid_setting;
 mod path;
+#[cfg(feature = "policy")]
+#[cfg_attr(docsrs, doc(cfg(feature = "policy")))]
 pub mod policy;
+#[cfg(feature = "provider")]
+#[cfg_attr(docsrs, doc(cfg(feature = "provider")))]
 pub mod provider;
 pub mod rejection;
 mod response_body;
 #[cfg(feature = "sealed")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sealed")))]
 pub mod seal;
 pub mod secret;
 #[cfg(feature = "test-util")]
+#[cfg_attr(docsrs, doc(cfg(feature = "test-util")))]
 pub mod test_util;
 
+#[cfg(feature = "audit")]
+#[cfg_attr(docsrs, doc(cfg(feature = "audit")))]
 pub mod audit;
+#[cfg(feature = "handshake")]
+#[cfg_attr(docsrs, doc(cfg(feature = "handshake")))]
 pub mod handshake;
+#[cfg(feature = "idempotency")]
+#[cfg_attr(docsrs, doc(cfg(feature = "idempotency")))]
 pub mod idempotency;
+#[cfg(feature = "inbox")]
+#[cfg_attr(docsrs, doc(cfg(feature = "inbox")))]
 pub mod inbox;
+#[cfg(feature = "ip")]
+#[cfg_attr(docsrs, doc(cfg(feature = "ip")))]
 pub mod ip;
+#[cfg(feature = "replay")]
+#[cfg_attr(docsrs, doc(cfg(feature = "replay")))]
 pub mod replay;
+#[cfg(feature = "signature")]
+#[cfg_attr(docsrs, doc(cfg(feature = "signature")))]
 pub mod signature;
+#[cfg(feature = "stack")]
+#[cfg_attr(docsrs, doc(cfg(feature = "stack")))]
 pub mod stack;
 #[cfg(feature = "metrics")]
 mod telemetry;
+#[cfg(feature = "stack")]
+#[cfg_attr(docsrs, doc(cfg(feature = "stack")))]
 pub mod tenant;
 #[cfg(test)]
 mod tiers;
+#[cfg(feature = "token")]
+#[cfg_attr(docsrs, doc(cfg(feature = "token")))]
 pub mod token;
 
 pub use context::{
     AuthMethod, Authentication, SignedDelivery, Timestamp, Verification, WebhookContext,
 };
+#[cfg(feature = "stack")]
+#[cfg_attr(docsrs, doc(cfg(feature = "stack")))]
 pub use ext::ServiceBuilderExt;
 pub use invalid_setting::{header_name, InvalidSetting};
 pub use rejection::{Reason, Rejection};
 pub use secret::Secret;
+#[cfg(feature = "stack")]
+#[cfg_attr(docsrs, doc(cfg(feature = "stack")))]
 pub use stack::{StackError, WebhookLayer, WebhookStack};
 
 // Every Rust snippet of the README compiles and runs as a doc test.

@@ -85,6 +85,7 @@ mod sink;
 
 pub use counters::{AuditCounters, AuditCounts, MAX_TENANT_ENTRIES, OTHER_TENANTS};
 pub use event::{AuditEvent, EventNames, Outcome, MAX_REQUEST_ID_LEN};
+#[cfg(feature = "stack")]
 pub(crate) use layer::AuditConfig;
 pub use layer::{Audit, AuditLayer, ResponseFuture, CANCELLED_STATUS};
 pub use redact::REDACTED_SEGMENT;

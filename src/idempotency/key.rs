@@ -17,8 +17,6 @@ use crate::context::SignedDelivery;
 #[cfg(test)]
 use crate::context::WebhookContext;
 use crate::path::percent_decoded;
-use crate::rejection::Reason;
-use crate::signature::scheme::one_header;
 
 /// The longest key kept as sent, in bytes. Longer keys (and keys with
 /// control characters) are replaced by `sha256:` and the hex SHA-256 of the
@@ -197,11 +195,19 @@ fn message_digest(signed: &SignedDelivery, parts: &Parts, body: &[u8]) -> String
     format!("sha256:{}", hex::encode(digest.finalize()))
 }
 
+/// The longest key header read, as the signature layer bounds the headers
+/// it reads: longer is no key.
+const MAX_KEY_HEADER_LEN: usize = 8 * 1024;
+
 fn from_header<'h>(headers: &'h HeaderMap, name: &HeaderName) -> Option<&'h str> {
     // The same rule as every other layer: identical repeats are one value,
     // different ones make the request ambiguous (no key).
-    let value = one_header(headers, name, Reason::PayloadIncomplete).ok()??;
-    let value = std::str::from_utf8(value).ok()?.trim();
+    let mut values = headers.get_all(name).iter();
+    let value = values.next()?;
+    if values.any(|other| other != value) || value.len() > MAX_KEY_HEADER_LEN {
+        return None;
+    }
+    let value = std::str::from_utf8(value.as_bytes()).ok()?.trim();
     (!value.is_empty()).then_some(value)
 }
 
@@ -361,6 +367,23 @@ mod tests {
             extract(&unsigned_sources(), false, &blank, &Bytes::new(), &context),
             None
         );
+    }
+
+    #[test]
+    fn a_key_header_past_the_header_bound_is_no_key() {
+        let context = WebhookContext::new();
+        let sources = [KeySource::UnsignedHeader(HeaderName::from_static(
+            "webhook-id",
+        ))];
+        let with = |len: usize| {
+            let mut request = parts(&[]);
+            let value = HeaderValue::from_str(&"k".repeat(len)).unwrap();
+            request.headers.insert("webhook-id", value);
+            extract(&sources, false, &request, &Bytes::new(), &context)
+        };
+        let longest = with(MAX_KEY_HEADER_LEN).expect("a key at the bound");
+        assert!(longest.text.starts_with("sha256:"));
+        assert_eq!(with(MAX_KEY_HEADER_LEN + 1), None);
     }
 
     #[test]

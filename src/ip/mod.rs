@@ -85,6 +85,7 @@ mod forwarded;
 mod layer;
 
 pub use allowlist::{Allowlist, ParseAllowlistError};
+#[cfg(feature = "stack")]
 pub(crate) use client::ResolvedClientIp;
 pub use client::{ClientIp, MAX_FORWARDED_HOPS};
 pub use layer::{IpFilter, IpFilterLayer, IpPolicy};

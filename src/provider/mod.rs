@@ -54,6 +54,10 @@ pub use crate::signature::Sent;
 use crate::signature::{Scheme, SignatureConfigError, SignatureLayer, Signer, SignerError};
 pub use sensitive::{sensitive_headers, sensitive_headers_layer, sensitive_headers_layer_with};
 
+/// The window on a signed timestamp whose provider documents none (the
+/// stack's `UNDOCUMENTED_WINDOW`, here so the registry needs no composer).
+pub(crate) const UNDOCUMENTED_WINDOW: Duration = Duration::from_secs(300);
+
 mod adyen;
 mod adyen_banking;
 mod airtable;
@@ -388,7 +392,7 @@ impl Provider {
         let tolerance = scheme.tolerance();
         let past = tolerance
             .and_then(|t| t.past)
-            .unwrap_or(crate::stack::UNDOCUMENTED_WINDOW);
+            .unwrap_or(UNDOCUMENTED_WINDOW);
         let future = tolerance.and_then(|t| t.future).unwrap_or(past);
         Some(past + future)
     }
@@ -735,6 +739,7 @@ pub fn scheme_names() -> impl Iterator<Item = &'static str> {
         .chain(VARIANTS.iter().map(|(name, _)| *name))
 }
 
+#[cfg_attr(docsrs, doc(cfg(feature = "provider")))]
 impl SignatureLayer {
     /// GitHub (`X-Hub-Signature-256`) with one secret.
     pub fn github(secret: Secret) -> Self {
@@ -793,6 +798,7 @@ impl SignatureLayer {
     }
 }
 
+#[cfg_attr(docsrs, doc(cfg(feature = "provider")))]
 impl Signer {
     /// The scheme `name` (see [`scheme_by_name`]) with the secret as the
     /// provider shows it (`whsec_…` for `standard`/`svix`, verbatim for

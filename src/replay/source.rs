@@ -1,7 +1,9 @@
 //! Where the replay layer finds the timestamp.
 
+#[cfg(feature = "json")]
 use bytes::Bytes;
 use http::{HeaderMap, HeaderName};
+#[cfg(feature = "json")]
 use serde_json::Value;
 
 use super::timestamp::TimestampFormat;
@@ -16,6 +18,7 @@ pub(crate) enum Source {
     /// A request header.
     Header(HeaderName),
     /// A field of the JSON body, as a JSON pointer.
+    #[cfg(feature = "json")]
     JsonField(String),
 }
 
@@ -57,6 +60,7 @@ pub(crate) fn header(
 /// A body that is not JSON, or a JSON document without the field, lacks
 /// what the configuration requires: `payload_incomplete` (400). A field that
 /// is there but holds no timestamp is `timestamp_malformed` (401).
+#[cfg(feature = "json")]
 pub(crate) fn json_field(
     body: &Bytes,
     pointer: &str,
@@ -76,6 +80,7 @@ pub(crate) fn json_field(
 
 /// A JSON pointer from `field`: kept when it already is one (`/data/ts`),
 /// otherwise the top-level field of that name (`created_at`).
+#[cfg(feature = "json")]
 pub(crate) fn pointer(field: &str) -> String {
     if field.starts_with('/') {
         field.to_owned()
@@ -89,6 +94,7 @@ mod tests {
     use super::*;
     use http::HeaderValue;
 
+    #[cfg(feature = "json")]
     #[test]
     fn field_names_become_pointers() {
         assert_eq!(pointer("created_at"), "/created_at");
@@ -106,6 +112,7 @@ mod tests {
         assert_eq!(error.reason(), Reason::TimestampMalformed);
     }
 
+    #[cfg(feature = "json")]
     #[test]
     fn body_outcomes() {
         let at = |body: &'static str| {

@@ -2,6 +2,7 @@
 
 use std::fmt;
 
+#[cfg(feature = "json")]
 use serde_json::Value;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
@@ -110,6 +111,7 @@ impl TimestampFormat {
     /// Parse a JSON value: a string as [`parse`](Self::parse) does, or, for
     /// the numeric formats, a non-negative integer. Floats, exponents,
     /// negative numbers and other JSON types are malformed.
+    #[cfg(feature = "json")]
     pub(crate) fn parse_json(self, value: &Value) -> Result<i64, TimestampError> {
         match value {
             Value::String(text) => self.parse(text),
@@ -228,6 +230,7 @@ mod tests {
         assert_eq!(Auto.parse("2023-11-14T22:13:20Z"), Ok(1_700_000_000_000));
     }
 
+    #[cfg(feature = "json")]
     #[test]
     fn json_values() {
         use serde_json::json;

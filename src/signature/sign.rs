@@ -187,10 +187,10 @@ impl Signer {
     }
 }
 
+/// Whole seconds and `Z`, through the formatter the verifying side uses,
+/// so signing needs no date library.
 fn rfc3339(unix_seconds: i64) -> Option<HeaderValue> {
-    use ::time::format_description::well_known::Rfc3339;
-    let at = ::time::OffsetDateTime::from_unix_timestamp(unix_seconds).ok()?;
-    HeaderValue::from_str(&at.format(&Rfc3339).ok()?).ok()
+    HeaderValue::from_str(&super::time::format_rfc3339(unix_seconds, "Z")?).ok()
 }
 
 /// Now, in Unix seconds (0 if the clock is before 1970).
@@ -229,6 +229,38 @@ mod tests {
         assert_eq!(get("x-delivery").as_deref(), Some("72d3162e"));
         assert_eq!(get("x-event").as_deref(), Some("ping"));
         assert_eq!(get("x-at").as_deref(), Some("1970-01-01T00:00:00Z"));
+    }
+
+    #[test]
+    fn the_rfc3339_header_spans_the_four_digit_years() {
+        let text = |seconds| rfc3339(seconds).map(|value| value.to_str().unwrap().to_owned());
+        assert_eq!(
+            text(-62_167_219_200).as_deref(),
+            Some("0000-01-01T00:00:00Z")
+        );
+        assert_eq!(text(-62_167_219_201), None);
+        assert_eq!(
+            text(253_402_300_799).as_deref(),
+            Some("9999-12-31T23:59:59Z")
+        );
+        assert_eq!(text(253_402_300_800), None);
+        assert_eq!(text(1_700_000_000).as_deref(), Some("2023-11-14T22:13:20Z"));
+    }
+
+    proptest::proptest! {
+        // What the `time` crate writes (the sender's header was once made
+        // with it, and receivers compare it as text).
+        #[test]
+        fn the_rfc3339_header_is_what_the_time_crate_writes(
+            seconds in -62_167_219_300i64..253_402_300_900,
+        ) {
+            use ::time::format_description::well_known::Rfc3339;
+            let expected = ::time::OffsetDateTime::from_unix_timestamp(seconds)
+                .ok()
+                .and_then(|at| at.format(&Rfc3339).ok());
+            let ours = rfc3339(seconds).map(|value| value.to_str().unwrap().to_owned());
+            proptest::prop_assert_eq!(ours, expected);
+        }
     }
 
     #[test]

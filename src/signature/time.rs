@@ -90,8 +90,8 @@ impl TimestampFormat {
         match self {
             TimestampFormat::Seconds => Some(unix_seconds.to_string()),
             TimestampFormat::Millis => unix_seconds.checked_mul(1000).map(|ms| ms.to_string()),
-            TimestampFormat::Rfc3339 => format_rfc3339(unix_seconds, "000000000Z"),
-            TimestampFormat::Rfc3339NoOffset => format_rfc3339(unix_seconds, "000"),
+            TimestampFormat::Rfc3339 => format_rfc3339(unix_seconds, ".000000000Z"),
+            TimestampFormat::Rfc3339NoOffset => format_rfc3339(unix_seconds, ".000"),
         }
     }
 }
@@ -226,10 +226,11 @@ fn civil_from_days(days: i64) -> (i64, i64, i64) {
     (year, month, day)
 }
 
-/// `unix_seconds` as `YYYY-MM-DDTHH:MM:SS.` then `tail`: `000000000Z` is
-/// the nanosecond form Twitch sends, `000` Orb's zoneless milliseconds.
-/// Years 0 through 9999.
-fn format_rfc3339(unix_seconds: i64, tail: &str) -> Option<String> {
+/// `unix_seconds` as `YYYY-MM-DDTHH:MM:SS` then `tail`: `.000000000Z` is
+/// the nanosecond form Twitch sends, `.000` Orb's zoneless milliseconds,
+/// `Z` whole seconds (Shopify's `X-Shopify-Triggered-At`). Years 0 through
+/// 9999.
+pub(crate) fn format_rfc3339(unix_seconds: i64, tail: &str) -> Option<String> {
     let days = unix_seconds.div_euclid(86_400);
     let in_day = unix_seconds.rem_euclid(86_400);
     let (year, month, day) = civil_from_days(days);
@@ -239,7 +240,7 @@ fn format_rfc3339(unix_seconds: i64, tail: &str) -> Option<String> {
     let mut out = String::with_capacity(30);
     write!(
         out,
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{tail}",
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}{tail}",
         in_day / 3600,
         in_day % 3600 / 60,
         in_day % 60

@@ -96,6 +96,7 @@ impl Algorithm {
     /// The signature of a JWS as a candidate: an ES256 token carries
     /// `r ‖ s` (64 bytes), not DER, and is read into the same low-S form
     /// as [`candidate`](Self::candidate) gives; the rest as there.
+    #[cfg(feature = "json")]
     pub(crate) fn jws_candidate<'a>(
         self,
         decoded: &'a [u8],
@@ -113,6 +114,7 @@ impl Algorithm {
 
     /// The signature of `message` as a JWS writes it: base64url, and for
     /// ES256 `r ‖ s` rather than DER.
+    #[cfg(feature = "json")]
     pub(crate) fn sign_jws(
         self,
         key: &KeyMaterial,

@@ -33,6 +33,7 @@ pub(crate) enum Syntax {
     /// A compact JWS whose MAC covers its own header and payload
     /// (Netlify), after an optional prefix (Vonage's `Bearer `): see
     /// [`SignatureHeader::jws`].
+    #[cfg(feature = "json")]
     Jws { prefix: Cow<'static, str> },
 }
 
@@ -117,6 +118,8 @@ impl SignatureHeader {
     /// [`DeclaredScheme::jws_claims`](super::DeclaredScheme::jws_claims),
     /// without which a scheme refuses every delivery. A token whose `alg`
     /// is any other (`none`, an asymmetric one) is `signature_malformed`.
+    #[cfg(feature = "json")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "json")))]
     pub fn jws(name: HeaderName) -> Self {
         Self {
             encoding: Encoding::Base64UrlNoPad,
@@ -130,6 +133,8 @@ impl SignatureHeader {
     /// With [`jws`](Self::jws): the token follows `prefix` (Vonage's
     /// `Authorization: Bearer <token>`); a value without it is
     /// `signature_malformed`.
+    #[cfg(feature = "json")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "json")))]
     pub fn jws_prefix(mut self, prefix: impl Into<Cow<'static, str>>) -> Self {
         if let Syntax::Jws { prefix: current } = &mut self.syntax {
             *current = prefix.into();
@@ -138,8 +143,15 @@ impl SignatureHeader {
     }
 
     /// Whether the header holds a JWS ([`jws`](Self::jws)).
+    #[cfg(feature = "json")]
     pub(crate) fn is_jws(&self) -> bool {
         matches!(self.syntax, Syntax::Jws { .. })
+    }
+
+    /// No header holds a JWS without the `json` feature.
+    #[cfg(not(feature = "json"))]
+    pub(crate) fn is_jws(&self) -> bool {
+        false
     }
 
     /// The signature counts only next to `header: value` (HubSpot's
@@ -247,6 +259,7 @@ impl SignatureHeader {
                     return Err(malformed());
                 }
             }
+            #[cfg(feature = "json")]
             Syntax::Jws { prefix } => {
                 // One token per request: its signing input is what every
                 // key's MAC is computed over.
@@ -335,6 +348,7 @@ impl SignatureHeader {
                 leading_timestamp: true,
             } => format!("{timestamp}{}{prefix}{encoded}", char::from(*separator)),
             // The whole token, made by the scheme.
+            #[cfg(feature = "json")]
             Syntax::Jws { prefix } => format!("{prefix}{encoded}"),
             Syntax::Fields {
                 separator,

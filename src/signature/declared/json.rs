@@ -27,7 +27,7 @@ use crate::signature::scheme::{Signatures, MAX_SIGNATURE_LEN};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct JsonSigned {
     signature: Cow<'static, str>,
-    pub(crate) algorithm: Algorithm,
+    algorithm: Algorithm,
     encoding: Encoding,
     separator: Cow<'static, str>,
     fields: Vec<Cow<'static, str>>,
@@ -50,6 +50,11 @@ impl JsonSigned {
             single: None,
             free: None,
         }
+    }
+
+    /// The primitive the signature was made with.
+    pub(crate) fn primitive(&self) -> Algorithm {
+        self.algorithm
     }
 
     /// Made with this shared-key primitive (default HMAC-SHA256).

@@ -33,7 +33,8 @@ pub enum KeyEncoding {
     /// An ECDSA P-256 public key as a JSON Web Key (`"kty":"EC"`,
     /// `"crv":"P-256"`, `x` and `y` in base64url), as Plaid's
     /// `/webhook_verification_key/get` returns it.
-    #[cfg(feature = "ecdsa")]
+    #[cfg(all(feature = "ecdsa", feature = "json"))]
+    #[cfg_attr(docsrs, doc(cfg(all(feature = "ecdsa", feature = "json"))))]
     JwkP256,
 }
 
@@ -51,7 +52,7 @@ impl KeyEncoding {
             KeyEncoding::Whpk => whpk(shown),
             #[cfg(feature = "ecdsa")]
             KeyEncoding::SpkiBase64 => spki_base64(shown),
-            #[cfg(feature = "ecdsa")]
+            #[cfg(all(feature = "ecdsa", feature = "json"))]
             KeyEncoding::JwkP256 => jwk_p256(shown),
         }
     }
@@ -161,7 +162,8 @@ pub fn spki_base64(shown: &str) -> Result<KeyMaterial, SecretError> {
 /// `P-256`, `x` and `y` (32 bytes each, base64url), and if it names one,
 /// `alg` `ES256`. Other members (`kid`, `use`, Plaid's `created_at`) are
 /// ignored.
-#[cfg(feature = "ecdsa")]
+#[cfg(all(feature = "ecdsa", feature = "json"))]
+#[cfg_attr(docsrs, doc(cfg(all(feature = "ecdsa", feature = "json"))))]
 pub fn jwk_p256(shown: &str) -> Result<KeyMaterial, SecretError> {
     use base64::engine::general_purpose::URL_SAFE_NO_PAD;
     use base64::Engine as _;
@@ -198,7 +200,8 @@ pub fn jwk_p256(shown: &str) -> Result<KeyMaterial, SecretError> {
 }
 
 /// The JSON Web Key of a P-256 public key (tests, examples).
-#[cfg(feature = "ecdsa")]
+#[cfg(all(feature = "ecdsa", feature = "json"))]
+#[cfg_attr(docsrs, doc(cfg(all(feature = "ecdsa", feature = "json"))))]
 pub fn to_jwk_p256(key: &p256::ecdsa::VerifyingKey) -> String {
     use base64::engine::general_purpose::URL_SAFE_NO_PAD;
     use base64::Engine as _;

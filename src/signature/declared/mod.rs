@@ -63,10 +63,14 @@
 
 mod algorithm;
 mod header;
+#[cfg(feature = "json")]
 mod json;
+#[cfg(feature = "json")]
 mod jws;
 mod keys;
 mod message;
+#[cfg(not(feature = "json"))]
+mod no_json;
 
 use std::borrow::Cow;
 
@@ -82,18 +86,26 @@ pub use algorithm::ecdsa;
 pub use algorithm::ed25519;
 pub use algorithm::{Algorithm, Encoding};
 pub use header::SignatureHeader;
+#[cfg(feature = "json")]
+#[cfg_attr(docsrs, doc(cfg(feature = "json")))]
 pub use json::JsonSigned;
+#[cfg(feature = "json")]
+#[cfg_attr(docsrs, doc(cfg(feature = "json")))]
 pub use jws::JwsClaims;
+#[cfg(feature = "ecdsa")]
+pub use keys::spki_base64;
 pub use keys::KeyEncoding;
 #[cfg(feature = "ed25519")]
 pub use keys::{ed25519_hex, ed25519_seed_hex, to_whpk, whpk};
-#[cfg(feature = "ecdsa")]
-pub use keys::{jwk_p256, spki_base64, to_jwk_p256};
+#[cfg(all(feature = "ecdsa", feature = "json"))]
+pub use keys::{jwk_p256, to_jwk_p256};
 pub use message::{decode_hubspot_escapes, sorted_params, Part, UrlSpelling};
 
 use algorithm::Tag;
 use header::malformed;
 use message::{flat_params, param_count, query_param, MessageFields};
+#[cfg(not(feature = "json"))]
+use no_json::{JsonSigned, JwsClaims};
 
 use crate::rejection::{Reason, Rejection};
 use crate::secret::SecretError;
@@ -339,6 +351,8 @@ impl DeclaredScheme {
     /// in `sha256`, issuer `netlify`); the signed message becomes the
     /// token's signing input ([`Part::JwsSigningInput`]). The claims are
     /// checked against the body received before any key is tried.
+    #[cfg(feature = "json")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "json")))]
     pub fn jws_claims(mut self, claims: JwsClaims) -> Self {
         self.jws = Some(claims);
         self.message = vec![Part::JwsSigningInput];
@@ -350,6 +364,8 @@ impl DeclaredScheme {
     /// header is read, the message is those fields joined
     /// ([`Part::JsonFields`]), and the rest of the body is not signed.
     /// The crate signs no such delivery ([`SignError::SignedInBody`]).
+    #[cfg(feature = "json")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "json")))]
     pub fn json_signed(mut self, json: JsonSigned) -> Self {
         self.json = Some(json);
         self.message = vec![Part::JsonFields];
@@ -831,7 +847,7 @@ impl Scheme for DeclaredScheme {
         for (index, candidate) in signatures.candidates().iter().enumerate() {
             let algorithm = match (self.headers.get(usize::from(candidate.kind())), &self.json) {
                 (Some(header), _) => header.algorithm,
-                (None, Some(json)) => json.algorithm,
+                (None, Some(json)) => json.primitive(),
                 (None, None) => return None,
             };
             let mut equal = Choice::from(0);
@@ -950,6 +966,7 @@ impl Scheme for DeclaredScheme {
         }
         for header in &self.headers {
             let encoded = match (header.is_jws(), &jws_input) {
+                #[cfg(feature = "json")]
                 (true, Some(input)) => {
                     format!("{input}.{}", header.algorithm.sign_jws(key, &pieces)?)
                 }
