@@ -5,8 +5,10 @@
 //!   order of their own;
 //! * the layers: each protection, importing only the kernel, never another
 //!   layer;
-//! * the providers, then the composition (stack, policy, tenants, client,
-//!   test utilities) on top.
+//! * above them the inbox, which stands where the handler would and reuses
+//!   the audit layer and the idempotency store's Redis connection; the
+//!   providers, then the composition (stack, policy, tenants, client, test
+//!   utilities) on top.
 //!
 //! Doc comments and `#[cfg(test)]` code are not counted: a test may reach
 //! anywhere, and a doc link is not a dependency.
@@ -33,11 +35,14 @@ const RANKS: &[(&str, u32)] = &[
     ("audit", 10),
     ("handshake", 10),
     ("idempotency", 10),
-    ("inbox", 10),
     ("ip", 10),
     ("replay", 10),
     ("signature", 10),
     ("token", 10),
+    // Where the handler would run: the inbox keeps what the layers
+    // accepted, records its own events through the audit layer and reaches
+    // Redis through the idempotency store's connection code.
+    ("inbox", 15),
     // The providers.
     ("provider", 20),
     // The composition.
