@@ -101,69 +101,29 @@ macro_rules! layered {
 /// with each `v1,` signature, a `HashSet` of seen ids. No audit, no IP
 /// filter, no context: the anchor the full stack is compared with.
 fn hand_written(limit: usize) -> Service {
-    use base64::Engine as _;
-    use hmac::{KeyInit, Mac};
-    use std::collections::HashSet;
-    use std::sync::{Arc, Mutex};
-    use subtle::ConstantTimeEq;
-
-    let key = base64::engine::general_purpose::STANDARD
-        .decode(demo_stack::SECRET.trim_start_matches("whsec_"))
-        .unwrap();
-    let mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(&key).unwrap();
-    let seen = Arc::new(Mutex::new(HashSet::<String>::new()));
-    let respond = |status: u16| {
-        let mut response = Response::new(Full::new(Bytes::new()));
-        *response.status_mut() = http::StatusCode::from_u16(status).unwrap();
-        response
-    };
+    let receiver = demo_stack::HandWritten::new();
     tower::service_fn(move |request: Request<Full<Bytes>>| {
-        let mac = mac.clone();
-        let seen = Arc::clone(&seen);
+        let receiver = receiver.clone();
         async move {
             let (parts, body) = request.into_parts();
-            let text = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok());
-            let (Some(id), Some(timestamp), Some(signatures)) = (
-                text("webhook-id"),
-                text("webhook-timestamp"),
-                text("webhook-signature"),
-            ) else {
-                return Ok(respond(401));
-            };
-            let Ok(sent_at) = timestamp.parse::<i64>() else {
-                return Ok(respond(401));
-            };
-            if (unix_now() - sent_at).abs() > 300 {
-                return Ok(respond(401));
-            }
             let Ok(collected) = http_body_util::Limited::new(body, limit).collect().await else {
-                return Ok(respond(413));
+                return Ok(status(413));
             };
             let body = collected.to_bytes();
-            let mut mac = mac;
-            mac.update(id.as_bytes());
-            mac.update(b".");
-            mac.update(timestamp.as_bytes());
-            mac.update(b".");
-            mac.update(&body);
-            let expected = mac.finalize().into_bytes();
-            let verified = signatures.split(' ').any(|candidate| {
-                candidate
-                    .strip_prefix("v1,")
-                    .and_then(|b64| base64::engine::general_purpose::STANDARD.decode(b64).ok())
-                    .is_some_and(|sent| bool::from(sent.ct_eq(&expected)))
-            });
-            if !verified {
-                return Ok(respond(401));
+            match receiver.check(&parts.headers, &body) {
+                Some(refused) => Ok(status(refused.as_u16())),
+                None => handler(Request::from_parts(parts, Full::new(body))).await,
             }
-            if !seen.lock().unwrap().insert(id.to_owned()) {
-                return Ok(respond(200));
-            }
-            handler(Request::from_parts(parts, Full::new(body))).await
         }
     })
     .and_then(collect)
     .boxed_clone()
+}
+
+fn status(code: u16) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(Bytes::new()));
+    *response.status_mut() = http::StatusCode::from_u16(code).expect("a valid status");
+    response
 }
 
 fn bare() -> Service {

@@ -1,5 +1,7 @@
-//! HTTP load test: the same axum route served bare and behind the webhook
-//! stack, driven over loopback by the same client, in one run.
+//! HTTP load test: the same axum route served bare, behind a hand-written
+//! receiver (raw HMAC, constant-time compare, `HashSet` dedupe: the least
+//! work a correct receiver does) and behind the webhook stack, driven over
+//! loopback by the same client, in one run.
 //!
 //! ```text
 //! cargo run --release --example loadtest -- [requests] [concurrency] [body_bytes] [rounds]
@@ -7,9 +9,9 @@
 //!
 //! Defaults: 20,000 requests per route and round, 16 connections, 1 KiB
 //! bodies, 3 rounds. Each route gets the same warm-up, then the rounds
-//! alternate bare and stacked runs; the output has requests/s and p50/p99
-//! latency of each run, the ratio of the best rounds and the median ratio
-//! of a round, the process CPU time per request of each route (client
+//! alternate the three routes; the output has requests/s and p50/p99
+//! latency of each run, the ratios (stack/bare, hand/bare, stack/hand) of
+//! the best rounds and the median ratio of a round, the process CPU time per request of each route (client
 //! included: the throughput ratio a CPU-bound machine would show, and a
 //! figure that holds on a machine shared with other work), and the
 //! process's peak RSS. Each run is bounded by its
@@ -161,55 +163,57 @@ async fn main() {
     let body_bytes = arg(1024);
     let rounds = arg(3);
 
-    let bare = serve(demo_stack::bare_router()).await;
-    let stacked = serve(demo_stack::router(body_bytes)).await;
+    // Every route runs the same handler; the hand-written one is the least
+    // work a correct receiver does, the anchor the stack is compared with.
+    let routes = [
+        ("bare", serve(demo_stack::bare_router()).await, false),
+        ("hand", serve(demo_stack::hand_written_router()).await, true),
+        ("stack", serve(demo_stack::router(body_bytes)).await, true),
+    ];
     let body = Bytes::from(vec![b'x'; body_bytes]);
     // Signed before the clock starts, so the client's HMAC is not timed;
     // fresh ids for the warm-up and the run, so every request is handled.
-    let sign = |count: usize| {
-        Arc::new(
+    let headers = |count: usize, signed: bool| {
+        Arc::new(if signed {
             (0..count)
                 .map(|_| demo_stack::signed_headers(&body))
-                .collect::<Vec<_>>(),
-        )
+                .collect::<Vec<_>>()
+        } else {
+            Vec::new()
+        })
     };
-    let unsigned = Arc::new(Vec::new());
 
     println!(
         "{requests} requests per route and round, {rounds} rounds, {concurrency} connections, \
          {body_bytes}-byte bodies"
     );
-    // Same warm-up for both: connections opened, caches and allocator warm.
+    // Same warm-up for all: connections opened, caches and allocator warm.
     let warm_up = requests / 10;
-    drive(
-        bare,
-        warm_up,
-        concurrency,
-        Arc::clone(&unsigned),
-        body.clone(),
-    )
-    .await;
-    drive(stacked, warm_up, concurrency, sign(warm_up), body.clone()).await;
-    // Rounds alternate the routes, so a change in what else the machine is
-    // doing lands on both; the best round of each is the least disturbed.
-    let mut rounds_run = Vec::new();
-    for _ in 0..rounds {
-        let stack_headers = sign(requests);
-        let bare_run = drive(
-            bare,
-            requests,
+    for (_, address, signed) in routes {
+        drive(
+            address,
+            warm_up,
             concurrency,
-            Arc::clone(&unsigned),
+            headers(warm_up, signed),
             body.clone(),
         )
         .await;
-        let stack_run = drive(stacked, requests, concurrency, stack_headers, body.clone()).await;
-        rounds_run.push((bare_run, stack_run));
     }
-    for (round, (bare_run, stack_run)) in rounds_run.iter().enumerate() {
-        for (name, run) in [("bare", bare_run), ("stack", stack_run)] {
+    // Rounds alternate the routes, so a change in what else the machine is
+    // doing lands on each; the best round of each is the least disturbed.
+    let mut rounds_run: Vec<Vec<Run>> = Vec::new();
+    for _ in 0..rounds {
+        let mut round = Vec::new();
+        for (_, address, signed) in routes {
+            let signed = headers(requests, signed);
+            round.push(drive(address, requests, concurrency, signed, body.clone()).await);
+        }
+        rounds_run.push(round);
+    }
+    for (number, round) in rounds_run.iter().enumerate() {
+        for ((name, ..), run) in routes.iter().zip(round) {
             println!(
-                "round {round} {name:>5}: {:>9.0} req/s  p50 {:>7.1} µs  p99 {:>7.1} µs  \
+                "round {number} {name:>5}: {:>9.0} req/s  p50 {:>7.1} µs  p99 {:>7.1} µs  \
                  CPU {:>6.1} µs/request  failures {}",
                 run.requests_per_second,
                 run.p50.as_secs_f64() * 1e6,
@@ -219,45 +223,47 @@ async fn main() {
                 run.failures
             );
         }
-        println!(
-            "round {round} ratio stack/bare: {:.3}",
-            stack_run.requests_per_second / bare_run.requests_per_second
-        );
     }
-    let best = |pick: fn(&(Run, Run)) -> &Run| {
+    let best = |route: usize| {
         rounds_run
             .iter()
-            .map(|round| pick(round).requests_per_second)
+            .map(|round| round[route].requests_per_second)
             .fold(0.0, f64::max)
     };
-    let (best_bare, best_stack) = (best(|r| &r.0), best(|r| &r.1));
-    let mut ratios: Vec<f64> = rounds_run
-        .iter()
-        .map(|(bare, stack)| stack.requests_per_second / bare.requests_per_second)
-        .collect();
-    ratios.sort_by(f64::total_cmp);
-    println!("best bare {best_bare:.0} req/s, best stack {best_stack:.0} req/s");
-    let cpu = |pick: fn(&(Run, Run)) -> &Run| -> Option<f64> {
+    let median_ratio = |route: usize, anchor: usize| {
+        let mut ratios: Vec<f64> = rounds_run
+            .iter()
+            .map(|round| round[route].requests_per_second / round[anchor].requests_per_second)
+            .collect();
+        ratios.sort_by(f64::total_cmp);
+        ratios[ratios.len() / 2]
+    };
+    let cpu = |route: usize| -> Option<f64> {
         let total = rounds_run
             .iter()
-            .map(|round| pick(round).cpu_per_request)
+            .map(|round| round[route].cpu_per_request)
             .sum::<Option<Duration>>()?;
-        Some(total.as_secs_f64())
+        Some(total.as_secs_f64() / rounds as f64)
     };
-    if let (Some(bare_cpu), Some(stack_cpu)) = (cpu(|r| &r.0), cpu(|r| &r.1)) {
+    for (route, (name, ..)) in routes.iter().enumerate() {
         println!(
-            "CPU per request, client and server: bare {:.1} µs, stack {:.1} µs; \
-             ratio bare/stack (throughput when CPU-bound): {:.3}",
-            bare_cpu / rounds as f64 * 1e6,
-            stack_cpu / rounds as f64 * 1e6,
-            bare_cpu / stack_cpu
+            "{name:>5}: best {:.0} req/s, CPU per request (client and server) {}",
+            best(route),
+            cpu(route).map_or("n/a".to_owned(), |cpu| format!("{:.1} µs", cpu * 1e6))
         );
     }
-    println!(
-        "ratio stack/bare throughput: {:.3} (best rounds), {:.3} (median round)",
-        best_stack / best_bare,
-        ratios[ratios.len() / 2]
-    );
+    for (route, anchor) in [(2, 0), (1, 0), (2, 1)] {
+        let (name, anchor_name) = (routes[route].0, routes[anchor].0);
+        print!(
+            "ratio {name}/{anchor_name} throughput: {:.3} (best rounds), {:.3} (median round)",
+            best(route) / best(anchor),
+            median_ratio(route, anchor)
+        );
+        match (cpu(route), cpu(anchor)) {
+            (Some(cpu), Some(anchor_cpu)) => println!("; CPU {:.3}", cpu / anchor_cpu),
+            _ => println!(),
+        }
+    }
     if let Some(kib) = peak_rss_kib() {
         println!("peak RSS: {:.1} MiB", kib as f64 / 1024.0);
     }

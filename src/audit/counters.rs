@@ -1,6 +1,6 @@
 //! [`AuditCounters`]: totals an operator can read.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, LazyLock, Mutex, PoisonError};
 
 use super::event::{AuditEvent, Outcome};
@@ -21,11 +21,19 @@ pub struct AuditCounters(Arc<Mutex<Totals>>);
 
 #[derive(Debug, Default)]
 struct Totals {
+    /// Everything but the tenant counts, which live in `tenants`.
     counts: AuditCounts,
-    /// The metrics key of each tenant × method series, built when the pair
-    /// is first counted: recording builds no label afterwards.
+    /// One entry per (tenant, method): the count and, with `metrics`, the
+    /// key of its series, built when the pair is first counted, so an event
+    /// looks the pair up once and builds no label.
+    tenants: HashMap<(Arc<str>, &'static str), TenantSeries>,
+}
+
+#[derive(Debug)]
+struct TenantSeries {
+    count: u64,
     #[cfg(feature = "metrics")]
-    keys: std::collections::HashMap<(Arc<str>, &'static str), Arc<::metrics::Key>>,
+    key: Arc<::metrics::Key>,
 }
 
 /// A copy of the totals at one moment.
@@ -76,11 +84,14 @@ impl AuditCounters {
 
     /// The totals now.
     pub fn snapshot(&self) -> AuditCounts {
-        self.0
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .counts
-            .clone()
+        let totals = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut counts = totals.counts.clone();
+        counts.by_tenant_and_method = totals
+            .tenants
+            .iter()
+            .map(|(pair, series)| (pair.clone(), series.count))
+            .collect();
+        counts
     }
 
     pub(crate) fn record_sink_panic(&self) {
@@ -123,8 +134,7 @@ impl AuditCounters {
         // Tenant names come from requests, unknown tenants included: past
         // the bound, new ones share one bucket instead of growing the map.
         let key = (tenant, method);
-        let key = if counts.by_tenant_and_method.len() < MAX_TENANT_ENTRIES
-            || counts.by_tenant_and_method.contains_key(&key)
+        let key = if totals.tenants.len() < MAX_TENANT_ENTRIES || totals.tenants.contains_key(&key)
         {
             key
         } else {
@@ -133,16 +143,17 @@ impl AuditCounters {
             static OTHER: LazyLock<Arc<str>> = LazyLock::new(|| Arc::from(OTHER_TENANTS));
             (Arc::clone(&OTHER), method)
         };
+        let entry = totals
+            .tenants
+            .entry(key)
+            .or_insert_with_key(|_pair| TenantSeries {
+                count: 0,
+                #[cfg(feature = "metrics")]
+                key: super::metrics::tenant_key(Arc::clone(&_pair.0), _pair.1),
+            });
+        entry.count += 1;
         #[cfg(feature = "metrics")]
-        let series = match totals.keys.get(&key) {
-            Some(series) => Arc::clone(series),
-            None => {
-                let series = super::metrics::tenant_key(Arc::clone(&key.0), key.1);
-                totals.keys.insert(key.clone(), Arc::clone(&series));
-                series
-            }
-        };
-        *totals.counts.by_tenant_and_method.entry(key).or_default() += 1;
+        let series = Arc::clone(&entry.key);
         // The exporter is called without holding the lock.
         drop(totals);
         #[cfg(feature = "metrics")]
@@ -163,7 +174,7 @@ mod tests {
         AuditEvent::new(
             verification,
             401,
-            &http::Method::POST,
+            http::Method::POST,
             "/".to_owned(),
             std::time::Duration::ZERO,
             false,

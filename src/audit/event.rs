@@ -196,7 +196,7 @@ pub struct AuditEvent {
     /// The idempotency key.
     pub idempotency_key: Option<Arc<str>>,
     /// The request method.
-    pub method: String,
+    pub method: http::Method,
     /// The request path, without the query, and with every path segment
     /// that held a token (or a guess at one) as `<redacted>`.
     pub path: String,
@@ -286,8 +286,10 @@ pub(crate) fn rfc3339(at: SystemTime) -> String {
         }
     }
     text[len] = b'Z';
-    // Only ASCII digits and separators were written.
-    String::from_utf8_lossy(&text[..=len]).into_owned()
+    // Only ASCII digits and separators were written: the check cannot fail.
+    std::str::from_utf8(&text[..=len])
+        .unwrap_or_default()
+        .to_owned()
 }
 
 /// Year, month, day of the `days`th day after 1970-01-01 (proleptic
@@ -347,7 +349,7 @@ impl Serialize for AuditEvent {
         m.serialize_entry("tenant", &self.tenant)?;
         m.serialize_entry("client_ip", &self.client_ip)?;
         m.serialize_entry("idempotency_key", &self.idempotency_key)?;
-        m.serialize_entry("method", &self.method)?;
+        m.serialize_entry("method", self.method.as_str())?;
         m.serialize_entry("path", &self.path)?;
         m.serialize_entry("latency_us", &self.latency_us)?;
         m.serialize_entry("service_error", &self.service_error)?;
@@ -368,7 +370,7 @@ impl AuditEvent {
     pub(crate) fn new(
         verification: Verification,
         status: u16,
-        method: &http::Method,
+        method: http::Method,
         path: String,
         latency: Duration,
         service_error: bool,
@@ -405,7 +407,7 @@ impl AuditEvent {
             tenant: verification.tenant,
             client_ip: verification.client_ip,
             idempotency_key: verification.idempotency_key,
-            method: method.as_str().to_owned(),
+            method,
             path,
             latency_us: u64::try_from(latency.as_micros()).unwrap_or(u64::MAX),
             service_error,

@@ -317,7 +317,7 @@ impl Record {
         let mut event = AuditEvent::new(
             verification,
             status,
-            &self.method,
+            self.method,
             path,
             self.start.elapsed(),
             matches!(ending, Ending::Failed),

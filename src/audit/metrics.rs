@@ -68,12 +68,15 @@
 //! # let _ = audit;
 //! ```
 
-use std::sync::{Arc, PoisonError, RwLock};
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, PoisonError, RwLock};
 use std::time::Duration;
 
 use ::metrics::{Key, Label, SharedString, Unit};
 
-use super::event::AuditEvent;
+use super::event::{AuditEvent, Outcome};
+use crate::rejection::Reason;
 use crate::telemetry::{increment, labels, METADATA};
 pub use crate::telemetry::{
     IDEMPOTENCY_COMPLETIONS_LOST, IDEMPOTENCY_LEASES_LOST, IDEMPOTENCY_STORE_ERRORS,
@@ -227,39 +230,135 @@ pub(crate) fn tenant_key(tenant: Arc<str>, method: &'static str) -> Arc<Key> {
     ))
 }
 
+/// The keys one (provider, outcome, reason) combination records into,
+/// built once: a key hashes its name and labels when it is built, which
+/// per event would cost more than the recording itself.
+struct Series {
+    requests: Key,
+    rejections: Option<Key>,
+    latency: Key,
+}
+
+impl Series {
+    fn build(provider: &'static str, outcome: &'static str, reason: Option<&'static str>) -> Self {
+        let reason_label = reason.unwrap_or("none");
+        Self {
+            requests: Key::from_static_parts(
+                REQUESTS,
+                labels(&[
+                    ("provider", provider),
+                    ("outcome", outcome),
+                    ("reason", reason_label),
+                ]),
+            ),
+            rejections: reason.map(|reason| {
+                Key::from_static_parts(
+                    REJECTIONS,
+                    labels(&[("provider", provider), ("reason", reason)]),
+                )
+            }),
+            latency: Key::from_static_parts(
+                LATENCY,
+                labels(&[("provider", provider), ("outcome", outcome)]),
+            ),
+        }
+    }
+}
+
+/// Every combination seen, kept for the life of the process: bounded by
+/// the label domains (65 providers × 4 outcomes × the reasons).
+type SeriesTable = HashMap<(&'static str, &'static str, Option<&'static str>), &'static Series>;
+static SERIES: LazyLock<RwLock<SeriesTable>> = LazyLock::new(|| RwLock::new(HashMap::new()));
+
+fn shared_series(
+    scheme: Option<&str>,
+    outcome: &'static str,
+    reason: Option<&'static str>,
+) -> &'static Series {
+    let provider = provider_label(scheme);
+    let key = (provider, outcome, reason);
+    if let Some(series) = SERIES
+        .read()
+        .unwrap_or_else(PoisonError::into_inner)
+        .get(&key)
+    {
+        return series;
+    }
+    let mut all = SERIES.write().unwrap_or_else(PoisonError::into_inner);
+    all.entry(key)
+        .or_insert_with(|| Box::leak(Box::new(Series::build(provider, outcome, reason))))
+}
+
+/// The series of `event`. Most events repeat a combination this thread saw
+/// moments ago: found by comparing the scheme name's address (the cache
+/// holds a clone, so the address cannot be reused by another name while
+/// cached), without the interning lock or a string comparison.
+fn series_of(event: &AuditEvent) -> &'static Series {
+    type Recent = Vec<(Option<Arc<str>>, Outcome, Option<Reason>, &'static Series)>;
+    thread_local! {
+        static RECENT: RefCell<Recent> = const { RefCell::new(Vec::new()) };
+    }
+    const RECENT_SERIES: usize = 16;
+    let same_scheme = |cached: &Option<Arc<str>>| match (cached, &event.scheme) {
+        (Some(cached), Some(scheme)) => Arc::ptr_eq(cached, scheme),
+        (None, None) => true,
+        _ => false,
+    };
+    let found = RECENT.with(|recent| {
+        recent
+            .borrow()
+            .iter()
+            .find(|(scheme, outcome, reason, _)| {
+                *outcome == event.outcome && *reason == event.reason && same_scheme(scheme)
+            })
+            .map(|(.., series)| *series)
+    });
+    if let Some(series) = found {
+        return series;
+    }
+    let series = shared_series(
+        event.scheme.as_deref(),
+        event.outcome.as_str(),
+        event.reason.map(Reason::as_str),
+    );
+    RECENT.with(|recent| {
+        let mut recent = recent.borrow_mut();
+        if recent.len() == RECENT_SERIES {
+            recent.remove(0);
+        }
+        recent.push((event.scheme.clone(), event.outcome, event.reason, series));
+    });
+    series
+}
+
 /// Count `event`; `tenant` is the key of the series
 /// [`AuditCounters`](super::AuditCounters) counted it under (already
 /// bounded).
 pub(crate) fn record(event: &AuditEvent, tenant: &Key) {
-    let provider = provider_label(event.scheme.as_deref());
-    let outcome = event.outcome.as_str();
-    let reason = event.reason.map_or("none", |reason| reason.as_str());
-    increment(
-        REQUESTS,
-        &[
-            ("provider", provider),
-            ("outcome", outcome),
-            ("reason", reason),
-        ],
-    );
-    if event.reason.is_some() {
-        increment(REJECTIONS, &[("provider", provider), ("reason", reason)]);
-    }
-    if event.service_error {
-        increment(SERVICE_ERRORS, &[]);
-    }
-    let latency = Key::from_static_parts(
-        LATENCY,
-        labels(&[("provider", provider), ("outcome", outcome)]),
-    );
+    let series = series_of(event);
     let seconds = Duration::from_micros(event.latency_us).as_secs_f64();
     ::metrics::with_recorder(|recorder| {
+        recorder
+            .register_counter(&series.requests, &METADATA)
+            .increment(1);
+        if let Some(rejections) = &series.rejections {
+            recorder
+                .register_counter(rejections, &METADATA)
+                .increment(1);
+        }
+        if event.service_error {
+            recorder
+                .register_counter(&SERVICE_ERRORS_KEY, &METADATA)
+                .increment(1);
+        }
         recorder.register_counter(tenant, &METADATA).increment(1);
         recorder
-            .register_histogram(&latency, &METADATA)
+            .register_histogram(&series.latency, &METADATA)
             .record(seconds);
     });
 }
+
+static SERVICE_ERRORS_KEY: Key = Key::from_static_name(SERVICE_ERRORS);
 
 pub(crate) fn record_sink_panic() {
     increment(SINK_PANICS, &[]);
