@@ -285,7 +285,7 @@ async fn every_rejection_reason_gets_an_event_with_its_status_and_no_secret() {
         assert_eq!(event.reason, *reason, "case {index} {route}");
         assert_eq!(event.status, *status, "case {index} {route}");
         assert_eq!(event.path, *route);
-        assert_eq!(event.method, "POST");
+        assert_eq!(event.method, Some(http::Method::POST));
         let outcome = match reason {
             Some(Reason::Duplicate) => Outcome::Duplicate,
             Some(_) => Outcome::Rejected,

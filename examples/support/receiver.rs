@@ -607,7 +607,11 @@ impl AuditFormat {
 pub fn text_line(event: &AuditEvent) -> String {
     let mut line = format!(
         "{} {} {} {} {}",
-        event.timestamp, event.event, event.status, event.method, event.path
+        event.timestamp,
+        event.event,
+        event.status,
+        event.method.as_ref().map_or("-", http::Method::as_str),
+        event.path
     );
     let mut field = |name: &str, value: Option<&str>| {
         if let Some(value) = value {

@@ -195,8 +195,8 @@ pub struct AuditEvent {
     pub client_ip: Option<IpAddr>,
     /// The idempotency key.
     pub idempotency_key: Option<Arc<str>>,
-    /// The request method.
-    pub method: http::Method,
+    /// The request method (`None` for an inbox worker's event).
+    pub method: Option<http::Method>,
     /// The request path, without the query, and with every path segment
     /// that held a token (or a guess at one) as `<redacted>`.
     pub path: String,
@@ -349,7 +349,7 @@ impl Serialize for AuditEvent {
         m.serialize_entry("tenant", &self.tenant)?;
         m.serialize_entry("client_ip", &self.client_ip)?;
         m.serialize_entry("idempotency_key", &self.idempotency_key)?;
-        m.serialize_entry("method", self.method.as_str())?;
+        m.serialize_entry("method", &self.method.as_ref().map(http::Method::as_str))?;
         m.serialize_entry("path", &self.path)?;
         m.serialize_entry("latency_us", &self.latency_us)?;
         m.serialize_entry("service_error", &self.service_error)?;
@@ -407,7 +407,7 @@ impl AuditEvent {
             tenant: verification.tenant,
             client_ip: verification.client_ip,
             idempotency_key: verification.idempotency_key,
-            method,
+            method: Some(method),
             path,
             latency_us: u64::try_from(latency.as_micros()).unwrap_or(u64::MAX),
             service_error,
@@ -450,7 +450,7 @@ impl AuditEvent {
             tenant: None,
             client_ip: None,
             idempotency_key: None,
-            method: String::new(),
+            method: None,
             path: String::new(),
             latency_us: u64::try_from(ran.as_micros()).unwrap_or(u64::MAX),
             service_error: false,

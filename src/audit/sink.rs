@@ -57,7 +57,7 @@ impl AuditSink for TracingSink {
                     tenant = e.tenant.as_deref(),
                     client_ip = e.client_ip.map(tracing::field::display),
                     idempotency_key = e.idempotency_key.as_deref(),
-                    method = %e.method,
+                    method = e.method.as_ref().map(http::Method::as_str),
                     path = %e.path,
                     latency_us = e.latency_us,
                     service_error = e.service_error,
