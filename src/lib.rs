@@ -114,7 +114,7 @@ pub use context::{
 };
 pub use ext::ServiceBuilderExt;
 pub use invalid_setting::{header_name, InvalidSetting};
-pub use rejection::{Reason, Rejection};
+pub use rejection::{Answer, Reason, Rejection, Stop};
 pub use secret::Secret;
 pub use stack::{StackError, WebhookLayer, WebhookStack};
 

@@ -31,6 +31,9 @@ pub enum Outcome {
     /// A provider handshake (URL verification, challenge, ping) answered by
     /// a [`handshake`](crate::handshake) check (`webhook.handshake`).
     Handshake,
+    /// A check of the application's answered on the handler's behalf
+    /// (`webhook.answered`), under its own [`Answer`](crate::Answer) kind.
+    Answered,
 }
 
 impl Outcome {
@@ -40,13 +43,14 @@ impl Outcome {
         EventNames::Current.name(self)
     }
 
-    /// `accepted`, `rejected` or `duplicate`.
+    /// `accepted`, `rejected`, `duplicate`, `handshake` or `answered`.
     pub const fn as_str(self) -> &'static str {
         match self {
             Outcome::Accepted => "accepted",
             Outcome::Rejected => "rejected",
             Outcome::Duplicate => "duplicate",
             Outcome::Handshake => "handshake",
+            Outcome::Answered => "answered",
         }
     }
 }
@@ -79,6 +83,7 @@ impl EventNames {
             (_, Outcome::Rejected) => "webhook.rejected",
             (_, Outcome::Duplicate) => "webhook.duplicate",
             (_, Outcome::Handshake) => "webhook.handshake",
+            (_, Outcome::Answered) => "webhook.answered",
         }
     }
 
@@ -116,9 +121,12 @@ pub struct AuditEvent {
     pub request_id: Option<Arc<str>>,
     /// What became of the request.
     pub outcome: Outcome,
-    /// Why a layer refused, as its stable name (`duplicate` for a
-    /// duplicate).
+    /// Why a layer refused, as its stable name; `None` when nothing was
+    /// refused (an answer included: see [`answer`](Self::answer)).
     pub reason: Option<Reason>,
+    /// What a layer answered on the handler's behalf, as the answer's kind
+    /// (`duplicate`, `handshake`, or a check's own); `None` otherwise.
+    pub answer: Option<&'static str>,
     /// What exactly fired, when the layer said (e.g. which body limit, in
     /// bytes, and which setting set it). Never sent to the client.
     pub detail: Option<Arc<str>>,
@@ -283,12 +291,13 @@ fn rfc3339_general(at: SystemTime) -> String {
 
 impl Serialize for AuditEvent {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut m = s.serialize_map(Some(22))?;
+        let mut m = s.serialize_map(Some(23))?;
         m.serialize_entry("event", self.event)?;
         m.serialize_entry("timestamp", &self.timestamp)?;
         m.serialize_entry("request_id", &self.request_id)?;
         m.serialize_entry("outcome", &self.outcome)?;
         m.serialize_entry("reason", &self.reason.map(Reason::as_str))?;
+        m.serialize_entry("answer", &self.answer)?;
         m.serialize_entry("detail", &self.detail)?;
         m.serialize_entry("status", &self.status)?;
         m.serialize_entry("grpc_status", &self.grpc_status)?;
@@ -320,15 +329,18 @@ impl AuditEvent {
         service_error: bool,
         cancelled: bool,
     ) -> Self {
-        let answered_handshake = verification.handshake.is_some()
-            && verification.rejection == Some(Reason::Handshake)
-            && !service_error;
-        let outcome = match verification.rejection {
-            _ if answered_handshake => Outcome::Handshake,
+        // A refusal recorded after an answer (a cancelled duplicate) is
+        // what became of the request.
+        let answer = verification
+            .answer
+            .filter(|_| verification.rejection.is_none() && !service_error);
+        let outcome = match (answer, verification.rejection) {
             _ if service_error => Outcome::Rejected,
-            Some(Reason::Duplicate) => Outcome::Duplicate,
-            Some(_) => Outcome::Rejected,
-            None => Outcome::Accepted,
+            (Some(crate::rejection::HANDSHAKE), _) => Outcome::Handshake,
+            (Some(crate::rejection::DUPLICATE), _) => Outcome::Duplicate,
+            (Some(_), _) => Outcome::Answered,
+            (None, Some(_)) => Outcome::Rejected,
+            (None, None) => Outcome::Accepted,
         };
         let (auth_method, key_id, scheme) = match verification.authentication {
             Some(auth) => (Some(auth.method.as_str()), auth.key_id, auth.scheme),
@@ -341,6 +353,7 @@ impl AuditEvent {
             request_id: None,
             outcome,
             reason: verification.rejection,
+            answer,
             detail: None,
             status,
             grpc_status: None,

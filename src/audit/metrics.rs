@@ -10,7 +10,7 @@
 //! | name | labels | what |
 //! |---|---|---|
 //! | `webhook_requests_total` | `provider`, `outcome`, `reason` | requests |
-//! | `webhook_rejections_total` | `provider`, `reason` | rejections and duplicates, by reason |
+//! | `webhook_rejections_total` | `provider`, `reason` | rejections by reason, and answers (duplicates, handshakes) by kind |
 //! | `webhook_request_duration_seconds` | `provider`, `outcome` | histogram: time from the audit layer to the response head |
 //! | `webhook_service_errors_total` | | requests the inner service answered with `Err` |
 //! | `webhook_requests_by_tenant_total` | `tenant`, `method` | requests per tenant and authentication method |
@@ -33,9 +33,11 @@
 //!   [`NO_PROVIDER`] when no signature was checked (a token route, a
 //!   request refused before the signature layer);
 //! * `outcome`: an [`Outcome`](super::Outcome) name: `accepted`,
-//!   `rejected`, `duplicate` or `handshake`;
-//! * `reason`: a [`Reason`](crate::Reason) name, or `none` for a request the
-//!   handler ran for;
+//!   `rejected`, `duplicate`, `handshake` or `answered`;
+//! * `reason`: a [`Reason`](crate::Reason) name (a custom check's own
+//!   included: names from your code, never from a request), the kind of an
+//!   [`Answer`](crate::Answer) (`duplicate`, `handshake`, ...) for a request
+//!   a layer answered, or `none` for a request the handler ran for;
 //! * `method`: an [`AuthMethod`](crate::AuthMethod) name or `none` (which
 //!   is also where requests refused for their credential count);
 //! * `tenant`: `""` without a tenant; each audit layer labels at most
@@ -233,7 +235,10 @@ pub(crate) fn tenant_key(tenant: Arc<str>, method: &'static str) -> Arc<Key> {
 pub(crate) fn record(event: &AuditEvent, tenant: &Key) {
     let provider = provider_label(event.scheme.as_deref());
     let outcome = event.outcome.as_str();
-    let reason = event.reason.map_or("none", |reason| reason.as_str());
+    // An answer is labelled with its kind: the series dashboards already
+    // read duplicates and handshakes from.
+    let labelled = event.reason.map(|reason| reason.as_str()).or(event.answer);
+    let reason = labelled.unwrap_or("none");
     increment(
         REQUESTS,
         &[
@@ -242,7 +247,7 @@ pub(crate) fn record(event: &AuditEvent, tenant: &Key) {
             ("reason", reason),
         ],
     );
-    if event.reason.is_some() {
+    if labelled.is_some() {
         increment(REJECTIONS, &[("provider", provider), ("reason", reason)]);
     }
     if event.service_error {
