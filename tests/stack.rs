@@ -124,7 +124,8 @@ async fn a_github_stack_accepts_once_and_refuses_forgeries() {
     let reply = server.post(&github_delivery(body, "d-1"), body).await;
     assert_eq!(reply.status, StatusCode::OK);
     assert_eq!(reply.headers.get(REPLAYED_HEADER).unwrap(), "true");
-    assert_eq!(server.last().rejection, Some(Reason::Duplicate));
+    assert_eq!(server.last().rejection, None);
+    assert_eq!(server.last().answer, Some("duplicate"));
     assert_eq!(server.runs(), 1);
 
     // Someone changes the body under the old signature.
