@@ -174,13 +174,7 @@ impl<C: RequestCheck> AnyCheck for Head<C> {
         self.0.check(parts, context).map(|()| Pending::None)
     }
 
-    fn body(
-        &self,
-        _: Pending,
-        _: &mut Parts,
-        _: &Bytes,
-        _: &WebhookContext,
-    ) -> Result<(), Stop> {
+    fn body(&self, _: Pending, _: &mut Parts, _: &Bytes, _: &WebhookContext) -> Result<(), Stop> {
         Ok(())
     }
 

@@ -142,8 +142,11 @@ pub trait BodyCheck: Send + Sync + 'static {
     }
 
     /// Checks that need no body; they run before the body is read.
-    fn check_head(&self, parts: &mut Parts, context: &WebhookContext)
-        -> Result<Self::Pending, Stop>;
+    fn check_head(
+        &self,
+        parts: &mut Parts,
+        context: &WebhookContext,
+    ) -> Result<Self::Pending, Stop>;
 
     /// Checks on the buffered body.
     fn check_body(
@@ -157,7 +160,11 @@ pub trait BodyCheck: Send + Sync + 'static {
 
 /// Record in the context how the check stopped the request (its reason, or
 /// its answer's kind), and turn it into the response.
-pub(crate) fn stop<B>(stop: Stop, grpc: bool, context: &WebhookContext) -> Response<ResponseBody<B>> {
+pub(crate) fn stop<B>(
+    stop: Stop,
+    grpc: bool,
+    context: &WebhookContext,
+) -> Response<ResponseBody<B>> {
     match &stop {
         Stop::Refuse(rejection) => context.reject(rejection.reason()),
         Stop::Answer(answer) => context.answered(answer.kind()),

@@ -574,8 +574,14 @@ mod tests {
             let refusal = Rejection::custom(bad, StatusCode::FORBIDDEN);
             assert_eq!(refusal.reason().as_str(), "custom", "{bad:?}");
             assert_eq!(refusal.status(), StatusCode::FORBIDDEN);
-            assert!(refusal.detail().is_some_and(|d| d.contains("not snake_case")));
-            assert_eq!(Answer::new(bad, StatusCode::OK).kind(), "answered", "{bad:?}");
+            assert!(refusal
+                .detail()
+                .is_some_and(|d| d.contains("not snake_case")));
+            assert_eq!(
+                Answer::new(bad, StatusCode::OK).kind(),
+                "answered",
+                "{bad:?}"
+            );
         }
         assert_eq!(Answer::new("ping", StatusCode::OK).kind(), "ping");
     }
@@ -590,7 +596,8 @@ mod tests {
         assert_eq!(Answer::of(&response).map(Answer::kind), Some("duplicate"));
         assert!(Rejection::of(&response).is_none());
         assert!(response.extensions().get::<Reason>().is_none());
-        let grpc = Answer::of_kind(HANDSHAKE, StatusCode::NO_CONTENT).into_response::<Empty<Bytes>>(true);
+        let grpc =
+            Answer::of_kind(HANDSHAKE, StatusCode::NO_CONTENT).into_response::<Empty<Bytes>>(true);
         assert_eq!(grpc.headers()["grpc-status"], "0");
     }
 

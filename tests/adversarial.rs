@@ -420,9 +420,10 @@ async fn agreed(
             Agreement::Status => (stack.0, verdict.1),
             // A path naming another tenant once decoded (`a%63me` from a
             // double encoding) is an unknown tenant: the route is not.
-            Agreement::AsTenant if !names_acme(&attempt.path) => {
-                (StatusCode::UNAUTHORIZED, Some(Reason::TenantUnknown.as_str()))
-            }
+            Agreement::AsTenant if !names_acme(&attempt.path) => (
+                StatusCode::UNAUTHORIZED,
+                Some(Reason::TenantUnknown.as_str()),
+            ),
             Agreement::AsTenant if stack.0 == StatusCode::FORBIDDEN => {
                 (StatusCode::UNAUTHORIZED, stack.1)
             }
@@ -508,7 +509,10 @@ fn scenarios() -> Vec<(&'static str, Attempt, Verdict)> {
         (
             "a body over the limit",
             Attempt::signed(SECRET, "msg_9", now, &vec![b'x'; BODY_LIMIT + 1]),
-            (StatusCode::PAYLOAD_TOO_LARGE, Some(Reason::PayloadTooLarge.as_str())),
+            (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                Some(Reason::PayloadTooLarge.as_str()),
+            ),
         ),
         (
             "a timestamp with a leading zero spliced in",

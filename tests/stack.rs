@@ -442,10 +442,7 @@ async fn a_custom_check_refuses_with_its_own_reason_in_the_audit_trail() {
         .post(&github_event(body, "issues"), br#"{"zen":"forged"}"#)
         .await;
     assert_eq!(forged.status, StatusCode::UNAUTHORIZED);
-    assert_eq!(
-        last_event(&events).reason,
-        Some(Reason::SignatureMismatch)
-    );
+    assert_eq!(last_event(&events).reason, Some(Reason::SignatureMismatch));
     assert_eq!(asked.load(Ordering::SeqCst), 0);
 
     let refused = server.post(&github_event(body, "issues"), body).await;
@@ -502,17 +499,17 @@ async fn a_custom_body_check_sees_only_authenticated_deliveries() {
     // one before the custom check reads a byte.
     let forged = server.post(&github_delivery(test_mode, "d-1"), live).await;
     assert_eq!(forged.status, StatusCode::UNAUTHORIZED);
-    assert_eq!(
-        last_event(&events).reason,
-        Some(Reason::SignatureMismatch)
-    );
+    assert_eq!(last_event(&events).reason, Some(Reason::SignatureMismatch));
     assert!(bodies.lock().unwrap().is_empty());
 
     let refused = server
         .post(&github_delivery(test_mode, "d-2"), test_mode)
         .await;
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(last_event(&events).reason, Some(Reason::Custom("not_livemode")));
+    assert_eq!(
+        last_event(&events).reason,
+        Some(Reason::Custom("not_livemode"))
+    );
     assert_eq!(*bodies.lock().unwrap(), [Bytes::from_static(test_mode)]);
 
     let accepted = server.post(&github_delivery(live, "d-3"), live).await;
@@ -601,6 +598,9 @@ async fn a_check_layer_guards_a_route_by_hand() {
     assert_eq!(event.status, 405);
 
     let reply = support::post_with(addr, "/hook", &[], b"{}").await;
-    assert_eq!((reply.status, reply.text().as_str()), (StatusCode::OK, "handled"));
+    assert_eq!(
+        (reply.status, reply.text().as_str()),
+        (StatusCode::OK, "handled")
+    );
     assert_eq!(last_event(&events).outcome, Outcome::Accepted);
 }
