@@ -162,9 +162,25 @@ impl fmt::Display for Reason {
 pub struct Rejection {
     reason: Reason,
     status: StatusCode,
-    headers: HeaderMap,
     // Boxed: rare, and a `Rejection` travels in every check's `Result`.
-    detail: Option<Box<Arc<str>>>,
+    extra: Option<Box<Extra>>,
+}
+
+/// What few answers and refusals carry: headers, an audit detail, a body.
+#[derive(Debug, Clone, Default)]
+struct Extra {
+    headers: HeaderMap,
+    detail: Option<Arc<str>>,
+    body: Option<(HeaderValue, Bytes)>,
+}
+
+/// The headers of `extra`, none without it.
+fn headers_of(extra: &Option<Box<Extra>>) -> &HeaderMap {
+    static NONE: std::sync::OnceLock<HeaderMap> = std::sync::OnceLock::new();
+    match extra {
+        Some(extra) => &extra.headers,
+        None => NONE.get_or_init(HeaderMap::new),
+    }
 }
 
 impl Rejection {
@@ -173,8 +189,7 @@ impl Rejection {
         Self {
             reason,
             status: reason.default_status(),
-            headers: HeaderMap::new(),
-            detail: None,
+            extra: None,
         }
     }
 
@@ -214,13 +229,13 @@ impl Rejection {
     /// in bytes, and who set it). Never sent to the client; must not quote
     /// a secret.
     pub fn with_detail(mut self, detail: impl Into<Arc<str>>) -> Self {
-        self.detail = Some(Box::new(detail.into()));
+        self.extra.get_or_insert_default().detail = Some(detail.into());
         self
     }
 
     /// The detail for the audit trail, if the layer gave one.
     pub fn detail(&self) -> Option<&str> {
-        self.detail.as_deref().map(|detail| &**detail)
+        self.extra.as_ref()?.detail.as_deref()
     }
 
     /// The rejection a tower-webhook layer answered `response` with, if it
@@ -238,7 +253,10 @@ impl Rejection {
 
     /// Add a response header, e.g. `WWW-Authenticate` or `Retry-After`.
     pub fn with_header(mut self, name: HeaderName, value: HeaderValue) -> Self {
-        self.headers.append(name, value);
+        self.extra
+            .get_or_insert_default()
+            .headers
+            .append(name, value);
         self
     }
 
@@ -254,7 +272,7 @@ impl Rejection {
 
     /// The extra response headers.
     pub fn headers(&self) -> &HeaderMap {
-        &self.headers
+        headers_of(&self.extra)
     }
 
     /// Build the response: the status line as its body, or with `grpc` set,
@@ -263,7 +281,10 @@ impl Rejection {
     /// The [`Reason`] and the rejection (see [`Rejection::of`]) are stored
     /// in the response extensions.
     pub fn into_response<B>(mut self, grpc: bool) -> Response<ResponseBody<B>> {
-        let headers = std::mem::take(&mut self.headers);
+        let headers = self
+            .extra
+            .as_mut()
+            .map(|extra| std::mem::take(&mut extra.headers));
         let mut response = respond(self.status, headers, None, grpc);
         response.extensions_mut().insert(self.reason);
         response.extensions_mut().insert(self);
@@ -326,8 +347,8 @@ pub(crate) const HANDSHAKE: &str = "handshake";
 pub struct Answer {
     kind: &'static str,
     status: StatusCode,
-    headers: HeaderMap,
-    body: Option<(HeaderValue, Bytes)>,
+    // Boxed like a rejection's: an answer travels in every check's `Result`.
+    extra: Option<Box<Extra>>,
 }
 
 impl Answer {
@@ -349,15 +370,14 @@ impl Answer {
         Self {
             kind,
             status,
-            headers: HeaderMap::new(),
-            body: None,
+            extra: None,
         }
     }
 
     /// Answer with `body` of `content_type` (e.g. a handshake's challenge).
     /// Without it, the body is the status line.
     pub fn with_body(mut self, content_type: HeaderValue, body: Bytes) -> Self {
-        self.body = Some((content_type, body));
+        self.extra.get_or_insert_default().body = Some((content_type, body));
         self
     }
 
@@ -369,7 +389,10 @@ impl Answer {
 
     /// Add a response header.
     pub fn with_header(mut self, name: HeaderName, value: HeaderValue) -> Self {
-        self.headers.append(name, value);
+        self.extra
+            .get_or_insert_default()
+            .headers
+            .append(name, value);
         self
     }
 
@@ -386,7 +409,7 @@ impl Answer {
 
     /// The content this answer carries, if any (see [`with_body`](Self::with_body)).
     pub fn body(&self) -> Option<&Bytes> {
-        self.body.as_ref().map(|(_, body)| body)
+        self.extra.as_ref()?.body.as_ref().map(|(_, body)| body)
     }
 
     /// The answer a tower-webhook layer gave `response`, if it did (read
@@ -399,8 +422,10 @@ impl Answer {
     /// (`grpc-status` `0` for a `2xx`). The answer is stored in the
     /// response extensions (see [`Answer::of`]).
     pub fn into_response<B>(mut self, grpc: bool) -> Response<ResponseBody<B>> {
-        let headers = std::mem::take(&mut self.headers);
-        let body = self.body.take();
+        let (headers, body) = match self.extra.as_mut() {
+            Some(extra) => (Some(std::mem::take(&mut extra.headers)), extra.body.take()),
+            None => (None, None),
+        };
         let mut response = respond(self.status, headers, body, grpc);
         response.extensions_mut().insert(self);
         response
@@ -463,7 +488,7 @@ impl fmt::Display for Stop {
 /// gRPC trailers-only response.
 fn respond<B>(
     status: StatusCode,
-    headers: HeaderMap,
+    headers: Option<HeaderMap>,
     body: Option<(HeaderValue, Bytes)>,
     grpc: bool,
 ) -> Response<ResponseBody<B>> {
@@ -498,7 +523,9 @@ fn respond<B>(
             .insert(header::CONTENT_TYPE, content_type);
         response
     };
-    response.headers_mut().extend(headers);
+    if let Some(headers) = headers {
+        response.headers_mut().extend(headers);
+    }
     response
 }
 

@@ -39,7 +39,7 @@ pub struct AuditCounts {
     /// Requests a check of the application's answered on the handler's
     /// behalf ([`Outcome::Answered`]).
     pub answered: u64,
-    /// Requests a layer answered, or the inner service failed (those are
+    /// Requests a layer refused, or the inner service failed (those are
     /// also in [`service_errors`](Self::service_errors)).
     pub rejected: u64,
     /// Deliveries already handled, acknowledged without running the handler

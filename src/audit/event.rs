@@ -20,7 +20,7 @@ pub enum Outcome {
     /// Every layer let the request through: the handler ran
     /// (`webhook.accepted`).
     Accepted,
-    /// A layer answered instead of the handler (`webhook.rejected`), or the
+    /// A layer refused the request (`webhook.rejected`), or the
     /// inner service failed with an error instead of answering
     /// ([`AuditEvent::service_error`]).
     Rejected,
@@ -37,8 +37,9 @@ pub enum Outcome {
 }
 
 impl Outcome {
-    /// The event name: `webhook.accepted`, `webhook.rejected` or
-    /// `webhook.duplicate` (see [`EventNames`] for the other spelling).
+    /// The event name: `webhook.accepted`, `webhook.rejected`,
+    /// `webhook.duplicate`, `webhook.handshake` or `webhook.answered` (see
+    /// [`EventNames`] for the other spelling).
     pub const fn event_name(self) -> &'static str {
         EventNames::Current.name(self)
     }

@@ -23,6 +23,8 @@ pub(crate) type Prepare = Pin<Box<dyn Future<Output = Decision> + Send>>;
 type Finish = Pin<Box<dyn Future<Output = ()> + Send>>;
 
 /// What the layer decided before the handler.
+// The large variant is the usual one: boxing it would allocate per request.
+#[allow(clippy::large_enum_variant)]
 pub(crate) enum Decision {
     /// Run the handler; with `hold`, the key was reserved and must be
     /// completed or released afterwards.

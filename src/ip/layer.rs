@@ -273,7 +273,12 @@ mod tests {
             let context = WebhookContext::new();
             let mut parts = parts(peer);
             let result = layer.policy().check(&mut parts, &context);
-            assert_eq!(result.err().map(|r| r.reason()), reason);
+            let refused = match result {
+                Ok(()) => None,
+                Err(Stop::Refuse(rejection)) => Some(rejection.reason()),
+                Err(Stop::Answer(answer)) => panic!("the IP filter answered {answer:?}"),
+            };
+            assert_eq!(refused, reason);
             let expected = peer.parse::<SocketAddr>().unwrap().ip();
             assert_eq!(context.snapshot().client_ip, Some(expected));
         }
