@@ -322,7 +322,9 @@ impl WebhookStack {
     /// [`TenantLayer`](crate::tenant::TenantLayer). Idempotency and audit
     /// are not checks: put the audit layer outside the tenant layer and the
     /// idempotency layer inside it (so only a verified delivery can claim
-    /// its id); here they are refused ([`StackError::NotPerTenant`]).
+    /// its id); here they are refused ([`StackError::NotPerTenant`]). Checks
+    /// added with [`check`](Self::check) and [`body_check`](Self::body_check)
+    /// are part of the policy, in their place.
     pub fn into_tenant_policy(mut self) -> Result<TenantPolicy, StackError> {
         if self.idempotency.is_some() || self.audit.is_some() {
             return Err(StackError::NotPerTenant);
