@@ -217,16 +217,16 @@ impl<C, S> Layer<S> for CheckLayer<C> {
 /// use tower_webhook::guard::BodyCheckLayer;
 /// use tower_webhook::Rejection;
 ///
-/// // Test-mode deliveries are not for this endpoint.
-/// let live_only = |_: &Parts, body: &Bytes| {
-///     let event: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
-///     match event["livemode"].as_bool() {
-///         Some(true) => Ok(()),
-///         _ => Err(Rejection::custom("not_livemode", StatusCode::UNPROCESSABLE_ENTITY)),
+/// // Every delivery of this sender is a JSON object.
+/// let json_object = |_: &Parts, body: &Bytes| {
+///     if body.trim_ascii_start().starts_with(b"{") {
+///         Ok(())
+///     } else {
+///         Err(Rejection::custom("not_a_json_object", StatusCode::UNPROCESSABLE_ENTITY))
 ///     }
 /// };
 /// let service = ServiceBuilder::new()
-///     .layer(BodyCheckLayer::new(live_only))
+///     .layer(BodyCheckLayer::new(json_object))
 ///     .service_fn(|_req: http::Request<BufferedBody>| async {
 ///         Ok::<_, std::convert::Infallible>(http::Response::new(String::new()))
 ///     });
