@@ -8,26 +8,30 @@
 //! [`BodyGuard`](crate::guard::BodyGuard). The stack builder and per-tenant
 //! policies are built on it.
 //!
+//! Each check passes, answers or refuses; the first that answers or
+//! refuses stops the chain.
+//!
 //! ```
-//! use std::sync::Arc;
 //! use http::request::Parts;
+//! use http::StatusCode;
 //! use tower::ServiceBuilder;
 //! use tower_webhook::chain::CheckChain;
-//! use tower_webhook::guard::{BodyGuard, RequestCheck};
-//! use tower_webhook::{Reason, Rejection, WebhookContext};
+//! use tower_webhook::guard::{BodyCheckLayer, RequestCheck};
+//! use tower_webhook::{Rejection, Stop, WebhookContext};
 //!
 //! struct PostOnly;
 //! impl RequestCheck for PostOnly {
-//!     fn check(&self, parts: &mut Parts, _: &WebhookContext) -> Result<(), Rejection> {
-//!         (parts.method == http::Method::POST)
-//!             .then_some(())
-//!             .ok_or(Rejection::new(Reason::TokenMissing))
+//!     fn check(&self, parts: &mut Parts, _: &WebhookContext) -> Result<(), Stop> {
+//!         if parts.method == http::Method::POST {
+//!             return Ok(());
+//!         }
+//!         Err(Rejection::custom("method_not_allowed", StatusCode::METHOD_NOT_ALLOWED).into())
 //!     }
 //! }
 //!
-//! let chain = Arc::new(CheckChain::new().with_head_check(PostOnly).with_body_limit(64 * 1024));
+//! let chain = CheckChain::new().with_head_check(PostOnly).with_body_limit(64 * 1024);
 //! let service = ServiceBuilder::new()
-//!     .layer_fn(move |inner| BodyGuard::new(Arc::clone(&chain), inner))
+//!     .layer(BodyCheckLayer::new(chain))
 //!     .service_fn(|_req: http::Request<tower_webhook::body::BufferedBody>| async {
 //!         Ok::<_, std::convert::Infallible>(http::Response::new(String::new()))
 //!     });
@@ -44,7 +48,7 @@ use http::request::Parts;
 use crate::body::DEFAULT_BODY_LIMIT;
 use crate::context::WebhookContext;
 use crate::guard::{BodyCheck, RequestCheck};
-use crate::rejection::Rejection;
+use crate::rejection::Stop;
 
 /// One check's pending value, type-erased. The common small ones (none, a
 /// flag) are kept inline: a box per check per request was a measurable part
@@ -123,33 +127,54 @@ impl fmt::Debug for PendingChecks {
 /// A check of either kind with its `Pending` type erased, so different
 /// checks can sit in one list.
 trait AnyCheck: Send + Sync + 'static {
-    fn head(&self, parts: &mut Parts, context: &WebhookContext) -> Result<Pending, Rejection>;
+    fn head(&self, parts: &mut Parts, context: &WebhookContext) -> Result<Pending, Stop>;
     fn body(
         &self,
         pending: Pending,
         parts: &mut Parts,
         body: &Bytes,
         context: &WebhookContext,
-    ) -> Result<(), Rejection>;
+    ) -> Result<(), Stop>;
     fn body_limit(&self) -> Option<usize>;
     fn body_limit_origin(&self) -> &'static str;
 }
 
 struct Head<C>(Arc<C>);
 struct Body<C>(Arc<C>);
+/// A head check run in the body phase, after the body checks before it
+/// (a signature) verified; it reads nothing of the body, so sets no limit.
+struct Late<C>(C);
 
-impl<C: RequestCheck> AnyCheck for Head<C> {
-    fn head(&self, parts: &mut Parts, context: &WebhookContext) -> Result<Pending, Rejection> {
-        self.0.check(parts, context).map(|()| Pending::None)
+impl<C: RequestCheck> AnyCheck for Late<C> {
+    fn head(&self, _: &mut Parts, _: &WebhookContext) -> Result<Pending, Stop> {
+        Ok(Pending::None)
     }
 
     fn body(
         &self,
         _: Pending,
-        _: &mut Parts,
+        parts: &mut Parts,
         _: &Bytes,
-        _: &WebhookContext,
-    ) -> Result<(), Rejection> {
+        context: &WebhookContext,
+    ) -> Result<(), Stop> {
+        self.0.check(parts, context)
+    }
+
+    fn body_limit(&self) -> Option<usize> {
+        None
+    }
+
+    fn body_limit_origin(&self) -> &'static str {
+        ""
+    }
+}
+
+impl<C: RequestCheck> AnyCheck for Head<C> {
+    fn head(&self, parts: &mut Parts, context: &WebhookContext) -> Result<Pending, Stop> {
+        self.0.check(parts, context).map(|()| Pending::None)
+    }
+
+    fn body(&self, _: Pending, _: &mut Parts, _: &Bytes, _: &WebhookContext) -> Result<(), Stop> {
         Ok(())
     }
 
@@ -163,7 +188,7 @@ impl<C: RequestCheck> AnyCheck for Head<C> {
 }
 
 impl<C: BodyCheck> AnyCheck for Body<C> {
-    fn head(&self, parts: &mut Parts, context: &WebhookContext) -> Result<Pending, Rejection> {
+    fn head(&self, parts: &mut Parts, context: &WebhookContext) -> Result<Pending, Stop> {
         let pending = self.0.check_head(parts, context)?;
         Ok(Pending::of(pending))
     }
@@ -174,7 +199,7 @@ impl<C: BodyCheck> AnyCheck for Body<C> {
         parts: &mut Parts,
         body: &Bytes,
         context: &WebhookContext,
-    ) -> Result<(), Rejection> {
+    ) -> Result<(), Stop> {
         // The chain hands each check back exactly what its own head check
         // returned, so the type always matches.
         let pending = pending
@@ -234,6 +259,13 @@ impl CheckChain {
         self
     }
 
+    /// Append a head-only check that runs with the body checks, in its
+    /// place among them: after the signature before it verified.
+    pub(crate) fn with_late_head_check<C: RequestCheck>(mut self, check: C) -> Self {
+        self.checks.push(Arc::new(Late(check)));
+        self
+    }
+
     /// Append a check that reads the body.
     pub fn with_body_check<C: BodyCheck>(self, check: C) -> Self {
         self.with_shared_body_check(Arc::new(check))
@@ -249,6 +281,13 @@ impl CheckChain {
     /// limit of the body checks applies, or 1 MiB.
     pub fn with_body_limit(mut self, limit: usize) -> Self {
         self.body_limit = Some(limit);
+        self
+    }
+
+    /// Append every check of `other`, in its order (its body limit is not
+    /// taken over).
+    pub(crate) fn then(mut self, other: &CheckChain) -> Self {
+        self.checks.extend(other.checks.iter().cloned());
         self
     }
 
@@ -291,7 +330,7 @@ impl BodyCheck for CheckChain {
         &self,
         parts: &mut Parts,
         context: &WebhookContext,
-    ) -> Result<PendingChecks, Rejection> {
+    ) -> Result<PendingChecks, Stop> {
         let mut pending = PendingChecks::new();
         for (index, check) in self.checks.iter().enumerate() {
             pending.set(index, check.head(parts, context)?);
@@ -305,7 +344,7 @@ impl BodyCheck for CheckChain {
         parts: &mut Parts,
         body: &Bytes,
         context: &WebhookContext,
-    ) -> Result<(), Rejection> {
+    ) -> Result<(), Stop> {
         self.checks
             .iter()
             .enumerate()
@@ -316,7 +355,7 @@ impl BodyCheck for CheckChain {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rejection::Reason;
+    use crate::rejection::{Reason, Rejection};
     use std::sync::Mutex;
 
     /// Records the order in which its phases run.
@@ -329,10 +368,10 @@ mod tests {
     impl BodyCheck for Probe {
         type Pending = &'static str;
 
-        fn check_head(&self, _: &mut Parts, _: &WebhookContext) -> Result<&'static str, Rejection> {
+        fn check_head(&self, _: &mut Parts, _: &WebhookContext) -> Result<&'static str, Stop> {
             self.log.lock().unwrap().push(format!("head {}", self.name));
             if self.fail_head {
-                return Err(Rejection::new(Reason::SignatureMissing));
+                return Err(Rejection::new(Reason::SignatureMissing).into());
             }
             Ok(self.name)
         }
@@ -343,7 +382,7 @@ mod tests {
             _: &mut Parts,
             _: &Bytes,
             _: &WebhookContext,
-        ) -> Result<(), Rejection> {
+        ) -> Result<(), Stop> {
             assert_eq!(pending, self.name, "each check gets its own pending value");
             self.log.lock().unwrap().push(format!("body {}", self.name));
             Ok(())
@@ -414,9 +453,10 @@ mod tests {
             .with_body_check(probe("a", &log, true))
             .with_body_check(probe("b", &log, false));
         let (mut parts, ()) = http::Request::new(()).into_parts();
-        let rejection = chain
-            .check_head(&mut parts, &WebhookContext::new())
-            .unwrap_err();
+        let Err(Stop::Refuse(rejection)) = chain.check_head(&mut parts, &WebhookContext::new())
+        else {
+            panic!("the failing head check refuses");
+        };
         assert_eq!(rejection.reason(), Reason::SignatureMissing);
         assert_eq!(*log.lock().unwrap(), ["head a"]);
     }

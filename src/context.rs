@@ -320,6 +320,10 @@ pub struct Verification {
     pub signed: Option<SignedDelivery>,
     /// Why the request was refused, if it was.
     pub rejection: Option<Reason>,
+    /// What a check answered on the handler's behalf, if one did: the
+    /// [`Answer`](crate::Answer)'s kind (`duplicate`, `handshake`, or an
+    /// application's own).
+    pub answer: Option<&'static str>,
     /// The signature scheme (provider preset: `github`, `stripe`, ...) the
     /// request was checked against, whether its signature verified or not:
     /// what tells a GitHub rejection from a Stripe one in the audit trail
@@ -342,6 +346,7 @@ impl fmt::Debug for Verification {
             .field("idempotency_key", &self.idempotency_key)
             .field("signed", &self.signed)
             .field("rejection", &self.rejection)
+            .field("answer", &self.answer)
             .field("scheme", &self.scheme)
             .field("handshake", &self.handshake)
             .finish()
@@ -467,6 +472,11 @@ impl WebhookContext {
     /// Record why the request was refused.
     pub fn reject(&self, reason: Reason) {
         self.lock().verification.rejection = Some(reason);
+    }
+
+    /// Record that a check answered on the handler's behalf, as `kind`.
+    pub(crate) fn answered(&self, kind: &'static str) {
+        self.lock().verification.answer = Some(kind);
     }
 
     /// Mark path segment `index` (0-based, after the leading `/`) as holding

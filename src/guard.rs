@@ -1,47 +1,60 @@
 //! The tower plumbing every protection shares.
 //!
-//! A protection is a *check*; the layer around it is generic:
+//! A protection is a *check*; the layer around it is generic. A check
+//! passes (`Ok`), or stops the request before the handler (`Err(`[`Stop`]`)`):
+//! it answers on the handler's behalf ([`Answer`](crate::Answer): a
+//! handshake's reply, a duplicate's acknowledgement) or refuses
+//! ([`Rejection`](crate::Rejection)).
 //!
 //! * [`RequestCheck`] looks only at the request head (IP filter, tokens). Its
-//!   service, [`Guard`], runs the check and either calls the inner service
-//!   with the untouched request or answers with the rejection. Nothing is
-//!   read from the body.
+//!   layer, [`CheckLayer`], runs the check and either calls the inner
+//!   service with the untouched request or answers itself. Nothing is read
+//!   from the body.
 //! * [`BodyCheck`] needs the body (signatures, a timestamp inside the JSON).
-//!   Its service, [`BodyGuard`], first runs [`BodyCheck::check_head`] — so a
-//!   missing or ambiguous signature header is refused before a byte is read —
-//!   then [`buffer`](crate::body::buffer)s the body once and runs
+//!   Its layer, [`BodyCheckLayer`], first runs [`BodyCheck::check_head`] —
+//!   so a missing or ambiguous signature header is refused before a byte is
+//!   read — then [`buffer`](crate::body::buffer)s the body once and runs
 //!   [`BodyCheck::check_body`] on the bytes.
 //!
-//! Both record their decision in the request's
-//! [`WebhookContext`], and both answer gRPC requests
-//! in gRPC's terms. Implement the traits to write a protection of your own:
+//! Both record their decision in the request's [`WebhookContext`] (so the
+//! audit trail and the metrics see a custom refusal like a built-in one),
+//! and both answer gRPC requests in gRPC's terms. A closure
+//! `Fn(&Parts) -> Result<(), E>` is a [`RequestCheck`] and a closure
+//! `Fn(&Parts, &Bytes) -> Result<(), E>` a [`BodyCheck`], for any `E` that
+//! converts into a [`Stop`] ([`Rejection`](crate::Rejection),
+//! [`Answer`](crate::Answer)). Implement the traits for what a closure
+//! cannot do (record in the context, hand a value from the head to the body
+//! check). To add a check to a [`WebhookStack`](crate::WebhookStack), see
+//! [`WebhookStack::check`](crate::WebhookStack::check).
 //!
 //! ```
-//! use std::sync::Arc;
 //! use http::request::Parts;
-//! use tower::ServiceBuilder;
-//! use tower_webhook::guard::{Guard, RequestCheck};
-//! use tower_webhook::{Reason, Rejection, WebhookContext};
+//! use http::{Method, Request, Response, StatusCode};
+//! use tower::{ServiceBuilder, ServiceExt};
+//! use tower_webhook::guard::CheckLayer;
+//! use tower_webhook::{Reason, Rejection};
 //!
-//! /// Only `POST` may deliver webhooks.
-//! struct PostOnly;
-//!
-//! impl RequestCheck for PostOnly {
-//!     fn check(&self, parts: &mut Parts, _: &WebhookContext) -> Result<(), Rejection> {
-//!         if parts.method == http::Method::POST {
-//!             Ok(())
-//!         } else {
-//!             Err(Rejection::new(Reason::TokenMissing))
-//!         }
+//! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+//! // Only `POST` may deliver webhooks.
+//! let post_only = |parts: &Parts| {
+//!     if parts.method == Method::POST {
+//!         Ok(())
+//!     } else {
+//!         Err(Rejection::custom("method_not_allowed", StatusCode::METHOD_NOT_ALLOWED))
 //!     }
-//! }
-//!
+//! };
 //! let service = ServiceBuilder::new()
-//!     .layer_fn(|inner| Guard::new(Arc::new(PostOnly), inner))
-//!     .service_fn(|_req: http::Request<String>| async {
-//!         Ok::<_, std::convert::Infallible>(http::Response::new(String::new()))
+//!     .layer(CheckLayer::new(post_only))
+//!     .service_fn(|_req: Request<String>| async {
+//!         Ok::<_, std::convert::Infallible>(Response::new(String::new()))
 //!     });
-//! # let _ = service;
+//!
+//! let get = Request::get("/hooks").body(String::new()).unwrap();
+//! let response = service.oneshot(get).await.unwrap();
+//! assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
+//! let refusal = Rejection::of(&response).unwrap();
+//! assert_eq!(refusal.reason(), Reason::Custom("method_not_allowed"));
+//! # });
 //! ```
 
 use std::future::Future;
@@ -59,12 +72,52 @@ use tower_service::Service;
 
 use crate::body::{buffer_parts_for, BoxError, BufferedBody, ResponseBody, DEFAULT_BODY_LIMIT};
 use crate::context::WebhookContext;
-use crate::rejection::{is_grpc, Rejection};
+use crate::rejection::{is_grpc, Stop};
 
 /// A check on the request head only.
 pub trait RequestCheck: Send + Sync + 'static {
-    /// Accept (recording what was learned in `context`) or refuse.
-    fn check(&self, parts: &mut Parts, context: &WebhookContext) -> Result<(), Rejection>;
+    /// Pass (recording what was learned in `context`), answer or refuse.
+    fn check(&self, parts: &mut Parts, context: &WebhookContext) -> Result<(), Stop>;
+}
+
+/// A closure on the head is a check: `|parts: &Parts| -> Result<(), E>`.
+impl<F, E> RequestCheck for F
+where
+    F: Fn(&Parts) -> Result<(), E> + Send + Sync + 'static,
+    E: Into<Stop>,
+{
+    fn check(&self, parts: &mut Parts, _: &WebhookContext) -> Result<(), Stop> {
+        self(parts).map_err(Into::into)
+    }
+}
+
+/// A closure on the head and the buffered body is a body check:
+/// `|parts: &Parts, body: &Bytes| -> Result<(), E>`, reading at most the
+/// default 1 MiB.
+impl<F, E> BodyCheck for F
+where
+    F: Fn(&Parts, &Bytes) -> Result<(), E> + Send + Sync + 'static,
+    E: Into<Stop>,
+{
+    type Pending = ();
+
+    fn body_limit_origin(&self) -> &'static str {
+        "a body check closure"
+    }
+
+    fn check_head(&self, _: &mut Parts, _: &WebhookContext) -> Result<(), Stop> {
+        Ok(())
+    }
+
+    fn check_body(
+        &self,
+        (): (),
+        parts: &mut Parts,
+        body: &Bytes,
+        _: &WebhookContext,
+    ) -> Result<(), Stop> {
+        self(parts, body).map_err(Into::into)
+    }
 }
 
 /// A check that needs the body.
@@ -93,7 +146,7 @@ pub trait BodyCheck: Send + Sync + 'static {
         &self,
         parts: &mut Parts,
         context: &WebhookContext,
-    ) -> Result<Self::Pending, Rejection>;
+    ) -> Result<Self::Pending, Stop>;
 
     /// Checks on the buffered body.
     fn check_body(
@@ -102,17 +155,112 @@ pub trait BodyCheck: Send + Sync + 'static {
         parts: &mut Parts,
         body: &Bytes,
         context: &WebhookContext,
-    ) -> Result<(), Rejection>;
+    ) -> Result<(), Stop>;
 }
 
-/// Record `rejection` in the context and turn it into the response.
-pub(crate) fn refuse<B>(
-    rejection: Rejection,
+/// Record in the context how the check stopped the request (its reason, or
+/// its answer's kind), and turn it into the response.
+pub(crate) fn stop<B>(
+    stop: Stop,
     grpc: bool,
     context: &WebhookContext,
 ) -> Response<ResponseBody<B>> {
-    context.reject(rejection.reason());
-    rejection.into_response(grpc)
+    match &stop {
+        Stop::Refuse(rejection) => context.reject(rejection.reason()),
+        Stop::Answer(answer) => context.answered(answer.kind()),
+    }
+    stop.into_response(grpc)
+}
+
+/// Guards inner services with a [`RequestCheck`]: the check of your own,
+/// as a tower layer. Its service is [`Guard`].
+#[derive(Debug)]
+pub struct CheckLayer<C> {
+    check: Arc<C>,
+}
+
+impl<C> Clone for CheckLayer<C> {
+    fn clone(&self) -> Self {
+        Self {
+            check: Arc::clone(&self.check),
+        }
+    }
+}
+
+impl<C: RequestCheck> CheckLayer<C> {
+    /// Run `check` on the head of every request.
+    pub fn new(check: C) -> Self {
+        Self {
+            check: Arc::new(check),
+        }
+    }
+}
+
+impl<C, S> Layer<S> for CheckLayer<C> {
+    type Service = Guard<C, S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        Guard::new(Arc::clone(&self.check), inner)
+    }
+}
+
+/// Guards inner services with a [`BodyCheck`]: the body is buffered (under
+/// the check's [`body_limit`](BodyCheck::body_limit)) and the inner service
+/// receives a [`BufferedBody`]. Its service is [`BodyGuard`].
+///
+/// ```
+/// use bytes::Bytes;
+/// use http::request::Parts;
+/// use http::StatusCode;
+/// use tower::ServiceBuilder;
+/// use tower_webhook::body::BufferedBody;
+/// use tower_webhook::guard::BodyCheckLayer;
+/// use tower_webhook::Rejection;
+///
+/// // Every delivery of this sender is a JSON object.
+/// let json_object = |_: &Parts, body: &Bytes| {
+///     if body.trim_ascii_start().starts_with(b"{") {
+///         Ok(())
+///     } else {
+///         Err(Rejection::custom("not_a_json_object", StatusCode::UNPROCESSABLE_ENTITY))
+///     }
+/// };
+/// let service = ServiceBuilder::new()
+///     .layer(BodyCheckLayer::new(json_object))
+///     .service_fn(|_req: http::Request<BufferedBody>| async {
+///         Ok::<_, std::convert::Infallible>(http::Response::new(String::new()))
+///     });
+/// # let _ = service;
+/// ```
+#[derive(Debug)]
+pub struct BodyCheckLayer<C> {
+    check: Arc<C>,
+}
+
+impl<C> Clone for BodyCheckLayer<C> {
+    fn clone(&self) -> Self {
+        Self {
+            check: Arc::clone(&self.check),
+        }
+    }
+}
+
+impl<C: BodyCheck> BodyCheckLayer<C> {
+    /// Run `check` on the head, then on the buffered body, of every
+    /// request.
+    pub fn new(check: C) -> Self {
+        Self {
+            check: Arc::new(check),
+        }
+    }
+}
+
+impl<C, S> Layer<S> for BodyCheckLayer<C> {
+    type Service = BodyGuard<C, S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        BodyGuard::new(Arc::clone(&self.check), inner)
+    }
 }
 
 /// The service of every [`RequestCheck`] layer.
@@ -161,9 +309,7 @@ where
         let (mut parts, body) = request.into_parts();
         match self.check.check(&mut parts, &context) {
             Ok(()) => GuardFuture::inner(self.inner.call(Request::from_parts(parts, body))),
-            Err(rejection) => {
-                GuardFuture::done(refuse(rejection, is_grpc(&parts.headers), &context))
-            }
+            Err(stopped) => GuardFuture::done(stop(stopped, is_grpc(&parts.headers), &context)),
         }
     }
 }
@@ -270,7 +416,7 @@ where
         let (mut parts, body) = request.into_parts();
         let pending = match self.check.check_head(&mut parts, &context) {
             Ok(pending) => pending,
-            Err(rejection) => return AsyncGuardFuture::done(refuse(rejection, grpc, &context)),
+            Err(stopped) => return AsyncGuardFuture::done(stop(stopped, grpc, &context)),
         };
         let check = Arc::clone(&self.check);
         let checked_context = context.clone();
@@ -289,14 +435,14 @@ where
 /// Response future of [`BodyGuard`].
 pub type BodyGuardFuture<S, B> = AsyncGuardFuture<S, Request<BufferedBody>, B>;
 
-/// A boxed, sendable preparation step: the request (or its refusal) an
-/// asynchronous guard hands to the inner service.
-pub(crate) type Preparation<R> = Pin<Box<dyn Future<Output = Result<R, Rejection>> + Send>>;
+/// A boxed, sendable preparation step: the request an asynchronous guard
+/// hands to the inner service, or how it stopped it.
+pub(crate) type Preparation<R> = Pin<Box<dyn Future<Output = Result<R, Stop>> + Send>>;
 
 pin_project! {
     /// Response future of guards that must await something (the body, a
     /// tenant's policy) before deciding: prepares the request, then calls the
-    /// inner service with it, or answers with the rejection.
+    /// inner service with it, or answers or refuses in its place.
     pub struct AsyncGuardFuture<S, R, B>
     where
         S: Service<R>,
@@ -376,7 +522,7 @@ where
                         let future = inner.call(request);
                         this.state.set(AsyncState::Calling { future });
                     }
-                    Err(rejection) => return Poll::Ready(Ok(refuse(rejection, *grpc, context))),
+                    Err(stopped) => return Poll::Ready(Ok(stop(stopped, *grpc, context))),
                 },
                 AsyncStateProj::Calling { future } => {
                     let response = ready!(future.poll(cx))?;
@@ -416,17 +562,11 @@ impl BodyCheck for BodyLimit {
         "BufferBodyLayer::new"
     }
 
-    fn check_head(&self, _: &mut Parts, _: &WebhookContext) -> Result<(), Rejection> {
+    fn check_head(&self, _: &mut Parts, _: &WebhookContext) -> Result<(), Stop> {
         Ok(())
     }
 
-    fn check_body(
-        &self,
-        _: (),
-        _: &mut Parts,
-        _: &Bytes,
-        _: &WebhookContext,
-    ) -> Result<(), Rejection> {
+    fn check_body(&self, _: (), _: &mut Parts, _: &Bytes, _: &WebhookContext) -> Result<(), Stop> {
         Ok(())
     }
 }

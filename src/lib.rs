@@ -18,12 +18,16 @@
 //! ... configure all of them for one provider in one call, from its
 //! [`provider::Provider`] value; [`client::SigningLayer`] is the sending side.
 //!
-//! They share three pieces of machinery:
+//! They share four pieces of machinery:
 //!
 //! * the body is read once ([`body::buffer`]), under a limit, and every layer
 //!   reuses the bytes;
 //! * one [`WebhookContext`] per request records what each layer decided, so
 //!   handlers and the audit layer can read it;
+//! * every check passes, answers in the handler's place ([`Answer`]: a
+//!   handshake's reply, a duplicate's acknowledgement) or refuses, and
+//!   checks of your own ([`WebhookStack::check`], [`guard::CheckLayer`])
+//!   are first-class;
 //! * one [`Rejection`] model: a stable [`Reason`] and a status, with
 //!   responses that say no more than the status line.
 //!
@@ -161,7 +165,7 @@ pub use context::{
 #[cfg_attr(docsrs, doc(cfg(feature = "stack")))]
 pub use ext::ServiceBuilderExt;
 pub use invalid_setting::{header_name, InvalidSetting};
-pub use rejection::{Reason, Rejection};
+pub use rejection::{Answer, Reason, Rejection, Stop};
 pub use secret::Secret;
 #[cfg(feature = "stack")]
 #[cfg_attr(docsrs, doc(cfg(feature = "stack")))]

@@ -258,8 +258,10 @@ impl fmt::Display for SignedRequestError {
 
 impl std::error::Error for SignedRequestError {}
 
-/// Why a tower-webhook layer refused `response` (or acknowledged it as a
-/// duplicate), if one did: read from the response extensions.
+/// Why a tower-webhook layer refused `response`, if one did: read from the
+/// response extensions. An answer a layer gave in the handler's place (a
+/// duplicate's acknowledgement) is no refusal: see
+/// [`Answer::of`](crate::Answer::of).
 pub fn reason<B>(response: &Response<B>) -> Option<Reason> {
     response.extensions().get::<Reason>().copied()
 }
@@ -273,9 +275,11 @@ pub fn rejection<B>(response: &Response<B>) -> Option<&Rejection> {
 /// The response header [`ExposeReasonLayer`] writes the reason to.
 pub const REASON_HEADER: HeaderName = HeaderName::from_static("x-webhook-reason");
 
-/// Copies the [`Reason`] of every refused response into [`REASON_HEADER`],
-/// so a test talking to a real server reads why it was refused. **Tests
-/// only**: in production it tells a stranger which check failed.
+/// Copies the [`Reason`] of every refused response, or the kind of a
+/// layer's [`Answer`](crate::Answer) (`duplicate`, `handshake`, ...), into
+/// [`REASON_HEADER`], so a test talking to a real server reads why it was
+/// refused or answered. **Tests only**: in production it tells a stranger
+/// which check failed.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ExposeReasonLayer;
 
@@ -328,10 +332,13 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let mut response = ready!(self.project().inner.poll(cx))?;
-        if let Some(reason) = reason(&response) {
+        let named = reason(&response)
+            .map(Reason::as_str)
+            .or_else(|| crate::rejection::Answer::of(&response).map(|answer| answer.kind()));
+        if let Some(name) = named {
             response
                 .headers_mut()
-                .insert(REASON_HEADER, HeaderValue::from_static(reason.as_str()));
+                .insert(REASON_HEADER, HeaderValue::from_static(name));
         }
         Poll::Ready(Ok(response))
     }

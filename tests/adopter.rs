@@ -227,7 +227,8 @@ async fn a_duplicate_is_its_own_outcome_not_a_rejection() {
     let event = last(&events);
     assert_eq!(event.outcome, Outcome::Duplicate);
     assert_eq!(event.event, "webhook.duplicate");
-    assert_eq!(event.reason, Some(Reason::Duplicate));
+    assert_eq!(event.reason, None);
+    assert_eq!(event.answer, Some("duplicate"));
     assert_eq!(event.status, 200);
 
     let counts = counters.snapshot();

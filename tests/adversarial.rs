@@ -38,7 +38,7 @@ use tower_webhook::ip::IpFilterLayer;
 use tower_webhook::provider;
 use tower_webhook::replay::ReplayLayer;
 use tower_webhook::signature::{unix_now, Outgoing, SignatureLayer, Signer};
-use tower_webhook::{Reason, Secret, ServiceBuilderExt, WebhookContext, WebhookStack};
+use tower_webhook::{Answer, Reason, Secret, ServiceBuilderExt, WebhookContext, WebhookStack};
 
 const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 const WRONG_SECRET: &str = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD";
@@ -117,20 +117,30 @@ impl Composition {
     }
 }
 
-type Verdict = (StatusCode, Option<Reason>);
+/// The status, and the reason of a refusal or the kind of an answer.
+type Verdict = (StatusCode, Option<&'static str>);
 type Service = BoxCloneService<Request<Full<Bytes>>, Verdict, Infallible>;
 
 /// One composition with its own store, audit record and run log.
 struct Receiver {
     service: Service,
     runs: Arc<Mutex<Vec<Run>>>,
-    audited: Arc<Mutex<Vec<Option<Reason>>>>,
+    audited: Arc<Mutex<Vec<Option<&'static str>>>>,
+}
+
+/// What the audit event says stopped the request, if anything did.
+fn named(event: &AuditEvent) -> Option<&'static str> {
+    event.reason.map(|reason| reason.as_str()).or(event.answer)
 }
 
 fn verdict<B>(response: Response<B>) -> Verdict {
     (
         response.status(),
-        response.extensions().get::<Reason>().copied(),
+        response
+            .extensions()
+            .get::<Reason>()
+            .map(|reason| reason.as_str())
+            .or(Answer::of(&response).map(Answer::kind)),
     )
 }
 
@@ -179,18 +189,18 @@ fn peer(parts: &http::request::Parts) -> Option<IpAddr> {
 impl Receiver {
     fn new(composition: Composition, window: Window) -> Self {
         let runs: Arc<Mutex<Vec<Run>>> = Arc::default();
-        let audited: Arc<Mutex<Vec<Option<Reason>>>> = Arc::default();
+        let audited: Arc<Mutex<Vec<Option<&'static str>>>> = Arc::default();
         let record = Arc::clone(&audited);
         let audit = AuditLayer::new().on_accept({
             let record = Arc::clone(&record);
-            move |event: &AuditEvent| record.lock().unwrap().push(event.reason)
+            move |event: &AuditEvent| record.lock().unwrap().push(named(event))
         });
         let audit = audit
             .on_duplicate({
                 let record = Arc::clone(&record);
-                move |event: &AuditEvent| record.lock().unwrap().push(event.reason)
+                move |event: &AuditEvent| record.lock().unwrap().push(named(event))
             })
-            .on_reject(move |event: &AuditEvent| record.lock().unwrap().push(event.reason));
+            .on_reject(move |event: &AuditEvent| record.lock().unwrap().push(named(event)));
         let ip = IpFilterLayer::new()
             .allow("127.0.0.1, ::1")
             .unwrap()
@@ -410,9 +420,10 @@ async fn agreed(
             Agreement::Status => (stack.0, verdict.1),
             // A path naming another tenant once decoded (`a%63me` from a
             // double encoding) is an unknown tenant: the route is not.
-            Agreement::AsTenant if !names_acme(&attempt.path) => {
-                (StatusCode::UNAUTHORIZED, Some(Reason::TenantUnknown))
-            }
+            Agreement::AsTenant if !names_acme(&attempt.path) => (
+                StatusCode::UNAUTHORIZED,
+                Some(Reason::TenantUnknown.as_str()),
+            ),
             Agreement::AsTenant if stack.0 == StatusCode::FORBIDDEN => {
                 (StatusCode::UNAUTHORIZED, stack.1)
             }
@@ -436,18 +447,18 @@ fn scenarios() -> Vec<(&'static str, Attempt, Verdict)> {
     let body = br#"{"type":"invoice.paid"}"#;
     let fresh = Attempt::signed(SECRET, "msg_1", now, body);
     let ok = (StatusCode::OK, None);
-    let unauthorized = |reason| (StatusCode::UNAUTHORIZED, Some(reason));
+    let unauthorized = |reason: Reason| (StatusCode::UNAUTHORIZED, Some(reason.as_str()));
     vec![
         ("fresh delivery", fresh.clone(), ok),
         (
             "the same bytes again",
             fresh.clone(),
-            (StatusCode::OK, Some(Reason::Duplicate)),
+            (StatusCode::OK, Some("duplicate")),
         ),
         (
             "the same bytes under a new Idempotency-Key",
             fresh.clone().also("idempotency-key", "new-1"),
-            (StatusCode::OK, Some(Reason::Duplicate)),
+            (StatusCode::OK, Some("duplicate")),
         ),
         (
             "the same bytes on a re-encoded path",
@@ -455,7 +466,7 @@ fn scenarios() -> Vec<(&'static str, Attempt, Verdict)> {
                 path: "/hooks/%61cme".into(),
                 ..fresh.clone()
             },
-            (StatusCode::OK, Some(Reason::Duplicate)),
+            (StatusCode::OK, Some("duplicate")),
         ),
         (
             "an hour-old signed delivery with a fresh unsigned header",
@@ -483,7 +494,7 @@ fn scenarios() -> Vec<(&'static str, Attempt, Verdict)> {
         (
             "a foreign address",
             Attempt::signed(SECRET, "msg_5", now, body).with("x-test-peer", "203.0.113.9"),
-            (StatusCode::FORBIDDEN, Some(Reason::IpNotAllowed)),
+            (StatusCode::FORBIDDEN, Some(Reason::IpNotAllowed.as_str())),
         ),
         (
             "two different delivery ids",
@@ -498,7 +509,10 @@ fn scenarios() -> Vec<(&'static str, Attempt, Verdict)> {
         (
             "a body over the limit",
             Attempt::signed(SECRET, "msg_9", now, &vec![b'x'; BODY_LIMIT + 1]),
-            (StatusCode::PAYLOAD_TOO_LARGE, Some(Reason::PayloadTooLarge)),
+            (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                Some(Reason::PayloadTooLarge.as_str()),
+            ),
         ),
         (
             "a timestamp with a leading zero spliced in",

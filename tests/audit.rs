@@ -31,14 +31,28 @@ const LEGACY_TOKEN: &str = "legacy-static-token-9z8y";
 
 type Events = Arc<Mutex<Vec<AuditEvent>>>;
 
-/// Route, headers, body, the reason expected (none: accepted), the status.
+/// Route, headers, body, the reason (or answer kind) expected (none:
+/// accepted), the status.
 type Case = (
     &'static str,
     Vec<(HeaderName, HeaderValue)>,
     Vec<u8>,
-    Option<Reason>,
+    Option<Stopped>,
     u16,
 );
+
+/// What stopped a request before the handler.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Stopped {
+    Refused(Reason),
+    Answered(&'static str),
+}
+
+impl From<Reason> for Stopped {
+    fn from(reason: Reason) -> Self {
+        Stopped::Refused(reason)
+    }
+}
 
 fn recording_audit(events: &Events) -> AuditLayer {
     let events = Arc::clone(events);
@@ -151,42 +165,42 @@ async fn every_rejection_reason_gets_an_event_with_its_status_and_no_secret() {
             "/github",
             github(body, GITHUB_SECRET, "d1"),
             body.to_vec(),
-            Some(Reason::Duplicate),
+            Some(Stopped::Answered("duplicate")),
             200,
         ),
         (
             "/github",
             vec![header("x-github-delivery", "d2")],
             body.to_vec(),
-            Some(Reason::SignatureMissing),
+            Some(Reason::SignatureMissing.into()),
             401,
         ),
         (
             "/github",
             vec![header("x-hub-signature-256", "sha256=zz")],
             body.to_vec(),
-            Some(Reason::SignatureMalformed),
+            Some(Reason::SignatureMalformed.into()),
             401,
         ),
         (
             "/github",
             github(b"other", GITHUB_SECRET, "d3"),
             body.to_vec(),
-            Some(Reason::SignatureMismatch),
+            Some(Reason::SignatureMismatch.into()),
             401,
         ),
         (
             "/github",
             github(body, RETIRED_SECRET, "d4"),
             body.to_vec(),
-            Some(Reason::KeyExpired),
+            Some(Reason::KeyExpired.into()),
             401,
         ),
         (
             "/github",
             github(&[b'a'; 5000], GITHUB_SECRET, "d5"),
             vec![b'a'; 5000],
-            Some(Reason::PayloadTooLarge),
+            Some(Reason::PayloadTooLarge.into()),
             413,
         ),
         ("/standard", standard_sig.clone(), body.to_vec(), None, 200),
@@ -194,42 +208,42 @@ async fn every_rejection_reason_gets_an_event_with_its_status_and_no_secret() {
             "/standard",
             stale,
             body.to_vec(),
-            Some(Reason::TimestampOutsideWindow),
+            Some(Reason::TimestampOutsideWindow.into()),
             401,
         ),
         (
             "/token",
             vec![],
             fresh_body.clone().into_bytes(),
-            Some(Reason::TokenMissing),
+            Some(Reason::TokenMissing.into()),
             401,
         ),
         (
             "/token",
             vec![header("x-gitlab-token", "not-the-token")],
             fresh_body.clone().into_bytes(),
-            Some(Reason::TokenInvalid),
+            Some(Reason::TokenInvalid.into()),
             401,
         ),
         (
             "/token",
             vec![token.clone()],
             br#"{"other":1}"#.to_vec(),
-            Some(Reason::PayloadIncomplete),
+            Some(Reason::PayloadIncomplete.into()),
             400,
         ),
         (
             "/token",
             vec![token.clone()],
             br#"{"created_at":"soon"}"#.to_vec(),
-            Some(Reason::TimestampMalformed),
+            Some(Reason::TimestampMalformed.into()),
             401,
         ),
         (
             "/token",
             vec![token.clone()],
             br#"{"created_at":1000000000}"#.to_vec(),
-            Some(Reason::TimestampOutsideWindow),
+            Some(Reason::TimestampOutsideWindow.into()),
             401,
         ),
         (
@@ -243,21 +257,21 @@ async fn every_rejection_reason_gets_an_event_with_its_status_and_no_secret() {
             "/elsewhere",
             vec![],
             body.to_vec(),
-            Some(Reason::IpNotAllowed),
+            Some(Reason::IpNotAllowed.into()),
             403,
         ),
         (
             "/unknown-peer",
             vec![],
             body.to_vec(),
-            Some(Reason::ClientIpUnknown),
+            Some(Reason::ClientIpUnknown.into()),
             403,
         ),
         (
             "/broken-store",
             vec![token.clone(), header("webhook-id", "m1")],
             body.to_vec(),
-            Some(Reason::StoreUnavailable),
+            Some(Reason::StoreUnavailable.into()),
             503,
         ),
         (
@@ -282,13 +296,19 @@ async fn every_rejection_reason_gets_an_event_with_its_status_and_no_secret() {
             index + 1,
             "one event per request"
         );
-        assert_eq!(event.reason, *reason, "case {index} {route}");
+        let (refused, answered) = match reason {
+            Some(Stopped::Refused(reason)) => (Some(*reason), None),
+            Some(Stopped::Answered(kind)) => (None, Some(*kind)),
+            None => (None, None),
+        };
+        assert_eq!(event.reason, refused, "case {index} {route}");
+        assert_eq!(event.answer, answered, "case {index} {route}");
         assert_eq!(event.status, *status, "case {index} {route}");
         assert_eq!(event.path, *route);
         assert_eq!(event.method, Some(http::Method::POST));
         let outcome = match reason {
-            Some(Reason::Duplicate) => Outcome::Duplicate,
-            Some(_) => Outcome::Rejected,
+            Some(Stopped::Answered(_)) => Outcome::Duplicate,
+            Some(Stopped::Refused(_)) => Outcome::Rejected,
             None => Outcome::Accepted,
         };
         assert_eq!(event.outcome, outcome, "case {index} {route}");

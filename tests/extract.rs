@@ -13,7 +13,7 @@ use http_body_util::Full;
 use serde_json::Value;
 use tower_webhook::extract::Verified;
 use tower_webhook::guard::{Guard, RequestCheck};
-use tower_webhook::{AuthMethod, Authentication, Rejection, WebhookContext};
+use tower_webhook::{AuthMethod, Authentication, Stop, WebhookContext};
 
 use support::{post as post_to, send, serve};
 
@@ -21,7 +21,7 @@ use support::{post as post_to, send, serve};
 struct AcceptAll;
 
 impl RequestCheck for AcceptAll {
-    fn check(&self, _: &mut Parts, context: &WebhookContext) -> Result<(), Rejection> {
+    fn check(&self, _: &mut Parts, context: &WebhookContext) -> Result<(), Stop> {
         context.set_authentication(Authentication::new(AuthMethod::Signature).with_key_id("k1"));
         Ok(())
     }

@@ -115,7 +115,9 @@ fn assert_handshake(server: &Server, name: &str) {
     assert_eq!(event.outcome, Outcome::Handshake, "{event:?}");
     assert_eq!(event.event, "webhook.handshake");
     assert_eq!(event.handshake, Some(name));
-    assert_eq!(event.reason, Some(Reason::Handshake));
+    // An answer, not a refusal.
+    assert_eq!(event.reason, None);
+    assert_eq!(event.answer, Some("handshake"));
 }
 
 fn slack_stack() -> WebhookStack {

@@ -24,7 +24,7 @@ use tower_webhook::idempotency::{
     IdempotencyLayer, IdempotencyStore, KeySource, MemoryStore, Reservation, StoredOutcome,
     REPLAYED_HEADER,
 };
-use tower_webhook::{Reason, WebhookContext};
+use tower_webhook::{Answer, Reason, WebhookContext};
 
 use support::{is_replayed, post as post_to, send, Reply};
 
@@ -70,8 +70,9 @@ impl Handler {
     }
 }
 
-/// What an outer layer (audit, in the real stack) sees: the reason in the
-/// response extensions and in the context, and the key in the context.
+/// What an outer layer (audit, in the real stack) sees: the reason (or the
+/// answer's kind) in the response extensions and in the context, and the
+/// key in the context.
 /// Also plays the tenant resolver, from a test header.
 async fn observe(mut request: AxumRequest, next: Next) -> AxumResponse {
     let context = WebhookContext::of(&mut request);
@@ -79,17 +80,19 @@ async fn observe(mut request: AxumRequest, next: Next) -> AxumResponse {
         context.set_tenant(tenant);
     }
     let mut response = next.run(request).await;
-    let extension = response.extensions().get::<Reason>().copied();
+    let extension = response
+        .extensions()
+        .get::<Reason>()
+        .map(|reason| reason.as_str())
+        .or(Answer::of(&response).map(Answer::kind));
     let verification = context.snapshot();
     let headers = response.headers_mut();
-    if let Some(reason) = extension {
-        headers.insert(
-            "x-seen-extension",
-            HeaderValue::from_static(reason.as_str()),
-        );
+    if let Some(name) = extension {
+        headers.insert("x-seen-extension", HeaderValue::from_static(name));
     }
-    if let Some(reason) = verification.rejection {
-        headers.insert("x-seen-context", HeaderValue::from_static(reason.as_str()));
+    let recorded = verification.rejection.map(|reason| reason.as_str());
+    if let Some(name) = recorded.or(verification.answer) {
+        headers.insert("x-seen-context", HeaderValue::from_static(name));
     }
     if let Some(key) = verification.idempotency_key {
         headers.insert("x-seen-key", HeaderValue::from_str(&key).unwrap());

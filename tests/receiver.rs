@@ -378,7 +378,7 @@ async fn every_route_accepts_a_signed_delivery_once_and_refuses_a_tampered_one()
         .filter(|e| e["event"] == "webhook.accepted")
         .count();
     assert_eq!(accepted, all.len());
-    let duplicates = audit.iter().filter(|e| e["reason"] == "duplicate").count();
+    let duplicates = audit.iter().filter(|e| e["answer"] == "duplicate").count();
     assert_eq!(duplicates, all.len());
     let legacy = audit
         .iter()

@@ -10,19 +10,22 @@ use std::time::Duration;
 use axum::extract::{Request, State};
 use axum::middleware::{self, Next};
 use axum::response::Response;
-use axum::routing::post;
+use axum::routing::{any, post};
 use axum::Router;
 use bytes::Bytes;
-use http::{HeaderName, HeaderValue, StatusCode};
+use http::request::Parts;
+use http::{HeaderName, HeaderValue, Method, StatusCode};
 use http_body_util::Full;
+use tower_webhook::audit::{AuditEvent, AuditLayer, Outcome};
+use tower_webhook::guard::CheckLayer;
 use tower_webhook::idempotency::{IdempotencyLayer, REPLAYED_HEADER};
 use tower_webhook::ip::IpFilterLayer;
 use tower_webhook::replay::ReplayLayer;
 use tower_webhook::signature::{unix_now, SignatureLayer};
 use tower_webhook::token::TokenLayer;
 use tower_webhook::{
-    AuthMethod, Reason, Secret, ServiceBuilderExt, StackError, Verification, WebhookContext,
-    WebhookStack,
+    Answer, AuthMethod, Reason, Rejection, Secret, ServiceBuilderExt, StackError, Verification,
+    WebhookContext, WebhookStack,
 };
 
 const GITHUB_SECRET: &str = "It's a Secret to Everybody";
@@ -124,7 +127,8 @@ async fn a_github_stack_accepts_once_and_refuses_forgeries() {
     let reply = server.post(&github_delivery(body, "d-1"), body).await;
     assert_eq!(reply.status, StatusCode::OK);
     assert_eq!(reply.headers.get(REPLAYED_HEADER).unwrap(), "true");
-    assert_eq!(server.last().rejection, Some(Reason::Duplicate));
+    assert_eq!(server.last().rejection, None);
+    assert_eq!(server.last().answer, Some("duplicate"));
     assert_eq!(server.runs(), 1);
 
     // Someone changes the body under the old signature.
@@ -383,4 +387,220 @@ async fn the_builder_extension_stacks_single_layers() {
         .insert(std::net::SocketAddr::from(([192, 168, 1, 1], 4000)));
     let response = service.oneshot(request).await.unwrap();
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
+}
+
+type Events = Arc<Mutex<Vec<AuditEvent>>>;
+
+/// An audit layer that keeps every event.
+fn recording(events: &Events) -> AuditLayer {
+    let events = Arc::clone(events);
+    AuditLayer::without_sinks().sink(move |event: &AuditEvent| {
+        events.lock().unwrap().push(event.clone());
+    })
+}
+
+fn last_event(events: &Events) -> AuditEvent {
+    events.lock().unwrap().last().cloned().expect("an event")
+}
+
+/// A GitHub delivery of `body` announcing `event`.
+fn github_event(body: &[u8], event: &'static str) -> Vec<(HeaderName, HeaderValue)> {
+    let mut headers = github_delivery(body, "d-1");
+    headers.push((
+        HeaderName::from_static("x-github-event"),
+        HeaderValue::from_static(event),
+    ));
+    headers
+}
+
+#[tokio::test]
+async fn a_custom_check_refuses_with_its_own_reason_in_the_audit_trail() {
+    let events = Events::default();
+    let asked = Arc::new(AtomicUsize::new(0));
+    let counted = Arc::clone(&asked);
+    let audit = recording(&events);
+    let counters = audit.counters();
+    // A closure is a check.
+    let stack = github_stack("127.0.0.1, ::1")
+        .check(move |parts: &Parts| {
+            counted.fetch_add(1, Ordering::SeqCst);
+            match parts.headers.get("x-github-event") {
+                Some(event) if event == "push" => Ok(()),
+                _ => Err(Rejection::custom(
+                    "event_not_handled",
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                )),
+            }
+        })
+        .audit(audit);
+    let server = Server::start(stack).await;
+    let body = br#"{"zen":"Keep it logically awesome."}"#;
+
+    // A forgery is refused for its signature: the custom check, though it
+    // reads only the head, runs after the signature verified.
+    let forged = server
+        .post(&github_event(body, "issues"), br#"{"zen":"forged"}"#)
+        .await;
+    assert_eq!(forged.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(last_event(&events).reason, Some(Reason::SignatureMismatch));
+    assert_eq!(asked.load(Ordering::SeqCst), 0);
+
+    let refused = server.post(&github_event(body, "issues"), body).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let event = last_event(&events);
+    assert_eq!(event.outcome, Outcome::Rejected);
+    assert_eq!(event.event, "webhook.rejected");
+    assert_eq!(event.reason, Some(Reason::Custom("event_not_handled")));
+    assert_eq!(event.answer, None);
+    assert!(
+        event.to_json().contains(r#""reason":"event_not_handled""#),
+        "{}",
+        event.to_json()
+    );
+    assert_eq!(
+        server.last().rejection,
+        Some(Reason::Custom("event_not_handled"))
+    );
+    assert_eq!(counters.snapshot().by_reason["event_not_handled"], 1);
+    assert_eq!(server.runs(), 0);
+
+    // Refused before idempotency: the same signed bytes announced as a
+    // push are a first delivery, not a duplicate.
+    let accepted = server.post(&github_event(body, "push"), body).await;
+    assert_eq!(accepted.status, StatusCode::OK, "{}", accepted.text());
+    assert_eq!(last_event(&events).outcome, Outcome::Accepted);
+    assert_eq!(server.runs(), 1);
+    assert_eq!(asked.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test]
+async fn a_custom_body_check_sees_only_authenticated_deliveries() {
+    let events = Events::default();
+    let bodies: Arc<Mutex<Vec<Bytes>>> = Arc::default();
+    let seen = Arc::clone(&bodies);
+    let stack = github_stack("127.0.0.1, ::1")
+        .body_check(move |_: &Parts, body: &Bytes| {
+            seen.lock().unwrap().push(body.clone());
+            let event: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
+            match event["livemode"].as_bool() {
+                Some(true) => Ok(()),
+                _ => Err(Rejection::custom(
+                    "not_livemode",
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                )),
+            }
+        })
+        .audit(recording(&events));
+    let server = Server::start(stack).await;
+    let test_mode = br#"{"livemode":false}"#;
+    let live = br#"{"livemode":true}"#;
+
+    // Live-mode bytes under a test-mode signature: a forgery, refused as
+    // one before the custom check reads a byte.
+    let forged = server.post(&github_delivery(test_mode, "d-1"), live).await;
+    assert_eq!(forged.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(last_event(&events).reason, Some(Reason::SignatureMismatch));
+    assert!(bodies.lock().unwrap().is_empty());
+
+    let refused = server
+        .post(&github_delivery(test_mode, "d-2"), test_mode)
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        last_event(&events).reason,
+        Some(Reason::Custom("not_livemode"))
+    );
+    assert_eq!(*bodies.lock().unwrap(), [Bytes::from_static(test_mode)]);
+
+    let accepted = server.post(&github_delivery(live, "d-3"), live).await;
+    assert_eq!(accepted.status, StatusCode::OK);
+    assert_eq!(server.runs(), 1);
+}
+
+#[tokio::test]
+async fn answers_are_audited_as_answers_not_rejections() {
+    let events = Events::default();
+    let audit = recording(&events);
+    let counters = audit.counters();
+    // GitHub's ping needs no handler: a check answers it.
+    let stack = github_stack("127.0.0.1, ::1")
+        .check(|parts: &Parts| match parts.headers.get("x-github-event") {
+            Some(event) if event == "ping" => Err(Answer::new("ping", StatusCode::NO_CONTENT)),
+            _ => Ok(()),
+        })
+        .audit(audit);
+    let server = Server::start(stack).await;
+    let body = br#"{"zen":"Anything added dilutes everything else."}"#;
+
+    let ping = server.post(&github_event(body, "ping"), body).await;
+    assert_eq!(ping.status, StatusCode::NO_CONTENT);
+    let event = last_event(&events);
+    assert_eq!(event.outcome, Outcome::Answered);
+    assert_eq!(event.event, "webhook.answered");
+    assert_eq!((event.reason, event.answer), (None, Some("ping")));
+    assert!(event.to_json().contains(r#""reason":null,"answer":"ping""#));
+    assert_eq!(server.last().rejection, None);
+    assert_eq!(server.last().answer, Some("ping"));
+    assert_eq!(server.runs(), 0);
+
+    // The idempotency layer's acknowledgement of a retry is an answer too.
+    for _ in 0..2 {
+        let reply = server.post(&github_event(body, "push"), body).await;
+        assert_eq!(reply.status, StatusCode::OK);
+    }
+    let event = last_event(&events);
+    assert_eq!(event.outcome, Outcome::Duplicate);
+    assert_eq!(event.event, "webhook.duplicate");
+    assert_eq!((event.reason, event.answer), (None, Some("duplicate")));
+    assert_eq!(server.runs(), 1);
+
+    let counts = counters.snapshot();
+    assert_eq!(
+        (counts.answered, counts.duplicates, counts.accepted),
+        (1, 1, 1)
+    );
+    assert_eq!(counts.rejected, 0);
+    // The metrics' and counters' `reason` label names an answer by its kind.
+    assert_eq!(counts.by_reason["ping"], 1);
+    assert_eq!(counts.by_reason["duplicate"], 1);
+}
+
+#[tokio::test]
+async fn a_check_layer_guards_a_route_by_hand() {
+    let events = Events::default();
+    let post_only = |parts: &Parts| {
+        if parts.method == Method::POST {
+            Ok(())
+        } else {
+            Err(Rejection::custom(
+                "method_not_allowed",
+                StatusCode::METHOD_NOT_ALLOWED,
+            ))
+        }
+    };
+    let router = Router::new().route(
+        "/hook",
+        any(|| async { "handled" }).layer(
+            tower::ServiceBuilder::new()
+                .layer(recording(&events))
+                .layer(CheckLayer::new(post_only)),
+        ),
+    );
+    let addr = support::serve(router).await;
+
+    let get = http::Request::get(format!("http://{addr}/hook"))
+        .body(Full::new(Bytes::new()))
+        .unwrap();
+    let reply = support::send(get).await;
+    assert_eq!(reply.status, StatusCode::METHOD_NOT_ALLOWED);
+    let event = last_event(&events);
+    assert_eq!(event.reason, Some(Reason::Custom("method_not_allowed")));
+    assert_eq!(event.status, 405);
+
+    let reply = support::post_with(addr, "/hook", &[], b"{}").await;
+    assert_eq!(
+        (reply.status, reply.text().as_str()),
+        (StatusCode::OK, "handled")
+    );
+    assert_eq!(last_event(&events).outcome, Outcome::Accepted);
 }

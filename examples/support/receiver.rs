@@ -626,6 +626,7 @@ pub fn text_line(event: &AuditEvent) -> String {
         }
     };
     field("reason", event.reason.map(|reason| reason.as_str()));
+    field("answer", event.answer);
     field("detail", event.detail.as_deref());
     field("handshake", event.handshake);
     field("auth", event.auth_method);
@@ -682,6 +683,7 @@ const FIELD_ORDER: &[&str] = &[
     "request_id",
     "outcome",
     "reason",
+    "answer",
     "detail",
     "status",
     "grpc_status",

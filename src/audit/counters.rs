@@ -44,7 +44,10 @@ pub struct AuditCounts {
     pub accepted: u64,
     /// Provider handshakes answered without the handler.
     pub handshakes: u64,
-    /// Requests a layer answered, or the inner service failed (those are
+    /// Requests a check of the application's answered on the handler's
+    /// behalf ([`Outcome::Answered`]).
+    pub answered: u64,
+    /// Requests a layer refused, or the inner service failed (those are
     /// also in [`service_errors`](Self::service_errors)).
     pub rejected: u64,
     /// Deliveries already handled, acknowledged without running the handler
@@ -55,7 +58,8 @@ pub struct AuditCounts {
     /// Events a sink panicked on (the request and the other sinks were not
     /// affected).
     pub sink_panics: u64,
-    /// Rejections by reason name.
+    /// Rejections by reason name, and answers by kind (`duplicate`,
+    /// `handshake`, ...), as the metrics' `reason` label counts them.
     pub by_reason: BTreeMap<&'static str, u64>,
     /// Requests by (tenant, authentication method); `""` when there is no
     /// tenant, `"none"` when nothing authenticated the request (a request
@@ -119,6 +123,7 @@ impl AuditCounters {
             Outcome::Rejected => counts.rejected += 1,
             Outcome::Duplicate => counts.duplicates += 1,
             Outcome::Handshake => counts.handshakes += 1,
+            Outcome::Answered => counts.answered += 1,
             // Not requests: an inbox worker's events reach the sinks only
             // (`webhook_inbox_events_total` counts them).
             Outcome::Retry | Outcome::DeadLettered | Outcome::TakenOver | Outcome::HoldLost => {
@@ -128,8 +133,8 @@ impl AuditCounters {
         if event.service_error {
             counts.service_errors += 1;
         }
-        if let Some(reason) = event.reason {
-            *counts.by_reason.entry(reason.as_str()).or_default() += 1;
+        if let Some(label) = event.reason.map(|reason| reason.as_str()).or(event.answer) {
+            *counts.by_reason.entry(label).or_default() += 1;
         }
         // Tenant names come from requests, unknown tenants included: past
         // the bound, new ones share one bucket instead of growing the map.

@@ -20,7 +20,7 @@ pub enum Outcome {
     /// Every layer let the request through: the handler ran
     /// (`webhook.accepted`).
     Accepted,
-    /// A layer answered instead of the handler (`webhook.rejected`), or the
+    /// A layer refused the request (`webhook.rejected`), or the
     /// inner service failed with an error instead of answering
     /// ([`AuditEvent::service_error`]).
     Rejected,
@@ -31,6 +31,9 @@ pub enum Outcome {
     /// A provider handshake (URL verification, challenge, ping) answered by
     /// a [`handshake`](crate::handshake) check (`webhook.handshake`).
     Handshake,
+    /// A check of the application's answered on the handler's behalf
+    /// (`webhook.answered`), under its own [`Answer`](crate::Answer) kind.
+    Answered,
     /// An inbox worker's attempt at a delivery failed (the handler returned
     /// `Err`, panicked or ran past its timeout); it will be retried
     /// (`webhook.inbox.retry`). Recorded by a
@@ -51,21 +54,24 @@ pub enum Outcome {
 
 impl Outcome {
     /// The event name: `webhook.accepted`, `webhook.rejected`,
-    /// `webhook.duplicate`, `webhook.handshake`, `webhook.inbox.retry`, ...
-    /// (see [`EventNames`] for the other spelling).
+    /// The event name: `webhook.accepted`, `webhook.rejected`,
+    /// `webhook.duplicate`, `webhook.handshake`, `webhook.answered`,
+    /// `webhook.inbox.retry`, ... (see [`EventNames`] for the other
+    /// spelling).
     pub const fn event_name(self) -> &'static str {
         EventNames::Current.name(self)
     }
 
-    /// `accepted`, `rejected`, `duplicate`, `handshake`, or for the inbox
-    /// `retry`, `dead_lettered`, `taken_over`, `hold_lost` (the `event`
-    /// labels of `webhook_inbox_events_total`).
+    /// `accepted`, `rejected`, `duplicate`, `handshake`, `answered`, or for
+    /// the inbox `retry`, `dead_lettered`, `taken_over`, `hold_lost` (the
+    /// `event` labels of `webhook_inbox_events_total`).
     pub const fn as_str(self) -> &'static str {
         match self {
             Outcome::Accepted => "accepted",
             Outcome::Rejected => "rejected",
             Outcome::Duplicate => "duplicate",
             Outcome::Handshake => "handshake",
+            Outcome::Answered => "answered",
             Outcome::Retry => "retry",
             Outcome::DeadLettered => "dead_lettered",
             Outcome::TakenOver => "taken_over",
@@ -110,6 +116,7 @@ impl EventNames {
             (_, Outcome::Rejected) => "webhook.rejected",
             (_, Outcome::Duplicate) => "webhook.duplicate",
             (_, Outcome::Handshake) => "webhook.handshake",
+            (_, Outcome::Answered) => "webhook.answered",
             (_, Outcome::Retry) => "webhook.inbox.retry",
             (_, Outcome::DeadLettered) => "webhook.inbox.dead_lettered",
             (_, Outcome::TakenOver) => "webhook.inbox.taken_over",
@@ -159,9 +166,12 @@ pub struct AuditEvent {
     pub request_id: Option<Arc<str>>,
     /// What became of the request.
     pub outcome: Outcome,
-    /// Why a layer refused, as its stable name (`duplicate` for a
-    /// duplicate).
+    /// Why a layer refused, as its stable name; `None` when nothing was
+    /// refused (an answer included: see [`answer`](Self::answer)).
     pub reason: Option<Reason>,
+    /// What a layer answered on the handler's behalf, as the answer's kind
+    /// (`duplicate`, `handshake`, or a check's own); `None` otherwise.
+    pub answer: Option<&'static str>,
     /// What exactly fired, when the layer said (e.g. which body limit, in
     /// bytes, and which setting set it). Never sent to the client.
     pub detail: Option<Arc<str>>,
@@ -333,12 +343,13 @@ fn rfc3339_general(at: SystemTime) -> String {
 
 impl Serialize for AuditEvent {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut m = s.serialize_map(Some(22))?;
+        let mut m = s.serialize_map(Some(23))?;
         m.serialize_entry("event", self.event)?;
         m.serialize_entry("timestamp", &self.timestamp)?;
         m.serialize_entry("request_id", &self.request_id)?;
         m.serialize_entry("outcome", &self.outcome)?;
         m.serialize_entry("reason", &self.reason.map(Reason::as_str))?;
+        m.serialize_entry("answer", &self.answer)?;
         m.serialize_entry("detail", &self.detail)?;
         m.serialize_entry("status", &self.status)?;
         m.serialize_entry("grpc_status", &self.grpc_status)?;
@@ -376,15 +387,18 @@ impl AuditEvent {
         service_error: bool,
         cancelled: bool,
     ) -> Self {
-        let answered_handshake = verification.handshake.is_some()
-            && verification.rejection == Some(Reason::Handshake)
-            && !service_error;
-        let outcome = match verification.rejection {
-            _ if answered_handshake => Outcome::Handshake,
+        // A refusal recorded after an answer (a cancelled duplicate) is
+        // what became of the request.
+        let answer = verification
+            .answer
+            .filter(|_| verification.rejection.is_none() && !service_error);
+        let outcome = match (answer, verification.rejection) {
             _ if service_error => Outcome::Rejected,
-            Some(Reason::Duplicate) => Outcome::Duplicate,
-            Some(_) => Outcome::Rejected,
-            None => Outcome::Accepted,
+            (Some(crate::rejection::HANDSHAKE), _) => Outcome::Handshake,
+            (Some(crate::rejection::DUPLICATE), _) => Outcome::Duplicate,
+            (Some(_), _) => Outcome::Answered,
+            (None, Some(_)) => Outcome::Rejected,
+            (None, None) => Outcome::Accepted,
         };
         let (auth_method, key_id, scheme) = match verification.authentication {
             Some(auth) => (Some(auth.method.as_str()), auth.key_id, auth.scheme),
@@ -397,6 +411,7 @@ impl AuditEvent {
             request_id: None,
             outcome,
             reason: verification.rejection,
+            answer,
             detail: None,
             status,
             grpc_status: None,

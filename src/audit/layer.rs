@@ -258,6 +258,7 @@ const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 #[derive(Default)]
 struct Answer {
     reason: Option<Reason>,
+    kind: Option<&'static str>,
     detail: Option<Arc<str>>,
     grpc_status: Option<u16>,
     request_id: Option<Arc<str>>,
@@ -268,6 +269,7 @@ impl Answer {
         let rejection = Rejection::of(response);
         Self {
             reason: response.extensions().get::<Reason>().copied(),
+            kind: crate::rejection::Answer::of(response).map(crate::rejection::Answer::kind),
             detail: rejection.and_then(|r| r.detail()).map(Arc::from),
             grpc_status: response
                 .headers()
@@ -298,6 +300,7 @@ impl Record {
         let (mut verification, mut secret) = self.context.snapshot_for_audit();
         // A layer that answered without the context still tags its answer.
         verification.rejection = verification.rejection.or(answer.reason);
+        verification.answer = verification.answer.or(answer.kind);
         if matches!(ending, Ending::Cancelled) {
             // Never `webhook.accepted`: no answer reached the sender, who
             // will retry. A panicking handler was already tagged `panicked`.

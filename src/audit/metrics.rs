@@ -10,7 +10,7 @@
 //! | name | labels | what |
 //! |---|---|---|
 //! | `webhook_requests_total` | `provider`, `outcome`, `reason` | requests |
-//! | `webhook_rejections_total` | `provider`, `reason` | rejections and duplicates, by reason |
+//! | `webhook_rejections_total` | `provider`, `reason` | rejections by reason, and answers (duplicates, handshakes) by kind |
 //! | `webhook_request_duration_seconds` | `provider`, `outcome` | histogram: time from the audit layer to the response head |
 //! | `webhook_service_errors_total` | | requests the inner service answered with `Err` |
 //! | `webhook_requests_by_tenant_total` | `tenant`, `method` | requests per tenant and authentication method |
@@ -33,9 +33,11 @@
 //!   [`NO_PROVIDER`] when no signature was checked (a token route, a
 //!   request refused before the signature layer);
 //! * `outcome`: an [`Outcome`](super::Outcome) name: `accepted`,
-//!   `rejected`, `duplicate` or `handshake`;
-//! * `reason`: a [`Reason`](crate::Reason) name, or `none` for a request the
-//!   handler ran for;
+//!   `rejected`, `duplicate`, `handshake` or `answered`;
+//! * `reason`: a [`Reason`](crate::Reason) name (a custom check's own
+//!   included: names from your code, never from a request), the kind of an
+//!   [`Answer`](crate::Answer) (`duplicate`, `handshake`, ...) for a request
+//!   a layer answered, or `none` for a request the handler ran for;
 //! * `method`: an [`AuthMethod`](crate::AuthMethod) name or `none` (which
 //!   is also where requests refused for their credential count);
 //! * `tenant`: `""` without a tenant; each audit layer labels at most
@@ -294,11 +296,14 @@ fn shared_series(
 /// holds a clone, so the address cannot be reused by another name while
 /// cached), without the interning lock or a string comparison.
 fn series_of(event: &AuditEvent) -> &'static Series {
-    type Recent = Vec<(Option<Arc<str>>, Outcome, Option<Reason>, &'static Series)>;
+    type Recent = Vec<(Option<Arc<str>>, Outcome, Option<&'static str>, &'static Series)>;
     thread_local! {
         static RECENT: RefCell<Recent> = const { RefCell::new(Vec::new()) };
     }
     const RECENT_SERIES: usize = 16;
+    // An answer is labelled with its kind: the series dashboards already
+    // read duplicates and handshakes from.
+    let labelled = event.reason.map(Reason::as_str).or(event.answer);
     let same_scheme = |cached: &Option<Arc<str>>| match (cached, &event.scheme) {
         (Some(cached), Some(scheme)) => Arc::ptr_eq(cached, scheme),
         (None, None) => true,
@@ -309,24 +314,20 @@ fn series_of(event: &AuditEvent) -> &'static Series {
             .borrow()
             .iter()
             .find(|(scheme, outcome, reason, _)| {
-                *outcome == event.outcome && *reason == event.reason && same_scheme(scheme)
+                *outcome == event.outcome && *reason == labelled && same_scheme(scheme)
             })
             .map(|(.., series)| *series)
     });
     if let Some(series) = found {
         return series;
     }
-    let series = shared_series(
-        event.scheme.as_deref(),
-        event.outcome.as_str(),
-        event.reason.map(Reason::as_str),
-    );
+    let series = shared_series(event.scheme.as_deref(), event.outcome.as_str(), labelled);
     RECENT.with(|recent| {
         let mut recent = recent.borrow_mut();
         if recent.len() == RECENT_SERIES {
             recent.remove(0);
         }
-        recent.push((event.scheme.clone(), event.outcome, event.reason, series));
+        recent.push((event.scheme.clone(), event.outcome, labelled, series));
     });
     series
 }

@@ -47,6 +47,7 @@ impl AuditSink for TracingSink {
                     request_id = e.request_id.as_deref(),
                     outcome = e.outcome.as_str(),
                     reason = e.reason.map(|r| r.as_str()),
+                    answer = e.answer,
                     detail = e.detail.as_deref(),
                     status = e.status,
                     grpc_status = e.grpc_status,

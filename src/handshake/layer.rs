@@ -10,20 +10,20 @@ use crate::body::DEFAULT_BODY_LIMIT;
 use crate::context::{AuthMethod, WebhookContext};
 use crate::guard::{BodyCheck, BodyGuard, RequestCheck};
 use crate::handshake::provider::{Found, Handshake};
-use crate::rejection::Rejection;
+use crate::rejection::Stop;
 
 /// Record what `found` says in the context; `Err` carries the answer (or
 /// refusal) that replaces the handler's response.
-fn settle(found: Found, forward: bool, context: &WebhookContext) -> Result<(), Rejection> {
+fn settle(found: Found, forward: bool, context: &WebhookContext) -> Result<(), Stop> {
     match found {
         Found::No => Ok(()),
-        Found::Refused(refusal) => Err(refusal),
+        Found::Refused(refusal) => Err(refusal.into()),
         Found::Answer(name, answered) => {
             context.set_handshake(name);
             match answered {
                 Ok(_) if forward => Ok(()),
-                Ok(answer) => Err(answer),
-                Err(refusal) => Err(refusal),
+                Ok(answer) => Err(answer.into()),
+                Err(refusal) => Err(refusal.into()),
             }
         }
     }
@@ -53,7 +53,7 @@ impl UnsignedHandshakes {
 }
 
 impl RequestCheck for UnsignedHandshakes {
-    fn check(&self, parts: &mut Parts, context: &WebhookContext) -> Result<(), Rejection> {
+    fn check(&self, parts: &mut Parts, context: &WebhookContext) -> Result<(), Stop> {
         self.0.iter().try_for_each(|handshake| {
             settle(handshake.find_in_head(parts), handshake.forwards(), context)
         })
@@ -92,7 +92,7 @@ impl BodyCheck for SignedHandshakes {
         usize::MAX
     }
 
-    fn check_head(&self, _: &mut Parts, _: &WebhookContext) -> Result<(), Rejection> {
+    fn check_head(&self, _: &mut Parts, _: &WebhookContext) -> Result<(), Stop> {
         Ok(())
     }
 
@@ -102,7 +102,7 @@ impl BodyCheck for SignedHandshakes {
         parts: &mut Parts,
         body: &Bytes,
         context: &WebhookContext,
-    ) -> Result<(), Rejection> {
+    ) -> Result<(), Stop> {
         // Answering an unverified challenge would let anyone subscribe this
         // endpoint elsewhere: without a verified signature the request goes
         // on to whatever checks are further in.
@@ -139,7 +139,7 @@ impl BodyCheck for HandshakeCheck {
         self.body_limit
     }
 
-    fn check_head(&self, parts: &mut Parts, context: &WebhookContext) -> Result<(), Rejection> {
+    fn check_head(&self, parts: &mut Parts, context: &WebhookContext) -> Result<(), Stop> {
         self.unsigned.check(parts, context)
     }
 
@@ -149,7 +149,7 @@ impl BodyCheck for HandshakeCheck {
         parts: &mut Parts,
         body: &Bytes,
         context: &WebhookContext,
-    ) -> Result<(), Rejection> {
+    ) -> Result<(), Stop> {
         self.signed.check_body((), parts, body, context)
     }
 }

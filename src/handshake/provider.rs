@@ -11,7 +11,7 @@ use http::{Method, StatusCode};
 use serde::Deserialize;
 use subtle::ConstantTimeEq;
 
-use crate::rejection::{Reason, Rejection};
+use crate::rejection::{Answer, Reason, Rejection, HANDSHAKE};
 use crate::secret::Secret;
 use crate::secret::SharedSecret;
 
@@ -87,7 +87,7 @@ pub(crate) enum Found {
     /// Not this handshake: the request goes on.
     No,
     /// This handshake; its answer (or its refusal, for a wrong verify token).
-    Answer(&'static str, Result<Rejection, Rejection>),
+    Answer(&'static str, Result<Answer, Rejection>),
     /// Refused before it was known to be a handshake: an unsigned header
     /// contradicts the signed body.
     Refused(Rejection),
@@ -473,15 +473,15 @@ impl Handshake {
     }
 }
 
-fn answer(name: &'static str, answered: Result<Rejection, Rejection>) -> Found {
+fn answer(name: &'static str, answered: Result<Answer, Rejection>) -> Found {
     Found::Answer(name, answered)
 }
 
 /// Every handshake's answer: `200` with `body`, never sniffed as another
 /// type than it says (a browser pointed at the endpoint must not run a
 /// challenge as HTML or script).
-fn answer_with(content_type: HeaderValue, body: Bytes) -> Rejection {
-    Rejection::new(Reason::Handshake)
+fn answer_with(content_type: HeaderValue, body: Bytes) -> Answer {
+    Answer::of_kind(HANDSHAKE, StatusCode::OK)
         .with_body(content_type, body)
         .with_header(NOSNIFF.0, NOSNIFF.1)
 }
@@ -489,7 +489,7 @@ fn answer_with(content_type: HeaderValue, body: Bytes) -> Rejection {
 /// The one way a value the request chose goes back to it: as the whole
 /// body, UTF-8 plain text, at most [`MAX_REFLECTED_LEN`] bytes, and in no
 /// header.
-fn echo(value: &str) -> Result<Rejection, Rejection> {
+fn echo(value: &str) -> Result<Answer, Rejection> {
     reflectable(value)?;
     Ok(answer_with(
         TEXT_PLAIN,
@@ -500,7 +500,7 @@ fn echo(value: &str) -> Result<Rejection, Rejection> {
 /// A value the request chose, echoed as the one string field `field` of a
 /// JSON object: escaped by the serializer, bounded like [`echo`], never in
 /// a header.
-fn echo_json(field: &str, value: &str) -> Result<Rejection, Rejection> {
+fn echo_json(field: &str, value: &str) -> Result<Answer, Rejection> {
     reflectable(value)?;
     let mut object = serde_json::Map::new();
     object.insert(field.to_owned(), value.into());
@@ -517,7 +517,7 @@ fn echo_header(
     name: HeaderName,
     value: &HeaderValue,
     accept: &(dyn Fn(&str) -> bool + Send + Sync),
-) -> Result<Rejection, Rejection> {
+) -> Result<Answer, Rejection> {
     let token = value.as_bytes();
     let inert = !token.is_empty()
         && token.len() <= MAX_HOOK_SECRET_LEN
@@ -535,7 +535,7 @@ fn echo_header(
 }
 
 /// X's CRC answer for `token`: `sha256=` and the base64 HMAC-SHA256 of it.
-fn crc_answer(secret: &SharedSecret, token: &str) -> Result<Rejection, Rejection> {
+fn crc_answer(secret: &SharedSecret, token: &str) -> Result<Answer, Rejection> {
     use base64::Engine as _;
     // The answer is a MAC under the delivery key: never of something that
     // could be a delivery body (X's scheme accepts only `{`-led bodies).

@@ -16,13 +16,15 @@ use super::service::completes;
 use super::store::Token;
 use crate::body::{BufferedBody, ResponseBody};
 use crate::context::WebhookContext;
-use crate::guard::refuse;
-use crate::rejection::{Reason, Rejection};
+use crate::guard::stop;
+use crate::rejection::{Reason, Stop};
 
 pub(crate) type Prepare = Pin<Box<dyn Future<Output = Decision> + Send>>;
 type Finish = Pin<Box<dyn Future<Output = ()> + Send>>;
 
 /// What the layer decided before the handler.
+// The large variant is the usual one: boxing it would allocate per request.
+#[allow(clippy::large_enum_variant)]
 pub(crate) enum Decision {
     /// Run the handler; with `hold`, the key was reserved and must be
     /// completed or released afterwards.
@@ -30,8 +32,9 @@ pub(crate) enum Decision {
         request: Request<BufferedBody>,
         hold: Option<Hold>,
     },
-    /// Answer without the handler (duplicate, in flight, no key, store down).
-    Answer(Rejection),
+    /// Answer without the handler (a duplicate), or refuse (in flight, no
+    /// key, store down).
+    Stop(Stop),
 }
 
 /// A reservation this request holds.
@@ -151,8 +154,8 @@ where
                         let future = inner.call(request);
                         this.state.set(State::Calling { future, lease });
                     }
-                    Decision::Answer(rejection) => {
-                        return Poll::Ready(Ok(refuse(rejection, *this.grpc, this.context)))
+                    Decision::Stop(stopped) => {
+                        return Poll::Ready(Ok(stop(stopped, *this.grpc, this.context)))
                     }
                 },
                 StateProj::Calling { future, lease } => {

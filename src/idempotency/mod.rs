@@ -8,13 +8,14 @@
 //! |---|---|---|
 //! | new | whatever the handler answers | runs |
 //! | reserved by a copy still running | `409 Conflict`, `Retry-After`, reason `in_flight` | does not run |
-//! | completed | `200 OK` and `Idempotent-Replayed: true`, reason `duplicate` | does not run |
+//! | completed | `200 OK` and `Idempotent-Replayed: true`, an [`Answer`](crate::Answer) of kind `duplicate` | does not run |
 //! | released after a failure | whatever the handler answers | runs again |
 //! | unreadable: the store is down | `503`, `Retry-After`, reason `store_unavailable` | does not run (unless [`fail_open`](IdempotencyLayer::fail_open)) |
 //!
-//! The reason is recorded in the [`WebhookContext`](crate::WebhookContext)
-//! and put in the response extensions, like every rejection, so the audit
-//! layer sees duplicates too.
+//! The reason of a refusal, or the kind of the answer, is recorded in the
+//! [`WebhookContext`](crate::WebhookContext) and put in the response
+//! extensions, so the audit layer records a duplicate as a duplicate
+//! (outcome `duplicate`), never as a rejection.
 //!
 //! ```
 //! use std::sync::atomic::{AtomicUsize, Ordering};
@@ -26,7 +27,7 @@
 //! use tower::{ServiceBuilder, ServiceExt};
 //! use tower_webhook::body::BufferedBody;
 //! use tower_webhook::idempotency::{IdempotencyLayer, REPLAYED_HEADER};
-//! use tower_webhook::Reason;
+//! use tower_webhook::Answer;
 //!
 //! # tokio_block_on(async {
 //! let runs = Arc::new(AtomicUsize::new(0));
@@ -54,7 +55,7 @@
 //! let retry = service.clone().oneshot(delivery()).await.unwrap();
 //! assert_eq!(retry.status(), StatusCode::OK);
 //! assert_eq!(retry.headers()[REPLAYED_HEADER], "true");
-//! assert_eq!(retry.extensions().get::<Reason>(), Some(&Reason::Duplicate));
+//! assert_eq!(Answer::of(&retry).map(Answer::kind), Some("duplicate"));
 //! assert_eq!(runs.load(Ordering::SeqCst), 1);
 //! # });
 //! # fn tokio_block_on<F: std::future::Future>(f: F) -> F::Output {

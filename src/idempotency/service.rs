@@ -17,7 +17,7 @@ use super::watch::Verdict;
 use crate::body::{buffer_parts, BoxError, BufferedBody, ResponseBody};
 use crate::context::WebhookContext;
 use crate::path::percent_decoded;
-use crate::rejection::{is_grpc, Reason, Rejection};
+use crate::rejection::{is_grpc, Answer, Reason, Rejection, DUPLICATE};
 
 /// The header that marks an answer given without running the handler:
 /// `Idempotent-Replayed: true`.
@@ -104,7 +104,7 @@ where
     };
     let (parts, bytes) = match buffer_parts(request, limit).await {
         Ok(buffered) => buffered,
-        Err(rejection) => return Decision::Answer(rejection),
+        Err(rejection) => return Decision::Stop(rejection.into()),
     };
     // What the layers before this one recorded, under one lock.
     let (tenant, signed) = context.update(|v| (v.tenant.clone(), v.signed.clone()));
@@ -126,7 +126,7 @@ where
 
     let (Some(key), Some(stored_as)) = (key, stored_as) else {
         return match config.missing {
-            MissingKey::Reject => Decision::Answer(Rejection::new(Reason::PayloadIncomplete)),
+            MissingKey::Reject => Decision::Stop(Reason::PayloadIncomplete.into()),
             MissingKey::PassThrough => Decision::Run {
                 request,
                 hold: None,
@@ -145,9 +145,10 @@ where
         },
         Ok(Reservation::InFlight(_)) => {
             tracing::debug!("idempotency: delivery in flight, answering 409");
-            Decision::Answer(
+            Decision::Stop(
                 Rejection::new(Reason::InFlight)
-                    .with_header(http::header::RETRY_AFTER, retry_after(config.retry_after)),
+                    .with_header(http::header::RETRY_AFTER, retry_after(config.retry_after))
+                    .into(),
             )
         }
         Ok(Reservation::Completed(outcome)) => {
@@ -158,10 +159,10 @@ where
                 (false, DuplicateAck::Fixed(status)) => status,
                 (false, DuplicateAck::StoredStatus) => outcome.status(),
             };
-            Decision::Answer(
-                Rejection::new(Reason::Duplicate)
-                    .with_status(status)
-                    .with_header(REPLAYED_HEADER, HeaderValue::from_static("true")),
+            Decision::Stop(
+                Answer::of_kind(DUPLICATE, status)
+                    .with_header(REPLAYED_HEADER, HeaderValue::from_static("true"))
+                    .into(),
             )
         }
         Err(error) if config.fail_open => {
@@ -175,9 +176,10 @@ where
         Err(error) => {
             error.count("reserve");
             tracing::warn!(%error, "idempotency store failed; refusing with 503");
-            Decision::Answer(
+            Decision::Stop(
                 Rejection::new(Reason::StoreUnavailable)
-                    .with_header(http::header::RETRY_AFTER, retry_after(config.retry_after)),
+                    .with_header(http::header::RETRY_AFTER, retry_after(config.retry_after))
+                    .into(),
             )
         }
     }

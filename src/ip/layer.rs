@@ -11,7 +11,7 @@ use super::allowlist::{Allowlist, ParseAllowlistError};
 use super::client::ClientIp;
 use crate::context::{AuthMethod, Authentication, WebhookContext};
 use crate::guard::{Guard, RequestCheck};
-use crate::rejection::{Reason, Rejection};
+use crate::rejection::{Reason, Rejection, Stop};
 
 /// The check behind [`IpFilterLayer`]: resolve the client address, record it,
 /// and refuse it unless the allowlist permits it.
@@ -71,7 +71,7 @@ impl IpPolicy {
 }
 
 impl RequestCheck for IpPolicy {
-    fn check(&self, parts: &mut Parts, context: &WebhookContext) -> Result<(), Rejection> {
+    fn check(&self, parts: &mut Parts, context: &WebhookContext) -> Result<(), Stop> {
         let ip = self.client(parts)?;
         let admitted = self.admit(ip);
         context.update(|verification| {
@@ -87,7 +87,7 @@ impl RequestCheck for IpPolicy {
                     .get_or_insert_with(|| Authentication::new(AuthMethod::IpAllowlist));
             }
         });
-        admitted.map(|_| ())
+        admitted.map(|_| ()).map_err(Stop::from)
     }
 }
 
@@ -273,7 +273,12 @@ mod tests {
             let context = WebhookContext::new();
             let mut parts = parts(peer);
             let result = layer.policy().check(&mut parts, &context);
-            assert_eq!(result.err().map(|r| r.reason()), reason);
+            let refused = match result {
+                Ok(()) => None,
+                Err(Stop::Refuse(rejection)) => Some(rejection.reason()),
+                Err(Stop::Answer(answer)) => panic!("the IP filter answered {answer:?}"),
+            };
+            assert_eq!(refused, reason);
             let expected = peer.parse::<SocketAddr>().unwrap().ip();
             assert_eq!(context.snapshot().client_ip, Some(expected));
         }

@@ -16,7 +16,7 @@ use super::window::Window;
 use crate::body::DEFAULT_BODY_LIMIT;
 use crate::context::{PendingTimestampCheck, PendingTimestampChecks, Timestamp, WebhookContext};
 use crate::guard::{BodyCheck, BodyGuard};
-use crate::rejection::{Reason, Rejection};
+use crate::rejection::{Reason, Rejection, Stop};
 
 /// The replay check: a [`BodyCheck`], for use in a
 /// [`CheckChain`](crate::chain::CheckChain) or a tenant policy. Built with
@@ -135,7 +135,7 @@ impl BodyCheck for ReplayCheck {
         "ReplayLayer::body_limit"
     }
 
-    fn check_head(&self, parts: &mut Parts, context: &WebhookContext) -> Result<bool, Rejection> {
+    fn check_head(&self, parts: &mut Parts, context: &WebhookContext) -> Result<bool, Stop> {
         // Every timestamp this check can see must be inside the window: the
         // signed one (now if an outer signature verified it, else when one
         // does) and the configured source.
@@ -154,7 +154,8 @@ impl BodyCheck for ReplayCheck {
         match &self.source {
             Source::Header(name) => {
                 let unix_millis = source::header(&parts.headers, name, self.format)?;
-                self.admit(unix_millis, false, context).map(|()| false)
+                self.admit(unix_millis, false, context)?;
+                Ok(false)
             }
             // In a chain the signature is verified only once the body is
             // read: look again then.
@@ -172,11 +173,11 @@ impl BodyCheck for ReplayCheck {
         _: &mut Parts,
         body: &Bytes,
         context: &WebhookContext,
-    ) -> Result<(), Rejection> {
+    ) -> Result<(), Stop> {
         if !body_pending {
             return Ok(());
         }
-        match &self.source {
+        let admitted = match &self.source {
             Source::Signed => match source::signed(context) {
                 Some(unix_millis) => self.admit(unix_millis, true, context),
                 None => Err(Rejection::new(Reason::TimestampMissing)),
@@ -187,7 +188,8 @@ impl BodyCheck for ReplayCheck {
                 self.admit(unix_millis, false, context)
             }
             Source::Header(_) => Ok(()),
-        }
+        };
+        Ok(admitted?)
     }
 }
 

@@ -12,7 +12,7 @@ use tower_layer::Layer;
 use crate::body::DEFAULT_BODY_LIMIT;
 use crate::context::{AuthMethod, Authentication, SignedDelivery, Timestamp, WebhookContext};
 use crate::guard::{BodyCheck, BodyGuard};
-use crate::rejection::{Reason, Rejection};
+use crate::rejection::{Reason, Rejection, Stop};
 use crate::secret::TokenSet;
 use crate::secret::{Secret, SecretError};
 use crate::signature::keyring::{KeyKind, Keyring};
@@ -162,7 +162,7 @@ impl BodyCheck for SignatureCheck {
         &self,
         parts: &mut Parts,
         context: &WebhookContext,
-    ) -> Result<SignaturePending, Rejection> {
+    ) -> Result<SignaturePending, Stop> {
         let Mode::Verify { scheme, .. } = &self.mode else {
             context.set_authentication(Authentication::new(AuthMethod::Anonymous));
             return Ok(SignaturePending(Pending::Accepted));
@@ -179,16 +179,19 @@ impl BodyCheck for SignatureCheck {
                 match self.legacy_token(parts, context) {
                     Some(accepted) => accepted
                         .map(|()| SignaturePending(Pending::Accepted))
-                        .inspect_err(|_| context.refuse_credential(AuthMethod::LegacyToken)),
+                        .map_err(|refusal| {
+                            context.refuse_credential(AuthMethod::LegacyToken);
+                            refusal.into()
+                        }),
                     None => {
                         context.refuse_credential(AuthMethod::Signature);
-                        Err(missing)
+                        Err(missing.into())
                     }
                 }
             }
             Err(rejection) => {
                 context.refuse_credential(AuthMethod::Signature);
-                Err(rejection)
+                Err(rejection.into())
             }
         }
     }
@@ -199,7 +202,7 @@ impl BodyCheck for SignatureCheck {
         parts: &mut Parts,
         body: &Bytes,
         context: &WebhookContext,
-    ) -> Result<(), Rejection> {
+    ) -> Result<(), Stop> {
         let (Pending::Verify(signatures), Mode::Verify { scheme, keyring }) =
             (pending.0, &self.mode)
         else {

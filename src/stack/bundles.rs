@@ -51,7 +51,7 @@ use crate::guard::RequestCheck;
 use crate::handshake::Handshake;
 use crate::idempotency::{IdempotencyLayer, KeySource};
 use crate::provider::{self, Provider};
-use crate::rejection::Rejection;
+use crate::rejection::Stop;
 use crate::replay::ReplayLayer;
 use crate::secret::Secret;
 use crate::signature::public_url::PublicUrl;
@@ -87,7 +87,7 @@ impl UnauthenticatedHeaders {
 pub(super) struct ExposeUnsigned(pub(super) Vec<HeaderName>);
 
 impl RequestCheck for ExposeUnsigned {
-    fn check(&self, parts: &mut Parts, _: &WebhookContext) -> Result<(), Rejection> {
+    fn check(&self, parts: &mut Parts, _: &WebhookContext) -> Result<(), Stop> {
         let mut found = HeaderMap::new();
         for name in &self.0 {
             for value in parts.headers.get_all(name) {

@@ -11,7 +11,9 @@
 //! 2. the body, read once under the smallest limit any of them asks for;
 //! 3. the checks on the body: the signature, then the window on the
 //!    timestamp it signed;
-//! 4. idempotency, around the handler;
+//! 4. the application's own checks ([`WebhookStack::check`],
+//!    [`WebhookStack::body_check`]), on authenticated requests only;
+//! 5. idempotency, around the handler;
 //!
 //! and, around all of them, the audit trail. This is the order the
 //! [crate docs](crate) recommend for stacking the layers by hand, and both
@@ -106,6 +108,8 @@ pub struct WebhookStack {
     provider: Option<&'static crate::provider::Provider>,
     client_ip: Option<crate::ip::ClientIp>,
     github_delivery_key: bool,
+    /// The application's checks, run after authentication.
+    custom: CheckChain,
 }
 
 impl WebhookStack {
@@ -153,6 +157,49 @@ impl WebhookStack {
     /// handler. Several may be added.
     pub fn handshake(mut self, handshake: Handshake) -> Self {
         self.handshakes.push(handshake);
+        self
+    }
+
+    /// Run `check`, a protection of the application's (a closure
+    /// `|parts: &Parts| -> Result<(), E>` or a
+    /// [`RequestCheck`](crate::guard::RequestCheck)), on every request that
+    /// passed every credential check: after the IP filter, the token, the
+    /// signature and its replay window, and after handshakes were answered;
+    /// before idempotency, so a refused delivery claims no key. It sees only
+    /// authenticated requests: a forgery is refused for its signature, never
+    /// by `check`. Its refusals and answers reach the audit trail and the
+    /// metrics like the built-in ones (see [`Rejection::custom`](crate::Rejection::custom)).
+    /// Several checks run in the order added.
+    ///
+    /// ```
+    /// use http::{request::Parts, Method, StatusCode};
+    /// use tower_webhook::signature::SignatureLayer;
+    /// use tower_webhook::{Rejection, Secret, WebhookStack};
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let stack = WebhookStack::new()
+    ///     .signature(SignatureLayer::github(Secret::new("It's a Secret to Everybody")?))
+    ///     .check(|parts: &Parts| match parts.headers.get("x-github-event") {
+    ///         Some(event) if event == "push" || event == "ping" => Ok(()),
+    ///         _ => Err(Rejection::custom("event_not_handled", StatusCode::UNPROCESSABLE_ENTITY)),
+    ///     })
+    ///     .build()?;
+    /// # let _ = stack;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn check<C: crate::guard::RequestCheck>(mut self, check: C) -> Self {
+        self.custom = self.custom.with_late_head_check(check);
+        self
+    }
+
+    /// Run `check`, a protection of the application's that reads the body
+    /// (a closure `|parts: &Parts, body: &Bytes| -> Result<(), E>` or a
+    /// [`BodyCheck`](crate::guard::BodyCheck)), where
+    /// [`check`](Self::check) runs: after authentication, before
+    /// idempotency, on the body the stack buffered.
+    pub fn body_check<C: crate::guard::BodyCheck>(mut self, check: C) -> Self {
+        self.custom = self.custom.with_body_check(check);
         self
     }
 
@@ -275,7 +322,9 @@ impl WebhookStack {
     /// [`TenantLayer`](crate::tenant::TenantLayer). Idempotency and audit
     /// are not checks: put the audit layer outside the tenant layer and the
     /// idempotency layer inside it (so only a verified delivery can claim
-    /// its id); here they are refused ([`StackError::NotPerTenant`]).
+    /// its id); here they are refused ([`StackError::NotPerTenant`]). Checks
+    /// added with [`check`](Self::check) and [`body_check`](Self::body_check)
+    /// are part of the policy, in their place.
     pub fn into_tenant_policy(mut self) -> Result<TenantPolicy, StackError> {
         if self.idempotency.is_some() || self.audit.is_some() {
             return Err(StackError::NotPerTenant);
@@ -339,6 +388,8 @@ impl WebhookStack {
         if let Some(required) = self.provider.map(|p| p.requires).filter(|r| !r.is_empty()) {
             checks = checks.with_body_check(RequireHeaders(required));
         }
+        // The application's own, on what authentication let through.
+        checks = checks.then(&self.custom);
         if let Some(limit) = self.body_limit {
             checks = checks.with_body_limit(limit);
         }
@@ -533,7 +584,7 @@ impl crate::guard::RequestCheck for RecordClientIp {
         &self,
         parts: &mut http::request::Parts,
         context: &crate::context::WebhookContext,
-    ) -> Result<(), crate::rejection::Rejection> {
+    ) -> Result<(), crate::rejection::Stop> {
         let resolved = self.0.resolve(parts).ok();
         if let Some(ip) = resolved {
             context.set_client_ip(ip);
@@ -558,7 +609,7 @@ impl crate::guard::RequestCheck for RetainAtLeast {
         &self,
         _: &mut http::request::Parts,
         context: &crate::context::WebhookContext,
-    ) -> Result<(), crate::rejection::Rejection> {
+    ) -> Result<(), crate::rejection::Stop> {
         context.retain_at_least(self.0);
         Ok(())
     }
@@ -583,7 +634,7 @@ impl crate::guard::BodyCheck for RequireHeaders {
         &self,
         _: &mut http::request::Parts,
         _: &crate::context::WebhookContext,
-    ) -> Result<(), crate::rejection::Rejection> {
+    ) -> Result<(), crate::rejection::Stop> {
         Ok(())
     }
 
@@ -593,7 +644,7 @@ impl crate::guard::BodyCheck for RequireHeaders {
         parts: &mut http::request::Parts,
         _: &bytes::Bytes,
         _: &crate::context::WebhookContext,
-    ) -> Result<(), crate::rejection::Rejection> {
+    ) -> Result<(), crate::rejection::Stop> {
         match self
             .0
             .iter()
@@ -602,7 +653,8 @@ impl crate::guard::BodyCheck for RequireHeaders {
             Some(missing) => Err(crate::rejection::Rejection::new(
                 crate::rejection::Reason::PayloadIncomplete,
             )
-            .with_detail(format!("{missing} missing"))),
+            .with_detail(format!("{missing} missing"))
+            .into()),
             None => Ok(()),
         }
     }

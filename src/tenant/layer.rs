@@ -20,7 +20,7 @@ use crate::chain::CheckChain;
 use crate::context::{AuthMethod, WebhookContext};
 use crate::guard::{take_ready, AsyncGuardFuture, BodyCheck, BodyGuard};
 use crate::ip::{ClientIp, ResolvedClientIp};
-use crate::rejection::{is_grpc, Reason, Rejection};
+use crate::rejection::{is_grpc, Reason, Rejection, Stop};
 
 /// Resolves each request's tenant and holds it to that tenant's policy.
 ///
@@ -204,8 +204,9 @@ pub struct ResolvedPolicy {
     legacy: bool,
     /// An unknown tenant's decoy: its body is read under the same limit as
     /// a known tenant's, then it is refused with this, so the answer and
-    /// the time it takes do not tell which tenants exist.
-    decoy: Option<Rejection>,
+    /// the time it takes do not tell which tenants exist. Also a known
+    /// tenant's head check that stopped the request, given as late.
+    decoy: Option<Stop>,
 }
 
 /// The label an unknown tenant is recorded under (audit, counters,
@@ -280,7 +281,7 @@ where
                 (TenantLookup::Legacy, None) | (TenantLookup::Unknown, _) => ResolvedPolicy {
                     policy: Arc::new(TenantPolicy::new()),
                     legacy: false,
-                    decoy: Some(unknown),
+                    decoy: Some(unknown.into()),
                 },
             };
             // Only a tenant that resolved is recorded under its name.
@@ -303,6 +304,18 @@ pub struct TenantChecks {
     challenge: Option<HeaderValue>,
 }
 
+impl TenantChecks {
+    /// A refusal made uniform across tenants; an answer as it is.
+    fn uniform(&self, stopped: Stop) -> Stop {
+        match stopped {
+            Stop::Refuse(rejection) => {
+                TenantLayer::uniform(self.challenge.as_ref(), rejection).into()
+            }
+            answer @ Stop::Answer(_) => answer,
+        }
+    }
+}
+
 impl BodyCheck for TenantChecks {
     type Pending = (ResolvedPolicy, Option<<CheckChain as BodyCheck>::Pending>);
 
@@ -318,7 +331,7 @@ impl BodyCheck for TenantChecks {
         &self,
         parts: &mut Parts,
         context: &WebhookContext,
-    ) -> Result<Self::Pending, Rejection> {
+    ) -> Result<Self::Pending, Stop> {
         let mut resolved = parts
             .extensions
             .remove::<ResolvedPolicy>()
@@ -331,8 +344,8 @@ impl BodyCheck for TenantChecks {
         // oversized one, must not tell strangers which tenants exist.
         match resolved.policy.checks.check_head(parts, context) {
             Ok(pending) => Ok((resolved, Some(pending))),
-            Err(rejection) => {
-                resolved.decoy = Some(TenantLayer::uniform(self.challenge.as_ref(), rejection));
+            Err(stopped) => {
+                resolved.decoy = Some(self.uniform(stopped));
                 Ok((resolved, None))
             }
         }
@@ -344,16 +357,16 @@ impl BodyCheck for TenantChecks {
         parts: &mut Parts,
         body: &Bytes,
         context: &WebhookContext,
-    ) -> Result<(), Rejection> {
-        if let Some(refusal) = resolved.decoy.take() {
-            return Err(refusal);
+    ) -> Result<(), Stop> {
+        if let Some(stopped) = resolved.decoy.take() {
+            return Err(stopped);
         }
         let pending = pending.ok_or(Rejection::new(Reason::TenantUnavailable))?;
         resolved
             .policy
             .checks
             .check_body(pending, parts, body, context)
-            .map_err(|rejection| TenantLayer::uniform(self.challenge.as_ref(), rejection))?;
+            .map_err(|stopped| self.uniform(stopped))?;
         if resolved.legacy {
             // A token accepted on the legacy path is what operators watch
             // disappear as tenants migrate.

@@ -92,13 +92,13 @@
 //! use axum::{routing::post, Router};
 //! use tower_webhook::tenant::{StaticTenants, TenantKey, TenantLayer, TenantPolicy};
 //! use tower_webhook::guard::RequestCheck;
-//! use tower_webhook::{Rejection, Reason, WebhookContext};
+//! use tower_webhook::{Reason, Stop, WebhookContext};
 //!
 //! /// Stands in for a real check (token, signature...).
 //! struct RequireHeader(&'static str);
 //! impl RequestCheck for RequireHeader {
-//!     fn check(&self, parts: &mut http::request::Parts, _: &WebhookContext) -> Result<(), Rejection> {
-//!         parts.headers.contains_key(self.0).then_some(()).ok_or(Rejection::new(Reason::TokenMissing))
+//!     fn check(&self, parts: &mut http::request::Parts, _: &WebhookContext) -> Result<(), Stop> {
+//!         parts.headers.contains_key(self.0).then_some(()).ok_or(Reason::TokenMissing.into())
 //!     }
 //! }
 //!

@@ -9,7 +9,7 @@ use http::HeaderValue;
 use super::source::{Presented, Scheme, TokenSource};
 use crate::context::{AuthMethod, Authentication, WebhookContext};
 use crate::guard::RequestCheck;
-use crate::rejection::{Reason, Rejection};
+use crate::rejection::{Reason, Rejection, Stop};
 use crate::secret::Secret;
 use crate::secret::TokenSet;
 
@@ -284,7 +284,7 @@ impl TokenAuth {
 }
 
 impl RequestCheck for TokenAuth {
-    fn check(&self, parts: &mut Parts, context: &WebhookContext) -> Result<(), Rejection> {
+    fn check(&self, parts: &mut Parts, context: &WebhookContext) -> Result<(), Stop> {
         match self.attempt(parts) {
             Ok(authentication) => {
                 context.set_authentication(authentication);
@@ -292,7 +292,7 @@ impl RequestCheck for TokenAuth {
             }
             Err((rejection, attempted)) => {
                 context.refuse_credential(attempted);
-                Err(rejection)
+                Err(rejection.into())
             }
         }
     }

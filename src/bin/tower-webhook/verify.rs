@@ -35,7 +35,13 @@ pub fn run(options: VerifyOptions, secret: &str, body: &[u8]) -> Result<(), Fail
     check
         .check_head(&mut parts, &context)
         .and_then(|pending| check.check_body(pending, &mut parts, &body, &context))
-        .map_err(|rejection| Failure::Refused(rejection.reason().to_string()))?;
+        .map_err(|stopped| {
+            Failure::Refused(match stopped {
+                tower_webhook::Stop::Refuse(rejection) => rejection.reason().to_string(),
+                // A signature check never answers; name it if one did.
+                tower_webhook::Stop::Answer(answer) => answer.kind().to_owned(),
+            })
+        })?;
     let verification = context.snapshot();
     let mut report = format!("verified: scheme {}", options.scheme);
     if let Some(key) = verification
