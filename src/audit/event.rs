@@ -472,6 +472,7 @@ impl AuditEvent {
             cancelled: false,
             names,
             handshake: None,
+            answer: None,
             inbox_key: Some(inbox_key),
             attempt: Some(attempt),
         }

@@ -296,7 +296,12 @@ fn shared_series(
 /// holds a clone, so the address cannot be reused by another name while
 /// cached), without the interning lock or a string comparison.
 fn series_of(event: &AuditEvent) -> &'static Series {
-    type Recent = Vec<(Option<Arc<str>>, Outcome, Option<&'static str>, &'static Series)>;
+    type Recent = Vec<(
+        Option<Arc<str>>,
+        Outcome,
+        Option<&'static str>,
+        &'static Series,
+    )>;
     thread_local! {
         static RECENT: RefCell<Recent> = const { RefCell::new(Vec::new()) };
     }
