@@ -634,7 +634,7 @@ async fn a_request_dropped_before_its_answer_still_gets_an_event() {
     assert_eq!(events.len(), 1);
     assert!(events[0].cancelled);
     assert!(!events[0].service_error);
-    assert_eq!(events[0].status, tower_webhook::audit::CANCELLED_STATUS);
+    assert_eq!(events[0].status, 499, "nginx's client-closed-request");
     assert_eq!(events[0].path, "/hook");
     // No answer reached the sender, who will retry: not `webhook.accepted`.
     assert_eq!(events[0].outcome, Outcome::Rejected);

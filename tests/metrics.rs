@@ -18,7 +18,26 @@ use http::{HeaderName, HeaderValue, Request, Response, StatusCode};
 use metrics::{Counter, Gauge, Histogram, Key, KeyName, Metadata, Recorder, SharedString, Unit};
 use std::time::Duration;
 use tower::{ServiceBuilder, ServiceExt};
-use tower_webhook::audit::{metrics as names, AuditLayer, MAX_TENANT_ENTRIES, OTHER_TENANTS};
+use tower_webhook::audit::AuditLayer;
+
+/// The series names as a dashboard spells them (the audit module documents
+/// them in a table, not as constants).
+mod names {
+    pub const REQUESTS: &str = "webhook_requests_total";
+    pub const REJECTIONS: &str = "webhook_rejections_total";
+    pub const LATENCY: &str = "webhook_request_duration_seconds";
+    pub const SERVICE_ERRORS: &str = "webhook_service_errors_total";
+    pub const REQUESTS_BY_TENANT: &str = "webhook_requests_by_tenant_total";
+    pub const SINK_PANICS: &str = "webhook_audit_sink_panics_total";
+    pub const IDEMPOTENCY_LEASES_LOST: &str = "webhook_idempotency_leases_lost_total";
+    pub const IDEMPOTENCY_COMPLETIONS_LOST: &str = "webhook_idempotency_completions_lost_total";
+    pub const IDEMPOTENCY_STORE_ERRORS: &str = "webhook_idempotency_store_errors_total";
+}
+
+/// The tenant × method pairs an audit layer labels, and the tenant the rest
+/// count under, as the metrics module documents them.
+const MAX_TENANT_ENTRIES: usize = 10_000;
+const OTHER_TENANTS: &str = "(other)";
 
 use tower_webhook::idempotency::{
     IdempotencyLayer, IdempotencyStore, Reservation, StoreError, StoreFuture, StoredOutcome, Token,
@@ -350,16 +369,6 @@ async fn rejections_are_told_apart_by_provider() {
         1,
         "{:?}",
         recording.series_named(names::REJECTIONS)
-    );
-    assert_eq!(
-        names::provider_label(Some("github")),
-        "github",
-        "a preset's name is its own label"
-    );
-    assert_eq!(
-        names::provider_label(Some("my-custom-scheme")),
-        "my-custom-scheme",
-        "a custom scheme's configured name is its own label"
     );
 }
 

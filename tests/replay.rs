@@ -19,10 +19,13 @@ use bytes::Bytes;
 use http::{HeaderValue, StatusCode};
 use http_body_util::Full;
 use proptest::prelude::*;
-use tower_webhook::replay::{ReplayLayer, TimestampFormat, MAX_UNIX_MILLIS};
+use tower_webhook::replay::{ReplayLayer, TimestampFormat};
 use tower_webhook::{Timestamp, Verification, WebhookContext};
 
 use support::{post as post_to, raw_exchange, raw_status, send, serve, Reply};
+
+/// The last millisecond of year 9999, the latest timestamp a format parses.
+const MAX_UNIX_MILLIS: i64 = 253_402_300_799_999;
 
 /// The frozen "now" of every server here: 2023-11-14T22:13:20Z.
 const NOW_SECS: u64 = 1_700_000_000;

@@ -343,7 +343,7 @@ pin_project! {
 
 /// The status recorded for a request dropped before it was answered
 /// (nginx's "client closed request"); no response was sent.
-pub const CANCELLED_STATUS: u16 = 499;
+pub(crate) const CANCELLED_STATUS: u16 = 499;
 
 impl<F, B, E> Future for ResponseFuture<F>
 where

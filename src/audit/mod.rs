@@ -79,9 +79,9 @@ pub mod metrics;
 mod redact;
 mod sink;
 
-pub use counters::{AuditCounters, AuditCounts, MAX_TENANT_ENTRIES, OTHER_TENANTS};
-pub use event::{AuditEvent, EventNames, Outcome, MAX_REQUEST_ID_LEN};
+pub(crate) use counters::MAX_TENANT_ENTRIES;
+pub use counters::{AuditCounters, AuditCounts};
+pub use event::{AuditEvent, EventNames, Outcome};
 pub(crate) use layer::AuditConfig;
-pub use layer::{Audit, AuditLayer, ResponseFuture, CANCELLED_STATUS};
-pub use redact::REDACTED_SEGMENT;
+pub use layer::{Audit, AuditLayer, ResponseFuture};
 pub use sink::{AuditSink, ChannelSink, JsonLinesSink, TracingSink};

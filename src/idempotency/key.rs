@@ -23,14 +23,14 @@ use crate::signature::scheme::one_header;
 /// The longest key kept as sent, in bytes. Longer keys (and keys with
 /// control characters) are replaced by `sha256:` and the hex SHA-256 of the
 /// key: still one key per delivery, but a bounded, printable one.
-pub const MAX_KEY_LEN: usize = 256;
+pub(crate) const MAX_KEY_LEN: usize = 256;
 
 /// The unsigned headers [`IdempotencyLayer::new`](super::IdempotencyLayer::new)
 /// falls back to for requests no signature authenticated (a token, a legacy
 /// token, an allowlisted address), in order: the generic `Idempotency-Key`,
 /// Standard Webhooks' `webhook-id`, Svix's `svix-id` and GitHub's
 /// `X-GitHub-Delivery`.
-pub const DEFAULT_KEY_HEADERS: [&str; 4] = [
+pub(crate) const DEFAULT_KEY_HEADERS: [&str; 4] = [
     "idempotency-key",
     "webhook-id",
     "svix-id",
@@ -213,7 +213,7 @@ fn from_json(document: &serde_json::Value, pointer: &str) -> Option<String> {
     }
 }
 
-/// Keys longer than [`MAX_KEY_LEN`] or with control characters become their
+/// Keys longer than 256 bytes or with control characters become their
 /// hash, so the store and the logs only ever see bounded, printable keys.
 /// Copied once, into the `Arc` the context keeps.
 pub(crate) fn normalise(key: &str) -> Arc<str> {

@@ -24,11 +24,11 @@ pub const DEFAULT_TTL: Duration = Duration::from_secs(24 * 60 * 60);
 
 /// How long a reservation holds while the handler runs: 60 s. A replica that
 /// dies mid-request blocks its key at most this long.
-pub const DEFAULT_LOCK_TTL: Duration = Duration::from_secs(60);
+pub(crate) const DEFAULT_LOCK_TTL: Duration = Duration::from_secs(60);
 
 /// The `Retry-After` given with `409 in_flight` and `503 store_unavailable`:
 /// 5 s.
-pub const DEFAULT_RETRY_AFTER: Duration = Duration::from_secs(5);
+pub(crate) const DEFAULT_RETRY_AFTER: Duration = Duration::from_secs(5);
 
 /// Makes the handler run once per delivery, however often it arrives.
 ///
@@ -93,7 +93,7 @@ impl IdempotencyLayer {
     /// covers ([`KeySource::SignedDelivery`]: the signed delivery id, else
     /// the provider's id field in the signed body, else a digest of the
     /// signed message); for one authenticated otherwise (a token, a legacy
-    /// token) the usual delivery-id headers ([`DEFAULT_KEY_HEADERS`]). An
+    /// token) the usual delivery-id headers (`Idempotency-Key`, `webhook-id`, `svix-id`, `X-GitHub-Delivery`). An
     /// in-memory store ([`MemoryStore::new`]); TTL 24 h; requests without a
     /// key refused (`400 payload_incomplete`).
     pub fn new() -> Self {

@@ -21,7 +21,7 @@ use super::store::{
 /// the bytes per key it measured. A million keys cover 24 hours of about
 /// eleven deliveries a second. Size it to your traffic: a key evicted early
 /// lets a late retry of that delivery run the handler again.
-pub const DEFAULT_CAPACITY: u64 = 1_000_000;
+pub(crate) const DEFAULT_CAPACITY: u64 = 1_000_000;
 
 /// Below this many keys per shard the store uses fewer shards: eviction is
 /// per shard, and tiny shards would evict far from the global oldest.
@@ -120,7 +120,7 @@ struct Shard {
 }
 
 impl MemoryStore {
-    /// A store of at most [`DEFAULT_CAPACITY`] keys.
+    /// A store of at most 1,000,000 keys.
     pub fn new() -> Self {
         Self::with_capacity(DEFAULT_CAPACITY)
     }

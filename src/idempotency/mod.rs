@@ -83,7 +83,8 @@
 //! captured the request could send it again under a new value and run the
 //! handler once per value. Requests authenticated otherwise (a token, a
 //! legacy token, an allowlisted address) are keyed on the usual delivery
-//! headers ([`DEFAULT_KEY_HEADERS`]). Signed and unsigned keys live apart in
+//! headers (`Idempotency-Key`, `webhook-id`, `svix-id`,
+//! `X-GitHub-Delivery`). Signed and unsigned keys live apart in
 //! the store, so a weaker credential cannot claim a signed delivery's id
 //! before it arrives.
 //!
@@ -99,7 +100,7 @@
 //!
 //! A header repeated with identical values counts once (the rule of every
 //! layer); different values are no key.
-//! A key longer than [`MAX_KEY_LEN`] (256 bytes) or containing control
+//! A key longer than 256 bytes or containing control
 //! characters is replaced by its SHA-256 rather than refused: the sender
 //! would retry a refused delivery forever. A request with no key is refused
 //! with `400 payload_incomplete`, or passed through unprotected with
@@ -183,7 +184,7 @@
 //!
 //! Completed keys are remembered for [`DEFAULT_TTL`] (24 h). A replica
 //! that crashed mid-request blocks its key until a copy arrives
-//! [`DEFAULT_LOCK_TTL`] (60 s) after the first copy refused with `409`. The TTL must be at least the replay
+//! 60 s (the default lock TTL) after the first copy refused with `409`. The TTL must be at least the replay
 //! window, or a replay arriving after the key expired but inside the window
 //! would run the handler again:
 //! [`check_against_replay_window`](IdempotencyLayer::check_against_replay_window)
@@ -196,7 +197,7 @@
 //! renewal that only act for the holder of the reservation's [`Token`], and
 //! a takeover that only replaces the [`Holder`] a replica watched.
 //!
-//! * [`MemoryStore`] (the default): [`DEFAULT_CAPACITY`] keys (1,000,000)
+//! * [`MemoryStore`] (the default): 1,000,000 keys
 //!   in fixed 32-byte entries (about 50 bytes a key with the index), keyed
 //!   by a secret-keyed 128-bit hash, the oldest reservation evicted first
 //!   when full. For one process.
@@ -249,13 +250,11 @@ pub use self::redis::{Persistence, RedisStore};
 #[cfg(feature = "redis")]
 pub use self::redis_backend::RedisOptions;
 pub use future::ResponseFuture;
-pub use key::{KeySource, DEFAULT_KEY_HEADERS, MAX_KEY_LEN};
-pub use layer::{
-    ConfigError, DuplicateAck, IdempotencyLayer, DEFAULT_LOCK_TTL, DEFAULT_RETRY_AFTER, DEFAULT_TTL,
-};
+pub use key::KeySource;
+pub use layer::{ConfigError, DuplicateAck, IdempotencyLayer, DEFAULT_TTL};
 
 pub use lease::{IdempotencyCounters, IdempotencyCounts};
-pub use memory::{MemoryStore, DEFAULT_CAPACITY};
+pub use memory::MemoryStore;
 pub use service::{Idempotency, REPLAYED_HEADER};
 pub use store::{
     reservation_retention, Holder, IdempotencyStore, Reservation, StoreError, StoreFuture,

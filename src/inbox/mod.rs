@@ -62,7 +62,7 @@
 //! the inbox, else the delivery id the verified signature covers, else a
 //! SHA-256 of the signed timestamp and the body. It is scoped by the route
 //! (or [`with_namespace`](InboxLayer::with_namespace)) and the tenant. The
-//! inbox remembers completed keys for [`DEFAULT_RETAIN`] (24 h), so a late
+//! inbox remembers completed keys for 24 hours, so a late
 //! retry is acknowledged without running the handler again.
 //!
 //! # No takeover on the store's clock
@@ -131,11 +131,11 @@ pub use worker::{Worker, WorkerHandle};
 
 /// How long a completed key is remembered by default: 24 hours, the
 /// idempotency layer's default TTL.
-pub const DEFAULT_RETAIN: Duration = Duration::from_secs(24 * 3600);
+pub(crate) const DEFAULT_RETAIN: Duration = Duration::from_secs(24 * 3600);
 
 /// How many entries (waiting or in flight) an inbox takes by default before
 /// it answers "full": 100,000.
-pub const DEFAULT_CAPACITY: u64 = 100_000;
+pub(crate) const DEFAULT_CAPACITY: u64 = 100_000;
 
 /// A boxed future of an inbox operation.
 pub type InboxFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, InboxError>> + Send + 'a>>;

@@ -25,7 +25,7 @@
 //! (`I-Twilio-Idempotency-Token`).
 //!
 //! The parameters are decoded and sorted once per request, not once per
-//! key, and a form with more than [`MAX_FORM_PARAMS`] parameters is refused
+//! key, and a form with more than 1,024 parameters is refused
 //! as `payload_too_large` before any of that work.
 //!
 //! **What the signature cannot authenticate: the parameter boundaries.**
@@ -71,7 +71,7 @@ use super::{
 };
 use crate::signature::declared::{Algorithm, DeclaredScheme, Encoding, Part, SignatureHeader};
 
-pub use crate::signature::declared::{sorted_params, MAX_FORM_PARAMS};
+pub use crate::signature::declared::sorted_params;
 
 /// `X-Twilio-Signature`.
 pub const SIGNATURE: HeaderName = HeaderName::from_static("x-twilio-signature");

@@ -165,4 +165,4 @@ mod window;
 
 pub use clock::{Clock, SystemClock};
 pub use layer::{Replay, ReplayCheck, ReplayLayer};
-pub use timestamp::{TimestampError, TimestampFormat, MAX_UNIX_MILLIS};
+pub use timestamp::{TimestampError, TimestampFormat};

@@ -9,7 +9,7 @@ use time::OffsetDateTime;
 /// The latest instant accepted, 9999-12-31T23:59:59.999Z, in unix
 /// milliseconds. Anything later is absurd for a delivery and would only
 /// invite overflow in the arithmetic that follows.
-pub const MAX_UNIX_MILLIS: i64 = 253_402_300_799_999;
+pub(crate) const MAX_UNIX_MILLIS: i64 = 253_402_300_799_999;
 
 /// Longer input is refused before any parsing, so a huge header costs
 /// nothing. The longest RFC 3339 value (nanoseconds and an offset) is 35
@@ -71,7 +71,8 @@ impl fmt::Display for TimestampError {
 impl std::error::Error for TimestampError {}
 
 impl TimestampFormat {
-    /// Parse `text` into unix milliseconds, in `0..=`[`MAX_UNIX_MILLIS`].
+    /// Parse `text` into unix milliseconds, up to the last millisecond of year 9999
+    /// (253,402,300,799,999).
     ///
     /// Strict: no surrounding whitespace, no sign, no fraction of a second in
     /// the numeric formats. Never panics, whatever the input.

@@ -43,7 +43,6 @@ pub use layer::{
 };
 pub use scheme::{
     one_header, Candidate, Delivery, Outgoing, Scheme, SignError, Signatures, SignedHeaders, Stamp,
-    MAX_CANDIDATES, MAX_HEADER_LEN,
 };
 pub use sign::{unix_now, Sent, Signer, SignerError};
 pub use time::TimestampFormat;

@@ -32,11 +32,11 @@ use crate::signature::time::TimestampFormat;
 
 /// The most candidate signatures one request may carry. More is refused as
 /// `signature_malformed`, which bounds the work a hostile header can cause.
-pub const MAX_CANDIDATES: usize = 16;
+pub(crate) const MAX_CANDIDATES: usize = 16;
 
 /// The longest signature-bearing header value read, in bytes. Longer is
 /// refused as `signature_malformed` before it is split or decoded.
-pub const MAX_HEADER_LEN: usize = 8 * 1024;
+pub(crate) const MAX_HEADER_LEN: usize = 8 * 1024;
 
 /// A webhook signature scheme (a provider preset or a custom scheme).
 ///
@@ -61,8 +61,8 @@ pub trait Scheme: SignedMessage + fmt::Debug {
     ///
     /// Refuse with `signature_missing` when a required header is absent and
     /// `signature_malformed` when it is ambiguous (two different values),
-    /// too long ([`MAX_HEADER_LEN`]), undecodable or holds too many
-    /// candidates ([`MAX_CANDIDATES`]).
+    /// too long (8 KiB), undecodable or holds too many
+    /// candidates (16).
     fn parse_head(&self, parts: &Parts) -> Result<Signatures, Rejection>;
 
     /// Add what only the body reveals. Default: nothing.
@@ -118,7 +118,7 @@ pub trait Scheme: SignedMessage + fmt::Debug {
 }
 
 /// The one value of header `name`, for [`Scheme::parse_head`]: absent is
-/// `None`; several different values, or one longer than [`MAX_HEADER_LEN`],
+/// `None`; several different values, or one longer than 8 KiB,
 /// is refused with `malformed` (usually `signature_malformed`).
 pub fn one_header<'h>(
     headers: &'h HeaderMap,
@@ -175,7 +175,7 @@ pub type SignedHeaders = Vec<(HeaderName, HeaderValue)>;
 
 /// The longest decoded signature a request may carry, in bytes: an
 /// HMAC-SHA512 tag, an Ed25519 signature or a normalised ECDSA P-256 one.
-pub const MAX_SIGNATURE_LEN: usize = 64;
+pub(crate) const MAX_SIGNATURE_LEN: usize = 64;
 
 /// One signature found in a request, decoded to raw bytes (kept inline: no
 /// allocation per request).
@@ -189,7 +189,7 @@ pub struct Candidate {
 impl Candidate {
     /// A candidate of `kind` (a scheme-defined tag telling how it was made,
     /// e.g. GitHub's `sha256` header = 0 and legacy `sha1` header = 1), or
-    /// `None` when `bytes` is longer than [`MAX_SIGNATURE_LEN`] (no
+    /// `None` when `bytes` is longer than 64 bytes (no
     /// signature of any supported primitive is).
     pub fn new(kind: u8, bytes: &[u8]) -> Option<Self> {
         let mut inline = [0; MAX_SIGNATURE_LEN];
@@ -329,8 +329,8 @@ impl Signatures {
         Self::default()
     }
 
-    /// Add a candidate; more than [`MAX_CANDIDATES`], or one longer than
-    /// [`MAX_SIGNATURE_LEN`], is `signature_malformed`.
+    /// Add a candidate; more than 16, or one longer than
+    /// 64 bytes, is `signature_malformed`.
     pub fn push(&mut self, kind: u8, bytes: &[u8]) -> Result<(), Rejection> {
         if self.candidates.len() >= MAX_CANDIDATES {
             return Err(Rejection::new(Reason::SignatureMalformed));

@@ -84,7 +84,8 @@ use crate::signature::{Scheme, SignatureLayer};
 use crate::tenant::TenantPolicy;
 use crate::token::TokenLayer;
 
-pub use bundles::{UnauthenticatedHeaders, UNDOCUMENTED_WINDOW};
+pub use bundles::UnauthenticatedHeaders;
+pub(crate) use bundles::UNDOCUMENTED_WINDOW;
 pub use service::{MaybeIdempotent, MaybeIdempotentFuture, WebhookLayer, WebhookService};
 
 /// A builder for a [`WebhookLayer`]; see the [module docs](self).

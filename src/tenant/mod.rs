@@ -23,7 +23,7 @@
 //!   sent, since an unknown tenant has none; set one challenge for every
 //!   tenant with [`TenantLayer::challenge`].
 //! * A tenant is recorded (audit, counters, metrics) under its name only
-//!   once it resolved; every unknown one under [`UNKNOWN_TENANT`], so a
+//!   once it resolved; every unknown one under `(unknown)`, so a
 //!   stranger's made-up names never push real tenants out of the counters.
 //! * A tenant of a provider is one call:
 //!   [`TenantLookup::provider`] gives the provider's bundle (signature,
@@ -178,9 +178,7 @@ mod layer;
 mod policy;
 pub mod status;
 
-pub use key::{TenantKey, MAX_TENANT_LEN};
-pub use layer::{
-    ResolvedPolicy, Tenant, TenantChecks, TenantLayer, DEFAULT_CACHE_TTL, UNKNOWN_TENANT,
-};
+pub use key::TenantKey;
+pub use layer::{ResolvedPolicy, Tenant, TenantChecks, TenantLayer};
 pub use policy::{ResolveFuture, StaticTenants, TenantLookup, TenantPolicy, TenantResolver};
 pub use status::{SecurityStatus, StatusChange, TenantReport, TenantSecurity};

@@ -111,7 +111,7 @@ use crate::signature::time::TimestampFormat;
 /// `payload_too_large` before they are decoded or sorted, so what a
 /// stranger can make the server do before the signature is checked stays
 /// proportional to the body.
-pub const MAX_FORM_PARAMS: usize = 1024;
+pub(crate) const MAX_FORM_PARAMS: usize = 1024;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum TimestampSource {
