@@ -25,6 +25,7 @@
 //! future each store call returns.
 #[path = "../examples/support/demo_stack.rs"]
 mod demo_stack;
+use demo_stack::unix_now;
 
 #[path = "support/thread_cpu.rs"]
 mod thread_cpu;
@@ -51,7 +52,7 @@ use tower_webhook::idempotency::{
 };
 use tower_webhook::ip::IpFilterLayer;
 use tower_webhook::replay::ReplayLayer;
-use tower_webhook::signature::{unix_now, Outgoing, SignatureLayer, Signer};
+use tower_webhook::signature::{Outgoing, SignatureLayer, Signer};
 use tower_webhook::token::TokenLayer;
 use tower_webhook::Secret;
 

@@ -22,6 +22,7 @@ use std::collections::{HashMap, HashSet};
 use std::convert::Infallible;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
+use support::unix_now;
 
 use bytes::Bytes;
 use http::{HeaderName, HeaderValue, Request, Response, StatusCode};
@@ -37,7 +38,7 @@ use tower_webhook::idempotency::IdempotencyLayer;
 use tower_webhook::ip::IpFilterLayer;
 use tower_webhook::provider;
 use tower_webhook::replay::ReplayLayer;
-use tower_webhook::signature::{unix_now, Outgoing, SignatureLayer, Signer};
+use tower_webhook::signature::{Outgoing, SignatureLayer, Signer};
 use tower_webhook::{Reason, Secret, ServiceBuilderExt, WebhookContext, WebhookStack};
 
 const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";

@@ -9,6 +9,7 @@ use std::io::Write;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier, Mutex};
 use std::time::{Duration, UNIX_EPOCH};
+use support::unix_now;
 
 use axum::routing::post;
 use axum::Router;
@@ -19,7 +20,7 @@ use tower_webhook::idempotency::IdempotencyLayer;
 use tower_webhook::ip::IpFilterLayer;
 use tower_webhook::provider;
 use tower_webhook::replay::ReplayLayer;
-use tower_webhook::signature::{unix_now, Key, Keyring, Outgoing, SignatureLayer, Signer};
+use tower_webhook::signature::{Key, Keyring, Outgoing, SignatureLayer, Signer};
 use tower_webhook::token::{TokenLayer, TokenSet};
 use tower_webhook::{Reason, Secret, WebhookStack};
 

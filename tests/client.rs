@@ -19,7 +19,7 @@ use tower::{Service, ServiceBuilder, ServiceExt};
 use tower_webhook::client::{DeliveryId, SigningLayer};
 use tower_webhook::provider::twilio;
 use tower_webhook::replay::ReplayLayer;
-use tower_webhook::signature::public_url::PublicUrl;
+use tower_webhook::signature::PublicUrl;
 use tower_webhook::signature::{Keyring, SignatureLayer};
 use tower_webhook::{Secret, WebhookStack};
 

@@ -15,6 +15,7 @@ use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
+use support::unix_now;
 
 use axum::routing::post;
 use axum::Router;
@@ -27,7 +28,7 @@ use tower_webhook::ip::IpFilterLayer;
 use tower_webhook::policy::WebhookPolicy;
 use tower_webhook::provider::mailgun;
 use tower_webhook::provider::{self, Provider};
-use tower_webhook::signature::{unix_now, KeyMaterial, Outgoing, Signer};
+use tower_webhook::signature::{KeyMaterial, Outgoing, Signer};
 use tower_webhook::tenant::{TenantKey, TenantLayer, TenantLookup};
 use tower_webhook::{Secret, StackError, WebhookStack};
 
@@ -81,7 +82,7 @@ fn keys(provider: &Provider) -> (String, Signer) {
         #[cfg(feature = "ecdsa")]
         "plaid" => {
             let private = p256::ecdsa::SigningKey::from_slice(&[7; 32]).unwrap();
-            let shown = tower_webhook::signature::declared::to_jwk_p256(private.verifying_key());
+            let shown = support::to_jwk_p256(private.verifying_key());
             let signer = Signer::new((provider.scheme)(), KeyMaterial::EcdsaP256Signing(private));
             (shown, signer)
         }

@@ -11,6 +11,7 @@ mod support;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use support::unix_now;
 
 use axum::routing::post;
 use axum::Router;
@@ -18,7 +19,6 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use hmac::{KeyInit, Mac};
 use http::{header, HeaderName, HeaderValue, StatusCode};
-use tower_webhook::signature::unix_now;
 use tower_webhook::WebhookStack;
 
 type HmacSha1 = hmac::Hmac<sha1::Sha1>;

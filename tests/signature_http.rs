@@ -407,7 +407,7 @@ async fn a_body_that_is_not_utf8_verifies_and_the_signed_timestamp_is_recorded()
 async fn an_unsigned_timestamp_header_is_not_recorded_as_signed() {
     // A scheme that reads a timestamp header but signs only the body.
     let scheme = DeclaredScheme::new("unsigned-ts")
-        .signature(tower_webhook::signature::declared::SignatureHeader::new(
+        .signature(tower_webhook::signature::SignatureHeader::new(
             HeaderName::from_static("x-signature"),
         ))
         .timestamp_header(
@@ -594,7 +594,7 @@ fn a_public_key_cannot_back_an_hmac_scheme() {
 
 #[tokio::test]
 async fn a_custom_scheme_can_sign_method_path_and_use_sha512() {
-    use tower_webhook::signature::declared::{Algorithm, Encoding, Part, SignatureHeader};
+    use tower_webhook::signature::{Algorithm, Encoding, Part, SignatureHeader};
     let scheme = DeclaredScheme::new("custom")
         .signature(
             SignatureHeader::new(HeaderName::from_static("x-custom-signature"))

@@ -6,6 +6,7 @@ mod support;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use support::unix_now;
 
 use axum::extract::{Request, State};
 use axum::middleware::{self, Next};
@@ -18,7 +19,7 @@ use http_body_util::Full;
 use tower_webhook::idempotency::{IdempotencyLayer, REPLAYED_HEADER};
 use tower_webhook::ip::IpFilterLayer;
 use tower_webhook::replay::ReplayLayer;
-use tower_webhook::signature::{unix_now, SignatureLayer};
+use tower_webhook::signature::SignatureLayer;
 use tower_webhook::token::TokenLayer;
 use tower_webhook::{
     AuthMethod, Reason, Secret, ServiceBuilderExt, StackError, Verification, WebhookContext,

@@ -50,7 +50,7 @@ use crate::handshake::Handshake;
 use crate::idempotency::DEFAULT_TTL;
 use crate::replay::ReplayLayer;
 use crate::secret::{Secret, SecretError};
-pub use crate::signature::Sent;
+pub use crate::signature::sign::Sent;
 use crate::signature::{Scheme, SignatureConfigError, SignatureLayer, Signer, SignerError};
 pub use sensitive::{sensitive_headers, sensitive_headers_layer, sensitive_headers_layer_with};
 

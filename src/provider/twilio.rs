@@ -39,7 +39,7 @@
 //! every re-split of one delivery is that delivery.
 //!
 //! ```
-//! use tower_webhook::signature::public_url::PublicUrl;
+//! use tower_webhook::signature::PublicUrl;
 //! use tower_webhook::provider::twilio::twilio;
 //! use tower_webhook::signature::{Outgoing, Scheme, Signer};
 //! use std::sync::Arc;

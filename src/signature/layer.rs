@@ -208,7 +208,7 @@ impl BodyCheck for SignatureCheck {
         let verified = scheme
             .parse_body(signatures, parts, body)
             .and_then(|signatures| {
-                if signatures.candidates().is_empty() {
+                if signatures.is_empty() {
                     return Err(Rejection::new(Reason::SignatureMissing));
                 }
                 let delivery = Delivery { parts, body };

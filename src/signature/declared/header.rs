@@ -117,7 +117,7 @@ impl SignatureHeader {
     /// [`DeclaredScheme::jws_claims`](super::DeclaredScheme::jws_claims),
     /// without which a scheme refuses every delivery. A token whose `alg`
     /// is any other (`none`, an asymmetric one) is `signature_malformed`.
-    pub fn jws(name: HeaderName) -> Self {
+    pub(crate) fn jws(name: HeaderName) -> Self {
         Self {
             encoding: Encoding::Base64UrlNoPad,
             syntax: Syntax::Jws {
@@ -130,7 +130,7 @@ impl SignatureHeader {
     /// With [`jws`](Self::jws): the token follows `prefix` (Vonage's
     /// `Authorization: Bearer <token>`); a value without it is
     /// `signature_malformed`.
-    pub fn jws_prefix(mut self, prefix: impl Into<Cow<'static, str>>) -> Self {
+    pub(crate) fn jws_prefix(mut self, prefix: impl Into<Cow<'static, str>>) -> Self {
         if let Syntax::Jws { prefix: current } = &mut self.syntax {
             *current = prefix.into();
         }

@@ -1,65 +1,5 @@
-//! [`DeclaredScheme`]: a signature scheme written down as data — which
-//! headers carry the signatures, which primitive made them, which bytes
-//! were signed — instead of code. Every preset in
-//! [provider](crate::provider) but Mailgun (which signs inside the body) is
-//! one, so a new provider is a short declaration, and the checks that keep
-//! a concatenation unambiguous apply to it by construction.
-//!
-//! An HMAC provider:
-//!
-//! ```
-//! use http::HeaderName;
-//! use tower_webhook::signature::declared::{DeclaredScheme, Part, SignatureHeader};
-//! use tower_webhook::signature::TimestampFormat;
-//!
-//! // `X-Timestamp` + `X-Signature-SHA256: sha256=<hex of HMAC(secret, "<ts>.<body>")>`
-//! let scheme = DeclaredScheme::new("my-provider")
-//!     .signature(
-//!         SignatureHeader::new(HeaderName::from_static("x-signature-sha256"))
-//!             .prefix("sha256="),
-//!     )
-//!     .timestamp_header(HeaderName::from_static("x-timestamp"), TimestampFormat::Seconds)
-//!     .message([Part::Timestamp, Part::literal("."), Part::Body]);
-//! # let _ = scheme;
-//! ```
-//!
-//! A provider signing the URL it called, with a public key (feature
-//! `ed25519`):
-//!
-//! ```
-//! # #[cfg(feature = "ed25519")] {
-//! use http::HeaderName;
-//! use tower_webhook::signature::declared::{
-//!     Algorithm, DeclaredScheme, Encoding, KeyEncoding, Part, SignatureHeader,
-//! };
-//! use tower_webhook::signature::public_url::PublicUrl;
-//!
-//! let scheme = DeclaredScheme::new("acme")
-//!     .signature(
-//!         SignatureHeader::new(HeaderName::from_static("x-acme-signature"))
-//!             .algorithm(Algorithm::Ed25519)
-//!             .encoding(Encoding::Base64),
-//!     )
-//!     .key_encoding(KeyEncoding::Ed25519Hex)
-//!     .message([Part::Method, Part::literal(" "), Part::Url, Part::literal("\n"), Part::Body])
-//!     .public_url(PublicUrl::base("https://hooks.example.com").unwrap());
-//! # let _ = scheme;
-//! # }
-//! ```
-//!
-//! Beyond header MACs over pieces of the request: a compact JWS in a
-//! header whose claim binds the body's hash ([`SignatureHeader::jws`],
-//! [`JwsClaims`]: Netlify, Vonage, Plaid), a signature inside a JSON body
-//! over some of its fields ([`JsonSigned`]: Adyen), and a header carrying
-//! the secret itself ([`Algorithm::HeaderSecret`]: Okta), which signs
-//! nothing and is declared as such.
-//!
-//! Where two variable pieces touch with no literal between them, the
-//! scheme pins the boundary itself: a timestamp next to one must have its
-//! format's fixed width, an id may not hold the literal written next to it,
-//! and a [`Part::Url`] next to the [`Part::Body`] (either order) is refused
-//! when the two could be cut elsewhere. Put a literal between any other
-//! pair.
+//! [`DeclaredScheme`] and its vocabulary; documented in the
+//! [`signature`](crate::signature) module.
 
 mod algorithm;
 mod header;
@@ -77,19 +17,22 @@ use sha2::{Digest, Sha256};
 use subtle::{Choice, ConstantTimeEq};
 
 #[cfg(feature = "ecdsa")]
-pub use algorithm::ecdsa;
+pub(crate) use algorithm::ecdsa;
 #[cfg(feature = "ed25519")]
-pub use algorithm::ed25519;
+pub(crate) use algorithm::ed25519;
 pub use algorithm::{Algorithm, Encoding};
 pub use header::SignatureHeader;
-pub use json::JsonSigned;
-pub use jws::JwsClaims;
+pub(crate) use json::JsonSigned;
+pub(crate) use jws::JwsClaims;
+#[cfg(feature = "ecdsa")]
+pub use keys::spki_base64;
 pub use keys::KeyEncoding;
 #[cfg(feature = "ed25519")]
 pub use keys::{ed25519_hex, ed25519_seed_hex, to_whpk, whpk};
-#[cfg(feature = "ecdsa")]
-pub use keys::{jwk_p256, spki_base64, to_jwk_p256};
-pub use message::{decode_hubspot_escapes, sorted_params, Part, UrlSpelling};
+pub use message::decode_hubspot_escapes;
+pub use message::sorted_params;
+pub use message::Part;
+pub(crate) use message::UrlSpelling;
 
 use algorithm::Tag;
 use header::malformed;
@@ -119,7 +62,8 @@ enum TimestampSource {
     Field(Cow<'static, str>),
 }
 
-/// A signature scheme declared as data (see the [module docs](self)).
+/// A signature scheme declared as data (see the
+/// [module docs](crate::signature#custom-schemes)).
 ///
 /// Signature headers are tried in the order given and the first one present
 /// is used (so a legacy SHA-1 header is only a fallback when the SHA-256
@@ -299,7 +243,7 @@ impl DeclaredScheme {
 
     /// How [`Part::Url`] is spelled in the signed message (default: as
     /// called).
-    pub fn url_spelling(mut self, spelling: UrlSpelling) -> Self {
+    pub(crate) fn url_spelling(mut self, spelling: UrlSpelling) -> Self {
         self.url_spelling = spelling;
         self
     }
@@ -339,7 +283,7 @@ impl DeclaredScheme {
     /// in `sha256`, issuer `netlify`); the signed message becomes the
     /// token's signing input ([`Part::JwsSigningInput`]). The claims are
     /// checked against the body received before any key is tried.
-    pub fn jws_claims(mut self, claims: JwsClaims) -> Self {
+    pub(crate) fn jws_claims(mut self, claims: JwsClaims) -> Self {
         self.jws = Some(claims);
         self.message = vec![Part::JwsSigningInput];
         self
@@ -350,7 +294,7 @@ impl DeclaredScheme {
     /// header is read, the message is those fields joined
     /// ([`Part::JsonFields`]), and the rest of the body is not signed.
     /// The crate signs no such delivery ([`SignError::SignedInBody`]).
-    pub fn json_signed(mut self, json: JsonSigned) -> Self {
+    pub(crate) fn json_signed(mut self, json: JsonSigned) -> Self {
         self.json = Some(json);
         self.message = vec![Part::JsonFields];
         self
