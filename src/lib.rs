@@ -78,7 +78,6 @@ pub mod body;
 pub mod chain;
 pub mod client;
 pub mod context;
-mod ext;
 #[cfg(feature = "axum")]
 pub mod extract;
 pub mod guard;
@@ -112,8 +111,8 @@ pub mod token;
 pub use context::{
     AuthMethod, Authentication, SignedDelivery, Timestamp, Verification, WebhookContext,
 };
-pub use ext::ServiceBuilderExt;
-pub use invalid_setting::{header_name, InvalidSetting};
+pub(crate) use invalid_setting::header_name;
+pub use invalid_setting::InvalidSetting;
 pub use rejection::{Reason, Rejection};
 pub use secret::Secret;
 pub use stack::{StackError, WebhookLayer, WebhookStack};

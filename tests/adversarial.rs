@@ -39,7 +39,7 @@ use tower_webhook::ip::IpFilterLayer;
 use tower_webhook::provider;
 use tower_webhook::replay::ReplayLayer;
 use tower_webhook::signature::{Outgoing, SignatureLayer, Signer};
-use tower_webhook::{Reason, Secret, ServiceBuilderExt, WebhookContext, WebhookStack};
+use tower_webhook::{Reason, Secret, WebhookContext, WebhookStack};
 
 const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 const WRONG_SECRET: &str = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD";
@@ -236,20 +236,20 @@ impl Receiver {
             }
             Composition::ByHandReplayOutside => routed(
                 ServiceBuilder::new()
-                    .webhook_audit(audit)
-                    .webhook_ip_filter(ip)
-                    .webhook_replay(replay)
-                    .webhook_signature(signature)
-                    .webhook_idempotency(idempotency)
+                    .layer(audit)
+                    .layer(ip)
+                    .layer(replay)
+                    .layer(signature)
+                    .layer(idempotency)
                     .service(handler),
             ),
             Composition::ByHandReplayInside => routed(
                 ServiceBuilder::new()
-                    .webhook_audit(audit)
-                    .webhook_ip_filter(ip)
-                    .webhook_signature(signature)
-                    .webhook_replay(replay)
-                    .webhook_idempotency(idempotency)
+                    .layer(audit)
+                    .layer(ip)
+                    .layer(signature)
+                    .layer(replay)
+                    .layer(idempotency)
                     .service(handler),
             ),
             Composition::Policy => {
@@ -285,9 +285,9 @@ impl Receiver {
                 .body_limit(BODY_LIMIT);
                 routed(
                     ServiceBuilder::new()
-                        .webhook_audit(audit)
+                        .layer(audit)
                         .layer(layer)
-                        .webhook_idempotency(idempotency)
+                        .layer(idempotency)
                         .service(handler),
                 )
             }

@@ -22,8 +22,7 @@ use tower_webhook::replay::ReplayLayer;
 use tower_webhook::signature::SignatureLayer;
 use tower_webhook::token::TokenLayer;
 use tower_webhook::{
-    AuthMethod, Reason, Secret, ServiceBuilderExt, StackError, Verification, WebhookContext,
-    WebhookStack,
+    AuthMethod, Reason, Secret, StackError, Verification, WebhookContext, WebhookStack,
 };
 
 const GITHUB_SECRET: &str = "It's a Secret to Everybody";
@@ -353,12 +352,12 @@ fn inconsistent_stacks_are_refused() {
 }
 
 #[tokio::test]
-async fn the_builder_extension_stacks_single_layers() {
+async fn service_builder_stacks_single_layers() {
     use tower::{ServiceBuilder, ServiceExt};
 
     let service = ServiceBuilder::new()
-        .webhook_ip_filter(IpFilterLayer::new().allow("10.0.0.0/8").unwrap())
-        .webhook_signature(SignatureLayer::github(Secret::new(GITHUB_SECRET).unwrap()))
+        .layer(IpFilterLayer::new().allow("10.0.0.0/8").unwrap())
+        .layer(SignatureLayer::github(Secret::new(GITHUB_SECRET).unwrap()))
         .service_fn(
             |_: http::Request<tower_webhook::body::BufferedBody>| async {
                 Ok::<_, std::convert::Infallible>(http::Response::new(String::from("ok")))

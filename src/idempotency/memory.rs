@@ -45,7 +45,7 @@ const MAX_SHARD_CAPACITY: u64 = 1 << 28;
 ///   the deliveries of one TTL; a flood of unique keys pushes genuine ones
 ///   out sooner.
 /// * **No takeover on the store's clock.** A started entry is kept for
-///   [`reservation_retention`] (an hour at least), not the lock TTL: a holder
+///   ten lock TTLs (an hour at least), not the lock TTL: a holder
 ///   is presumed dead only by a layer that watched it make no progress (its
 ///   renewals change the entry's deadline) for a lock TTL, and then taken
 ///   over with [`take_over`](IdempotencyStore::take_over).

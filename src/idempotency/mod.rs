@@ -144,7 +144,7 @@
 //! reservation's progress in the store.
 //!
 //! A reservation never lapses on the store's clock (the store keeps it for
-//! [`reservation_retention`], an hour at least, only to collect keys nobody
+//! ten lock TTLs, an hour at least, only to collect keys nobody
 //! asks about again): a stopped store's clock runs on while nobody can
 //! renew, and would hand a live holder's delivery to a copy when it wakes.
 //! Instead a replica that answers a copy `409` watches the holder: it takes
@@ -257,6 +257,5 @@ pub use lease::{IdempotencyCounters, IdempotencyCounts};
 pub use memory::MemoryStore;
 pub use service::{Idempotency, REPLAYED_HEADER};
 pub use store::{
-    reservation_retention, Holder, IdempotencyStore, Reservation, StoreError, StoreFuture,
-    StoredOutcome, Token,
+    Holder, IdempotencyStore, Reservation, StoreError, StoreFuture, StoredOutcome, Token,
 };

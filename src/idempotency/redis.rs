@@ -94,8 +94,7 @@ return held
 ///   it either creates the key or returns what is there. The layer renews
 ///   it (a token-checked script that increments the progress after the
 ///   token) while the handler runs. The expiry is
-///   [`reservation_retention`](super::reservation_retention) (an hour at
-///   least), not the lock TTL: Redis's clock runs on while Redis is
+///   ten lock TTLs (an hour at least), not the lock TTL: Redis's clock runs on while Redis is
 ///   stopped, so a lease expiring on it would be handed to a copy on
 ///   resume while its holder is alive. A holder is presumed dead by a
 ///   replica that watched it make no progress for the lock TTL, which then

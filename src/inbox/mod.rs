@@ -97,9 +97,13 @@
 //! entries in flight and the dead letters; [`InboxCounters`] count
 //! enqueues, duplicates, refusals, retries, dead letters and takeovers. With
 //! the `metrics` feature the same numbers are published
-//! (`webhook_inbox_*`, see `record_stats`), the enqueue latency as a
-//! histogram; a refused enqueue is in the audit trail as
-//! `store_unavailable`.
+//! by each [`Worker`] after it reads the inbox: the gauges
+//! `webhook_inbox_depth`, `webhook_inbox_in_flight`,
+//! `webhook_inbox_dead_letters` and `webhook_inbox_oldest_age_seconds`, the
+//! counter `webhook_inbox_events_total{event}` (`enqueued`, `duplicate`,
+//! `refused`, `processed`, `retry`, `dead_lettered`, `taken_over`,
+//! `hold_lost`) and the histogram `webhook_inbox_enqueue_seconds`. A
+//! refused enqueue is in the audit trail as `store_unavailable`.
 
 mod layer;
 mod memory;
@@ -599,14 +603,13 @@ pub(crate) enum Counter {
 /// Publish `stats` through the `metrics` facade: the gauges
 /// `webhook_inbox_depth`, `webhook_inbox_in_flight`,
 /// `webhook_inbox_dead_letters` and `webhook_inbox_oldest_age_seconds`.
-/// A [`Worker`] calls it after each observation; call it yourself for an
-/// inbox no worker of this process reads. The counter
+/// A [`Worker`] calls it after each observation. The counter
 /// `webhook_inbox_events_total{event}` (`enqueued`, `duplicate`, `refused`,
 /// `processed`, `retry`, `dead_lettered`, `taken_over`, `hold_lost`) and
 /// the histogram `webhook_inbox_enqueue_seconds` are recorded as they
 /// happen.
 #[cfg(feature = "metrics")]
-pub fn record_stats(stats: &InboxStats) {
+pub(crate) fn record_stats(stats: &InboxStats) {
     metrics::gauge!("webhook_inbox_depth").set(stats.depth as f64);
     metrics::gauge!("webhook_inbox_in_flight").set(stats.in_flight as f64);
     metrics::gauge!("webhook_inbox_dead_letters").set(stats.dead as f64);
