@@ -6,7 +6,7 @@
 //! use tower::ServiceExt;
 //! use tower_webhook::signature::SignatureLayer;
 //! use tower_webhook::test_util::{self, SignedRequest};
-//! use tower_webhook::{Reason, Secret};
+//! use tower_webhook::{Reason, Rejection, Secret};
 //!
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -32,7 +32,10 @@
 //!     .build()?;
 //! let response = app.oneshot(request).await?;
 //! assert_eq!(response.status(), 401);
-//! assert_eq!(test_util::reason(&response), Some(Reason::SignatureMismatch));
+//! assert_eq!(
+//!     Rejection::of(&response).map(Rejection::reason),
+//!     Some(Reason::SignatureMismatch)
+//! );
 //! # Ok(())
 //! # }
 //! ```
@@ -56,7 +59,7 @@ use pin_project_lite::pin_project;
 use tower_layer::Layer;
 use tower_service::Service;
 
-use crate::rejection::{Reason, Rejection};
+use crate::rejection::Reason;
 use crate::signature::{unix_now, Outgoing, SignError, Signer, SignerError};
 
 /// `preset` (a [`provider::scheme_by_name`](crate::provider::scheme_by_name)
@@ -70,20 +73,6 @@ pub fn signed_request(
     body: impl Into<Bytes>,
 ) -> Result<Request<Full<Bytes>>, SignedRequestError> {
     SignedRequest::new(preset, secret).body(body).build()
-}
-
-/// [`signed_request`] to `uri` (a path such as `/hooks/github`, or a full
-/// URL), for a router whose route is not `/webhook`.
-pub fn signed_request_to(
-    preset: &str,
-    secret: &str,
-    uri: &str,
-    body: impl Into<Bytes>,
-) -> Result<Request<Full<Bytes>>, SignedRequestError> {
-    SignedRequest::new(preset, secret)
-        .uri(uri)
-        .body(body)
-        .build()
 }
 
 /// A request signed as a provider signs it, built step by step.
@@ -258,18 +247,6 @@ impl fmt::Display for SignedRequestError {
 
 impl std::error::Error for SignedRequestError {}
 
-/// Why a tower-webhook layer refused `response` (or acknowledged it as a
-/// duplicate), if one did: read from the response extensions.
-pub fn reason<B>(response: &Response<B>) -> Option<Reason> {
-    response.extensions().get::<Reason>().copied()
-}
-
-/// The whole [`Rejection`] behind `response` (with its audit detail), if a
-/// layer answered it; see [`Rejection::of`].
-pub fn rejection<B>(response: &Response<B>) -> Option<&Rejection> {
-    Rejection::of(response)
-}
-
 /// The response header [`ExposeReasonLayer`] writes the reason to.
 pub const REASON_HEADER: HeaderName = HeaderName::from_static("x-webhook-reason");
 
@@ -328,7 +305,7 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let mut response = ready!(self.project().inner.poll(cx))?;
-        if let Some(reason) = reason(&response) {
+        if let Some(reason) = response.extensions().get::<Reason>().copied() {
             response
                 .headers_mut()
                 .insert(REASON_HEADER, HeaderValue::from_static(reason.as_str()));
