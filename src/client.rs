@@ -56,7 +56,7 @@ use tower_service::Service;
 
 use crate::body::BoxError;
 use crate::guard::take_ready;
-use crate::signature::{unix_now, Signer, SignerError};
+use crate::signature::{unix_now, SignError, SignatureConfigError, Signer};
 
 /// The delivery id to sign a request with (a request extension). Without
 /// it, the layer generates one.
@@ -93,7 +93,7 @@ impl SigningLayer {
     }
 
     /// Sign with the preset `name` and the secret as the provider shows it.
-    pub fn preset(name: &str, shown_secret: &str) -> Result<Self, SignerError> {
+    pub fn preset(name: &str, shown_secret: &str) -> Result<Self, SignatureConfigError> {
         Signer::preset(name, shown_secret).map(Self::new)
     }
 
@@ -147,22 +147,6 @@ pub struct Signing<S> {
     inner: S,
 }
 
-/// Why a request could not be signed.
-#[derive(Debug)]
-pub struct SigningError(crate::signature::SignError);
-
-impl fmt::Display for SigningError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "the request could not be signed: {}", self.0)
-    }
-}
-
-impl std::error::Error for SigningError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        Some(&self.0)
-    }
-}
-
 type Prepared = Pin<Box<dyn Future<Output = Result<Request<Full<Bytes>>, BoxError>> + Send>>;
 
 impl<S, B> Service<Request<B>> for Signing<S>
@@ -194,7 +178,7 @@ where
             layer
                 .signer
                 .sign_request(&mut request, (layer.clock)(), &id)
-                .map_err(SigningError)?;
+                .map_err(|error: SignError| -> BoxError { Box::new(error) })?;
             Ok(request.map(Full::new))
         });
         SigningFuture {

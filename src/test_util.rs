@@ -60,7 +60,7 @@ use tower_layer::Layer;
 use tower_service::Service;
 
 use crate::rejection::Reason;
-use crate::signature::{unix_now, Outgoing, SignError, Signer, SignerError};
+use crate::signature::{unix_now, Outgoing, SignError, SignatureConfigError, Signer};
 
 /// `preset` (a [`provider::scheme_by_name`](crate::provider::scheme_by_name)
 /// name) signing `body` with `secret` as the provider shows it: a `POST`
@@ -223,7 +223,7 @@ fn fresh_id() -> String {
 #[non_exhaustive]
 pub enum SignedRequestError {
     /// No such preset, or a secret it cannot read.
-    Signer(SignerError),
+    Signer(SignatureConfigError),
     /// The preset could not sign (e.g. it signs the URL and `uri` is a path
     /// only, or it is verify-only).
     Sign(SignError),

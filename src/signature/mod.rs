@@ -135,7 +135,7 @@ pub use layer::{
     SignatureCheck, SignatureConfigError, SignatureLayer, SignaturePending, VerifySignature,
 };
 pub use public_url::{PublicUrl, PublicUrlError};
-pub use scheme::{Delivery, Outgoing, Scheme, SignError, Signatures, SignedHeaders, Tolerance};
+pub use scheme::{Delivery, Outgoing, Scheme, SignError, Signatures, Tolerance};
 pub(crate) use sign::unix_now;
-pub use sign::{Signer, SignerError};
+pub use sign::Signer;
 pub use time::TimestampFormat;

@@ -173,7 +173,7 @@ impl Tolerance {
 }
 
 /// The headers a scheme produces when signing, in order.
-pub type SignedHeaders = Vec<(HeaderName, HeaderValue)>;
+pub(crate) type SignedHeaders = Vec<(HeaderName, HeaderValue)>;
 
 /// The longest decoded signature a request may carry, in bytes: an
 /// HMAC-SHA512 tag, an Ed25519 signature or a normalised ECDSA P-256 one.
