@@ -56,7 +56,7 @@ pub use crate::response_body::{ResponseBody, Settlement};
 pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
 
 /// The type-erased error of bodies this crate reads.
-pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 /// The raw request body, kept in the request extensions once a layer has
 /// buffered it. Handlers may read it too (e.g. `Extension<RawBody>` in axum).

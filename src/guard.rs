@@ -287,7 +287,7 @@ where
 }
 
 /// Response future of [`BodyGuard`].
-pub type BodyGuardFuture<S, B> = AsyncGuardFuture<S, Request<BufferedBody>, B>;
+pub(crate) type BodyGuardFuture<S, B> = AsyncGuardFuture<S, Request<BufferedBody>, B>;
 
 /// A boxed, sendable preparation step: the request (or its refusal) an
 /// asynchronous guard hands to the inner service.
