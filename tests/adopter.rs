@@ -213,7 +213,7 @@ async fn a_duplicate_is_its_own_outcome_not_a_rejection() {
             let rejections = Arc::clone(&rejections);
             move |event: &AuditEvent| rejections.lock().unwrap().push(event.clone())
         });
-    let counters = audit.counters();
+    let counters = audit.clone();
     let addr = idempotent_server(audit).await;
     let body = br#"{"action":"opened"}"#;
     let headers = github_headers(body, "delivery-7");
@@ -230,7 +230,7 @@ async fn a_duplicate_is_its_own_outcome_not_a_rejection() {
     assert_eq!(event.reason, Some(Reason::Duplicate));
     assert_eq!(event.status, 200);
 
-    let counts = counters.snapshot();
+    let counts = counters.counts();
     assert_eq!(
         (counts.accepted, counts.rejected, counts.duplicates),
         (1, 0, 1)

@@ -406,7 +406,7 @@ async fn a_full_channel_drops_and_counts_without_blocking() {
     let (sink, receiver) = ChannelSink::bounded(2);
     let handle = sink.clone();
     let layer = AuditLayer::without_sinks().sink(sink);
-    let counters = layer.counters();
+    let counters = layer.clone();
     let router = Router::new().route("/hook", handler().layer(layer));
     let addr = support::serve(router).await;
     // Nobody reads the channel: the third request onwards cannot be queued.
@@ -416,7 +416,7 @@ async fn a_full_channel_drops_and_counts_without_blocking() {
     }
     assert_eq!(handle.dropped(), 3);
     assert_eq!(receiver.try_iter().count(), 2);
-    assert_eq!(counters.snapshot().accepted, 5, "counters see every event");
+    assert_eq!(counters.counts().accepted, 5, "counters see every event");
 }
 
 /// A writer that blocks until released, like a stalled pipe.
@@ -521,7 +521,7 @@ async fn counters_show_each_tenants_migration_and_callbacks_fire() {
             let rejected = Arc::clone(&rejected);
             move |event| rejected.lock().unwrap().push(event.reason)
         });
-    let counters = audit.counters();
+    let counters = audit.clone();
     let legacy = TokenSet::new().with("legacy", Secret::new(LEGACY_TOKEN).unwrap());
     let layer = |tenant: &'static str| {
         let signature = SignatureLayer::github(Secret::new(GITHUB_SECRET).unwrap())
@@ -550,7 +550,7 @@ async fn counters_show_each_tenants_migration_and_callbacks_fire() {
     }
     support::post_with(addr, "/globex", &[], body).await;
 
-    let counts = counters.snapshot();
+    let counts = counters.counts();
     assert_eq!((counts.accepted, counts.rejected), (6, 1));
     assert_eq!(counts.tenant_method("acme", "signature"), 3);
     assert_eq!(counts.tenant_method("acme", "token (legacy)"), 1);
@@ -649,7 +649,7 @@ async fn a_failing_inner_service_is_audited_as_a_rejected_service_error() {
     use tower::ServiceBuilder;
     let events = Events::default();
     let audit = recording_audit(&events);
-    let counters = audit.counters();
+    let counters = audit.clone();
     let failing = tower::service_fn(|_: http::Request<axum::body::Body>| async {
         // An error quoting the request must not reach the audit trail.
         Err::<http::Response<axum::body::Body>, _>(std::io::Error::other(format!(
@@ -685,7 +685,7 @@ async fn a_failing_inner_service_is_audited_as_a_rejected_service_error() {
     assert!(!json.contains(TOKEN), "{json}");
     assert!(!json.contains("store down"), "{json}");
 
-    let counts = counters.snapshot();
+    let counts = counters.counts();
     assert_eq!((counts.accepted, counts.rejected), (0, 1));
     assert_eq!(counts.service_errors, 1);
     assert!(counts.by_reason.is_empty());
@@ -697,7 +697,7 @@ async fn timestamp_missing_url_tokens_and_anonymous_senders_are_audited() {
     const URL_TOKEN: &str = "url-token-in-the-query-5d6e7f";
     let events = Events::default();
     let audit = recording_audit(&events);
-    let counters = audit.counters();
+    let counters = audit.clone();
     let stamped = ServiceBuilder::new()
         .layer(audit.clone())
         .layer(
@@ -756,7 +756,7 @@ async fn timestamp_missing_url_tokens_and_anonymous_senders_are_audited() {
         assert!(!json.contains('?'), "the query stays out: {json}");
         assert!(!json.contains(TOKEN), "{json}");
     }
-    let counts = counters.snapshot();
+    let counts = counters.counts();
     assert_eq!(counts.tenant_method("", "url_token"), 1);
     assert_eq!(counts.tenant_method("", "anonymous"), 1);
     assert_eq!(counts.by_reason.get("timestamp_missing"), Some(&1));
@@ -851,14 +851,14 @@ async fn a_panicking_sink_loses_its_event_not_the_request() {
             let events = Arc::clone(&events);
             move |event: &AuditEvent| events.lock().unwrap().push(event.clone())
         });
-    let counters = audit.counters();
+    let counters = audit.clone();
     let addr = support::serve(Router::new().route("/hook", handler().layer(audit))).await;
     for _ in 0..2 {
         let reply = support::post_with(addr, "/hook", &[], b"{}").await;
         assert_eq!(reply.status, StatusCode::OK);
     }
     assert_eq!(events.lock().unwrap().len(), 2, "the next sink still runs");
-    let counts = counters.snapshot();
+    let counts = counters.counts();
     assert_eq!((counts.accepted, counts.sink_panics), (2, 2));
 }
 
@@ -866,7 +866,7 @@ async fn a_panicking_sink_loses_its_event_not_the_request() {
 async fn a_credential_refused_on_an_allowlisted_route_is_not_counted_as_the_allowlist() {
     let events = Events::default();
     let audit = recording_audit(&events);
-    let counters = audit.counters();
+    let counters = audit.clone();
     let loopback = || IpFilterLayer::new().allow("127.0.0.1, ::1").unwrap();
     let signed = WebhookStack::new()
         .ip_filter(loopback())
@@ -914,7 +914,7 @@ async fn a_credential_refused_on_an_allowlisted_route_is_not_counted_as_the_allo
     assert_eq!(json["auth_method"], serde_json::Value::Null);
     assert_eq!(json["auth_attempted"], "signature");
 
-    let counts = counters.snapshot();
+    let counts = counters.counts();
     assert_eq!(counts.tenant_method("", "ip_allowlist"), 1, "{counts:?}");
     assert_eq!(counts.tenant_method("", "none"), 2, "{counts:?}");
     assert_eq!(counts.tenant_method("", "signature"), 1, "{counts:?}");

@@ -234,7 +234,7 @@ async fn memory_a_dead_holder_is_taken_over_after_a_lock_ttl_of_watching() {
     println!("taken over {waited:?} after the first 409, on attempt {attempts}");
     // Never before the taker itself watched it for the lock TTL.
     assert!(waited >= lock_ttl, "{waited:?}");
-    let counts = taker.counters().snapshot();
+    let counts = taker.counts();
     assert_eq!((counts.takeovers, counts.completed), (1, 1), "{counts:?}");
 }
 
@@ -293,10 +293,7 @@ async fn a_store_cut_off_longer_than_the_lock_ttl_hands_no_live_holder_s_deliver
     assert_eq!(first.await.unwrap().status, StatusCode::OK);
     assert!(is_replayed(&deliver(taker, "msg_cut").await));
     assert_eq!(runs.load(Ordering::SeqCst), 1);
-    let (held, took) = (
-        holder_layer.counters().snapshot(),
-        taker_layer.counters().snapshot(),
-    );
+    let (held, took) = (holder_layer.counts(), taker_layer.counts());
     println!("{copies} copies refused; holder {held:?}; taker {took:?}");
     assert!(held.renewal_failures > 0, "the cut was felt: {held:?}");
     assert_eq!((held.completed, held.leases_lost), (1, 0), "{held:?}");
@@ -403,7 +400,7 @@ mod redis_faults {
         .await;
         println!("taken over {waited:?} after the first 409, on attempt {attempts}");
         assert!(waited >= lock_ttl, "{waited:?}");
-        let counts = taker.counters().snapshot();
+        let counts = taker.counts();
         assert_eq!((counts.takeovers, counts.completed), (1, 1), "{counts:?}");
     }
 
@@ -477,10 +474,7 @@ mod redis_faults {
         assert!(is_replayed(&duplicate));
         assert_eq!(runs.load(Ordering::SeqCst), 1);
 
-        let (held, took) = (
-            holder_layer.counters().snapshot(),
-            taker_layer.counters().snapshot(),
-        );
+        let (held, took) = (holder_layer.counts(), taker_layer.counts());
         println!("{copies} copies refused; holder {held:?}; taker {took:?}");
         assert_eq!(
             (held.completed, held.leases_lost, held.completions_lost),
@@ -516,11 +510,7 @@ mod redis_faults {
             chaos
         );
         let (doubled, lost) = tally(&replicas.runs, &ids);
-        let counts: Vec<_> = replicas
-            .layers
-            .iter()
-            .map(|l| l.counters().snapshot())
-            .collect();
+        let counts: Vec<_> = replicas.layers.iter().map(|l| l.counts()).collect();
         println!(
             "SIGSTOP 5 s, 4 replicas: {} doubled, {} lost; {:?} in {:?}, p50 {:?} p99 {:?}; \
              counters {counts:?}",

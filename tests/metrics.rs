@@ -199,7 +199,7 @@ async fn each_request_is_counted_by_outcome_reason_tenant_and_method() {
     assert_eq!(recording.get(names::SERVICE_ERRORS, &[]), 0);
 
     // The exported totals are the layer's own counters.
-    let counts = audit.counters().snapshot();
+    let counts = audit.counts();
     assert_eq!((counts.accepted, counts.rejected), (4, 2));
 }
 
@@ -467,6 +467,6 @@ async fn idempotency_faults_are_exported() {
     assert_eq!(recording.get(names::IDEMPOTENCY_COMPLETIONS_LOST, &[]), 1);
     // Every attempt at the release is counted (it is tried a few times).
     assert!(store_errors("release", "backend") >= 1);
-    let counts = idempotency.counters().snapshot();
+    let counts = idempotency.counts();
     assert_eq!((counts.leases_lost, counts.completions_lost), (1, 1));
 }

@@ -17,7 +17,7 @@ pub(crate) const OTHER_TENANTS: &str = "(other)";
 /// the migration status of a rollout (how many requests per tenant arrived
 /// signed, by legacy token, or anonymously).
 #[derive(Debug, Clone, Default)]
-pub struct AuditCounters(Arc<Mutex<Totals>>);
+pub(crate) struct AuditCounters(Arc<Mutex<Totals>>);
 
 #[derive(Debug, Default)]
 struct Totals {

@@ -13,7 +13,7 @@ use pin_project_lite::pin_project;
 use tower_layer::Layer;
 use tower_service::Service;
 
-use super::counters::AuditCounters;
+use super::counters::{AuditCounters, AuditCounts};
 use super::event::{rfc3339, sanitise_request_id, AuditEvent, EventNames, Outcome};
 use super::redact::{redact, SecretSegment};
 use super::sink::{AuditSink, OnOutcome, TracingSink};
@@ -146,9 +146,10 @@ impl AuditLayer {
         self.edit(|config| config.secret_segments.push(SecretSegment::After(prefix)))
     }
 
-    /// The running totals of this layer's events (shared, live).
-    pub fn counters(&self) -> AuditCounters {
-        self.config.counters.clone()
+    /// The totals of this layer's events so far, shared by every clone of
+    /// the layer: keep a clone to read them once the layer is in a stack.
+    pub fn counts(&self) -> AuditCounts {
+        self.config.counters.snapshot()
     }
 
     fn edit(mut self, f: impl FnOnce(&mut AuditConfig)) -> Self {

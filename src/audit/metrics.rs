@@ -5,7 +5,7 @@
 //! every label set is built once and reused.
 //!
 //! Every [`AuditLayer`](super::AuditLayer) records, as it adds to its
-//! [`AuditCounters`](super::AuditCounters):
+//! [`counts`](super::AuditLayer::counts):
 //!
 //! | name | labels | what |
 //! |---|---|---|
@@ -215,7 +215,7 @@ pub fn describe() {
 }
 
 /// The key of one tenant × method series: built once per series, when
-/// [`AuditCounters`](super::AuditCounters) first counts the pair.
+/// audit counters first count the pair.
 pub(crate) fn tenant_key(tenant: Arc<str>, method: &'static str) -> Arc<Key> {
     Arc::new(Key::from_parts(
         REQUESTS_BY_TENANT,
@@ -227,7 +227,7 @@ pub(crate) fn tenant_key(tenant: Arc<str>, method: &'static str) -> Arc<Key> {
 }
 
 /// Count `event`; `tenant` is the key of the series
-/// [`AuditCounters`](super::AuditCounters) counted it under (already
+/// audit counters counted it under (already
 /// bounded).
 pub(crate) fn record(event: &AuditEvent, tenant: &Key) {
     let provider = provider_label(event.scheme.as_deref());

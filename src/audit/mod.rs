@@ -25,7 +25,7 @@
 //! a bounded channel ([`ChannelSink`]) or JSON lines on any writer
 //! ([`JsonLinesSink`]). The channel-backed sinks never make a request wait:
 //! when the consumer falls behind, events are dropped and counted.
-//! [`AuditCounters`] keep totals per outcome, reason, and tenant ×
+//! [`AuditLayer::counts`] gives totals per outcome, reason, and tenant ×
 //! authentication method; with the `metrics` feature they are also
 //! exported through the `metrics` facade (`audit::metrics`).
 //!
@@ -49,7 +49,8 @@
 //!             eprintln!("refused: {:?}", event.reason);
 //!         }
 //!     });
-//! let counters = audit.counters();
+//! // A clone shares the layer's totals.
+//! let counters = audit.clone();
 //!
 //! let app: Router = Router::new().route(
 //!     "/github",
@@ -61,7 +62,7 @@
 //! );
 //! # let _ = app;
 //! // Later, for a dashboard:
-//! let counts = counters.snapshot();
+//! let counts = counters.counts();
 //! println!("{} accepted, {} legacy", counts.accepted, counts.tenant_method("", "token (legacy)"));
 //! # Ok(())
 //! # }
@@ -79,8 +80,8 @@ pub mod metrics;
 mod redact;
 mod sink;
 
+pub use counters::AuditCounts;
 pub(crate) use counters::MAX_TENANT_ENTRIES;
-pub use counters::{AuditCounters, AuditCounts};
 pub use event::{AuditEvent, EventNames, Outcome};
 pub(crate) use layer::AuditConfig;
 pub use layer::{Audit, AuditLayer, ResponseFuture};

@@ -8,7 +8,7 @@ use http::{HeaderName, StatusCode};
 use tower_layer::Layer;
 
 use super::key::{KeySource, DEFAULT_KEY_HEADERS};
-use super::lease::IdempotencyCounters;
+use super::lease::{IdempotencyCounters, IdempotencyCounts};
 use super::memory::MemoryStore;
 use super::service::Idempotency;
 use super::store::IdempotencyStore;
@@ -301,9 +301,10 @@ impl IdempotencyLayer {
     /// What became of this layer's reservations so far: completed,
     /// released, released because the request was dropped or panicked, and
     /// the faults to alert on (leases lost, completions lost). Shared by
-    /// every clone of the layer.
-    pub fn counters(&self) -> IdempotencyCounters {
-        self.config.counters.clone()
+    /// every clone of the layer: keep a clone to read them once the layer is
+    /// in a stack.
+    pub fn counts(&self) -> IdempotencyCounts {
+        self.config.counters.snapshot()
     }
 
     /// How long completed deliveries are remembered.

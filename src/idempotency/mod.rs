@@ -253,7 +253,7 @@ pub use future::ResponseFuture;
 pub use key::KeySource;
 pub use layer::{ConfigError, DuplicateAck, IdempotencyLayer, DEFAULT_TTL};
 
-pub use lease::{IdempotencyCounters, IdempotencyCounts};
+pub use lease::IdempotencyCounts;
 pub use memory::MemoryStore;
 pub use service::{Idempotency, REPLAYED_HEADER};
 pub use store::{
