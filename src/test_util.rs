@@ -5,7 +5,7 @@
 //! use axum::{routing::post, Router};
 //! use tower::ServiceExt;
 //! use tower_webhook::signature::SignatureLayer;
-//! use tower_webhook::test_util::{self, SignedRequest};
+//! use tower_webhook::test_util::SignedRequest;
 //! use tower_webhook::{Reason, Rejection, Secret};
 //!
 //! # #[tokio::main(flavor = "current_thread")]
@@ -21,7 +21,7 @@
 //! );
 //!
 //! // Signed as GitHub signs it, with X-GitHub-Delivery and X-GitHub-Event.
-//! let request = test_util::signed_request("github", SECRET, r#"{"zen":"hi"}"#)?;
+//! let request = SignedRequest::new("github", SECRET).body(r#"{"zen":"hi"}"#).build()?;
 //! let response = app.clone().oneshot(request).await?;
 //! assert_eq!(response.status(), 200);
 //!
@@ -61,19 +61,6 @@ use tower_service::Service;
 
 use crate::rejection::Reason;
 use crate::signature::{unix_now, Outgoing, SignError, SignatureConfigError, Signer};
-
-/// `preset` (a [`provider::scheme_by_name`](crate::provider::scheme_by_name)
-/// name) signing `body` with `secret` as the provider shows it: a `POST`
-/// to `http://localhost/webhook`, now, with a fresh delivery id, carrying
-/// every header the provider sends. See [`SignedRequest`] to change any of
-/// that.
-pub fn signed_request(
-    preset: &str,
-    secret: &str,
-    body: impl Into<Bytes>,
-) -> Result<Request<Full<Bytes>>, SignedRequestError> {
-    SignedRequest::new(preset, secret).body(body).build()
-}
 
 /// A request signed as a provider signs it, built step by step.
 #[derive(Debug, Clone)]

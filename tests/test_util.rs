@@ -199,8 +199,14 @@ async fn a_signed_request_with_the_same_id_is_a_duplicate_and_the_test_can_read_
     assert_eq!(second.headers[REASON_HEADER], "duplicate");
 
     // Fresh ids by default: two plain signed requests are two deliveries.
-    let a = test_util::signed_request("github", SECRET, "{}").unwrap();
-    let b = test_util::signed_request("github", SECRET, "{}").unwrap();
+    let a = SignedRequest::new("github", SECRET)
+        .body("{}")
+        .build()
+        .unwrap();
+    let b = SignedRequest::new("github", SECRET)
+        .body("{}")
+        .build()
+        .unwrap();
     assert_ne!(
         a.headers()["x-github-delivery"],
         b.headers()["x-github-delivery"]
@@ -215,7 +221,10 @@ async fn without_a_server_the_reason_and_detail_are_in_the_response() {
         post(|| async { "ok" })
             .layer(SignatureLayer::github(Secret::new(SECRET).unwrap()).body_limit(8)),
     );
-    let request = test_util::signed_request("github", SECRET, "0123456789").unwrap();
+    let request = SignedRequest::new("github", SECRET)
+        .body("0123456789")
+        .build()
+        .unwrap();
     let response = app.oneshot(request).await.unwrap();
     assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(
@@ -229,7 +238,10 @@ async fn without_a_server_the_reason_and_detail_are_in_the_response() {
 #[test]
 fn bad_input_is_an_error() {
     use test_util::SignedRequestError;
-    let unknown = test_util::signed_request("nope", SECRET, "{}").unwrap_err();
+    let unknown = SignedRequest::new("nope", SECRET)
+        .body("{}")
+        .build()
+        .unwrap_err();
     assert!(
         matches!(unknown, SignedRequestError::Signer(_)),
         "{unknown}"

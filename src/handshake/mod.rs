@@ -83,7 +83,6 @@
 mod layer;
 mod provider;
 
-pub use layer::{
-    AnswerHandshakes, HandshakeCheck, HandshakeLayer, SignedHandshakes, UnsignedHandshakes,
-};
+pub use layer::{AnswerHandshakes, HandshakeCheck, HandshakeLayer};
+pub(crate) use layer::{SignedHandshakes, UnsignedHandshakes};
 pub use provider::Handshake;
