@@ -49,8 +49,8 @@ use http_body::{Body, Frame, SizeHint};
 use http_body_util::{BodyExt, LengthLimitError};
 
 use crate::rejection::{Reason, Rejection};
+pub use crate::response_body::ResponseBody;
 pub(crate) use crate::response_body::SettleOnEnd;
-pub use crate::response_body::{ResponseBody, Settlement};
 
 /// The body limit every body-reading layer uses unless told otherwise: 1 MiB.
 pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
