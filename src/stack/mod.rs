@@ -86,7 +86,7 @@ use crate::token::TokenLayer;
 
 pub use bundles::UnauthenticatedHeaders;
 pub(crate) use bundles::UNDOCUMENTED_WINDOW;
-pub use service::{MaybeIdempotent, MaybeIdempotentFuture, WebhookLayer, WebhookService};
+pub use service::{ResponseFuture, WebhookLayer, WebhookService};
 
 /// A builder for a [`WebhookLayer`]; see the [module docs](self).
 #[derive(Debug, Default, Clone)]
