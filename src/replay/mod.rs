@@ -165,4 +165,4 @@ mod window;
 
 pub use clock::Clock;
 pub use layer::{Replay, ReplayCheck, ReplayLayer};
-pub use timestamp::{TimestampError, TimestampFormat};
+pub use timestamp::TimestampFormat;
