@@ -147,6 +147,23 @@ pub struct Signing<S> {
     inner: S,
 }
 
+impl<S> Signing<S> {
+    /// The inner service.
+    pub fn get_ref(&self) -> &S {
+        &self.inner
+    }
+
+    /// The inner service, mutably.
+    pub fn get_mut(&mut self) -> &mut S {
+        &mut self.inner
+    }
+
+    /// The inner service, unwrapped.
+    pub fn into_inner(self) -> S {
+        self.inner
+    }
+}
+
 type Prepared = Pin<Box<dyn Future<Output = Result<Request<Full<Bytes>>, BoxError>> + Send>>;
 
 impl<S, B> Service<Request<B>> for Signing<S>

@@ -257,6 +257,23 @@ pub struct ExposeReason<S> {
     inner: S,
 }
 
+impl<S> ExposeReason<S> {
+    /// The inner service.
+    pub fn get_ref(&self) -> &S {
+        &self.inner
+    }
+
+    /// The inner service, mutably.
+    pub fn get_mut(&mut self) -> &mut S {
+        &mut self.inner
+    }
+
+    /// The inner service, unwrapped.
+    pub fn into_inner(self) -> S {
+        self.inner
+    }
+}
+
 impl<S, Req, B> Service<Req> for ExposeReason<S>
 where
     S: Service<Req, Response = Response<B>>,

@@ -919,3 +919,16 @@ async fn a_credential_refused_on_an_allowlisted_route_is_not_counted_as_the_allo
     assert_eq!(counts.tenant_method("", "none"), 2, "{counts:?}");
     assert_eq!(counts.tenant_method("", "signature"), 1, "{counts:?}");
 }
+
+#[test]
+fn the_audit_service_hands_back_its_inner_service() {
+    use tower::Layer;
+
+    #[derive(Debug)]
+    struct Inner(u8);
+
+    let mut audited = AuditLayer::new().layer(Inner(1));
+    assert_eq!(audited.get_ref().0, 1);
+    audited.get_mut().0 = 2;
+    assert_eq!(audited.into_inner().0, 2);
+}

@@ -191,6 +191,21 @@ impl<S> Audit<S> {
     pub(crate) fn new(config: Option<Arc<AuditConfig>>, inner: S) -> Self {
         Self { config, inner }
     }
+
+    /// The inner service.
+    pub fn get_ref(&self) -> &S {
+        &self.inner
+    }
+
+    /// The inner service, mutably.
+    pub fn get_mut(&mut self) -> &mut S {
+        &mut self.inner
+    }
+
+    /// The inner service, unwrapped.
+    pub fn into_inner(self) -> S {
+        self.inner
+    }
 }
 
 impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for Audit<S>
