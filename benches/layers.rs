@@ -261,7 +261,7 @@ fn cases(size: usize) -> Vec<Case> {
             name: "idempotency",
             service: layered!(
                 IdempotencyLayer::from_unsigned_header(HeaderName::from_static("x-delivery-id"))
-                    .with_body_limit(limit),
+                    .body_limit(limit),
                 BufferedBody
             ),
             headers: Box::new(|_| HeaderMap::from_iter([header("x-delivery-id", &unique_id())])),
@@ -270,8 +270,8 @@ fn cases(size: usize) -> Vec<Case> {
             name: "idempotency_full_store",
             service: layered!(
                 IdempotencyLayer::from_unsigned_header(HeaderName::from_static("x-delivery-id"))
-                    .with_body_limit(limit)
-                    .with_store(full_store()),
+                    .body_limit(limit)
+                    .store(full_store()),
                 BufferedBody
             ),
             headers: Box::new(|_| HeaderMap::from_iter([header("x-delivery-id", &unique_id())])),
@@ -294,7 +294,7 @@ fn cases(size: usize) -> Vec<Case> {
         Case {
             name: "full_stack_full_store",
             service: layered!(
-                demo_stack::stack_with(limit, IdempotencyLayer::new().with_store(full_store())),
+                demo_stack::stack_with(limit, IdempotencyLayer::new().store(full_store())),
                 BufferedBody
             ),
             headers: Box::new(|body| demo_stack::signed_headers(body)),

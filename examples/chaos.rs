@@ -185,9 +185,9 @@ async fn main() {
             }
         };
         let layer = IdempotencyLayer::from_unsigned_header(HeaderName::from_static("webhook-id"))
-            .with_store(store)
-            .with_lock_ttl(settings.lock_ttl)
-            .with_ttl(settings.ttl);
+            .store(store)
+            .lock_ttl(settings.lock_ttl)
+            .ttl(settings.ttl);
         replicas.push(replica(layer.clone(), Arc::clone(&runs), settings.work).await);
         layers.push(layer);
     }

@@ -146,7 +146,7 @@ where
     B::Error: Into<BoxError>,
 {
     // Its one caller outside this module is the idempotency layer.
-    buffer_parts_for(request, limit, "IdempotencyLayer::with_body_limit").await
+    buffer_parts_for(request, limit, "IdempotencyLayer::body_limit").await
 }
 
 /// [`buffer_parts`], naming in a refusal's detail what set `limit`

@@ -99,14 +99,14 @@ impl SigningLayer {
 
     /// Read the timestamp (Unix seconds) from `clock` instead of the system
     /// clock.
-    pub fn with_clock(mut self, clock: impl Fn() -> i64 + Send + Sync + 'static) -> Self {
+    pub fn clock(mut self, clock: impl Fn() -> i64 + Send + Sync + 'static) -> Self {
         self.clock = Arc::new(clock);
         self
     }
 
     /// Make delivery ids with `ids` instead of random UUIDs (a request's
     /// own [`DeliveryId`] still wins).
-    pub fn with_ids(mut self, ids: impl Fn() -> String + Send + Sync + 'static) -> Self {
+    pub fn ids(mut self, ids: impl Fn() -> String + Send + Sync + 'static) -> Self {
         self.ids = Arc::new(ids);
         self
     }

@@ -203,7 +203,7 @@ impl Receiver {
             Window::Signed => ReplayLayer::signed_timestamp(),
         }
         .body_limit(BODY_LIMIT);
-        let idempotency = IdempotencyLayer::new().with_body_limit(BODY_LIMIT);
+        let idempotency = IdempotencyLayer::new().body_limit(BODY_LIMIT);
         let logged = Arc::clone(&runs);
         let handler = tower::service_fn(move |request: Request<BufferedBody>| {
             let logged = Arc::clone(&logged);

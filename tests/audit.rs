@@ -103,7 +103,7 @@ async fn server(events: &Events) -> std::net::SocketAddr {
             )
             .idempotency(
                 IdempotencyLayer::from_unsigned_header(HeaderName::from_static("webhook-id"))
-                    .with_store(support::BrokenStore),
+                    .store(support::BrokenStore),
             ),
     );
     let legacy_tokens = TokenSet::new().with("legacy", Secret::new(LEGACY_TOKEN).unwrap());

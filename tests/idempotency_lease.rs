@@ -182,7 +182,7 @@ async fn a_handler_longer_than_the_lock_ttl_keeps_its_reservation() {
     let counted = Arc::clone(&runs);
     let gate = Arc::new(Semaphore::new(0));
     let held = Arc::clone(&gate);
-    let idempotency = layer().with_lock_ttl(Duration::from_millis(200));
+    let idempotency = layer().lock_ttl(Duration::from_millis(200));
     let router = Router::new()
         .route(
             "/hook",

@@ -157,7 +157,7 @@ async fn with_redis_a_panic_or_a_hang_up_releases_the_delivery_at_once() {
     let store = RedisStore::connect(&redis.url()).await.unwrap();
     let runs = Arc::new(AtomicUsize::new(0));
     let counted = Arc::clone(&runs);
-    let layer = keyed_layer().with_store(store);
+    let layer = keyed_layer().store(store);
     let router = Router::new()
         .route(
             "/hook",
@@ -213,7 +213,7 @@ async fn a_timeout_above_one_second_is_honoured() {
     let redis = RedisProcess::start(&[]);
     let store = RedisStore::open(&redis.url())
         .unwrap()
-        .with_timeout(Duration::from_secs(4));
+        .timeout(Duration::from_secs(4));
     assert!(matches!(
         store.reserve("warm-up", Duration::from_secs(5)).await,
         Ok(Reservation::Acquired(_))

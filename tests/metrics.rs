@@ -419,9 +419,9 @@ async fn idempotency_faults_are_exported() {
     let store = FaultyStore::default();
     let renewed = Arc::clone(&store.renewed);
     let idempotency = IdempotencyLayer::from_unsigned_header(HeaderName::from_static("x-id"))
-        .with_store(store)
+        .store(store)
         // Renewed every 10 ms: the handler below waits for the first one.
-        .with_lock_ttl(Duration::from_millis(30));
+        .lock_ttl(Duration::from_millis(30));
     let router = Router::new().route(
         "/hook",
         post(move |headers: http::HeaderMap| {

@@ -141,7 +141,7 @@ async fn each_rejection_reason_is_a_401_with_its_reason_recorded() {
         .with(Key::new("retired", Secret::new("retired-secret").unwrap()).valid_until(at(1_000)));
     let layer = SignatureLayer::new(provider::github::github(), keyring)
         .unwrap()
-        .with_clock({
+        .clock({
             let clock = clock.clone();
             move || clock.now()
         });
@@ -221,7 +221,7 @@ async fn rotation_accepts_both_keys_during_the_overlap_then_only_the_new_one() {
         );
     let layer = SignatureLayer::new(provider::github::github(), keyring)
         .unwrap()
-        .with_clock({
+        .clock({
             let clock = clock.clone();
             move || clock.now()
         });

@@ -339,14 +339,14 @@ fn inconsistent_stacks_are_refused() {
     let error = WebhookStack::new()
         .signature(github())
         .replay(ReplayLayer::header(HeaderName::from_static("x-timestamp")))
-        .idempotency(IdempotencyLayer::new().with_ttl(Duration::from_secs(599)))
+        .idempotency(IdempotencyLayer::new().ttl(Duration::from_secs(599)))
         .build()
         .unwrap_err();
     assert!(matches!(error, StackError::Idempotency(_)), "{error}");
     assert!(WebhookStack::new()
         .signature(github())
         .replay(ReplayLayer::header(HeaderName::from_static("x-timestamp")))
-        .idempotency(IdempotencyLayer::new().with_ttl(Duration::from_secs(600)))
+        .idempotency(IdempotencyLayer::new().ttl(Duration::from_secs(600)))
         .build()
         .is_ok());
 }

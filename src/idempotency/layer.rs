@@ -18,7 +18,7 @@ use super::watch::Watch;
 ///
 /// Far longer than any replay window. Senders that keep retrying longer
 /// (Stripe: up to three days, Svix: about 28 hours) need a longer
-/// [`with_ttl`](IdempotencyLayer::with_ttl) for late retries to be
+/// [`ttl`](IdempotencyLayer::ttl) for late retries to be
 /// recognised.
 pub const DEFAULT_TTL: Duration = Duration::from_secs(24 * 60 * 60);
 
@@ -193,12 +193,12 @@ impl IdempotencyLayer {
 
     /// Remember deliveries in `store` (e.g. a `RedisStore` shared by
     /// replicas, or a [`MemoryStore`] of another capacity).
-    pub fn with_store(self, store: impl IdempotencyStore) -> Self {
-        self.with_shared_store(Arc::new(store))
+    pub fn store(self, store: impl IdempotencyStore) -> Self {
+        self.shared_store(Arc::new(store))
     }
 
     /// Remember deliveries in a store shared with other layers.
-    pub fn with_shared_store(self, store: Arc<dyn IdempotencyStore>) -> Self {
+    pub fn shared_store(self, store: Arc<dyn IdempotencyStore>) -> Self {
         self.edit(|c| {
             c.store = store;
             // What was seen of another store says nothing about this one.
@@ -210,7 +210,7 @@ impl IdempotencyLayer {
     /// when one delivery may arrive on two paths). The path is read
     /// percent-decoded, so `/hooks/%61cme` and `/hooks/acme` are one place,
     /// as they are to a router. Tenants are always kept apart.
-    pub fn with_namespace(self, namespace: &str) -> Self {
+    pub fn namespace(self, namespace: &str) -> Self {
         self.edit(|c| c.scope = Scope::Named(namespace.into()))
     }
 
@@ -222,7 +222,7 @@ impl IdempotencyLayer {
 
     /// Remember completed deliveries for `ttl` (default 24 h). Keep it longer
     /// than the replay window and the sender's retry schedule.
-    pub fn with_ttl(self, ttl: Duration) -> Self {
+    pub fn ttl(self, ttl: Duration) -> Self {
         self.edit(|c| {
             c.ttl = ttl;
             c.ttl_explicit = true;
@@ -232,7 +232,7 @@ impl IdempotencyLayer {
     /// This layer with a TTL of at least `floor` (a provider's retry
     /// horizon plus its replay window): a default TTL is raised to it, an
     /// explicit one shorter than it is refused.
-    pub(crate) fn with_ttl_at_least(self, floor: Duration) -> Result<Self, ConfigError> {
+    pub(crate) fn ttl_at_least(self, floor: Duration) -> Result<Self, ConfigError> {
         if self.config.ttl >= floor {
             return Ok(self);
         }
@@ -251,7 +251,7 @@ impl IdempotencyLayer {
     /// store answering, before it presumes the holder dead and runs the
     /// delivery itself. A replica that crashed mid-request blocks its
     /// deliveries about that long after their next copy arrives.
-    pub fn with_lock_ttl(self, lock_ttl: Duration) -> Self {
+    pub fn lock_ttl(self, lock_ttl: Duration) -> Self {
         self.edit(|c| {
             c.lock_ttl = lock_ttl;
             c.watch = Arc::default();
@@ -260,7 +260,7 @@ impl IdempotencyLayer {
 
     /// The `Retry-After` of `409 in_flight` and `503 store_unavailable`
     /// answers (default 5 s, rounded up to whole seconds).
-    pub fn with_retry_after(self, retry_after: Duration) -> Self {
+    pub fn retry_after(self, retry_after: Duration) -> Self {
         self.edit(|c| c.retry_after = retry_after)
     }
 
@@ -294,7 +294,7 @@ impl IdempotencyLayer {
     /// body this layer reads itself; a body an outer layer (a stack, a
     /// tenant layer, a signature layer) already read under its own limit is
     /// taken as it is. Set, it applies to both.
-    pub fn with_body_limit(self, limit: usize) -> Self {
+    pub fn body_limit(self, limit: usize) -> Self {
         self.edit(|c| c.body_limit = Some(limit))
     }
 
@@ -305,11 +305,6 @@ impl IdempotencyLayer {
     /// in a stack.
     pub fn counts(&self) -> IdempotencyCounts {
         self.config.counters.snapshot()
-    }
-
-    /// How long completed deliveries are remembered.
-    pub fn ttl(&self) -> Duration {
-        self.config.ttl
     }
 
     /// Where keys come from, in the order they are tried.

@@ -108,7 +108,7 @@
 //! Keys are kept apart per tenant (the context's `tenant`, set by a tenant
 //! resolver) and per route (the percent-decoded request path, the form a
 //! router hands its handler, or a fixed
-//! [`with_namespace`](IdempotencyLayer::with_namespace)), so two senders
+//! [`namespace`](IdempotencyLayer::namespace)), so two senders
 //! that happen to use the same ids cannot suppress each other's
 //! deliveries. The key is recorded in the context
 //! ([`Verification::idempotency_key`](crate::Verification::idempotency_key)).
@@ -220,8 +220,8 @@
 //! // Stripe: the event id is in the signed body (the scheme says where), and
 //! // Stripe retries for 3 days.
 //! let stripe = IdempotencyLayer::new()
-//!     .with_ttl(Duration::from_secs(3 * 24 * 3600))
-//!     .with_store(MemoryStore::with_capacity(500_000));
+//!     .ttl(Duration::from_secs(3 * 24 * 3600))
+//!     .store(MemoryStore::with_capacity(500_000));
 //! assert!(stripe.check_against_replay_window(Duration::from_secs(300)).is_ok());
 //!
 //! let app: Router = Router::new()

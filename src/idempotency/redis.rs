@@ -127,7 +127,7 @@ return held
 ///
 /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 /// let store = RedisStore::connect("redis://127.0.0.1:6379/").await?;
-/// let layer = IdempotencyLayer::new().with_store(store);
+/// let layer = IdempotencyLayer::new().store(store);
 /// # let _ = layer;
 /// # Ok(())
 /// # }
@@ -214,7 +214,7 @@ impl RedisStore {
 
     /// Prefix every key with `prefix` (default [`DEFAULT_PREFIX`](Self::DEFAULT_PREFIX)), e.g. to
     /// keep two services on one Redis apart.
-    pub fn with_prefix(mut self, prefix: &str) -> Self {
+    pub fn prefix(mut self, prefix: &str) -> Self {
         self.options = self.options.key_prefix(prefix);
         self
     }
@@ -222,7 +222,7 @@ impl RedisStore {
     /// Give up on an operation after `timeout` (default 1 s). For a store
     /// made from a URL this is also the connection's response timeout, so a
     /// timeout above 1 s takes effect (it used to be capped by it).
-    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+    pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self.options = self.options.response_timeout(timeout);
         if let Some(client) = &self.url_client {

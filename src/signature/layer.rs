@@ -390,7 +390,7 @@ impl SignatureLayer {
 
     /// Read "now" (for key validity windows) from `clock` instead of the
     /// system clock.
-    pub fn with_clock(self, clock: impl Fn() -> SystemTime + Send + Sync + 'static) -> Self {
+    pub fn clock(self, clock: impl Fn() -> SystemTime + Send + Sync + 'static) -> Self {
         self.edit(|check| check.clock = Arc::new(clock))
     }
 

@@ -62,7 +62,7 @@
 //! let refused = WebhookStack::new()
 //!     .signature(SignatureLayer::standard_webhooks(secret))
 //!     .replay(ReplayLayer::signed_timestamp().window(Duration::from_secs(3600)))
-//!     .idempotency(IdempotencyLayer::new().with_ttl(Duration::from_secs(60)))
+//!     .idempotency(IdempotencyLayer::new().ttl(Duration::from_secs(60)))
 //!     .build();
 //! assert!(matches!(refused, Err(StackError::Idempotency(_))));
 //! # Ok(())
@@ -261,11 +261,11 @@ impl WebhookStack {
             return Ok(());
         };
         if let Some(limit) = self.body_limit {
-            idempotency = idempotency.with_body_limit(limit);
+            idempotency = idempotency.body_limit(limit);
         }
         if let Some(provider) = self.provider {
             idempotency = idempotency
-                .with_ttl_at_least(provider.idempotency_ttl())
+                .ttl_at_least(provider.idempotency_ttl())
                 .map_err(StackError::Idempotency)?;
         }
         self.idempotency = Some(idempotency);
