@@ -67,7 +67,7 @@ impl Default for AuditLayer {
 }
 
 impl AuditLayer {
-    /// Events to [`tracing`] ([`TracingSink`]), and counters.
+    /// Events to [`tracing`] (target `tower_webhook::audit`), and counters.
     pub fn new() -> Self {
         Self::without_sinks().sink(TracingSink)
     }

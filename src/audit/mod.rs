@@ -21,7 +21,7 @@
 //! is `webhook.rejected` with [`service_error`](AuditEvent::service_error)
 //! set and status 500; the error itself is not recorded.
 //!
-//! Events go to sinks: [`tracing`] by default ([`TracingSink`]), closures,
+//! Events go to sinks: [`tracing`] by default, closures,
 //! a bounded channel ([`ChannelSink`]) or JSON lines on any writer
 //! ([`JsonLinesSink`]). The channel-backed sinks never make a request wait:
 //! when the consumer falls behind, events are dropped and counted.
@@ -85,4 +85,4 @@ pub(crate) use counters::MAX_TENANT_ENTRIES;
 pub use event::{AuditEvent, EventNames, Outcome};
 pub(crate) use layer::AuditConfig;
 pub use layer::{Audit, AuditLayer, ResponseFuture};
-pub use sink::{AuditSink, ChannelSink, JsonLinesSink, TracingSink};
+pub use sink::{AuditSink, ChannelSink, JsonLinesSink};

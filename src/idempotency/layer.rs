@@ -79,7 +79,7 @@ pub(crate) enum MissingKey {
 /// How a duplicate of a completed delivery is answered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
-pub enum DuplicateAck {
+pub(crate) enum DuplicateAck {
     /// Always this status (default `200 OK`): the sender only needs to hear
     /// that the delivery arrived.
     Fixed(StatusCode),

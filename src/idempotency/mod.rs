@@ -251,7 +251,7 @@ pub use self::redis::{Persistence, RedisStore};
 pub use self::redis_backend::RedisOptions;
 pub use future::ResponseFuture;
 pub use key::KeySource;
-pub use layer::{ConfigError, DuplicateAck, IdempotencyLayer, DEFAULT_TTL};
+pub use layer::{ConfigError, IdempotencyLayer, DEFAULT_TTL};
 
 pub use lease::IdempotencyCounts;
 pub use memory::MemoryStore;
