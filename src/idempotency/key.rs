@@ -45,7 +45,7 @@ pub enum KeySource {
     /// The delivery the signature layer verified: the delivery id its
     /// signature covers (Standard Webhooks' `webhook-id`, Twitch's message
     /// id, Mailgun's token), else the provider's id field in the signed body
-    /// ([`SignedMessage::delivery_id_field`](crate::signature::SignedMessage::delivery_id_field):
+    /// ([`SignedMessage::delivery_id_field`](crate::context::SignedMessage::delivery_id_field):
     /// Stripe's `/id`), else a SHA-256 digest of the signed message. Yields
     /// nothing for a request no signature authenticated.
     SignedDelivery,
@@ -158,7 +158,7 @@ pub(crate) fn extract_with(
 }
 
 /// A digest of the message the signature covered
-/// ([`SignedMessage::signed_message`](crate::signature::SignedMessage::signed_message)),
+/// ([`SignedMessage::signed_message`](crate::context::SignedMessage::signed_message)),
 /// so bytes the signature does not bind (an unsigned header, a query string
 /// a body-only scheme ignores, the method where it is not signed, a moved
 /// Twilio parameter boundary) cannot make a new key, while a new signed

@@ -72,7 +72,7 @@
 //!    (Standard Webhooks' `webhook-id`, Svix's `svix-id`, Twitch's message
 //!    id, Mailgun's token);
 //! 2. else the provider's id field inside the signed body
-//!    ([`SignedMessage::delivery_id_field`](crate::signature::SignedMessage::delivery_id_field):
+//!    ([`SignedMessage::delivery_id_field`](crate::context::SignedMessage::delivery_id_field):
 //!    Stripe's `/id`, Slack's `/event_id`);
 //! 3. else a SHA-256 digest of the signed message (timestamp, signed URL,
 //!    body, in the scheme's canonical form): GitHub and Shopify do not sign

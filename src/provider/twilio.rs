@@ -35,7 +35,7 @@
 //! unauthenticated structure: check that the ones you expect are there
 //! (and no others), read them by name, and key anything on the flat
 //! message, as the idempotency layer does
-//! ([`SignedMessage::signed_message`](crate::signature::SignedMessage::signed_message)):
+//! ([`SignedMessage::signed_message`](crate::context::SignedMessage::signed_message)):
 //! every re-split of one delivery is that delivery.
 //!
 //! ```

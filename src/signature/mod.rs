@@ -127,7 +127,6 @@ pub(crate) mod scheme;
 pub(crate) mod sign;
 pub(crate) mod time;
 
-pub use crate::context::SignedMessage;
 pub use declared::{Algorithm, DeclaredScheme, Encoding, KeyEncoding, Part, SignatureHeader};
 pub(crate) use either::FirstPresent;
 pub use keyring::{Key, KeyKind, KeyMaterial, Keyring, Match};

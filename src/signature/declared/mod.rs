@@ -226,7 +226,7 @@ impl DeclaredScheme {
 
     /// The provider's delivery id is the field at JSON `pointer` of the
     /// signed body (`/id` for Stripe), for the idempotency layer (see
-    /// [`SignedMessage::delivery_id_field`](crate::signature::SignedMessage::delivery_id_field)). Ignored unless the message includes
+    /// [`SignedMessage::delivery_id_field`](crate::context::SignedMessage::delivery_id_field)). Ignored unless the message includes
     /// the body.
     pub fn delivery_id_field(mut self, pointer: impl Into<Cow<'static, str>>) -> Self {
         self.delivery_id_field = Some(pointer.into());
