@@ -25,6 +25,7 @@
 //! future each store call returns.
 #[path = "../examples/support/demo_stack.rs"]
 mod demo_stack;
+use demo_stack::unix_now;
 
 #[path = "support/thread_cpu.rs"]
 mod thread_cpu;
@@ -51,7 +52,7 @@ use tower_webhook::idempotency::{
 };
 use tower_webhook::ip::IpFilterLayer;
 use tower_webhook::replay::ReplayLayer;
-use tower_webhook::signature::{unix_now, Outgoing, SignatureLayer, Signer};
+use tower_webhook::signature::{Outgoing, SignatureLayer, Signer};
 use tower_webhook::token::TokenLayer;
 use tower_webhook::Secret;
 
@@ -220,7 +221,7 @@ fn cases(size: usize) -> Vec<Case> {
             name: "idempotency",
             service: layered!(
                 IdempotencyLayer::from_unsigned_header(HeaderName::from_static("x-delivery-id"))
-                    .with_body_limit(limit),
+                    .body_limit(limit),
                 BufferedBody
             ),
             headers: Box::new(|_| HeaderMap::from_iter([header("x-delivery-id", &unique_id())])),
@@ -229,8 +230,8 @@ fn cases(size: usize) -> Vec<Case> {
             name: "idempotency_full_store",
             service: layered!(
                 IdempotencyLayer::from_unsigned_header(HeaderName::from_static("x-delivery-id"))
-                    .with_body_limit(limit)
-                    .with_store(full_store()),
+                    .body_limit(limit)
+                    .store(full_store()),
                 BufferedBody
             ),
             headers: Box::new(|_| HeaderMap::from_iter([header("x-delivery-id", &unique_id())])),
@@ -253,7 +254,7 @@ fn cases(size: usize) -> Vec<Case> {
         Case {
             name: "full_stack_full_store",
             service: layered!(
-                demo_stack::stack_with(limit, IdempotencyLayer::new().with_store(full_store())),
+                demo_stack::stack_with(limit, IdempotencyLayer::new().store(full_store())),
                 BufferedBody
             ),
             headers: Box::new(|body| demo_stack::signed_headers(body)),

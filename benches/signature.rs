@@ -36,8 +36,15 @@ use hmac::{Hmac, KeyInit, Mac};
 use http::{HeaderMap, Request};
 use sha2::Sha256;
 use tower_webhook::provider;
-use tower_webhook::signature::{unix_now, Delivery, Keyring, Outgoing, Scheme, Signer};
+use tower_webhook::signature::{Delivery, Keyring, Outgoing, Scheme, Signer};
 use tower_webhook::Secret;
+
+/// Seconds since the Unix epoch, as a sender stamps a delivery.
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_secs() as i64)
+}
 
 const SIZES: [usize; 3] = [1024, 64 * 1024, 1024 * 1024];
 const GITHUB_SECRET: &str = "It's a Secret to Everybody";

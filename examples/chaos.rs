@@ -185,9 +185,9 @@ async fn main() {
             }
         };
         let layer = IdempotencyLayer::from_unsigned_header(HeaderName::from_static("webhook-id"))
-            .with_store(store)
-            .with_lock_ttl(settings.lock_ttl)
-            .with_ttl(settings.ttl);
+            .store(store)
+            .lock_ttl(settings.lock_ttl)
+            .ttl(settings.ttl);
         replicas.push(replica(layer.clone(), Arc::clone(&runs), settings.work).await);
         layers.push(layer);
     }
@@ -308,22 +308,23 @@ async fn main() {
         "copies never acknowledged within {:?}: {}",
         settings.give_up_after, seen.unacknowledged
     );
-    let total = layers.iter().map(|l| l.counters().snapshot()).fold(
-        IdempotencyCounts::default(),
-        |mut sum, c| {
-            sum.completed += c.completed;
-            sum.released += c.released;
-            sum.cancelled += c.cancelled;
-            sum.panicked += c.panicked;
-            sum.renewals += c.renewals;
-            sum.renewal_failures += c.renewal_failures;
-            sum.leases_lost += c.leases_lost;
-            sum.completion_retries += c.completion_retries;
-            sum.completions_lost += c.completions_lost;
-            sum.takeovers += c.takeovers;
-            sum
-        },
-    );
+    let total =
+        layers
+            .iter()
+            .map(|l| l.counts())
+            .fold(IdempotencyCounts::default(), |mut sum, c| {
+                sum.completed += c.completed;
+                sum.released += c.released;
+                sum.cancelled += c.cancelled;
+                sum.panicked += c.panicked;
+                sum.renewals += c.renewals;
+                sum.renewal_failures += c.renewal_failures;
+                sum.leases_lost += c.leases_lost;
+                sum.completion_retries += c.completion_retries;
+                sum.completions_lost += c.completions_lost;
+                sum.takeovers += c.takeovers;
+                sum
+            });
     println!("layer counters: {total:?}");
     if !doubled.is_empty() || lost > 0 {
         std::process::exit(1);

@@ -13,9 +13,7 @@
 use std::time::{Duration, Instant};
 
 use http::StatusCode;
-use tower_webhook::idempotency::{
-    IdempotencyStore, MemoryStore, Reservation, StoredOutcome, DEFAULT_CAPACITY,
-};
+use tower_webhook::idempotency::{IdempotencyStore, MemoryStore, Reservation, StoredOutcome};
 
 const WRITERS: usize = 4;
 
@@ -31,7 +29,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .next()
         .map(|a| a.parse())
         .transpose()?
-        .unwrap_or(DEFAULT_CAPACITY);
+        .unwrap_or(1_000_000);
 
     let rss_before = proc_status_kib("VmRSS").unwrap_or(0);
     let store = MemoryStore::with_capacity(capacity);

@@ -38,7 +38,7 @@ async fn main() -> Result<(), Box<dyn Error + Send + Sync>> {
     // a summary otherwise), so it can be aggregated across replicas.
     let prometheus = PrometheusBuilder::new()
         .set_buckets_for_metric(
-            Matcher::Full(metrics::LATENCY.to_owned()),
+            Matcher::Full("webhook_request_duration_seconds".to_owned()),
             metrics::LATENCY_BUCKETS,
         )?
         .install_recorder()?;

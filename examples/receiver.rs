@@ -45,7 +45,13 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use tower_webhook::audit::{AuditEvent, AuditLayer};
-use tower_webhook::signature::unix_now;
+
+/// Seconds since the Unix epoch, as a sender stamps a delivery.
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_secs() as i64)
+}
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn Error + Send + Sync>> {

@@ -49,15 +49,15 @@ use http_body::{Body, Frame, SizeHint};
 use http_body_util::{BodyExt, LengthLimitError};
 
 use crate::rejection::{Reason, Rejection};
+pub use crate::response_body::ResponseBody;
 #[cfg(feature = "idempotency")]
 pub(crate) use crate::response_body::SettleOnEnd;
-pub use crate::response_body::{ResponseBody, Settlement};
 
 /// The body limit every body-reading layer uses unless told otherwise: 1 MiB.
 pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
 
 /// The type-erased error of bodies this crate reads.
-pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 /// The raw request body, kept in the request extensions once a layer has
 /// buffered it. Handlers may read it too (e.g. `Extension<RawBody>` in axum).
@@ -147,7 +147,7 @@ where
     B::Error: Into<BoxError>,
 {
     // Its one caller outside this module is the idempotency layer.
-    buffer_parts_for(request, limit, "IdempotencyLayer::with_body_limit").await
+    buffer_parts_for(request, limit, "IdempotencyLayer::body_limit").await
 }
 
 /// [`buffer_parts`], naming in a refusal's detail what set `limit`

@@ -57,8 +57,8 @@ use tower_service::Service;
 use crate::body::BoxError;
 use crate::guard::take_ready;
 #[cfg(feature = "provider")]
-use crate::signature::SignerError;
-use crate::signature::{unix_now, Signer};
+use crate::signature::SignatureConfigError;
+use crate::signature::{unix_now, SignError, Signer};
 
 /// The delivery id to sign a request with (a request extension). Without
 /// it, the layer generates one.
@@ -97,20 +97,20 @@ impl SigningLayer {
     /// Sign with the preset `name` and the secret as the provider shows it.
     #[cfg(feature = "provider")]
     #[cfg_attr(docsrs, doc(cfg(feature = "provider")))]
-    pub fn preset(name: &str, shown_secret: &str) -> Result<Self, SignerError> {
+    pub fn preset(name: &str, shown_secret: &str) -> Result<Self, SignatureConfigError> {
         Signer::preset(name, shown_secret).map(Self::new)
     }
 
     /// Read the timestamp (Unix seconds) from `clock` instead of the system
     /// clock.
-    pub fn with_clock(mut self, clock: impl Fn() -> i64 + Send + Sync + 'static) -> Self {
+    pub fn clock(mut self, clock: impl Fn() -> i64 + Send + Sync + 'static) -> Self {
         self.clock = Arc::new(clock);
         self
     }
 
     /// Make delivery ids with `ids` instead of random UUIDs (a request's
     /// own [`DeliveryId`] still wins).
-    pub fn with_ids(mut self, ids: impl Fn() -> String + Send + Sync + 'static) -> Self {
+    pub fn ids(mut self, ids: impl Fn() -> String + Send + Sync + 'static) -> Self {
         self.ids = Arc::new(ids);
         self
     }
@@ -151,19 +151,20 @@ pub struct Signing<S> {
     inner: S,
 }
 
-/// Why a request could not be signed.
-#[derive(Debug)]
-pub struct SigningError(crate::signature::SignError);
-
-impl fmt::Display for SigningError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "the request could not be signed: {}", self.0)
+impl<S> Signing<S> {
+    /// The inner service.
+    pub fn get_ref(&self) -> &S {
+        &self.inner
     }
-}
 
-impl std::error::Error for SigningError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        Some(&self.0)
+    /// The inner service, mutably.
+    pub fn get_mut(&mut self) -> &mut S {
+        &mut self.inner
+    }
+
+    /// The inner service, unwrapped.
+    pub fn into_inner(self) -> S {
+        self.inner
     }
 }
 
@@ -198,7 +199,7 @@ where
             layer
                 .signer
                 .sign_request(&mut request, (layer.clock)(), &id)
-                .map_err(SigningError)?;
+                .map_err(|error: SignError| -> BoxError { Box::new(error) })?;
             Ok(request.map(Full::new))
         });
         SigningFuture {

@@ -375,7 +375,7 @@ struct Shared {
 struct State {
     verification: Verification,
     /// Path segments that hold a credential, for the audit trail (see
-    /// [`REDACTED_SEGMENT`](crate::audit::REDACTED_SEGMENT)).
+    /// `<redacted>`).
     secret_segments: Vec<usize>,
     /// How long the delivery must be remembered at least: its provider's
     /// retry horizon plus window, set by the policy that verified it (a

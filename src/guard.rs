@@ -433,7 +433,7 @@ where
 }
 
 /// Response future of [`BodyGuard`].
-pub type BodyGuardFuture<S, B> = AsyncGuardFuture<S, Request<BufferedBody>, B>;
+pub(crate) type BodyGuardFuture<S, B> = AsyncGuardFuture<S, Request<BufferedBody>, B>;
 
 /// A boxed, sendable preparation step: the request an asynchronous guard
 /// hands to the inner service, or how it stopped it.

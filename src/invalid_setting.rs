@@ -73,13 +73,7 @@ fn quote(value: &str) -> String {
 /// Parse a header name as configuration gives it (any case: names are
 /// compared lowercase), refusing what is not one. `role` says what the
 /// header is for, in the error.
-///
-/// ```
-/// let name = tower_webhook::header_name("idempotency", "X-GitHub-Delivery").unwrap();
-/// assert_eq!(name, "x-github-delivery");
-/// assert!(tower_webhook::header_name("idempotency", "").is_err());
-/// ```
-pub fn header_name(role: &'static str, name: &str) -> Result<HeaderName, InvalidSetting> {
+pub(crate) fn header_name(role: &'static str, name: &str) -> Result<HeaderName, InvalidSetting> {
     HeaderName::from_bytes(name.as_bytes()).map_err(|_| InvalidSetting::HeaderName {
         role,
         name: quote(name),
@@ -104,6 +98,13 @@ pub(crate) fn check_realm(realm: &str) -> Result<(), InvalidSetting> {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn header_names_are_lowercased_and_empty_ones_refused() {
+        let name = header_name("idempotency", "X-GitHub-Delivery").unwrap();
+        assert_eq!(name, "x-github-delivery");
+        assert!(header_name("idempotency", "").is_err());
+    }
 
     proptest! {
         #[test]

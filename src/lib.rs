@@ -99,8 +99,6 @@ pub mod chain;
 #[cfg_attr(docsrs, doc(cfg(feature = "signature")))]
 pub mod client;
 pub mod context;
-#[cfg(feature = "stack")]
-mod ext;
 #[cfg(feature = "axum")]
 #[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
 pub mod extract;
@@ -161,10 +159,8 @@ pub mod token;
 pub use context::{
     AuthMethod, Authentication, SignedDelivery, Timestamp, Verification, WebhookContext,
 };
-#[cfg(feature = "stack")]
-#[cfg_attr(docsrs, doc(cfg(feature = "stack")))]
-pub use ext::ServiceBuilderExt;
-pub use invalid_setting::{header_name, InvalidSetting};
+pub(crate) use invalid_setting::header_name;
+pub use invalid_setting::InvalidSetting;
 pub use rejection::{Answer, Reason, Rejection, Stop};
 pub use secret::Secret;
 #[cfg(feature = "stack")]

@@ -78,13 +78,13 @@ use crate::tenant::TenantPolicy;
 use crate::token::{TokenLayer, TokenSet};
 
 /// The header a legacy token is read from unless the policy names another.
-pub const DEFAULT_LEGACY_TOKEN_HEADER: &str = "x-webhook-token";
+pub(crate) const DEFAULT_LEGACY_TOKEN_HEADER: &str = "x-webhook-token";
 
 /// The key id recorded for the policy's signing secret.
-pub const SIGNING_KEY_ID: &str = "signing_secret";
+pub(crate) const SIGNING_KEY_ID: &str = "signing_secret";
 
 /// The key id recorded for the policy's legacy token.
-pub const LEGACY_TOKEN_ID: &str = "legacy_token";
+pub(crate) const LEGACY_TOKEN_ID: &str = "legacy_token";
 
 /// One endpoint's settings, as data. Every field is optional in the
 /// serialised form; unknown fields are refused (a typo must not silently

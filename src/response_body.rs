@@ -23,8 +23,8 @@ pub(crate) trait SettleOnEnd: Send + 'static {
     fn is_settled(&self) -> bool;
 }
 
-/// The outcome a [`ResponseBody::Settling`] records when it ends.
-pub struct Settlement(Box<dyn SettleOnEnd>);
+/// The outcome a settling body records when it ends.
+struct Settlement(Box<dyn SettleOnEnd>);
 
 impl Settlement {
     fn poll_settle(&mut self, trailers: Option<&HeaderMap>, cx: &mut Context<'_>) -> Poll<()> {
@@ -52,15 +52,21 @@ pin_project! {
     /// The response body of every layer: the inner service's body, or the
     /// short body of a response the layer wrote itself (a rejection, a
     /// duplicate acknowledgement).
-    #[project = ResponseBodyProj]
-    #[allow(missing_docs)]
-    pub enum ResponseBody<B> {
-        /// The inner service's body, untouched.
+    pub struct ResponseBody<B> {
+        #[pin]
+        kind: Kind<B>,
+    }
+}
+
+pin_project! {
+    #[project = KindProj]
+    enum Kind<B> {
+        // The inner service's body, untouched.
         Inner { #[pin] body: B },
-        /// A body the layer wrote.
+        // A body the layer wrote.
         Full { body: Full<Bytes> },
-        /// The inner service's body, whose end (for gRPC, its trailers)
-        /// settles an idempotency reservation.
+        // The inner service's body, whose end (for gRPC, its trailers)
+        // settles an idempotency reservation.
         Settling {
             #[pin] body: B,
             outcome: Settlement,
@@ -74,22 +80,28 @@ pin_project! {
 impl<B> ResponseBody<B> {
     /// Wrap the inner service's body.
     pub fn new(body: B) -> Self {
-        ResponseBody::Inner { body }
+        Self {
+            kind: Kind::Inner { body },
+        }
     }
 
     /// The inner service's body; the reservation is settled when it ends.
     pub(crate) fn settling(body: B, outcome: impl SettleOnEnd) -> Self {
-        ResponseBody::Settling {
-            body,
-            outcome: Settlement(Box::new(outcome)),
-            end: None,
+        Self {
+            kind: Kind::Settling {
+                body,
+                outcome: Settlement(Box::new(outcome)),
+                end: None,
+            },
         }
     }
 
     /// A body the layer writes itself.
     pub fn full(bytes: Bytes) -> Self {
-        ResponseBody::Full {
-            body: Full::new(bytes),
+        Self {
+            kind: Kind::Full {
+                body: Full::new(bytes),
+            },
         }
     }
 
@@ -110,12 +122,12 @@ where
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, B::Error>>> {
-        match self.project() {
-            ResponseBodyProj::Inner { body } => body.poll_frame(cx),
-            ResponseBodyProj::Full { body } => Pin::new(body)
+        match self.project().kind.project() {
+            KindProj::Inner { body } => body.poll_frame(cx),
+            KindProj::Full { body } => Pin::new(body)
                 .poll_frame(cx)
                 .map_err(|never: Infallible| match never {}),
-            ResponseBodyProj::Settling {
+            KindProj::Settling {
                 mut body,
                 outcome,
                 end,
@@ -142,22 +154,22 @@ where
     }
 
     fn is_end_stream(&self) -> bool {
-        match self {
-            ResponseBody::Inner { body } => body.is_end_stream(),
-            ResponseBody::Full { body } => body.is_end_stream(),
+        match &self.kind {
+            Kind::Inner { body } => body.is_end_stream(),
+            Kind::Full { body } => body.is_end_stream(),
             // Never end before the outcome is recorded, or the trailers
             // would not be polled.
-            ResponseBody::Settling { body, outcome, end } => {
+            Kind::Settling { body, outcome, end } => {
                 outcome.is_settled() && end.is_none() && body.is_end_stream()
             }
         }
     }
 
     fn size_hint(&self) -> SizeHint {
-        match self {
-            ResponseBody::Inner { body } => body.size_hint(),
-            ResponseBody::Full { body } => body.size_hint(),
-            ResponseBody::Settling { body, .. } => body.size_hint(),
+        match &self.kind {
+            Kind::Inner { body } => body.size_hint(),
+            Kind::Full { body } => body.size_hint(),
+            Kind::Settling { body, .. } => body.size_hint(),
         }
     }
 }

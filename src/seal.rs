@@ -68,7 +68,7 @@ use zeroize::Zeroizing;
 use crate::secret::Secret;
 
 /// The version prefix of every sealed secret this crate writes.
-pub const SEALED_PREFIX: &str = "tws1";
+pub(crate) const SEALED_PREFIX: &str = "tws1";
 
 /// The environment variable the `tower-webhook` command reads KEKs from
 /// when no option names a source.
@@ -77,12 +77,12 @@ pub const KEK_VARIABLE: &str = "TOWER_WEBHOOK_KEK";
 /// The longest KEK id, in bytes: shorter than any key written as text (43
 /// base64 characters), so a key typed where an id belongs is refused as an
 /// id, never echoed as one.
-pub const MAX_KEK_ID_LEN: usize = 32;
+pub(crate) const MAX_KEK_ID_LEN: usize = 32;
 
 /// The longest sealed text parsed, in bytes: far above any webhook secret
 /// (a 4 KiB PEM key seals to about 5.5 KiB), and a bound on what a
 /// corrupted column can make the parser allocate.
-pub const MAX_SEALED_LEN: usize = 16 * 1024;
+pub(crate) const MAX_SEALED_LEN: usize = 16 * 1024;
 
 const KEY_LEN: usize = 32;
 const NONCE_LEN: usize = 24;
@@ -102,7 +102,7 @@ pub enum SealError {
     /// same id, another context (copied from another tenant's row), or
     /// altered text.
     Refused,
-    /// A KEK id is empty, longer than [`MAX_KEK_ID_LEN`], or holds
+    /// A KEK id is empty, longer than 32 bytes, or holds
     /// characters other than ASCII letters, digits, `-` and `_`. The id is
     /// not repeated: it may be a key written in the wrong place.
     InvalidKekId,

@@ -9,12 +9,12 @@ use ::metrics::{Key, Label, Level, Metadata};
 
 /// Idempotency leases the store reported gone while the handler ran
 /// ([`IdempotencyCounts::leases_lost`](crate::idempotency::IdempotencyCounts::leases_lost)).
-pub const IDEMPOTENCY_LEASES_LOST: &str = "webhook_idempotency_leases_lost_total";
+pub(crate) const IDEMPOTENCY_LEASES_LOST: &str = "webhook_idempotency_leases_lost_total";
 /// Idempotency completions that could not be recorded
 /// ([`IdempotencyCounts::completions_lost`](crate::idempotency::IdempotencyCounts::completions_lost)).
-pub const IDEMPOTENCY_COMPLETIONS_LOST: &str = "webhook_idempotency_completions_lost_total";
+pub(crate) const IDEMPOTENCY_COMPLETIONS_LOST: &str = "webhook_idempotency_completions_lost_total";
 /// Idempotency store calls that failed, labelled `operation` and `error`.
-pub const IDEMPOTENCY_STORE_ERRORS: &str = "webhook_idempotency_store_errors_total";
+pub(crate) const IDEMPOTENCY_STORE_ERRORS: &str = "webhook_idempotency_store_errors_total";
 
 pub(crate) static METADATA: Metadata<'static> =
     Metadata::new(module_path!(), Level::INFO, Some(module_path!()));

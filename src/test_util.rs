@@ -5,8 +5,8 @@
 //! use axum::{routing::post, Router};
 //! use tower::ServiceExt;
 //! use tower_webhook::signature::SignatureLayer;
-//! use tower_webhook::test_util::{self, SignedRequest};
-//! use tower_webhook::{Reason, Secret};
+//! use tower_webhook::test_util::SignedRequest;
+//! use tower_webhook::{Reason, Rejection, Secret};
 //!
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -21,7 +21,7 @@
 //! );
 //!
 //! // Signed as GitHub signs it, with X-GitHub-Delivery and X-GitHub-Event.
-//! let request = test_util::signed_request("github", SECRET, r#"{"zen":"hi"}"#)?;
+//! let request = SignedRequest::new("github", SECRET).body(r#"{"zen":"hi"}"#).build()?;
 //! let response = app.clone().oneshot(request).await?;
 //! assert_eq!(response.status(), 200);
 //!
@@ -32,7 +32,10 @@
 //!     .build()?;
 //! let response = app.oneshot(request).await?;
 //! assert_eq!(response.status(), 401);
-//! assert_eq!(test_util::reason(&response), Some(Reason::SignatureMismatch));
+//! assert_eq!(
+//!     Rejection::of(&response).map(Rejection::reason),
+//!     Some(Reason::SignatureMismatch)
+//! );
 //! # Ok(())
 //! # }
 //! ```
@@ -56,35 +59,8 @@ use pin_project_lite::pin_project;
 use tower_layer::Layer;
 use tower_service::Service;
 
-use crate::rejection::{Reason, Rejection};
-use crate::signature::{unix_now, Outgoing, SignError, Signer, SignerError};
-
-/// `preset` (a [`provider::scheme_by_name`](crate::provider::scheme_by_name)
-/// name) signing `body` with `secret` as the provider shows it: a `POST`
-/// to `http://localhost/webhook`, now, with a fresh delivery id, carrying
-/// every header the provider sends. See [`SignedRequest`] to change any of
-/// that.
-pub fn signed_request(
-    preset: &str,
-    secret: &str,
-    body: impl Into<Bytes>,
-) -> Result<Request<Full<Bytes>>, SignedRequestError> {
-    SignedRequest::new(preset, secret).body(body).build()
-}
-
-/// [`signed_request`] to `uri` (a path such as `/hooks/github`, or a full
-/// URL), for a router whose route is not `/webhook`.
-pub fn signed_request_to(
-    preset: &str,
-    secret: &str,
-    uri: &str,
-    body: impl Into<Bytes>,
-) -> Result<Request<Full<Bytes>>, SignedRequestError> {
-    SignedRequest::new(preset, secret)
-        .uri(uri)
-        .body(body)
-        .build()
-}
+use crate::rejection::Reason;
+use crate::signature::{unix_now, Outgoing, SignError, SignatureConfigError, Signer};
 
 /// A request signed as a provider signs it, built step by step.
 #[derive(Debug, Clone)]
@@ -234,7 +210,7 @@ fn fresh_id() -> String {
 #[non_exhaustive]
 pub enum SignedRequestError {
     /// No such preset, or a secret it cannot read.
-    Signer(SignerError),
+    Signer(SignatureConfigError),
     /// The preset could not sign (e.g. it signs the URL and `uri` is a path
     /// only, or it is verify-only).
     Sign(SignError),
@@ -257,20 +233,6 @@ impl fmt::Display for SignedRequestError {
 }
 
 impl std::error::Error for SignedRequestError {}
-
-/// Why a tower-webhook layer refused `response`, if one did: read from the
-/// response extensions. An answer a layer gave in the handler's place (a
-/// duplicate's acknowledgement) is no refusal: see
-/// [`Answer::of`](crate::Answer::of).
-pub fn reason<B>(response: &Response<B>) -> Option<Reason> {
-    response.extensions().get::<Reason>().copied()
-}
-
-/// The whole [`Rejection`] behind `response` (with its audit detail), if a
-/// layer answered it; see [`Rejection::of`].
-pub fn rejection<B>(response: &Response<B>) -> Option<&Rejection> {
-    Rejection::of(response)
-}
 
 /// The response header [`ExposeReasonLayer`] writes the reason to.
 pub const REASON_HEADER: HeaderName = HeaderName::from_static("x-webhook-reason");
@@ -295,6 +257,23 @@ impl<S> Layer<S> for ExposeReasonLayer {
 #[derive(Debug, Clone)]
 pub struct ExposeReason<S> {
     inner: S,
+}
+
+impl<S> ExposeReason<S> {
+    /// The inner service.
+    pub fn get_ref(&self) -> &S {
+        &self.inner
+    }
+
+    /// The inner service, mutably.
+    pub fn get_mut(&mut self) -> &mut S {
+        &mut self.inner
+    }
+
+    /// The inner service, unwrapped.
+    pub fn into_inner(self) -> S {
+        self.inner
+    }
 }
 
 impl<S, Req, B> Service<Req> for ExposeReason<S>
@@ -332,7 +311,10 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let mut response = ready!(self.project().inner.poll(cx))?;
-        let named = reason(&response)
+        let named = response
+            .extensions()
+            .get::<Reason>()
+            .copied()
             .map(Reason::as_str)
             .or_else(|| crate::rejection::Answer::of(&response).map(|answer| answer.kind()));
         if let Some(name) = named {

@@ -22,6 +22,7 @@ use std::collections::{HashMap, HashSet};
 use std::convert::Infallible;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
+use support::unix_now;
 
 use bytes::Bytes;
 use http::{HeaderName, HeaderValue, Request, Response, StatusCode};
@@ -37,8 +38,8 @@ use tower_webhook::idempotency::IdempotencyLayer;
 use tower_webhook::ip::IpFilterLayer;
 use tower_webhook::provider;
 use tower_webhook::replay::ReplayLayer;
-use tower_webhook::signature::{unix_now, Outgoing, SignatureLayer, Signer};
-use tower_webhook::{Answer, Reason, Secret, ServiceBuilderExt, WebhookContext, WebhookStack};
+use tower_webhook::signature::{Outgoing, SignatureLayer, Signer};
+use tower_webhook::{Answer, Reason, Secret, WebhookContext, WebhookStack};
 
 const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 const WRONG_SECRET: &str = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD";
@@ -212,7 +213,7 @@ impl Receiver {
             Window::Signed => ReplayLayer::signed_timestamp(),
         }
         .body_limit(BODY_LIMIT);
-        let idempotency = IdempotencyLayer::new().with_body_limit(BODY_LIMIT);
+        let idempotency = IdempotencyLayer::new().body_limit(BODY_LIMIT);
         let logged = Arc::clone(&runs);
         let handler = tower::service_fn(move |request: Request<BufferedBody>| {
             let logged = Arc::clone(&logged);
@@ -245,20 +246,20 @@ impl Receiver {
             }
             Composition::ByHandReplayOutside => routed(
                 ServiceBuilder::new()
-                    .webhook_audit(audit)
-                    .webhook_ip_filter(ip)
-                    .webhook_replay(replay)
-                    .webhook_signature(signature)
-                    .webhook_idempotency(idempotency)
+                    .layer(audit)
+                    .layer(ip)
+                    .layer(replay)
+                    .layer(signature)
+                    .layer(idempotency)
                     .service(handler),
             ),
             Composition::ByHandReplayInside => routed(
                 ServiceBuilder::new()
-                    .webhook_audit(audit)
-                    .webhook_ip_filter(ip)
-                    .webhook_signature(signature)
-                    .webhook_replay(replay)
-                    .webhook_idempotency(idempotency)
+                    .layer(audit)
+                    .layer(ip)
+                    .layer(signature)
+                    .layer(replay)
+                    .layer(idempotency)
                     .service(handler),
             ),
             Composition::Policy => {
@@ -294,9 +295,9 @@ impl Receiver {
                 .body_limit(BODY_LIMIT);
                 routed(
                     ServiceBuilder::new()
-                        .webhook_audit(audit)
+                        .layer(audit)
                         .layer(layer)
-                        .webhook_idempotency(idempotency)
+                        .layer(idempotency)
                         .service(handler),
                 )
             }

@@ -9,6 +9,7 @@ use std::io::Write;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier, Mutex};
 use std::time::{Duration, UNIX_EPOCH};
+use support::unix_now;
 
 use axum::routing::post;
 use axum::Router;
@@ -19,7 +20,7 @@ use tower_webhook::idempotency::IdempotencyLayer;
 use tower_webhook::ip::IpFilterLayer;
 use tower_webhook::provider;
 use tower_webhook::replay::ReplayLayer;
-use tower_webhook::signature::{unix_now, Key, Keyring, Outgoing, SignatureLayer, Signer};
+use tower_webhook::signature::{Key, Keyring, Outgoing, SignatureLayer, Signer};
 use tower_webhook::token::{TokenLayer, TokenSet};
 use tower_webhook::{Reason, Secret, WebhookStack};
 
@@ -116,7 +117,7 @@ async fn server(events: &Events) -> std::net::SocketAddr {
             )
             .idempotency(
                 IdempotencyLayer::from_unsigned_header(HeaderName::from_static("webhook-id"))
-                    .with_store(support::BrokenStore),
+                    .store(support::BrokenStore),
             ),
     );
     let legacy_tokens = TokenSet::new().with("legacy", Secret::new(LEGACY_TOKEN).unwrap());
@@ -425,7 +426,7 @@ async fn a_full_channel_drops_and_counts_without_blocking() {
     let (sink, receiver) = ChannelSink::bounded(2);
     let handle = sink.clone();
     let layer = AuditLayer::without_sinks().sink(sink);
-    let counters = layer.counters();
+    let counters = layer.clone();
     let router = Router::new().route("/hook", handler().layer(layer));
     let addr = support::serve(router).await;
     // Nobody reads the channel: the third request onwards cannot be queued.
@@ -435,7 +436,7 @@ async fn a_full_channel_drops_and_counts_without_blocking() {
     }
     assert_eq!(handle.dropped(), 3);
     assert_eq!(receiver.try_iter().count(), 2);
-    assert_eq!(counters.snapshot().accepted, 5, "counters see every event");
+    assert_eq!(counters.counts().accepted, 5, "counters see every event");
 }
 
 /// A writer that blocks until released, like a stalled pipe.
@@ -540,7 +541,7 @@ async fn counters_show_each_tenants_migration_and_callbacks_fire() {
             let rejected = Arc::clone(&rejected);
             move |event| rejected.lock().unwrap().push(event.reason)
         });
-    let counters = audit.counters();
+    let counters = audit.clone();
     let legacy = TokenSet::new().with("legacy", Secret::new(LEGACY_TOKEN).unwrap());
     let layer = |tenant: &'static str| {
         let signature = SignatureLayer::github(Secret::new(GITHUB_SECRET).unwrap())
@@ -569,7 +570,7 @@ async fn counters_show_each_tenants_migration_and_callbacks_fire() {
     }
     support::post_with(addr, "/globex", &[], body).await;
 
-    let counts = counters.snapshot();
+    let counts = counters.counts();
     assert_eq!((counts.accepted, counts.rejected), (6, 1));
     assert_eq!(counts.tenant_method("acme", "signature"), 3);
     assert_eq!(counts.tenant_method("acme", "token (legacy)"), 1);
@@ -654,7 +655,7 @@ async fn a_request_dropped_before_its_answer_still_gets_an_event() {
     assert_eq!(events.len(), 1);
     assert!(events[0].cancelled);
     assert!(!events[0].service_error);
-    assert_eq!(events[0].status, tower_webhook::audit::CANCELLED_STATUS);
+    assert_eq!(events[0].status, 499, "nginx's client-closed-request");
     assert_eq!(events[0].path, "/hook");
     // No answer reached the sender, who will retry: not `webhook.accepted`.
     assert_eq!(events[0].outcome, Outcome::Rejected);
@@ -668,7 +669,7 @@ async fn a_failing_inner_service_is_audited_as_a_rejected_service_error() {
     use tower::ServiceBuilder;
     let events = Events::default();
     let audit = recording_audit(&events);
-    let counters = audit.counters();
+    let counters = audit.clone();
     let failing = tower::service_fn(|_: http::Request<axum::body::Body>| async {
         // An error quoting the request must not reach the audit trail.
         Err::<http::Response<axum::body::Body>, _>(std::io::Error::other(format!(
@@ -704,7 +705,7 @@ async fn a_failing_inner_service_is_audited_as_a_rejected_service_error() {
     assert!(!json.contains(TOKEN), "{json}");
     assert!(!json.contains("store down"), "{json}");
 
-    let counts = counters.snapshot();
+    let counts = counters.counts();
     assert_eq!((counts.accepted, counts.rejected), (0, 1));
     assert_eq!(counts.service_errors, 1);
     assert!(counts.by_reason.is_empty());
@@ -716,7 +717,7 @@ async fn timestamp_missing_url_tokens_and_anonymous_senders_are_audited() {
     const URL_TOKEN: &str = "url-token-in-the-query-5d6e7f";
     let events = Events::default();
     let audit = recording_audit(&events);
-    let counters = audit.counters();
+    let counters = audit.clone();
     let stamped = ServiceBuilder::new()
         .layer(audit.clone())
         .layer(
@@ -775,7 +776,7 @@ async fn timestamp_missing_url_tokens_and_anonymous_senders_are_audited() {
         assert!(!json.contains('?'), "the query stays out: {json}");
         assert!(!json.contains(TOKEN), "{json}");
     }
-    let counts = counters.snapshot();
+    let counts = counters.counts();
     assert_eq!(counts.tenant_method("", "url_token"), 1);
     assert_eq!(counts.tenant_method("", "anonymous"), 1);
     assert_eq!(counts.by_reason.get("timestamp_missing"), Some(&1));
@@ -870,14 +871,14 @@ async fn a_panicking_sink_loses_its_event_not_the_request() {
             let events = Arc::clone(&events);
             move |event: &AuditEvent| events.lock().unwrap().push(event.clone())
         });
-    let counters = audit.counters();
+    let counters = audit.clone();
     let addr = support::serve(Router::new().route("/hook", handler().layer(audit))).await;
     for _ in 0..2 {
         let reply = support::post_with(addr, "/hook", &[], b"{}").await;
         assert_eq!(reply.status, StatusCode::OK);
     }
     assert_eq!(events.lock().unwrap().len(), 2, "the next sink still runs");
-    let counts = counters.snapshot();
+    let counts = counters.counts();
     assert_eq!((counts.accepted, counts.sink_panics), (2, 2));
 }
 
@@ -885,7 +886,7 @@ async fn a_panicking_sink_loses_its_event_not_the_request() {
 async fn a_credential_refused_on_an_allowlisted_route_is_not_counted_as_the_allowlist() {
     let events = Events::default();
     let audit = recording_audit(&events);
-    let counters = audit.counters();
+    let counters = audit.clone();
     let loopback = || IpFilterLayer::new().allow("127.0.0.1, ::1").unwrap();
     let signed = WebhookStack::new()
         .ip_filter(loopback())
@@ -933,8 +934,21 @@ async fn a_credential_refused_on_an_allowlisted_route_is_not_counted_as_the_allo
     assert_eq!(json["auth_method"], serde_json::Value::Null);
     assert_eq!(json["auth_attempted"], "signature");
 
-    let counts = counters.snapshot();
+    let counts = counters.counts();
     assert_eq!(counts.tenant_method("", "ip_allowlist"), 1, "{counts:?}");
     assert_eq!(counts.tenant_method("", "none"), 2, "{counts:?}");
     assert_eq!(counts.tenant_method("", "signature"), 1, "{counts:?}");
+}
+
+#[test]
+fn the_audit_service_hands_back_its_inner_service() {
+    use tower::Layer;
+
+    #[derive(Debug)]
+    struct Inner(u8);
+
+    let mut audited = AuditLayer::new().layer(Inner(1));
+    assert_eq!(audited.get_ref().0, 1);
+    audited.get_mut().0 = 2;
+    assert_eq!(audited.into_inner().0, 2);
 }

@@ -7,6 +7,7 @@ mod support;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use support::unix_now;
 
 use axum::routing::post;
 use axum::Router;
@@ -16,7 +17,7 @@ use tower_webhook::idempotency::{IdempotencyLayer, KeySource};
 use tower_webhook::ip::IpFilterLayer;
 use tower_webhook::provider::{self, mailgun};
 use tower_webhook::replay::ReplayLayer;
-use tower_webhook::signature::{unix_now, Key, Keyring, SignatureLayer};
+use tower_webhook::signature::{Key, Keyring, SignatureLayer};
 use tower_webhook::stack::{StackError, WebhookStack};
 use tower_webhook::token::{TokenLayer, TokenSet};
 use tower_webhook::{Secret, WebhookLayer};

@@ -9,6 +9,7 @@ use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use support::unix_now;
 
 use axum::routing::any;
 use axum::{Extension, Router};
@@ -19,7 +20,6 @@ use serde_json::Value;
 use tower_webhook::idempotency::REPLAYED_HEADER;
 use tower_webhook::provider::ALL as PROFILES;
 use tower_webhook::replay::ReplayLayer;
-use tower_webhook::signature::unix_now;
 use tower_webhook::stack::UnauthenticatedHeaders;
 use tower_webhook::{Secret, WebhookStack};
 
@@ -411,7 +411,7 @@ fn plaid_jwk() -> String {
     #[cfg(feature = "ecdsa")]
     {
         let private = p256::ecdsa::SigningKey::from_slice(&[5; 32]).unwrap();
-        tower_webhook::signature::declared::to_jwk_p256(private.verifying_key())
+        support::to_jwk_p256(private.verifying_key())
     }
     #[cfg(not(feature = "ecdsa"))]
     String::new()
@@ -768,7 +768,7 @@ fn signed_delivery(
         }
         #[cfg(feature = "ecdsa")]
         "plaid" => {
-            use tower_webhook::signature::declared::to_jwk_p256;
+            use support::to_jwk_p256;
             use tower_webhook::signature::KeyMaterial;
             let private = p256::ecdsa::SigningKey::from_slice(&[5; 32]).unwrap();
             let shown = to_jwk_p256(private.verifying_key());

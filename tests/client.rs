@@ -19,7 +19,7 @@ use tower::{Service, ServiceBuilder, ServiceExt};
 use tower_webhook::client::{DeliveryId, SigningLayer};
 use tower_webhook::provider::twilio;
 use tower_webhook::replay::ReplayLayer;
-use tower_webhook::signature::public_url::PublicUrl;
+use tower_webhook::signature::PublicUrl;
 use tower_webhook::signature::{Keyring, SignatureLayer};
 use tower_webhook::{Secret, WebhookStack};
 
@@ -168,7 +168,7 @@ async fn the_layer_reproduces_published_vectors() {
     // Standard Webhooks, the value every official library's sign test uses.
     let layer = SigningLayer::preset("standard", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
         .unwrap()
-        .with_clock(|| 1614265330);
+        .clock(|| 1614265330);
     let headers = headers_sent(
         layer,
         br#"{"test": 2432232314}"#,
@@ -185,7 +185,7 @@ async fn the_layer_reproduces_published_vectors() {
     // Stripe, as stripe-python and stripe-node both sign it.
     let layer = SigningLayer::preset("stripe", "whsec_test_secret")
         .unwrap()
-        .with_clock(|| 1700000000);
+        .clock(|| 1700000000);
     let headers = headers_sent(
         layer,
         br#"{"id":"evt_test_webhook","object":"event"}"#,
@@ -227,7 +227,7 @@ async fn each_delivery_gets_a_fresh_id_unless_given_one() {
     let counter = Arc::new(std::sync::atomic::AtomicU32::new(0));
     let layer = SigningLayer::preset("standard", secret)
         .unwrap()
-        .with_ids(move || {
+        .ids(move || {
             format!(
                 "msg_{}",
                 counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst)

@@ -9,6 +9,13 @@ use tower_webhook::signature::{Keyring, SignatureConfigError, SignatureLayer};
 use tower_webhook::token::TokenLayer;
 use tower_webhook::Secret;
 
+/// Seconds since the Unix epoch, as a sender stamps a delivery.
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_secs() as i64)
+}
+
 #[test]
 fn a_blank_allowlist_is_not_any_source() {
     for blank in ["", " ", " , ,"] {
@@ -118,7 +125,7 @@ fn whsec_secrets_in_the_wrong_form_are_named() {
 #[tokio::test]
 async fn the_one_key_constructors_take_either_form_of_a_whsec_secret() {
     use tower::{service_fn, Layer, ServiceExt};
-    use tower_webhook::signature::{unix_now, Outgoing, Signer};
+    use tower_webhook::signature::{Outgoing, Signer};
 
     async fn status(layer: SignatureLayer, preset: &str, secret: &str) -> http::StatusCode {
         let body = br#"{"id":"evt_1"}"#;

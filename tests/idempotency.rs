@@ -270,7 +270,7 @@ async fn a_service_error_releases_the_key() {
         }
     });
     let mut service =
-        tower_layer::Layer::layer(&IdempotencyLayer::new().with_store(store.clone()), inner);
+        tower_layer::Layer::layer(&IdempotencyLayer::new().store(store.clone()), inner);
     let request = || {
         Request::post("/hook")
             .header("webhook-id", "msg_error")
@@ -383,7 +383,7 @@ async fn tenants_and_routes_do_not_share_keys() {
 
     // One namespace for both routes: the same delivery on either runs once.
     let handler = Handler::new();
-    let addr = serve(IdempotencyLayer::new().with_namespace("github"), &handler).await;
+    let addr = serve(IdempotencyLayer::new().namespace("github"), &handler).await;
     let on = |path: &str| {
         post_to(addr, path)
             .header("webhook-id", "msg_routes")
@@ -443,7 +443,7 @@ async fn overlong_keys_are_hashed() {
 async fn a_failing_store_fails_closed_unless_told_to_fail_open() {
     let handler = Handler::new();
     let addr = serve(
-        IdempotencyLayer::new().with_store(support::BrokenStore),
+        IdempotencyLayer::new().store(support::BrokenStore),
         &handler,
     )
     .await;
@@ -457,7 +457,7 @@ async fn a_failing_store_fails_closed_unless_told_to_fail_open() {
     assert_eq!(handler.runs(), 0);
 
     let layer = IdempotencyLayer::new()
-        .with_store(support::BrokenStore)
+        .store(support::BrokenStore)
         .fail_open();
     let addr = serve(layer, &handler).await;
     assert_eq!(
@@ -473,7 +473,7 @@ async fn a_failing_store_fails_closed_unless_told_to_fail_open() {
 
 #[tokio::test]
 async fn ttl_must_cover_the_replay_window() {
-    let layer = IdempotencyLayer::new().with_ttl(Duration::from_secs(60));
+    let layer = IdempotencyLayer::new().ttl(Duration::from_secs(60));
     assert!(layer
         .check_against_replay_window(Duration::from_secs(60))
         .is_ok());

@@ -101,7 +101,7 @@ async fn a_panicking_handler_releases_its_reservation_at_once() {
     assert!(is_replayed(&send(delivery(addr, "msg_panic")).await));
     assert_eq!(runs.load(Ordering::SeqCst), 2);
 
-    let counts = idempotency.counters().snapshot();
+    let counts = idempotency.counts();
     assert_eq!((counts.panicked, counts.completed), (1, 1));
     // The panicked request's event may come after a retry's `409`: it is
     // written when the runtime drops the request.
@@ -166,7 +166,7 @@ async fn a_client_that_hangs_up_mid_handler_releases_its_reservation_at_once() {
     println!("the retry ran on attempt {attempts}");
     assert!(is_replayed(&send(delivery(addr, "msg_gone")).await));
 
-    assert_eq!(idempotency.counters().snapshot().cancelled, 1);
+    assert_eq!(idempotency.counts().cancelled, 1);
     let events = events.lock().unwrap();
     let first = events
         .iter()
@@ -182,7 +182,7 @@ async fn a_handler_longer_than_the_lock_ttl_keeps_its_reservation() {
     let counted = Arc::clone(&runs);
     let gate = Arc::new(Semaphore::new(0));
     let held = Arc::clone(&gate);
-    let idempotency = layer().with_lock_ttl(Duration::from_millis(200));
+    let idempotency = layer().lock_ttl(Duration::from_millis(200));
     let router = Router::new()
         .route(
             "/hook",
@@ -210,7 +210,7 @@ async fn a_handler_longer_than_the_lock_ttl_keeps_its_reservation() {
     assert_eq!(first.await.unwrap().status, StatusCode::OK);
     assert!(is_replayed(&send(delivery(addr, "msg_long")).await));
     assert_eq!(runs.load(Ordering::SeqCst), 1);
-    let counts = idempotency.counters().snapshot();
+    let counts = idempotency.counts();
     assert!(counts.renewals >= 1, "{counts:?}");
     assert_eq!(counts.leases_lost, 0);
 }
@@ -452,5 +452,5 @@ async fn a_timeout_around_the_service_releases_the_key_like_a_hang_up() {
         "after {attempts} attempt(s)"
     );
     assert_eq!(runs.load(Ordering::SeqCst), 2);
-    assert_eq!(idempotency.counters().snapshot().cancelled, 1);
+    assert_eq!(idempotency.counts().cancelled, 1);
 }

@@ -140,7 +140,7 @@ async fn replica(url: &str, runs: Arc<AtomicUsize>, gate: Option<Arc<Semaphore>>
     };
     let router = Router::new()
         .route("/hook", post(handler))
-        .layer(IdempotencyLayer::new().with_store(store));
+        .layer(IdempotencyLayer::new().store(store));
     support::serve(router).await
 }
 
@@ -267,7 +267,7 @@ async fn a_service_started_while_redis_is_down_refuses_then_recovers() {
                 async { StatusCode::OK }
             }),
         )
-        .layer(IdempotencyLayer::new().with_store(store));
+        .layer(IdempotencyLayer::new().store(store));
     let addr = support::serve(router).await;
 
     let reply = send(delivery(addr, "msg_lazy")).await;

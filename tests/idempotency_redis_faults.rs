@@ -76,11 +76,7 @@ async fn sigkill_of_an_aof_redis_while_handlers_run_runs_nothing_twice() {
         chaos
     );
     let (doubled, lost) = tally(&replicas.runs, &ids);
-    let counts: Vec<_> = replicas
-        .layers
-        .iter()
-        .map(|l| l.counters().snapshot())
-        .collect();
+    let counts: Vec<_> = replicas.layers.iter().map(|l| l.counts()).collect();
     println!(
         "SIGKILL: {:?} in {:?}, p50 {:?} p99 {:?}; counters {counts:?}",
         report.statuses,
@@ -122,11 +118,7 @@ async fn sigstop_longer_than_the_lock_ttl_runs_nothing_twice() {
         chaos
     );
     let (doubled, lost) = tally(&replicas.runs, &ids);
-    let counts: Vec<_> = replicas
-        .layers
-        .iter()
-        .map(|l| l.counters().snapshot())
-        .collect();
+    let counts: Vec<_> = replicas.layers.iter().map(|l| l.counts()).collect();
     println!(
         "SIGSTOP {:?}: {:?} in {:?}, p50 {:?} p99 {:?}; counters {counts:?}",
         lock_ttl * 5 / 2,
@@ -165,7 +157,7 @@ async fn with_redis_a_panic_or_a_hang_up_releases_the_delivery_at_once() {
     let store = RedisStore::connect(&redis.url()).await.unwrap();
     let runs = Arc::new(AtomicUsize::new(0));
     let counted = Arc::clone(&runs);
-    let layer = keyed_layer().with_store(store);
+    let layer = keyed_layer().store(store);
     let router = Router::new()
         .route(
             "/hook",
@@ -207,7 +199,7 @@ async fn with_redis_a_panic_or_a_hang_up_releases_the_delivery_at_once() {
     assert_eq!(status, StatusCode::OK, "after {attempts} attempt(s)");
     assert_eq!(runs.load(Ordering::SeqCst), 4);
 
-    let counts = layer.counters().snapshot();
+    let counts = layer.counts();
     assert_eq!(
         (counts.panicked, counts.cancelled, counts.completed),
         (1, 1, 2)
@@ -221,7 +213,7 @@ async fn a_timeout_above_one_second_is_honoured() {
     let redis = RedisProcess::start(&[]);
     let store = RedisStore::open(&redis.url())
         .unwrap()
-        .with_timeout(Duration::from_secs(4));
+        .timeout(Duration::from_secs(4));
     assert!(matches!(
         store.reserve("warm-up", Duration::from_secs(5)).await,
         Ok(Reservation::Acquired(_))

@@ -32,8 +32,7 @@ use tower_webhook::idempotency::{
 use support::{is_replayed, Reply};
 
 fn layer(lock_ttl: Duration) -> IdempotencyLayer {
-    IdempotencyLayer::from_unsigned_header(HeaderName::from_static("webhook-id"))
-        .with_lock_ttl(lock_ttl)
+    IdempotencyLayer::from_unsigned_header(HeaderName::from_static("webhook-id")).lock_ttl(lock_ttl)
 }
 
 async fn deliver(addr: SocketAddr, id: &str) -> Reply {
@@ -171,7 +170,7 @@ async fn take_over_from_a_dead_holder(
     let holder_runs = Arc::new(AtomicUsize::new(0));
     let taker_runs = Arc::new(AtomicUsize::new(0));
     let holder = replica(
-        layer(lock_ttl).with_store(Cuttable {
+        layer(lock_ttl).store(Cuttable {
             inner: holder_store,
             cut: Arc::clone(&cut),
             why: "this replica is gone",
@@ -228,13 +227,13 @@ async fn take_over_from_a_dead_holder(
 async fn memory_a_dead_holder_is_taken_over_after_a_lock_ttl_of_watching() {
     let lock_ttl = Duration::from_millis(600);
     let store = MemoryStore::new();
-    let taker = layer(lock_ttl).with_store(store.clone());
+    let taker = layer(lock_ttl).store(store.clone());
     let (waited, attempts) =
         take_over_from_a_dead_holder(Arc::new(store), taker.clone(), lock_ttl, "msg_dead").await;
     println!("taken over {waited:?} after the first 409, on attempt {attempts}");
     // Never before the taker itself watched it for the lock TTL.
     assert!(waited >= lock_ttl, "{waited:?}");
-    let counts = taker.counters().snapshot();
+    let counts = taker.counts();
     assert_eq!((counts.takeovers, counts.completed), (1, 1), "{counts:?}");
 }
 
@@ -255,8 +254,8 @@ async fn a_store_cut_off_longer_than_the_lock_ttl_hands_no_live_holder_s_deliver
     let shared: Arc<dyn IdempotencyStore> = store.clone();
     let runs = Arc::new(AtomicUsize::new(0));
     let gate = Arc::new(Semaphore::new(0));
-    let holder_layer = layer(lock_ttl).with_shared_store(Arc::clone(&shared));
-    let taker_layer = layer(lock_ttl).with_shared_store(shared);
+    let holder_layer = layer(lock_ttl).shared_store(Arc::clone(&shared));
+    let taker_layer = layer(lock_ttl).shared_store(shared);
     let holder = replica(
         holder_layer.clone(),
         Arc::clone(&runs),
@@ -293,10 +292,7 @@ async fn a_store_cut_off_longer_than_the_lock_ttl_hands_no_live_holder_s_deliver
     assert_eq!(first.await.unwrap().status, StatusCode::OK);
     assert!(is_replayed(&deliver(taker, "msg_cut").await));
     assert_eq!(runs.load(Ordering::SeqCst), 1);
-    let (held, took) = (
-        holder_layer.counters().snapshot(),
-        taker_layer.counters().snapshot(),
-    );
+    let (held, took) = (holder_layer.counts(), taker_layer.counts());
     println!("{copies} copies refused; holder {held:?}; taker {took:?}");
     assert!(held.renewal_failures > 0, "the cut was felt: {held:?}");
     assert_eq!((held.completed, held.leases_lost), (1, 0), "{held:?}");
@@ -393,7 +389,7 @@ mod redis_faults {
         let redis = RedisProcess::start(&[]);
         let lock_ttl = Duration::from_millis(900);
         let timeout = Duration::from_millis(300);
-        let taker = layer(lock_ttl).with_store(store(&redis.url(), timeout).await);
+        let taker = layer(lock_ttl).store(store(&redis.url(), timeout).await);
         let (waited, attempts) = take_over_from_a_dead_holder(
             Arc::new(store(&redis.url(), timeout).await),
             taker.clone(),
@@ -403,7 +399,7 @@ mod redis_faults {
         .await;
         println!("taken over {waited:?} after the first 409, on attempt {attempts}");
         assert!(waited >= lock_ttl, "{waited:?}");
-        let counts = taker.counters().snapshot();
+        let counts = taker.counts();
         assert_eq!((counts.takeovers, counts.completed), (1, 1), "{counts:?}");
     }
 
@@ -420,8 +416,8 @@ mod redis_faults {
         let timeout = Duration::from_millis(300);
         let runs = Arc::new(AtomicUsize::new(0));
         let gate = Arc::new(Semaphore::new(0));
-        let holder_layer = layer(lock_ttl).with_store(store(&redis.url(), timeout).await);
-        let taker_layer = layer(lock_ttl).with_store(store(&redis.url(), timeout).await);
+        let holder_layer = layer(lock_ttl).store(store(&redis.url(), timeout).await);
+        let taker_layer = layer(lock_ttl).store(store(&redis.url(), timeout).await);
         let holder = replica(
             holder_layer.clone(),
             Arc::clone(&runs),
@@ -477,10 +473,7 @@ mod redis_faults {
         assert!(is_replayed(&duplicate));
         assert_eq!(runs.load(Ordering::SeqCst), 1);
 
-        let (held, took) = (
-            holder_layer.counters().snapshot(),
-            taker_layer.counters().snapshot(),
-        );
+        let (held, took) = (holder_layer.counts(), taker_layer.counts());
         println!("{copies} copies refused; holder {held:?}; taker {took:?}");
         assert_eq!(
             (held.completed, held.leases_lost, held.completions_lost),
@@ -516,11 +509,7 @@ mod redis_faults {
             chaos
         );
         let (doubled, lost) = tally(&replicas.runs, &ids);
-        let counts: Vec<_> = replicas
-            .layers
-            .iter()
-            .map(|l| l.counters().snapshot())
-            .collect();
+        let counts: Vec<_> = replicas.layers.iter().map(|l| l.counts()).collect();
         println!(
             "SIGSTOP 5 s, 4 replicas: {} doubled, {} lost; {:?} in {:?}, p50 {:?} p99 {:?}; \
              counters {counts:?}",

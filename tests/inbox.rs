@@ -16,6 +16,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use support::unix_now;
 
 use axum::routing::post;
 use axum::Router;
@@ -100,7 +101,7 @@ fn temp_file(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!(
         "tower-webhook-inbox-{}-{name}-{}",
         std::process::id(),
-        tower_webhook::signature::unix_now()
+        unix_now()
     ));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();

@@ -8,6 +8,7 @@ mod support;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use support::unix_now;
 
 use axum::routing::any;
 use axum::Router;
@@ -18,7 +19,7 @@ use hmac::{Hmac, KeyInit, Mac};
 use http::{HeaderName, HeaderValue, Method, Request, StatusCode};
 use http_body_util::Full;
 use sha2::{Digest, Sha256};
-use tower_webhook::signature::{unix_now, Outgoing, Signer};
+use tower_webhook::signature::{Outgoing, Signer};
 use tower_webhook::WebhookStack;
 
 /// A receiver built from the registry by name, on `/hook` and `/a`,
@@ -521,7 +522,7 @@ async fn adyen_signed_fields_cannot_be_recut_and_a_second_item_is_refused() {
 #[tokio::test]
 async fn plaid_es256_token_with_a_jwk_and_a_five_minute_iat() {
     use p256::ecdsa::signature::Signer as _;
-    use tower_webhook::signature::declared::to_jwk_p256;
+    use support::to_jwk_p256;
 
     let private = p256::ecdsa::SigningKey::from_slice(&[9; 32]).unwrap();
     let jwk = to_jwk_p256(private.verifying_key());

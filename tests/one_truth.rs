@@ -15,6 +15,7 @@ use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
+use support::unix_now;
 
 use axum::routing::post;
 use axum::Router;
@@ -27,7 +28,7 @@ use tower_webhook::ip::IpFilterLayer;
 use tower_webhook::policy::WebhookPolicy;
 use tower_webhook::provider::mailgun;
 use tower_webhook::provider::{self, Provider};
-use tower_webhook::signature::{unix_now, KeyMaterial, Outgoing, Signer};
+use tower_webhook::signature::{KeyMaterial, Outgoing, Signer};
 use tower_webhook::tenant::{TenantKey, TenantLayer, TenantLookup};
 use tower_webhook::{Secret, StackError, WebhookStack};
 
@@ -81,7 +82,7 @@ fn keys(provider: &Provider) -> (String, Signer) {
         #[cfg(feature = "ecdsa")]
         "plaid" => {
             let private = p256::ecdsa::SigningKey::from_slice(&[7; 32]).unwrap();
-            let shown = tower_webhook::signature::declared::to_jwk_p256(private.verifying_key());
+            let shown = support::to_jwk_p256(private.verifying_key());
             let signer = Signer::new((provider.scheme)(), KeyMaterial::EcdsaP256Signing(private));
             (shown, signer)
         }
@@ -156,17 +157,17 @@ async fn receivers(
         )
         .body_limit(provider.body_limit);
     if provider.deduplicate {
-        customised = customised.idempotency(IdempotencyLayer::new().with_store(MemoryStore::new()));
+        customised = customised.idempotency(IdempotencyLayer::new().store(MemoryStore::new()));
     }
     // The bundle with its idempotency on a Redis store shared by replicas,
     // as the demo receiver does with REDIS_URL (keys apart per provider).
     let on_redis = redis.filter(|_| provider.deduplicate).map(|store| {
         let store = store
             .clone()
-            .with_prefix(&format!("one-truth:{}:", provider.name));
+            .prefix(&format!("one-truth:{}:", provider.name));
         WebhookStack::provider(provider.name, &key)
             .unwrap()
-            .idempotency(IdempotencyLayer::new().with_shared_store(Arc::new(store)))
+            .idempotency(IdempotencyLayer::new().shared_store(Arc::new(store)))
             .build()
             .unwrap()
     });
@@ -200,7 +201,7 @@ async fn receivers(
                 handler.layer(
                     tower::ServiceBuilder::new()
                         .layer(tenants)
-                        .layer(IdempotencyLayer::new().with_body_limit(provider.body_limit)),
+                        .layer(IdempotencyLayer::new().body_limit(provider.body_limit)),
                 )
             } else {
                 handler.layer(tenants)
@@ -483,7 +484,7 @@ async fn a_custom_idempotency_store_keeps_githubs_body_cap() {
     // reset GitHub's 25 MB cap to 1 MiB, refusing a signed 2 MB push with 413.
     let stack = WebhookStack::from_provider(&provider::GITHUB, SECRET)
         .unwrap()
-        .idempotency(IdempotencyLayer::new().with_store(MemoryStore::new()));
+        .idempotency(IdempotencyLayer::new().store(MemoryStore::new()));
     let runs = Arc::new(AtomicUsize::new(0));
     let counter = Arc::clone(&runs);
     let router = Router::new().route(
@@ -518,7 +519,7 @@ async fn a_redis_store_keeps_githubs_body_cap_and_stripes_retry_horizon() {
     // As the demo receiver does with REDIS_URL: the bundle with its
     // idempotency layer replaced by one on the shared store.
     let github = WebhookStack::github(tower_webhook::Secret::new(SECRET).unwrap())
-        .idempotency(IdempotencyLayer::new().with_shared_store(store.clone()))
+        .idempotency(IdempotencyLayer::new().shared_store(store.clone()))
         .build()
         .unwrap();
     let router = Router::new().route("/github", post(|| async { "handled" }).layer(github));
@@ -535,7 +536,7 @@ async fn a_redis_store_keeps_githubs_body_cap_and_stripes_retry_horizon() {
 
     // Stripe on the same store: the completed key lives at least 72 h.
     let stripe = WebhookStack::stripe(tower_webhook::Secret::new("whsec_stripe").unwrap())
-        .idempotency(IdempotencyLayer::new().with_shared_store(store))
+        .idempotency(IdempotencyLayer::new().shared_store(store))
         .build()
         .unwrap();
     let router = Router::new().route("/stripe", post(|| async { "handled" }).layer(stripe));
@@ -597,7 +598,7 @@ fn an_explicit_ttl_shorter_than_the_retry_horizon_is_refused() {
     // Stripe retries for three days: a 24 h TTL would run a late retry again.
     let short = WebhookStack::from_provider(&provider::STRIPE, "whsec_x")
         .unwrap()
-        .idempotency(IdempotencyLayer::new().with_ttl(Duration::from_secs(24 * 3600)))
+        .idempotency(IdempotencyLayer::new().ttl(Duration::from_secs(24 * 3600)))
         .build();
     let error = short.map(|_| ()).unwrap_err();
     assert!(matches!(error, StackError::Idempotency(_)), "{error}");

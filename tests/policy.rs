@@ -7,8 +7,8 @@ use axum::routing::post;
 use axum::Router;
 use http::{HeaderName, HeaderValue, StatusCode};
 use proptest::prelude::*;
+use support::unix_now;
 use tower_webhook::policy::{LegacyToken, PolicyError, WebhookPolicy};
-use tower_webhook::signature::unix_now;
 use tower_webhook::stack::{StackError, WebhookStack};
 use tower_webhook::Secret;
 

@@ -14,11 +14,11 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
+use support::unix_now;
 
 use bytes::Bytes;
 use http::{HeaderName, HeaderValue, Request, StatusCode};
 use http_body_util::Full;
-use tower_webhook::signature::unix_now;
 
 const GITHUB_SECRET: &str = "prometheus-github-secret-4d1e";
 const STRIPE_SECRET: &str = "whsec_prometheusStripeSecret";

@@ -7,6 +7,7 @@
 mod support;
 
 use std::net::SocketAddr;
+use support::unix_now;
 
 use axum::middleware::map_response;
 use axum::response::Response;
@@ -14,7 +15,7 @@ use axum::routing::post;
 use axum::Router;
 use http::{HeaderName, HeaderValue, StatusCode};
 use serde_json::Value;
-use tower_webhook::signature::{unix_now, Key, Keyring, Outgoing, SignatureLayer, Signer};
+use tower_webhook::signature::{Key, Keyring, Outgoing, SignatureLayer, Signer};
 use tower_webhook::{provider, Reason, WebhookStack};
 
 /// Where the test server writes the rejection's reason, so a test sees

@@ -14,10 +14,10 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use support::unix_now;
 
 use http::{HeaderName, HeaderValue, StatusCode};
 use tower_webhook::idempotency::REPLAYED_HEADER;
-use tower_webhook::signature::unix_now;
 
 const ENV: &[(&str, &str)] = &[
     ("GITHUB_SECRET", "e2e-github-secret-2b7c1d"),

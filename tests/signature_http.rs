@@ -141,7 +141,7 @@ async fn each_rejection_reason_is_a_401_with_its_reason_recorded() {
         .with(Key::new("retired", Secret::new("retired-secret").unwrap()).valid_until(at(1_000)));
     let layer = SignatureLayer::new(provider::github::github(), keyring)
         .unwrap()
-        .with_clock({
+        .clock({
             let clock = clock.clone();
             move || clock.now()
         });
@@ -221,7 +221,7 @@ async fn rotation_accepts_both_keys_during_the_overlap_then_only_the_new_one() {
         );
     let layer = SignatureLayer::new(provider::github::github(), keyring)
         .unwrap()
-        .with_clock({
+        .clock({
             let clock = clock.clone();
             move || clock.now()
         });
@@ -407,7 +407,7 @@ async fn a_body_that_is_not_utf8_verifies_and_the_signed_timestamp_is_recorded()
 async fn an_unsigned_timestamp_header_is_not_recorded_as_signed() {
     // A scheme that reads a timestamp header but signs only the body.
     let scheme = DeclaredScheme::new("unsigned-ts")
-        .signature(tower_webhook::signature::declared::SignatureHeader::new(
+        .signature(tower_webhook::signature::SignatureHeader::new(
             HeaderName::from_static("x-signature"),
         ))
         .timestamp_header(
@@ -594,7 +594,7 @@ fn a_public_key_cannot_back_an_hmac_scheme() {
 
 #[tokio::test]
 async fn a_custom_scheme_can_sign_method_path_and_use_sha512() {
-    use tower_webhook::signature::declared::{Algorithm, Encoding, Part, SignatureHeader};
+    use tower_webhook::signature::{Algorithm, Encoding, Part, SignatureHeader};
     let scheme = DeclaredScheme::new("custom")
         .signature(
             SignatureHeader::new(HeaderName::from_static("x-custom-signature"))

@@ -26,7 +26,7 @@ use tower_webhook::provider;
 use tower_webhook::provider::{
     discord, hubspot, mailgun, sendgrid, square, standard_ed25519, twilio,
 };
-use tower_webhook::signature::public_url::PublicUrl;
+use tower_webhook::signature::PublicUrl;
 use tower_webhook::signature::{
     Delivery, Key, KeyMaterial, Keyring, Match, Outgoing, Scheme, SignatureLayer, Signer,
 };
@@ -207,7 +207,7 @@ fn judge(
     let signatures = scheme
         .parse_body(signatures, parts, body)
         .map_err(|r| r.reason())?;
-    if signatures.candidates().is_empty() {
+    if signatures.is_empty() {
         return Err(Reason::SignatureMissing);
     }
     keyring.verify(

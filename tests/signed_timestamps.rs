@@ -6,6 +6,7 @@
 mod support;
 
 use std::sync::Arc;
+use support::unix_now;
 
 use axum::routing::post;
 use axum::Router;
@@ -13,7 +14,7 @@ use http::{HeaderName, HeaderValue, StatusCode};
 use tower_webhook::provider::{discord, mailgun, sendgrid};
 use tower_webhook::replay::ReplayLayer;
 use tower_webhook::signature::{
-    unix_now, Key, KeyMaterial, Keyring, Outgoing, Scheme, SignatureLayer, Signer,
+    Key, KeyMaterial, Keyring, Outgoing, Scheme, SignatureLayer, Signer,
 };
 use tower_webhook::{Secret, WebhookStack};
 

@@ -6,6 +6,7 @@ mod support;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use support::unix_now;
 
 use axum::extract::{Request, State};
 use axum::middleware::{self, Next};
@@ -21,11 +22,11 @@ use tower_webhook::guard::CheckLayer;
 use tower_webhook::idempotency::{IdempotencyLayer, REPLAYED_HEADER};
 use tower_webhook::ip::IpFilterLayer;
 use tower_webhook::replay::ReplayLayer;
-use tower_webhook::signature::{unix_now, SignatureLayer};
+use tower_webhook::signature::SignatureLayer;
 use tower_webhook::token::TokenLayer;
 use tower_webhook::{
-    Answer, AuthMethod, Reason, Rejection, Secret, ServiceBuilderExt, StackError, Verification,
-    WebhookContext, WebhookStack,
+    Answer, AuthMethod, Reason, Rejection, Secret, StackError, Verification, WebhookContext,
+    WebhookStack,
 };
 
 const GITHUB_SECRET: &str = "It's a Secret to Everybody";
@@ -343,25 +344,25 @@ fn inconsistent_stacks_are_refused() {
     let error = WebhookStack::new()
         .signature(github())
         .replay(ReplayLayer::header(HeaderName::from_static("x-timestamp")))
-        .idempotency(IdempotencyLayer::new().with_ttl(Duration::from_secs(599)))
+        .idempotency(IdempotencyLayer::new().ttl(Duration::from_secs(599)))
         .build()
         .unwrap_err();
     assert!(matches!(error, StackError::Idempotency(_)), "{error}");
     assert!(WebhookStack::new()
         .signature(github())
         .replay(ReplayLayer::header(HeaderName::from_static("x-timestamp")))
-        .idempotency(IdempotencyLayer::new().with_ttl(Duration::from_secs(600)))
+        .idempotency(IdempotencyLayer::new().ttl(Duration::from_secs(600)))
         .build()
         .is_ok());
 }
 
 #[tokio::test]
-async fn the_builder_extension_stacks_single_layers() {
+async fn service_builder_stacks_single_layers() {
     use tower::{ServiceBuilder, ServiceExt};
 
     let service = ServiceBuilder::new()
-        .webhook_ip_filter(IpFilterLayer::new().allow("10.0.0.0/8").unwrap())
-        .webhook_signature(SignatureLayer::github(Secret::new(GITHUB_SECRET).unwrap()))
+        .layer(IpFilterLayer::new().allow("10.0.0.0/8").unwrap())
+        .layer(SignatureLayer::github(Secret::new(GITHUB_SECRET).unwrap()))
         .service_fn(
             |_: http::Request<tower_webhook::body::BufferedBody>| async {
                 Ok::<_, std::convert::Infallible>(http::Response::new(String::from("ok")))

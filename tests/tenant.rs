@@ -19,11 +19,12 @@ use http::{HeaderName, HeaderValue, StatusCode};
 use proptest::prelude::*;
 use tower_webhook::ip::IpFilterLayer;
 use tower_webhook::signature::SignatureLayer;
-use tower_webhook::tenant::{
-    StaticTenants, TenantKey, TenantLayer, TenantLookup, TenantPolicy, MAX_TENANT_LEN,
-};
+use tower_webhook::tenant::{StaticTenants, TenantKey, TenantLayer, TenantLookup, TenantPolicy};
 use tower_webhook::token::{TokenLayer, TokenSet};
 use tower_webhook::{Reason, Secret, Verification, WebhookStack};
+
+/// The longest tenant name a request may carry, as documented.
+const MAX_TENANT_LEN: usize = 128;
 
 const ACME_SECRET: &str = "acme-webhook-secret-1f2e3d";
 const GLOBEX_SECRET: &str = "globex-webhook-secret-9a8b";

@@ -273,7 +273,7 @@ async fn strangers_names_never_become_tenant_labels() {
         ),
     );
     let audit = AuditLayer::new();
-    let counters = audit.counters();
+    let counters = audit.clone();
     let app = Router::new()
         .route(
             "/hooks/{tenant}",
@@ -310,7 +310,7 @@ async fn strangers_names_never_become_tenant_labels() {
         .await
         .unwrap();
     assert_eq!(reply.status(), StatusCode::OK);
-    let counts = counters.snapshot();
+    let counts = counters.counts();
     assert_eq!(
         counts.tenant_method("acme", "token"),
         2,

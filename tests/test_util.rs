@@ -13,7 +13,7 @@ use tower::ServiceBuilder;
 use tower_webhook::idempotency::IdempotencyLayer;
 use tower_webhook::signature::{Key, Keyring, SignatureLayer};
 use tower_webhook::test_util::{self, ExposeReasonLayer, SignedRequest, REASON_HEADER};
-use tower_webhook::{Reason, Secret, WebhookStack};
+use tower_webhook::{Reason, Rejection, Secret, WebhookStack};
 
 const SECRET: &str = "a-provider-secret-0123456789";
 const WHSEC: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
@@ -199,8 +199,14 @@ async fn a_signed_request_with_the_same_id_is_a_duplicate_and_the_test_can_read_
     assert_eq!(second.headers[REASON_HEADER], "duplicate");
 
     // Fresh ids by default: two plain signed requests are two deliveries.
-    let a = test_util::signed_request("github", SECRET, "{}").unwrap();
-    let b = test_util::signed_request("github", SECRET, "{}").unwrap();
+    let a = SignedRequest::new("github", SECRET)
+        .body("{}")
+        .build()
+        .unwrap();
+    let b = SignedRequest::new("github", SECRET)
+        .body("{}")
+        .build()
+        .unwrap();
     assert_ne!(
         a.headers()["x-github-delivery"],
         b.headers()["x-github-delivery"]
@@ -215,18 +221,27 @@ async fn without_a_server_the_reason_and_detail_are_in_the_response() {
         post(|| async { "ok" })
             .layer(SignatureLayer::github(Secret::new(SECRET).unwrap()).body_limit(8)),
     );
-    let request = test_util::signed_request("github", SECRET, "0123456789").unwrap();
+    let request = SignedRequest::new("github", SECRET)
+        .body("0123456789")
+        .build()
+        .unwrap();
     let response = app.oneshot(request).await.unwrap();
     assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
-    assert_eq!(test_util::reason(&response), Some(Reason::PayloadTooLarge));
-    let detail = test_util::rejection(&response).unwrap().detail().unwrap();
+    assert_eq!(
+        Rejection::of(&response).map(Rejection::reason),
+        Some(Reason::PayloadTooLarge)
+    );
+    let detail = Rejection::of(&response).unwrap().detail().unwrap();
     assert!(detail.contains("8-byte body limit"), "{detail}");
 }
 
 #[test]
 fn bad_input_is_an_error() {
     use test_util::SignedRequestError;
-    let unknown = test_util::signed_request("nope", SECRET, "{}").unwrap_err();
+    let unknown = SignedRequest::new("nope", SECRET)
+        .body("{}")
+        .build()
+        .unwrap_err();
     assert!(
         matches!(unknown, SignedRequestError::Signer(_)),
         "{unknown}"
@@ -290,7 +305,11 @@ async fn a_request_arrives_from_the_peer_and_at_the_uri_it_names() {
     assert_eq!(stranger.status(), StatusCode::FORBIDDEN);
     assert_eq!(stranger.headers()[REASON_HEADER], "ip_not_allowed");
 
-    let unplaced = test_util::signed_request_to("github", SECRET, "/hooks/github", "{}").unwrap();
+    let unplaced = SignedRequest::new("github", SECRET)
+        .uri("/hooks/github")
+        .body("{}")
+        .build()
+        .unwrap();
     let unplaced = app.oneshot(unplaced).await.unwrap();
     assert_eq!(unplaced.headers()[REASON_HEADER], "client_ip_unknown");
 }

@@ -12,7 +12,7 @@ use bytes::Bytes;
 use http::{header, HeaderMap, StatusCode};
 use http_body_util::Full;
 use tower_webhook::provider::twilio;
-use tower_webhook::signature::public_url::PublicUrl;
+use tower_webhook::signature::PublicUrl;
 use tower_webhook::signature::{Keyring, Outgoing, SignatureLayer, Signer};
 use tower_webhook::Secret;
 

@@ -16,8 +16,15 @@ use tower_webhook::audit::AuditLayer;
 use tower_webhook::idempotency::IdempotencyLayer;
 use tower_webhook::ip::IpFilterLayer;
 use tower_webhook::replay::ReplayLayer;
-use tower_webhook::signature::{unix_now, Outgoing, SignatureLayer, Signer};
+use tower_webhook::signature::{Outgoing, SignatureLayer, Signer};
 use tower_webhook::{WebhookLayer, WebhookStack};
+
+/// Seconds since the Unix epoch, as a sender stamps a delivery.
+pub fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_secs() as i64)
+}
 
 /// The Standard Webhooks test secret.
 pub const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";

@@ -158,7 +158,7 @@ fn store(config: &Config) -> Result<Arc<dyn IdempotencyStore>, BoxError> {
     match &config.redis_url {
         #[cfg(feature = "redis")]
         Some(url) => Ok(Arc::new(
-            tower_webhook::idempotency::RedisStore::open(url)?.with_prefix("receiver:"),
+            tower_webhook::idempotency::RedisStore::open(url)?.prefix("receiver:"),
         )),
         #[cfg(not(feature = "redis"))]
         Some(_) => Err(
@@ -255,7 +255,7 @@ pub fn app(
         allow = allow.trust_proxies(proxies)?;
     }
     let store = store(config)?;
-    let remember = |layer: IdempotencyLayer| layer.with_shared_store(Arc::clone(&store));
+    let remember = |layer: IdempotencyLayer| layer.shared_store(Arc::clone(&store));
     let route = |stack: WebhookStack| -> Result<_, BoxError> {
         let layer = stack
             .ip_filter(allow.clone())

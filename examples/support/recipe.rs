@@ -32,7 +32,7 @@ where
     let protections = ServiceBuilder::new()
         .layer(AuditLayer::new())
         .layer(tenants)
-        .layer(IdempotencyLayer::new().with_shared_store(store));
+        .layer(IdempotencyLayer::new().shared_store(store));
     let route = post(|| async { "ok" }).layer(protections);
     Ok(Router::new().route("/hooks/{tenant}", route))
 }

@@ -6,18 +6,18 @@ use std::sync::{Arc, LazyLock, Mutex, PoisonError};
 use super::event::{AuditEvent, Outcome};
 
 /// The most (tenant, method) pairs counted one by one; past it, further
-/// tenants are counted together under [`OTHER_TENANTS`].
-pub const MAX_TENANT_ENTRIES: usize = 10_000;
+/// tenants are counted together under `(other)`.
+pub(crate) const MAX_TENANT_ENTRIES: usize = 10_000;
 
-/// The tenant name the counts of tenants past [`MAX_TENANT_ENTRIES`] share.
-pub const OTHER_TENANTS: &str = "(other)";
+/// The tenant name the counts of tenants past 10,000 share.
+pub(crate) const OTHER_TENANTS: &str = "(other)";
 
 /// Running totals of the audit events, shared by every clone: per outcome,
 /// per rejection reason, and per tenant × authentication method, which is
 /// the migration status of a rollout (how many requests per tenant arrived
 /// signed, by legacy token, or anonymously).
 #[derive(Debug, Clone, Default)]
-pub struct AuditCounters(Arc<Mutex<Totals>>);
+pub(crate) struct AuditCounters(Arc<Mutex<Totals>>);
 
 #[derive(Debug, Default)]
 struct Totals {

@@ -161,7 +161,7 @@ pub struct AuditEvent {
     /// `SetRequestIdLayer` sets it) when present — on the request, or else
     /// on the response (`PropagateRequestIdLayer`, when the id is set
     /// inside the audit layer): at most
-    /// [`MAX_REQUEST_ID_LEN`] bytes, anything but visible ASCII replaced
+    /// 128 bytes, anything but visible ASCII replaced
     /// by `_`.
     pub request_id: Option<Arc<str>>,
     /// What became of the request.
@@ -220,7 +220,7 @@ pub struct AuditEvent {
     pub service_error: bool,
     /// The request was dropped before it was answered, e.g. the client
     /// disconnected. The status is then
-    /// [`CANCELLED_STATUS`](super::CANCELLED_STATUS) (499), and the outcome
+    /// 499, and the outcome
     /// says whether a layer had refused it or it had reached the handler.
     pub cancelled: bool,
     /// The spelling of the event and field names.
@@ -236,7 +236,7 @@ pub struct AuditEvent {
 }
 
 /// The longest request id an event keeps, in bytes; longer ones are cut.
-pub const MAX_REQUEST_ID_LEN: usize = 128;
+pub(crate) const MAX_REQUEST_ID_LEN: usize = 128;
 
 /// The request id as the audit trail keeps it: bounded, and only visible
 /// ASCII, so a hostile header cannot forge log lines or grow the record.

@@ -13,7 +13,7 @@ use pin_project_lite::pin_project;
 use tower_layer::Layer;
 use tower_service::Service;
 
-use super::counters::AuditCounters;
+use super::counters::{AuditCounters, AuditCounts};
 use super::event::{rfc3339, sanitise_request_id, AuditEvent, EventNames, Outcome};
 use super::redact::{redact, SecretSegment};
 use super::sink::{AuditSink, OnOutcome, TracingSink};
@@ -78,7 +78,7 @@ impl Default for AuditLayer {
 }
 
 impl AuditLayer {
-    /// Events to [`tracing`] ([`TracingSink`]), and counters.
+    /// Events to [`tracing`] (target `tower_webhook::audit`), and counters.
     pub fn new() -> Self {
         Self::without_sinks().sink(TracingSink)
     }
@@ -157,9 +157,10 @@ impl AuditLayer {
         self.edit(|config| config.secret_segments.push(SecretSegment::After(prefix)))
     }
 
-    /// The running totals of this layer's events (shared, live).
-    pub fn counters(&self) -> AuditCounters {
-        self.config.counters.clone()
+    /// The totals of this layer's events so far, shared by every clone of
+    /// the layer: keep a clone to read them once the layer is in a stack.
+    pub fn counts(&self) -> AuditCounts {
+        self.config.counters.snapshot()
     }
 
     fn edit(mut self, f: impl FnOnce(&mut AuditConfig)) -> Self {
@@ -200,6 +201,21 @@ impl<S> Audit<S> {
     /// `None`: pass straight through (a stack built without audit).
     pub(crate) fn new(config: Option<Arc<AuditConfig>>, inner: S) -> Self {
         Self { config, inner }
+    }
+
+    /// The inner service.
+    pub fn get_ref(&self) -> &S {
+        &self.inner
+    }
+
+    /// The inner service, mutably.
+    pub fn get_mut(&mut self) -> &mut S {
+        &mut self.inner
+    }
+
+    /// The inner service, unwrapped.
+    pub fn into_inner(self) -> S {
+        self.inner
     }
 }
 
@@ -357,7 +373,7 @@ pin_project! {
 
 /// The status recorded for a request dropped before it was answered
 /// (nginx's "client closed request"); no response was sent.
-pub const CANCELLED_STATUS: u16 = 499;
+pub(crate) const CANCELLED_STATUS: u16 = 499;
 
 impl<F, B, E> Future for ResponseFuture<F>
 where

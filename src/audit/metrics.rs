@@ -5,7 +5,7 @@
 //! every label set is built once and reused.
 //!
 //! Every [`AuditLayer`](super::AuditLayer) records, as it adds to its
-//! [`AuditCounters`](super::AuditCounters):
+//! [`counts`](super::AuditLayer::counts):
 //!
 //! | name | labels | what |
 //! |---|---|---|
@@ -29,8 +29,8 @@
 //! * `provider`: the name of the signature scheme that checked the
 //!   request (a provider preset's name: `github`, `stripe`, ...; a custom
 //!   scheme's own name). Names come from your configuration, never from a
-//!   request; past 64 distinct names the rest count as [`OTHER_PROVIDER`].
-//!   [`NO_PROVIDER`] when no signature was checked (a token route, a
+//!   request; past 64 distinct names the rest count as `other`.
+//!   `none` when no signature was checked (a token route, a
 //!   request refused before the signature layer);
 //! * `outcome`: an [`Outcome`](super::Outcome) name: `accepted`,
 //!   `rejected`, `duplicate`, `handshake` or `answered`;
@@ -41,9 +41,9 @@
 //! * `method`: an [`AuthMethod`](crate::AuthMethod) name or `none` (which
 //!   is also where requests refused for their credential count);
 //! * `tenant`: `""` without a tenant; each audit layer labels at most
-//!   [`MAX_TENANT_ENTRIES`](super::MAX_TENANT_ENTRIES) tenant × method pairs
+//!   10,000 tenant × method pairs
 //!   and counts the tenants past them as
-//!   [`OTHER_TENANTS`](super::OTHER_TENANTS), so names sent by strangers
+//!   `(other)`, so names sent by strangers
 //!   cannot grow an exporter without limit;
 //! * `operation`: `reserve`, `renew`, `complete`, `release`; `error`:
 //!   `timeout`, `backend`, `corrupt`.
@@ -66,7 +66,6 @@
 //! // Install any `metrics` recorder (an exporter) once at start-up, then:
 //! metrics::describe();
 //! let audit = AuditLayer::new();
-//! assert_eq!(metrics::REQUESTS, "webhook_requests_total");
 //! # let _ = audit;
 //! ```
 
@@ -80,38 +79,38 @@ use ::metrics::{Key, Label, SharedString, Unit};
 use super::event::{AuditEvent, Outcome};
 use crate::rejection::Reason;
 use crate::telemetry::{increment, labels, METADATA};
-pub use crate::telemetry::{
+pub(crate) use crate::telemetry::{
     IDEMPOTENCY_COMPLETIONS_LOST, IDEMPOTENCY_LEASES_LOST, IDEMPOTENCY_STORE_ERRORS,
 };
 
 /// Requests, labelled `provider`, `outcome` and `reason`.
-pub const REQUESTS: &str = "webhook_requests_total";
+pub(crate) const REQUESTS: &str = "webhook_requests_total";
 /// Rejections (and duplicates), labelled `provider` and `reason`.
-pub const REJECTIONS: &str = "webhook_rejections_total";
+pub(crate) const REJECTIONS: &str = "webhook_rejections_total";
 /// Histogram of the time from the audit layer to the response head, in
 /// seconds, labelled `provider` and `outcome`.
-pub const LATENCY: &str = "webhook_request_duration_seconds";
+pub(crate) const LATENCY: &str = "webhook_request_duration_seconds";
 /// Requests the inner service answered with `Err`.
-pub const SERVICE_ERRORS: &str = "webhook_service_errors_total";
+pub(crate) const SERVICE_ERRORS: &str = "webhook_service_errors_total";
 /// Requests, labelled `tenant` and `method`.
-pub const REQUESTS_BY_TENANT: &str = "webhook_requests_by_tenant_total";
+pub(crate) const REQUESTS_BY_TENANT: &str = "webhook_requests_by_tenant_total";
 /// Events a sink panicked on.
-pub const SINK_PANICS: &str = "webhook_audit_sink_panics_total";
+pub(crate) const SINK_PANICS: &str = "webhook_audit_sink_panics_total";
 
 /// The `provider` of a request checked by a scheme past the first 64
 /// distinct names.
-pub const OTHER_PROVIDER: &str = "other";
+pub(crate) const OTHER_PROVIDER: &str = "other";
 /// The `provider` of a request no signature scheme checked.
-pub const NO_PROVIDER: &str = "none";
+pub(crate) const NO_PROVIDER: &str = "none";
 
-/// Histogram buckets for [`LATENCY`], in seconds: a verified delivery takes
+/// Histogram buckets for `webhook_request_duration_seconds`, in seconds: a verified delivery takes
 /// microseconds, a handler up to seconds.
 pub const LATENCY_BUCKETS: &[f64] = &[
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
 ];
 
 /// How many distinct scheme names get a `provider` label of their own;
-/// later ones count under [`OTHER_PROVIDER`].
+/// later ones count under `other`.
 pub(crate) const MAX_PROVIDER_LABELS: usize = 64;
 
 /// The scheme names labelled so far, kept for the life of the process.
@@ -121,9 +120,9 @@ pub(crate) const MAX_PROVIDER_LABELS: usize = 64;
 static PROVIDER_LABELS: RwLock<Vec<&'static str>> = RwLock::new(Vec::new());
 
 /// The `provider` label of a request checked by `scheme`: the scheme's
-/// name (a provider preset's name, such as `github`), [`OTHER_PROVIDER`]
-/// past the first 64 names, or [`NO_PROVIDER`].
-pub fn provider_label(scheme: Option<&str>) -> &'static str {
+/// name (a provider preset's name, such as `github`), `other`
+/// past the first 64 names, or `none`.
+pub(crate) fn provider_label(scheme: Option<&str>) -> &'static str {
     match scheme {
         None => NO_PROVIDER,
         Some(scheme) => interned_label(&PROVIDER_LABELS, MAX_PROVIDER_LABELS, scheme),
@@ -221,7 +220,7 @@ pub fn describe() {
 }
 
 /// The key of one tenant × method series: built once per series, when
-/// [`AuditCounters`](super::AuditCounters) first counts the pair.
+/// audit counters first count the pair.
 pub(crate) fn tenant_key(tenant: Arc<str>, method: &'static str) -> Arc<Key> {
     Arc::new(Key::from_parts(
         REQUESTS_BY_TENANT,
@@ -338,7 +337,7 @@ fn series_of(event: &AuditEvent) -> &'static Series {
 }
 
 /// Count `event`; `tenant` is the key of the series
-/// [`AuditCounters`](super::AuditCounters) counted it under (already
+/// audit counters counted it under (already
 /// bounded).
 pub(crate) fn record(event: &AuditEvent, tenant: &Key) {
     let series = series_of(event);
@@ -383,5 +382,12 @@ mod tests {
         assert_eq!(interned_label(&labels, 3, "fourth"), OTHER_PROVIDER);
         assert_eq!(interned_label(&labels, 3, "github"), "github");
         assert_eq!(labels.read().unwrap().len(), 3);
+    }
+
+    #[test]
+    fn a_scheme_name_is_its_own_label_and_no_scheme_is_none() {
+        assert_eq!(provider_label(Some("github")), "github");
+        assert_eq!(provider_label(Some("my-custom-scheme")), "my-custom-scheme");
+        assert_eq!(provider_label(None), NO_PROVIDER);
     }
 }

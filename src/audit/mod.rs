@@ -25,11 +25,11 @@
 //! (`webhook.inbox.*`: retries, dead letters, takeovers, lost holds) to the
 //! same sinks.
 //!
-//! Events go to sinks: [`tracing`] by default ([`TracingSink`]), closures,
+//! Events go to sinks: [`tracing`] by default, closures,
 //! a bounded channel ([`ChannelSink`]) or JSON lines on any writer
 //! ([`JsonLinesSink`]). The channel-backed sinks never make a request wait:
 //! when the consumer falls behind, events are dropped and counted.
-//! [`AuditCounters`] keep totals per outcome, reason, and tenant ×
+//! [`AuditLayer::counts`] gives totals per outcome, reason, and tenant ×
 //! authentication method; with the `metrics` feature they are also
 //! exported through the `metrics` facade (`audit::metrics`).
 //!
@@ -53,7 +53,8 @@
 //!             eprintln!("refused: {:?}", event.reason);
 //!         }
 //!     });
-//! let counters = audit.counters();
+//! // A clone shares the layer's totals.
+//! let counters = audit.clone();
 //!
 //! let app: Router = Router::new().route(
 //!     "/github",
@@ -65,7 +66,7 @@
 //! );
 //! # let _ = app;
 //! // Later, for a dashboard:
-//! let counts = counters.snapshot();
+//! let counts = counters.counts();
 //! println!("{} accepted, {} legacy", counts.accepted, counts.tenant_method("", "token (legacy)"));
 //! # Ok(())
 //! # }
@@ -83,10 +84,10 @@ pub mod metrics;
 mod redact;
 mod sink;
 
-pub use counters::{AuditCounters, AuditCounts, MAX_TENANT_ENTRIES, OTHER_TENANTS};
-pub use event::{AuditEvent, EventNames, Outcome, MAX_REQUEST_ID_LEN};
+pub use counters::AuditCounts;
+pub(crate) use counters::MAX_TENANT_ENTRIES;
+pub use event::{AuditEvent, EventNames, Outcome};
 #[cfg(feature = "stack")]
 pub(crate) use layer::AuditConfig;
-pub use layer::{Audit, AuditLayer, ResponseFuture, CANCELLED_STATUS};
-pub use redact::REDACTED_SEGMENT;
-pub use sink::{AuditSink, ChannelSink, JsonLinesSink, TracingSink};
+pub use layer::{Audit, AuditLayer, ResponseFuture};
+pub use sink::{AuditSink, ChannelSink, JsonLinesSink};

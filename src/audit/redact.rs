@@ -3,7 +3,7 @@
 //! The query is never recorded. A token in a path segment
 //! (`TokenLayer::path_after("hooks")` reading `/hooks/<token>`) is part of
 //! the path, so the audit layer replaces that segment with
-//! [`REDACTED_SEGMENT`]: the token layers inside it mark the segments they
+//! `<redacted>`: the token layers inside it mark the segments they
 //! read (right token or wrong guess alike), and
 //! [`AuditLayer::redact_path_segment`](super::AuditLayer::redact_path_segment)
 //! / [`redact_path_after`](super::AuditLayer::redact_path_after) name them
@@ -15,7 +15,7 @@ use std::sync::Arc;
 use crate::path::segments;
 
 /// What a redacted path segment reads as in audit events.
-pub const REDACTED_SEGMENT: &str = "<redacted>";
+pub(crate) const REDACTED_SEGMENT: &str = "<redacted>";
 
 /// Where a path segment holding a token is, as configured on the audit layer.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,7 +35,7 @@ impl SecretSegment {
     }
 }
 
-/// `path` with the segments at `indices` replaced by [`REDACTED_SEGMENT`]
+/// `path` with the segments at `indices` replaced by `<redacted>`
 /// (empty segments stay empty: there is nothing to hide).
 pub(crate) fn redact(path: &str, indices: &[usize]) -> String {
     if indices.is_empty() {

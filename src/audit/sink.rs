@@ -33,7 +33,7 @@ where
 /// structured field per event field (the authentication method as `auth`
 /// under [`EventNames::Seed`](super::EventNames::Seed)).
 #[derive(Debug, Clone, Copy, Default)]
-pub struct TracingSink;
+pub(crate) struct TracingSink;
 
 impl AuditSink for TracingSink {
     fn record(&self, e: &AuditEvent) {

@@ -32,7 +32,7 @@ fn settle(found: Found, forward: bool, context: &WebhookContext) -> Result<(), S
 /// The unsigned handshakes (Dropbox, Meta, Microsoft Graph), answered from
 /// the request head before any credential is asked for.
 #[derive(Debug, Clone, Default)]
-pub struct UnsignedHandshakes(Vec<Handshake>);
+pub(crate) struct UnsignedHandshakes(Vec<Handshake>);
 
 impl UnsignedHandshakes {
     /// The unsigned ones of `handshakes`.
@@ -63,7 +63,7 @@ impl RequestCheck for UnsignedHandshakes {
 /// The signed handshakes (Slack, Twitch, Zoom, Discord), answered from the
 /// body once a signature over it verified.
 #[derive(Debug, Clone, Default)]
-pub struct SignedHandshakes(Vec<Handshake>);
+pub(crate) struct SignedHandshakes(Vec<Handshake>);
 
 impl SignedHandshakes {
     /// The signed ones of `handshakes`.

@@ -28,7 +28,7 @@
 //! Every value echoed back goes out the same way: as the whole body,
 //! `Content-Type: text/plain; charset=utf-8`, or as one string field of a
 //! JSON object the serializer escapes (Zoom's `plainToken`, Okta's
-//! `verification`, Smartsheet's `smartsheetHookResponse`), at most [`MAX_REFLECTED_LEN`] bytes (longer: `413`,
+//! `verification`, Smartsheet's `smartsheetHookResponse`), at most 4,096 bytes (longer: `413`,
 //! not echoed), never in a header but Asana's `X-Hook-Secret` (an inert
 //! token only: see [`Handshake::asana`]); every answer, JSON ones included, carries
 //! `X-Content-Type-Options: nosniff`, so a browser lured to the endpoint
@@ -83,7 +83,6 @@
 mod layer;
 mod provider;
 
-pub use layer::{
-    AnswerHandshakes, HandshakeCheck, HandshakeLayer, SignedHandshakes, UnsignedHandshakes,
-};
-pub use provider::{Handshake, MAX_REFLECTED_LEN};
+pub use layer::{AnswerHandshakes, HandshakeCheck, HandshakeLayer};
+pub(crate) use layer::{SignedHandshakes, UnsignedHandshakes};
+pub use provider::Handshake;

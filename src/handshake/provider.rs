@@ -37,7 +37,7 @@ type AcceptSecret = std::sync::Arc<dyn Fn(&str) -> bool + Send + Sync>;
 /// token, Zoom's `plainToken`), in bytes; a longer one is refused with
 /// `413` (`payload_too_large`) instead of being reflected. Every provider's
 /// challenge is far shorter.
-pub const MAX_REFLECTED_LEN: usize = 4096;
+pub(crate) const MAX_REFLECTED_LEN: usize = 4096;
 
 #[derive(Clone)]
 enum Kind {
@@ -487,7 +487,7 @@ fn answer_with(content_type: HeaderValue, body: Bytes) -> Answer {
 }
 
 /// The one way a value the request chose goes back to it: as the whole
-/// body, UTF-8 plain text, at most [`MAX_REFLECTED_LEN`] bytes, and in no
+/// body, UTF-8 plain text, at most 4,096 bytes, and in no
 /// header.
 fn echo(value: &str) -> Result<Answer, Rejection> {
     reflectable(value)?;

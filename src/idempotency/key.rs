@@ -21,14 +21,14 @@ use crate::path::percent_decoded;
 /// The longest key kept as sent, in bytes. Longer keys (and keys with
 /// control characters) are replaced by `sha256:` and the hex SHA-256 of the
 /// key: still one key per delivery, but a bounded, printable one.
-pub const MAX_KEY_LEN: usize = 256;
+pub(crate) const MAX_KEY_LEN: usize = 256;
 
 /// The unsigned headers [`IdempotencyLayer::new`](super::IdempotencyLayer::new)
 /// falls back to for requests no signature authenticated (a token, a legacy
 /// token, an allowlisted address), in order: the generic `Idempotency-Key`,
 /// Standard Webhooks' `webhook-id`, Svix's `svix-id` and GitHub's
 /// `X-GitHub-Delivery`.
-pub const DEFAULT_KEY_HEADERS: [&str; 4] = [
+pub(crate) const DEFAULT_KEY_HEADERS: [&str; 4] = [
     "idempotency-key",
     "webhook-id",
     "svix-id",
@@ -43,7 +43,7 @@ pub enum KeySource {
     /// The delivery the signature layer verified: the delivery id its
     /// signature covers (Standard Webhooks' `webhook-id`, Twitch's message
     /// id, Mailgun's token), else the provider's id field in the signed body
-    /// ([`SignedMessage::delivery_id_field`](crate::signature::SignedMessage::delivery_id_field):
+    /// ([`SignedMessage::delivery_id_field`](crate::context::SignedMessage::delivery_id_field):
     /// Stripe's `/id`), else a SHA-256 digest of the signed message. Yields
     /// nothing for a request no signature authenticated.
     SignedDelivery,
@@ -156,7 +156,7 @@ pub(crate) fn extract_with(
 }
 
 /// A digest of the message the signature covered
-/// ([`SignedMessage::signed_message`](crate::signature::SignedMessage::signed_message)),
+/// ([`SignedMessage::signed_message`](crate::context::SignedMessage::signed_message)),
 /// so bytes the signature does not bind (an unsigned header, a query string
 /// a body-only scheme ignores, the method where it is not signed, a moved
 /// Twilio parameter boundary) cannot make a new key, while a new signed
@@ -219,7 +219,7 @@ fn from_json(document: &serde_json::Value, pointer: &str) -> Option<String> {
     }
 }
 
-/// Keys longer than [`MAX_KEY_LEN`] or with control characters become their
+/// Keys longer than 256 bytes or with control characters become their
 /// hash, so the store and the logs only ever see bounded, printable keys.
 /// Copied once, into the `Arc` the context keeps.
 pub(crate) fn normalise(key: &str) -> Arc<str> {

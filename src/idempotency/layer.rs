@@ -8,7 +8,7 @@ use http::{HeaderName, StatusCode};
 use tower_layer::Layer;
 
 use super::key::{KeySource, DEFAULT_KEY_HEADERS};
-use super::lease::IdempotencyCounters;
+use super::lease::{IdempotencyCounters, IdempotencyCounts};
 use super::memory::MemoryStore;
 use super::service::Idempotency;
 use super::store::IdempotencyStore;
@@ -18,17 +18,17 @@ use super::watch::Watch;
 ///
 /// Far longer than any replay window. Senders that keep retrying longer
 /// (Stripe: up to three days, Svix: about 28 hours) need a longer
-/// [`with_ttl`](IdempotencyLayer::with_ttl) for late retries to be
+/// [`ttl`](IdempotencyLayer::ttl) for late retries to be
 /// recognised.
 pub const DEFAULT_TTL: Duration = Duration::from_secs(24 * 60 * 60);
 
 /// How long a reservation holds while the handler runs: 60 s. A replica that
 /// dies mid-request blocks its key at most this long.
-pub const DEFAULT_LOCK_TTL: Duration = Duration::from_secs(60);
+pub(crate) const DEFAULT_LOCK_TTL: Duration = Duration::from_secs(60);
 
 /// The `Retry-After` given with `409 in_flight` and `503 store_unavailable`:
 /// 5 s.
-pub const DEFAULT_RETRY_AFTER: Duration = Duration::from_secs(5);
+pub(crate) const DEFAULT_RETRY_AFTER: Duration = Duration::from_secs(5);
 
 /// Makes the handler run once per delivery, however often it arrives.
 ///
@@ -79,7 +79,7 @@ pub(crate) enum MissingKey {
 /// How a duplicate of a completed delivery is answered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
-pub enum DuplicateAck {
+pub(crate) enum DuplicateAck {
     /// Always this status (default `200 OK`): the sender only needs to hear
     /// that the delivery arrived.
     Fixed(StatusCode),
@@ -93,7 +93,7 @@ impl IdempotencyLayer {
     /// covers ([`KeySource::SignedDelivery`]: the signed delivery id, else
     /// the provider's id field in the signed body, else a digest of the
     /// signed message); for one authenticated otherwise (a token, a legacy
-    /// token) the usual delivery-id headers ([`DEFAULT_KEY_HEADERS`]). An
+    /// token) the usual delivery-id headers (`Idempotency-Key`, `webhook-id`, `svix-id`, `X-GitHub-Delivery`). An
     /// in-memory store ([`MemoryStore::new`]); TTL 24 h; requests without a
     /// key refused (`400 payload_incomplete`).
     pub fn new() -> Self {
@@ -193,12 +193,12 @@ impl IdempotencyLayer {
 
     /// Remember deliveries in `store` (e.g. a `RedisStore` shared by
     /// replicas, or a [`MemoryStore`] of another capacity).
-    pub fn with_store(self, store: impl IdempotencyStore) -> Self {
-        self.with_shared_store(Arc::new(store))
+    pub fn store(self, store: impl IdempotencyStore) -> Self {
+        self.shared_store(Arc::new(store))
     }
 
     /// Remember deliveries in a store shared with other layers.
-    pub fn with_shared_store(self, store: Arc<dyn IdempotencyStore>) -> Self {
+    pub fn shared_store(self, store: Arc<dyn IdempotencyStore>) -> Self {
         self.edit(|c| {
             c.store = store;
             // What was seen of another store says nothing about this one.
@@ -210,7 +210,7 @@ impl IdempotencyLayer {
     /// when one delivery may arrive on two paths). The path is read
     /// percent-decoded, so `/hooks/%61cme` and `/hooks/acme` are one place,
     /// as they are to a router. Tenants are always kept apart.
-    pub fn with_namespace(self, namespace: &str) -> Self {
+    pub fn namespace(self, namespace: &str) -> Self {
         self.edit(|c| c.scope = Scope::Named(namespace.into()))
     }
 
@@ -222,7 +222,7 @@ impl IdempotencyLayer {
 
     /// Remember completed deliveries for `ttl` (default 24 h). Keep it longer
     /// than the replay window and the sender's retry schedule.
-    pub fn with_ttl(self, ttl: Duration) -> Self {
+    pub fn ttl(self, ttl: Duration) -> Self {
         self.edit(|c| {
             c.ttl = ttl;
             c.ttl_explicit = true;
@@ -232,7 +232,7 @@ impl IdempotencyLayer {
     /// This layer with a TTL of at least `floor` (a provider's retry
     /// horizon plus its replay window): a default TTL is raised to it, an
     /// explicit one shorter than it is refused.
-    pub(crate) fn with_ttl_at_least(self, floor: Duration) -> Result<Self, ConfigError> {
+    pub(crate) fn ttl_at_least(self, floor: Duration) -> Result<Self, ConfigError> {
         if self.config.ttl >= floor {
             return Ok(self);
         }
@@ -251,7 +251,7 @@ impl IdempotencyLayer {
     /// store answering, before it presumes the holder dead and runs the
     /// delivery itself. A replica that crashed mid-request blocks its
     /// deliveries about that long after their next copy arrives.
-    pub fn with_lock_ttl(self, lock_ttl: Duration) -> Self {
+    pub fn lock_ttl(self, lock_ttl: Duration) -> Self {
         self.edit(|c| {
             c.lock_ttl = lock_ttl;
             c.watch = Arc::default();
@@ -260,7 +260,7 @@ impl IdempotencyLayer {
 
     /// The `Retry-After` of `409 in_flight` and `503 store_unavailable`
     /// answers (default 5 s, rounded up to whole seconds).
-    pub fn with_retry_after(self, retry_after: Duration) -> Self {
+    pub fn retry_after(self, retry_after: Duration) -> Self {
         self.edit(|c| c.retry_after = retry_after)
     }
 
@@ -294,21 +294,17 @@ impl IdempotencyLayer {
     /// body this layer reads itself; a body an outer layer (a stack, a
     /// tenant layer, a signature layer) already read under its own limit is
     /// taken as it is. Set, it applies to both.
-    pub fn with_body_limit(self, limit: usize) -> Self {
+    pub fn body_limit(self, limit: usize) -> Self {
         self.edit(|c| c.body_limit = Some(limit))
     }
 
     /// What became of this layer's reservations so far: completed,
     /// released, released because the request was dropped or panicked, and
     /// the faults to alert on (leases lost, completions lost). Shared by
-    /// every clone of the layer.
-    pub fn counters(&self) -> IdempotencyCounters {
-        self.config.counters.clone()
-    }
-
-    /// How long completed deliveries are remembered.
-    pub fn ttl(&self) -> Duration {
-        self.config.ttl
+    /// every clone of the layer: keep a clone to read them once the layer is
+    /// in a stack.
+    pub fn counts(&self) -> IdempotencyCounts {
+        self.config.counters.snapshot()
     }
 
     /// Where keys come from, in the order they are tried.

@@ -78,7 +78,7 @@ pub(crate) enum Abandon {
 /// one [`IdempotencyLayer`](super::IdempotencyLayer); read them with
 /// [`IdempotencyLayer::counters`](super::IdempotencyLayer::counters).
 #[derive(Clone, Default)]
-pub struct IdempotencyCounters {
+pub(crate) struct IdempotencyCounters {
     inner: Arc<Totals>,
 }
 
@@ -96,7 +96,8 @@ struct Totals {
     takeovers: AtomicU64,
 }
 
-/// A snapshot of [`IdempotencyCounters`].
+/// What became of an [`IdempotencyLayer`](super::IdempotencyLayer)'s reservations so far
+/// ([`counts`](super::IdempotencyLayer::counts)).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct IdempotencyCounts {

@@ -21,7 +21,7 @@ use super::store::{
 /// the bytes per key it measured. A million keys cover 24 hours of about
 /// eleven deliveries a second. Size it to your traffic: a key evicted early
 /// lets a late retry of that delivery run the handler again.
-pub const DEFAULT_CAPACITY: u64 = 1_000_000;
+pub(crate) const DEFAULT_CAPACITY: u64 = 1_000_000;
 
 /// Below this many keys per shard the store uses fewer shards: eviction is
 /// per shard, and tiny shards would evict far from the global oldest.
@@ -45,7 +45,7 @@ const MAX_SHARD_CAPACITY: u64 = 1 << 28;
 ///   the deliveries of one TTL; a flood of unique keys pushes genuine ones
 ///   out sooner.
 /// * **No takeover on the store's clock.** A started entry is kept for
-///   [`reservation_retention`] (an hour at least), not the lock TTL: a holder
+///   ten lock TTLs (an hour at least), not the lock TTL: a holder
 ///   is presumed dead only by a layer that watched it make no progress (its
 ///   renewals change the entry's deadline) for a lock TTL, and then taken
 ///   over with [`take_over`](IdempotencyStore::take_over).
@@ -120,7 +120,7 @@ struct Shard {
 }
 
 impl MemoryStore {
-    /// A store of at most [`DEFAULT_CAPACITY`] keys.
+    /// A store of at most 1,000,000 keys.
     pub fn new() -> Self {
         Self::with_capacity(DEFAULT_CAPACITY)
     }

@@ -73,7 +73,7 @@
 //!    (Standard Webhooks' `webhook-id`, Svix's `svix-id`, Twitch's message
 //!    id, Mailgun's token);
 //! 2. else the provider's id field inside the signed body
-//!    ([`SignedMessage::delivery_id_field`](crate::signature::SignedMessage::delivery_id_field):
+//!    ([`SignedMessage::delivery_id_field`](crate::context::SignedMessage::delivery_id_field):
 //!    Stripe's `/id`, Slack's `/event_id`);
 //! 3. else a SHA-256 digest of the signed message (timestamp, signed URL,
 //!    body, in the scheme's canonical form): GitHub and Shopify do not sign
@@ -84,7 +84,8 @@
 //! captured the request could send it again under a new value and run the
 //! handler once per value. Requests authenticated otherwise (a token, a
 //! legacy token, an allowlisted address) are keyed on the usual delivery
-//! headers ([`DEFAULT_KEY_HEADERS`]). Signed and unsigned keys live apart in
+//! headers (`Idempotency-Key`, `webhook-id`, `svix-id`,
+//! `X-GitHub-Delivery`). Signed and unsigned keys live apart in
 //! the store, so a weaker credential cannot claim a signed delivery's id
 //! before it arrives.
 //!
@@ -100,7 +101,7 @@
 //!
 //! A header repeated with identical values counts once (the rule of every
 //! layer); different values are no key.
-//! A key longer than [`MAX_KEY_LEN`] (256 bytes) or containing control
+//! A key longer than 256 bytes or containing control
 //! characters is replaced by its SHA-256 rather than refused: the sender
 //! would retry a refused delivery forever. A request with no key is refused
 //! with `400 payload_incomplete`, or passed through unprotected with
@@ -108,7 +109,7 @@
 //! Keys are kept apart per tenant (the context's `tenant`, set by a tenant
 //! resolver) and per route (the percent-decoded request path, the form a
 //! router hands its handler, or a fixed
-//! [`with_namespace`](IdempotencyLayer::with_namespace)), so two senders
+//! [`namespace`](IdempotencyLayer::namespace)), so two senders
 //! that happen to use the same ids cannot suppress each other's
 //! deliveries. The key is recorded in the context
 //! ([`Verification::idempotency_key`](crate::Verification::idempotency_key)).
@@ -144,7 +145,7 @@
 //! reservation's progress in the store.
 //!
 //! A reservation never lapses on the store's clock (the store keeps it for
-//! [`reservation_retention`], an hour at least, only to collect keys nobody
+//! ten lock TTLs, an hour at least, only to collect keys nobody
 //! asks about again): a stopped store's clock runs on while nobody can
 //! renew, and would hand a live holder's delivery to a copy when it wakes.
 //! Instead a replica that answers a copy `409` watches the holder: it takes
@@ -184,7 +185,7 @@
 //!
 //! Completed keys are remembered for [`DEFAULT_TTL`] (24 h). A replica
 //! that crashed mid-request blocks its key until a copy arrives
-//! [`DEFAULT_LOCK_TTL`] (60 s) after the first copy refused with `409`. The TTL must be at least the replay
+//! 60 s (the default lock TTL) after the first copy refused with `409`. The TTL must be at least the replay
 //! window, or a replay arriving after the key expired but inside the window
 //! would run the handler again:
 //! [`check_against_replay_window`](IdempotencyLayer::check_against_replay_window)
@@ -197,7 +198,7 @@
 //! renewal that only act for the holder of the reservation's [`Token`], and
 //! a takeover that only replaces the [`Holder`] a replica watched.
 //!
-//! * [`MemoryStore`] (the default): [`DEFAULT_CAPACITY`] keys (1,000,000)
+//! * [`MemoryStore`] (the default): 1,000,000 keys
 //!   in fixed 32-byte entries (about 50 bytes a key with the index), keyed
 //!   by a secret-keyed 128-bit hash, the oldest reservation evicted first
 //!   when full. For one process.
@@ -220,8 +221,8 @@
 //! // Stripe: the event id is in the signed body (the scheme says where), and
 //! // Stripe retries for 3 days.
 //! let stripe = IdempotencyLayer::new()
-//!     .with_ttl(Duration::from_secs(3 * 24 * 3600))
-//!     .with_store(MemoryStore::with_capacity(500_000));
+//!     .ttl(Duration::from_secs(3 * 24 * 3600))
+//!     .store(MemoryStore::with_capacity(500_000));
 //! assert!(stripe.check_against_replay_window(Duration::from_secs(300)).is_ok());
 //!
 //! let app: Router = Router::new()
@@ -252,15 +253,12 @@ pub(crate) use self::redis_backend::Backend as RedisBackend;
 #[cfg(feature = "redis")]
 pub use self::redis_backend::RedisOptions;
 pub use future::ResponseFuture;
-pub use key::{KeySource, DEFAULT_KEY_HEADERS, MAX_KEY_LEN};
-pub use layer::{
-    ConfigError, DuplicateAck, IdempotencyLayer, DEFAULT_LOCK_TTL, DEFAULT_RETRY_AFTER, DEFAULT_TTL,
-};
+pub use key::KeySource;
+pub use layer::{ConfigError, IdempotencyLayer, DEFAULT_TTL};
 
-pub use lease::{IdempotencyCounters, IdempotencyCounts};
-pub use memory::{MemoryStore, DEFAULT_CAPACITY};
+pub use lease::IdempotencyCounts;
+pub use memory::MemoryStore;
 pub use service::{Idempotency, REPLAYED_HEADER};
 pub use store::{
-    reservation_retention, Holder, IdempotencyStore, Reservation, StoreError, StoreFuture,
-    StoredOutcome, Token,
+    Holder, IdempotencyStore, Reservation, StoreError, StoreFuture, StoredOutcome, Token,
 };

@@ -94,8 +94,7 @@ return held
 ///   it either creates the key or returns what is there. The layer renews
 ///   it (a token-checked script that increments the progress after the
 ///   token) while the handler runs. The expiry is
-///   [`reservation_retention`](super::reservation_retention) (an hour at
-///   least), not the lock TTL: Redis's clock runs on while Redis is
+///   ten lock TTLs (an hour at least), not the lock TTL: Redis's clock runs on while Redis is
 ///   stopped, so a lease expiring on it would be handed to a copy on
 ///   resume while its holder is alive. A holder is presumed dead by a
 ///   replica that watched it make no progress for the lock TTL, which then
@@ -128,7 +127,7 @@ return held
 ///
 /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 /// let store = RedisStore::connect("redis://127.0.0.1:6379/").await?;
-/// let layer = IdempotencyLayer::new().with_store(store);
+/// let layer = IdempotencyLayer::new().store(store);
 /// # let _ = layer;
 /// # Ok(())
 /// # }
@@ -215,7 +214,7 @@ impl RedisStore {
 
     /// Prefix every key with `prefix` (default [`DEFAULT_PREFIX`](Self::DEFAULT_PREFIX)), e.g. to
     /// keep two services on one Redis apart.
-    pub fn with_prefix(mut self, prefix: &str) -> Self {
+    pub fn prefix(mut self, prefix: &str) -> Self {
         self.options = self.options.key_prefix(prefix);
         self
     }
@@ -223,7 +222,7 @@ impl RedisStore {
     /// Give up on an operation after `timeout` (default 1 s). For a store
     /// made from a URL this is also the connection's response timeout, so a
     /// timeout above 1 s takes effect (it used to be capped by it).
-    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+    pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self.options = self.options.response_timeout(timeout);
         if let Some(client) = &self.url_client {

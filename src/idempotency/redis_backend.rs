@@ -42,7 +42,7 @@ use super::store::StoreError;
 ///     .key_prefix("billing:idempotency:")
 ///     .connect("redis://10.0.0.5:6379/2")
 ///     .await?;
-/// let layer = IdempotencyLayer::new().with_store(store);
+/// let layer = IdempotencyLayer::new().store(store);
 /// # let _ = layer;
 /// # Ok(())
 /// # }

@@ -39,7 +39,7 @@ pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>>
 /// TTL: a store that is stopped (SIGSTOP, a VM pause) keeps its clock
 /// running while nobody can renew anything, and on resume would hand a
 /// live holder's delivery to a copy. Keep it for
-/// [`reservation_retention`] from its last renewal, which only collects keys
+/// ten lock TTLs (an hour at least) from its last renewal, which only collects keys
 /// nobody asks about again. A holder is presumed dead by the *taker*, on the
 /// taker's own clock: when it has watched the key make no progress for a lock
 /// TTL while the store kept answering, the layer calls
@@ -123,7 +123,7 @@ pub trait IdempotencyStore: Send + Sync + 'static {
 /// the replicas that watch them (see [`IdempotencyStore`]), so the only keys
 /// it frees are those nobody asked about again. A store stopped for longer
 /// than this loses reservations as before.
-pub fn reservation_retention(lock_ttl: Duration) -> Duration {
+pub(crate) fn reservation_retention(lock_ttl: Duration) -> Duration {
     lock_ttl.saturating_mul(10).max(Duration::from_secs(3600))
 }
 

@@ -47,8 +47,8 @@ impl Default for MemoryInbox {
 }
 
 impl MemoryInbox {
-    /// An empty inbox of [`DEFAULT_CAPACITY`] entries that remembers
-    /// completed keys for [`DEFAULT_RETAIN`].
+    /// An empty inbox of 100,000 entries that remembers
+    /// completed keys for 24 hours.
     pub fn new() -> Self {
         Self {
             state: Arc::default(),

@@ -62,7 +62,7 @@
 //! the inbox, else the delivery id the verified signature covers, else a
 //! SHA-256 of the signed timestamp and the body. It is scoped by the route
 //! (or [`with_namespace`](InboxLayer::with_namespace)) and the tenant. The
-//! inbox remembers completed keys for [`DEFAULT_RETAIN`] (24 h), so a late
+//! inbox remembers completed keys for 24 hours, so a late
 //! retry is acknowledged without running the handler again.
 //!
 //! # No takeover on the store's clock
@@ -99,12 +99,17 @@
 //! entries in flight and the dead letters; [`InboxCounters`] count
 //! enqueues, duplicates, refusals, retries, dead letters and takeovers. With
 //! the `metrics` feature the same numbers are published
-//! (`webhook_inbox_*`, see `record_stats`), the enqueue latency as a
-//! histogram. In the audit trail a refused enqueue is a `webhook.rejected`
-//! event (reason `store_unavailable`, detail `inbox: the inbox is full` or
-//! the store's failure), and a worker given the audit layer
-//! ([`Worker::audit`]) records each failed attempt, dead letter, takeover
-//! and lost hold (`webhook.inbox.retry`, `webhook.inbox.dead_lettered`,
+//! by each [`Worker`] after it reads the inbox: the gauges
+//! `webhook_inbox_depth`, `webhook_inbox_in_flight`,
+//! `webhook_inbox_dead_letters` and `webhook_inbox_oldest_age_seconds`, the
+//! counter `webhook_inbox_events_total{event}` (`enqueued`, `duplicate`,
+//! `refused`, `processed`, `retry`, `dead_lettered`, `taken_over`,
+//! `hold_lost`) and the histogram `webhook_inbox_enqueue_seconds`. In the
+//! audit trail a refused enqueue is a `webhook.rejected` event (reason
+//! `store_unavailable`, detail `inbox: the inbox is full` or the store's
+//! failure), and a worker given the audit layer ([`Worker::audit`]) records
+//! each failed attempt, dead letter, takeover and lost hold
+//! (`webhook.inbox.retry`, `webhook.inbox.dead_lettered`,
 //! `webhook.inbox.taken_over`, `webhook.inbox.hold_lost`).
 
 mod layer;
@@ -137,11 +142,11 @@ pub use worker::{Worker, WorkerHandle};
 
 /// How long a completed key is remembered by default: 24 hours, the
 /// idempotency layer's default TTL.
-pub const DEFAULT_RETAIN: Duration = Duration::from_secs(24 * 3600);
+pub(crate) const DEFAULT_RETAIN: Duration = Duration::from_secs(24 * 3600);
 
 /// How many entries (waiting or in flight) an inbox takes by default before
 /// it answers "full": 100,000.
-pub const DEFAULT_CAPACITY: u64 = 100_000;
+pub(crate) const DEFAULT_CAPACITY: u64 = 100_000;
 
 /// A boxed future of an inbox operation.
 pub type InboxFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, InboxError>> + Send + 'a>>;
@@ -605,14 +610,13 @@ pub(crate) enum Counter {
 /// Publish `stats` through the `metrics` facade: the gauges
 /// `webhook_inbox_depth`, `webhook_inbox_in_flight`,
 /// `webhook_inbox_dead_letters` and `webhook_inbox_oldest_age_seconds`.
-/// A [`Worker`] calls it after each observation; call it yourself for an
-/// inbox no worker of this process reads. The counter
+/// A [`Worker`] calls it after each observation. The counter
 /// `webhook_inbox_events_total{event}` (`enqueued`, `duplicate`, `refused`,
 /// `processed`, `retry`, `dead_lettered`, `taken_over`, `hold_lost`) and
 /// the histogram `webhook_inbox_enqueue_seconds` are recorded as they
 /// happen.
 #[cfg(feature = "metrics")]
-pub fn record_stats(stats: &InboxStats) {
+pub(crate) fn record_stats(stats: &InboxStats) {
     metrics::gauge!("webhook_inbox_depth").set(stats.depth as f64);
     metrics::gauge!("webhook_inbox_in_flight").set(stats.in_flight as f64);
     metrics::gauge!("webhook_inbox_dead_letters").set(stats.dead as f64);

@@ -13,7 +13,7 @@ use crate::rejection::{Reason, Rejection};
 
 /// The most forwarding hops a walk looks at. Real chains are a handful of
 /// proxies long; a longer run of trusted hops is refused rather than walked.
-pub const MAX_FORWARDED_HOPS: usize = 32;
+pub(crate) const MAX_FORWARDED_HOPS: usize = 32;
 
 type PeerFn = dyn Fn(&Parts) -> Option<IpAddr> + Send + Sync;
 
@@ -41,7 +41,7 @@ type PeerFn = dyn Fn(&Parts) -> Option<IpAddr> + Send + Sync;
 /// walk meets an entry it cannot use: `unknown`, an obfuscated identifier
 /// (`_hidden`), garbage, an IPv6 address with a zone id (`fe80::1%eth0`,
 /// meaningful only on the proxy that wrote it), or more than
-/// [`MAX_FORWARDED_HOPS`] trusted hops.
+/// 32 trusted hops.
 ///
 /// Addresses are returned canonical: `::ffff:10.1.2.3` is `10.1.2.3`.
 ///

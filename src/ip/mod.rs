@@ -73,7 +73,7 @@
 //! the header the walk reaches make the client unknown: a zone id is only
 //! meaningful on the proxy that wrote it, so it is refused rather than
 //! stripped. Work is bounded however long the header is (at most
-//! [`MAX_FORWARDED_HOPS`] hops are walked, and nothing is allocated in
+//! 32 hops are walked, and nothing is allocated in
 //! proportion to the header).
 //!
 //! IPv4-mapped IPv6 addresses (`::ffff:10.1.2.3`, what a dual-stack socket
@@ -85,7 +85,7 @@ mod forwarded;
 mod layer;
 
 pub use allowlist::{Allowlist, ParseAllowlistError};
+pub use client::ClientIp;
 #[cfg(feature = "stack")]
 pub(crate) use client::ResolvedClientIp;
-pub use client::{ClientIp, MAX_FORWARDED_HOPS};
 pub use layer::{IpFilter, IpFilterLayer, IpPolicy};

@@ -7,10 +7,10 @@
 //!
 //! **The event data is not signed**: whoever captures one valid signature
 //! block can attach any event data to it. The signed token is therefore the
-//! delivery's id ([`Signatures::set_id`]): the idempotency layer's default
+//! delivery's id: the idempotency layer's default
 //! key, so a captured block runs the handler at most once whatever event
 //! data or headers come with it, and the scheme reports
-//! [`SignedMessage::covers_body`](crate::signature::SignedMessage::covers_body) `false`, so no body field can be used as a key.
+//! [`SignedMessage::covers_body`](crate::context::SignedMessage::covers_body) `false`, so no body field can be used as a key.
 //! The signed timestamp goes to the replay layer. Treat the event data as
 //! untrusted input; fetch the event from Mailgun's API by its id where it
 //! matters.

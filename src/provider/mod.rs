@@ -50,8 +50,8 @@ use crate::handshake::Handshake;
 use crate::idempotency::DEFAULT_TTL;
 use crate::replay::ReplayLayer;
 use crate::secret::{Secret, SecretError};
-pub use crate::signature::Sent;
-use crate::signature::{Scheme, SignatureConfigError, SignatureLayer, Signer, SignerError};
+pub use crate::signature::sign::Sent;
+use crate::signature::{Scheme, SignatureConfigError, SignatureLayer, Signer};
 pub use sensitive::{sensitive_headers, sensitive_headers_layer, sensitive_headers_layer_with};
 
 /// The window on a signed timestamp whose provider documents none (the
@@ -806,12 +806,12 @@ impl Signer {
     ///
     /// It sends the provider's other headers too
     /// ([`delivery_headers`](Self::delivery_headers), [`Provider::sends`]).
-    pub fn preset(name: &str, shown_secret: &str) -> Result<Self, SignerError> {
+    pub fn preset(name: &str, shown_secret: &str) -> Result<Self, SignatureConfigError> {
         let scheme = scheme_by_name(name)
-            .map_err(|unknown| SignerError::UnknownScheme(unknown.to_string()))?;
+            .map_err(|unknown| SignatureConfigError::UnknownScheme(unknown.to_string()))?;
         let key = scheme
             .parse_key(shown_secret)
-            .map_err(SignerError::InvalidSecret)?;
+            .map_err(SignatureConfigError::InvalidSecret)?;
         let sends = sender_of(name).map_or(&[][..], |provider| provider.sends);
         Ok(Self::new(scheme, key).sending(sends))
     }

@@ -8,7 +8,7 @@
 //! `event_id` is in the body.
 //!
 //! ```
-//! use tower_webhook::signature::public_url::PublicUrl;
+//! use tower_webhook::signature::PublicUrl;
 //! use tower_webhook::provider::square::square;
 //! use tower_webhook::signature::{Keyring, SignatureLayer};
 //! use tower_webhook::Secret;

@@ -8,10 +8,10 @@ use std::time::Duration;
 
 use super::standard::with_names;
 use super::{Provider, Vectors, DEFAULT_BODY_LIMIT, NO_IP_RANGES, UNDOCUMENTED};
-use crate::signature::FirstPresent;
+use crate::signature::{FirstPresent, Scheme};
 
 /// Svix: `svix-*` headers, else `webhook-*`.
-pub fn svix() -> FirstPresent {
+pub fn svix() -> impl Scheme {
     FirstPresent::new(
         "svix",
         vec![

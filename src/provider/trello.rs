@@ -25,7 +25,7 @@ use crate::signature::declared::{Algorithm, DeclaredScheme, Encoding, Part, Sign
 /// ```
 /// use std::sync::Arc;
 /// use tower_webhook::provider::trello_scheme;
-/// use tower_webhook::signature::public_url::PublicUrl;
+/// use tower_webhook::signature::PublicUrl;
 /// use tower_webhook::signature::{Key, Keyring, Scheme, SignatureLayer};
 ///
 /// let scheme = trello_scheme().public_url(PublicUrl::exact("https://hooks.example.com/trello")?);

@@ -25,7 +25,7 @@
 //! (`I-Twilio-Idempotency-Token`).
 //!
 //! The parameters are decoded and sorted once per request, not once per
-//! key, and a form with more than [`MAX_FORM_PARAMS`] parameters is refused
+//! key, and a form with more than 1,024 parameters is refused
 //! as `payload_too_large` before any of that work.
 //!
 //! **What the signature cannot authenticate: the parameter boundaries.**
@@ -35,11 +35,11 @@
 //! unauthenticated structure: check that the ones you expect are there
 //! (and no others), read them by name, and key anything on the flat
 //! message, as the idempotency layer does
-//! ([`SignedMessage::signed_message`](crate::signature::SignedMessage::signed_message)):
+//! ([`SignedMessage::signed_message`](crate::context::SignedMessage::signed_message)):
 //! every re-split of one delivery is that delivery.
 //!
 //! ```
-//! use tower_webhook::signature::public_url::PublicUrl;
+//! use tower_webhook::signature::PublicUrl;
 //! use tower_webhook::provider::twilio::twilio;
 //! use tower_webhook::signature::{Outgoing, Scheme, Signer};
 //! use std::sync::Arc;
@@ -71,7 +71,7 @@ use super::{
 };
 use crate::signature::declared::{Algorithm, DeclaredScheme, Encoding, Part, SignatureHeader};
 
-pub use crate::signature::declared::{sorted_params, MAX_FORM_PARAMS};
+pub use crate::signature::declared::sorted_params;
 
 /// `X-Twilio-Signature`.
 pub const SIGNATURE: HeaderName = HeaderName::from_static("x-twilio-signature");

@@ -6,7 +6,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 /// A source of the current time.
 ///
-/// The layer uses [`SystemClock`] unless told otherwise; tests inject a fixed
+/// The layer uses the system clock unless told otherwise; tests inject a fixed
 /// or steerable clock. Any `Fn() -> SystemTime` closure is a clock:
 ///
 /// ```
@@ -23,7 +23,7 @@ pub trait Clock: Send + Sync + 'static {
 
 /// The operating system's wall clock ([`SystemTime::now`]).
 #[derive(Debug, Clone, Copy, Default)]
-pub struct SystemClock;
+pub(crate) struct SystemClock;
 
 impl Clock for SystemClock {
     fn now(&self) -> SystemTime {

@@ -163,6 +163,6 @@ mod source;
 mod timestamp;
 mod window;
 
-pub use clock::{Clock, SystemClock};
+pub use clock::Clock;
 pub use layer::{Replay, ReplayCheck, ReplayLayer};
-pub use timestamp::{TimestampError, TimestampFormat, MAX_UNIX_MILLIS};
+pub use timestamp::TimestampFormat;

@@ -52,7 +52,7 @@ pub(crate) fn header(
         .map_err(|_| Rejection::new(Reason::TimestampMalformed))?;
     format
         .parse(text)
-        .map_err(|_| Rejection::new(Reason::TimestampMalformed))
+        .ok_or(Rejection::new(Reason::TimestampMalformed))
 }
 
 /// The timestamp at `pointer` in the JSON `body`.

@@ -10,7 +10,7 @@ use time::OffsetDateTime;
 /// The latest instant accepted, 9999-12-31T23:59:59.999Z, in unix
 /// milliseconds. Anything later is absurd for a delivery and would only
 /// invite overflow in the arithmetic that follows.
-pub const MAX_UNIX_MILLIS: i64 = 253_402_300_799_999;
+pub(crate) const MAX_UNIX_MILLIS: i64 = 253_402_300_799_999;
 
 /// Longer input is refused before any parsing, so a huge header costs
 /// nothing. The longest RFC 3339 value (nanoseconds and an offset) is 35
@@ -45,8 +45,7 @@ pub enum TimestampFormat {
 /// Why a timestamp was not understood. Every variant is answered with
 /// `timestamp_malformed`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum TimestampError {
+pub(crate) enum TimestampError {
     /// The value is empty.
     Empty,
     /// The value is longer than any timestamp.
@@ -72,24 +71,30 @@ impl fmt::Display for TimestampError {
 impl std::error::Error for TimestampError {}
 
 impl TimestampFormat {
-    /// Parse `text` into unix milliseconds, in `0..=`[`MAX_UNIX_MILLIS`].
+    /// Parse `text` into unix milliseconds, up to the last millisecond of year 9999
+    /// (253,402,300,799,999).
     ///
     /// Strict: no surrounding whitespace, no sign, no fraction of a second in
     /// the numeric formats. Never panics, whatever the input.
     ///
     /// ```
-    /// use tower_webhook::replay::{TimestampError, TimestampFormat};
+    /// use tower_webhook::replay::TimestampFormat;
     ///
-    /// assert_eq!(TimestampFormat::Seconds.parse("1700000000"), Ok(1_700_000_000_000));
-    /// assert_eq!(TimestampFormat::Auto.parse("1700000000123"), Ok(1_700_000_000_123));
+    /// assert_eq!(TimestampFormat::Seconds.parse("1700000000"), Some(1_700_000_000_000));
+    /// assert_eq!(TimestampFormat::Auto.parse("1700000000123"), Some(1_700_000_000_123));
     /// assert_eq!(
     ///     TimestampFormat::Rfc3339.parse("2023-11-14T23:13:20.5+01:00"),
-    ///     Ok(1_700_000_000_500)
+    ///     Some(1_700_000_000_500)
     /// );
-    /// assert_eq!(TimestampFormat::Seconds.parse("-1"), Err(TimestampError::Malformed));
-    /// assert_eq!(TimestampFormat::Auto.parse("10000-01-01T00:00:00Z"), Err(TimestampError::Malformed));
+    /// assert_eq!(TimestampFormat::Seconds.parse("-1"), None);
+    /// assert_eq!(TimestampFormat::Auto.parse("10000-01-01T00:00:00Z"), None);
     /// ```
-    pub fn parse(self, text: &str) -> Result<i64, TimestampError> {
+    pub fn parse(self, text: &str) -> Option<i64> {
+        self.read(text).ok()
+    }
+
+    /// [`parse`](Self::parse), saying why a text is refused.
+    pub(crate) fn read(self, text: &str) -> Result<i64, TimestampError> {
         if text.is_empty() {
             return Err(TimestampError::Empty);
         }
@@ -114,7 +119,7 @@ impl TimestampFormat {
     #[cfg(feature = "json")]
     pub(crate) fn parse_json(self, value: &Value) -> Result<i64, TimestampError> {
         match value {
-            Value::String(text) => self.parse(text),
+            Value::String(text) => self.read(text),
             Value::Number(number) => {
                 let Some(number) = number.as_u64() else {
                     return Err(TimestampError::Malformed);
@@ -203,31 +208,31 @@ mod tests {
             (Auto, &"1".repeat(65), TimestampError::TooLong),
         ];
         for (format, text, error) in cases {
-            assert_eq!(format.parse(text), Err(*error), "{format:?} {text:?}");
+            assert_eq!(format.read(text), Err(*error), "{format:?} {text:?}");
         }
     }
 
     #[test]
     fn limits_of_the_range() {
-        assert_eq!(Seconds.parse("0"), Ok(0));
-        assert_eq!(Seconds.parse("253402300799"), Ok(MAX_UNIX_MILLIS - 999));
-        assert_eq!(Milliseconds.parse("253402300799999"), Ok(MAX_UNIX_MILLIS));
+        assert_eq!(Seconds.read("0"), Ok(0));
+        assert_eq!(Seconds.read("253402300799"), Ok(MAX_UNIX_MILLIS - 999));
+        assert_eq!(Milliseconds.read("253402300799999"), Ok(MAX_UNIX_MILLIS));
         assert_eq!(
-            RFC3339.parse("9999-12-31T23:59:59.999999999Z"),
+            RFC3339.read("9999-12-31T23:59:59.999999999Z"),
             Ok(MAX_UNIX_MILLIS)
         );
         // An offset can push a 9999 date past the range.
         assert_eq!(
-            RFC3339.parse("9999-12-31T23:59:59-01:00"),
+            RFC3339.read("9999-12-31T23:59:59-01:00"),
             Err(TimestampError::OutOfRange)
         );
     }
 
     #[test]
     fn auto_tells_seconds_from_milliseconds() {
-        assert_eq!(Auto.parse("99999999999"), Ok(99_999_999_999_000));
-        assert_eq!(Auto.parse("100000000000"), Ok(100_000_000_000));
-        assert_eq!(Auto.parse("2023-11-14T22:13:20Z"), Ok(1_700_000_000_000));
+        assert_eq!(Auto.read("99999999999"), Ok(99_999_999_999_000));
+        assert_eq!(Auto.read("100000000000"), Ok(100_000_000_000));
+        assert_eq!(Auto.read("2023-11-14T22:13:20Z"), Ok(1_700_000_000_000));
     }
 
     #[cfg(feature = "json")]

@@ -44,7 +44,7 @@ use base64::Engine as _;
 use zeroize::Zeroizing;
 
 /// The prefix Standard Webhooks and Svix put before a base64 secret.
-pub const WHSEC_PREFIX: &str = "whsec_";
+pub(crate) const WHSEC_PREFIX: &str = "whsec_";
 
 /// Key material: redacted when printed, zeroised when dropped.
 #[derive(Clone)]

@@ -19,7 +19,7 @@ use crate::signature::scheme::{
 /// schemes must not use variants of their own. All inner schemes should
 /// take the same kind of key; the first one signs and parses keys.
 #[derive(Debug, Clone)]
-pub struct FirstPresent {
+pub(crate) struct FirstPresent {
     name: Cow<'static, str>,
     schemes: Vec<Arc<dyn Scheme>>,
 }

@@ -35,4 +35,4 @@ pub fn body_hmac_hex(header: HeaderName) -> DeclaredScheme {
 }
 
 /// The header [`provider::scheme_by_name`](crate::provider::scheme_by_name) uses for the body-HMAC patterns.
-pub const DEFAULT_HEADER: HeaderName = HeaderName::from_static("x-signature");
+pub(crate) const DEFAULT_HEADER: HeaderName = HeaderName::from_static("x-signature");

@@ -145,7 +145,8 @@ impl Key {
 pub struct Match {
     /// The key's id.
     pub key_id: Arc<str>,
-    /// Index of the matching candidate in [`Signatures::candidates`].
+    /// Index of the matching candidate among the signatures the request
+    /// carried.
     pub candidate: usize,
 }
 

@@ -211,7 +211,7 @@ impl BodyCheck for SignatureCheck {
         let verified = scheme
             .parse_body(signatures, parts, body)
             .and_then(|signatures| {
-                if signatures.candidates().is_empty() {
+                if signatures.is_empty() {
                     return Err(Rejection::new(Reason::SignatureMissing));
                 }
                 let delivery = Delivery { parts, body };
@@ -393,7 +393,7 @@ impl SignatureLayer {
 
     /// Read "now" (for key validity windows) from `clock` instead of the
     /// system clock.
-    pub fn with_clock(self, clock: impl Fn() -> SystemTime + Send + Sync + 'static) -> Self {
+    pub fn clock(self, clock: impl Fn() -> SystemTime + Send + Sync + 'static) -> Self {
         self.edit(|check| check.clock = Arc::new(clock))
     }
 

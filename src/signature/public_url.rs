@@ -1,29 +1,4 @@
-//! [`PublicUrl`]: the URL a provider signed, for the schemes that sign it
-//! (Twilio, Square, HubSpot v2/v3).
-//!
-//! The provider signs the URL *it* called, e.g.
-//! `https://hooks.example.com/twilio/sms?tenant=7`. Behind a TLS-terminating
-//! proxy or load balancer the request reaching the service says
-//! `http://10.0.0.5:8080/sms?tenant=7`: scheme, host, port and sometimes a
-//! path prefix were rewritten. Forwarded headers (`X-Forwarded-Proto`,
-//! `X-Forwarded-Host`) are sent by whoever connects, so they are not trusted
-//! here; configure the public URL instead.
-//!
-//! ```
-//! use tower_webhook::signature::public_url::PublicUrl;
-//!
-//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! // The proxy serves `https://hooks.example.com/twilio/...` and forwards
-//! // `/...` to this service: the prefix belongs in the base.
-//! let url = PublicUrl::base("https://hooks.example.com/twilio")?;
-//! # let _ = url;
-//! // Square signs the notification URL exactly as configured in the
-//! // subscription, whatever path the request arrives on.
-//! let url = PublicUrl::exact("https://hooks.example.com/square")?;
-//! # let _ = url;
-//! # Ok(())
-//! # }
-//! ```
+//! [`PublicUrl`]; documented in the [`signature`](crate::signature) module.
 
 use std::fmt;
 

@@ -1,20 +1,4 @@
-//! The [`Scheme`] trait: where a provider puts its signatures, which bytes
-//! it signs, and how it signs them.
-//!
-//! A scheme is consulted in two phases, matching
-//! [`BodyCheck`](crate::guard::BodyCheck):
-//!
-//! 1. [`Scheme::parse_head`] runs before a byte of the body is read. It finds
-//!    the candidate signatures (and the timestamp / delivery id the scheme
-//!    signs) in the headers, refusing a missing or ambiguous header there.
-//! 2. [`Scheme::parse_body`] (default: nothing to do) may add candidates
-//!    found in the body, for providers such as Mailgun that sign inside it.
-//!    Then [`Scheme::verify`] is called once per usable key.
-//!
-//! Schemes never check a timestamp's age: that is the
-//! [`replay`](crate::replay) layer's business, so a user can verify re-sent
-//! historic events by simply not adding it. A scheme only reports the
-//! timestamp it verified ([`Signatures::set_timestamp`]).
+//! The [`Scheme`] trait and what it reads and writes.
 
 use std::fmt;
 use std::time::Duration;
@@ -32,13 +16,31 @@ use crate::signature::time::TimestampFormat;
 
 /// The most candidate signatures one request may carry. More is refused as
 /// `signature_malformed`, which bounds the work a hostile header can cause.
-pub const MAX_CANDIDATES: usize = 16;
+pub(crate) const MAX_CANDIDATES: usize = 16;
 
 /// The longest signature-bearing header value read, in bytes. Longer is
 /// refused as `signature_malformed` before it is split or decoded.
-pub const MAX_HEADER_LEN: usize = 8 * 1024;
+pub(crate) const MAX_HEADER_LEN: usize = 8 * 1024;
 
 /// A webhook signature scheme (a provider preset or a custom scheme).
+///
+/// Where a provider puts its signatures, which bytes
+/// it signs, and how it signs them.
+///
+/// A scheme is consulted in two phases, matching
+/// [`BodyCheck`](crate::guard::BodyCheck):
+///
+/// 1. [`Scheme::parse_head`] runs before a byte of the body is read. It finds
+///    the candidate signatures (and the timestamp / delivery id the scheme
+///    signs) in the headers, refusing a missing or ambiguous header there.
+/// 2. [`Scheme::parse_body`] (default: nothing to do) may add candidates
+///    found in the body, for providers such as Mailgun that sign inside it.
+///    Then [`Scheme::verify`] is called once per usable key.
+///
+/// Schemes never check a timestamp's age: that is the
+/// [`replay`](crate::replay) layer's business, so a user can verify re-sent
+/// historic events by simply not adding it. A scheme only reports the
+/// timestamp it verified.
 ///
 /// Object safe: layers hold an `Arc<dyn Scheme>`.
 pub trait Scheme: SignedMessage + fmt::Debug {
@@ -61,8 +63,8 @@ pub trait Scheme: SignedMessage + fmt::Debug {
     ///
     /// Refuse with `signature_missing` when a required header is absent and
     /// `signature_malformed` when it is ambiguous (two different values),
-    /// too long ([`MAX_HEADER_LEN`]), undecodable or holds too many
-    /// candidates ([`MAX_CANDIDATES`]).
+    /// too long (8 KiB), undecodable or holds too many
+    /// candidates (16).
     fn parse_head(&self, parts: &Parts) -> Result<Signatures, Rejection>;
 
     /// Add what only the body reveals. Default: nothing.
@@ -118,9 +120,9 @@ pub trait Scheme: SignedMessage + fmt::Debug {
 }
 
 /// The one value of header `name`, for [`Scheme::parse_head`]: absent is
-/// `None`; several different values, or one longer than [`MAX_HEADER_LEN`],
+/// `None`; several different values, or one longer than 8 KiB,
 /// is refused with `malformed` (usually `signature_malformed`).
-pub fn one_header<'h>(
+pub(crate) fn one_header<'h>(
     headers: &'h HeaderMap,
     name: &HeaderName,
     malformed: Reason,
@@ -171,16 +173,16 @@ impl Tolerance {
 }
 
 /// The headers a scheme produces when signing, in order.
-pub type SignedHeaders = Vec<(HeaderName, HeaderValue)>;
+pub(crate) type SignedHeaders = Vec<(HeaderName, HeaderValue)>;
 
 /// The longest decoded signature a request may carry, in bytes: an
 /// HMAC-SHA512 tag, an Ed25519 signature or a normalised ECDSA P-256 one.
-pub const MAX_SIGNATURE_LEN: usize = 64;
+pub(crate) const MAX_SIGNATURE_LEN: usize = 64;
 
 /// One signature found in a request, decoded to raw bytes (kept inline: no
 /// allocation per request).
 #[derive(Clone, PartialEq, Eq)]
-pub struct Candidate {
+pub(crate) struct Candidate {
     kind: u8,
     len: u8,
     bytes: [u8; MAX_SIGNATURE_LEN],
@@ -189,7 +191,7 @@ pub struct Candidate {
 impl Candidate {
     /// A candidate of `kind` (a scheme-defined tag telling how it was made,
     /// e.g. GitHub's `sha256` header = 0 and legacy `sha1` header = 1), or
-    /// `None` when `bytes` is longer than [`MAX_SIGNATURE_LEN`] (no
+    /// `None` when `bytes` is longer than 64 bytes (no
     /// signature of any supported primitive is).
     pub fn new(kind: u8, bytes: &[u8]) -> Option<Self> {
         let mut inline = [0; MAX_SIGNATURE_LEN];
@@ -226,7 +228,7 @@ impl fmt::Debug for Candidate {
 /// A timestamp as it appeared in the request: the exact text (which is what
 /// gets signed) and its value.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Stamp {
+pub(crate) struct Stamp {
     /// The bytes as sent.
     pub text: Bytes,
     /// The instant, in milliseconds since the Unix epoch.
@@ -234,29 +236,10 @@ pub struct Stamp {
 }
 
 impl Stamp {
-    /// Read `text` as a `format` timestamp in its canonical spelling (see
-    /// [`TimestampFormat::parse`]; `timestamp_malformed` otherwise), keeping
-    /// the bytes as sent for the signed message. Surrounding whitespace (a
-    /// header's optional white space) is not part of the value.
-    ///
-    /// For a timestamp the provider signs next to a separator (`{t}.{body}`).
-    /// Next to another field with no separator, use
-    /// [`parse_fixed_width`](Self::parse_fixed_width).
-    pub fn parse(text: &[u8], format: TimestampFormat) -> Result<Self, Rejection> {
-        Self::read(text, format, false)
-    }
-
-    /// Like [`parse`](Self::parse), also requiring the format's
-    /// [fixed width](TimestampFormat::fixed_width) (10 digits of seconds, 13
-    /// of milliseconds): for a timestamp signed right next to another field
-    /// (`{timestamp}{body}`, `{body}{timestamp}`), so that no byte of the
-    /// neighbour can pass for a digit of the timestamp or the other way round.
-    pub fn parse_fixed_width(text: &[u8], format: TimestampFormat) -> Result<Self, Rejection> {
-        Self::read(text, format, true)
-    }
-
-    /// [`parse`](Self::parse) or, with `fixed_width`,
-    /// [`parse_fixed_width`](Self::parse_fixed_width).
+    /// `text` as a `format` timestamp in its canonical spelling
+    /// (`timestamp_malformed` otherwise), keeping the bytes as sent for the
+    /// signed message; with `fixed_width`, also the format's fixed width, for
+    /// a timestamp signed right next to another field with no separator.
     pub(crate) fn read(
         text: &[u8],
         format: TimestampFormat,
@@ -276,38 +259,6 @@ impl Stamp {
             unix_millis,
         })
     }
-
-    /// The timestamp in header `name`: `timestamp_missing` when absent,
-    /// `timestamp_malformed` when repeated with different values or not a
-    /// `format` timestamp.
-    pub fn from_header(
-        headers: &HeaderMap,
-        name: &HeaderName,
-        format: TimestampFormat,
-    ) -> Result<Self, Rejection> {
-        Self::from_header_with(headers, name, format, false)
-    }
-
-    /// [`from_header`](Self::from_header) with
-    /// [`parse_fixed_width`](Self::parse_fixed_width).
-    pub fn from_header_fixed_width(
-        headers: &HeaderMap,
-        name: &HeaderName,
-        format: TimestampFormat,
-    ) -> Result<Self, Rejection> {
-        Self::from_header_with(headers, name, format, true)
-    }
-
-    pub(crate) fn from_header_with(
-        headers: &HeaderMap,
-        name: &HeaderName,
-        format: TimestampFormat,
-        fixed_width: bool,
-    ) -> Result<Self, Rejection> {
-        let text = one_header(headers, name, Reason::TimestampMalformed)?
-            .ok_or_else(|| Rejection::new(Reason::TimestampMissing))?;
-        Self::read(text, format, fixed_width)
-    }
 }
 
 /// What a scheme found in a request: the candidate signatures and the
@@ -324,14 +275,20 @@ pub struct Signatures {
 }
 
 impl Signatures {
+    /// Whether the request carried no signature at all (the layer then
+    /// refuses with `signature_missing`, before trying a key).
+    pub fn is_empty(&self) -> bool {
+        self.candidates.is_empty()
+    }
+
     /// Nothing found yet.
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self::default()
     }
 
-    /// Add a candidate; more than [`MAX_CANDIDATES`], or one longer than
-    /// [`MAX_SIGNATURE_LEN`], is `signature_malformed`.
-    pub fn push(&mut self, kind: u8, bytes: &[u8]) -> Result<(), Rejection> {
+    /// Add a candidate; more than 16, or one longer than
+    /// 64 bytes, is `signature_malformed`.
+    pub(crate) fn push(&mut self, kind: u8, bytes: &[u8]) -> Result<(), Rejection> {
         if self.candidates.len() >= MAX_CANDIDATES {
             return Err(Rejection::new(Reason::SignatureMalformed));
         }
@@ -342,29 +299,29 @@ impl Signatures {
     }
 
     /// The candidates, in the order found.
-    pub fn candidates(&self) -> &[Candidate] {
+    pub(crate) fn candidates(&self) -> &[Candidate] {
         &self.candidates
     }
 
     /// Record the timestamp the signature covers. The layer hands it to the
     /// context as signed only once a signature verified; set it only when the
     /// scheme's signed bytes include it.
-    pub fn set_timestamp(&mut self, stamp: Stamp) {
+    pub(crate) fn set_timestamp(&mut self, stamp: Stamp) {
         self.timestamp = Some(stamp);
     }
 
     /// The signed timestamp, if the scheme signs one.
-    pub fn timestamp(&self) -> Option<&Stamp> {
+    pub(crate) fn timestamp(&self) -> Option<&Stamp> {
         self.timestamp.as_ref()
     }
 
     /// Record the delivery id the signature covers, as sent.
-    pub fn set_id(&mut self, id: impl Into<Bytes>) {
+    pub(crate) fn set_id(&mut self, id: impl Into<Bytes>) {
         self.id = Some(id.into());
     }
 
     /// The signed delivery id, if the scheme signs one.
-    pub fn id(&self) -> Option<&[u8]> {
+    pub(crate) fn id(&self) -> Option<&[u8]> {
         self.id.as_deref()
     }
 
@@ -375,12 +332,12 @@ impl Signatures {
 
     /// Record which of its variants the scheme found (e.g. which family of
     /// header names), so [`Scheme::verify`] builds the matching message.
-    pub fn set_variant(&mut self, variant: u8) {
+    pub(crate) fn set_variant(&mut self, variant: u8) {
         self.variant = variant;
     }
 
     /// The variant recorded by [`set_variant`](Self::set_variant) (default 0).
-    pub fn variant(&self) -> u8 {
+    pub(crate) fn variant(&self) -> u8 {
         self.variant
     }
 
@@ -388,13 +345,13 @@ impl Signatures {
     /// [`Scheme::parse_body`], for [`Scheme::verify`] to use with every key
     /// (Twilio's sorted form parameters): pre-authentication work is then
     /// done once per request, not once per key.
-    pub fn set_prepared(&mut self, prepared: Vec<u8>) {
+    pub(crate) fn set_prepared(&mut self, prepared: Vec<u8>) {
         self.prepared = prepared;
     }
 
     /// The bytes kept by [`set_prepared`](Self::set_prepared) (default
     /// empty).
-    pub fn prepared(&self) -> &[u8] {
+    pub(crate) fn prepared(&self) -> &[u8] {
         &self.prepared
     }
 }

@@ -21,13 +21,11 @@
 //! features) or, where the provider keeps its key, are verify-only and return
 //! [`SignError::VerifyOnly`].
 
-use std::fmt;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use http::{HeaderName, HeaderValue, Request};
 
-use crate::secret::SecretError;
 use crate::signature::keyring::KeyMaterial;
 use crate::signature::scheme::{Outgoing, Scheme, SignError, SignedHeaders};
 
@@ -53,28 +51,6 @@ pub enum Sent {
     /// `X-Shopify-Triggered-At`).
     Rfc3339Timestamp,
 }
-
-/// Why a [`Signer`] could not be made.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum SignerError {
-    /// No provider or scheme has this name: the message names the valid
-    /// ones and the closest.
-    UnknownScheme(String),
-    /// The secret could not be read.
-    InvalidSecret(SecretError),
-}
-
-impl fmt::Display for SignerError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            SignerError::UnknownScheme(message) => f.write_str(message),
-            SignerError::InvalidSecret(error) => write!(f, "invalid secret: {error}"),
-        }
-    }
-}
-
-impl std::error::Error for SignerError {}
 
 impl Signer {
     /// Sign with `scheme` and `key`.

@@ -59,7 +59,7 @@ use crate::signature::scheme::Tolerance;
 use crate::signature::SignatureLayer;
 
 /// The window applied to a signed timestamp whose provider documents none.
-pub const UNDOCUMENTED_WINDOW: Duration = crate::provider::UNDOCUMENTED_WINDOW;
+pub(crate) const UNDOCUMENTED_WINDOW: Duration = crate::provider::UNDOCUMENTED_WINDOW;
 
 /// Headers the provider sent that its signature does not cover (a request
 /// extension set by the provider bundles; axum: `Extension<UnauthenticatedHeaders>`).

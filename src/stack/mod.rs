@@ -64,7 +64,7 @@
 //! let refused = WebhookStack::new()
 //!     .signature(SignatureLayer::standard_webhooks(secret))
 //!     .replay(ReplayLayer::signed_timestamp().window(Duration::from_secs(3600)))
-//!     .idempotency(IdempotencyLayer::new().with_ttl(Duration::from_secs(60)))
+//!     .idempotency(IdempotencyLayer::new().ttl(Duration::from_secs(60)))
 //!     .build();
 //! assert!(matches!(refused, Err(StackError::Idempotency(_))));
 //! # Ok(())
@@ -86,8 +86,9 @@ use crate::signature::{Scheme, SignatureLayer};
 use crate::tenant::TenantPolicy;
 use crate::token::TokenLayer;
 
-pub use bundles::{UnauthenticatedHeaders, UNDOCUMENTED_WINDOW};
-pub use service::{MaybeIdempotent, MaybeIdempotentFuture, WebhookLayer, WebhookService};
+pub use bundles::UnauthenticatedHeaders;
+pub(crate) use bundles::UNDOCUMENTED_WINDOW;
+pub use service::{ResponseFuture, WebhookLayer, WebhookService};
 
 /// A builder for a [`WebhookLayer`]; see the [module docs](self).
 #[derive(Debug, Default, Clone)]
@@ -307,11 +308,11 @@ impl WebhookStack {
             return Ok(());
         };
         if let Some(limit) = self.body_limit {
-            idempotency = idempotency.with_body_limit(limit);
+            idempotency = idempotency.body_limit(limit);
         }
         if let Some(provider) = self.provider {
             idempotency = idempotency
-                .with_ttl_at_least(provider.idempotency_ttl())
+                .ttl_at_least(provider.idempotency_ttl())
                 .map_err(StackError::Idempotency)?;
         }
         self.idempotency = Some(idempotency);

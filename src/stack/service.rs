@@ -12,10 +12,10 @@ use pin_project_lite::pin_project;
 use tower_layer::Layer;
 use tower_service::Service;
 
-use crate::audit::{Audit, AuditConfig};
+use crate::audit::{self, Audit, AuditConfig};
 use crate::body::{BoxError, BufferedBody, ResponseBody};
 use crate::chain::CheckChain;
-use crate::guard::BodyGuard;
+use crate::guard::{AsyncGuardFuture, BodyGuard};
 use crate::idempotency::{self, Idempotency, IdempotencyLayer};
 
 /// Every protection of a [`WebhookStack`](super::WebhookStack) as one
@@ -70,22 +70,48 @@ where
 {
     type Response = Response<ResponseBody<ResponseBody<ResBody>>>;
     type Error = S::Error;
-    type Future =
-        <Audit<BodyGuard<CheckChain, MaybeIdempotent<S>>> as Service<Request<ReqBody>>>::Future;
+    type Future = ResponseFuture<S, ResBody>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         Service::<Request<ReqBody>>::poll_ready(&mut self.audit, cx)
     }
 
     fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
-        self.audit.call(request)
+        ResponseFuture {
+            inner: self.audit.call(request),
+        }
+    }
+}
+
+pin_project! {
+    /// Response future of [`WebhookService`].
+    pub struct ResponseFuture<S, B>
+    where
+        S: Service<Request<BufferedBody>, Response = Response<B>>,
+        S: Clone,
+    {
+        #[pin]
+        inner: audit::ResponseFuture<
+            AsyncGuardFuture<MaybeIdempotent<S>, Request<BufferedBody>, ResponseBody<B>>,
+        >,
+    }
+}
+
+impl<S, B> Future for ResponseFuture<S, B>
+where
+    S: Service<Request<BufferedBody>, Response = Response<B>> + Clone,
+{
+    type Output = Result<Response<ResponseBody<ResponseBody<B>>>, S::Error>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        self.project().inner.poll(cx)
     }
 }
 
 /// The inner service, with or without idempotency; one response body type
 /// either way.
 #[derive(Clone, Debug)]
-pub enum MaybeIdempotent<S> {
+pub(crate) enum MaybeIdempotent<S> {
     /// Idempotency configured.
     On {
         /// The idempotency service around the handler.
@@ -131,7 +157,7 @@ pin_project! {
     /// Response future of [`MaybeIdempotent`].
     #[project = MaybeIdempotentFutureProj]
     #[allow(missing_docs)]
-    pub enum MaybeIdempotentFuture<S, B>
+    pub(crate) enum MaybeIdempotentFuture<S, B>
     where
         S: Service<Request<BufferedBody>>,
     {

@@ -1,29 +1,5 @@
-//! A rotated tenant secret reaching every replica at once, through Redis
-//! pub/sub (feature `redis`).
-//!
-//! Each replica's [`TenantLayer`] caches resolved policies (30 s by
-//! default). [`TenantLayer::invalidate`] forgets a tenant on one replica;
-//! [`TenantLayer::invalidate_everywhere`] also publishes the name on a
-//! Redis channel that every replica listening with
-//! [`TenantLayer::listen_for_invalidations`] acts on.
-//!
-//! A replica that loses its subscription (Redis restarted, the network cut)
-//! cannot know what it missed: when it subscribes again it forgets every
-//! cached tenant, so a rotation published meanwhile still takes effect.
-//! Without Redis, or for a publish that failed, a rotation reaches the
-//! other replicas when their cache entries expire
-//! ([`TenantLayer::cache_for`]).
-//!
-//! ```no_run
-//! # async fn run(tenants: tower_webhook::tenant::TenantLayer) -> Result<(), Box<dyn std::error::Error>> {
-//! let url = "redis://127.0.0.1:6379/";
-//! // On every replica, once at start:
-//! tenants.listen_for_invalidations(url)?;
-//! // Where a secret is rotated (an admin endpoint, a job):
-//! tenants.invalidate_everywhere(url, "acme").await?;
-//! # Ok(())
-//! # }
-//! ```
+//! Tenant invalidation through Redis pub/sub; documented in the
+//! [`tenant`](crate::tenant) module.
 
 use std::time::Duration;
 
@@ -62,7 +38,7 @@ impl TenantLayer {
     /// Act on invalidations published by any replica on the Redis server at
     /// `url`, in a task of the current tokio runtime, for as long as the
     /// layer's cache lives. Losing the subscription forgets every cached
-    /// tenant once it is back (see the [module docs](self)).
+    /// tenant once it is back (see the [tenant module docs](crate::tenant#invalidation-across-replicas)).
     pub fn listen_for_invalidations(
         &self,
         url: &str,

@@ -5,7 +5,7 @@ use http::HeaderName;
 
 /// The longest tenant name accepted; longer ones are unknown tenants, so a
 /// hostile request cannot make the resolver or its cache hold large keys.
-pub const MAX_TENANT_LEN: usize = 128;
+pub(crate) const MAX_TENANT_LEN: usize = 128;
 
 /// Where a request names its tenant.
 #[derive(Debug, Clone)]
@@ -30,7 +30,7 @@ impl TenantKey {
     }
 
     /// The tenant named by the request, if it names one cleanly: present,
-    /// non-empty, at most [`MAX_TENANT_LEN`] bytes of visible ASCII. Path
+    /// non-empty, at most 128 bytes of visible ASCII. Path
     /// segments are percent-decoded first, as a router decodes them for its
     /// handler (`/hooks/ac%6De` names `acme`; `/hooks/%FF` names no one).
     pub fn extract(&self, parts: &Parts) -> Option<String> {

@@ -51,7 +51,7 @@ impl fmt::Debug for TenantLayer {
 }
 
 /// How long resolved policies are cached unless told otherwise.
-pub const DEFAULT_CACHE_TTL: Duration = Duration::from_secs(30);
+pub(crate) const DEFAULT_CACHE_TTL: Duration = Duration::from_secs(30);
 
 impl TenantLayer {
     /// Tenants named by `key`, policies from `resolver`.
@@ -211,7 +211,7 @@ pub struct ResolvedPolicy {
 
 /// The label an unknown tenant is recorded under (audit, counters,
 /// metrics): a stranger's made-up names never become labels.
-pub const UNKNOWN_TENANT: &str = "(unknown)";
+pub(crate) const UNKNOWN_TENANT: &str = "(unknown)";
 
 /// The service of [`TenantLayer`]: resolves the tenant, then hands the
 /// request to the guard that runs its policy.

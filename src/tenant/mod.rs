@@ -23,7 +23,7 @@
 //!   sent, since an unknown tenant has none; set one challenge for every
 //!   tenant with [`TenantLayer::challenge`].
 //! * A tenant is recorded (audit, counters, metrics) under its name only
-//!   once it resolved; every unknown one under [`UNKNOWN_TENANT`], so a
+//!   once it resolved; every unknown one under `(unknown)`, so a
 //!   stranger's made-up names never push real tenants out of the counters.
 //! * A tenant of a provider is one call:
 //!   [`TenantLookup::provider`] gives the provider's bundle (signature,
@@ -170,17 +170,91 @@
 //! # Ok(())
 //! # }
 //! ```
+//!
+//! # Security status
+//!
+//! [`TenantSecurity`]: each tenant's security status, from what the layers
+//! observe.
+//!
+//! An [`AuditSink`](crate::audit::AuditSink) that counts, per tenant and since the tenant's last
+//! policy change, the deliveries verified with each key id, those that
+//! showed the legacy token, and those that failed verification. From these
+//! numbers it derives a [`SecurityStatus`], the receiver-side view of a
+//! rollout: which senders have migrated, which still sign with the old key,
+//! which are broken since the change.
+//!
+//! | status | since the last policy change |
+//! |---|---|
+//! | [`Pending`](SecurityStatus::Pending) | nothing verified by a signature: no delivery yet, or only the legacy token |
+//! | [`Secure`](SecurityStatus::Secure) | deliveries verified with the current key |
+//! | [`Configuring`](SecurityStatus::Configuring) | deliveries verified, but only with another (old) key: the sender has not switched yet |
+//! | [`Failed`](SecurityStatus::Failed) | deliveries failed verification ([`failed_after`](TenantSecurity::failed_after) of them, default 1) and none verified |
+//!
+//! Tell it about each change with [`TenantSecurity::policy_changed`] (the
+//! key id the tenant should now sign with, if known); the counts restart
+//! there. Without a declared current key, any verifying key counts as
+//! current. A resolver that reads the current key id from a database can
+//! call [`TenantSecurity::policy_loaded`] on every load instead: the counts
+//! restart only when the id differs from the one on record, so every
+//! replica notices a rotation when it loads the new policy.
+//!
+//! Failures are attacker-controlled (anyone can send a bad signature), so
+//! they never demote a tenant that verified since the last change; with
+//! [`TenantSecurity::failed_after`], a pending tenant is reported failed
+//! only after that many. To store the status (a tenants table),
+//! [`TenantSecurity::on_change`] hands every change that traffic causes to
+//! a write-back hook; `examples/tenants_sqlite.rs` writes it to SQLite.
+//!
+//! ```
+//! use tower_webhook::audit::AuditLayer;
+//! use tower_webhook::tenant::{SecurityStatus, TenantSecurity};
+//!
+//! let security = TenantSecurity::new();
+//! security.policy_changed("acme", Some("2025-06"));
+//! let audit = AuditLayer::new().sink(security.clone());
+//! # let _ = audit;
+//! let report = security.report("acme").unwrap();
+//! assert_eq!(report.status, SecurityStatus::Pending);
+//! assert_eq!(report.failures, 0);
+//! ```
+//!
+//! # Invalidation across replicas
+//!
+//! A rotated tenant secret reaching every replica at once, through Redis
+//! pub/sub (feature `redis`).
+//!
+//! Each replica's [`TenantLayer`] caches resolved policies (30 s by
+//! default). [`TenantLayer::invalidate`] forgets a tenant on one replica;
+//! [`TenantLayer::invalidate_everywhere`] also publishes the name on a
+//! Redis channel that every replica listening with
+//! [`TenantLayer::listen_for_invalidations`] acts on.
+//!
+//! A replica that loses its subscription (Redis restarted, the network cut)
+//! cannot know what it missed: when it subscribes again it forgets every
+//! cached tenant, so a rotation published meanwhile still takes effect.
+//! Without Redis, or for a publish that failed, a rotation reaches the
+//! other replicas when their cache entries expire
+//! ([`TenantLayer::cache_for`]).
+//!
+//! ```no_run
+//! # async fn run(tenants: tower_webhook::tenant::TenantLayer) -> Result<(), Box<dyn std::error::Error>> {
+//! let url = "redis://127.0.0.1:6379/";
+//! // On every replica, once at start:
+//! tenants.listen_for_invalidations(url)?;
+//! // Where a secret is rotated (an admin endpoint, a job):
+//! tenants.invalidate_everywhere(url, "acme").await?;
+//! # Ok(())
+//! # }
+//! ```
 
 #[cfg(feature = "redis")]
-pub mod invalidation;
+mod invalidation;
 mod key;
 mod layer;
 mod policy;
-pub mod status;
+mod status;
 
-pub use key::{TenantKey, MAX_TENANT_LEN};
-pub use layer::{
-    ResolvedPolicy, Tenant, TenantChecks, TenantLayer, DEFAULT_CACHE_TTL, UNKNOWN_TENANT,
-};
+pub use key::TenantKey;
+pub use layer::{ResolvedPolicy, Tenant, TenantChecks, TenantLayer};
 pub use policy::{ResolveFuture, StaticTenants, TenantLookup, TenantPolicy, TenantResolver};
 pub use status::{SecurityStatus, StatusChange, TenantReport, TenantSecurity};

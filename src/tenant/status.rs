@@ -1,47 +1,4 @@
-//! [`TenantSecurity`]: each tenant's security status, from what the layers
-//! observe.
-//!
-//! An [`AuditSink`] that counts, per tenant and since the tenant's last
-//! policy change, the deliveries verified with each key id, those that
-//! showed the legacy token, and those that failed verification. From these
-//! numbers it derives a [`SecurityStatus`], the receiver-side view of a
-//! rollout: which senders have migrated, which still sign with the old key,
-//! which are broken since the change.
-//!
-//! | status | since the last policy change |
-//! |---|---|
-//! | [`Pending`](SecurityStatus::Pending) | nothing verified by a signature: no delivery yet, or only the legacy token |
-//! | [`Secure`](SecurityStatus::Secure) | deliveries verified with the current key |
-//! | [`Configuring`](SecurityStatus::Configuring) | deliveries verified, but only with another (old) key: the sender has not switched yet |
-//! | [`Failed`](SecurityStatus::Failed) | deliveries failed verification ([`failed_after`](TenantSecurity::failed_after) of them, default 1) and none verified |
-//!
-//! Tell it about each change with [`TenantSecurity::policy_changed`] (the
-//! key id the tenant should now sign with, if known); the counts restart
-//! there. Without a declared current key, any verifying key counts as
-//! current. A resolver that reads the current key id from a database can
-//! call [`TenantSecurity::policy_loaded`] on every load instead: the counts
-//! restart only when the id differs from the one on record, so every
-//! replica notices a rotation when it loads the new policy.
-//!
-//! Failures are attacker-controlled (anyone can send a bad signature), so
-//! they never demote a tenant that verified since the last change; with
-//! [`TenantSecurity::failed_after`], a pending tenant is reported failed
-//! only after that many. To store the status (a tenants table),
-//! [`TenantSecurity::on_change`] hands every change that traffic causes to
-//! a write-back hook; `examples/tenants_sqlite.rs` writes it to SQLite.
-//!
-//! ```
-//! use tower_webhook::audit::AuditLayer;
-//! use tower_webhook::tenant::{SecurityStatus, TenantSecurity};
-//!
-//! let security = TenantSecurity::new();
-//! security.policy_changed("acme", Some("2025-06"));
-//! let audit = AuditLayer::new().sink(security.clone());
-//! # let _ = audit;
-//! let report = security.report("acme").unwrap();
-//! assert_eq!(report.status, SecurityStatus::Pending);
-//! assert_eq!(report.failures, 0);
-//! ```
+//! [`TenantSecurity`]; documented in the [`tenant`](crate::tenant) module.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -52,7 +9,7 @@ use crate::audit::{AuditEvent, AuditSink, MAX_TENANT_ENTRIES};
 use crate::context::AuthMethod;
 use crate::rejection::Reason;
 
-/// A tenant's security status; see the [module docs](self).
+/// A tenant's security status; see the [tenant module docs](crate::tenant#security-status).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum SecurityStatus {
     /// No signed delivery verified since the policy changed: none arrived,
@@ -176,7 +133,7 @@ impl Record {
 }
 
 /// Per-tenant security status from the audit trail; see the
-/// [module docs](self). Clones share the counts.
+/// [tenant module docs](crate::tenant#security-status). Clones share the counts.
 #[derive(Clone)]
 pub struct TenantSecurity {
     tenants: Arc<Mutex<HashMap<Arc<str>, Record>>>,

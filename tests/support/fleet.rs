@@ -45,7 +45,7 @@ pub async fn fleet<S: IdempotencyStore + Clone>(
     let mut layers = Vec::new();
     for store in stores {
         let counted = Arc::clone(&runs);
-        let layer = keyed_layer().with_lock_ttl(lock_ttl).with_store(store);
+        let layer = keyed_layer().lock_ttl(lock_ttl).store(store);
         let router = Router::new()
             .route(
                 "/hook",

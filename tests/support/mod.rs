@@ -16,6 +16,31 @@ use hyper_util::rt::TokioExecutor;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
+/// Seconds since the Unix epoch, as a sender stamps a delivery.
+pub fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_secs() as i64)
+}
+
+/// The JSON Web Key of a P-256 public key, as a provider shows one.
+#[cfg(feature = "ecdsa")]
+pub fn to_jwk_p256(key: &p256::ecdsa::VerifyingKey) -> String {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine as _;
+
+    let point = key.to_sec1_point(false);
+    let bytes = point.as_bytes();
+    serde_json::json!({
+        "kty": "EC",
+        "crv": "P-256",
+        "alg": "ES256",
+        "x": URL_SAFE_NO_PAD.encode(&bytes[1..33]),
+        "y": URL_SAFE_NO_PAD.encode(&bytes[33..65]),
+    })
+    .to_string()
+}
+
 /// Serve `router` on 127.0.0.1 (a free port) with `ConnectInfo<SocketAddr>`.
 pub async fn serve(router: axum::Router) -> SocketAddr {
     serve_on(IpAddr::V4(Ipv4Addr::LOCALHOST), router).await

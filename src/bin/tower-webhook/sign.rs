@@ -3,10 +3,17 @@
 use std::io::{self, Write};
 
 use tower_webhook::provider::mailgun;
-use tower_webhook::signature::{unix_now, Outgoing, Signer};
+use tower_webhook::signature::{Outgoing, Signer};
 use tower_webhook::Secret;
 
 use crate::args::{Help, SignOptions, UsageError};
+
+/// Seconds since the Unix epoch, as a sender stamps a delivery.
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_secs() as i64)
+}
 
 pub fn run(options: SignOptions, secret: &str, body: &[u8]) -> Result<(), UsageError> {
     let error = |message: String| UsageError::new(Help::Sign, message);

@@ -42,7 +42,7 @@ pub enum Algorithm {
     EcdsaP256Sha256,
 }
 
-/// The decoding buffer: room for every signature [`MAX_SIGNATURE_LEN`]
+/// The decoding buffer: room for every signature of the 64 bytes a candidate
 /// allows, and for the longest DER signature, with base64's slack.
 pub(crate) const DECODE_BUFFER: usize = 96;
 
@@ -69,7 +69,7 @@ impl Algorithm {
     /// The decoded signature as a candidate, or `None` when it cannot be one
     /// of this algorithm's (a public-key signature of the wrong length, a
     /// DER signature that is not strict DER, anything longer than
-    /// [`MAX_SIGNATURE_LEN`]). MAC tags of another length are kept: they
+    /// 64 bytes). MAC tags of another length are kept: they
     /// simply never match. `scratch` holds a re-encoded signature.
     pub(crate) fn candidate<'a>(
         self,

@@ -119,8 +119,7 @@ impl SignatureHeader {
     /// without which a scheme refuses every delivery. A token whose `alg`
     /// is any other (`none`, an asymmetric one) is `signature_malformed`.
     #[cfg(feature = "json")]
-    #[cfg_attr(docsrs, doc(cfg(feature = "json")))]
-    pub fn jws(name: HeaderName) -> Self {
+    pub(crate) fn jws(name: HeaderName) -> Self {
         Self {
             encoding: Encoding::Base64UrlNoPad,
             syntax: Syntax::Jws {
@@ -134,8 +133,7 @@ impl SignatureHeader {
     /// `Authorization: Bearer <token>`); a value without it is
     /// `signature_malformed`.
     #[cfg(feature = "json")]
-    #[cfg_attr(docsrs, doc(cfg(feature = "json")))]
-    pub fn jws_prefix(mut self, prefix: impl Into<Cow<'static, str>>) -> Self {
+    pub(crate) fn jws_prefix(mut self, prefix: impl Into<Cow<'static, str>>) -> Self {
         if let Syntax::Jws { prefix: current } = &mut self.syntax {
             *current = prefix.into();
         }

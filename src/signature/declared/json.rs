@@ -25,7 +25,7 @@ use crate::signature::scheme::{Signatures, MAX_SIGNATURE_LEN};
 /// `order:2` read as an account `…:order` and a reference `2`), and the
 /// delivery is `signature_malformed`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct JsonSigned {
+pub(crate) struct JsonSigned {
     signature: Cow<'static, str>,
     algorithm: Algorithm,
     encoding: Encoding,
@@ -37,8 +37,7 @@ pub struct JsonSigned {
 
 impl JsonSigned {
     /// The signature is the string at JSON `pointer`, an HMAC-SHA256 in
-    /// base64 (refine with [`algorithm`](Self::algorithm) and
-    /// [`encoding`](Self::encoding)). A body without it is
+    /// base64. A body without it is
     /// `signature_missing`.
     pub fn new(pointer: impl Into<Cow<'static, str>>) -> Self {
         Self {
@@ -50,23 +49,6 @@ impl JsonSigned {
             single: None,
             free: None,
         }
-    }
-
-    /// The primitive the signature was made with.
-    pub(crate) fn primitive(&self) -> Algorithm {
-        self.algorithm
-    }
-
-    /// Made with this shared-key primitive (default HMAC-SHA256).
-    pub fn algorithm(mut self, algorithm: Algorithm) -> Self {
-        self.algorithm = algorithm;
-        self
-    }
-
-    /// Written in this encoding (default base64).
-    pub fn encoding(mut self, encoding: Encoding) -> Self {
-        self.encoding = encoding;
-        self
     }
 
     /// The signed fields, as JSON pointers in signing order, joined by

@@ -23,7 +23,7 @@ const MAX_SEGMENT: usize = 1024;
 /// What the claims of a JWS-signed delivery must say (see
 /// [`DeclaredScheme::jws_claims`](super::DeclaredScheme::jws_claims)).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct JwsClaims {
+pub(crate) struct JwsClaims {
     body_sha256: Cow<'static, str>,
     issuer: Option<Cow<'static, str>>,
     issued_at: Option<Cow<'static, str>>,

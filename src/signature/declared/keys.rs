@@ -198,22 +198,3 @@ pub fn jwk_p256(shown: &str) -> Result<KeyMaterial, SecretError> {
         .map(KeyMaterial::EcdsaP256)
         .map_err(|_| SecretError::InvalidBase64)
 }
-
-/// The JSON Web Key of a P-256 public key (tests, examples).
-#[cfg(all(feature = "ecdsa", feature = "json"))]
-#[cfg_attr(docsrs, doc(cfg(all(feature = "ecdsa", feature = "json"))))]
-pub fn to_jwk_p256(key: &p256::ecdsa::VerifyingKey) -> String {
-    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-    use base64::Engine as _;
-
-    let point = key.to_sec1_point(false);
-    let bytes = point.as_bytes();
-    serde_json::json!({
-        "kty": "EC",
-        "crv": "P-256",
-        "alg": "ES256",
-        "x": URL_SAFE_NO_PAD.encode(bytes.get(1..33).unwrap_or_default()),
-        "y": URL_SAFE_NO_PAD.encode(bytes.get(33..65).unwrap_or_default()),
-    })
-    .to_string()
-}

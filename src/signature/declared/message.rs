@@ -21,7 +21,7 @@ pub enum Part {
     PathAndQuery,
     /// The full URL the provider called (`https://host/path?query`), from
     /// the scheme's [`PublicUrl`](crate::signature::public_url::PublicUrl)
-    /// and spelled as its [`UrlSpelling`] says (Twilio, Square, HubSpot).
+    /// spelled as the provider spells it (Twilio, Square, HubSpot).
     Url,
     /// The body read as form parameters: decoded, sorted by name then
     /// value, each distinct pair once, every name then value with nothing
@@ -30,14 +30,13 @@ pub enum Part {
     /// ([`DeclaredScheme::body_sha256_query`](super::DeclaredScheme::body_sha256_query))
     /// and the URL carries one.
     FormParams,
-    /// The signing input of the JWS in a [`jws`](super::SignatureHeader::jws)
-    /// signature header (`header.payload`, as sent): the whole message of a
-    /// scheme with [`jws_claims`](super::DeclaredScheme::jws_claims), which
-    /// sets it.
+    /// The signing input of the JWS in a JWS signature header
+    /// (`header.payload`, as sent): the whole message of the JWS presets
+    /// (Netlify, Vonage, Plaid), which set it.
     JwsSigningInput,
     /// The signed fields of a JSON body joined by their separator: the
-    /// whole message of a scheme with
-    /// [`json_signed`](super::DeclaredScheme::json_signed), which sets it.
+    /// whole message of a preset signing inside the body (Adyen), which
+    /// sets it.
     JsonFields,
 }
 
@@ -56,7 +55,7 @@ impl Part {
 /// How a [`Part::Url`] is spelled in the signed message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 #[non_exhaustive]
-pub enum UrlSpelling {
+pub(crate) enum UrlSpelling {
     /// As the provider called it (the default).
     #[default]
     AsCalled,

@@ -1,65 +1,5 @@
-//! [`DeclaredScheme`]: a signature scheme written down as data — which
-//! headers carry the signatures, which primitive made them, which bytes
-//! were signed — instead of code. Every preset in
-//! [provider](crate::provider) but Mailgun (which signs inside the body) is
-//! one, so a new provider is a short declaration, and the checks that keep
-//! a concatenation unambiguous apply to it by construction.
-//!
-//! An HMAC provider:
-//!
-//! ```
-//! use http::HeaderName;
-//! use tower_webhook::signature::declared::{DeclaredScheme, Part, SignatureHeader};
-//! use tower_webhook::signature::TimestampFormat;
-//!
-//! // `X-Timestamp` + `X-Signature-SHA256: sha256=<hex of HMAC(secret, "<ts>.<body>")>`
-//! let scheme = DeclaredScheme::new("my-provider")
-//!     .signature(
-//!         SignatureHeader::new(HeaderName::from_static("x-signature-sha256"))
-//!             .prefix("sha256="),
-//!     )
-//!     .timestamp_header(HeaderName::from_static("x-timestamp"), TimestampFormat::Seconds)
-//!     .message([Part::Timestamp, Part::literal("."), Part::Body]);
-//! # let _ = scheme;
-//! ```
-//!
-//! A provider signing the URL it called, with a public key (feature
-//! `ed25519`):
-//!
-//! ```
-//! # #[cfg(feature = "ed25519")] {
-//! use http::HeaderName;
-//! use tower_webhook::signature::declared::{
-//!     Algorithm, DeclaredScheme, Encoding, KeyEncoding, Part, SignatureHeader,
-//! };
-//! use tower_webhook::signature::public_url::PublicUrl;
-//!
-//! let scheme = DeclaredScheme::new("acme")
-//!     .signature(
-//!         SignatureHeader::new(HeaderName::from_static("x-acme-signature"))
-//!             .algorithm(Algorithm::Ed25519)
-//!             .encoding(Encoding::Base64),
-//!     )
-//!     .key_encoding(KeyEncoding::Ed25519Hex)
-//!     .message([Part::Method, Part::literal(" "), Part::Url, Part::literal("\n"), Part::Body])
-//!     .public_url(PublicUrl::base("https://hooks.example.com").unwrap());
-//! # let _ = scheme;
-//! # }
-//! ```
-//!
-//! Beyond header MACs over pieces of the request: a compact JWS in a
-//! header whose claim binds the body's hash ([`SignatureHeader::jws`],
-//! [`JwsClaims`]: Netlify, Vonage, Plaid), a signature inside a JSON body
-//! over some of its fields ([`JsonSigned`]: Adyen), and a header carrying
-//! the secret itself ([`Algorithm::HeaderSecret`]: Okta), which signs
-//! nothing and is declared as such.
-//!
-//! Where two variable pieces touch with no literal between them, the
-//! scheme pins the boundary itself: a timestamp next to one must have its
-//! format's fixed width, an id may not hold the literal written next to it,
-//! and a [`Part::Url`] next to the [`Part::Body`] (either order) is refused
-//! when the two could be cut elsewhere. Put a literal between any other
-//! pair.
+//! [`DeclaredScheme`] and its vocabulary; documented in the
+//! [`signature`](crate::signature) module.
 
 mod algorithm;
 mod header;
@@ -81,25 +21,24 @@ use sha2::{Digest, Sha256};
 use subtle::{Choice, ConstantTimeEq};
 
 #[cfg(feature = "ecdsa")]
-pub use algorithm::ecdsa;
+pub(crate) use algorithm::ecdsa;
 #[cfg(feature = "ed25519")]
-pub use algorithm::ed25519;
+pub(crate) use algorithm::ed25519;
 pub use algorithm::{Algorithm, Encoding};
 pub use header::SignatureHeader;
 #[cfg(feature = "json")]
-#[cfg_attr(docsrs, doc(cfg(feature = "json")))]
-pub use json::JsonSigned;
+pub(crate) use json::JsonSigned;
 #[cfg(feature = "json")]
-#[cfg_attr(docsrs, doc(cfg(feature = "json")))]
-pub use jws::JwsClaims;
+pub(crate) use jws::JwsClaims;
 #[cfg(feature = "ecdsa")]
 pub use keys::spki_base64;
 pub use keys::KeyEncoding;
 #[cfg(feature = "ed25519")]
 pub use keys::{ed25519_hex, ed25519_seed_hex, to_whpk, whpk};
-#[cfg(all(feature = "ecdsa", feature = "json"))]
-pub use keys::{jwk_p256, to_jwk_p256};
-pub use message::{decode_hubspot_escapes, sorted_params, Part, UrlSpelling};
+pub use message::decode_hubspot_escapes;
+pub use message::sorted_params;
+pub use message::Part;
+pub(crate) use message::UrlSpelling;
 
 use algorithm::Tag;
 use header::malformed;
@@ -123,7 +62,7 @@ use crate::signature::time::TimestampFormat;
 /// `payload_too_large` before they are decoded or sorted, so what a
 /// stranger can make the server do before the signature is checked stays
 /// proportional to the body.
-pub const MAX_FORM_PARAMS: usize = 1024;
+pub(crate) const MAX_FORM_PARAMS: usize = 1024;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum TimestampSource {
@@ -131,7 +70,8 @@ enum TimestampSource {
     Field(Cow<'static, str>),
 }
 
-/// A signature scheme declared as data (see the [module docs](self)).
+/// A signature scheme declared as data (see the
+/// [module docs](crate::signature#custom-schemes)).
 ///
 /// Signature headers are tried in the order given and the first one present
 /// is used (so a legacy SHA-1 header is only a fallback when the SHA-256
@@ -294,7 +234,7 @@ impl DeclaredScheme {
 
     /// The provider's delivery id is the field at JSON `pointer` of the
     /// signed body (`/id` for Stripe), for the idempotency layer (see
-    /// [`SignedMessage::delivery_id_field`](crate::signature::SignedMessage::delivery_id_field)). Ignored unless the message includes
+    /// [`SignedMessage::delivery_id_field`](crate::context::SignedMessage::delivery_id_field)). Ignored unless the message includes
     /// the body.
     pub fn delivery_id_field(mut self, pointer: impl Into<Cow<'static, str>>) -> Self {
         self.delivery_id_field = Some(pointer.into());
@@ -311,7 +251,7 @@ impl DeclaredScheme {
 
     /// How [`Part::Url`] is spelled in the signed message (default: as
     /// called).
-    pub fn url_spelling(mut self, spelling: UrlSpelling) -> Self {
+    pub(crate) fn url_spelling(mut self, spelling: UrlSpelling) -> Self {
         self.url_spelling = spelling;
         self
     }
@@ -352,8 +292,7 @@ impl DeclaredScheme {
     /// token's signing input ([`Part::JwsSigningInput`]). The claims are
     /// checked against the body received before any key is tried.
     #[cfg(feature = "json")]
-    #[cfg_attr(docsrs, doc(cfg(feature = "json")))]
-    pub fn jws_claims(mut self, claims: JwsClaims) -> Self {
+    pub(crate) fn jws_claims(mut self, claims: JwsClaims) -> Self {
         self.jws = Some(claims);
         self.message = vec![Part::JwsSigningInput];
         self
@@ -365,8 +304,7 @@ impl DeclaredScheme {
     /// ([`Part::JsonFields`]), and the rest of the body is not signed.
     /// The crate signs no such delivery ([`SignError::SignedInBody`]).
     #[cfg(feature = "json")]
-    #[cfg_attr(docsrs, doc(cfg(feature = "json")))]
-    pub fn json_signed(mut self, json: JsonSigned) -> Self {
+    pub(crate) fn json_signed(mut self, json: JsonSigned) -> Self {
         self.json = Some(json);
         self.message = vec![Part::JsonFields];
         self
