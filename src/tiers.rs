@@ -33,14 +33,15 @@ const RANKS: &[(&str, u32)] = &[
     ("audit", 10),
     ("handshake", 10),
     ("idempotency", 10),
-    ("inbox", 10),
     ("ip", 10),
     ("replay", 10),
     ("signature", 10),
     ("token", 10),
     // The providers.
     ("provider", 20),
-    // The composition.
+    // The composition. The inbox sits after the protections and reuses the
+    // audit trail and the Redis connection of the idempotency store.
+    ("inbox", 22),
     ("tenant", 30),
     ("stack", 31),
     ("policy", 32),
