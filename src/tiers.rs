@@ -45,7 +45,9 @@ const RANKS: &[(&str, u32)] = &[
     ("inbox", 15),
     // The providers.
     ("provider", 20),
-    // The composition.
+    // The composition. The inbox sits after the protections and reuses the
+    // audit trail and the Redis connection of the idempotency store.
+    ("inbox", 22),
     ("tenant", 30),
     ("stack", 31),
     ("policy", 32),
