@@ -7,7 +7,7 @@ use axum::{body::Body, routing::post, Router};
 use bytes::Bytes;
 use http::{request::Parts, Request, StatusCode};
 use tower::ServiceExt;
-use tower_webhook::signature::{unix_now, Outgoing, Signer};
+use tower_webhook::signature::{Outgoing, Signer};
 use tower_webhook::{provider, Answer, Rejection, Stop, WebhookStack};
 
 const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
@@ -71,4 +71,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!("{what:27} -> {} ({why})", response.status());
     }
     Ok(())
+}
+
+fn unix_now() -> i64 {
+    let now = std::time::UNIX_EPOCH.elapsed().unwrap_or_default();
+    i64::try_from(now.as_secs()).unwrap_or(i64::MAX)
 }

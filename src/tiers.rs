@@ -5,10 +5,10 @@
 //!   order of their own;
 //! * the layers: each protection, importing only the kernel, never another
 //!   layer;
-//! * above them the inbox, which stands where the handler would and reuses
-//!   the audit layer and the idempotency store's Redis connection; the
-//!   providers, then the composition (stack, policy, tenants, client, test
-//!   utilities) on top.
+//! * the providers, then the composition (the inbox, which stands where the
+//!   handler would and reuses the audit layer and the idempotency store's
+//!   Redis connection; stack, policy, tenants, client, test utilities) on
+//!   top.
 //!
 //! Doc comments and `#[cfg(test)]` code are not counted: a test may reach
 //! anywhere, and a doc link is not a dependency.
@@ -39,10 +39,6 @@ const RANKS: &[(&str, u32)] = &[
     ("replay", 10),
     ("signature", 10),
     ("token", 10),
-    // Where the handler would run: the inbox keeps what the layers
-    // accepted, records its own events through the audit layer and reaches
-    // Redis through the idempotency store's connection code.
-    ("inbox", 15),
     // The providers.
     ("provider", 20),
     // The composition. The inbox sits after the protections and reuses the
@@ -55,7 +51,6 @@ const RANKS: &[(&str, u32)] = &[
     ("client", 33),
     ("extract", 33),
     ("test_util", 33),
-    ("ext", 34),
 ];
 
 /// Imports that still go the wrong way, each to be removed (never added

@@ -420,7 +420,7 @@ async fn a_custom_check_refuses_with_its_own_reason_in_the_audit_trail() {
     let asked = Arc::new(AtomicUsize::new(0));
     let counted = Arc::clone(&asked);
     let audit = recording(&events);
-    let counters = audit.counters();
+    let counters = audit.clone();
     // A closure is a check.
     let stack = github_stack("127.0.0.1, ::1")
         .check(move |parts: &Parts| {
@@ -462,7 +462,7 @@ async fn a_custom_check_refuses_with_its_own_reason_in_the_audit_trail() {
         server.last().rejection,
         Some(Reason::Custom("event_not_handled"))
     );
-    assert_eq!(counters.snapshot().by_reason["event_not_handled"], 1);
+    assert_eq!(counters.counts().by_reason["event_not_handled"], 1);
     assert_eq!(server.runs(), 0);
 
     // Refused before idempotency: the same signed bytes announced as a
@@ -522,7 +522,7 @@ async fn a_custom_body_check_sees_only_authenticated_deliveries() {
 async fn answers_are_audited_as_answers_not_rejections() {
     let events = Events::default();
     let audit = recording(&events);
-    let counters = audit.counters();
+    let counters = audit.clone();
     // GitHub's ping needs no handler: a check answers it.
     let stack = github_stack("127.0.0.1, ::1")
         .check(|parts: &Parts| match parts.headers.get("x-github-event") {
@@ -555,7 +555,7 @@ async fn answers_are_audited_as_answers_not_rejections() {
     assert_eq!((event.reason, event.answer), (None, Some("duplicate")));
     assert_eq!(server.runs(), 1);
 
-    let counts = counters.snapshot();
+    let counts = counters.counts();
     assert_eq!(
         (counts.answered, counts.duplicates, counts.accepted),
         (1, 1, 1)

@@ -87,7 +87,6 @@ use crate::tenant::TenantPolicy;
 use crate::token::TokenLayer;
 
 pub use bundles::UnauthenticatedHeaders;
-pub(crate) use bundles::UNDOCUMENTED_WINDOW;
 pub use service::{ResponseFuture, WebhookLayer, WebhookService};
 
 /// A builder for a [`WebhookLayer`]; see the [module docs](self).

@@ -36,6 +36,11 @@ pub(crate) struct JsonSigned {
 }
 
 impl JsonSigned {
+    /// The primitive the signature was made with.
+    pub(crate) fn primitive(&self) -> Algorithm {
+        self.algorithm
+    }
+
     /// The signature is the string at JSON `pointer`, an HMAC-SHA256 in
     /// base64. A body without it is
     /// `signature_missing`.
