@@ -1,8 +1,7 @@
 //! Without the `json` feature no scheme can read a JSON body: these
-//! stand-ins for [`JwsClaims`](super::jws) and [`JsonSigned`](super::json)
-//! have no values, so a declared scheme keeps one shape in both builds and
-//! the compiler proves the JSON paths unreachable instead of them being
-//! cut out line by line.
+//! stand-ins for `JwsClaims` and `JsonSigned` have no values, so a
+//! declared scheme keeps one shape in both builds and the compiler proves
+//! the JSON paths unreachable instead of them being cut out line by line.
 
 use super::algorithm::Algorithm;
 use crate::rejection::Rejection;
