@@ -7,7 +7,7 @@
 //! example, run this file alone with `cargo build --examples --features
 //! metrics` first.
 
-mod support;
+use crate::support;
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;

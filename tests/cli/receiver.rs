@@ -6,7 +6,7 @@
 //! `cargo test` builds the examples before the tests; after changing the
 //! receiver, run this file alone with `cargo build --examples` first.
 
-mod support;
+use crate::support;
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;

@@ -3,9 +3,9 @@
 //! `tower-webhook` binary, deliveries signed as GitHub signs them, and the
 //! status the table holds after each one.
 
-mod support;
+use crate::support;
 
-#[path = "../examples/tenants_sqlite.rs"]
+#[path = "../../examples/tenants_sqlite.rs"]
 #[allow(dead_code)]
 mod example;
 

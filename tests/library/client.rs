@@ -3,7 +3,7 @@
 //! matching preset; and the layer reproducing published vectors when its
 //! clock and ids are fixed.
 
-mod support;
+use crate::support;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};

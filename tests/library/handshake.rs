@@ -2,7 +2,7 @@
 //! provider documents (status, content type, body), never reaching the
 //! handler, recorded in the audit trail; signed ones only when signed.
 
-mod support;
+use crate::support;
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};

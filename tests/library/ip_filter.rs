@@ -1,7 +1,7 @@
 //! The IP filter over real HTTP: an axum server on loopback with connect
 //! info, a real client.
 
-mod support;
+use crate::support;
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -3,7 +3,7 @@
 //! vs. body field, signed vs. unsigned timestamps, and a stale header
 //! refused before the body is read. Property tests for the parsers.
 
-mod support;
+use crate::support;
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};

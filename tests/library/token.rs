@@ -2,7 +2,7 @@
 //! accepted and refused, rotation, challenges, and hostile inputs. The
 //! handler counts its calls so each refusal also proves it never ran.
 
-mod support;
+use crate::support;
 
 use std::io::Write;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -4,11 +4,9 @@
 //! tests start themselves (`.ci/run` installs them).
 #![cfg(feature = "redis")]
 
-#[path = "support/fleet.rs"]
-mod fleet;
-#[path = "support/redis_server.rs"]
-mod redis_server;
-mod support;
+use crate::fleet;
+use crate::redis_server;
+use crate::support;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;

@@ -4,9 +4,8 @@
 //! killed with SIGKILL mid-work.
 #![cfg(all(feature = "inbox-sqlite", feature = "redis", feature = "cli"))]
 
-#[path = "support/redis_server.rs"]
-mod redis_server;
-mod support;
+use crate::redis_server;
+use crate::support;
 
 use std::collections::{HashMap, HashSet};
 use std::io::{BufRead, BufReader};
@@ -120,13 +119,14 @@ struct ChildProcess {
 
 impl ChildProcess {
     fn start(role: &str, file: &Path) -> Self {
+        // The test's name in this binary: its module path without the crate.
+        let test = module_path!()
+            .split_once("::")
+            .map_or("child_process".to_owned(), |(_, module)| {
+                format!("{module}::child_process")
+            });
         let mut child = Command::new(std::env::current_exe().unwrap())
-            .args([
-                "--exact",
-                "child_process",
-                "--nocapture",
-                "--test-threads=1",
-            ])
+            .args(["--exact", &test, "--nocapture", "--test-threads=1"])
             .env("INBOX_CHILD", role)
             .env("INBOX_FILE", file)
             .stdout(Stdio::piped())

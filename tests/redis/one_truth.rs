@@ -4,11 +4,10 @@
 //! fresh unsigned headers, forged, stale, future, oversized), through a
 //! real server; settings of the stack survive swapping a layer.
 
-#[path = "../examples/support/recipe.rs"]
+#[path = "../../examples/support/recipe.rs"]
 mod recipe;
-#[path = "support/redis_server.rs"]
-mod redis_server;
-mod support;
+use crate::redis_server;
+use crate::support;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -669,8 +668,8 @@ fn a_policy_names_the_field_and_the_closest_provider() {
 
 #[test]
 fn the_readme_shows_the_recipe_the_tests_run() {
-    let readme = include_str!("../README.md");
-    let recipe = include_str!("../examples/support/recipe.rs");
+    let readme = include_str!("../../README.md");
+    let recipe = include_str!("../../examples/support/recipe.rs");
     assert!(
         readme.contains(recipe),
         "README.md's production recipe differs from examples/support/recipe.rs"

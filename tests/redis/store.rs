@@ -4,7 +4,7 @@
 //! Needs `redis-server` (7.0 or later) on `PATH`; `.ci/run` installs it.
 #![cfg(feature = "redis")]
 
-mod support;
+use crate::support;
 
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};

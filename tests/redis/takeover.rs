@@ -6,12 +6,10 @@
 //! servers on 127.0.0.1, real `redis-server` processes.
 
 #[cfg(feature = "redis")]
-#[path = "support/fleet.rs"]
-mod fleet;
+use crate::fleet;
 #[cfg(feature = "redis")]
-#[path = "support/redis_server.rs"]
-mod redis_server;
-mod support;
+use crate::redis_server;
+use crate::support;
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};

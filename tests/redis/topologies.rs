@@ -7,11 +7,9 @@
 // `redis-sentinel`, `redis-tls`); with only some enabled, some go unused.
 #![allow(unused_imports, dead_code)]
 
-#[path = "support/fleet.rs"]
-mod fleet;
-#[path = "support/redis_server.rs"]
-mod redis_server;
-mod support;
+use crate::fleet;
+use crate::redis_server;
+use crate::support;
 
 use std::time::{Duration, Instant};
 

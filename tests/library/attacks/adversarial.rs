@@ -16,7 +16,7 @@
 //! * Every preset under the same mutations: no panic, no tampered request
 //!   accepted.
 
-mod support;
+use crate::support;
 
 use std::collections::{HashMap, HashSet};
 use std::convert::Infallible;

@@ -3,7 +3,7 @@
 //! dropped rotation signature or forged Mailgun event data never run the
 //! handler twice. Through a real server on 127.0.0.1.
 
-mod support;
+use crate::support;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;

@@ -5,7 +5,7 @@
 //! forged signature is what SHA-256(secret ‖ forged message) gives), and
 //! refused by the layer before the handler, through a real server.
 
-mod support;
+use crate::support;
 
 use std::sync::{Arc, Mutex};
 

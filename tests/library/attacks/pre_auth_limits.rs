@@ -2,7 +2,7 @@
 //! counted (without decoding) before they are decoded and sorted, and a form
 //! with more than `MAX_FORM_PARAMS` is refused whatever its signature.
 
-mod support;
+use crate::support;
 
 use std::sync::Arc;
 

@@ -3,7 +3,7 @@
 //! signature; sinks that never hold a request; counters per tenant and
 //! authentication method.
 
-mod support;
+use crate::support;
 
 use std::io::Write;
 use std::sync::atomic::{AtomicUsize, Ordering};

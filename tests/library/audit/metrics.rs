@@ -5,7 +5,7 @@
 //! however many names senders make up.
 #![cfg(feature = "metrics")]
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};

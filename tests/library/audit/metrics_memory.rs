@@ -1,21 +1,18 @@
 //! What the `metrics` feature costs a request when the application installed
 //! no recorder: no allocation. An audited request allocates exactly as
 //! often with the feature as without it (this file runs in both builds).
-//! Measured with a counting allocator, so this file is its own test binary
-//! (one test: allocations of others would count).
+//! Measured with the binary's allocator, which counts per thread
+//! (`alloc.rs`): the other tests' allocations do not count.
 
-use std::alloc::System;
 use std::convert::Infallible;
 use std::sync::Arc;
 
 use http::{Request, Response};
-use stats_alloc::{Region, StatsAlloc, INSTRUMENTED_SYSTEM};
 use tower::{Service, ServiceExt};
 use tower_webhook::audit::AuditLayer;
 use tower_webhook::{Reason, WebhookContext};
 
-#[global_allocator]
-static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
+use crate::alloc::{Region, GLOBAL};
 
 /// What an audited request allocates, the metrics feature or not: the
 /// shared context, the event's timestamp, method and path, and the

@@ -2,7 +2,7 @@
 //! token, not a wrong guess, through a hand-stacked chain or the stack
 //! builder, and not when a layer refuses before the token layer looked.
 
-mod support;
+use crate::support;
 
 use std::sync::{Arc, Mutex};
 

@@ -3,7 +3,7 @@
 //! the layers to the handler (with the peer address intact); plain HTTP on
 //! the TLS port and clients that do not trust the certificate get nothing.
 
-#[path = "../examples/support/tls.rs"]
+#[path = "../../../examples/support/tls.rs"]
 mod tls;
 
 use std::io;

@@ -3,7 +3,7 @@
 //! with its gRPC code.
 #![cfg(feature = "tonic")]
 
-#[path = "../examples/tonic_receiver.rs"]
+#[path = "../../../examples/tonic_receiver.rs"]
 #[allow(dead_code)]
 mod example;
 

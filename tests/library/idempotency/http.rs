@@ -2,7 +2,7 @@
 //! release on failure, key sources, namespacing, store failures, and the
 //! memory bound.
 
-mod support;
+use crate::support;
 
 use std::sync::atomic::{AtomicU16, AtomicUsize, Ordering};
 use std::sync::Arc;

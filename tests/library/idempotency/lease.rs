@@ -4,7 +4,7 @@
 //! by a gRPC error, whether its `grpc-status` comes in the headers or in the
 //! trailers.
 
-mod support;
+use crate::support;
 
 use std::collections::VecDeque;
 use std::convert::Infallible;

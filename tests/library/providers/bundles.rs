@@ -3,7 +3,7 @@
 //! refuses it tampered; the provider's window, payload cap, handshake and
 //! unsigned headers are what the bundle says.
 
-mod support;
+use crate::support;
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -78,7 +78,7 @@ impl Server {
 }
 
 fn vectors() -> Vec<Value> {
-    serde_json::from_str(include_str!("vectors/official.json")).unwrap()
+    serde_json::from_str(include_str!("../../vectors/official.json")).unwrap()
 }
 
 fn at(seconds: u64) -> impl Fn() -> SystemTime + Send + Sync + 'static {

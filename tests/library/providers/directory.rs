@@ -6,7 +6,7 @@
 //! separator), does not. Smartsheet's verification challenge is answered
 //! as Smartsheet documents it and never reaches the handler.
 
-mod support;
+use crate::support;
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};

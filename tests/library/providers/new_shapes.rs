@@ -3,7 +3,7 @@
 //! cannot sign a delivery), Trello's `{body}{url}` and `HEAD` check, Okta's
 //! header secret and verification challenge, Netlify's JWS.
 
-mod support;
+use crate::support;
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};

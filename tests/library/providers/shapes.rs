@@ -4,7 +4,7 @@
 //! Segment's batches, Cal.com's and WooCommerce's unsigned requests,
 //! Mollie's classic webhooks.
 
-mod support;
+use crate::support;
 
 use std::net::SocketAddr;
 

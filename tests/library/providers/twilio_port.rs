@@ -4,7 +4,7 @@
 //! on `:8443` — or on whatever port the test server got — accepts what
 //! Twilio signed for the URL without the port.
 
-mod support;
+use crate::support;
 
 use axum::routing::post;
 use axum::Router;

@@ -6,7 +6,7 @@
 //! are here, under the sources the registry names. A community library's
 //! example (Airtable's, from pyairtable) is run too, but never counts.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeSet;
 use std::time::SystemTime;

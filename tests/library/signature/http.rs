@@ -1,7 +1,7 @@
 //! The signature layer through a real HTTP server: rejection reasons,
 //! rotation, hostile headers, header checks before the body, legacy tokens.
 
-mod support;
+use crate::support;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};

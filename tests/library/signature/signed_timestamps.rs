@@ -3,7 +3,7 @@
 //! them inside a `WebhookStack`.
 #![cfg(all(feature = "ecdsa", feature = "ed25519"))]
 
-mod support;
+use crate::support;
 
 use std::sync::Arc;
 

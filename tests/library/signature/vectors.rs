@@ -2,7 +2,7 @@
 //! of this module, checked at the scheme level and through a real HTTP
 //! server, plus sign → verify round trips and tamper tests for every preset.
 
-mod support;
+use crate::support;
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};

@@ -6,7 +6,7 @@
 //! its signature in the body).
 #![cfg(all(feature = "ed25519", feature = "ecdsa"))]
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};

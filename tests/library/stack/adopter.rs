@@ -4,7 +4,7 @@
 //! with their true outcome (duplicates, gRPC codes), a timestamp, the
 //! request id, and the seed's event names on request.
 
-mod support;
+use crate::support;
 
 use std::convert::Infallible;
 use std::net::SocketAddr;

@@ -1,9 +1,8 @@
 //! What a sender's declared length can make the server allocate: a body
 //! that declares 20 MB (under GitHub's 25 MB cap) and sends a few bytes must
-//! not reserve the 20 MB. Measured with a counting allocator, so this file
-//! is its own test binary (one test: allocations of others would count).
+//! not reserve the 20 MB. Measured with the binary's allocator, which counts
+//! per thread (`alloc.rs`): the other tests' allocations do not count.
 
-use std::alloc::System;
 use std::collections::VecDeque;
 use std::convert::Infallible;
 use std::pin::Pin;
@@ -12,12 +11,10 @@ use std::task::{Context, Poll};
 use bytes::Bytes;
 use http::{Request, Response, StatusCode};
 use http_body::{Body, Frame, SizeHint};
-use stats_alloc::{Region, StatsAlloc, INSTRUMENTED_SYSTEM};
 use tower::{Layer, ServiceExt};
 use tower_webhook::{Secret, WebhookStack};
 
-#[global_allocator]
-static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
+use crate::alloc::{Region, GLOBAL};
 
 /// A body that declares `declared` bytes and sends `frames`.
 struct Declared {

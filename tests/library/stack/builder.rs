@@ -1,7 +1,7 @@
 //! The stack builder through a real HTTP server: the order of the checks,
 //! what one stack protects against, and the configurations it refuses.
 
-mod support;
+use crate::support;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};

@@ -1,6 +1,6 @@
 //! `Verified<T>` hands over payloads only behind an authenticating layer.
 
-mod support;
+use crate::support;
 
 use std::sync::Arc;
 

@@ -1,7 +1,7 @@
 //! The shared machinery: the body is read once, under a limit, and outer
 //! layers see what inner layers decided.
 
-mod support;
+use crate::support;
 
 use std::convert::Infallible;
 use std::pin::Pin;

@@ -1,7 +1,7 @@
 //! The IP filter outside axum: a plain hyper `service_fn` server that puts
 //! the peer address into the request extensions, and a tonic server.
 
-mod support;
+use crate::support;
 
 use std::convert::Infallible;
 use std::net::{IpAddr, SocketAddr};

@@ -1,7 +1,7 @@
 //! Policies as data: JSON in, a stack out, through a real server; unsafe
 //! combinations refused with a message naming the field.
 
-mod support;
+use crate::support;
 
 use axum::routing::post;
 use axum::Router;

@@ -3,7 +3,7 @@
 //! sends, and a refused one says why to the test.
 #![cfg(feature = "test-util")]
 
-mod support;
+use crate::support;
 
 use axum::routing::post;
 use axum::Router;

@@ -3,9 +3,8 @@
 //! policy switches it off, rotation without restart, unknown tenants
 //! indistinguishable from bad credentials.
 
-#[path = "support/redis_server.rs"]
-mod redis_server;
-mod support;
+use crate::redis_server;
+use crate::support;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -1,7 +1,7 @@
 //! Tenant names cannot be enumerated from the answers, and a rotated secret
 //! is gone under every spelling of a case-insensitive tenant name.
 
-mod support;
+use crate::support;
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};

@@ -3,7 +3,7 @@
 //! the audit layer feeds [`TenantSecurity`], and the status follows what
 //! the senders actually do.
 
-mod support;
+use crate::support;
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
