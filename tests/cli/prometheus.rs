@@ -4,8 +4,8 @@
 //! the idempotency health series an operator alerts on.
 //!
 //! `cargo test` builds the examples before the tests; after changing the
-//! example, run this file alone with `cargo build --examples --features
-//! metrics` first.
+//! example, run `cargo build --examples --features metrics` before running
+//! this test alone (`cargo test --all-features --test cli prometheus::`).
 
 use crate::support;
 

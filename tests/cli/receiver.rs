@@ -4,7 +4,8 @@
 //! `curl` commands of the file it writes, as a newcomer would.
 //!
 //! `cargo test` builds the examples before the tests; after changing the
-//! receiver, run this file alone with `cargo build --examples` first.
+//! receiver, run `cargo build --examples` before running these tests alone
+//! (`cargo test --all-features --test cli receiver::`).
 
 use crate::support;
 

@@ -71,7 +71,7 @@ async fn verifying_server(name: &str, secret: &str) -> SocketAddr {
 
 /// Schemes that sign the URL need the server to know its public URL; they
 /// are covered one by one below (Mailchimp's in
-/// tests/providers_directory.rs).
+/// tests/library/providers/directory.rs).
 const URL_SIGNED: &[&str] = &["twilio", "square", "hubspot-v3", "mailchimp", "trello"];
 
 #[tokio::test]

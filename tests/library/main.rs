@@ -1,8 +1,8 @@
 //! The library's integration tests, one module per layer or topic, plus
 //! `attacks` (the attacker's view of the whole stack). Most go through a
-//! real HTTP server on 127.0.0.1 (`support`). The tests that start
-//! `redis-server` are in `tests/redis`, the ones that run the command or the
-//! examples as processes in `tests/cli`.
+//! real HTTP server on 127.0.0.1 (`support`). No test here starts a
+//! process: the tests that start `redis-server` are in `tests/redis`, the
+//! ones that run the command or the examples as processes in `tests/cli`.
 //!
 //! One binary: every test here runs in a thread of the same process, so none
 //! may set process-wide state (environment variables, a global `metrics`
@@ -10,8 +10,6 @@
 
 #[path = "../support/mod.rs"]
 mod support;
-#[path = "../support/redis_server.rs"]
-mod redis_server;
 
 mod alloc;
 

@@ -1,7 +1,7 @@
 //! The tests that start their own `redis-server` processes (single, Cluster,
 //! Sentinel, TLS): the Redis idempotency store, its faults and topologies,
-//! takeovers, the durable inbox, and one provider's truth across every way of
-//! building a receiver.
+//! takeovers, the durable inbox, a tenant rotation published to replicas,
+//! and one provider's truth across every way of building a receiver.
 
 #[path = "../support/fleet.rs"]
 mod fleet;
@@ -15,4 +15,5 @@ mod inbox;
 mod one_truth;
 mod store;
 mod takeover;
+mod tenant;
 mod topologies;
