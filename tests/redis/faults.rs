@@ -49,6 +49,7 @@ async fn stores(url: &str, n: usize, timeout: Duration) -> Vec<RedisStore> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkill_of_an_aof_redis_while_handlers_run_runs_nothing_twice() {
+    let _heavy = support::heavy().await;
     // `always`: every write is in the log before Redis acknowledges it. With
     // `everysec` a busy disk makes Redis postpone its log writes for up to
     // 2 s while still acknowledging them, and a SIGKILL then loses
@@ -97,6 +98,7 @@ async fn sigkill_of_an_aof_redis_while_handlers_run_runs_nothing_twice() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigstop_longer_than_the_lock_ttl_runs_nothing_twice() {
+    let _heavy = support::heavy().await;
     let redis = RedisProcess::start(&["--appendonly", "yes"]);
     let lock_ttl = Duration::from_secs(1);
     let replicas = fleet(

@@ -479,6 +479,7 @@ async fn redis_dead_letters_are_listed_and_retried_by_the_cli() {
 /// (`examples/inbox_bench.rs` runs the full 10,000 × 3.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_delivery_is_handled_once_over_three_replicas() {
+    let _heavy = support::heavy().await;
     const DELIVERIES: usize = 2_000;
     let redis = RedisProcess::start(&[]);
     let runs = Runs::default();

@@ -409,6 +409,7 @@ fn adyen_notification(key: &str, id: &str) -> Vec<u8> {
 
 #[tokio::test]
 async fn every_way_of_building_a_receiver_gives_the_bundles_verdict() {
+    let _heavy = support::heavy().await;
     let redis = redis_server::RedisProcess::start(&[]);
     let store = tower_webhook::idempotency::RedisStore::connect(&format!(
         "redis://127.0.0.1:{}/",
@@ -680,6 +681,7 @@ fn the_readme_shows_the_recipe_the_tests_run() {
 
 #[tokio::test]
 async fn the_production_recipe_on_two_replicas_sharing_redis() {
+    let _heavy = support::heavy().await;
     use tower_webhook::idempotency::RedisStore;
     let redis = redis_server::RedisProcess::start(&[]);
     let url = format!("redis://127.0.0.1:{}/", redis.port);

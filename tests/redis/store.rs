@@ -153,6 +153,7 @@ fn delivery(addr: SocketAddr, id: &str) -> Request<Full<Bytes>> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn four_replicas_sharing_redis_run_the_handler_once() {
+    let _heavy = support::heavy().await;
     let redis = RedisServer::start();
     let runs = Arc::new(AtomicUsize::new(0));
     let gate = Arc::new(Semaphore::new(0));

@@ -493,6 +493,7 @@ mod redis_faults {
     /// run, every delivery sent by every replica until it hears `200`.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn four_replicas_through_a_five_second_stop_run_each_delivery_once() {
+        let _heavy = support::heavy().await;
         let redis = RedisProcess::start(&["--appendonly", "yes"]);
         let mut stores = Vec::new();
         for _ in 0..4 {

@@ -28,6 +28,7 @@ fn eventually(limit: Duration, what: &str, mut done: impl FnMut() -> bool) {
 #[cfg(feature = "redis-cluster")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_replicas_on_a_three_master_cluster_run_each_delivery_once() {
+    let _heavy = support::heavy().await;
     use tower_webhook::idempotency::RedisOptions;
 
     let nodes: Vec<RedisProcess> = (0..3)
@@ -105,6 +106,7 @@ async fn three_replicas_on_a_three_master_cluster_run_each_delivery_once() {
 #[cfg(feature = "redis-sentinel")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sentinel_failover_mid_run_loses_nothing_and_reruns_no_acknowledged_delivery() {
+    let _heavy = support::heavy().await;
     use tower_webhook::idempotency::{RedisOptions, RedisStore};
 
     let mut primary = RedisProcess::start(&["--appendonly", "yes"]);
