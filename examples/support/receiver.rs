@@ -2,7 +2,7 @@
 //! provider bundle (signature, the provider's replay window, idempotency on
 //! its signed delivery id, payload cap, handshake) behind the IP allowlist,
 //! and the audit trail. Shared by `examples/receiver.rs` and
-//! `tests/receiver.rs`.
+//! `tests/cli/receiver.rs`.
 #![allow(dead_code)]
 
 use std::error::Error;

@@ -1,7 +1,7 @@
 //! HTTPS for an axum router: a self-signed certificate made at start, and a
 //! serve loop over tokio-rustls that keeps `ConnectInfo<SocketAddr>` working
 //! (axum's own `serve` speaks plain TCP only). Shared by
-//! `examples/tls_receiver.rs` and `tests/tls.rs`.
+//! `examples/tls_receiver.rs` and `tests/library/examples/tls_receiver.rs`.
 #![allow(dead_code)]
 
 use std::error::Error;

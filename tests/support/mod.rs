@@ -41,6 +41,17 @@ pub fn to_jwk_p256(key: &p256::ecdsa::VerifyingKey) -> String {
     .to_string()
 }
 
+/// Held for its whole run by each test that loads the machine (a thousand
+/// concurrent copies, a fleet of replicas under a Redis fault): in one test
+/// binary two of them would otherwise run at once, and a Redis answer
+/// delayed past the store's 1 s timeout turns the `409` they count into a
+/// `503`. Lighter tests still run beside them. Tokio's lock, as it is held
+/// across awaits and a heavy test that fails must not poison it.
+pub async fn heavy() -> tokio::sync::MutexGuard<'static, ()> {
+    static HEAVY: std::sync::OnceLock<tokio::sync::Mutex<()>> = std::sync::OnceLock::new();
+    HEAVY.get_or_init(Default::default).lock().await
+}
+
 /// Serve `router` on 127.0.0.1 (a free port) with `ConnectInfo<SocketAddr>`.
 pub async fn serve(router: axum::Router) -> SocketAddr {
     serve_on(IpAddr::V4(Ipv4Addr::LOCALHOST), router).await
