@@ -73,6 +73,7 @@
 
 mod bundles;
 mod service;
+mod tenant_lookup;
 
 use std::fmt;
 

@@ -59,26 +59,6 @@ impl TenantLookup {
     pub fn policy(policy: TenantPolicy) -> Self {
         TenantLookup::Policy(Arc::new(policy))
     }
-
-    /// A tenant of `provider` with its key as the provider shows it: the
-    /// provider's bundle ([`WebhookStack::from_provider`]: its signature,
-    /// replay window and handshake) as the tenant's policy. Idempotency is
-    /// the layer inside the [`TenantLayer`](super::TenantLayer).
-    ///
-    /// [`WebhookStack::from_provider`]: crate::WebhookStack::from_provider
-    pub fn provider(
-        provider: &'static crate::provider::Provider,
-        shown_key: &str,
-    ) -> Result<Self, crate::signature::SignatureConfigError> {
-        let policy = crate::WebhookStack::from_provider(provider, shown_key)?
-            .without_idempotency()
-            .into_tenant_policy()
-            // A bundle without idempotency or audit is always a policy.
-            .map_err(|error| {
-                crate::signature::SignatureConfigError::UnknownScheme(error.to_string())
-            })?;
-        Ok(Self::policy(policy))
-    }
 }
 
 /// The future a [`TenantResolver`] returns.

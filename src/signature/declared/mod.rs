@@ -310,6 +310,19 @@ impl DeclaredScheme {
         self
     }
 
+    /// Every part of the message stands for something the scheme binds:
+    /// [`Part::JsonFields`] and [`Part::JwsSigningInput`] are what a
+    /// JSON-signed or JWS scheme fills in. Named in a message without one,
+    /// they would be empty, and one signature would pass with any body: such
+    /// a scheme verifies nothing.
+    fn message_is_bound(&self) -> bool {
+        self.message.iter().all(|part| match part {
+            Part::JsonFields => self.json.is_some(),
+            Part::JwsSigningInput => self.jws.is_some(),
+            _ => true,
+        })
+    }
+
     /// Refuse a body that does not start with `{` (`signature_malformed`),
     /// before any signature is computed: for a provider that only sends
     /// JSON objects and whose handshake answers a MAC, under the same key,
@@ -763,6 +776,9 @@ impl Scheme for DeclaredScheme {
         signatures: &Signatures,
         delivery: &Delivery<'_>,
     ) -> Option<usize> {
+        if !self.message_is_bound() {
+            return None;
+        }
         let urls = self.signed_urls(delivery.parts)?;
         let base = MessageFields {
             timestamp: signatures

@@ -90,6 +90,32 @@ fn a_url_glued_to_the_body_keeps_its_boundary() {
 }
 
 #[test]
+fn a_message_of_parts_nothing_fills_verifies_nothing() {
+    // `JsonFields` and `JwsSigningInput` are filled by a JSON-signed or JWS
+    // scheme. Declared without one, they are empty: a signature of the
+    // empty message must not pass with any body.
+    use hmac::{KeyInit, Mac};
+    for part in [Part::JsonFields, Part::JwsSigningInput] {
+        let scheme = DeclaredScheme::new("acme")
+            .signature(SignatureHeader::new(SIGNATURE).encoding(Encoding::Base64))
+            .message([part.clone()]);
+        let key = scheme.parse_key("acme-secret").unwrap();
+        let empty = hmac::Hmac::<sha2::Sha256>::new_from_slice(b"acme-secret")
+            .unwrap()
+            .finalize()
+            .into_bytes();
+        use base64::Engine as _;
+        let signature = base64::engine::general_purpose::STANDARD.encode(empty);
+        let headers = vec![(SIGNATURE, http::HeaderValue::from_str(&signature).unwrap())];
+        assert_eq!(
+            judge(&scheme, &key, "/acme", &headers, b"{\"any\":\"body\"}"),
+            Err(Reason::SignatureMismatch),
+            "{part:?}"
+        );
+    }
+}
+
+#[test]
 fn a_refused_signature_is_judged_not_ignored() {
     let legacy = HeaderName::from_static("x-acme-legacy");
     let scheme = acme().refuse_signature(legacy.clone());
