@@ -88,10 +88,14 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
-// The kernel's crate-private helpers serve several layers, so a build with
-// only some layers leaves some of them unused; the build with every layer
-// (the default features) is the one that checks for dead code.
-#![cfg_attr(not(all(feature = "stack", feature = "inbox")), allow(dead_code))]
+// The kernel's crate-private helpers (and the crate-private re-exports)
+// serve several layers, so a build with only some layers leaves some of
+// them unused; the build with every layer (the default features) is the
+// one that checks for dead code and unused imports.
+#![cfg_attr(
+    not(all(feature = "stack", feature = "inbox")),
+    allow(dead_code, unused_imports)
+)]
 
 pub mod body;
 pub mod chain;

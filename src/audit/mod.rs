@@ -87,7 +87,7 @@ mod sink;
 pub use counters::AuditCounts;
 pub(crate) use counters::MAX_TENANT_ENTRIES;
 pub use event::{AuditEvent, EventNames, Outcome};
-#[cfg(feature = "stack")]
+#[cfg(any(feature = "stack", feature = "inbox"))]
 pub(crate) use layer::AuditConfig;
 pub use layer::{Audit, AuditLayer, ResponseFuture};
 pub use sink::{AuditSink, ChannelSink, JsonLinesSink};
