@@ -32,9 +32,9 @@
 //!   request; past 64 distinct names the rest count as `other`.
 //!   `none` when no signature was checked (a token route, a
 //!   request refused before the signature layer);
-//! * `outcome`: an [`Outcome`](super::Outcome) name: `accepted`,
+//! * `outcome`: an [`Outcome`] name: `accepted`,
 //!   `rejected`, `duplicate`, `handshake` or `answered`;
-//! * `reason`: a [`Reason`](crate::Reason) name (a custom check's own
+//! * `reason`: a [`Reason`] name (a custom check's own
 //!   included: names from your code, never from a request), the kind of an
 //!   [`Answer`](crate::Answer) (`duplicate`, `handshake`, ...) for a request
 //!   a layer answered, or `none` for a request the handler ran for;
