@@ -45,6 +45,8 @@ impl JwsClaims {
     /// seconds: the scheme's signed timestamp, held to its
     /// [`tolerance`](super::DeclaredScheme::tolerance) by the replay
     /// window. A token without it is `timestamp_missing`.
+    // Only the ECDSA JWS preset (Plaid) sets it.
+    #[cfg_attr(not(feature = "ecdsa"), allow(dead_code))]
     pub fn issued_at(mut self, name: impl Into<Cow<'static, str>>) -> Self {
         self.issued_at = Some(name.into());
         self

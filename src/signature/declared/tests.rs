@@ -5,7 +5,7 @@
 use crate::context::SignedMessage;
 use std::sync::Arc;
 
-use http::{HeaderName, Method};
+use http::HeaderName;
 
 use super::*;
 use crate::signature::{Delivery, Outgoing, Signer};
@@ -178,7 +178,7 @@ fn a_declared_ed25519_scheme_signs_and_verifies_pieces() {
         .sign(
             &Outgoing::new(b"0{}", 0, "")
                 .to_url(URL)
-                .with_method(&Method::POST),
+                .with_method(&http::Method::POST),
         )
         .unwrap();
     let public =
