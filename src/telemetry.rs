@@ -2,8 +2,10 @@
 //! and the series the idempotency layer records. `audit::metrics` documents
 //! every series and re-exports these names.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::{LazyLock, PoisonError, RwLock};
+use std::thread::LocalKey;
 
 use ::metrics::{Key, Label, Level, Metadata};
 
@@ -33,10 +35,8 @@ pub(crate) fn labels(pairs: &[(&'static str, &'static str)]) -> &'static [Label]
     // Most events repeat a label set seen moments ago on this thread:
     // compared by address, without hashing the strings or taking the lock.
     thread_local! {
-        static RECENT: std::cell::RefCell<Vec<(Vec<usize>, &'static [Label])>> =
-            const { std::cell::RefCell::new(Vec::new()) };
+        static RECENT: Recent<Vec<usize>, &'static [Label]> = const { RefCell::new(Vec::new()) };
     }
-    const RECENT_SETS: usize = 16;
     let address = |pairs: &[(&'static str, &'static str)]| -> Vec<usize> {
         pairs
             .iter()
@@ -50,33 +50,53 @@ pub(crate) fn labels(pairs: &[(&'static str, &'static str)]) -> &'static [Label]
             })
             .collect()
     };
-    let found = RECENT.with(|recent| {
+    recent(
+        &RECENT,
+        |seen| {
+            seen.len() == pairs.len() * 4
+                && pairs.iter().enumerate().all(|(i, (key, value))| {
+                    seen[4 * i] == key.as_ptr() as usize
+                        && seen[4 * i + 1] == key.len()
+                        && seen[4 * i + 2] == value.as_ptr() as usize
+                        && seen[4 * i + 3] == value.len()
+                })
+        },
+        || (address(pairs), shared_labels(pairs)),
+    )
+}
+
+/// The entries a thread saw last, newest at the end.
+pub(crate) type Recent<K, V> = RefCell<Vec<(K, V)>>;
+
+/// The value of the first entry of this thread's `cache` whose key
+/// `matches`; else `build`'s, kept among the last 16. A hit takes no lock
+/// and hashes nothing: for what most events repeat from moments ago.
+pub(crate) fn recent<K: 'static, V: Copy + 'static>(
+    cache: &'static LocalKey<Recent<K, V>>,
+    matches: impl Fn(&K) -> bool,
+    build: impl FnOnce() -> (K, V),
+) -> V {
+    const KEPT: usize = 16;
+    let found = cache.with(|recent| {
         recent
             .borrow()
             .iter()
-            .find(|(seen, _)| {
-                seen.len() == pairs.len() * 4
-                    && pairs.iter().enumerate().all(|(i, (key, value))| {
-                        seen[4 * i] == key.as_ptr() as usize
-                            && seen[4 * i + 1] == key.len()
-                            && seen[4 * i + 2] == value.as_ptr() as usize
-                            && seen[4 * i + 3] == value.len()
-                    })
-            })
-            .map(|(_, labels)| *labels)
+            .find(|(key, _)| matches(key))
+            .map(|(_, value)| *value)
     });
-    if let Some(labels) = found {
-        return labels;
+    if let Some(value) = found {
+        return value;
     }
-    let labels = shared_labels(pairs);
-    RECENT.with(|recent| {
+    // Built outside the borrow: `build` may use another cache.
+    let (key, value) = build();
+    cache.with(|recent| {
         let mut recent = recent.borrow_mut();
-        if recent.len() == RECENT_SETS {
+        if recent.len() == KEPT {
             recent.remove(0);
         }
-        recent.push((address(pairs), labels));
+        recent.push((key, value));
     });
-    labels
+    value
 }
 
 /// [`labels`] from the process-wide table.

@@ -78,7 +78,7 @@ use ::metrics::{Key, Label, SharedString, Unit};
 
 use super::event::{AuditEvent, Outcome};
 use crate::rejection::Reason;
-use crate::telemetry::{increment, labels, METADATA};
+use crate::telemetry::{increment, labels, recent, Recent, METADATA};
 pub(crate) use crate::telemetry::{
     IDEMPOTENCY_COMPLETIONS_LOST, IDEMPOTENCY_LEASES_LOST, IDEMPOTENCY_STORE_ERRORS,
 };
@@ -295,16 +295,10 @@ fn shared_series(
 /// holds a clone, so the address cannot be reused by another name while
 /// cached), without the interning lock or a string comparison.
 fn series_of(event: &AuditEvent) -> &'static Series {
-    type Recent = Vec<(
-        Option<Arc<str>>,
-        Outcome,
-        Option<&'static str>,
-        &'static Series,
-    )>;
+    type Seen = (Option<Arc<str>>, Outcome, Option<&'static str>);
     thread_local! {
-        static RECENT: RefCell<Recent> = const { RefCell::new(Vec::new()) };
+        static RECENT: Recent<Seen, &'static Series> = const { RefCell::new(Vec::new()) };
     }
-    const RECENT_SERIES: usize = 16;
     // An answer is labelled with its kind: the series dashboards already
     // read duplicates and handshakes from.
     let labelled = event.reason.map(Reason::as_str).or(event.answer);
@@ -313,27 +307,16 @@ fn series_of(event: &AuditEvent) -> &'static Series {
         (None, None) => true,
         _ => false,
     };
-    let found = RECENT.with(|recent| {
-        recent
-            .borrow()
-            .iter()
-            .find(|(scheme, outcome, reason, _)| {
-                *outcome == event.outcome && *reason == labelled && same_scheme(scheme)
-            })
-            .map(|(.., series)| *series)
-    });
-    if let Some(series) = found {
-        return series;
-    }
-    let series = shared_series(event.scheme.as_deref(), event.outcome.as_str(), labelled);
-    RECENT.with(|recent| {
-        let mut recent = recent.borrow_mut();
-        if recent.len() == RECENT_SERIES {
-            recent.remove(0);
-        }
-        recent.push((event.scheme.clone(), event.outcome, labelled, series));
-    });
-    series
+    recent(
+        &RECENT,
+        |(scheme, outcome, reason)| {
+            *outcome == event.outcome && *reason == labelled && same_scheme(scheme)
+        },
+        || {
+            let series = shared_series(event.scheme.as_deref(), event.outcome.as_str(), labelled);
+            ((event.scheme.clone(), event.outcome, labelled), series)
+        },
+    )
 }
 
 /// Count `event`; `tenant` is the key of the series
