@@ -108,6 +108,8 @@ pub mod context;
 pub mod extract;
 pub mod guard;
 mod invalid_setting;
+#[cfg(any(feature = "idempotency", feature = "inbox"))]
+mod lease_watch;
 mod path;
 #[cfg(feature = "policy")]
 #[cfg_attr(docsrs, doc(cfg(feature = "policy")))]

@@ -22,6 +22,7 @@ use std::path::{Path, PathBuf};
 const RANKS: &[(&str, u32)] = &[
     // The kernel.
     ("secret", 0),
+    ("lease_watch", 0),
     ("path", 1),
     ("telemetry", 1),
     ("invalid_setting", 2),

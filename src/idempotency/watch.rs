@@ -15,12 +15,13 @@
 //! while some key is watched): a call that fails or takes longer than the
 //! renewal period, or a gap of more than a renewal period between two
 //! answers, ends the unbroken run, and a sighting made before the run began
-//! cannot justify a takeover.
+//! cannot justify a takeover. The rule is the inbox's as well, and lives in
+//! `crate::lease_watch`; this is the layer's side of it: its clock, its
+//! lock TTL, and the pings.
 
-use std::collections::HashMap;
 use std::hash::{BuildHasher, RandomState};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::runtime::Handle;
@@ -28,11 +29,8 @@ use tokio::time::Instant;
 
 use super::lease::{pause_for, RENEWALS_PER_TTL};
 use super::store::{Holder, IdempotencyStore};
-
-/// At most this many keys watched per layer. When full the sightings are
-/// forgotten: that only delays takeovers (the watch starts again), and
-/// keeps the memory a flood of in-flight keys can take bounded.
-const MAX_WATCHED: usize = 4096;
+pub(crate) use crate::lease_watch::Verdict;
+use crate::lease_watch::{LeaseWatch, Rule};
 
 /// The renewal period for `lock_ttl`: how long the store may go without an
 /// answer, or take to answer, before this replica could have missed a
@@ -41,50 +39,30 @@ pub(crate) fn renewal_period(lock_ttl: Duration) -> Duration {
     (lock_ttl / RENEWALS_PER_TTL).max(Duration::from_millis(1))
 }
 
+fn rule(lock_ttl: Duration) -> Rule {
+    Rule {
+        lease: lock_ttl,
+        max_gap: renewal_period(lock_ttl),
+    }
+}
+
 /// The layer's watch over the keys it found in flight, and over the store's
-/// responsiveness. Shared by the clones of one layer.
+/// responsiveness: the shared rule, on this layer's tokio clock, with keys
+/// hashed (a flood of long keys costs no more memory than short ones).
+/// Shared by the clones of one layer.
 pub(crate) struct Watch {
     epoch: Instant,
-    /// Nanoseconds after `epoch` of the latest prompt answer.
-    last_answer: AtomicU64,
-    /// Start of the current unbroken run of prompt answers (a gap longer
-    /// than a renewal period starts a new one).
-    run_since: AtomicU64,
-    /// The latest failed or slow store call (its end).
-    last_failure: AtomicU64,
-    sightings: Mutex<HashMap<u64, Sighting>>,
-    /// `sightings` is not empty: checked without the lock on every
-    /// completed or acquired key.
-    watching: AtomicBool,
+    rule: LeaseWatch<u64, Holder>,
     /// A ping task runs.
     pinging: AtomicBool,
     hasher: RandomState,
-}
-
-struct Sighting {
-    holder: Holder,
-    /// When it was first seen (the end of the call that saw it).
-    since: u64,
-}
-
-/// Why a key in flight may not be taken over yet, or that it may.
-pub(crate) enum Verdict {
-    /// The holder may be alive: answer `409`.
-    Wait,
-    /// Watched unchanged for a lock TTL with the store answering all along:
-    /// presumed dead.
-    PresumedDead,
 }
 
 impl Default for Watch {
     fn default() -> Self {
         Self {
             epoch: Instant::now(),
-            last_answer: AtomicU64::new(0),
-            run_since: AtomicU64::new(0),
-            last_failure: AtomicU64::new(0),
-            sightings: Mutex::new(HashMap::new()),
-            watching: AtomicBool::new(false),
+            rule: LeaseWatch::default(),
             pinging: AtomicBool::new(false),
             hasher: RandomState::new(),
         }
@@ -92,37 +70,19 @@ impl Default for Watch {
 }
 
 impl Watch {
-    fn at(&self, instant: Instant) -> u64 {
-        nanos(instant.saturating_duration_since(self.epoch))
-    }
-
-    fn sightings(&self) -> MutexGuard<'_, HashMap<u64, Sighting>> {
-        // Every change under the lock is a single map operation.
-        self.sightings
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
+    fn at(&self, instant: Instant) -> Duration {
+        instant.saturating_duration_since(self.epoch)
     }
 
     /// A store call sent at `sent` ended at `ended`, answered (`ok`) or not.
     pub(crate) fn report(&self, sent: Instant, ended: Instant, ok: bool, lock_ttl: Duration) {
-        let period = nanos(renewal_period(lock_ttl));
-        let (sent, ended) = (self.at(sent), self.at(ended));
-        if !ok || ended.saturating_sub(sent) > period {
-            self.last_failure.fetch_max(ended, Ordering::Relaxed);
-            return;
-        }
-        let previous = self.last_answer.fetch_max(ended, Ordering::Relaxed);
-        if ended > previous.saturating_add(period) {
-            // Nothing heard for longer than a renewal period: the store may
-            // have been stopped in between, unseen.
-            self.run_since.fetch_max(ended, Ordering::Relaxed);
-        }
+        self.rule
+            .report(self.at(sent), self.at(ended), ok, rule(lock_ttl));
     }
 
     /// A store call failed at `ended` (its start unknown or irrelevant).
     pub(crate) fn failed(&self, ended: Instant) {
-        self.last_failure
-            .fetch_max(self.at(ended), Ordering::Relaxed);
+        self.rule.failed(self.at(ended));
     }
 
     /// A reservation sent at `sent` and answered at `ended` (already
@@ -135,57 +95,24 @@ impl Watch {
         ended: Instant,
         lock_ttl: Duration,
     ) -> Verdict {
-        let (sent, ended) = (self.at(sent), self.at(ended));
-        let id = self.hasher.hash_one(key);
-        let mut sightings = self.sightings();
-        if ended.saturating_sub(sent) > nanos(renewal_period(lock_ttl)) {
-            // A slow answer: the store stalled just now, and what it said
-            // may be older than it looks.
-            sightings.remove(&id);
-            return Verdict::Wait;
-        }
-        // The unbroken run of prompt answers this sighting belongs to.
-        let run = self
-            .run_since
-            .load(Ordering::Relaxed)
-            .max(self.last_failure.load(Ordering::Relaxed).saturating_add(1));
-        if let Some(seen) = sightings.get(&id) {
-            if seen.holder == *holder && seen.since >= run {
-                if sent.saturating_sub(seen.since) >= nanos(lock_ttl) {
-                    return Verdict::PresumedDead;
-                }
-                return Verdict::Wait;
-            }
-        }
-        if sightings.len() >= MAX_WATCHED {
-            sightings.clear();
-        }
-        sightings.insert(
-            id,
-            Sighting {
-                holder: holder.clone(),
-                since: ended,
-            },
-        );
-        self.watching.store(true, Ordering::Relaxed);
-        Verdict::Wait
+        self.rule.sight(
+            self.hasher.hash_one(key),
+            holder,
+            self.at(sent),
+            self.at(ended),
+            rule(lock_ttl),
+        )
     }
 
     /// Whether any key is watched.
     pub(crate) fn watching(&self) -> bool {
-        self.watching.load(Ordering::Relaxed)
+        self.rule.watching()
     }
 
     /// `key` is no longer in flight (acquired, completed): stop watching it.
     pub(crate) fn forget(&self, key: &str) {
-        if !self.watching() {
-            return;
-        }
-        let id = self.hasher.hash_one(key);
-        let mut sightings = self.sightings();
-        sightings.remove(&id);
-        if sightings.is_empty() {
-            self.watching.store(false, Ordering::Relaxed);
+        if self.watching() {
+            self.rule.forget(&self.hasher.hash_one(key));
         }
     }
 
@@ -216,13 +143,11 @@ impl Watch {
                     watch.pinging.store(false, Ordering::Release);
                     return;
                 }
-                if !watch.watching.load(Ordering::Relaxed) {
+                if !watch.watching() {
                     watch.pinging.store(false, Ordering::Release);
                     // A sighting recorded since will not have started
                     // another task (this one still ran): carry on for it.
-                    if !watch.watching.load(Ordering::Relaxed)
-                        || watch.pinging.swap(true, Ordering::AcqRel)
-                    {
+                    if !watch.watching() || watch.pinging.swap(true, Ordering::AcqRel) {
                         return;
                     }
                 }
@@ -237,15 +162,14 @@ impl Watch {
     }
 }
 
-fn nanos(duration: Duration) -> u64 {
-    u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::idempotency::Token;
 
+    // The rule itself is tested in `crate::lease_watch`; these pin what the
+    // layer gives it: its lock TTL as the lease, a third of it as the
+    // longest call or silence, keys kept apart.
     const LOCK: Duration = Duration::from_secs(3);
 
     fn holder(progress: u64) -> Holder {
@@ -254,91 +178,62 @@ mod tests {
 
     /// A prompt reservation at `t` (ms after the epoch) that found `key`
     /// held by `holder`.
-    fn sight(watch: &Watch, t: u64, holder: &Holder) -> bool {
+    fn sight(watch: &Watch, t: u64, key: &str, holder: &Holder) -> bool {
         let at = watch.epoch + Duration::from_millis(t);
         watch.report(at, at, true, LOCK);
         matches!(
-            watch.sighted("k", holder, at, at, LOCK),
+            watch.sighted(key, holder, at, at, LOCK),
             Verdict::PresumedDead
         )
     }
 
-    fn ping(watch: &Watch, t: u64, ok: bool) {
-        let at = watch.epoch + Duration::from_millis(t);
-        watch.report(at, at, ok, LOCK);
+    fn pings(watch: &Watch, from: u64, to: u64) {
+        for t in (from..to).step_by(500) {
+            let at = watch.epoch + Duration::from_millis(t);
+            watch.report(at, at, true, LOCK);
+        }
     }
 
     #[test]
     fn unchanged_for_a_lock_ttl_with_the_store_answering_is_dead() {
         let watch = Watch::default();
-        assert!(!sight(&watch, 10, &holder(1)));
-        for t in (500..3000).step_by(500) {
-            ping(&watch, t, true);
-        }
-        assert!(!sight(&watch, 3009, &holder(1)), "not yet a lock TTL");
-        assert!(sight(&watch, 3010, &holder(1)));
+        assert!(!sight(&watch, 10, "k", &holder(1)));
+        pings(&watch, 500, 3000);
+        assert!(!sight(&watch, 3009, "k", &holder(1)), "not yet a lock TTL");
+        assert!(!sight(&watch, 3010, "other", &holder(1)), "another key");
+        assert!(sight(&watch, 3010, "k", &holder(1)));
+        watch.forget("k");
+        watch.forget("other");
+        assert!(!watch.watching());
     }
 
+    /// A reservation answered after more than a renewal period, while the
+    /// pings around it answered: the store stalled, and a holder unchanged
+    /// across it proves nothing.
     #[test]
-    fn progress_restarts_the_watch() {
+    fn a_call_slower_than_a_renewal_period_restarts_the_watch() {
         let watch = Watch::default();
-        assert!(!sight(&watch, 10, &holder(1)));
-        for t in (500..3000).step_by(500) {
-            ping(&watch, t, true);
-        }
-        assert!(!sight(&watch, 3010, &holder(2)));
-        ping(&watch, 3500, true);
-        assert!(!sight(&watch, 4000, &holder(2)));
-    }
-
-    #[test]
-    fn a_failed_call_or_a_silence_in_between_proves_nothing() {
-        // The store was stopped between the two sightings: the holder's
-        // renewals could not land, so the unchanged holder says nothing.
-        let failed = Watch::default();
-        assert!(!sight(&failed, 10, &holder(1)));
-        ping(&failed, 900, true);
-        ping(&failed, 1500, false);
-        for t in (2000..6000).step_by(500) {
-            ping(&failed, t, true);
-        }
+        assert!(!sight(&watch, 10, "k", &holder(1)));
+        pings(&watch, 500, 2000);
+        let sent = watch.epoch + Duration::from_millis(900);
+        watch.report(sent, sent + renewal_period(LOCK), true, LOCK);
+        pings(&watch, 2000, 3000);
         assert!(
-            !sight(&failed, 6000, &holder(1)),
-            "sighting before the failure"
+            sight(&watch, 3010, "k", &holder(1)),
+            "a renewal period is prompt"
         );
-        // Watched again from there: a lock TTL later, with answers all along.
-        for t in (6500..9000).step_by(500) {
-            ping(&failed, t, true);
-        }
-        assert!(sight(&failed, 9001, &holder(1)));
 
-        // No call at all for longer than a renewal period (no ping task, no
-        // traffic): just as unknown.
-        let silent = Watch::default();
-        assert!(!sight(&silent, 10, &holder(1)));
-        assert!(!sight(&silent, 5000, &holder(1)));
-    }
-
-    #[test]
-    fn a_slow_answer_counts_as_a_failure() {
         let watch = Watch::default();
-        assert!(!sight(&watch, 10, &holder(1)));
-        let sent = watch.epoch + Duration::from_millis(500);
-        watch.report(sent, sent + Duration::from_millis(1001), true, LOCK);
-        for t in (2000..4000).step_by(500) {
-            ping(&watch, t, true);
-        }
-        assert!(!sight(&watch, 4000, &holder(1)));
-    }
-
-    #[test]
-    fn the_watch_is_bounded() {
-        let watch = Watch::default();
-        let at = watch.epoch;
-        for n in 0..MAX_WATCHED * 3 {
-            let _ = watch.sighted(&format!("k{n}"), &holder(1), at, at, LOCK);
-            assert!(watch.sightings().len() <= MAX_WATCHED);
-        }
-        watch.forget("anything");
+        assert!(!sight(&watch, 10, "k", &holder(1)));
+        pings(&watch, 500, 2000);
+        let late = renewal_period(LOCK) + Duration::from_millis(1);
+        watch.report(sent, sent + late, true, LOCK);
+        pings(&watch, 2000, 3000);
+        assert!(
+            !sight(&watch, 3010, "k", &holder(1)),
+            "seen before the stall"
+        );
+        pings(&watch, 3500, 6000);
+        assert!(sight(&watch, 6010, "k", &holder(1)));
     }
 }

@@ -7,33 +7,35 @@
 //! been idle, though it is alive and working. Here, an observation is only
 //! as long as the run of successful, prompt reads that make it; a read that
 //! fails or takes long, or a long gap between two reads (this worker itself
-//! paused), starts every observation again.
+//! paused), starts every observation again. The rule is the idempotency
+//! layer's as well, and lives in `crate::lease_watch`; this is the worker's
+//! side of it: its reads of the held entries, half a lease as the longest
+//! read or gap (it reads every quarter lease).
 
-use std::collections::HashMap;
+use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use super::Held;
+use crate::lease_watch::{LeaseWatch, Rule, Verdict};
 
 /// One worker's observations of the entries others hold.
 #[derive(Debug)]
 pub(crate) struct Observer {
-    lease: Duration,
-    /// The longest a read may take, and the longest gap between two reads,
-    /// for the observation to go on.
-    max_gap: Duration,
-    /// Per entry id: the hold and heartbeat last seen, and since when (the
-    /// end of the read that first returned them) they have not changed.
-    seen: HashMap<String, (u64, u64, Instant)>,
-    last_read_end: Option<Instant>,
+    rule: Rule,
+    epoch: Instant,
+    /// Per entry id: the hold (token) and heartbeat last seen.
+    watch: LeaseWatch<String, (u64, u64)>,
 }
 
 impl Observer {
     pub(crate) fn new(lease: Duration) -> Self {
         Self {
-            lease,
-            max_gap: lease / 2,
-            seen: HashMap::new(),
-            last_read_end: None,
+            rule: Rule {
+                lease,
+                max_gap: lease / 2,
+            },
+            epoch: Instant::now(),
+            watch: LeaseWatch::default(),
         }
     }
 
@@ -46,42 +48,32 @@ impl Observer {
         ended: Instant,
         result: Result<Vec<Held>, E>,
     ) -> Vec<Held> {
-        let slow = ended.saturating_duration_since(started) > self.max_gap;
-        let gap = self
-            .last_read_end
-            .is_some_and(|last| started.saturating_duration_since(last) > self.max_gap);
-        let held = match result {
-            Ok(held) if !slow && !gap => held,
-            _ => {
-                // The store failed or stalled, or this worker did not look:
-                // what the holders did meanwhile is unknown.
-                self.seen.clear();
-                self.last_read_end = None;
-                return Vec::new();
-            }
+        let started = started.saturating_duration_since(self.epoch);
+        let ended = ended.saturating_duration_since(self.epoch);
+        self.watch.report(started, ended, result.is_ok(), self.rule);
+        let Ok(held) = result else {
+            return Vec::new();
         };
-        self.last_read_end = Some(ended);
-        let mut current = HashMap::with_capacity(held.len());
-        let mut due = Vec::new();
-        for entry in held {
-            let since = match self.seen.get(&entry.id) {
-                Some(&(token, beat, since)) if token == entry.token && beat == entry.beat => since,
-                _ => ended,
-            };
-            // Unchanged from the end of the first read that saw it to the
-            // start of this one: no progress for at least that long.
-            if started.saturating_duration_since(since) >= self.lease {
-                due.push(entry.clone());
-            }
-            current.insert(entry.id, (entry.token, entry.beat, since));
-        }
-        self.seen = current;
+        let due = held
+            .iter()
+            .filter(|entry| {
+                let progress = (entry.token, entry.beat);
+                let verdict =
+                    self.watch
+                        .sight(entry.id.clone(), &progress, started, ended, self.rule);
+                verdict == Verdict::PresumedDead
+            })
+            .cloned()
+            .collect();
+        // Released or finished entries: their ids are not watched forever.
+        let read: HashSet<&str> = held.iter().map(|entry| entry.id.as_str()).collect();
+        self.watch.retain(|id| read.contains(id.as_str()));
         due
     }
 
     /// Forget `id` (taken over, or gone).
     pub(crate) fn forget(&mut self, id: &str) {
-        self.seen.remove(id);
+        self.watch.forget(id);
     }
 }
 
@@ -89,9 +81,13 @@ impl Observer {
 mod tests {
     use super::*;
 
-    fn held(beat: u64) -> Held {
+    // The rule itself is tested in `crate::lease_watch`; these pin what the
+    // worker gives it: its reads, half a lease as the longest read or gap,
+    // and only the entries of the latest read watched.
+
+    fn held(id: &str, beat: u64) -> Held {
         Held {
-            id: "e1".into(),
+            id: id.into(),
             token: 7,
             beat,
         }
@@ -100,71 +96,70 @@ mod tests {
     const LEASE: Duration = Duration::from_secs(4);
     const STEP: Duration = Duration::from_secs(1);
 
-    /// Reads every second, each taking no time.
+    /// A read at `at`, taking no time.
     fn read(observer: &mut Observer, at: Instant, result: Result<Vec<Held>, ()>) -> Vec<Held> {
         observer.observe(at, at, result)
     }
 
     #[test]
-    fn a_silent_holder_is_due_after_the_lease() {
+    fn a_silent_holder_is_due_after_the_lease_and_only_it() {
         let mut observer = Observer::new(LEASE);
         let t0 = Instant::now();
         for i in 0..4 {
-            assert!(read(&mut observer, t0 + STEP * i, Ok(vec![held(3)])).is_empty());
+            let beating = held("e2", i.into());
+            assert!(read(
+                &mut observer,
+                t0 + STEP * i,
+                Ok(vec![held("e1", 3), beating])
+            )
+            .is_empty());
         }
         assert_eq!(
-            read(&mut observer, t0 + STEP * 4, Ok(vec![held(3)])),
-            vec![held(3)]
+            read(
+                &mut observer,
+                t0 + STEP * 4,
+                Ok(vec![held("e1", 3), held("e2", 4)])
+            ),
+            vec![held("e1", 3)]
         );
     }
 
-    #[test]
-    fn a_heartbeat_starts_the_observation_again() {
-        let mut observer = Observer::new(LEASE);
-        let t0 = Instant::now();
-        for i in 0..3 {
-            read(&mut observer, t0 + STEP * i, Ok(vec![held(1)]));
-        }
-        for i in 3..7 {
-            assert!(read(&mut observer, t0 + STEP * i, Ok(vec![held(2)])).is_empty());
-        }
-        assert_eq!(
-            read(&mut observer, t0 + STEP * 7, Ok(vec![held(2)])).len(),
-            1
-        );
-    }
-
-    /// The store stopped for longer than the lease: the holder could not
-    /// beat, and the reads failed. The first good read after it is a new
-    /// start, not the end of a silent lease.
-    #[test]
-    fn failed_reads_start_the_observation_again() {
-        let mut observer = Observer::new(LEASE);
-        let t0 = Instant::now();
-        read(&mut observer, t0, Ok(vec![held(5)]));
-        for i in 1..8 {
-            read(&mut observer, t0 + STEP * i, Err(()));
-        }
-        assert!(read(&mut observer, t0 + STEP * 8, Ok(vec![held(5)])).is_empty());
-        // And it takes the whole lease again from there.
-        for i in 9..12 {
-            assert!(read(&mut observer, t0 + STEP * i, Ok(vec![held(5)])).is_empty());
-        }
-        assert_eq!(
-            read(&mut observer, t0 + STEP * 12, Ok(vec![held(5)])).len(),
-            1
-        );
-    }
-
-    /// A read that hung while the store was stopped and returned after it.
+    /// A read that hung while the store was stopped and returned after it
+    /// (5 s, over half the lease): its entries start nothing; the lease
+    /// counts from the first prompt read after it.
     #[test]
     fn a_slow_read_starts_the_observation_again() {
         let mut observer = Observer::new(LEASE);
         let t0 = Instant::now();
-        read(&mut observer, t0, Ok(vec![held(5)]));
-        let due = observer.observe(t0 + STEP, t0 + STEP * 6, Ok::<_, ()>(vec![held(5)]));
+        read(&mut observer, t0, Ok(vec![held("e1", 5)]));
+        let due = observer.observe(t0 + STEP, t0 + STEP * 6, Ok::<_, ()>(vec![held("e1", 5)]));
         assert!(due.is_empty());
-        assert!(read(&mut observer, t0 + STEP * 7, Ok(vec![held(5)])).is_empty());
+        for i in 7..11 {
+            assert!(read(&mut observer, t0 + STEP * i, Ok(vec![held("e1", 5)])).is_empty());
+        }
+        assert_eq!(
+            read(&mut observer, t0 + STEP * 11, Ok(vec![held("e1", 5)])).len(),
+            1
+        );
+    }
+
+    /// The store failed for longer than the lease: the first good read
+    /// after it is a new start, not the end of a silent lease.
+    #[test]
+    fn failed_reads_start_the_observation_again() {
+        let mut observer = Observer::new(LEASE);
+        let t0 = Instant::now();
+        read(&mut observer, t0, Ok(vec![held("e1", 5)]));
+        for i in 1..8 {
+            read(&mut observer, t0 + STEP * i, Err(()));
+        }
+        for i in 8..12 {
+            assert!(read(&mut observer, t0 + STEP * i, Ok(vec![held("e1", 5)])).is_empty());
+        }
+        assert_eq!(
+            read(&mut observer, t0 + STEP * 12, Ok(vec![held("e1", 5)])).len(),
+            1
+        );
     }
 
     /// This worker itself did not read for longer than half the lease (it
@@ -173,7 +168,26 @@ mod tests {
     fn a_gap_between_reads_starts_the_observation_again() {
         let mut observer = Observer::new(LEASE);
         let t0 = Instant::now();
-        read(&mut observer, t0, Ok(vec![held(5)]));
-        assert!(read(&mut observer, t0 + STEP * 6, Ok(vec![held(5)])).is_empty());
+        read(&mut observer, t0, Ok(vec![held("e1", 5)]));
+        assert!(read(&mut observer, t0 + STEP * 6, Ok(vec![held("e1", 5)])).is_empty());
+    }
+
+    /// An entry missing from a read (released, finished) is watched anew
+    /// if it is held again.
+    #[test]
+    fn an_entry_missing_from_a_read_is_forgotten() {
+        let mut observer = Observer::new(LEASE);
+        let t0 = Instant::now();
+        read(&mut observer, t0, Ok(vec![held("e1", 5)]));
+        read(&mut observer, t0 + STEP, Ok(vec![]));
+        for i in 2..6 {
+            assert!(read(&mut observer, t0 + STEP * i, Ok(vec![held("e1", 5)])).is_empty());
+        }
+        assert_eq!(
+            read(&mut observer, t0 + STEP * 6, Ok(vec![held("e1", 5)])).len(),
+            1
+        );
+        observer.forget("e1");
+        assert!(read(&mut observer, t0 + STEP * 7, Ok(vec![held("e1", 5)])).is_empty());
     }
 }

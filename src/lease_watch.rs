@@ -1,0 +1,398 @@
+//! When a holder may be presumed dead: the one rule behind every takeover
+//! (a duplicate taking over an idempotency reservation, an inbox worker
+//! taking over a claim).
+//!
+//! A store's clock runs on while the store is stopped, and nobody's
+//! progress can land meanwhile: a lease that expired on that clock says
+//! nothing about its holder. So the taker judges on its own monotonic
+//! clock. It remembers each holder it found (a key and its progress: a
+//! token and a heartbeat or renewal count) and since when, and presumes
+//! it dead only once it has seen the same progress, unchanged, for a whole
+//! lease, and only if all that time its own calls to the store kept being
+//! answered promptly.
+//!
+//! "Answered promptly all along" is judged from every call the caller
+//! [reports](LeaseWatch::report): a call that fails, or takes longer than
+//! the rule's `max_gap` (a stalled store answers late, and what it says
+//! may be older than it looks), or a silence of more than `max_gap`
+//! between two answers (the store, or the taker itself, was stopped
+//! unseen) ends the unbroken run of answers, and a sighting made before
+//! the run began cannot justify a takeover: the observation starts again.
+//!
+//! Times are offsets on the caller's own monotonic clock from an origin of
+//! its choosing, so the rule is tested with a plain counter for a clock.
+//! An offset that goes backwards is never read as time passing.
+
+use std::borrow::Borrow;
+use std::collections::HashMap;
+use std::hash::Hash;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+/// At most this many holders watched. When full the sightings are
+/// forgotten: that only delays takeovers (the watch starts again), and
+/// keeps the memory a flood of held keys can take bounded.
+pub(crate) const MAX_WATCHED: usize = 4096;
+
+/// The terms of the rule, for one lease.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Rule {
+    /// How long a holder must be seen without progress.
+    pub(crate) lease: Duration,
+    /// The longest a call may take, and the longest silence between two
+    /// answers, for the run of answers to go on. Shorter than the holder's
+    /// progress period, so that a missed step of progress cannot hide.
+    pub(crate) max_gap: Duration,
+}
+
+/// Whether a holder may be taken over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Verdict {
+    /// The holder may be alive.
+    Wait,
+    /// Seen unchanged for a lease with the store answering all along.
+    PresumedDead,
+}
+
+/// A taker's watch over the holders it found, keyed by `K`, with their
+/// progress `P`, and over the store's answers. Shareable: the run of
+/// answers is kept in atomics (reported on every store call), the
+/// sightings under a lock.
+#[derive(Debug)]
+pub(crate) struct LeaseWatch<K, P> {
+    /// Nanoseconds of the latest prompt answer.
+    last_answer: AtomicU64,
+    /// Start of the current unbroken run of prompt answers.
+    run_since: AtomicU64,
+    /// The end of the latest failed or stalled call.
+    last_failure: AtomicU64,
+    sightings: Mutex<HashMap<K, Sighting<P>>>,
+    /// `sightings` is not empty: read without the lock on hot paths.
+    watching: AtomicBool,
+}
+
+#[derive(Debug)]
+struct Sighting<P> {
+    progress: P,
+    /// When it was first seen (the end of the call that saw it).
+    since: u64,
+}
+
+impl<K, P> Default for LeaseWatch<K, P> {
+    fn default() -> Self {
+        Self {
+            last_answer: AtomicU64::new(0),
+            run_since: AtomicU64::new(0),
+            last_failure: AtomicU64::new(0),
+            sightings: Mutex::new(HashMap::new()),
+            watching: AtomicBool::new(false),
+        }
+    }
+}
+
+impl<K: Eq + Hash, P: PartialEq + Clone> LeaseWatch<K, P> {
+    fn sightings(&self) -> MutexGuard<'_, HashMap<K, Sighting<P>>> {
+        // Every change under the lock is a single map operation.
+        self.sightings
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// A store call sent at `sent` ended at `ended`, answered (`ok`) or not.
+    pub(crate) fn report(&self, sent: Duration, ended: Duration, ok: bool, rule: Rule) {
+        let (sent, ended, max_gap) = (nanos(sent), nanos(ended), nanos(rule.max_gap));
+        if !ok || stalled(sent, ended, max_gap) {
+            self.last_failure.fetch_max(ended, Ordering::Relaxed);
+            return;
+        }
+        let previous = self.last_answer.fetch_max(ended, Ordering::Relaxed);
+        if ended > previous.saturating_add(max_gap) {
+            // Nothing heard for longer than `max_gap`: the store may have
+            // been stopped in between, unseen.
+            self.run_since.fetch_max(ended, Ordering::Relaxed);
+        }
+    }
+
+    /// A store call failed at `ended` (its start unknown or irrelevant).
+    pub(crate) fn failed(&self, ended: Duration) {
+        self.last_failure.fetch_max(nanos(ended), Ordering::Relaxed);
+    }
+
+    /// A call sent at `sent` and answered at `ended` (already
+    /// [reported](Self::report)) found `key` held with `progress`.
+    pub(crate) fn sight(
+        &self,
+        key: K,
+        progress: &P,
+        sent: Duration,
+        ended: Duration,
+        rule: Rule,
+    ) -> Verdict {
+        let (sent, ended) = (nanos(sent), nanos(ended));
+        let mut sightings = self.sightings();
+        if stalled(sent, ended, nanos(rule.max_gap)) {
+            // What a stalled call says starts nothing.
+            sightings.remove(&key);
+            return Verdict::Wait;
+        }
+        // The unbroken run of prompt answers this sighting belongs to.
+        let run = self
+            .run_since
+            .load(Ordering::Relaxed)
+            .max(self.last_failure.load(Ordering::Relaxed).saturating_add(1));
+        if let Some(seen) = sightings.get(&key) {
+            if seen.progress == *progress && seen.since >= run {
+                // Unchanged from the end of the first call that saw it to
+                // the start of this one: no progress for at least that long.
+                if sent.saturating_sub(seen.since) >= nanos(rule.lease) {
+                    return Verdict::PresumedDead;
+                }
+                return Verdict::Wait;
+            }
+        }
+        if sightings.len() >= MAX_WATCHED {
+            sightings.clear();
+        }
+        sightings.insert(
+            key,
+            Sighting {
+                progress: progress.clone(),
+                since: ended,
+            },
+        );
+        self.watching.store(true, Ordering::Relaxed);
+        Verdict::Wait
+    }
+
+    /// Whether any holder is watched.
+    pub(crate) fn watching(&self) -> bool {
+        self.watching.load(Ordering::Relaxed)
+    }
+
+    /// `key` is no longer held by the one watched (acquired, completed,
+    /// taken over, gone): stop watching it.
+    pub(crate) fn forget<Q>(&self, key: &Q)
+    where
+        K: Borrow<Q>,
+        Q: Eq + Hash + ?Sized,
+    {
+        if !self.watching() {
+            return;
+        }
+        let mut sightings = self.sightings();
+        sightings.remove(key);
+        if sightings.is_empty() {
+            self.watching.store(false, Ordering::Relaxed);
+        }
+    }
+
+    /// Watch only the holders `keep` accepts (those a full read still
+    /// found).
+    pub(crate) fn retain(&self, mut keep: impl FnMut(&K) -> bool) {
+        let mut sightings = self.sightings();
+        sightings.retain(|key, _| keep(key));
+        self.watching
+            .store(!sightings.is_empty(), Ordering::Relaxed);
+    }
+}
+
+/// A call that took longer than `max_gap`: the store stalled meanwhile.
+fn stalled(sent: u64, ended: u64, max_gap: u64) -> bool {
+    ended.saturating_sub(sent) > max_gap
+}
+
+fn nanos(duration: Duration) -> u64 {
+    u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Lease 3 s, answers at most 1 s apart (the idempotency layer's
+    /// default shape: renewals every third of the lease).
+    const RULE: Rule = Rule {
+        lease: Duration::from_secs(3),
+        max_gap: Duration::from_secs(1),
+    };
+
+    fn ms(t: u64) -> Duration {
+        Duration::from_millis(t)
+    }
+
+    type Watch = LeaseWatch<&'static str, u64>;
+
+    /// A prompt call at `t` ms that found "k" with `progress`, reported
+    /// then judged as the callers do.
+    fn sight(watch: &Watch, t: u64, progress: u64) -> Verdict {
+        watch.report(ms(t), ms(t), true, RULE);
+        watch.sight("k", &progress, ms(t), ms(t), RULE)
+    }
+
+    fn dead(watch: &Watch, t: u64, progress: u64) -> bool {
+        sight(watch, t, progress) == Verdict::PresumedDead
+    }
+
+    fn ping(watch: &Watch, t: u64, ok: bool) {
+        watch.report(ms(t), ms(t), ok, RULE);
+    }
+
+    fn pings(watch: &Watch, from: u64, to: u64) {
+        for t in (from..to).step_by(500) {
+            ping(watch, t, true);
+        }
+    }
+
+    #[test]
+    fn unchanged_for_a_lease_with_the_store_answering_is_presumed_dead() {
+        let watch = Watch::default();
+        assert!(!dead(&watch, 10, 1));
+        pings(&watch, 500, 3000);
+        assert!(!dead(&watch, 3009, 1), "not yet a lease");
+        assert!(dead(&watch, 3010, 1));
+    }
+
+    /// Measured from the start of the call that sees it again: the answer
+    /// may reflect any moment of the call.
+    #[test]
+    fn the_lease_ends_at_the_start_of_the_call() {
+        let watch = Watch::default();
+        assert!(!dead(&watch, 10, 1));
+        pings(&watch, 500, 3000);
+        watch.report(ms(2900), ms(3100), true, RULE);
+        let late = watch.sight("k", &1, ms(2900), ms(3100), RULE);
+        assert_eq!(late, Verdict::Wait);
+    }
+
+    #[test]
+    fn progress_resets_the_observation() {
+        let watch = Watch::default();
+        assert!(!dead(&watch, 10, 1));
+        pings(&watch, 500, 3000);
+        assert!(!dead(&watch, 3010, 2), "progress a lease later");
+        pings(&watch, 3500, 6000);
+        assert!(!dead(&watch, 6009, 2));
+        assert!(dead(&watch, 6010, 2), "a whole lease from the progress");
+    }
+
+    /// The store was unreachable between two sightings: the holder's
+    /// progress could not land, so the unchanged holder says nothing.
+    #[test]
+    fn a_failed_read_restarts_the_observation() {
+        let watch = Watch::default();
+        assert!(!dead(&watch, 10, 1));
+        ping(&watch, 900, true);
+        ping(&watch, 1500, false);
+        pings(&watch, 2000, 6000);
+        assert!(!dead(&watch, 6000, 1), "sighting before the failure");
+        // Watched again from there: a lease later, with answers all along.
+        pings(&watch, 6500, 9000);
+        assert!(!dead(&watch, 8999, 1));
+        assert!(dead(&watch, 9000, 1));
+
+        // A failure reported without its start (a renewal or release that
+        // failed) counts the same.
+        let failed = Watch::default();
+        assert!(!dead(&failed, 10, 1));
+        ping(&failed, 500, true);
+        failed.failed(ms(900));
+        pings(&failed, 1000, 4000);
+        assert!(!dead(&failed, 4000, 1));
+    }
+
+    /// A call that hung while the store was stopped and was answered after
+    /// it: what it says starts nothing, even while other calls answered.
+    #[test]
+    fn a_stalled_read_restarts_the_observation() {
+        let watch = Watch::default();
+        assert!(!dead(&watch, 10, 1));
+        pings(&watch, 500, 2000);
+        // Sent at 1000, answered 1100 ms later, other calls answering
+        // promptly around it: no silence, only the stall.
+        watch.report(ms(1000), ms(2100), true, RULE);
+        pings(&watch, 2000, 4000);
+        assert!(!dead(&watch, 4000, 1), "sighting before the stall");
+        pings(&watch, 4500, 7000);
+        assert!(
+            dead(&watch, 7000, 1),
+            "a lease from the first sighting after"
+        );
+
+        // The stalled read that sees the holder starts nothing either: the
+        // lease counts from the first prompt read after it.
+        let slow = Watch::default();
+        pings(&slow, 0, 1500);
+        slow.report(ms(500), ms(1600), true, RULE);
+        assert_eq!(slow.sight("k", &1, ms(500), ms(1600), RULE), Verdict::Wait);
+        pings(&slow, 1500, 2000);
+        assert!(!dead(&slow, 2000, 1));
+        pings(&slow, 2500, 4600);
+        assert!(!dead(&slow, 4600, 1), "a lease from the stalled read");
+        pings(&slow, 4600, 5000);
+        assert!(
+            dead(&slow, 5000, 1),
+            "a lease from the prompt read after it"
+        );
+    }
+
+    /// No answer for longer than `max_gap` (the taker itself was stopped,
+    /// or nobody called): the holder may have progressed unseen.
+    #[test]
+    fn a_silence_restarts_the_observation() {
+        let watch = Watch::default();
+        assert!(!dead(&watch, 10, 1));
+        assert!(!dead(&watch, 5000, 1));
+        pings(&watch, 5500, 8000);
+        assert!(dead(&watch, 8000, 1), "a lease from the read after it");
+    }
+
+    /// Offsets that go backwards (a caller's clocks disagreeing) never
+    /// read as time passing, and never panic.
+    #[test]
+    fn a_clock_going_backwards_presumes_nothing() {
+        let watch = Watch::default();
+        assert!(!dead(&watch, 9000, 1));
+        for t in (0..9000).rev().step_by(500) {
+            assert!(!dead(&watch, t, 1), "at {t} ms");
+        }
+        // A call that ended before it was sent is not a stall.
+        watch.report(ms(9500), ms(9400), true, RULE);
+        assert_eq!(
+            watch.sight("k", &1, ms(9500), ms(9400), RULE),
+            Verdict::Wait
+        );
+        pings(&watch, 9500, 12000);
+        assert!(
+            dead(&watch, 12000, 1),
+            "time passes again from the sighting"
+        );
+    }
+
+    #[test]
+    fn forgotten_and_unread_holders_are_watched_no_more() {
+        let watch = Watch::default();
+        assert!(!watch.watching());
+        assert!(!dead(&watch, 10, 1));
+        assert!(watch.watching());
+        watch.forget("k");
+        assert!(!watch.watching());
+        pings(&watch, 500, 3000);
+        assert!(!dead(&watch, 3010, 1), "watched again from here");
+
+        watch.retain(|key| *key != "k");
+        assert!(!watch.watching());
+        pings(&watch, 3500, 6000);
+        assert!(!dead(&watch, 6010, 1), "watched again from here");
+        assert!(watch.watching());
+    }
+
+    #[test]
+    fn the_watch_is_bounded() {
+        let watch = LeaseWatch::<usize, u64>::default();
+        for n in 0..MAX_WATCHED * 3 {
+            let _ = watch.sight(n, &1, ms(0), ms(0), RULE);
+            assert!(watch.sightings().len() <= MAX_WATCHED);
+        }
+    }
+}
