@@ -297,6 +297,139 @@ async fn a_store_cut_off_longer_than_the_lock_ttl_hands_no_live_holder_s_deliver
     assert_eq!(took.takeovers, 0, "{took:?}");
 }
 
+/// A store where one key's calls can stall: while `stalled`, a
+/// reservation hangs until it ends; while `renewals_lost`, every renewal
+/// fails (lost, not queued). Pings always answer: served elsewhere, as by
+/// another shard than the key's.
+struct Stalling {
+    inner: MemoryStore,
+    stalled: AtomicBool,
+    renewals_lost: AtomicBool,
+}
+
+impl IdempotencyStore for Stalling {
+    fn reserve<'a>(&'a self, key: &'a str, lock_ttl: Duration) -> StoreFuture<'a, Reservation> {
+        Box::pin(async move {
+            while self.stalled.load(Ordering::SeqCst) {
+                tokio::time::sleep(Duration::from_millis(2)).await;
+            }
+            self.inner.reserve(key, lock_ttl).await
+        })
+    }
+
+    fn complete<'a>(
+        &'a self,
+        key: &'a str,
+        token: &'a Token,
+        outcome: StoredOutcome,
+        ttl: Duration,
+    ) -> StoreFuture<'a, bool> {
+        self.inner.complete(key, token, outcome, ttl)
+    }
+
+    fn release<'a>(&'a self, key: &'a str, token: &'a Token) -> StoreFuture<'a, bool> {
+        self.inner.release(key, token)
+    }
+
+    fn renew<'a>(
+        &'a self,
+        key: &'a str,
+        token: &'a Token,
+        lock_ttl: Duration,
+    ) -> StoreFuture<'a, bool> {
+        if self.renewals_lost.load(Ordering::SeqCst) {
+            return Box::pin(async { Err(StoreError::backend("the key's shard is stopped")) });
+        }
+        self.inner.renew(key, token, lock_ttl)
+    }
+
+    fn take_over<'a>(
+        &'a self,
+        key: &'a str,
+        holder: &'a Holder,
+        lock_ttl: Duration,
+    ) -> StoreFuture<'a, Reservation> {
+        self.inner.take_over(key, holder, lock_ttl)
+    }
+
+    fn ping(&self) -> StoreFuture<'_, ()> {
+        self.inner.ping()
+    }
+}
+
+/// One key's calls stall for two lock TTLs while the store's pings answer
+/// all along: the holder's renewals are lost, and the taker's reservation
+/// hangs and comes back with the holder unchanged since before the stall.
+/// No silence on the taker's side, no failed call: only the stalled one
+/// tells it that it could not have seen a renewal, so its watch starts
+/// again, and the holder's renewals (back half a lock TTL after the stall)
+/// keep the delivery where it runs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_reservation_hands_no_live_holder_s_delivery_over() {
+    let lock_ttl = Duration::from_secs(1);
+    let store = Arc::new(Stalling {
+        inner: MemoryStore::new(),
+        stalled: AtomicBool::new(false),
+        renewals_lost: AtomicBool::new(false),
+    });
+    let shared: Arc<dyn IdempotencyStore> = store.clone();
+    let runs = Arc::new(AtomicUsize::new(0));
+    let gate = Arc::new(Semaphore::new(0));
+    let holder_layer = layer(lock_ttl).shared_store(Arc::clone(&shared));
+    let taker_layer = layer(lock_ttl).shared_store(shared);
+    let holder = replica(
+        holder_layer.clone(),
+        Arc::clone(&runs),
+        Some(Arc::clone(&gate)),
+    )
+    .await;
+    let taker = replica(taker_layer.clone(), Arc::clone(&runs), None).await;
+
+    let first = tokio::spawn(async move { deliver(holder, "msg_stalled").await });
+    runs_reach(&runs, 1).await;
+    assert_eq!(
+        deliver(taker, "msg_stalled").await.status,
+        StatusCode::CONFLICT
+    );
+
+    store.renewals_lost.store(true, Ordering::SeqCst);
+    store.stalled.store(true, Ordering::SeqCst);
+    let stalled = tokio::spawn(async move { deliver(taker, "msg_stalled").await });
+    tokio::time::sleep(lock_ttl * 2).await;
+    store.stalled.store(false, Ordering::SeqCst);
+    assert_eq!(stalled.await.unwrap().status, StatusCode::CONFLICT);
+
+    let restored = Instant::now() + lock_ttl / 2;
+    let until = Instant::now() + lock_ttl * 2;
+    let mut copies = 0;
+    while Instant::now() < until {
+        if Instant::now() >= restored {
+            store.renewals_lost.store(false, Ordering::SeqCst);
+        }
+        copies += 1;
+        let reply = deliver(taker, "msg_stalled").await;
+        assert_eq!(
+            runs.load(Ordering::SeqCst),
+            1,
+            "copy {copies} ran a second time: {} {}",
+            reply.status,
+            reply.text()
+        );
+        assert_eq!(reply.status, StatusCode::CONFLICT, "copy {copies}");
+        tokio::time::sleep(lock_ttl / 10).await;
+    }
+
+    gate.add_permits(1);
+    assert_eq!(first.await.unwrap().status, StatusCode::OK);
+    assert!(is_replayed(&deliver(taker, "msg_stalled").await));
+    assert_eq!(runs.load(Ordering::SeqCst), 1);
+    let (held, took) = (holder_layer.counts(), taker_layer.counts());
+    println!("{copies} copies refused; holder {held:?}; taker {took:?}");
+    assert!(held.renewal_failures > 0, "the stall was felt: {held:?}");
+    assert_eq!((held.completed, held.leases_lost), (1, 0), "{held:?}");
+    assert_eq!(took.takeovers, 0, "{took:?}");
+}
+
 #[cfg(feature = "redis")]
 mod redis_faults {
     use super::*;
