@@ -70,6 +70,8 @@ pub(crate) struct LeaseWatch<K, P> {
     sightings: Mutex<HashMap<K, Sighting<P>>>,
     /// `sightings` is not empty: read without the lock on hot paths.
     watching: AtomicBool,
+    /// At most this many sightings (see [`MAX_WATCHED`]).
+    max_watched: usize,
 }
 
 #[derive(Debug)]
@@ -87,6 +89,21 @@ impl<K, P> Default for LeaseWatch<K, P> {
             last_failure: AtomicU64::new(0),
             sightings: Mutex::new(HashMap::new()),
             watching: AtomicBool::new(false),
+            max_watched: MAX_WATCHED,
+        }
+    }
+}
+
+impl<K, P> LeaseWatch<K, P> {
+    /// A watch without the bound, for a caller whose every read lists all
+    /// the holders there are and which [retains](Self::retain) only those:
+    /// the store bounds the memory, and a bound here would forget holders
+    /// faster than any lease when more are held, so none would ever be
+    /// taken over.
+    pub(crate) fn unbounded() -> Self {
+        Self {
+            max_watched: usize::MAX,
+            ..Self::default()
         }
     }
 }
@@ -151,7 +168,7 @@ impl<K: Eq + Hash, P: PartialEq + Clone> LeaseWatch<K, P> {
                 return Verdict::Wait;
             }
         }
-        if sightings.len() >= MAX_WATCHED {
+        if sightings.len() >= self.max_watched {
             sightings.clear();
         }
         sightings.insert(

@@ -35,7 +35,7 @@ impl Observer {
                 max_gap: lease / 2,
             },
             epoch: Instant::now(),
-            watch: LeaseWatch::default(),
+            watch: LeaseWatch::unbounded(),
         }
     }
 
@@ -170,6 +170,21 @@ mod tests {
         let t0 = Instant::now();
         read(&mut observer, t0, Ok(vec![held("e1", 5)]));
         assert!(read(&mut observer, t0 + STEP * 6, Ok(vec![held("e1", 5)])).is_empty());
+    }
+
+    /// More entries held than an idempotency layer would watch: every one
+    /// is watched (each read lists them all, and only them).
+    #[test]
+    fn every_held_entry_is_watched() {
+        let mut observer = Observer::new(LEASE);
+        let t0 = Instant::now();
+        let many: Vec<Held> = (0..crate::lease_watch::MAX_WATCHED + 10)
+            .map(|n| held(&format!("e{n}"), 1))
+            .collect();
+        for i in 0..4 {
+            assert!(read(&mut observer, t0 + STEP * i, Ok(many.clone())).is_empty());
+        }
+        assert_eq!(read(&mut observer, t0 + STEP * 4, Ok(many.clone())), many);
     }
 
     /// An entry missing from a read (released, finished) is watched anew
