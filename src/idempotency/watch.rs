@@ -52,7 +52,7 @@ fn rule(lock_ttl: Duration) -> Rule {
 /// Shared by the clones of one layer.
 pub(crate) struct Watch {
     epoch: Instant,
-    rule: LeaseWatch<u64, Holder>,
+    shared: LeaseWatch<u64, Holder>,
     /// A ping task runs.
     pinging: AtomicBool,
     hasher: RandomState,
@@ -62,7 +62,7 @@ impl Default for Watch {
     fn default() -> Self {
         Self {
             epoch: Instant::now(),
-            rule: LeaseWatch::default(),
+            shared: LeaseWatch::default(),
             pinging: AtomicBool::new(false),
             hasher: RandomState::new(),
         }
@@ -76,13 +76,13 @@ impl Watch {
 
     /// A store call sent at `sent` ended at `ended`, answered (`ok`) or not.
     pub(crate) fn report(&self, sent: Instant, ended: Instant, ok: bool, lock_ttl: Duration) {
-        self.rule
+        self.shared
             .report(self.at(sent), self.at(ended), ok, rule(lock_ttl));
     }
 
     /// A store call failed at `ended` (its start unknown or irrelevant).
     pub(crate) fn failed(&self, ended: Instant) {
-        self.rule.failed(self.at(ended));
+        self.shared.failed(self.at(ended));
     }
 
     /// A reservation sent at `sent` and answered at `ended` (already
@@ -95,7 +95,7 @@ impl Watch {
         ended: Instant,
         lock_ttl: Duration,
     ) -> Verdict {
-        self.rule.sight(
+        self.shared.sight(
             self.hasher.hash_one(key),
             holder,
             self.at(sent),
@@ -106,13 +106,13 @@ impl Watch {
 
     /// Whether any key is watched.
     pub(crate) fn watching(&self) -> bool {
-        self.rule.watching()
+        self.shared.watching()
     }
 
     /// `key` is no longer in flight (acquired, completed): stop watching it.
     pub(crate) fn forget(&self, key: &str) {
         if self.watching() {
-            self.rule.forget(&self.hasher.hash_one(key));
+            self.shared.forget(&self.hasher.hash_one(key));
         }
     }
 
@@ -226,6 +226,7 @@ mod tests {
         let watch = Watch::default();
         assert!(!sight(&watch, 10, "k", &holder(1)));
         pings(&watch, 500, 2000);
+        let sent = watch.epoch + Duration::from_millis(900);
         let late = renewal_period(LOCK) + Duration::from_millis(1);
         watch.report(sent, sent + late, true, LOCK);
         pings(&watch, 2000, 3000);
