@@ -62,6 +62,7 @@ async fn a_declared_length_reserves_no_more_than_what_arrives_and_a_bounded_look
     // Every allocation and reallocation at its full size: at least what was
     // reserved at any time.
     let reserved = counted.bytes_total as usize;
+    eprintln!("bytes allocated for the request: {reserved}");
     // The signature is wrong: the body was read, then refused.
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
     assert!(
