@@ -157,6 +157,8 @@ mod telemetry;
 #[cfg_attr(docsrs, doc(cfg(feature = "stack")))]
 pub mod tenant;
 #[cfg(test)]
+mod test_support;
+#[cfg(test)]
 mod tiers;
 #[cfg(feature = "token")]
 #[cfg_attr(docsrs, doc(cfg(feature = "token")))]

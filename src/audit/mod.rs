@@ -83,6 +83,8 @@ mod layer;
 pub mod metrics;
 mod redact;
 mod sink;
+#[cfg(test)]
+mod tests;
 
 pub use counters::AuditCounts;
 pub(crate) use counters::MAX_TENANT_ENTRIES;

@@ -244,6 +244,8 @@ mod redis;
 mod redis_backend;
 mod service;
 mod store;
+#[cfg(test)]
+mod tests;
 mod watch;
 
 #[cfg(feature = "redis")]

@@ -83,6 +83,8 @@ mod allowlist;
 mod client;
 mod forwarded;
 mod layer;
+#[cfg(test)]
+mod tests;
 
 pub use allowlist::{Allowlist, ParseAllowlistError};
 pub use client::ClientIp;

@@ -160,6 +160,8 @@
 mod clock;
 mod layer;
 mod source;
+#[cfg(test)]
+mod tests;
 mod timestamp;
 mod window;
 

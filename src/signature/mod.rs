@@ -126,6 +126,10 @@ pub(crate) mod public_url;
 pub(crate) mod scheme;
 pub(crate) mod sign;
 pub(crate) mod time;
+// The presets the tests verify against are the provider registry's.
+#[cfg(test)]
+#[cfg(feature = "provider")]
+mod tests;
 
 pub use declared::{Algorithm, DeclaredScheme, Encoding, KeyEncoding, Part, SignatureHeader};
 pub(crate) use either::FirstPresent;

@@ -101,6 +101,8 @@ mod basic;
 mod error;
 mod layer;
 mod source;
+#[cfg(test)]
+mod tests;
 mod url;
 
 pub use crate::secret::TokenSet;

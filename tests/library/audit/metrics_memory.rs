@@ -1,7 +1,7 @@
 //! What the `metrics` feature costs a request when the application installed
 //! no recorder: no allocation. An audited request allocates exactly as
 //! often with the feature as without it (this file runs in both builds).
-//! Measured with the binary's allocator, which counts per thread
+//! Measured with `allocation-counter`, which counts per thread
 //! (`alloc.rs`): the other tests' allocations do not count.
 
 use std::convert::Infallible;
@@ -12,7 +12,7 @@ use tower::{Service, ServiceExt};
 use tower_webhook::audit::AuditLayer;
 use tower_webhook::{Reason, WebhookContext};
 
-use crate::alloc::{Region, GLOBAL};
+use crate::alloc::measured;
 
 /// What an audited request allocates, the metrics feature or not: the
 /// shared context, the event's timestamp and path, and the response.
@@ -54,10 +54,12 @@ async fn without_a_recorder_the_metrics_feature_allocates_nothing_per_request() 
     let mut allocations = 0;
     for _ in 0..REQUESTS {
         let request = request();
-        let region = Region::new(GLOBAL);
-        let response = service.ready().await.unwrap().call(request).await.unwrap();
-        drop(response);
-        allocations += region.change().allocations;
+        let ((), counted) = measured(async {
+            let response = service.ready().await.unwrap().call(request).await.unwrap();
+            drop(response);
+        })
+        .await;
+        allocations += counted.count_total as usize;
     }
     let per_request = allocations as f64 / REQUESTS as f64;
     eprintln!("allocations per request: {per_request}");

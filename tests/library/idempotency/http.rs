@@ -1,6 +1,7 @@
-//! The idempotency layer through a real HTTP server: exactly-once handling,
-//! release on failure, key sources, namespacing, store failures, and the
-//! memory bound.
+//! The idempotency layer through a real HTTP server: exactly-once handling
+//! of concurrent copies, a handler's error, and the memory bound. The
+//! layer's decisions (release on failure, key sources, namespacing, store
+//! failures) are unit tests next to the code, in `src/idempotency/tests.rs`.
 
 use crate::support;
 
@@ -14,15 +15,14 @@ use axum::response::Response as AxumResponse;
 use axum::routing::post;
 use axum::Router;
 use bytes::Bytes;
-use http::{HeaderName, HeaderValue, Request, Response, StatusCode};
+use http::{HeaderValue, Request, Response, StatusCode};
 use http_body_util::Full;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 use tower_service::Service;
 use tower_webhook::body::BufferedBody;
 use tower_webhook::idempotency::{
-    IdempotencyLayer, IdempotencyStore, KeySource, MemoryStore, Reservation, StoredOutcome,
-    REPLAYED_HEADER,
+    IdempotencyLayer, IdempotencyStore, MemoryStore, Reservation, StoredOutcome, REPLAYED_HEADER,
 };
 use tower_webhook::{Answer, Reason, WebhookContext};
 
@@ -55,10 +55,6 @@ impl Handler {
 
     fn runs(&self) -> usize {
         self.runs.load(Ordering::SeqCst)
-    }
-
-    fn answer_with(&self, status: StatusCode) {
-        self.status.store(status.as_u16(), Ordering::SeqCst);
     }
 
     async fn handle(self) -> StatusCode {
@@ -195,66 +191,6 @@ async fn one_thousand_concurrent_copies_run_the_handler_once() {
 }
 
 #[tokio::test]
-async fn a_failed_handler_runs_again_and_a_successful_one_does_not() {
-    let handler = Handler::new();
-    let addr = serve(IdempotencyLayer::new(), &handler).await;
-
-    handler.answer_with(StatusCode::INTERNAL_SERVER_ERROR);
-    let reply = send(delivery(addr, "msg_retry")).await;
-    assert_eq!(reply.status, StatusCode::INTERNAL_SERVER_ERROR);
-    assert_eq!(handler.runs(), 1);
-
-    // The sender retries: the key was released, so the handler runs again.
-    handler.answer_with(StatusCode::OK);
-    let reply = send(delivery(addr, "msg_retry")).await;
-    assert_eq!(reply.status, StatusCode::OK);
-    assert!(!is_replayed(&reply));
-    assert_eq!(handler.runs(), 2);
-
-    // And once more: acknowledged without the handler.
-    let reply = send(delivery(addr, "msg_retry")).await;
-    assert_eq!(reply.status, StatusCode::OK);
-    assert!(is_replayed(&reply));
-    assert_eq!(
-        seen(&reply, "x-seen-extension").as_deref(),
-        Some("duplicate")
-    );
-    assert_eq!(seen(&reply, "x-seen-context").as_deref(), Some("duplicate"));
-    assert_eq!(seen(&reply, "x-seen-key").as_deref(), Some("msg_retry"));
-    assert_eq!(handler.runs(), 2);
-}
-
-#[tokio::test]
-async fn client_errors_complete_except_transient_ones() {
-    let handler = Handler::new();
-    let addr = serve(IdempotencyLayer::new().replay_stored_status(), &handler).await;
-
-    // 429 is transient: released.
-    handler.answer_with(StatusCode::TOO_MANY_REQUESTS);
-    send(delivery(addr, "msg_4xx")).await;
-    // 422 is the handler's verdict on the bytes: completed, and replayed.
-    handler.answer_with(StatusCode::UNPROCESSABLE_ENTITY);
-    let reply = send(delivery(addr, "msg_4xx")).await;
-    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(!is_replayed(&reply));
-    handler.answer_with(StatusCode::OK);
-    let reply = send(delivery(addr, "msg_4xx")).await;
-    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(is_replayed(&reply));
-    assert_eq!(handler.runs(), 2);
-
-    // Opting out: a 4xx releases the key too.
-    let handler = Handler::new();
-    let addr = serve(IdempotencyLayer::new().release_on_client_error(), &handler).await;
-    handler.answer_with(StatusCode::UNPROCESSABLE_ENTITY);
-    send(delivery(addr, "msg_4xx")).await;
-    handler.answer_with(StatusCode::OK);
-    let reply = send(delivery(addr, "msg_4xx")).await;
-    assert!(!is_replayed(&reply));
-    assert_eq!(handler.runs(), 2);
-}
-
-#[tokio::test]
 async fn a_service_error_releases_the_key() {
     let store = MemoryStore::new();
     let calls = Arc::new(AtomicUsize::new(0));
@@ -288,187 +224,6 @@ async fn a_service_error_releases_the_key() {
     assert_eq!(response.status(), StatusCode::OK);
     assert!(response.headers().get(REPLAYED_HEADER).is_none());
     assert_eq!(calls.load(Ordering::SeqCst), 2);
-}
-
-#[tokio::test]
-async fn key_from_a_json_body_field() {
-    let handler = Handler::new();
-    let addr = serve(IdempotencyLayer::from_json_field("/id"), &handler).await;
-    let event = |body: &'static str| {
-        post_to(addr, "/hook")
-            .header("content-type", "application/json")
-            .body(Full::new(Bytes::from_static(body.as_bytes())))
-            .unwrap()
-    };
-
-    assert_eq!(
-        send(event(r#"{"id":"evt_1","n":1}"#)).await.status,
-        StatusCode::OK
-    );
-    let reply = send(event(r#"{"n":2,"id":"evt_1"}"#)).await;
-    assert!(is_replayed(&reply));
-    assert_eq!(seen(&reply, "x-seen-key").as_deref(), Some("evt_1"));
-    assert!(!is_replayed(&send(event(r#"{"id":"evt_2"}"#)).await));
-    assert_eq!(handler.runs(), 2);
-
-    let reply = send(event(r#"{"object":"event"}"#)).await;
-    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
-    assert_eq!(
-        seen(&reply, "x-seen-context").as_deref(),
-        Some("payload_incomplete")
-    );
-    assert_eq!(
-        send(event("not json")).await.status,
-        StatusCode::BAD_REQUEST
-    );
-    assert_eq!(handler.runs(), 2);
-}
-
-#[tokio::test]
-async fn header_falls_back_to_body() {
-    let handler = Handler::new();
-    let layer =
-        IdempotencyLayer::from_unsigned_header(HeaderName::from_static("x-github-delivery"))
-            .or_json_field("delivery_id");
-    assert_eq!(
-        layer.key_sources(),
-        IdempotencyLayer::from_sources([
-            KeySource::UnsignedHeader(HeaderName::from_static("x-github-delivery")),
-            KeySource::json_field("/delivery_id"),
-        ])
-        .key_sources()
-    );
-    let addr = serve(layer, &handler).await;
-    let reply = send(
-        post_to(addr, "/hook")
-            .header("x-github-delivery", "gh-1")
-            .body(Full::new(Bytes::from_static(
-                br#"{"delivery_id":"body-1"}"#,
-            )))
-            .unwrap(),
-    )
-    .await;
-    assert_eq!(seen(&reply, "x-seen-key").as_deref(), Some("gh-1"));
-    let reply = send(
-        post_to(addr, "/hook")
-            .body(Full::new(Bytes::from_static(
-                br#"{"delivery_id":"body-1"}"#,
-            )))
-            .unwrap(),
-    )
-    .await;
-    assert_eq!(seen(&reply, "x-seen-key").as_deref(), Some("body-1"));
-    assert_eq!(handler.runs(), 2);
-}
-
-#[tokio::test]
-async fn tenants_and_routes_do_not_share_keys() {
-    let handler = Handler::new();
-    let addr = serve(IdempotencyLayer::new(), &handler).await;
-    let from = |tenant: &str, path: &str| {
-        post_to(addr, path)
-            .header("webhook-id", "msg_shared")
-            .header("x-test-tenant", tenant)
-            .body(Full::new(Bytes::new()))
-            .unwrap()
-    };
-
-    assert!(!is_replayed(&send(from("acme", "/hook")).await));
-    assert!(!is_replayed(&send(from("globex", "/hook")).await));
-    assert!(!is_replayed(&send(from("acme", "/other")).await));
-    assert_eq!(handler.runs(), 3);
-    assert!(is_replayed(&send(from("acme", "/hook")).await));
-    assert!(is_replayed(&send(from("globex", "/hook")).await));
-    assert_eq!(handler.runs(), 3);
-
-    // One namespace for both routes: the same delivery on either runs once.
-    let handler = Handler::new();
-    let addr = serve(IdempotencyLayer::new().namespace("github"), &handler).await;
-    let on = |path: &str| {
-        post_to(addr, path)
-            .header("webhook-id", "msg_routes")
-            .body(Full::new(Bytes::new()))
-            .unwrap()
-    };
-    assert!(!is_replayed(&send(on("/hook")).await));
-    assert!(is_replayed(&send(on("/other")).await));
-    assert_eq!(handler.runs(), 1);
-}
-
-#[tokio::test]
-async fn a_missing_key_is_refused_unless_allowed() {
-    let handler = Handler::new();
-    let addr = serve(IdempotencyLayer::new(), &handler).await;
-    let keyless = || {
-        post_to(addr, "/hook")
-            .body(Full::new(Bytes::new()))
-            .unwrap()
-    };
-    let reply = send(keyless()).await;
-    assert_eq!(reply.status, StatusCode::BAD_REQUEST);
-    assert_eq!(
-        seen(&reply, "x-seen-extension").as_deref(),
-        Some("payload_incomplete")
-    );
-    assert_eq!(handler.runs(), 0);
-
-    let addr = serve(IdempotencyLayer::new().allow_missing_key(), &handler).await;
-    let keyless = || {
-        post_to(addr, "/hook")
-            .body(Full::new(Bytes::new()))
-            .unwrap()
-    };
-    assert_eq!(send(keyless()).await.status, StatusCode::OK);
-    assert_eq!(send(keyless()).await.status, StatusCode::OK);
-    // Unprotected: every copy runs.
-    assert_eq!(handler.runs(), 2);
-}
-
-#[tokio::test]
-async fn overlong_keys_are_hashed() {
-    let handler = Handler::new();
-    let addr = serve(IdempotencyLayer::new(), &handler).await;
-    let long = "k".repeat(4000);
-    let reply = send(delivery(addr, &long)).await;
-    assert_eq!(reply.status, StatusCode::OK);
-    let key = seen(&reply, "x-seen-key").unwrap();
-    assert!(key.starts_with("sha256:") && key.len() == 7 + 64, "{key}");
-    assert!(is_replayed(&send(delivery(addr, &long)).await));
-    let other = format!("{long}x");
-    assert!(!is_replayed(&send(delivery(addr, &other)).await));
-    assert_eq!(handler.runs(), 2);
-}
-
-#[tokio::test]
-async fn a_failing_store_fails_closed_unless_told_to_fail_open() {
-    let handler = Handler::new();
-    let addr = serve(
-        IdempotencyLayer::new().store(support::BrokenStore),
-        &handler,
-    )
-    .await;
-    let reply = send(delivery(addr, "msg_store")).await;
-    assert_eq!(reply.status, StatusCode::SERVICE_UNAVAILABLE);
-    assert!(reply.headers.contains_key(http::header::RETRY_AFTER));
-    assert_eq!(
-        seen(&reply, "x-seen-context").as_deref(),
-        Some("store_unavailable")
-    );
-    assert_eq!(handler.runs(), 0);
-
-    let layer = IdempotencyLayer::new()
-        .store(support::BrokenStore)
-        .fail_open();
-    let addr = serve(layer, &handler).await;
-    assert_eq!(
-        send(delivery(addr, "msg_store")).await.status,
-        StatusCode::OK
-    );
-    assert_eq!(
-        send(delivery(addr, "msg_store")).await.status,
-        StatusCode::OK
-    );
-    assert_eq!(handler.runs(), 2);
 }
 
 #[tokio::test]
