@@ -4,6 +4,8 @@
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
+use proptest::strategy::Strategy;
+
 const GITHUB_SECRET: &str = "It's a Secret to Everybody";
 const STANDARD_SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 /// GitHub's published signature of `Hello, World!` under [`GITHUB_SECRET`].
@@ -710,4 +712,114 @@ fn seal_says_what_is_missing_and_never_echoes_a_key() {
     let output = run(&["unseal", "--context", "acme", "--kek-file", "-"], b"");
     assert_eq!(output.status.code(), Some(2));
     assert!(stderr(&output).starts_with("error: only one input can come from standard input"));
+}
+
+/// Arguments a user might type, known flags included so parsing gets past
+/// the first word. (No NUL: a process argument cannot hold one.)
+fn word() -> impl Strategy<Value = String> {
+    use proptest::prelude::*;
+    prop_oneof![
+        Just("sign".to_owned()),
+        Just("verify".to_owned()),
+        Just("seal".to_owned()),
+        Just("unseal".to_owned()),
+        Just("reseal".to_owned()),
+        Just("providers".to_owned()),
+        Just("--context".to_owned()),
+        Just("--kek-file".to_owned()),
+        Just("--kek-env".to_owned()),
+        Just("--sealed-file".to_owned()),
+        Just("--secret-file".to_owned()),
+        Just("-".to_owned()),
+        Just("help".to_owned()),
+        Just("--scheme".to_owned()),
+        Just("--secret".to_owned()),
+        Just("--secret-env".to_owned()),
+        Just("--body-file".to_owned()),
+        Just("--timestamp".to_owned()),
+        Just("--id".to_owned()),
+        Just("--url".to_owned()),
+        Just("-H".to_owned()),
+        Just("--header".to_owned()),
+        Just("--help".to_owned()),
+        Just("--scheme=github".to_owned()),
+        Just("--timestamp=-1".to_owned()),
+        Just("=".to_owned()),
+        "[^\0]{0,12}",
+    ]
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(48))]
+
+    /// Any command line is carried out or refused with a message, never a
+    /// panic (exit status 101) or a silent failure.
+    #[test]
+    fn any_arguments_parse_or_fail_without_panicking(args in proptest::collection::vec(word(), 0..8)) {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let output = run(&args, b"");
+        let code = output.status.code();
+        proptest::prop_assert!(matches!(code, Some(0..=2)), "{args:?}: {code:?}: {}", stderr(&output));
+        if code != Some(0) {
+            proptest::prop_assert!(!stderr(&output).trim().is_empty(), "{args:?}: no message");
+        }
+    }
+
+    /// `--name value` and `--name=value` mean the same.
+    #[test]
+    fn inline_and_separate_values_mean_the_same(
+        scheme in proptest::prop_oneof![
+            proptest::sample::select(vec!["github", "stripe", "standard", "slack"]).prop_map(str::to_owned),
+            "[a-z-]{1,10}",
+        ],
+        secret in "[^=\0]{0,12}",
+        ts in proptest::prelude::any::<i64>(),
+    ) {
+        let ts = ts.to_string();
+        let separate = ["sign", "--scheme", &scheme, "--secret", &secret, "--timestamp", &ts, "--id", "d-1"];
+        let inline = [
+            "sign".to_owned(),
+            format!("--scheme={scheme}"),
+            format!("--secret={secret}"),
+            format!("--timestamp={ts}"),
+            "--id=d-1".to_owned(),
+        ];
+        let inline: Vec<&str> = inline.iter().map(String::as_str).collect();
+        let (a, b) = (run(&separate, b"body"), run(&inline, b"body"));
+        proptest::prop_assert_eq!(a.status.code(), b.status.code());
+        proptest::prop_assert_eq!(stdout(&a), stdout(&b));
+        proptest::prop_assert_eq!(stderr(&a), stderr(&b));
+    }
+}
+
+#[test]
+fn only_one_final_newline_of_a_secret_file_is_dropped() {
+    for (contents, secret) in [("s\n", "s"), ("s\r\n", "s"), ("s\n\n", "s\n"), ("s", "s")] {
+        let file = TempFile::new("newline", contents.as_bytes());
+        let from_file = run(
+            &[
+                "sign",
+                "--scheme",
+                "github",
+                "--signature-only",
+                "--secret-file",
+                file.path(),
+            ],
+            b"x",
+        );
+        let from_env = run_env(
+            &[
+                "sign",
+                "--scheme",
+                "github",
+                "--signature-only",
+                "--secret-env",
+                "SECRET_AS_IS",
+            ],
+            b"x",
+            &[("SECRET_AS_IS", secret)],
+        );
+        assert_eq!(from_file.status.code(), Some(0), "{}", stderr(&from_file));
+        assert_eq!(stdout(&from_file), stdout(&from_env), "{contents:?}");
+    }
 }
