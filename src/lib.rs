@@ -156,6 +156,8 @@ mod telemetry;
 pub mod tenant;
 #[cfg(test)]
 mod tiers;
+#[cfg(any(feature = "signature", feature = "replay"))]
+mod timestamp;
 #[cfg(feature = "token")]
 #[cfg_attr(docsrs, doc(cfg(feature = "token")))]
 pub mod token;
@@ -170,6 +172,9 @@ pub use secret::Secret;
 #[cfg(feature = "stack")]
 #[cfg_attr(docsrs, doc(cfg(feature = "stack")))]
 pub use stack::{StackError, WebhookLayer, WebhookStack};
+#[cfg(any(feature = "signature", feature = "replay"))]
+#[cfg_attr(docsrs, doc(cfg(any(feature = "signature", feature = "replay"))))]
+pub use timestamp::TimestampFormat;
 
 // Every Rust snippet of the README compiles and runs as a doc test.
 #[cfg(doctest)]

@@ -23,6 +23,7 @@ const RANKS: &[(&str, u32)] = &[
     // The kernel.
     ("secret", 0),
     ("path", 1),
+    ("timestamp", 1),
     ("telemetry", 1),
     ("invalid_setting", 2),
     ("response_body", 3),

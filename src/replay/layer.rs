@@ -11,12 +11,12 @@ use tower_layer::Layer;
 
 use super::clock::{Clock, SharedClock};
 use super::source::{self, Source};
-use super::timestamp::TimestampFormat;
 use super::window::Window;
 use crate::body::DEFAULT_BODY_LIMIT;
 use crate::context::{PendingTimestampCheck, PendingTimestampChecks, Timestamp, WebhookContext};
 use crate::guard::{BodyCheck, BodyGuard};
 use crate::rejection::{Reason, Rejection, Stop};
+use crate::timestamp::TimestampFormat;
 
 /// The replay check: a [`BodyCheck`], for use in a
 /// [`CheckChain`](crate::chain::CheckChain) or a tenant policy. Built with
@@ -279,7 +279,7 @@ impl ReplayLayer {
 
     /// The timestamp is unix milliseconds.
     pub fn milliseconds(self) -> Self {
-        self.format(TimestampFormat::Milliseconds)
+        self.format(TimestampFormat::Millis)
     }
 
     /// The timestamp is RFC 3339.

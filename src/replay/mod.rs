@@ -160,9 +160,9 @@
 mod clock;
 mod layer;
 mod source;
-mod timestamp;
 mod window;
 
+#[doc(no_inline)]
+pub use crate::TimestampFormat;
 pub use clock::Clock;
 pub use layer::{Replay, ReplayCheck, ReplayLayer};
-pub use timestamp::TimestampFormat;

@@ -125,8 +125,9 @@ mod layer;
 pub(crate) mod public_url;
 pub(crate) mod scheme;
 pub(crate) mod sign;
-pub(crate) mod time;
 
+#[doc(no_inline)]
+pub use crate::TimestampFormat;
 pub use declared::{Algorithm, DeclaredScheme, Encoding, KeyEncoding, Part, SignatureHeader};
 pub(crate) use either::FirstPresent;
 pub use keyring::{Key, KeyKind, KeyMaterial, Keyring, Match};
@@ -137,4 +138,3 @@ pub use public_url::{PublicUrl, PublicUrlError};
 pub use scheme::{Delivery, Outgoing, Scheme, SignError, Signatures, Tolerance};
 pub(crate) use sign::unix_now;
 pub use sign::Signer;
-pub use time::TimestampFormat;
