@@ -98,7 +98,7 @@
 )]
 
 pub mod body;
-pub mod chain;
+mod chain;
 #[cfg(feature = "signature")]
 #[cfg_attr(docsrs, doc(cfg(feature = "signature")))]
 pub mod client;

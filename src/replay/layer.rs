@@ -19,7 +19,7 @@ use crate::rejection::{Reason, Rejection, Stop};
 use crate::timestamp::TimestampFormat;
 
 /// The replay check: a [`BodyCheck`], for use in a
-/// [`CheckChain`](crate::chain::CheckChain) or a tenant policy. Built with
+/// stack or a tenant policy. Built with
 /// [`ReplayLayer`]'s methods and taken out with [`ReplayLayer::into_check`].
 #[derive(Debug, Clone)]
 pub struct ReplayCheck {
@@ -328,7 +328,7 @@ impl ReplayLayer {
     }
 
     /// The configured check, to put into a
-    /// [`CheckChain`](crate::chain::CheckChain) or a tenant policy.
+    /// check chain or a tenant policy.
     pub fn into_check(self) -> ReplayCheck {
         Arc::unwrap_or_clone(self.check)
     }

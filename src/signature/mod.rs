@@ -131,9 +131,7 @@ pub use crate::TimestampFormat;
 pub use declared::{Algorithm, DeclaredScheme, Encoding, KeyEncoding, Part, SignatureHeader};
 pub(crate) use either::FirstPresent;
 pub use keyring::{Key, KeyKind, KeyMaterial, Keyring, Match};
-pub use layer::{
-    SignatureCheck, SignatureConfigError, SignatureLayer, SignaturePending, VerifySignature,
-};
+pub use layer::{SignatureCheck, SignatureConfigError, SignatureLayer, VerifySignature};
 pub use public_url::{PublicUrl, PublicUrlError};
 pub use scheme::{Delivery, Outgoing, Scheme, SignError, Signatures, Tolerance};
 pub(crate) use sign::unix_now;
