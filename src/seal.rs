@@ -70,6 +70,10 @@ use crate::secret::Secret;
 /// The version prefix of every sealed secret this crate writes.
 pub(crate) const SEALED_PREFIX: &str = "tws1";
 
+/// The environment variable the `tower-webhook` command reads KEKs from
+/// when no option names a source.
+pub const KEK_VARIABLE: &str = "TOWER_WEBHOOK_KEK";
+
 /// The longest KEK id, in bytes: shorter than any key written as text (43
 /// base64 characters), so a key typed where an id belongs is refused as an
 /// id, never echoed as one.

@@ -3,11 +3,7 @@
 
 use std::io::{self, Write};
 
-use tower_webhook::seal::{KekRing, SealedSecret};
-
-/// The environment variable KEKs are read from when no option names a
-/// source.
-const KEK_VARIABLE: &str = "TOWER_WEBHOOK_KEK";
+use tower_webhook::seal::{KekRing, SealedSecret, KEK_VARIABLE};
 use tower_webhook::Secret;
 use zeroize::Zeroizing;
 
