@@ -14,10 +14,8 @@ use crate::guard::{Guard, RequestCheck};
 use crate::rejection::{Reason, Rejection, Stop};
 
 /// The check behind [`IpFilterLayer`]: resolve the client address, record it,
-/// and refuse it unless the allowlist permits it.
-///
-/// Usable on its own (e.g. inside a per-tenant policy) through
-/// [`RequestCheck`] or [`IpPolicy::evaluate`].
+/// and refuse it unless the allowlist permits it. A tenant policy gets it
+/// from `WebhookStack::ip_filter(..).into_tenant_policy()`.
 #[derive(Debug, Clone, Default)]
 pub struct IpPolicy {
     allowlist: Allowlist,
@@ -105,13 +103,6 @@ impl IpFilterLayer {
     /// with [`allow`](Self::allow).
     pub fn new() -> Self {
         Self::default()
-    }
-
-    /// A layer applying `policy`.
-    pub fn with_policy(policy: IpPolicy) -> Self {
-        Self {
-            policy: Arc::new(policy),
-        }
     }
 
     /// Allow the networks and addresses of a comma-separated list, e.g.
@@ -228,7 +219,7 @@ impl IpFilterLayer {
     }
 
     /// The policy this layer applies.
-    pub fn policy(&self) -> &IpPolicy {
+    pub(crate) fn policy(&self) -> &IpPolicy {
         &self.policy
     }
 

@@ -88,4 +88,4 @@ pub use allowlist::{Allowlist, ParseAllowlistError};
 pub use client::ClientIp;
 #[cfg(feature = "stack")]
 pub(crate) use client::ResolvedClientIp;
-pub use layer::{IpFilter, IpFilterLayer, IpPolicy};
+pub use layer::{IpFilter, IpFilterLayer};

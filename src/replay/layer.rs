@@ -20,7 +20,7 @@ use crate::timestamp::TimestampFormat;
 
 /// The replay check: a [`BodyCheck`], for use in a
 /// stack or a tenant policy. Built with
-/// [`ReplayLayer`]'s methods and taken out with [`ReplayLayer::into_check`].
+/// [`ReplayLayer`]'s methods.
 #[derive(Debug, Clone)]
 pub struct ReplayCheck {
     source: Source,
@@ -327,14 +327,8 @@ impl ReplayLayer {
         self.edit(|check| check.body_limit = limit)
     }
 
-    /// The configured check, to put into a
-    /// check chain or a tenant policy.
-    pub fn into_check(self) -> ReplayCheck {
-        Arc::unwrap_or_clone(self.check)
-    }
-
     /// The check this layer installs.
-    pub fn check(&self) -> &ReplayCheck {
+    pub(crate) fn check(&self) -> &ReplayCheck {
         &self.check
     }
 

@@ -165,4 +165,4 @@ mod window;
 #[doc(no_inline)]
 pub use crate::TimestampFormat;
 pub use clock::Clock;
-pub use layer::{Replay, ReplayCheck, ReplayLayer};
+pub use layer::{Replay, ReplayLayer};
