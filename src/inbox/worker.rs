@@ -40,7 +40,7 @@ type Handler = Arc<
 ///   running finish within the [grace](Self::shutdown_grace), and puts
 ///   back, without counting the attempt, what is still running then.
 ///
-/// What it does is counted ([`counters`](Self::counters), and
+/// What it does is counted ([`counts`](Self::counts), and
 /// `webhook_inbox_events_total` with the `metrics` feature) and, given an
 /// [`audit`](Self::audit) layer, recorded as audit events.
 #[must_use = "a worker does nothing until spawned or run"]
@@ -202,7 +202,7 @@ impl Worker {
     /// whose `webhook.rejected` events with reason `store_unavailable`
     /// already show the deliveries the inbox refused). Its counters count
     /// requests only: these events are counted by the worker's
-    /// [`counters`](Self::counters).
+    /// [`counts`](Self::counts).
     pub fn audit(mut self, audit: &AuditLayer) -> Self {
         self.audit = Some(audit.shared_config());
         self
