@@ -132,7 +132,7 @@ pub use declared::{Algorithm, DeclaredScheme, Encoding, KeyEncoding, Part, Signa
 pub(crate) use either::FirstPresent;
 pub use keyring::{Key, KeyKind, KeyMaterial, Keyring, Match};
 pub use layer::{SignatureCheck, SignatureConfigError, SignatureLayer, VerifySignature};
-pub use public_url::{PublicUrl, PublicUrlError};
+pub use public_url::PublicUrl;
 pub use scheme::{Delivery, Outgoing, Scheme, SignError, Signatures, Tolerance};
 pub(crate) use sign::unix_now;
 pub use sign::Signer;
