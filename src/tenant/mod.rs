@@ -257,4 +257,4 @@ mod status;
 pub use key::TenantKey;
 pub use layer::{Tenant, TenantLayer};
 pub use policy::{ResolveFuture, StaticTenants, TenantLookup, TenantPolicy, TenantResolver};
-pub use status::{SecurityStatus, StatusChange, TenantReport, TenantSecurity};
+pub use status::{SecurityStatus, TenantReport, TenantSecurity};
