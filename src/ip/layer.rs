@@ -106,8 +106,11 @@ impl IpFilterLayer {
     }
 
     /// Allow the networks and addresses of a comma-separated list, e.g.
-    /// `"10.0.0.0/8, 192.168.1.42, 2001:db8:abcd::/48"` (see
-    /// [`Allowlist::parse`]).
+    /// `"10.0.0.0/8, 192.168.1.42, 2001:db8:abcd::/48"`. Spaces around
+    /// entries are ignored; a network with host bits set (`10.1.2.3/8`) is
+    /// refused rather than silently widened (usually a typo for a single
+    /// address). Addresses compare in canonical form: an IPv4-mapped IPv6
+    /// address (`::ffff:10.1.2.3`) matches IPv4 entries.
     ///
     /// A blank list is refused ([`ParseAllowlistError::Blank`]): in code it
     /// is almost always an unset environment variable, and reading it as
@@ -139,7 +142,9 @@ impl IpFilterLayer {
     }
 
     /// Whether the layer counts as authentication: its allowlist names
-    /// particular senders ([`Allowlist::names_senders`]). A stack whose
+    /// particular senders: an entry, none broader than a `/8` (IPv4) or a
+    /// `/16` (IPv6), and at most a sixteenth of the IPv4 space in all.
+    /// A stack whose
     /// only protection is an allowlist admitting any address (or most of
     /// them, `0.0.0.0/0, ::/0`) is refused unless it says
     /// [`insecure_no_authentication`](crate::WebhookStack::insecure_no_authentication).
@@ -156,13 +161,6 @@ impl IpFilterLayer {
     /// Allow a single address.
     pub fn allow_ip(mut self, ip: IpAddr) -> Self {
         self.policy_mut().allowlist.push_ip(ip);
-        self
-    }
-
-    /// Allow every entry of `allowlist`.
-    pub fn allow_list(mut self, allowlist: &Allowlist) -> Self {
-        let nets = allowlist.nets().iter().copied();
-        self.policy_mut().allowlist.extend(nets);
         self
     }
 
