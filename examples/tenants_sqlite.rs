@@ -121,7 +121,7 @@ use tower_webhook::ip::IpFilterLayer;
 use tower_webhook::seal::{Kek, KekRing, SealError, SealedSecret, KEK_VARIABLE};
 use tower_webhook::signature::{Key, Keyring, SignatureLayer};
 use tower_webhook::tenant::{
-    SecurityStatus, StatusChange, TenantKey, TenantLayer, TenantLookup, TenantSecurity,
+    SecurityStatus, TenantKey, TenantLayer, TenantLookup, TenantReport, TenantSecurity,
 };
 use tower_webhook::{provider, Secret, WebhookStack};
 
@@ -340,8 +340,7 @@ impl TenantStore {
 
     /// Store a status change a delivery caused, if it still applies (see
     /// the [module docs](self)): `Ok(true)` if the row changed.
-    pub fn write_status(&self, change: &StatusChange) -> rusqlite::Result<bool> {
-        let report = &change.report;
+    pub fn write_status(&self, report: &TenantReport) -> rusqlite::Result<bool> {
         let Some(version) = report
             .current_key
             .as_deref()
@@ -376,7 +375,7 @@ impl TenantStore {
 
 /// What the status writer task is asked to do.
 enum Write {
-    Status(Box<StatusChange>),
+    Status(Box<TenantReport>),
     Flush(oneshot::Sender<()>),
 }
 
@@ -394,10 +393,10 @@ impl StatusWriter {
         tokio::spawn(async move {
             while let Some(write) = writes.recv().await {
                 match write {
-                    Write::Status(change) => {
+                    Write::Status(report) => {
                         let store = store.clone();
                         let written =
-                            tokio::task::spawn_blocking(move || store.write_status(&change)).await;
+                            tokio::task::spawn_blocking(move || store.write_status(&report)).await;
                         if let Ok(Err(error)) = written {
                             tracing::warn!(%error, "tenant status not written");
                         }
@@ -416,8 +415,8 @@ impl StatusWriter {
         let queue = self.queue.clone();
         TenantSecurity::new()
             .failed_after(FAILED_AFTER)
-            .on_change(move |change| {
-                let _ = queue.send(Write::Status(Box::new(change.clone())));
+            .on_change(move |_previous, report| {
+                let _ = queue.send(Write::Status(Box::new(report.clone())));
             })
     }
 

@@ -54,7 +54,7 @@ pub use crate::response_body::ResponseBody;
 pub(crate) use crate::response_body::SettleOnEnd;
 
 /// The body limit every body-reading layer uses unless told otherwise: 1 MiB.
-pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
+pub(crate) const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
 
 /// The type-erased error of bodies this crate reads.
 pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -203,7 +203,7 @@ where
 /// set it. The client still sees only the status line.
 fn too_large(what: fmt::Arguments<'_>, limit: usize, origin: &str) -> Rejection {
     let default = if limit == DEFAULT_BODY_LIMIT {
-        " (the default DEFAULT_BODY_LIMIT; raise it with `.body_limit(bytes)`)"
+        " (the default, 1 MiB; raise it with `.body_limit(bytes)`)"
     } else {
         ""
     };

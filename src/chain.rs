@@ -6,37 +6,11 @@
 //! they all pass, then the body is buffered once and every body check runs
 //! on the same bytes. It is a [`BodyCheck`] itself, so it goes behind a
 //! [`BodyGuard`](crate::guard::BodyGuard). The stack builder and per-tenant
-//! policies are built on it.
+//! policies are built on it; users reach it through `WebhookStack::check`,
+//! `TenantPolicy::with_head_check` and their siblings.
 //!
 //! Each check passes, answers or refuses; the first that answers or
 //! refuses stops the chain.
-//!
-//! ```
-//! use http::request::Parts;
-//! use http::StatusCode;
-//! use tower::ServiceBuilder;
-//! use tower_webhook::chain::CheckChain;
-//! use tower_webhook::guard::{BodyCheckLayer, RequestCheck};
-//! use tower_webhook::{Rejection, Stop, WebhookContext};
-//!
-//! struct PostOnly;
-//! impl RequestCheck for PostOnly {
-//!     fn check(&self, parts: &mut Parts, _: &WebhookContext) -> Result<(), Stop> {
-//!         if parts.method == http::Method::POST {
-//!             return Ok(());
-//!         }
-//!         Err(Rejection::custom("method_not_allowed", StatusCode::METHOD_NOT_ALLOWED).into())
-//!     }
-//! }
-//!
-//! let chain = CheckChain::new().with_head_check(PostOnly).with_body_limit(64 * 1024);
-//! let service = ServiceBuilder::new()
-//!     .layer(BodyCheckLayer::new(chain))
-//!     .service_fn(|_req: http::Request<tower_webhook::body::BufferedBody>| async {
-//!         Ok::<_, std::convert::Infallible>(http::Response::new(String::new()))
-//!     });
-//! # let _ = service;
-//! ```
 
 use std::any::Any;
 use std::fmt;

@@ -44,13 +44,12 @@ use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{ready, Context, Poll};
+use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use http::Request;
 use http_body::Body;
 use http_body_util::{BodyExt, Full};
-use pin_project_lite::pin_project;
 use tower_layer::Layer;
 use tower_service::Service;
 
@@ -168,11 +167,10 @@ impl<S> Signing<S> {
     }
 }
 
-type Prepared = Pin<Box<dyn Future<Output = Result<Request<Full<Bytes>>, BoxError>> + Send>>;
-
 impl<S, B> Service<Request<B>> for Signing<S>
 where
-    S: Service<Request<Full<Bytes>>> + Clone,
+    S: Service<Request<Full<Bytes>>> + Clone + Send + 'static,
+    S::Future: Send,
     S::Error: Into<BoxError>,
     B: Body + Send + 'static,
     B::Data: Send,
@@ -180,7 +178,9 @@ where
 {
     type Response = S::Response;
     type Error = BoxError;
-    type Future = SigningFuture<S>;
+    /// Reading and signing the body, then the inner call, as one boxed
+    /// future: reading the body needed a box already.
+    type Future = Pin<Box<dyn Future<Output = Result<S::Response, BoxError>> + Send>>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx).map_err(Into::into)
@@ -188,7 +188,8 @@ where
 
     fn call(&mut self, request: Request<B>) -> Self::Future {
         let layer = self.layer.clone();
-        let prepare: Prepared = Box::pin(async move {
+        let mut inner = take_ready(&mut self.inner);
+        Box::pin(async move {
             let (parts, body) = request.into_parts();
             let bytes = body.collect().await.map_err(Into::into)?.to_bytes();
             let mut request = Request::from_parts(parts, bytes);
@@ -200,60 +201,7 @@ where
                 .signer
                 .sign_request(&mut request, (layer.clock)(), &id)
                 .map_err(|error: SignError| -> BoxError { Box::new(error) })?;
-            Ok(request.map(Full::new))
-        });
-        SigningFuture {
-            state: State::Preparing {
-                prepare,
-                inner: Some(take_ready(&mut self.inner)),
-            },
-        }
-    }
-}
-
-pin_project! {
-    /// Response future of [`Signing`].
-    pub struct SigningFuture<S>
-    where
-        S: Service<Request<Full<Bytes>>>,
-    {
-        #[pin]
-        state: State<S>,
-    }
-}
-
-pin_project! {
-    #[project = StateProj]
-    enum State<S>
-    where
-        S: Service<Request<Full<Bytes>>>,
-    {
-        Preparing { prepare: Prepared, inner: Option<S> },
-        Calling { #[pin] future: S::Future },
-    }
-}
-
-impl<S> Future for SigningFuture<S>
-where
-    S: Service<Request<Full<Bytes>>>,
-    S::Error: Into<BoxError>,
-{
-    type Output = Result<S::Response, BoxError>;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let mut this = self.project();
-        loop {
-            match this.state.as_mut().project() {
-                StateProj::Preparing { prepare, inner } => {
-                    let request = ready!(prepare.as_mut().poll(cx))?;
-                    let mut inner = inner.take().expect("future polled after completion");
-                    let future = inner.call(request);
-                    this.state.set(State::Calling { future });
-                }
-                StateProj::Calling { future } => {
-                    return future.poll(cx).map_err(Into::into);
-                }
-            }
-        }
+            inner.call(request.map(Full::new)).await.map_err(Into::into)
+        })
     }
 }

@@ -517,58 +517,6 @@ impl WebhookContext {
     }
 }
 
-#[cfg(feature = "axum")]
-mod axum_extract {
-    use super::{Verification, WebhookContext};
-    use axum_core::extract::FromRequestParts;
-    use axum_core::response::{IntoResponse, Response};
-    use http::request::Parts;
-    use http::StatusCode;
-
-    /// The handler asked for the verification context but no webhook layer
-    /// ran in front of it: a server misconfiguration, answered with 500.
-    #[derive(Debug, Clone, Copy)]
-    pub struct MissingWebhookContext;
-
-    impl std::fmt::Display for MissingWebhookContext {
-        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-            f.write_str("no tower-webhook layer ran before this handler")
-        }
-    }
-
-    impl std::error::Error for MissingWebhookContext {}
-
-    impl IntoResponse for MissingWebhookContext {
-        fn into_response(self) -> Response {
-            (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "webhook layers not configured",
-            )
-                .into_response()
-        }
-    }
-
-    impl<S: Send + Sync> FromRequestParts<S> for WebhookContext {
-        type Rejection = MissingWebhookContext;
-
-        async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-            WebhookContext::get(&parts.extensions)
-                .cloned()
-                .ok_or(MissingWebhookContext)
-        }
-    }
-
-    impl<S: Send + Sync> FromRequestParts<S> for Verification {
-        type Rejection = MissingWebhookContext;
-
-        async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-            WebhookContext::get(&parts.extensions)
-                .map(WebhookContext::snapshot)
-                .ok_or(MissingWebhookContext)
-        }
-    }
-}
-
 /// A timestamp rule that applies to every timestamp a signature verifies
 /// later on the same request: a replay check outside a signature check
 /// leaves one in the request extensions ([`PendingTimestampChecks`]), and
@@ -603,10 +551,6 @@ pub(crate) fn admit_signed_timestamp(
         .iter()
         .try_for_each(|check| check.admit(unix_millis, true, context))
 }
-
-#[cfg(feature = "axum")]
-#[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
-pub use axum_extract::MissingWebhookContext;
 
 #[cfg(test)]
 mod tests {

@@ -29,8 +29,12 @@
 //! # let _ = app;
 //! ```
 
-use axum_core::extract::{FromRequest, Request};
+use std::convert::Infallible;
+use std::fmt;
+
+use axum_core::extract::{FromRequest, FromRequestParts, Request};
 use axum_core::response::{IntoResponse, Response};
+use http::request::Parts;
 use http::StatusCode;
 
 use crate::body::RawBody;
@@ -45,9 +49,14 @@ pub struct Verified<T> {
     pub verification: Verification,
 }
 
-/// Why [`Verified`] refused to hand over a payload.
+/// Why [`Verified`], [`WebhookContext`] or [`Verification`] (as
+/// extractors) refused to hand over what the handler asked for.
 #[derive(Debug)]
-pub enum VerifiedRejection<R> {
+#[non_exhaustive]
+pub enum VerifiedRejection<R = Infallible> {
+    /// No tower-webhook layer ran in front of the handler: the router is
+    /// misconfigured. Answered with 500.
+    NoContext,
     /// No layer authenticated this request: the router is misconfigured.
     /// Answered with 500 so the payload is never processed.
     NotVerified,
@@ -55,9 +64,50 @@ pub enum VerifiedRejection<R> {
     Inner(R),
 }
 
+impl<R: fmt::Display> fmt::Display for VerifiedRejection<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            VerifiedRejection::NoContext => {
+                f.write_str("no tower-webhook layer ran before this handler")
+            }
+            VerifiedRejection::NotVerified => {
+                f.write_str("no tower-webhook layer authenticated this request")
+            }
+            VerifiedRejection::Inner(rejection) => rejection.fmt(f),
+        }
+    }
+}
+
+impl<R: std::error::Error> std::error::Error for VerifiedRejection<R> {}
+
+impl<S: Send + Sync> FromRequestParts<S> for WebhookContext {
+    type Rejection = VerifiedRejection;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        WebhookContext::get(&parts.extensions)
+            .cloned()
+            .ok_or(VerifiedRejection::NoContext)
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Verification {
+    type Rejection = VerifiedRejection;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        WebhookContext::get(&parts.extensions)
+            .map(WebhookContext::snapshot)
+            .ok_or(VerifiedRejection::NoContext)
+    }
+}
+
 impl<R: IntoResponse> IntoResponse for VerifiedRejection<R> {
     fn into_response(self) -> Response {
         match self {
+            VerifiedRejection::NoContext => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "webhook layers not configured",
+            )
+                .into_response(),
             VerifiedRejection::NotVerified => {
                 tracing::error!(
                     "Verified<T> used on a route without a tower-webhook authentication layer"
@@ -101,7 +151,6 @@ where
 /// limit as a private request extension that only its `DefaultBodyLimit`
 /// layer writes, so the layer is run here on the request alone.
 async fn lift_default_body_limit(request: Request) -> Request {
-    use std::convert::Infallible;
     use std::future::{ready, Ready};
     use std::task::{Context, Poll};
     use tower_layer::Layer;

@@ -545,31 +545,44 @@ pub(crate) fn take_ready<S: Clone>(slot: &mut S) -> S {
     std::mem::replace(slot, clone)
 }
 
-/// A [`BodyCheck`] that only buffers the body under a limit.
-#[derive(Debug, Clone, Copy)]
-pub struct BodyLimit {
-    limit: usize,
+/// The check behind [`BufferBodyLayer`]: no user names it, so it lives in a
+/// module of its own that the crate does not export.
+mod limit {
+    use super::*;
+
+    /// A [`BodyCheck`] that only buffers the body under a limit.
+    #[derive(Debug, Clone, Copy)]
+    pub struct BodyLimit {
+        pub(super) limit: usize,
+    }
+
+    impl BodyCheck for BodyLimit {
+        type Pending = ();
+
+        fn body_limit(&self) -> usize {
+            self.limit
+        }
+
+        fn body_limit_origin(&self) -> &'static str {
+            "BufferBodyLayer::new"
+        }
+
+        fn check_head(&self, _: &mut Parts, _: &WebhookContext) -> Result<(), Stop> {
+            Ok(())
+        }
+
+        fn check_body(
+            &self,
+            _: (),
+            _: &mut Parts,
+            _: &Bytes,
+            _: &WebhookContext,
+        ) -> Result<(), Stop> {
+            Ok(())
+        }
+    }
 }
-
-impl BodyCheck for BodyLimit {
-    type Pending = ();
-
-    fn body_limit(&self) -> usize {
-        self.limit
-    }
-
-    fn body_limit_origin(&self) -> &'static str {
-        "BufferBodyLayer::new"
-    }
-
-    fn check_head(&self, _: &mut Parts, _: &WebhookContext) -> Result<(), Stop> {
-        Ok(())
-    }
-
-    fn check_body(&self, _: (), _: &mut Parts, _: &Bytes, _: &WebhookContext) -> Result<(), Stop> {
-        Ok(())
-    }
-}
+use limit::BodyLimit;
 
 /// Buffers the body once, under a limit (413 beyond it), before any inner
 /// layer or the handler runs.

@@ -42,6 +42,14 @@ pub enum InvalidSetting {
         /// The value given (at most 64 characters of it).
         realm: String,
     },
+    /// A public URL (the one a provider signs) that is not an absolute
+    /// `http`/`https` URL of the expected shape.
+    PublicUrl {
+        /// The value given (at most 64 characters of it).
+        url: String,
+        /// What is wrong with it.
+        problem: &'static str,
+    },
 }
 
 impl fmt::Display for InvalidSetting {
@@ -57,6 +65,9 @@ impl fmt::Display for InvalidSetting {
                 f,
                 "invalid realm {realm:?}: must be printable ASCII without '\"' or '\\'"
             ),
+            InvalidSetting::PublicUrl { url, problem } => {
+                write!(f, "invalid public URL {url:?}: {problem}")
+            }
         }
     }
 }
@@ -68,6 +79,16 @@ const QUOTED: usize = 64;
 
 fn quote(value: &str) -> String {
     value.chars().take(QUOTED).collect()
+}
+
+impl InvalidSetting {
+    /// The public URL `url` refused for `problem`.
+    pub(crate) fn public_url(url: &str, problem: &'static str) -> Self {
+        InvalidSetting::PublicUrl {
+            url: quote(url),
+            problem,
+        }
+    }
 }
 
 /// Parse a header name as configuration gives it (any case: names are

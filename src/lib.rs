@@ -98,7 +98,7 @@
 )]
 
 pub mod body;
-pub mod chain;
+mod chain;
 #[cfg(feature = "signature")]
 #[cfg_attr(docsrs, doc(cfg(feature = "signature")))]
 pub mod client;
@@ -160,6 +160,8 @@ pub mod tenant;
 mod test_support;
 #[cfg(test)]
 mod tiers;
+#[cfg(any(feature = "signature", feature = "replay"))]
+mod timestamp;
 #[cfg(feature = "token")]
 #[cfg_attr(docsrs, doc(cfg(feature = "token")))]
 pub mod token;
@@ -174,6 +176,9 @@ pub use secret::Secret;
 #[cfg(feature = "stack")]
 #[cfg_attr(docsrs, doc(cfg(feature = "stack")))]
 pub use stack::{StackError, WebhookLayer, WebhookStack};
+#[cfg(any(feature = "signature", feature = "replay"))]
+#[cfg_attr(docsrs, doc(cfg(any(feature = "signature", feature = "replay"))))]
+pub use timestamp::TimestampFormat;
 
 // Every Rust snippet of the README compiles and runs as a doc test.
 #[cfg(doctest)]

@@ -41,23 +41,18 @@
 //! ```
 //!
 //! Through a real server the response extensions stay behind; add
-//! [`ExposeReasonLayer`] to the app under test and read the
+//! [`expose_reason`] to the app under test and read the
 //! [`REASON_HEADER`] of the answer instead. Never in production: it tells a
 //! stranger which check failed.
 
 use std::fmt;
-use std::future::Future;
 use std::net::SocketAddr;
-use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::task::{ready, Context, Poll};
 
 use bytes::Bytes;
 use http::{header, HeaderName, HeaderValue, Method, Request, Response};
 use http_body_util::Full;
-use pin_project_lite::pin_project;
-use tower_layer::Layer;
-use tower_service::Service;
+use tower::util::MapResponseLayer;
 
 use crate::rejection::Reason;
 use crate::signature::{unix_now, Outgoing, SignError, SignatureConfigError, Signer};
@@ -234,94 +229,39 @@ impl fmt::Display for SignedRequestError {
 
 impl std::error::Error for SignedRequestError {}
 
-/// The response header [`ExposeReasonLayer`] writes the reason to.
+/// The response header [`expose_reason`] writes the reason to.
 pub const REASON_HEADER: HeaderName = HeaderName::from_static("x-webhook-reason");
 
-/// Copies the [`Reason`] of every refused response, or the kind of a
-/// layer's [`Answer`](crate::Answer) (`duplicate`, `handshake`, ...), into
-/// [`REASON_HEADER`], so a test talking to a real server reads why it was
-/// refused or answered. **Tests only**: in production it tells a stranger
-/// which check failed.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct ExposeReasonLayer;
-
-impl<S> Layer<S> for ExposeReasonLayer {
-    type Service = ExposeReason<S>;
-
-    fn layer(&self, inner: S) -> Self::Service {
-        ExposeReason { inner }
-    }
+/// A layer that copies the [`Reason`] of every refused response, or the
+/// kind of a layer's [`Answer`](crate::Answer) (`duplicate`, `handshake`,
+/// ...), into [`REASON_HEADER`], so a test talking to a real server reads
+/// why it was refused or answered. **Tests only**: in production it tells a
+/// stranger which check failed.
+///
+/// ```
+/// use axum::{routing::post, Router};
+/// use tower_webhook::test_util::expose_reason;
+///
+/// let app: Router = Router::new()
+///     .route("/hooks", post(|| async { "ok" }))
+///     .layer(expose_reason());
+/// # let _ = app;
+/// ```
+pub fn expose_reason<B>() -> MapResponseLayer<fn(Response<B>) -> Response<B>> {
+    MapResponseLayer::new(write_reason::<B>)
 }
 
-/// The service of [`ExposeReasonLayer`].
-#[derive(Debug, Clone)]
-pub struct ExposeReason<S> {
-    inner: S,
-}
-
-impl<S> ExposeReason<S> {
-    /// The inner service.
-    pub fn get_ref(&self) -> &S {
-        &self.inner
+fn write_reason<B>(mut response: Response<B>) -> Response<B> {
+    let named = response
+        .extensions()
+        .get::<Reason>()
+        .copied()
+        .map(Reason::as_str)
+        .or_else(|| crate::rejection::Answer::of(&response).map(|answer| answer.kind()));
+    if let Some(name) = named {
+        response
+            .headers_mut()
+            .insert(REASON_HEADER, HeaderValue::from_static(name));
     }
-
-    /// The inner service, mutably.
-    pub fn get_mut(&mut self) -> &mut S {
-        &mut self.inner
-    }
-
-    /// The inner service, unwrapped.
-    pub fn into_inner(self) -> S {
-        self.inner
-    }
-}
-
-impl<S, Req, B> Service<Req> for ExposeReason<S>
-where
-    S: Service<Req, Response = Response<B>>,
-{
-    type Response = Response<B>;
-    type Error = S::Error;
-    type Future = ExposeReasonFuture<S::Future>;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, request: Req) -> Self::Future {
-        ExposeReasonFuture {
-            inner: self.inner.call(request),
-        }
-    }
-}
-
-pin_project! {
-    /// Response future of [`ExposeReason`].
-    pub struct ExposeReasonFuture<F> {
-        #[pin]
-        inner: F,
-    }
-}
-
-impl<F, B, E> Future for ExposeReasonFuture<F>
-where
-    F: Future<Output = Result<Response<B>, E>>,
-{
-    type Output = Result<Response<B>, E>;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let mut response = ready!(self.project().inner.poll(cx))?;
-        let named = response
-            .extensions()
-            .get::<Reason>()
-            .copied()
-            .map(Reason::as_str)
-            .or_else(|| crate::rejection::Answer::of(&response).map(|answer| answer.kind()));
-        if let Some(name) = named {
-            response
-                .headers_mut()
-                .insert(REASON_HEADER, HeaderValue::from_static(name));
-        }
-        Poll::Ready(Ok(response))
-    }
+    response
 }

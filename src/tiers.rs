@@ -24,6 +24,7 @@ const RANKS: &[(&str, u32)] = &[
     ("secret", 0),
     ("lease_watch", 0),
     ("path", 1),
+    ("timestamp", 1),
     ("telemetry", 1),
     ("invalid_setting", 2),
     ("response_body", 3),

@@ -83,6 +83,6 @@
 mod layer;
 mod provider;
 
-pub use layer::{AnswerHandshakes, HandshakeCheck, HandshakeLayer};
+pub use layer::{AnswerHandshakes, HandshakeLayer};
 pub(crate) use layer::{SignedHandshakes, UnsignedHandshakes};
 pub use provider::Handshake;

@@ -20,7 +20,7 @@ use super::watch::Watch;
 /// (Stripe: up to three days, Svix: about 28 hours) need a longer
 /// [`ttl`](IdempotencyLayer::ttl) for late retries to be
 /// recognised.
-pub const DEFAULT_TTL: Duration = Duration::from_secs(24 * 60 * 60);
+pub(crate) const DEFAULT_TTL: Duration = Duration::from_secs(24 * 60 * 60);
 
 /// How long a reservation holds while the handler runs: 60 s. A replica that
 /// dies mid-request blocks its key at most this long.
@@ -54,7 +54,7 @@ pub(crate) struct Config {
     pub(crate) ack: DuplicateAck,
     pub(crate) fail_open: bool,
     pub(crate) complete_client_errors: bool,
-    /// `None`: [`DEFAULT_BODY_LIMIT`](crate::body::DEFAULT_BODY_LIMIT) for a body this layer reads itself;
+    /// `None`: the default 1 MiB for a body this layer reads itself;
     /// a body an outer layer already read under its own limit is taken as
     /// it is.
     pub(crate) body_limit: Option<usize>,

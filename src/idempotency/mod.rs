@@ -183,7 +183,7 @@
 //!
 //! # Time and space
 //!
-//! Completed keys are remembered for [`DEFAULT_TTL`] (24 h). A replica
+//! Completed keys are remembered for 24 h by default. A replica
 //! that crashed mid-request blocks its key until a copy arrives
 //! 60 s (the default lock TTL) after the first copy refused with `409`. The TTL must be at least the replay
 //! window, or a replay arriving after the key expired but inside the window
@@ -256,7 +256,8 @@ pub(crate) use self::redis_backend::Backend as RedisBackend;
 pub use self::redis_backend::RedisOptions;
 pub use future::ResponseFuture;
 pub use key::KeySource;
-pub use layer::{ConfigError, IdempotencyLayer, DEFAULT_TTL};
+pub(crate) use layer::DEFAULT_TTL;
+pub use layer::{ConfigError, IdempotencyLayer};
 
 pub use lease::IdempotencyCounts;
 pub use memory::MemoryStore;

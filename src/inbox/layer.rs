@@ -16,7 +16,9 @@ use sha2::{Digest, Sha256};
 use tower_layer::Layer;
 use tower_service::Service;
 
-use super::{unix_millis, Counter, Delivery, Enqueued, Inbox, InboxCounters, InboxError};
+use super::{
+    unix_millis, Counter, Delivery, Enqueued, Inbox, InboxCounters, InboxCounts, InboxError,
+};
 use crate::body::{buffer_parts_for, BoxError, ResponseBody, DEFAULT_BODY_LIMIT};
 use crate::context::{Verification, WebhookContext};
 use crate::path::percent_decoded;
@@ -147,15 +149,15 @@ impl InboxLayer {
         self.edit(|c| c.keep = Keep::Only(names))
     }
 
-    /// What this layer counted (shared with the workers given the same
-    /// counters through [`Worker::with_counters`](super::Worker::with_counters)).
-    pub fn counters(&self) -> InboxCounters {
-        self.config.counters.clone()
+    /// What this layer counted, with the workers that count into it
+    /// ([`Worker::count_with`](super::Worker::count_with)); a clone of the
+    /// layer shares them.
+    pub fn counts(&self) -> InboxCounts {
+        self.config.counters.snapshot()
     }
 
-    /// Count into `counters` (e.g. a worker's) instead of fresh ones.
-    pub fn with_counters(self, counters: InboxCounters) -> Self {
-        self.edit(|c| c.counters = counters)
+    pub(crate) fn counters(&self) -> &InboxCounters {
+        &self.config.counters
     }
 }
 

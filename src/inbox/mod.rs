@@ -96,7 +96,8 @@
 //! # Visible
 //!
 //! [`Inbox::stats`] gives the depth, the age of the oldest entry, the
-//! entries in flight and the dead letters; [`InboxCounters`] count
+//! entries in flight and the dead letters; [`InboxLayer::counts`] and
+//! [`Worker::counts`] ([`InboxCounts`]) count
 //! enqueues, duplicates, refusals, retries, dead letters and takeovers. With
 //! the `metrics` feature the same numbers are published
 //! by each [`Worker`] after it reads the inbox: the gauges
@@ -520,7 +521,7 @@ impl<I: Inbox + ?Sized> Inbox for Arc<I> {
 
 /// Counts of what the layer and the workers did, shared by clones.
 #[derive(Debug, Clone, Default)]
-pub struct InboxCounters {
+pub(crate) struct InboxCounters {
     inner: Arc<CounterCells>,
 }
 
@@ -536,7 +537,8 @@ struct CounterCells {
     holds_lost: AtomicU64,
 }
 
-/// A copy of [`InboxCounters`].
+/// What an [`InboxLayer`] and its [`Worker`]s counted, as
+/// [`InboxLayer::counts`] and [`Worker::counts`] read it.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct InboxCounts {
@@ -561,7 +563,7 @@ pub struct InboxCounts {
 
 impl InboxCounters {
     /// A copy of the counts.
-    pub fn snapshot(&self) -> InboxCounts {
+    pub(crate) fn snapshot(&self) -> InboxCounts {
         let c = &self.inner;
         InboxCounts {
             enqueued: c.enqueued.load(Ordering::Relaxed),

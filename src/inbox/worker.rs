@@ -11,7 +11,10 @@ use tokio::task::JoinSet;
 use tower_service::Service;
 
 use super::watch::Observer;
-use super::{unix_millis, Claim, Claimed, Counter, Delivery, Inbox, InboxCounters, InboxError};
+use super::{
+    unix_millis, Claim, Claimed, Counter, Delivery, Inbox, InboxCounters, InboxCounts, InboxError,
+    InboxLayer,
+};
 use crate::audit::{AuditConfig, AuditEvent, AuditLayer, Outcome};
 use crate::body::BoxError;
 
@@ -37,7 +40,7 @@ type Handler = Arc<
 ///   running finish within the [grace](Self::shutdown_grace), and puts
 ///   back, without counting the attempt, what is still running then.
 ///
-/// What it does is counted ([`counters`](Self::counters), and
+/// What it does is counted ([`counts`](Self::counts), and
 /// `webhook_inbox_events_total` with the `metrics` feature) and, given an
 /// [`audit`](Self::audit) layer, recorded as audit events.
 #[must_use = "a worker does nothing until spawned or run"]
@@ -179,15 +182,16 @@ impl Worker {
         self
     }
 
-    /// Count into `counters` (e.g. the layer's) instead of fresh ones.
-    pub fn with_counters(mut self, counters: InboxCounters) -> Self {
-        self.counters = counters;
+    /// Count into `layer`'s counts instead of the worker's own, so that
+    /// [`InboxLayer::counts`] covers both sides.
+    pub fn count_with(mut self, layer: &InboxLayer) -> Self {
+        self.counters = layer.counters().clone();
         self
     }
 
     /// What this worker counted.
-    pub fn counters(&self) -> InboxCounters {
-        self.counters.clone()
+    pub fn counts(&self) -> InboxCounts {
+        self.counters.snapshot()
     }
 
     /// Also record each failed attempt (`webhook.inbox.retry`), dead letter
@@ -198,7 +202,7 @@ impl Worker {
     /// whose `webhook.rejected` events with reason `store_unavailable`
     /// already show the deliveries the inbox refused). Its counters count
     /// requests only: these events are counted by the worker's
-    /// [`counters`](Self::counters).
+    /// [`counts`](Self::counts).
     pub fn audit(mut self, audit: &AuditLayer) -> Self {
         self.audit = Some(audit.shared_config());
         self
@@ -283,15 +287,16 @@ pub struct WorkerHandle {
 
 impl WorkerHandle {
     /// Stop taking deliveries, wait for the running ones (up to the grace),
-    /// put back what still runs, and return.
-    pub async fn shutdown(self) {
+    /// put back what still runs, and return what the worker counted.
+    pub async fn shutdown(self) -> InboxCounts {
         let _ = self.stop.send(true);
         let _ = self.task.await;
+        self.counters.snapshot()
     }
 
     /// What the worker counted.
-    pub fn counters(&self) -> InboxCounters {
-        self.counters.clone()
+    pub fn counts(&self) -> InboxCounts {
+        self.counters.snapshot()
     }
 }
 

@@ -95,7 +95,8 @@ impl ClientIp {
     }
 
     /// Trust the proxies in a comma-separated list of networks and addresses
-    /// (see [`Allowlist::parse`]); adds to any already trusted.
+    /// (as [`IpFilterLayer::allow`](super::IpFilterLayer::allow) reads
+    /// them); adds to any already trusted.
     ///
     /// Unless [`use_forwarded`](Self::use_forwarded) is chosen, the client is
     /// then read from `X-Forwarded-For`.
@@ -168,7 +169,8 @@ impl ClientIp {
     }
 
     /// The trusted proxies.
-    pub fn trusted_proxies(&self) -> &Allowlist {
+    #[cfg(test)]
+    pub(crate) fn trusted_proxies(&self) -> &Allowlist {
         &self.trusted_proxies
     }
 

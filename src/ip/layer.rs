@@ -14,10 +14,8 @@ use crate::guard::{Guard, RequestCheck};
 use crate::rejection::{Reason, Rejection, Stop};
 
 /// The check behind [`IpFilterLayer`]: resolve the client address, record it,
-/// and refuse it unless the allowlist permits it.
-///
-/// Usable on its own (e.g. inside a per-tenant policy) through
-/// [`RequestCheck`] or [`IpPolicy::evaluate`].
+/// and refuse it unless the allowlist permits it. A tenant policy gets it
+/// from `WebhookStack::ip_filter(..).into_tenant_policy()`.
 #[derive(Debug, Clone, Default)]
 pub struct IpPolicy {
     allowlist: Allowlist,
@@ -107,16 +105,12 @@ impl IpFilterLayer {
         Self::default()
     }
 
-    /// A layer applying `policy`.
-    pub fn with_policy(policy: IpPolicy) -> Self {
-        Self {
-            policy: Arc::new(policy),
-        }
-    }
-
     /// Allow the networks and addresses of a comma-separated list, e.g.
-    /// `"10.0.0.0/8, 192.168.1.42, 2001:db8:abcd::/48"` (see
-    /// [`Allowlist::parse`]).
+    /// `"10.0.0.0/8, 192.168.1.42, 2001:db8:abcd::/48"`. Spaces around
+    /// entries are ignored; a network with host bits set (`10.1.2.3/8`) is
+    /// refused rather than silently widened (usually a typo for a single
+    /// address). Addresses compare in canonical form: an IPv4-mapped IPv6
+    /// address (`::ffff:10.1.2.3`) matches IPv4 entries.
     ///
     /// A blank list is refused ([`ParseAllowlistError::Blank`]): in code it
     /// is almost always an unset environment variable, and reading it as
@@ -148,7 +142,9 @@ impl IpFilterLayer {
     }
 
     /// Whether the layer counts as authentication: its allowlist names
-    /// particular senders ([`Allowlist::names_senders`]). A stack whose
+    /// particular senders: an entry, none broader than a `/8` (IPv4) or a
+    /// `/16` (IPv6), and at most a sixteenth of the IPv4 space in all.
+    /// A stack whose
     /// only protection is an allowlist admitting any address (or most of
     /// them, `0.0.0.0/0, ::/0`) is refused unless it says
     /// [`insecure_no_authentication`](crate::WebhookStack::insecure_no_authentication).
@@ -165,13 +161,6 @@ impl IpFilterLayer {
     /// Allow a single address.
     pub fn allow_ip(mut self, ip: IpAddr) -> Self {
         self.policy_mut().allowlist.push_ip(ip);
-        self
-    }
-
-    /// Allow every entry of `allowlist`.
-    pub fn allow_list(mut self, allowlist: &Allowlist) -> Self {
-        let nets = allowlist.nets().iter().copied();
-        self.policy_mut().allowlist.extend(nets);
         self
     }
 
@@ -228,7 +217,7 @@ impl IpFilterLayer {
     }
 
     /// The policy this layer applies.
-    pub fn policy(&self) -> &IpPolicy {
+    pub(crate) fn policy(&self) -> &IpPolicy {
         &self.policy
     }
 

@@ -1,7 +1,7 @@
 //! Refuse webhooks from sources that are not on an allowlist.
 //!
 //! [`IpFilterLayer`] answers `403 Forbidden` to a client whose address is not
-//! on its [`Allowlist`] — before any other layer runs and before a byte of
+//! on its allowlist — before any other layer runs and before a byte of
 //! the body is read, so an unlisted source learns nothing about tokens or
 //! signatures. The allowlist takes IPv4 and IPv6 networks and single
 //! addresses; a blank list lets any source through. Either way the resolved
@@ -86,8 +86,9 @@ mod layer;
 #[cfg(test)]
 mod tests;
 
-pub use allowlist::{Allowlist, ParseAllowlistError};
+pub(crate) use allowlist::Allowlist;
+pub use allowlist::ParseAllowlistError;
 pub use client::ClientIp;
 #[cfg(feature = "stack")]
 pub(crate) use client::ResolvedClientIp;
-pub use layer::{IpFilter, IpFilterLayer, IpPolicy};
+pub use layer::{IpFilter, IpFilterLayer};

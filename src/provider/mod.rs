@@ -372,8 +372,8 @@ pub(crate) const NO_IP_RANGES: &str = "none published";
 impl Provider {
     /// How long the receiver remembers a delivery: at least the provider's
     /// retry horizon plus the replay window (so a retry signed at the last
-    /// moment is still recognised), and never less than
-    /// [`DEFAULT_TTL`].
+    /// moment is still recognised), and never less than the idempotency
+    /// layer's default of 24 h.
     pub fn idempotency_ttl(&self) -> Duration {
         let window = self.replay_span().unwrap_or(Duration::ZERO);
         match self.retry_horizon {

@@ -11,16 +11,16 @@ use tower_layer::Layer;
 
 use super::clock::{Clock, SharedClock};
 use super::source::{self, Source};
-use super::timestamp::TimestampFormat;
 use super::window::Window;
 use crate::body::DEFAULT_BODY_LIMIT;
 use crate::context::{PendingTimestampCheck, PendingTimestampChecks, Timestamp, WebhookContext};
 use crate::guard::{BodyCheck, BodyGuard};
 use crate::rejection::{Reason, Rejection, Stop};
+use crate::timestamp::TimestampFormat;
 
 /// The replay check: a [`BodyCheck`], for use in a
-/// [`CheckChain`](crate::chain::CheckChain) or a tenant policy. Built with
-/// [`ReplayLayer`]'s methods and taken out with [`ReplayLayer::into_check`].
+/// stack or a tenant policy. Built with
+/// [`ReplayLayer`]'s methods.
 #[derive(Debug, Clone)]
 pub struct ReplayCheck {
     source: Source,
@@ -279,7 +279,7 @@ impl ReplayLayer {
 
     /// The timestamp is unix milliseconds.
     pub fn milliseconds(self) -> Self {
-        self.format(TimestampFormat::Milliseconds)
+        self.format(TimestampFormat::Millis)
     }
 
     /// The timestamp is RFC 3339.
@@ -327,14 +327,8 @@ impl ReplayLayer {
         self.edit(|check| check.body_limit = limit)
     }
 
-    /// The configured check, to put into a
-    /// [`CheckChain`](crate::chain::CheckChain) or a tenant policy.
-    pub fn into_check(self) -> ReplayCheck {
-        Arc::unwrap_or_clone(self.check)
-    }
-
     /// The check this layer installs.
-    pub fn check(&self) -> &ReplayCheck {
+    pub(crate) fn check(&self) -> &ReplayCheck {
         &self.check
     }
 

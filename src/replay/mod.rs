@@ -162,9 +162,9 @@ mod layer;
 mod source;
 #[cfg(test)]
 mod tests;
-mod timestamp;
 mod window;
 
+#[doc(no_inline)]
+pub use crate::TimestampFormat;
 pub use clock::Clock;
-pub use layer::{Replay, ReplayCheck, ReplayLayer};
-pub use timestamp::TimestampFormat;
+pub use layer::{Replay, ReplayLayer};

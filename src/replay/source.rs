@@ -6,9 +6,9 @@ use http::{HeaderMap, HeaderName};
 #[cfg(feature = "json")]
 use serde_json::Value;
 
-use super::timestamp::TimestampFormat;
 use crate::context::WebhookContext;
 use crate::rejection::{Reason, Rejection};
+use crate::timestamp::TimestampFormat;
 
 /// The configured place of the timestamp.
 #[derive(Debug, Clone)]
@@ -51,7 +51,7 @@ pub(crate) fn header(
         .to_str()
         .map_err(|_| Rejection::new(Reason::TimestampMalformed))?;
     format
-        .parse(text)
+        .parse_lenient(text)
         .ok_or(Rejection::new(Reason::TimestampMalformed))
 }
 

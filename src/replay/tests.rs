@@ -244,7 +244,7 @@ async fn window_in_milliseconds() {
 async fn each_format() {
     let cases: &[(TimestampFormat, &str, i64)] = &[
         (TimestampFormat::Seconds, "1700000000", NOW_MS),
-        (TimestampFormat::Milliseconds, "1700000000123", NOW_MS + 123),
+        (TimestampFormat::Millis, "1700000000123", NOW_MS + 123),
         (TimestampFormat::Rfc3339, "2023-11-14T22:13:20Z", NOW_MS),
         (
             TimestampFormat::Rfc3339,

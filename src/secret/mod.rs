@@ -63,7 +63,8 @@ impl PartialEq for Secret {
 
 impl Eq for Secret {}
 
-/// Why a secret could not be built.
+/// Why a secret could not be built, or (from [`Secret::check_strength`])
+/// is too weak to rely on.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum SecretError {
@@ -86,6 +87,17 @@ pub enum SecretError {
     /// (Stripe) keys with its whole `whsec_…` string verbatim: read it with
     /// [`Secret::new`].
     WhsecDecoded,
+    /// Fewer than [`Secret::MIN_LEN`] bytes.
+    TooShort {
+        /// The secret's length in bytes.
+        len: usize,
+    },
+    /// Too few distinct characters, or only one kind of character.
+    LowVariety,
+    /// Contains a common word such as `password` or `secret`.
+    CommonWord(&'static str),
+    /// A keyboard or counting sequence, or one pattern repeated.
+    Sequence,
 }
 
 impl fmt::Display for SecretError {
@@ -105,45 +117,21 @@ impl fmt::Display for SecretError {
                  `whsec_…` string verbatim: use Secret::new (from_whsec is for Standard \
                  Webhooks, Svix and GitLab)",
             ),
+            SecretError::TooShort { len } => write!(
+                f,
+                "secret is {len} bytes long; use at least {}",
+                Secret::MIN_LEN
+            ),
+            SecretError::LowVariety => f.write_str("secret has too little character variety"),
+            SecretError::CommonWord(word) => {
+                write!(f, "secret contains the common word {word:?}")
+            }
+            SecretError::Sequence => f.write_str("secret is a sequence or a repeated pattern"),
         }
     }
 }
 
 impl std::error::Error for SecretError {}
-
-/// Why a secret is too weak to rely on.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum WeakSecret {
-    /// Fewer than [`Secret::MIN_LEN`] bytes.
-    TooShort {
-        /// The secret's length in bytes.
-        len: usize,
-    },
-    /// Too few distinct characters, or only one kind of character.
-    LowVariety,
-    /// Contains a common word such as `password` or `secret`.
-    CommonWord(&'static str),
-    /// A keyboard or counting sequence, or one pattern repeated.
-    Sequence,
-}
-
-impl fmt::Display for WeakSecret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            WeakSecret::TooShort { len } => write!(
-                f,
-                "secret is {len} bytes long; use at least {}",
-                Secret::MIN_LEN
-            ),
-            WeakSecret::LowVariety => f.write_str("secret has too little character variety"),
-            WeakSecret::CommonWord(word) => write!(f, "secret contains the common word {word:?}"),
-            WeakSecret::Sequence => f.write_str("secret is a sequence or a repeated pattern"),
-        }
-    }
-}
-
-impl std::error::Error for WeakSecret {}
 
 const COMMON_WORDS: &[&str] = &[
     "password", "passwd", "secret", "webhook", "changeme", "letmein", "admin", "qwerty", "azerty",
@@ -267,16 +255,16 @@ impl Secret {
     /// [`Secret::MIN_LEN`] bytes, enough distinct characters, no common word,
     /// no sequence. Meant for secrets people chose; generated and
     /// base64-decoded random keys pass.
-    pub fn check_strength(&self) -> Result<(), WeakSecret> {
+    pub fn check_strength(&self) -> Result<(), SecretError> {
         let bytes = &*self.bytes;
         if bytes.len() < Self::MIN_LEN {
-            return Err(WeakSecret::TooShort { len: bytes.len() });
+            return Err(SecretError::TooShort { len: bytes.len() });
         }
         let mut seen = [false; 256];
         bytes.iter().for_each(|&b| seen[usize::from(b)] = true);
         let distinct = seen.iter().filter(|&&s| s).count();
         if distinct < 8 {
-            return Err(WeakSecret::LowVariety);
+            return Err(SecretError::LowVariety);
         }
         let Ok(text) = std::str::from_utf8(bytes) else {
             // Binary keys: length and variety are what can be judged.
@@ -284,10 +272,10 @@ impl Secret {
         };
         let lower = text.to_ascii_lowercase();
         if let Some(word) = COMMON_WORDS.iter().find(|w| lower.contains(*w)) {
-            return Err(WeakSecret::CommonWord(word));
+            return Err(SecretError::CommonWord(word));
         }
         if is_sequence(&lower) {
-            return Err(WeakSecret::Sequence);
+            return Err(SecretError::Sequence);
         }
         Ok(())
     }
@@ -388,15 +376,15 @@ mod tests {
     #[test]
     fn weak_secrets_say_why() {
         let weak = |s: &str| Secret::new(s).unwrap().check_strength().unwrap_err();
-        assert_eq!(weak("short"), WeakSecret::TooShort { len: 5 });
-        assert_eq!(weak("aaaaaaaaaaaaaaaaaaaa"), WeakSecret::LowVariety);
+        assert_eq!(weak("short"), SecretError::TooShort { len: 5 });
+        assert_eq!(weak("aaaaaaaaaaaaaaaaaaaa"), SecretError::LowVariety);
         assert_eq!(
             weak("MyWebhookPassword!2024"),
-            WeakSecret::CommonWord("password")
+            SecretError::CommonWord("password")
         );
-        assert_eq!(weak("x9Abcdefghij#K7"), WeakSecret::TooShort { len: 15 });
-        assert_eq!(weak("Zq!1234567890Lp#"), WeakSecret::Sequence);
-        assert_eq!(weak("a1B2c3D4a1B2c3D4a1B2c3D4"), WeakSecret::Sequence);
+        assert_eq!(weak("x9Abcdefghij#K7"), SecretError::TooShort { len: 15 });
+        assert_eq!(weak("Zq!1234567890Lp#"), SecretError::Sequence);
+        assert_eq!(weak("a1B2c3D4a1B2c3D4a1B2c3D4"), SecretError::Sequence);
         // Slack-style hex secrets are fine.
         assert_eq!(
             Secret::new("8f742231b10e8888abcd99yyyzzz85a5")

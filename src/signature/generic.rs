@@ -6,7 +6,7 @@ use http::HeaderName;
 
 use crate::signature::declared::{DeclaredScheme, Encoding, Part, SignatureHeader};
 use crate::signature::scheme::Tolerance;
-use crate::signature::TimestampFormat;
+use crate::timestamp::TimestampFormat;
 
 /// `X-Timestamp: <unix s>` and
 /// `X-Signature-SHA256: sha256=<hex of HMAC-SHA256(secret, "{timestamp}.{body}")>`.

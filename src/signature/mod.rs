@@ -125,20 +125,18 @@ mod layer;
 pub(crate) mod public_url;
 pub(crate) mod scheme;
 pub(crate) mod sign;
-pub(crate) mod time;
 // The presets the tests verify against are the provider registry's.
 #[cfg(test)]
 #[cfg(feature = "provider")]
 mod tests;
 
+#[doc(no_inline)]
+pub use crate::TimestampFormat;
 pub use declared::{Algorithm, DeclaredScheme, Encoding, KeyEncoding, Part, SignatureHeader};
 pub(crate) use either::FirstPresent;
 pub use keyring::{Key, KeyKind, KeyMaterial, Keyring, Match};
-pub use layer::{
-    SignatureCheck, SignatureConfigError, SignatureLayer, SignaturePending, VerifySignature,
-};
-pub use public_url::{PublicUrl, PublicUrlError};
+pub use layer::{SignatureCheck, SignatureConfigError, SignatureLayer, VerifySignature};
+pub use public_url::PublicUrl;
 pub use scheme::{Delivery, Outgoing, Scheme, SignError, Signatures, Tolerance};
 pub(crate) use sign::unix_now;
 pub use sign::Signer;
-pub use time::TimestampFormat;

@@ -1,6 +1,6 @@
 //! [`PublicUrl`]; documented in the [`signature`](crate::signature) module.
 
-use std::fmt;
+use crate::InvalidSetting;
 
 use http::request::Parts;
 use http::uri::{Scheme as UriScheme, Uri};
@@ -17,34 +17,12 @@ enum Source {
     Exact(String),
 }
 
-/// A configured public URL is not an absolute `http`/`https` URL of the
-/// expected shape.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum PublicUrlError {
-    /// Not a URL, or not absolute (`https://host/...`).
-    NotAbsolute,
-    /// The scheme is neither `http` nor `https`.
-    UnsupportedScheme,
-    /// A base URL carries a query or fragment; the request's path and
-    /// query are appended to it, so it may hold only scheme, host, port and
-    /// a path prefix.
-    BaseWithQuery,
-}
-
-impl fmt::Display for PublicUrlError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            PublicUrlError::NotAbsolute => "the public URL must be absolute (https://host/...)",
-            PublicUrlError::UnsupportedScheme => "the public URL must be http or https",
-            PublicUrlError::BaseWithQuery => {
-                "a public base URL cannot have a query or fragment (the request's are appended)"
-            }
-        })
-    }
-}
-
-impl std::error::Error for PublicUrlError {}
+/// Why a configured public URL is refused (in
+/// [`InvalidSetting::PublicUrl`]).
+const NOT_ABSOLUTE: &str = "the public URL must be absolute (https://host/...)";
+const UNSUPPORTED_SCHEME: &str = "the public URL must be http or https";
+const BASE_WITH_QUERY: &str =
+    "a public base URL cannot have a query or fragment (the request's are appended)";
 
 impl PublicUrl {
     /// Rebuild the URL from the request (the default): its absolute URI if
@@ -59,17 +37,17 @@ impl PublicUrl {
     /// `base` (`https://host[:port][/prefix]`) followed by the request's
     /// path and query as received. For a proxy that rewrites scheme, host,
     /// port or strips a path prefix.
-    pub fn base(base: &str) -> Result<Self, PublicUrlError> {
+    pub fn base(base: &str) -> Result<Self, InvalidSetting> {
         let uri = absolute(base)?;
         if uri.query().is_some() || base.contains('#') {
-            return Err(PublicUrlError::BaseWithQuery);
+            return Err(InvalidSetting::public_url(base, BASE_WITH_QUERY));
         }
         Ok(Self(Source::Base(base.trim_end_matches('/').to_owned())))
     }
 
     /// Exactly `url`, whatever the request's path (Square signs the
     /// notification URL as configured in the subscription).
-    pub fn exact(url: &str) -> Result<Self, PublicUrlError> {
+    pub fn exact(url: &str) -> Result<Self, InvalidSetting> {
         absolute(url)?;
         Ok(Self(Source::Exact(url.to_owned())))
     }
@@ -106,17 +84,16 @@ impl PublicUrl {
     }
 }
 
-fn absolute(url: &str) -> Result<Uri, PublicUrlError> {
-    let uri = url
-        .parse::<Uri>()
-        .map_err(|_| PublicUrlError::NotAbsolute)?;
+fn absolute(url: &str) -> Result<Uri, InvalidSetting> {
+    let refused = |problem| InvalidSetting::public_url(url, problem);
+    let uri = url.parse::<Uri>().map_err(|_| refused(NOT_ABSOLUTE))?;
     if uri.authority().is_none() {
-        return Err(PublicUrlError::NotAbsolute);
+        return Err(refused(NOT_ABSOLUTE));
     }
     match uri.scheme() {
         Some(scheme) if *scheme == UriScheme::HTTPS || *scheme == UriScheme::HTTP => Ok(uri),
-        Some(_) => Err(PublicUrlError::UnsupportedScheme),
-        None => Err(PublicUrlError::NotAbsolute),
+        Some(_) => Err(refused(UNSUPPORTED_SCHEME)),
+        None => Err(refused(NOT_ABSOLUTE)),
     }
 }
 
@@ -243,15 +220,21 @@ mod tests {
     fn refuses_bad_configuration() {
         assert_eq!(
             PublicUrl::base("/relative"),
-            Err(PublicUrlError::NotAbsolute)
+            Err(InvalidSetting::public_url("/relative", NOT_ABSOLUTE))
         );
         assert_eq!(
             PublicUrl::base("ftp://x.example"),
-            Err(PublicUrlError::UnsupportedScheme)
+            Err(InvalidSetting::public_url(
+                "ftp://x.example",
+                UNSUPPORTED_SCHEME
+            ))
         );
         assert_eq!(
             PublicUrl::base("https://x.example/?a=1"),
-            Err(PublicUrlError::BaseWithQuery)
+            Err(InvalidSetting::public_url(
+                "https://x.example/?a=1",
+                BASE_WITH_QUERY
+            ))
         );
         assert!(PublicUrl::exact("https://x.example/?a=1").is_ok());
     }

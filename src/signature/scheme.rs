@@ -12,7 +12,7 @@ use crate::context::SignedMessage;
 use crate::rejection::{Reason, Rejection};
 use crate::secret::{Secret, SecretError};
 use crate::signature::keyring::{KeyKind, KeyMaterial};
-use crate::signature::time::TimestampFormat;
+use crate::timestamp::TimestampFormat;
 
 /// The most candidate signatures one request may carry. More is refused as
 /// `signature_malformed`, which bounds the work a hostile header can cause.

@@ -163,10 +163,9 @@ impl Signer {
     }
 }
 
-/// Whole seconds and `Z`, through the formatter the verifying side uses,
-/// so signing needs no date library.
+/// Whole seconds and `Z`, as the `time` crate writes RFC 3339.
 fn rfc3339(unix_seconds: i64) -> Option<HeaderValue> {
-    HeaderValue::from_str(&super::time::format_rfc3339(unix_seconds, "Z")?).ok()
+    HeaderValue::from_str(&crate::timestamp::rfc3339_seconds(unix_seconds)?).ok()
 }
 
 /// Now, in Unix seconds (0 if the clock is before 1970).

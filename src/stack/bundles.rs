@@ -477,7 +477,7 @@ impl WebhookStack {
     pub fn square(
         signature_key: Secret,
         notification_url: &str,
-    ) -> Result<Self, crate::signature::public_url::PublicUrlError> {
+    ) -> Result<Self, crate::InvalidSetting> {
         let scheme = provider::square::square().public_url(PublicUrl::exact(notification_url)?);
         Ok(Self::bundle(
             &provider::SQUARE,

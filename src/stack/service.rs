@@ -9,6 +9,7 @@ use std::task::{Context, Poll};
 use http::{Request, Response};
 use http_body::Body;
 use pin_project_lite::pin_project;
+use tower::util::Either;
 use tower_layer::Layer;
 use tower_service::Service;
 
@@ -16,7 +17,7 @@ use crate::audit::{self, Audit, AuditConfig};
 use crate::body::{BoxError, BufferedBody, ResponseBody};
 use crate::chain::CheckChain;
 use crate::guard::{AsyncGuardFuture, BodyGuard};
-use crate::idempotency::{self, Idempotency, IdempotencyLayer};
+use crate::idempotency::{Idempotency, IdempotencyLayer};
 
 /// Every protection of a [`WebhookStack`](super::WebhookStack) as one
 /// [`Layer`]: audit, the checks behind one body buffer, then idempotency.
@@ -42,10 +43,8 @@ impl<S> Layer<S> for WebhookLayer {
 
     fn layer(&self, inner: S) -> Self::Service {
         let inner = match &self.idempotency {
-            Some(layer) => MaybeIdempotent::On {
-                service: layer.layer(inner),
-            },
-            None => MaybeIdempotent::Off { service: inner },
+            Some(layer) => Either::Left(layer.layer(inner)),
+            None => Either::Right(WrapBody { inner }),
         };
         let guard = BodyGuard::new(Arc::clone(&self.checks), inner);
         WebhookService {
@@ -54,11 +53,14 @@ impl<S> Layer<S> for WebhookLayer {
     }
 }
 
+/// The handler, behind idempotency when the stack has it.
+type Handler<S> = Either<Idempotency<S>, WrapBody<S>>;
+
 /// The service of [`WebhookLayer`]. The inner service receives the request
 /// with a [`BufferedBody`] once every check has passed.
 #[derive(Clone, Debug)]
 pub struct WebhookService<S> {
-    audit: Audit<BodyGuard<CheckChain, MaybeIdempotent<S>>>,
+    audit: Audit<BodyGuard<CheckChain, Handler<S>>>,
 }
 
 impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for WebhookService<S>
@@ -92,7 +94,7 @@ pin_project! {
     {
         #[pin]
         inner: audit::ResponseFuture<
-            AsyncGuardFuture<MaybeIdempotent<S>, Request<BufferedBody>, ResponseBody<B>>,
+            AsyncGuardFuture<Handler<S>, Request<BufferedBody>, ResponseBody<B>>,
         >,
     }
 }
@@ -108,78 +110,50 @@ where
     }
 }
 
-/// The inner service, with or without idempotency; one response body type
-/// either way.
+/// The handler's response in the body type idempotency answers with, so
+/// that [`Either`] can hold the handler with or without idempotency.
 #[derive(Clone, Debug)]
-pub(crate) enum MaybeIdempotent<S> {
-    /// Idempotency configured.
-    On {
-        /// The idempotency service around the handler.
-        service: Idempotency<S>,
-    },
-    /// Straight to the handler.
-    Off {
-        /// The handler.
-        service: S,
-    },
+pub(crate) struct WrapBody<S> {
+    inner: S,
 }
 
-impl<S, ResBody> Service<Request<BufferedBody>> for MaybeIdempotent<S>
+impl<S, ResBody> Service<Request<BufferedBody>> for WrapBody<S>
 where
-    S: Service<Request<BufferedBody>, Response = Response<ResBody>> + Clone,
+    S: Service<Request<BufferedBody>, Response = Response<ResBody>>,
 {
     type Response = Response<ResponseBody<ResBody>>;
     type Error = S::Error;
-    type Future = MaybeIdempotentFuture<S, ResBody>;
+    type Future = WrapBodyFuture<S::Future>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        match self {
-            MaybeIdempotent::On { service } => {
-                Service::<Request<BufferedBody>>::poll_ready(service, cx)
-            }
-            MaybeIdempotent::Off { service } => service.poll_ready(cx),
-        }
+        self.inner.poll_ready(cx)
     }
 
     fn call(&mut self, request: Request<BufferedBody>) -> Self::Future {
-        match self {
-            MaybeIdempotent::On { service } => MaybeIdempotentFuture::On {
-                future: service.call(request),
-            },
-            MaybeIdempotent::Off { service } => MaybeIdempotentFuture::Off {
-                future: service.call(request),
-            },
+        WrapBodyFuture {
+            inner: self.inner.call(request),
         }
     }
 }
 
 pin_project! {
-    /// Response future of [`MaybeIdempotent`].
-    #[project = MaybeIdempotentFutureProj]
-    #[allow(missing_docs)]
-    pub(crate) enum MaybeIdempotentFuture<S, B>
-    where
-        S: Service<Request<BufferedBody>>,
-    {
-        /// Through the idempotency layer.
-        On { #[pin] future: idempotency::ResponseFuture<S, B> },
-        /// Straight from the handler.
-        Off { #[pin] future: S::Future },
+    /// Response future of [`WrapBody`].
+    pub(crate) struct WrapBodyFuture<F> {
+        #[pin]
+        inner: F,
     }
 }
 
-impl<S, B> Future for MaybeIdempotentFuture<S, B>
+impl<F, B, E> Future for WrapBodyFuture<F>
 where
-    S: Service<Request<BufferedBody>, Response = Response<B>>,
+    F: Future<Output = Result<Response<B>, E>>,
 {
-    type Output = Result<Response<ResponseBody<B>>, S::Error>;
+    type Output = Result<Response<ResponseBody<B>>, E>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        match self.project() {
-            MaybeIdempotentFutureProj::On { future } => future.poll(cx),
-            MaybeIdempotentFutureProj::Off { future } => future
-                .poll(cx)
-                .map_ok(|response| response.map(ResponseBody::new)),
-        }
+        self.project()
+            .inner
+            .poll(cx)
+            .map_ok(|response| response.map(ResponseBody::new))
     }
 }

@@ -255,6 +255,6 @@ mod policy;
 mod status;
 
 pub use key::TenantKey;
-pub use layer::{ResolvedPolicy, Tenant, TenantChecks, TenantLayer};
+pub use layer::{Tenant, TenantLayer};
 pub use policy::{ResolveFuture, StaticTenants, TenantLookup, TenantPolicy, TenantResolver};
-pub use status::{SecurityStatus, StatusChange, TenantReport, TenantSecurity};
+pub use status::{SecurityStatus, TenantReport, TenantSecurity};

@@ -10,7 +10,8 @@ use crate::chain::CheckChain;
 use crate::guard::{BodyCheck, RequestCheck};
 
 /// What one tenant's requests must pass: its own allowlist, keyring, token,
-/// replay window... as an ordered list of checks (see [`CheckChain`]).
+/// replay window... as an ordered list of checks, every head check before
+/// the body is read once for every body check.
 #[derive(Debug, Clone, Default)]
 pub struct TenantPolicy {
     pub(crate) checks: CheckChain,
@@ -35,7 +36,7 @@ impl TenantPolicy {
     }
 
     /// Build from a ready chain.
-    pub fn from_chain(checks: CheckChain) -> Self {
+    pub(crate) fn from_chain(checks: CheckChain) -> Self {
         Self { checks }
     }
 }

@@ -79,19 +79,8 @@ impl TenantReport {
     }
 }
 
-/// A status change caused by a delivery, as [`TenantSecurity::on_change`]
-/// hands it over.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct StatusChange {
-    /// The status before the delivery.
-    pub previous: SecurityStatus,
-    /// The tenant's report after it (`report.status` is the new status).
-    pub report: TenantReport,
-}
-
 /// A write-back hook; see [`TenantSecurity::on_change`].
-type ChangeHook = Arc<dyn Fn(&StatusChange) + Send + Sync>;
+type ChangeHook = Arc<dyn Fn(SecurityStatus, &TenantReport) + Send + Sync>;
 
 #[derive(Debug)]
 struct Record {
@@ -176,13 +165,15 @@ impl TenantSecurity {
         self
     }
 
-    /// Call `hook` each time a delivery changes a tenant's status (not on
+    /// Call `hook` with the previous status and the tenant's report after
+    /// the change (`report.status` is the new status) each time a delivery
+    /// changes a tenant's status (not on
     /// [`policy_changed`](Self::policy_changed) or
     /// [`policy_loaded`](Self::policy_loaded): the code that changes a
     /// policy writes the status it sets). Calls come in the order of the
     /// changes, under the table's lock, on the request's task: keep the hook
     /// short (hand the change to a channel that a writer task drains), and
-    /// do not call this `TenantSecurity` from it (the change carries the
+    /// do not call this `TenantSecurity` from it (the hook is given the
     /// report).
     ///
     /// Statuses only move forward between two policy changes: pending to
@@ -196,12 +187,15 @@ impl TenantSecurity {
     /// let (changes, writer) = mpsc::channel();
     /// let security = TenantSecurity::new()
     ///     .failed_after(5)
-    ///     .on_change(move |change| {
-    ///         let _ = changes.send((change.report.tenant.clone(), change.report.status));
+    ///     .on_change(move |_previous, report| {
+    ///         let _ = changes.send((report.tenant.clone(), report.status));
     ///     });
     /// # let _ = (security, writer);
     /// ```
-    pub fn on_change(mut self, hook: impl Fn(&StatusChange) + Send + Sync + 'static) -> Self {
+    pub fn on_change(
+        mut self,
+        hook: impl Fn(SecurityStatus, &TenantReport) + Send + Sync + 'static,
+    ) -> Self {
         self.on_change = Some(Arc::new(hook));
         self
     }
@@ -328,10 +322,7 @@ impl AuditSink for TenantSecurity {
         }
         if let Some(hook) = &self.on_change {
             if record.status(self.failed_after) != before {
-                hook(&StatusChange {
-                    previous: before,
-                    report: report_of(tenant, record, self.failed_after),
-                });
+                hook(before, &report_of(tenant, record, self.failed_after));
             }
         }
     }

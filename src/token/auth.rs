@@ -1,4 +1,4 @@
-//! The token check, usable with or without the tower layer.
+//! The token check behind [`TokenLayer`](super::TokenLayer).
 
 use std::sync::Arc;
 
@@ -15,29 +15,6 @@ use crate::secret::TokenSet;
 
 /// The check behind [`TokenLayer`](super::TokenLayer): where tokens are read
 /// ([`TokenSource`]s, tried in order) and which are accepted ([`TokenSet`]).
-///
-/// Use it on its own, e.g. inside a per-tenant policy, through
-/// [`TokenAuth::authenticate`] or [`RequestCheck`].
-///
-/// ```
-/// use tower_webhook::token::{TokenAuth, TokenSource};
-/// use tower_webhook::{AuthMethod, Reason, Secret};
-///
-/// let auth = TokenAuth::new(TokenSource::header("X-Gitlab-Token"))
-///     .accept("2025", Secret::new("glpat-rotated-in-2025")?);
-///
-/// let (parts, ()) = http::Request::post("/hooks")
-///     .header("x-gitlab-token", "glpat-rotated-in-2025")
-///     .body(())?
-///     .into_parts();
-/// let authentication = auth.authenticate(&parts)?;
-/// assert_eq!(authentication.method, AuthMethod::Token);
-/// assert_eq!(authentication.key_id.as_deref(), Some("2025"));
-///
-/// let (parts, ()) = http::Request::post("/hooks").body(())?.into_parts();
-/// assert_eq!(auth.authenticate(&parts).unwrap_err().reason(), Reason::TokenMissing);
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// ```
 #[derive(Debug, Clone)]
 pub struct TokenAuth {
     sources: Vec<TokenSource>,

@@ -34,9 +34,30 @@ use crate::secret::TokenSet;
 /// # }
 /// ```
 ///
-/// See [`TokenAuth::authenticate`] for how several sources combine and which
-/// [`Reason`](crate::Reason) each refusal carries, and the
-/// [module docs](super) for a complete server.
+/// # Several sources
+///
+/// The sources are tried in order and the **first one present decides**:
+///
+/// * its credential matches an accepted token (and the user name, where
+///   one is required): accepted, recorded with that source's
+///   [`AuthMethod`](crate::AuthMethod) and the token's id;
+/// * its credential matches nothing, or is unusable (empty, not printable
+///   ASCII, longer than 4 KiB, malformed Basic, a header repeated with
+///   different values, `Authorization` given twice):
+///   [`Reason::TokenInvalid`](crate::Reason::TokenInvalid); later sources
+///   are **not** consulted, so a wrong token cannot be rescued by a second
+///   guess elsewhere;
+/// * no source present: [`Reason::TokenMissing`](crate::Reason::TokenMissing),
+///   except when the layer reads `Authorization` and the request has one in
+///   another scheme (`Digest ...`): a credential this layer cannot use,
+///   `token_invalid`.
+///
+/// Every rejection carries a `WWW-Authenticate` challenge per HTTP scheme
+/// among the sources (`Bearer realm="webhook"`, `Basic realm="webhook"`;
+/// the Bearer one gains `error="invalid_token"` when a Bearer token was
+/// refused). Header and URL tokens have no standard scheme, so a layer
+/// reading only those sends none. See the [module docs](super) for a
+/// complete server.
 #[derive(Debug, Clone)]
 pub struct TokenLayer {
     auth: Arc<TokenAuth>,
@@ -48,8 +69,7 @@ impl TokenLayer {
         Self::with_auth(TokenAuth::new(source))
     }
 
-    /// A layer applying `auth`.
-    pub fn with_auth(auth: TokenAuth) -> Self {
+    fn with_auth(auth: TokenAuth) -> Self {
         Self {
             auth: Arc::new(auth),
         }
@@ -103,12 +123,20 @@ impl TokenLayer {
 
     /// Let every request through unverified, recorded as
     /// [`AuthMethod::Anonymous`](crate::AuthMethod::Anonymous); see
-    /// [`TokenAuth::without_verification`]. Logs a warning when built.
+    /// for senders that cannot authenticate at all, behind another
+    /// protection (an IP allowlist). Logs a warning when built.
+    ///
+    /// The methods adding sources or tokens panic on this layer: it cannot
+    /// both verify and not verify.
     pub fn without_verification() -> Self {
         Self::with_auth(TokenAuth::without_verification())
     }
 
-    /// Also read a token from `source`; see [`TokenAuth::or`].
+    /// Also read a token from `source`, after the sources given before.
+    ///
+    /// # Panics
+    ///
+    /// On a layer built [`without_verification`](Self::without_verification).
     pub fn or(self, source: TokenSource) -> Self {
         self.map(|auth| auth.or(source))
     }
@@ -143,17 +171,28 @@ impl TokenLayer {
         self.map(|auth| auth.map_last_source(|source| source.user_segment(index, name)))
     }
 
-    /// Accept `token`, recorded as key id `id`; see [`TokenAuth::accept`].
+    /// Accept `token`, recorded as key id `id` when it matches. Call it
+    /// again to accept several tokens at once, e.g. the old and the new one
+    /// of a rotation.
+    ///
+    /// # Panics
+    ///
+    /// On a layer built [`without_verification`](Self::without_verification).
     pub fn accept(self, id: impl Into<Arc<str>>, token: Secret) -> Self {
         self.map(|auth| auth.accept(id, token))
     }
 
-    /// Accept exactly `tokens`; see [`TokenAuth::with_tokens`].
+    /// Accept exactly the tokens of `tokens`, replacing those accepted so
+    /// far.
+    ///
+    /// # Panics
+    ///
+    /// On a layer built [`without_verification`](Self::without_verification).
     pub fn with_tokens(self, tokens: TokenSet) -> Self {
         self.map(|auth| auth.with_tokens(tokens))
     }
 
-    /// Name `realm` in challenges; see [`TokenAuth::realm`].
+    /// The realm named in `WWW-Authenticate` challenges. Default: `webhook`.
     ///
     /// # Panics
     ///
@@ -170,16 +209,14 @@ impl TokenLayer {
         Ok(self.realm(realm))
     }
 
-    /// The check this layer applies.
-    pub fn auth(&self) -> &TokenAuth {
+    pub(crate) fn auth(&self) -> &TokenAuth {
         &self.auth
     }
 
     /// Whether the layer verifies and accepts at least one token. `false`
     /// for a layer no token was given to (it refuses every request) and for
     /// [`without_verification`](Self::without_verification) (it accepts
-    /// every request): neither authenticates anyone. See
-    /// [`TokenAuth::has_credentials`].
+    /// every request): neither authenticates anyone.
     pub fn has_credentials(&self) -> bool {
         self.auth.has_credentials()
     }
@@ -191,12 +228,6 @@ impl TokenLayer {
     fn map(self, f: impl FnOnce(TokenAuth) -> TokenAuth) -> Self {
         let auth = Arc::unwrap_or_clone(self.auth);
         Self::with_auth(f(auth))
-    }
-}
-
-impl From<TokenAuth> for TokenLayer {
-    fn from(auth: TokenAuth) -> Self {
-        Self::with_auth(auth)
     }
 }
 

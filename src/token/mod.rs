@@ -17,7 +17,7 @@
 //! are compared in constant time ([`TokenSet::matching`]) and never logged
 //! or printed. When a layer reads several sources, the first one present
 //! decides; a refused credential is `token_invalid`, none at all
-//! `token_missing` (details: [`TokenAuth::authenticate`]).
+//! `token_missing` (details: [`TokenLayer`]).
 //!
 //! # Example
 //!
@@ -106,6 +106,5 @@ mod tests;
 mod url;
 
 pub use crate::secret::TokenSet;
-pub use auth::TokenAuth;
 pub use layer::{RequireToken, TokenLayer};
 pub use source::TokenSource;

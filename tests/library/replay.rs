@@ -146,10 +146,10 @@ proptest! {
         for format in [
             TimestampFormat::Auto,
             TimestampFormat::Seconds,
-            TimestampFormat::Milliseconds,
+            TimestampFormat::Millis,
             TimestampFormat::Rfc3339,
         ] {
-            if let Some(millis) = format.parse(&text) {
+            if let Some(millis) = format.parse_lenient(&text) {
                 prop_assert!((0..=MAX_UNIX_MILLIS).contains(&millis));
             }
         }
@@ -160,7 +160,7 @@ proptest! {
         text in r"[-+0-9eE.:TZtz ]{0,40}|[0-9]{1,4}-[0-9]{1,2}-[0-9]{1,2}T[0-9]{1,2}:[0-9]{1,2}:[0-9]{1,2}(\.[0-9]{0,12})?([-+][0-9]{1,2}:[0-9]{1,2}|Z)?"
     ) {
         for format in [TimestampFormat::Auto, TimestampFormat::Seconds, TimestampFormat::Rfc3339] {
-            if let Some(millis) = format.parse(&text) {
+            if let Some(millis) = format.parse_lenient(&text) {
                 prop_assert!((0..=MAX_UNIX_MILLIS).contains(&millis));
             }
         }
@@ -168,15 +168,15 @@ proptest! {
 
     #[test]
     fn numbers_round_trip(millis in 0..=MAX_UNIX_MILLIS) {
-        prop_assert_eq!(TimestampFormat::Milliseconds.parse(&millis.to_string()), Some(millis));
+        prop_assert_eq!(TimestampFormat::Millis.parse_lenient(&millis.to_string()), Some(millis));
         let seconds = millis / 1000;
-        prop_assert_eq!(TimestampFormat::Seconds.parse(&seconds.to_string()), Some(seconds * 1000));
+        prop_assert_eq!(TimestampFormat::Seconds.parse_lenient(&seconds.to_string()), Some(seconds * 1000));
         let auto = TimestampFormat::Auto;
         if millis >= 100_000_000_000 {
-            prop_assert_eq!(auto.parse(&millis.to_string()), Some(millis));
+            prop_assert_eq!(auto.parse_lenient(&millis.to_string()), Some(millis));
         }
         if seconds < 100_000_000_000 {
-            prop_assert_eq!(auto.parse(&seconds.to_string()), Some(seconds * 1000));
+            prop_assert_eq!(auto.parse_lenient(&seconds.to_string()), Some(seconds * 1000));
         }
     }
 
@@ -199,7 +199,7 @@ proptest! {
         let Ok(text) = local.format(&Rfc3339) else {
             return Ok(());
         };
-        prop_assert_eq!(TimestampFormat::Rfc3339.parse(&text), Some(millis), "{}", text);
-        prop_assert_eq!(TimestampFormat::Auto.parse(&text), Some(millis), "{}", text);
+        prop_assert_eq!(TimestampFormat::Rfc3339.parse_lenient(&text), Some(millis), "{}", text);
+        prop_assert_eq!(TimestampFormat::Auto.parse_lenient(&text), Some(millis), "{}", text);
     }
 }

@@ -253,7 +253,7 @@ async fn a_verified_delivery_is_acknowledged_then_handled_once() {
     })
     .spawn();
     until(|| seen.lock().unwrap().len() == 1).await;
-    until(|| worker.counters().snapshot().processed == 1).await;
+    until(|| worker.counts().processed == 1).await;
     worker.shutdown().await;
 
     let delivery = seen.lock().unwrap().pop().unwrap();
@@ -312,8 +312,8 @@ async fn a_panicking_or_hanging_handler_is_retried_not_lost() {
     .backoff(Duration::from_millis(1), Duration::from_millis(1))
     .handler_timeout(Duration::from_millis(200))
     .spawn();
-    until(|| worker.counters().snapshot().processed == 1).await;
-    let counts = worker.counters().snapshot();
+    until(|| worker.counts().processed == 1).await;
+    let counts = worker.counts();
     worker.shutdown().await;
     assert_eq!(calls.load(Ordering::SeqCst), 3);
     assert_eq!(counts.retries, 2);
@@ -343,9 +343,8 @@ async fn shutdown_finishes_or_returns_what_it_holds() {
     .shutdown_grace(Duration::from_millis(300))
     .spawn();
     until(|| started.load(Ordering::SeqCst) == 2).await;
-    let counters = worker.counters();
-    worker.shutdown().await;
-    assert_eq!(counters.snapshot().processed, 1, "the quick one finished");
+    let counts = worker.shutdown().await;
+    assert_eq!(counts.processed, 1, "the quick one finished");
     let stats = inbox.stats().await.unwrap();
     assert_eq!(
         (stats.depth, stats.in_flight),
@@ -389,7 +388,7 @@ async fn failing_deliveries_end_in_the_dead_letters_and_the_cli_retries_them() {
     .backoff(Duration::from_millis(5), Duration::from_millis(20))
     .poll_interval(Duration::from_millis(5))
     .spawn();
-    until(|| failing.counters().snapshot().dead_lettered == 1).await;
+    until(|| failing.counts().dead_lettered == 1).await;
     failing.shutdown().await;
     assert_eq!(attempts.load(Ordering::SeqCst), 3);
 
@@ -414,7 +413,7 @@ async fn failing_deliveries_end_in_the_dead_letters_and_the_cli_retries_them() {
     let fixed = counting_worker(inbox.clone(), &runs)
         .poll_interval(Duration::from_millis(5))
         .spawn();
-    until(|| fixed.counters().snapshot().processed == 1).await;
+    until(|| fixed.counts().processed == 1).await;
     fixed.shutdown().await;
     assert_eq!(runs.lock().unwrap()["poison"], 1);
     let stats = inbox.stats().await.unwrap();
@@ -427,7 +426,7 @@ async fn failing_deliveries_end_in_the_dead_letters_and_the_cli_retries_them() {
         .max_attempts(1)
         .poll_interval(Duration::from_millis(5))
         .spawn();
-    until(|| failing.counters().snapshot().dead_lettered == 1).await;
+    until(|| failing.counts().dead_lettered == 1).await;
     failing.shutdown().await;
     assert!(cli(&["inbox", "purge", "--sqlite", path, "--all"]).starts_with("1 "));
     assert_eq!(inbox.stats().await.unwrap().dead, 0);
@@ -514,7 +513,7 @@ async fn retries_dead_letters_and_refusals_are_in_the_audit_trail() {
     .poll_interval(Duration::from_millis(5))
     .audit(&audit)
     .spawn();
-    until(|| failing.counters().snapshot().dead_lettered == 1).await;
+    until(|| failing.counts().dead_lettered == 1).await;
     failing.shutdown().await;
     let failure = Some("downstream said 500".to_owned());
     assert_eq!(
@@ -590,9 +589,9 @@ async fn a_takeover_and_a_lost_hold_are_in_the_audit_trail() {
     .lease(LEASE)
     .audit(&audit)
     .spawn();
-    until(|| taker.counters().snapshot().processed == 1).await;
+    until(|| taker.counts().processed == 1).await;
     gate.notify_waiters();
-    until(|| holder.counters().snapshot().holds_lost == 1).await;
+    until(|| holder.counts().holds_lost == 1).await;
     holder.shutdown().await;
     taker.shutdown().await;
     assert_eq!(
@@ -621,7 +620,7 @@ async fn redis_dead_letters_are_listed_and_retried_by_the_cli() {
         .backoff(Duration::from_millis(5), Duration::from_millis(5))
         .poll_interval(Duration::from_millis(5))
         .spawn();
-    until(|| failing.counters().snapshot().dead_lettered == 1).await;
+    until(|| failing.counts().dead_lettered == 1).await;
     failing.shutdown().await;
     let listed = cli(&["inbox", "list", "--redis", &redis.url()]);
     let row: Vec<&str> = listed
@@ -636,7 +635,7 @@ async fn redis_dead_letters_are_listed_and_retried_by_the_cli() {
     let fixed = counting_worker(inbox.clone(), &runs)
         .poll_interval(Duration::from_millis(5))
         .spawn();
-    until(|| fixed.counters().snapshot().processed == 1).await;
+    until(|| fixed.counts().processed == 1).await;
     fixed.shutdown().await;
     assert_eq!(runs.lock().unwrap()["poison"], 1);
     let stats = inbox.stats().await.unwrap();
@@ -869,7 +868,7 @@ async fn the_redis_inbox_runs_on_a_cluster_exactly_once() {
     }
     let mut counts = tower_webhook::inbox::InboxCounts::default();
     for worker in workers {
-        let c = worker.counters().snapshot();
+        let c = worker.counts();
         counts.processed += c.processed;
         counts.dead_lettered += c.dead_lettered;
         worker.shutdown().await;
@@ -960,7 +959,7 @@ async fn each_delivery_is_handled_once_over_three_replicas() {
     }
     let mut processed = 0;
     for worker in workers {
-        processed += worker.counters().snapshot().processed;
+        processed += worker.counts().processed;
         worker.shutdown().await;
     }
     let runs = runs.lock().unwrap();
@@ -1002,8 +1001,8 @@ async fn a_worker_killed_mid_handler_is_replaced_once() {
     })
     .lease(Duration::from_secs(1))
     .spawn();
-    until(|| worker.counters().snapshot().processed == 1).await;
-    let counts = worker.counters().snapshot();
+    until(|| worker.counts().processed == 1).await;
+    let counts = worker.counts();
     worker.shutdown().await;
     assert_eq!(
         *seen.lock().unwrap(),
@@ -1200,7 +1199,7 @@ async fn a_stopped_store_hands_no_held_delivery_to_another_worker() {
 
     gate.notify_waiters();
     let (processed, taken_over) = loop {
-        let counts: Vec<_> = workers.iter().map(|w| w.counters().snapshot()).collect();
+        let counts: Vec<_> = workers.iter().map(|w| w.counts()).collect();
         let processed = counts.iter().map(|c| c.processed).sum::<u64>();
         if processed == 1 {
             break (processed, counts.iter().map(|c| c.taken_over).sum::<u64>());
@@ -1365,17 +1364,9 @@ async fn an_unreachable_store_hands_no_held_delivery_to_another_worker() {
     );
 
     gate.notify_waiters();
-    let processed = || {
-        workers
-            .iter()
-            .map(|w| w.counters().snapshot().processed)
-            .sum::<u64>()
-    };
+    let processed = || workers.iter().map(|w| w.counts().processed).sum::<u64>();
     until(|| processed() == 1).await;
-    let taken_over: u64 = workers
-        .iter()
-        .map(|w| w.counters().snapshot().taken_over)
-        .sum();
+    let taken_over: u64 = workers.iter().map(|w| w.counts().taken_over).sum();
     for worker in workers {
         worker.shutdown().await;
     }

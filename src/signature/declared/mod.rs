@@ -55,7 +55,7 @@ use crate::signature::public_url::{
 use crate::signature::scheme::{
     one_header, Delivery, Outgoing, Scheme, SignError, Signatures, SignedHeaders, Stamp, Tolerance,
 };
-use crate::signature::time::TimestampFormat;
+use crate::timestamp::TimestampFormat;
 
 /// The most form parameters a request may carry for a scheme that signs
 /// [`Part::FormParams`] (Twilio sends a few dozen). More is refused as

@@ -12,7 +12,7 @@ use http::{HeaderMap, StatusCode};
 use tower::ServiceBuilder;
 use tower_webhook::idempotency::IdempotencyLayer;
 use tower_webhook::signature::{Key, Keyring, SignatureLayer};
-use tower_webhook::test_util::{self, ExposeReasonLayer, SignedRequest, REASON_HEADER};
+use tower_webhook::test_util::{self, expose_reason, SignedRequest, REASON_HEADER};
 use tower_webhook::{Reason, Rejection, Secret, WebhookStack};
 
 const SECRET: &str = "a-provider-secret-0123456789";
@@ -53,7 +53,7 @@ async fn every_preset_server() -> std::net::SocketAddr {
             .layer(layer),
         );
     }
-    support::serve(app.layer(ExposeReasonLayer)).await
+    support::serve(app.layer(expose_reason())).await
 }
 
 #[tokio::test]
@@ -177,7 +177,7 @@ async fn a_signed_request_with_the_same_id_is_a_duplicate_and_the_test_can_read_
     let app = Router::new().route(
         "/github",
         post(|| async { "handled" })
-            .layer(ServiceBuilder::new().layer(ExposeReasonLayer).layer(stack)),
+            .layer(ServiceBuilder::new().layer(expose_reason()).layer(stack)),
     );
     let addr = support::serve(app).await;
     let send = || async {
@@ -280,7 +280,7 @@ async fn a_request_arrives_from_the_peer_and_at_the_uri_it_names() {
                         .layer(SignatureLayer::github(Secret::new(SECRET).unwrap())),
                 ),
         )
-        .layer(ExposeReasonLayer);
+        .layer(expose_reason());
     let from = |peer: &str| {
         SignedRequest::new("github", SECRET)
             .uri("/hooks/github")

@@ -15,7 +15,9 @@ use http::{HeaderName, HeaderValue, StatusCode};
 use tower_webhook::audit::AuditLayer;
 use tower_webhook::provider;
 use tower_webhook::signature::{Key, Keyring, SignatureLayer};
-use tower_webhook::tenant::{SecurityStatus, TenantKey, TenantLayer, TenantLookup, TenantSecurity};
+use tower_webhook::tenant::{
+    SecurityStatus, TenantKey, TenantLayer, TenantLookup, TenantReport, TenantSecurity,
+};
 use tower_webhook::token::TokenSet;
 use tower_webhook::{Secret, WebhookStack};
 
@@ -178,12 +180,11 @@ async fn status_changes_reach_the_write_back_hook_in_order_and_a_reloaded_policy
     let changes = Arc::new(std::sync::Mutex::new(Vec::new()));
     let security = TenantSecurity::new().failed_after(2).on_change({
         let changes = Arc::clone(&changes);
-        move |change| {
-            let report = &change.report;
+        move |previous, report: &TenantReport| {
             changes
                 .lock()
                 .unwrap()
-                .push((change.previous, report.status, report.failures));
+                .push((previous, report.status, report.failures));
         }
     });
     let (addr, _) = start(Arc::clone(&table), &security).await;
