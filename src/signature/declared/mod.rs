@@ -64,6 +64,17 @@ use crate::signature::time::TimestampFormat;
 /// proportional to the body.
 pub(crate) const MAX_FORM_PARAMS: usize = 1024;
 
+// Only a JWS scheme (the `json` feature) makes one.
+#[cfg_attr(not(feature = "json"), allow(dead_code))]
+/// What the claims of a JWS-signed delivery say of it, once `JwsClaims`
+/// accepted them: the texts of its signing time and of
+/// its id, for the schemes that ask the token for them.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(crate) struct Claimed {
+    pub(crate) issued_at: Option<String>,
+    pub(crate) id: Option<String>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum TimestampSource {
     Header(HeaderName),
@@ -718,13 +729,17 @@ impl Scheme for DeclaredScheme {
             // A token without claims to hold it to would authenticate no
             // part of the delivery.
             let claims = self.jws.as_ref().ok_or_else(malformed)?;
-            if let Some(issued_at) = claims.check(signatures.prepared(), body)? {
-                // Inside the token the MAC covers: signed.
+            let claimed = claims.check(signatures.prepared(), body)?;
+            // Both inside the token the MAC covers: signed.
+            if let Some(issued_at) = claimed.issued_at {
                 signatures.set_timestamp(Stamp::read(
                     issued_at.as_bytes(),
                     TimestampFormat::Seconds,
                     false,
                 )?);
+            }
+            if let Some(id) = claimed.id {
+                signatures.set_id(Bytes::from(id));
             }
         }
         if !self.uses_url() && !self.signs(&Part::FormParams) {
@@ -887,7 +902,7 @@ impl Scheme for DeclaredScheme {
                     .algorithm;
                 Some(
                     claims
-                        .signing_input(algorithm, outgoing.body, outgoing.timestamp)
+                        .signing_input(algorithm, outgoing.body, outgoing.timestamp, outgoing.id)
                         .ok_or(SignError::InvalidHeaderValue)?,
                 )
             }

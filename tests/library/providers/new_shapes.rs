@@ -19,6 +19,7 @@ use hmac::{Hmac, KeyInit, Mac};
 use http::{HeaderName, HeaderValue, Method, Request, StatusCode};
 use http_body_util::Full;
 use sha2::{Digest, Sha256};
+use tower_webhook::idempotency::REPLAYED_HEADER;
 use tower_webhook::signature::{Outgoing, Signer};
 use tower_webhook::WebhookStack;
 
@@ -360,7 +361,7 @@ async fn vonage_bearer_jwt_binds_the_body_through_payload_hash() {
     let server = Server::provider("vonage", VONAGE_SECRET).await;
     let body = br#"{"message_uuid":"aaaaaaaa-bbbb","status":"delivered"}"#;
     let claims = serde_json::json!({
-        "iat": 1_697_634_680,
+        "iat": unix_now(),
         "jti": "c5ba8f24-1a14-4c10-bfdf-3fbe8ce511b5",
         "iss": "Vonage",
         "payload_hash": hex::encode(Sha256::digest(body)),
@@ -406,6 +407,81 @@ async fn vonage_bearer_jwt_binds_the_body_through_payload_hash() {
         .await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
     assert_eq!(server.runs(), 2);
+}
+
+/// Vonage's token signs when it was issued (`iat`) and its own id (`jti`):
+/// the bundle holds the first to the replay window and deduplicates on the
+/// second, never on anything outside the MAC.
+#[tokio::test]
+async fn vonage_signed_iat_is_held_to_the_window_and_jti_is_the_delivery_id() {
+    let server = Server::provider("vonage", VONAGE_SECRET).await;
+    let claims = |iat: i64, jti: Option<&str>, body: &[u8]| {
+        let mut claims = serde_json::json!({
+            "iat": iat,
+            "iss": "Vonage",
+            "payload_hash": hex::encode(Sha256::digest(body)),
+            "api_key": "abcd1234",
+            "application_id": "aaaaaaaa-bbbb-cccc-dddd-0123456789ab",
+        });
+        if let Some(jti) = jti {
+            claims["jti"] = jti.into();
+        }
+        claims
+    };
+    let send = |claims: serde_json::Value, body: &'static [u8]| {
+        let server = &server;
+        async move {
+            let token = netlify_token("HS256", claims, VONAGE_SECRET);
+            server
+                .post(&[header("authorization", &format!("Bearer {token}"))], body)
+                .await
+        }
+    };
+    let now = unix_now();
+    let first: &[u8] = br#"{"message_uuid":"aaaaaaaa-0001","status":"delivered"}"#;
+    let second: &[u8] = br#"{"message_uuid":"aaaaaaaa-0002","status":"read"}"#;
+
+    // Correctly signed an hour ago: stale (the same token signed now is
+    // accepted below, with jti-old unused until then).
+    let reply = send(claims(now - 3600, Some("jti-old"), first), first).await;
+    assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{}", reply.text());
+    // Without iat or jti the token is refused.
+    let reply = send(claims(now, None, first), first).await;
+    assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{}", reply.text());
+    let no_iat = {
+        let mut claims = claims(now, Some("jti-no-iat"), first);
+        claims.as_object_mut().unwrap().remove("iat");
+        claims
+    };
+    let reply = send(no_iat, first).await;
+    assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{}", reply.text());
+    assert_eq!(server.runs(), 0);
+
+    let reply = send(claims(now, Some("jti-1"), first), first).await;
+    assert_eq!(
+        (reply.status, reply.text().as_str()),
+        (StatusCode::OK, "handled")
+    );
+    // The same signed jti a second later, even over another body and
+    // signing time (so another signed message): a duplicate, not run.
+    let reply = send(claims(now + 1, Some("jti-1"), second), second).await;
+    assert!(
+        reply.headers.get(REPLAYED_HEADER).is_some(),
+        "{:?}: {}",
+        reply.status,
+        reply.text()
+    );
+    assert_eq!(server.runs(), 1);
+    // Another jti over the first body: a delivery of its own.
+    let reply = send(claims(now + 1, Some("jti-2"), first), first).await;
+    assert_eq!(
+        (reply.status, reply.text().as_str()),
+        (StatusCode::OK, "handled")
+    );
+    assert_eq!(server.runs(), 2);
+    let reply = send(claims(now, Some("jti-old"), first), first).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+    assert_eq!(server.runs(), 3);
 }
 
 /// The SDK's token, checked with the same HMAC the scheme uses: the MAC the
