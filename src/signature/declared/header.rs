@@ -29,6 +29,9 @@ pub(crate) enum Syntax {
         separator: u8,
         signature_key: Cow<'static, str>,
         timestamp_key: Option<Cow<'static, str>>,
+        /// Whole sets of fields split by this byte, each with its own
+        /// timestamp (Persona's `t=…,v1=… t=…,v1=…` during a rotation).
+        set_separator: Option<u8>,
     },
     /// A compact JWS whose MAC covers its own header and payload
     /// (Netlify), after an optional prefix (Vonage's `Bearer `): see
@@ -36,6 +39,11 @@ pub(crate) enum Syntax {
     #[cfg(feature = "json")]
     Jws { prefix: Cow<'static, str> },
 }
+
+/// The timestamp fields one signature header held, each with the index of
+/// the first candidate signed with it; an empty text is a set that held
+/// none. One, inline, in every header but a rotating Persona's.
+pub(crate) type FieldTimestamps<'v> = smallvec::SmallVec<[(usize, &'v [u8]); 2]>;
 
 /// Where one kind of signature lives and how it is made.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -107,7 +115,22 @@ impl SignatureHeader {
             separator: ascii(separator),
             signature_key: signature_key.into(),
             timestamp_key: None,
+            set_separator: None,
         };
+        self
+    }
+
+    /// With [`fields`](Self::fields): the value may hold several sets of
+    /// fields split by `separator`, each with its own timestamp field that
+    /// only its own signatures sign (Persona's two space-separated
+    /// `t=…,v1=…` sets while a secret rotates). A signature verifies with
+    /// its set's timestamp, and that timestamp is the one the replay window
+    /// holds. With more than one set, a set without its timestamp is
+    /// `timestamp_missing`.
+    pub(crate) fn field_sets(mut self, separator: char) -> Self {
+        if let Syntax::Fields { set_separator, .. } = &mut self.syntax {
+            *set_separator = Some(ascii(separator));
+        }
         self
     }
 
@@ -238,14 +261,16 @@ impl SignatureHeader {
 
     /// Push the candidates in `value` (found as header number `kind`) onto
     /// `signatures`, and return the timestamp field's text if the syntax has
-    /// one.
+    /// one: one per [set](Self::field_sets), each with the index of the
+    /// first candidate it signs.
     pub(crate) fn read<'v>(
         &self,
         kind: u8,
         value: &'v [u8],
         signatures: &mut Signatures,
-    ) -> Result<Option<&'v [u8]>, Rejection> {
+    ) -> Result<FieldTimestamps<'v>, Rejection> {
         let mut field_timestamp = None;
+        let mut sets = FieldTimestamps::new();
         let before = signatures.candidates().len();
         match &self.syntax {
             Syntax::Single { prefix } => {
@@ -303,20 +328,48 @@ impl SignatureHeader {
                 separator,
                 signature_key,
                 timestamp_key,
+                set_separator,
             } => {
-                for field in value.split(|b| b == separator).map(<[u8]>::trim_ascii) {
-                    // A field without `=` says nothing we use; skip it like
-                    // the providers' SDKs do.
-                    let Some((key, encoded)) = split_once(field, b'=') else {
-                        continue;
-                    };
-                    let (key, encoded) = (key.trim_ascii(), encoded.trim_ascii());
-                    if key == signature_key.as_bytes() {
-                        self.push(kind, encoded, signatures)?;
-                    } else if timestamp_key.as_ref().is_some_and(|t| key == t.as_bytes())
-                        && field_timestamp.replace(encoded).is_some()
-                    {
-                        return Err(Rejection::new(Reason::TimestampMalformed));
+                let (mut split, mut whole);
+                let set_values: &mut dyn Iterator<Item = &'v [u8]> = match set_separator {
+                    Some(set_separator) => {
+                        split = value
+                            .split(move |b| b == set_separator)
+                            .map(<[u8]>::trim_ascii)
+                            .filter(|set| !set.is_empty());
+                        &mut split
+                    }
+                    None => {
+                        whole = std::iter::once(value);
+                        &mut whole
+                    }
+                };
+                for set in set_values {
+                    let first = signatures.candidates().len();
+                    let mut set_timestamp = None;
+                    for field in set.split(|b| b == separator).map(<[u8]>::trim_ascii) {
+                        // A field without `=` says nothing we use; skip it
+                        // like the providers' SDKs do.
+                        let Some((key, encoded)) = split_once(field, b'=') else {
+                            continue;
+                        };
+                        let (key, encoded) = (key.trim_ascii(), encoded.trim_ascii());
+                        if key == signature_key.as_bytes() {
+                            self.push(kind, encoded, signatures)?;
+                        } else if timestamp_key.as_ref().is_some_and(|t| key == t.as_bytes())
+                            && set_timestamp.replace(encoded).is_some()
+                        {
+                            return Err(Rejection::new(Reason::TimestampMalformed));
+                        }
+                    }
+                    match set_timestamp {
+                        Some(text) => sets.push((first, text)),
+                        // Its signatures would be checked against another
+                        // set's time, which is not what they sign.
+                        None if set_separator.is_some() && timestamp_key.is_some() => {
+                            sets.push((first, &[]));
+                        }
+                        None => {}
                     }
                 }
             }
@@ -327,7 +380,10 @@ impl SignatureHeader {
             // downgrade is not a pass, even beside another header's.
             return Err(malformed());
         }
-        Ok(field_timestamp)
+        if let Some(text) = field_timestamp {
+            sets.push((before, text));
+        }
+        Ok(sets)
     }
 
     /// The header's value carrying `encoded` (and the timestamp, for a
@@ -348,10 +404,12 @@ impl SignatureHeader {
             // The whole token, made by the scheme.
             #[cfg(feature = "json")]
             Syntax::Jws { prefix } => format!("{prefix}{encoded}"),
+            // One set: a sender signs with one key.
             Syntax::Fields {
                 separator,
                 signature_key,
                 timestamp_key,
+                ..
             } => match timestamp_key {
                 Some(t) => format!(
                     "{t}={timestamp}{}{signature_key}={encoded}",

@@ -667,25 +667,45 @@ impl Scheme for DeclaredScheme {
             return Err(Rejection::new(Reason::SignatureMissing));
         }
         let mut signatures = Signatures::new();
-        let mut field_timestamp = None;
+        let mut field_timestamps = header::FieldTimestamps::new();
         for (kind, header, value) in found {
             header.check_requirement(&parts.headers)?;
             let kind = u8::try_from(kind).map_err(|_| malformed())?;
             let read = header.read(kind, value, &mut signatures)?;
-            field_timestamp = field_timestamp.or(read);
-        }
-        if let Some((source, format)) = &self.timestamp {
-            let text = match source {
-                TimestampSource::Header(name) => {
-                    one_header(&parts.headers, name, Reason::TimestampMalformed)?
-                }
-                TimestampSource::Field(_) => field_timestamp,
-            };
-            let text = text.ok_or_else(|| Rejection::new(Reason::TimestampMissing))?;
-            let stamp = Stamp::read(text, *format, self.timestamp_is_glued())?;
-            if self.signs(&Part::Timestamp) {
-                signatures.set_timestamp(stamp);
+            if field_timestamps.is_empty() {
+                field_timestamps = read;
             }
+        }
+        match &self.timestamp {
+            Some((TimestampSource::Field(_), format)) if field_timestamps.len() > 1 => {
+                // Sets of fields, each signed with its own timestamp.
+                for (first, text) in field_timestamps {
+                    if text.is_empty() {
+                        return Err(Rejection::new(Reason::TimestampMissing));
+                    }
+                    let stamp = Stamp::read(text, *format, self.timestamp_is_glued())?;
+                    if self.signs(&Part::Timestamp) {
+                        signatures.set_set_timestamp(first, stamp);
+                    }
+                }
+            }
+            Some((source, format)) => {
+                let text = match source {
+                    TimestampSource::Header(name) => {
+                        one_header(&parts.headers, name, Reason::TimestampMalformed)?
+                    }
+                    TimestampSource::Field(_) => field_timestamps
+                        .first()
+                        .map(|&(_, text)| text)
+                        .filter(|text| !text.is_empty()),
+                };
+                let text = text.ok_or_else(|| Rejection::new(Reason::TimestampMissing))?;
+                let stamp = Stamp::read(text, *format, self.timestamp_is_glued())?;
+                if self.signs(&Part::Timestamp) {
+                    signatures.set_timestamp(stamp);
+                }
+            }
+            None => {}
         }
         if let Some(name) = &self.id {
             if self.signs(&Part::Id) {
@@ -810,10 +830,19 @@ impl Scheme for DeclaredScheme {
             url: &[],
             form: signatures.prepared(),
         };
-        // One digest per algorithm and URL spelling, however many candidates.
+        // One digest per algorithm and URL spelling, however many candidates
+        // (per timestamp, where sets of signatures each sign their own).
         let mut tags: [[Option<Tag>; 5]; 2] = Default::default();
+        let mut tags_timestamp = base.timestamp;
         let mut matched = None;
         for (index, candidate) in signatures.candidates().iter().enumerate() {
+            let timestamp = signatures
+                .timestamp_for(index)
+                .map_or(&[][..], |stamp| &stamp.text[..]);
+            if timestamp != tags_timestamp {
+                tags = Default::default();
+                tags_timestamp = timestamp;
+            }
             let algorithm = match (self.headers.get(usize::from(candidate.kind())), &self.json) {
                 (Some(header), _) => header.algorithm,
                 (None, Some(json)) => json.primitive(),
@@ -824,6 +853,7 @@ impl Scheme for DeclaredScheme {
                 let Some(url) = url else { continue };
                 let fields = MessageFields {
                     url: url.as_bytes(),
+                    timestamp,
                     ..base
                 };
                 equal |= match tag_slot(algorithm) {

@@ -498,6 +498,104 @@ fn vonage_sdk_token_mac_is_reproduced() {
     );
 }
 
+/// One `t=…,v1=…` set as Persona signs it with `secret` at `t`.
+fn persona_set(secret: &str, body: &[u8], t: i64) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(format!("{t}.").as_bytes());
+    mac.update(body);
+    format!("t={t},v1={}", hex::encode(mac.finalize().into_bytes()))
+}
+
+/// During a rotation Persona sends two space-separated sets, each `v1`
+/// signing its own `t`: the bundle accepts the delivery when either set
+/// verifies, holds that set's `t` to the window, and never pairs one set's
+/// signature with the other's time.
+#[tokio::test]
+async fn persona_accepts_either_rotation_set_with_its_own_timestamp() {
+    let server = Server::provider("persona", "persona-new-secret").await;
+    let now = unix_now();
+    let stale = now - 3600;
+    let send = |header_value: String, body: &'static [u8]| {
+        let server = &server;
+        async move {
+            server
+                .post(&[header("persona-signature", &header_value)], body)
+                .await
+        }
+    };
+    let (old, new) = ("persona-old-secret", "persona-new-secret");
+    // Two sets over `body`: `(secret, t)` each.
+    let two = |body: &[u8], first: (&str, i64), second: (&str, i64)| {
+        format!(
+            "{} {}",
+            persona_set(first.0, body, first.1),
+            persona_set(second.0, body, second.1)
+        )
+    };
+    let bodies: [&'static [u8]; 6] = [
+        br#"{"data":{"id":"evt_1"}}"#,
+        br#"{"data":{"id":"evt_2"}}"#,
+        br#"{"data":{"id":"evt_3"}}"#,
+        br#"{"data":{"id":"evt_4"}}"#,
+        br#"{"data":{"id":"evt_5"}}"#,
+        br#"{"data":{"id":"evt_6"}}"#,
+    ];
+    // The new secret's signature at `now`, moved into a set saying `stale`.
+    let borrowed_time = format!(
+        "t={stale},{} {}",
+        persona_set(new, bodies[5], now).split_once(',').unwrap().1,
+        persona_set(old, bodies[5], now)
+    );
+    let cases = [
+        (
+            "only the second set verifies",
+            bodies[0],
+            two(bodies[0], (old, now), (new, now)),
+            StatusCode::OK,
+        ),
+        (
+            "only the first set verifies",
+            bodies[1],
+            two(bodies[1], (new, now), (old, now)),
+            StatusCode::OK,
+        ),
+        (
+            "only the second verifies, the sets signed at different times",
+            bodies[2],
+            two(bodies[2], (old, now - 2), (new, now)),
+            StatusCode::OK,
+        ),
+        (
+            "only the first verifies, the sets signed at different times",
+            bodies[3],
+            two(bodies[3], (new, now), (old, now - 2)),
+            StatusCode::OK,
+        ),
+        (
+            "the verifying set is stale beside a fresh one",
+            bodies[4],
+            two(bodies[4], (old, now), (new, stale)),
+            StatusCode::UNAUTHORIZED,
+        ),
+        (
+            "a signature under the other set's time",
+            bodies[5],
+            borrowed_time,
+            StatusCode::UNAUTHORIZED,
+        ),
+    ];
+    let mut runs = 0;
+    for (case, body, value, expected) in cases {
+        let reply = send(value, body).await;
+        assert_eq!(reply.status, expected, "{case}: {}", reply.text());
+        if expected == StatusCode::OK {
+            runs += 1;
+            assert_eq!(reply.text(), "handled", "{case}");
+        }
+        assert_eq!(server.runs(), runs, "{case}");
+    }
+}
+
 const ADYEN_KEY: &str = "44782DEF547AAA06C910C43932B1EB0C71FC68D9D0C057550C48EC2ACF6BA056";
 
 /// An Adyen notification whose items carry `fields` (the eight signed ones
