@@ -352,6 +352,22 @@ async fn netlify_jws_binds_the_body_through_its_claim() {
         );
     }
     assert_eq!(server.runs(), 2);
+
+    // Netlify documents no time claim, so none is read and no window
+    // applies: a token carrying an old `iat` is judged by its documented
+    // claims alone. What stops a resend is the idempotency layer.
+    let later = br#"{"id":"5f1c","state":"ready"}"#;
+    let dated = netlify_token(
+        "HS256",
+        serde_json::json!({"iss": "netlify", "sha256": hex::encode(Sha256::digest(later)), "iat": 1_500_000_000}),
+        NETLIFY_SECRET,
+    );
+    let reply = server.post(&signature(&dated), later).await;
+    assert_eq!(reply.text(), "handled");
+    let again = server.post(&signature(&token), body).await;
+    assert_eq!(again.status, StatusCode::OK);
+    assert!(again.headers.get(REPLAYED_HEADER).is_some());
+    assert_eq!(server.runs(), 3);
 }
 
 const VONAGE_SECRET: &str = "qwertyuiopasdfghjklzxcvbnm123456";
