@@ -53,6 +53,10 @@ pub struct SignatureHeader {
     pub(crate) encoding: Encoding,
     pub(crate) syntax: Syntax,
     pub(crate) requires: Vec<(HeaderName, Cow<'static, str>)>,
+    /// A hex signature may come without its leading zeros, as a number
+    /// printed in base 16 (Smartsheet's Java `BigInteger`): shorter values
+    /// are read as if padded with zeros to this many digits.
+    pub(crate) hex_digits: Option<usize>,
 }
 
 impl SignatureHeader {
@@ -67,6 +71,7 @@ impl SignatureHeader {
                 prefix: Cow::Borrowed(""),
             },
             requires: Vec::new(),
+            hex_digits: None,
         }
     }
 
@@ -117,6 +122,16 @@ impl SignatureHeader {
             timestamp_key: None,
             set_separator: None,
         };
+        self
+    }
+
+    /// The hex signature is a number in base 16 that may have lost its
+    /// leading zeros (Smartsheet's documented Java sample prints the HMAC
+    /// with `BigInteger.toString(16)`): a value of fewer than `digits` hex
+    /// digits is read as that number, padded with zeros on the left. The
+    /// full-width value is read too, and the signer writes it.
+    pub(crate) fn hex_leading_zeros_optional(mut self, digits: usize) -> Self {
+        self.hex_digits = Some(digits);
         self
     }
 
@@ -232,6 +247,21 @@ impl SignatureHeader {
                 .push(kind, &super::algorithm::secret_digest(encoded))
                 .map(|()| true);
         }
+        // Two hex digits per byte of the longest signature decoded.
+        let mut padded = [b'0'; DECODE_BUFFER * 2];
+        let encoded = match self.hex_digits {
+            Some(digits)
+                if self.encoding == Encoding::Hex
+                    && !encoded.is_empty()
+                    && encoded.len() < digits
+                    && digits <= padded.len() =>
+            {
+                let start = digits - encoded.len();
+                padded[start..digits].copy_from_slice(encoded);
+                &padded[..digits]
+            }
+            _ => encoded,
+        };
         let mut buffer = [0; DECODE_BUFFER];
         let mut scratch = [0; MAX_SIGNATURE_LEN];
         let candidate = self

@@ -612,6 +612,64 @@ async fn persona_accepts_either_rotation_set_with_its_own_timestamp() {
     }
 }
 
+/// Smartsheet's documented Java sample prints the HMAC as a number in base
+/// 16 (`BigInteger.toString(16)`), without its leading zeros: for a digest
+/// whose hex starts with `0` the header is shorter than 64 digits, and the
+/// bundle reads it as that number. The 64-digit form verifies too.
+#[tokio::test]
+async fn smartsheet_hmac_without_its_leading_zeros_verifies() {
+    const SECRET: &str = "216ejjzdnq17mq1q8xs7d4hu8b";
+    let server = Server::provider("smartsheet", SECRET).await;
+    let hmac_hex = |body: &[u8]| {
+        let mut mac = Hmac::<Sha256>::new_from_slice(SECRET.as_bytes()).unwrap();
+        mac.update(body);
+        hex::encode(mac.finalize().into_bytes())
+    };
+    // The first callbacks (by nonce) whose HMAC's hex starts with `0`.
+    let mut leading_zero = (0..4096).map(|n| {
+        format!(r#"{{"nonce":"{n}","webhookId":4503604829677444,"scope":"sheet","events":[]}}"#)
+            .into_bytes()
+    });
+    let mut next = || {
+        leading_zero
+            .find(|body| hmac_hex(body).starts_with('0'))
+            .unwrap()
+    };
+    let (first, second, third) = (next(), next(), next());
+    let send = |value: String, body: Vec<u8>| {
+        let server = &server;
+        async move {
+            server
+                .post(&[header("smartsheet-hmac-sha256", &value)], &body)
+                .await
+        }
+    };
+
+    let java = hmac_hex(&first).trim_start_matches('0').to_owned();
+    assert!(java.len() < 64);
+    let reply = send(java.clone(), first.clone()).await;
+    assert_eq!(reply.text(), "handled", "BigInteger form {java}");
+    let reply = send(hmac_hex(&second), second.clone()).await;
+    assert_eq!(reply.text(), "handled", "64-digit form");
+    // Shorter, but not the same number: a digit dropped from the end, or
+    // another digit changed.
+    let full = hmac_hex(&third);
+    let short = full.trim_start_matches('0');
+    for wrong in [
+        format!("0{}", &full[..63]),
+        short[..short.len() - 1].to_owned(),
+        format!(
+            "{}{}",
+            if short.starts_with('1') { "2" } else { "1" },
+            &short[1..]
+        ),
+    ] {
+        let reply = send(wrong.clone(), third.clone()).await;
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{wrong}");
+    }
+    assert_eq!(server.runs(), 2);
+}
+
 const ADYEN_KEY: &str = "44782DEF547AAA06C910C43932B1EB0C71FC68D9D0C057550C48EC2ACF6BA056";
 
 /// An Adyen notification whose items carry `fields` (the eight signed ones
