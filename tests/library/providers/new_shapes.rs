@@ -670,6 +670,43 @@ async fn smartsheet_hmac_without_its_leading_zeros_verifies() {
     assert_eq!(server.runs(), 2);
 }
 
+/// ConfigCat signs `X-ConfigCat-Webhook-ID`, "a unique ID for the webhook
+/// request ... different for every request": the bundle deduplicates on it,
+/// so the same request again is a duplicate while another request over the
+/// same body and second runs.
+#[tokio::test]
+async fn configcat_deduplicates_on_its_signed_request_id() {
+    const KEY: &str = "configcat_whsk_VN3juirnVh5pNvCKd81RYRYchxUX4j3NykbZG2fAy88=";
+    let server = Server::provider("configcat", KEY).await;
+    let now = unix_now();
+    let body = br#"{"config":"main","environment":"production"}"#;
+    let request = |id: &str| {
+        let mut mac = Hmac::<Sha256>::new_from_slice(KEY.as_bytes()).unwrap();
+        mac.update(format!("{id}{now}").as_bytes());
+        mac.update(body);
+        vec![
+            header("x-configcat-webhook-id", id),
+            header("x-configcat-webhook-timestamp", &now.to_string()),
+            header(
+                "x-configcat-webhook-signature-v1",
+                &STANDARD.encode(mac.finalize().into_bytes()),
+            ),
+        ]
+    };
+    let first = request("b616ca659d154a5fb907dd8475792eeb");
+    let reply = server.post(&first, body).await;
+    assert_eq!(reply.text(), "handled");
+    let again = server.post(&first, body).await;
+    assert_eq!(again.status, StatusCode::OK);
+    assert!(again.headers.get(REPLAYED_HEADER).is_some());
+    let reply = server
+        .post(&request("c727db760e265b6ac018ee9586803ffc"), body)
+        .await;
+    assert_eq!(reply.text(), "handled");
+    assert!(reply.headers.get(REPLAYED_HEADER).is_none());
+    assert_eq!(server.runs(), 2);
+}
+
 const ADYEN_KEY: &str = "44782DEF547AAA06C910C43932B1EB0C71FC68D9D0C057550C48EC2ACF6BA056";
 
 /// An Adyen notification whose items carry `fields` (the eight signed ones
