@@ -56,7 +56,7 @@ pub const CONFIGCAT: Provider = Provider {
     deduplicate: true,
     body_timestamp: None,
     scheme_source: "configcat/configcat-proxy web/webhook/webhook.go (X-ConfigCat-Webhook-Signature-V1 split on `,`, base64 HMAC-SHA256 of webhookId + timestamp + body keyed with the signing key; X-ConfigCat-Webhook-ID, X-ConfigCat-Webhook-Timestamp) and config/config.go (DefaultWebhookSignatureValidFor 300, past only); configcat/docs website/docs/advanced/notifications-webhooks.mdx Verifying Webhook requests (X-ConfigCat-Webhook-ID \"A unique ID for the webhook request. This is different for every request.\"; content to sign `${webhookId}${timestamp}${body}`)",
-    vectors: Vectors::Unverified,
+    vectors: Vectors::Published(&["configcat/docs website/docs/advanced/notifications-webhooks.mdx"]),
     ip_ranges: &[],
     ip_ranges_source: NO_IP_RANGES,
     sends: &[],
