@@ -262,4 +262,42 @@ mod tests {
             Reason::SignatureMismatch
         );
     }
+
+    #[test]
+    fn the_id_claim_is_a_signed_non_empty_string_or_the_token_is_refused() {
+        let claims = JwsClaims::body_sha256("payload_hash")
+            .issued_at("iat")
+            .id("jti");
+        let input = claims
+            .signing_input(Algorithm::Sha256, b"{}", 1_700_000_000, "jti-1")
+            .unwrap();
+        assert_eq!(
+            claims.check(input.as_bytes(), b"{}").unwrap(),
+            Claimed {
+                issued_at: Some("1700000000".to_owned()),
+                id: Some("jti-1".to_owned()),
+            }
+        );
+        // A signer without an id cannot make such a token.
+        assert!(claims
+            .signing_input(Algorithm::Sha256, b"{}", 0, "")
+            .is_none());
+        let sha = hex::encode(Sha256::digest(b"{}"));
+        for payload in [
+            serde_json::json!({"payload_hash": sha, "iat": 1}),
+            serde_json::json!({"payload_hash": sha, "iat": 1, "jti": ""}),
+            serde_json::json!({"payload_hash": sha, "iat": 1, "jti": 7}),
+        ] {
+            let input = format!(
+                "{}.{}",
+                URL_SAFE_NO_PAD.encode(r#"{"alg":"HS256"}"#),
+                URL_SAFE_NO_PAD.encode(payload.to_string())
+            );
+            assert_eq!(
+                claims.check(input.as_bytes(), b"{}").unwrap_err().reason(),
+                Reason::SignatureMalformed,
+                "{payload}"
+            );
+        }
+    }
 }
