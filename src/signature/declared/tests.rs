@@ -344,8 +344,10 @@ fn field_sets_each_sign_their_own_timestamp() {
         signed[0].1.to_str().unwrap().to_owned()
     };
     let judge_value = |value: &str| {
-        let mut headers = SignedHeaders::new();
-        headers.push((header.clone(), http::HeaderValue::from_str(value).unwrap()));
+        let headers: SignedHeaders =
+            [(header.clone(), http::HeaderValue::from_str(value).unwrap())]
+                .into_iter()
+                .collect();
         judge(&scheme, &key, "/", &headers, body)
     };
     let other = "t=1700000000,v1=".to_owned() + &"ab".repeat(32);
