@@ -8,19 +8,18 @@
 //! The three pieces touch: the timestamp is read at its fixed width of ten
 //! digits, so the id and the body cannot trade bytes with it.
 //!
-//! Not deduplicated: what `X-ConfigCat-Webhook-ID` identifies (a delivery or
-//! the webhook) is not documented in the sources read, and deduplicating on
-//! an id shared by every delivery would drop all but the first. A repeated
-//! notification only asks for a refresh.
+//! Deduplicated on `X-ConfigCat-Webhook-ID`, which the signature covers and
+//! ConfigCat documents as "a unique ID for the webhook request ... different
+//! for every request": the same request sent again is a duplicate, and no
+//! two requests share it, so none is dropped for another's id. A retry is a
+//! new request with its own id, so it runs again.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use http::HeaderName;
 
-use super::{
-    Provider, Vectors, DEFAULT_BODY_LIMIT, NO_IP_RANGES, NO_RETRIES_DOCUMENTED, UNDOCUMENTED,
-};
+use super::{Provider, Vectors, DEFAULT_BODY_LIMIT, NO_IP_RANGES, UNDOCUMENTED};
 use crate::signature::declared::{DeclaredScheme, Encoding, Part, SignatureHeader};
 use crate::signature::scheme::Tolerance;
 use crate::signature::TimestampFormat;
@@ -50,14 +49,14 @@ pub const CONFIGCAT: Provider = Provider {
     unsigned_headers: &[],
     body_limit: DEFAULT_BODY_LIMIT,
     body_limit_source: UNDOCUMENTED,
-    delivery_id: "X-ConfigCat-Webhook-ID is signed but its scope is not documented: not deduplicated",
+    delivery_id: "X-ConfigCat-Webhook-ID (signed; unique per request, so a retry carries a new one)",
     handshake: None,
     retry_horizon: None,
-    retry_horizon_source: NO_RETRIES_DOCUMENTED,
-    deduplicate: false,
+    retry_horizon_source: "configcat/docs website/docs/advanced/notifications-webhooks.mdx Retries: up to 5 times, \"using variable delays\" (not documented): the crate's default TTL, 24 h",
+    deduplicate: true,
     body_timestamp: None,
-    scheme_source: "configcat/configcat-proxy web/webhook/webhook.go (X-ConfigCat-Webhook-Signature-V1 split on `,`, base64 HMAC-SHA256 of webhookId + timestamp + body keyed with the signing key; X-ConfigCat-Webhook-ID, X-ConfigCat-Webhook-Timestamp) and config/config.go (DefaultWebhookSignatureValidFor 300, past only)",
-    vectors: Vectors::Unverified,
+    scheme_source: "configcat/configcat-proxy web/webhook/webhook.go (X-ConfigCat-Webhook-Signature-V1 split on `,`, base64 HMAC-SHA256 of webhookId + timestamp + body keyed with the signing key; X-ConfigCat-Webhook-ID, X-ConfigCat-Webhook-Timestamp) and config/config.go (DefaultWebhookSignatureValidFor 300, past only); configcat/docs website/docs/advanced/notifications-webhooks.mdx Verifying Webhook requests (X-ConfigCat-Webhook-ID \"A unique ID for the webhook request. This is different for every request.\"; content to sign `${webhookId}${timestamp}${body}`)",
+    vectors: Vectors::Published(&["configcat/docs website/docs/advanced/notifications-webhooks.mdx"]),
     ip_ranges: &[],
     ip_ranges_source: NO_IP_RANGES,
     sends: &[],

@@ -3,6 +3,15 @@
 //! are `iss: "netlify"` and `sha256`, the hex SHA-256 of the raw body. The
 //! MAC covers the token; the body is bound by the claim, checked against
 //! the body received.
+//!
+//! No replay window applies: the claims Netlify documents are those two,
+//! with no signing time (`iat`) or expiry (`exp`), and no delivery header
+//! carries one, so nothing signed says when a delivery was sent. A
+//! captured delivery stays valid; what limits its replay is the
+//! idempotency layer, which keys on the signed body's digest (the token
+//! says nothing else of the delivery) and so refuses the same body again
+//! for its TTL. A time claim a token carries beyond the documented ones is
+//! not read: the crate would be guessing at its meaning.
 
 use std::sync::Arc;
 
@@ -36,7 +45,7 @@ pub const NETLIFY: Provider = Provider {
     retry_horizon_source: NO_RETRIES_DOCUMENTED,
     deduplicate: true,
     body_timestamp: None,
-    scheme_source: "docs.netlify.com/site-deploys/deploy-notifications/#payload-signature (X-Webhook-Signature: a JWS signed HS256 with the JWS secret token, claims iss netlify and sha256 of the payload)",
+    scheme_source: "docs.netlify.com/site-deploys/deploy-notifications/#payload-signature (X-Webhook-Signature: a JWS signed HS256 with the JWS secret token, claims iss netlify and sha256 of the payload; no iat or exp documented, so no signed time and no replay window)",
     vectors: Vectors::Unverified,
     ip_ranges: &[],
     ip_ranges_source: NO_IP_RANGES,

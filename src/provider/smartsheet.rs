@@ -3,10 +3,15 @@
 //! request (`Smartsheet-Hook-Challenge`, on enabling and again every 100
 //! callbacks) is answered by [`Handshake::smartsheet`].
 //!
-//! Smartsheet's docs say to format the HMAC "as a string in base 16" and
-//! their Java sample does so without leading zeros (`BigInteger.toString`);
-//! this scheme reads the 64-digit form their Node sample compares against.
-//! No signed example is published to settle it.
+//! Smartsheet's docs say to format the HMAC "as a string in base 16": their
+//! Java sample prints it as a number (`new BigInteger(1, rawHmac)
+//! .toString(16)`), which drops leading zeros, so a digest whose hex starts
+//! with `0` comes out shorter than 64 digits (63 for one leading zero);
+//! their Node sample compares the 64-digit `digest("hex")`. No signed
+//! example is published to settle which one the header carries, so both
+//! spellings of the same digest verify: a shorter value is read as the
+//! number it is, padded with zeros on the left. That accepts nothing a
+//! forger could use: the value still has to equal the HMAC.
 
 use std::sync::Arc;
 
@@ -18,9 +23,10 @@ use crate::signature::declared::{DeclaredScheme, SignatureHeader};
 
 /// smartsheet's scheme (see the module docs).
 pub(crate) fn scheme() -> DeclaredScheme {
-    DeclaredScheme::new("smartsheet").signature(SignatureHeader::new(HeaderName::from_static(
-        "smartsheet-hmac-sha256",
-    )))
+    DeclaredScheme::new("smartsheet").signature(
+        SignatureHeader::new(HeaderName::from_static("smartsheet-hmac-sha256"))
+            .hex_leading_zeros_optional(64),
+    )
 }
 
 /// smartsheet: what every way of building its receiver reads.
@@ -37,7 +43,7 @@ pub const SMARTSHEET: Provider = Provider {
     retry_horizon_source: "smartsheet-platform/api-docs source/_webhooks.html.md.erb Retry Logic: up to 14 retries, the first 7 with exponential backoff, then every three hours (at least 21 h, the first part's length not documented): the crate's default TTL, 24 h",
     deduplicate: true,
     body_timestamp: None,
-    scheme_source: "smartsheet-platform/api-docs source/_webhooks.html.md.erb Authenticating Callbacks (HMAC SHA-256 of the sharedSecret and the request body, base 16, compared with Smartsheet-Hmac-SHA256) and Webhook Verification (Smartsheet-Hook-Challenge, smartsheetHookResponse)",
+    scheme_source: "smartsheet-platform/api-docs source/_webhooks.html.md.erb Authenticating Callbacks (HMAC SHA-256 of the sharedSecret and the request body, \"Format the calculated value as a string in base 16\", compared with Smartsheet-Hmac-SHA256; the Java sample's `new BigInteger(1, rawHmac).toString(16)` drops leading zeros, the Node sample's digest(\"hex\") keeps them) and Webhook Verification (Smartsheet-Hook-Challenge, smartsheetHookResponse)",
     vectors: Vectors::Unverified,
     ip_ranges: &[],
     ip_ranges_source: NO_IP_RANGES,

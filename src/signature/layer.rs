@@ -225,7 +225,9 @@ impl BodyCheck for SignatureCheck {
         let mut authentication =
             Authentication::new(AuthMethod::Signature).with_key_id(matched.key_id);
         authentication.scheme = self.scheme_name.clone();
-        let stamp = signatures.timestamp();
+        // The timestamp the verified signature signs (its own set's, where
+        // a header holds several).
+        let stamp = signatures.timestamp_for(matched.candidate);
         let signed = SignedDelivery::new(
             Arc::clone(scheme) as Arc<dyn crate::context::SignedMessage>,
             signatures.shared_id().cloned(),

@@ -269,6 +269,9 @@ pub struct Signatures {
     // what nearly every request carries.
     candidates: SmallVec<[Candidate; 2]>,
     timestamp: Option<Stamp>,
+    // Empty but for a header of several sets, each signing its own
+    // timestamp: the index of a set's first candidate and its timestamp.
+    set_timestamps: Vec<(usize, Stamp)>,
     id: Option<Bytes>,
     variant: u8,
     prepared: Vec<u8>,
@@ -313,6 +316,28 @@ impl Signatures {
     /// The signed timestamp, if the scheme signs one.
     pub(crate) fn timestamp(&self) -> Option<&Stamp> {
         self.timestamp.as_ref()
+    }
+
+    /// Record that the candidates from index `first` on (up to the next
+    /// set's) sign `stamp`, for a header holding several sets of a
+    /// timestamp and its signatures (Persona's during a rotation). The
+    /// first set's is also [`timestamp`](Self::timestamp).
+    pub(crate) fn set_set_timestamp(&mut self, first: usize, stamp: Stamp) {
+        if self.timestamp.is_none() {
+            self.timestamp = Some(stamp.clone());
+        }
+        self.set_timestamps.push((first, stamp));
+    }
+
+    /// The timestamp candidate `index` signs: its set's, or the one
+    /// [`timestamp`](Self::timestamp).
+    pub(crate) fn timestamp_for(&self, index: usize) -> Option<&Stamp> {
+        self.set_timestamps
+            .iter()
+            .rev()
+            .find(|(first, _)| *first <= index)
+            .map(|(_, stamp)| stamp)
+            .or(self.timestamp.as_ref())
     }
 
     /// Record the delivery id the signature covers, as sent.

@@ -29,6 +29,9 @@ pub(crate) enum Syntax {
         separator: u8,
         signature_key: Cow<'static, str>,
         timestamp_key: Option<Cow<'static, str>>,
+        /// Whole sets of fields split by this byte, each with its own
+        /// timestamp (Persona's `t=…,v1=… t=…,v1=…` during a rotation).
+        set_separator: Option<u8>,
     },
     /// A compact JWS whose MAC covers its own header and payload
     /// (Netlify), after an optional prefix (Vonage's `Bearer `): see
@@ -36,6 +39,11 @@ pub(crate) enum Syntax {
     #[cfg(feature = "json")]
     Jws { prefix: Cow<'static, str> },
 }
+
+/// The timestamp fields one signature header held, each with the index of
+/// the first candidate signed with it; an empty text is a set that held
+/// none. One, inline, in every header but a rotating Persona's.
+pub(crate) type FieldTimestamps<'v> = smallvec::SmallVec<[(usize, &'v [u8]); 2]>;
 
 /// Where one kind of signature lives and how it is made.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,6 +53,10 @@ pub struct SignatureHeader {
     pub(crate) encoding: Encoding,
     pub(crate) syntax: Syntax,
     pub(crate) requires: Vec<(HeaderName, Cow<'static, str>)>,
+    /// A hex signature may come without its leading zeros, as a number
+    /// printed in base 16 (Smartsheet's Java `BigInteger`): shorter values
+    /// are read as if padded with zeros to this many digits.
+    pub(crate) hex_digits: Option<usize>,
 }
 
 impl SignatureHeader {
@@ -59,6 +71,7 @@ impl SignatureHeader {
                 prefix: Cow::Borrowed(""),
             },
             requires: Vec::new(),
+            hex_digits: None,
         }
     }
 
@@ -107,7 +120,32 @@ impl SignatureHeader {
             separator: ascii(separator),
             signature_key: signature_key.into(),
             timestamp_key: None,
+            set_separator: None,
         };
+        self
+    }
+
+    /// The hex signature is a number in base 16 that may have lost its
+    /// leading zeros (Smartsheet's documented Java sample prints the HMAC
+    /// with `BigInteger.toString(16)`): a value of fewer than `digits` hex
+    /// digits is read as that number, padded with zeros on the left. The
+    /// full-width value is read too, and the signer writes it.
+    pub(crate) fn hex_leading_zeros_optional(mut self, digits: usize) -> Self {
+        self.hex_digits = Some(digits);
+        self
+    }
+
+    /// With [`fields`](Self::fields): the value may hold several sets of
+    /// fields split by `separator`, each with its own timestamp field that
+    /// only its own signatures sign (Persona's two space-separated
+    /// `t=…,v1=…` sets while a secret rotates). A signature verifies with
+    /// its set's timestamp, and that timestamp is the one the replay window
+    /// holds. With more than one set, a set without its timestamp is
+    /// `timestamp_missing`.
+    pub(crate) fn field_sets(mut self, separator: char) -> Self {
+        if let Syntax::Fields { set_separator, .. } = &mut self.syntax {
+            *set_separator = Some(ascii(separator));
+        }
         self
     }
 
@@ -209,6 +247,21 @@ impl SignatureHeader {
                 .push(kind, &super::algorithm::secret_digest(encoded))
                 .map(|()| true);
         }
+        // Two hex digits per byte of the longest signature decoded.
+        let mut padded = [b'0'; DECODE_BUFFER * 2];
+        let encoded = match self.hex_digits {
+            Some(digits)
+                if self.encoding == Encoding::Hex
+                    && !encoded.is_empty()
+                    && encoded.len() < digits
+                    && digits <= padded.len() =>
+            {
+                let start = digits - encoded.len();
+                padded[start..digits].copy_from_slice(encoded);
+                &padded[..digits]
+            }
+            _ => encoded,
+        };
         let mut buffer = [0; DECODE_BUFFER];
         let mut scratch = [0; MAX_SIGNATURE_LEN];
         let candidate = self
@@ -238,14 +291,16 @@ impl SignatureHeader {
 
     /// Push the candidates in `value` (found as header number `kind`) onto
     /// `signatures`, and return the timestamp field's text if the syntax has
-    /// one.
+    /// one: one per [set](Self::field_sets), each with the index of the
+    /// first candidate it signs.
     pub(crate) fn read<'v>(
         &self,
         kind: u8,
         value: &'v [u8],
         signatures: &mut Signatures,
-    ) -> Result<Option<&'v [u8]>, Rejection> {
+    ) -> Result<FieldTimestamps<'v>, Rejection> {
         let mut field_timestamp = None;
+        let mut sets = FieldTimestamps::new();
         let before = signatures.candidates().len();
         match &self.syntax {
             Syntax::Single { prefix } => {
@@ -303,20 +358,48 @@ impl SignatureHeader {
                 separator,
                 signature_key,
                 timestamp_key,
+                set_separator,
             } => {
-                for field in value.split(|b| b == separator).map(<[u8]>::trim_ascii) {
-                    // A field without `=` says nothing we use; skip it like
-                    // the providers' SDKs do.
-                    let Some((key, encoded)) = split_once(field, b'=') else {
-                        continue;
-                    };
-                    let (key, encoded) = (key.trim_ascii(), encoded.trim_ascii());
-                    if key == signature_key.as_bytes() {
-                        self.push(kind, encoded, signatures)?;
-                    } else if timestamp_key.as_ref().is_some_and(|t| key == t.as_bytes())
-                        && field_timestamp.replace(encoded).is_some()
-                    {
-                        return Err(Rejection::new(Reason::TimestampMalformed));
+                let (mut split, mut whole);
+                let set_values: &mut dyn Iterator<Item = &'v [u8]> = match set_separator {
+                    Some(set_separator) => {
+                        split = value
+                            .split(move |b| b == set_separator)
+                            .map(<[u8]>::trim_ascii)
+                            .filter(|set| !set.is_empty());
+                        &mut split
+                    }
+                    None => {
+                        whole = std::iter::once(value);
+                        &mut whole
+                    }
+                };
+                for set in set_values {
+                    let first = signatures.candidates().len();
+                    let mut set_timestamp = None;
+                    for field in set.split(|b| b == separator).map(<[u8]>::trim_ascii) {
+                        // A field without `=` says nothing we use; skip it
+                        // like the providers' SDKs do.
+                        let Some((key, encoded)) = split_once(field, b'=') else {
+                            continue;
+                        };
+                        let (key, encoded) = (key.trim_ascii(), encoded.trim_ascii());
+                        if key == signature_key.as_bytes() {
+                            self.push(kind, encoded, signatures)?;
+                        } else if timestamp_key.as_ref().is_some_and(|t| key == t.as_bytes())
+                            && set_timestamp.replace(encoded).is_some()
+                        {
+                            return Err(Rejection::new(Reason::TimestampMalformed));
+                        }
+                    }
+                    match set_timestamp {
+                        Some(text) => sets.push((first, text)),
+                        // Its signatures would be checked against another
+                        // set's time, which is not what they sign.
+                        None if set_separator.is_some() && timestamp_key.is_some() => {
+                            sets.push((first, &[]));
+                        }
+                        None => {}
                     }
                 }
             }
@@ -327,7 +410,10 @@ impl SignatureHeader {
             // downgrade is not a pass, even beside another header's.
             return Err(malformed());
         }
-        Ok(field_timestamp)
+        if let Some(text) = field_timestamp {
+            sets.push((before, text));
+        }
+        Ok(sets)
     }
 
     /// The header's value carrying `encoded` (and the timestamp, for a
@@ -348,10 +434,12 @@ impl SignatureHeader {
             // The whole token, made by the scheme.
             #[cfg(feature = "json")]
             Syntax::Jws { prefix } => format!("{prefix}{encoded}"),
+            // One set: a sender signs with one key.
             Syntax::Fields {
                 separator,
                 signature_key,
                 timestamp_key,
+                ..
             } => match timestamp_key {
                 Some(t) => format!(
                     "{t}={timestamp}{}{signature_key}={encoded}",

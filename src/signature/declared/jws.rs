@@ -14,6 +14,7 @@ use subtle::ConstantTimeEq;
 
 use super::algorithm::Algorithm;
 use super::header::malformed;
+use super::Claimed;
 use crate::rejection::{Reason, Rejection};
 
 /// The longest JWS header or payload decoded, in bytes: Netlify's are a few
@@ -27,6 +28,7 @@ pub(crate) struct JwsClaims {
     body_sha256: Cow<'static, str>,
     issuer: Option<Cow<'static, str>>,
     issued_at: Option<Cow<'static, str>>,
+    id: Option<Cow<'static, str>>,
 }
 
 impl JwsClaims {
@@ -38,6 +40,7 @@ impl JwsClaims {
             body_sha256: name.into(),
             issuer: None,
             issued_at: None,
+            id: None,
         }
     }
 
@@ -45,10 +48,16 @@ impl JwsClaims {
     /// seconds: the scheme's signed timestamp, held to its
     /// [`tolerance`](super::DeclaredScheme::tolerance) by the replay
     /// window. A token without it is `timestamp_missing`.
-    // Only the ECDSA JWS preset (Plaid) sets it.
-    #[cfg_attr(not(feature = "ecdsa"), allow(dead_code))]
     pub fn issued_at(mut self, name: impl Into<Cow<'static, str>>) -> Self {
         self.issued_at = Some(name.into());
+        self
+    }
+
+    /// The string claim `name` (Vonage's `jti`) is the delivery's id, signed
+    /// with the token: the idempotency layer keys on it. A token without it
+    /// (or with one that is not a non-empty string) is `signature_malformed`.
+    pub fn id(mut self, name: impl Into<Cow<'static, str>>) -> Self {
+        self.id = Some(name.into());
         self
     }
 
@@ -64,12 +73,13 @@ impl JwsClaims {
     }
 
     /// The JWS signing input (`header.payload`) a sender writes for `body`
-    /// at `unix_seconds`.
+    /// at `unix_seconds` with delivery `id`.
     pub(crate) fn signing_input(
         &self,
         algorithm: Algorithm,
         body: &[u8],
         unix_seconds: i64,
+        id: &str,
     ) -> Option<String> {
         let header = serde_json::json!({ "alg": alg_name(algorithm)?, "typ": "JWT" });
         let mut claims = serde_json::Map::new();
@@ -78,6 +88,12 @@ impl JwsClaims {
         }
         if let Some(issued_at) = &self.issued_at {
             claims.insert(issued_at.clone().into_owned(), unix_seconds.into());
+        }
+        if let Some(name) = &self.id {
+            if id.is_empty() {
+                return None;
+            }
+            claims.insert(name.clone().into_owned(), id.into());
         }
         claims.insert(
             self.body_sha256.clone().into_owned(),
@@ -92,12 +108,8 @@ impl JwsClaims {
 
     /// Refuse the delivery unless the claims in `signing_input` (as read by
     /// [`read_token`]) say what this asks of `body`; the signing time's
-    /// text when the token is asked to carry one.
-    pub(crate) fn check(
-        &self,
-        signing_input: &[u8],
-        body: &[u8],
-    ) -> Result<Option<String>, Rejection> {
+    /// and the id's texts when the token is asked to carry them.
+    pub(crate) fn check(&self, signing_input: &[u8], body: &[u8]) -> Result<Claimed, Rejection> {
         let payload = signing_input
             .split(|&b| b == b'.')
             .nth(1)
@@ -118,15 +130,24 @@ impl JwsClaims {
         if !bool::from(actual.as_bytes().ct_eq(claimed.as_bytes())) {
             return Err(mismatch());
         }
-        let Some(name) = &self.issued_at else {
-            return Ok(None);
+        let id = match &self.id {
+            None => None,
+            Some(name) => match claims.get(name.as_ref()) {
+                Some(serde_json::Value::String(id)) if !id.is_empty() => Some(id.clone()),
+                // Never a digest in its place: the id the sender signed or none.
+                _ => return Err(malformed()),
+            },
         };
-        match claims.get(name.as_ref()) {
-            None => Err(Rejection::new(Reason::TimestampMissing)),
-            // Whole seconds only: `1.5e9` or `"1500000000"` is not one.
-            Some(serde_json::Value::Number(n)) if n.is_i64() => Ok(Some(n.to_string())),
-            Some(_) => Err(Rejection::new(Reason::TimestampMalformed)),
-        }
+        let issued_at = match &self.issued_at {
+            None => None,
+            Some(name) => match claims.get(name.as_ref()) {
+                None => return Err(Rejection::new(Reason::TimestampMissing)),
+                // Whole seconds only: `1.5e9` or `"1500000000"` is not one.
+                Some(serde_json::Value::Number(n)) if n.is_i64() => Some(n.to_string()),
+                Some(_) => return Err(Rejection::new(Reason::TimestampMalformed)),
+            },
+        };
+        Ok(Claimed { issued_at, id })
     }
 }
 
@@ -224,7 +245,9 @@ mod tests {
     #[test]
     fn the_claims_bind_body_and_issuer() {
         let claims = JwsClaims::body_sha256("sha256").issuer("netlify");
-        let input = claims.signing_input(Algorithm::Sha256, b"{}", 0).unwrap();
+        let input = claims
+            .signing_input(Algorithm::Sha256, b"{}", 0, "")
+            .unwrap();
         assert!(claims.check(input.as_bytes(), b"{}").is_ok());
         assert_eq!(
             claims.check(input.as_bytes(), b"{ }").unwrap_err().reason(),
@@ -238,5 +261,43 @@ mod tests {
                 .reason(),
             Reason::SignatureMismatch
         );
+    }
+
+    #[test]
+    fn the_id_claim_is_a_signed_non_empty_string_or_the_token_is_refused() {
+        let claims = JwsClaims::body_sha256("payload_hash")
+            .issued_at("iat")
+            .id("jti");
+        let input = claims
+            .signing_input(Algorithm::Sha256, b"{}", 1_700_000_000, "jti-1")
+            .unwrap();
+        assert_eq!(
+            claims.check(input.as_bytes(), b"{}").unwrap(),
+            Claimed {
+                issued_at: Some("1700000000".to_owned()),
+                id: Some("jti-1".to_owned()),
+            }
+        );
+        // A signer without an id cannot make such a token.
+        assert!(claims
+            .signing_input(Algorithm::Sha256, b"{}", 0, "")
+            .is_none());
+        let sha = hex::encode(Sha256::digest(b"{}"));
+        for payload in [
+            serde_json::json!({"payload_hash": sha, "iat": 1}),
+            serde_json::json!({"payload_hash": sha, "iat": 1, "jti": ""}),
+            serde_json::json!({"payload_hash": sha, "iat": 1, "jti": 7}),
+        ] {
+            let input = format!(
+                "{}.{}",
+                URL_SAFE_NO_PAD.encode(r#"{"alg":"HS256"}"#),
+                URL_SAFE_NO_PAD.encode(payload.to_string())
+            );
+            assert_eq!(
+                claims.check(input.as_bytes(), b"{}").unwrap_err().reason(),
+                Reason::SignatureMalformed,
+                "{payload}"
+            );
+        }
     }
 }

@@ -64,6 +64,17 @@ use crate::timestamp::TimestampFormat;
 /// proportional to the body.
 pub(crate) const MAX_FORM_PARAMS: usize = 1024;
 
+// Only a JWS scheme (the `json` feature) makes one.
+#[cfg_attr(not(feature = "json"), allow(dead_code))]
+/// What the claims of a JWS-signed delivery say of it, once `JwsClaims`
+/// accepted them: the texts of its signing time and of
+/// its id, for the schemes that ask the token for them.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(crate) struct Claimed {
+    pub(crate) issued_at: Option<String>,
+    pub(crate) id: Option<String>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum TimestampSource {
     Header(HeaderName),
@@ -656,25 +667,45 @@ impl Scheme for DeclaredScheme {
             return Err(Rejection::new(Reason::SignatureMissing));
         }
         let mut signatures = Signatures::new();
-        let mut field_timestamp = None;
+        let mut field_timestamps = header::FieldTimestamps::new();
         for (kind, header, value) in found {
             header.check_requirement(&parts.headers)?;
             let kind = u8::try_from(kind).map_err(|_| malformed())?;
             let read = header.read(kind, value, &mut signatures)?;
-            field_timestamp = field_timestamp.or(read);
-        }
-        if let Some((source, format)) = &self.timestamp {
-            let text = match source {
-                TimestampSource::Header(name) => {
-                    one_header(&parts.headers, name, Reason::TimestampMalformed)?
-                }
-                TimestampSource::Field(_) => field_timestamp,
-            };
-            let text = text.ok_or_else(|| Rejection::new(Reason::TimestampMissing))?;
-            let stamp = Stamp::read(text, *format, self.timestamp_is_glued())?;
-            if self.signs(&Part::Timestamp) {
-                signatures.set_timestamp(stamp);
+            if field_timestamps.is_empty() {
+                field_timestamps = read;
             }
+        }
+        match &self.timestamp {
+            Some((TimestampSource::Field(_), format)) if field_timestamps.len() > 1 => {
+                // Sets of fields, each signed with its own timestamp.
+                for (first, text) in field_timestamps {
+                    if text.is_empty() {
+                        return Err(Rejection::new(Reason::TimestampMissing));
+                    }
+                    let stamp = Stamp::read(text, *format, self.timestamp_is_glued())?;
+                    if self.signs(&Part::Timestamp) {
+                        signatures.set_set_timestamp(first, stamp);
+                    }
+                }
+            }
+            Some((source, format)) => {
+                let text = match source {
+                    TimestampSource::Header(name) => {
+                        one_header(&parts.headers, name, Reason::TimestampMalformed)?
+                    }
+                    TimestampSource::Field(_) => field_timestamps
+                        .first()
+                        .map(|&(_, text)| text)
+                        .filter(|text| !text.is_empty()),
+                };
+                let text = text.ok_or_else(|| Rejection::new(Reason::TimestampMissing))?;
+                let stamp = Stamp::read(text, *format, self.timestamp_is_glued())?;
+                if self.signs(&Part::Timestamp) {
+                    signatures.set_timestamp(stamp);
+                }
+            }
+            None => {}
         }
         if let Some(name) = &self.id {
             if self.signs(&Part::Id) {
@@ -718,13 +749,17 @@ impl Scheme for DeclaredScheme {
             // A token without claims to hold it to would authenticate no
             // part of the delivery.
             let claims = self.jws.as_ref().ok_or_else(malformed)?;
-            if let Some(issued_at) = claims.check(signatures.prepared(), body)? {
-                // Inside the token the MAC covers: signed.
+            let claimed = claims.check(signatures.prepared(), body)?;
+            // Both inside the token the MAC covers: signed.
+            if let Some(issued_at) = claimed.issued_at {
                 signatures.set_timestamp(Stamp::read(
                     issued_at.as_bytes(),
                     TimestampFormat::Seconds,
                     false,
                 )?);
+            }
+            if let Some(id) = claimed.id {
+                signatures.set_id(Bytes::from(id));
             }
         }
         if !self.uses_url() && !self.signs(&Part::FormParams) {
@@ -795,10 +830,19 @@ impl Scheme for DeclaredScheme {
             url: &[],
             form: signatures.prepared(),
         };
-        // One digest per algorithm and URL spelling, however many candidates.
+        // One digest per algorithm and URL spelling, however many candidates
+        // (per timestamp, where sets of signatures each sign their own).
         let mut tags: [[Option<Tag>; 5]; 2] = Default::default();
+        let mut tags_timestamp = base.timestamp;
         let mut matched = None;
         for (index, candidate) in signatures.candidates().iter().enumerate() {
+            let timestamp = signatures
+                .timestamp_for(index)
+                .map_or(&[][..], |stamp| &stamp.text[..]);
+            if timestamp != tags_timestamp {
+                tags = Default::default();
+                tags_timestamp = timestamp;
+            }
             let algorithm = match (self.headers.get(usize::from(candidate.kind())), &self.json) {
                 (Some(header), _) => header.algorithm,
                 (None, Some(json)) => json.primitive(),
@@ -809,6 +853,7 @@ impl Scheme for DeclaredScheme {
                 let Some(url) = url else { continue };
                 let fields = MessageFields {
                     url: url.as_bytes(),
+                    timestamp,
                     ..base
                 };
                 equal |= match tag_slot(algorithm) {
@@ -887,7 +932,7 @@ impl Scheme for DeclaredScheme {
                     .algorithm;
                 Some(
                     claims
-                        .signing_input(algorithm, outgoing.body, outgoing.timestamp)
+                        .signing_input(algorithm, outgoing.body, outgoing.timestamp, outgoing.id)
                         .ok_or(SignError::InvalidHeaderValue)?,
                 )
             }

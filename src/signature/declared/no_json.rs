@@ -4,6 +4,7 @@
 //! the JSON paths unreachable instead of them being cut out line by line.
 
 use super::algorithm::Algorithm;
+use super::Claimed;
 use crate::rejection::Rejection;
 use crate::signature::scheme::Signatures;
 
@@ -16,11 +17,11 @@ impl JwsClaims {
         match *self {}
     }
 
-    pub(crate) fn signing_input(&self, _: Algorithm, _: &[u8], _: i64) -> Option<String> {
+    pub(crate) fn signing_input(&self, _: Algorithm, _: &[u8], _: i64, _: &str) -> Option<String> {
         match *self {}
     }
 
-    pub(crate) fn check(&self, _: &[u8], _: &[u8]) -> Result<Option<String>, Rejection> {
+    pub(crate) fn check(&self, _: &[u8], _: &[u8]) -> Result<Claimed, Rejection> {
         match *self {}
     }
 }

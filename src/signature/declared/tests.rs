@@ -320,3 +320,60 @@ fn a_header_secret_scheme_claims_to_sign_nothing() {
     assert!(!scheme.covers_url());
     assert!(!scheme.signs_timestamp());
 }
+
+/// Sets of `t=…,v1=…` (Persona's rotation): each signature is checked
+/// against its own set's time, a set without one refuses the request, and a
+/// repeated `t` inside one set is malformed as before.
+#[test]
+fn field_sets_each_sign_their_own_timestamp() {
+    let header = HeaderName::from_static("x-sets-signature");
+    let scheme = DeclaredScheme::new("sets")
+        .signature(
+            SignatureHeader::new(header.clone())
+                .fields(',', "v1")
+                .field_sets(' '),
+        )
+        .timestamp_field("t", TimestampFormat::Seconds)
+        .message([Part::Timestamp, Part::literal("."), Part::Body]);
+    let key = scheme.parse_key("sets-secret").unwrap();
+    let body = b"{}";
+    let set = |t: i64| {
+        let signed = Signer::new(Arc::new(scheme.clone()), key.clone())
+            .sign(&Outgoing::new(body, t, ""))
+            .unwrap();
+        signed[0].1.to_str().unwrap().to_owned()
+    };
+    let judge_value = |value: &str| {
+        let headers: SignedHeaders =
+            [(header.clone(), http::HeaderValue::from_str(value).unwrap())]
+                .into_iter()
+                .collect();
+        judge(&scheme, &key, "/", &headers, body)
+    };
+    let other = "t=1700000000,v1=".to_owned() + &"ab".repeat(32);
+    assert_eq!(
+        judge_value(&format!("{other} {}", set(1_700_000_100))),
+        Ok(1)
+    );
+    assert_eq!(
+        judge_value(&format!("{} {other}", set(1_700_000_100))),
+        Ok(0)
+    );
+    // The second set's signature under the first set's time does not verify.
+    let (_, mine) = set(1_700_000_100)
+        .split_once(',')
+        .map(|(t, v)| (t.to_owned(), v.to_owned()))
+        .unwrap();
+    assert_eq!(
+        judge_value(&format!("t=1700000000,{mine} {other}")),
+        Err(Reason::SignatureMismatch)
+    );
+    assert_eq!(
+        judge_value(&format!("{mine} {}", set(1_700_000_100))),
+        Err(Reason::TimestampMissing)
+    );
+    assert_eq!(
+        judge_value(&format!("t=1,t=2,{mine} {other}")),
+        Err(Reason::TimestampMalformed)
+    );
+}

@@ -843,9 +843,8 @@ async fn every_bundle_accepts_a_delivery_signed_as_its_provider_signs() {
             profile.name
         );
         let again = server.post("/hook", None, &headers, &body).await;
-        // Dropbox's deliveries carry no id; ConfigCat's id has no
-        // documented scope; Okta's deliveries sign nothing.
-        let deduplicated = !matches!(profile.name, "dropbox" | "configcat" | "okta");
+        // Dropbox's deliveries carry no id; Okta's deliveries sign nothing.
+        let deduplicated = !matches!(profile.name, "dropbox" | "okta");
         assert_eq!(
             again.headers.get(REPLAYED_HEADER).is_some(),
             deduplicated,

@@ -19,6 +19,7 @@ use hmac::{Hmac, KeyInit, Mac};
 use http::{HeaderName, HeaderValue, Method, Request, StatusCode};
 use http_body_util::Full;
 use sha2::{Digest, Sha256};
+use tower_webhook::idempotency::REPLAYED_HEADER;
 use tower_webhook::signature::{Outgoing, Signer};
 use tower_webhook::WebhookStack;
 
@@ -351,6 +352,22 @@ async fn netlify_jws_binds_the_body_through_its_claim() {
         );
     }
     assert_eq!(server.runs(), 2);
+
+    // Netlify documents no time claim, so none is read and no window
+    // applies: a token carrying an old `iat` is judged by its documented
+    // claims alone. What stops a resend is the idempotency layer.
+    let later = br#"{"id":"5f1c","state":"ready"}"#;
+    let dated = netlify_token(
+        "HS256",
+        serde_json::json!({"iss": "netlify", "sha256": hex::encode(Sha256::digest(later)), "iat": 1_500_000_000}),
+        NETLIFY_SECRET,
+    );
+    let reply = server.post(&signature(&dated), later).await;
+    assert_eq!(reply.text(), "handled");
+    let again = server.post(&signature(&token), body).await;
+    assert_eq!(again.status, StatusCode::OK);
+    assert!(again.headers.get(REPLAYED_HEADER).is_some());
+    assert_eq!(server.runs(), 3);
 }
 
 const VONAGE_SECRET: &str = "qwertyuiopasdfghjklzxcvbnm123456";
@@ -360,7 +377,7 @@ async fn vonage_bearer_jwt_binds_the_body_through_payload_hash() {
     let server = Server::provider("vonage", VONAGE_SECRET).await;
     let body = br#"{"message_uuid":"aaaaaaaa-bbbb","status":"delivered"}"#;
     let claims = serde_json::json!({
-        "iat": 1_697_634_680,
+        "iat": unix_now(),
         "jti": "c5ba8f24-1a14-4c10-bfdf-3fbe8ce511b5",
         "iss": "Vonage",
         "payload_hash": hex::encode(Sha256::digest(body)),
@@ -408,6 +425,81 @@ async fn vonage_bearer_jwt_binds_the_body_through_payload_hash() {
     assert_eq!(server.runs(), 2);
 }
 
+/// Vonage's token signs when it was issued (`iat`) and its own id (`jti`):
+/// the bundle holds the first to the replay window and deduplicates on the
+/// second, never on anything outside the MAC.
+#[tokio::test]
+async fn vonage_signed_iat_is_held_to_the_window_and_jti_is_the_delivery_id() {
+    let server = Server::provider("vonage", VONAGE_SECRET).await;
+    let claims = |iat: i64, jti: Option<&str>, body: &[u8]| {
+        let mut claims = serde_json::json!({
+            "iat": iat,
+            "iss": "Vonage",
+            "payload_hash": hex::encode(Sha256::digest(body)),
+            "api_key": "abcd1234",
+            "application_id": "aaaaaaaa-bbbb-cccc-dddd-0123456789ab",
+        });
+        if let Some(jti) = jti {
+            claims["jti"] = jti.into();
+        }
+        claims
+    };
+    let send = |claims: serde_json::Value, body: &'static [u8]| {
+        let server = &server;
+        async move {
+            let token = netlify_token("HS256", claims, VONAGE_SECRET);
+            server
+                .post(&[header("authorization", &format!("Bearer {token}"))], body)
+                .await
+        }
+    };
+    let now = unix_now();
+    let first: &[u8] = br#"{"message_uuid":"aaaaaaaa-0001","status":"delivered"}"#;
+    let second: &[u8] = br#"{"message_uuid":"aaaaaaaa-0002","status":"read"}"#;
+
+    // Correctly signed an hour ago: stale (the same token signed now is
+    // accepted below, with jti-old unused until then).
+    let reply = send(claims(now - 3600, Some("jti-old"), first), first).await;
+    assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{}", reply.text());
+    // Without iat or jti the token is refused.
+    let reply = send(claims(now, None, first), first).await;
+    assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{}", reply.text());
+    let no_iat = {
+        let mut claims = claims(now, Some("jti-no-iat"), first);
+        claims.as_object_mut().unwrap().remove("iat");
+        claims
+    };
+    let reply = send(no_iat, first).await;
+    assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{}", reply.text());
+    assert_eq!(server.runs(), 0);
+
+    let reply = send(claims(now, Some("jti-1"), first), first).await;
+    assert_eq!(
+        (reply.status, reply.text().as_str()),
+        (StatusCode::OK, "handled")
+    );
+    // The same signed jti a second later, even over another body and
+    // signing time (so another signed message): a duplicate, not run.
+    let reply = send(claims(now + 1, Some("jti-1"), second), second).await;
+    assert!(
+        reply.headers.get(REPLAYED_HEADER).is_some(),
+        "{:?}: {}",
+        reply.status,
+        reply.text()
+    );
+    assert_eq!(server.runs(), 1);
+    // Another jti over the first body: a delivery of its own.
+    let reply = send(claims(now + 1, Some("jti-2"), first), first).await;
+    assert_eq!(
+        (reply.status, reply.text().as_str()),
+        (StatusCode::OK, "handled")
+    );
+    assert_eq!(server.runs(), 2);
+    let reply = send(claims(now, Some("jti-old"), first), first).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+    assert_eq!(server.runs(), 3);
+}
+
 /// The SDK's token, checked with the same HMAC the scheme uses: the MAC the
 /// scheme computes over a token's signing input is PyJWT's.
 #[test]
@@ -420,6 +512,199 @@ fn vonage_sdk_token_mac_is_reproduced() {
         URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes()),
         signature
     );
+}
+
+/// One `t=…,v1=…` set as Persona signs it with `secret` at `t`.
+fn persona_set(secret: &str, body: &[u8], t: i64) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(format!("{t}.").as_bytes());
+    mac.update(body);
+    format!("t={t},v1={}", hex::encode(mac.finalize().into_bytes()))
+}
+
+/// During a rotation Persona sends two space-separated sets, each `v1`
+/// signing its own `t`: the bundle accepts the delivery when either set
+/// verifies, holds that set's `t` to the window, and never pairs one set's
+/// signature with the other's time.
+#[tokio::test]
+async fn persona_accepts_either_rotation_set_with_its_own_timestamp() {
+    let server = Server::provider("persona", "persona-new-secret").await;
+    let now = unix_now();
+    let stale = now - 3600;
+    let send = |header_value: String, body: &'static [u8]| {
+        let server = &server;
+        async move {
+            server
+                .post(&[header("persona-signature", &header_value)], body)
+                .await
+        }
+    };
+    let (old, new) = ("persona-old-secret", "persona-new-secret");
+    // Two sets over `body`: `(secret, t)` each.
+    let two = |body: &[u8], first: (&str, i64), second: (&str, i64)| {
+        format!(
+            "{} {}",
+            persona_set(first.0, body, first.1),
+            persona_set(second.0, body, second.1)
+        )
+    };
+    let bodies: [&'static [u8]; 6] = [
+        br#"{"data":{"id":"evt_1"}}"#,
+        br#"{"data":{"id":"evt_2"}}"#,
+        br#"{"data":{"id":"evt_3"}}"#,
+        br#"{"data":{"id":"evt_4"}}"#,
+        br#"{"data":{"id":"evt_5"}}"#,
+        br#"{"data":{"id":"evt_6"}}"#,
+    ];
+    // The new secret's signature at `now`, moved into a set saying `stale`.
+    let borrowed_time = format!(
+        "t={stale},{} {}",
+        persona_set(new, bodies[5], now).split_once(',').unwrap().1,
+        persona_set(old, bodies[5], now)
+    );
+    let cases = [
+        (
+            "only the second set verifies",
+            bodies[0],
+            two(bodies[0], (old, now), (new, now)),
+            StatusCode::OK,
+        ),
+        (
+            "only the first set verifies",
+            bodies[1],
+            two(bodies[1], (new, now), (old, now)),
+            StatusCode::OK,
+        ),
+        (
+            "only the second verifies, the sets signed at different times",
+            bodies[2],
+            two(bodies[2], (old, now - 2), (new, now)),
+            StatusCode::OK,
+        ),
+        (
+            "only the first verifies, the sets signed at different times",
+            bodies[3],
+            two(bodies[3], (new, now), (old, now - 2)),
+            StatusCode::OK,
+        ),
+        (
+            "the verifying set is stale beside a fresh one",
+            bodies[4],
+            two(bodies[4], (old, now), (new, stale)),
+            StatusCode::UNAUTHORIZED,
+        ),
+        (
+            "a signature under the other set's time",
+            bodies[5],
+            borrowed_time,
+            StatusCode::UNAUTHORIZED,
+        ),
+    ];
+    let mut runs = 0;
+    for (case, body, value, expected) in cases {
+        let reply = send(value, body).await;
+        assert_eq!(reply.status, expected, "{case}: {}", reply.text());
+        if expected == StatusCode::OK {
+            runs += 1;
+            assert_eq!(reply.text(), "handled", "{case}");
+        }
+        assert_eq!(server.runs(), runs, "{case}");
+    }
+}
+
+/// Smartsheet's documented Java sample prints the HMAC as a number in base
+/// 16 (`BigInteger.toString(16)`), without its leading zeros: for a digest
+/// whose hex starts with `0` the header is shorter than 64 digits, and the
+/// bundle reads it as that number. The 64-digit form verifies too.
+#[tokio::test]
+async fn smartsheet_hmac_without_its_leading_zeros_verifies() {
+    const SECRET: &str = "216ejjzdnq17mq1q8xs7d4hu8b";
+    let server = Server::provider("smartsheet", SECRET).await;
+    let hmac_hex = |body: &[u8]| {
+        let mut mac = Hmac::<Sha256>::new_from_slice(SECRET.as_bytes()).unwrap();
+        mac.update(body);
+        hex::encode(mac.finalize().into_bytes())
+    };
+    // The first callbacks (by nonce) whose HMAC's hex starts with `0`.
+    let mut leading_zero = (0..4096).map(|n| {
+        format!(r#"{{"nonce":"{n}","webhookId":4503604829677444,"scope":"sheet","events":[]}}"#)
+            .into_bytes()
+    });
+    let mut next = || {
+        leading_zero
+            .find(|body| hmac_hex(body).starts_with('0'))
+            .unwrap()
+    };
+    let (first, second, third) = (next(), next(), next());
+    let send = |value: String, body: Vec<u8>| {
+        let server = &server;
+        async move {
+            server
+                .post(&[header("smartsheet-hmac-sha256", &value)], &body)
+                .await
+        }
+    };
+
+    let java = hmac_hex(&first).trim_start_matches('0').to_owned();
+    assert!(java.len() < 64);
+    let reply = send(java.clone(), first.clone()).await;
+    assert_eq!(reply.text(), "handled", "BigInteger form {java}");
+    let reply = send(hmac_hex(&second), second.clone()).await;
+    assert_eq!(reply.text(), "handled", "64-digit form");
+    // Shorter, but not the same number: a digit dropped from the end, or
+    // another digit changed.
+    let full = hmac_hex(&third);
+    let short = full.trim_start_matches('0');
+    for wrong in [
+        format!("0{}", &full[..63]),
+        short[..short.len() - 1].to_owned(),
+        format!(
+            "{}{}",
+            if short.starts_with('1') { "2" } else { "1" },
+            &short[1..]
+        ),
+    ] {
+        let reply = send(wrong.clone(), third.clone()).await;
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{wrong}");
+    }
+    assert_eq!(server.runs(), 2);
+}
+
+/// ConfigCat signs `X-ConfigCat-Webhook-ID`, "a unique ID for the webhook
+/// request ... different for every request": the bundle deduplicates on it,
+/// so the same request again is a duplicate while another request over the
+/// same body and second runs.
+#[tokio::test]
+async fn configcat_deduplicates_on_its_signed_request_id() {
+    const KEY: &str = "configcat_whsk_VN3juirnVh5pNvCKd81RYRYchxUX4j3NykbZG2fAy88=";
+    let server = Server::provider("configcat", KEY).await;
+    let now = unix_now();
+    let body = br#"{"config":"main","environment":"production"}"#;
+    let request = |id: &str| {
+        let mut mac = Hmac::<Sha256>::new_from_slice(KEY.as_bytes()).unwrap();
+        mac.update(format!("{id}{now}").as_bytes());
+        mac.update(body);
+        vec![
+            header("x-configcat-webhook-id", id),
+            header("x-configcat-webhook-timestamp", &now.to_string()),
+            header(
+                "x-configcat-webhook-signature-v1",
+                &STANDARD.encode(mac.finalize().into_bytes()),
+            ),
+        ]
+    };
+    let first = request("b616ca659d154a5fb907dd8475792eeb");
+    let reply = server.post(&first, body).await;
+    assert_eq!(reply.text(), "handled");
+    let again = server.post(&first, body).await;
+    assert_eq!(again.status, StatusCode::OK);
+    assert!(again.headers.get(REPLAYED_HEADER).is_some());
+    let reply = server
+        .post(&request("c727db760e265b6ac018ee9586803ffc"), body)
+        .await;
+    assert_eq!(reply.text(), "handled");
+    assert!(reply.headers.get(REPLAYED_HEADER).is_none());
+    assert_eq!(server.runs(), 2);
 }
 
 const ADYEN_KEY: &str = "44782DEF547AAA06C910C43932B1EB0C71FC68D9D0C057550C48EC2ACF6BA056";
