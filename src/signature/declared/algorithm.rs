@@ -133,11 +133,17 @@ impl Algorithm {
 
     /// The digest of a shared-key algorithm over `message`, or `None` for
     /// a public-key algorithm.
+    // Inlined into the verify loop: out of line (as it went when the
+    // function grew), the keyed MAC state, a few hundred bytes, moves
+    // through the call by value. Measured on `signature/*/tower-webhook`
+    // at 1 KiB: GitHub 1,099 -> 1,029-1,043 ns, Standard 1,191 -> 1,069-1,130.
+    #[inline]
     pub(crate) fn shared_tag(
         self,
         key: &SharedSecret,
         message: impl Fn(&mut dyn FnMut(&[u8])),
     ) -> Option<Tag> {
+        #[inline(always)]
         fn run<M: Mac>(mut mac: M, message: impl Fn(&mut dyn FnMut(&[u8]))) -> Tag {
             message(&mut |piece| mac.update(piece));
             Tag::from(mac.finalize().into_bytes().as_slice())
