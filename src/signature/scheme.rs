@@ -340,6 +340,15 @@ impl Signatures {
             .or(self.timestamp.as_ref())
     }
 
+    /// Which set candidate `index` belongs to, counted from 1; 0 for a
+    /// header without sets. Candidates of one set share their digests.
+    pub(crate) fn set_of(&self, index: usize) -> usize {
+        self.set_timestamps
+            .iter()
+            .take_while(|(first, _)| *first <= index)
+            .count()
+    }
+
     /// Record the delivery id the signature covers, as sent.
     pub(crate) fn set_id(&mut self, id: impl Into<Bytes>) {
         self.id = Some(id.into());
