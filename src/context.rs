@@ -469,8 +469,10 @@ impl WebhookContext {
         state.verification.auth_attempted = Some(attempted);
     }
 
-    /// Record why the request was refused.
-    pub fn reject(&self, reason: Reason) {
+    /// Record why the request was refused. Crate-private: a refusal is
+    /// recorded from the [`Rejection`](crate::Rejection) a check returns,
+    /// whose custom name was checked, never stated beside it.
+    pub(crate) fn reject(&self, reason: Reason) {
         self.lock().verification.rejection = Some(reason);
     }
 

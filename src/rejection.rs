@@ -54,7 +54,8 @@ macro_rules! reasons {
         pub enum Reason {
             $( $(#[$doc])* $variant, )*
             /// A check of the application's refused, under the `snake_case`
-            /// name it gave ([`Rejection::custom`], which checks the name).
+            /// name it gave ([`Rejection::custom`]; every [`Rejection`]
+            /// checks the name).
             Custom(&'static str),
         }
 
@@ -185,7 +186,18 @@ fn headers_of(extra: &Option<Box<Extra>>) -> &HeaderMap {
 
 impl Rejection {
     /// A rejection with the reason's default status.
+    ///
+    /// A [`Reason::Custom`] name is checked as [`custom`](Self::custom)
+    /// checks it, so a built-in reason's name cannot be borrowed this way
+    /// either.
     pub fn new(reason: Reason) -> Self {
+        if let Reason::Custom(name) = reason {
+            if !custom_name_ok(name) {
+                return Self::new(Reason::Custom(FALLBACK_REASON)).with_detail(format!(
+                    "custom reason name {name:?} is not snake_case or is reserved"
+                ));
+            }
+        }
         Self {
             reason,
             status: reason.default_status(),
@@ -215,14 +227,7 @@ impl Rejection {
     /// assert_eq!(misnamed.reason().as_str(), "custom");
     /// ```
     pub fn custom(name: &'static str, status: StatusCode) -> Self {
-        if custom_name_ok(name) {
-            return Self::new(Reason::Custom(name)).with_status(status);
-        }
-        Self::new(Reason::Custom(FALLBACK_REASON))
-            .with_status(status)
-            .with_detail(format!(
-                "custom reason name {name:?} is not snake_case or is reserved"
-            ))
+        Self::new(Reason::Custom(name)).with_status(status)
     }
 
     /// Say, for the audit trail, what exactly fired (e.g. which body limit,
@@ -604,6 +609,17 @@ mod tests {
             assert!(refusal
                 .detail()
                 .is_some_and(|d| d.contains("not snake_case")));
+            // Built from the variant directly: checked the same way.
+            for refusal in [
+                Rejection::new(Reason::Custom(bad)),
+                Reason::Custom(bad).into(),
+            ] {
+                assert_eq!(refusal.reason().as_str(), "custom", "{bad:?}");
+                assert_eq!(refusal.status(), StatusCode::BAD_REQUEST);
+                assert!(refusal
+                    .detail()
+                    .is_some_and(|d| d.contains("not snake_case")));
+            }
             assert_eq!(
                 Answer::new(bad, StatusCode::OK).kind(),
                 "answered",
