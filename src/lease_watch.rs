@@ -120,6 +120,9 @@ struct Sightings<K, P> {
     oldest: u64,
     /// No prune before this (see [`PRUNES_PER_LEASE`]).
     next_prune: u64,
+    /// How many prunes scanned the map.
+    #[cfg(test)]
+    scans: u64,
 }
 
 #[derive(Debug)]
@@ -154,6 +157,8 @@ impl<K, P> LeaseWatch<K, P> {
                 map: HashMap::new(),
                 oldest: u64::MAX,
                 next_prune: 0,
+                #[cfg(test)]
+                scans: 0,
             }),
             watching: AtomicBool::new(false),
             max_watched: max_watched.max(1),
@@ -298,6 +303,10 @@ impl<K, P> Sightings<K, P> {
         let stale = |since: u64| since < run || now.saturating_sub(since) > horizon;
         if now < self.next_prune || !stale(self.oldest) {
             return false;
+        }
+        #[cfg(test)]
+        {
+            self.scans += 1;
         }
         self.map.retain(|_, seen| !stale(seen.since));
         self.oldest = self
@@ -598,6 +607,34 @@ mod tests {
         pings_to(&watch, 1500, 4000);
         assert_eq!(sight_key(&watch, 4000, 100), Verdict::PresumedDead);
         assert_eq!(sight_key(&watch, 4000, 0), Verdict::Wait, "seen again");
+    }
+
+    /// A flood of new keys against a full watch scans it for stale
+    /// sightings only once some may be, and then at most four times a
+    /// lease, even when they turn stale one by one.
+    #[test]
+    fn a_full_watch_is_scanned_at_most_four_times_a_lease() {
+        let room = 1000;
+        let watch = Few::bounded(room);
+        let horizon = 3000 * STALE_AFTER_LEASES;
+        // Sightings a millisecond apart, then a new key every millisecond
+        // (from 1 ms: a sighting at the origin precedes every run). Without
+        // the limit, each would find the oldest just stale, and scan.
+        for t in 1..100_000 {
+            let _ = sight_key(&watch, t, t as u32);
+            if t == horizon {
+                assert_eq!(watch.sightings().scans, 0, "all fresh until now");
+            }
+        }
+        let scans = watch.sightings().scans;
+        let leases = (100_000 - horizon) / 3000 + 1;
+        assert!(scans <= leases * PRUNES_PER_LEASE, "{scans} scans");
+        // And the stale ones were replaced within a quarter lease.
+        let sightings = watch.sightings();
+        assert_eq!(sightings.map.len(), room);
+        let oldest = sightings.map.values().map(|seen| seen.since).min();
+        let by = 100_000 - 1 - horizon - 3000 / PRUNES_PER_LEASE;
+        assert!(oldest >= Some(nanos(ms(by))), "{oldest:?}");
     }
 
     /// A flood of new keys against a full watch changes nothing for the
