@@ -25,16 +25,16 @@
 //!
 //! A bounded watch ([`LeaseWatch::default`], the idempotency layer's) keeps
 //! at most [`MAX_WATCHED`] sightings, and a full watch never forgets one
-//! that may still mature: forgetting them all (as it once did) let more
-//! held keys than the bound, sighted within a lease, restart every watch
-//! before any matured, so nothing was ever taken over. When a new key
-//! finds the watch full, it first drops the sightings that no longer
-//! matter ([stale](STALE_AFTER_LEASES): made before the current run of
-//! answers, so they can never mature, or first made more than ten leases
-//! ago and not taken over since); if it is still full the new key is not
-//! watched (its verdict is [`Wait`](Verdict::Wait)) and is watched from a
-//! sighting once room frees up: a holder taken over, acquired or completed
-//! is forgotten, and sightings turn stale.
+//! still maturing: forgetting them all (as it once did) let more held keys
+//! than the bound, sighted within a lease, restart every watch before any
+//! matured, so nothing was ever taken over. When a new key finds the watch
+//! full, it first drops the sightings that no longer matter
+//! ([stale](STALE_AFTER_LEASES): made before the current run of answers,
+//! so they can never mature, or first made more than ten leases ago and
+//! not taken over since); if it is still full the new key is not watched
+//! (its verdict is [`Wait`](Verdict::Wait)) and is watched from a sighting
+//! once room frees up: a holder taken over, acquired or completed is
+//! forgotten, and sightings turn stale.
 
 use std::borrow::Borrow;
 use std::collections::HashMap;
@@ -46,9 +46,8 @@ use std::time::Duration;
 /// At most this many holders watched by a bounded watch, so that a flood of
 /// held keys takes bounded memory. A full watch drops only
 /// [stale](STALE_AFTER_LEASES) sightings, and else watches no new key
-/// until room frees up: a sighting that may still mature is never dropped,
-/// since dropping those (all of them, as it once did) could restart every
-/// watch before any matured.
+/// until room frees up: dropping sightings still maturing (all of them, as
+/// it once did) could restart every watch before any matured.
 pub(crate) const MAX_WATCHED: usize = 4096;
 
 /// A sighting is stale, and dropped when the watch is full and a new key
