@@ -22,6 +22,19 @@
 //! Times are offsets on the caller's own monotonic clock from an origin of
 //! its choosing, so the rule is tested with a plain counter for a clock.
 //! An offset that goes backwards is never read as time passing.
+//!
+//! A bounded watch ([`LeaseWatch::default`], the idempotency layer's) keeps
+//! at most [`MAX_WATCHED`] sightings, and a full watch never forgets one
+//! still maturing: forgetting them all (as it once did) let more held keys
+//! than the bound, sighted within a lease, restart every watch before any
+//! matured, so nothing was ever taken over. When a new key finds the watch
+//! full, it first drops the sightings that no longer matter
+//! ([stale](STALE_AFTER_LEASES): made before the current run of answers,
+//! so they can never mature, or first made more than ten leases ago and
+//! not taken over since); if it is still full the new key is not watched
+//! (its verdict is [`Wait`](Verdict::Wait)) and is watched from a sighting
+//! once room frees up: a holder taken over, acquired or completed is
+//! forgotten, and sightings turn stale.
 
 use std::borrow::Borrow;
 use std::collections::HashMap;
@@ -30,10 +43,33 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-/// At most this many holders watched. When full the sightings are
-/// forgotten: that only delays takeovers (the watch starts again), and
-/// keeps the memory a flood of held keys can take bounded.
+/// At most this many holders watched by a bounded watch, so that a flood of
+/// held keys takes bounded memory. A full watch drops only
+/// [stale](STALE_AFTER_LEASES) sightings, and else watches no new key
+/// until room frees up: dropping sightings still maturing (all of them, as
+/// it once did) could restart every watch before any matured.
 pub(crate) const MAX_WATCHED: usize = 4096;
+
+/// A sighting is stale, and dropped when the watch is full and a new key
+/// comes, when it can no longer help a takeover, or is unlikely to:
+///
+/// * made before the current unbroken run of answers: it can never
+///   mature (the next sighting of its key starts the watch again);
+/// * first made more than this many leases ago: it has been ripe for nine
+///   leases and no copy of its key came to take it over (one would have,
+///   and forgotten it). Its holder finished elsewhere, or its sender gave
+///   up or retries so seldom that another lease of watching is little.
+///
+/// Ten leases (ten minutes at the idempotency layer's default lock TTL)
+/// outlast the minutes senders wait between retries: a horizon shorter than
+/// those would, under a flood, drop the ripe sightings before their next
+/// copies came, and take nothing over, as the old forget-all did. The
+/// stores collect reservations nobody asks about after ten lock TTLs too.
+const STALE_AFTER_LEASES: u64 = 10;
+
+/// A full watch looks for stale sightings (a scan of the whole map) at most
+/// this many times per lease.
+const PRUNES_PER_LEASE: u64 = 4;
 
 /// The terms of the rule, for one lease.
 #[derive(Debug, Clone, Copy)]
@@ -67,11 +103,25 @@ pub(crate) struct LeaseWatch<K, P> {
     run_since: AtomicU64,
     /// The end of the latest failed or stalled call.
     last_failure: AtomicU64,
-    sightings: Mutex<HashMap<K, Sighting<P>>>,
+    sightings: Mutex<Sightings<K, P>>,
     /// `sightings` is not empty: read without the lock on hot paths.
     watching: AtomicBool,
     /// At most this many sightings (see [`MAX_WATCHED`]).
     max_watched: usize,
+}
+
+#[derive(Debug)]
+struct Sightings<K, P> {
+    map: HashMap<K, Sighting<P>>,
+    /// No sighting in `map` was first made earlier: lowered by every
+    /// insertion, set by every prune. While it is not stale, nothing is,
+    /// and a full watch does not scan.
+    oldest: u64,
+    /// No prune before this (see [`PRUNES_PER_LEASE`]).
+    next_prune: u64,
+    /// How many prunes scanned the map.
+    #[cfg(test)]
+    scans: u64,
 }
 
 #[derive(Debug)]
@@ -83,34 +133,42 @@ struct Sighting<P> {
 
 impl<K, P> Default for LeaseWatch<K, P> {
     fn default() -> Self {
-        Self {
-            last_answer: AtomicU64::new(0),
-            run_since: AtomicU64::new(0),
-            last_failure: AtomicU64::new(0),
-            sightings: Mutex::new(HashMap::new()),
-            watching: AtomicBool::new(false),
-            max_watched: MAX_WATCHED,
-        }
+        Self::bounded(MAX_WATCHED)
     }
 }
 
 impl<K, P> LeaseWatch<K, P> {
     /// A watch without the bound, for a caller whose every read lists all
     /// the holders there are and which [retains](Self::retain) only those:
-    /// the store bounds the memory, and a bound here would forget holders
-    /// faster than any lease when more are held, so none would ever be
-    /// taken over.
+    /// the store bounds the memory, and a bound here would keep holders
+    /// unwatched when more are held, so some would never be taken over.
     pub(crate) fn unbounded() -> Self {
+        Self::bounded(usize::MAX)
+    }
+
+    /// A watch of at most `max_watched` holders (at least one).
+    pub(crate) fn bounded(max_watched: usize) -> Self {
         Self {
-            max_watched: usize::MAX,
-            ..Self::default()
+            last_answer: AtomicU64::new(0),
+            run_since: AtomicU64::new(0),
+            last_failure: AtomicU64::new(0),
+            sightings: Mutex::new(Sightings {
+                map: HashMap::new(),
+                oldest: u64::MAX,
+                next_prune: 0,
+                #[cfg(test)]
+                scans: 0,
+            }),
+            watching: AtomicBool::new(false),
+            max_watched: max_watched.max(1),
         }
     }
 }
 
 impl<K: Eq + Hash, P: PartialEq + Clone> LeaseWatch<K, P> {
-    fn sightings(&self) -> MutexGuard<'_, HashMap<K, Sighting<P>>> {
-        // Every change under the lock is a single map operation.
+    fn sightings(&self) -> MutexGuard<'_, Sightings<K, P>> {
+        // Every change under the lock leaves the map and its bounds
+        // consistent (a prune is a `retain`, then the bounds).
         self.sightings
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -150,7 +208,7 @@ impl<K: Eq + Hash, P: PartialEq + Clone> LeaseWatch<K, P> {
         let mut sightings = self.sightings();
         if stalled(sent, ended, nanos(rule.max_gap)) {
             // What a stalled call says starts nothing.
-            sightings.remove(&key);
+            sightings.map.remove(&key);
             return Verdict::Wait;
         }
         // The unbroken run of prompt answers this sighting belongs to.
@@ -158,8 +216,8 @@ impl<K: Eq + Hash, P: PartialEq + Clone> LeaseWatch<K, P> {
             .run_since
             .load(Ordering::Relaxed)
             .max(self.last_failure.load(Ordering::Relaxed).saturating_add(1));
-        if let Some(seen) = sightings.get(&key) {
-            if seen.progress == *progress && seen.since >= run {
+        match sightings.map.get(&key) {
+            Some(seen) if seen.progress == *progress && seen.since >= run => {
                 // Unchanged from the end of the first call that saw it to
                 // the start of this one: no progress for at least that long.
                 if sent.saturating_sub(seen.since) >= nanos(rule.lease) {
@@ -167,17 +225,27 @@ impl<K: Eq + Hash, P: PartialEq + Clone> LeaseWatch<K, P> {
                 }
                 return Verdict::Wait;
             }
+            // Replaced in place: the map does not grow.
+            Some(_) => {}
+            None => {
+                if sightings.map.len() >= self.max_watched
+                    && !sightings.make_room(self.max_watched, ended, run, rule)
+                {
+                    // Full of sightings that may still mature: none is
+                    // given up for this one, which is watched from a
+                    // sighting once room frees up.
+                    return Verdict::Wait;
+                }
+            }
         }
-        if sightings.len() >= self.max_watched {
-            sightings.clear();
-        }
-        sightings.insert(
+        sightings.map.insert(
             key,
             Sighting {
                 progress: progress.clone(),
                 since: ended,
             },
         );
+        sightings.oldest = sightings.oldest.min(ended);
         self.watching.store(true, Ordering::Relaxed);
         Verdict::Wait
     }
@@ -198,8 +266,8 @@ impl<K: Eq + Hash, P: PartialEq + Clone> LeaseWatch<K, P> {
             return;
         }
         let mut sightings = self.sightings();
-        sightings.remove(key);
-        if sightings.is_empty() {
+        sightings.map.remove(key);
+        if sightings.map.is_empty() {
             self.watching.store(false, Ordering::Relaxed);
         }
     }
@@ -208,9 +276,46 @@ impl<K: Eq + Hash, P: PartialEq + Clone> LeaseWatch<K, P> {
     /// found).
     pub(crate) fn retain(&self, mut keep: impl FnMut(&K) -> bool) {
         let mut sightings = self.sightings();
-        sightings.retain(|key, _| keep(key));
+        sightings.map.retain(|key, _| keep(key));
         self.watching
-            .store(!sightings.is_empty(), Ordering::Relaxed);
+            .store(!sightings.map.is_empty(), Ordering::Relaxed);
+    }
+}
+
+impl<K, P> Sightings<K, P> {
+    /// The watch is full and a new key came at `now`: drop the stale
+    /// sightings, if any may be and no prune ran in the last
+    /// `1 / PRUNES_PER_LEASE` of a lease. Whether there is room now.
+    ///
+    /// The cost is bounded so that a flood of new keys against a full watch
+    /// stays cheap: a scan visits at most `max_watched` sightings and runs
+    /// only when the watch is full, a new key comes, the oldest sighting
+    /// (`oldest`, a lower bound kept without a scan) is stale, and no scan
+    /// ran in the last quarter lease. So at most four scans per lease,
+    /// however many calls; every other call against a full watch costs one
+    /// map lookup and two comparisons, and a full watch of fresh sightings
+    /// does not scan at all until its oldest turns stale. A new key waits
+    /// at most a quarter lease longer for room than without the limit.
+    fn make_room(&mut self, max_watched: usize, now: u64, run: u64, rule: Rule) -> bool {
+        let lease = nanos(rule.lease);
+        let horizon = lease.saturating_mul(STALE_AFTER_LEASES);
+        let stale = |since: u64| since < run || now.saturating_sub(since) > horizon;
+        if now < self.next_prune || !stale(self.oldest) {
+            return false;
+        }
+        #[cfg(test)]
+        {
+            self.scans += 1;
+        }
+        self.map.retain(|_, seen| !stale(seen.since));
+        self.oldest = self
+            .map
+            .values()
+            .map(|seen| seen.since)
+            .min()
+            .unwrap_or(u64::MAX);
+        self.next_prune = now.saturating_add(lease / PRUNES_PER_LEASE);
+        self.map.len() < max_watched
     }
 }
 
@@ -409,7 +514,157 @@ mod tests {
         let watch = LeaseWatch::<usize, u64>::default();
         for n in 0..MAX_WATCHED * 3 {
             let _ = watch.sight(n, &1, ms(0), ms(0), RULE);
-            assert!(watch.sightings().len() <= MAX_WATCHED);
+            assert!(watch.sightings().map.len() <= MAX_WATCHED);
+        }
+        // And while time passes, sightings turn stale and are replaced.
+        let watch = LeaseWatch::<usize, u64>::bounded(16);
+        for n in 0..100_000 {
+            let t = ms(n as u64);
+            watch.report(t, t, true, RULE);
+            let _ = watch.sight(n, &1, t, t, RULE);
+            assert!(watch.sightings().map.len() <= 16);
+        }
+    }
+
+    /// The watch of the tests below: room for four holders.
+    type Few = LeaseWatch<u32, u64>;
+
+    const ROOM: u32 = 4;
+
+    /// A prompt call at `t` ms that found `key` held, without progress.
+    fn sight_key(watch: &Few, t: u64, key: u32) -> Verdict {
+        watch.report(ms(t), ms(t), true, RULE);
+        watch.sight(key, &1, ms(t), ms(t), RULE)
+    }
+
+    fn pings_to(watch: &Few, from: u64, to: u64) {
+        for t in (from..to).step_by(500) {
+            watch.report(ms(t), ms(t), true, RULE);
+        }
+    }
+
+    /// More held keys than the watch has room for, sighted within a lease,
+    /// used to forget every sighting before any matured: nothing was taken
+    /// over. The keys watched first are still taken over after a lease.
+    #[test]
+    fn a_full_watch_still_takes_over_the_holders_it_watches() {
+        let watch = Few::bounded(ROOM as usize);
+        for key in 0..ROOM {
+            assert_eq!(sight_key(&watch, 10, key), Verdict::Wait);
+        }
+        pings_to(&watch, 500, 1000);
+        for key in ROOM..ROOM * 3 {
+            assert_eq!(sight_key(&watch, 1000, key), Verdict::Wait, "not watched");
+        }
+        pings_to(&watch, 1500, 3000);
+        for key in 0..ROOM {
+            assert_eq!(sight_key(&watch, 3010, key), Verdict::PresumedDead);
+        }
+        // Those not watched wait a lease from the sighting that found room.
+        for key in 0..ROOM {
+            watch.forget(&key);
+        }
+        assert_eq!(sight_key(&watch, 3010, ROOM), Verdict::Wait);
+        pings_to(&watch, 3500, 6000);
+        assert_eq!(sight_key(&watch, 6009, ROOM), Verdict::Wait);
+        assert_eq!(sight_key(&watch, 6010, ROOM), Verdict::PresumedDead);
+    }
+
+    /// A full watch of sightings nobody asks about any more (their holders
+    /// finished elsewhere) makes room for new keys once they are stale.
+    #[test]
+    fn stale_sightings_make_room_for_new_keys() {
+        let lease = 3000;
+        let horizon = lease * STALE_AFTER_LEASES;
+        let watch = Few::bounded(ROOM as usize);
+        for key in 0..ROOM {
+            assert_eq!(sight_key(&watch, 10, key), Verdict::Wait);
+        }
+        pings_to(&watch, 500, horizon + 10);
+        // Ten leases old: still kept, and still ripe.
+        assert_eq!(sight_key(&watch, horizon + 10, 100), Verdict::Wait);
+        assert_eq!(sight_key(&watch, horizon + 10, 0), Verdict::PresumedDead);
+        // Older: dropped for a new key, watched from here.
+        assert_eq!(sight_key(&watch, horizon + 11, 100), Verdict::Wait);
+        assert!(watch.sightings().map.len() <= ROOM as usize);
+        pings_to(&watch, horizon + 500, horizon + 3011);
+        assert_eq!(
+            sight_key(&watch, horizon + 3011, 100),
+            Verdict::PresumedDead
+        );
+        // The dropped ones are watched again from their next sighting.
+        assert_eq!(sight_key(&watch, horizon + 3011, 1), Verdict::Wait);
+
+        // Sightings made before the store failed can never mature: they
+        // make room at once.
+        let watch = Few::bounded(ROOM as usize);
+        for key in 0..ROOM {
+            assert_eq!(sight_key(&watch, 10, key), Verdict::Wait);
+        }
+        watch.report(ms(500), ms(500), false, RULE);
+        assert_eq!(sight_key(&watch, 1000, 100), Verdict::Wait);
+        pings_to(&watch, 1500, 4000);
+        assert_eq!(sight_key(&watch, 4000, 100), Verdict::PresumedDead);
+        assert_eq!(sight_key(&watch, 4000, 0), Verdict::Wait, "seen again");
+    }
+
+    /// A flood of new keys against a full watch scans it for stale
+    /// sightings only once some may be, and then at most four times a
+    /// lease, even when they turn stale one by one.
+    #[test]
+    fn a_full_watch_is_scanned_at_most_four_times_a_lease() {
+        let room = 1000;
+        let watch = Few::bounded(room);
+        let horizon = 3000 * STALE_AFTER_LEASES;
+        // Sightings a millisecond apart, then a new key every millisecond
+        // (from 1 ms: a sighting at the origin precedes every run). Without
+        // the limit, each would find the oldest just stale, and scan.
+        for t in 1..100_000 {
+            let _ = sight_key(&watch, t, t as u32);
+            if t == horizon {
+                assert_eq!(watch.sightings().scans, 0, "all fresh until now");
+            }
+        }
+        let scans = watch.sightings().scans;
+        let leases = (100_000 - horizon) / 3000 + 1;
+        assert!(scans <= leases * PRUNES_PER_LEASE, "{scans} scans");
+        // And the stale ones were replaced within a quarter lease.
+        let sightings = watch.sightings();
+        assert_eq!(sightings.map.len(), room);
+        let oldest = sightings.map.values().map(|seen| seen.since).min();
+        let by = 100_000 - 1 - horizon - 3000 / PRUNES_PER_LEASE;
+        assert!(oldest >= Some(nanos(ms(by))), "{oldest:?}");
+    }
+
+    /// A flood of new keys against a full watch changes nothing for the
+    /// holders it watches: their verdicts are those of a watch with room
+    /// for all, call by call.
+    #[test]
+    fn a_flood_of_new_keys_leaves_the_verdicts_of_the_watched_alone() {
+        let full = Few::bounded(ROOM as usize);
+        let roomy = Few::unbounded();
+        let mut flood = ROOM..;
+        for t in (10..7000).step_by(10) {
+            // The watched ones every 250 ms (first at 10 ms, filling the
+            // watch), a new key every 10 ms.
+            if t % 250 == 10 {
+                for key in 0..ROOM {
+                    assert_eq!(
+                        sight_key(&full, t, key),
+                        sight_key(&roomy, t, key),
+                        "key {key} at {t} ms"
+                    );
+                }
+            }
+            let new = flood.next().unwrap();
+            for watch in [&full, &roomy] {
+                assert_eq!(sight_key(watch, t, new), Verdict::Wait);
+            }
+            assert!(full.sightings().map.len() <= ROOM as usize);
+        }
+        // And some verdict was a takeover, so the comparison meant something.
+        for key in 0..ROOM {
+            assert_eq!(sight_key(&full, 7000, key), Verdict::PresumedDead);
         }
     }
 }

@@ -159,6 +159,14 @@
 //! TTL after the first copy it refused ([`IdempotencyCounts::takeovers`],
 //! logged as `idempotency.takeover`).
 //!
+//! A replica watches at most 4096 holders. When copies of more in-flight
+//! deliveries than that arrive, the ones it already watches are still
+//! taken over a lock TTL after their first refused copy; a new one is
+//! watched from its first copy after room frees up (a watched delivery is
+//! taken over or settled, or its watch goes stale: begun before the store
+//! last failed to answer, or more than ten lock TTLs ago), and meanwhile
+//! gets `409`.
+//!
 //! If the holder learns its reservation is gone (taken over, or the store
 //! restarted without persistence) the handler is not interrupted — stopping
 //! it halfway is worse — but the layer counts it in

@@ -15,8 +15,8 @@ use http_body_util::Full;
 use tower::{Layer, ServiceExt};
 
 use super::{
-    IdempotencyLayer, IdempotencyStore, KeySource, Reservation, StoreError, StoreFuture,
-    StoredOutcome, Token, REPLAYED_HEADER,
+    Holder, IdempotencyLayer, IdempotencyStore, KeySource, MemoryStore, Reservation, StoreError,
+    StoreFuture, StoredOutcome, Token, REPLAYED_HEADER,
 };
 use crate::body::BufferedBody;
 use crate::test_support::{read, Reply};
@@ -404,4 +404,94 @@ async fn a_failing_store_fails_closed_unless_told_to_fail_open() {
         StatusCode::OK
     );
     assert_eq!(handler.runs(), 2);
+}
+
+/// A store where every key, the first time anyone asks, is found reserved
+/// by a replica that died at once: never renewed, never released.
+struct HeldByTheDead(MemoryStore);
+
+impl IdempotencyStore for HeldByTheDead {
+    fn reserve<'a>(&'a self, key: &'a str, lock_ttl: Duration) -> StoreFuture<'a, Reservation> {
+        Box::pin(async move {
+            match self.0.reserve(key, lock_ttl).await? {
+                // The dead replica's: the caller finds it in flight.
+                Reservation::Acquired(_) => self.0.reserve(key, lock_ttl).await,
+                found => Ok(found),
+            }
+        })
+    }
+
+    fn complete<'a>(
+        &'a self,
+        key: &'a str,
+        token: &'a Token,
+        outcome: StoredOutcome,
+        ttl: Duration,
+    ) -> StoreFuture<'a, bool> {
+        self.0.complete(key, token, outcome, ttl)
+    }
+
+    fn release<'a>(&'a self, key: &'a str, token: &'a Token) -> StoreFuture<'a, bool> {
+        self.0.release(key, token)
+    }
+
+    fn renew<'a>(
+        &'a self,
+        key: &'a str,
+        token: &'a Token,
+        lock_ttl: Duration,
+    ) -> StoreFuture<'a, bool> {
+        self.0.renew(key, token, lock_ttl)
+    }
+
+    fn take_over<'a>(
+        &'a self,
+        key: &'a str,
+        holder: &'a Holder,
+        lock_ttl: Duration,
+    ) -> StoreFuture<'a, Reservation> {
+        self.0.take_over(key, holder, lock_ttl)
+    }
+}
+
+/// A replica died holding more deliveries than the layer watches holders
+/// (4096), and copies of ever more of them keep coming, more between two
+/// copies of one delivery than the watch has room for. The delivery is
+/// still taken over once watched for a lock TTL: a full watch used to
+/// forget every sighting, so none ever lasted a lock TTL.
+#[tokio::test]
+async fn a_flood_of_held_keys_does_not_stop_a_takeover() {
+    let lock_ttl = Duration::from_millis(600);
+    let handler = Handler::new();
+    let layer = IdempotencyLayer::new()
+        .lock_ttl(lock_ttl)
+        .store(HeldByTheDead(MemoryStore::new()));
+    let app = serve(layer.clone(), &handler).await;
+    let mut others = 0..;
+    let mut copies = 0;
+    let reply = loop {
+        copies += 1;
+        let reply = send(delivery(&app, "msg_dead")).await;
+        if reply.status != StatusCode::CONFLICT {
+            break reply;
+        }
+        // Generous: taken over on the second or third copy unless the
+        // machine stalls for a renewal period (then the watch restarts).
+        assert!(copies < 20, "not taken over after {copies} copies");
+        for _ in 0..=crate::lease_watch::MAX_WATCHED {
+            let other = format!("msg_{}", others.next().unwrap());
+            let reply = send(delivery(&app, &other)).await;
+            assert_eq!(reply.status, StatusCode::CONFLICT);
+        }
+        // Copies further apart than the renewal period, as a sender's
+        // retries are: meanwhile the layer's pings show the store answering.
+        tokio::time::sleep(lock_ttl / 2).await;
+    };
+    println!("taken over on copy {copies}");
+    assert_eq!(reply.status, StatusCode::OK);
+    assert!(!is_replayed(&reply));
+    assert_eq!(handler.runs(), 1);
+    let counts = layer.counts();
+    assert_eq!((counts.takeovers, counts.completed), (1, 1), "{counts:?}");
+    assert!(copies >= 2, "never before a lock TTL of watching");
 }
