@@ -303,6 +303,23 @@ impl RedisOptions {
         sentinels: &[&str],
         service: &str,
     ) -> Result<RedisStore, StoreError> {
+        let backend = self.sentinel_backend(sentinels, service)?;
+        let store = RedisStore::from_backend(backend, self);
+        store.ping().await?;
+        store.warn_unless_persistent().await;
+        Ok(store)
+    }
+
+    /// The primary that the `sentinels` name for `service`, asked for on
+    /// first use and asked for again whenever the connection to it fails or
+    /// finds a replica (`SentinelBackend`). The inbox connects
+    /// through this too: one way to reach a Sentinel-managed primary.
+    #[cfg(feature = "redis-sentinel")]
+    pub(crate) fn sentinel_backend(
+        &self,
+        sentinels: &[&str],
+        service: &str,
+    ) -> Result<Backend, StoreError> {
         use redis::sentinel::{SentinelClient, SentinelNodeConnectionInfo, SentinelServerType};
 
         let mut settings = redis::RedisConnectionInfo::default();
@@ -326,15 +343,11 @@ impl RedisOptions {
             SentinelServerType::Master,
         )
         .map_err(StoreError::backend)?;
-        let backend = Backend::Sentinel(Arc::new(SentinelBackend {
+        Ok(Backend::Sentinel(Arc::new(SentinelBackend {
             client: tokio::sync::Mutex::new(client),
             current: std::sync::Mutex::new(None),
             config: self.manager_config(),
-        }));
-        let store = RedisStore::from_backend(backend, self);
-        store.ping().await?;
-        store.warn_unless_persistent().await;
-        Ok(store)
+        })))
     }
 
     pub(super) fn reopen(&self, url_client: &Client) -> Option<ConnectionManager> {

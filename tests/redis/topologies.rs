@@ -17,11 +17,84 @@ use fleet::{deliver, fleet, ids, tally};
 use redis_server::RedisProcess;
 
 /// Wait until `done` holds, polling every 50 ms, at most `limit`.
-fn eventually(limit: Duration, what: &str, mut done: impl FnMut() -> bool) {
+pub(crate) fn eventually(limit: Duration, what: &str, mut done: impl FnMut() -> bool) {
     let start = Instant::now();
     while !done() {
         assert!(start.elapsed() < limit, "gave up waiting for {what}");
         std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// A primary (AOF), its replica and one sentinel that watches them as
+/// `webhooks` (quorum 1, the primary down after 1 s without an answer).
+#[cfg(feature = "redis-sentinel")]
+pub(crate) struct SentinelGroup {
+    pub(crate) primary: RedisProcess,
+    pub(crate) replica: RedisProcess,
+    pub(crate) sentinel: RedisProcess,
+}
+
+#[cfg(feature = "redis-sentinel")]
+impl SentinelGroup {
+    /// Started, the replica in sync and known to the sentinel.
+    pub(crate) fn start() -> Self {
+        let primary = RedisProcess::start(&["--appendonly", "yes"]);
+        let replica_of = format!("127.0.0.1 {}", primary.port);
+        let replica = RedisProcess::start(&["--appendonly", "yes", "--replicaof", &replica_of]);
+        let monitor = format!(
+            "sentinel monitor webhooks 127.0.0.1 {} 1\n\
+             sentinel down-after-milliseconds webhooks 1000\n\
+             sentinel failover-timeout webhooks 10000\n",
+            primary.port
+        );
+        let sentinel = RedisProcess::start_with_config(
+            Some(("sentinel.conf".into(), monitor)),
+            &["--sentinel"],
+        );
+        eventually(Duration::from_secs(20), "the replica in sync", || {
+            replica
+                .cli(&["INFO", "replication"])
+                .contains("master_link_status:up")
+        });
+        eventually(
+            Duration::from_secs(20),
+            "the sentinel to see the replica",
+            || {
+                sentinel
+                    .cli(&["SENTINEL", "replicas", "webhooks"])
+                    .contains(&replica.port.to_string())
+            },
+        );
+        Self {
+            primary,
+            replica,
+            sentinel,
+        }
+    }
+
+    /// The replica has every write the primary had made when asked (what a
+    /// `WAIT 1` after the last of them would ensure): its replication
+    /// offset reached the primary's. (The sentinel's hello messages move
+    /// both on meanwhile, hence "reached", not "equals".)
+    pub(crate) fn replica_caught_up(&self) -> bool {
+        let offset = |process: &RedisProcess, field: &str| {
+            process
+                .cli(&["INFO", "replication"])
+                .lines()
+                .find_map(|line| line.strip_prefix(field))
+                .and_then(|value| value.trim().parse::<u64>().ok())
+        };
+        let Some(primary) = offset(&self.primary, "master_repl_offset:") else {
+            return false;
+        };
+        offset(&self.replica, "slave_repl_offset:").is_some_and(|replica| replica >= primary)
+    }
+
+    /// The sentinel names the (former) replica as the primary.
+    pub(crate) fn replica_promoted(&self) -> bool {
+        self.sentinel
+            .cli(&["SENTINEL", "get-master-addr-by-name", "webhooks"])
+            .contains(&self.replica.port.to_string())
     }
 }
 
@@ -85,33 +158,8 @@ async fn a_sentinel_failover_mid_run_loses_nothing_and_reruns_no_acknowledged_de
     let _heavy = support::heavy().await;
     use tower_webhook::idempotency::{RedisOptions, RedisStore};
 
-    let mut primary = RedisProcess::start(&["--appendonly", "yes"]);
-    let replica_of = format!("127.0.0.1 {}", primary.port);
-    let replica = RedisProcess::start(&["--appendonly", "yes", "--replicaof", &replica_of]);
-    let monitor = format!(
-        "sentinel monitor webhooks 127.0.0.1 {} 1\n\
-         sentinel down-after-milliseconds webhooks 1000\n\
-         sentinel failover-timeout webhooks 10000\n",
-        primary.port
-    );
-    let sentinel =
-        RedisProcess::start_with_config(Some(("sentinel.conf".into(), monitor)), &["--sentinel"]);
-    eventually(Duration::from_secs(20), "the replica in sync", || {
-        replica
-            .cli(&["INFO", "replication"])
-            .contains("master_link_status:up")
-    });
-    eventually(
-        Duration::from_secs(20),
-        "the sentinel to see the replica",
-        || {
-            sentinel
-                .cli(&["SENTINEL", "replicas", "webhooks"])
-                .contains(&replica.port.to_string())
-        },
-    );
-
-    let sentinels = [sentinel.url()];
+    let mut group = SentinelGroup::start();
+    let sentinels = [group.sentinel.url()];
     let sentinels: Vec<&str> = sentinels.iter().map(String::as_str).collect();
     let connect = |wait: bool| {
         let sentinels = sentinels.clone();
@@ -154,7 +202,7 @@ async fn a_sentinel_failover_mid_run_loses_nothing_and_reruns_no_acknowledged_de
             tokio::time::sleep(Duration::from_millis(2)).await;
         }
         let failed_at = Instant::now();
-        primary.kill();
+        group.primary.kill();
         failed_at
     };
     let (report, failed_at) = tokio::join!(
@@ -178,9 +226,7 @@ async fn a_sentinel_failover_mid_run_loses_nothing_and_reruns_no_acknowledged_de
         report.elapsed,
         acknowledged_before.len()
     );
-    assert!(sentinel
-        .cli(&["SENTINEL", "get-master-addr-by-name", "webhooks"])
-        .contains(&replica.port.to_string()));
+    assert!(group.replica_promoted());
     assert_eq!(report.unacknowledged, 0);
     assert!(lost.is_empty(), "never ran: {lost:?}");
     assert!(!acknowledged_before.is_empty());
