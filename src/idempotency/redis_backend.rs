@@ -346,6 +346,7 @@ impl RedisOptions {
         Ok(Backend::Sentinel(Arc::new(SentinelBackend {
             client: tokio::sync::Mutex::new(client),
             current: std::sync::Mutex::new(None),
+            discoveries: std::sync::atomic::AtomicU64::new(0),
             config: self.manager_config(),
         })))
     }
@@ -392,46 +393,64 @@ impl Backend {
 
 /// The primary named by the sentinels, asked again whenever the current one
 /// fails or turns out to be a replica.
+///
+/// One connection (multiplexed) serves every call, so a command that
+/// blocks on the server holds up those queued behind it: the inbox sends
+/// none (its `XREADGROUP` runs in a script, without `BLOCK`; workers
+/// poll), the store only `WAIT` with `wait_for_replicas`, for at most its
+/// timeout. After a failover the calls that find no primary wait for one
+/// discovery, not one each.
 #[cfg(feature = "redis-sentinel")]
 pub(crate) struct SentinelBackend {
     client: tokio::sync::Mutex<redis::sentinel::SentinelClient>,
-    current: std::sync::Mutex<Option<ConnectionManager>>,
+    /// The primary's connection and which discovery made it.
+    current: std::sync::Mutex<Option<(u64, ConnectionManager)>>,
+    discoveries: std::sync::atomic::AtomicU64,
     config: ConnectionManagerConfig,
 }
 
 #[cfg(feature = "redis-sentinel")]
 impl SentinelBackend {
-    async fn query<T: FromRedisValue>(&self, cmd: &Cmd) -> RedisResult<T> {
-        let current = self
-            .current
+    fn current(&self) -> std::sync::MutexGuard<'_, Option<(u64, ConnectionManager)>> {
+        self.current
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .clone();
-        let mut connection = match current {
-            Some(connection) => connection,
+    }
+
+    async fn query<T: FromRedisValue>(&self, cmd: &Cmd) -> RedisResult<T> {
+        let current = self.current().clone();
+        let (made_by, mut connection) = match current {
+            Some(current) => current,
             None => self.discover().await?,
         };
         let result = cmd.query_async(&mut connection).await;
         if let Err(error) = &result {
             if stale_primary(error) {
-                // Ask the sentinels on the next operation.
-                *self
-                    .current
-                    .lock()
-                    .unwrap_or_else(|poisoned| poisoned.into_inner()) = None;
+                // Ask the sentinels on the next operation, unless another
+                // call already did and found the new primary.
+                let mut current = self.current();
+                if current.as_ref().is_some_and(|(by, _)| *by == made_by) {
+                    *current = None;
+                }
             }
         }
         result
     }
 
-    async fn discover(&self) -> RedisResult<ConnectionManager> {
-        let client = self.client.lock().await.async_get_client().await?;
+    async fn discover(&self) -> RedisResult<(u64, ConnectionManager)> {
+        let mut sentinels = self.client.lock().await;
+        // Calls that found no primary queue here: the first asks the
+        // sentinels, the others take what it found.
+        if let Some(found) = self.current().clone() {
+            return Ok(found);
+        }
+        let client = sentinels.async_get_client().await?;
         let connection = ConnectionManager::new_with_config(client, self.config.clone()).await?;
-        *self
-            .current
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(connection.clone());
-        Ok(connection)
+        let made_by = self
+            .discoveries
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        *self.current() = Some((made_by, connection.clone()));
+        Ok((made_by, connection))
     }
 }
 

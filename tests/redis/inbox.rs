@@ -936,17 +936,26 @@ async fn the_redis_inbox_behind_sentinel_follows_a_failover() {
 
     let first = worker();
     for i in 0..EACH {
-        assert_eq!(deliver(addr, &format!("before-{i}")).await, StatusCode::ACCEPTED);
+        assert_eq!(
+            deliver(addr, &format!("before-{i}")).await,
+            StatusCode::ACCEPTED
+        );
     }
     until(|| runs.lock().unwrap().len() == EACH).await;
     first.shutdown().await;
     assert!(
-        group.primary.cli(&["--scan"]).contains("{sentinel-inbox}:stream"),
+        group
+            .primary
+            .cli(&["--scan"])
+            .contains("{sentinel-inbox}:stream"),
         "the inbox is on the primary"
     );
 
     for i in 0..EACH {
-        assert_eq!(deliver(addr, &format!("waiting-{i}")).await, StatusCode::ACCEPTED);
+        assert_eq!(
+            deliver(addr, &format!("waiting-{i}")).await,
+            StatusCode::ACCEPTED
+        );
     }
     assert_eq!(inbox.stats().await.unwrap().depth, EACH as u64);
     eventually(Duration::from_secs(20), "the replica to catch up", || {
@@ -956,8 +965,12 @@ async fn the_redis_inbox_behind_sentinel_follows_a_failover() {
     let second = worker();
 
     let mut refused = 0;
+    // Not a timing claim: a guard so that an inbox that never finds the
+    // new primary fails the test instead of hanging it.
+    let guard = std::time::Instant::now();
     for i in 0..EACH {
         loop {
+            assert!(guard.elapsed() < Duration::from_secs(120), "never accepted");
             // A success: `202`, or `200` if a try that timed out had
             // landed after all.
             let status = deliver(addr, &format!("after-{i}")).await;
@@ -970,11 +983,13 @@ async fn the_redis_inbox_behind_sentinel_follows_a_failover() {
         }
     }
     until(|| runs.lock().unwrap().len() == 3 * EACH).await;
-    let stats = inbox.stats().await.unwrap();
+    // The last completions may land just after their runs were counted.
+    until(|| second.counts().processed == 2 * EACH as u64).await;
     second.shutdown().await;
     println!("sentinel inbox: {refused} refusals (503) while the primary moved");
 
     assert!(group.replica_promoted());
+    let stats = inbox.stats().await.unwrap();
     assert_eq!((stats.depth, stats.in_flight), (0, 0));
     let runs = runs.lock().unwrap();
     for phase in ["before", "waiting", "after"] {
