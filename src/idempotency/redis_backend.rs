@@ -295,8 +295,9 @@ impl RedisOptions {
 
     /// Connect to the primary that the `sentinels` (`redis://host:port`
     /// each) name for `service` (the Sentinel "master name"), and find it
-    /// again through them after a failover. Credentials, database and TLS
-    /// roots apply to the Redis servers, not to the sentinels.
+    /// again through them after a failover. Credentials and database apply
+    /// to the Redis servers, not to the sentinels; the servers are reached
+    /// without TLS (the TLS roots are not used here).
     #[cfg(feature = "redis-sentinel")]
     pub async fn connect_sentinel(
         self,
