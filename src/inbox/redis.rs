@@ -151,9 +151,11 @@ impl RedisInbox {
     ///
     /// Redis replicates asynchronously, and this inbox does not wait for
     /// replicas (`WAIT`): what the old primary acknowledged but had not yet
-    /// copied to the replica that is promoted is gone. An enqueue answered
-    /// `2xx` in that window is lost (the provider is not told to send it
-    /// again), a completion is lost (the delivery runs again). AOF on the
+    /// copied to the replica that is promoted is gone, and so, in a
+    /// switchover (`SENTINEL FAILOVER`), is what it still takes between
+    /// the promotion and its own demotion. An enqueue answered `2xx` in
+    /// that window is lost (the provider is not told to send it again), a
+    /// completion is lost (the delivery runs again). AOF on the
     /// primary does not help once a replica replaces it. The server's
     /// `min-replicas-to-write` / `min-replicas-max-lag` bound that window
     /// (the primary refuses writes, and senders get `503`, when its

@@ -999,6 +999,73 @@ async fn the_redis_inbox_behind_sentinel_follows_a_failover() {
     }
 }
 
+/// A switchover (`SENTINEL FAILOVER`): the old primary stays up and is
+/// made a replica, and the sentinel disconnects its clients (so the inbox
+/// sees its connection dropped, here, rather than `READONLY`). The inbox
+/// moves to the promoted replica: what waited is handled there, and what
+/// is enqueued after goes there too. (About 15 s: the sentinel demotes the
+/// old primary some seconds after the promotion.)
+#[cfg(feature = "redis-sentinel")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_redis_inbox_behind_sentinel_follows_a_switchover() {
+    use crate::topologies::{eventually, SentinelGroup};
+    const EACH: usize = 5;
+    let _heavy = support::heavy().await;
+    let group = SentinelGroup::start();
+    let sentinels = [group.sentinel.url()];
+    let sentinels: Vec<&str> = sentinels.iter().map(String::as_str).collect();
+    let inbox: Arc<dyn Inbox> = Arc::new(
+        RedisInbox::connect_sentinel(&sentinels, "webhooks", "switchover")
+            .await
+            .expect("connecting through the sentinel"),
+    );
+    let delivery = |id: String| Delivery::new(id.clone(), delivery_body(&id));
+    for i in 0..EACH {
+        inbox
+            .enqueue(&delivery(format!("waiting-{i}")))
+            .await
+            .unwrap();
+    }
+    eventually(Duration::from_secs(20), "the replica to catch up", || {
+        group.replica_caught_up()
+    });
+    assert_eq!(
+        group
+            .sentinel
+            .cli(&["SENTINEL", "FAILOVER", "webhooks"])
+            .trim(),
+        "OK"
+    );
+    eventually(Duration::from_secs(60), "the switchover", || {
+        group.switched_over() && group.primary.cli(&["ROLE"]).starts_with("slave")
+    });
+
+    // Not a timing claim: a guard so that an inbox that never finds the
+    // new primary fails the test instead of hanging it.
+    let guard = std::time::Instant::now();
+    let mut failed = Vec::new();
+    for i in 0..EACH {
+        while let Err(error) = inbox.enqueue(&delivery(format!("after-{i}"))).await {
+            assert!(guard.elapsed() < Duration::from_secs(120), "never accepted");
+            failed.push(error.to_string());
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+    println!("switchover: failed enqueues before the inbox found the new primary: {failed:?}");
+    let runs = Runs::default();
+    let worker = counting_worker(Arc::clone(&inbox), &runs)
+        .poll_interval(Duration::from_millis(5))
+        .spawn();
+    until(|| worker.counts().processed == 2 * EACH as u64).await;
+    worker.shutdown().await;
+    let runs = runs.lock().unwrap();
+    for phase in ["waiting", "after"] {
+        for i in 0..EACH {
+            assert_eq!(runs.get(&format!("{phase}-{i}")), Some(&1), "{phase}-{i}");
+        }
+    }
+}
+
 // ---------------------------------------------------------------------
 // Exactly once over replicas
 // ---------------------------------------------------------------------
