@@ -295,14 +295,32 @@ impl RedisOptions {
 
     /// Connect to the primary that the `sentinels` (`redis://host:port`
     /// each) name for `service` (the Sentinel "master name"), and find it
-    /// again through them after a failover. Credentials, database and TLS
-    /// roots apply to the Redis servers, not to the sentinels.
+    /// again through them after a failover. Credentials and database apply
+    /// to the Redis servers, not to the sentinels; the servers are reached
+    /// without TLS (the TLS roots are not used here).
     #[cfg(feature = "redis-sentinel")]
     pub async fn connect_sentinel(
         self,
         sentinels: &[&str],
         service: &str,
     ) -> Result<RedisStore, StoreError> {
+        let backend = self.sentinel_backend(sentinels, service)?;
+        let store = RedisStore::from_backend(backend, self);
+        store.ping().await?;
+        store.warn_unless_persistent().await;
+        Ok(store)
+    }
+
+    /// The primary that the `sentinels` name for `service`, asked for on
+    /// first use and asked for again whenever the connection to it fails or
+    /// finds a replica (`SentinelBackend`). The inbox connects
+    /// through this too: one way to reach a Sentinel-managed primary.
+    #[cfg(feature = "redis-sentinel")]
+    pub(crate) fn sentinel_backend(
+        &self,
+        sentinels: &[&str],
+        service: &str,
+    ) -> Result<Backend, StoreError> {
         use redis::sentinel::{SentinelClient, SentinelNodeConnectionInfo, SentinelServerType};
 
         let mut settings = redis::RedisConnectionInfo::default();
@@ -326,15 +344,12 @@ impl RedisOptions {
             SentinelServerType::Master,
         )
         .map_err(StoreError::backend)?;
-        let backend = Backend::Sentinel(Arc::new(SentinelBackend {
+        Ok(Backend::Sentinel(Arc::new(SentinelBackend {
             client: tokio::sync::Mutex::new(client),
             current: std::sync::Mutex::new(None),
+            discoveries: std::sync::atomic::AtomicU64::new(0),
             config: self.manager_config(),
-        }));
-        let store = RedisStore::from_backend(backend, self);
-        store.ping().await?;
-        store.warn_unless_persistent().await;
-        Ok(store)
+        })))
     }
 
     pub(super) fn reopen(&self, url_client: &Client) -> Option<ConnectionManager> {
@@ -379,46 +394,64 @@ impl Backend {
 
 /// The primary named by the sentinels, asked again whenever the current one
 /// fails or turns out to be a replica.
+///
+/// One connection (multiplexed) serves every call, so a command that
+/// blocks on the server holds up those queued behind it: the inbox sends
+/// none (its `XREADGROUP` runs in a script, without `BLOCK`; workers
+/// poll), the store only `WAIT` with `wait_for_replicas`, for at most its
+/// timeout. After a failover the calls that find no primary wait for one
+/// discovery, not one each.
 #[cfg(feature = "redis-sentinel")]
 pub(crate) struct SentinelBackend {
     client: tokio::sync::Mutex<redis::sentinel::SentinelClient>,
-    current: std::sync::Mutex<Option<ConnectionManager>>,
+    /// The primary's connection and which discovery made it.
+    current: std::sync::Mutex<Option<(u64, ConnectionManager)>>,
+    discoveries: std::sync::atomic::AtomicU64,
     config: ConnectionManagerConfig,
 }
 
 #[cfg(feature = "redis-sentinel")]
 impl SentinelBackend {
-    async fn query<T: FromRedisValue>(&self, cmd: &Cmd) -> RedisResult<T> {
-        let current = self
-            .current
+    fn current(&self) -> std::sync::MutexGuard<'_, Option<(u64, ConnectionManager)>> {
+        self.current
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .clone();
-        let mut connection = match current {
-            Some(connection) => connection,
+    }
+
+    async fn query<T: FromRedisValue>(&self, cmd: &Cmd) -> RedisResult<T> {
+        let current = self.current().clone();
+        let (made_by, mut connection) = match current {
+            Some(current) => current,
             None => self.discover().await?,
         };
         let result = cmd.query_async(&mut connection).await;
         if let Err(error) = &result {
             if stale_primary(error) {
-                // Ask the sentinels on the next operation.
-                *self
-                    .current
-                    .lock()
-                    .unwrap_or_else(|poisoned| poisoned.into_inner()) = None;
+                // Ask the sentinels on the next operation, unless another
+                // call already did and found the new primary.
+                let mut current = self.current();
+                if current.as_ref().is_some_and(|(by, _)| *by == made_by) {
+                    *current = None;
+                }
             }
         }
         result
     }
 
-    async fn discover(&self) -> RedisResult<ConnectionManager> {
-        let client = self.client.lock().await.async_get_client().await?;
+    async fn discover(&self) -> RedisResult<(u64, ConnectionManager)> {
+        let mut sentinels = self.client.lock().await;
+        // Calls that found no primary queue here: the first asks the
+        // sentinels, the others take what it found.
+        if let Some(found) = self.current().clone() {
+            return Ok(found);
+        }
+        let client = sentinels.async_get_client().await?;
         let connection = ConnectionManager::new_with_config(client, self.config.clone()).await?;
-        *self
-            .current
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(connection.clone());
-        Ok(connection)
+        let made_by = self
+            .discoveries
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        *self.current() = Some((made_by, connection.clone()));
+        Ok((made_by, connection))
     }
 }
 

@@ -88,10 +88,13 @@
 //!   enqueue committed with `synchronous=FULL` before the `2xx`; several
 //!   processes of one machine may share the file.
 //! * `RedisInbox` (feature `redis`): Redis Streams with a consumer group,
-//!   for many replicas, on one server or a Redis Cluster
+//!   for many replicas, on one server, a Redis Cluster
 //!   (`RedisInbox::connect_cluster`, feature `redis-cluster`; every key of
-//!   an inbox in one slot); use AOF with `appendfsync always` for "no
-//!   delivery that got a 2xx is lost".
+//!   an inbox in one slot) or the primary Sentinel names
+//!   (`RedisInbox::connect_sentinel`, feature `redis-sentinel`); use AOF
+//!   with `appendfsync always` for "no delivery that got a 2xx is lost" on
+//!   one server (behind Sentinel a failover can still lose what the
+//!   replica had not received yet).
 //!
 //! # Visible
 //!

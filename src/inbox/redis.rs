@@ -1,5 +1,6 @@
 //! The inbox of many replicas: a Redis Stream and its consumer group, on
-//! one server or a Redis Cluster (feature `redis-cluster`).
+//! one server, a Redis Cluster (feature `redis-cluster`) or the primary
+//! that Sentinel names (feature `redis-sentinel`).
 //!
 //! The key layout is in [`RedisInbox`]'s docs.
 
@@ -18,8 +19,10 @@ use crate::idempotency::{RedisBackend, RedisOptions, StoreError};
 const GROUP: &str = "workers";
 
 /// An inbox in Redis (feature `redis`): a Stream with a consumer group,
-/// shared by every replica; on one server ([`connect`](Self::connect)) or
-/// a Redis Cluster (`connect_cluster`, feature `redis-cluster`).
+/// shared by every replica; on one server ([`connect`](Self::connect)), a
+/// Redis Cluster (`connect_cluster`, feature `redis-cluster`) or the
+/// primary that Sentinel names (`connect_sentinel`, feature
+/// `redis-sentinel`, which also says what a failover costs).
 ///
 /// For "no delivery that got a 2xx is lost", run Redis with AOF and
 /// `appendfsync always`: an enqueue is answered only after its write is
@@ -120,6 +123,53 @@ impl RedisInbox {
     pub async fn connect_cluster(nodes: &[&str], prefix: &str) -> Result<Self, InboxError> {
         let tag = hash_tag(prefix)?;
         let backend = options().cluster_backend(nodes).await.map_err(connecting)?;
+        Self::start(backend, tag).await
+    }
+
+    /// Connect to the primary that the `sentinels` (`redis://host:port`
+    /// each; credentials in these URLs are the sentinels') name for
+    /// `service` (the Sentinel "master name"), keeping this inbox's keys
+    /// under `{prefix}:` ([`DEFAULT_PREFIX`](Self::DEFAULT_PREFIX) for the
+    /// default), and create the consumer group there. The connection is the
+    /// one [`RedisOptions::connect_sentinel`] makes: the servers are reached
+    /// without credentials, database 0, no TLS.
+    ///
+    /// # At a failover
+    ///
+    /// Every operation goes to the primary last named; when it fails to
+    /// reach it (refused, dropped, timed out) or finds a replica
+    /// (`READONLY`), the next operation asks the sentinels again. While the
+    /// primary is down and not yet replaced (the sentinels'
+    /// `down-after-milliseconds`, then their election), a sender gets
+    /// `503` with `Retry-After` and its provider sends again later; a
+    /// worker's claims and heartbeats fail (logged) and are tried again, and
+    /// the completion of a handler that finished meanwhile is retried (for
+    /// up to ten leases) until the new primary takes it. The outage alone hands no held delivery to
+    /// another worker: a worker takes one over only after a whole lease of
+    /// successful reads without a beat, as when the store is unreachable
+    /// for everyone (README, failure modes).
+    ///
+    /// Redis replicates asynchronously, and this inbox does not wait for
+    /// replicas (`WAIT`): what the old primary acknowledged but had not yet
+    /// copied to the replica that is promoted is gone, and so, in a
+    /// switchover (`SENTINEL FAILOVER`), is what it still takes between
+    /// the promotion and its own demotion. An enqueue answered `2xx` in
+    /// that window is lost (the provider is not told to send it again), a
+    /// completion is lost (the delivery runs again). AOF on the
+    /// primary does not help once a replica replaces it. The server's
+    /// `min-replicas-to-write` / `min-replicas-max-lag` bound that window
+    /// (the primary refuses writes, and senders get `503`, when its
+    /// replicas fall behind); nothing here closes it.
+    #[cfg(feature = "redis-sentinel")]
+    pub async fn connect_sentinel(
+        sentinels: &[&str],
+        service: &str,
+        prefix: &str,
+    ) -> Result<Self, InboxError> {
+        let tag = hash_tag(prefix)?;
+        let backend = options()
+            .sentinel_backend(sentinels, service)
+            .map_err(connecting)?;
         Self::start(backend, tag).await
     }
 

@@ -904,6 +904,168 @@ async fn the_redis_inbox_runs_on_a_cluster_exactly_once() {
     assert_eq!(slots.len(), 1, "{slots:?}");
 }
 
+/// The Redis inbox through Sentinel: deliveries sent to a receiver are
+/// handled; then deliveries are acknowledged while no worker runs, the
+/// replica is let catch up (what `WAIT 1` would ensure: the inbox does not
+/// wait for replicas, and what the primary had not copied yet would go
+/// with it), and the primary is killed. A worker started at once sees the
+/// failover; the sentinel promotes the replica and the inbox finds it: the
+/// deliveries that waited and those sent after the failover (`503` until
+/// then) are each handled once.
+#[cfg(feature = "redis-sentinel")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_redis_inbox_behind_sentinel_follows_a_failover() {
+    use crate::topologies::{eventually, SentinelGroup};
+    const EACH: usize = 10;
+    let _heavy = support::heavy().await;
+    let mut group = SentinelGroup::start();
+    let sentinels = [group.sentinel.url()];
+    let sentinels: Vec<&str> = sentinels.iter().map(String::as_str).collect();
+    let inbox: Arc<dyn Inbox> = Arc::new(
+        RedisInbox::connect_sentinel(&sentinels, "webhooks", "sentinel-inbox")
+            .await
+            .expect("connecting through the sentinel"),
+    );
+    let addr = support::serve(app(Arc::clone(&inbox))).await;
+    let runs = Runs::default();
+    let worker = || {
+        counting_worker(Arc::clone(&inbox), &runs)
+            .poll_interval(Duration::from_millis(5))
+            .spawn()
+    };
+
+    let first = worker();
+    for i in 0..EACH {
+        assert_eq!(
+            deliver(addr, &format!("before-{i}")).await,
+            StatusCode::ACCEPTED
+        );
+    }
+    until(|| runs.lock().unwrap().len() == EACH).await;
+    first.shutdown().await;
+    assert!(
+        group
+            .primary
+            .cli(&["--scan"])
+            .contains("{sentinel-inbox}:stream"),
+        "the inbox is on the primary"
+    );
+
+    for i in 0..EACH {
+        assert_eq!(
+            deliver(addr, &format!("waiting-{i}")).await,
+            StatusCode::ACCEPTED
+        );
+    }
+    assert_eq!(inbox.stats().await.unwrap().depth, EACH as u64);
+    eventually(Duration::from_secs(20), "the replica to catch up", || {
+        group.replica_caught_up()
+    });
+    group.primary.kill();
+    let second = worker();
+
+    let mut refused = 0;
+    // Not a timing claim: a guard so that an inbox that never finds the
+    // new primary fails the test instead of hanging it.
+    let guard = std::time::Instant::now();
+    for i in 0..EACH {
+        loop {
+            assert!(guard.elapsed() < Duration::from_secs(120), "never accepted");
+            // A success: `202`, or `200` if a try that timed out had
+            // landed after all.
+            let status = deliver(addr, &format!("after-{i}")).await;
+            if status.is_success() {
+                break;
+            }
+            assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+            refused += 1;
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+    until(|| runs.lock().unwrap().len() == 3 * EACH).await;
+    // The last completions may land just after their runs were counted.
+    until(|| second.counts().processed == 2 * EACH as u64).await;
+    second.shutdown().await;
+    println!("sentinel inbox: {refused} refusals (503) while the primary moved");
+
+    assert!(group.replica_promoted());
+    let stats = inbox.stats().await.unwrap();
+    assert_eq!((stats.depth, stats.in_flight), (0, 0));
+    let runs = runs.lock().unwrap();
+    for phase in ["before", "waiting", "after"] {
+        for i in 0..EACH {
+            assert_eq!(runs.get(&format!("{phase}-{i}")), Some(&1), "{phase}-{i}");
+        }
+    }
+}
+
+/// A switchover (`SENTINEL FAILOVER`): the old primary stays up and is
+/// made a replica, and the sentinel disconnects its clients (so the inbox
+/// sees its connection dropped, here, rather than `READONLY`). The inbox
+/// moves to the promoted replica: what waited is handled there, and what
+/// is enqueued after goes there too. (About 15 s: the sentinel demotes the
+/// old primary some seconds after the promotion.)
+#[cfg(feature = "redis-sentinel")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_redis_inbox_behind_sentinel_follows_a_switchover() {
+    use crate::topologies::{eventually, SentinelGroup};
+    const EACH: usize = 5;
+    let _heavy = support::heavy().await;
+    let group = SentinelGroup::start();
+    let sentinels = [group.sentinel.url()];
+    let sentinels: Vec<&str> = sentinels.iter().map(String::as_str).collect();
+    let inbox: Arc<dyn Inbox> = Arc::new(
+        RedisInbox::connect_sentinel(&sentinels, "webhooks", "switchover")
+            .await
+            .expect("connecting through the sentinel"),
+    );
+    let delivery = |id: String| Delivery::new(id.clone(), delivery_body(&id));
+    for i in 0..EACH {
+        inbox
+            .enqueue(&delivery(format!("waiting-{i}")))
+            .await
+            .unwrap();
+    }
+    eventually(Duration::from_secs(20), "the replica to catch up", || {
+        group.replica_caught_up()
+    });
+    assert_eq!(
+        group
+            .sentinel
+            .cli(&["SENTINEL", "FAILOVER", "webhooks"])
+            .trim(),
+        "OK"
+    );
+    eventually(Duration::from_secs(60), "the switchover", || {
+        group.switched_over() && group.primary.cli(&["ROLE"]).starts_with("slave")
+    });
+
+    // Not a timing claim: a guard so that an inbox that never finds the
+    // new primary fails the test instead of hanging it.
+    let guard = std::time::Instant::now();
+    let mut failed = Vec::new();
+    for i in 0..EACH {
+        while let Err(error) = inbox.enqueue(&delivery(format!("after-{i}"))).await {
+            assert!(guard.elapsed() < Duration::from_secs(120), "never accepted");
+            failed.push(error.to_string());
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+    println!("switchover: failed enqueues before the inbox found the new primary: {failed:?}");
+    let runs = Runs::default();
+    let worker = counting_worker(Arc::clone(&inbox), &runs)
+        .poll_interval(Duration::from_millis(5))
+        .spawn();
+    until(|| worker.counts().processed == 2 * EACH as u64).await;
+    worker.shutdown().await;
+    let runs = runs.lock().unwrap();
+    for phase in ["waiting", "after"] {
+        for i in 0..EACH {
+            assert_eq!(runs.get(&format!("{phase}-{i}")), Some(&1), "{phase}-{i}");
+        }
+    }
+}
+
 // ---------------------------------------------------------------------
 // Exactly once over replicas
 // ---------------------------------------------------------------------
