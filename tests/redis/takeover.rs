@@ -235,6 +235,91 @@ async fn memory_a_dead_holder_is_taken_over_after_a_lock_ttl_of_watching() {
     assert_eq!((counts.takeovers, counts.completed), (1, 1), "{counts:?}");
 }
 
+/// A live holder and a taker, two replicas sharing one store: the holder's
+/// handler runs `key` and waits at `gate` while the taker gets copies.
+struct LiveHolder {
+    key: &'static str,
+    runs: Arc<AtomicUsize>,
+    gate: Arc<Semaphore>,
+    holder_layer: IdempotencyLayer,
+    taker_layer: IdempotencyLayer,
+    taker: SocketAddr,
+    first: tokio::task::JoinHandle<Reply>,
+}
+
+impl LiveHolder {
+    /// Both replicas up, and the holder running `key`.
+    async fn start(
+        store: Arc<dyn IdempotencyStore>,
+        lock_ttl: Duration,
+        key: &'static str,
+    ) -> Self {
+        let runs = Arc::new(AtomicUsize::new(0));
+        let gate = Arc::new(Semaphore::new(0));
+        let holder_layer = layer(lock_ttl).shared_store(Arc::clone(&store));
+        let taker_layer = layer(lock_ttl).shared_store(store);
+        let holder = replica(
+            holder_layer.clone(),
+            Arc::clone(&runs),
+            Some(Arc::clone(&gate)),
+        )
+        .await;
+        let taker = replica(taker_layer.clone(), Arc::clone(&runs), None).await;
+        let first = tokio::spawn(async move { deliver(holder, key).await });
+        runs_reach(&runs, 1).await;
+        Self {
+            key,
+            runs,
+            gate,
+            holder_layer,
+            taker_layer,
+            taker,
+            first,
+        }
+    }
+
+    /// Copies to the taker, one every `pause` until `until` (at least one),
+    /// each refused without a second run; `before_each` runs before each.
+    /// How many were sent.
+    async fn refuse_copies(
+        &self,
+        until: Instant,
+        pause: Duration,
+        mut before_each: impl FnMut(),
+    ) -> usize {
+        let mut copies = 0;
+        while copies == 0 || Instant::now() < until {
+            before_each();
+            copies += 1;
+            let reply = deliver(self.taker, self.key).await;
+            assert_eq!(
+                self.runs.load(Ordering::SeqCst),
+                1,
+                "copy {copies} ran a second time: {} {}",
+                reply.status,
+                reply.text()
+            );
+            assert_eq!(reply.status, StatusCode::CONFLICT, "copy {copies}");
+            tokio::time::sleep(pause).await;
+        }
+        copies
+    }
+
+    /// The holder finishes: its delivery ran once, a later copy is a
+    /// replay, the holder felt `trouble` and lost nothing to the taker.
+    async fn finish_once(self, copies: usize, trouble: &str) {
+        self.gate.add_permits(1);
+        assert_eq!(self.first.await.unwrap().status, StatusCode::OK);
+        assert!(is_replayed(&deliver(self.taker, self.key).await));
+        assert_eq!(self.runs.load(Ordering::SeqCst), 1);
+        let (held, took) = (self.holder_layer.counts(), self.taker_layer.counts());
+        println!("{copies} copies refused; holder {held:?}; taker {took:?}");
+        assert!(held.renewal_failures > 0, "{trouble} was felt: {held:?}");
+        assert_eq!((held.completed, held.leases_lost), (1, 0), "{held:?}");
+        assert_eq!(took.takeovers, 0, "{took:?}");
+    }
+}
+
 /// The store is cut off from every replica for longer than the lock TTL
 /// while the holder runs. The taker had seen the delivery in flight before
 /// the cut, and gets a copy the moment the network heals, before the
@@ -249,52 +334,20 @@ async fn a_store_cut_off_longer_than_the_lock_ttl_hands_no_live_holder_s_deliver
         cut: Arc::new(AtomicBool::new(false)),
         why: "no route to the store",
     });
-    let shared: Arc<dyn IdempotencyStore> = store.clone();
-    let runs = Arc::new(AtomicUsize::new(0));
-    let gate = Arc::new(Semaphore::new(0));
-    let holder_layer = layer(lock_ttl).shared_store(Arc::clone(&shared));
-    let taker_layer = layer(lock_ttl).shared_store(shared);
-    let holder = replica(
-        holder_layer.clone(),
-        Arc::clone(&runs),
-        Some(Arc::clone(&gate)),
-    )
-    .await;
-    let taker = replica(taker_layer.clone(), Arc::clone(&runs), None).await;
-
-    let first = tokio::spawn(async move { deliver(holder, "msg_cut").await });
-    runs_reach(&runs, 1).await;
-    assert_eq!(deliver(taker, "msg_cut").await.status, StatusCode::CONFLICT);
+    let live = LiveHolder::start(store.clone(), lock_ttl, "msg_cut").await;
+    assert_eq!(
+        deliver(live.taker, "msg_cut").await.status,
+        StatusCode::CONFLICT
+    );
 
     store.cut.store(true, Ordering::SeqCst);
     tokio::time::sleep(lock_ttl * 2).await;
     store.cut.store(false, Ordering::SeqCst);
 
-    let until = Instant::now() + lock_ttl * 2;
-    let mut copies = 0;
-    while copies == 0 || Instant::now() < until {
-        copies += 1;
-        let reply = deliver(taker, "msg_cut").await;
-        assert_eq!(
-            runs.load(Ordering::SeqCst),
-            1,
-            "copy {copies} ran a second time: {} {}",
-            reply.status,
-            reply.text()
-        );
-        assert_eq!(reply.status, StatusCode::CONFLICT, "copy {copies}");
-        tokio::time::sleep(lock_ttl / 5).await;
-    }
-
-    gate.add_permits(1);
-    assert_eq!(first.await.unwrap().status, StatusCode::OK);
-    assert!(is_replayed(&deliver(taker, "msg_cut").await));
-    assert_eq!(runs.load(Ordering::SeqCst), 1);
-    let (held, took) = (holder_layer.counts(), taker_layer.counts());
-    println!("{copies} copies refused; holder {held:?}; taker {took:?}");
-    assert!(held.renewal_failures > 0, "the cut was felt: {held:?}");
-    assert_eq!((held.completed, held.leases_lost), (1, 0), "{held:?}");
-    assert_eq!(took.takeovers, 0, "{took:?}");
+    let copies = live
+        .refuse_copies(Instant::now() + lock_ttl * 2, lock_ttl / 5, || {})
+        .await;
+    live.finish_once(copies, "the cut").await;
 }
 
 /// A store where one key's calls can stall: while `stalled`, a
@@ -372,62 +425,29 @@ async fn a_stalled_reservation_hands_no_live_holder_s_delivery_over() {
         stalled: AtomicBool::new(false),
         renewals_lost: AtomicBool::new(false),
     });
-    let shared: Arc<dyn IdempotencyStore> = store.clone();
-    let runs = Arc::new(AtomicUsize::new(0));
-    let gate = Arc::new(Semaphore::new(0));
-    let holder_layer = layer(lock_ttl).shared_store(Arc::clone(&shared));
-    let taker_layer = layer(lock_ttl).shared_store(shared);
-    let holder = replica(
-        holder_layer.clone(),
-        Arc::clone(&runs),
-        Some(Arc::clone(&gate)),
-    )
-    .await;
-    let taker = replica(taker_layer.clone(), Arc::clone(&runs), None).await;
-
-    let first = tokio::spawn(async move { deliver(holder, "msg_stalled").await });
-    runs_reach(&runs, 1).await;
+    let live = LiveHolder::start(store.clone(), lock_ttl, "msg_stalled").await;
     assert_eq!(
-        deliver(taker, "msg_stalled").await.status,
+        deliver(live.taker, "msg_stalled").await.status,
         StatusCode::CONFLICT
     );
 
     store.renewals_lost.store(true, Ordering::SeqCst);
     store.stalled.store(true, Ordering::SeqCst);
+    let taker = live.taker;
     let stalled = tokio::spawn(async move { deliver(taker, "msg_stalled").await });
     tokio::time::sleep(lock_ttl * 2).await;
     store.stalled.store(false, Ordering::SeqCst);
     assert_eq!(stalled.await.unwrap().status, StatusCode::CONFLICT);
 
     let restored = Instant::now() + lock_ttl / 2;
-    let until = Instant::now() + lock_ttl * 2;
-    let mut copies = 0;
-    while Instant::now() < until {
-        if Instant::now() >= restored {
-            store.renewals_lost.store(false, Ordering::SeqCst);
-        }
-        copies += 1;
-        let reply = deliver(taker, "msg_stalled").await;
-        assert_eq!(
-            runs.load(Ordering::SeqCst),
-            1,
-            "copy {copies} ran a second time: {} {}",
-            reply.status,
-            reply.text()
-        );
-        assert_eq!(reply.status, StatusCode::CONFLICT, "copy {copies}");
-        tokio::time::sleep(lock_ttl / 10).await;
-    }
-
-    gate.add_permits(1);
-    assert_eq!(first.await.unwrap().status, StatusCode::OK);
-    assert!(is_replayed(&deliver(taker, "msg_stalled").await));
-    assert_eq!(runs.load(Ordering::SeqCst), 1);
-    let (held, took) = (holder_layer.counts(), taker_layer.counts());
-    println!("{copies} copies refused; holder {held:?}; taker {took:?}");
-    assert!(held.renewal_failures > 0, "the stall was felt: {held:?}");
-    assert_eq!((held.completed, held.leases_lost), (1, 0), "{held:?}");
-    assert_eq!(took.takeovers, 0, "{took:?}");
+    let copies = live
+        .refuse_copies(Instant::now() + lock_ttl * 2, lock_ttl / 10, || {
+            if Instant::now() >= restored {
+                store.renewals_lost.store(false, Ordering::SeqCst);
+            }
+        })
+        .await;
+    live.finish_once(copies, "the stall").await;
 }
 
 #[cfg(feature = "redis")]
